@@ -1,0 +1,1 @@
+"""Reading, mapping, validating and importing files; exporting masked data."""

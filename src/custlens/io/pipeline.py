@@ -1,0 +1,368 @@
+"""Import one file into the workspace: read, map, clean, validate, deduplicate, upsert.
+
+Everything runs as DuckDB SQL over the whole file (no Python loop per row), inside one
+transaction: a failure or Ctrl-C part-way leaves the workspace exactly as before.
+Rejected rows are written to ``<workspace>/rejects/`` in the input's format with the
+reasons added, so the user can fix and re-import just those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from custlens.errors import InputError, Problem
+from custlens.io import quality, rejects
+from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
+from custlens.io.normalise import SqlParams, column_sql, q, text_expr
+from custlens.io.readers import read_source
+from custlens.io.rules import Rule, derived_columns, key_sql, row_rules, system_sql
+from custlens.schema.problems import PROBLEM_CODES, format_problem, suggest
+from custlens.schema.tables import Table, get_table
+from custlens.store.migrations import SYSTEM_COLUMNS
+from custlens.store.workspace import Workspace
+
+SAMPLE_PROBLEMS = 200
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None
+    table: str
+    file_name: str
+    sha256: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    problem_counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # first SAMPLE_PROBLEMS, by row
+    rejects_file: str | None = None
+    mapping: list[dict[str, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    status: str = "ok"
+    suggestions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        data["problems"] = [p.__dict__ for p in self.problems]
+        return data
+
+
+class _DryRun(Exception):
+    pass
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(8 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def local_now(ws: Workspace) -> datetime:
+    return datetime.now(ZoneInfo(ws.settings.timezone)).replace(tzinfo=None)
+
+
+def import_file(
+    ws: Workspace, table_name: str, path: str | Path, *, sheet: str | None = None,
+    mapping_file: str | Path | None = None, dry_run: bool = False, lang: str | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import ``path`` into ``table_name``; returns counts, problems and the rejects file."""
+    table = get_table(table_name)
+    path = Path(path)
+    lang = lang or ws.settings.lang
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    spec = load_mapping_file(Path(mapping_file)) if mapping_file else None
+    started = local_now(ws)
+    now = now or started
+    result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
+    rejected_rows = None
+    try:
+        with ws.transaction() as con:
+            src = read_source(con, path, "_raw", sheet=sheet)
+            mapping = build_mapping(table, src.columns, spec)
+            _check_columns(table, mapping, lang)
+            result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
+            result.rows_read = src.rows
+            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+            result.import_id = import_id
+            rules = _stage(con, table, mapping, ws, now)
+            _collect_problems(con, table, rules, import_id)
+            _apply(con, table, mapping, import_id, now, result)
+            if table.name in ("orders", "customers"):
+                quality.refresh_order_flags(
+                    con, ws.settings, import_id if table.name == "orders" else None)
+            _summarise(con, table, import_id, result, lang)
+            if result.rejected:
+                rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)
+            _write_log(con, result, started, local_now(ws))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        result.import_id = None
+        return result
+    except InputError:
+        raise
+    except BaseException as exc:
+        _log_failure(ws, result, started, exc)
+        raise
+    if rejected_rows is not None:
+        out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
+        result.rejects_file = str(out)
+        ws.con.execute("UPDATE import_log SET rejects_file = ? WHERE import_id = ?",
+                       [str(out), import_id])
+    ws.write_parquet(table.name)
+    if table.name == "customers":
+        ws.write_parquet("orders")
+    return result
+
+
+def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
+    if table.name == "orders" and "quantity" not in mapping.columns:
+        mapping.constants.setdefault("quantity", "1")
+    have = set(mapping.columns) | set(mapping.constants)
+    missing = [c for c in table.required if c not in have]
+    if table.name == "orders" and not {"amount", "unit_price"} & have:
+        missing.append("amount")
+    if missing:
+        labels = [table.column(c).zh if lang == "zh" else c for c in missing]
+        msg = ("缺少必填列：" if lang == "zh" else "missing required columns: ") + ", ".join(labels)
+        raise InputError(msg, [Problem(1, c, "missing_column", msg) for c in missing])
+
+
+def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime) -> list[Rule]:
+    p = SqlParams()
+    texts = []
+    for col in table.columns:
+        if col.name in mapping.columns:
+            texts.append(f"{text_expr(q(mapping.columns[col.name]))} AS {q('t_' + col.name)}")
+        elif col.name in mapping.constants:
+            texts.append(f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR) AS "
+                         f"{q('t_' + col.name)}")
+        else:
+            texts.append(f"CAST(NULL AS VARCHAR) AS {q('t_' + col.name)}")
+    con.execute("DROP TABLE IF EXISTS _text")
+    con.execute(f"CREATE TEMP TABLE _text AS SELECT _row, {', '.join(texts)} FROM _raw", p.values)
+
+    p = SqlParams()
+    cols = []
+    for col in table.columns:
+        value, code = column_sql(col, q("t_" + col.name), p, mapping.date_format,
+                                 mapping.values.get(col.name))
+        cols.append(f"{value} AS {q(col.name)}")
+        cols.append(f"{code} AS {q('e_' + col.name)}")
+    con.execute("DROP TABLE IF EXISTS _typed")
+    con.execute(f"CREATE TEMP TABLE _typed AS SELECT _row, {', '.join(cols)} FROM _text", p.values)
+
+    derived = derived_columns(table.name)
+    if derived:
+        replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ({replace}) "
+                    "FROM _typed")
+    p = SqlParams()
+    rules = row_rules(table.name, ws.settings, p, now)
+    rule_cols = [f"CASE WHEN {r.condition} THEN '{r.code}' END AS {q(f'r{i}')}"
+                 for i, r in enumerate(rules)]
+    warnings = [f"r{i}" for i, r in enumerate(rules) if PROBLEM_CODES[r.code].severity == "warning"]
+    flags = (f"NULLIF(concat_ws(',', {', '.join(q(w) for w in warnings)}), '')"
+             if warnings else "CAST(NULL AS VARCHAR)")
+    con.execute("DROP TABLE IF EXISTS _ruled")
+    con.execute(
+        f"CREATE TEMP TABLE _ruled AS SELECT *, {', '.join(rule_cols + ['NULL AS _none'])} "
+        "FROM _typed", p.values)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ruled AS SELECT *, {flags} AS _flags FROM _ruled")
+    return rules
+
+
+def _collect_problems(con: Any, table: Table, rules: list[Rule], import_id: int) -> None:
+    parts = [
+        f"SELECT r._row, '{c.name}' AS column_name, r.{q('e_' + c.name)} AS code, "
+        f"t.{q('t_' + c.name)} AS value FROM _ruled r JOIN _text t USING (_row) "
+        f"WHERE r.{q('e_' + c.name)} IS NOT NULL"
+        for c in table.columns
+    ]
+    for i, rule in enumerate(rules):
+        parts.append(
+            f"SELECT r._row, '{rule.column}', r.r{i}, CAST(t.{q('t_' + rule.column)} AS VARCHAR) "
+            f"FROM _ruled r JOIN _text t USING (_row) WHERE r.r{i} IS NOT NULL"
+        )
+    con.execute("DROP TABLE IF EXISTS _problems")
+    con.execute("CREATE TEMP TABLE _problems AS " + " UNION ALL ".join(parts))
+    errors = [c for c, pc in PROBLEM_CODES.items() if pc.severity == "error"]
+    con.execute("DROP TABLE IF EXISTS _valid")
+    columns = ", ".join(q(c) for c in table.names)
+    con.execute(
+        f"CREATE TEMP TABLE _valid AS SELECT _row, {columns}, _flags, "
+        f"md5(concat_ws(chr(31), {', '.join(f'coalesce(CAST({q(c)} AS VARCHAR), chr(0))' for c in table.names)})) AS _hash "  # noqa: E501
+        "FROM _ruled WHERE _row NOT IN (SELECT _row FROM _problems WHERE code IN "
+        f"(SELECT unnest(${'errs'})))",
+        {"errs": errors},
+    )
+    system = system_sql(table.name)
+    replace = [n for n in system if n in table.names]
+    select = f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace \
+        else "*"
+    extra = ", ".join(f"{system[n]} AS {q(n)}" for n in system if n not in table.names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {select}"
+                f"{', ' + extra if extra else ''} FROM _valid")
+    key = key_sql(table.name)
+    con.execute("DROP TABLE IF EXISTS _keyed")
+    con.execute(
+        f"CREATE TEMP TABLE _keyed AS SELECT *, {key} AS _key, "
+        f"row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _rn, "
+        f"first_value(_hash) OVER (PARTITION BY {key} ORDER BY _row) AS _first_hash FROM _valid"
+    )
+    con.execute(
+        "INSERT INTO _problems SELECT _row, NULL, CASE WHEN _hash = _first_hash "
+        "THEN 'duplicate_row' ELSE 'duplicate_key' END, _key FROM _keyed WHERE _rn > 1"
+    )
+    con.execute("DELETE FROM _keyed WHERE _rn > 1")
+    con.execute(
+        "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
+        [import_id],
+    )
+    con.execute(
+        "UPDATE import_problems SET severity = s.severity FROM (SELECT unnest($c) AS code, "
+        "unnest($s) AS severity) s WHERE import_problems.code = s.code AND import_id = $i",
+        {"c": list(PROBLEM_CODES), "s": [pc.severity for pc in PROBLEM_CODES.values()],
+         "i": import_id},
+    )
+
+
+def _apply(con: Any, table: Table, mapping: Mapping, import_id: int, now: datetime,
+           result: ImportResult) -> None:
+    name = q(table.name)
+    key = key_sql(table.name)
+    stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
+    provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
+    compare = [c for c in table.names if c in provided and c not in ("order_id",)]
+    diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
+    con.execute("DROP TABLE IF EXISTS _final")
+    con.execute(
+        f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
+        f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
+        f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t ON k._key = t._tkey"
+    )
+    counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
+    result.inserted = counts.get("insert", 0)
+    result.updated = counts.get("update", 0)
+    result.unchanged = counts.get("unchanged", 0)
+
+    values: dict[str, str] = {}
+    for c in stored_cols:
+        col = table.column(c) if c in table.names else None
+        if c == "import_id":
+            values[c] = "$import_id"
+        elif c in ("created_at", "updated_at"):
+            values[c] = "$now"
+        elif c in ("needs_review", "review_reasons"):
+            values[c] = "NULL" if c == "review_reasons" else "FALSE"
+        elif col is not None and col.default is not None:
+            values[c] = f"coalesce(f.{q(c)}, '{col.default}')"
+        else:
+            values[c] = f"f.{q(c)}"
+    params = {"import_id": import_id, "now": now}
+    _execute(
+        con,
+        f"INSERT INTO {name} ({', '.join(q(c) for c in stored_cols)}) SELECT "
+        f"{', '.join(values[c] for c in stored_cols)} FROM _final f WHERE _action = 'insert'",
+        params,
+    )
+    if not result.updated:
+        return
+    if table.name == "customers":
+        history = " UNION ALL ".join(
+            f"SELECT f.customer_id, '{c}', CAST(t.{q(c)} AS VARCHAR), CAST(f.{q(c)} AS VARCHAR), "
+            f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
+            f"WHERE f._action = 'update' AND f.{q(c)} IS NOT NULL "
+            f"AND f.{q(c)} IS DISTINCT FROM t.{q(c)}"
+            for c in compare if c != "customer_id"
+        )
+        _execute(con, f"INSERT INTO customer_history {history}", params)
+    sets = [f"{q(c)} = coalesce(f.{q(c)}, {name}.{q(c)})" for c in compare]
+    for c, v in (("import_id", "$import_id"), ("updated_at", "$now")):
+        if c in stored_cols:
+            sets.append(f"{q(c)} = {v}")
+    for c in system_sql(table.name):
+        if c not in table.names and c in stored_cols:
+            sets.append(f"{q(c)} = f.{q(c)}")
+    _execute(
+        con,
+        f"UPDATE {name} SET {', '.join(sets)} FROM _final f WHERE f._action = 'update' "
+        f"AND f._key = {_qualify(key, name)}",
+        params,
+    )
+
+
+def _execute(con: Any, sql: str, params: dict[str, Any]) -> None:
+    """Run ``sql`` binding only the named parameters it uses (DuckDB rejects extras)."""
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _qualify(key: str, name: str) -> str:
+    for col in ("order_line_key", "event_key", "campaign_id", "customer_id", "feedback_key"):
+        key = key.replace(col, f"{name}.{col}")
+    return key
+
+
+def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lang: str) -> None:
+    rows = con.execute(
+        "SELECT code, count(*) FROM import_problems WHERE import_id = ? GROUP BY 1 ORDER BY 1",
+        [import_id],
+    ).fetchall()
+    result.problem_counts = {code: n for code, n in rows}
+    result.suggestions = {code: suggest(code, lang) for code in result.problem_counts}
+    result.duplicate = result.problem_counts.get("duplicate_row", 0)
+    result.rejected = con.execute(
+        "SELECT count(DISTINCT source_row) FROM import_problems WHERE import_id = ? "
+        "AND severity = 'error'", [import_id]).fetchone()[0]
+    sample = con.execute(
+        "SELECT source_row, column_name, code, value, severity FROM import_problems "
+        "WHERE import_id = ? ORDER BY severity = 'info', source_row LIMIT ?",
+        [import_id, SAMPLE_PROBLEMS],
+    ).fetchall()
+    for row, column, code, value, severity in sample:
+        label = None
+        if column:
+            label = table.column(column).zh if lang == "zh" else column
+        result.problems.append(
+            Problem(row, column, code, format_problem(row, label, code, lang), value, severity)
+        )
+    if result.rejected:
+        result.status = "partial"
+
+
+def _write_log(con: Any, result: ImportResult, started: datetime, finished: datetime) -> None:
+    con.execute(
+        "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [result.import_id, result.table, result.file_name, result.sha256, started, finished,
+         result.rows_read, result.inserted, result.updated, result.unchanged, result.rejected,
+         result.duplicate, json.dumps(result.problem_counts, ensure_ascii=False), None,
+         result.status],
+    )
+
+
+def _log_failure(ws: Workspace, result: ImportResult, started: datetime, exc: BaseException) -> None:
+    """Record a failed import (after the rollback) so the log shows every attempt."""
+    try:
+        import_id = ws.con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+        ws.con.execute(
+            "INSERT INTO import_log (import_id, table_name, file_name, sha256, started_at, "
+            "finished_at, rows_read, problems, status) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'failed')",
+            [import_id, result.table, result.file_name, result.sha256, started, local_now(ws),
+             json.dumps({"error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False)],
+        )
+    except Exception:  # noqa: BLE001 - the original error matters more
+        pass

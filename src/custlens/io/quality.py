@@ -1,0 +1,112 @@
+"""Table-level data-quality rules over stored orders, and the quality report.
+
+Row-level warnings (negative amount, zero quantity, amount mismatch, future date, test
+orders, refunds) are found at import and kept in ``orders.row_flags``. The rules below need
+other rows (the customer's history, the customer table) and are recomputed for the whole
+table after every import of orders or customers, so they stay true as data arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custlens.config import Settings
+
+FLAGS_SQL = """
+WITH clean AS (
+    SELECT customer_id, order_id, min(order_time) AS order_time, sum(amount) AS amount
+    FROM orders WHERE row_flags IS NULL AND status = 'paid'
+    GROUP BY customer_id, order_id
+),
+stats AS (
+    SELECT customer_id, median(amount) AS med, avg(amount) AS mean,
+           stddev_samp(amount) AS sd, count(*) AS n
+    FROM clean GROUP BY customer_id
+),
+outliers AS (
+    SELECT c.order_id FROM clean c JOIN stats s USING (customer_id)
+    WHERE s.n >= $min_orders AND c.amount > $k_median * s.med
+      AND c.amount > s.mean + $k_sd * coalesce(s.sd, 0)
+),
+bursts AS (
+    SELECT order_id FROM (
+        SELECT order_id, count(*) OVER (
+            PARTITION BY customer_id ORDER BY order_time
+            RANGE BETWEEN to_minutes(CAST($minutes AS BIGINT)) PRECEDING AND CURRENT ROW
+        ) AS n_window FROM clean
+    ) WHERE n_window > $burst
+),
+before_reg AS (
+    SELECT o.order_line_key FROM orders o JOIN customers c USING (customer_id)
+    WHERE o.order_date < c.registration_date
+)
+SELECT o.order_line_key,
+       NULLIF(concat_ws(',', o.row_flags,
+           CASE WHEN b.order_line_key IS NOT NULL THEN 'before_registration' END,
+           CASE WHEN x.order_id IS NOT NULL THEN 'amount_outlier' END,
+           CASE WHEN u.order_id IS NOT NULL THEN 'burst_orders' END), '') AS reasons
+FROM orders o
+LEFT JOIN before_reg b USING (order_line_key)
+LEFT JOIN (SELECT DISTINCT order_id FROM outliers) x ON o.order_id = x.order_id
+LEFT JOIN (SELECT DISTINCT order_id FROM bursts) u ON o.order_id = u.order_id
+"""
+
+
+def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = None) -> None:
+    qs = settings.quality
+    params = {"min_orders": qs.outlier_min_orders, "k_median": qs.outlier_median_multiple,
+              "k_sd": qs.outlier_sd, "minutes": qs.burst_minutes, "burst": qs.burst_orders}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _flags AS {FLAGS_SQL}", params)
+    con.execute(
+        "UPDATE orders SET review_reasons = f.reasons, needs_review = f.reasons IS NOT NULL "
+        "FROM _flags f WHERE orders.order_line_key = f.order_line_key "
+        "AND orders.review_reasons IS DISTINCT FROM f.reasons"
+    )
+    if import_id is None:
+        return
+    # table-level flags of this import's rows also count as its problems
+    con.execute(
+        "INSERT INTO import_problems SELECT o.import_id, o.source_row, 'order_time', r.code, "
+        "'warning', CAST(o.order_time AS VARCHAR) FROM orders o, "
+        "unnest(string_split(o.review_reasons, ',')) AS r(code) "
+        "WHERE r.code IN ('before_registration', 'amount_outlier', 'burst_orders') "
+        "AND o.import_id = $id",
+        {"id": import_id},
+    )
+
+
+def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:
+    """Counts per rule over the stored orders, plus rejected rows per code over all imports."""
+    flagged = con.execute(
+        "SELECT code, count(*) FROM (SELECT unnest(string_split(review_reasons, ',')) AS code "
+        "FROM orders WHERE needs_review) GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    orphan = con.execute(
+        "SELECT count(*) FROM orders o WHERE NOT EXISTS "
+        "(SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)"
+    ).fetchone()[0]
+    rejected = con.execute(
+        "SELECT l.table_name, p.code, count(*) FROM import_problems p JOIN import_log l "
+        "USING (import_id) WHERE p.severity = 'error' GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+    ).fetchall()
+    sample = con.execute(
+        "SELECT code, order_id, customer_id, order_time, amount FROM ("
+        "SELECT r.code, o.order_id, o.customer_id, o.order_time, o.amount, row_number() OVER "
+        "(PARTITION BY r.code ORDER BY o.order_time) AS rn FROM orders o, "
+        "unnest(string_split(o.review_reasons, ',')) AS r(code) WHERE o.needs_review) "
+        "WHERE rn <= ? ORDER BY code, order_time",
+        [examples],
+    ).fetchall()
+    totals = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE needs_review) FROM orders").fetchone()
+    return {
+        "orders": totals[0],
+        "needs_review": totals[1],
+        "flagged": dict(flagged),
+        "orphan_order": orphan,
+        "rejected": [{"table": t, "code": c, "rows": n} for t, c, n in rejected],
+        "examples": [
+            {"code": c, "order_id": o, "customer_id": cu, "order_time": str(t), "amount": str(a)}
+            for c, o, cu, t, a in sample
+        ],
+    }

@@ -1,0 +1,76 @@
+"""Rejected rows written back in the input's format, with the reasons added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from custlens.io.readers import SourceFile
+from custlens.schema.problems import PROBLEM_CODES, describe
+from custlens.schema.tables import Table
+
+REASON_HEADER = {"zh": "错误原因", "en": "errors"}
+ROW_HEADER = {"zh": "原行号", "en": "source_row"}
+
+
+def fetch_rejected(
+    con: Any, source_columns: list[str], table: Table, lang: str, import_id: int
+) -> pa.Table:
+    """The original text of every rejected row plus its row number and reasons."""
+    codes = list(PROBLEM_CODES)
+    labels = {c.name: (c.zh if lang == "zh" else c.name) for c in table.columns}
+    sep = "：" if lang == "zh" else ": "
+    cols = ", ".join('r."' + c.replace('"', '""') + '"' for c in source_columns)
+    return con.execute(
+        f"""
+        WITH msg AS (SELECT unnest($codes) AS code, unnest($texts) AS text),
+        lab AS (SELECT unnest($cols) AS column_name, unnest($labels) AS label),
+        reasons AS (
+            SELECT p.source_row, string_agg(
+                CASE WHEN lab.label IS NULL THEN m.text ELSE lab.label || $sep || m.text END,
+                '; ' ORDER BY p.column_name) AS reason
+            FROM import_problems p JOIN msg m USING (code)
+            LEFT JOIN lab USING (column_name)
+            WHERE p.import_id = $import_id
+              AND p.severity = 'error'
+            GROUP BY p.source_row
+        )
+        SELECT r._row AS "{ROW_HEADER[lang]}", {cols}, x.reason AS "{REASON_HEADER[lang]}"
+        FROM _raw r JOIN reasons x ON r._row = x.source_row ORDER BY r._row
+        """,
+        {"codes": codes, "texts": [describe(c, lang) for c in codes],
+         "cols": list(labels), "labels": list(labels.values()), "sep": sep,
+         "import_id": import_id},
+    ).fetch_arrow_table()
+
+
+def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ext = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet"}[src.fmt]
+    out = out_dir / f"{src.path.stem}.rejects.{import_id}{ext}"
+    if src.fmt == "parquet":
+        pq.write_table(rows, out)
+    elif src.fmt == "xlsx":
+        write_xlsx(rows, out, sheet=src.sheet or "rejects")
+    else:
+        with out.open("wb") as fh:
+            fh.write(b"\xef\xbb\xbf")  # BOM so Excel opens Chinese text correctly
+            pacsv.write_csv(rows, fh)
+    return out
+
+
+def write_xlsx(rows: pa.Table, out: Path, sheet: str = "Sheet1") -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False})
+    ws = wb.add_worksheet(sheet[:31])
+    bold = wb.add_format({"bold": True})
+    ws.write_row(0, 0, rows.column_names, bold)
+    columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
+    for r, values in enumerate(zip(*columns, strict=True), start=1):
+        ws.write_row(r, 0, ["" if v is None else v for v in values])
+    wb.close()

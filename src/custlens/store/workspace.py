@@ -1,0 +1,218 @@
+"""A workspace: one DuckDB file, ``custlens.toml`` and a Parquet mirror for Spark.
+
+Layout::
+
+    <dir>/custlens.toml      settings
+    <dir>/custlens.duckdb    canonical tables, import log, users, audit
+    <dir>/parquet/<table>/   Parquet mirror read by the Spark engine (orders and events
+                             partitioned by month), rewritten at the end of each import
+    <dir>/rejects/           rejected rows of each import, in the input's format
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+
+from custlens.config import CONFIG_FILE, Settings
+from custlens.errors import UsageError, WorkspaceError
+from custlens.schema.tables import TABLES
+from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
+
+DB_FILE = "custlens.duckdb"
+DEFAULT_WORKSPACE = "custlens-workspace"
+# tables mirrored as Parquet, with the month column they are partitioned by (if any)
+PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
+
+
+def resolve_workspace_path(path: str | Path | None) -> Path:
+    if path:
+        return Path(path)
+    return Path(os.environ.get("CUSTLENS_WORKSPACE") or DEFAULT_WORKSPACE)
+
+
+def init_workspace(path: str | Path, locale: str = "zh_CN") -> Workspace:
+    """Create (or re-open) a workspace directory; idempotent."""
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    cfg = root / CONFIG_FILE
+    if not cfg.exists():
+        cfg.write_text(Settings(workspace=root, locale=locale).to_toml(), encoding="utf-8")
+    ws = Workspace(root)
+    ws.connect()
+    return ws
+
+
+def open_workspace(path: str | Path | None = None, read_only: bool = False) -> Workspace:
+    root = resolve_workspace_path(path)
+    if not (root / DB_FILE).exists():
+        raise WorkspaceError(
+            f"no workspace at {root} (run `custlens init {root}` first, or pass --workspace)"
+        )
+    ws = Workspace(root)
+    ws.connect(read_only=read_only)
+    return ws
+
+
+class Workspace:
+    """Owns the DuckDB connection and hands out Ibis tables on either engine."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.settings = Settings.load(self.root)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._ibis: Any = None
+        self._spark: Any = None
+
+    # ---- connection -------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.root / "parquet"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    def connect(self, read_only: bool = False) -> None:
+        if self._con is not None:
+            return
+        try:
+            self._con = duckdb.connect(str(self.db_path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
+        self._con.execute("SET preserve_insertion_order = true")
+        self.migrate(read_only=read_only)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self.connect()
+        assert self._con is not None
+        return self._con
+
+    def close(self) -> None:
+        if self._spark is not None:
+            self._spark = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            self._ibis = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- migrations -------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self, read_only: bool = False) -> int:
+        current = self.schema_version()
+        if current > LATEST_VERSION:
+            raise WorkspaceError(
+                f"workspace {self.root} has schema version {current}, newer than this custlens "
+                f"supports ({LATEST_VERSION}); upgrade custlens to open it"
+            )
+        if current == LATEST_VERSION:
+            return current
+        if read_only:
+            raise WorkspaceError(f"workspace {self.root} needs migration; open it writable once")
+        with self.transaction() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER, applied_at TIMESTAMP DEFAULT current_timestamp)"
+            )
+            for version in range(current + 1, LATEST_VERSION + 1):
+                for stmt in MIGRATIONS[version - 1]():
+                    con.execute(stmt)
+                con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        return LATEST_VERSION
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: any exception (including KeyboardInterrupt) rolls back."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # ---- Ibis tables ------------------------------------------------------------------
+    def ibis(self, engine: str | None = None) -> Any:
+        """An Ibis backend over the canonical tables: DuckDB (default) or Spark."""
+        engine = engine or self.settings.engine
+        if engine == "duckdb":
+            if self._ibis is None:
+                self._ibis = ibis.duckdb.from_connection(self.con)
+            return self._ibis
+        if engine == "spark":
+            if self._spark is None:
+                from custlens.store.spark import connect_spark
+
+                self._spark = connect_spark(self)
+            return self._spark
+        raise UsageError(f"unknown engine {engine!r}; expected duckdb or spark")
+
+    def table(self, name: str, engine: str | None = None) -> Any:
+        if name not in TABLES:
+            raise UsageError(f"unknown table {name!r}")
+        return self.ibis(engine).table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.con.execute(f'SELECT count(*) FROM "{TABLES[name].name}"').fetchone()[0])
+
+    # ---- Parquet mirror ---------------------------------------------------------------
+    def write_parquet(self, name: str) -> Path:
+        """Rewrite the Parquet mirror of one table atomically (temp dir, then rename)."""
+        target = self.parquet_dir / name
+        tmp = self.parquet_dir / f".{name}.{uuid.uuid4().hex}"
+        tmp.mkdir(parents=True)
+        date_col = PARQUET_PARTITIONS.get(name)
+        if date_col and self.count(name) > 0:
+            sql = (
+                f"COPY (SELECT *, strftime({date_col}, '%Y-%m') AS month FROM \"{name}\") "
+                f"TO {_sql_path(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
+            )
+        else:
+            sql = f"COPY \"{name}\" TO {_sql_path(tmp / 'data.parquet')} (FORMAT parquet)"
+        self.con.execute(sql)
+        old = None
+        if target.exists():
+            old = self.parquet_dir / f".{name}.old.{uuid.uuid4().hex}"
+            target.rename(old)
+        tmp.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def write_all_parquet(self) -> None:
+        for name in TABLES:
+            self.write_parquet(name)
+
+
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal (COPY takes no parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
