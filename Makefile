@@ -1,0 +1,62 @@
+# custlens: every target sets itself up on a fresh Debian 12 machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_CUSTOMERS ?= 20000
+DEMO_SEED ?= 42
+DEMO_DIR ?= demo-output
+DEMO_WS ?= $(DEMO_DIR)/workspace
+APT_PACKAGES := openjdk-17-jre-headless
+
+.PHONY: test demo bench lint format clean system-deps venv
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,spark]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages the tests need (Java 17 for Spark). Installed only when missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "Debian packages present: $(APT_PACKAGES)"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+
+test: system-deps $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/custlens demo generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/data
+	$(BIN)/custlens init $(DEMO_WS)
+	@for t in customers orders events campaigns campaign_responses feedback; do \
+	  f=$$(ls $(DEMO_DIR)/data/$$t.* 2>/dev/null | head -1); \
+	  if [ -n "$$f" ]; then $(BIN)/custlens import $$t $$f -w $(DEMO_WS) || exit 1; fi; \
+	done
+	$(BIN)/custlens import-log -w $(DEMO_WS) --limit 6
+	$(BIN)/custlens quality -w $(DEMO_WS)
+	$(BIN)/custlens summary -w $(DEMO_WS) --top 5
+	@echo ""
+	@echo "Demo workspace: $(DEMO_WS)   data: $(DEMO_DIR)/data   truth: $(DEMO_DIR)/data/truth.json"
+	@echo "Next: $(BIN)/custlens --help ; $(BIN)/custlens summary -w $(DEMO_WS) --engine spark"
+
+bench: system-deps $(STAMP)
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache spark-warehouse

@@ -1,0 +1,1 @@
+"""The `custlens` command line: thin typer commands over the library."""

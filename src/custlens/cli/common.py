@@ -1,0 +1,115 @@
+"""Shared CLI pieces: the workspace option, output formats, error handling."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from custlens.errors import CustlensError, InputError
+from custlens.store.workspace import Workspace, open_workspace
+
+stderr = Console(stderr=True)
+stdout = Console()
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="CUSTLENS_WORKSPACE",
+                 help="Workspace directory [default: ./custlens-workspace]"),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format")]
+EngineOpt = Annotated[Engine | None, typer.Option("--engine", help="Analysis engine "
+                                                  "[default: from custlens.toml, duckdb]")]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Message language "
+                                              "[default: from custlens.toml, zh]")]
+
+
+def workspace(path: Path | None) -> Workspace:
+    return open_workspace(path)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn custlens errors into a message on stderr and exit code 1 (2 for usage)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CustlensError as exc:
+            stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            if isinstance(exc, InputError):
+                for problem in exc.problems[:20]:
+                    stderr.print(f"  {problem.message}", markup=False, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def emit(data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format,
+         title: str | None = None) -> None:
+    """Write data to stdout as a rich table, JSON (UTF-8, not ASCII-escaped) or CSV."""
+    if isinstance(data, dict):
+        rows: list[dict[str, Any]] = [data]
+        if fmt == Format.json:
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_jsonable, indent=2))
+            sys.stdout.write("\n")
+            return
+    elif isinstance(data, pa.Table):
+        rows = data.to_pylist()
+    else:
+        rows = data
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=_jsonable, indent=2) + "\n")
+    elif fmt == Format.csv:
+        columns = list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table)
+                                              else [])
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    else:
+        table = RichTable(title=title, show_lines=False)
+        columns = list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table)
+                                              else [])
+        for col in columns:
+            table.add_column(str(col), overflow="fold")
+        for row in rows:
+            table.add_row(*["" if row[c] is None else str(_jsonable(row[c])) for c in columns])
+        stdout.print(table)

@@ -1,0 +1,52 @@
+"""`custlens export` and `custlens template`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace
+from custlens.cli.importing import TableName
+from custlens.io.export import export_table
+from custlens.io.template import write_template
+
+
+class FileFormat(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@handle_errors
+def export_cmd(
+    table: Annotated[TableName, typer.Argument(help="Table to export")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file")],
+    fmt: Annotated[FileFormat, typer.Option("--format", "-f")] = FileFormat.csv,
+    lang: LangOpt = None,
+    ws_path: WorkspaceOpt = None,
+) -> None:
+    """Export a table with names, phones and emails masked (张**, 138****1234).
+
+    Example: custlens export customers --format xlsx --out 客户.xlsx
+    """
+    ws = workspace(ws_path)
+    lg = lang.value if lang else ws.settings.lang
+    path, rows = export_table(ws.con, table.value, out, fmt.value, lg)
+    stderr.print(f"{rows} rows -> {path}", highlight=False)
+
+
+@handle_errors
+def template_cmd(
+    table: Annotated[TableName, typer.Argument(help="Table the template is for")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file")],
+    fmt: Annotated[FileFormat, typer.Option("--format", "-f")] = FileFormat.xlsx,
+    lang: LangOpt = None,
+) -> None:
+    """Write a blank import template with an example row and a 说明 (rules) sheet.
+
+    Example: custlens template customers --out 客户模板.xlsx
+    """
+    path = write_template(table.value, out, fmt.value, lang.value if lang else "zh")
+    stderr.print(f"-> {path}", highlight=False)

@@ -1,0 +1,139 @@
+"""`custlens import`, `custlens import-log`, `custlens quality`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custlens.cli.common import (
+    Format, FormatOpt, LangOpt, WorkspaceOpt, emit, handle_errors, stderr, workspace,
+)
+from custlens.i18n import gettext as _
+from custlens.io.pipeline import import_file
+from custlens.io.quality import quality_report
+
+
+class TableName(str, Enum):
+    customers = "customers"
+    orders = "orders"
+    events = "events"
+    campaigns = "campaigns"
+    campaign_responses = "campaign_responses"
+    feedback = "feedback"
+
+
+@handle_errors
+def import_cmd(
+    table: Annotated[TableName, typer.Argument(help="Which table the file holds")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file")],
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name or number")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping for a foreign "
+                                                 "layout")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show mapping and problems; "
+                                          "write nothing")] = False,
+    lang: LangOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import a file, validating every row; bad rows go to a rejects file.
+
+    Example: custlens import customers 客户.xlsx --sheet 客户信息 --dry-run
+    """
+    ws = workspace(ws_path)
+    lg = lang.value if lang else ws.settings.lang
+    with stderr.status(_("Importing {name} ...", lg, name=file.name)):
+        result = import_file(ws, table.value, file, sheet=sheet, mapping_file=mapping,
+                             dry_run=dry_run, lang=lg)
+    if fmt != Format.table:
+        emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
+        raise typer.Exit(0)
+    if dry_run:
+        emit(result.mapping, Format.table, title=_("Detected mapping", lg))
+        if result.ignored_columns:
+            stderr.print(_("Ignored columns: {cols}", lg, cols=", ".join(result.ignored_columns)))
+    counts = {
+        _("file", lg): result.file_name, _("rows read", lg): result.rows_read,
+        _("inserted", lg): result.inserted, _("updated", lg): result.updated,
+        _("unchanged", lg): result.unchanged, _("rejected", lg): result.rejected,
+        _("duplicates", lg): result.duplicate,
+    }
+    emit([counts], Format.table, title=_("Import summary (dry run, nothing written)", lg)
+         if dry_run else _("Import summary", lg))
+    if result.problem_counts:
+        emit([{_("problem", lg): code, _("rows", lg): n,
+               _("suggestion", lg): result.suggestions[code]}
+              for code, n in result.problem_counts.items()], Format.table,
+             title=_("Problems by code", lg))
+        for p in result.problems[:20]:
+            stderr.print(f"  {p.message}", markup=False, highlight=False)
+    if result.rejects_file:
+        stderr.print(_("Rejected rows written to {path}", lg, path=result.rejects_file),
+                     highlight=False)
+
+
+@handle_errors
+def import_log_cmd(
+    limit: Annotated[int, typer.Option(help="Show the last N imports")] = 20,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show the import log: counts, problems per code and rejects files.
+
+    Example: custlens import-log --format json
+    """
+    ws = workspace(ws_path)
+    rows = ws.con.execute(
+        "SELECT import_id, table_name, file_name, started_at, finished_at, rows_read, "
+        "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_duplicate, problems, "
+        "status, rejects_file, sha256 FROM import_log ORDER BY import_id DESC LIMIT ?", [limit]
+    ).fetch_arrow_table().to_pylist()
+    for row in rows:
+        row["problems"] = json.loads(row["problems"] or "{}")
+        if fmt == Format.table:
+            row["problems"] = ", ".join(f"{k}={v}" for k, v in row["problems"].items())
+            for key in ("sha256", "finished_at", "rejects_file"):
+                row.pop(key)
+            row["started_at"] = f"{row['started_at']:%Y-%m-%d %H:%M}"
+    emit(rows, fmt, title="import log")
+
+
+@handle_errors
+def quality_cmd(
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: Annotated[Path | None, typer.Option(help="Also write the report to an XLSX file")] = None,
+) -> None:
+    """Data-quality report: needs_review (需核实) rows per rule, rejects, examples (masked).
+
+    Example: custlens quality --format json
+    """
+    ws = workspace(ws_path)
+    report = quality_report(ws.con)
+    if out is not None:
+        _write_quality_xlsx(report, out)
+        stderr.print(f"-> {out}")
+    if fmt == Format.json:
+        emit(report, fmt)
+        return
+    rules = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
+    rules.append({"rule": "orphan_order", "rows": report["orphan_order"]})
+    emit(rules, fmt, title=f"orders: {report['orders']}, needs_review: {report['needs_review']}")
+    if fmt == Format.table:
+        if report["rejected"]:
+            emit(report["rejected"], fmt, title="rejected at import")
+        if report["examples"]:
+            emit(report["examples"], fmt, title="examples")
+
+
+def _write_quality_xlsx(report: dict, out: Path) -> None:
+    import pyarrow as pa
+
+    from custlens.io.export import write_table
+
+    rows = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
+    rows.append({"rule": "orphan_order", "rows": report["orphan_order"]})
+    write_table(pa.Table.from_pylist(rows or [{"rule": "", "rows": 0}]), out, "xlsx")

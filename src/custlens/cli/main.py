@@ -1,0 +1,109 @@
+"""Entry point: `custlens` (typer app). Commands are thin; the library does the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custlens import __version__
+from custlens.analytics.orders import revenue_per_customer, store_totals
+from custlens.cli import data, importing
+from custlens.cli.common import (
+    EngineOpt, Format, FormatOpt, Lang, WorkspaceOpt, emit, handle_errors, stderr, workspace,
+)
+from custlens.store.workspace import init_workspace, resolve_workspace_path
+
+app = typer.Typer(
+    name="custlens",
+    help="Customer analytics for e-commerce and new retail. 电商与新零售客户分析。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version")] = False,
+) -> None:
+    if version:
+        typer.echo(f"custlens {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command("init")
+@handle_errors
+def init_cmd(
+    directory: Annotated[Path | None, typer.Argument(help="Workspace directory")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Default language")] = Lang.zh,
+) -> None:
+    """Create a workspace (DuckDB file + custlens.toml); safe to run again.
+
+    Example: custlens init ./my-shop
+    """
+    root = resolve_workspace_path(directory)
+    ws = init_workspace(root, locale="zh_CN" if lang == Lang.zh else "en")
+    stderr.print(f"workspace ready: {ws.root} (schema v{ws.schema_version()})", highlight=False)
+    ws.close()
+
+
+@app.command("status")
+@handle_errors
+def status_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Rows per table, imports and the data period.
+
+    Example: custlens status --format json
+    """
+    ws = workspace(ws_path)
+    from custlens.schema.tables import TABLES
+
+    rows = [{"table": t, "rows": ws.count(t)} for t in TABLES]
+    emit(rows, fmt, title=str(ws.root))
+
+
+@app.command("summary")
+@handle_errors
+def summary_cmd(
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    top: Annotated[int, typer.Option(help="Top customers by revenue")] = 10,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Store totals (customers, orders, GMV, AOV) and the top customers by revenue.
+
+    Example: custlens summary --engine spark --top 5
+    """
+    ws = workspace(ws_path)
+    eng = engine.value if engine else None
+    totals = store_totals(ws.table("orders", eng)).to_pyarrow().to_pylist()[0]
+    top_rows = revenue_per_customer(ws.table("orders", eng)).limit(top).to_pyarrow()
+    if fmt == Format.json:
+        emit({"totals": totals, "top_customers": top_rows.to_pylist()}, fmt)
+        return
+    emit([totals], fmt, title="store totals")
+    if fmt == Format.table:
+        emit(top_rows, fmt, title=f"top {top} customers by revenue")
+
+
+app.command("import")(importing.import_cmd)
+app.command("import-log")(importing.import_log_cmd)
+app.command("quality")(importing.quality_cmd)
+app.command("export")(data.export_cmd)
+app.command("template")(data.template_cmd)
+
+try:  # the demo generator is optional at import time only while it is being built
+    from custlens.cli.demo import demo_app
+
+    app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
+except ImportError:  # pragma: no cover
+    pass
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,64 @@
+"""Masked exports of canonical tables (CSV with BOM or XLSX)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from custlens.errors import UsageError
+from custlens.io.rejects import write_xlsx
+from custlens.privacy.masking import mask_table
+from custlens.privacy.policy import MASKED, MaskingPolicy
+from custlens.schema.tables import get_table
+
+EXPORT_EXTRA = {"orders": ["order_date", "needs_review", "review_reasons"]}
+
+
+def fetch_table(con: Any, table_name: str, lang: str = "zh") -> pa.Table:
+    table = get_table(table_name)
+    names = table.names + EXPORT_EXTRA.get(table.name, [])
+    cols = ", ".join('"' + n + '"' for n in names)
+    data = con.execute(f'SELECT {cols} FROM "{table.name}"').fetch_arrow_table()
+    return data
+
+
+def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:
+    if lang != "zh":
+        return data
+    labels = {c.name: c.zh for c in get_table(table_name).columns}
+    labels.update({"order_date": "订单日期", "needs_review": "需核实", "review_reasons": "核实原因"})
+    return data.rename_columns([labels.get(n, n) for n in data.column_names])
+
+
+def write_table(data: pa.Table, out: Path, fmt: str) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with out.open("wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            pacsv.write_csv(data, fh)
+    elif fmt == "xlsx":
+        data = data.cast(pa.schema([pa.field(f.name, _xlsx_type(f.type)) for f in data.schema]))
+        write_xlsx(data, out, sheet="data")
+    else:
+        raise UsageError(f"unknown export format {fmt!r}; expected csv or xlsx")
+    return out
+
+
+def _xlsx_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_decimal(t):
+        return pa.float64()
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return pa.string()
+    return t
+
+
+def export_table(con: Any, table_name: str, out: Path, fmt: str = "csv", lang: str = "zh",
+                 policy: MaskingPolicy = MASKED) -> tuple[Path, int]:
+    """Write ``table_name`` masked according to ``policy``; returns (path, rows)."""
+    data = mask_table(fetch_table(con, table_name), policy)
+    data = localise_headers(data, table_name, lang)
+    return write_table(data, out, fmt), data.num_rows

@@ -1,0 +1,1 @@
+"""Masking, roles and permissions, audit trail."""
