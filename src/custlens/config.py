@@ -19,7 +19,7 @@ class QualitySettings:
     amount_tolerance: float = 0.01  # |amount - (quantity x unit_price - discount)|
     outlier_median_multiple: float = 5.0  # amount > k x the customer's median ...
     outlier_sd: float = 3.0  # ... and > mean + k sd of the customer's other orders
-    outlier_min_orders: int = 4  # history needed before the outlier rule applies
+    outlier_min_orders: int = 4  # other orders needed before the outlier rule applies
     burst_orders: int = 5  # more than N orders ...
     burst_minutes: int = 10  # ... within M minutes
     test_words: list[str] = field(default_factory=lambda: ["测试", "test"])

@@ -53,7 +53,8 @@ GROUP = {"实验组": "treatment", "对照组": "control", "treatment": "treatme
 # value maps applied to text columns by name (after the kind's own normalisation)
 COLUMN_MAPS = {"channel": CHANNEL, "page_type": PAGE_TYPE, "event_type": EVENT_TYPE,
                "group": GROUP, "status": STATUS, "feedback_type": FEEDBACK_TYPE}
-RANGES = {"rating": (1, 5), "nps": (0, 10), "age": (0, 120), "line_no": (1, None)}
+RANGES = {"rating": (1, 5), "nps": (0, 10), "age": (0, 120), "line_no": (1, None),
+          "quantity": (0, None)}
 
 
 def q(name: str) -> str:

@@ -193,14 +193,18 @@ def _collect_problems(con: Any, table: Table, rules: list[Rule], import_id: int)
         f"WHERE r.{q('e_' + c.name)} IS NOT NULL"
         for c in table.columns
     ]
-    for i, rule in enumerate(rules):
-        parts.append(
-            f"SELECT r._row, '{rule.column}', r.r{i}, CAST(t.{q('t_' + rule.column)} AS VARCHAR) "
-            f"FROM _ruled r JOIN _text t USING (_row) WHERE r.r{i} IS NOT NULL"
-        )
     con.execute("DROP TABLE IF EXISTS _problems")
     con.execute("CREATE TEMP TABLE _problems AS " + " UNION ALL ".join(parts))
     errors = [c for c, pc in PROBLEM_CODES.items() if pc.severity == "error"]
+    # row rules judge rows whose columns are valid (a bad value is reported once)
+    for i, rule in enumerate(rules):
+        con.execute(
+            f"INSERT INTO _problems SELECT r._row, '{rule.column}', r.r{i}, "
+            f"CAST(t.{q('t_' + rule.column)} AS VARCHAR) FROM _ruled r JOIN _text t USING (_row) "
+            "WHERE r.r{i} IS NOT NULL AND r._row NOT IN (SELECT _row FROM _problems "
+            "WHERE code IN (SELECT unnest($errs)))".replace("{i}", str(i)),
+            {"errs": errors},
+        )
     con.execute("DROP TABLE IF EXISTS _valid")
     columns = ", ".join(q(c) for c in table.names)
     con.execute(

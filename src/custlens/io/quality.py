@@ -19,14 +19,21 @@ WITH clean AS (
     GROUP BY customer_id, order_id
 ),
 stats AS (
-    SELECT customer_id, median(amount) AS med, avg(amount) AS mean,
-           stddev_samp(amount) AS sd, count(*) AS n
+    SELECT customer_id, median(amount) AS med, sum(amount) AS s1,
+           sum(amount * amount) AS s2, count(*) AS n
     FROM clean GROUP BY customer_id
 ),
+loo AS (  -- leave-one-out: each order against the customer's *other* orders
+    SELECT c.order_id, c.amount, s.med, s.n - 1 AS n_other,
+           (s.s1 - c.amount) / (s.n - 1) AS mean_other,
+           sqrt(greatest(((s.s2 - c.amount * c.amount)
+                - (s.s1 - c.amount) * (s.s1 - c.amount) / (s.n - 1)) / (s.n - 2), 0)) AS sd_other
+    FROM clean c JOIN stats s USING (customer_id) WHERE s.n > 2
+),
 outliers AS (
-    SELECT c.order_id FROM clean c JOIN stats s USING (customer_id)
-    WHERE s.n >= $min_orders AND c.amount > $k_median * s.med
-      AND c.amount > s.mean + $k_sd * coalesce(s.sd, 0)
+    SELECT order_id FROM loo
+    WHERE n_other >= $min_orders AND amount > $k_median * med
+      AND amount > mean_other + $k_sd * sd_other
 ),
 bursts AS (
     SELECT order_id FROM (

@@ -80,7 +80,8 @@ def system_sql(table: str) -> dict[str, str]:
                 "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR))")
         return {
             "order_id": oid,
-            "order_line_key": f"{oid} || '#' || {line}",
+            "order_line_key": f"CASE WHEN order_id IS NULL THEN {oid} || '#1' "
+            f"ELSE order_id || '#' || {line} END",
             "order_date": "CAST(order_time AS DATE)",
             "content_hash": "_hash",
             "row_flags": "_flags",

@@ -1,0 +1,113 @@
+"""Idempotent re-import, all-or-nothing transactions, history, dry runs, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from custlens.io import quality
+from custlens.io.pipeline import import_file
+from tests.conftest import CUSTOMERS_CSV, ORDERS_CSV
+
+
+def _snapshot(ws):
+    tables = ("customers", "orders", "customer_history", "import_problems")
+    return {t: ws.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def test_reimport_is_idempotent(loaded, write):
+    before = _snapshot(loaded)
+    result = import_file(loaded, "orders", write("orders.csv", ORDERS_CSV))
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 5)
+    again = import_file(loaded, "customers", write("customers.csv", CUSTOMERS_CSV))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    after = _snapshot(loaded)
+    assert after["orders"] == before["orders"] and after["customers"] == before["customers"]
+
+
+def test_rows_are_accounted_for(ws, write):
+    text = ("客户编号,姓名,联系方式\nC1,张三,13812345678\nC1,张三,13812345678\n"
+            "C2,李四,123\nC3,王五,13712345678\n")
+    r = import_file(ws, "customers", write("c.csv", text))
+    assert r.rows_read == r.inserted + r.updated + r.unchanged + r.rejected + r.duplicate
+    assert (r.inserted, r.rejected, r.duplicate) == (2, 1, 1)
+
+
+def test_orders_without_id_get_deterministic_ids(ws, write):
+    text = "客户编号,下单时间,总金额\nC1,2024-01-05,10\nC1,2024-01-06,20\nC1,2024-01-05,10\n"
+    first = import_file(ws, "orders", write("o.csv", text))
+    assert (first.inserted, first.duplicate) == (2, 1)
+    ids = ws.con.execute("SELECT order_id FROM orders ORDER BY 1").fetchall()
+    import_file(ws, "orders", write("o.csv", text))
+    assert ws.con.execute("SELECT order_id FROM orders ORDER BY 1").fetchall() == ids
+
+
+def test_order_status_update(loaded, write):
+    text = ORDERS_CSV.replace("订单编号,", "订单状态,订单编号,").replace("\nO", "\n已支付,O")
+    text = text.replace("已支付,O4", "已退款,O4")
+    result = import_file(loaded, "orders", write("o2.csv", text))
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 4)
+    row = loaded.con.execute("SELECT status, needs_review FROM orders WHERE order_id = 'O4'")
+    assert row.fetchone() == ("refunded", True)
+
+
+def test_customer_update_keeps_history(loaded, write):
+    text = "客户编号,姓名,联系方式,客户等级\nC002,李四新,13900000000,VIP\n"
+    result = import_file(loaded, "customers", write("c2.csv", text))
+    assert (result.inserted, result.updated) == (0, 1)
+    history = loaded.con.execute(
+        "SELECT customer_id, column_name, old_value, new_value FROM customer_history ORDER BY 2"
+    ).fetchall()
+    assert history == [("C002", "level", "普通", "VIP"), ("C002", "name", "李四", "李四新"),
+                       ("C002", "phone", "13912345678", "13900000000")]
+    # columns absent from the file keep their values (age, registration date)
+    row = loaded.con.execute("SELECT age, registration_date, level FROM customers "
+                             "WHERE customer_id = 'C002'").fetchone()
+    assert row[0] == 25 and str(row[1]) == "2024-01-06" and row[2] == "VIP"
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_failure_midway_rolls_back(loaded, write, monkeypatch, exc):
+    before = _snapshot(loaded)
+
+    def boom(*args, **kwargs):
+        raise exc
+
+    # fails after the new rows were inserted, before the import is committed
+    monkeypatch.setattr(quality, "refresh_order_flags", boom)
+    new = ORDERS_CSV + "O9,C003,2024-05-03 10:00:00,图书,词典,1,80.00,80.00\n"
+    with pytest.raises(type(exc)):
+        import_file(loaded, "orders", write("o9.csv", new))
+    assert _snapshot(loaded) == before
+    status = loaded.con.execute("SELECT status FROM import_log ORDER BY import_id DESC LIMIT 1")
+    assert status.fetchone()[0] == "failed"
+    # and the workspace still works
+    monkeypatch.undo()
+    assert import_file(loaded, "orders", write("o9.csv", new)).inserted == 1
+
+
+def test_dry_run_writes_nothing(loaded, write):
+    before = _snapshot(loaded)
+    logs = loaded.con.execute("SELECT count(*) FROM import_log").fetchone()[0]
+    result = import_file(loaded, "customers", write("c.csv", "客户编号,姓名,联系方式,微信号\n"
+                                                     "C9,赵六,13612345678,zl\nC10,,123,\n"),
+                         dry_run=True)
+    assert result.dry_run and result.inserted == 1 and result.rejected == 1
+    assert result.ignored_columns == ["微信号"]
+    assert {"column": "phone", "source": "联系方式"} in result.mapping
+    assert _snapshot(loaded) == before
+    assert loaded.con.execute("SELECT count(*) FROM import_log").fetchone()[0] == logs
+    assert result.rejects_file is None
+
+
+def test_source_file_never_modified(ws, write):
+    path = write("c.csv", "客户编号,姓名,联系方式\nC1,张三,123\n")
+    data = path.read_bytes()
+    import_file(ws, "customers", path)
+    assert path.read_bytes() == data
+
+
+def test_import_log_records_counts(loaded):
+    rows = loaded.con.execute(
+        "SELECT table_name, rows_read, rows_inserted, status, length(sha256) FROM import_log "
+        "ORDER BY import_id").fetchall()
+    assert rows == [("customers", 3, 3, "ok", 64), ("orders", 5, 5, "ok", 64)]

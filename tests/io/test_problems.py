@@ -1,0 +1,120 @@
+"""One test per problem code: the row, column, severity and message users see."""
+
+from __future__ import annotations
+
+import pytest
+
+from custlens.io.pipeline import import_file
+from custlens.io.quality import quality_report
+from custlens.schema.problems import PROBLEM_CODES
+
+CUST_HEADER = "客户编号,姓名,性别,年龄,联系方式,邮箱,注册日期,客户等级\n"
+GOOD_CUST = "C1,张三,男,30,13812345678,a@b.cn,2024-01-05,VIP\n"
+ORD_HEADER = "订单编号,客户编号,下单时间,商品名称,购买数量,单价,优惠金额,总金额,订单状态\n"
+GOOD_ORD = "O1,C1,2024-02-01 10:00:00,奶粉,2,10.00,0,20.00,已支付\n"
+
+# (code, table, bad line, column)
+CASES = [
+    ("missing_required", "customers", "C2,,男,30,13812345679,,2024-01-05,\n", "name"),
+    ("invalid_phone", "customers", "C2,李四,男,30,12812345679,,2024-01-05,\n", "phone"),
+    ("invalid_email", "customers", "C2,李四,男,30,13812345679,not-an-email,2024-01-05,\n", "email"),
+    ("invalid_date", "customers", "C2,李四,男,30,13812345679,,2024-13-45,\n", "registration_date"),
+    ("invalid_age", "customers", "C2,李四,男,130,13812345679,,2024-01-05,\n", "age"),
+    ("invalid_choice", "customers", "C2,李四,男,30,13812345679,,2024-01-05,金牌\n", "level"),
+    ("unknown_gender", "customers", "C2,李四,外星,30,13812345679,,2024-01-05,\n", "gender"),
+    ("duplicate_key", "customers", "C1,张三丰,男,30,13812345678,a@b.cn,2024-01-05,VIP\n",
+     None),
+    ("duplicate_row", "customers", GOOD_CUST, None),
+    ("invalid_number", "orders", "O2,C1,2024-02-01,奶粉,1,十元,0,,已支付\n", "unit_price"),
+    ("invalid_quantity", "orders", "O2,C1,2024-02-01,奶粉,1.5,10,0,15,已支付\n", "quantity"),
+    ("out_of_range", "orders", "O2,C1,2024-02-01,奶粉,-1,10,0,-10,已支付\n", "quantity"),
+    ("negative_price", "orders", "O2,C1,2024-02-01,奶粉,1,-10,0,,已支付\n", "unit_price"),
+    ("negative_amount", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,-10,已支付\n", "amount"),
+    ("zero_quantity", "orders", "O2,C1,2024-02-01,奶粉,0,10,0,0,已支付\n", "quantity"),
+    ("amount_mismatch", "orders", "O2,C1,2024-02-01,奶粉,2,10,1,25,已支付\n", "amount"),
+    ("future_date", "orders", "O2,C1,2099-02-01,奶粉,1,10,0,10,已支付\n", "order_time"),
+    ("test_order", "orders", "O2,C1,2024-02-01,测试商品,1,10,0,10,已支付\n", "status"),
+    ("refund", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,已退款\n", "status"),
+    ("missing_required", "orders", "O2,,2024-02-01,奶粉,1,10,0,10,已支付\n", "customer_id"),
+]
+
+
+@pytest.mark.parametrize(("code", "table", "line", "column"), CASES,
+                         ids=[f"{c[1]}-{c[0]}" for c in CASES])
+def test_problem_code(ws, write, code, table, line, column):
+    import_file(ws, "customers", write("c0.csv", CUST_HEADER + GOOD_CUST))
+    header, good = (CUST_HEADER, GOOD_CUST) if table == "customers" else (ORD_HEADER, GOOD_ORD)
+    path = write("f.csv", header + good + line)
+    result = import_file(ws, table, path, now=None)
+    assert result.problem_counts == {code: 1}, result.problem_counts
+    (problem,) = result.problems
+    assert problem.row == 3 and problem.column == column and problem.code == code
+    severity = PROBLEM_CODES[code].severity
+    assert problem.severity == severity
+    assert problem.message.startswith("第3行")
+    if severity == "error":
+        assert result.rejected == 1 and result.rejects_file
+    else:
+        assert result.rejected == 0
+    if table == "orders" and severity == "warning":
+        flags = ws.con.execute("SELECT review_reasons FROM orders WHERE needs_review").fetchall()
+        assert flags == [(code,)]
+
+
+def test_message_english(ws, write):
+    path = write("f.csv", CUST_HEADER + "C2,李四,男,30,1381234567,,2024-01-05,\n")
+    result = import_file(ws, "customers", path, lang="en")
+    assert result.problems[0].message == (
+        "row 2, phone: invalid format (expected an 11-digit mobile number)")
+
+
+def test_before_registration(ws, write):
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    result = import_file(ws, "orders", write("o.csv", ORD_HEADER +
+                         "O1,C1,2023-12-31 10:00:00,奶粉,1,10,0,10,已支付\n"))
+    assert result.problem_counts == {"before_registration": 1}
+    # registration moved earlier: the flag is recomputed away
+    import_file(ws, "customers", write("c2.csv", CUST_HEADER +
+                "C1,张三,男,30,13812345678,a@b.cn,2023-06-01,VIP\n"))
+    assert ws.con.execute("SELECT count(*) FROM orders WHERE needs_review").fetchone()[0] == 0
+
+
+def test_amount_outlier(ws, write):
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    lines = [f"O{i},C1,2024-0{i + 1}-01 10:00:00,奶粉,1,100,0,100,已支付\n" for i in range(1, 7)]
+    lines.append("O9,C1,2024-08-01 10:00:00,奶粉,1,5000,0,5000,已支付\n")
+    result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
+    assert result.problem_counts == {"amount_outlier": 1}
+    assert result.problems[0].row == 8
+
+
+def test_amount_outlier_needs_history(ws, write):
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    lines = ["O1,C1,2024-03-01,奶粉,1,100,0,100,已支付\n",
+             "O2,C1,2024-02-01,奶粉,1,100,0,100,已支付\n",
+             "O9,C1,2024-08-01,奶粉,1,5000,0,5000,已支付\n"]
+    result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
+    assert result.problem_counts == {}
+
+
+def test_burst_orders(ws, write):
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    lines = [f"O{i},C1,2024-02-01 10:0{i}:00,奶粉,1,10,0,10,已支付\n" for i in range(6)]
+    result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
+    # the 6th order within 10 minutes exceeds the default of 5
+    assert result.problem_counts == {"burst_orders": 1}
+    assert result.problems[0].row == 7
+
+
+def test_orphan_order_in_quality_report(ws, write):
+    import_file(ws, "orders", write("o.csv", ORD_HEADER + GOOD_ORD))
+    report = quality_report(ws.con)
+    assert report["orphan_order"] == 1
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    assert quality_report(ws.con)["orphan_order"] == 0
+
+
+def test_every_code_is_tested():
+    tested = {c[0] for c in CASES} | {"before_registration", "amount_outlier", "burst_orders",
+                                      "orphan_order"}
+    assert tested == set(PROBLEM_CODES)
