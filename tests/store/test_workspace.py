@@ -1,0 +1,72 @@
+"""Workspace files, migrations, Parquet mirror."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from custlens.errors import WorkspaceError
+from custlens.store import init_workspace, open_workspace
+from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
+
+
+def test_init_creates_files_and_is_idempotent(tmp_path):
+    ws = init_workspace(tmp_path / "w")
+    assert (tmp_path / "w" / "custlens.toml").exists()
+    assert (tmp_path / "w" / "custlens.duckdb").exists()
+    assert ws.schema_version() == LATEST_VERSION
+    ws.close()
+    again = init_workspace(tmp_path / "w")
+    assert again.schema_version() == LATEST_VERSION
+    assert again.settings.timezone == "Asia/Shanghai" and again.settings.currency == "CNY"
+    again.close()
+
+
+def test_open_missing_workspace(tmp_path):
+    with pytest.raises(WorkspaceError, match="custlens init"):
+        open_workspace(tmp_path / "nothing")
+
+
+def test_older_workspace_is_migrated(tmp_path):
+    root = tmp_path / "old"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for stmt in MIGRATIONS[0]():
+        con.execute(stmt)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO customers (customer_id, name, phone) VALUES ('C1', '张三', "
+                "'13812345678')")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION == 2
+    assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+    assert ws.count("customers") == 1  # data kept
+    ws.close()
+
+
+def test_newer_workspace_is_refused(tmp_path):
+    ws = init_workspace(tmp_path / "new")
+    ws.con.execute("INSERT INTO schema_version (version) VALUES (?)", [LATEST_VERSION + 1])
+    ws.close()
+    with pytest.raises(WorkspaceError, match="newer than this custlens"):
+        open_workspace(tmp_path / "new")
+
+
+def test_parquet_mirror_partitioned_by_month(loaded):
+    months = sorted(p.name for p in (loaded.parquet_dir / "orders").iterdir())
+    assert months == ["month=2024-02", "month=2024-03", "month=2024-04"]
+    table = pq.read_table(loaded.parquet_dir / "orders")
+    assert table.num_rows == 5
+    assert pq.read_table(loaded.parquet_dir / "customers").num_rows == 3
+
+
+def test_bad_config_is_reported(tmp_path):
+    ws = init_workspace(tmp_path / "w")
+    ws.close()
+    (tmp_path / "w" / "custlens.toml").write_text("[general]\nlocal = 'zh'\n", encoding="utf-8")
+    from custlens.errors import InputError
+
+    with pytest.raises(InputError, match="unknown keys"):
+        open_workspace(tmp_path / "w")
