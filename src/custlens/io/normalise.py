@@ -83,8 +83,13 @@ class SqlParams:
 
 
 def text_expr(raw: str) -> str:
-    """Trim, full-width to half-width, empty to NULL."""
-    return f"NULLIF(trim(translate({raw}, '{FULL}', '{HALF}')), '')"
+    """Trim, full-width to half-width, empty to NULL.
+
+    ``translate`` is costly per row, so it only runs on values holding full-width forms.
+    """
+    half = (f"CASE WHEN regexp_matches({raw}, '[\uFF01-\uFF5E\u3000]') "
+            f"THEN translate({raw}, '{FULL}', '{HALF}') ELSE {raw} END")
+    return f"NULLIF(trim({half}), '')"
 
 
 def number_expr(t: str, sql_type: str = "DOUBLE") -> str:
