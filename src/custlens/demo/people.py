@@ -48,7 +48,7 @@ SEGMENTS = ("vip", "price_sensitive", "campaign_sensitive", "new_product_lover",
 SEGMENT_SHARES = (0.05, 0.18, 0.14, 0.08, 0.12, 0.12, 0.13, 0.18)
 LEVEL_BY_SEGMENT = {"vip": (0.70, 0.20, 0.10), "growing": (0.05, 0.45, 0.50),
                     "new_product_lover": (0.10, 0.30, 0.60)}
-PARENT_RATE = 0.03  # customers (not one_time) with a 奶粉 replenishment routine
+PARENT_RATE = 0.012  # customers (not one_time) with a 奶粉 replenishment routine
 GENDER_BLANK = 0.03
 FEMALE_SHARE = 0.6
 

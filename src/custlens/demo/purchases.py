@@ -20,14 +20,14 @@ from custlens.demo.timeline import Calendar, Clock, daily_intensity, sample_seco
 
 # segment -> BG/NBD (r, alpha, a, b), Gamma-Gamma (p, q, v), discount probability
 SEGMENT_PARAMS = {
-    "vip": ((1.6, 35.0, 0.4, 8.0), (5.0, 4.0, 180.0), 0.15),
-    "price_sensitive": ((0.9, 90.0, 1.3, 5.0), (4.0, 6.0, 60.0), 0.85),
-    "campaign_sensitive": ((0.8, 100.0, 1.2, 4.0), (5.0, 5.0, 80.0), 0.35),
-    "new_product_lover": ((1.1, 80.0, 1.1, 6.0), (5.0, 4.0, 90.0), 0.20),
-    "growing": ((1.2, 90.0, 1.5, 9.0), (4.0, 4.0, 90.0), 0.25),
-    "declining": ((1.2, 70.0, 2.0, 6.0), (4.0, 4.0, 75.0), 0.25),
-    "churned": ((1.0, 50.0, 3.0, 3.0), (4.0, 4.0, 60.0), 0.25),
-    "one_time": ((0.3, 1500.0, 2.0, 2.0), (3.0, 4.0, 70.0), 0.25),
+    "vip": ((1.6, 90.0, 0.4, 8.0), (5.0, 4.0, 180.0), 0.15),
+    "price_sensitive": ((0.9, 350.0, 1.3, 5.0), (4.0, 6.0, 60.0), 0.85),
+    "campaign_sensitive": ((0.8, 380.0, 1.2, 4.0), (5.0, 5.0, 80.0), 0.35),
+    "new_product_lover": ((1.1, 300.0, 1.1, 6.0), (5.0, 4.0, 90.0), 0.20),
+    "growing": ((1.2, 330.0, 1.5, 9.0), (4.0, 4.0, 90.0), 0.25),
+    "declining": ((1.2, 270.0, 2.0, 6.0), (4.0, 4.0, 75.0), 0.25),
+    "churned": ((1.0, 200.0, 3.0, 3.0), (4.0, 4.0, 60.0), 0.25),
+    "one_time": ((0.3, 3000.0, 2.0, 2.0), (3.0, 4.0, 70.0), 0.25),
 }
 CLOCK_STRETCH = {"growing": 0.5, "declining": 2.0}  # calendar position = u ** k
 FIRST_SAME_DAY = 0.6  # share of customers buying on the registration day
@@ -134,7 +134,7 @@ def _formula_routines(rng: np.random.Generator, parent: np.ndarray, t0: np.ndarr
     """Parents re-buy 奶粉 about every 28 days for a few months."""
     who = np.flatnonzero(parent)
     begin = t0[who] + rng.uniform(0, 1, who.size) * np.maximum(n_days - t0[who], 1) * 0.5
-    cycles = 3 + rng.poisson(5, who.size)
+    cycles = 3 + rng.poisson(3, who.size)
     gaps = np.clip(rng.normal(FORMULA_CYCLE_DAYS, FORMULA_CYCLE_SD, int(cycles.sum())),
                    FORMULA_CYCLE_DAYS - 8, FORMULA_CYCLE_DAYS + 8)
     starts = np.cumsum(cycles) - cycles
