@@ -55,31 +55,39 @@ def make_orders(path: Path, rows: int, seed: int = 7) -> None:
     qty = rng.integers(1, 4, rows)
     price = np.round(rng.gamma(2.0, 60.0, rows), 2)
     seconds = rng.integers(0, 3 * 365 * 86400, rows)
-    times = (np.datetime64("2023-01-01T00:00:00") + seconds.astype("timedelta64[s]"))
+    times = np.datetime64("2023-01-01T00:00:00") + seconds.astype("timedelta64[s]")
     cats = np.array(["服装", "美妆", "数码", "食品", "母婴", "家居", "图书", "运动"])
-    table = pa.table({
-        "订单编号": pa.array(np.char.add("O", order_no.astype(str))),
-        "行号": pa.array(np.arange(rows) % 3 + 1),
-        "客户编号": pa.array(np.char.add("C", rng.integers(0, rows // 3, rows).astype(str))),
-        "下单时间": pa.array(times.astype("datetime64[s]").astype(str)),
-        "商品类别": pa.array(cats[rng.integers(0, len(cats), rows)]),
-        "商品名称": pa.array(np.char.add("商品", rng.integers(0, 5000, rows).astype(str))),
-        "购买数量": pa.array(qty),
-        "单价": pa.array(price),
-        "总金额": pa.array(np.round(qty * price, 2)),
-        "支付方式": pa.array(np.array(["微信支付", "支付宝", "银行卡"])[rng.integers(0, 3, rows)]),
-    })
+    table = pa.table(
+        {
+            "订单编号": pa.array(np.char.add("O", order_no.astype(str))),
+            "行号": pa.array(np.arange(rows) % 3 + 1),
+            "客户编号": pa.array(np.char.add("C", rng.integers(0, rows // 3, rows).astype(str))),
+            "下单时间": pa.array(times.astype("datetime64[s]").astype(str)),
+            "商品类别": pa.array(cats[rng.integers(0, len(cats), rows)]),
+            "商品名称": pa.array(np.char.add("商品", rng.integers(0, 5000, rows).astype(str))),
+            "购买数量": pa.array(qty),
+            "单价": pa.array(price),
+            "总金额": pa.array(np.round(qty * price, 2)),
+            "支付方式": pa.array(
+                np.array(["微信支付", "支付宝", "银行卡"])[rng.integers(0, 3, rows)]
+            ),
+        }
+    )
     # unique keys: order number + line
     table = table.set_column(0, "订单编号", pa.array(np.char.add("O", np.arange(rows).astype(str))))
     pacsv.write_csv(table, path)
 
 
 def run(name: str, csv: Path, workdir: Path) -> tuple[float, float]:
-    code = "import resource, time\n_t=time.perf_counter()\n" + RUNNERS[name] + (
-        "\nprint(time.perf_counter()-_t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    code = (
+        "import resource, time\n_t=time.perf_counter()\n"
+        + RUNNERS[name]
+        + ("\nprint(time.perf_counter()-_t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    )
     d = Path(tempfile.mkdtemp(dir=workdir))
-    out = subprocess.run([sys.executable, "-c", code, str(csv), str(d)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(csv), str(d)], check=True, capture_output=True, text=True
+    ).stdout.split()
     return float(out[-2]), float(out[-1]) / 1024
 
 
@@ -92,8 +100,10 @@ def main() -> None:
         csv = work / "orders.csv"
         t = time.perf_counter()
         make_orders(csv, args.rows)
-        print(f"generated {args.rows:,} order lines ({csv.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - t:.1f}s")
+        print(
+            f"generated {args.rows:,} order lines ({csv.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t:.1f}s"
+        )
         results = {name: run(name, csv, work) for name in RUNNERS}
     floor = results["duckdb_read_csv"][0]
     print(f"{'tool':<18}{'seconds':>9}{'x floor':>9}{'peak RSS MB':>13}")
@@ -101,13 +111,22 @@ def main() -> None:
         print(f"{name:<18}{secs:>9.2f}{secs / floor:>9.2f}{rss:>13.0f}")
     ratio = results["custlens_import"][0] / floor
     rss = results["custlens_import"][1]
-    print(f"target: custlens <= 3x floor ({'met' if ratio <= 3 else 'MISSED'}: {ratio:.2f}x), "
-          f"peak RSS < 2048 MB ({'met' if rss < 2048 else 'MISSED'}: {rss:.0f} MB)")
+    print(
+        f"target: custlens <= 3x floor ({'met' if ratio <= 3 else 'MISSED'}: {ratio:.2f}x), "
+        f"peak RSS < 2048 MB ({'met' if rss < 2048 else 'MISSED'}: {rss:.0f} MB)"
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": args.rows,
-                             **{k: {"seconds": v[0], "rss_mb": v[1]} for k, v in
-                                results.items()}}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "rows": args.rows,
+                    **{k: {"seconds": v[0], "rss_mb": v[1]} for k, v in results.items()},
+                }
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

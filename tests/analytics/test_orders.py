@@ -11,15 +11,24 @@ def test_revenue_per_customer_by_hand(loaded):
     rows = revenue_per_customer(loaded.table("orders")).to_pyarrow().to_pylist()
     got = [(r["customer_id"], r["orders"], r["lines"], r["items"], r["revenue"]) for r in rows]
     # C001: 398 + 99; C002: one order with two lines 120 + 100; C003: 3 x 30
-    assert got == [("C001", 2, 2, 3, Decimal("497.00")), ("C002", 1, 2, 3, Decimal("220.00")),
-                   ("C003", 1, 1, 3, Decimal("90.00"))]
+    assert got == [
+        ("C001", 2, 2, 3, Decimal("497.00")),
+        ("C002", 1, 2, 3, Decimal("220.00")),
+        ("C003", 1, 1, 3, Decimal("90.00")),
+    ]
 
 
 def test_flagged_rows_are_excluded_unless_asked(loaded, write):
     from custlens.io.pipeline import import_file
 
-    import_file(loaded, "orders", write("o.csv", "订单编号,客户编号,下单时间,购买数量,单价,总金额\n"
-                                        "T1,C003,2024-05-01,1,10,-10\n"))
+    import_file(
+        loaded,
+        "orders",
+        write(
+            "o.csv",
+            "订单编号,客户编号,下单时间,购买数量,单价,总金额\nT1,C003,2024-05-01,1,10,-10\n",
+        ),
+    )
     totals = store_totals(loaded.table("orders")).to_pyarrow().to_pylist()[0]
     assert totals["gmv"] == Decimal("807.00") and totals["orders"] == 4
     assert totals["aov"] == 201.75

@@ -17,8 +17,9 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTLENS_WORKSPACE", str(tmp_path / "ws"))
-    (tmp_path / "c.csv").write_text(CUSTOMERS_CSV + "C004,赵六,女,33,123,2024-01-08,,\n",
-                                    encoding="utf-8")
+    (tmp_path / "c.csv").write_text(
+        CUSTOMERS_CSV + "C004,赵六,女,33,123,2024-01-08,,\n", encoding="utf-8"
+    )
     (tmp_path / "o.csv").write_text(ORDERS_CSV, encoding="utf-8")
     return tmp_path
 
@@ -43,10 +44,13 @@ def test_full_flow(env):
     assert log[1]["problems"] == {"invalid_phone": 1}
     r = invoke("quality", "--format", "json")
     assert json.loads(r.stdout)["rejected"] == [
-        {"table": "customers", "code": "invalid_phone", "rows": 1}]
+        {"table": "customers", "code": "invalid_phone", "rows": 1}
+    ]
     r = invoke("summary", "--format", "json")
     summary = json.loads(r.stdout)
-    assert summary["totals"]["gmv"] == 807.0 and summary["top_customers"][0]["customer_id"] == "C001"
+    assert (
+        summary["totals"]["gmv"] == 807.0 and summary["top_customers"][0]["customer_id"] == "C001"
+    )
     r = invoke("summary", "--format", "csv")
     assert r.stdout.splitlines()[0].startswith("customers,orders,lines,gmv")
     r = invoke("export", "customers", "--out", env / "x.xlsx", "--format", "xlsx")

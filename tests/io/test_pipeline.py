@@ -25,8 +25,10 @@ def test_reimport_is_idempotent(loaded, write):
 
 
 def test_rows_are_accounted_for(ws, write):
-    text = ("客户编号,姓名,联系方式\nC1,张三,13812345678\nC1,张三,13812345678\n"
-            "C2,李四,123\nC3,王五,13712345678\n")
+    text = (
+        "客户编号,姓名,联系方式\nC1,张三,13812345678\nC1,张三,13812345678\n"
+        "C2,李四,123\nC3,王五,13712345678\n"
+    )
     r = import_file(ws, "customers", write("c.csv", text))
     assert r.rows_read == r.inserted + r.updated + r.unchanged + r.rejected + r.duplicate
     assert (r.inserted, r.rejected, r.duplicate) == (2, 1, 1)
@@ -57,11 +59,15 @@ def test_customer_update_keeps_history(loaded, write):
     history = loaded.con.execute(
         "SELECT customer_id, column_name, old_value, new_value FROM customer_history ORDER BY 2"
     ).fetchall()
-    assert history == [("C002", "level", "普通", "VIP"), ("C002", "name", "李四", "李四新"),
-                       ("C002", "phone", "13912345678", "13900000000")]
+    assert history == [
+        ("C002", "level", "普通", "VIP"),
+        ("C002", "name", "李四", "李四新"),
+        ("C002", "phone", "13912345678", "13900000000"),
+    ]
     # columns absent from the file keep their values (age, registration date)
-    row = loaded.con.execute("SELECT age, registration_date, level FROM customers "
-                             "WHERE customer_id = 'C002'").fetchone()
+    row = loaded.con.execute(
+        "SELECT age, registration_date, level FROM customers WHERE customer_id = 'C002'"
+    ).fetchone()
     assert row[0] == 25 and str(row[1]) == "2024-01-06" and row[2] == "VIP"
 
 
@@ -88,9 +94,12 @@ def test_failure_midway_rolls_back(loaded, write, monkeypatch, exc):
 def test_dry_run_writes_nothing(loaded, write):
     before = _snapshot(loaded)
     logs = loaded.con.execute("SELECT count(*) FROM import_log").fetchone()[0]
-    result = import_file(loaded, "customers", write("c.csv", "客户编号,姓名,联系方式,微信号\n"
-                                                     "C9,赵六,13612345678,zl\nC10,,123,\n"),
-                         dry_run=True)
+    result = import_file(
+        loaded,
+        "customers",
+        write("c.csv", "客户编号,姓名,联系方式,微信号\nC9,赵六,13612345678,zl\nC10,,123,\n"),
+        dry_run=True,
+    )
     assert result.dry_run and result.inserted == 1 and result.rejected == 1
     assert result.ignored_columns == ["微信号"]
     assert {"column": "phone", "source": "联系方式"} in result.mapping
@@ -109,5 +118,6 @@ def test_source_file_never_modified(ws, write):
 def test_import_log_records_counts(loaded):
     rows = loaded.con.execute(
         "SELECT table_name, rows_read, rows_inserted, status, length(sha256) FROM import_log "
-        "ORDER BY import_id").fetchall()
+        "ORDER BY import_id"
+    ).fetchall()
     assert rows == [("customers", 3, 3, "ok", 64), ("orders", 5, 5, "ok", 64)]

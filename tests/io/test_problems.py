@@ -22,8 +22,7 @@ CASES = [
     ("invalid_age", "customers", "C2,李四,男,130,13812345679,,2024-01-05,\n", "age"),
     ("invalid_choice", "customers", "C2,李四,男,30,13812345679,,2024-01-05,金牌\n", "level"),
     ("unknown_gender", "customers", "C2,李四,外星,30,13812345679,,2024-01-05,\n", "gender"),
-    ("duplicate_key", "customers", "C1,张三丰,男,30,13812345678,a@b.cn,2024-01-05,VIP\n",
-     None),
+    ("duplicate_key", "customers", "C1,张三丰,男,30,13812345678,a@b.cn,2024-01-05,VIP\n", None),
     ("duplicate_row", "customers", GOOD_CUST, None),
     ("invalid_number", "orders", "O2,C1,2024-02-01,奶粉,1,十元,0,,已支付\n", "unit_price"),
     ("invalid_quantity", "orders", "O2,C1,2024-02-01,奶粉,1.5,10,0,15,已支付\n", "quantity"),
@@ -39,8 +38,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "table", "line", "column"), CASES,
-                         ids=[f"{c[1]}-{c[0]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "table", "line", "column"), CASES, ids=[f"{c[1]}-{c[0]}" for c in CASES]
+)
 def test_problem_code(ws, write, code, table, line, column):
     import_file(ws, "customers", write("c0.csv", CUST_HEADER + GOOD_CUST))
     header, good = (CUST_HEADER, GOOD_CUST) if table == "customers" else (ORD_HEADER, GOOD_ORD)
@@ -65,17 +65,24 @@ def test_message_english(ws, write):
     path = write("f.csv", CUST_HEADER + "C2,李四,男,30,1381234567,,2024-01-05,\n")
     result = import_file(ws, "customers", path, lang="en")
     assert result.problems[0].message == (
-        "row 2, phone: invalid format (expected an 11-digit mobile number)")
+        "row 2, phone: invalid format (expected an 11-digit mobile number)"
+    )
 
 
 def test_before_registration(ws, write):
     import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
-    result = import_file(ws, "orders", write("o.csv", ORD_HEADER +
-                         "O1,C1,2023-12-31 10:00:00,奶粉,1,10,0,10,已支付\n"))
+    result = import_file(
+        ws,
+        "orders",
+        write("o.csv", ORD_HEADER + "O1,C1,2023-12-31 10:00:00,奶粉,1,10,0,10,已支付\n"),
+    )
     assert result.problem_counts == {"before_registration": 1}
     # registration moved earlier: the flag is recomputed away
-    import_file(ws, "customers", write("c2.csv", CUST_HEADER +
-                "C1,张三,男,30,13812345678,a@b.cn,2023-06-01,VIP\n"))
+    import_file(
+        ws,
+        "customers",
+        write("c2.csv", CUST_HEADER + "C1,张三,男,30,13812345678,a@b.cn,2023-06-01,VIP\n"),
+    )
     assert ws.con.execute("SELECT count(*) FROM orders WHERE needs_review").fetchone()[0] == 0
 
 
@@ -90,9 +97,11 @@ def test_amount_outlier(ws, write):
 
 def test_amount_outlier_needs_history(ws, write):
     import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
-    lines = ["O1,C1,2024-03-01,奶粉,1,100,0,100,已支付\n",
-             "O2,C1,2024-02-01,奶粉,1,100,0,100,已支付\n",
-             "O9,C1,2024-08-01,奶粉,1,5000,0,5000,已支付\n"]
+    lines = [
+        "O1,C1,2024-03-01,奶粉,1,100,0,100,已支付\n",
+        "O2,C1,2024-02-01,奶粉,1,100,0,100,已支付\n",
+        "O9,C1,2024-08-01,奶粉,1,5000,0,5000,已支付\n",
+    ]
     result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
     assert result.problem_counts == {}
 
@@ -115,6 +124,10 @@ def test_orphan_order_in_quality_report(ws, write):
 
 
 def test_every_code_is_tested():
-    tested = {c[0] for c in CASES} | {"before_registration", "amount_outlier", "burst_orders",
-                                      "orphan_order"}
+    tested = {c[0] for c in CASES} | {
+        "before_registration",
+        "amount_outlier",
+        "burst_orders",
+        "orphan_order",
+    }
     assert tested == set(PROBLEM_CODES)

@@ -21,8 +21,10 @@ def _customers(ws):
     ).fetchall()
 
 
-EXPECTED = [("C1", "张三", "13812345678", dt.date(2024, 1, 5)),
-            ("C2", "欧阳娜娜", "13912345678", dt.date(2024, 1, 6))]
+EXPECTED = [
+    ("C1", "张三", "13812345678", dt.date(2024, 1, 5)),
+    ("C2", "欧阳娜娜", "13912345678", dt.date(2024, 1, 6)),
+]
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig"])
@@ -75,10 +77,17 @@ def test_excel_missing_sheet(ws, tmp_path):
 
 def test_parquet(ws, tmp_path):
     path = tmp_path / "c.parquet"
-    pq.write_table(pa.table({"customer_id": ["C1", "C2"], "name": ["张三", "欧阳娜娜"],
-                             "phone": ["13812345678", "+86 139 1234 5678"],
-                             "registration_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 6)]}),
-                   path)
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": ["C1", "C2"],
+                "name": ["张三", "欧阳娜娜"],
+                "phone": ["13812345678", "+86 139 1234 5678"],
+                "registration_date": [dt.date(2024, 1, 5), dt.date(2024, 1, 6)],
+            }
+        ),
+        path,
+    )
     import_file(ws, "customers", path)
     assert _customers(ws) == EXPECTED
 

@@ -8,30 +8,42 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
+from custlens.errors import PermissionDenied
 from custlens.io.export import export_table
 from custlens.privacy.masking import mask_email, mask_name, mask_phone, mask_table, mask_value
 from custlens.privacy.policy import MaskingPolicy, Principal
-from custlens.errors import PermissionDenied
 
 
 def test_mask_name():
     assert mask_name(pa.array(["张三丰", "李", "欧阳娜娜", None])).to_pylist() == [
-        "张**", "李*", "欧***", None]
+        "张**",
+        "李*",
+        "欧***",
+        None,
+    ]
 
 
 def test_mask_phone():
     assert mask_phone(pa.array(["13812345678", "123", None])).to_pylist() == [
-        "138****5678", "***", None]
+        "138****5678",
+        "***",
+        None,
+    ]
 
 
 def test_mask_email():
     assert mask_email(pa.array(["alice@example.com", "bob", None])).to_pylist() == [
-        "a***@example.com", "***", None]
+        "a***@example.com",
+        "***",
+        None,
+    ]
     assert mask_value("email", "x@y.cn") == "x***@y.cn"
 
 
 def test_mask_table_by_policy():
-    t = pa.table({"姓名": ["张三"], "phone": ["13812345678"], "email": ["a@b.cn"], "city": ["杭州"]})
+    t = pa.table(
+        {"姓名": ["张三"], "phone": ["13812345678"], "email": ["a@b.cn"], "city": ["杭州"]}
+    )
     masked = mask_table(t).to_pylist()[0]
     assert masked == {"姓名": "张*", "phone": "138****5678", "email": "a***@b.cn", "city": "杭州"}
     open_ = mask_table(t, MaskingPolicy(frozenset({"phone"}))).to_pylist()[0]

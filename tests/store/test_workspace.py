@@ -36,8 +36,9 @@ def test_older_workspace_is_migrated(tmp_path):
     for stmt in MIGRATIONS[0]():
         con.execute(stmt)
     con.execute("INSERT INTO schema_version VALUES (1, now())")
-    con.execute("INSERT INTO customers (customer_id, name, phone) VALUES ('C1', '张三', "
-                "'13812345678')")
+    con.execute(
+        "INSERT INTO customers (customer_id, name, phone) VALUES ('C1', '张三', '13812345678')"
+    )
     con.close()
     ws = open_workspace(root)
     assert ws.schema_version() == LATEST_VERSION == 2

@@ -43,14 +43,21 @@ class Lang(str, Enum):
 
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", envvar="CUSTLENS_WORKSPACE",
-                 help="Workspace directory [default: ./custlens-workspace]"),
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="CUSTLENS_WORKSPACE",
+        help="Workspace directory [default: ./custlens-workspace]",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format")]
-EngineOpt = Annotated[Engine | None, typer.Option("--engine", help="Analysis engine "
-                                                  "[default: from custlens.toml, duckdb]")]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Message language "
-                                              "[default: from custlens.toml, zh]")]
+EngineOpt = Annotated[
+    Engine | None,
+    typer.Option("--engine", help="Analysis engine [default: from custlens.toml, duckdb]"),
+]
+LangOpt = Annotated[
+    Lang | None, typer.Option("--lang", help="Message language [default: from custlens.toml, zh]")
+]
 
 
 def workspace(path: Path | None) -> Workspace:
@@ -82,8 +89,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def emit(data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format,
-         title: str | None = None) -> None:
+def emit(
+    data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format, title: str | None = None
+) -> None:
     """Write data to stdout as a rich table, JSON (UTF-8, not ASCII-escaped) or CSV."""
     if isinstance(data, dict):
         rows: list[dict[str, Any]] = [data]
@@ -98,16 +106,18 @@ def emit(data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format,
     if fmt == Format.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=_jsonable, indent=2) + "\n")
     elif fmt == Format.csv:
-        columns = list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table)
-                                              else [])
+        columns = (
+            list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table) else [])
+        )
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
     else:
         table = RichTable(title=title, show_lines=False)
-        columns = list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table)
-                                              else [])
+        columns = (
+            list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table) else [])
+        )
         for col in columns:
             table.add_column(str(col), overflow="fold")
         for row in rows:

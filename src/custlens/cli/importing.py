@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from custlens.cli.common import (
-    Format, FormatOpt, LangOpt, WorkspaceOpt, emit, handle_errors, stderr, workspace,
+    Format,
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
 )
 from custlens.i18n import gettext as _
 from custlens.io.pipeline import import_file
@@ -31,10 +38,12 @@ def import_cmd(
     table: Annotated[TableName, typer.Argument(help="Which table the file holds")],
     file: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file")],
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet name or number")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping for a foreign "
-                                                 "layout")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show mapping and problems; "
-                                          "write nothing")] = False,
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML column mapping for a foreign layout")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show mapping and problems; write nothing")
+    ] = False,
     lang: LangOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -46,8 +55,9 @@ def import_cmd(
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
     with stderr.status(_("Importing {name} ...", lg, name=file.name)):
-        result = import_file(ws, table.value, file, sheet=sheet, mapping_file=mapping,
-                             dry_run=dry_run, lang=lg)
+        result = import_file(
+            ws, table.value, file, sheet=sheet, mapping_file=mapping, dry_run=dry_run, lang=lg
+        )
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
         raise typer.Exit(0)
@@ -56,23 +66,40 @@ def import_cmd(
         if result.ignored_columns:
             stderr.print(_("Ignored columns: {cols}", lg, cols=", ".join(result.ignored_columns)))
     counts = {
-        _("file", lg): result.file_name, _("rows read", lg): result.rows_read,
-        _("inserted", lg): result.inserted, _("updated", lg): result.updated,
-        _("unchanged", lg): result.unchanged, _("rejected", lg): result.rejected,
+        _("file", lg): result.file_name,
+        _("rows read", lg): result.rows_read,
+        _("inserted", lg): result.inserted,
+        _("updated", lg): result.updated,
+        _("unchanged", lg): result.unchanged,
+        _("rejected", lg): result.rejected,
         _("duplicates", lg): result.duplicate,
     }
-    emit([counts], Format.table, title=_("Import summary (dry run, nothing written)", lg)
-         if dry_run else _("Import summary", lg))
+    emit(
+        [counts],
+        Format.table,
+        title=_("Import summary (dry run, nothing written)", lg)
+        if dry_run
+        else _("Import summary", lg),
+    )
     if result.problem_counts:
-        emit([{_("problem", lg): code, _("rows", lg): n,
-               _("suggestion", lg): result.suggestions[code]}
-              for code, n in result.problem_counts.items()], Format.table,
-             title=_("Problems by code", lg))
+        emit(
+            [
+                {
+                    _("problem", lg): code,
+                    _("rows", lg): n,
+                    _("suggestion", lg): result.suggestions[code],
+                }
+                for code, n in result.problem_counts.items()
+            ],
+            Format.table,
+            title=_("Problems by code", lg),
+        )
         for p in result.problems[:20]:
             stderr.print(f"  {p.message}", markup=False, highlight=False)
     if result.rejects_file:
-        stderr.print(_("Rejected rows written to {path}", lg, path=result.rejects_file),
-                     highlight=False)
+        stderr.print(
+            _("Rejected rows written to {path}", lg, path=result.rejects_file), highlight=False
+        )
 
 
 @handle_errors
@@ -86,11 +113,16 @@ def import_log_cmd(
     Example: custlens import-log --format json
     """
     ws = workspace(ws_path)
-    rows = ws.con.execute(
-        "SELECT import_id, table_name, file_name, started_at, finished_at, rows_read, "
-        "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_duplicate, problems, "
-        "status, rejects_file, sha256 FROM import_log ORDER BY import_id DESC LIMIT ?", [limit]
-    ).fetch_arrow_table().to_pylist()
+    rows = (
+        ws.con.execute(
+            "SELECT import_id, table_name, file_name, started_at, finished_at, rows_read, "
+            "rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_duplicate, problems, "
+            "status, rejects_file, sha256 FROM import_log ORDER BY import_id DESC LIMIT ?",
+            [limit],
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
     for row in rows:
         row["problems"] = json.loads(row["problems"] or "{}")
         if fmt == Format.table:

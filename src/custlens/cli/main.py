@@ -11,7 +11,15 @@ from custlens import __version__
 from custlens.analytics.orders import revenue_per_customer, store_totals
 from custlens.cli import data, importing
 from custlens.cli.common import (
-    EngineOpt, Format, FormatOpt, Lang, WorkspaceOpt, emit, handle_errors, stderr, workspace,
+    EngineOpt,
+    Format,
+    FormatOpt,
+    Lang,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
 )
 from custlens.store.workspace import init_workspace, resolve_workspace_path
 

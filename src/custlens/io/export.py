@@ -29,7 +29,9 @@ def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:
     if lang != "zh":
         return data
     labels = {c.name: c.zh for c in get_table(table_name).columns}
-    labels.update({"order_date": "订单日期", "needs_review": "需核实", "review_reasons": "核实原因"})
+    labels.update(
+        {"order_date": "订单日期", "needs_review": "需核实", "review_reasons": "核实原因"}
+    )
     return data.rename_columns([labels.get(n, n) for n in data.column_names])
 
 
@@ -56,8 +58,14 @@ def _xlsx_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
-def export_table(con: Any, table_name: str, out: Path, fmt: str = "csv", lang: str = "zh",
-                 policy: MaskingPolicy = MASKED) -> tuple[Path, int]:
+def export_table(
+    con: Any,
+    table_name: str,
+    out: Path,
+    fmt: str = "csv",
+    lang: str = "zh",
+    policy: MaskingPolicy = MASKED,
+) -> tuple[Path, int]:
     """Write ``table_name`` masked according to ``policy``; returns (path, rows)."""
     data = mask_table(fetch_table(con, table_name), policy)
     data = localise_headers(data, table_name, lang)

@@ -77,21 +77,35 @@ def build_mapping(table: Table, headers: list[str], spec: dict[str, Any] | None 
     mapping = Mapping(
         constants={k: str(v) for k, v in (spec.get("constants") or {}).items()},
         date_format=spec.get("date_format"),
-        values={k: {str(a): str(b) for a, b in v.items()} for k, v in
-                (spec.get("values") or {}).items()},
+        values={
+            k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("values") or {}).items()
+        },
     )
     problems: list[Problem] = []
     for target in [*mapping.constants, *mapping.values]:
         if target not in valid:
-            problems.append(Problem(None, target, "unknown_column",
-                                    f"mapping: unknown column {target!r}"))
+            problems.append(
+                Problem(None, target, "unknown_column", f"mapping: unknown column {target!r}")
+            )
     for source, target in (spec.get("columns") or {}).items():
         if target not in valid:
-            problems.append(Problem(None, str(source), "unknown_column",
-                                    f"mapping: {source!r} -> unknown column {target!r}"))
+            problems.append(
+                Problem(
+                    None,
+                    str(source),
+                    "unknown_column",
+                    f"mapping: {source!r} -> unknown column {target!r}",
+                )
+            )
         elif source not in headers:
-            problems.append(Problem(None, str(source), "missing_column",
-                                    f"mapping: the file has no column {source!r}"))
+            problems.append(
+                Problem(
+                    None,
+                    str(source),
+                    "missing_column",
+                    f"mapping: the file has no column {source!r}",
+                )
+            )
         else:
             mapping.columns[target] = source
     if problems:

@@ -12,49 +12,166 @@ from typing import Any
 
 from custlens.schema.tables import Column
 
-FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＋－．＠／：　"  # noqa: E501
+FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＋－．＠／：　"
 HALF = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-.@/: "
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d"]
 TIME_SUFFIXES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S", " %H:%M:%S.%f", "", " %H%M%S"]
 
 GENDER = {
-    "男": "男", "m": "男", "male": "男", "1": "男", "男性": "男", "先生": "男", "man": "男",
-    "女": "女", "f": "女", "female": "女", "0": "女", "2": "女", "女性": "女", "女士": "女",
-    "woman": "女", "未知": "未知", "unknown": "未知", "u": "未知", "保密": "未知", "其他": "未知",
+    "男": "男",
+    "m": "男",
+    "male": "男",
+    "1": "男",
+    "男性": "男",
+    "先生": "男",
+    "man": "男",
+    "女": "女",
+    "f": "女",
+    "female": "女",
+    "0": "女",
+    "2": "女",
+    "女性": "女",
+    "女士": "女",
+    "woman": "女",
+    "未知": "未知",
+    "unknown": "未知",
+    "u": "未知",
+    "保密": "未知",
+    "其他": "未知",
 }
-LEVEL = {"vip": "VIP", "潜力": "潜力", "potential": "潜力", "普通": "普通", "normal": "普通",
-         "regular": "普通", "general": "普通", "一般": "普通"}
-BOOL = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False,
-        "y": True, "n": False, "是": True, "否": False, "t": True, "f": False,
-        "已解决": True, "未解决": False, "已处理": True, "未处理": False, "新品": True}
-STATUS = {"paid": "paid", "已支付": "paid", "已付款": "paid", "支付成功": "paid", "完成": "paid",
-          "已完成": "paid", "交易成功": "paid", "成功": "paid", "refunded": "refunded",
-          "已退款": "refunded", "退款": "refunded", "退款成功": "refunded",
-          "partially_refunded": "partially_refunded", "部分退款": "partially_refunded",
-          "cancelled": "cancelled", "canceled": "cancelled", "已取消": "cancelled",
-          "取消": "cancelled", "交易关闭": "cancelled", "关闭": "cancelled", "test": "test",
-          "测试": "test"}
-FEEDBACK_TYPE = {"review": "review", "评价": "review", "评论": "review", "survey": "survey",
-                 "问卷": "survey", "调查": "survey", "complaint": "complaint", "投诉": "complaint",
-                 "callback": "callback", "回访": "callback"}
-CHANNEL = {"app": "APP", "小程序": "小程序", "miniprogram": "小程序", "mini program": "小程序",
-           "微信小程序": "小程序", "pc": "PC", "web": "PC", "网页": "PC", "官网": "PC",
-           "门店": "门店", "store": "门店", "offline": "门店", "线下": "门店", "线下门店": "门店"}
-PAGE_TYPE = {"首页": "home", "类目页": "category", "分类页": "category", "商品详情": "detail",
-             "详情页": "detail", "商品详情页": "detail", "购物车": "cart", "加入购物车": "cart",
-             "结算": "checkout", "结算页": "checkout", "支付成功": "pay", "支付": "pay"}
-EVENT_TYPE = {"浏览": "page_view", "访问": "page_view", "搜索": "search", "加购": "add_to_cart",
-              "加入购物车": "add_to_cart", "结算": "checkout", "支付": "pay", "支付成功": "pay",
-              "收藏": "favorite", "点击": "click"}
-GROUP = {"实验组": "treatment", "对照组": "control", "treatment": "treatment",
-         "control": "control", "a": "control", "b": "treatment"}
+LEVEL = {
+    "vip": "VIP",
+    "潜力": "潜力",
+    "potential": "潜力",
+    "普通": "普通",
+    "normal": "普通",
+    "regular": "普通",
+    "general": "普通",
+    "一般": "普通",
+}
+BOOL = {
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "是": True,
+    "否": False,
+    "t": True,
+    "f": False,
+    "已解决": True,
+    "未解决": False,
+    "已处理": True,
+    "未处理": False,
+    "新品": True,
+}
+STATUS = {
+    "paid": "paid",
+    "已支付": "paid",
+    "已付款": "paid",
+    "支付成功": "paid",
+    "完成": "paid",
+    "已完成": "paid",
+    "交易成功": "paid",
+    "成功": "paid",
+    "refunded": "refunded",
+    "已退款": "refunded",
+    "退款": "refunded",
+    "退款成功": "refunded",
+    "partially_refunded": "partially_refunded",
+    "部分退款": "partially_refunded",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "已取消": "cancelled",
+    "取消": "cancelled",
+    "交易关闭": "cancelled",
+    "关闭": "cancelled",
+    "test": "test",
+    "测试": "test",
+}
+FEEDBACK_TYPE = {
+    "review": "review",
+    "评价": "review",
+    "评论": "review",
+    "survey": "survey",
+    "问卷": "survey",
+    "调查": "survey",
+    "complaint": "complaint",
+    "投诉": "complaint",
+    "callback": "callback",
+    "回访": "callback",
+}
+CHANNEL = {
+    "app": "APP",
+    "小程序": "小程序",
+    "miniprogram": "小程序",
+    "mini program": "小程序",
+    "微信小程序": "小程序",
+    "pc": "PC",
+    "web": "PC",
+    "网页": "PC",
+    "官网": "PC",
+    "门店": "门店",
+    "store": "门店",
+    "offline": "门店",
+    "线下": "门店",
+    "线下门店": "门店",
+}
+PAGE_TYPE = {
+    "首页": "home",
+    "类目页": "category",
+    "分类页": "category",
+    "商品详情": "detail",
+    "详情页": "detail",
+    "商品详情页": "detail",
+    "购物车": "cart",
+    "加入购物车": "cart",
+    "结算": "checkout",
+    "结算页": "checkout",
+    "支付成功": "pay",
+    "支付": "pay",
+}
+EVENT_TYPE = {
+    "浏览": "page_view",
+    "访问": "page_view",
+    "搜索": "search",
+    "加购": "add_to_cart",
+    "加入购物车": "add_to_cart",
+    "结算": "checkout",
+    "支付": "pay",
+    "支付成功": "pay",
+    "收藏": "favorite",
+    "点击": "click",
+}
+GROUP = {
+    "实验组": "treatment",
+    "对照组": "control",
+    "treatment": "treatment",
+    "control": "control",
+    "a": "control",
+    "b": "treatment",
+}
 
 # value maps applied to text columns by name (after the kind's own normalisation)
-COLUMN_MAPS = {"channel": CHANNEL, "page_type": PAGE_TYPE, "event_type": EVENT_TYPE,
-               "group": GROUP, "status": STATUS, "feedback_type": FEEDBACK_TYPE}
-RANGES = {"rating": (1, 5), "nps": (0, 10), "age": (0, 120), "line_no": (1, None),
-          "quantity": (0, None)}
+COLUMN_MAPS = {
+    "channel": CHANNEL,
+    "page_type": PAGE_TYPE,
+    "event_type": EVENT_TYPE,
+    "group": GROUP,
+    "status": STATUS,
+    "feedback_type": FEEDBACK_TYPE,
+}
+RANGES = {
+    "rating": (1, 5),
+    "nps": (0, 10),
+    "age": (0, 120),
+    "line_no": (1, None),
+    "quantity": (0, None),
+}
 
 
 def q(name: str) -> str:
@@ -87,8 +204,10 @@ def text_expr(raw: str) -> str:
 
     ``translate`` is costly per row, so it only runs on values holding full-width forms.
     """
-    half = (f"CASE WHEN regexp_matches({raw}, '[\uFF01-\uFF5E\u3000]') "
-            f"THEN translate({raw}, '{FULL}', '{HALF}') ELSE {raw} END")
+    half = (
+        f"CASE WHEN regexp_matches({raw}, '[\uff01-\uff5e\u3000]') "
+        f"THEN translate({raw}, '{FULL}', '{HALF}') ELSE {raw} END"
+    )
     return f"NULLIF(trim({half}), '')"
 
 
@@ -114,8 +233,9 @@ def date_expr(t: str, p: SqlParams, with_time: bool, custom: str | None) -> str:
     return ts if with_time else f"CAST({ts} AS DATE)"
 
 
-def column_sql(col: Column, t: str, p: SqlParams, date_format: str | None,
-               values: dict[str, str] | None) -> tuple[str, str]:
+def column_sql(
+    col: Column, t: str, p: SqlParams, date_format: str | None, values: dict[str, str] | None
+) -> tuple[str, str]:
     """(value expression, error-code expression) for column ``col`` given text ``t``."""
     if values:
         t = f"coalesce({p.map_case(t, values, lower=False)}, {t})"
@@ -128,13 +248,19 @@ def column_sql(col: Column, t: str, p: SqlParams, date_format: str | None,
             value = f"coalesce({p.map_case(t, mapping)}, {t})"
     elif kind == "phone":
         digits = f"regexp_replace({t}, '[\\s\\-()（）]', '', 'g')"
-        value = (f"(CASE WHEN regexp_full_match({digits}, '(\\+86|0086|86)1[3-9][0-9]{{9}}') "
-                 f"THEN right({digits}, 11) ELSE {digits} END)")
-        code = f"CASE WHEN NOT regexp_full_match({value}, '1[3-9][0-9]{{9}}') THEN 'invalid_phone' END"
+        value = (
+            f"(CASE WHEN regexp_full_match({digits}, '(\\+86|0086|86)1[3-9][0-9]{{9}}') "
+            f"THEN right({digits}, 11) ELSE {digits} END)"
+        )
+        code = (
+            f"CASE WHEN NOT regexp_full_match({value}, '1[3-9][0-9]{{9}}') THEN 'invalid_phone' END"
+        )
     elif kind == "email":
         value = f"lower({t})"
-        code = (f"CASE WHEN NOT regexp_full_match({value}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') "
-                "THEN 'invalid_email' END")
+        code = (
+            f"CASE WHEN NOT regexp_full_match({value}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') "
+            "THEN 'invalid_email' END"
+        )
     elif kind == "gender":
         mapped = p.map_case(t, GENDER)
         value = f"coalesce({mapped}, {p.add(col.default)})"
@@ -151,21 +277,33 @@ def column_sql(col: Column, t: str, p: SqlParams, date_format: str | None,
     elif kind == "tags":
         parts = f"string_split(regexp_replace({t}, '[，、;；|]', ',', 'g'), ',')"
         # list_distinct does not keep order; sort for a stable, comparable value
-        value = (f"NULLIF(array_to_string(list_sort(list_distinct(list_filter(list_transform("
-                 f"{parts}, x -> trim(x)), x -> x <> ''))), ','), '')")
+        value = (
+            f"NULLIF(array_to_string(list_sort(list_distinct(list_filter(list_transform("
+            f"{parts}, x -> trim(x)), x -> x <> ''))), ','), '')"
+        )
     elif kind in ("int", "age", "quantity"):
         num = number_expr(t)
-        bad = "invalid_age" if kind == "age" else (
-            "invalid_quantity" if kind == "quantity" else "invalid_number")
+        bad = (
+            "invalid_age"
+            if kind == "age"
+            else ("invalid_quantity" if kind == "quantity" else "invalid_number")
+        )
         lo, hi = RANGES.get(col.name, (None, None))
         range_bad = " OR ".join(
-            x for x in (f"{num} < {lo}" if lo is not None else "",
-                        f"{num} > {hi}" if hi is not None else "") if x
+            x
+            for x in (
+                f"{num} < {lo}" if lo is not None else "",
+                f"{num} > {hi}" if hi is not None else "",
+            )
+            if x
         )
         range_code = "invalid_age" if kind == "age" else "out_of_range"
-        code = (f"CASE WHEN {t} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num})) "
-                f"THEN '{bad}' " + (f"WHEN {range_bad} THEN '{range_code}' " if range_bad else "")
-                + "END")
+        code = (
+            f"CASE WHEN {t} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num})) "
+            f"THEN '{bad}' "
+            + (f"WHEN {range_bad} THEN '{range_code}' " if range_bad else "")
+            + "END"
+        )
         value = f"(CASE WHEN {num} = floor({num}) THEN CAST({num} AS INTEGER) END)"
     elif kind == "money":
         value = number_expr(t, "DECIMAL(18,2)")

@@ -74,8 +74,14 @@ def local_now(ws: Workspace) -> datetime:
 
 
 def import_file(
-    ws: Workspace, table_name: str, path: str | Path, *, sheet: str | None = None,
-    mapping_file: str | Path | None = None, dry_run: bool = False, lang: str | None = None,
+    ws: Workspace,
+    table_name: str,
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    mapping_file: str | Path | None = None,
+    dry_run: bool = False,
+    lang: str | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """Import ``path`` into ``table_name``; returns counts, problems and the rejects file."""
@@ -103,7 +109,8 @@ def import_file(
             _apply(con, table, mapping, import_id, now, result)
             if table.name in ("orders", "customers"):
                 quality.refresh_order_flags(
-                    con, ws.settings, import_id if table.name == "orders" else None)
+                    con, ws.settings, import_id if table.name == "orders" else None
+                )
             _summarise(con, table, import_id, result, lang)
             if result.rejected:
                 rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)
@@ -121,8 +128,9 @@ def import_file(
     if rejected_rows is not None:
         out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
         result.rejects_file = str(out)
-        ws.con.execute("UPDATE import_log SET rejects_file = ? WHERE import_id = ?",
-                       [str(out), import_id])
+        ws.con.execute(
+            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [str(out), import_id]
+        )
     ws.write_parquet(table.name)
     if table.name == "customers":
         ws.write_parquet("orders")
@@ -149,8 +157,9 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
         if col.name in mapping.columns:
             texts.append(f"{text_expr(q(mapping.columns[col.name]))} AS {q('t_' + col.name)}")
         elif col.name in mapping.constants:
-            texts.append(f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR) AS "
-                         f"{q('t_' + col.name)}")
+            texts.append(
+                f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR) AS {q('t_' + col.name)}"
+            )
         else:
             texts.append(f"CAST(NULL AS VARCHAR) AS {q('t_' + col.name)}")
     con.execute("DROP TABLE IF EXISTS _text")
@@ -159,8 +168,9 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
     p = SqlParams()
     cols = []
     for col in table.columns:
-        value, code = column_sql(col, q("t_" + col.name), p, mapping.date_format,
-                                 mapping.values.get(col.name))
+        value, code = column_sql(
+            col, q("t_" + col.name), p, mapping.date_format, mapping.values.get(col.name)
+        )
         cols.append(f"{value} AS {q(col.name)}")
         cols.append(f"{code} AS {q('e_' + col.name)}")
     con.execute("DROP TABLE IF EXISTS _typed")
@@ -169,19 +179,26 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
     derived = derived_columns(table.name)
     if derived:
         replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ({replace}) "
-                    "FROM _typed")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ({replace}) FROM _typed"
+        )
     p = SqlParams()
     rules = row_rules(table.name, ws.settings, p, now)
-    rule_cols = [f"CASE WHEN {r.condition} THEN '{r.code}' END AS {q(f'r{i}')}"
-                 for i, r in enumerate(rules)]
+    rule_cols = [
+        f"CASE WHEN {r.condition} THEN '{r.code}' END AS {q(f'r{i}')}" for i, r in enumerate(rules)
+    ]
     warnings = [f"r{i}" for i, r in enumerate(rules) if PROBLEM_CODES[r.code].severity == "warning"]
-    flags = (f"NULLIF(concat_ws(',', {', '.join(q(w) for w in warnings)}), '')"
-             if warnings else "CAST(NULL AS VARCHAR)")
+    flags = (
+        f"NULLIF(concat_ws(',', {', '.join(q(w) for w in warnings)}), '')"
+        if warnings
+        else "CAST(NULL AS VARCHAR)"
+    )
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
-        f"CREATE TEMP TABLE _ruled AS SELECT *, {', '.join(rule_cols + ['NULL AS _none'])} "
-        "FROM _typed", p.values)
+        f"CREATE TEMP TABLE _ruled AS SELECT *, {', '.join([*rule_cols, 'NULL AS _none'])} "
+        "FROM _typed",
+        p.values,
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ruled AS SELECT *, {flags} AS _flags FROM _ruled")
     return rules
 
@@ -209,18 +226,21 @@ def _collect_problems(con: Any, table: Table, rules: list[Rule], import_id: int)
     columns = ", ".join(q(c) for c in table.names)
     con.execute(
         f"CREATE TEMP TABLE _valid AS SELECT _row, {columns}, _flags, "
-        f"md5(concat_ws(chr(31), {', '.join(f'coalesce(CAST({q(c)} AS VARCHAR), chr(0))' for c in table.names)})) AS _hash "  # noqa: E501
+        f"md5(concat_ws(chr(31), {', '.join(f'coalesce(CAST({q(c)} AS VARCHAR), chr(0))' for c in table.names)})) AS _hash "
         "FROM _ruled WHERE _row NOT IN (SELECT _row FROM _problems WHERE code IN "
         f"(SELECT unnest(${'errs'})))",
         {"errs": errors},
     )
     system = system_sql(table.name)
     replace = [n for n in system if n in table.names]
-    select = f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace \
-        else "*"
+    select = (
+        f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
+    )
     extra = ", ".join(f"{system[n]} AS {q(n)}" for n in system if n not in table.names)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {select}"
-                f"{', ' + extra if extra else ''} FROM _valid")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {select}"
+        f"{', ' + extra if extra else ''} FROM _valid"
+    )
     key = key_sql(table.name)
     con.execute("DROP TABLE IF EXISTS _keyed")
     con.execute(
@@ -240,13 +260,17 @@ def _collect_problems(con: Any, table: Table, rules: list[Rule], import_id: int)
     con.execute(
         "UPDATE import_problems SET severity = s.severity FROM (SELECT unnest($c) AS code, "
         "unnest($s) AS severity) s WHERE import_problems.code = s.code AND import_id = $i",
-        {"c": list(PROBLEM_CODES), "s": [pc.severity for pc in PROBLEM_CODES.values()],
-         "i": import_id},
+        {
+            "c": list(PROBLEM_CODES),
+            "s": [pc.severity for pc in PROBLEM_CODES.values()],
+            "i": import_id,
+        },
     )
 
 
-def _apply(con: Any, table: Table, mapping: Mapping, import_id: int, now: datetime,
-           result: ImportResult) -> None:
+def _apply(
+    con: Any, table: Table, mapping: Mapping, import_id: int, now: datetime, result: ImportResult
+) -> None:
     name = q(table.name)
     key = key_sql(table.name)
     stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
@@ -292,7 +316,8 @@ def _apply(con: Any, table: Table, mapping: Mapping, import_id: int, now: dateti
             f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
             f"WHERE f._action = 'update' AND f.{q(c)} IS NOT NULL "
             f"AND f.{q(c)} IS DISTINCT FROM t.{q(c)}"
-            for c in compare if c != "customer_id"
+            for c in compare
+            if c != "customer_id"
         )
         _execute(con, f"INSERT INTO customer_history {history}", params)
     sets = [f"{q(c)} = coalesce(f.{q(c)}, {name}.{q(c)})" for c in compare]
@@ -331,7 +356,9 @@ def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lan
     result.duplicate = result.problem_counts.get("duplicate_row", 0)
     result.rejected = con.execute(
         "SELECT count(DISTINCT source_row) FROM import_problems WHERE import_id = ? "
-        "AND severity = 'error'", [import_id]).fetchone()[0]
+        "AND severity = 'error'",
+        [import_id],
+    ).fetchone()[0]
     sample = con.execute(
         "SELECT source_row, column_name, code, value, severity FROM import_problems "
         "WHERE import_id = ? ORDER BY severity = 'info', source_row LIMIT ?",
@@ -351,22 +378,44 @@ def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lan
 def _write_log(con: Any, result: ImportResult, started: datetime, finished: datetime) -> None:
     con.execute(
         "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.import_id, result.table, result.file_name, result.sha256, started, finished,
-         result.rows_read, result.inserted, result.updated, result.unchanged, result.rejected,
-         result.duplicate, json.dumps(result.problem_counts, ensure_ascii=False), None,
-         result.status],
+        [
+            result.import_id,
+            result.table,
+            result.file_name,
+            result.sha256,
+            started,
+            finished,
+            result.rows_read,
+            result.inserted,
+            result.updated,
+            result.unchanged,
+            result.rejected,
+            result.duplicate,
+            json.dumps(result.problem_counts, ensure_ascii=False),
+            None,
+            result.status,
+        ],
     )
 
 
-def _log_failure(ws: Workspace, result: ImportResult, started: datetime, exc: BaseException) -> None:
+def _log_failure(
+    ws: Workspace, result: ImportResult, started: datetime, exc: BaseException
+) -> None:
     """Record a failed import (after the rollback) so the log shows every attempt."""
     try:
         import_id = ws.con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
         ws.con.execute(
             "INSERT INTO import_log (import_id, table_name, file_name, sha256, started_at, "
             "finished_at, rows_read, problems, status) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'failed')",
-            [import_id, result.table, result.file_name, result.sha256, started, local_now(ws),
-             json.dumps({"error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False)],
+            [
+                import_id,
+                result.table,
+                result.file_name,
+                result.sha256,
+                started,
+                local_now(ws),
+                json.dumps({"error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False),
+            ],
         )
-    except Exception:  # noqa: BLE001 - the original error matters more
+    except Exception:
         pass

@@ -61,8 +61,13 @@ LEFT JOIN (SELECT DISTINCT order_id FROM bursts) u ON o.order_id = u.order_id
 
 def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = None) -> None:
     qs = settings.quality
-    params = {"min_orders": qs.outlier_min_orders, "k_median": qs.outlier_median_multiple,
-              "k_sd": qs.outlier_sd, "minutes": qs.burst_minutes, "burst": qs.burst_orders}
+    params = {
+        "min_orders": qs.outlier_min_orders,
+        "k_median": qs.outlier_median_multiple,
+        "k_sd": qs.outlier_sd,
+        "minutes": qs.burst_minutes,
+        "burst": qs.burst_orders,
+    }
     con.execute(f"CREATE OR REPLACE TEMP TABLE _flags AS {FLAGS_SQL}", params)
     con.execute(
         "UPDATE orders SET review_reasons = f.reasons, needs_review = f.reasons IS NOT NULL "
@@ -105,7 +110,8 @@ def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:
         [examples],
     ).fetchall()
     totals = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE needs_review) FROM orders").fetchone()
+        "SELECT count(*), count(*) FILTER (WHERE needs_review) FROM orders"
+    ).fetchone()
     return {
         "orders": totals[0],
         "needs_review": totals[1],

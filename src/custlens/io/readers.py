@@ -16,8 +16,16 @@ import duckdb
 
 from custlens.errors import InputError
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-           ".xls": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 SAMPLE_BYTES = 1 << 20
 
 
@@ -35,7 +43,9 @@ class SourceFile:
 def detect_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(f"{path.name}: unsupported file type {path.suffix!r} (use CSV, XLSX or Parquet)")
+        raise InputError(
+            f"{path.name}: unsupported file type {path.suffix!r} (use CSV, XLSX or Parquet)"
+        )
     return fmt
 
 
@@ -79,7 +89,10 @@ def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
 
 
 def read_source(
-    con: duckdb.DuckDBPyConnection, path: Path, view: str = "_raw", sheet: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    view: str = "_raw",
+    sheet: str | None = None,
     tmpdir: Path | None = None,
 ) -> SourceFile:
     """Create temp table ``view`` with the file's columns (VARCHAR) and ``_row``."""
@@ -100,8 +113,13 @@ def read_source(
             delimiter = detect_delimiter(first)
             src = path if encoding in ("utf-8", "utf-8-sig") else _transcode(path, encoding, tmpdir)
             rel = con.read_csv(
-                str(src), header=True, all_varchar=True, sep=delimiter, quotechar='"',
-                escapechar='"', null_padding=True,
+                str(src),
+                header=True,
+                all_varchar=True,
+                sep=delimiter,
+                quotechar='"',
+                escapechar='"',
+                null_padding=True,
             )
         elif fmt == "xlsx":
             rel, sheet = _read_xlsx(con, path, sheet)
@@ -109,8 +127,9 @@ def read_source(
             rel = con.read_parquet(str(path))
             rel = rel.select(", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in rel.columns))
         columns = [c.lstrip("\ufeff").strip() for c in rel.columns]
-        rel = rel.select(", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns,
-                                                                         strict=True)))
+        rel = rel.select(
+            ", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns, strict=True))
+        )
         con.execute(f"DROP TABLE IF EXISTS {view}")
         con.register("_src_rel", rel)
         con.execute(

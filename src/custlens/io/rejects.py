@@ -42,9 +42,14 @@ def fetch_rejected(
         SELECT r._row AS "{ROW_HEADER[lang]}", {cols}, x.reason AS "{REASON_HEADER[lang]}"
         FROM _raw r JOIN reasons x ON r._row = x.source_row ORDER BY r._row
         """,
-        {"codes": codes, "texts": [describe(c, lang) for c in codes],
-         "cols": list(labels), "labels": list(labels.values()), "sep": sep,
-         "import_id": import_id},
+        {
+            "codes": codes,
+            "texts": [describe(c, lang) for c in codes],
+            "cols": list(labels),
+            "labels": list(labels.values()),
+            "sep": sep,
+            "import_id": import_id,
+        },
     ).fetch_arrow_table()
 
 

@@ -40,21 +40,29 @@ def row_rules(table: str, settings: Settings, p: SqlParams, now: object) -> list
             ", w))) > 0"
         )
         return [
-            Rule("amount", "missing_required", "amount IS NULL AND unit_price IS NULL "
-                 "AND e_amount IS NULL AND e_unit_price IS NULL"),
+            Rule(
+                "amount",
+                "missing_required",
+                "amount IS NULL AND unit_price IS NULL "
+                "AND e_amount IS NULL AND e_unit_price IS NULL",
+            ),
             Rule("unit_price", "negative_price", "unit_price < 0"),
             Rule("quantity", "zero_quantity", "quantity = 0"),
             Rule("amount", "negative_amount", "amount < 0"),
-            Rule("amount", "amount_mismatch",
-                 f"amount >= 0 AND quantity > 0 AND unit_price >= 0 AND abs(amount - (quantity * "
-                 f"unit_price - coalesce(discount, 0))) > {p.add(qs.amount_tolerance)}"),
+            Rule(
+                "amount",
+                "amount_mismatch",
+                f"amount >= 0 AND quantity > 0 AND unit_price >= 0 AND abs(amount - (quantity * "
+                f"unit_price - coalesce(discount, 0))) > {p.add(qs.amount_tolerance)}",
+            ),
             Rule("order_time", "future_date", f"order_time > {p.add(now)}"),
             Rule("status", "test_order", f"status = 'test' OR {test_name}"),
             Rule("status", "refund", "status IN ('refunded', 'partially_refunded')"),
         ]
     if table == "events":
-        return [Rule("customer_id", "missing_required",
-                     "customer_id IS NULL AND anonymous_id IS NULL")]
+        return [
+            Rule("customer_id", "missing_required", "customer_id IS NULL AND anonymous_id IS NULL")
+        ]
     if table == "campaigns":
         return [Rule("end_date", "out_of_range", "end_date < start_date")]
     return []
@@ -76,8 +84,10 @@ def system_sql(table: str) -> dict[str, str]:
     """System columns computed for the stored row from staged columns and ``_hash``."""
     if table == "orders":
         oid = "coalesce(order_id, 'H' || substr(_hash, 1, 16))"
-        line = ("coalesce(CAST(line_no AS VARCHAR), product_id, product_name, "
-                "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR))")
+        line = (
+            "coalesce(CAST(line_no AS VARCHAR), product_id, product_name, "
+            "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR))"
+        )
         return {
             "order_id": oid,
             "order_line_key": f"CASE WHEN order_id IS NULL THEN {oid} || '#1' "

@@ -8,31 +8,90 @@ from custlens.errors import UsageError
 from custlens.schema.tables import get_table
 
 EXAMPLES = {
-    "customers": {"customer_id": "C0001", "name": "张三", "gender": "男", "age": "32",
-                  "phone": "13812345678", "email": "zhangsan@example.com",
-                  "registration_date": "2024-01-05", "industry": "零售", "level": "普通",
-                  "tags": "母婴,活动敏感", "note": "", "province": "浙江", "city": "杭州",
-                  "channel": "小程序", "store_id": "S001"},
-    "orders": {"order_id": "O20240105001", "line_no": "1", "customer_id": "C0001",
-               "order_time": "2024-01-05 20:15:00", "category": "母婴", "product_id": "P1001",
-               "product_name": "婴儿奶粉 900g", "quantity": "2", "unit_price": "199.00",
-               "discount": "20.00", "amount": "378.00", "payment_method": "微信支付",
-               "channel": "小程序", "store_id": "", "status": "paid", "is_new_product": "否",
-               "launch_date": "2023-11-01", "campaign_id": ""},
-    "events": {"event_time": "2024-01-05 20:01:10", "customer_id": "C0001", "anonymous_id": "",
-               "session_id": "S9001", "event_type": "page_view", "page_type": "home",
-               "category": "", "product_id": "", "channel": "APP", "source": "search",
-               "device": "iOS", "dwell_seconds": "12.5", "search_query": "", "order_id": ""},
-    "campaigns": {"campaign_id": "CP2024618", "campaign_name": "618大促", "campaign_type": "满减",
-                  "channel": "APP", "start_date": "2024-06-01", "end_date": "2024-06-18",
-                  "budget": "50000.00", "target_segment": "全部"},
-    "campaign_responses": {"campaign_id": "CP2024618", "customer_id": "C0001",
-                           "group": "treatment", "exposed": "是", "participated": "是",
-                           "converted": "否", "coupon_used": "否",
-                           "response_time": "2024-06-02 10:00:00"},
-    "feedback": {"feedback_id": "F0001", "customer_id": "C0001",
-                 "feedback_time": "2024-01-10 09:30:00", "feedback_type": "review", "rating": "5",
-                 "nps": "9", "text": "物流很快，质量很好", "resolved": "是", "order_id": ""},
+    "customers": {
+        "customer_id": "C0001",
+        "name": "张三",
+        "gender": "男",
+        "age": "32",
+        "phone": "13812345678",
+        "email": "zhangsan@example.com",
+        "registration_date": "2024-01-05",
+        "industry": "零售",
+        "level": "普通",
+        "tags": "母婴,活动敏感",
+        "note": "",
+        "province": "浙江",
+        "city": "杭州",
+        "channel": "小程序",
+        "store_id": "S001",
+    },
+    "orders": {
+        "order_id": "O20240105001",
+        "line_no": "1",
+        "customer_id": "C0001",
+        "order_time": "2024-01-05 20:15:00",
+        "category": "母婴",
+        "product_id": "P1001",
+        "product_name": "婴儿奶粉 900g",
+        "quantity": "2",
+        "unit_price": "199.00",
+        "discount": "20.00",
+        "amount": "378.00",
+        "payment_method": "微信支付",
+        "channel": "小程序",
+        "store_id": "",
+        "status": "paid",
+        "is_new_product": "否",
+        "launch_date": "2023-11-01",
+        "campaign_id": "",
+    },
+    "events": {
+        "event_time": "2024-01-05 20:01:10",
+        "customer_id": "C0001",
+        "anonymous_id": "",
+        "session_id": "S9001",
+        "event_type": "page_view",
+        "page_type": "home",
+        "category": "",
+        "product_id": "",
+        "channel": "APP",
+        "source": "search",
+        "device": "iOS",
+        "dwell_seconds": "12.5",
+        "search_query": "",
+        "order_id": "",
+    },
+    "campaigns": {
+        "campaign_id": "CP2024618",
+        "campaign_name": "618大促",
+        "campaign_type": "满减",
+        "channel": "APP",
+        "start_date": "2024-06-01",
+        "end_date": "2024-06-18",
+        "budget": "50000.00",
+        "target_segment": "全部",
+    },
+    "campaign_responses": {
+        "campaign_id": "CP2024618",
+        "customer_id": "C0001",
+        "group": "treatment",
+        "exposed": "是",
+        "participated": "是",
+        "converted": "否",
+        "coupon_used": "否",
+        "response_time": "2024-06-02 10:00:00",
+    },
+    "feedback": {
+        "feedback_id": "F0001",
+        "customer_id": "C0001",
+        "feedback_time": "2024-01-10 09:30:00",
+        "feedback_type": "review",
+        "rating": "5",
+        "nps": "9",
+        "text": "物流很快，质量很好",
+        "resolved": "是",
+        "order_id": "",
+    },
 }
 
 
@@ -71,17 +130,28 @@ def write_template(table_name: str, out: Path, fmt: str = "xlsx", lang: str = "z
         ws.set_column(i, i, max(12, len(headers[i]) * 2 + 2), text)
     ws.freeze_panes(1, 0)
     notes = wb.add_worksheet("说明" if lang == "zh" else "notes")
-    titles = (["列名", "英文列名", "必填", "格式与规则"] if lang == "zh"
-              else ["column", "Chinese header", "required", "format and rules"])
+    titles = (
+        ["列名", "英文列名", "必填", "格式与规则"]
+        if lang == "zh"
+        else ["column", "Chinese header", "required", "format and rules"]
+    )
     notes.write_row(0, 0, titles, required)
     for i, col in enumerate(table.columns, start=1):
         rule = (col.doc_zh or col.zh) if lang == "zh" else (col.doc_en or col.en)
         if col.choices:
             rule += ("；可选值：" if lang == "zh" else "; values: ") + "/".join(col.choices)
-        notes.write_row(i, 0, [col.zh if lang == "zh" else col.name,
-                               col.name if lang == "zh" else col.zh,
-                               ("是" if col.required else "否") if lang == "zh"
-                               else ("yes" if col.required else "no"), rule])
+        notes.write_row(
+            i,
+            0,
+            [
+                col.zh if lang == "zh" else col.name,
+                col.name if lang == "zh" else col.zh,
+                ("是" if col.required else "否")
+                if lang == "zh"
+                else ("yes" if col.required else "no"),
+                rule,
+            ],
+        )
     notes.set_column(0, 1, 18)
     notes.set_column(3, 3, 80)
     wb.close()

@@ -47,8 +47,9 @@ def pii_columns(table_name: str | None = None) -> dict[str, str]:
     return {c.name: c.pii for t in tables for c in t.columns if c.pii}
 
 
-def mask_table(table: pa.Table, policy: MaskingPolicy | None = None,
-               columns: dict[str, str] | None = None) -> pa.Table:
+def mask_table(
+    table: pa.Table, policy: MaskingPolicy | None = None, columns: dict[str, str] | None = None
+) -> pa.Table:
     """Mask every PII column of an Arrow table unless ``policy`` allows it unmasked.
 
     ``columns`` maps column names to PII kinds (default: every canonical PII column name,

@@ -19,17 +19,22 @@ REQUIRED = "**\\***"
 def columns_markdown() -> str:
     out: list[str] = []
     for t in TABLES.values():
-        out += [f"### {t.en} — {t.zh} (`custlens import {t.name} FILE`)", "",
-                "| column | 中文列名 | type | required | also recognised | rules | 规则 |",
-                "|---|---|---|---|---|---|---|"]
+        out += [
+            f"### {t.en} — {t.zh} (`custlens import {t.name} FILE`)",
+            "",
+            "| column | 中文列名 | type | required | also recognised | rules | 规则 |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in t.columns:
             rules_en = c.doc_en
             if c.choices and "/" not in rules_en:
                 rules_en = (rules_en + "; " if rules_en else "") + "values: " + "/".join(c.choices)
             required = REQUIRED if c.required else ""
             aliases = ", ".join(c.aliases)
-            out.append(f"| `{c.name}` | {c.zh} | {c.kind} | {required} | {aliases} | "
-                       f"{rules_en} | {c.doc_zh} |")
+            out.append(
+                f"| `{c.name}` | {c.zh} | {c.kind} | {required} | {aliases} | "
+                f"{rules_en} | {c.doc_zh} |"
+            )
         out.append("")
     return "\n".join(out)
 

@@ -21,57 +21,141 @@ class ProblemCode:
 
 
 _CODES = [
-    ProblemCode("missing_required", "error", "required value missing",
-                "Fill in every column marked * in the template"),
-    ProblemCode("invalid_phone", "error", "invalid format (expected an 11-digit mobile number)",
-                "Enter an 11-digit mainland mobile number starting 13-19"),
-    ProblemCode("invalid_email", "error", "invalid email address",
-                "Enter an address like name@example.com, or leave it empty"),
-    ProblemCode("invalid_date", "error", "unrecognised date",
-                "Use YYYY-MM-DD (2024-01-05), 2024/1/5, 2024年1月5日 or an Excel date"),
-    ProblemCode("invalid_number", "error", "not a number",
-                "Enter a plain number; ¥ and thousands separators are fine"),
-    ProblemCode("invalid_quantity", "error", "quantity must be a whole number",
-                "Enter a whole number of items"),
-    ProblemCode("invalid_age", "error", "age must be a whole number from 0 to 120",
-                "Enter the age in whole years, or leave it empty"),
-    ProblemCode("invalid_choice", "error", "value not allowed",
-                "Use one of the values listed in the template's 说明 sheet"),
-    ProblemCode("out_of_range", "error", "value out of range",
-                "Check the allowed range in the template's 说明 sheet"),
-    ProblemCode("negative_price", "error", "unit price must not be negative",
-                "Record refunds with status refunded instead of a negative price"),
-    ProblemCode("duplicate_key", "error", "the same key appears twice in this file "
-                "with different values", "Keep one row per key; the first one was imported"),
-    ProblemCode("duplicate_row", "info", "duplicate row (identical to an earlier row)",
-                "Nothing to do: duplicates are imported once"),
-    ProblemCode("unknown_gender", "warning", "gender not recognised, stored as 未知",
-                "Use 男, 女 or 未知"),
-    ProblemCode("negative_amount", "warning", "negative amount",
-                "Record refunds with status refunded; check the amount"),
+    ProblemCode(
+        "missing_required",
+        "error",
+        "required value missing",
+        "Fill in every column marked * in the template",
+    ),
+    ProblemCode(
+        "invalid_phone",
+        "error",
+        "invalid format (expected an 11-digit mobile number)",
+        "Enter an 11-digit mainland mobile number starting 13-19",
+    ),
+    ProblemCode(
+        "invalid_email",
+        "error",
+        "invalid email address",
+        "Enter an address like name@example.com, or leave it empty",
+    ),
+    ProblemCode(
+        "invalid_date",
+        "error",
+        "unrecognised date",
+        "Use YYYY-MM-DD (2024-01-05), 2024/1/5, 2024年1月5日 or an Excel date",
+    ),
+    ProblemCode(
+        "invalid_number",
+        "error",
+        "not a number",
+        "Enter a plain number; ¥ and thousands separators are fine",
+    ),
+    ProblemCode(
+        "invalid_quantity",
+        "error",
+        "quantity must be a whole number",
+        "Enter a whole number of items",
+    ),
+    ProblemCode(
+        "invalid_age",
+        "error",
+        "age must be a whole number from 0 to 120",
+        "Enter the age in whole years, or leave it empty",
+    ),
+    ProblemCode(
+        "invalid_choice",
+        "error",
+        "value not allowed",
+        "Use one of the values listed in the template's 说明 sheet",
+    ),
+    ProblemCode(
+        "out_of_range",
+        "error",
+        "value out of range",
+        "Check the allowed range in the template's 说明 sheet",
+    ),
+    ProblemCode(
+        "negative_price",
+        "error",
+        "unit price must not be negative",
+        "Record refunds with status refunded instead of a negative price",
+    ),
+    ProblemCode(
+        "duplicate_key",
+        "error",
+        "the same key appears twice in this file with different values",
+        "Keep one row per key; the first one was imported",
+    ),
+    ProblemCode(
+        "duplicate_row",
+        "info",
+        "duplicate row (identical to an earlier row)",
+        "Nothing to do: duplicates are imported once",
+    ),
+    ProblemCode(
+        "unknown_gender", "warning", "gender not recognised, stored as 未知", "Use 男, 女 or 未知"
+    ),
+    ProblemCode(
+        "negative_amount",
+        "warning",
+        "negative amount",
+        "Record refunds with status refunded; check the amount",
+    ),
     ProblemCode("zero_quantity", "warning", "quantity is zero", "Check the quantity"),
-    ProblemCode("amount_mismatch", "warning", "amount differs from quantity × unit price − "
-                "discount", "Check the amount, unit price and discount"),
+    ProblemCode(
+        "amount_mismatch",
+        "warning",
+        "amount differs from quantity × unit price − discount",
+        "Check the amount, unit price and discount",
+    ),
     ProblemCode("future_date", "warning", "date is in the future", "Check the date"),
-    ProblemCode("before_registration", "warning", "order placed before the customer registered",
-                "Check the order date and the registration date"),
-    ProblemCode("amount_outlier", "warning", "amount far above this customer's usual orders",
-                "Verify the order with the customer or the shop"),
-    ProblemCode("burst_orders", "warning", "unusually many orders in a short time",
-                "Check for scripted or duplicated orders"),
+    ProblemCode(
+        "before_registration",
+        "warning",
+        "order placed before the customer registered",
+        "Check the order date and the registration date",
+    ),
+    ProblemCode(
+        "amount_outlier",
+        "warning",
+        "amount far above this customer's usual orders",
+        "Verify the order with the customer or the shop",
+    ),
+    ProblemCode(
+        "burst_orders",
+        "warning",
+        "unusually many orders in a short time",
+        "Check for scripted or duplicated orders",
+    ),
     ProblemCode("test_order", "warning", "test order", "Test orders are excluded from analysis"),
-    ProblemCode("refund", "warning", "refunded or partially refunded order",
-                "Refunds are excluded from analysis"),
-    ProblemCode("orphan_order", "info", "customer not in the customer table",
-                "Import the customer list, or check the customer ID"),
+    ProblemCode(
+        "refund",
+        "warning",
+        "refunded or partially refunded order",
+        "Refunds are excluded from analysis",
+    ),
+    ProblemCode(
+        "orphan_order",
+        "info",
+        "customer not in the customer table",
+        "Import the customer list, or check the customer ID",
+    ),
 ]
 
 PROBLEM_CODES: dict[str, ProblemCode] = {p.code: p for p in _CODES}
 
 # rules whose rows are kept but marked needs_review on orders
 REVIEW_CODES = (
-    "negative_amount", "zero_quantity", "amount_mismatch", "future_date", "before_registration",
-    "amount_outlier", "burst_orders", "test_order", "refund",
+    "negative_amount",
+    "zero_quantity",
+    "amount_mismatch",
+    "future_date",
+    "before_registration",
+    "amount_outlier",
+    "burst_orders",
+    "test_order",
+    "refund",
 )
 
 

@@ -32,7 +32,11 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "events": [("event_key", "VARCHAR"), ("event_date", "DATE"), ("import_id", "INTEGER")],
     "campaigns": [("content_hash", "VARCHAR"), ("import_id", "INTEGER")],
     "campaign_responses": [("content_hash", "VARCHAR"), ("import_id", "INTEGER")],
-    "feedback": [("feedback_key", "VARCHAR"), ("content_hash", "VARCHAR"), ("import_id", "INTEGER")],
+    "feedback": [
+        ("feedback_key", "VARCHAR"),
+        ("content_hash", "VARCHAR"),
+        ("import_id", "INTEGER"),
+    ],
 }
 
 

@@ -197,7 +197,7 @@ class Workspace:
                 f"TO {_sql_path(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
             )
         else:
-            sql = f"COPY \"{name}\" TO {_sql_path(tmp / 'data.parquet')} (FORMAT parquet)"
+            sql = f'COPY "{name}" TO {_sql_path(tmp / "data.parquet")} (FORMAT parquet)'
         self.con.execute(sql)
         old = None
         if target.exists():

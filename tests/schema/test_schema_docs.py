@@ -1,0 +1,28 @@
+"""Docs match the schema; every message has a Chinese translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from custlens.i18n import _catalog, gettext
+from custlens.schema.docs import render
+from custlens.schema.problems import PROBLEM_CODES
+from custlens.schema.tables import TABLES
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "data-format.md"
+
+
+def test_data_format_doc_is_current():
+    text = DOC.read_text(encoding="utf-8")
+    assert render(text) == text, "run: python -m custlens.schema.docs"
+    for table in TABLES.values():
+        for col in table.columns:
+            assert f"`{col.name}` | {col.zh}" in text
+
+
+def test_every_problem_message_translated():
+    zh = _catalog("zh")
+    for pc in PROBLEM_CODES.values():
+        assert pc.message in zh and pc.suggestion in zh, pc.code
+        assert gettext(pc.message, "en") == pc.message
+    assert gettext("required value missing", "zh") == "必填项缺失"
