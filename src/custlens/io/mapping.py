@@ -51,6 +51,9 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # source headers not used
 
+    def has_any(self, columns: tuple[str, ...]) -> bool:
+        return any(c in self.columns or c in self.constants for c in columns)
+
     def describe(self) -> list[dict[str, str]]:
         rows = [{"column": c, "source": s} for c, s in self.columns.items()]
         rows += [{"column": c, "source": f"= {v}"} for c, v in self.constants.items()]

@@ -217,11 +217,9 @@ def number_expr(t: str, sql_type: str = "DOUBLE") -> str:
 
 
 def date_expr(t: str, p: SqlParams, with_time: bool, custom: str | None) -> str:
-    fmts = [custom] if custom else []
-    if with_time:
-        fmts += [d + s for d in DATE_FORMATS for s in TIME_SUFFIXES]
-    else:
-        fmts += DATE_FORMATS
+    """Parse dates: a mapping's own format, ISO (fast path), Chinese and compact forms, and
+    Excel serial numbers. COALESCE stops at the first form that parses."""
+    fmts = [d + s for d in DATE_FORMATS for s in TIME_SUFFIXES] if with_time else DATE_FORMATS
     parsed = f"try_strptime({t}, {p.add(fmts)})"
     iso = f"TRY_CAST({t} AS TIMESTAMP)"
     serial = (
@@ -229,7 +227,8 @@ def date_expr(t: str, p: SqlParams, with_time: bool, custom: str | None) -> str:
         f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST({t} AS DOUBLE) * "
         "86400e6) AS BIGINT)) END)"
     )
-    ts = f"coalesce({parsed}, {iso}, {serial})"
+    own = f"try_strptime({t}, {p.add(custom)}), " if custom else ""
+    ts = f"coalesce({own}{iso}, {parsed}, {serial})"
     return ts if with_time else f"CAST({ts} AS DATE)"
 
 
@@ -240,7 +239,7 @@ def column_sql(
     if values:
         t = f"coalesce({p.map_case(t, values, lower=False)}, {t})"
     kind = col.kind
-    code = "NULL"
+    code = "CAST(NULL AS VARCHAR)"
     if kind in ("text", "id"):
         value = t
         mapping = COLUMN_MAPS.get(col.name)

@@ -101,11 +101,11 @@ def import_file(
             mapping = build_mapping(table, src.columns, spec)
             _check_columns(table, mapping, lang)
             result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
-            result.rows_read = src.rows
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
             rules = _stage(con, table, mapping, ws, now)
-            _collect_problems(con, table, rules, import_id)
+            result.rows_read = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
+            _collect_problems(con, table, rules, import_id, mapping)
             _apply(con, table, mapping, import_id, now, result)
             if table.name in ("orders", "customers"):
                 quality.refresh_order_flags(
@@ -151,108 +151,124 @@ def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
 
 
 def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime) -> list[Rule]:
+    """One pass over the raw rows: text clean-up, typed values, column and row rules.
+
+    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text), ``<col>`` (typed value),
+    ``e_<col>`` (column problem code), ``r<i>`` (row-rule codes), ``_flags`` (warnings kept
+    on the stored row) and ``_err`` (the row is rejected).
+    """
     p = SqlParams()
     texts = []
     for col in table.columns:
         if col.name in mapping.columns:
-            texts.append(f"{text_expr(q(mapping.columns[col.name]))} AS {q('t_' + col.name)}")
+            text = text_expr(q(mapping.columns[col.name]))
         elif col.name in mapping.constants:
-            texts.append(
-                f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR) AS {q('t_' + col.name)}"
-            )
+            text = f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR)"
         else:
-            texts.append(f"CAST(NULL AS VARCHAR) AS {q('t_' + col.name)}")
-    con.execute("DROP TABLE IF EXISTS _text")
-    con.execute(f"CREATE TEMP TABLE _text AS SELECT _row, {', '.join(texts)} FROM _raw", p.values)
-
-    p = SqlParams()
-    cols = []
+            text = "CAST(NULL AS VARCHAR)"
+        texts.append(f"{text} AS {q('t_' + col.name)}")
+    typed = []
     for col in table.columns:
         value, code = column_sql(
             col, q("t_" + col.name), p, mapping.date_format, mapping.values.get(col.name)
         )
-        cols.append(f"{value} AS {q(col.name)}")
-        cols.append(f"{code} AS {q('e_' + col.name)}")
-    con.execute("DROP TABLE IF EXISTS _typed")
-    con.execute(f"CREATE TEMP TABLE _typed AS SELECT _row, {', '.join(cols)} FROM _text", p.values)
-
+        typed.append(f"{value} AS {q(col.name)}")
+        typed.append(f"{code} AS {q('e_' + col.name)}")
     derived = derived_columns(table.name)
-    if derived:
-        replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ({replace}) FROM _typed"
-        )
-    p = SqlParams()
+    replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
     rules = row_rules(table.name, ws.settings, p, now)
     rule_cols = [
-        f"CASE WHEN {r.condition} THEN '{r.code}' END AS {q(f'r{i}')}" for i, r in enumerate(rules)
+        f"CASE WHEN {r.condition} THEN '{r.code}' END AS r{i}" for i, r in enumerate(rules)
     ]
-    warnings = [f"r{i}" for i, r in enumerate(rules) if PROBLEM_CODES[r.code].severity == "warning"]
-    flags = (
-        f"NULLIF(concat_ws(',', {', '.join(q(w) for w in warnings)}), '')"
-        if warnings
-        else "CAST(NULL AS VARCHAR)"
+    severities = [PROBLEM_CODES[r.code].severity for r in rules]
+    warnings = [f"r{i}" for i, sev in enumerate(severities) if sev == "warning"]
+    flags = f"NULLIF(concat_ws(',', {', '.join(warnings)}), '')" if warnings else "NULL"
+    errors = ", ".join(f"'{c}'" for c, pc in PROBLEM_CODES.items() if pc.severity == "error")
+    col_err = " OR ".join(
+        f"coalesce({q('e_' + c.name)} IN ({errors}), FALSE)" for c in table.columns
+    )
+    rule_err = (
+        " OR ".join(f"r{i} IS NOT NULL" for i, sev in enumerate(severities) if sev == "error")
+        or "FALSE"
     )
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
-        f"CREATE TEMP TABLE _ruled AS SELECT *, {', '.join([*rule_cols, 'NULL AS _none'])} "
-        "FROM _typed",
+        f"""CREATE TEMP TABLE _ruled AS
+        WITH _txt AS (SELECT _row, {", ".join(texts)} FROM _raw),
+        _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
+        _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
+        _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
+                        ({col_err}) AS _colerr FROM _der)
+        SELECT *, {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul""",
         p.values,
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ruled AS SELECT *, {flags} AS _flags FROM _ruled")
     return rules
 
 
-def _collect_problems(con: Any, table: Table, rules: list[Rule], import_id: int) -> None:
-    parts = [
-        f"SELECT r._row, '{c.name}' AS column_name, r.{q('e_' + c.name)} AS code, "
-        f"t.{q('t_' + c.name)} AS value FROM _ruled r JOIN _text t USING (_row) "
-        f"WHERE r.{q('e_' + c.name)} IS NOT NULL"
+def _collect_problems(
+    con: Any, table: Table, rules: list[Rule], import_id: int, mapping: Mapping
+) -> None:
+    """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``."""
+    items = [
+        f"{{'column_name': '{c.name}', 'code': {q('e_' + c.name)}, 'value': {q('t_' + c.name)}}}"
         for c in table.columns
     ]
-    con.execute("DROP TABLE IF EXISTS _problems")
-    con.execute("CREATE TEMP TABLE _problems AS " + " UNION ALL ".join(parts))
-    errors = [c for c, pc in PROBLEM_CODES.items() if pc.severity == "error"]
-    # row rules judge rows whose columns are valid (a bad value is reported once)
-    for i, rule in enumerate(rules):
-        con.execute(
-            f"INSERT INTO _problems SELECT r._row, '{rule.column}', r.r{i}, "
-            f"CAST(t.{q('t_' + rule.column)} AS VARCHAR) FROM _ruled r JOIN _text t USING (_row) "
-            "WHERE r.r{i} IS NOT NULL AND r._row NOT IN (SELECT _row FROM _problems "
-            "WHERE code IN (SELECT unnest($errs)))".replace("{i}", str(i)),
-            {"errs": errors},
-        )
-    con.execute("DROP TABLE IF EXISTS _valid")
-    columns = ", ".join(q(c) for c in table.names)
-    con.execute(
-        f"CREATE TEMP TABLE _valid AS SELECT _row, {columns}, _flags, "
-        f"md5(concat_ws(chr(31), {', '.join(f'coalesce(CAST({q(c)} AS VARCHAR), chr(0))' for c in table.names)})) AS _hash "
-        "FROM _ruled WHERE _row NOT IN (SELECT _row FROM _problems WHERE code IN "
-        f"(SELECT unnest(${'errs'})))",
-        {"errs": errors},
+    # row rules judge rows whose columns are valid (a bad value is reported once), and a
+    # rejected row reports only its errors
+    items += [
+        f"{{'column_name': '{r.column}', 'code': CASE WHEN NOT "
+        f"{'_colerr' if PROBLEM_CODES[r.code].severity == 'error' else '_err'} THEN r{i} END, "
+        f"'value': {q('t_' + r.column)}}}"
+        for i, r in enumerate(rules)
+    ]
+    any_code = ", ".join(
+        [*(q("e_" + c.name) for c in table.columns), *(f"r{i}" for i in range(len(rules)))]
     )
-    system = system_sql(table.name)
+    con.execute("DROP TABLE IF EXISTS _problems")
+    con.execute(
+        "CREATE TEMP TABLE _problems AS SELECT _row, s.column_name, s.code, s.value FROM "
+        f"(SELECT _row, unnest([{', '.join(items)}]) AS s FROM _ruled "
+        f"WHERE coalesce({any_code}) IS NOT NULL) WHERE s.code IS NOT NULL"
+    )
+    system = system_sql(
+        table.name, positional_lines=not mapping.has_any(("line_no", "product_id", "product_name"))
+    )
+    hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
     replace = [n for n in system if n in table.names]
     select = (
         f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
     )
-    extra = ", ".join(f"{system[n]} AS {q(n)}" for n in system if n not in table.names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {select}"
-        f"{', ' + extra if extra else ''} FROM _valid"
-    )
+    extra = "".join(f", {system[n]} AS {q(n)}" for n in system if n not in table.names)
     key = key_sql(table.name)
     con.execute("DROP TABLE IF EXISTS _keyed")
     con.execute(
-        f"CREATE TEMP TABLE _keyed AS SELECT *, {key} AS _key, "
-        f"row_number() OVER (PARTITION BY {key} ORDER BY _row) AS _rn, "
-        f"first_value(_hash) OVER (PARTITION BY {key} ORDER BY _row) AS _first_hash FROM _valid"
+        f"""CREATE TEMP TABLE _keyed AS
+        WITH _valid AS (
+            SELECT _row, {", ".join(q(c) for c in table.names)}, _flags,
+                   md5(concat_ws(chr(31), {hashed})) AS _hash
+            FROM _ruled WHERE NOT _err
+        ), _sys AS (SELECT {select}{extra} FROM _valid)
+        SELECT *, {key} AS _key FROM _sys"""
+    )
+    # duplicates: first row per key kept; identical later rows are duplicate_row (info),
+    # differing ones duplicate_key (error, rejected)
+    con.execute(
+        """INSERT INTO _problems
+        WITH dup AS (SELECT _key FROM _keyed GROUP BY _key HAVING count(*) > 1),
+        ranked AS (
+            SELECT _row, _key, _hash,
+                   row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
+                   first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
+            FROM _keyed WHERE _key IN (SELECT _key FROM dup)
+        )
+        SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
+                                ELSE 'duplicate_key' END, _key
+        FROM ranked WHERE rn > 1"""
     )
     con.execute(
-        "INSERT INTO _problems SELECT _row, NULL, CASE WHEN _hash = _first_hash "
-        "THEN 'duplicate_row' ELSE 'duplicate_key' END, _key FROM _keyed WHERE _rn > 1"
+        "DELETE FROM _keyed WHERE _row IN (SELECT _row FROM _problems "
+        "WHERE code IN ('duplicate_row', 'duplicate_key'))"
     )
-    con.execute("DELETE FROM _keyed WHERE _rn > 1")
     con.execute(
         "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
         [import_id],
@@ -277,12 +293,17 @@ def _apply(
     provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
     compare = [c for c in table.names if c in provided and c not in ("order_id",)]
     diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
-    con.execute("DROP TABLE IF EXISTS _final")
-    con.execute(
-        f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
-        f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
-        f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t ON k._key = t._tkey"
-    )
+    _drop_temp(con, "_final")
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
+    if empty:
+        con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
+    else:
+        con.execute(
+            f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
+            f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
+            f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
+            "ON k._key = t._tkey"
+        )
     counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
     result.inserted = counts.get("insert", 0)
     result.updated = counts.get("update", 0)
@@ -338,6 +359,17 @@ def _apply(
 def _execute(con: Any, sql: str, params: dict[str, Any]) -> None:
     """Run ``sql`` binding only the named parameters it uses (DuckDB rejects extras)."""
     con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _drop_temp(con: Any, name: str) -> None:
+    """Drop a temporary table or view of this connection, whichever it is."""
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+        "AND table_catalog = 'temp'",
+        [name],
+    ).fetchone()
+    if row:
+        con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 
 
 def _qualify(key: str, name: str) -> str:

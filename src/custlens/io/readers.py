@@ -34,7 +34,6 @@ class SourceFile:
     path: Path
     fmt: str
     columns: list[str]  # source headers, in file order
-    rows: int
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -130,6 +129,8 @@ def read_source(
         rel = rel.select(
             ", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns, strict=True))
         )
+        # materialised once: numbering rows needs one ordered pass, after which the
+        # staging query runs in parallel over the table
         con.execute(f"DROP TABLE IF EXISTS {view}")
         con.register("_src_rel", rel)
         con.execute(
@@ -139,8 +140,7 @@ def read_source(
         con.unregister("_src_rel")
     except duckdb.Error as exc:
         raise InputError(f"{path.name}: cannot read the file: {exc}") from exc
-    rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
-    return SourceFile(path, fmt, columns, rows, encoding, delimiter, sheet)
+    return SourceFile(path, fmt, columns, encoding, delimiter, sheet)
 
 
 def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None):

@@ -80,14 +80,20 @@ def key_sql(table: str) -> str:
     }[table]
 
 
-def system_sql(table: str) -> dict[str, str]:
-    """System columns computed for the stored row from staged columns and ``_hash``."""
+def system_sql(table: str, positional_lines: bool = False) -> dict[str, str]:
+    """System columns computed for the stored row from staged columns and ``_hash``.
+
+    An order line is identified by its line number, else its product, else (only when the
+    file has none of these columns) its position within the order.
+    """
     if table == "orders":
         oid = "coalesce(order_id, 'H' || substr(_hash, 1, 16))"
-        line = (
-            "coalesce(CAST(line_no AS VARCHAR), product_id, product_name, "
-            "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR))"
+        position = (
+            "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR)"
+            if positional_lines
+            else "''"
         )
+        line = f"coalesce(CAST(line_no AS VARCHAR), product_id, product_name, {position})"
         return {
             "order_id": oid,
             "order_line_key": f"CASE WHEN order_id IS NULL THEN {oid} || '#1' "
