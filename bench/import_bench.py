@@ -21,9 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 RESULTS = Path(__file__).parent / "results" / "import.jsonl"
 
@@ -49,6 +46,10 @@ assert r.rows_read == r.inserted + r.rejected + r.duplicate, r
 
 
 def make_orders(path: Path, rows: int, seed: int = 7) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     rng = np.random.default_rng(seed)
     n_orders = rows // 2
     order_no = rng.integers(0, n_orders, rows)
@@ -94,12 +95,18 @@ def run(name: str, csv: Path, workdir: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        make_orders(args.generate, args.rows)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "orders.csv"
         t = time.perf_counter()
-        make_orders(csv, args.rows)
+        # generated in a child process: ru_maxrss survives exec, so the parent must stay small
+        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--generate",
+                        str(csv)], check=True)
         print(
             f"generated {args.rows:,} order lines ({csv.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t:.1f}s"

@@ -42,6 +42,7 @@ class Settings:
     engine: str = "duckdb"
     spark_master: str = "local[2]"
     max_upload_mb: int = 200
+    memory_limit: str = "1GB"  # DuckDB spills to <workspace>/.tmp beyond this
     quality: QualitySettings = field(default_factory=QualitySettings)
     rfm: RfmSettings = field(default_factory=RfmSettings)
 
@@ -86,6 +87,7 @@ class Settings:
             f'currency = "{self.currency}"',
             f'engine = "{self.engine}"          # duckdb | spark',
             f"max_upload_mb = {self.max_upload_mb}",
+            f'memory_limit = "{self.memory_limit}"   # DuckDB working memory; spills to disk beyond',
             "",
             "[spark]",
             f'master = "{self.spark_master}"    # e.g. spark://host:7077 for a cluster',

@@ -93,6 +93,9 @@ class Workspace:
         except duckdb.Error as exc:
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
         self._con.execute("SET preserve_insertion_order = true")
+        if not read_only:
+            self._con.execute("SET temp_directory = ?", [str(self.root / ".tmp")])
+        self._con.execute("SET memory_limit = ?", [self.settings.memory_limit])
         self.migrate(read_only=read_only)
 
     @property
