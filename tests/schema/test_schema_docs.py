@@ -26,3 +26,17 @@ def test_every_problem_message_translated():
         assert pc.message in zh and pc.suggestion in zh, pc.code
         assert gettext(pc.message, "en") == pc.message
     assert gettext("required value missing", "zh") == "必填项缺失"
+
+
+def test_cli_messages_translated():
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "src" / "custlens" / "cli"
+    used = set()
+    for path in root.glob("*.py"):
+        used |= set(re.findall(r'_\("([^"]+)"', path.read_text(encoding="utf-8")))
+    from custlens.cli.importing import STAGE_LABELS
+
+    used |= set(STAGE_LABELS.values())
+    missing = sorted(m for m in used if m not in _catalog("zh"))
+    assert not missing

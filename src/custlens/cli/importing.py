@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from custlens.cli.common import (
     Format,
@@ -20,8 +21,17 @@ from custlens.cli.common import (
     workspace,
 )
 from custlens.i18n import gettext as _
-from custlens.io.pipeline import import_file
+from custlens.io.pipeline import STAGES, import_file
 from custlens.io.quality import quality_report
+
+
+STAGE_LABELS = {
+    "read": "reading",
+    "validate": "validating",
+    "write": "writing",
+    "quality": "quality checks",
+    "mirror": "Parquet mirror",
+}
 
 
 class TableName(str, Enum):
@@ -54,9 +64,32 @@ def import_cmd(
     """
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
-    with stderr.status(_("Importing {name} ...", lg, name=file.name)):
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(file.name, total=len(STAGES))
+
+        def advance(stage: str) -> None:
+            bar.update(
+                task,
+                completed=STAGES.index(stage),
+                description=f"{file.name}: {_(STAGE_LABELS[stage], lg)}",
+            )
+
         result = import_file(
-            ws, table.value, file, sheet=sheet, mapping_file=mapping, dry_run=dry_run, lang=lg
+            ws,
+            table.value,
+            file,
+            sheet=sheet,
+            mapping_file=mapping,
+            dry_run=dry_run,
+            lang=lg,
+            progress=advance,
         )
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)

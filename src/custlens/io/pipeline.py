@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from custlens.store.migrations import SYSTEM_COLUMNS
 from custlens.store.workspace import Workspace
 
 SAMPLE_PROBLEMS = 200
+STAGES = ("read", "validate", "write", "quality", "mirror")
 
 
 @dataclass
@@ -83,8 +85,13 @@ def import_file(
     dry_run: bool = False,
     lang: str | None = None,
     now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
-    """Import ``path`` into ``table_name``; returns counts, problems and the rejects file."""
+    """Import ``path`` into ``table_name``; returns counts, problems and the rejects file.
+
+    ``progress`` is called with the name of each stage as it starts (see ``STAGES``).
+    """
+    step = progress or (lambda stage: None)
     table = get_table(table_name)
     path = Path(path)
     lang = lang or ws.settings.lang
@@ -97,16 +104,20 @@ def import_file(
     rejected_rows = None
     try:
         with ws.transaction() as con:
+            step("read")
             src = read_source(con, path, "_raw", sheet=sheet)
             mapping = build_mapping(table, src.columns, spec)
             _check_columns(table, mapping, lang)
             result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
+            step("validate")
             rules = _stage(con, table, mapping, ws, now)
             result.rows_read = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
             _collect_problems(con, table, rules, import_id, mapping)
+            step("write")
             _apply(con, table, mapping, import_id, now, result)
+            step("quality")
             if table.name in ("orders", "customers"):
                 quality.refresh_order_flags(
                     con, ws.settings, import_id if table.name == "orders" else None
@@ -131,6 +142,7 @@ def import_file(
         ws.con.execute(
             "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [str(out), import_id]
         )
+    step("mirror")
     ws.write_parquet(table.name)
     if table.name == "customers":
         ws.write_parquet("orders")
