@@ -96,3 +96,18 @@ def test_help_has_examples():
     for cmd in ("import", "export", "template", "quality", "import-log", "summary", "init"):
         r = invoke(cmd, "--help")
         assert r.exit_code == 0 and "Example" in r.stdout, cmd
+
+
+def test_quality_xlsx(env):
+    invoke("init")
+    (env / "o2.csv").write_text(
+        ORDERS_CSV + "O9,C001,2024-05-01,母婴,奶粉,1,10,-10\n", encoding="utf-8"
+    )
+    invoke("import", "orders", env / "o2.csv")
+    assert invoke("quality", "--format", "xlsx").exit_code == 2
+    r = invoke("quality", "--format", "xlsx", "--out", env / "q.xlsx")
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(env / "q.xlsx")
+    assert wb.sheetnames == ["需核实规则", "导入失败", "示例"]
+    rules = list(wb["需核实规则"].values)
+    assert ("negative_amount", 1) in rules and ("orphan_order", 6) in rules

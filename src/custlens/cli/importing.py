@@ -20,6 +20,7 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
+from custlens.errors import UsageError
 from custlens.i18n import gettext as _
 from custlens.io.pipeline import STAGES, import_file
 from custlens.io.quality import quality_report
@@ -166,39 +167,63 @@ def import_log_cmd(
     emit(rows, fmt, title="import log")
 
 
+class QualityFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 @handle_errors
 def quality_cmd(
     ws_path: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.table,
-    out: Annotated[Path | None, typer.Option(help="Also write the report to an XLSX file")] = None,
+    fmt: Annotated[QualityFormat, typer.Option("--format", "-f")] = QualityFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Output file for --format xlsx")] = None,
 ) -> None:
     """Data-quality report: needs_review (需核实) rows per rule, rejects, examples (masked).
 
-    Example: custlens quality --format json
+    Example: custlens quality --format xlsx --out 数据质量.xlsx
     """
     ws = workspace(ws_path)
     report = quality_report(ws.con)
-    if out is not None:
+    if fmt == QualityFormat.xlsx:
+        if out is None:
+            raise UsageError("--format xlsx needs --out FILE")
         _write_quality_xlsx(report, out)
-        stderr.print(f"-> {out}")
-    if fmt == Format.json:
-        emit(report, fmt)
+        stderr.print(f"-> {out}", highlight=False)
+        return
+    if fmt == QualityFormat.json:
+        emit(report, Format.json)
         return
     rules = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
     rules.append({"rule": "orphan_order", "rows": report["orphan_order"]})
-    emit(rules, fmt, title=f"orders: {report['orders']}, needs_review: {report['needs_review']}")
-    if fmt == Format.table:
+    title = f"orders: {report['orders']}, needs_review: {report['needs_review']}"
+    emit(rules, Format(fmt.value), title=title)
+    if fmt == QualityFormat.table:
         if report["rejected"]:
-            emit(report["rejected"], fmt, title="rejected at import")
+            emit(report["rejected"], Format.table, title="rejected at import")
         if report["examples"]:
-            emit(report["examples"], fmt, title="examples")
+            emit(report["examples"], Format.table, title="examples")
 
 
 def _write_quality_xlsx(report: dict, out: Path) -> None:
-    import pyarrow as pa
+    """One workbook: rules, rejected rows per code, examples (customer IDs only, no PII)."""
+    import xlsxwriter
 
-    from custlens.io.export import write_table
-
-    rows = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
-    rows.append({"rule": "orphan_order", "rows": report["orphan_order"]})
-    write_table(pa.Table.from_pylist(rows or [{"rule": "", "rows": 0}]), out, "xlsx")
+    rules = [("rule", "rows"), *report["flagged"].items(), ("orphan_order", report["orphan_order"])]
+    rejected = [("table", "code", "rows")] + [
+        (r["table"], r["code"], r["rows"]) for r in report["rejected"]
+    ]
+    examples = [("code", "order_id", "customer_id", "order_time", "amount")] + [
+        tuple(e.values()) for e in report["examples"]
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(out))
+    bold = wb.add_format({"bold": True})
+    for name, rows in (("需核实规则", rules), ("导入失败", rejected), ("示例", examples)):
+        sheet = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 0, row, bold if r == 0 else None)
+        sheet.set_column(0, len(rows[0]) - 1, 18)
+        sheet.freeze_panes(1, 0)
+    wb.close()
