@@ -17,8 +17,14 @@ NULL = pa.scalar(None, pa.string())
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
     """Zero-padded decimal digits of non-negative integers as an (n, width) uint8 matrix."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((values.astype(np.int64)[:, None] // powers) % 10 + 48).astype(np.uint8)
+    values = np.asarray(values, dtype=np.int64)
+    out = np.empty((values.size, width), dtype=np.uint8)
+    rest = values.copy()
+    for j in range(width - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10)
+        out[:, j] = digit
+    out += 48
+    return out
 
 
 def _literal(text: str, n: int) -> np.ndarray:
@@ -127,6 +133,25 @@ def take_text(vocab: list[str], index: np.ndarray) -> pa.Array:
     mask = index < 0
     out = pc.take(pa.array(vocab, pa.string()), pa.array(np.where(mask, 0, index)))
     return blank_where(out, mask) if mask.any() else out
+
+
+def dict_text(vocab: list[str] | pa.Array, index: np.ndarray) -> pa.Array:
+    """Like ``take_text`` but dictionary-encoded: cheap for long columns of few values.
+
+    Written to CSV and Parquet (without the Arrow schema) it is plain text.
+    """
+    index = np.asarray(index)
+    mask = index < 0
+    indices = pa.array(np.where(mask, 0, index).astype(np.int32), mask=mask if mask.any()
+                       else None)
+    values = vocab if isinstance(vocab, pa.Array) else pa.array(vocab, pa.string())
+    return pa.DictionaryArray.from_arrays(indices, values)
+
+
+def dict_fixed(units: np.ndarray, scale: int) -> pa.Array:
+    """``format_fixed`` for long columns with few distinct values (e.g. dwell seconds)."""
+    values, index = np.unique(np.asarray(units, dtype=np.int64), return_inverse=True)
+    return dict_text(format_fixed(values, scale), index)
 
 
 def blank_where(values: pa.Array, mask: np.ndarray) -> pa.Array:

@@ -124,10 +124,16 @@ def _tags(rng: np.random.Generator, parent: np.ndarray) -> pa.Array:
 
 def generate_customers(rng: np.random.Generator, n: int, cal: Calendar) -> Customers:
     """Customers in registration order: ``C00000001`` registered first."""
-    w = daily_intensity(cal)[: max(cal.n_days - 7, 1)]
-    w = w * np.linspace(1.0, 1.6, w.size)  # the shop grows
-    reg_day = np.sort(_pick(rng, w, n))
     segment = _pick(rng, SEGMENT_SHARES, n)
+    reg_day = np.empty(n, dtype=np.int64)
+    days = max(cal.n_days - 7, 1)
+    growth = np.linspace(1.0, 1.6, days)  # the shop grows
+    campaign = segment == SEGMENTS.index("campaign_sensitive")
+    for mask, sensitive in ((campaign, True), (~campaign, False)):
+        w = daily_intensity(cal, sensitive)[:days] * growth
+        reg_day[mask] = _pick(rng, w, int(mask.sum()))
+    order = np.argsort(reg_day, kind="stable")  # customer ids follow registration
+    reg_day, segment = reg_day[order], segment[order]
     channel = _pick(rng, CHANNEL_SHARES, n)
     city = _pick(rng, CITY_WEIGHTS, n)
     ios = rng.random(n) < 0.45

@@ -28,7 +28,7 @@ CHINESE_NEW_YEAR = {2021: date(2021, 2, 12), 2022: date(2022, 2, 1), 2023: date(
 PROMO_NAMES = {"nianhuo": "年货节", "618": "618大促", "double11": "双11狂欢节"}
 # intensity multipliers inside the windows: the whole population vs campaign-sensitive buyers
 PROMO_LIFT = {"nianhuo": 1.6, "618": 2.2, "double11": 3.0}
-PROMO_LIFT_CAMPAIGN = {"nianhuo": 4.0, "618": 6.0, "double11": 8.0}
+PROMO_LIFT_CAMPAIGN = {"nianhuo": 5.0, "618": 8.0, "double11": 10.0}
 PEAK_DAY_LIFT = 1.8  # extra on 6/18 and 11/11 themselves
 OTHER_CAMPAIGN_LIFT_CAMPAIGN = 2.5
 SPRING_DIP = 0.55  # CNY-3 ... CNY+6: couriers stop
