@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 RESULTS = Path(__file__).parent / "results" / "import.jsonl"
 
 RUNNERS = {

@@ -36,7 +36,7 @@ def test_reported_problems_equal_planted_dirt(world, table):
 
 
 def test_mixed_date_formats_all_parse(world):
-    truth, ws, results, _ = world
+    truth, _ws, results, _ = world
     assert truth["dirt"]["orders"]["mixed_date_format"] > 0
     assert "invalid_date" not in results["orders"].problem_counts
     assert "invalid_date" not in results["customers"].problem_counts

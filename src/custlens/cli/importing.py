@@ -25,7 +25,6 @@ from custlens.i18n import gettext as _
 from custlens.io.pipeline import STAGES, import_file
 from custlens.io.quality import quality_report
 
-
 STAGE_LABELS = {
     "read": "reading",
     "validate": "validating",
