@@ -89,6 +89,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _display(value: Any) -> str:
+    """Readable cell text: 2 decimals for money-sized numbers, 4 for ratios, dates short."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
+    if isinstance(value, str) and value.endswith("T00:00:00.000"):
+        return value[:10]
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(_jsonable(value))
+
+
 def emit(
     data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format, title: str | None = None
 ) -> None:
@@ -121,5 +138,5 @@ def emit(
         for col in columns:
             table.add_column(str(col), overflow="fold")
         for row in rows:
-            table.add_row(*["" if row[c] is None else str(_jsonable(row[c])) for c in columns])
+            table.add_row(*[_display(row[c]) for c in columns])
         stdout.print(table)

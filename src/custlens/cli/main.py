@@ -21,6 +21,8 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
+from custlens.cli.demo import demo_app
+from custlens.cli.patterns import register as register_patterns
 from custlens.store.workspace import init_workspace, resolve_workspace_path
 
 app = typer.Typer(
@@ -101,12 +103,8 @@ app.command("quality")(importing.quality_cmd)
 app.command("export")(data.export_cmd)
 app.command("template")(data.template_cmd)
 
-try:  # the demo generator is optional at import time only while it is being built
-    from custlens.cli.demo import demo_app
-
-    app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
-except ImportError:  # pragma: no cover
-    pass
+app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
+register_patterns(app)
 
 
 def run() -> None:

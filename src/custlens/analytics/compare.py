@@ -1,0 +1,180 @@
+"""Period-over-period comparison of order metrics, with significance where it applies.
+
+Metrics are computed in the engine on each period's analysable orders; only the handful of
+per-period aggregates come back to Python. Rates are compared with a two-proportion z-test,
+averages with Welch's t-test on per-order values summarised in the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+from scipy import stats
+
+from custlens.analytics.orders import analysable_orders
+from custlens.analytics.periods import Period
+from custlens.errors import UsageError
+
+METRICS = (
+    "gmv",
+    "orders",
+    "customers",
+    "aov",
+    "items",
+    "repurchase_rate",
+    "new_customers",
+    "new_customer_share",
+)
+RATES = {
+    "repurchase_rate": ("repeat_customers", "customers"),
+    "new_customer_share": ("new_customers", "customers"),
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metric: str
+    period: str
+    against: str
+    value: float | None
+    base: float | None
+    change: float | None
+    change_pct: float | None
+    p_value: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> ir.Table:
+    """One row (or one per ``by`` value) of order metrics for ``period``.
+
+    ``new_customers`` are customers whose first analysable order ever falls in the period;
+    ``repeat_customers`` placed two or more orders in the period.
+    """
+    o = analysable_orders(orders)
+    first = o.group_by("customer_id").aggregate(first_date=o.order_date.min())
+    inside = o.filter((o.order_date >= period.start) & (o.order_date <= period.end))
+    per_order = inside.group_by(["customer_id", "order_id", *([by] if by else [])]).aggregate(
+        value=inside.amount.sum().cast("float64"), items=inside.quantity.sum()
+    )
+    per_customer = per_order.group_by(["customer_id", *([by] if by else [])]).aggregate(
+        n_orders=per_order.order_id.nunique()
+    )
+    per_customer = per_customer.join(first, "customer_id")
+    keys = [by] if by else []
+    cust = (
+        per_customer.group_by(keys).aggregate(
+            customers=per_customer.customer_id.nunique(),
+            repeat_customers=(per_customer.n_orders >= 2).sum(),
+            new_customers=(
+                (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
+            ).sum(),
+        )
+        if keys
+        else per_customer.aggregate(
+            customers=per_customer.customer_id.nunique(),
+            repeat_customers=(per_customer.n_orders >= 2).sum(),
+            new_customers=(
+                (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
+            ).sum(),
+        )
+    )
+    agg = dict(
+        gmv=per_order.value.sum(),
+        orders=per_order.count(),
+        items=per_order.items.sum(),
+        value_mean=per_order.value.mean(),
+        value_var=per_order.value.var(how="sample"),
+    )
+    ords = per_order.group_by(keys).aggregate(**agg) if keys else per_order.aggregate(**agg)
+    return ords.cross_join(cust) if not keys else ords.join(cust, keys)
+
+
+def _fetch(orders: ir.Table, period: Period, by: str | None) -> dict[Any, dict[str, float]]:
+    rows = period_metrics(orders, period, by).to_pyarrow().to_pylist()
+    out = {}
+    for row in rows:
+        n = row["orders"] or 0
+        row["aov"] = row["gmv"] / n if n else None
+        c = row["customers"] or 0
+        row["repurchase_rate"] = row["repeat_customers"] / c if c else None
+        row["new_customer_share"] = row["new_customers"] / c if c else None
+        out[row.get(by) if by else None] = row
+    return out
+
+
+def compare_periods(
+    orders: ir.Table, metric: str, period: Period, base: Period, by: str | None = None
+) -> list[Comparison]:
+    """``metric`` in ``period`` against ``base`` (absolute and % change, p-value)."""
+    if metric not in METRICS:
+        raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    a, b = _fetch(orders, period, by), _fetch(orders, base, by)
+    out = []
+    for key in sorted(set(a) | set(b), key=lambda k: (k is None, str(k))):
+        ra, rb = a.get(key, {}), b.get(key, {})
+        va, vb = ra.get(metric), rb.get(metric)
+        change = va - vb if va is not None and vb is not None else None
+        pct = change / vb if change is not None and vb else None
+        label = f"{period}" if key is None else f"{period} [{key}]"
+        out.append(
+            Comparison(
+                metric,
+                label,
+                str(base),
+                _f(va),
+                _f(vb),
+                _f(change),
+                _f(pct),
+                _p_value(metric, ra, rb),
+            )
+        )
+    return out
+
+
+def _p_value(metric: str, a: dict, b: dict) -> float | None:
+    if not a or not b:
+        return None
+    if metric in RATES:
+        num, den = RATES[metric]
+        return two_proportion_p(a[num], a[den], b[num], b[den])
+    if metric == "aov":
+        return welch_p(
+            a["value_mean"],
+            a["value_var"],
+            a["orders"],
+            b["value_mean"],
+            b["value_var"],
+            b["orders"],
+        )
+    return None
+
+
+def two_proportion_p(x1: float, n1: float, x2: float, n2: float) -> float | None:
+    """Two-sided p-value of the pooled two-proportion z-test."""
+    if not n1 or not n2:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return None
+    z = (x1 / n1 - x2 / n2) / se
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def welch_p(m1, v1, n1, m2, v2, n2) -> float | None:
+    """Two-sided p-value of Welch's t-test from summary statistics."""
+    if not n1 or not n2 or n1 < 2 or n2 < 2 or v1 is None or v2 is None:
+        return None
+    result = stats.ttest_ind_from_stats(
+        m1, math.sqrt(v1), n1, m2, math.sqrt(v2), n2, equal_var=False
+    )
+    return float(result.pvalue)
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None else round(float(x), 6)

@@ -1,0 +1,190 @@
+"""Purchase time patterns: hour, weekday, hour x weekday, monthly/quarterly trends,
+seasonality and promotion peaks (618, 双11, 年货节) against their baseline.
+
+Aggregation runs in the engine; the small per-day and per-month series it returns are then
+shaped in pandas (peak windows, moving averages, classical decomposition).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.analytics.calendar import Promotion, promotion_windows, spring_festival_days
+from custlens.analytics.orders import analysable_orders
+
+WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+def _orders(orders: ir.Table) -> ir.Table:
+    """One row per order: customer, time, value."""
+    o = analysable_orders(orders)
+    return o.group_by(["order_id", "customer_id"]).aggregate(
+        order_time=o.order_time.min(), value=o.amount.sum().cast("float64")
+    )
+
+
+def by_hour_weekday(orders: ir.Table) -> ir.Table:
+    """orders, revenue, customers per (weekday 0=Mon, hour)."""
+    o = _orders(orders)
+    o = o.mutate(weekday=o.order_time.day_of_week.index(), hour=o.order_time.hour())
+    return (
+        o.group_by(["weekday", "hour"])
+        .aggregate(orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique())
+        .order_by(["weekday", "hour"])
+    )
+
+
+def hourly_profile(orders: ir.Table) -> pd.DataFrame:
+    grid = by_hour_weekday(orders).to_pandas()
+    hours = grid.groupby("hour")[["orders", "revenue"]].sum().reindex(range(24), fill_value=0)
+    hours["share"] = hours["orders"] / max(hours["orders"].sum(), 1)
+    return hours.reset_index()
+
+
+def weekday_profile(orders: ir.Table) -> pd.DataFrame:
+    grid = by_hour_weekday(orders).to_pandas()
+    days = grid.groupby("weekday")[["orders", "revenue"]].sum().reindex(range(7), fill_value=0)
+    days["share"] = days["orders"] / max(days["orders"].sum(), 1)
+    days["name"] = WEEKDAYS_ZH
+    return days.reset_index()
+
+
+def peak_hours(orders: ir.Table, width: int = 2) -> dict:
+    """The busiest hour and the busiest ``width``-hour window, e.g. 20:00-22:00."""
+    hours = hourly_profile(orders)["orders"].to_numpy()
+    circular = np.concatenate([hours, hours[: width - 1]])
+    sums = np.convolve(circular, np.ones(width, dtype=int), mode="valid")[:24]
+    start = int(np.argmax(sums))
+    end = (start + width) % 24
+    return {
+        "peak_hour": int(np.argmax(hours)),
+        "window_start": start,
+        "window_end": end,
+        "window": f"{start:02d}:00-{end:02d}:00",
+        "window_share": float(sums[start] / max(hours.sum(), 1)),
+    }
+
+
+def daily_series(orders: ir.Table) -> pd.DataFrame:
+    o = _orders(orders)
+    o = o.mutate(day=o.order_time.date())
+    daily = (
+        o.group_by("day")
+        .aggregate(orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique())
+        .to_pandas()
+    )
+    if daily.empty:
+        return daily
+    daily["day"] = pd.to_datetime(daily["day"])
+    full = pd.date_range(daily["day"].min(), daily["day"].max(), freq="D")
+    return daily.set_index("day").reindex(full, fill_value=0).rename_axis("day").reset_index()
+
+
+def trend(orders: ir.Table, freq: str = "M", window: int = 3) -> pd.DataFrame:
+    """Monthly (M) or quarterly (Q) orders / revenue / customers with a moving average."""
+    o = _orders(orders)
+    grain = "M" if freq == "M" else "Q"
+    o = o.mutate(period=o.order_time.truncate(grain).date())
+    per = o.group_by("period").aggregate(
+        orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique()
+    )
+    df = per.order_by("period").to_pandas()
+    df["revenue_ma"] = df["revenue"].rolling(window, min_periods=1).mean()
+    df["orders_ma"] = df["orders"].rolling(window, min_periods=1).mean()
+    return df
+
+
+def seasonality(orders: ir.Table) -> dict:
+    """Month-of-year profile and a classical multiplicative decomposition of monthly revenue.
+
+    trend = centred 12-month moving average; seasonal index per calendar month = mean of
+    revenue / trend, normalised to average 1; residual = revenue / (trend x seasonal).
+    """
+    monthly = trend(orders, "M", 1)[["period", "revenue"]]
+    monthly["month"] = pd.to_datetime(monthly["period"]).dt.month
+    profile = monthly.groupby("month")["revenue"].mean()
+    profile = (profile / profile.mean()).reindex(range(1, 13))
+    ma = monthly["revenue"].rolling(12, center=True).mean()
+    monthly["trend"] = ma.rolling(2, center=True).mean().shift(-1) if len(monthly) >= 13 else ma
+    ratio = monthly["revenue"] / monthly["trend"]
+    seasonal = ratio.groupby(monthly["month"]).mean()
+    seasonal = seasonal / seasonal.mean() if seasonal.notna().any() else seasonal
+    monthly["seasonal"] = monthly["month"].map(seasonal)
+    monthly["residual"] = monthly["revenue"] / (monthly["trend"] * monthly["seasonal"])
+    return {"profile": profile.reset_index(name="index"), "decomposition": monthly}
+
+
+def promotion_peaks(
+    orders: ir.Table, baseline_days: int = 28, promotions: list[Promotion] | None = None
+) -> pd.DataFrame:
+    """Orders per day in each promotion window against the days around it.
+
+    uplift = mean orders/day in the window / mean orders/day within ``baseline_days`` before
+    and after it, excluding other promotions and the 春节 holiday.
+    """
+    daily = daily_series(orders)
+    if daily.empty:
+        return pd.DataFrame()
+    days = daily["day"].dt.date
+    first, last = days.iloc[0], days.iloc[-1]
+    standard = promotion_windows(first, last)
+    windows = promotions if promotions is not None else standard
+    special = np.zeros(len(daily), dtype=bool)
+    for p in [*standard, *windows]:  # baselines never include any promotion
+        special |= ((days >= p.start) & (days <= p.end)).to_numpy()
+    for lo, hi in spring_festival_days(first, last):
+        special |= ((days >= lo) & (days <= hi)).to_numpy()
+    rows = []
+    for p in windows:  # a handful of windows, each a vectorised mask
+        inside = ((days >= p.start) & (days <= p.end)).to_numpy()
+        near = (
+            (days >= p.start - timedelta(days=baseline_days))
+            & (days <= p.end + timedelta(days=baseline_days))
+        ).to_numpy()
+        base = near & ~special
+        if not inside.any() or not base.any():
+            continue
+        in_mean = daily.loc[inside, "orders"].mean()
+        base_mean = daily.loc[base, "orders"].mean()
+        rows.append(
+            {
+                "promotion": p.key,
+                "name": p.name,
+                "start": p.start,
+                "end": p.end,
+                "orders_per_day": in_mean,
+                "baseline_per_day": base_mean,
+                "uplift": in_mean / base_mean if base_mean else None,
+                "revenue": daily.loc[inside, "revenue"].sum(),
+                "revenue_uplift": (
+                    daily.loc[inside, "revenue"].mean()
+                    / max(daily.loc[base, "revenue"].mean(), 1e-9)
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def period_bounds(orders: ir.Table) -> tuple[date, date]:
+    o = analysable_orders(orders)
+    row = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pyarrow().to_pylist()[0]
+    return row["lo"], row["hi"]
+
+
+__all__ = [
+    "by_hour_weekday",
+    "daily_series",
+    "hourly_profile",
+    "ibis",
+    "peak_hours",
+    "period_bounds",
+    "promotion_peaks",
+    "seasonality",
+    "trend",
+    "weekday_profile",
+]

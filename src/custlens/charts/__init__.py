@@ -1,0 +1,1 @@
+"""Chart specs (Vega-Lite dicts) shared by the web dashboard and the reports."""

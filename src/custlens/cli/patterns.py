@@ -1,0 +1,274 @@
+"""`custlens patterns time|categories|repurchase`, `custlens basket`, `custlens compare`."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from datetime import date, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from custlens.analytics import basket as basket_mod
+from custlens.analytics import patterns as pat
+from custlens.analytics import products, repurchase
+from custlens.analytics.compare import METRICS, compare_periods
+from custlens.analytics.periods import comparison_period, parse_period
+from custlens.charts import patterns as charts
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+
+patterns_app = typer.Typer(
+    help="Purchase patterns: time, categories, repurchase.", no_args_is_help=True
+)
+ChartOpt = Annotated[
+    Path | None, typer.Option("--chart", help="Write the Vega-Lite chart spec(s) to this JSON file")
+]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows; Decimal money becomes a number, dates ISO strings."""
+    df = df.copy()
+    for col in df.columns:
+        first = df[col].dropna().head(1)
+        if len(first) and isinstance(first.iloc[0], decimal.Decimal):
+            df[col] = df[col].astype(float)
+    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
+
+
+def _write_chart(path: Path | None, spec: dict | list) -> None:
+    if path is not None:
+        path.write_text(json.dumps(spec, ensure_ascii=False, indent=2), encoding="utf-8")
+        stderr.print(f"chart -> {path}", highlight=False)
+
+
+def _orders(ws_path, engine):
+    ws = workspace(ws_path)
+    return ws, ws.table("orders", engine.value if engine else None)
+
+
+@patterns_app.command("time")
+@handle_errors
+def time_cmd(
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+    chart: ChartOpt = None,
+) -> None:
+    """Peak hours, weekday profile, monthly trend, seasonality and promotion peaks.
+
+    Example: custlens patterns time --format json --chart time.json
+    """
+    _, orders = _orders(ws_path, engine)
+    peak = pat.peak_hours(orders)
+    grid = pat.by_hour_weekday(orders).to_pandas()
+    monthly = pat.trend(orders, "M")
+    season = pat.seasonality(orders)
+    promos = pat.promotion_peaks(orders)
+    _write_chart(
+        chart,
+        [
+            charts.hour_weekday_heatmap(_records(grid)),
+            charts.trend_lines(_records(monthly)),
+            charts.seasonal_profile(_records(season["profile"])),
+        ],
+    )
+    if fmt == Format.json:
+        emit(
+            {
+                "peak": peak,
+                "weekday": _records(pat.weekday_profile(orders)),
+                "monthly": _records(monthly),
+                "seasonal_index": _records(season["profile"]),
+                "promotions": _records(promos),
+            },
+            fmt,
+        )
+        return
+    if fmt == Format.csv:
+        emit(_records(grid), fmt)
+        return
+    stderr.print(f"高峰时段 peak: {peak['window']} ({peak['window_share']:.1%} of orders)")
+    emit(_records(pat.weekday_profile(orders)), fmt, title="weekday")
+    emit(_records(monthly.tail(12)), fmt, title="monthly (last 12)")
+    if not promos.empty:
+        emit(
+            _records(
+                promos[["name", "start", "end", "orders_per_day", "baseline_per_day", "uplift"]]
+            ),
+            fmt,
+            title="promotion peaks",
+        )
+
+
+@patterns_app.command("categories")
+@handle_errors
+def categories_cmd(
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    level: Annotated[str, typer.Option(help="category | product")] = "category",
+    top: Annotated[int, typer.Option(help="How many")] = 5,
+    rank_by: Annotated[str, typer.Option(help="revenue|orders|buyers|items")] = "revenue",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Top categories or products, price bands and new-product share.
+
+    Example: custlens patterns categories --level product --top 10 --rank-by buyers
+    """
+    _, orders = _orders(ws_path, engine)
+    top_rows = products.top_items(orders, level, top, rank_by).to_pandas()
+    bands = products.price_bands(orders).to_pandas()
+    if fmt == Format.json:
+        emit(
+            {
+                "top": _records(top_rows),
+                "price_bands": _records(bands),
+                "new_product_share": _records(products.new_product_share(orders).to_pandas()),
+            },
+            fmt,
+        )
+        return
+    emit(_records(top_rows), fmt, title=f"top {top} by {rank_by}")
+    if fmt == Format.table:
+        emit(_records(bands), fmt, title="price bands")
+
+
+@patterns_app.command("repurchase")
+@handle_errors
+def repurchase_cmd(
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD [default: day after the last order]")
+    ] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option(help="Group products by name keyword")
+    ] = None,
+    overdue: Annotated[bool, typer.Option(help="List overdue customers")] = False,
+    fmt: FormatOpt = Format.table,
+    chart: ChartOpt = None,
+) -> None:
+    """Repurchase rates (30/60/90 days), cycles per category and overdue customers.
+
+    Example: custlens patterns repurchase --keyword 奶粉 --overdue --format csv
+    """
+    _, orders = _orders(ws_path, engine)
+    day = date.fromisoformat(as_of) if as_of else pat.period_bounds(orders)[1] + timedelta(1)
+    rates = repurchase.repurchase_rates(orders, day).to_pyarrow().to_pylist()[0]
+    kw = tuple(keyword or ())
+    cycles = repurchase.category_cycles(orders, keywords=kw).to_pandas()
+    hist = repurchase.interval_distribution(orders).to_pandas()
+    _write_chart(chart, charts.interval_histogram(_records(hist)))
+    if overdue:
+        due = repurchase.customer_cycles(orders, day)
+        emit(due.filter(due.overdue).to_pyarrow(), fmt, title="overdue customers")
+        return
+    if fmt == Format.json:
+        emit(
+            {
+                "as_of": day.isoformat(),
+                "rates": rates,
+                "cycles": _records(cycles),
+                "intervals": _records(hist),
+            },
+            fmt,
+        )
+        return
+    emit([rates], fmt, title=f"repurchase rates as of {day}")
+    if fmt == Format.table:
+        emit(_records(cycles), fmt, title="repurchase cycle (days)")
+
+
+class Level(str, Enum):
+    category = "category"
+    product = "product"
+
+
+class By(str, Enum):
+    order = "order"
+    customer = "customer"
+
+
+@handle_errors
+def basket_cmd(
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    level: Annotated[Level, typer.Option()] = Level.category,
+    by: Annotated[
+        By, typer.Option(help="Basket = one order, or a customer's purchases within --window days")
+    ] = By.order,
+    window: Annotated[int, typer.Option(help="Days per customer basket")] = 30,
+    keyword: Annotated[
+        list[str] | None, typer.Option(help="Group products by name keyword")
+    ] = None,
+    min_support: Annotated[float, typer.Option()] = 0.001,
+    min_confidence: Annotated[float, typer.Option()] = 0.0,
+    itemsets: Annotated[bool, typer.Option(help="Multi-item rules (up to 3 items)")] = False,
+    sequential: Annotated[
+        int | None, typer.Option(help="Sequential rules: A then B within N days")
+    ] = None,
+    top: Annotated[int, typer.Option()] = 20,
+    fmt: FormatOpt = Format.table,
+    chart: ChartOpt = None,
+) -> None:
+    """Association rules (关联分析): support, confidence P(B|A), lift, conviction.
+
+    Example: custlens basket --level product --keyword 奶粉 --keyword 纸尿裤 --min-support 0.001
+    """
+    _, orders = _orders(ws_path, engine)
+    kw = tuple(keyword or ())
+    if sequential:
+        rules = basket_mod.sequential_rules(orders, level.value, sequential, keywords=kw)
+        emit(rules.limit(top).to_pyarrow(), fmt, title=f"A then B within {sequential} days")
+        return
+    spec = basket_mod.BasketSpec(level=level.value, by=by.value, window_days=window, keywords=kw)
+    baskets = basket_mod.build_baskets(orders, spec)
+    if itemsets:
+        rules = basket_mod.multi_item_rules(baskets, min_support, min_confidence or 0.1)
+    else:
+        rules = basket_mod.pair_rules(baskets, min_support, min_confidence)
+    if chart is not None and level == Level.category:
+        matrix = basket_mod.confidence_matrix(baskets).to_pandas()
+        _write_chart(chart, charts.association_heatmap(_records(matrix)))
+    emit(rules.limit(top).to_pyarrow(), fmt, title="association rules")
+
+
+@handle_errors
+def compare_cmd(
+    metric: Annotated[str, typer.Option(help=f"One of {', '.join(METRICS)}")],
+    period: Annotated[str, typer.Option(help="2024-Q4, 2024-11, 2024-10-01..2024-12-31, last-30d")],
+    against: Annotated[str, typer.Option(help="previous | yoy | another period")] = "previous",
+    by: Annotated[
+        str | None, typer.Option(help="Split by a column, e.g. category or channel")
+    ] = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Compare a metric for a period with the previous period, last year or any period.
+
+    Example: custlens compare --metric repurchase_rate --period 2025-Q4 --against yoy
+    """
+    _, orders = _orders(ws_path, engine)
+    last = pat.period_bounds(orders)[1]
+    p = parse_period(period, last)
+    base = comparison_period(p, against, last)
+    rows = [c.as_dict() for c in compare_periods(orders, metric, p, base, by)]
+    emit(rows, fmt, title=f"{metric}: {p} vs {base}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(patterns_app, name="patterns", help="Purchase patterns (购买模式).")
+    app.command("basket")(basket_cmd)
+    app.command("compare")(compare_cmd)
