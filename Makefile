@@ -10,7 +10,7 @@ DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
 APT_PACKAGES := openjdk-17-jre-headless
 
-.PHONY: test demo bench lint format clean system-deps venv
+.PHONY: test demo bench bench-env lint format clean system-deps venv
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -51,12 +51,25 @@ demo: $(STAMP)
 	$(BIN)/custlens import-log -w $(DEMO_WS) --limit 6
 	$(BIN)/custlens quality -w $(DEMO_WS)
 	$(BIN)/custlens summary -w $(DEMO_WS) --top 5
+	$(BIN)/custlens patterns time -w $(DEMO_WS)
+	$(BIN)/custlens patterns repurchase -w $(DEMO_WS) --keyword 奶粉
+	$(BIN)/custlens basket -w $(DEMO_WS) --level product --keyword 奶粉 --keyword 纸尿裤 --top 5
 	@echo ""
 	@echo "Demo workspace: $(DEMO_WS)   data: $(DEMO_DIR)/data   truth: $(DEMO_DIR)/data/truth.json"
 	@echo "Next: $(BIN)/custlens --help ; $(BIN)/custlens summary -w $(DEMO_WS) --engine spark"
 
-bench: system-deps $(STAMP)
-	$(BIN)/python bench/import_bench.py
+# peers for the benchmarks (never runtime dependencies), in their own environment
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	@test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q mlxtend pandas pyarrow polars chdb lifetimes
+	@touch $@
+
+bench-env: $(BENCH_VENV)/.installed
+
+bench: system-deps $(STAMP) bench-env
+	@for b in bench/*_bench.py; do echo "== $$b"; \
+	  $(BIN)/python $$b --peer-python $(BENCH_VENV)/bin/python || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache spark-warehouse

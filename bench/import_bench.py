@@ -95,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--peer-python", help="unused: the peers here are DuckDB and pandas")
     args = parser.parse_args()
     if args.generate:
         make_orders(args.generate, args.rows)
@@ -104,8 +105,9 @@ def main() -> None:
         csv = work / "orders.csv"
         t = time.perf_counter()
         # generated in a child process: ru_maxrss survives exec, so the parent must stay small
-        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--generate",
-                        str(csv)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--generate", str(csv)], check=True
+        )
         print(
             f"generated {args.rows:,} order lines ({csv.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t:.1f}s"

@@ -71,10 +71,9 @@ def pair_rules(
     items = item_support(baskets)
     keep = items.filter(items.support >= min_support)
     b = baskets.semi_join(keep, "item")
-    left = b.rename(a="item")
-    right = b.rename(b="item")
-    pairs = left.join(right, "basket_id").filter(ibis._.a != ibis._.b)
-    counts = pairs.group_by(["a", "b"]).aggregate(n_ab=pairs.basket_id.nunique())
+    pairs = _basket_pairs(b)
+    once = pairs.group_by(["a", "b"]).aggregate(n_ab=pairs.count())
+    counts = once.union(once.select(a="b", b="a", n_ab="n_ab"))
     sa = keep.select(a="item", n_a="n", support_a="support", n_baskets="n_baskets")
     sb = keep.select(b="item", n_b="n", support_b="support")
     rules = counts.join(sa, "a").join(sb, "b")
@@ -114,27 +113,38 @@ def confidence_matrix(baskets: ir.Table) -> ir.Table:
     return rules.select(a="a", b="b", confidence="confidence", lift="lift", n_ab="n_ab")
 
 
+def _basket_pairs(b: ir.Table) -> ir.Table:
+    """Each unordered pair of distinct items in a basket once (a < b)."""
+    left = b.rename(a="item")
+    right = b.rename(b="item")
+    return left.join(right, "basket_id").filter(ibis._.a < ibis._.b).select("basket_id", "a", "b")
+
+
 def frequent_itemsets(baskets: ir.Table, min_support: float = 0.01, max_len: int = 3) -> ir.Table:
-    """Frequent itemsets up to ``max_len`` items: itemset (sorted array), n, support."""
+    """Frequent itemsets up to ``max_len`` items: itemset (sorted array), n, support.
+
+    Level k+1 extends, inside each basket, only the k-itemsets found frequent at level k by
+    an item greater than their last one, so candidates never leave their basket.
+    """
     items = item_support(baskets)
     total = baskets.aggregate(n_baskets=baskets.basket_id.nunique())
     keep = items.filter(items.support >= min_support)
     b = baskets.semi_join(keep, "item")
-    level = keep.select(itemset=ibis.array([keep.item]), n=keep.n)
-    levels = [level]
-    for _ in range(2, max_len + 1):
-        # extend each frequent itemset of the basket by a larger item in the same basket
-        members = b.join(level.select("itemset"), how="cross")
-        members = members.filter(members.itemset.contains(members.item))
-        have = members.group_by(["basket_id", "itemset"]).aggregate(k=members.item.count())
-        full = have.filter(have.k == have.itemset.length()).select("basket_id", "itemset")
-        ext = full.join(b, "basket_id").filter(lambda t: t.item > t.itemset[-1])
-        grown = ext.mutate(itemset=ext.itemset.concat(ibis.array([ext.item])))
-        counted = grown.group_by("itemset").aggregate(n=grown.basket_id.nunique())
-        counted = counted.cross_join(total)
-        level = counted.filter(counted.n.cast("float64") / counted.n_baskets >= min_support)
-        level = level.select("itemset", "n")
-        levels.append(level)
+    frequent = keep.select(itemset=ibis.array([keep.item]), n=keep.n)
+    levels = [frequent]
+    current = b.select("basket_id", itemset=ibis.array([b.item]), last=b.item)
+    for level in range(2, max_len + 1):
+        if level > 2:  # keep only the baskets' itemsets found frequent at the last level
+            known = frequent.select(known_set="itemset", _n="n")
+            current = current.join(known, current.itemset == known.known_set).select(
+                "basket_id", "itemset", "last")
+        ext = current.join(b, "basket_id").filter(lambda t: t.item > t.last)
+        current = ext.select("basket_id", itemset=ext.itemset.concat(ibis.array([ext.item])),
+                             last=ext.item)
+        counted = current.group_by("itemset").aggregate(n=current.count()).cross_join(total)
+        frequent = counted.filter(counted.n.cast("float64") / counted.n_baskets >= min_support)
+        frequent = frequent.select("itemset", "n")
+        levels.append(frequent)
     out = levels[0]
     for extra in levels[1:]:
         out = out.union(extra)
