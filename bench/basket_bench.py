@@ -97,29 +97,33 @@ def run(code: str, data: Path, python: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--lines", default="100000,1000000", help="comma-separated sizes")
     parser.add_argument("--peer-python", default=None, help="interpreter with mlxtend")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        make_baskets(args.generate, args.lines)
+        make_baskets(args.generate, int(args.lines))
         return
+    for lines in [int(x) for x in str(args.lines).split(",")]:
+        bench_size(lines, args.peer_python)
+
+
+def bench_size(lines: int, peer_python: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "baskets.parquet"
         subprocess.run(
-            [sys.executable, __file__, "--lines", str(args.lines), "--generate", str(data)],
-            check=True,
+            [sys.executable, __file__, "--lines", str(lines), "--generate", str(data)], check=True
         )
         results = {
             "custlens": run(CUSTLENS.format(s=MIN_SUPPORT), data, sys.executable),
             "duckdb_sql": run(DUCKDB_SQL.format(s=MIN_SUPPORT), data, sys.executable),
         }
-        if args.peer_python:
-            results["mlxtend_fpgrowth"] = run(MLXTEND.format(s=MIN_SUPPORT), data, args.peer_python)
+        if peer_python:
+            results["mlxtend_fpgrowth"] = run(MLXTEND.format(s=MIN_SUPPORT), data, peer_python)
         else:
             results["mlxtend_fpgrowth"] = {"error": "not run (pass --peer-python)"}
     base = results["custlens"].get("seconds")
-    print(f"{args.lines:,} order lines, min_support {MIN_SUPPORT}")
+    print(f"\n{lines:,} order lines, min_support {MIN_SUPPORT} (duckdb_sql: pairs only)")
     print(f"{'tool':<18}{'seconds':>9}{'x custlens':>12}{'peak RSS MB':>13}  output")
     for name, r in results.items():
         if "error" in r:
@@ -130,8 +134,7 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(
-            json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "lines": args.lines, **results})
-            + "\n"
+            json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "lines": lines, **results}) + "\n"
         )
 
 
