@@ -75,3 +75,18 @@ def test_top_items_and_shares(ws, write):
         for r in products.price_bands(ws.table("orders")).to_pyarrow().to_pylist()
     }
     assert bands == {"<50": 1, "50-100": 2, "200-500": 1}
+
+
+def test_patterns_per_segment(loaded):
+    import ibis
+    import pandas as pd
+
+    seg = ibis.memtable(
+        pd.DataFrame({"customer_id": ["C001", "C002", "C003"], "segment": ["VIP", "普通", "普通"]})
+    )
+    grid = patterns.by_hour_weekday(loaded.table("orders"), seg).to_pyarrow().to_pylist()
+    assert {r["segment"] for r in grid} == {"VIP", "普通"}
+    assert sum(r["orders"] for r in grid if r["segment"] == "VIP") == 2
+    monthly = patterns.trend(loaded.table("orders"), segments=seg)
+    vip = monthly[monthly.segment == "VIP"]
+    assert list(vip.orders) == [1, 1] and list(vip.revenue_ma) == [398.0, 248.5]

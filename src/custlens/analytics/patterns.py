@@ -20,22 +20,27 @@ from custlens.analytics.orders import analysable_orders
 WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 
 
-def _orders(orders: ir.Table) -> ir.Table:
-    """One row per order: customer, time, value."""
+def _orders(orders: ir.Table, segments: ir.Table | None = None) -> ir.Table:
+    """One row per order: customer, time, value (and ``segment`` when segments are given:
+    a table of customer_id and segment, e.g. RFM segments or lifecycle stages)."""
     o = analysable_orders(orders)
-    return o.group_by(["order_id", "customer_id"]).aggregate(
+    per = o.group_by(["order_id", "customer_id"]).aggregate(
         order_time=o.order_time.min(), value=o.amount.sum().cast("float64")
     )
+    if segments is not None:
+        per = per.join(segments.select("customer_id", "segment"), "customer_id")
+    return per
 
 
-def by_hour_weekday(orders: ir.Table) -> ir.Table:
-    """orders, revenue, customers per (weekday 0=Mon, hour)."""
-    o = _orders(orders)
+def by_hour_weekday(orders: ir.Table, segments: ir.Table | None = None) -> ir.Table:
+    """orders, revenue, customers per (weekday 0=Mon, hour), per segment if given."""
+    o = _orders(orders, segments)
     o = o.mutate(weekday=o.order_time.day_of_week.index(), hour=o.order_time.hour())
+    keys = ["segment", "weekday", "hour"] if segments is not None else ["weekday", "hour"]
     return (
-        o.group_by(["weekday", "hour"])
+        o.group_by(keys)
         .aggregate(orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique())
-        .order_by(["weekday", "hour"])
+        .order_by(keys)
     )
 
 
@@ -85,17 +90,27 @@ def daily_series(orders: ir.Table) -> pd.DataFrame:
     return daily.set_index("day").reindex(full, fill_value=0).rename_axis("day").reset_index()
 
 
-def trend(orders: ir.Table, freq: str = "M", window: int = 3) -> pd.DataFrame:
-    """Monthly (M) or quarterly (Q) orders / revenue / customers with a moving average."""
-    o = _orders(orders)
+def trend(
+    orders: ir.Table, freq: str = "M", window: int = 3, segments: ir.Table | None = None
+) -> pd.DataFrame:
+    """Monthly (M) or quarterly (Q) orders / revenue / customers with a moving average
+    (per segment when ``segments`` is given)."""
+    o = _orders(orders, segments)
     grain = "M" if freq == "M" else "Q"
     o = o.mutate(period=o.order_time.truncate(grain).date())
-    per = o.group_by("period").aggregate(
+    keys = ["segment", "period"] if segments is not None else ["period"]
+    per = o.group_by(keys).aggregate(
         orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique()
     )
-    df = per.order_by("period").to_pandas()
-    df["revenue_ma"] = df["revenue"].rolling(window, min_periods=1).mean()
-    df["orders_ma"] = df["orders"].rolling(window, min_periods=1).mean()
+    df = per.order_by(keys).to_pandas()
+    for col in ("revenue", "orders"):
+        if segments is not None:
+            roll = df.groupby("segment")[col].transform(
+                lambda x: x.rolling(window, min_periods=1).mean()
+            )
+        else:
+            roll = df[col].rolling(window, min_periods=1).mean()
+        df[f"{col}_ma"] = roll
     return df
 
 
