@@ -51,3 +51,30 @@ def test_store_totals_parity(spark_ws):
     spark = _rows(store_totals(spark_ws.table("orders", "spark")))
     assert duck == spark
     assert duck[0]["orders"] == 4 and str(duck[0]["gmv"]) == "807.00"
+
+
+def test_patterns_parity(spark_ws):
+    from datetime import date
+
+    from custlens.analytics import basket, compare, periods, products, repurchase
+
+    def both(fn):
+        return [fn(spark_ws.table("orders", eng)) for eng in ("duckdb", "spark")]
+
+    def rules(o):
+        b = basket.build_baskets(o, basket.BasketSpec(level="product"))
+        return _rows(basket.pair_rules(b, 0.0).order_by(["a", "b"]))
+
+    duck, spark = both(rules)
+    assert duck == spark and len(duck) == 2
+    duck, spark = both(lambda o: _rows(repurchase.repurchase_rates(o, date(2024, 6, 1))))
+    assert duck == spark and duck[0]["repeat_30d"] == 1
+    duck, spark = both(lambda o: _rows(products.top_items(o, n=3)))
+    assert duck == spark
+    q = periods.parse_period("2024-02")
+
+    def cmp(o):
+        return [c.as_dict() for c in compare.compare_periods(o, "aov", q, q.previous())]
+
+    duck, spark = both(cmp)
+    assert duck[0]["value"] == spark[0]["value"] and duck[0]["base"] is None

@@ -37,6 +37,7 @@ def spark_session(master: str = "local[2]", timezone: str = "Asia/Shanghai") -> 
         SparkSession.builder.master(master)
         .appName("custlens")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", timezone)
         .config("spark.sql.warehouse.dir", warehouse)
