@@ -8,7 +8,8 @@ DEMO_CUSTOMERS ?= 20000
 DEMO_SEED ?= 42
 DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
-APT_PACKAGES := openjdk-17-jre-headless
+# Java 17 for Spark; CJK fonts, Pango/HarfBuzz for PDF reports; poppler for PDF tests
+APT_PACKAGES := openjdk-17-jre-headless fonts-noto-cjk libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 .PHONY: test demo bench bench-env lint format clean system-deps venv
 

@@ -40,3 +40,13 @@ def test_cli_messages_translated():
     used |= set(STAGE_LABELS.values())
     missing = sorted(m for m in used if m not in _catalog("zh"))
     assert not missing
+
+
+def test_report_and_chart_messages_translated():
+    from custlens.reports.html import _TEXT
+    from custlens.reports.sections.summary import KPIS
+    from tests.i18n_scan import messages
+
+    used = messages("reports", "charts", "cli") | set(_TEXT.values()) | {k[1] for k in KPIS}
+    missing = sorted(m for m in used if m not in _catalog("zh"))
+    assert not missing

@@ -94,7 +94,10 @@ def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> i
     return ords.cross_join(cust) if not keys else ords.join(cust, keys)
 
 
-def _fetch(orders: ir.Table, period: Period, by: str | None) -> dict[Any, dict[str, float]]:
+def period_summary(
+    orders: ir.Table, period: Period, by: str | None = None
+) -> dict[Any, dict[str, float]]:
+    """Every metric of ``period`` as a dict (keyed by the ``by`` value, or None)."""
     rows = period_metrics(orders, period, by).to_pyarrow().to_pylist()
     out = {}
     for row in rows:
@@ -113,7 +116,7 @@ def compare_periods(
     """``metric`` in ``period`` against ``base`` (absolute and % change, p-value)."""
     if metric not in METRICS:
         raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    a, b = _fetch(orders, period, by), _fetch(orders, base, by)
+    a, b = period_summary(orders, period, by), period_summary(orders, base, by)
     out = []
     for key in sorted(set(a) | set(b), key=lambda k: (k is None, str(k))):
         ra, rb = a.get(key, {}), b.get(key, {})

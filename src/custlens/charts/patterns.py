@@ -1,38 +1,38 @@
 """Vega-Lite specs for purchase patterns: hour x weekday heatmap, trend lines, seasonal
-profile, association heatmap (P(B|A)). Inputs are plain records (lists of dicts)."""
+profile, association heatmap (P(B|A)), interval histogram. Inputs are plain records."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from custlens.i18n import gettext
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+WEEKDAYS = {
+    "zh": "['周一','周二','周三','周四','周五','周六','周日'][datum.value]",
+    "en": "['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][datum.value]",
+}
 
 
 def _base(title: str, values: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "$schema": SCHEMA,
-        "title": title,
-        "data": {"values": values},
-        "width": "container",
-        "config": {"font": "Noto Sans CJK SC"},
-    }
+    return {"$schema": SCHEMA, "title": title, "data": {"values": values}, "width": "container"}
 
 
-def hour_weekday_heatmap(rows: list[dict[str, Any]], title: str = "下单时段分布") -> dict:
-    spec = _base(title, rows)
+def hour_weekday_heatmap(
+    rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
+) -> dict:
+    spec = _base(title or gettext("Orders by weekday and hour", lang), rows)
     spec.update(
         mark="rect",
         encoding={
-            "x": {"field": "hour", "type": "ordinal", "title": "小时"},
+            "x": {"field": "hour", "type": "ordinal", "title": gettext("Hour", lang)},
             "y": {
                 "field": "weekday",
                 "type": "ordinal",
-                "title": "星期",
-                "axis": {
-                    "labelExpr": "['周一','周二','周三','周四','周五','周六','周日'][datum.value]"
-                },
+                "title": gettext("Weekday", lang),
+                "axis": {"labelExpr": WEEKDAYS.get(lang, WEEKDAYS["en"])},
             },
-            "color": {"field": "orders", "type": "quantitative", "title": "订单数"},
+            "color": {"field": "orders", "type": "quantitative", "title": gettext("Orders", lang)},
             "tooltip": [
                 {"field": "weekday"},
                 {"field": "hour"},
@@ -44,41 +44,51 @@ def hour_weekday_heatmap(rows: list[dict[str, Any]], title: str = "下单时段�
     return spec
 
 
-def trend_lines(rows: list[dict[str, Any]], title: str = "销售趋势") -> dict:
-    spec = _base(title, rows)
+def trend_lines(rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh") -> dict:
+    spec = _base(title or gettext("Monthly revenue", lang), rows)
+    x = {"field": "period", "type": "temporal", "title": gettext("Month", lang)}
     spec["layer"] = [
         {
             "mark": {"type": "bar", "opacity": 0.5},
             "encoding": {
-                "x": {"field": "period", "type": "temporal", "title": "月份"},
-                "y": {"field": "revenue", "type": "quantitative", "title": "销售额"},
+                "x": x,
+                "y": {
+                    "field": "revenue",
+                    "type": "quantitative",
+                    "title": gettext("Revenue", lang),
+                },
             },
         },
         {
             "mark": {"type": "line", "strokeWidth": 2},
-            "encoding": {
-                "x": {"field": "period", "type": "temporal"},
-                "y": {"field": "revenue_ma", "type": "quantitative"},
-            },
+            "encoding": {"x": x, "y": {"field": "revenue_ma", "type": "quantitative"}},
         },
     ]
     return spec
 
 
-def seasonal_profile(rows: list[dict[str, Any]], title: str = "季节性指数") -> dict:
-    spec = _base(title, rows)
+def seasonal_profile(
+    rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
+) -> dict:
+    spec = _base(title or gettext("Seasonal index", lang), rows)
     spec.update(
         mark={"type": "line", "point": True},
         encoding={
-            "x": {"field": "month", "type": "ordinal", "title": "月份"},
-            "y": {"field": "index", "type": "quantitative", "title": "指数（平均=1）"},
+            "x": {"field": "month", "type": "ordinal", "title": gettext("Month", lang)},
+            "y": {
+                "field": "index",
+                "type": "quantitative",
+                "title": gettext("Index (average month = 1)", lang),
+            },
         },
     )
     return spec
 
 
-def association_heatmap(rows: list[dict[str, Any]], title: str = "关联度 P(B|A)") -> dict:
-    spec = _base(title, rows)
+def association_heatmap(
+    rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
+) -> dict:
+    spec = _base(title or gettext("Category association P(B|A)", lang), rows)
     spec.update(
         mark="rect",
         encoding={
@@ -101,13 +111,19 @@ def association_heatmap(rows: list[dict[str, Any]], title: str = "关联度 P(B|
     return spec
 
 
-def interval_histogram(rows: list[dict[str, Any]], title: str = "复购间隔分布") -> dict:
-    spec = _base(title, rows)
+def interval_histogram(
+    rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
+) -> dict:
+    spec = _base(title or gettext("Days between purchases", lang), rows)
     spec.update(
         mark="bar",
         encoding={
-            "x": {"field": "bin_start", "type": "quantitative", "title": "间隔天数"},
-            "y": {"field": "intervals", "type": "quantitative", "title": "次数"},
+            "x": {"field": "bin_start", "type": "quantitative", "title": gettext("Days", lang)},
+            "y": {
+                "field": "intervals",
+                "type": "quantitative",
+                "title": gettext("Intervals", lang),
+            },
         },
     )
     return spec

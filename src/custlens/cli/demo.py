@@ -10,9 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-demo_app = typer.Typer(help="Synthetic demo data with known (planted) answers.",
-                       no_args_is_help=True)
+demo_app = typer.Typer(
+    help="Synthetic demo data with known (planted) answers.", no_args_is_help=True
+)
 stderr = Console(stderr=True)
+
+
+@demo_app.callback()
+def demo() -> None:
+    """Synthetic demo data with known (planted) answers: segments, CLV parameters,
+    funnels, baskets, peaks, A/B uplift and exactly counted dirty rows."""
 
 
 class FileFormat(str, Enum):
@@ -28,18 +35,24 @@ class Headers(str, Enum):
 
 @demo_app.command("generate")
 def generate(
-    customers: Annotated[int, typer.Option("--customers", "-n", min=1,
-                                           help="Number of customers")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives "
-                                      "identical files")] = 42,
+    customers: Annotated[
+        int, typer.Option("--customers", "-n", min=1, help="Number of customers")
+    ] = 20_000,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="Random seed; the same seed gives identical files"),
+    ] = 42,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")] = Path("demo"),
-    file_format: Annotated[FileFormat, typer.Option("--format", "-f",
-                                                    help="File format")] = FileFormat.csv,
-    dirty_rate: Annotated[float, typer.Option("--dirty-rate", min=0.0, max=1.0,
-                                              help="Share of rows with planted problems")
-                          ] = 0.02,
-    headers: Annotated[Headers, typer.Option("--headers", help="Column headers: Chinese (zh) "
-                                             "or English (en)")] = Headers.zh,
+    file_format: Annotated[
+        FileFormat, typer.Option("--format", "-f", help="File format")
+    ] = FileFormat.csv,
+    dirty_rate: Annotated[
+        float,
+        typer.Option("--dirty-rate", min=0.0, max=1.0, help="Share of rows with planted problems"),
+    ] = 0.02,
+    headers: Annotated[
+        Headers, typer.Option("--headers", help="Column headers: Chinese (zh) or English (en)")
+    ] = Headers.zh,
 ) -> None:
     """Generate customers, orders, events, campaigns, responses and feedback files plus
     truth.json (the planted segments, patterns and dirty rows).
@@ -53,9 +66,14 @@ def generate(
 
     try:
         with stderr.status(f"Generating {customers:,} customers ..."):
-            truth = generate_world(out, n_customers=customers, seed=seed,
-                                   fmt=file_format.value, dirty_rate=dirty_rate,
-                                   headers=headers.value)
+            truth = generate_world(
+                out,
+                n_customers=customers,
+                seed=seed,
+                fmt=file_format.value,
+                dirty_rate=dirty_rate,
+                headers=headers.value,
+            )
     except CustlensError as exc:
         stderr.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(exc.exit_code) from None

@@ -9,7 +9,7 @@ import typer
 
 from custlens import __version__
 from custlens.analytics.orders import revenue_per_customer, store_totals
-from custlens.cli import data, importing
+from custlens.cli import data, importing, report
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -105,6 +105,12 @@ app.command("template")(data.template_cmd)
 
 app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
 register_patterns(app)
+app.command("report")(report.report_cmd)
+
+from custlens.cli.clv import churn_app, clv_app  # noqa: E402
+
+app.add_typer(clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma.")
+app.add_typer(churn_app, name="churn", help="Churn risk and churn propensity.")
 
 
 def run() -> None:

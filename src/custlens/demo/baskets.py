@@ -73,8 +73,13 @@ def _assign_channels(rng: np.random.Generator, home: np.ndarray) -> np.ndarray:
     return np.where(home == store, store_home, online_home)
 
 
-def build_orders(rng: np.random.Generator, people: Customers, purchases: Purchases,
-                 products: Products, cal: Calendar) -> Orders:
+def build_orders(
+    rng: np.random.Generator,
+    people: Customers,
+    purchases: Purchases,
+    products: Products,
+    cal: Calendar,
+) -> Orders:
     order = np.lexsort((purchases.customer, purchases.second, purchases.day))
     cust = purchases.customer[order]
     day = purchases.day[order]
@@ -86,17 +91,20 @@ def build_orders(rng: np.random.Generator, people: Customers, purchases: Purchas
 
     channel = _assign_channels(rng, people.channel[cust])
     in_store = channel == CHANNELS.index("门店")
-    payment = np.where(in_store, rng.choice(5, size=n, p=STORE_PAYMENT_SHARES),
-                       rng.choice(5, size=n, p=ONLINE_PAYMENT_SHARES))
+    payment = np.where(
+        in_store,
+        rng.choice(5, size=n, p=STORE_PAYMENT_SHARES),
+        rng.choice(5, size=n, p=ONLINE_PAYMENT_SHARES),
+    )
 
     campaigns = build_campaigns(cal.start, cal.end)
     by_day = np.full(cal.n_days, -1)
     for i, c in enumerate(campaigns):
         if c["ab"] is None:
-            by_day[cal.index(c["start"]): cal.index(c["end"]) + 1] = i
+            by_day[cal.index(c["start"]) : cal.index(c["end"]) + 1] = i
     promo_day = np.zeros(cal.n_days, dtype=bool)
     for w in promotion_windows(cal.start, cal.end):
-        promo_day[cal.index(w["start"]): cal.index(w["end"]) + 1] = True
+        promo_day[cal.index(w["start"]) : cal.index(w["end"]) + 1] = True
     tag_p = np.full(n, CAMPAIGN_TAG_DEFAULT)
     tag_p[seg == SEGMENTS.index("campaign_sensitive")] = CAMPAIGN_TAG["campaign_sensitive"]
     campaign = np.where(rng.random(n) < tag_p, by_day[day], -1)
@@ -104,8 +112,16 @@ def build_orders(rng: np.random.Generator, people: Customers, purchases: Purchas
     discount_p = np.array([SEGMENT_PARAMS[s][2] for s in SEGMENTS])[seg]
     discount_p = np.minimum(discount_p + PROMO_DISCOUNT_BONUS * promo_day[day], 0.95)
     lines = _lines(rng, people, products, cust, day, kind, value, discount_p)
-    return Orders(customer=cust, second=second, day=day, kind=kind, channel=channel,
-                  payment=payment, campaign=campaign, **lines)
+    return Orders(
+        customer=cust,
+        second=second,
+        day=day,
+        kind=kind,
+        channel=channel,
+        payment=payment,
+        campaign=campaign,
+        **lines,
+    )
 
 
 def _split(rng: np.random.Generator, value: np.ndarray, k: np.ndarray):
@@ -123,21 +139,29 @@ def _lines(rng, people, products, cust, day, kind, value, discount_p) -> dict:
     n = cust.size
     formula = kind == KIND_FORMULA
     k = rng.choice(3, size=n, p=LINES_SHARES) + 1
-    k = np.where(formula, 1 + (rng.random(n) < DIAPER_WITH_FORMULA),
-                 np.minimum(k, np.maximum(value // 300, 1)))
+    k = np.where(
+        formula,
+        1 + (rng.random(n) < DIAPER_WITH_FORMULA),
+        np.minimum(k, np.maximum(value // 300, 1)),
+    )
     line_order, line_no, weight = _split(rng, value, k)
     m = line_order.size
     lcust, lday = cust[line_order], day[line_order]
 
-    cat = np.where(rng.random(m) < FAVOURITE_SHARE, people.favourite[lcust],
-                   rng.choice(len(CATEGORIES), size=m, p=CATEGORY_SHARES))
+    cat = np.where(
+        rng.random(m) < FAVOURITE_SHARE,
+        people.favourite[lcust],
+        rng.choice(len(CATEGORIES), size=m, p=CATEGORY_SHARES),
+    )
     discounted = rng.random(m) < discount_p[line_order]
     rate = np.where(discounted, rng.choice(DISCOUNT_RATES, size=m), 0.0)
     target = np.maximum(value[line_order] * weight, 1.0)
-    median = np.array([np.median(products.price[products.category == c])
-                       for c in range(len(CATEGORIES))])
-    quantity = np.clip(np.rint(target / ((1 - rate) * median[cat])
-                               * rng.lognormal(0, 0.3, m)), 1, 12).astype(np.int64)
+    median = np.array(
+        [np.median(products.price[products.category == c]) for c in range(len(CATEGORIES))]
+    )
+    quantity = np.clip(
+        np.rint(target / ((1 - rate) * median[cat]) * rng.lognormal(0, 0.3, m)), 1, 12
+    ).astype(np.int64)
     product = picker.regular(rng, cat, lday, target / ((1 - rate) * quantity))
     lover = people.segment[lcust] == SEGMENTS.index("new_product_lover")
     wish = lover & (rng.random(m) < NEW_PRODUCT_WISH)
@@ -148,18 +172,30 @@ def _lines(rng, people, products, cust, day, kind, value, discount_p) -> dict:
     # 奶粉 routine: the parent's usual products at list price
     f_lines = formula[line_order]
     usual = _usual_products(rng, products, people.n)
-    product[f_lines] = np.where(line_no[f_lines] == 1, usual[0][lcust[f_lines]],
-                                usual[1][lcust[f_lines]])
-    f_qty = np.where(line_no == 1, rng.choice([1, 2, 3], size=m, p=[0.3, 0.5, 0.2]),
-                     rng.choice([1, 2], size=m, p=[0.7, 0.3]))
+    product[f_lines] = np.where(
+        line_no[f_lines] == 1, usual[0][lcust[f_lines]], usual[1][lcust[f_lines]]
+    )
+    f_qty = np.where(
+        line_no == 1,
+        rng.choice([1, 2, 3], size=m, p=[0.3, 0.5, 0.2]),
+        rng.choice([1, 2], size=m, p=[0.7, 0.3]),
+    )
     quantity[f_lines] = f_qty[f_lines]
 
     amount, unit_price, discount, quantity = _amounts(
-        value, line_order, line_no, k, weight, quantity, rate, products.price[product], f_lines)
+        value, line_order, line_no, k, weight, quantity, rate, products.price[product], f_lines
+    )
     since = lday - products.launch[product]
-    return {"line_order": line_order, "line_no": line_no, "product": product,
-            "quantity": quantity, "unit_price": unit_price, "discount": discount,
-            "amount": amount, "is_new": (since >= 0) & (since <= NEW_PRODUCT_DAYS)}
+    return {
+        "line_order": line_order,
+        "line_no": line_no,
+        "product": product,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "discount": discount,
+        "amount": amount,
+        "is_new": (since >= 0) & (since <= NEW_PRODUCT_DAYS),
+    }
 
 
 def _dedupe(rng, picker, line_order, cat, day, target, product) -> np.ndarray:
@@ -168,7 +204,8 @@ def _dedupe(rng, picker, line_order, cat, day, target, product) -> np.ndarray:
         order = np.lexsort((product, line_order))
         same = np.zeros(product.size, dtype=bool)
         same[order[1:]] = (line_order[order[1:]] == line_order[order[:-1]]) & (
-            product[order[1:]] == product[order[:-1]])
+            product[order[1:]] == product[order[:-1]]
+        )
         if not same.any():
             break
         rows = np.flatnonzero(same)
@@ -181,10 +218,12 @@ def _usual_products(rng, products: Products, n: int) -> tuple[np.ndarray, np.nda
     formula = np.flatnonzero(products.family_mask(FORMULA))
     diapers = np.flatnonzero(products.family_mask(DIAPERS))
     # launched before the world, so the usual products are always on sale
-    formula = formula[products.launch[formula] < 0] if (products.launch[formula] < 0).any() \
-        else formula
-    diapers = diapers[products.launch[diapers] < 0] if (products.launch[diapers] < 0).any() \
-        else diapers
+    formula = (
+        formula[products.launch[formula] < 0] if (products.launch[formula] < 0).any() else formula
+    )
+    diapers = (
+        diapers[products.launch[diapers] < 0] if (products.launch[diapers] < 0).any() else diapers
+    )
     return rng.choice(formula, size=n), rng.choice(diapers, size=n)
 
 
@@ -200,8 +239,9 @@ def _amounts(value, line_order, line_no, k, weight, quantity, rate, list_price, 
     amount = np.where(is_last, last_amount, amount)
     plain = rate == 0
     quantity = np.where(is_last & plain & (amount % quantity != 0) & ~f_lines, 1, quantity)
-    unit_price = np.where(plain, amount // quantity,
-                          np.ceil(amount / (quantity * (1 - rate))).astype(np.int64))
+    unit_price = np.where(
+        plain, amount // quantity, np.ceil(amount / (quantity * (1 - rate))).astype(np.int64)
+    )
     unit_price = unit_price + (quantity * unit_price < amount)  # guard float rounding
     discount = quantity * unit_price - amount
     # 奶粉 routine lines: list price, discount as a share of the list value

@@ -28,13 +28,17 @@ SOURCES = ("search", "ads", "social", "direct")
 SOURCE_SHARES = (0.35, 0.20, 0.15, 0.30)
 # continuation probability home->category, category->detail, detail->cart, cart->checkout,
 # checkout->pay, per channel, times a factor per source (capped at 0.97)
-CHANNEL_STEPS = np.array([[0.86, 0.85, 0.72, 0.88, 0.94],
-                          [0.80, 0.82, 0.66, 0.85, 0.92],
-                          [0.74, 0.78, 0.60, 0.80, 0.90]])
-SOURCE_FACTORS = np.array([[1.10, 1.08, 1.10, 1.00, 1.00],
-                           [0.80, 0.90, 0.90, 0.95, 0.98],
-                           [0.90, 0.95, 1.00, 0.98, 1.00],
-                           [1.05, 1.00, 1.00, 1.02, 1.00]])
+CHANNEL_STEPS = np.array(
+    [[0.86, 0.85, 0.72, 0.88, 0.94], [0.80, 0.82, 0.66, 0.85, 0.92], [0.74, 0.78, 0.60, 0.80, 0.90]]
+)
+SOURCE_FACTORS = np.array(
+    [
+        [1.10, 1.08, 1.10, 1.00, 1.00],
+        [0.80, 0.90, 0.90, 0.95, 0.98],
+        [0.90, 0.95, 1.00, 0.98, 1.00],
+        [1.05, 1.00, 1.00, 1.02, 1.00],
+    ]
+)
 OWN_BROWSE_SHARE = 0.6  # failed sessions kept by the buyer (else given to a random customer)
 OWN_BROWSE_DAYS = 14
 SEARCH_ELSEWHERE = 0.15  # non-search sessions that still use the search box
@@ -75,8 +79,9 @@ def _failed_depths(rng: np.random.Generator, cell_steps: np.ndarray, n: int) -> 
     return rng.choice(5, size=n, p=stop / stop.sum()) + 1
 
 
-def build_events(rng: np.random.Generator, people: Customers, orders: Orders,
-                 products: Products, cal: Calendar) -> Events:
+def build_events(
+    rng: np.random.Generator, people: Customers, orders: Orders, products: Products, cal: Calendar
+) -> Events:
     steps = planted_steps()
     pay_p = steps.prod(axis=2)
     online = np.flatnonzero(orders.channel < len(WEB_CHANNELS))
@@ -99,7 +104,8 @@ def build_events(rng: np.random.Generator, people: Customers, orders: Orders,
     before = np.minimum(orders.second[f_order] - reg_sec, OWN_BROWSE_DAYS * 86_400)
     own_start = orders.second[f_order] - np.floor(rng.random(f_order.size) * before)
     other_day = people.reg_day[f_cust] + np.floor(
-        rng.random(f_order.size) * (cal.n_days - people.reg_day[f_cust]))
+        rng.random(f_order.size) * (cal.n_days - people.reg_day[f_cust])
+    )
     other_start = (other_day + cal.start_day) * 86_400 + sample_seconds_of_day(rng, f_order.size)
     f_start = np.minimum(np.where(own, own_start, other_start), end_sec).astype(np.int64)
 
@@ -119,45 +125,64 @@ def build_events(rng: np.random.Generator, people: Customers, orders: Orders,
     product = np.empty(n_s, dtype=np.int64)
     product[:n_pay] = orders.product[first_line[online]]
     day = np.floor(f_start / 86_400).astype(np.int64) - cal.start_day
-    cat = np.where(rng.random(f_order.size) < 0.6, people.favourite[f_cust],
-                   rng.integers(0, len(CATEGORIES), f_order.size))
-    median = np.array([np.median(products.price[products.category == c])
-                       for c in range(len(CATEGORIES))])
+    cat = np.where(
+        rng.random(f_order.size) < 0.6,
+        people.favourite[f_cust],
+        rng.integers(0, len(CATEGORIES), f_order.size),
+    )
+    median = np.array(
+        [np.median(products.price[products.category == c]) for c in range(len(CATEGORIES))]
+    )
     product[n_pay:] = ProductPicker(products).regular(
-        rng, cat, day, median[cat] * rng.lognormal(0, 0.7, f_order.size))
+        rng, cat, day, median[cat] * rng.lognormal(0, 0.7, f_order.size)
+    )
 
-    # expand sessions into events
-    n_ev = depth + search
-    ev_sess = np.repeat(np.arange(n_s), n_ev)
-    pos = np.arange(ev_sess.size) - np.repeat(np.cumsum(n_ev) - n_ev, n_ev)
+    # expand sessions into events (int32 where it fits: tens of millions of events)
+    n_ev = (depth + search).astype(np.int32)
+    first_ev = np.cumsum(n_ev) - n_ev
+    ev_sess = np.repeat(np.arange(n_s, dtype=np.int32), n_ev)
+    pos = (np.arange(ev_sess.size, dtype=np.int64) - np.repeat(first_ev, n_ev)).astype(np.int32)
     has_search = search[ev_sess]
-    step = np.where(has_search & (pos == 1), SEARCH, np.where(has_search & (pos >= 2),
-                                                                pos - 1, pos))
-    dwell = np.maximum(np.rint(rng.lognormal(np.log(DWELL_MEDIAN[step]), 0.6) * 10), 10)
-    dwell = dwell.astype(np.int64)
-    cum = np.cumsum(dwell)
-    before = cum - dwell - np.repeat((cum - dwell)[np.cumsum(n_ev) - n_ev], n_ev)
-    total_before_last = np.repeat(before[np.cumsum(n_ev) - 1], n_ev)
-    paying = s_order[ev_sess] >= 0
-    second = np.where(paying, anchor[ev_sess] - (total_before_last - before) // 10,
-                      anchor[ev_sess] + before // 10)
+    step = np.where(has_search & (pos >= 2), pos - 1, pos).astype(np.int8)
+    step[has_search & (pos == 1)] = SEARCH
+    del has_search
+    dwell = np.rint(rng.lognormal(np.log(DWELL_MEDIAN[step]), 0.6) * 10)
+    dwell = np.maximum(dwell, 10).astype(np.int32)
+    cum = np.cumsum(dwell, dtype=np.int64) - dwell
+    before = cum - np.repeat(cum[first_ev], n_ev)  # tenths of a second since session start
+    del cum
+    pre_pay = before[first_ev + n_ev - 1]  # session start -> last event
+    second = np.repeat(np.where(s_order >= 0, anchor - pre_pay // 10, anchor), n_ev)
+    second += np.where(
+        s_order[ev_sess] >= 0,
+        (np.repeat(pre_pay, n_ev) // 10 - (np.repeat(pre_pay, n_ev) - before) // 10),
+        before // 10,
+    )
+    del before
     reg_start = (people.reg_day[cust] + cal.start_day) * 86_400
-    second = np.maximum(second, reg_start[ev_sess])  # a just-registered buyer's session
+    np.maximum(second, np.repeat(reg_start, n_ev), out=second)  # a just-registered buyer
+    np.minimum(second, end_sec + 3_599, out=second)  # never after the world ends
 
     s_product = product[ev_sess]
-    ev_product = np.where((step >= 2) & (step != SEARCH), s_product, -1)
-    ev_category = np.where((step >= 1) & (step != SEARCH), products.category[s_product], -1)
+    ev_product = np.where((step >= 2) & (step != SEARCH), s_product, -1).astype(np.int32)
+    ev_category = np.where((step >= 1) & (step != SEARCH), products.category[s_product], -1).astype(
+        np.int8
+    )
     pc_device = np.where(rng.random(n_s) < 0.8, 2, 3)
     mobile = np.where(people.ios[cust], 0, 1)
-    device = np.where(s_ch == 2, pc_device, mobile)[ev_sess]
+    device = np.where(s_ch == 2, pc_device, mobile).astype(np.int8)[ev_sess]
 
     families = sorted(set(products.family))
     queries = [f + m for f in families for m in QUERY_MODIFIERS]
     fam_index = np.array([families.index(f) for f in products.family])
-    mod = rng.integers(0, len(QUERY_MODIFIERS), ev_sess.size)
-    query = np.where(step == SEARCH, fam_index[s_product] * len(QUERY_MODIFIERS) + mod, -1)
+    query = np.full(ev_sess.size, -1, dtype=np.int32)
+    searching = np.flatnonzero(step == SEARCH)
+    query[searching] = fam_index[s_product[searching]] * len(QUERY_MODIFIERS) + rng.integers(
+        0, len(QUERY_MODIFIERS), searching.size
+    )
+    del s_product
 
-    start = np.where(s_order >= 0, anchor - before[np.cumsum(n_ev) - 1] // 10, anchor)
+    start = np.where(s_order >= 0, anchor - pre_pay // 10, anchor)
     session_rank = np.empty(n_s, dtype=np.int64)
     session_rank[np.lexsort((np.arange(n_s), start))] = np.arange(1, n_s + 1)
     # one int64 sort key: time, then session, then position (all unique)
@@ -169,9 +194,20 @@ def build_events(rng: np.random.Generator, people: Customers, orders: Orders,
         del key
     else:  # pragma: no cover - worlds far beyond the documented sizes
         order = np.lexsort((pos, session_rank[ev_sess], second))
-    return Events(session_customer=cust, session_channel=s_ch, session_source=s_src,
-                  session_depth=depth, session_order=s_order, session_id=session_rank,
-                  event_session=ev_sess[order], event_step=step[order],
-                  event_second=second[order], event_product=ev_product[order],
-                  event_category=ev_category[order], event_dwell=dwell[order],
-                  event_device=device[order], event_query=query[order], queries=queries)
+    return Events(
+        session_customer=cust,
+        session_channel=s_ch,
+        session_source=s_src,
+        session_depth=depth,
+        session_order=s_order,
+        session_id=session_rank,
+        event_session=ev_sess[order],
+        event_step=step[order],
+        event_second=second[order],
+        event_product=ev_product[order],
+        event_category=ev_category[order],
+        event_dwell=dwell[order],
+        event_device=device[order],
+        event_query=query[order],
+        queries=queries,
+    )

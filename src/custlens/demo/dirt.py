@@ -25,15 +25,23 @@ from custlens.demo import formats as F
 from custlens.demo.timeline import to_days
 
 CUSTOMER_KINDS = ("duplicate_row", "invalid_phone", "missing_required", "mixed_date_format")
-ORDER_KINDS = ("duplicate_row", "missing_required", "negative_amount", "zero_quantity",
-               "amount_mismatch", "test_order", "future_date", "mixed_date_format")
+ORDER_KINDS = (
+    "duplicate_row",
+    "missing_required",
+    "negative_amount",
+    "zero_quantity",
+    "amount_mismatch",
+    "test_order",
+    "future_date",
+    "mixed_date_format",
+)
 NOT_ERRORS = ("mixed_date_format",)
 FUTURE_RANGE = (date(2031, 1, 1), date(2036, 1, 1))
 
 
-def _counts(rng_size: int, rate: float, kinds: int) -> int:
-    n = int(round(rate / kinds * rng_size))
-    return min(n, rng_size // kinds)
+def _counts(rows: int, rate: float, kinds: int) -> int:
+    """Rows per kind: round(rate / kinds * rows), at most rows // kinds."""
+    return min(round(rate / kinds * rows), rows // kinds)
 
 
 def _replace(values: pa.Array, positions: np.ndarray, new: pa.Array) -> pa.Array:
@@ -52,8 +60,9 @@ def _invalid_phones(rng: np.random.Generator, n: int) -> pa.Array:
     return F.format_ints(np.choose(kind, [ten, twelve, starts_12]))
 
 
-def apply_customer_dirt(rng: np.random.Generator, columns: dict[str, pa.Array],
-                        reg_days: np.ndarray, rate: float) -> tuple[dict, dict, list]:
+def apply_customer_dirt(
+    rng: np.random.Generator, columns: dict[str, pa.Array], reg_days: np.ndarray, rate: float
+) -> tuple[dict, dict, list]:
     """Returns the dirty columns, counts per kind and the dirty rows.
 
     The rows are ``{"row", "code", "index"}`` arrays: file row (the header is row 1), index
@@ -68,12 +77,16 @@ def apply_customer_dirt(rng: np.random.Generator, columns: dict[str, pa.Array],
     blank_name = rng.random(k) < 0.5
     out["name"] = F.blank_where(out["name"], np.isin(np.arange(n), missing[blank_name]))
     out["phone"] = F.blank_where(out["phone"], np.isin(np.arange(n), missing[~blank_name]))
-    out["registration_date"] = _replace(out["registration_date"], mixed, F.format_dates_variant(
-        reg_days[mixed], rng.integers(0, 3, k)))
+    out["registration_date"] = _replace(
+        out["registration_date"],
+        mixed,
+        F.format_dates_variant(reg_days[mixed], rng.integers(0, 3, k)),
+    )
 
     # duplicates go somewhere after their original
-    key = np.concatenate([np.arange(n, dtype=float),
-                          dup_src + 0.5 + rng.random(k) * (n - 1 - dup_src)])
+    key = np.concatenate(
+        [np.arange(n, dtype=float), dup_src + 0.5 + rng.random(k) * (n - 1 - dup_src)]
+    )
     source = np.concatenate([np.arange(n), dup_src])
     order = np.argsort(key, kind="stable")
     source = source[order]
@@ -83,8 +96,11 @@ def apply_customer_dirt(rng: np.random.Generator, columns: dict[str, pa.Array],
     row_of[source[~is_copy]] = np.flatnonzero(~is_copy)
     copies = np.flatnonzero(is_copy)
     index = np.concatenate([source[copies], bad_phone, missing, mixed])
-    records = {"row": np.concatenate([copies, row_of[index[copies.size:]]]) + 2,
-               "code": np.repeat(np.arange(len(CUSTOMER_KINDS)), k), "index": index}
+    records = {
+        "row": np.concatenate([copies, row_of[index[copies.size :]]]) + 2,
+        "code": np.repeat(np.arange(len(CUSTOMER_KINDS)), k),
+        "index": index,
+    }
     counts = {c: k for c in CUSTOMER_KINDS}
     return out, counts, records
 
@@ -124,8 +140,12 @@ def plan_order_rows(rng: np.random.Generator, line_order: np.ndarray, rate: floa
     dirty_number = np.zeros(source.size, dtype=np.int64)
     dirty_number[fresh] = np.arange(1, int(fresh.sum()) + 1)
     lo, hi = (to_days(d) * 86_400 for d in FUTURE_RANGE)
-    return OrderRows(source=source, code=row_code, dirty_number=dirty_number,
-                     time_variant=np.where(is_copy, -1, time_variant[source]),
-                     future_second=rng.integers(lo, hi, source.size),
-                     offset=rng.integers(100, 5_001, source.size),
-                     counts={c: k for c in ORDER_KINDS})
+    return OrderRows(
+        source=source,
+        code=row_code,
+        dirty_number=dirty_number,
+        time_variant=np.where(is_copy, -1, time_variant[source]),
+        future_second=rng.integers(lo, hi, source.size),
+        offset=rng.integers(100, 5_001, source.size),
+        counts={c: k for c in ORDER_KINDS},
+    )

@@ -24,27 +24,61 @@ AB_SAMPLE = 0.3  # share of the eligible customers enrolled in an A/B test
 WINBACK_SEGMENTS = ("declining", "churned", "one_time")
 
 REVIEW_RATE = 0.10
-COMPLAINT_RATE = {"vip": 0.04, "price_sensitive": 0.05, "campaign_sensitive": 0.05,
-                  "new_product_lover": 0.04, "growing": 0.03, "declining": 0.15,
-                  "churned": 0.25, "one_time": 0.05}
+COMPLAINT_RATE = {
+    "vip": 0.04,
+    "price_sensitive": 0.05,
+    "campaign_sensitive": 0.05,
+    "new_product_lover": 0.04,
+    "growing": 0.03,
+    "declining": 0.15,
+    "churned": 0.25,
+    "one_time": 0.05,
+}
 SURVEY_RATE = 0.15
 CALLBACK_RATE = 0.04
-NPS_MEAN = {"vip": 9.0, "growing": 8.3, "new_product_lover": 8.0, "price_sensitive": 7.0,
-            "campaign_sensitive": 7.0, "one_time": 6.5, "declining": 5.5, "churned": 4.0}
+NPS_MEAN = {
+    "vip": 9.0,
+    "growing": 8.3,
+    "new_product_lover": 8.0,
+    "price_sensitive": 7.0,
+    "campaign_sensitive": 7.0,
+    "one_time": 6.5,
+    "declining": 5.5,
+    "churned": 4.0,
+}
 UNHAPPY = ("declining", "churned")
 RATING_HAPPY = (0.05, 0.05, 0.10, 0.25, 0.55)  # P(rating = 1..5)
 RATING_UNHAPPY = (0.20, 0.15, 0.20, 0.20, 0.25)
 
-POSITIVE = (("", "质量很好，物流也很快，好评！"), ("这款", "用了一段时间了，非常满意，会回购"),
-            ("", "性价比很高，包装完好，推荐购买"), ("第二次买", "了，一如既往的好"),
-            ("", "和描述一致，客服态度也很好"))
+POSITIVE = (
+    ("", "质量很好，物流也很快，好评！"),
+    ("这款", "用了一段时间了，非常满意，会回购"),
+    ("", "性价比很高，包装完好，推荐购买"),
+    ("第二次买", "了，一如既往的好"),
+    ("", "和描述一致，客服态度也很好"),
+)
 NEUTRAL = (("", "还行吧，中规中矩"), ("", "一般般，价格有点贵"), ("", "收到了，还没用，先给个中评"))
-NEGATIVE = (("", "质量太差了，和图片不一样"), ("买的", "用了两天就坏了，很失望"),
-            ("", "物流太慢，等了一个星期"), ("", "有异味，申请退货了"), ("", "客服不理人，体验很差"))
-COMPLAINTS = ("物流严重超时，要求赔偿", "收到的商品有破损", "退款迟迟不到账",
-              "客服态度差，问题没解决", "优惠券无法使用", "发票一直没开")
-CALLBACKS = ("回访：客户对商品满意", "回访：客户建议增加优惠活动", "回访：客户反映物流偏慢",
-             "回访：已解决客户的售后问题")
+NEGATIVE = (
+    ("", "质量太差了，和图片不一样"),
+    ("买的", "用了两天就坏了，很失望"),
+    ("", "物流太慢，等了一个星期"),
+    ("", "有异味，申请退货了"),
+    ("", "客服不理人，体验很差"),
+)
+COMPLAINTS = (
+    "物流严重超时，要求赔偿",
+    "收到的商品有破损",
+    "退款迟迟不到账",
+    "客服态度差，问题没解决",
+    "优惠券无法使用",
+    "发票一直没开",
+)
+CALLBACKS = (
+    "回访：客户对商品满意",
+    "回访：客户建议增加优惠活动",
+    "回访：客户反映物流偏慢",
+    "回访：已解决客户的售后问题",
+)
 FEEDBACK_TYPES = ("review", "survey", "complaint", "callback")
 
 
@@ -52,8 +86,13 @@ def _by_segment(table: dict, default: float, segment: np.ndarray) -> np.ndarray:
     return np.array([table.get(s, default) for s in SEGMENTS])[segment]
 
 
-def build_responses(rng: np.random.Generator, people: Customers, orders: Orders,
-                    campaigns: list[dict], cal: Calendar) -> tuple[dict, dict]:
+def build_responses(
+    rng: np.random.Generator,
+    people: Customers,
+    orders: Orders,
+    campaigns: list[dict],
+    cal: Calendar,
+) -> tuple[dict, dict]:
     """Rows of campaign_responses (indices and flags) and the planted / measured A/B truth."""
     n = people.n
     tagged_line = orders.campaign[orders.line_order] >= 0
@@ -71,12 +110,18 @@ def build_responses(rng: np.random.Generator, people: Customers, orders: Orders,
             coupon[orders.customer[mine[discounted[mine]]]] = True
             first = np.full(n, np.iinfo(np.int64).max)
             np.minimum.at(first, orders.customer[mine], orders.second[mine])
-            target = eligible & (rng.random(n) < _by_segment(
-                TARGET_RATE, TARGET_RATE_DEFAULT, people.segment))
+            target = eligible & (
+                rng.random(n) < _by_segment(TARGET_RATE, TARGET_RATE_DEFAULT, people.segment)
+            )
             rows = np.flatnonzero(target | converted)
             exposed = converted[rows] | (rng.random(rows.size) < 0.92)
-            part = converted[rows] | (exposed & (rng.random(rows.size) < _by_segment(
-                PARTICIPATE_RATE, PARTICIPATE_RATE_DEFAULT, people.segment[rows])))
+            part = converted[rows] | (
+                exposed
+                & (
+                    rng.random(rows.size)
+                    < _by_segment(PARTICIPATE_RATE, PARTICIPATE_RATE_DEFAULT, people.segment[rows])
+                )
+            )
             group = np.full(rows.size, -1)
             conv, used = converted[rows], coupon[rows]
             when = np.where(conv, first[rows], -1)
@@ -93,17 +138,46 @@ def build_responses(rng: np.random.Generator, people: Customers, orders: Orders,
             used = conv & exposed & (rng.random(rows.size) < 0.8)
             when = np.full(rows.size, -1)
             truth[c["campaign_id"]] = {
-                "name": c["name"], "p_control": p_control, "p_treatment": p_treatment,
+                "name": c["name"],
+                "p_control": p_control,
+                "p_treatment": p_treatment,
                 "uplift": round(p_treatment - p_control, 4),
-                "n_control": int((group == 0).sum()), "n_treatment": int((group == 1).sum()),
+                "n_control": int((group == 0).sum()),
+                "n_treatment": int((group == 1).sum()),
                 "measured_control": _rate(conv[group == 0]),
-                "measured_treatment": _rate(conv[group == 1])}
-        span = (hi - lo + 1) * 86_400
-        random_time = (lo + cal.start_day) * 86_400 + np.floor(rng.random(rows.size) * span)
+                "measured_treatment": _rate(conv[group == 1]),
+            }
+        first_day = np.maximum(lo, people.reg_day[rows])  # not before registration
+        span = (hi - first_day + 1) * 86_400
+        random_time = (first_day + cal.start_day) * 86_400 + np.floor(rng.random(rows.size) * span)
         when = np.where(when >= 0, when, np.where(part, random_time, -1))
-        parts.append({"campaign": np.full(rows.size, ci), "customer": rows, "group": group,
-                      "exposed": exposed, "participated": part, "converted": conv,
-                      "coupon_used": used, "second": when.astype(np.int64)})
+        parts.append(
+            {
+                "campaign": np.full(rows.size, ci),
+                "customer": rows,
+                "group": group,
+                "exposed": exposed,
+                "participated": part,
+                "converted": conv,
+                "coupon_used": used,
+                "second": when.astype(np.int64),
+            }
+        )
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return {
+            k: empty
+            for k in (
+                "campaign",
+                "customer",
+                "group",
+                "exposed",
+                "participated",
+                "converted",
+                "coupon_used",
+                "second",
+            )
+        }, truth
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return out, truth
 
@@ -118,8 +192,14 @@ def _texts(rng, templates, family: np.ndarray, families: list[str]) -> tuple[lis
     return vocab, pick * len(families) + family
 
 
-def build_feedback(rng: np.random.Generator, people: Customers, orders: Orders,
-                   products: Products, latent: dict, cal: Calendar) -> tuple[dict, dict]:
+def build_feedback(
+    rng: np.random.Generator,
+    people: Customers,
+    orders: Orders,
+    products: Products,
+    latent: dict,
+    cal: Calendar,
+) -> tuple[dict, dict]:
     """Feedback rows (time, type, rating, nps, text, resolved, order) and the planted truth."""
     end_sec = (cal.n_days + cal.start_day) * 86_400 - 1
     seg = people.segment
@@ -135,10 +215,16 @@ def build_feedback(rng: np.random.Generator, people: Customers, orders: Orders,
         offset = len(texts)
         texts.extend(text_vocab)
         keep = second <= end_sec  # feedback after the end of the world is not yet written
-        row = {"customer": cust, "second": second.astype(np.int64),
-               "type": np.full(cust.size, kind), "rating": rating, "nps": nps,
-               "text": np.where(text_idx >= 0, text_idx + offset, -1),
-               "resolved": resolved, "order": order}
+        row = {
+            "customer": cust,
+            "second": second.astype(np.int64),
+            "type": np.full(cust.size, kind),
+            "rating": rating,
+            "nps": nps,
+            "text": np.where(text_idx >= 0, text_idx + offset, -1),
+            "resolved": resolved,
+            "order": order,
+        }
         rows.append({k: v[keep] for k, v in row.items()})
 
     # reviews of orders
@@ -156,8 +242,17 @@ def build_feedback(rng: np.random.Generator, people: Customers, orders: Orders,
         text_idx[sel] = idx + len(vocab)
         vocab += v
     none = np.full(rev.size, -1)
-    add(cust, orders.second[rev] + rng.integers(86_400, 10 * 86_400, rev.size), 0, rating,
-        none, vocab, text_idx, none, rev)
+    add(
+        cust,
+        orders.second[rev] + rng.integers(86_400, 10 * 86_400, rev.size),
+        0,
+        rating,
+        none,
+        vocab,
+        text_idx,
+        none,
+        rev,
+    )
 
     buyers = np.flatnonzero(latent["buyer"])
     # last order time and one random order per buyer
@@ -166,31 +261,59 @@ def build_feedback(rng: np.random.Generator, people: Customers, orders: Orders,
     counts = np.bincount(orders.customer, minlength=people.n)
     starts = np.cumsum(counts) - counts
     by_customer = np.argsort(orders.customer, kind="stable")
-    some = by_customer[starts + np.floor(rng.random(people.n) * np.maximum(counts, 1))
-                       .astype(np.int64).clip(0, max(orders.n - 1, 0))]
+    pick = starts + np.floor(rng.random(people.n) * counts).astype(np.int64)
+    some = by_customer[np.minimum(pick, max(orders.n - 1, 0))]  # used for buyers only
 
     # surveys
     sv = buyers[rng.random(buyers.size) < SURVEY_RATE]
     mu = np.array([NPS_MEAN[s] for s in SEGMENTS])[seg[sv]]
     nps = np.clip(np.rint(rng.normal(mu, 1.8)), 0, 10).astype(np.int64)
     none = np.full(sv.size, -1)
-    add(sv, orders.second[some[sv]] + rng.integers(86_400, 30 * 86_400, sv.size), 1, none,
-        nps, [], none, none, none)
+    add(
+        sv,
+        orders.second[some[sv]] + rng.integers(86_400, 30 * 86_400, sv.size),
+        1,
+        none,
+        nps,
+        [],
+        none,
+        none,
+        none,
+    )
 
     # complaints: unhappy customers complain after their last order
     planted = np.array([COMPLAINT_RATE[s] for s in SEGMENTS])
     cp = buyers[rng.random(buyers.size) < planted[seg[buyers]]]
     about = np.where(unhappy[cp], last[cp], some[cp])
-    resolved = (rng.random(cp.size) < np.where(seg[cp] == SEGMENTS.index("churned"), 0.4,
-                                               0.75)).astype(np.int64)
+    resolved = (
+        rng.random(cp.size) < np.where(seg[cp] == SEGMENTS.index("churned"), 0.4, 0.75)
+    ).astype(np.int64)
     none = np.full(cp.size, -1)
-    add(cp, orders.second[about] + rng.integers(3_600, 20 * 86_400, cp.size), 2, none, none,
-        list(COMPLAINTS), rng.integers(0, len(COMPLAINTS), cp.size), resolved, about)
+    add(
+        cp,
+        orders.second[about] + rng.integers(3_600, 20 * 86_400, cp.size),
+        2,
+        none,
+        none,
+        list(COMPLAINTS),
+        rng.integers(0, len(COMPLAINTS), cp.size),
+        resolved,
+        about,
+    )
 
     cb = buyers[rng.random(buyers.size) < CALLBACK_RATE]
     none = np.full(cb.size, -1)
-    add(cb, orders.second[some[cb]] + rng.integers(2 * 86_400, 15 * 86_400, cb.size), 3, none,
-        none, list(CALLBACKS), rng.integers(0, len(CALLBACKS), cb.size), none, none)
+    add(
+        cb,
+        orders.second[some[cb]] + rng.integers(2 * 86_400, 15 * 86_400, cb.size),
+        3,
+        none,
+        none,
+        list(CALLBACKS),
+        rng.integers(0, len(CALLBACKS), cb.size),
+        none,
+        none,
+    )
 
     out = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     order = np.lexsort((out["customer"], out["second"]))
@@ -198,7 +321,16 @@ def build_feedback(rng: np.random.Generator, people: Customers, orders: Orders,
     out["texts"] = texts
     complained = np.zeros(people.n, dtype=bool)
     complained[out["customer"][out["type"] == 2]] = True
-    truth = {"complaint_rate": {s: {"planted": COMPLAINT_RATE[s], "measured": _rate(
-        complained[buyers[seg[buyers] == i]])} for i, s in enumerate(SEGMENTS)},
-        "nps_mean": NPS_MEAN, "review_rate": REVIEW_RATE, "survey_rate": SURVEY_RATE}
+    truth = {
+        "complaint_rate": {
+            s: {
+                "planted": COMPLAINT_RATE[s],
+                "measured": _rate(complained[buyers[seg[buyers] == i]]),
+            }
+            for i, s in enumerate(SEGMENTS)
+        },
+        "nps_mean": NPS_MEAN,
+        "review_rate": REVIEW_RATE,
+        "survey_rate": SURVEY_RATE,
+    }
     return out, truth

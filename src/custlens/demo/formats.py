@@ -73,9 +73,19 @@ def format_datetimes(seconds: np.ndarray) -> pa.Array:
     y, m, d = _ymd(days)
     n = seconds.size
     dash, colon = _literal("-", n), _literal(":", n)
-    parts = [_digits(y, 4), dash, _digits(m, 2), dash, _digits(d, 2), _literal(" ", n),
-             _digits(sod // 3600, 2), colon, _digits(sod // 60 % 60, 2), colon,
-             _digits(sod % 60, 2)]
+    parts = [
+        _digits(y, 4),
+        dash,
+        _digits(m, 2),
+        dash,
+        _digits(d, 2),
+        _literal(" ", n),
+        _digits(sod // 3600, 2),
+        colon,
+        _digits(sod // 60 % 60, 2),
+        colon,
+        _digits(sod % 60, 2),
+    ]
     return _from_matrix(np.hstack(parts))
 
 
@@ -91,8 +101,9 @@ def format_dates_variant(days: np.ndarray, variant: np.ndarray) -> pa.Array:
     chinese = _join(y, "年", m, "月", d, "日")
     compact = pc.replace_substring(format_dates(days), "-", "")
     variant = pa.array(np.asarray(variant))
-    return pc.case_when(pc.make_struct(pc.equal(variant, 0), pc.equal(variant, 1)),
-                        slash, chinese, compact)
+    return pc.case_when(
+        pc.make_struct(pc.equal(variant, 0), pc.equal(variant, 1)), slash, chinese, compact
+    )
 
 
 def format_datetimes_variant(seconds: np.ndarray, variant: np.ndarray) -> pa.Array:
@@ -118,8 +129,9 @@ def format_fixed(units: np.ndarray, scale: int) -> pa.Array:
     words = np.empty(units.size * 2, dtype=np.int64)
     words[0::2] = units
     words[1::2] = np.where(units < 0, -1, 0)
-    arr = pa.Array.from_buffers(pa.decimal128(18, scale), units.size,
-                                [None, pa.py_buffer(words.tobytes())])
+    arr = pa.Array.from_buffers(
+        pa.decimal128(18, scale), units.size, [None, pa.py_buffer(words.tobytes())]
+    )
     return arr.cast(pa.string())
 
 
@@ -131,6 +143,8 @@ def take_text(vocab: list[str], index: np.ndarray) -> pa.Array:
     """Strings ``vocab[index]``; a negative index gives a blank (null) cell."""
     index = np.asarray(index, dtype=np.int64)
     mask = index < 0
+    if not len(vocab):
+        return pa.nulls(index.size, pa.string())
     out = pc.take(pa.array(vocab, pa.string()), pa.array(np.where(mask, 0, index)))
     return blank_where(out, mask) if mask.any() else out
 
@@ -141,10 +155,17 @@ def dict_text(vocab: list[str] | pa.Array, index: np.ndarray) -> pa.Array:
     Written to CSV and Parquet (without the Arrow schema) it is plain text.
     """
     index = np.asarray(index)
+    if not len(vocab):
+        vocab = [""]  # every index is -1: all blank
+    if not isinstance(vocab, pa.Array):  # a dictionary must not repeat values
+        first = {v: i for i, v in reversed(list(enumerate(vocab)))}
+        unique = sorted(first, key=first.get)
+        remap = np.array([unique.index(v) for v in vocab] + [-1])
+        index = remap[np.where(index < 0, len(vocab), index)]
+        vocab = pa.array(unique, pa.string())
     mask = index < 0
-    indices = pa.array(np.where(mask, 0, index).astype(np.int32), mask=mask if mask.any()
-                       else None)
-    values = vocab if isinstance(vocab, pa.Array) else pa.array(vocab, pa.string())
+    indices = pa.array(np.where(mask, 0, index).astype(np.int32), mask=mask if mask.any() else None)
+    values = vocab
     return pa.DictionaryArray.from_arrays(indices, values)
 
 

@@ -11,43 +11,119 @@ import pyarrow.compute as pc
 from custlens.demo import formats as F
 from custlens.demo.timeline import Calendar, daily_intensity
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
-            "叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史")
-SURNAME_WEIGHTS = np.concatenate([np.linspace(7.0, 1.5, 20), np.linspace(1.4, 0.3,
-                                                                        len(SURNAMES) - 20)])
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
+    "叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史"
+)
+SURNAME_WEIGHTS = np.concatenate(
+    [np.linspace(7.0, 1.5, 20), np.linspace(1.4, 0.3, len(SURNAMES) - 20)]
+)
 MALE_CHARS = "伟强磊军洋勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林阳建国志成文博晨睿哲"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞燕玲婷雪琳晶欣怡佳颖倩月露瑶璐莉萍红梅兰琪悦妍婧雯蕾薇诗思涵萱"
 NEUTRAL_CHARS = "子一嘉雨天安可新若晓心宇清然乐书明慧诚嘉瑞"
 
 # province -> cities; weights roughly follow population (millions)
-REGIONS = (("广东", 126, ("广州", "深圳", "东莞")), ("山东", 101, ("济南", "青岛", "烟台")),
-           ("河南", 99, ("郑州", "洛阳")), ("江苏", 85, ("南京", "苏州", "无锡")),
-           ("四川", 84, ("成都", "绵阳")), ("河北", 74, ("石家庄", "唐山")),
-           ("湖南", 66, ("长沙", "株洲")), ("浙江", 65, ("杭州", "宁波", "温州")),
-           ("安徽", 61, ("合肥", "芜湖")), ("湖北", 58, ("武汉", "宜昌")),
-           ("福建", 42, ("福州", "厦门", "泉州")), ("辽宁", 42, ("沈阳", "大连")),
-           ("陕西", 40, ("西安", "咸阳")), ("重庆", 32, ("重庆",)), ("上海", 25, ("上海",)),
-           ("北京", 22, ("北京",)))
+REGIONS = (
+    ("广东", 126, ("广州", "深圳", "东莞")),
+    ("山东", 101, ("济南", "青岛", "烟台")),
+    ("河南", 99, ("郑州", "洛阳")),
+    ("江苏", 85, ("南京", "苏州", "无锡")),
+    ("四川", 84, ("成都", "绵阳")),
+    ("河北", 74, ("石家庄", "唐山")),
+    ("湖南", 66, ("长沙", "株洲")),
+    ("浙江", 65, ("杭州", "宁波", "温州")),
+    ("安徽", 61, ("合肥", "芜湖")),
+    ("湖北", 58, ("武汉", "宜昌")),
+    ("福建", 42, ("福州", "厦门", "泉州")),
+    ("辽宁", 42, ("沈阳", "大连")),
+    ("陕西", 40, ("西安", "咸阳")),
+    ("重庆", 32, ("重庆",)),
+    ("上海", 25, ("上海",)),
+    ("北京", 22, ("北京",)),
+)
 CITY_PROVINCE = [p for p, _, cities in REGIONS for _ in cities]
 CITIES = [c for _, _, cities in REGIONS for c in cities]
-CITY_WEIGHTS = np.array([w * (0.55 if i == 0 else 0.45 / max(len(cs) - 1, 1)) if len(cs) > 1
-                         else w for _, w, cs in REGIONS for i, _ in enumerate(cs)], dtype=float)
-INDUSTRIES = ("互联网", "金融", "教育", "医疗", "制造业", "零售", "政府机关", "自由职业", "学生",
-              "服务业", "建筑", "物流")
+CITY_WEIGHTS = np.array(
+    [
+        w * (0.55 if i == 0 else 0.45 / max(len(cs) - 1, 1)) if len(cs) > 1 else w
+        for _, w, cs in REGIONS
+        for i, _ in enumerate(cs)
+    ],
+    dtype=float,
+)
+INDUSTRIES = (
+    "互联网",
+    "金融",
+    "教育",
+    "医疗",
+    "制造业",
+    "零售",
+    "政府机关",
+    "自由职业",
+    "学生",
+    "服务业",
+    "建筑",
+    "物流",
+)
 TAGS = ("老客户", "高频", "母婴", "学生党", "爱美妆", "数码控", "企业客户", "送礼", "夜猫子")
 NOTES = ("电话回访过", "偏好顺丰", "曾投诉物流", "企业采购联系人")
 EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "gmail.com", "sina.com", "outlook.com")
-PHONE_PREFIXES = (130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155, 156,
-                  157, 158, 159, 166, 173, 175, 176, 177, 180, 181, 182, 183, 185, 186, 187,
-                  188, 189, 191, 198, 199)
+PHONE_PREFIXES = (
+    130,
+    131,
+    132,
+    133,
+    135,
+    136,
+    137,
+    138,
+    139,
+    150,
+    151,
+    152,
+    153,
+    155,
+    156,
+    157,
+    158,
+    159,
+    166,
+    173,
+    175,
+    176,
+    177,
+    180,
+    181,
+    182,
+    183,
+    185,
+    186,
+    187,
+    188,
+    189,
+    191,
+    198,
+    199,
+)
 CHANNELS = ("APP", "小程序", "PC", "门店")
 CHANNEL_SHARES = (0.40, 0.30, 0.15, 0.15)
 LEVELS = ("VIP", "潜力", "普通")
-SEGMENTS = ("vip", "price_sensitive", "campaign_sensitive", "new_product_lover", "growing",
-            "declining", "churned", "one_time")
+SEGMENTS = (
+    "vip",
+    "price_sensitive",
+    "campaign_sensitive",
+    "new_product_lover",
+    "growing",
+    "declining",
+    "churned",
+    "one_time",
+)
 SEGMENT_SHARES = (0.05, 0.18, 0.14, 0.08, 0.12, 0.12, 0.13, 0.18)
-LEVEL_BY_SEGMENT = {"vip": (0.70, 0.20, 0.10), "growing": (0.05, 0.45, 0.50),
-                    "new_product_lover": (0.10, 0.30, 0.60)}
+LEVEL_BY_SEGMENT = {
+    "vip": (0.70, 0.20, 0.10),
+    "growing": (0.05, 0.45, 0.50),
+    "new_product_lover": (0.10, 0.30, 0.60),
+}
 PARENT_RATE = 0.012  # customers (not one_time) with a 奶粉 replenishment routine
 GENDER_BLANK = 0.03
 FEMALE_SHARE = 0.6
@@ -168,5 +244,13 @@ def generate_customers(rng: np.random.Generator, n: int, cal: Calendar) -> Custo
         "channel": F.take_text(list(CHANNELS), channel),
         "store_id": F.blank_where(F.format_ids("ST", np.maximum(store, 0), 3), store < 0),
     }
-    return Customers(reg_day=reg_day, segment=segment, channel=channel, city=city, ios=ios,
-                     parent=parent, favourite=np.zeros(n, dtype=np.int64), columns=columns)
+    return Customers(
+        reg_day=reg_day,
+        segment=segment,
+        channel=channel,
+        city=city,
+        ios=ios,
+        parent=parent,
+        favourite=np.zeros(n, dtype=np.int64),
+        columns=columns,
+    )

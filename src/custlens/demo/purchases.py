@@ -56,8 +56,9 @@ def _grouped_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return total - np.repeat(before, counts)
 
 
-def simulate_bgnbd(rng: np.random.Generator, lam: np.ndarray, p: np.ndarray,
-                   horizon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate_bgnbd(
+    rng: np.random.Generator, lam: np.ndarray, p: np.ndarray, horizon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Repeat purchases in (0, horizon]: counts x, died flags and flat purchase times.
 
     The unstopped Poisson process has n ~ Poisson(lam * horizon) events; the customer drops out
@@ -114,29 +115,53 @@ def simulate_purchases(rng: np.random.Generator, people: Customers, cal: Calenda
     first = np.flatnonzero(buyer)
     customer = np.concatenate([first, owner, f_owner])
     t = np.concatenate([t0[first], t_rep, f_time])
-    day = np.clip(np.floor(t).astype(np.int64), np.floor(t0[customer]).astype(np.int64),
-                  cal.n_days - 1)
-    kind = np.concatenate([np.full(first.size, KIND_FIRST), np.full(owner.size, KIND_REPEAT),
-                           np.full(f_owner.size, KIND_FORMULA)])
+    day = np.clip(
+        np.floor(t).astype(np.int64), np.floor(t0[customer]).astype(np.int64), cal.n_days - 1
+    )
+    kind = np.concatenate(
+        [
+            np.full(first.size, KIND_FIRST),
+            np.full(owner.size, KIND_REPEAT),
+            np.full(f_owner.size, KIND_FORMULA),
+        ]
+    )
     value = np.full(customer.size, -1, dtype=np.int64)
     bg = kind != KIND_FORMULA
     draws = rng.gamma(gg_p[customer[bg]], 1.0 / nu[customer[bg]])
     value[bg] = np.maximum(np.rint(draws * 100), 100).astype(np.int64)
-    latent = {"lam": lam, "p": p, "nu": nu, "t0": t0, "horizon_op": horizon, "x": x,
-              "died": died & buyer & (x > 0), "buyer": buyer,
-              "formula_orders": np.bincount(f_owner, minlength=n)}
-    return Purchases(customer=customer, day=day, second=sample_seconds_of_day(rng, day.size),
-                     value=value, kind=kind, latent=latent)
+    latent = {
+        "lam": lam,
+        "p": p,
+        "nu": nu,
+        "t0": t0,
+        "horizon_op": horizon,
+        "x": x,
+        "died": died & buyer & (x > 0),
+        "buyer": buyer,
+        "formula_orders": np.bincount(f_owner, minlength=n),
+    }
+    return Purchases(
+        customer=customer,
+        day=day,
+        second=sample_seconds_of_day(rng, day.size),
+        value=value,
+        kind=kind,
+        latent=latent,
+    )
 
 
-def _formula_routines(rng: np.random.Generator, parent: np.ndarray, t0: np.ndarray,
-                      n_days: int) -> tuple[np.ndarray, np.ndarray]:
+def _formula_routines(
+    rng: np.random.Generator, parent: np.ndarray, t0: np.ndarray, n_days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Parents re-buy 奶粉 about every 28 days for a few months."""
     who = np.flatnonzero(parent)
     begin = t0[who] + rng.uniform(0, 1, who.size) * np.maximum(n_days - t0[who], 1) * 0.5
     cycles = 3 + rng.poisson(3, who.size)
-    gaps = np.clip(rng.normal(FORMULA_CYCLE_DAYS, FORMULA_CYCLE_SD, int(cycles.sum())),
-                   FORMULA_CYCLE_DAYS - 8, FORMULA_CYCLE_DAYS + 8)
+    gaps = np.clip(
+        rng.normal(FORMULA_CYCLE_DAYS, FORMULA_CYCLE_SD, int(cycles.sum())),
+        FORMULA_CYCLE_DAYS - 8,
+        FORMULA_CYCLE_DAYS + 8,
+    )
     starts = np.cumsum(cycles) - cycles
     gaps[starts] = 0.0  # the first routine order is at ``begin``
     times = np.repeat(begin, cycles) + _grouped_cumsum(gaps, cycles)

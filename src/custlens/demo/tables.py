@@ -38,8 +38,15 @@ def _optional_ints(values: np.ndarray) -> pa.Array:
     return F.blank_where(F.format_ints(values), np.asarray(values) < 0)
 
 
-def orders_table(orders: Orders, rows: OrderRows, people: Customers, products: Products,
-                 campaign_ids: list[str], cal: Calendar, headers: str) -> Columns:
+def orders_table(
+    orders: Orders,
+    rows: OrderRows,
+    people: Customers,
+    products: Products,
+    campaign_ids: list[str],
+    cal: Calendar,
+    headers: str,
+) -> Columns:
     s = rows.source
     o = orders.line_order[s]
     code = rows.code
@@ -66,11 +73,11 @@ def orders_table(orders: Orders, rows: OrderRows, people: Customers, products: P
     store = np.where(channel == CHANNELS.index("门店"), people.city[orders.customer[o]], -1)
     launch = products.launch[product] + cal.start_day
     return {
-        "order_id": pc.if_else(pa.array(fresh), F.format_ids("D", rows.dirty_number, 10),
-                               order_ids(o)),
+        "order_id": pc.if_else(
+            pa.array(fresh), F.format_ids("D", rows.dirty_number, 10), order_ids(o)
+        ),
         "line_no": F.format_ints(np.where(fresh, 1, orders.line_no[s])),
-        "customer_id": F.blank_where(customer_ids(orders.customer[o]),
-                                     kind("missing_required")),
+        "customer_id": F.blank_where(customer_ids(orders.customer[o]), kind("missing_required")),
         "order_time": when,
         "category": F.take_text(list(CATEGORIES), products.category[product]),
         "product_id": F.take_text(products.product_id, product),
@@ -89,18 +96,21 @@ def orders_table(orders: Orders, rows: OrderRows, people: Customers, products: P
     }
 
 
-def events_table(events: Events, products: Products, n_customers: int,
-                 n_orders: int) -> Columns:
+def events_table(events: Events, products: Products, n_customers: int, n_orders: int) -> Columns:
     sess = events.event_session
     step = events.event_step
     order = events.session_order[sess]
     order = np.where(step == STEPS.index("pay"), order, -1)
     return {
         "event_time": F.format_datetimes(events.event_second),
-        "customer_id": F.dict_text(customer_ids(np.arange(n_customers)),
-                                   events.session_customer[sess]),
-        "session_id": F.dict_text(F.format_ids("S", np.arange(1, events.session_id.size + 1), 10),
-                                  events.session_id[sess] - 1),
+        # many distinct values: plain text writes faster and smaller than a dictionary
+        "customer_id": F.dict_text(
+            customer_ids(np.arange(n_customers)), events.session_customer[sess]
+        ).cast(pa.string()),
+        "session_id": F.dict_text(
+            F.format_ids("S", np.arange(1, events.session_id.size + 1), 10),
+            events.session_id[sess] - 1,
+        ).cast(pa.string()),
         "event_type": F.dict_text(list(EVENT_TYPES), step),
         "page_type": F.dict_text(list(STEPS), np.where(step < len(STEPS), step, -1)),
         "category": F.dict_text(list(CATEGORIES), events.event_category),
@@ -110,7 +120,7 @@ def events_table(events: Events, products: Products, n_customers: int,
         "device": F.dict_text(list(DEVICES), events.event_device),
         "dwell_seconds": F.dict_fixed(events.event_dwell, 1),
         "search_query": F.dict_text(events.queries, events.event_query),
-        "order_id": F.dict_text(order_ids(np.arange(max(n_orders, 1))), order),
+        "order_id": F.dict_text(order_ids(np.arange(max(n_orders, 1))), order).cast(pa.string()),
     }
 
 

@@ -16,15 +16,54 @@ import numpy as np
 EPOCH = date(1970, 1, 1)
 
 # 00:00 ... 23:00, peak at 21:00 (20:00-22:00 is the evening shopping peak)
-HOUR_WEIGHTS = np.array([1.2, 0.7, 0.4, 0.25, 0.2, 0.25, 0.5, 1.0, 1.8, 2.6, 3.2, 3.6,
-                         4.0, 3.6, 3.2, 3.2, 3.4, 3.6, 4.0, 5.0, 6.6, 7.6, 6.8, 3.4])
+HOUR_WEIGHTS = np.array(
+    [
+        1.2,
+        0.7,
+        0.4,
+        0.25,
+        0.2,
+        0.25,
+        0.5,
+        1.0,
+        1.8,
+        2.6,
+        3.2,
+        3.6,
+        4.0,
+        3.6,
+        3.2,
+        3.2,
+        3.4,
+        3.6,
+        4.0,
+        5.0,
+        6.6,
+        7.6,
+        6.8,
+        3.4,
+    ]
+)
 PEAK_HOUR = int(np.argmax(HOUR_WEIGHTS))
 WEEKDAY_WEIGHTS = np.array([0.94, 0.95, 0.97, 0.99, 1.03, 1.08, 1.04])  # Monday ... Sunday
 SEASON_AMPLITUDE = 0.12  # yearly cosine peaking around late November
-CHINESE_NEW_YEAR = {2021: date(2021, 2, 12), 2022: date(2022, 2, 1), 2023: date(2023, 1, 22),
-                    2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-                    2027: date(2027, 2, 6), 2028: date(2028, 1, 26), 2029: date(2029, 2, 13),
-                    2030: date(2030, 2, 3)}
+CHINESE_NEW_YEAR = {
+    2016: date(2016, 2, 8),
+    2017: date(2017, 1, 28),
+    2018: date(2018, 2, 16),
+    2019: date(2019, 2, 5),
+    2020: date(2020, 1, 25),
+    2021: date(2021, 2, 12),
+    2022: date(2022, 2, 1),
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+}
 PROMO_NAMES = {"nianhuo": "年货节", "618": "618大促", "double11": "双11狂欢节"}
 # intensity multipliers inside the windows: the whole population vs campaign-sensitive buyers
 PROMO_LIFT = {"nianhuo": 1.6, "618": 2.2, "double11": 3.0}
@@ -48,15 +87,25 @@ def promotion_windows(start: date, end: date) -> list[dict]:
     out = []
     for year in range(start.year, end.year + 2):
         cny = CHINESE_NEW_YEAR.get(year)
-        spans = [("618", date(year, 6, 1), date(year, 6, 18), date(year, 6, 18)),
-                 ("double11", date(year, 11, 1), date(year, 11, 11), date(year, 11, 11))]
+        spans = [
+            ("618", date(year, 6, 1), date(year, 6, 18), date(year, 6, 18)),
+            ("double11", date(year, 11, 1), date(year, 11, 11), date(year, 11, 11)),
+        ]
         if cny is not None:
             spans.append(("nianhuo", cny - timedelta(days=24), cny - timedelta(days=4), None))
         for key, lo, hi, peak in spans:
             lo, hi = max(lo, start), min(hi, end)
             if lo <= hi:
-                out.append({"key": key, "name": f"{year}{PROMO_NAMES[key]}", "year": year, "start": lo, "end": hi,
-                            "peak": peak if peak and lo <= peak <= hi else None})
+                out.append(
+                    {
+                        "key": key,
+                        "name": f"{year}{PROMO_NAMES[key]}",
+                        "year": year,
+                        "start": lo,
+                        "end": hi,
+                        "peak": peak if peak and lo <= peak <= hi else None,
+                    }
+                )
     return sorted(out, key=lambda w: w["start"])
 
 
@@ -73,28 +122,87 @@ def build_campaigns(start: date, end: date) -> list[dict]:
     """About five campaigns a year: the three big promotions plus smaller ones (two A/B tests)."""
     rows = []
     for w in promotion_windows(start, end):
-        rows.append({"name": w["name"], "type": "大促", "channel": "全渠道", "start": w["start"],
-                     "end": w["end"], "budget": {"nianhuo": 800_000, "618": 1_500_000,
-                                                  "double11": 2_000_000}[w["key"]],
-                     "target": "全部客户", "promo": w["key"], "ab": None})
+        rows.append(
+            {
+                "name": w["name"],
+                "type": "大促",
+                "channel": "全渠道",
+                "start": w["start"],
+                "end": w["end"],
+                "budget": {"nianhuo": 800_000, "618": 1_500_000, "double11": 2_000_000}[w["key"]],
+                "target": "全部客户",
+                "promo": w["key"],
+                "ab": None,
+            }
+        )
     for i, year in enumerate(range(start.year, end.year + 1)):
-        extras = [(f"{year}女神节", "节日促销", "小程序", date(year, 3, 1), date(year, 3, 8),
-                   300_000, "女性客户", None)]
+        extras = [
+            (
+                f"{year}女神节",
+                "节日促销",
+                "小程序",
+                date(year, 3, 1),
+                date(year, 3, 8),
+                300_000,
+                "女性客户",
+                None,
+            )
+        ]
         if i % 3 == 0:
-            extras.append((f"{year}88会员节", "会员活动", "APP", date(year, 8, 6),
-                           date(year, 8, 8), 200_000, "VIP客户", None))
+            extras.append(
+                (
+                    f"{year}88会员节",
+                    "会员活动",
+                    "APP",
+                    date(year, 8, 6),
+                    date(year, 8, 8),
+                    200_000,
+                    "VIP客户",
+                    None,
+                )
+            )
         elif i % 3 == 1:
-            extras.append((f"{year}老客召回短信", "召回", "短信", date(year, 4, 10),
-                           date(year, 4, 30), 50_000, "沉睡客户", "winback"))
+            extras.append(
+                (
+                    f"{year}老客召回短信",
+                    "召回",
+                    "短信",
+                    date(year, 4, 10),
+                    date(year, 4, 30),
+                    50_000,
+                    "沉睡客户",
+                    "winback",
+                )
+            )
         else:
-            extras.append((f"{year}新品试用券", "新品", "APP", date(year, 9, 1),
-                           date(year, 9, 20), 120_000, "全部客户", "trial"))
+            extras.append(
+                (
+                    f"{year}新品试用券",
+                    "新品",
+                    "APP",
+                    date(year, 9, 1),
+                    date(year, 9, 20),
+                    120_000,
+                    "全部客户",
+                    "trial",
+                )
+            )
         for name, kind, channel, lo, hi, budget, target, ab in extras:
             lo, hi = max(lo, start), min(hi, end)
             if lo <= hi:
-                rows.append({"name": name, "type": kind, "channel": channel, "start": lo,
-                             "end": hi, "budget": budget, "target": target, "promo": None,
-                             "ab": ab})
+                rows.append(
+                    {
+                        "name": name,
+                        "type": kind,
+                        "channel": channel,
+                        "start": lo,
+                        "end": hi,
+                        "budget": budget,
+                        "target": target,
+                        "promo": None,
+                        "ab": ab,
+                    }
+                )
     rows.sort(key=lambda r: (r["start"], r["name"]))
     for i, row in enumerate(rows, 1):
         row["campaign_id"] = f"CP{i:03d}"
@@ -124,19 +232,18 @@ def daily_intensity(cal: Calendar, campaign_sensitive: bool = False) -> np.ndarr
     absolute = days + cal.start_day
     weekday = (absolute + 3) % 7  # 1970-01-01 was a Thursday
     doy = absolute % 365.25  # day of year, to within a day
-    w = WEEKDAY_WEIGHTS[weekday] * (1 + SEASON_AMPLITUDE * np.cos(2 * np.pi * (doy - 330)
-                                                                    / 365.25))
+    w = WEEKDAY_WEIGHTS[weekday] * (1 + SEASON_AMPLITUDE * np.cos(2 * np.pi * (doy - 330) / 365.25))
     lift = PROMO_LIFT_CAMPAIGN if campaign_sensitive else PROMO_LIFT
     for win in promotion_windows(cal.start, cal.end):
-        w[cal.index(win["start"]): cal.index(win["end"]) + 1] *= lift[win["key"]]
+        w[cal.index(win["start"]) : cal.index(win["end"]) + 1] *= lift[win["key"]]
         if win["peak"] is not None:
             w[cal.index(win["peak"])] *= PEAK_DAY_LIFT
     if campaign_sensitive:
         for c in build_campaigns(cal.start, cal.end):
             if c["promo"] is None:
-                w[cal.index(c["start"]): cal.index(c["end"]) + 1] *= OTHER_CAMPAIGN_LIFT_CAMPAIGN
+                w[cal.index(c["start"]) : cal.index(c["end"]) + 1] *= OTHER_CAMPAIGN_LIFT_CAMPAIGN
     for lo, hi in spring_dips(cal.start, cal.end):
-        w[cal.index(lo): cal.index(hi) + 1] *= SPRING_DIP
+        w[cal.index(lo) : cal.index(hi) + 1] *= SPRING_DIP
     return w / w.mean()
 
 

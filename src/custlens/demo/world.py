@@ -42,8 +42,11 @@ HEADERS = ("zh", "en")
 TRUTH_VERSION = 1
 
 
-def _check(n_customers: int, fmt: str, dirty_rate: float, headers: str, start: date,
-           end: date) -> None:
+def _check(
+    n_customers: int, seed: int, fmt: str, dirty_rate: float, headers: str, start: date, end: date
+) -> None:
+    if seed < 0:
+        raise UsageError("seed must be zero or positive")
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if headers not in HEADERS:
@@ -56,14 +59,32 @@ def _check(n_customers: int, fmt: str, dirty_rate: float, headers: str, start: d
         raise UsageError("the world must span at least 30 days (start < end)")
 
 
-def generate_world(out_dir: Path, n_customers: int = 20_000, seed: int = 42, fmt: str = "csv",
-                   dirty_rate: float = 0.02, headers: str = "zh",
-                   start: date = date(2023, 1, 1), end: date = date(2025, 12, 31)) -> dict:
-    """Write the six import files plus ``truth.json`` and return the truth.
+def generate_world(
+    out_dir: Path,
+    n_customers: int = 20_000,
+    seed: int = 42,
+    fmt: str = "csv",
+    dirty_rate: float = 0.02,
+    headers: str = "zh",
+    start: date = date(2023, 1, 1),
+    end: date = date(2025, 12, 31),
+) -> dict:
+    """Write the six import files plus the truth files and return ``truth.json`` as a dict.
 
-    >>> generate_world(Path("demo"), n_customers=5_000, fmt="xlsx")  # doctest: +SKIP
+    Files in ``out_dir``: ``customers, orders, events, campaigns, campaign_responses,
+    feedback`` as ``.csv`` (UTF-8), ``.xlsx`` (a table longer than one sheet falls back to
+    ``.csv``; see ``truth["files"]``) or ``.parquet`` (every column text, as in the CSV), with
+    Chinese (``headers="zh"``, ``Column.zh``) or English (``Column.name``) headers; plus
+    ``truth.json``, ``truth_customers.parquet`` (segment and drawn parameters per customer)
+    and ``truth_dirt.parquet`` (every planted dirty row: table, file row, code, key).
+
+    Times are local wall-clock times between ``start`` and ``end`` (keep ``end`` in the past:
+    the import flags future dates). The same arguments give byte-identical files.
+
+    >>> truth = generate_world(Path("demo"), n_customers=5_000, fmt="xlsx")  # doctest: +SKIP
+    >>> truth["dirt"]["orders"]["negative_amount"]  # doctest: +SKIP
     """
-    _check(n_customers, fmt, dirty_rate, headers, start, end)
+    _check(n_customers, seed, fmt, dirty_rate, headers, start, end)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
@@ -86,18 +107,29 @@ def generate_world(out_dir: Path, n_customers: int = 20_000, seed: int = 42, fmt
         rows[table] = len(next(iter(columns.values())))
 
     cust_cols, cust_counts, records = apply_customer_dirt(
-        rng[7], people.columns, people.reg_day + cal.start_day, dirty_rate)
-    dirt = {"customers": {"row": records["row"],
-                          "code": np.asarray(CUSTOMER_KINDS)[records["code"]],
-                          "key": customer_ids(records["index"])}}
+        rng[7], people.columns, people.reg_day + cal.start_day, dirty_rate
+    )
+    dirt = {
+        "customers": {
+            "row": records["row"],
+            "code": np.asarray(CUSTOMER_KINDS)[records["code"]],
+            "key": customer_ids(records["index"]),
+        }
+    }
     write("customers", cust_cols)
     del cust_cols
 
     plan = plan_order_rows(rng[8], orders.line_order, dirty_rate)
+    linked = _linked_rows(
+        people.n, records, orders.customer[orders.line_order[plan.source]], plan.code
+    )
     order_cols = orders_table(orders, plan, people, products, campaign_ids, cal, headers)
     dirty_rows = np.flatnonzero(plan.code >= 0)
-    dirt["orders"] = {"row": dirty_rows + 2, "code": np.asarray(ORDER_KINDS)[plan.code[dirty_rows]],
-                      "key": order_cols["order_id"].take(pa.array(dirty_rows))}
+    dirt["orders"] = {
+        "row": dirty_rows + 2,
+        "code": np.asarray(ORDER_KINDS)[plan.code[dirty_rows]],
+        "key": order_cols["order_id"].take(pa.array(dirty_rows)),
+    }
     write("orders", order_cols)
     del order_cols
 
@@ -114,37 +146,64 @@ def generate_world(out_dir: Path, n_customers: int = 20_000, seed: int = 42, fmt
 
     _write_truth_tables(out_dir, people, latent, cal, dirt, records)
     truth = {
-        "version": TRUTH_VERSION, "seed": seed, "n_customers": n_customers,
-        "start": start.isoformat(), "end": end.isoformat(), "format": fmt,
-        "headers": headers, "dirty_rate": dirty_rate,
-        "files": files, "rows": rows,
-        "clean_rows": {"customers": people.n, "orders": int(orders.line_order.size),
-                       "order_ids": int(orders.n)},
+        "version": TRUTH_VERSION,
+        "seed": seed,
+        "n_customers": n_customers,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "format": fmt,
+        "headers": headers,
+        "dirty_rate": dirty_rate,
+        "files": files,
+        "rows": rows,
+        "clean_rows": {
+            "customers": people.n,
+            "orders": int(orders.line_order.size),
+            "order_ids": int(orders.n),
+        },
         "truth_files": {"customers": "truth_customers.parquet", "dirt": "truth_dirt.parquet"},
         "time_unit": "D",
         "segments": measures.measure_segments(people, orders, latent, cal),
         "clv": _clv_truth(people, latent),
         "categories": measures.measure_categories(orders, products),
-        "new_product": {"days": NEW_PRODUCT_DAYS, "definition": "0 <= order date - launch "
-                        "date <= 90 days", "share_of_lines": round(float(orders.is_new.mean()),
-                                                                   4)},
+        "new_product": {
+            "days": NEW_PRODUCT_DAYS,
+            "definition": "0 <= order date - launch date <= 90 days",
+            "share_of_lines": round(float(orders.is_new.mean()), 4),
+        },
         "association": measures.measure_association(orders, products),
         "repurchase_cycle": measures.measure_cycle(orders, products, FORMULA_CYCLE_DAYS),
         "time": measures.measure_time(orders, cal),
         "funnel": funnel,
-        "campaigns": {"n": len(campaigns), "ab_tests": ab_truth, "items": [
-            {"campaign_id": c["campaign_id"], "name": c["name"], "start": c["start"].isoformat(),
-             "end": c["end"].isoformat(), "ab_test": c["ab"] is not None} for c in campaigns]},
+        "campaigns": {
+            "n": len(campaigns),
+            "ab_tests": ab_truth,
+            "items": [
+                {
+                    "campaign_id": c["campaign_id"],
+                    "name": c["name"],
+                    "start": c["start"].isoformat(),
+                    "end": c["end"].isoformat(),
+                    "ab_test": c["ab"] is not None,
+                }
+                for c in campaigns
+            ],
+        },
         "feedback": feedback_truth,
-        "dirt": {"customers": cust_counts, "orders": plan.counts,
-                 "not_errors": list(NOT_ERRORS),
-                 "notes": "each dirty row has exactly one problem; a negative_amount row "
-                 "also breaks quantity*unit_price-discount and counts as negative_amount only; "
-                 "rows are listed in truth_dirt.parquet (row 1 is the header)"},
+        "dirt": {
+            "customers": cust_counts,
+            "orders": plan.counts,
+            "not_errors": list(NOT_ERRORS),
+            "linked": linked,
+            "notes": "each dirty row has exactly one problem; a negative_amount row "
+            "also breaks quantity*unit_price-discount and counts as negative_amount only; "
+            "rows are listed in truth_dirt.parquet (row 1 is the header)",
+        },
         "products": products.to_records(cal.start_day),
     }
-    (out_dir / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+    (out_dir / "truth.json").write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return truth
 
 
@@ -166,37 +225,65 @@ def _clv_truth(people, latent) -> dict:
     }
 
 
-def _write_truth_tables(out_dir: Path, people, latent, cal: Calendar, dirt: dict,
-                        records: dict) -> None:
+def _linked_rows(n: int, records: dict, row_customer: np.ndarray, row_code: np.ndarray) -> dict:
+    """Order rows whose customer row is rejected (invalid phone / missing name or phone)."""
+    rejected = np.zeros(n, dtype=bool)
+    bad = np.isin(
+        records["code"], [CUSTOMER_KINDS.index(c) for c in ("invalid_phone", "missing_required")]
+    )
+    rejected[records["index"][bad]] = True
+    has_id = row_code != ORDER_KINDS.index("missing_required")
+    hit = rejected[row_customer] & has_id
+    return {
+        "rejected_customers": int(bad.sum()),
+        "order_rows_of_rejected_customers": int(hit.sum()),
+        "clean_order_rows_of_rejected_customers": int((hit & (row_code < 0)).sum()),
+        "note": "these order rows are themselves clean (or carry their own one problem) but "
+        "point at a customer whose row the import rejects: expect them as orphans",
+    }
+
+
+def _write_truth_tables(
+    out_dir: Path, people, latent, cal: Calendar, dirt: dict, records: dict
+) -> None:
     n = people.n
     buyer = latent["buyer"]
     first = np.floor(latent["t0"]).astype(np.int64)
     code = np.full(n, -1)
     own = records["code"] != CUSTOMER_KINDS.index("duplicate_row")
     code[records["index"][own]] = records["code"][own]
-    truth_customers = pa.table({
-        "customer_id": customer_ids(np.arange(n)),
-        "segment": F.take_text(list(SEGMENTS), people.segment),
-        "is_parent": pa.array(people.parent),
-        "registration_date": pa.array((people.reg_day + cal.start_day).astype("datetime64[D]")),
-        "first_purchase_date": pa.array(np.where(buyer, first + cal.start_day, 0)
-                                        .astype("datetime64[D]"), mask=~buyer),
-        "lambda": pa.array(latent["lam"]), "p": pa.array(latent["p"]),
-        "nu": pa.array(latent["nu"]),
-        "horizon_operational_days": pa.array(latent["horizon_op"]),
-        "horizon_calendar_days": pa.array(np.where(buyer, cal.n_days - latent["t0"], 0.0)),
-        "repeat_transactions": pa.array(latent["x"]),
-        "bgnbd_orders": pa.array(latent["x"] + buyer.astype(np.int64)),
-        "formula_orders": pa.array(latent["formula_orders"]),
-        "alive_at_end": pa.array(buyer & ~latent["died"]),
-        "dirt": F.take_text(list(CUSTOMER_KINDS), code),
-    })
+    truth_customers = pa.table(
+        {
+            "customer_id": customer_ids(np.arange(n)),
+            "segment": F.take_text(list(SEGMENTS), people.segment),
+            "is_parent": pa.array(people.parent),
+            "registration_date": pa.array((people.reg_day + cal.start_day).astype("datetime64[D]")),
+            "first_purchase_date": pa.array(
+                np.where(buyer, first + cal.start_day, 0).astype("datetime64[D]"), mask=~buyer
+            ),
+            "lambda": pa.array(latent["lam"]),
+            "p": pa.array(latent["p"]),
+            "nu": pa.array(latent["nu"]),
+            "horizon_operational_days": pa.array(latent["horizon_op"]),
+            "horizon_calendar_days": pa.array(np.where(buyer, cal.n_days - latent["t0"], 0.0)),
+            "repeat_transactions": pa.array(latent["x"]),
+            "bgnbd_orders": pa.array(latent["x"] + buyer.astype(np.int64)),
+            "formula_orders": pa.array(latent["formula_orders"]),
+            "alive_at_end": pa.array(buyer & ~latent["died"]),
+            "dirt": F.take_text(list(CUSTOMER_KINDS), code),
+        }
+    )
     pq.write_table(truth_customers, out_dir / "truth_customers.parquet")
-    parts = [pa.table({"table": pa.array([table] * len(d["row"]), pa.string()),
-                       "row": pa.array(d["row"], pa.int64()),
-                       "code": pa.array(d["code"].astype(str), pa.string()),
-                       "key": d["key"],
-                       "is_error": pa.array(~np.isin(d["code"], NOT_ERRORS))})
-             for table, d in dirt.items()]
+    parts = [
+        pa.table(
+            {
+                "table": pa.array([table] * len(d["row"]), pa.string()),
+                "row": pa.array(d["row"], pa.int64()),
+                "code": pa.array(d["code"].astype(str), pa.string()),
+                "key": d["key"],
+                "is_error": pa.array(~np.isin(d["code"], NOT_ERRORS)),
+            }
+        )
+        for table, d in dirt.items()
+    ]
     pq.write_table(pa.concat_tables(parts), out_dir / "truth_dirt.parquet")
-

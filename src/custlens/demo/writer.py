@@ -28,8 +28,9 @@ def header_names(table: str, columns: list[str], headers: str) -> list[str]:
     return [schema.column(c).zh if headers == "zh" else schema.column(c).name for c in columns]
 
 
-def write_table(out_dir: Path, table: str, columns: dict[str, pa.Array], fmt: str,
-                headers: str) -> str:
+def write_table(
+    out_dir: Path, table: str, columns: dict[str, pa.Array], fmt: str, headers: str
+) -> str:
     """Write one table; returns the file name actually used."""
     names = list(columns)
     data = pa.table([columns[c] for c in names], names=header_names(table, names, headers))
@@ -54,9 +55,15 @@ def _write_csv(data: pa.Table, path: Path) -> None:
 def _write_xlsx(data: pa.Table, path: Path, numeric: list[bool]) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     book.set_properties({"created": FIXED_TIME, "author": "custlens demo"})
     sheet = book.add_worksheet(path.stem)
     bold = book.add_format({"bold": True})

@@ -1,0 +1,80 @@
+"""Assemble a Report from the section builders that apply to the workspace's data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from importlib import import_module
+from typing import Any
+
+from custlens.analytics.patterns import period_bounds
+from custlens.analytics.periods import Period, comparison_period, parse_period
+from custlens.errors import InputError, UsageError
+from custlens.i18n import gettext
+from custlens.reports.context import Context
+from custlens.reports.model import Report, Section
+
+# key -> module under custlens.reports.sections with build(ctx) -> Section | None
+SECTIONS: dict[str, str] = {
+    "summary": "summary",
+    "quality": "quality",
+    "customers": "customers",
+    "patterns": "patterns",
+    "association": "association",
+}
+PRESETS = {"weekly": ("last-7d", "previous"), "monthly": ("last-1m", "previous")}
+
+
+def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tuple[Period, Any]:
+    try:
+        first, last = period_bounds(ws.table("orders", engine))
+    except Exception as exc:
+        raise InputError("no orders in the workspace: import orders first") from exc
+    if first is None:
+        raise InputError("no orders in the workspace: import orders first")
+    if not period:
+        return Period(max(first, last.replace(day=1)), last), last
+    return parse_period(period, last), last
+
+
+def build_report(
+    ws: Any,
+    period: str | None = None,
+    compare: str = "previous",
+    sections: list[str] | None = None,
+    lang: str = "zh",
+    engine: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Build every requested section (default: all) for ``period`` (default: the last
+    month with data, to the last order)."""
+    unknown = [s for s in sections or [] if s not in SECTIONS]
+    if unknown:
+        raise UsageError(f"unknown sections {unknown}; expected some of {list(SECTIONS)}")
+    p, last = resolve_period(ws, period, engine)
+    base = comparison_period(p, compare, last)
+    ctx = Context(ws, engine, p, base, p.year_ago(), lang, last)
+    report = Report(
+        title=gettext("Customer analysis report", lang),
+        lang=lang,
+        period=str(p),
+        previous=str(base),
+        year_ago=str(p.year_ago()),
+        generated_at=datetime.now(),
+        workspace=str(ws.root),
+        data_range=f"…{last.isoformat()}",
+        params={
+            "period": str(p),
+            "compare": compare,
+            "engine": engine or "duckdb",
+            "sections": ",".join(sections or SECTIONS),
+        },
+    )
+    for key in sections or list(SECTIONS):
+        if progress:
+            progress(key)
+        module = import_module(f"custlens.reports.sections.{SECTIONS[key]}")
+        section: Section | None = module.build(ctx)
+        if section is not None:
+            report.sections.append(section)
+    return report

@@ -1,0 +1,73 @@
+"""The report model: sections of KPIs, tables, charts and narrative. Renderers only read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# column kinds drive number formats in every renderer
+KINDS = ("text", "int", "money", "pct", "float", "date")
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"
+
+
+@dataclass
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    kind: str  # money | int | pct | float
+    previous: float | None = None
+    year_ago: float | None = None
+
+    def change(self, base: float | None) -> float | None:
+        """Relative change for amounts and counts; difference (pp) for rates."""
+        if self.value is None or base is None:
+            return None
+        if self.kind == "pct":
+            return self.value - base
+        return (self.value - base) / base if base else None
+
+
+@dataclass
+class TableBlock:
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    chart: dict[str, Any] | None = None  # native Excel chart: {"type", "x", "y": [keys]}
+
+
+@dataclass
+class ChartBlock:
+    title: str
+    spec: dict[str, Any]  # Vega-Lite
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    narrative: list[str] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
+    tables: list[TableBlock] = field(default_factory=list)
+    charts: list[ChartBlock] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    lang: str
+    period: str
+    previous: str
+    year_ago: str
+    generated_at: datetime
+    workspace: str
+    data_range: str
+    sections: list[Section] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,70 @@
+"""Data quality: the import log and needs_review (需核实) counts per rule."""
+
+from __future__ import annotations
+
+import json
+
+from custlens.io.quality import quality_report
+from custlens.reports.context import Context
+from custlens.reports.model import Column, Section, TableBlock
+
+
+def build(ctx: Context) -> Section:
+    con = ctx.ws.con
+    logs = (
+        con.execute(
+            "SELECT import_id, table_name, file_name, started_at, rows_read, rows_inserted, "
+            "rows_updated, rows_rejected, rows_duplicate, problems, status FROM import_log "
+            "ORDER BY import_id DESC LIMIT 20"
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+    for row in logs:
+        problems = json.loads(row["problems"] or "{}")
+        row["problems"] = ", ".join(f"{k} {v}" for k, v in problems.items())
+        row["started_at"] = row["started_at"].strftime("%Y-%m-%d %H:%M")
+    report = quality_report(con)
+    flagged = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
+    s = Section("quality", ctx._("Data quality"))
+    s.tables.append(
+        TableBlock(
+            ctx._("Import log"),
+            [
+                Column("import_id", "ID", "int"),
+                Column("table_name", ctx._("Table")),
+                Column("file_name", ctx._("File")),
+                Column("started_at", ctx._("Time")),
+                Column("rows_read", ctx._("rows read"), "int"),
+                Column("rows_inserted", ctx._("inserted"), "int"),
+                Column("rows_updated", ctx._("updated"), "int"),
+                Column("rows_rejected", ctx._("rejected"), "int"),
+                Column("rows_duplicate", ctx._("duplicates"), "int"),
+                Column("problems", ctx._("problem")),
+                Column("status", ctx._("Status")),
+            ],
+            logs,
+        )
+    )
+    s.tables.append(
+        TableBlock(
+            ctx._("Orders marked needs review, by rule"),
+            [Column("rule", ctx._("Rule")), Column("rows", ctx._("rows"), "int")],
+            flagged,
+            chart={"type": "bar", "x": "rule", "y": ["rows"]},
+        )
+    )
+    read = sum(r["rows_read"] or 0 for r in logs)
+    rejected = sum(r["rows_rejected"] or 0 for r in logs)
+    s.narrative.append(
+        ctx._(
+            "The last {n} imports read {read} rows and rejected {rejected}; {review} of {orders} "
+            "order lines are marked needs review and excluded from the analyses.",
+            n=len(logs),
+            read=f"{read:,}",
+            rejected=f"{rejected:,}",
+            review=f"{report['needs_review']:,}",
+            orders=f"{report['orders']:,}",
+        )
+    )
+    return s

@@ -1,0 +1,156 @@
+"""XLSX renderer (xlsxwriter): cover sheet, a sheet per section with native Excel tables
+(filters, frozen headers, number / percent / date formats, widths) and native charts."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from custlens.i18n import gettext
+from custlens.reports.model import Report, TableBlock
+
+NUM_FORMATS = {
+    "money": "¥#,##0.00",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "float": "#,##0.00",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+}
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", " ", title)[:28] or "Sheet"
+    base, n = name, 2
+    while name in used:
+        name, n = f"{base[:25]}~{n}", n + 1
+    used.add(name)
+    return name
+
+
+def _value(v: Any, kind: str) -> Any:
+    if v is None:
+        return None
+    if kind in ("money", "int", "pct", "float"):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return None
+    if kind == "date":
+        if isinstance(v, datetime | date):
+            return v if isinstance(v, datetime) else datetime(v.year, v.month, v.day)
+        try:
+            return datetime.fromisoformat(str(v)[:19])
+        except ValueError:
+            return str(v)
+    return str(v)
+
+
+def write_xlsx(report: Report, out: Path) -> Path:
+    wb = xlsxwriter.Workbook(str(out), {"remove_timezone": True})
+    formats = {k: wb.add_format({"num_format": f}) for k, f in NUM_FORMATS.items()}
+    title_fmt = wb.add_format({"bold": True, "font_size": 18})
+    bold = wb.add_format({"bold": True})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    used: set[str] = set()
+    _ = lambda s: gettext(s, report.lang)  # noqa: E731
+    cover = wb.add_worksheet(_sheet_name(_("Cover"), used))
+    cover.write(0, 0, report.title, title_fmt)
+    rows = [
+        (_("Period"), report.period),
+        (_("Compared with"), report.previous),
+        (_("Same period last year"), report.year_ago),
+        (_("Generated"), report.generated_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Data until"), report.data_range),
+        (_("Workspace"), report.workspace),
+    ]
+    rows += [(k, v) for k, v in report.params.items()]
+    for i, (k, v) in enumerate(rows, start=2):
+        cover.write(i, 0, k, bold)
+        cover.write(i, 1, v)
+    cover.set_column(0, 0, 22)
+    cover.set_column(1, 1, 60)
+    for section in report.sections:
+        ws = wb.add_worksheet(_sheet_name(section.title, used))
+        ws.write(0, 0, section.title, title_fmt)
+        row = 2
+        for line in section.narrative:
+            ws.merge_range(row, 0, row, 7, line, wrap)
+            ws.set_row(row, 32)
+            row += 1
+        if section.kpis:
+            row += 1
+            head = [
+                _("Metric"),
+                _("Value"),
+                _("Previous"),
+                _("Change"),
+                _("Same period last year"),
+                _("Change"),
+            ]
+            ws.write_row(row, 0, head, bold)
+            for k in section.kpis:
+                row += 1
+                f = formats["pct" if k.kind == "pct" else ("money" if k.kind == "money" else "int")]
+                ws.write(row, 0, k.label)
+                for col, v in ((1, k.value), (2, k.previous), (4, k.year_ago)):
+                    ws.write(row, col, v, f) if v is not None else ws.write_blank(row, col, None)
+                for col, base in ((3, k.previous), (5, k.year_ago)):
+                    ch = k.change(base)
+                    ws.write(row, col, ch, formats["pct"]) if ch is not None else ws.write_blank(
+                        row, col, None
+                    )
+            row += 2
+        widths: dict[int, int] = {}
+        for tb in section.tables:
+            row = _write_table(wb, ws, tb, row, formats, bold, widths) + 2
+        for col, width in widths.items():
+            ws.set_column(col, col, min(max(width, 10), 50))
+        ws.freeze_panes(1, 0)
+    wb.close()
+    return out
+
+
+def _write_table(
+    wb: Any, ws: Any, tb: TableBlock, row: int, formats: dict, bold: Any, widths: dict[int, int]
+) -> int:
+    ws.write(row, 0, tb.title, bold)
+    top = row + 1
+    data = [[_value(r.get(c.key), c.kind) for c in tb.columns] for r in tb.rows]
+    n = len(data)
+    columns = [{"header": c.label, "format": formats[c.kind]} for c in tb.columns]
+    if n == 0:
+        ws.write_row(top, 0, [c.label for c in tb.columns], bold)
+        return top + 1
+    ws.add_table(
+        top,
+        0,
+        top + n,
+        len(tb.columns) - 1,
+        {"data": data, "columns": columns, "style": "Table Style Light 9", "autofilter": True},
+    )
+    for i, c in enumerate(tb.columns):
+        longest = max([len(str(c.label)) * 2] + [len(str(d[i])) for d in data[:200]])
+        widths[i] = max(widths.get(i, 0), longest + 2)
+    if tb.chart and n > 1:
+        keys = [c.key for c in tb.columns]
+        x = keys.index(tb.chart["x"])
+        chart = wb.add_chart({"type": "column" if tb.chart["type"] == "bar" else "line"})
+        for key in tb.chart["y"]:
+            y = keys.index(key)
+            chart.add_series(
+                {
+                    "name": [ws.name, top, y],
+                    "categories": [ws.name, top + 1, x, top + n, x],
+                    "values": [ws.name, top + 1, y, top + n, y],
+                }
+            )
+        chart.set_title({"name": tb.title})
+        chart.set_legend({"position": "bottom"})
+        ws.insert_chart(top, len(tb.columns) + 1, chart, {"x_scale": 1.2, "y_scale": 1.0})
+        return max(top + n, top + 16)
+    return top + n

@@ -1,0 +1,192 @@
+"""Reports: built from the demo world, written in three formats and two languages, opened
+and checked (HTML parsed, XLSX read back, PDF text extracted and pages rendered)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from custlens.analytics.compare import period_summary
+from custlens.analytics.periods import parse_period
+from custlens.cli.main import app
+from custlens.demo import generate_world
+from custlens.io.pipeline import import_file
+from custlens.reports.build import build_report
+from custlens.reports.html import render_html
+from custlens.reports.pdf import write_pdf
+from custlens.reports.xlsx import write_xlsx
+from custlens.store import init_workspace
+
+PERIOD = "2025-Q4"
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    truth = generate_world(root / "data", n_customers=2500, seed=9)
+    workspace = init_workspace(root / "ws")
+    for table, name in truth["files"].items():
+        import_file(workspace, table, root / "data" / name)
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture(scope="module")
+def reports(ws):
+    return {lang: build_report(ws, PERIOD, "previous", lang=lang) for lang in ("zh", "en")}
+
+
+@pytest.fixture(scope="module")
+def outputs(ws, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    r = CliRunner().invoke(
+        app, ["report", "--period", PERIOD, "--out", str(out), "-w", str(ws.root)]
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--period",
+            PERIOD,
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+            "--format",
+            "html,pdf",
+            "-w",
+            str(ws.root),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    return sorted(out.iterdir())
+
+
+def test_sections_and_computed_narrative(ws, reports):
+    zh = reports["zh"]
+    assert [s.key for s in zh.sections] == [
+        "summary",
+        "quality",
+        "customers",
+        "patterns",
+        "association",
+    ]
+    summary = zh.sections[0]
+    gmv = {k.key: k for k in summary.kpis}["gmv"]
+    q4 = period_summary(ws.table("orders"), parse_period(PERIOD))[None]
+    assert gmv.value == pytest.approx(q4["gmv"])
+    assert gmv.previous == pytest.approx(
+        period_summary(ws.table("orders"), parse_period("2025-Q3"))[None]["gmv"]
+    )
+    # the sentence carries the computed change, in Chinese
+    change = (gmv.value - gmv.previous) / gmv.previous * 100
+    assert f"{abs(change):.1f}%" in summary.narrative[0] and "较上期" in summary.narrative[0]
+    en = reports["en"].sections[0].narrative[0]
+    assert en.startswith("GMV was") and f"{abs(change):.1f}%" in en
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls, self.h2 = [], []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("src", "href") and v and not v.startswith(("#", "data:")):
+                self.urls.append(v)
+        self._in_h2 = tag == "h2"
+
+    def handle_data(self, data):
+        if self._in_h2 and data.strip():
+            self.h2.append(data.strip())
+
+    def handle_endtag(self, tag):
+        self._in_h2 = False
+
+
+def test_html_is_self_contained(reports):
+    html = render_html(reports["zh"])
+    parser = _Collect()
+    parser.feed(html)
+    assert parser.urls == []  # no CDN scripts, fonts or images
+    assert "<script" not in html
+    assert parser.h2 == ["核心指标", "数据质量", "客户概况", "购买模式", "关联分析"]
+    assert html.count("<svg") >= 6  # charts inline
+
+
+def test_xlsx_read_back(reports, tmp_path):
+    path = write_xlsx(reports["zh"], tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["封面", "核心指标", "数据质量"]
+    ws = wb["核心指标"]
+    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+    gmv = {k.key: k for k in reports["zh"].sections[0].kpis}["gmv"]
+    assert values["销售额(GMV)"] == pytest.approx(gmv.value)
+    (gmv_row,) = [r for r in ws.iter_rows() if r[0].value == "销售额(GMV)"]
+    assert gmv_row[1].number_format == "¥#,##0.00"
+    (rr_row,) = [r for r in ws.iter_rows() if r[0].value == "复购率"]
+    assert rr_row[1].number_format == "0.0%"
+    patterns = wb["购买模式"]
+    assert patterns.tables  # native Excel tables with filters
+    assert patterns.freeze_panes == "A2"
+    with zipfile.ZipFile(path) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+
+
+def test_pdf_text_fonts_and_pages(reports, tmp_path):
+    path = write_pdf(reports["zh"], tmp_path / "r.pdf")
+    reader = PdfReader(str(path))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    for heading in ("核心指标", "客户概况", "购买模式", "目录"):
+        assert heading in text
+    assert "第 3 页" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    assert "NotoSansCJK" in fonts.replace("-", "") and " yes yes " in fonts
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "3", "-l", "3", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    (png,) = list(tmp_path.glob("p-*.png"))
+    img = Image.open(png).convert("L")
+    dark = sum(1 for v in img.get_flattened_data() if v < 200)
+    assert dark > 500  # the KPI page has text and boxes, not a blank page
+
+
+def test_outputs_never_hold_pii(ws, outputs):
+    assert {p.suffix for p in outputs} == {".html", ".xlsx", ".pdf"}
+    assert len(outputs) == 5  # zh: three formats, en: html and pdf
+    names = [
+        r[0]
+        for r in ws.con.execute(
+            "SELECT name FROM customers WHERE length(name) >= 3 LIMIT 200"
+        ).fetchall()
+    ]
+    for path in outputs:
+        if path.suffix == ".html":
+            text = path.read_text(encoding="utf-8")
+        elif path.suffix == ".pdf":
+            text = "\n".join(p.extract_text() or "" for p in PdfReader(str(path)).pages)
+        else:
+            wb = openpyxl.load_workbook(path)
+            text = "\n".join(
+                str(v)
+                for s in wb
+                for row in s.iter_rows(values_only=True)
+                for v in row
+                if v is not None
+            )
+        assert not PHONE.search(text), path
+        assert not EMAIL.search(text), path
+        assert not [n for n in names if n in text], path
