@@ -55,7 +55,10 @@ demo: $(STAMP)
 	$(BIN)/custlens patterns time -w $(DEMO_WS)
 	$(BIN)/custlens patterns repurchase -w $(DEMO_WS) --keyword 奶粉
 	$(BIN)/custlens basket -w $(DEMO_WS) --level product --keyword 奶粉 --keyword 纸尿裤 --top 5
+	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports
+	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports --lang en --format html,pdf
 	@echo ""
+	@echo "Reports: $(DEMO_DIR)/reports/"
 	@echo "Demo workspace: $(DEMO_WS)   data: $(DEMO_DIR)/data   truth: $(DEMO_DIR)/data/truth.json"
 	@echo "Next: $(BIN)/custlens --help ; $(BIN)/custlens summary -w $(DEMO_WS) --engine spark"
 
