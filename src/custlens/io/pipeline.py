@@ -112,6 +112,8 @@ def import_file(
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
             step("validate")
+            # rows are numbered now; later steps need no order and run fully in parallel
+            con.execute("SET preserve_insertion_order = false")
             rules = _stage(con, table, mapping, ws, now)
             result.rows_read = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
             _collect_problems(con, table, rules, import_id, mapping)
@@ -136,6 +138,8 @@ def import_file(
     except BaseException as exc:
         _log_failure(ws, result, started, exc)
         raise
+    finally:
+        ws.con.execute("SET preserve_insertion_order = true")
     if rejected_rows is not None:
         out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
         result.rejects_file = str(out)
