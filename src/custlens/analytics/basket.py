@@ -137,10 +137,12 @@ def frequent_itemsets(baskets: ir.Table, min_support: float = 0.01, max_len: int
         if level > 2:  # keep only the baskets' itemsets found frequent at the last level
             known = frequent.select(known_set="itemset", _n="n")
             current = current.join(known, current.itemset == known.known_set).select(
-                "basket_id", "itemset", "last")
+                "basket_id", "itemset", "last"
+            )
         ext = current.join(b, "basket_id").filter(lambda t: t.item > t.last)
-        current = ext.select("basket_id", itemset=ext.itemset.concat(ibis.array([ext.item])),
-                             last=ext.item)
+        current = ext.select(
+            "basket_id", itemset=ext.itemset.concat(ibis.array([ext.item])), last=ext.item
+        )
         counted = current.group_by("itemset").aggregate(n=current.count()).cross_join(total)
         frequent = counted.filter(counted.n.cast("float64") / counted.n_baskets >= min_support)
         frequent = frequent.select("itemset", "n")
