@@ -13,57 +13,18 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from custlens.analytics.calendar import CHINESE_NEW_YEAR
+
 EPOCH = date(1970, 1, 1)
 
 # 00:00 ... 23:00, peak at 21:00 (20:00-22:00 is the evening shopping peak)
-HOUR_WEIGHTS = np.array(
-    [
-        1.2,
-        0.7,
-        0.4,
-        0.25,
-        0.2,
-        0.25,
-        0.5,
-        1.0,
-        1.8,
-        2.6,
-        3.2,
-        3.6,
-        4.0,
-        3.6,
-        3.2,
-        3.2,
-        3.4,
-        3.6,
-        4.0,
-        5.0,
-        6.6,
-        7.6,
-        6.8,
-        3.4,
-    ]
-)
+# fmt: off
+HOUR_WEIGHTS = np.array([1.2, 0.7, 0.4, 0.25, 0.2, 0.25, 0.5, 1.0, 1.8, 2.6, 3.2, 3.6,
+                         4.0, 3.6, 3.2, 3.2, 3.4, 3.6, 4.0, 5.0, 6.6, 7.6, 6.8, 3.4])
+# fmt: on
 PEAK_HOUR = int(np.argmax(HOUR_WEIGHTS))
 WEEKDAY_WEIGHTS = np.array([0.94, 0.95, 0.97, 0.99, 1.03, 1.08, 1.04])  # Monday ... Sunday
 SEASON_AMPLITUDE = 0.12  # yearly cosine peaking around late November
-CHINESE_NEW_YEAR = {
-    2016: date(2016, 2, 8),
-    2017: date(2017, 1, 28),
-    2018: date(2018, 2, 16),
-    2019: date(2019, 2, 5),
-    2020: date(2020, 1, 25),
-    2021: date(2021, 2, 12),
-    2022: date(2022, 2, 1),
-    2023: date(2023, 1, 22),
-    2024: date(2024, 2, 10),
-    2025: date(2025, 1, 29),
-    2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26),
-    2029: date(2029, 2, 13),
-    2030: date(2030, 2, 3),
-}
 PROMO_NAMES = {"nianhuo": "年货节", "618": "618大促", "double11": "双11狂欢节"}
 # intensity multipliers inside the windows: the whole population vs campaign-sensitive buyers
 PROMO_LIFT = {"nianhuo": 1.6, "618": 2.2, "double11": 3.0}
