@@ -67,7 +67,7 @@ demo: $(STAMP)
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed:
 	@test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q mlxtend pandas pyarrow polars chdb lifetimes
+	$(BENCH_VENV)/bin/pip install -q mlxtend pandas pyarrow polars chdb lifetimes pymc-marketing
 	@touch $@
 
 bench-env: $(BENCH_VENV)/.installed

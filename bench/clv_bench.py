@@ -27,17 +27,19 @@ import pandas as pd
 TRUE = {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}
 
 
-def simulate(n: int, seed: int = 0) -> pd.DataFrame:
-    """frequency, recency, T (weeks, rounded to days) for n BG/NBD customers, vectorised."""
+def simulate(n: int, seed: int = 0, whole_days: bool = True) -> pd.DataFrame:
+    """frequency, recency, T (weeks, rounded to days unless not ``whole_days``) for n BG/NBD
+    customers, vectorised."""
     rng = np.random.default_rng(seed)
-    T = (39 * 7 - rng.integers(0, 84, n)) / 7.0
+    T = (39 * 7 - (rng.integers(0, 84, n) if whole_days else rng.uniform(0, 84, n))) / 7.0
     lam = rng.gamma(TRUE["r"], 1 / TRUE["alpha"], n)
     p = rng.beta(TRUE["a"], TRUE["b"], n)
     n_events = rng.poisson(lam * T)
     life = rng.geometric(p)  # repeat purchases before dropping out
     x = np.minimum(n_events, life)
     tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), n_events - x + 1), 0.0)
-    tx = np.floor(tx * 7) / 7  # whole days
+    if whole_days:
+        tx = np.floor(tx * 7) / 7
     return pd.DataFrame({"frequency": x, "recency": tx, "T": T})
 
 
@@ -65,7 +67,7 @@ else:
     m = BetaGeoModel(data=d)
     m.fit(fit_method="map")
     out["seconds"] = time.perf_counter() - t0
-    post = m.fit_result.posterior
+    post = getattr(m.fit_result, "posterior", m.fit_result)
     out["params"] = {k: float(post[k].values.ravel()[0]) for k in ("r", "alpha", "a", "b")}
 import resource
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -77,8 +79,9 @@ def run_peer(python: str, name: str, path: Path) -> dict | None:
     probe = subprocess.run([python, "-c", f"import {name}"], capture_output=True)
     if probe.returncode:
         return None
-    res = subprocess.run([python, "-c", PEER_SCRIPT, name, str(path)], capture_output=True,
-                         text=True)
+    res = subprocess.run(
+        [python, "-c", PEER_SCRIPT, name, str(path)], capture_output=True, text=True
+    )
     if res.returncode:
         return {"error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed"}
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -87,17 +90,25 @@ def run_peer(python: str, name: str, path: Path) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--peer-python", default=None,
-                        help="python of a separate venv with lifetimes / pymc-marketing")
+    parser.add_argument(
+        "--peer-python",
+        default=None,
+        help="python of a separate venv with lifetimes / pymc-marketing",
+    )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--continuous",
+        action="store_true",
+        help="continuous times: every customer row distinct (worst case)",
+    )
     args = parser.parse_args()
 
     from custlens.analytics.clv import BetaGeoModel
 
     print(f"cores available: {len(os.sched_getaffinity(0))}; true params {TRUE}")
-    BetaGeoModel().fit(simulate(5000))  # warm-up (imports, first calls)
+    BetaGeoModel().fit(simulate(5000), time_unit="W")  # warm-up (imports, first calls)
     for n in args.sizes:
-        data = simulate(n)
+        data = simulate(n, whole_days=not args.continuous)
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -106,9 +117,11 @@ def main() -> None:
         best = min(times)
         ll = model.score_samples(data["frequency"], data["recency"], data["T"]).sum()
         params = {k: round(v, 4) for k, v in model.params_.items()}
-        print(f"\n{n:>9,} customers: custlens BG/NBD fit {best:.3f} s (best of {args.repeat}), "
-              f"{model.n_iter_} iterations, LL {ll:.2f}, params {params}, "
-              f"peak RSS {peak_rss_mb():.0f} MB")
+        print(
+            f"\n{n:>9,} customers: custlens BG/NBD fit {best:.3f} s (best of {args.repeat}), "
+            f"{model.n_iter_} iterations, LL {ll:.2f}, params {params}, "
+            f"peak RSS {peak_rss_mb():.0f} MB"
+        )
         if not args.peer_python:
             print("  peers: lifetimes / pymc-marketing not run (pass --peer-python)")
             continue
@@ -124,11 +137,14 @@ def main() -> None:
                 else:
                     peer_model = BetaGeoModel.from_params(res["params"])
                     peer_ll = peer_model.score_samples(
-                        data["frequency"], data["recency"], data["T"]).sum()
-                    print(f"  {name}: {res['seconds']:.3f} s -> custlens is "
-                          f"{res['seconds'] / best:.1f}x faster; LL at its params {peer_ll:.2f} "
-                          f"(custlens {ll:.2f}, diff {ll - peer_ll:+.3f}); "
-                          f"peak RSS {res['peak_rss_mb']:.0f} MB")
+                        data["frequency"], data["recency"], data["T"]
+                    ).sum()
+                    print(
+                        f"  {name}: {res['seconds']:.3f} s -> custlens is "
+                        f"{res['seconds'] / best:.1f}x faster; LL at its params {peer_ll:.2f} "
+                        f"(custlens {ll:.2f}, diff {ll - peer_ll:+.3f}); "
+                        f"peak RSS {res['peak_rss_mb']:.0f} MB"
+                    )
 
 
 if __name__ == "__main__":
