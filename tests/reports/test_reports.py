@@ -81,6 +81,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "customers",
         "patterns",
         "association",
+        "clv",
     ]
     summary = zh.sections[0]
     gmv = {k.key: k for k in summary.kpis}["gmv"]
@@ -122,7 +123,14 @@ def test_html_is_self_contained(reports):
     parser.feed(html)
     assert parser.urls == []  # no CDN scripts, fonts or images
     assert "<script" not in html
-    assert parser.h2 == ["核心指标", "数据质量", "客户概况", "购买模式", "关联分析"]
+    assert parser.h2 == [
+        "核心指标",
+        "数据质量",
+        "客户概况",
+        "购买模式",
+        "关联分析",
+        "客户终身价值与流失风险",
+    ]
     assert html.count("<svg") >= 6  # charts inline
 
 
@@ -162,6 +170,14 @@ def test_pdf_text_fonts_and_pages(reports, tmp_path):
     img = Image.open(png).convert("L")
     dark = sum(1 for v in img.get_flattened_data() if v < 200)
     assert dark > 500  # the KPI page has text and boxes, not a blank page
+
+
+def test_clv_section(reports):
+    clv = reports["zh"].sections[-1]
+    tiers = clv.tables[0].rows
+    assert [t["churn_risk_label"] for t in tiers] == ["高流失风险", "中流失风险", "低流失风险"]
+    assert sum(t["customers"] for t in tiers) > 1000
+    assert "未来12个月预期价值合计" in clv.narrative[0]
 
 
 def test_outputs_never_hold_pii(ws, outputs):
