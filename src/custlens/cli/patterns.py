@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import decimal
 import json
 from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import pandas as pd
 import typer
 
 from custlens.analytics import basket as basket_mod
@@ -18,6 +16,7 @@ from custlens.analytics import products, repurchase
 from custlens.analytics.compare import METRICS, compare_periods
 from custlens.analytics.periods import comparison_period, parse_period
 from custlens.charts import patterns as charts
+from custlens.charts.data import records
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -35,16 +34,6 @@ patterns_app = typer.Typer(
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Write the Vega-Lite chart spec(s) to this JSON file")
 ]
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows; Decimal money becomes a number, dates ISO strings."""
-    df = df.copy()
-    for col in df.columns:
-        first = df[col].dropna().head(1)
-        if len(first) and isinstance(first.iloc[0], decimal.Decimal):
-            df[col] = df[col].astype(float)
-    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
 
 
 def _write_chart(path: Path | None, spec: dict | list) -> None:
@@ -79,32 +68,32 @@ def time_cmd(
     _write_chart(
         chart,
         [
-            charts.hour_weekday_heatmap(_records(grid)),
-            charts.trend_lines(_records(monthly)),
-            charts.seasonal_profile(_records(season["profile"])),
+            charts.hour_weekday_heatmap(records(grid)),
+            charts.trend_lines(records(monthly)),
+            charts.seasonal_profile(records(season["profile"])),
         ],
     )
     if fmt == Format.json:
         emit(
             {
                 "peak": peak,
-                "weekday": _records(pat.weekday_profile(orders)),
-                "monthly": _records(monthly),
-                "seasonal_index": _records(season["profile"]),
-                "promotions": _records(promos),
+                "weekday": records(pat.weekday_profile(orders)),
+                "monthly": records(monthly),
+                "seasonal_index": records(season["profile"]),
+                "promotions": records(promos),
             },
             fmt,
         )
         return
     if fmt == Format.csv:
-        emit(_records(grid), fmt)
+        emit(records(grid), fmt)
         return
     stderr.print(f"高峰时段 peak: {peak['window']} ({peak['window_share']:.1%} of orders)")
-    emit(_records(pat.weekday_profile(orders)), fmt, title="weekday")
-    emit(_records(monthly.tail(12)), fmt, title="monthly (last 12)")
+    emit(records(pat.weekday_profile(orders)), fmt, title="weekday")
+    emit(records(monthly.tail(12)), fmt, title="monthly (last 12)")
     if not promos.empty:
         emit(
-            _records(
+            records(
                 promos[["name", "start", "end", "orders_per_day", "baseline_per_day", "uplift"]]
             ),
             fmt,
@@ -132,16 +121,16 @@ def categories_cmd(
     if fmt == Format.json:
         emit(
             {
-                "top": _records(top_rows),
-                "price_bands": _records(bands),
-                "new_product_share": _records(products.new_product_share(orders).to_pandas()),
+                "top": records(top_rows),
+                "price_bands": records(bands),
+                "new_product_share": records(products.new_product_share(orders).to_pandas()),
             },
             fmt,
         )
         return
-    emit(_records(top_rows), fmt, title=f"top {top} by {rank_by}")
+    emit(records(top_rows), fmt, title=f"top {top} by {rank_by}")
     if fmt == Format.table:
-        emit(_records(bands), fmt, title="price bands")
+        emit(records(bands), fmt, title="price bands")
 
 
 @patterns_app.command("repurchase")
@@ -169,7 +158,7 @@ def repurchase_cmd(
     kw = tuple(keyword or ())
     cycles = repurchase.category_cycles(orders, keywords=kw).to_pandas()
     hist = repurchase.interval_distribution(orders).to_pandas()
-    _write_chart(chart, charts.interval_histogram(_records(hist)))
+    _write_chart(chart, charts.interval_histogram(records(hist)))
     if overdue:
         due = repurchase.customer_cycles(orders, day)
         emit(due.filter(due.overdue).to_pyarrow(), fmt, title="overdue customers")
@@ -179,15 +168,15 @@ def repurchase_cmd(
             {
                 "as_of": day.isoformat(),
                 "rates": rates,
-                "cycles": _records(cycles),
-                "intervals": _records(hist),
+                "cycles": records(cycles),
+                "intervals": records(hist),
             },
             fmt,
         )
         return
     emit([rates], fmt, title=f"repurchase rates as of {day}")
     if fmt == Format.table:
-        emit(_records(cycles), fmt, title="repurchase cycle (days)")
+        emit(records(cycles), fmt, title="repurchase cycle (days)")
 
 
 class Level(str, Enum):
@@ -240,7 +229,7 @@ def basket_cmd(
         rules = basket_mod.pair_rules(baskets, min_support, min_confidence)
     if chart is not None and level == Level.category:
         matrix = basket_mod.confidence_matrix(baskets).to_pandas()
-        _write_chart(chart, charts.association_heatmap(_records(matrix)))
+        _write_chart(chart, charts.association_heatmap(records(matrix)))
     emit(rules.limit(top).to_pyarrow(), fmt, title="association rules")
 
 

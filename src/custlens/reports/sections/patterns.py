@@ -3,27 +3,14 @@ repurchase."""
 
 from __future__ import annotations
 
-import json
-
-import pandas as pd
-
 from custlens.analytics import patterns as pat
 from custlens.analytics import products, repurchase
 from custlens.charts import basic
 from custlens.charts import patterns as pchart
+from custlens.charts.data import records
 from custlens.charts.theme import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    df = df.copy()
-    for col in df.columns:
-        if df[col].dtype == object and len(df[col].dropna()):
-            first = df[col].dropna().iloc[0]
-            if hasattr(first, "as_tuple"):  # Decimal
-                df[col] = df[col].astype(float)
-    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
 
 
 def build(ctx: Context) -> Section | None:
@@ -35,7 +22,7 @@ def build(ctx: Context) -> Section | None:
         return None
     s = Section("patterns", ctx._("Purchase patterns"))
     peak = pat.peak_hours(in_period)
-    grid = _records(pat.by_hour_weekday(in_period).to_pandas())
+    grid = records(pat.by_hour_weekday(in_period).to_pandas())
     s.charts.append(
         ChartBlock(
             ctx._("Orders by weekday and hour"), pchart.hour_weekday_heatmap(grid, lang=ctx.lang)
@@ -43,7 +30,7 @@ def build(ctx: Context) -> Section | None:
     )
     monthly = pat.trend(upto, "M").tail(24)
     s.charts.append(
-        ChartBlock(ctx._("Monthly revenue"), pchart.trend_lines(_records(monthly), lang=ctx.lang))
+        ChartBlock(ctx._("Monthly revenue"), pchart.trend_lines(records(monthly), lang=ctx.lang))
     )
     s.tables.append(
         TableBlock(
@@ -55,11 +42,11 @@ def build(ctx: Context) -> Section | None:
                 Column("customers", ctx._("Customers"), "int"),
                 Column("revenue_ma", ctx._("3-month average"), "money"),
             ],
-            _records(monthly),
+            records(monthly),
             chart={"type": "line", "x": "period", "y": ["revenue", "revenue_ma"]},
         )
     )
-    top = _records(products.top_items(in_period, n=5).to_pandas())
+    top = records(products.top_items(in_period, n=5).to_pandas())
     s.tables.append(
         TableBlock(
             ctx._("Top 5 categories"),
@@ -95,7 +82,7 @@ def build(ctx: Context) -> Section | None:
                     Column("baseline_per_day", ctx._("Baseline per day"), "float"),
                     Column("uplift", ctx._("Uplift"), "float"),
                 ],
-                _records(promos),
+                records(promos),
             )
         )
     rates = repurchase.repurchase_rates(upto, p.end).to_pyarrow().to_pylist()[0]
@@ -113,7 +100,7 @@ def build(ctx: Context) -> Section | None:
             ],
         )
     )
-    cycles = _records(repurchase.category_cycles(upto).to_pandas())
+    cycles = records(repurchase.category_cycles(upto).to_pandas())
     s.tables.append(
         TableBlock(
             ctx._("Repurchase cycle by category"),
