@@ -113,6 +113,12 @@ app.add_typer(clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto
 app.add_typer(churn_app, name="churn", help="Churn risk and churn propensity.")
 
 
+
+from custlens.cli.behaviour import register as register_behaviour  # noqa: E402
+
+register_behaviour(app)
+
+
 def run() -> None:
     app()
 

@@ -1,0 +1,204 @@
+"""Funnel definitions: steps (event filters), exclusions, window, order, counting unit.
+
+A step matches events by ``event_type`` and/or ``page_type`` plus property filters
+(``where={"category": "母婴", "channel": ("APP", "小程序")}``); ``within`` optionally limits the
+time since the previous step. Steps can be written as text for the CLI:
+
+* a name from ``STEP_ALIASES``: ``home``/``首页``, ``category``/``类目页``, ``detail``/``商品详情``,
+  ``cart``/``加入购物车``, ``checkout``/``结算``, ``pay``/``支付成功``, ``search``/``搜索``;
+* or filters ``column=value[|value...]`` joined by ``&`` (``page_type=detail&category=母婴``);
+* either followed by ``@<duration>`` for a per-step window (``pay@2h``).
+
+Durations are ``<number><unit>`` with unit s, m (minutes), h, d or w: ``14d``, ``30m``.
+The semantics are documented in docs/behaviour.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from custlens.errors import UsageError
+
+ORDERS = ("sequential", "strict", "any")
+COUNT_BY = ("person", "session")
+ATTRIBUTIONS = ("first_touch", "last_touch", "step", "all_steps")
+DEFAULT_WINDOW = dt.timedelta(days=14)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str | dt.timedelta) -> dt.timedelta:
+    """``14d`` -> 14 days; ``30m`` -> 30 minutes; a timedelta is returned as is."""
+    if isinstance(text, dt.timedelta):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(text).lower())
+    if not m:
+        raise UsageError(f"invalid duration {text!r}: use e.g. 14d, 12h, 30m")
+    value = dt.timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    if value <= dt.timedelta(0):
+        raise UsageError(f"duration {text!r} must be positive")
+    return value
+
+
+def _values(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One funnel step: an event filter, optionally a window from the previous step."""
+
+    name: str
+    event_type: str | tuple[str, ...] | None = None
+    page_type: str | tuple[str, ...] | None = None
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    within: dt.timedelta | None = None
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        event_type: str | Sequence[str] | None = None,
+        page_type: str | Sequence[str] | None = None,
+        where: Mapping[str, str | Sequence[str]] | None = None,
+        within: str | dt.timedelta | None = None,
+    ) -> Step:
+        return cls(
+            name,
+            _values(event_type) if event_type else None,
+            _values(page_type) if page_type else None,
+            tuple((k, _values(v)) for k, v in (where or {}).items()),
+            parse_duration(within) if within else None,
+        )
+
+    def filters(self) -> list[tuple[str, tuple[str, ...]]]:
+        out = list(self.where)
+        if self.event_type:
+            out.insert(0, ("event_type", _values(self.event_type)))
+        if self.page_type:
+            out.insert(0, ("page_type", _values(self.page_type)))
+        return out
+
+    def condition(self, events: ir.Table) -> ir.BooleanValue:
+        cond: ir.BooleanValue = ibis.literal(True)
+        for column, values in self.filters():
+            if column not in events.columns:
+                raise UsageError(f"step {self.name!r}: unknown column {column!r}")
+            col = events[column].cast("string")
+            cond = cond & (col == values[0] if len(values) == 1 else col.isin(values))
+        return cond.fill_null(False)
+
+
+STEP_ALIASES: dict[str, Step] = {}
+for _keys, _step in (
+    (("home", "首页"), Step.of("首页", page_type="home")),
+    (("category", "类目页"), Step.of("类目页", page_type="category")),
+    (("detail", "商品详情"), Step.of("商品详情", page_type="detail")),
+    (("cart", "add_to_cart", "加入购物车"), Step.of("加入购物车", event_type="add_to_cart")),
+    (("checkout", "结算"), Step.of("结算", event_type="checkout")),
+    (("pay", "支付成功"), Step.of("支付成功", event_type="pay")),
+    (("search", "搜索"), Step.of("搜索", event_type="search")),
+):
+    for _key in _keys:
+        STEP_ALIASES[_key] = _step
+
+DEFAULT_STEPS: tuple[Step, ...] = tuple(
+    STEP_ALIASES[k] for k in ("home", "category", "detail", "cart", "checkout", "pay")
+)
+
+
+def parse_step(text: str) -> Step:
+    """A step from its text form (see the module docstring)."""
+    body, _, within = text.strip().partition("@")
+    body = body.strip()
+    if not body:
+        raise UsageError(f"empty step in {text!r}")
+    if "=" not in body:
+        step = STEP_ALIASES.get(body.lower()) or STEP_ALIASES.get(body)
+        if step is None:
+            known = ", ".join(sorted(k for k in STEP_ALIASES if k.isascii()))
+            raise UsageError(f"unknown step {body!r}: use one of {known} or column=value")
+    else:
+        where: dict[str, tuple[str, ...]] = {}
+        for part in body.split("&"):
+            column, eq, value = part.partition("=")
+            if not eq or not column.strip() or not value.strip():
+                raise UsageError(f"invalid step filter {part!r} (expected column=value)")
+            where[column.strip()] = tuple(v.strip() for v in value.split("|"))
+        et, pt = where.pop("event_type", None), where.pop("page_type", None)
+        step = Step.of(body, et, pt, where)
+    if within.strip():
+        step = Step(step.name, step.event_type, step.page_type, step.where, parse_duration(within))
+    return step
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Visitors doing ``step`` between ``from_step`` and ``to_step`` (0-based) are left out."""
+
+    step: Step
+    from_step: int = 0
+    to_step: int | None = None  # None = the last step
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    """A funnel: steps, conversion window from the first step, order, unit, breakdown.
+
+    ``breakdown`` is an event column (channel, source, device, category ...) attributed by
+    ``attribution`` (first_touch, last_touch, step = the value at ``attribution_step``,
+    all_steps = every step must carry the same value), or a customer attribute (segment,
+    lifecycle ...) looked up in the attribute table. ``join`` chooses how "the latest earlier
+    step" is found: ASOF joins (DuckDB), window functions (any engine) or auto.
+    """
+
+    steps: tuple[Step, ...] = DEFAULT_STEPS
+    window: dt.timedelta = DEFAULT_WINDOW
+    order: str = "sequential"
+    count_by: str = "person"
+    exclusions: tuple[Exclusion, ...] = ()
+    breakdown: str | None = None
+    attribution: str = "first_touch"
+    attribution_step: int = 0
+    session_gap_minutes: float = 30.0
+    join: str = "auto"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if len(self.steps) < 1:
+            problems.append("a funnel needs at least one step")
+        if self.order not in ORDERS:
+            problems.append(f"order must be one of {', '.join(ORDERS)}")
+        if self.count_by not in COUNT_BY:
+            problems.append(f"count_by must be one of {', '.join(COUNT_BY)}")
+        if self.attribution not in ATTRIBUTIONS:
+            problems.append(f"attribution must be one of {', '.join(ATTRIBUTIONS)}")
+        if not 0 <= self.attribution_step < max(len(self.steps), 1):
+            problems.append("attribution_step must be a step index (0-based)")
+        if self.window <= dt.timedelta(0):
+            problems.append("window must be positive")
+        if self.join not in ("auto", "asof", "window"):
+            problems.append("join must be auto, asof or window")
+        if self.order == "any" and any(s.within for s in self.steps):
+            problems.append("per-step windows need an ordered funnel (sequential or strict)")
+        if self.order == "any" and self.attribution in ("last_touch", "step"):
+            problems.append("any-order funnels support first_touch and all_steps attribution")
+        for ex in self.exclusions:
+            last = len(self.steps) - 1
+            to = last if ex.to_step is None else ex.to_step
+            if not 0 <= ex.from_step < to <= last:
+                problems.append(f"exclusion {ex.step.name!r}: need 0 <= from_step < to_step")
+        if problems:
+            raise UsageError("; ".join(problems))
+
+    @property
+    def step_names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+    def window_of(self, ex: Exclusion) -> tuple[int, int]:
+        return ex.from_step, len(self.steps) - 1 if ex.to_step is None else ex.to_step

@@ -1,0 +1,374 @@
+"""Behaviour commands: sessions, funnel, paths, attribution, cohorts.
+
+Thin over custlens.analytics: each command builds the Ibis expression, runs it on the chosen
+engine and renders it; ``--chart FILE`` also writes the Vega-Lite spec (or Sankey data).
+Drop-off lists carry customer ids only (no names or phones).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import typer
+
+from custlens.analytics import attribution as attr
+from custlens.analytics import cohort as coh
+from custlens.analytics import funnel as fun
+from custlens.analytics import paths as pth
+from custlens.analytics import sessions as ses
+from custlens.charts import behaviour as charts
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+from custlens.errors import UsageError
+
+ChartOpt = Annotated[
+    Path | None, typer.Option("--chart", help="Write the chart spec (JSON) to this file")
+]
+ATTRIBUTE_COLUMNS = ("segment", "lifecycle")
+
+
+class Order(str, Enum):
+    sequential = "sequential"
+    strict = "strict"
+    any = "any"
+
+
+class CountBy(str, Enum):
+    person = "person"
+    session = "session"
+
+
+class FunnelView(str, Enum):
+    steps = "steps"
+    time = "time"
+    dropoff = "dropoff"
+    trend = "trend"
+    category = "category"
+
+
+class PathView(str, Enum):
+    top = "top"
+    next = "next"
+    previous = "previous"
+    sankey = "sankey"
+
+
+class SessionView(str, Enum):
+    summary = "summary"
+    heatmap = "heatmap"
+    terms = "terms"
+
+
+class AttributionView(str, Enum):
+    models = "models"
+    sources = "sources"
+    journeys = "journeys"
+
+
+class CohortView(str, Enum):
+    matrix = "matrix"
+    curve = "curve"
+    new_returning = "new-returning"
+    acquisition = "acquisition"
+    events = "events"
+
+
+def _engine(engine: Any) -> str | None:
+    return engine.value if engine else None
+
+
+def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | None:
+    """customer_id + segment (rfm_scores) + lifecycle (customer_lifecycle), when stored."""
+    wanted = [w for w in wanted if w in ATTRIBUTE_COLUMNS]
+    if not wanted:
+        return None
+    have = {
+        r[0] for r in ws.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    parts = {"segment": ("rfm_scores", "segment"), "lifecycle": ("customer_lifecycle", "stage")}
+    missing = [
+        w
+        for w in wanted
+        if parts[w][0] not in have
+        or not ws.con.execute(f'SELECT count(*) FROM "{parts[w][0]}"').fetchone()[0]
+    ]
+    if missing:
+        raise UsageError(f"no stored {', '.join(missing)}: run `custlens analyze` first")
+    joins = " ".join(
+        f'LEFT JOIN (SELECT customer_id, {col} AS {w} FROM "{tbl}") USING (customer_id)'
+        for w, (tbl, col) in parts.items()
+        if w in wanted
+    )
+    sql = (
+        f"SELECT customer_id, {', '.join(wanted)} FROM (SELECT customer_id FROM customers) {joins}"
+    )
+    table = ws.con.execute(sql).fetch_arrow_table()
+    return ibis.memtable(table) if _engine_name(engine, ws) != "duckdb" else ws.ibis().sql(sql)
+
+
+def _engine_name(engine: str | None, ws: Any) -> str:
+    return engine or ws.settings.engine
+
+
+def _rows(expr: ir.Table) -> pa.Table:
+    return expr.to_pyarrow()
+
+
+def _chart(path: Path | None, spec: dict[str, Any]) -> None:
+    if path is not None:
+        path.write_text(
+            json.dumps(spec, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+        stderr.print(f"chart -> {path}", highlight=False)
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+
+
+def _exclusion(text: str) -> fun.Exclusion:
+    """``STEP[:FROM-TO]`` with 1-based steps, e.g. ``search:1-2``."""
+    body, _, span = text.rpartition(":") if ":" in text else (text, "", "")
+    if not span or "-" not in span:
+        return fun.Exclusion(fun.parse_step(text))
+    lo, _, hi = span.partition("-")
+    try:
+        return fun.Exclusion(fun.parse_step(body), int(lo) - 1, int(hi) - 1)
+    except ValueError:
+        raise UsageError(f"invalid exclusion {text!r}: use STEP or STEP:FROM-TO") from None
+
+
+@handle_errors
+def sessions_cmd(
+    by: Annotated[
+        str | None, typer.Option(help="channel, source, device, entry_page, segment, lifecycle")
+    ] = None,
+    view: Annotated[
+        SessionView, typer.Option(help="summary, heatmap or terms")
+    ] = SessionView.summary,
+    gap: Annotated[float, typer.Option(help="Minutes of inactivity that end a session")] = 30,
+    top: Annotated[int, typer.Option(help="Search terms to list")] = 20,
+    chart: ChartOpt = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Sessions: bounce, depth, duration, search and pay rates; active hours; search terms.
+
+    Example: custlens sessions --by channel --format json
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    events = ws.table("events", eng)
+    attrs = _attributes(ws, eng, [by] if by else [])
+    if view == SessionView.heatmap:
+        rows = _rows(ses.activity_heatmap(events, by, attrs, gap))
+        _chart(chart, charts.activity_heatmap(rows.to_pylist()))
+    elif view == SessionView.terms:
+        rows = _rows(ses.top_search_terms(events, top, by, attrs))
+    else:
+        rows = _rows(ses.summarise_sessions(ses.session_table(events, gap), by, attrs))
+    emit(rows, fmt, title=f"sessions ({view.value})")
+
+
+@handle_errors
+def funnel_cmd(
+    steps: Annotated[
+        str, typer.Option(help="Comma-separated steps: names (home, 首页 ...) or column=value")
+    ] = "home,category,detail,cart,checkout,pay",
+    window: Annotated[str, typer.Option(help="Conversion window from the first step")] = "14d",
+    order: Annotated[Order, typer.Option(help="sequential, strict or any")] = Order.sequential,
+    count_by: Annotated[
+        CountBy, typer.Option("--count-by", help="person or session")
+    ] = CountBy.person,
+    breakdown: Annotated[
+        str | None, typer.Option(help="channel, source, device, category, segment, lifecycle")
+    ] = None,
+    attribution: Annotated[
+        str, typer.Option(help="first_touch, last_touch, all_steps or step:N (1-based)")
+    ] = "first_touch",
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Exclusion STEP[:FROM-TO], e.g. search:1-2")
+    ] = None,
+    view: Annotated[
+        FunnelView, typer.Option(help="steps, time, dropoff, trend, category")
+    ] = FunnelView.steps,
+    dropoff_step: Annotated[int, typer.Option(help="Step (1-based) for --view dropoff")] = 1,
+    period: Annotated[str, typer.Option(help="day or week, for --view trend")] = "day",
+    chart: ChartOpt = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Conversion funnel: per-step conversion, time to convert, drop-offs, trend.
+
+    Example: custlens funnel --steps home,detail,pay --window 7d --order strict --breakdown channel
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    events = ws.table("events", eng)
+    att, att_step = attribution, 0
+    if attribution.startswith("step:"):
+        try:
+            att, att_step = "step", int(attribution.split(":", 1)[1]) - 1
+        except ValueError:
+            raise UsageError("--attribution step:N takes a step number, e.g. step:3") from None
+    spec = fun.FunnelSpec(
+        tuple(fun.parse_step(s) for s in _split(steps)),
+        fun.parse_duration(window),
+        order.value,
+        count_by.value,
+        tuple(_exclusion(x) for x in exclude or []),
+        breakdown,
+        att,
+        att_step,
+    )
+    attrs = _attributes(ws, eng, [breakdown] if breakdown else [])
+    if view == FunnelView.category:
+        by = breakdown or "category"
+        rows = _rows(fun.purchase_conversion(events, by, attrs, spec.window, spec.count_by))
+        emit(rows, fmt, title=f"purchase conversion by {by}")
+        return
+    if view == FunnelView.trend:
+        rows = _rows(fun.funnel_trend(events, spec, period))
+        _chart(chart, charts.conversion_trend(rows.to_pylist()))
+        emit(rows, fmt, title=f"conversion by {period}")
+        return
+    actors = fun.funnel_actors(events, spec, attrs)
+    if view == FunnelView.time:
+        rows = _rows(fun.time_to_convert(actors, spec))
+        _chart(chart, charts.time_to_convert_histogram(rows.to_pylist()))
+    elif view == FunnelView.dropoff:
+        rows = _rows(fun.dropoff_customers(actors, spec, dropoff_step))
+    else:
+        rows = _rows(fun.funnel_steps(actors, spec))
+        _chart(chart, charts.funnel_bars(rows.to_pylist()))
+    emit(rows, fmt, title=f"funnel ({view.value})")
+
+
+@handle_errors
+def paths_cmd(
+    start: Annotated[
+        str | None, typer.Option(help="Paths from this node (home, detail ...)")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Paths into this node (pay ...)")] = None,
+    node: Annotated[str, typer.Option(help="Node for --view next/previous")] = "detail",
+    view: Annotated[PathView, typer.Option(help="top, next, previous or sankey")] = PathView.top,
+    length: Annotated[int, typer.Option(help="Nodes per path (sankey: depth)")] = 4,
+    top: Annotated[int, typer.Option(help="Paths to list")] = 20,
+    chart: ChartOpt = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """User paths: top paths from a start or into an end, next/previous steps, Sankey links.
+
+    Example: custlens paths --start home --length 4 --top 10
+    """
+    ws = workspace(ws_path)
+    events = ws.table("events", _engine(engine))
+    if view == PathView.sankey:
+        rows = _rows(pth.sankey_links(events, start, max(length, 2)))
+        _chart(chart, charts.sankey_data(rows.to_pylist()))
+    elif view in (PathView.next, PathView.previous):
+        rows = _rows(pth.next_steps(events, node, previous=view == PathView.previous))
+    else:
+        rows = _rows(pth.top_paths(events, start, end, length, top))
+    emit(rows, fmt, title=f"paths ({view.value})")
+
+
+@handle_errors
+def attribution_cmd(
+    model: Annotated[
+        str, typer.Option(help="first_touch, last_touch, linear, position, time_decay")
+    ] = "last_touch",
+    by: Annotated[str, typer.Option(help="source or channel")] = "source",
+    lookback: Annotated[int, typer.Option(help="Lookback window, days")] = 30,
+    half_life: Annotated[float, typer.Option(help="time_decay half-life, days")] = 7.0,
+    view: Annotated[
+        AttributionView, typer.Option(help="models, sources or journeys")
+    ] = AttributionView.models,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Traffic sources and order attribution (first/last touch, linear, 40-20-40, time decay).
+
+    Example: custlens attribution --model position --by source --lookback 30
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    events, orders = ws.table("events", eng), ws.table("orders", eng)
+    if view == AttributionView.sources:
+        rows = _rows(attr.traffic_sources(events, orders, by))
+    elif view == AttributionView.journeys:
+        rows = _rows(attr.channel_journeys(events, orders, lookback))
+    else:
+        rows = _rows(attr.attribute_orders(events, orders, model, by, lookback, half_life))
+    emit(rows, fmt, title=f"attribution ({view.value})")
+
+
+@handle_errors
+def cohorts_cmd(
+    by: Annotated[str, typer.Option(help="first_order or registration")] = "first_order",
+    view: Annotated[
+        CohortView, typer.Option(help="matrix, curve, new-returning, acquisition, events")
+    ] = CohortView.matrix,
+    days: Annotated[
+        str, typer.Option(help="N-day retention days, for --view events")
+    ] = "1,7,14,30",
+    value: Annotated[
+        str, typer.Option(help="retention or revenue_retention (chart)")
+    ] = "retention",
+    chart: ChartOpt = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Cohorts and retention: monthly cohort matrix, curve, new vs returning, acquisition.
+
+    Example: custlens cohorts --by registration --view matrix --chart retention.json
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    orders = ws.table("orders", eng)
+    if view == CohortView.events:
+        try:
+            ns = [int(d) for d in _split(days)]
+        except ValueError:
+            raise UsageError("--days takes whole numbers, e.g. 1,7,30") from None
+        rows = _rows(coh.event_retention(ws.table("events", eng), ns))
+    elif view == CohortView.new_returning:
+        rows = _rows(coh.new_vs_returning(orders))
+    elif view == CohortView.acquisition:
+        rows = _rows(coh.acquisition_metrics(ws.table("customers", eng), orders))
+    else:
+        matrix = coh.cohort_retention(orders, ws.table("customers", eng), by)
+        if view == CohortView.curve:
+            rows = _rows(coh.retention_curve(matrix))
+        else:
+            rows = _rows(matrix)
+            _chart(chart, charts.retention_heatmap(rows.to_pylist(), value))
+    emit(rows, fmt, title=f"cohorts ({view.value})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sessions")(sessions_cmd)
+    app.command("funnel")(funnel_cmd)
+    app.command("paths")(paths_cmd)
+    app.command("attribution")(attribution_cmd)
+    app.command("cohorts")(cohorts_cmd)
