@@ -3,6 +3,7 @@ and checked (HTML parsed, XLSX read back, PDF text extracted and pages rendered)
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import zipfile
@@ -81,6 +82,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "customers",
         "patterns",
         "association",
+        "behaviour",
         "clv",
     ]
     summary = zh.sections[0]
@@ -129,6 +131,7 @@ def test_html_is_self_contained(reports):
         "客户概况",
         "购买模式",
         "关联分析",
+        "漏斗与行为",
         "客户终身价值与流失风险",
     ]
     assert html.count("<svg") >= 6  # charts inline
@@ -178,6 +181,14 @@ def test_clv_section(reports):
     assert [t["churn_risk_label"] for t in tiers] == ["高流失风险", "中流失风险", "低流失风险"]
     assert sum(t["customers"] for t in tiers) > 1000
     assert "未来12个月预期价值合计" in clv.narrative[0]
+
+
+def test_behaviour_section(reports):
+    (section,) = [s for s in reports["zh"].sections if s.key == "behaviour"]
+    steps = section.tables[0].rows
+    assert [r["step"] for r in steps] == [1, 2, 3, 4, 5, 6]
+    assert all(a["actors"] >= b["actors"] for a, b in itertools.pairwise(steps))
+    assert "14天内完成支付" in section.narrative[0]
 
 
 def test_outputs_never_hold_pii(ws, outputs):

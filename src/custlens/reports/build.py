@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "customers": "customers",
     "patterns": "patterns",
     "association": "association",
+    "behaviour": "behaviour",
     "clv": "clv",
 }
 PRESETS = {"weekly": ("last-7d", "previous"), "monthly": ("last-1m", "previous")}
