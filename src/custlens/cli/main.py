@@ -112,7 +112,9 @@ from custlens.cli.clv import churn_app, clv_app  # noqa: E402
 app.add_typer(clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma.")
 app.add_typer(churn_app, name="churn", help="Churn risk and churn propensity.")
 
+from custlens.cli.value import register as register_value  # noqa: E402
 
+register_value(app)
 
 from custlens.cli.behaviour import register as register_behaviour  # noqa: E402
 

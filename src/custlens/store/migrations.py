@@ -93,5 +93,61 @@ def _v2() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2]
+def _v3() -> list[str]:
+    """Stored customer-value results: metrics, RFM, lifecycle, tags with history, clusters."""
+    return [
+        """CREATE TABLE analysis_runs (
+            run_id INTEGER PRIMARY KEY, as_of DATE NOT NULL, engine VARCHAR,
+            started_at TIMESTAMP, finished_at TIMESTAMP, customers BIGINT, tags BIGINT,
+            params VARCHAR               -- JSON: the settings used
+        )""",
+        "CREATE SEQUENCE analysis_run_seq START 1",
+        """CREATE TABLE customer_metrics (
+            run_id INTEGER, customer_id VARCHAR PRIMARY KEY, as_of DATE,
+            first_order_date DATE, last_order_date DATE, orders BIGINT, order_days BIGINT,
+            lines BIGINT, items BIGINT, revenue DECIMAL(18,2), aov DOUBLE,
+            recency_days INTEGER, tenure_days INTEGER, orders_per_month DOUBLE,
+            is_repeat BOOLEAN, mean_interpurchase_days DOUBLE,
+            revenue_recent DECIMAL(18,2), revenue_previous DECIMAL(18,2),
+            revenue_year DECIMAL(18,2), spend_growth DOUBLE, new_product_share DOUBLE,
+            discounted_order_share DOUBLE, discount_rate DOUBLE, campaign_order_share DOUBLE,
+            campaigns_joined BIGINT, main_channel VARCHAR, channel_count BIGINT,
+            favourite_category VARCHAR, avg_unit_price DOUBLE, price_band VARCHAR,
+            peak_hour INTEGER, active_hour INTEGER
+        )""",
+        """CREATE TABLE rfm_scores (
+            run_id INTEGER, customer_id VARCHAR PRIMARY KEY, as_of DATE,
+            recency_days INTEGER, frequency BIGINT, monetary DECIMAL(18,2),
+            r_score INTEGER, f_score INTEGER, m_score INTEGER, rfm_code VARCHAR,
+            r_high BOOLEAN, f_high BOOLEAN, m_high BOOLEAN,
+            segment VARCHAR, segment_code VARCHAR, value_group VARCHAR, value_group_code VARCHAR
+        )""",
+        """CREATE TABLE customer_lifecycle (
+            run_id INTEGER, customer_id VARCHAR PRIMARY KEY, as_of DATE,
+            stage VARCHAR, stage_code VARCHAR
+        )""",
+        """CREATE TABLE customer_tags (
+            customer_id VARCHAR NOT NULL, tag VARCHAR NOT NULL, category VARCHAR,
+            source VARCHAR NOT NULL,     -- rule | import | manual
+            weight DOUBLE, valid_from DATE NOT NULL, valid_to DATE,  -- open while valid_to IS NULL
+            run_id INTEGER
+        )""",
+        """CREATE TABLE manual_tags (
+            customer_id VARCHAR NOT NULL, tag VARCHAR NOT NULL, category VARCHAR,
+            weight DOUBLE, action VARCHAR NOT NULL,   -- add | remove (hides an imported tag)
+            updated_at TIMESTAMP, updated_by VARCHAR,
+            PRIMARY KEY (customer_id, tag)
+        )""",
+        """CREATE TABLE clusters (
+            run_id INTEGER, cluster INTEGER PRIMARY KEY, name VARCHAR, name_en VARCHAR,
+            customers BIGINT, share DOUBLE, recency_days DOUBLE, orders DOUBLE,
+            revenue DOUBLE, profile VARCHAR           -- JSON: centroid and means per column
+        )""",
+        """CREATE TABLE customer_clusters (
+            run_id INTEGER, customer_id VARCHAR PRIMARY KEY, cluster INTEGER, cluster_name VARCHAR
+        )""",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3]
 LATEST_VERSION = len(MIGRATIONS)

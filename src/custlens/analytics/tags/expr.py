@@ -1,0 +1,293 @@
+"""A small, safe expression language for tag rules, compiled to Ibis (never ``eval``).
+
+The text is parsed with :func:`ast.parse` and only a whitelist of nodes is accepted:
+
+* column names of the tag frame (metrics, RFM, lifecycle, customer attributes);
+* numbers, strings, ``true``/``false`` (``True``/``False``) and ``None`` (only with ``is``);
+* ``+ - * / %``, comparisons (chains allowed: ``0.5 <= x < 1.5``), ``and``, ``or``, ``not``,
+  ``in [..]`` / ``not in [..]`` with a list of constants, ``x is None`` / ``x is not None``;
+* functions: ``mean sum min max median count`` (over all customers), ``top(x, share)`` /
+  ``bottom(x, share)`` (x is among the top / bottom ``share`` of customers, ties kept
+  together), ``rank_pct(x)`` (0 = lowest, 1 = highest), ``abs``, ``coalesce(x, default)``.
+
+Anything else (attribute access, indexing, lambdas, unknown names or functions) is a
+:class:`RuleError` naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+MAX_LENGTH = 1000
+CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+}
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+
+
+class RuleError(ValueError):
+    """A rule expression that cannot be used; ``str(err)`` says why."""
+
+
+def _over_all(agg: ir.Scalar) -> ir.Value:
+    return agg.over(ibis.window())
+
+
+def _ranked(x: ir.Value, descending: bool, kind: str) -> ir.Value:
+    order = ibis.desc(x) if descending else x
+    fn = ibis.cume_dist() if kind == "cume" else ibis.percent_rank()
+    value = fn.over(group_by=x.isnull(), order_by=order)
+    return ibis.ifelse(x.isnull(), ibis.null("float64"), value)
+
+
+def _top(x: ir.Value, share: ir.Value) -> ir.Value:
+    return _ranked(x, True, "cume") <= share
+
+
+def _bottom(x: ir.Value, share: ir.Value) -> ir.Value:
+    return _ranked(x, False, "cume") <= share
+
+
+def _mean(x: ir.Value) -> ir.Value:
+    # sum / count: exact for integers and decimals, so DuckDB and Spark agree to the bit
+    return _over_all(x.sum()).cast("float64") / _over_all(x.count())
+
+
+FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "mean": (1, _mean),
+    "sum": (1, lambda x: _over_all(x.sum()).cast("float64")),
+    "min": (1, lambda x: _over_all(x.min()).cast("float64")),
+    "max": (1, lambda x: _over_all(x.max()).cast("float64")),
+    "median": (1, lambda x: _over_all(x.cast("float64").median())),
+    "count": (1, lambda x: _over_all(x.count())),
+    "top": (2, _top),
+    "bottom": (2, _bottom),
+    "rank_pct": (1, lambda x: _ranked(x, False, "percent")),
+    "abs": (1, lambda x: x.abs()),
+    "coalesce": (2, lambda x, d: ibis.coalesce(x, d)),
+}
+# aggregates see decimal columns as they are (exact sums), everything else as float64
+AGGREGATES = {"mean", "sum", "min", "max", "median", "count"}
+
+
+def parse_rule(text: str) -> ast.Expression:
+    """Parse and check the syntax tree; RuleError on bad syntax or a forbidden construct."""
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise RuleError(f"the expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        where = f" at character {exc.offset}" if exc.offset else ""
+        raise RuleError(f"bad expression{where}: {exc.msg}") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise RuleError(f"not allowed in a rule: {_describe(node)}")
+    return tree
+
+
+def column_names(text: str) -> set[str]:
+    """Column names a rule refers to (function names and constants excluded)."""
+    tree = parse_rule(text)
+    funcs = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and id(n) not in funcs and n.id not in CONSTANT_NAMES
+    }
+
+
+def compile_rule(text: str, table: ir.Table) -> ir.BooleanValue:
+    """The rule as an Ibis boolean expression over ``table`` (nulls count as false)."""
+    tree = parse_rule(text)
+    result = _Compiler(table).visit(tree.body)
+    if not isinstance(result, ir.BooleanValue):
+        raise RuleError("the expression must be a condition (true or false), e.g. orders >= 3")
+    return result.fill_null(False)
+
+
+def suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Compiler:
+    def __init__(self, table: ir.Table):
+        self.table = table
+
+    def visit(self, node: ast.AST) -> Any:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:  # pragma: no cover - parse_rule rejects these first
+            raise RuleError(f"not allowed in a rule: {_describe(node)}")
+        try:
+            return method(node)
+        except RuleError:
+            raise
+        except Exception as exc:  # Ibis type errors: comparing text with numbers ...
+            text = ast.unparse(node)
+            raise RuleError(f"bad expression {text!r}: {_short(exc)}") from None
+
+    def visit_Name(self, node: ast.Name, raw: bool = False) -> Any:
+        if node.id in CONSTANT_NAMES:
+            return ibis.literal(CONSTANT_NAMES[node.id])
+        if node.id not in self.table.columns:
+            raise RuleError(f"unknown column {node.id!r}{suggest(node.id, self.table.columns)}")
+        column = self.table[node.id]
+        if column.type().is_decimal() and not raw:
+            column = column.cast("float64")
+        return column
+
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return ibis.literal(value) if value is not None else None
+        if isinstance(value, int):
+            return ibis.literal(value, "int64")
+        if isinstance(value, float):
+            return ibis.literal(value, "float64")  # bare 1.5 would be DECIMAL on Spark
+        if isinstance(value, str):
+            return ibis.literal(value, "string")
+        raise RuleError(f"not allowed in a rule: constant {value!r}")
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return ~operand
+        if isinstance(node.op, ast.USub):
+            return -operand
+        return operand
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise RuleError(f"operator not allowed: {ast.unparse(node)!r}")
+        return op(self.visit(node.left), self.visit(node.right))
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        values = [self.visit(v) for v in node.values]
+        result = values[0]
+        for v in values[1:]:
+            result = (result & v) if isinstance(node.op, ast.And) else (result | v)
+        return result
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        result = None
+        left_node = node.left
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            part = self._compare(left_node, op, right_node)
+            result = part if result is None else result & part
+            left_node = right_node
+        return result
+
+    def _compare(self, left_node: ast.AST, op: ast.cmpop, right_node: ast.AST) -> Any:
+        left = self.visit(left_node)
+        if isinstance(op, ast.Is | ast.IsNot):
+            if not (isinstance(right_node, ast.Constant) and right_node.value is None):
+                raise RuleError("use 'is' only as 'x is None' or 'x is not None'")
+            return left.isnull() if isinstance(op, ast.Is) else left.notnull()
+        if isinstance(op, ast.In | ast.NotIn):
+            if not isinstance(right_node, ast.List | ast.Tuple | ast.Set) or not all(
+                isinstance(e, ast.Constant) for e in right_node.elts
+            ):
+                raise RuleError("'in' needs a list of constants, e.g. channel in ['APP', '小程序']")
+            values = [e.value for e in right_node.elts]
+            return left.isin(values) if isinstance(op, ast.In) else left.notin(values)
+        if isinstance(right_node, ast.Constant) and right_node.value is None:
+            raise RuleError("compare with None using 'is None' / 'is not None'")
+        return _COMPARE[type(op)](left, self.visit(right_node))
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name):
+            raise RuleError(f"not allowed in a rule: {ast.unparse(node.func)!r}")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise RuleError(f"unknown function {name!r}{suggest(name, FUNCTIONS)}")
+        arity, fn = FUNCTIONS[name]
+        if node.keywords or len(node.args) != arity:
+            raise RuleError(f"{name}() takes {arity} argument{'s' if arity > 1 else ''}")
+        args = [
+            self.visit_Name(a, raw=True)
+            if name in AGGREGATES and isinstance(a, ast.Name) and a.id not in CONSTANT_NAMES
+            else self.visit(a)
+            for a in node.args
+        ]
+        return fn(*args)
+
+    def visit_List(self, node: ast.List) -> Any:
+        raise RuleError("a list is only allowed after 'in' / 'not in'")
+
+    visit_Tuple = visit_List
+    visit_Set = visit_List
+
+
+_ALLOWED = (
+    ast.Expression,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.BinOp,
+    *_BINOPS,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.Compare,
+    *_COMPARE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+)
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {
+        ast.Attribute: "attribute access",
+        ast.Subscript: "indexing",
+        ast.Lambda: "lambda",
+        ast.Starred: "*args",
+        ast.IfExp: "if-else (use and/or)",
+        ast.NamedExpr: "assignment",
+    }
+    for kind, label in kinds.items():
+        if isinstance(node, kind):
+            return f"{label} ({ast.unparse(node)!r})" if hasattr(node, "lineno") else label
+    if isinstance(node, ast.operator):
+        return f"operator {type(node).__name__}"
+    try:
+        return f"{type(node).__name__} ({ast.unparse(node)!r})"
+    except Exception:  # pragma: no cover
+        return type(node).__name__
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,454 @@
+"""Customer value commands: analyze, kpi, rfm, segments, lifecycle, tags, clusters, customers.
+
+Thin over custlens.analytics: each command builds the Ibis expression, runs it on the chosen
+engine and renders it. Customer listings are masked (张**, 138****1234).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+
+from custlens.analytics import results as res
+from custlens.analytics.clustering import RfmClustering
+from custlens.analytics.kpi import store_kpis
+from custlens.analytics.lifecycle import (
+    assign_lifecycle,
+    lifecycle_transitions,
+    summarise_stages,
+)
+from custlens.analytics.metrics import as_date, default_as_of
+from custlens.analytics.rfm import score_rfm
+from custlens.analytics.segments import assign_segments, summarise_segments
+from custlens.analytics.strategies import (
+    load_strategies,
+    strategies_path,
+    strategy_column,
+    strategy_table,
+)
+from custlens.analytics.tags import (
+    RuleError,
+    load_rules,
+    preview_rule,
+    rules_path,
+    tag_overlap,
+    tag_stats,
+)
+from custlens.analytics.tags.engine import matching_customers
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+from custlens.errors import InputError, UsageError
+from custlens.io.export import write_table
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Analysis date YYYY-MM-DD [default: day after last order]"),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Also write the result to .xlsx or .csv")
+]
+
+
+class Freq(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    range = "range"
+
+
+class SegmentBy(str, Enum):
+    segment = "segment"
+    group = "group"
+
+
+def _engine(engine: Any) -> str | None:
+    return engine.value if engine else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    return as_date(value) if value else None
+
+
+def _out(table: pa.Table, out: Path | None) -> None:
+    if out is None:
+        return
+    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
+    write_table(table, out, fmt)
+    stderr.print(f"{table.num_rows} rows -> {out}", highlight=False)
+
+
+COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every column)
+    "segments": "name customers share revenue_share mean_recency_days mean_frequency "
+    "mean_monetary aov strategy",
+    "rfm": "customer_id name recency_days frequency monetary rfm_code segment value_group",
+    "kpi": "period_start kpi value previous change_pct last_year yoy_change_pct",
+    "customers": "customer_id name phone monetary segment stage cluster_name tags",
+    "clusters": "cluster name customers share mean_recency_days mean_orders mean_revenue",
+}
+
+
+def _show(table: pa.Table, fmt: Format, title: str, view: str | None = None) -> None:
+    """Emit; tables and CSV get floats rounded, tables only the view's main columns."""
+    if fmt != Format.json:
+        cols = []
+        for _name, col in zip(table.column_names, table.columns, strict=True):
+            cols.append(pc.round(col, 4) if pa.types.is_floating(col.type) else col)
+        table = pa.table(cols, names=table.column_names)
+    if fmt == Format.table and view in COMPACT:
+        table = table.select([c for c in COMPACT[view].split() if c in table.column_names])
+    emit(table, fmt, title=title)
+
+
+@handle_errors
+def analyze_cmd(
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = None,
+    clusters: Annotated[bool, typer.Option("--clusters/--no-clusters", help="Run K-Means")] = True,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Compute and store metrics, RFM, segments, lifecycle, tags (with history) and clusters.
+
+    Example: custlens analyze --as-of 2025-07-01 --engine spark
+    """
+    ws = workspace(ws_path)
+    with stderr.status("analysing ..."):
+        run = res.analyse_workspace(ws, _date(as_of), _engine(engine), cluster=clusters)
+    info = {
+        k: getattr(run, k)
+        for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
+    }
+    if fmt == Format.json:
+        groups = summarise_segments(res.stored(ws, "rfm_scores"), "value_group_code")
+        emit({**info, "value_groups": groups.to_pyarrow().to_pylist()}, fmt)
+        return
+    emit([info], fmt, title="analysis run")
+    if not run.history_updated:
+        stderr.print("as-of is before the latest stored run: tag history left unchanged")
+    if fmt == Format.table:
+        summary = summarise_segments(res.stored(ws, "rfm_scores"), "value_group_code")
+        _show(summary.to_pyarrow(), fmt, "value groups", "segments")
+
+
+@handle_errors
+def kpi_cmd(
+    freq: Annotated[Freq, typer.Option("--freq", help="Period length")] = Freq.month,
+    start: Annotated[str | None, typer.Option(help="First day [default: 12 months back]")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day [default: last order]")] = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only these KPIs")] = None,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Store KPIs per period with the previous period and the same period last year.
+
+    Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    orders = ws.table("orders", eng)
+    as_of = default_as_of(orders)
+    last = _date(end) or as_of - dt.timedelta(days=1)
+    first = _date(start) or last - dt.timedelta(days=364)
+    expr = store_kpis(
+        orders,
+        first,
+        last,
+        freq.value,
+        ws.table("events", eng),
+        ws.settings.lifecycle.churn_days,
+        as_of,
+    )
+    if kpi:
+        expr = expr.filter(expr.kpi.isin(kpi))
+    table = expr.to_pyarrow()
+    _out(table, out)
+    _show(table, fmt, f"KPIs by {freq.value}", "kpi")
+
+
+@handle_errors
+def rfm_cmd(
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = None,
+    limit: Annotated[int, typer.Option(help="Customers to list (by monetary)")] = 20,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """RFM scores per customer (R by day bins, F and M by tie-aware quintiles), masked.
+
+    Example: custlens rfm --as-of 2025-01-01 --limit 50 --format json
+    """
+    ws = workspace(ws_path)
+    metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
+    scored = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
+    scored = scored.drop("r_high", "f_high", "m_high", "segment_code", "value_group_code")
+    expr = scored.order_by([scored.monetary.desc(), "customer_id"])
+    table = res.with_masked_names(ws, (expr.limit(limit) if limit else expr).to_pyarrow())
+    _out(table, out)
+    _show(table, fmt, f"RFM as of {when}", "rfm")
+
+
+def _strategies(ws: Any) -> Any:
+    return load_strategies(strategies_path(ws.root, ws.settings.strategies.file))
+
+
+@handle_errors
+def segments_cmd(
+    as_of: AsOfOpt = None,
+    by: Annotated[
+        SegmentBy, typer.Option(help="8-class segments or the 3 value groups")
+    ] = SegmentBy.segment,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """RFM segment summary (customers, shares, mean R/F/M, AOV) with each segment's strategy.
+
+    Example: custlens segments --by group --format csv
+    """
+    ws = workspace(ws_path)
+    metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
+    segmented = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
+    key = "segment_code" if by == SegmentBy.segment else "value_group_code"
+    summary = summarise_segments(segmented, key)
+    kind = "segment" if by == SegmentBy.segment else "value_group"
+    table = strategy_column(summary.to_pyarrow(), _strategies(ws), kind, key)
+    _out(table, out)
+    _show(table, fmt, f"{kind}s as of {when}", "segments")
+
+
+@handle_errors
+def lifecycle_cmd(
+    as_of: AsOfOpt = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="Transition matrix: from date")
+    ] = None,
+    to_date: Annotated[str | None, typer.Option("--to", help="Transition matrix: to date")] = None,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Lifecycle stages (新客/成长/成熟/衰退/流失) with strategies, or transitions between dates.
+
+    Example: custlens lifecycle --from 2025-01-01 --to 2025-07-01
+    """
+    ws = workspace(ws_path)
+    eng = _engine(engine)
+    s = ws.settings
+    if from_date or to_date:
+        if not (from_date and to_date):
+            raise UsageError("give both --from and --to for the transition matrix")
+        expr = lifecycle_transitions(
+            ws.table("orders", eng), as_date(from_date), as_date(to_date), s.lifecycle, s.metrics
+        )
+        table = expr.to_pyarrow()
+        _out(table, out)
+        _show(table, fmt, f"lifecycle transitions {from_date} -> {to_date}")
+        return
+    metrics, when = res.workspace_metrics(ws, eng, _date(as_of))
+    stages = summarise_stages(assign_lifecycle(metrics, s.lifecycle), metrics)
+    plans = [p for p in _strategies(ws) if p.kind == "lifecycle"]
+    table = strategy_table(plans, stages=stages).to_pyarrow() if plans else stages.to_pyarrow()
+    _out(table, out)
+    _show(table, fmt, f"lifecycle as of {when}")
+
+
+@handle_errors
+def clusters_cmd(
+    as_of: AsOfOpt = None,
+    k: Annotated[
+        int | None, typer.Option(help="Number of clusters [default: by silhouette]")
+    ] = None,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """K-Means clusters on log-scaled, standardised R, F, M with readable names.
+
+    Example: custlens clusters --k 4 --format json
+    """
+    ws = workspace(ws_path)
+    c = ws.settings.clusters
+    metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
+    data = metrics.select(*c.columns).to_pyarrow()
+    model = RfmClustering.from_settings(c, k).fit(data)
+    table = pa.Table.from_pandas(model.profiles_, preserve_index=False)
+    _out(table, out)
+    scores = ", ".join(f"k={kk}: {v:.3f}" for kk, v in model.silhouette_scores_.items())
+    if scores and fmt == Format.table:
+        stderr.print(f"silhouette {scores}", highlight=False)
+    _show(table, fmt, f"{model.k_} clusters as of {when}", "clusters")
+
+
+@handle_errors
+def customers_cmd(
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Has this tag (repeat: all)")
+    ] = None,
+    segment: Annotated[str | None, typer.Option(help="RFM segment or value group")] = None,
+    stage: Annotated[str | None, typer.Option(help="Lifecycle stage")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Cluster number or name")] = None,
+    limit: Annotated[int, typer.Option(help="At most N customers (0 = all)")] = 100,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Customers by tags, segment, lifecycle stage or cluster from the last analysis (masked).
+
+    Example: custlens customers --tag 高频 --tag VIP --segment 重要价值 --format csv
+    """
+    ws = workspace(ws_path)
+    res.require_run(ws)
+    table = res.list_customers(ws, tag or [], segment, stage, cluster, limit or None)
+    _out(table, out)
+    _show(table, fmt, f"{table.num_rows} customers", "customers")
+
+
+# ---- tags sub-app ------------------------------------------------------------------------------
+tags_app = typer.Typer(
+    help="Tag system: rules, statistics, preview, manual tags.", no_args_is_help=True
+)
+
+
+@tags_app.command("list")
+@handle_errors
+def tags_list_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """The tag rules in use (the workspace's tags.yaml or the shipped defaults).
+
+    Example: custlens tags list --format json
+    """
+    ws = workspace(ws_path)
+    path = rules_path(ws.root, ws.settings.tags.rules_file)
+    rows = [r.to_dict() for r in load_rules(path)]
+    if fmt == Format.table:
+        stderr.print(f"rules: {path}", highlight=False)
+    emit(rows, fmt, title="tag rules")
+
+
+@tags_app.command("stats")
+@handle_errors
+def tags_stats_cmd(
+    overlap: Annotated[bool, typer.Option("--overlap", help="Pairs of tags held together")] = False,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Customers and share per current tag; rare tags (< min_share) flagged; or overlaps.
+
+    Example: custlens tags stats --overlap --format csv
+    """
+    ws = workspace(ws_path)
+    run = res.require_run(ws)
+    current = res.tags_as_of(ws)
+    if overlap:
+        table = tag_overlap(current).to_pyarrow()
+    else:
+        table = tag_stats(current, run["customers"], ws.settings.tags.min_share).to_pyarrow()
+    _out(table, out)
+    _show(table, fmt, f"tags (analysis of {run['as_of']})")
+
+
+@tags_app.command("preview")
+@handle_errors
+def tags_preview_cmd(
+    rule: Annotated[str, typer.Argument(help="A tag name from the rules or an expression")],
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = None,
+    show: Annotated[int, typer.Option(help="Also list N matching customers (masked)")] = 0,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """How many customers a rule would match, without storing anything.
+
+    Example: custlens tags preview "orders_per_month >= 2 and aov > mean(aov)"
+    """
+    ws = workspace(ws_path)
+    s = ws.settings
+    rules = {r.name: r for r in load_rules(rules_path(ws.root, s.tags.rules_file))}
+    expr = rules[rule].expr if rule in rules else rule
+    eng = _engine(engine)
+    frame, when = res.workspace_tag_frame(ws, eng, _date(as_of))
+    try:
+        counts = preview_rule(frame, expr)
+    except RuleError as exc:
+        raise InputError(f"rule {expr!r}: {exc}") from None
+    result = {"rule": expr, "as_of": when, **counts.to_pyarrow().to_pylist()[0]}
+    if show:
+        rows = matching_customers(frame, expr).select("customer_id", "orders", "revenue", "aov")
+        listing = res.with_masked_names(ws, rows.order_by("customer_id").limit(show).to_pyarrow())
+        if fmt == Format.json:
+            result["customers"] = listing.to_pylist()
+        else:
+            emit([result], fmt, title="preview")
+            emit(listing, fmt, title="matching customers")
+            return
+    emit(result if fmt == Format.json else [result], fmt, title="preview")
+
+
+@tags_app.command("add")
+@handle_errors
+def tags_add_cmd(
+    customer: Annotated[str, typer.Argument(help="Customer ID")],
+    tag: Annotated[str, typer.Argument(help="Tag name")],
+    weight: Annotated[float, typer.Option(help="Tag weight")] = 1.0,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Give a customer a manual tag (kept across analyses, with history).
+
+    Example: custlens tags add C001 重点维护 --weight 2
+    """
+    ws = workspace(ws_path)
+    res.set_manual_tag(ws, customer, tag, "add", weight)
+    emit([{"customer_id": customer, "tag": tag, "action": "add", "weight": weight}], fmt)
+
+
+@tags_app.command("remove")
+@handle_errors
+def tags_remove_cmd(
+    customer: Annotated[str, typer.Argument(help="Customer ID")],
+    tag: Annotated[str, typer.Argument(help="Tag name")],
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Remove a manual or imported tag from a customer (rule tags follow their rules).
+
+    Example: custlens tags remove C001 母婴
+    """
+    ws = workspace(ws_path)
+    res.set_manual_tag(ws, customer, tag, "remove")
+    emit([{"customer_id": customer, "tag": tag, "action": "remove"}], fmt)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the customer-value commands to the main app."""
+    app.command("analyze")(analyze_cmd)
+    app.command("kpi")(kpi_cmd)
+    app.command("rfm")(rfm_cmd)
+    app.command("segments")(segments_cmd)
+    app.command("lifecycle")(lifecycle_cmd)
+    app.command("clusters")(clusters_cmd)
+    app.command("customers")(customers_cmd)
+    app.add_typer(
+        tags_app, name="tags", help="Tag system: rules, statistics, preview, manual tags."
+    )

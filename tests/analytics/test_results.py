@@ -1,0 +1,126 @@
+"""Stored results: analysis runs, tag history (valid_from / valid_to), manual tags, listings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from custlens.analytics import results as res
+from custlens.errors import InputError, UsageError
+from tests.analytics import value_fixture as vf
+
+JUNE = dt.date(2024, 6, 1)
+
+
+@pytest.fixture
+def vws(ws, tmp_path):
+    vf.load(ws, tmp_path / "data")
+    return ws
+
+
+def holders(ws, tag, when=None):
+    t = res.tags_as_of(ws, when)
+    return sorted(t.filter(t.tag == tag).to_pyarrow().column("customer_id").to_pylist())
+
+
+def test_analysis_is_stored(vws):
+    run = res.analyse_workspace(vws, vf.AS_OF)
+    assert (run.run_id, run.as_of, run.engine, run.customers) == (1, vf.AS_OF, "duckdb", 10)
+    assert run.history_updated and run.clusters >= 2
+    con = vws.con
+    assert con.execute("SELECT count(*) FROM customer_metrics").fetchone()[0] == 10
+    seg = dict(con.execute("SELECT customer_id, segment FROM rfm_scores").fetchall())
+    assert seg["C01"] == "重要价值" and seg["C05"] == "重要挽留"
+    stage = dict(con.execute("SELECT customer_id, stage FROM customer_lifecycle").fetchall())
+    assert stage["C09"] == "成熟" and stage["C08"] == "流失"
+    assert con.execute("SELECT count(*) FROM customer_clusters").fetchone()[0] == 10
+    assert con.execute("SELECT sum(customers) FROM clusters").fetchone()[0] == 10
+    assert res.latest_run(vws)["customers"] == 10
+    # rule tags and the imported 标签 column
+    assert holders(vws, "VIP") == ["C01"]
+    assert holders(vws, "老客户") == ["C01"] and holders(vws, "高频") == ["C01", "C02"]
+    sources = dict(
+        con.execute("SELECT customer_id, source FROM customer_tags WHERE tag = '高频'").fetchall()
+    )
+    assert sources == {"C01": "rule", "C02": "import"}
+
+
+def test_tag_history_across_runs(vws):
+    first = res.analyse_workspace(vws, JUNE, cluster=False)
+    # as of 2024-06-01 the store AOV is 1800.01 / 14 = 128.57: 高客单价 from 192.86
+    assert holders(vws, "高客单价") == ["C05", "C06"]
+    assert holders(vws, "VIP") == []  # 9 buyers: nobody is within the top 10%
+    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    assert holders(vws, "高客单价") == ["C01", "C05"]  # store AOV 160: C06 (239.99) drops out
+    rows = vws.con.execute(
+        "SELECT customer_id, valid_from, valid_to, source FROM customer_tags "
+        "WHERE tag = '高客单价' ORDER BY customer_id"
+    ).fetchall()
+    assert rows == [
+        ("C01", vf.AS_OF, None, "rule"),
+        ("C05", JUNE, None, "rule"),
+        ("C06", JUNE, vf.AS_OF, "rule"),
+    ]
+    assert holders(vws, "高客单价", dt.date(2024, 6, 15)) == ["C05", "C06"]
+    assert holders(vws, "高客单价", vf.AS_OF) == ["C01", "C05"]
+    assert holders(vws, "VIP") == ["C01"]
+    # tags that did not change keep their first valid_from
+    kept = vws.con.execute(
+        "SELECT valid_from FROM customer_tags WHERE customer_id = 'C09' AND tag = '价格敏感型'"
+    ).fetchall()
+    assert kept == [(JUNE,)]
+    # the same as-of again changes nothing; an older one leaves history alone
+    before = vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0]
+    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    assert vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0] == before
+    older = res.analyse_workspace(vws, JUNE, cluster=False)
+    assert not older.history_updated and older.run_id == first.run_id + 3
+    assert holders(vws, "高客单价") == ["C01", "C05"]
+
+
+def test_manual_tags_add_and_remove(vws):
+    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    res.set_manual_tag(vws, "C03", "重点维护", "add", weight=2.0)
+    res.set_manual_tag(vws, "C01", "母婴", "remove")
+    assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
+    res.analyse_workspace(vws, vf.AS_OF, cluster=False)  # recomputed: manual changes persist
+    assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
+    weight = vws.con.execute(
+        "SELECT weight, source FROM customer_tags WHERE tag = '重点维护' AND valid_to IS NULL"
+    ).fetchall()
+    assert weight == [(2.0, "manual")]
+    closed = vws.con.execute(
+        "SELECT valid_to FROM customer_tags WHERE tag = '母婴' AND customer_id = 'C01'"
+    ).fetchall()
+    assert closed == [(dt.date.today(),)]
+    res.set_manual_tag(vws, "C03", "重点维护", "remove")
+    assert holders(vws, "重点维护") == []
+    with pytest.raises(InputError, match="unknown customer"):
+        res.set_manual_tag(vws, "C99", "x")
+    with pytest.raises(InputError, match="empty"):
+        res.set_manual_tag(vws, "C01", "  ")
+
+
+def test_list_customers_filters_and_masks(vws):
+    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    vip = res.list_customers(vws, tags=["VIP"]).to_pylist()
+    assert [r["customer_id"] for r in vip] == ["C01"]
+    assert vip[0]["name"] == "张**" and vip[0]["phone"] == "138****0001"
+    assert "VIP" in vip[0]["tags"].split(",")
+    top = res.list_customers(vws, segment="重要价值").column("customer_id").to_pylist()
+    assert top == ["C01", "C09"]  # by monetary
+    assert res.list_customers(vws, segment="高价值").column("customer_id").to_pylist() == top
+    both = res.list_customers(vws, tags=["复购客户", "低频"]).column("customer_id").to_pylist()
+    assert sorted(both) == ["C05", "C06", "C09", "C10"]
+    assert res.list_customers(vws, stage="成熟").column("customer_id").to_pylist() == ["C09"]
+    assert res.list_customers(vws, limit=3).num_rows == 3
+    with pytest.raises(UsageError, match="unknown segment"):
+        res.list_customers(vws, segment="超级")
+    with pytest.raises(UsageError, match="stage"):
+        res.list_customers(vws, stage="老年")
+
+
+def test_results_need_a_run(ws):
+    with pytest.raises(UsageError, match="custlens analyze"):
+        res.require_run(ws)
