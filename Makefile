@@ -56,6 +56,9 @@ demo: $(STAMP)
 	$(BIN)/custlens patterns time -w $(DEMO_WS)
 	$(BIN)/custlens patterns repurchase -w $(DEMO_WS) --keyword 奶粉
 	$(BIN)/custlens basket -w $(DEMO_WS) --level product --keyword 奶粉 --keyword 纸尿裤 --top 5
+	$(BIN)/custlens analyze -w $(DEMO_WS)
+	$(BIN)/custlens clv predict -w $(DEMO_WS) --format csv > $(DEMO_DIR)/clv.csv
+	$(BIN)/custlens funnel -w $(DEMO_WS) --breakdown channel
 	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports
 	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports --lang en --format html,pdf
 	@echo ""

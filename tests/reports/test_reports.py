@@ -80,6 +80,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "summary",
         "quality",
         "customers",
+        "value",
         "patterns",
         "association",
         "behaviour",
@@ -129,6 +130,7 @@ def test_html_is_self_contained(reports):
         "核心指标",
         "数据质量",
         "客户概况",
+        "客户价值：分群与生命周期",
         "购买模式",
         "关联分析",
         "漏斗与行为",
@@ -189,6 +191,20 @@ def test_behaviour_section(reports):
     assert [r["step"] for r in steps] == [1, 2, 3, 4, 5, 6]
     assert all(a["actors"] >= b["actors"] for a, b in itertools.pairwise(steps))
     assert "14天内完成支付" in section.narrative[0]
+
+
+def test_value_section(ws, reports):
+    (section,) = [s for s in reports["zh"].sections if s.key == "value"]
+    segments = section.tables[0].rows
+    assert len(segments) == 8 and segments[0]["name"] == "重要价值"
+    assert (
+        sum(r["customers"] for r in segments)
+        == ws.con.execute(
+            "SELECT count(DISTINCT customer_id) FROM orders WHERE status = 'paid' "
+            "AND NOT needs_review AND order_date <= DATE '2025-12-31'"
+        ).fetchone()[0]
+    )
+    assert "高价值客户占购买客户的" in section.narrative[0]
 
 
 def test_outputs_never_hold_pii(ws, outputs):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 from functools import cache
 from pathlib import Path
@@ -22,9 +24,22 @@ def _converter() -> Any:
     return vlc
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a chart spec")
+
+
+def spec_json(spec: dict[str, Any]) -> str:
+    """The themed spec as JSON; Decimal money and dates become numbers and ISO text."""
+    return json.dumps(themed(spec), ensure_ascii=False, default=_plain)
+
+
 def to_svg(spec: dict[str, Any]) -> str:
-    return _converter().vegalite_to_svg(json.dumps(themed(spec), ensure_ascii=False))
+    return _converter().vegalite_to_svg(spec_json(spec))
 
 
 def to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
-    return _converter().vegalite_to_png(json.dumps(themed(spec), ensure_ascii=False), scale=scale)
+    return _converter().vegalite_to_png(spec_json(spec), scale=scale)

@@ -19,6 +19,7 @@ SECTIONS: dict[str, str] = {
     "summary": "summary",
     "quality": "quality",
     "customers": "customers",
+    "value": "value",
     "patterns": "patterns",
     "association": "association",
     "behaviour": "behaviour",

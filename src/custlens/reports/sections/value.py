@@ -1,0 +1,148 @@
+"""Customer value: RFM segments (8 classes and 3 groups), lifecycle, strategies with target
+sizes, tags and clusters (tags and clusters from the last `custlens analyze` run)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from custlens.analytics import results
+from custlens.analytics.lifecycle import assign_lifecycle, summarise_stages
+from custlens.analytics.metrics import compute_customer_metrics
+from custlens.analytics.rfm import score_rfm
+from custlens.analytics.segments import assign_segments, summarise_segments
+from custlens.analytics.strategies import load_strategies, strategies_path, strategy_table
+from custlens.analytics.tags.stats import tag_stats
+from custlens.charts import basic
+from custlens.charts.theme import format_pct
+from custlens.reports.context import Context
+from custlens.reports.model import ChartBlock, Column, Section, TableBlock
+
+
+def build(ctx: Context) -> Section | None:
+    settings = ctx.ws.settings
+    as_of = ctx.period.end + timedelta(days=1)
+    metrics = compute_customer_metrics(ctx.table("orders"), as_of, settings=settings.metrics)
+    if not metrics.count().to_pyarrow().as_py():
+        return None
+    segmented = assign_segments(score_rfm(metrics, settings.rfm), settings.rfm)
+    seg = summarise_segments(segmented)
+    groups = summarise_segments(segmented, "value_group_code")
+    stages = summarise_stages(assign_lifecycle(metrics, settings.lifecycle), metrics)
+    s = Section("value", ctx._("Customer value: segments and lifecycle"))
+    seg_rows = seg.to_pyarrow().to_pylist()
+    cols = [
+        Column("name", ctx._("Segment")),
+        Column("customers", ctx._("Customers"), "int"),
+        Column("share", ctx._("Share"), "pct"),
+        Column("revenue_share", ctx._("Revenue share"), "pct"),
+        Column("mean_recency_days", ctx._("Mean days since last order"), "float"),
+        Column("mean_frequency", ctx._("Mean orders"), "float"),
+        Column("aov", ctx._("Average order value"), "money"),
+    ]
+    s.tables.append(
+        TableBlock(
+            ctx._("RFM segments"),
+            cols,
+            seg_rows,
+            chart={"type": "bar", "x": "name", "y": ["customers"]},
+        )
+    )
+    s.charts.append(
+        ChartBlock(
+            ctx._("RFM segments"), basic.bar(seg_rows, "name", "customers", ctx._("RFM segments"))
+        )
+    )
+    group_rows = groups.to_pyarrow().to_pylist()
+    s.tables.append(TableBlock(ctx._("Value groups"), cols, group_rows))
+    stage_rows = stages.to_pyarrow().to_pylist()
+    s.tables.append(
+        TableBlock(
+            ctx._("Lifecycle stages"),
+            [
+                Column("stage", ctx._("Stage")),
+                Column("customers", ctx._("Customers"), "int"),
+                Column("share", ctx._("Share"), "pct"),
+                Column("revenue_share", ctx._("Revenue share"), "pct"),
+            ],
+            stage_rows,
+            chart={"type": "bar", "x": "stage", "y": ["customers"]},
+        )
+    )
+    plans = load_strategies(strategies_path(ctx.ws.root, settings.strategies.file))
+    if plans:
+        table = strategy_table(plans, segments=seg, groups=groups, stages=stages)
+        s.tables.append(
+            TableBlock(
+                ctx._("Strategies per group"),
+                [
+                    Column("target", ctx._("Target group")),
+                    Column("actions", ctx._("Actions")),
+                    Column("customers", ctx._("Customers"), "int"),
+                    Column("share", ctx._("Share"), "pct"),
+                    Column("revenue_share", ctx._("Revenue share"), "pct"),
+                    Column("goal", ctx._("Goal")),
+                ],
+                table.to_pyarrow().to_pylist(),
+            )
+        )
+    top = next((g for g in group_rows if g["value_group_code"] == "high_value"), None)
+    if top:
+        s.narrative.append(
+            ctx._(
+                "High-value customers are {share} of buyers and bring {revenue} of revenue.",
+                share=format_pct(top["share"]),
+                revenue=format_pct(top["revenue_share"]),
+            )
+        )
+    lost = next((r for r in stage_rows if r["stage_code"] == "churned"), None)
+    if lost:
+        s.narrative.append(
+            ctx._("{share} of buyers are in the churned stage.", share=format_pct(lost["share"]))
+        )
+    return s
+
+
+def _stored(ctx: Context, s: Section) -> None:
+    """Tags and clusters of the last stored analysis, when one exists."""
+    run = results.latest_run(ctx.ws)
+    if run is None:
+        s.narrative.append(ctx._("Run `custlens analyze` to add tags and clusters."))
+        return
+    tags = tag_stats(results.tags_as_of(ctx.ws), run["customers"] or 0).limit(15)
+    s.tables.append(
+        TableBlock(
+            ctx._("Tags (analysis of {day})", day=str(run["as_of"])),
+            [
+                Column("tag", ctx._("Tag")),
+                Column("category", ctx._("Tag type")),
+                Column("customers", ctx._("Customers"), "int"),
+                Column("share", ctx._("Share"), "pct"),
+            ],
+            tags.to_pyarrow().to_pylist(),
+            chart={"type": "bar", "x": "tag", "y": ["customers"]},
+        )
+    )
+    clusters = (
+        ctx.ws.con.execute(
+            "SELECT cluster, name, customers, share, recency_days, orders, revenue FROM clusters "
+            "ORDER BY cluster"
+        )
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+    if clusters:
+        s.tables.append(
+            TableBlock(
+                ctx._("Clusters (K-Means on R, F, M)"),
+                [
+                    Column("cluster", "#", "int"),
+                    Column("name", ctx._("Cluster")),
+                    Column("customers", ctx._("Customers"), "int"),
+                    Column("share", ctx._("Share"), "pct"),
+                    Column("recency_days", ctx._("Mean days since last order"), "float"),
+                    Column("orders", ctx._("Mean orders"), "float"),
+                    Column("revenue", ctx._("Mean revenue"), "money"),
+                ],
+                clusters,
+            )
+        )
