@@ -8,6 +8,7 @@ DEMO_CUSTOMERS ?= 20000
 DEMO_SEED ?= 42
 DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
+DEMO_SERVE ?= 1
 # Java 17 for Spark; CJK fonts, Pango/HarfBuzz for PDF reports; poppler for PDF tests;
 # Chromium for the browser tests (driven by Playwright, never downloaded by it)
 APT_PACKAGES := openjdk-17-jre-headless fonts-noto-cjk libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium
