@@ -31,6 +31,18 @@ DB_FILE = "custlens.duckdb"
 DEFAULT_WORKSPACE = "custlens-workspace"
 # tables mirrored as Parquet, with the month column they are partitioned by (if any)
 PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
+# bookkeeping columns analyses never read: left out of the mirror to keep it small and fast
+MIRROR_SKIP = (
+    "content_hash",
+    "row_flags",
+    "source_row",
+    "import_id",
+    "order_line_key",
+    "event_key",
+    "feedback_key",
+    "created_at",
+    "updated_at",
+)
 
 
 def resolve_workspace_path(path: str | Path | None) -> Path:
@@ -194,13 +206,18 @@ class Workspace:
         tmp = self.parquet_dir / f".{name}.{uuid.uuid4().hex}"
         tmp.mkdir(parents=True)
         date_col = PARQUET_PARTITIONS.get(name)
+        skip = [c for c in MIRROR_SKIP if c in self._columns(name)]
+        cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
         if date_col and self.count(name) > 0:
             sql = (
-                f"COPY (SELECT *, strftime({date_col}, '%Y-%m') AS month FROM \"{name}\") "
+                f"COPY (SELECT {cols}, strftime({date_col}, '%Y-%m') AS month FROM \"{name}\") "
                 f"TO {_sql_path(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
             )
         else:
-            sql = f'COPY "{name}" TO {_sql_path(tmp / "data.parquet")} (FORMAT parquet)'
+            sql = (
+                f'COPY (SELECT {cols} FROM "{name}") TO {_sql_path(tmp / "data.parquet")} '
+                "(FORMAT parquet)"
+            )
         self.con.execute(sql)
         old = None
         if target.exists():
@@ -210,6 +227,14 @@ class Workspace:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return target
+
+    def _columns(self, name: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_catalog = current_database()",
+            [name],
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def write_all_parquet(self) -> None:
         for name in TABLES:
