@@ -285,6 +285,8 @@ def _collect_problems(
         "DELETE FROM _keyed WHERE _row IN (SELECT _row FROM _problems "
         "WHERE code IN ('duplicate_row', 'duplicate_key'))"
     )
+    # the staging table is no longer needed: free its memory before the write
+    con.execute("DROP TABLE _ruled")
     con.execute(
         "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
         [import_id],
