@@ -66,6 +66,10 @@ demo: $(STAMP)
 	@echo "Reports: $(DEMO_DIR)/reports/"
 	@echo "Demo workspace: $(DEMO_WS)   data: $(DEMO_DIR)/data   truth: $(DEMO_DIR)/data/truth.json"
 	@echo "Next: $(BIN)/custlens --help ; $(BIN)/custlens summary -w $(DEMO_WS) --engine spark"
+	@if [ "$(DEMO_SERVE)" = "1" ]; then \
+	  $(BIN)/custlens user add demo-admin --role admin --password demo-admin-123 -w $(DEMO_WS) 2>/dev/null || true; \
+	  echo ""; echo "Dashboard: http://127.0.0.1:8000/   login: demo-admin / demo-admin-123   (Ctrl-C to stop)"; \
+	  $(BIN)/custlens serve -w $(DEMO_WS) --host 127.0.0.1 --port 8000; fi
 
 # peers for the benchmarks (never runtime dependencies), in their own environment
 BENCH_VENV := .venv-bench

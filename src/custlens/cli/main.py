@@ -121,6 +121,11 @@ from custlens.cli.behaviour import register as register_behaviour  # noqa: E402
 register_behaviour(app)
 
 
+from custlens.cli.web import register as register_web  # noqa: E402
+
+register_web(app)
+
+
 def run() -> None:
     app()
 

@@ -149,5 +149,16 @@ def _v3() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3]
+def _v4() -> list[str]:
+    """API tokens for scripts (hashed, revocable), used by the web API."""
+    return [
+        """CREATE TABLE IF NOT EXISTS api_tokens (
+            token_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, username VARCHAR NOT NULL,
+            name VARCHAR, created_at TIMESTAMP, last_used_at TIMESTAMP,
+            revoked BOOLEAN DEFAULT FALSE
+        )"""
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4]
 LATEST_VERSION = len(MIGRATIONS)

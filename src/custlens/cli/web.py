@@ -1,0 +1,213 @@
+"""`custlens serve`, `custlens user add|list|disable|enable|passwd` and `custlens audit`.
+
+The workspace's DuckDB file is opened by one process at a time: stop `custlens serve` before
+managing users from the command line (or use the dashboard's 用户 page while it runs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from custlens.cli.common import (
+    Format,
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+from custlens.errors import InputError
+from custlens.i18n import gettext as _
+from custlens.privacy import audit, users
+
+user_app = typer.Typer(no_args_is_help=True, help="Dashboard users: add, list, disable, passwd.")
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def _lang(lang: object, ws: object) -> str:
+    return lang.value if lang else ws.settings.lang  # type: ignore[attr-defined]
+
+
+def _read_password(password: str | None, stdin: bool, lang: str) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if password:
+        return password
+    return typer.prompt(_("Password", lang), hide_input=True, confirmation_prompt=True)
+
+
+@handle_errors
+def serve_cmd(
+    ws_path: WorkspaceOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark cookies Secure (serve over HTTPS or behind a TLS proxy)")
+    ] = False,
+    session_minutes: Annotated[int, typer.Option(help="Idle minutes before logout")] = 30,
+    lang: LangOpt = None,
+) -> None:
+    """Serve the web dashboard and JSON API for a workspace.
+
+    Example: custlens serve -w demo-output/workspace --host 127.0.0.1 --port 8000
+    """
+    import uvicorn
+
+    from custlens.web.app import create_app
+    from custlens.web.context import WebOptions
+
+    ws = workspace(ws_path)
+    lg = _lang(lang, ws)
+    if users.count_users(ws.con) == 0:
+        stderr.print(
+            _("No users yet: create an admin first with `custlens user add NAME --role admin`.", lg)
+        )
+    opts = WebOptions(secure_cookies=secure_cookies, session_idle_minutes=session_minutes)
+    app = create_app(ws.settings, ws, opts)
+    stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=f"http://{host}:{port}/"))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        app.state.ctx.close()
+        ws.close()
+
+
+@user_app.command("add")
+@handle_errors
+def user_add(
+    username: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help="admin | analyst | viewer")] = "viewer",
+    filters: Annotated[
+        str | None,
+        typer.Option("--filters", help="Row filters, e.g. 'province=浙江|上海; channel=APP'"),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (prompted when omitted; avoid in shell history)")
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+    ws_path: WorkspaceOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Add a dashboard user (argon2-hashed password).
+
+    Example: custlens user add wang --role analyst --filters "store_id=ST001|ST002"
+    """
+    ws = workspace(ws_path)
+    lg = _lang(lang, ws)
+    pw = _read_password(password, password_stdin, lg)
+    user = users.add_user(ws.con, username, pw, role, filters)
+    audit.record(
+        ws.con,
+        "user_add",
+        _actor(),
+        {
+            "user": user.username,
+            "role": user.role,
+            "row_filters": users.format_row_filters(user.row_filters),
+        },
+    )
+    stderr.print(_("User {user} added ({role}).", lg, user=user.username, role=user.role))
+
+
+@user_app.command("list")
+@handle_errors
+def user_list(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List users, roles, row filters and whether they are disabled.
+
+    Example: custlens user list --format json
+    """
+    ws = workspace(ws_path)
+    rows = [
+        {**u.as_dict(), "row_filters": users.format_row_filters(u.row_filters)}
+        for u in users.list_users(ws.con)
+    ]
+    emit(rows, fmt, title="users")
+
+
+@user_app.command("disable")
+@handle_errors
+def user_disable(
+    username: Annotated[str, typer.Argument(help="User name")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the user again")] = False,
+    ws_path: WorkspaceOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Disable a user (their API tokens are revoked); --enable turns it back on.
+
+    Example: custlens user disable wang
+    """
+    ws = workspace(ws_path)
+    lg = _lang(lang, ws)
+    users.set_disabled(ws.con, username, not enable)
+    audit.record(ws.con, "user_enable" if enable else "user_disable", _actor(), {"user": username})
+    stderr.print(_("Saved.", lg))
+
+
+@user_app.command("passwd")
+@handle_errors
+def user_passwd(
+    username: Annotated[str, typer.Argument(help="User name")],
+    password: Annotated[
+        str | None, typer.Option(help="New password (prompted when omitted)")
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+    ws_path: WorkspaceOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Set a user's password (also lifts a login lockout).
+
+    Example: custlens user passwd wang
+    """
+    ws = workspace(ws_path)
+    lg = _lang(lang, ws)
+    users.set_password(ws.con, username, _read_password(password, password_stdin, lg))
+    audit.record(ws.con, "user_passwd", _actor(), username)
+    stderr.print(_("Saved.", lg))
+
+
+@handle_errors
+def audit_cmd(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user")] = None,
+    action: Annotated[
+        str | None, typer.Option(help=f"Only this action: {', '.join(audit.ACTIONS)}")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From this date YYYY-MM-DD")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N entries")] = 100,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show the audit trail: logins (also failed), imports, exports, unmasked views and
+    permission changes, with user, time, IP and what.
+
+    Example: custlens audit --action unmask --since 2024-11-01
+    """
+    if action and action not in audit.ACTIONS:
+        raise InputError(f"unknown action {action!r}; expected one of {', '.join(audit.ACTIONS)}")
+    start = None
+    if since:
+        try:
+            start = dt.datetime.fromisoformat(since)
+        except ValueError as exc:
+            raise InputError("--since must be a date YYYY-MM-DD") from exc
+    ws = workspace(ws_path)
+    rows, total = audit.list_entries(ws.con, user, action, start, None, limit, 0)
+    emit(rows, fmt, title=f"audit ({len(rows)} of {total})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_cmd)
+    app.add_typer(user_app, name="user", help="Dashboard users (用户): add, list, disable, passwd.")
+    app.command("audit")(audit_cmd)

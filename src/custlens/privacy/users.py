@@ -1,0 +1,341 @@
+"""Workspace users: argon2 password hashes, roles, row filters and API tokens.
+
+Users live in the workspace ``users`` table (username, password_hash, role, row_filters JSON,
+disabled, created_at). Row filters limit a user to some values of ``store_id``, ``province``,
+``channel`` and ``industry`` (see :func:`parse_row_filters`); they become the
+:class:`~custlens.privacy.policy.Principal` every query is filtered with.
+
+API tokens for scripts are random 256-bit strings shown once; only their SHA-256 is stored
+(table ``api_tokens``, created on first use: a slow password hash is not needed for a
+high-entropy random secret, and a fast one keeps every API call cheap).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from custlens.errors import InputError
+from custlens.privacy.policy import ROLES, Principal
+
+ROW_FILTER_COLUMNS = ("store_id", "province", "channel", "industry")
+MIN_PASSWORD_LENGTH = 8
+USERNAME_RE = re.compile(r"^[\w.@-]{1,64}$")
+TOKEN_PREFIX = "clt_"
+TOKEN_DDL = """CREATE TABLE IF NOT EXISTS api_tokens (
+    token_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, username VARCHAR NOT NULL,
+    name VARCHAR, created_at TIMESTAMP, last_used_at TIMESTAMP,
+    revoked BOOLEAN DEFAULT FALSE
+)"""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    row_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    disabled: bool = False
+    created_at: dt.datetime | None = None
+
+    def principal(self) -> Principal:
+        return Principal(self.username, self.role, dict(self.row_filters))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "row_filters": {k: list(v) for k, v in self.row_filters.items()},
+            "disabled": self.disabled,
+            "created_at": self.created_at.isoformat(sep=" ") if self.created_at else None,
+        }
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher().hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher().hash(password)
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def check_username(username: str) -> str:
+    name = (username or "").strip()
+    if not USERNAME_RE.fullmatch(name):
+        raise InputError("invalid user name: 1-64 letters, digits, underscore, dot, @ or dash")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    return role
+
+
+# ---- row filters -----------------------------------------------------------------------------
+def parse_row_filters(spec: str | dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """Row filters from a dict, JSON, or text ``province=浙江|上海; channel=APP``.
+
+    Keys must be one of ``store_id``, ``province``, ``channel``, ``industry``; values are
+    non-empty lists of strings. An empty spec means no restriction.
+    """
+    if spec is None:
+        return {}
+    if isinstance(spec, str):
+        text = spec.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                spec = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"row filters: invalid JSON ({exc.msg})") from exc
+        else:
+            parsed: dict[str, list[str]] = {}
+            for part in re.split(r"[;；\n]", text):
+                if not part.strip():
+                    continue
+                key, eq, values = part.partition("=")
+                if not eq:
+                    raise InputError(f"row filters: expected column=value|value, got {part!r}")
+                parsed[key.strip()] = re.split(r"[|,，、]", values)
+            spec = parsed
+    if not isinstance(spec, dict):
+        raise InputError("row filters must map a column to a list of values")
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in spec.items():
+        if key not in ROW_FILTER_COLUMNS:
+            raise InputError(
+                f"row filters: unknown column {key!r}; use {', '.join(ROW_FILTER_COLUMNS)}"
+            )
+        if isinstance(values, str):
+            values = [values]
+        clean = tuple(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+        if not clean:
+            raise InputError(f"row filters: no value given for {key}")
+        if any(not v.isprintable() or len(v) > 100 for v in clean):
+            raise InputError(f"row filters: invalid value for {key}")
+        out[key] = clean
+    return out
+
+
+def format_row_filters(filters: dict[str, tuple[str, ...]]) -> str:
+    """The text form accepted by :func:`parse_row_filters` (empty when unrestricted)."""
+    return "; ".join(f"{k}={'|'.join(v)}" for k, v in sorted(filters.items()))
+
+
+# ---- users -----------------------------------------------------------------------------------
+_USER_COLS = "username, role, row_filters, disabled, created_at"
+
+
+def _user(row: tuple) -> User:
+    filters = parse_row_filters(json.loads(row[2])) if row[2] else {}
+    return User(row[0], row[1], filters, bool(row[3]), row[4])
+
+
+def get_user(con: Any, username: str) -> User | None:
+    row = con.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", [username]).fetchone()
+    return _user(row) if row else None
+
+
+def require_user(con: Any, username: str) -> User:
+    user = get_user(con, username)
+    if user is None:
+        raise InputError(f"no user {username!r}")
+    return user
+
+
+def list_users(con: Any) -> list[User]:
+    rows = con.execute(f"SELECT {_USER_COLS} FROM users ORDER BY username").fetchall()
+    return [_user(r) for r in rows]
+
+
+def count_users(con: Any) -> int:
+    return int(con.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def add_user(
+    con: Any,
+    username: str,
+    password: str,
+    role: str = "viewer",
+    row_filters: str | dict[str, Any] | None = None,
+) -> User:
+    name = check_username(username)
+    check_role(role)
+    filters = parse_row_filters(row_filters)
+    if get_user(con, name) is not None:
+        raise InputError(f"user {name!r} already exists")
+    created = dt.datetime.now()
+    con.execute(
+        "INSERT INTO users (username, password_hash, role, row_filters, disabled, created_at) "
+        "VALUES (?, ?, ?, ?, FALSE, ?)",
+        [name, hash_password(password), role, _filters_json(filters), created],
+    )
+    return User(name, role, filters, False, created)
+
+
+def _filters_json(filters: dict[str, tuple[str, ...]]) -> str | None:
+    if not filters:
+        return None
+    return json.dumps({k: list(v) for k, v in filters.items()}, ensure_ascii=False)
+
+
+def authenticate(con: Any, username: str, password: str) -> User | None:
+    """The user when ``password`` is right and the account enabled, else None.
+
+    Unknown users cost the same argon2 verification as known ones (no timing oracle).
+    """
+    row = con.execute(
+        f"SELECT {_USER_COLS}, password_hash FROM users WHERE username = ?", [username or ""]
+    ).fetchone()
+    stored = row[5] if row else _dummy_hash()
+    try:
+        _hasher().verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    user = _user(row[:5])
+    if user.disabled:
+        return None
+    if _hasher().check_needs_rehash(stored):
+        con.execute(
+            "UPDATE users SET password_hash = ? WHERE username = ?",
+            [_hasher().hash(password), user.username],
+        )
+    return user
+
+
+def set_password(con: Any, username: str, password: str) -> None:
+    require_user(con, username)
+    con.execute(
+        "UPDATE users SET password_hash = ? WHERE username = ?",
+        [hash_password(password), username],
+    )
+
+
+def set_disabled(con: Any, username: str, disabled: bool = True) -> None:
+    require_user(con, username)
+    con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+    if disabled:
+        con.execute(f"{TOKEN_DDL}")
+        con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
+
+
+def set_role(con: Any, username: str, role: str) -> None:
+    require_user(con, username)
+    con.execute("UPDATE users SET role = ? WHERE username = ?", [check_role(role), username])
+
+
+def set_row_filters(
+    con: Any, username: str, row_filters: str | dict[str, Any] | None
+) -> dict[str, tuple[str, ...]]:
+    require_user(con, username)
+    filters = parse_row_filters(row_filters)
+    con.execute(
+        "UPDATE users SET row_filters = ? WHERE username = ?", [_filters_json(filters), username]
+    )
+    return filters
+
+
+# ---- API tokens ------------------------------------------------------------------------------
+def ensure_token_table(con: Any) -> None:
+    con.execute(TOKEN_DDL)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(con: Any, username: str, name: str = "") -> tuple[str, str]:
+    """A new token for ``username``: (token_id, token). The token is shown only once."""
+    user = require_user(con, username)
+    if user.disabled:
+        raise InputError(f"user {username!r} is disabled")
+    ensure_token_table(con)
+    secret = secrets.token_urlsafe(32)
+    token_id = secret[:8]
+    token = f"{TOKEN_PREFIX}{secret}"
+    con.execute(
+        "INSERT INTO api_tokens (token_id, token_hash, username, name, created_at, revoked) "
+        "VALUES (?, ?, ?, ?, ?, FALSE)",
+        [token_id, _token_hash(token), username, (name or "")[:100], dt.datetime.now()],
+    )
+    return token_id, token
+
+
+def list_tokens(con: Any, username: str | None = None) -> list[dict[str, Any]]:
+    ensure_token_table(con)
+    sql = "SELECT token_id, username, name, created_at, last_used_at, revoked FROM api_tokens"
+    params: list[Any] = []
+    if username:
+        sql += " WHERE username = ?"
+        params.append(username)
+    keys = ("token_id", "username", "name", "created_at", "last_used_at", "revoked")
+    rows = con.execute(sql + " ORDER BY created_at DESC", params).fetchall()
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def revoke_token(con: Any, token_id: str, username: str | None = None) -> bool:
+    """Revoke a token (only one of ``username``'s when given); True if one was revoked."""
+    ensure_token_table(con)
+    sql = "UPDATE api_tokens SET revoked = TRUE WHERE token_id = ? AND NOT revoked"
+    params = [token_id]
+    if username:
+        sql += " AND username = ?"
+        params.append(username)
+    before = con.execute(
+        "SELECT count(*) FROM api_tokens WHERE token_id = ? AND NOT revoked"
+        + (" AND username = ?" if username else ""),
+        params,
+    ).fetchone()[0]
+    con.execute(sql, params)
+    return bool(before)
+
+
+def resolve_token(con: Any, token: str) -> User | None:
+    """The enabled user owning a valid, unrevoked ``token``, else None."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    ensure_token_table(con)
+    token_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8]
+    row = con.execute(
+        "SELECT token_hash, username, last_used_at FROM api_tokens "
+        "WHERE token_id = ? AND NOT revoked",
+        [token_id],
+    ).fetchone()
+    if row is None or not secrets.compare_digest(row[0], _token_hash(token)):
+        return None
+    user = get_user(con, row[1])
+    if user is None or user.disabled:
+        return None
+    now = dt.datetime.now()
+    if row[2] is None or now - row[2] > dt.timedelta(minutes=1):
+        # best effort: concurrent requests may race on this row
+        with contextlib.suppress(Exception):
+            con.execute(
+                "UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now, token_id]
+            )
+    return user

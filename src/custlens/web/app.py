@@ -1,0 +1,173 @@
+"""The web dashboard and JSON API: ``create_app(settings, workspace)``.
+
+Nothing is created at import time: the app, its templates, session store and per-thread
+connections are built here from the workspace the caller opened (``custlens serve`` or a test).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from custlens import __version__
+from custlens.config import Settings
+from custlens.errors import CustlensError, InputError, PermissionDenied, UsageError
+from custlens.i18n import gettext
+from custlens.privacy import users
+from custlens.store.workspace import Workspace
+from custlens.web.auth import Forbidden, LoginRequired, is_api
+from custlens.web.context import AppContext, ResultCache, WebOptions
+from custlens.web.render import lang_of, make_templates, render
+from custlens.web.security import (
+    BodyLimitMiddleware,
+    BodyTooLarge,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+    SessionStore,
+)
+
+STATIC = Path(__file__).parent / "static"
+UPLOAD_PATHS = ("/import/preview", "/api/v1/imports")
+
+
+def create_app(
+    settings: Settings | None, workspace: Workspace, options: WebOptions | None = None
+) -> FastAPI:
+    """The FastAPI app serving ``workspace`` (settings default to the workspace's)."""
+    settings = settings or workspace.settings
+    opts = options or WebOptions()
+    ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
+    ctx.sessions = SessionStore(opts.session_idle_minutes * 60, opts.session_max_hours * 3600)
+    with ctx.write_lock:
+        users.ensure_token_table(workspace.con)
+    app = _bare_app()
+    app.state.ctx = ctx
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    _error_handlers(app)
+    app.add_middleware(
+        SessionMiddleware,
+        store=ctx.sessions,
+        secure=opts.secure_cookies,
+        max_age=opts.session_max_hours * 3600,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        upload_paths=UPLOAD_PATHS,
+        upload_limit=settings.max_upload_mb * 2**20 + 64 * 1024,
+        default_limit=2 * 2**20,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def _bare_app() -> FastAPI:
+    from custlens.web.routes import register_routes
+
+    app = FastAPI(
+        title="custlens API",
+        version=__version__,
+        description="Customer analytics JSON API. Authenticate with `Authorization: Bearer "
+        "<token>` (create tokens under 我的账户 / My account). Same permissions as the web pages.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    register_routes(app)
+    return app
+
+
+def openapi_spec() -> dict[str, Any]:
+    """The API's OpenAPI document, without a workspace (for docs and schema tests)."""
+    return _bare_app().openapi()
+
+
+def iter_routes(routes: list[Any]) -> Any:
+    """Every APIRoute of an app, looking inside included routers (FastAPI >= 0.16x keeps
+    them as lazily combined ``_IncludedRouter`` entries)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from iter_routes(route.original_router.routes)
+
+
+def error_response(request: Request, status: int, message: str, problems: Any = None) -> Response:
+    """The one error shape: JSON ``{"error": {...}}`` on the API, an error page elsewhere."""
+    if is_api(request):
+        body = {"error": {"status": status, "message": message, "problems": problems or []}}
+        return JSONResponse(body, status_code=status)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": message, "problems": problems or []},
+        status_code=status,
+    )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    def _(request: Request, msgid: str) -> str:
+        return gettext(msgid, lang_of(request))
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if is_api(request):
+            resp = error_response(request, 401, "authentication required")
+            resp.headers["www-authenticate"] = "Bearer"
+            return resp
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return error_response(
+            request, 403, _(request, "You may not do this.") + f" ({exc.message})"
+        )
+
+    @app.exception_handler(PermissionDenied)
+    async def denied(request: Request, exc: PermissionDenied) -> Response:
+        return error_response(request, 403, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error_response(
+            request, 413, f"request body too large (limit {exc.limit // 2**20} MB)"
+        )
+
+    @app.exception_handler(CustlensError)
+    async def user_error(request: Request, exc: CustlensError) -> Response:
+        status = 400 if isinstance(exc, (InputError, UsageError)) else 500
+        problems = [p.__dict__ for p in getattr(exc, "problems", [])][:50]
+        return error_response(request, status, str(exc), problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"column": ".".join(str(x) for x in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ][:20]
+        return error_response(request, 422, "invalid request parameters", problems)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return error_response(request, 500, _(request, "Something went wrong on the server."))
+
+    @app.exception_handler(PermissionError)
+    async def raw_denied(request: Request, exc: PermissionError) -> Response:
+        return error_response(request, 403, str(exc))

@@ -1,0 +1,165 @@
+"""Who is calling and what they may do: every route depends on one :class:`Guard`.
+
+``Guard(permission)`` identifies the caller (session cookie; on ``/api`` also a bearer token),
+checks the permission from :mod:`custlens.privacy.policy`, and checks the CSRF token of
+cookie-authenticated requests that change state. Routes without a guard are a bug: the route
+table test fails on them. ``Guard(None)`` marks a public route (login page, static files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from custlens.privacy import audit, users
+from custlens.privacy.policy import Principal
+from custlens.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOGGED_IN = "login"  # pseudo-permission: any signed-in user
+
+
+class LoginRequired(Exception):
+    """No (valid) session or token."""
+
+
+class Forbidden(Exception):
+    def __init__(self, message: str = "forbidden"):
+        super().__init__(message)
+        self.message = message
+
+
+class CsrfFailed(Forbidden):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: users.User
+    via_token: bool
+
+    @property
+    def principal(self) -> Principal:
+        return self.user.principal()
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def identify(request: Request) -> Caller | None:
+    """The signed-in user (session) or, on API paths, the owner of a bearer token."""
+    ctx = request.app.state.ctx
+    con = ctx.con()
+    auth = request.headers.get("authorization", "")
+    if is_api(request) and auth.lower().startswith("bearer "):
+        user = users.resolve_token(con, auth[7:].strip())
+        return Caller(user, True) if user else None
+    session = request.state.session
+    if session is None or not session.username:
+        return None
+    user = users.get_user(con, session.username)
+    if user is None or user.disabled:
+        ctx.sessions.drop(session.sid)
+        return None
+    return Caller(user, False)
+
+
+class Guard:
+    """FastAPI dependency: returns the caller's Principal (None on public routes)."""
+
+    def __init__(self, permission: str | None):
+        self.permission = permission
+
+    def __repr__(self) -> str:
+        return f"Guard({self.permission!r})"
+
+    async def __call__(self, request: Request) -> Principal | None:
+        caller = await run_in_threadpool(identify, request)
+        request.state.caller = caller
+        if self.permission is None:
+            if request.method not in SAFE_METHODS:
+                await _check_csrf(request)
+            return caller.principal if caller else None
+        if caller is None:
+            raise LoginRequired
+        if request.method not in SAFE_METHODS and not caller.via_token:
+            await _check_csrf(request)
+        principal = caller.principal
+        if self.permission != LOGGED_IN and not principal.can(self.permission):
+            raise Forbidden(f"{principal.username} ({principal.role}) may not {self.permission}")
+        return principal
+
+
+async def _check_csrf(request: Request) -> None:
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+    if not check_csrf(request.state.session, token):
+        raise CsrfFailed("CSRF token missing or wrong: reload the page and try again")
+
+
+# ---- login with throttling and lockout --------------------------------------------------------
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: users.User | None
+    error: str | None = None  # msgid: "wrong user name or password", "locked", "throttled"
+    retry_minutes: int = 0
+
+
+def attempt_login(ctx: Any, username: str, password: str, ip: str) -> LoginOutcome:
+    """Check a login; every attempt is audited. Locked: ``lockout_failures`` failures of the
+    user name within ``lockout_minutes`` (since its last success or unlock) block it until
+    ``lockout_minutes`` after the last failure; ``ip_failures`` failures from one address in
+    the same time are throttled."""
+    opts = ctx.options
+    con = ctx.con()
+    window = dt.timedelta(minutes=opts.lockout_minutes)
+    name = (username or "").strip()[:64]
+    if audit.ip_failures(con, ip, window) >= opts.ip_failures:
+        audit.record(
+            con, "login_locked", name, "throttled: too many failures from this address", ip
+        )
+        return LoginOutcome(None, "throttled", opts.lockout_minutes)
+    failures, last = audit.failures_since_reset(con, name, window)
+    if failures >= opts.lockout_failures:
+        left = window - (dt.datetime.now() - last)
+        minutes = max(1, int(left.total_seconds() // 60) + 1)
+        audit.record(con, "login_locked", name, f"locked: {failures} failed logins", ip)
+        return LoginOutcome(None, "locked", minutes)
+    user = users.authenticate(con, name, password)
+    if user is None:
+        audit.record(con, "login_failed", name, None, ip)
+        return LoginOutcome(None, "wrong")
+    audit.record(con, "login", user.username, f"role={user.role}", ip)
+    return LoginOutcome(user)
+
+
+def locked_users(ctx: Any) -> set[str]:
+    """User names currently locked out (for the admin page)."""
+    opts = ctx.options
+    con = ctx.con()
+    window = dt.timedelta(minutes=opts.lockout_minutes)
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT username FROM audit_log WHERE action = 'login_failed' "
+            "AND logged_at >= ? AND username IS NOT NULL",
+            [dt.datetime.now() - window],
+        ).fetchall()
+    ]
+    return {
+        n for n in names if audit.failures_since_reset(con, n, window)[0] >= opts.lockout_failures
+    }

@@ -1,0 +1,152 @@
+"""What every request handler shares: the workspace, per-thread read connections, the write
+lock, a small result cache and the session store. Built by ``create_app``, never at import.
+
+DuckDB connections are not safe to share between threads, so each worker thread reads through
+its own cursor (a connection to the same database, seeing every committed write) with its own
+Ibis backend. Imports, analysis runs and manual tags go through the workspace's main
+connection under ``write_lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+
+from custlens.config import Settings
+from custlens.store.workspace import Workspace
+
+
+@dataclass
+class WebOptions:
+    """Web settings that are not workspace settings (``custlens serve`` options)."""
+
+    secure_cookies: bool = False  # set when served over HTTPS (or behind a TLS proxy)
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    lockout_failures: int = 5  # failed logins of one user name within lockout_minutes ...
+    lockout_minutes: int = 15  # ... lock it for this long after the last failure
+    ip_failures: int = 20  # failed logins from one IP within lockout_minutes -> 429
+    page_size: int = 50
+    max_page_size: int = 200
+    export_max_rows: int = 1_000_000
+    cache_entries: int = 256
+
+
+class ResultCache:
+    """LRU of computed page data keyed by (data version, principal filters, parameters).
+
+    Single flight: while one request computes a key, others asking for it wait for that
+    result instead of computing it again (a burst on a cold dashboard costs one query)."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: dict[Any, threading.Lock] = {}
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            flight = self._pending.setdefault(key, threading.Lock())
+        with flight:
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._pending.pop(key, None)
+                raise
+            with self._lock:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+                self._pending.pop(key, None)
+        return value
+
+    def peek(self, key: Any) -> Any:
+        with self._lock:
+            return self._data.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    ws: Workspace
+    options: WebOptions = field(default_factory=WebOptions)
+    write_lock: threading.RLock = field(default_factory=threading.RLock)
+    cache: ResultCache = field(default_factory=ResultCache)
+    sessions: Any = None  # security.SessionStore, set by create_app
+    _version: int = 0
+    _local: threading.local = field(default_factory=threading.local)
+    _cursors: list[Any] = field(default_factory=list)
+    _cursor_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def lang_default(self) -> str:
+        return self.settings.lang
+
+    def con(self) -> Any:
+        """This thread's DuckDB cursor on the workspace."""
+        cur = getattr(self._local, "con", None)
+        if cur is None:
+            cur = self.ws.con.cursor()
+            self._local.con = cur
+            with self._cursor_lock:
+                self._cursors.append(cur)
+        return cur
+
+    def backend(self) -> Any:
+        """This thread's Ibis backend (over :meth:`con`)."""
+        be = getattr(self._local, "backend", None)
+        if be is None:
+            be = ibis.duckdb.from_connection(self.con())
+            self._local.backend = be
+        return be
+
+    def has_table(self, name: str) -> bool:
+        row = (
+            self.con()
+            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+            .fetchone()
+        )
+        return bool(row[0])
+
+    def data_version(self) -> int:
+        """Bumped by :meth:`invalidate` whenever data, analysis results or manual tags change.
+
+        The server process is the workspace's only writer (DuckDB lets one process open the
+        file for writing), so every change goes through a route that invalidates."""
+        return self._version
+
+    def invalidate(self) -> None:
+        with self._cursor_lock:
+            self._version += 1
+        self.cache.clear()
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        return self.cache.get((self.data_version(), key), compute)
+
+    def peek(self, key: Any) -> Any:
+        """A cached value if present (never computes)."""
+        return self.cache.peek((self.data_version(), key))
+
+    def close(self) -> None:
+        with self._cursor_lock:
+            for cur in self._cursors:
+                with contextlib.suppress(Exception):
+                    cur.close()
+            self._cursors.clear()

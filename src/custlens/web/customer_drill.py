@@ -1,0 +1,89 @@
+"""Drill-down filters: the customers behind a chart mark, selected by their orders or events.
+
+Bought a category (and ``also`` a second one in the same order), ordered in a period, at an
+hour / weekday, through a channel or store; an order marked 需核实 for a reason; first order
+in a month (cohort); reached a funnel step. Built with Ibis on the principal's scoped tables
+(so drill-downs respect row filters) and returned as one table of ``customer_id``; the
+customer list then compiles it once into its SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis.expr.types as ir
+
+from custlens.analytics.orders import analysable_orders
+from custlens.analytics.periods import parse_period
+from custlens.privacy.policy import Principal
+from custlens.web.scope import scoped_table
+
+DRILL_PARAMS = (
+    "category",
+    "also",
+    "period",
+    "hour",
+    "weekday",
+    "order_channel",
+    "store",
+    "flag",
+    "cohort",
+    "funnel_step",
+)
+
+
+def has_drill(q: Any) -> bool:
+    return any(getattr(q, k) not in (None, "") for k in DRILL_PARAMS)
+
+
+def order_filtered(orders: ir.Table, q: Any, as_of: Any = None) -> ir.Table | None:
+    """Analysable order lines matching the order filters (None when there are none)."""
+    if not any(
+        (q.category, q.period, q.hour is not None, q.weekday is not None, q.order_channel, q.store)
+    ):
+        return None
+    o = analysable_orders(orders)
+    if q.period:
+        p = parse_period(q.period, as_of)
+        o = o.filter((o.order_date >= p.start) & (o.order_date <= p.end))
+    if q.category:
+        o = o.filter(o.category == q.category)
+    if q.hour is not None:
+        o = o.filter(o.order_time.hour() == q.hour)
+    if q.weekday is not None:
+        o = o.filter(o.order_time.day_of_week.index() == q.weekday)
+    if q.order_channel:
+        o = o.filter(o.channel == q.order_channel)
+    if q.store:
+        o = o.filter(o.store_id == q.store)
+    return o
+
+
+def drill_ids(backend: Any, principal: Principal, q: Any, as_of: Any = None) -> ir.Table:
+    """customer_id of the visible customers matching every drill-down filter of ``q``."""
+    c = scoped_table(backend, "customers", principal).select("customer_id")
+    orders = scoped_table(backend, "orders", principal)
+    o = order_filtered(orders, q, as_of)
+    if o is not None:
+        if q.also:
+            other = analysable_orders(orders)
+            other = other.filter(other.category == q.also).select(oid="order_id").distinct()
+            o = o.join(other, o.order_id == other.oid)
+        c = c.semi_join(o.select("customer_id").distinct(), "customer_id")
+    if q.cohort:
+        p = parse_period(q.cohort, as_of)
+        a = analysable_orders(orders)
+        first = a.group_by("customer_id").aggregate(first=a.order_date.min())
+        first = first.filter((first.first >= p.start) & (first.first <= p.end))
+        c = c.semi_join(first.select("customer_id"), "customer_id")
+    if q.flag:
+        f = orders.filter(orders.needs_review.fill_null(False))
+        f = f.filter(f.review_reasons.split(",").contains(q.flag))
+        c = c.semi_join(f.select("customer_id"), "customer_id")
+    if q.funnel_step is not None:
+        from custlens.web.queries import Scope
+        from custlens.web.value_queries import funnel_spec, reached_step
+
+        spec = funnel_spec(q.funnel_steps, q.funnel_window, q.funnel_order)
+        c = c.semi_join(reached_step(Scope(backend, principal), spec, q.funnel_step), "customer_id")
+    return c

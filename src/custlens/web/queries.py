@@ -1,0 +1,293 @@
+"""Page data for the dashboards, shared by the HTML pages and the JSON API.
+
+Thin over ``custlens.analytics``: each function takes a principal's *scoped* tables (see
+:mod:`custlens.web.scope`), calls the analysis and returns plain records for a template, a
+chart spec or JSON. Nothing here computes a metric itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from custlens.analytics import basket, compare, kpi, patterns, products
+from custlens.analytics.periods import Period, comparison_period, parse_period
+from custlens.charts import basic
+from custlens.charts import patterns as pcharts
+from custlens.errors import InputError
+from custlens.i18n import gettext
+from custlens.privacy.policy import Principal
+from custlens.web.scope import scoped_table
+
+PERIOD_KINDS = ("week", "month", "quarter", "custom")
+COMPARES = ("previous", "yoy")
+CARD_KPIS = (
+    ("gmv", "GMV", "money"),
+    ("orders", "Orders", "count"),
+    ("buyers", "Buying customers", "count"),
+    ("aov", "Average order value", "money"),
+    ("repurchase_rate", "Repurchase rate", "rate"),
+    ("conversion_rate", "Conversion rate", "rate"),
+    ("churn_rate", "Churn rate", "rate"),
+    ("campaign_participation_rate", "Campaign participation", "rate"),
+    ("new_customers", "New customers", "count"),
+)
+
+
+@dataclass
+class Scope:
+    """A principal's view of the workspace: scoped Ibis tables on this thread's backend."""
+
+    backend: Any
+    principal: Principal
+
+    def table(self, name: str) -> Any:
+        return scoped_table(self.backend, name, self.principal)
+
+    @property
+    def key(self) -> tuple:
+        return tuple(sorted(self.principal.row_filters.items()))
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = df.astype(object).where(df.notna(), None).to_dict("records")
+    for row in out:
+        for k, v in row.items():
+            if isinstance(v, pd.Timestamp):
+                row[k] = v.date().isoformat() if v == v.normalize() else v.isoformat()
+            elif isinstance(v, (dt.date, dt.datetime)):
+                row[k] = v.isoformat()
+            elif isinstance(v, decimal.Decimal):
+                row[k] = float(v)
+            elif hasattr(v, "item"):
+                row[k] = v.item()
+    return out
+
+
+def arrow_records(table: Any) -> list[dict[str, Any]]:
+    """Rows of an Arrow table as JSON-friendly dicts (dates as ISO text, decimals as float)."""
+    rows = table.to_pylist()
+    for row in rows:
+        for k, v in row.items():
+            if isinstance(v, dt.datetime):
+                row[k] = v.isoformat(sep=" ")
+            elif isinstance(v, dt.date):
+                row[k] = v.isoformat()
+            elif isinstance(v, decimal.Decimal):
+                row[k] = float(v)
+    return rows
+
+
+# ---- periods -------------------------------------------------------------------------------
+def data_bounds(scope: Scope) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day with analysable orders the principal may see."""
+    return patterns.period_bounds(scope.table("orders"))
+
+
+def overview_period(
+    kind: str, last: dt.date, start: str | None = None, end: str | None = None
+) -> tuple[Period, str]:
+    """The latest complete week / month / quarter ending on or before ``last`` (weeks run
+    Monday-Sunday), or a custom start..end. Returns the period and the KPI frequency."""
+    if kind not in PERIOD_KINDS:
+        raise InputError(f"period must be one of {', '.join(PERIOD_KINDS)}")
+    if kind == "custom":
+        try:
+            a = dt.date.fromisoformat(start or "")
+            b = dt.date.fromisoformat(end or "")
+        except ValueError as exc:
+            raise InputError("custom period: give start and end as YYYY-MM-DD") from exc
+        return Period(a, b), "range"
+    nxt = last + dt.timedelta(days=1)
+    s = kpi.period_start(nxt, kind)
+    return Period(kpi.shift_period(s, kind, -1), s - dt.timedelta(days=1)), kind
+
+
+def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> list[dict[str, Any]]:
+    """KPI cards of ``period`` with the change against the previous period or last year."""
+    if compare_with not in COMPARES:
+        raise InputError("compare must be previous or yoy")
+    events = scope.table("events")
+    table = kpi.store_kpis(scope.table("orders"), period.start, period.end, freq, events=events)
+    rows = table.to_pyarrow().to_pylist()
+    by_kpi = {r["kpi"]: r for r in rows if r["period_start"] == period.start}
+    cards = []
+    for key, label, kind in CARD_KPIS:
+        r = by_kpi.get(key, {})
+        base = r.get("previous") if compare_with == "previous" else r.get("last_year")
+        value = r.get("value")
+        if kind == "rate":
+            change = None if value is None or base is None else value - base
+        else:
+            change = r.get("change_pct") if compare_with == "previous" else r.get("yoy_change_pct")
+        cards.append(
+            {
+                "kpi": key,
+                "label": label,
+                "kind": kind,
+                "value": value,
+                "base": base,
+                "change": change,
+            }
+        )
+    return cards
+
+
+def monthly_trend(scope: Scope, months: int = 24, lang: str = "zh") -> tuple[list[dict], dict]:
+    """Revenue per month (last ``months``) and its chart; a bar drills to that month."""
+    df = patterns.trend(scope.table("orders"), "M", 3)
+    if df.empty:
+        return [], {}
+    df = df.tail(months).copy()
+    df["month"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m")
+    rows = _records(df)
+    spec = pcharts.trend_lines(rows, gettext("Monthly revenue", lang), lang)
+    return rows, spec
+
+
+def channel_split(scope: Scope, period: Period, lang: str = "zh") -> tuple[list[dict], dict]:
+    summary = compare.period_summary(scope.table("orders"), period, by="channel")
+    rows = [
+        {"channel": k or "–", "gmv": v["gmv"], "orders": v["orders"], "customers": v["customers"]}
+        for k, v in summary.items()
+        if k is not None
+    ]
+    rows.sort(key=lambda r: -(r["gmv"] or 0))
+    spec = basic.bar(
+        rows,
+        "channel",
+        "gmv",
+        gettext("GMV by channel", lang),
+        gettext("Channel", lang),
+        gettext("GMV", lang),
+    )
+    return rows, spec
+
+
+# ---- purchase patterns ---------------------------------------------------------------------
+def _orders_in(scope: Scope, period: Period | None) -> Any:
+    o = scope.table("orders")
+    if period is not None:
+        o = o.filter((o.order_date >= period.start) & (o.order_date <= period.end))
+    return o
+
+
+def hour_weekday(scope: Scope, period: Period | None, lang: str = "zh") -> tuple[list, dict]:
+    rows = _records(patterns.by_hour_weekday(_orders_in(scope, period)).to_pandas())
+    return rows, pcharts.hour_weekday_heatmap(rows, lang=lang)
+
+
+def top_categories(scope: Scope, period: Period | None, n: int = 10, lang: str = "zh"):
+    t = products.top_items(_orders_in(scope, period), "category", n=n)
+    rows = _records(t.to_pandas())
+    spec = basic.bar(
+        rows,
+        "category",
+        "revenue",
+        gettext("Top categories by revenue", lang),
+        gettext("Category", lang),
+        gettext("Revenue", lang),
+    )
+    return rows, spec
+
+
+def peak_window(scope: Scope, period: Period | None) -> dict[str, Any] | None:
+    o = _orders_in(scope, period)
+    if int(o.count().to_pyarrow().as_py()) == 0:
+        return None
+    return patterns.peak_hours(o)
+
+
+# ---- association ---------------------------------------------------------------------------
+def association(scope: Scope, period: Period | None, top: int = 20, lang: str = "zh"):
+    """Category P(B|A) heatmap cells and the strongest pair rules (by lift)."""
+    b = basket.build_baskets(_orders_in(scope, period), basket.BasketSpec(level="category"))
+    cells = _records(basket.confidence_matrix(b).to_pandas())
+    rules = _records(basket.pair_rules(b, min_support=0.001).limit(top).to_pandas())
+    return cells, rules, pcharts.association_heatmap(cells, lang=lang)
+
+
+# ---- period comparison ---------------------------------------------------------------------
+def period_comparison(
+    scope: Scope, period_text: str, against: str, last: dt.date, lang: str = "zh"
+) -> dict[str, Any]:
+    p = parse_period(period_text, last)
+    base = comparison_period(p, against, last)
+    orders = scope.table("orders")
+    a, b = compare.period_summary(orders, p), compare.period_summary(orders, base)
+    rows = []
+    for metric in compare.METRICS:
+        res = compare.compare_periods(orders, metric, p, base)
+        rows.extend(r.as_dict() for r in res)
+    by_channel = []
+    for label, period, summary in (
+        (str(p), p, compare.period_summary(orders, p, by="channel")),
+        (str(base), base, compare.period_summary(orders, base, by="channel")),
+    ):
+        for ch, v in summary.items():
+            if ch is not None:
+                by_channel.append(
+                    {"period": label, "period_key": str(period), "channel": ch, "gmv": v["gmv"]}
+                )
+    spec = {
+        "$schema": basic.SCHEMA,
+        "title": gettext("GMV by channel", lang),
+        "data": {"values": by_channel},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "channel", "type": "nominal", "title": gettext("Channel", lang)},
+            "xOffset": {"field": "period"},
+            "y": {"field": "gmv", "type": "quantitative", "title": gettext("GMV", lang)},
+            "color": {"field": "period", "type": "nominal", "title": ""},
+            "tooltip": [
+                {"field": "period"},
+                {"field": "channel"},
+                {"field": "gmv", "format": ",.2f"},
+            ],
+        },
+    }
+    return {
+        "period": str(p),
+        "base": str(base),
+        "rows": rows,
+        "has_data": bool(a) or bool(b),
+        "by_channel": by_channel,
+        "spec": spec,
+    }
+
+
+# ---- data quality --------------------------------------------------------------------------
+def import_log(con: Any, limit: int = 50) -> list[dict[str, Any]]:
+    keys = (
+        "import_id",
+        "table_name",
+        "file_name",
+        "started_at",
+        "rows_read",
+        "rows_inserted",
+        "rows_updated",
+        "rows_rejected",
+        "rows_duplicate",
+        "status",
+        "rejects_file",
+    )
+    rows = con.execute(
+        f"SELECT {', '.join(keys)} FROM import_log ORDER BY import_id DESC LIMIT ?", [limit]
+    ).fetchall()
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def quality_chart(report: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    rows = [{"code": k, "orders": v} for k, v in report["flagged"].items()]
+    return basic.bar(
+        rows,
+        "code",
+        "orders",
+        gettext("Orders marked 需核实 by reason", lang),
+        gettext("Reason", lang),
+        gettext("Orders", lang),
+    )

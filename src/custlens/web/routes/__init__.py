@@ -1,0 +1,36 @@
+"""One module per page group; each exposes ``router``. Every route depends on a Guard."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def register_routes(app: FastAPI) -> None:
+    from custlens.web.routes import (
+        account,
+        admin,
+        api,
+        auth,
+        behaviour,
+        customers,
+        imports,
+        overview,
+        patterns,
+        reports,
+        value,
+    )
+
+    for module in (
+        auth,
+        overview,
+        customers,
+        patterns,
+        value,
+        behaviour,
+        imports,
+        reports,
+        admin,
+        account,
+        api,
+    ):
+        app.include_router(module.router)

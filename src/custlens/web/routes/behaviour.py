@@ -1,0 +1,111 @@
+"""漏斗 (builder: steps, window, order, breakdown), 路径, 留存/同期群."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from custlens.errors import CustlensError
+from custlens.privacy.policy import Principal
+from custlens.web import value_queries as vq
+from custlens.web.render import lang_of, render
+from custlens.web.routes.common import VIEW, cached, scope_of
+
+router = APIRouter(include_in_schema=False)
+ORDERS = ("sequential", "strict", "any")
+
+
+@router.get("/funnel")
+def funnel_page(
+    request: Request,
+    steps: str = vq.DEFAULT_FUNNEL,
+    window: str = "14d",
+    order: str = "sequential",
+    breakdown: str = "",
+    principal: Principal = VIEW,
+) -> Response:
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
+    data = error = None
+    try:
+        spec = vq.funnel_spec(steps, window, order, breakdown or None)
+        data = cached(
+            request,
+            scope,
+            "funnel",
+            steps,
+            window,
+            order,
+            breakdown,
+            lang,
+            compute=lambda: vq.funnel_table(scope, spec, lang),
+        )
+    except CustlensError as exc:
+        error = str(exc)
+    fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
+    return render(
+        request,
+        "funnel.html",
+        {
+            "data": data,
+            "error": error,
+            "steps": steps,
+            "window": window,
+            "order": order,
+            "breakdown": breakdown,
+            "orders": ORDERS,
+            "breakdowns": vq.FUNNEL_BREAKDOWNS,
+            "fixed": fixed,
+        },
+    )
+
+
+@router.get("/paths")
+def paths_page(
+    request: Request, start: str = "", length: int = 4, principal: Principal = VIEW
+) -> Response:
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    start = start[:40]
+    data = error = None
+    try:
+        data = cached(
+            request,
+            scope,
+            "paths",
+            start,
+            length,
+            lang,
+            compute=lambda: vq.top_paths(scope, start, length, lang),
+        )
+    except CustlensError as exc:
+        error = str(exc)
+    return render(
+        request, "paths.html", {"data": data, "error": error, "start": start, "length": length}
+    )
+
+
+@router.get("/cohort")
+def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
+    if importlib.util.find_spec("custlens.analytics.cohort") is None:
+        return render(
+            request,
+            "placeholder.html",
+            {
+                "title": "Retention & cohorts",
+                "module": "custlens.analytics.cohort",
+                "available": False,
+            },
+        )
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    data = error = None
+    try:
+        data = cached(request, scope, "cohorts", lang, compute=lambda: vq.cohorts(scope, lang=lang))
+    except CustlensError as exc:
+        error = str(exc)
+    return render(request, "cohort.html", {"data": data, "error": error})

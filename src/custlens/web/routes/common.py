@@ -1,0 +1,52 @@
+"""Helpers shared by the route modules: the app context, the caller's scope, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from custlens.privacy import audit
+from custlens.privacy.policy import Principal
+from custlens.web.auth import LOGGED_IN, Guard, client_ip
+from custlens.web.context import AppContext
+from custlens.web.customer_query import has_results
+from custlens.web.queries import Scope, data_bounds
+
+PUBLIC = Depends(Guard(None))
+LOGIN = Depends(Guard(LOGGED_IN))
+VIEW = Depends(Guard("view"))
+ANALYSE = Depends(Guard("analyse"))
+IMPORT = Depends(Guard("import"))
+EXPORT = Depends(Guard("export"))
+MANAGE_USERS = Depends(Guard("manage_users"))
+AUDIT = Depends(Guard("audit"))
+UNMASK = Depends(Guard("unmask_one"))
+
+
+def ctx_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def scope_of(request: Request, principal: Principal) -> Scope:
+    return Scope(ctx_of(request).backend(), principal)
+
+
+def cached(request: Request, scope: Scope, name: str, *params: Any, compute: Any) -> Any:
+    """Page data cached per data version, principal row filters and parameters."""
+    return ctx_of(request).cached((name, scope.key, params), compute)
+
+
+def bounds(request: Request, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
+    return cached(request, scope, "bounds", compute=lambda: data_bounds(scope))
+
+
+def stored_results(request: Request) -> bool:
+    ctx = ctx_of(request)
+    return ctx.cached(("has_results",), lambda: has_results(ctx.con()))
+
+
+def record(request: Request, action: str, username: str | None, detail: Any = None) -> None:
+    audit.record(ctx_of(request).con(), action, username, detail, client_ip(request))

@@ -1,0 +1,290 @@
+"""客户 (search, filters, sorting, paging, masked export) and 客户360 (one customer)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+from custlens.analytics import results
+from custlens.errors import InputError
+from custlens.i18n import gettext
+from custlens.io.export import localise_headers, write_table
+from custlens.privacy.masking import mask_table
+from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
+from custlens.schema.tables import TABLES
+from custlens.web import customer_query as cq
+from custlens.web.queries import Scope, arrow_records
+from custlens.web.render import flash, lang_of, render
+from custlens.web.routes.common import (
+    ANALYSE,
+    EXPORT,
+    UNMASK,
+    VIEW,
+    bounds,
+    cached,
+    ctx_of,
+    record,
+    scope_of,
+    stored_results,
+)
+from custlens.web.scope import scoped_sql
+from custlens.web.value_queries import clv_predictions
+
+router = APIRouter(include_in_schema=False)
+RESULT_LABELS = {
+    "segment": "Segment",
+    "stage": "Lifecycle stage",
+    "revenue": "Revenue",
+    "orders": "Orders",
+    "last_order_date": "Last order",
+}
+
+
+def _only(request: Request, scope: Scope, q: cq.CustomerQuery, lang: str) -> list[str] | None:
+    """The customer ids of a churn-risk tier (from the CLV page's cached forecasts)."""
+    if not q.risk:
+        return None
+    pred = cached(request, scope, "clv", lang, compute=lambda: clv_predictions(scope, lang))
+    return pred["ids"][q.risk]
+
+
+def list_data(request: Request, principal: Principal, params: Any) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    q = cq.CustomerQuery.from_params(params, ctx.options.max_page_size)
+    if "per_page" not in params:
+        q.per_page = ctx.options.page_size
+    scope = scope_of(request, principal)
+    stored = stored_results(request)
+    _, last = bounds(request, scope)
+    only = _only(request, scope, q, lang_of(request))
+    rows, total = cq.customer_page(ctx.con(), scope.backend, principal, q, stored, last, only)
+    pages = max(1, -(-total // q.per_page))
+    return {"q": q, "rows": rows, "total": total, "pages": pages, "stored": stored}
+
+
+@router.get("/customers")
+def customers(request: Request, principal: Principal = VIEW) -> Response:
+    data = list_data(request, principal, request.query_params)
+    q = data["q"]
+    return render(
+        request,
+        "customers.html",
+        {
+            **data,
+            "params": q.params(),
+            "filters": q.active_filters(),
+            "sorts": list(cq.SORTS),
+            "funnel_params": cq.FUNNEL_PARAMS,
+        },
+    )
+
+
+@router.get("/customers/export")
+def export_customers(
+    request: Request, format: str = "csv", principal: Principal = EXPORT
+) -> Response:
+    if format not in ("csv", "xlsx"):
+        raise InputError("format must be csv or xlsx")
+    ctx = ctx_of(request)
+    lang = lang_of(request)
+    q = cq.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)
+    scope = scope_of(request, principal)
+    _, last = bounds(request, scope)
+    data = cq.export_rows(
+        ctx.con(),
+        scope.backend,
+        principal,
+        q,
+        stored_results(request),
+        ctx.options.export_max_rows,
+        last,
+        _only(request, scope, q, lang),
+    )
+    data = localise_headers(data, "customers", lang)
+    if lang == "zh":
+        data = data.rename_columns(
+            [
+                gettext(RESULT_LABELS[n], lang) if n in RESULT_LABELS else n
+                for n in data.column_names
+            ]
+        )
+    out_dir = Path(tempfile.mkdtemp(prefix="custlens-export-"))
+    path = write_table(data, out_dir / f"customers-{uuid.uuid4().hex[:8]}.{format}", format)
+    record(
+        request,
+        "export",
+        principal.username,
+        {"what": "customers", "format": format, "rows": data.num_rows, "filters": q.params()},
+    )
+    return FileResponse(
+        path,
+        filename=f"customers.{format}",
+        background=BackgroundTask(_cleanup, out_dir),
+    )
+
+
+def _cleanup(directory: Path) -> None:
+    for f in directory.glob("*"):
+        f.unlink(missing_ok=True)
+    directory.rmdir()
+
+
+# ---- 客户360 ---------------------------------------------------------------------------------
+ORDER_COLUMNS = (
+    "order_id",
+    "order_time",
+    "category",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "amount",
+    "payment_method",
+    "channel",
+    "store_id",
+    "status",
+    "needs_review",
+)
+EVENT_COLUMNS = (
+    "event_time",
+    "event_type",
+    "page_type",
+    "category",
+    "product_id",
+    "channel",
+    "source",
+    "device",
+    "search_query",
+)
+FEEDBACK_COLUMNS = ("feedback_time", "feedback_type", "rating", "nps", "text", "resolved")
+
+
+def _rows(
+    con: Any,
+    name: str,
+    principal: Principal,
+    cid: str,
+    cols: tuple[str, ...] | str,
+    order: str = "",
+    limit: int = 1,
+) -> list[dict[str, Any]]:
+    """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL)."""
+    sql, params = scoped_sql(name, principal)
+    select = cols if isinstance(cols, str) else ", ".join(cols)
+    tail = f" ORDER BY {order} DESC" if order else ""
+    data = con.execute(
+        f"SELECT {select} FROM ({sql}) WHERE customer_id = ?{tail} LIMIT ?",
+        [*params, cid, limit],
+    ).to_arrow_table()
+    return arrow_records(data)
+
+
+def customer_detail(
+    request: Request, principal: Principal, cid: str, policy: MaskingPolicy = MASKED
+) -> dict[str, Any]:
+    con = ctx_of(request).con()
+    sql, params = scoped_sql("customers", principal)
+    found = con.execute(
+        f"SELECT * FROM ({sql}) WHERE customer_id = ? LIMIT 1", [*params, cid]
+    ).to_arrow_table()
+    if found.num_rows == 0:
+        raise HTTPException(
+            404, gettext("No such customer (or not visible to you).", lang_of(request))
+        )
+    names = [c.name for c in TABLES["customers"].columns]
+    profile = mask_table(found.select(names), policy).to_pylist()[0]
+    detail: dict[str, Any] = {
+        "profile": profile,
+        "orders": _rows(con, "orders", principal, cid, ORDER_COLUMNS, "order_time", 100),
+        "events": _rows(con, "events", principal, cid, EVENT_COLUMNS, "event_time", 100),
+        "feedback": _rows(con, "feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50),
+        "metrics": None,
+        "rfm": None,
+        "lifecycle": None,
+        "cluster": None,
+        "tags": [],
+        "clv": None,
+    }
+    if stored_results(request):
+        for key, table in (
+            ("metrics", "customer_metrics"),
+            ("rfm", "rfm_scores"),
+            ("lifecycle", "customer_lifecycle"),
+            ("cluster", "customer_clusters"),
+        ):
+            rows = _rows(con, table, principal, cid, "*")
+            detail[key] = rows[0] if rows else None
+        tags = _rows(
+            con,
+            "customer_tags",
+            principal,
+            cid,
+            "tag, category, source, weight, valid_from, valid_to",
+            "",
+            1000,
+        )
+        detail["tags"] = sorted((t for t in tags if t["valid_to"] is None), key=lambda t: t["tag"])
+    scope = scope_of(request, principal)
+    hit = ctx_of(request).peek(("clv", scope.key, (lang_of(request),)))
+    if hit is not None and cid in hit["by_customer"].index:
+        row = hit["by_customer"].loc[cid]
+        detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    return detail
+
+
+@router.get("/customers/{cid}")
+def customer_360(request: Request, cid: str, principal: Principal = VIEW) -> Response:
+    detail = customer_detail(request, principal, cid[:100])
+    return render(request, "customer.html", {**detail, "cid": cid, "unmasked": False})
+
+
+@router.post("/customers/{cid}/unmask")
+def unmask_customer(
+    request: Request,
+    cid: str,
+    reason: str = Form("", max_length=500),
+    principal: Principal = UNMASK,
+) -> Response:
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise InputError(
+            gettext(
+                "State a reason (at least 4 characters) to view unmasked data.", lang_of(request)
+            )
+        )
+    detail = customer_detail(request, principal, cid[:100], principal.masking(reason))
+    record(request, "unmask", principal.username, {"customer_id": cid, "reason": reason})
+    return render(
+        request, "customer.html", {**detail, "cid": cid, "unmasked": True, "reason": reason}
+    )
+
+
+@router.post("/customers/{cid}/tags")
+def change_tag(
+    request: Request,
+    cid: str,
+    tag: str = Form(..., max_length=50),
+    action: str = Form("add"),
+    principal: Principal = ANALYSE,
+) -> Response:
+    customer_detail(request, principal, cid[:100])  # 404 unless visible
+    ctx = ctx_of(request)
+    with ctx.write_lock:
+        results.set_manual_tag(ctx.ws, cid, tag, action, user=principal.username)
+    ctx.invalidate()
+    record(
+        request,
+        "tag_change",
+        principal.username,
+        {"customer_id": cid, "tag": tag, "action": action},
+    )
+    flash(request, "ok", gettext("Tag saved.", lang_of(request)))
+    return RedirectResponse(f"/customers/{quote(cid, safe='')}", status_code=303)

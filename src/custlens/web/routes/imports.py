@@ -1,0 +1,231 @@
+"""数据导入: upload CSV/XLSX, preview the detected mapping and row errors (dry run), import,
+download the rejects file, import log.
+
+Uploads are limited to ``max_upload_mb`` and to CSV / XLSX (by extension and content). The
+file is kept under ``<workspace>/.uploads/<random>/`` between preview and import, tied to the
+session that uploaded it, and deleted after the import. Users with row filters cannot import:
+an upsert could change customers outside what they may see.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi.responses import FileResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+from custlens.errors import InputError
+from custlens.i18n import gettext
+from custlens.io.pipeline import ImportResult, import_file
+from custlens.privacy.policy import Principal
+from custlens.schema.tables import TABLES
+from custlens.web.queries import import_log
+from custlens.web.render import lang_of, render
+from custlens.web.routes.common import IMPORT, ctx_of, record
+from custlens.web.scope import restricted
+
+router = APIRouter(include_in_schema=False)
+EXTENSIONS = (".csv", ".xlsx")
+UPLOAD_DIR = ".uploads"
+
+
+def safe_filename(name: str) -> str:
+    base = Path(name or "upload").name
+    base = re.sub(r"[^\w.\-]+", "_", base)[:120].lstrip(".") or "upload"
+    return base
+
+
+def check_upload(name: str, head: bytes) -> str:
+    """The lower-case extension when the upload looks like CSV or XLSX, else InputError."""
+    ext = Path(name or "").suffix.lower()
+    if ext not in EXTENSIONS:
+        raise InputError(f"only CSV and XLSX files can be imported (got {ext or 'no extension'})")
+    if ext == ".xlsx" and not head.startswith(b"PK\x03\x04"):
+        raise InputError("the .xlsx file is not an Excel workbook")
+    if ext == ".csv":
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if not utf16 and (b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF"))):
+            raise InputError("the .csv file is not a text file")
+    return ext
+
+
+def _drop_stale_uploads(root: Path, max_age_hours: float = 24) -> None:
+    """Previews that were never imported are removed after a day."""
+    now = time.time()
+    for folder in root.glob("*"):
+        if folder.is_dir() and now - folder.stat().st_mtime > max_age_hours * 3600:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def save_upload(ctx: Any, upload: UploadFile) -> tuple[str, Path]:
+    limit = ctx.settings.max_upload_mb * 2**20
+    _drop_stale_uploads(ctx.ws.root / UPLOAD_DIR)
+    head = upload.file.read(65536)
+    check_upload(upload.filename or "", head)
+    token = secrets.token_urlsafe(16)
+    folder = ctx.ws.root / UPLOAD_DIR / token
+    folder.mkdir(parents=True)
+    path = folder / safe_filename(upload.filename or "upload")
+    size = len(head)
+    with path.open("wb") as out:
+        out.write(head)
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                raise InputError(f"the file is larger than {ctx.settings.max_upload_mb} MB")
+            out.write(chunk)
+    return token, path
+
+
+def column_labels(table: str, lang: str) -> dict[str, str]:
+    """Display names of a table's columns (客户编号 / Customer ID)."""
+    return {c.name: (c.zh if lang == "zh" else c.en) for c in TABLES[table].columns}
+
+
+def _check_table(table: str) -> str:
+    if table not in TABLES:
+        raise InputError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    return table
+
+
+def _no_row_filters(principal: Principal, lang: str) -> None:
+    if restricted(principal):
+        raise InputError(gettext("Imports need an account without row filters.", lang))
+
+
+def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> ImportResult:
+    with ctx.write_lock:
+        return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang)
+
+
+@router.get("/import")
+def import_page(request: Request, principal: Principal = IMPORT) -> Response:
+    ctx = ctx_of(request)
+    return render(
+        request,
+        "import.html",
+        {
+            "tables": list(TABLES),
+            "log": import_log(ctx.con(), 50),
+            "max_mb": ctx.settings.max_upload_mb,
+            "restricted": restricted(principal),
+        },
+    )
+
+
+@router.post("/import/preview")
+def import_preview(
+    request: Request,
+    table: str = Form(...),
+    file: UploadFile = File(...),
+    principal: Principal = IMPORT,
+) -> Response:
+    ctx = ctx_of(request)
+    lang = lang_of(request)
+    _no_row_filters(principal, lang)
+    _check_table(table)
+    token, path = save_upload(ctx, file)
+    try:
+        result = run_import(ctx, table, path, True, lang)
+    except Exception:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    request.state.session.uploads[token] = {"path": str(path), "table": table}
+    return render(
+        request,
+        "import_result.html",
+        {
+            "result": result,
+            "preview": True,
+            "token": token,
+            "table": table,
+            "labels": column_labels(table, lang),
+        },
+    )
+
+
+@router.post("/import/commit")
+def import_commit(
+    request: Request,
+    token: str = Form(..., max_length=64),
+    principal: Principal = IMPORT,
+) -> Response:
+    ctx = ctx_of(request)
+    lang = lang_of(request)
+    _no_row_filters(principal, lang)
+    upload = request.state.session.uploads.pop(token, None)
+    if upload is None:
+        raise InputError(gettext("The upload expired: choose the file again.", lang))
+    path = Path(upload["path"])
+    try:
+        result = run_import(ctx, upload["table"], path, False, lang)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    ctx.invalidate()
+    record(
+        request,
+        "import",
+        principal.username,
+        {
+            "import_id": result.import_id,
+            "table": result.table,
+            "file": result.file_name,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "rejected": result.rejected,
+        },
+    )
+    return render(
+        request,
+        "import_result.html",
+        {
+            "result": result,
+            "preview": False,
+            "table": upload["table"],
+            "labels": column_labels(upload["table"], lang),
+        },
+    )
+
+
+def importer_of(con: Any, import_id: int) -> str | None:
+    rows = con.execute(
+        "SELECT username, detail FROM audit_log WHERE action = 'import' ORDER BY logged_at DESC"
+    ).fetchall()
+    for user, detail in rows:
+        try:
+            if json.loads(detail or "{}").get("import_id") == import_id:
+                return user
+        except (ValueError, AttributeError):
+            continue
+    return None
+
+
+@router.get("/import/{import_id}/rejects")
+def download_rejects(request: Request, import_id: int, principal: Principal = IMPORT) -> Response:
+    """The rejected rows of one import, in the uploaded format with the reasons added: only
+    for admins and the user who ran that import (the rows are the uploader's own data)."""
+    ctx = ctx_of(request)
+    con = ctx.con()
+    row = con.execute(
+        "SELECT rejects_file FROM import_log WHERE import_id = ?", [import_id]
+    ).fetchone()
+    if row is None or not row[0]:
+        raise HTTPException(404, "no rejects file for this import")
+    if principal.role != "admin" and importer_of(con, import_id) != principal.username:
+        raise HTTPException(403, "only an admin or the user who ran this import may download it")
+    path = Path(row[0])
+    if not path.is_file() or ctx.ws.rejects_dir.resolve() not in path.resolve().parents:
+        raise HTTPException(404, "the rejects file is gone")
+    record(request, "rejects_download", principal.username, {"import_id": import_id})
+    return FileResponse(path, filename=path.name)

@@ -1,0 +1,121 @@
+"""分群与RFM, 生命周期, 标签, 聚类 (stored analysis results), CLV与流失, and running the
+customer-value analysis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+from custlens.analytics import results
+from custlens.errors import CustlensError
+from custlens.i18n import gettext
+from custlens.privacy.policy import Principal
+from custlens.web import value_queries as vq
+from custlens.web.render import flash, lang_of, render
+from custlens.web.routes.auth import safe_next
+from custlens.web.routes.common import ANALYSE, VIEW, cached, ctx_of, record, scope_of
+from custlens.web.scope import restricted
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    principal: Principal,
+    template: str,
+    name: str,
+    build: Any,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    ctx = ctx_of(request)
+    lang = lang_of(request)
+    run = vq.latest_run(ctx.con())
+    data = None
+    if run is not None:
+        scope = scope_of(request, principal)
+        data = cached(request, scope, name, lang, compute=lambda: build(scope, lang))
+    can_run = principal.can("analyse") and not restricted(principal)
+    return render(
+        request, template, {"run": run, "data": data, "can_run": can_run, **(extra or {})}
+    )
+
+
+@router.get("/segments")
+def segments_page(request: Request, principal: Principal = VIEW) -> Response:
+    return _page(request, principal, "segments.html", "segments", lambda s, lg: vq.segments(s, lg))
+
+
+@router.get("/lifecycle")
+def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
+    return _page(
+        request, principal, "lifecycle.html", "lifecycle", lambda s, lg: vq.lifecycle(s, lg)
+    )
+
+
+@router.get("/tags")
+def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
+    preview = error = None
+    if rule and vq.latest_run(ctx_of(request).con()) is not None:
+        try:
+            preview = vq.preview_tag_rule(scope_of(request, principal), rule)
+        except CustlensError as exc:
+            error = str(exc)
+    return _page(
+        request,
+        principal,
+        "tags.html",
+        "tags",
+        lambda s, lg: vq.tags(s, lang=lg),
+        {"rule": rule or "", "preview": preview, "rule_error": error},
+    )
+
+
+@router.get("/clusters")
+def clusters_page(request: Request, principal: Principal = VIEW) -> Response:
+    return _page(request, principal, "clusters.html", "clusters", lambda s, lg: vq.clusters(s, lg))
+
+
+@router.get("/clv")
+def clv_page(request: Request, principal: Principal = VIEW) -> Response:
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    data = error = None
+    try:
+        data = cached(request, scope, "clv", lang, compute=lambda: vq.clv_predictions(scope, lang))
+    except CustlensError as exc:
+        error = str(exc)
+    return render(request, "clv.html", {"data": data, "error": error})
+
+
+@router.post("/analysis/run")
+def run_analysis(
+    request: Request, next: str = Form("/segments", max_length=200), principal: Principal = ANALYSE
+) -> Response:
+    lang = lang_of(request)
+    if restricted(principal):
+        flash(
+            request,
+            "error",
+            gettext("Users with row filters cannot run the analysis on all data.", lang),
+        )
+        return RedirectResponse(safe_next(next), status_code=303)
+    ctx = ctx_of(request)
+    with ctx.write_lock:
+        run = results.analyse_workspace(ctx.ws)
+    ctx.invalidate()
+    record(
+        request,
+        "analysis",
+        principal.username,
+        {"run_id": run.run_id, "as_of": run.as_of, "customers": run.customers},
+    )
+    flash(
+        request,
+        "ok",
+        gettext("Analysis finished: {customers} customers.", lang, customers=run.customers),
+    )
+    return RedirectResponse(safe_next(next), status_code=303)

@@ -1,0 +1,241 @@
+"""Sessions, CSRF tokens, secure headers and request-size limits (plain ASGI middleware).
+
+Sessions are kept server-side in memory (one process serves one workspace): the browser only
+holds a random id in an HttpOnly, SameSite=Lax cookie (``Secure`` when served over HTTPS), so
+logout and user changes take effect at once. Sessions expire after an idle time and a
+maximum age; the id is replaced at login (no session fixation).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+SESSION_COOKIE = "custlens_session"
+LANG_COOKIE = "custlens_lang"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURE_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+@dataclass
+class Session:
+    sid: str
+    csrf: str
+    username: str | None = None
+    created: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    flash: list[tuple[str, str]] = field(default_factory=list)
+    uploads: dict[str, dict[str, str]] = field(default_factory=dict)  # previewed imports
+
+
+class SessionStore:
+    def __init__(self, idle_seconds: float, max_seconds: float, limit: int = 100_000):
+        self.idle = idle_seconds
+        self.max = max_seconds
+        self.limit = limit
+        self._data: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sid: str | None) -> Session | None:
+        if not sid:
+            return None
+        now = time.time()
+        with self._lock:
+            s = self._data.get(sid)
+            if s is None:
+                return None
+            if now - s.last_seen > self.idle or now - s.created > self.max:
+                del self._data[sid]
+                return None
+            s.last_seen = now
+            return s
+
+    def new(self, username: str | None = None) -> Session:
+        s = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), username)
+        with self._lock:
+            if len(self._data) >= self.limit:
+                self._expire()
+            self._data[s.sid] = s
+        return s
+
+    def drop(self, sid: str) -> None:
+        with self._lock:
+            self._data.pop(sid, None)
+
+    def drop_user(self, username: str) -> int:
+        """End every session of ``username`` (disabled, password or role changed)."""
+        with self._lock:
+            gone = [k for k, s in self._data.items() if s.username == username]
+            for k in gone:
+                del self._data[k]
+        return len(gone)
+
+    def _expire(self) -> None:
+        now = time.time()
+        for k, s in list(self._data.items()):
+            if now - s.last_seen > self.idle or now - s.created > self.max:
+                del self._data[k]
+        while len(self._data) >= self.limit:  # still full: drop the oldest
+            del self._data[min(self._data, key=lambda k: self._data[k].last_seen)]
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int):
+        super().__init__(f"request body larger than {limit} bytes")
+        self.limit = limit
+
+
+class SessionMiddleware:
+    """Loads the session named by the cookie into ``request.state.session``; writes the
+    cookie when a handler set ``request.state.new_session`` (login, first visit) or
+    ``request.state.end_session`` (logout)."""
+
+    def __init__(self, app: Any, store: SessionStore, secure: bool, max_age: int):
+        self.app = app
+        self.store = store
+        self.secure = secure
+        self.max_age = max_age
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        cookies = _cookies(scope)
+        state["session"] = self.store.get(cookies.get(SESSION_COOKIE))
+        state["lang_cookie"] = cookies.get(LANG_COOKIE)
+
+        async def send_with_cookie(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                new = state.get("new_session")
+                if new is not None:
+                    headers.append((b"set-cookie", self._cookie(new.sid, self.max_age)))
+                elif state.get("end_session"):
+                    headers.append((b"set-cookie", self._cookie("", 0)))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def _cookie(self, value: str, max_age: int) -> bytes:
+        parts = [f"{SESSION_COOKIE}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+        parts.append(f"Max-Age={max_age}")
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts).encode()
+
+
+class SecurityHeadersMiddleware:
+    """Secure headers on every response; ``no-store`` on everything but static files."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def send_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != b"cache-control"]
+                headers += SECURE_HEADERS
+                headers.append(
+                    (b"cache-control", b"public, max-age=3600" if static else b"no-store")
+                )
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit: ``upload_limit`` on upload paths, else
+    ``default_limit`` (checked against Content-Length and while reading), and URLs holding
+    NUL characters (no parameter may contain one; SQL literals cannot)."""
+
+    def __init__(
+        self, app: Any, upload_paths: tuple[str, ...], upload_limit: int, default_limit: int
+    ):
+        self.app = app
+        self.upload_paths = upload_paths
+        self.upload_limit = upload_limit
+        self.default_limit = default_limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            await _plain(send, 400, "invalid character in the URL")
+            return
+        limit = self.upload_limit if path in self.upload_paths else self.default_limit
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _plain(send, 413, f"request body too large (limit {limit // 2**20} MB)")
+            return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURE_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cookies(scope: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in scope.get("headers", []):
+        if key != b"cookie":
+            continue
+        for part in value.decode("latin-1").split(";"):
+            name, eq, val = part.strip().partition("=")
+            if eq and name not in out:
+                out[name] = val.strip().strip('"')
+    return out
+
+
+def check_csrf(session: Session | None, token: str | None) -> bool:
+    return bool(session and token and secrets.compare_digest(session.csrf, token))

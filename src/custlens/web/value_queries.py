@@ -1,0 +1,306 @@
+"""Page data for the customer-value and behaviour pages (stored results, CLV, funnel, paths).
+
+Segments, lifecycle stages, tags and clusters are read from the latest stored analysis run
+(``custlens analyze`` or the 运行分析 button), filtered to the customers the principal may see.
+CLV / churn and funnels are computed on the principal's scoped tables (and cached by the
+caller per data version).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custlens.analytics import funnel, paths
+from custlens.analytics.lifecycle import summarise_stages
+from custlens.analytics.segments import summarise_segments
+from custlens.analytics.tags import preview_rule, tag_frame, tag_stats
+from custlens.charts import basic
+from custlens.errors import InputError, UsageError
+from custlens.i18n import gettext
+from custlens.web.queries import Scope, _records
+
+FUNNEL_BREAKDOWNS = ("channel", "source", "device")
+DEFAULT_FUNNEL = "home, category, detail, cart, checkout, pay"
+
+
+def latest_run(con: Any) -> dict[str, Any] | None:
+    row = con.execute(
+        "SELECT run_id, as_of, finished_at, customers, tags FROM analysis_runs "
+        "ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    keys = ("run_id", "as_of", "finished_at", "customers", "tags")
+    return dict(zip(keys, row, strict=True)) if row else None
+
+
+def segments(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    rfm = scope.table("rfm_scores")
+    seg = _records(summarise_segments(rfm, "segment_code").to_pandas())
+    names = {
+        r["segment_code"]: r["segment"]
+        for r in rfm.select("segment_code", "segment").distinct().to_pyarrow().to_pylist()
+    }
+    for r in seg:
+        r["segment"] = names.get(r["segment_code"], r["segment_code"])
+    groups = _records(summarise_segments(rfm, "value_group_code").to_pandas())
+    gnames = {
+        r["value_group_code"]: r["value_group"]
+        for r in rfm.select("value_group_code", "value_group").distinct().to_pyarrow().to_pylist()
+    }
+    for r in groups:
+        r["value_group"] = gnames.get(r["value_group_code"], r["value_group_code"])
+    spec = basic.bar(
+        seg,
+        "segment",
+        "customers",
+        gettext("Customers per RFM segment", lang),
+        gettext("Segment", lang),
+        gettext("Customers", lang),
+    )
+    gspec = basic.bar(
+        groups,
+        "value_group",
+        "customers",
+        gettext("Customers per value group", lang),
+        gettext("Value group", lang),
+        gettext("Customers", lang),
+    )
+    return {"segments": seg, "groups": groups, "spec": spec, "group_spec": gspec}
+
+
+def lifecycle(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    rows = _records(
+        summarise_stages(
+            scope.table("customer_lifecycle"), scope.table("customer_metrics")
+        ).to_pandas()
+    )
+    spec = basic.bar(
+        rows,
+        "stage",
+        "customers",
+        gettext("Customers per lifecycle stage", lang),
+        gettext("Lifecycle stage", lang),
+        gettext("Customers", lang),
+    )
+    return {"rows": rows, "spec": spec}
+
+
+def tags(scope: Scope, min_share: float = 0.01, top: int = 30, lang: str = "zh") -> dict[str, Any]:
+    t = scope.table("customer_tags")
+    current = t.filter(t.valid_to.isnull())
+    customers = int(scope.table("customer_metrics").count().to_pyarrow().as_py())
+    rows = _records(tag_stats(current, customers, min_share).to_pandas())
+    spec = basic.bar(
+        rows[:top],
+        "tag",
+        "customers",
+        gettext("Customers per tag", lang),
+        gettext("Tag", lang),
+        gettext("Customers", lang),
+        horizontal=True,
+    )
+    return {"rows": rows, "spec": spec, "customers": customers}
+
+
+def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
+    """Live match count of a tag rule over the stored metrics (errors as InputError)."""
+    from custlens.analytics.tags import RuleError
+
+    if not expr.strip():
+        raise InputError("the rule is empty")
+    frame = tag_frame(
+        scope.table("customer_metrics"),
+        scope.table("rfm_scores"),
+        scope.table("customer_lifecycle"),
+        scope.table("customers"),
+    )
+    try:
+        row = preview_rule(frame, expr[:500]).to_pyarrow().to_pylist()[0]
+    except RuleError as exc:
+        raise InputError(str(exc)) from exc
+    return row
+
+
+def clusters(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    cc = scope.table("customer_clusters")
+    counts = cc.group_by(["cluster", "cluster_name"]).aggregate(customers=cc.count())
+    profiles = scope.backend.table("clusters").drop("profile")  # centroids: no personal data
+    rows = _records(
+        counts.left_join(profiles.drop("customers", "share"), "cluster")
+        .drop("cluster_right")
+        .order_by("cluster")
+        .to_pandas()
+    )
+    spec = basic.bar(
+        rows,
+        "cluster_name",
+        "customers",
+        gettext("Customers per cluster", lang),
+        gettext("Cluster", lang),
+        gettext("Customers", lang),
+    )
+    return {"rows": rows, "spec": spec}
+
+
+# ---- CLV and churn -------------------------------------------------------------------------
+def clv_predictions(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    """BG/NBD + Gamma-Gamma on the principal's orders: parameters, per-customer forecasts,
+    value per churn-risk tier. Weekly time unit."""
+    from custlens.analytics.clv.summary import orders_frame, summary_from_orders
+    from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
+
+    frame = orders_frame(scope.table("orders"))
+    if frame.empty:
+        raise InputError("no orders to fit a CLV model on")
+    summary = summary_from_orders(frame, time_unit="W")
+    fit = fit_clv_models(summary, "bgnbd")
+    pred = predict_customers(fit, lang=lang)
+    tiers = _records(value_by_tier(pred))
+    spec = basic.bar(
+        tiers,
+        "churn_risk_label",
+        "customers",
+        gettext("Customers per churn risk", lang),
+        gettext("Churn risk", lang),
+        gettext("Customers", lang),
+    )
+    ids = {
+        t: pred.index[pred["churn_risk"] == t].astype(str).tolist()
+        for t in ("high", "medium", "low")
+    }
+    top = pred.sort_values("clv", ascending=False).head(20) if "clv" in pred else pred.head(20)
+    top = top.reset_index(names="customer_id")
+    return {
+        "fit": fit.to_dict(),
+        "params": fit.params_rows(),
+        "tiers": tiers,
+        "spec": spec,
+        "ids": ids,
+        "top": _records(top),
+        "by_customer": pred,
+    }
+
+
+# ---- funnel --------------------------------------------------------------------------------
+def funnel_spec(
+    steps: str | None, window: str | None, order: str | None, breakdown: str | None = None
+) -> funnel.FunnelSpec:
+    parts = [s for s in (steps or DEFAULT_FUNNEL).replace("\n", ",").split(",") if s.strip()]
+    if len(parts) > 12:
+        raise InputError("a funnel has at most 12 steps")
+    if breakdown and breakdown not in FUNNEL_BREAKDOWNS:
+        raise InputError(f"breakdown must be one of {', '.join(FUNNEL_BREAKDOWNS)}")
+    try:
+        return funnel.FunnelSpec(
+            steps=tuple(funnel.parse_step(p) for p in parts),
+            window=funnel.parse_duration(window or "14d"),
+            order=order or "sequential",
+            breakdown=breakdown or None,
+        )
+    except UsageError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dict[str, Any]:
+    rows = _records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
+    for r in rows:
+        r["label"] = f"{r['step']}. {r['step_name']}"
+    chart_rows = [r for r in rows if not spec.breakdown] or rows
+    spec_chart = {
+        "$schema": basic.SCHEMA,
+        "title": gettext("Visitors reaching each step", lang),
+        "data": {"values": chart_rows},
+        "mark": "bar",
+        "encoding": {
+            "y": {"field": "label", "type": "nominal", "sort": None, "title": ""},
+            "x": {"field": "actors", "type": "quantitative", "title": gettext("Visitors", lang)},
+            "tooltip": [
+                {"field": "step_name"},
+                {"field": "actors"},
+                {"field": "conversion_from_first", "format": ".1%"},
+            ],
+            **(
+                {
+                    "color": {"field": "breakdown", "type": "nominal"},
+                    "yOffset": {"field": "breakdown"},
+                }
+                if spec.breakdown
+                else {}
+            ),
+        },
+    }
+    return {"rows": rows, "spec": spec_chart}
+
+
+def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
+    """customer_id of known customers who reached ``step`` (1-based) of the funnel."""
+    if not 1 <= step <= len(spec.steps):
+        raise InputError(f"funnel step must be between 1 and {len(spec.steps)}")
+    a = funnel.funnel_actors(scope.table("events"), spec)
+    a = a.filter((a.steps >= step) & a.customer_id.notnull())
+    return a.select("customer_id").distinct()
+
+
+def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") -> dict[str, Any]:
+    if not 2 <= length <= 6:
+        raise InputError("path length must be 2-6")
+    rows = _records(
+        paths.top_paths(scope.table("events"), start=start or None, length=length).to_pandas()
+    )
+    spec = basic.bar(
+        rows,
+        "path",
+        "sessions",
+        gettext("Most common paths", lang),
+        "",
+        gettext("Sessions", lang),
+        horizontal=True,
+    )
+    return {"rows": rows, "spec": spec}
+
+
+def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
+    """Monthly first-order cohorts: the retention matrix (last ``months`` cohorts) as a
+    heatmap whose cells drill to the cohort's customers who bought in that month, and the
+    pooled retention curve."""
+    from custlens.analytics.cohort import cohort_retention, retention_curve
+
+    matrix = cohort_retention(scope.table("orders"))
+    rows = _records(matrix.to_pandas())
+    keep = sorted({r["cohort"] for r in rows})[-months:]
+    cells = []
+    for r in rows:
+        if r["cohort"] in keep:
+            y, m = int(r["cohort"][:4]), int(r["cohort"][5:7])
+            idx = y * 12 + m - 1 + int(r["period"])
+            r["cohort_month"] = r["cohort"][:7]
+            r["active_month"] = f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+            cells.append(r)
+    curve = _records(retention_curve(matrix).to_pandas())
+    spec = {
+        "$schema": basic.SCHEMA,
+        "title": gettext("Customer retention by first-order month", lang),
+        "data": {"values": cells},
+        "mark": "rect",
+        "encoding": {
+            "x": {
+                "field": "period",
+                "type": "ordinal",
+                "title": gettext("Months since first order", lang),
+            },
+            "y": {"field": "cohort_month", "type": "ordinal", "title": gettext("Cohort", lang)},
+            "color": {
+                "field": "retention",
+                "type": "quantitative",
+                "title": gettext("Retention", lang),
+                "scale": {"scheme": "blues"},
+            },
+            "tooltip": [
+                {"field": "cohort_month"},
+                {"field": "period"},
+                {"field": "customers"},
+                {"field": "retention", "format": ".1%"},
+            ],
+        },
+        "height": 18 * max(len(keep), 1),
+    }
+    return {"cells": cells, "curve": curve, "spec": spec}

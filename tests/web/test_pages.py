@@ -1,0 +1,203 @@
+"""Pages: periods, drill-down filters (shown and removable), funnels, tags, reports, language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tests.web.conftest import login
+
+from custlens.analytics import funnel
+from custlens.privacy import audit
+from custlens.web.queries import Scope
+from custlens.web.value_queries import funnel_spec, reached_step
+
+
+def test_overview_periods(clients):
+    c = clients["vic"]
+    labels = {}
+    for kind in ("week", "month", "quarter"):
+        html = c.get("/", params={"period": kind}).text
+        labels[kind] = re.search(r'id="period-label">([^<]+)<', html).group(1)
+    assert len(set(labels.values())) == 3
+    start, _end = labels["month"].split("..")
+    assert start.endswith("-01")
+    html = c.get(
+        "/",
+        params={"period": "custom", "start": "2024-03-01", "end": "2024-03-31", "compare": "yoy"},
+    ).text
+    assert 'id="period-label">2024-03-01..2024-03-31<' in html and 'data-kpi="gmv"' in html
+    assert c.get("/", params={"period": "custom", "start": "x"}).status_code == 400
+    assert c.get("/", params={"period": "decade"}).status_code == 400
+
+
+def test_drill_filters_are_shown_and_removable(clients, con):
+    html = (
+        clients["vic"]
+        .get("/customers", params={"category": "母婴", "also": "食品", "period": "2025"})
+        .text
+    )
+    chips = dict(re.findall(r'data-filter="(\w+)" href="([^"]+)"', html))
+    assert set(chips) == {"category", "also", "period"}
+    assert "category" not in chips["category"] and "also" not in chips["category"]
+    assert "period=2025" in chips["category"]
+    assert "period" not in chips["period"] and "category" in chips["period"]
+    expected = con.execute(
+        "SELECT count(DISTINCT a.customer_id) FROM orders a JOIN orders b USING (order_id) "
+        "WHERE a.category = '母婴' AND b.category = '食品' AND year(a.order_date) = 2025 "
+        "AND a.status = 'paid' AND b.status = 'paid' AND NOT coalesce(a.needs_review, false) "
+        "AND NOT coalesce(b.needs_review, false) AND a.customer_id IN (SELECT customer_id FROM customers)"
+    ).fetchone()[0]
+    total = (
+        clients["vic"]
+        .get("/api/v1/customers", params={"category": "母婴", "also": "食品", "period": "2025"})
+        .json()["total"]
+    )
+    assert total == expected > 0
+
+
+def test_funnel_drill_down(clients, app, shared_ws):
+    spec_text = "home, detail, cart, pay"
+    html = clients["vic"].get("/funnel", params={"steps": spec_text, "window": "7d"}).text
+    assert "funnel_step" in html  # the chart's drill-down definition
+    spec = funnel_spec(spec_text, "7d", "sequential")
+    expected = reached_step(Scope(app.state.ctx.backend(), _principal("vic", shared_ws)), spec, 3)
+    ids = set(expected.to_pyarrow().column("customer_id").to_pylist())
+    known = {r[0] for r in shared_ws.con.execute("SELECT customer_id FROM customers").fetchall()}
+    body = (
+        clients["vic"]
+        .get(
+            "/api/v1/customers",
+            params={
+                "funnel_step": 3,
+                "funnel_steps": spec_text,
+                "funnel_window": "7d",
+                "per_page": 200,
+            },
+        )
+        .json()
+    )
+    assert body["total"] == len(ids & known) > 0
+    assert isinstance(spec.steps[0], funnel.Step)
+    bad = clients["vic"].get("/funnel", params={"steps": "home, nowhere"})
+    assert bad.status_code == 200 and "nowhere" in bad.text  # shown as an error on the page
+
+
+def _principal(name, ws):
+    from custlens.privacy import users
+
+    return users.get_user(ws.con, name).principal()
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "column"),
+    [
+        ("/segments", "segment", "segment_code"),
+        ("/lifecycle", "stage", "stage_code"),
+    ],
+)
+def test_value_pages_drill(clients, con, path, param, column):
+    table = "rfm_scores" if param == "segment" else "customer_lifecycle"
+    code, n = con.execute(
+        f"SELECT {column}, count(*) FROM {table} JOIN customers USING (customer_id) "
+        f"GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
+    assert clients["vic"].get(path).status_code == 200
+    assert clients["vic"].get("/api/v1/customers", params={param: code}).json()["total"] == n
+
+
+def test_tag_rule_preview(clients, con):
+    body = clients["vic"].get("/api/v1/tags/preview", params={"rule": "orders >= 3"}).json()
+    assert (
+        body["matched"]
+        == con.execute("SELECT count(*) FROM customer_metrics WHERE orders >= 3").fetchone()[0]
+    )
+    bad = clients["vic"].get("/api/v1/tags/preview", params={"rule": "ordrs >= 3"})
+    assert bad.status_code == 400 and "orders" in bad.json()["error"]["message"]
+    html = clients["vic"].get("/tags", params={"rule": "orders >= 3"}).text
+    assert 'id="rule-count"' in html
+
+
+def test_manual_tag_and_analysis_run(fresh_app, fresh_ws):
+    ana = login(fresh_app, "ana")
+    cid = fresh_ws.con.execute("SELECT customer_id FROM customers LIMIT 1").fetchone()[0]
+    resp = ana.post(f"/customers/{cid}/tags", data={"tag": "重点回访", "csrf_token": ana.csrf})
+    assert resp.status_code == 200 and "重点回访" in resp.text
+    assert audit.list_entries(fresh_ws.con, "ana", "tag_change")[1] == 1
+    runs = fresh_ws.con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0]
+    resp = ana.post(
+        "/analysis/run", data={"csrf_token": ana.csrf, "next": "/lifecycle"}, follow_redirects=False
+    )
+    assert resp.status_code == 303 and resp.headers["location"] == "/lifecycle"
+    assert fresh_ws.con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0] == runs + 1
+    gd = login(fresh_app, "gd")  # row filters: may not recompute everyone's results
+    gd.post("/analysis/run", data={"csrf_token": gd.csrf})
+    assert fresh_ws.con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0] == runs + 1
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"), [("html", b"<!DOCTYPE html"), ("xlsx", b"PK"), ("pdf", b"%PDF")]
+)
+def test_report_download(clients, con, fmt, magic):
+    resp = clients["ana"].post(
+        "/reports",
+        data={
+            "csrf_token": clients["ana"].csrf,
+            "format": fmt,
+            "period": "2025-11",
+            "sections": ["summary", "patterns"],
+        },
+    )
+    assert resp.status_code == 200, resp.text[:300]
+    assert resp.content[:20].upper().startswith(magic.upper())
+    assert f".{fmt}" in resp.headers["content-disposition"]
+    detail = audit.list_entries(con, "ana", "report", None, None, 1, 0)[0][0]["detail"]
+    assert f'"format": "{fmt}"' in detail
+
+
+def test_language_switch(app):
+    client = login(app, "vic")
+    assert "总览" in client.get("/").text
+    client.get("/lang", params={"to": "en", "next": "/"})
+    html = client.get("/").text
+    assert "Overview" in html and "总览" not in html
+    client.get("/lang", params={"to": "zh"})
+    assert "总览" in client.get("/").text
+
+
+def test_cohort_page_drills_to_the_cell(clients, con):
+    html = clients["vic"].get("/cohort").text
+    assert '"fields": {"cohort": "cohort_month", "period": "active_month"}' in html
+    ok = "status = 'paid' AND NOT coalesce(needs_review, false)"
+    expected = con.execute(
+        f"""WITH f AS (SELECT customer_id, min(order_date) AS d FROM orders WHERE {ok} GROUP BY 1)
+        SELECT count(DISTINCT o.customer_id) FROM orders o JOIN f USING (customer_id)
+        WHERE {ok.replace("status", "o.status").replace("needs_review", "o.needs_review")}
+          AND strftime(f.d, '%Y-%m') = '2024-03' AND strftime(o.order_date, '%Y-%m') = '2024-05'
+          AND o.customer_id IN (SELECT customer_id FROM customers)"""
+    ).fetchone()[0]
+    body = (
+        clients["vic"]
+        .get("/api/v1/customers", params={"cohort": "2024-03", "period": "2024-05"})
+        .json()
+    )
+    assert body["total"] == expected > 0
+
+
+def test_empty_workspace_pages(tmp_path):
+    """A new workspace (no data, no analysis) shows every page without a server error."""
+    from custlens.privacy import users
+    from custlens.store import init_workspace
+    from custlens.web.app import create_app, iter_routes
+
+    ws = init_workspace(tmp_path / "empty")
+    users.add_user(ws.con, "boss", "admin-pass-1", "admin")
+    app = create_app(None, ws)
+    client = login(app, "boss", "admin-pass-1")
+    paths = [r.path for r in iter_routes(app.routes) if "GET" in r.methods and "{" not in r.path]
+    assert len(paths) > 30
+    for path in paths:
+        resp = client.get(path, follow_redirects=False)
+        assert resp.status_code < 500, (path, resp.text[:300])
+    app.state.ctx.close()
+    ws.close()

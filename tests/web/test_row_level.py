@@ -1,0 +1,221 @@
+"""Row-level permissions: lists, charts, exports, drill-downs and the API only ever show the
+rows a restricted user may see (here province=广东, and channel=门店)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+GD = "广东"
+
+
+def _gd_customers(con) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT customer_id FROM customers WHERE province = ?", [GD]
+        ).fetchall()
+    }
+
+
+def _gd_orders_sql(extra: str = "") -> str:
+    return (
+        "FROM orders o JOIN customers c USING (customer_id) WHERE c.province = '广东' "
+        "AND o.status = 'paid' AND NOT coalesce(o.needs_review, false) " + extra
+    )
+
+
+def test_customer_list_only_visible_rows(clients, con):
+    gd = _gd_customers(con)
+    assert 50 < len(gd) < 1500
+    page = clients["gd"].get("/api/v1/customers", params={"per_page": 200}).json()
+    assert page["total"] == len(gd)
+    assert {r["customer_id"] for r in page["rows"]} <= gd
+    assert all(r["province"] == GD for r in page["rows"])
+    everyone = clients["ana"].get("/api/v1/customers").json()
+    assert everyone["total"] == con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    # asking for another province gives nothing, not an error
+    other = clients["gd"].get("/api/v1/customers", params={"province": "山东"}).json()
+    assert other["total"] == 0
+
+
+def test_html_list_and_360(clients, con):
+    html = clients["gdv"].get("/customers").text
+    other = con.execute(
+        "SELECT customer_id FROM customers WHERE province <> ? LIMIT 1", [GD]
+    ).fetchone()[0]
+    mine = con.execute(
+        "SELECT customer_id FROM customers WHERE province = ? LIMIT 1", [GD]
+    ).fetchone()[0]
+    assert other not in html
+    assert clients["gdv"].get(f"/customers/{other}").status_code == 404
+    assert clients["gdv"].get(f"/api/v1/customers/{other}").status_code == 404
+    assert clients["gdv"].get(f"/customers/{mine}").status_code == 200
+    assert clients["vic"].get(f"/customers/{other}").status_code == 200
+
+
+def test_kpis_and_charts_use_only_visible_orders(clients, con):
+    data = (
+        clients["gd"]
+        .get(
+            "/api/v1/kpis", params={"period": "custom", "start": "2024-01-01", "end": "2024-12-31"}
+        )
+        .json()
+    )
+    gmv = next(c["value"] for c in data["cards"] if c["kpi"] == "gmv")
+    expected = con.execute(
+        "SELECT sum(amount) "
+        + _gd_orders_sql("AND o.order_date BETWEEN '2024-01-01' AND '2024-12-31'")
+    ).fetchone()[0]
+    assert gmv == pytest.approx(float(expected))
+    full = (
+        clients["ana"]
+        .get(
+            "/api/v1/kpis", params={"period": "custom", "start": "2024-01-01", "end": "2024-12-31"}
+        )
+        .json()
+    )
+    assert next(c["value"] for c in full["cards"] if c["kpi"] == "gmv") > gmv
+    heat = clients["gd"].get("/api/v1/patterns/hour-weekday").json()
+    n_orders = con.execute("SELECT count(DISTINCT order_id) " + _gd_orders_sql()).fetchone()[0]
+    assert sum(r["orders"] for r in heat) == n_orders
+    top = clients["gd"].get("/api/v1/patterns/top-categories", params={"n": 100}).json()
+    assert sum(r["revenue"] for r in top) == pytest.approx(
+        float(con.execute("SELECT sum(amount) " + _gd_orders_sql()).fetchone()[0])
+    )
+
+
+def test_drill_down_respects_filters(clients, con):
+    drill = (
+        clients["gd"].get("/api/v1/customers", params={"category": "母婴", "per_page": 200}).json()
+    )
+    expected = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT customer_id " + _gd_orders_sql("AND o.category = '母婴'")
+        ).fetchall()
+    }
+    assert drill["total"] == len(expected) > 0
+    assert {r["customer_id"] for r in drill["rows"]} <= expected
+    heat = clients["gd"].get("/api/v1/customers", params={"hour": 21, "weekday": 3}).json()
+    got = con.execute(
+        "SELECT count(DISTINCT customer_id) "
+        + _gd_orders_sql("AND hour(o.order_time) = 21 AND isodow(o.order_time) = 4")
+    ).fetchone()[0]
+    assert heat["total"] == got
+
+
+def test_export_only_visible_rows(clients, con):
+    resp = clients["gd"].get("/customers/export", params={"format": "csv"})
+    assert resp.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    assert len(rows) == len(_gd_customers(con))
+    assert {r["省份"] for r in rows} == {GD}
+
+
+def test_stored_results_are_filtered(clients, con):
+    seg = clients["gd"].get("/api/v1/segments").json()
+    assert (
+        sum(r["customers"] for r in seg["segments"])
+        == con.execute(
+            "SELECT count(*) FROM rfm_scores JOIN customers USING (customer_id) WHERE province = ?",
+            [GD],
+        ).fetchone()[0]
+    )
+    page = clients["gd"].get("/segments").text
+    assert "重要价值" in page or "segment" in page
+    tagged = (
+        clients["gd"].get("/api/v1/customers", params={"tag": "高价值", "per_page": 200}).json()
+    )
+    assert all(r["province"] == GD for r in tagged["rows"])
+
+
+def test_channel_restriction_applies_to_orders(clients, con):
+    """channel=门店: customers registered in store, and only their in-store orders."""
+    data = clients["st"].get("/api/v1/patterns/top-categories", params={"n": 100}).json()
+    expected = con.execute(
+        "SELECT sum(o.amount) FROM orders o JOIN customers c USING (customer_id) "
+        "WHERE c.channel = '门店' AND o.channel = '门店' AND o.status = 'paid' "
+        "AND NOT coalesce(o.needs_review, false)"
+    ).fetchone()[0]
+    assert sum(r["revenue"] for r in data) == pytest.approx(float(expected))
+    rows = clients["st"].get("/api/v1/customers", params={"per_page": 200}).json()["rows"]
+    assert rows and all(r["channel"] == "门店" for r in rows)
+
+
+def test_quality_and_imports_refused_with_row_filters(clients):
+    assert clients["gdv"].get("/api/v1/quality").status_code == 403
+    assert "行级限制" in clients["gdv"].get("/quality").text
+    resp = clients["gd"].post(
+        "/import/preview",
+        data={"table": "customers", "csrf_token": clients["gd"].csrf},
+        files={
+            "file": ("c.csv", "客户编号,姓名,联系方式\nX1,张三,13812345678\n".encode(), "text/csv")
+        },
+    )
+    assert resp.status_code == 400
+
+
+def test_restricted_report_with_every_allowed_section(clients):
+    page = clients["gd"].get("/reports").text
+    assert 'value="quality"' not in page and 'value="value"' not in page
+    resp = clients["gd"].post(
+        "/reports",
+        data={"csrf_token": clients["gd"].csrf, "format": "xlsx", "period": "2025-10"},
+    )
+    assert resp.status_code == 200, resp.text[:300]
+
+
+def test_report_for_restricted_user(clients, con):
+    resp = clients["gd"].post(
+        "/reports",
+        data={
+            "csrf_token": clients["gd"].csrf,
+            "format": "html",
+            "sections": ["summary"],
+            "period": "2024",
+            "compare": "previous",
+        },
+    )
+    assert resp.status_code == 200
+    assert "attachment" in resp.headers["content-disposition"]
+    html = resp.content.decode("utf-8")
+    gmv_gd = float(
+        con.execute(
+            "SELECT sum(amount) " + _gd_orders_sql("AND year(o.order_date) = 2024")
+        ).fetchone()[0]
+    )
+    gmv_all = float(
+        con.execute(
+            "SELECT sum(amount) FROM orders WHERE status = 'paid' AND NOT coalesce(needs_review, false) "
+            "AND year(order_date) = 2024"
+        ).fetchone()[0]
+    )
+    assert gmv_gd < gmv_all
+    # the report shows amounts in 万 with 2 decimals: the restricted total appears, the full one not
+    assert f"{gmv_gd / 1e4:,.2f}万" in html
+    assert f"{gmv_all / 1e4:,.2f}万" not in html
+
+
+@pytest.mark.parametrize("user", ["gd", "st", "admin"])
+def test_scoped_sql_and_scoped_table_agree(user, app, shared_ws):
+    """The two renderings of the row-level rule select the same rows in every table."""
+    from custlens.privacy import users
+    from custlens.schema.tables import TABLES
+    from custlens.web.scope import CUSTOMER_KEYED, scoped_sql, scoped_table
+
+    principal = users.get_user(shared_ws.con, user).principal()
+    backend = app.state.ctx.backend()
+    cur = shared_ws.con.cursor()
+    for name in sorted({*TABLES, *CUSTOMER_KEYED}):
+        via_ibis = int(scoped_table(backend, name, principal).count().execute())
+        sql, params = scoped_sql(name, principal)
+        via_sql = cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+        total = cur.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        assert via_ibis == via_sql, name
+        if user == "admin":
+            assert via_sql == total
+        elif name in ("customers", "orders") and total:
+            assert via_sql < total
