@@ -50,3 +50,14 @@ def test_report_and_chart_messages_translated():
     used = messages("reports", "charts", "cli") | set(_TEXT.values()) | {k[1] for k in KPIS}
     missing = sorted(m for m in used if m not in _catalog("zh"))
     assert not missing
+
+
+def test_catalog_has_one_entry_per_message():
+    import re
+    from collections import Counter
+
+    from custlens.i18n import LOCALE_DIR
+
+    text = (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "custlens.po").read_text(encoding="utf-8")
+    ids = Counter(re.findall(r'^msgid "(.+)"$', text, re.M))
+    assert [k for k, n in ids.items() if n > 1] == []
