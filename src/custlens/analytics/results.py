@@ -91,7 +91,7 @@ def analyse_workspace(
     with metrics.cache() as cached:
         segmented = assign_segments(score_rfm(cached, s.rfm), s.rfm)
         staged = assign_lifecycle(cached, s.lifecycle)
-        frame = tag_frame(cached, segmented, staged, ws.table("customers", eng))
+        frame = tag_frame(cached, segmented, staged, ws.table("customers", eng), _scores(ws, eng))
         metrics_pa = cached.to_pyarrow()
         segmented_pa = segmented.to_pyarrow()
         staged_pa = staged.to_pyarrow()
@@ -237,7 +237,17 @@ def workspace_tag_frame(
     metrics, when = workspace_metrics(ws, engine, as_of)
     segmented = assign_segments(score_rfm(metrics, s.rfm), s.rfm)
     staged = assign_lifecycle(metrics, s.lifecycle)
-    return tag_frame(metrics, segmented, staged, ws.table("customers", engine)), when
+    frame = tag_frame(
+        metrics, segmented, staged, ws.table("customers", engine), _scores(ws, engine)
+    )
+    return frame, when
+
+
+def _scores(ws: Workspace, engine: str | None) -> ir.Table | None:
+    """Stored CLV / churn scores (DuckDB only: on Spark the columns stay null)."""
+    if (engine or ws.settings.engine) != "duckdb":
+        return None
+    return stored(ws, "customer_scores")
 
 
 def with_masked_names(ws: Workspace, table: pa.Table, policy: MaskingPolicy = MASKED) -> pa.Table:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from custlens.analytics.scores import store_churn_scores, store_clv_scores
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -181,6 +182,16 @@ def _fit(src: tuple, time_unit, calibration_end, observation_end, model, penaliz
     return frame, fit
 
 
+StoreOpt = Annotated[
+    bool, typer.Option("--store", help="Keep the scores in the workspace (usable in tag rules)")
+]
+
+
+def _store(file: Path | None, ws_path: Path | None, write: Any) -> None:
+    n = write(workspace(ws_path))
+    stderr.print(f"stored scores for {n:,} customers", highlight=False)
+
+
 @clv_app.command("fit")
 @handle_errors
 def fit_cmd(
@@ -237,6 +248,7 @@ def predict_cmd(
         str | None, typer.Option(help="Also CLV by this customers column (workspace), e.g. level")
     ] = None,
     columns: ColOpt = None,
+    store: StoreOpt = False,
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
@@ -247,12 +259,18 @@ def predict_cmd(
     """
     from custlens.analytics.clv import predict_customers, value_by_group, value_by_tier
 
+    if store and file is not None:
+        raise InputError("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
     _, fit = _fit(src, time_unit, calibration_end, None, model, penalizer)
     pred = predict_customers(
         fit, months, discount_rate, margin, high_at=high_at, low_below=low_below, lang=lang
     )
     pred = pred.sort_values("clv", ascending=False) if "clv" in pred else pred
+    if store:
+        _store(
+            file, ws_path, lambda ws: store_clv_scores(ws, pred, fit.transaction_model.model_name)
+        )
     tiers = value_by_tier(pred)
     groups = None
     if by:
@@ -422,6 +440,7 @@ def score_cmd(
     lang: LangOpt2 = "zh",
     top: TopOpt = 20,
     columns: ColOpt = None,
+    store: StoreOpt = False,
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
@@ -430,6 +449,8 @@ def score_cmd(
 
     Example: custlens churn score orders.csv --method palive --time-unit W --format csv
     """
+    if store and file is not None:
+        raise InputError("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
     if method == ChurnMethod.palive:
         from custlens.analytics.clv import predict_customers
@@ -453,6 +474,8 @@ def score_cmd(
         )
         title = f"churn propensity ({horizon_days} days) at {out.attrs['cutoff']}"
     out = out.sort_values("churn_probability", ascending=False)
+    if store:
+        _store(file, ws_path, lambda ws: store_churn_scores(ws, out, method.value))
     if fmt == Format.table:
         keep = ["churn_probability", "churn_risk_label", "p_alive", "recency_days", "frequency"]
         emit(_rows(out[[c for c in keep if c in out]].head(top), digits=3), fmt, title=title)

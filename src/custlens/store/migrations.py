@@ -160,5 +160,18 @@ def _v4() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4]
+def _v5() -> list[str]:
+    """Per-customer CLV and churn scores, kept so tags, strategies and pages can use them."""
+    return [
+        """CREATE TABLE customer_scores (
+            customer_id VARCHAR PRIMARY KEY,
+            p_alive DOUBLE, expected_purchases_90d DOUBLE, expected_purchases_365d DOUBLE,
+            expected_spend DOUBLE, clv DOUBLE, clv_scored_at TIMESTAMP, clv_model VARCHAR,
+            churn_probability DOUBLE, churn_risk VARCHAR, churn_scored_at TIMESTAMP,
+            churn_method VARCHAR
+        )"""
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5]
 LATEST_VERSION = len(MIGRATIONS)

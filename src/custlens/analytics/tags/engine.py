@@ -38,6 +38,12 @@ CUSTOMER_COLUMNS = {
     "registration_channel": "string",
     "registration_date": "date",
 }
+SCORE_COLUMNS = {
+    "p_alive": "float64",
+    "clv": "float64",
+    "churn_probability": "float64",
+    "churn_risk": "string",
+}
 TAG_COLUMNS = {
     "customer_id": "string",
     "tag": "string",
@@ -59,13 +65,17 @@ def tag_frame(
     segmented: ir.Table | None = None,
     staged: ir.Table | None = None,
     customers: ir.Table | None = None,
+    scores: ir.Table | None = None,
 ) -> ir.Table:
-    """metrics + RFM segment + lifecycle stage + customer attributes, one row per customer."""
+    """metrics + RFM segment + lifecycle stage + customer attributes + stored CLV / churn
+    scores (null until `clv predict --store` / `churn score --store` ran), one row per
+    customer."""
     frame = _attach(metrics, segmented, SEGMENT_COLUMNS)
     frame = _attach(frame, staged, STAGE_COLUMNS)
     if customers is not None:
         customers = customers.mutate(registration_channel=customers.channel)
-    return _attach(frame, customers, CUSTOMER_COLUMNS)
+    frame = _attach(frame, customers, CUSTOMER_COLUMNS)
+    return _attach(frame, scores, SCORE_COLUMNS)
 
 
 def apply_rules(frame: ir.Table, rules: list[TagRule]) -> ir.Table:
