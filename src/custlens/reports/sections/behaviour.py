@@ -10,6 +10,15 @@ from custlens.charts.theme import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
+STEP_NAMES_EN = {
+    "首页": "Home",
+    "类目页": "Category page",
+    "商品详情": "Product detail",
+    "加入购物车": "Add to cart",
+    "结算": "Checkout",
+    "支付成功": "Paid",
+}
+
 
 def build(ctx: Context) -> Section | None:
     events = ctx.table("events")
@@ -19,6 +28,9 @@ def build(ctx: Context) -> Section | None:
         return None
     s = Section("behaviour", ctx._("Funnel and behaviour"))
     steps = build_funnel(ev, FunnelSpec()).to_pyarrow().to_pylist()
+    if ctx.lang == "en":
+        for r in steps:
+            r["step_name"] = STEP_NAMES_EN.get(r["step_name"], r["step_name"])
     s.charts.append(
         ChartBlock(
             ctx._("Conversion funnel"), bchart.funnel_bars(steps, ctx._("Conversion funnel"))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from custlens.analytics import results
-from custlens.analytics.lifecycle import assign_lifecycle, summarise_stages
+from custlens.analytics.lifecycle import assign_lifecycle, stage_names, summarise_stages
 from custlens.analytics.metrics import compute_customer_metrics
 from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments, summarise_segments
+from custlens.analytics.segments import assign_segments, segment_names, summarise_segments
 from custlens.analytics.strategies import load_strategies, strategies_path, strategy_table
 from custlens.analytics.tags.stats import tag_stats
 from custlens.charts import basic
@@ -29,7 +29,8 @@ def build(ctx: Context) -> Section | None:
     groups = summarise_segments(segmented, "value_group_code")
     stages = summarise_stages(assign_lifecycle(metrics, settings.lifecycle), metrics)
     s = Section("value", ctx._("Customer value: segments and lifecycle"))
-    seg_rows = seg.to_pyarrow().to_pylist()
+    names = {**segment_names(ctx.lang), **stage_names(ctx.lang)}
+    seg_rows = _named(seg.to_pyarrow().to_pylist(), "segment_code", "name", names)
     cols = [
         Column("name", ctx._("Segment")),
         Column("customers", ctx._("Customers"), "int"),
@@ -52,9 +53,9 @@ def build(ctx: Context) -> Section | None:
             ctx._("RFM segments"), basic.bar(seg_rows, "name", "customers", ctx._("RFM segments"))
         )
     )
-    group_rows = groups.to_pyarrow().to_pylist()
+    group_rows = _named(groups.to_pyarrow().to_pylist(), "value_group_code", "name", names)
     s.tables.append(TableBlock(ctx._("Value groups"), cols, group_rows))
-    stage_rows = stages.to_pyarrow().to_pylist()
+    stage_rows = _named(stages.to_pyarrow().to_pylist(), "stage_code", "stage", names)
     s.tables.append(
         TableBlock(
             ctx._("Lifecycle stages"),
@@ -100,6 +101,13 @@ def build(ctx: Context) -> Section | None:
             ctx._("{share} of buyers are in the churned stage.", share=format_pct(lost["share"]))
         )
     return s
+
+
+def _named(rows: list[dict], code: str, label: str, names: dict[str, str]) -> list[dict]:
+    """Display names in the report's language (the analytics return Chinese names)."""
+    for r in rows:
+        r[label] = names.get(r[code], r[label])
+    return rows
 
 
 def _stored(ctx: Context, s: Section) -> None:
