@@ -75,3 +75,28 @@ def test_compare_worked_example(ws, write):
 def test_two_proportion_p_known_value():
     # z = (0.6 - 0.4) / sqrt(0.5 * 0.5 * (2/100)) = 2.828..., p = 0.00468
     assert two_proportion_p(60, 100, 40, 100) == pytest.approx(0.004678, abs=1e-5)
+
+
+def test_compare_conversion_by_hand(ws, write):
+    from custlens.analytics.compare import compare_conversion
+
+    text = (
+        "事件时间,客户编号,访客id,事件类型,页面类型\n"
+        "2024-02-01 10:00,C1,,page_view,home\n2024-02-01 10:05,C1,,pay,pay\n"
+        "2024-02-02 10:00,,V1,page_view,home\n2024-02-03 10:00,C2,,page_view,home\n"
+        "2024-01-05 10:00,C3,,page_view,home\n2024-01-05 10:10,C3,,pay,pay\n"
+    )
+    import_file(ws, "events", write("e.csv", text))
+    c = compare_conversion(ws.table("events"), parse_period("2024-02"), parse_period("2024-01"))
+    assert c.value == pytest.approx(1 / 3, abs=1e-6) and c.base == 1.0
+    assert c.p_value == pytest.approx(two_proportion_p(1, 3, 1, 1))
+
+
+def test_compare_segments_shares(ws, write):
+    from custlens.analytics.compare import compare_segments
+
+    import_file(ws, "orders", write("o.csv", ORDERS))
+    rows = compare_segments(ws.table("orders"), parse_period("2024-02"), parse_period("2024-01"))
+    assert sum(r.value for r in rows) == pytest.approx(1.0)
+    assert sum(r.base for r in rows) == pytest.approx(1.0)
+    assert all(r.metric.startswith("segment_share:") for r in rows)

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 from scipy import stats
 
@@ -181,3 +182,76 @@ def welch_p(m1, v1, n1, m2, v2, n2) -> float | None:
 
 def _f(x: Any) -> float | None:
     return None if x is None else round(float(x), 6)
+
+
+def conversion_counts(events: ir.Table, period: Period) -> dict[str, int]:
+    """Visitors with any event in ``period`` and those among them who paid (same visitor and
+    purchase definitions as the store KPIs)."""
+    from custlens.analytics.sessions import PURCHASE_EVENTS
+
+    e = events.filter((events.event_date >= period.start) & (events.event_date <= period.end))
+    e = e.mutate(
+        visitor=ibis.coalesce(e.customer_id, e.anonymous_id, e.session_id),
+        paid=e.event_type.isin(PURCHASE_EVENTS) | (e.page_type == "pay").fill_null(False),
+    ).filter(ibis._.visitor.notnull())
+    row = e.aggregate(visitors=e.visitor.nunique(), converted=e.visitor.nunique(where=e.paid))
+    return row.to_pyarrow().to_pylist()[0]
+
+
+def compare_conversion(events: ir.Table, period: Period, base: Period) -> Comparison:
+    """Purchase conversion (paying visitors / visitors) with a two-proportion z-test."""
+    a, b = conversion_counts(events, period), conversion_counts(events, base)
+    va = a["converted"] / a["visitors"] if a["visitors"] else None
+    vb = b["converted"] / b["visitors"] if b["visitors"] else None
+    change = va - vb if va is not None and vb is not None else None
+    return Comparison(
+        "conversion",
+        str(period),
+        str(base),
+        _f(va),
+        _f(vb),
+        _f(change),
+        _f(change / vb) if change is not None and vb else None,
+        two_proportion_p(a["converted"], a["visitors"], b["converted"], b["visitors"]),
+    )
+
+
+def compare_segments(
+    orders: ir.Table, period: Period, base: Period, settings: Any = None
+) -> list[Comparison]:
+    """RFM segment sizes at the end of each period (share of buyers), with a two-proportion
+    z-test per segment. ``settings``: the workspace Settings (RFM and metrics sections)."""
+    from datetime import timedelta
+
+    from custlens.analytics.metrics import compute_customer_metrics
+    from custlens.analytics.rfm import score_rfm
+    from custlens.analytics.segments import assign_segments, summarise_segments
+
+    def sizes(p: Period) -> dict[str, dict]:
+        m = compute_customer_metrics(
+            orders, p.end + timedelta(days=1), settings=getattr(settings, "metrics", None)
+        )
+        rfm = getattr(settings, "rfm", None)
+        seg = summarise_segments(assign_segments(score_rfm(m, rfm), rfm))
+        return {r["name"]: r for r in seg.to_pyarrow().to_pylist()}
+
+    a, b = sizes(period), sizes(base)
+    na, nb = sum(r["customers"] for r in a.values()), sum(r["customers"] for r in b.values())
+    out = []
+    for name in [*a, *[k for k in b if k not in a]]:
+        xa, xb = a.get(name, {}).get("customers", 0), b.get(name, {}).get("customers", 0)
+        sa, sb = xa / na if na else None, xb / nb if nb else None
+        change = sa - sb if sa is not None and sb is not None else None
+        out.append(
+            Comparison(
+                f"segment_share:{name}",
+                str(period),
+                str(base),
+                _f(sa),
+                _f(sb),
+                _f(change),
+                _f(change / sb) if change is not None and sb else None,
+                two_proportion_p(xa, na, xb, nb),
+            )
+        )
+    return out

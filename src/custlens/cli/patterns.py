@@ -13,7 +13,12 @@ import typer
 from custlens.analytics import basket as basket_mod
 from custlens.analytics import patterns as pat
 from custlens.analytics import products, repurchase
-from custlens.analytics.compare import METRICS, compare_periods
+from custlens.analytics.compare import (
+    METRICS,
+    compare_conversion,
+    compare_periods,
+    compare_segments,
+)
 from custlens.analytics.periods import comparison_period, parse_period
 from custlens.charts import patterns as charts
 from custlens.charts.data import records
@@ -235,7 +240,7 @@ def basket_cmd(
 
 @handle_errors
 def compare_cmd(
-    metric: Annotated[str, typer.Option(help=f"One of {', '.join(METRICS)}")],
+    metric: Annotated[str, typer.Option(help=f"One of {', '.join(METRICS)}, conversion, segments")],
     period: Annotated[str, typer.Option(help="2024-Q4, 2024-11, 2024-10-01..2024-12-31, last-30d")],
     against: Annotated[str, typer.Option(help="previous | yoy | another period")] = "previous",
     by: Annotated[
@@ -249,11 +254,20 @@ def compare_cmd(
 
     Example: custlens compare --metric repurchase_rate --period 2025-Q4 --against yoy
     """
-    _, orders = _orders(ws_path, engine)
+    ws, orders = _orders(ws_path, engine)
     last = pat.period_bounds(orders)[1]
     p = parse_period(period, last)
     base = comparison_period(p, against, last)
-    rows = [c.as_dict() for c in compare_periods(orders, metric, p, base, by)]
+    if metric == "conversion":
+        rows = [
+            compare_conversion(
+                ws.table("events", engine.value if engine else None), p, base
+            ).as_dict()
+        ]
+    elif metric == "segments":
+        rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
+    else:
+        rows = [c.as_dict() for c in compare_periods(orders, metric, p, base, by)]
     emit(rows, fmt, title=f"{metric}: {p} vs {base}")
 
 
