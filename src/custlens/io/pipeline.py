@@ -23,9 +23,9 @@ from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
 from custlens.io.normalise import SqlParams, column_sql, q, text_expr
 from custlens.io.readers import read_source
 from custlens.io.rules import Rule, derived_columns, key_sql, row_rules, system_sql
+from custlens.io.upsert import apply_rows
 from custlens.schema.problems import PROBLEM_CODES, format_problem, suggest
 from custlens.schema.tables import Table, get_table
-from custlens.store.migrations import SYSTEM_COLUMNS
 from custlens.store.workspace import Workspace
 
 SAMPLE_PROBLEMS = 200
@@ -118,7 +118,7 @@ def import_file(
             result.rows_read = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
             _collect_problems(con, table, rules, import_id, mapping)
             step("write")
-            _apply(con, table, mapping, import_id, now, result)
+            apply_rows(con, table, mapping, import_id, now, result)
             step("quality")
             if table.name in ("orders", "customers"):
                 quality.refresh_order_flags(
@@ -300,100 +300,6 @@ def _collect_problems(
             "i": import_id,
         },
     )
-
-
-def _apply(
-    con: Any, table: Table, mapping: Mapping, import_id: int, now: datetime, result: ImportResult
-) -> None:
-    name = q(table.name)
-    key = key_sql(table.name)
-    stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
-    provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
-    compare = [c for c in table.names if c in provided and c not in ("order_id",)]
-    diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
-    _drop_temp(con, "_final")
-    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
-    if empty:
-        con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
-    else:
-        con.execute(
-            f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
-            f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
-            f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
-            "ON k._key = t._tkey"
-        )
-    counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
-    result.inserted = counts.get("insert", 0)
-    result.updated = counts.get("update", 0)
-    result.unchanged = counts.get("unchanged", 0)
-
-    values: dict[str, str] = {}
-    for c in stored_cols:
-        col = table.column(c) if c in table.names else None
-        if c == "import_id":
-            values[c] = "$import_id"
-        elif c in ("created_at", "updated_at"):
-            values[c] = "$now"
-        elif c in ("needs_review", "review_reasons"):
-            values[c] = "NULL" if c == "review_reasons" else "FALSE"
-        elif col is not None and col.default is not None:
-            values[c] = f"coalesce(f.{q(c)}, '{col.default}')"
-        else:
-            values[c] = f"f.{q(c)}"
-    params = {"import_id": import_id, "now": now}
-    _execute(
-        con,
-        f"INSERT INTO {name} ({', '.join(q(c) for c in stored_cols)}) SELECT "
-        f"{', '.join(values[c] for c in stored_cols)} FROM _final f WHERE _action = 'insert'",
-        params,
-    )
-    if not result.updated:
-        return
-    if table.name == "customers":
-        history = " UNION ALL ".join(
-            f"SELECT f.customer_id, '{c}', CAST(t.{q(c)} AS VARCHAR), CAST(f.{q(c)} AS VARCHAR), "
-            f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
-            f"WHERE f._action = 'update' AND f.{q(c)} IS NOT NULL "
-            f"AND f.{q(c)} IS DISTINCT FROM t.{q(c)}"
-            for c in compare
-            if c != "customer_id"
-        )
-        _execute(con, f"INSERT INTO customer_history {history}", params)
-    sets = [f"{q(c)} = coalesce(f.{q(c)}, {name}.{q(c)})" for c in compare]
-    for c, v in (("import_id", "$import_id"), ("updated_at", "$now")):
-        if c in stored_cols:
-            sets.append(f"{q(c)} = {v}")
-    for c in system_sql(table.name):
-        if c not in table.names and c in stored_cols:
-            sets.append(f"{q(c)} = f.{q(c)}")
-    _execute(
-        con,
-        f"UPDATE {name} SET {', '.join(sets)} FROM _final f WHERE f._action = 'update' "
-        f"AND f._key = {_qualify(key, name)}",
-        params,
-    )
-
-
-def _execute(con: Any, sql: str, params: dict[str, Any]) -> None:
-    """Run ``sql`` binding only the named parameters it uses (DuckDB rejects extras)."""
-    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-
-
-def _drop_temp(con: Any, name: str) -> None:
-    """Drop a temporary table or view of this connection, whichever it is."""
-    row = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
-        "AND table_catalog = 'temp'",
-        [name],
-    ).fetchone()
-    if row:
-        con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
-
-
-def _qualify(key: str, name: str) -> str:
-    for col in ("order_line_key", "event_key", "campaign_id", "customer_id", "feedback_key"):
-        key = key.replace(col, f"{name}.{col}")
-    return key
 
 
 def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lang: str) -> None:
