@@ -55,6 +55,8 @@ def test_full_flow(env):
     assert r.stdout.splitlines()[0].startswith("customers,orders,lines,gmv")
     r = invoke("export", "customers", "--out", env / "x.xlsx", "--format", "xlsx")
     assert r.exit_code == 0
+    audit = json.loads(invoke("audit", "--format", "json").stdout)
+    assert audit[0]["action"] == "export" and '"via": "cli"' in audit[0]["detail"]
     values = list(openpyxl.load_workbook(env / "x.xlsx").active.values)
     assert values[0][:2] == ("客户编号", "姓名") and values[1][1].endswith("*")
     r = invoke("template", "orders", "--out", env / "t.xlsx")

@@ -12,6 +12,17 @@ from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, wo
 from custlens.cli.importing import TableName
 from custlens.io.export import export_table
 from custlens.io.template import write_template
+from custlens.privacy import audit
+
+
+def _operator() -> str:
+    """The local account running the CLI, recorded in the audit log."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 class FileFormat(str, Enum):
@@ -34,6 +45,12 @@ def export_cmd(
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
     path, rows = export_table(ws.con, table.value, out, fmt.value, lg)
+    audit.record(
+        ws.con,
+        "export",
+        _operator(),
+        {"table": table.value, "format": fmt.value, "rows": rows, "file": str(path), "via": "cli"},
+    )
     stderr.print(f"{rows} rows -> {path}", highlight=False)
 
 
