@@ -107,7 +107,8 @@ app.add_typer(demo_app, name="demo", help="Generate a demo world with planted tr
 register_patterns(app)
 app.command("report")(report.report_cmd)
 
-from custlens.cli.clv import churn_app, clv_app  # noqa: E402
+from custlens.cli.churn import churn_app  # noqa: E402
+from custlens.cli.clv import clv_app  # noqa: E402
 
 app.add_typer(clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma.")
 app.add_typer(churn_app, name="churn", help="Churn risk and churn propensity.")

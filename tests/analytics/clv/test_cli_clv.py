@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from custlens.cli.clv import churn_app, clv_app
+from custlens.cli.churn import churn_app
+from custlens.cli.clv import clv_app
 
 from .conftest import CAL_END, CDNOW, OBS_END, simulate_bgnbd
 

@@ -1,0 +1,137 @@
+"""`custlens churn train|score`: supervised churn propensity or P(alive)-based risk tiers.
+
+Orders come from FILE or the workspace, as for `custlens clv` (see custlens.cli.clv).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custlens.analytics.scores import store_churn_scores
+from custlens.cli.clv import (
+    ChurnMethod,
+    ColOpt,
+    FileArg,
+    LangOpt2,
+    ModelName,
+    ModelOpt,
+    StoreOpt,
+    TimeUnit,
+    TimeUnitOpt,
+    TopOpt,
+    _clean,
+    _fit,
+    _orders,
+    _rounded,
+    _rows,
+    _store,
+)
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+)
+from custlens.errors import InputError
+
+churn_app = typer.Typer(no_args_is_help=True, help="Churn risk and churn propensity.")
+
+
+@churn_app.command("train")
+@handle_errors
+def train_cmd(
+    file: FileArg = None,
+    horizon_days: Annotated[int, typer.Option(help="Churn = no purchase in the next N days")] = 90,
+    train_cutoff: Annotated[str | None, typer.Option(help="Training cut-off date")] = None,
+    test_cutoff: Annotated[str | None, typer.Option(help="Evaluation cut-off date (later)")] = None,
+    columns: ColOpt = None,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Train the churn-propensity model with a time split; print AUCs, lift and top drivers.
+
+    Example: custlens churn train orders.csv --horizon-days 90 --format json
+    """
+    from custlens.analytics.churn import ChurnPropensityModel
+
+    frame, feedback = _orders((file, columns, ws_path, engine), churn=True)
+    model = ChurnPropensityModel(horizon_days=horizon_days).fit(
+        frame, train_cutoff, test_cutoff, feedback=feedback
+    )
+    rep = _clean(model.report_)
+    if fmt == Format.json:
+        emit(rep, fmt)
+        return
+    head = {k: v for k, v in rep.items() if not isinstance(v, list)}
+    emit(_rounded([head], 4), fmt, title="churn propensity (time split; days)")
+    if fmt == Format.table:
+        emit(_rounded(rep["lift_by_decile"], 3), fmt, title="lift by decile (test cut-off)")
+        title = "top drivers (permutation importance, ROC AUC)"
+        emit(_rounded(rep["top_drivers"], 4), fmt, title=title)
+
+
+@churn_app.command("score")
+@handle_errors
+def score_cmd(
+    file: FileArg = None,
+    method: Annotated[
+        ChurnMethod, typer.Option(help="propensity (supervised) or palive (BG/NBD)")
+    ] = ChurnMethod.propensity,
+    horizon_days: Annotated[int, typer.Option(help="Churn = no purchase in the next N days")] = 90,
+    cutoff: Annotated[
+        str | None, typer.Option(help="Score as of this date (default: the last order date)")
+    ] = None,
+    time_unit: TimeUnitOpt = TimeUnit.W,
+    model: ModelOpt = ModelName.bgnbd,
+    high_at: Annotated[float, typer.Option(help="Churn probability at or above: 高流失风险")] = 0.7,
+    low_below: Annotated[float, typer.Option(help="Churn probability below: 低流失风险")] = 0.3,
+    lang: LangOpt2 = "zh",
+    top: TopOpt = 20,
+    columns: ColOpt = None,
+    store: StoreOpt = False,
+    ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Churn probability and risk tier (高/中/低流失风险) per customer.
+
+    Example: custlens churn score orders.csv --method palive --time-unit W --format csv
+    """
+    if store and file is not None:
+        raise InputError("--store writes to the workspace; drop FILE")
+    src = (file, columns, ws_path, engine)
+    if method == ChurnMethod.palive:
+        from custlens.analytics.clv import predict_customers
+
+        _, fit = _fit(src, time_unit, cutoff, None, model, 0.0, spend=False)
+        pred = predict_customers(
+            fit, horizons_days=(), high_at=high_at, low_below=low_below, lang=lang
+        )
+        out = pred[["p_alive", "churn_risk", "churn_risk_label"]]
+        out.insert(0, "churn_probability", 1 - out["p_alive"])
+        title = f"churn risk from {fit.transaction_model.model_name} P(alive) at {fit.summary.attrs['calibration_end']}"
+    else:
+        from custlens.analytics.churn import ChurnPropensityModel
+
+        frame, feedback = _orders(src, churn=True)
+        model = ChurnPropensityModel(horizon_days=horizon_days).fit(frame, feedback=feedback)
+        out = model.score(frame, cutoff, feedback, high_at, low_below, lang)
+        stderr.print(
+            f"model ROC AUC at {model.report_['test_cutoff']}: {model.report_['roc_auc']:.3f}",
+            highlight=False,
+        )
+        title = f"churn propensity ({horizon_days} days) at {out.attrs['cutoff']}"
+    out = out.sort_values("churn_probability", ascending=False)
+    if store:
+        _store(file, ws_path, lambda ws: store_churn_scores(ws, out, method.value))
+    if fmt == Format.table:
+        keep = ["churn_probability", "churn_risk_label", "p_alive", "recency_days", "frequency"]
+        emit(_rows(out[[c for c in keep if c in out]].head(top), digits=3), fmt, title=title)
+    else:
+        emit(_rows(out), fmt)
