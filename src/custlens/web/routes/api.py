@@ -31,7 +31,6 @@ from custlens.web.routes.common import (
     VIEW,
     cached,
     ctx_of,
-    record,
     scope_of,
 )
 from custlens.web.routes.overview import overview_data
@@ -295,26 +294,7 @@ def upload(
     imp._no_row_filters(principal, lang)
     imp._check_table(table)
     _, path = imp.save_upload(ctx, file)
-    try:
-        result = imp.run_import(ctx, table, path, dry_run, lang)
-    finally:
-        imp.shutil.rmtree(path.parent, ignore_errors=True)
-    if not dry_run:
-        ctx.invalidate()
-        record(
-            request,
-            "import",
-            principal.username,
-            {
-                "import_id": result.import_id,
-                "table": result.table,
-                "file": result.file_name,
-                "inserted": result.inserted,
-                "updated": result.updated,
-                "rejected": result.rejected,
-            },
-        )
-    return result.to_dict()
+    return imp.import_upload(request, principal, table, path, dry_run, lang).to_dict()
 
 
 @router.get("/audit", tags=["administration"])

@@ -109,6 +109,33 @@ def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> Im
         return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang)
 
 
+def import_upload(
+    request: Request, principal: Principal, table: str, path: Path, dry_run: bool, lang: str
+) -> ImportResult:
+    """Import a saved upload, delete it, and (unless a dry run) refresh caches and audit it."""
+    ctx = ctx_of(request)
+    try:
+        result = run_import(ctx, table, path, dry_run, lang)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    if not dry_run:
+        ctx.invalidate()
+        record(
+            request,
+            "import",
+            principal.username,
+            {
+                "import_id": result.import_id,
+                "table": result.table,
+                "file": result.file_name,
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "rejected": result.rejected,
+            },
+        )
+    return result
+
+
 @router.get("/import")
 def import_page(request: Request, principal: Principal = IMPORT) -> Response:
     ctx = ctx_of(request)
@@ -161,31 +188,12 @@ def import_commit(
     token: str = Form(..., max_length=64),
     principal: Principal = IMPORT,
 ) -> Response:
-    ctx = ctx_of(request)
     lang = lang_of(request)
     _no_row_filters(principal, lang)
     upload = request.state.session.uploads.pop(token, None)
     if upload is None:
         raise InputError(gettext("The upload expired: choose the file again.", lang))
-    path = Path(upload["path"])
-    try:
-        result = run_import(ctx, upload["table"], path, False, lang)
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
-    ctx.invalidate()
-    record(
-        request,
-        "import",
-        principal.username,
-        {
-            "import_id": result.import_id,
-            "table": result.table,
-            "file": result.file_name,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "rejected": result.rejected,
-        },
-    )
+    result = import_upload(request, principal, upload["table"], Path(upload["path"]), False, lang)
     return render(
         request,
         "import_result.html",
