@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,21 @@ def pytest_runtest_makereport(item, call):
     if CI and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true is not allowed: {report.longrepr}"
+
+
+def require_spark() -> None:
+    """Spark needs Java 17 and pyspark, which `make test` installs. Missing under CI=true is a
+    failure; elsewhere (a developer's partial install) the Spark tests skip."""
+    missing = None
+    if shutil.which("java") is None:
+        missing = "Java 17"
+    elif importlib.util.find_spec("pyspark") is None:
+        missing = "pyspark"
+    if missing:
+        message = f"{missing} is needed for Spark (make test installs it)"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from custlens.analytics.funnel import Exclusion, FunnelSpec, build_funnel, parse_step
 from custlens.analytics.sessions import session_table, summarise_sessions
 from custlens.io.pipeline import import_file
+from tests.conftest import require_spark
 
 pytestmark = pytest.mark.spark
 
@@ -30,9 +29,7 @@ EVENTS_CSV = """事件时间,客户编号,会话编号,事件类型,页面类型
 
 @pytest.fixture(scope="module")
 def spark_ws(tmp_path_factory):
-    if shutil.which("java") is None:
-        pytest.skip("Java 17 is needed for Spark (make test installs it)")
-    pytest.importorskip("pyspark")
+    require_spark()
     from custlens.store import init_workspace
 
     root = tmp_path_factory.mktemp("spark_behaviour")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
@@ -15,15 +14,14 @@ from custlens.analytics.segments import assign_segments, summarise_segments
 from custlens.analytics.tags import apply_rules, imported_tags, load_rules, preview_rule, tag_frame
 from custlens.config import RfmSettings
 from tests.analytics import value_fixture as vf
+from tests.conftest import require_spark
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def spark_ws(tmp_path_factory):
-    if shutil.which("java") is None:
-        pytest.skip("Java 17 is needed for Spark (make test installs it)")
-    pytest.importorskip("pyspark")
+    require_spark()
     from custlens.store import init_workspace
 
     root = tmp_path_factory.mktemp("value-spark")

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from custlens.analytics.orders import revenue_per_customer, store_totals
 from custlens.io.pipeline import import_file
+from tests.conftest import require_spark
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def spark_ws(tmp_path_factory):
-    if shutil.which("java") is None:
-        pytest.skip("Java 17 is needed for Spark (make test installs it)")
-    pytest.importorskip("pyspark")
+    require_spark()
     from custlens.store import init_workspace
 
     root = tmp_path_factory.mktemp("spark")
