@@ -67,32 +67,24 @@ def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> i
     )
     per_customer = per_customer.join(first, "customer_id")
     keys = [by] if by else []
-    cust = (
-        per_customer.group_by(keys).aggregate(
-            customers=per_customer.customer_id.nunique(),
-            repeat_customers=(per_customer.n_orders >= 2).sum(),
-            new_customers=(
-                (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
-            ).sum(),
-        )
-        if keys
-        else per_customer.aggregate(
-            customers=per_customer.customer_id.nunique(),
-            repeat_customers=(per_customer.n_orders >= 2).sum(),
-            new_customers=(
-                (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
-            ).sum(),
-        )
+
+    def grouped(t: ir.Table) -> Any:  # one row overall, or one per ``by`` value
+        return t.group_by(keys) if keys else t
+
+    new = (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
+    cust = grouped(per_customer).aggregate(
+        customers=per_customer.customer_id.nunique(),
+        repeat_customers=(per_customer.n_orders >= 2).sum(),
+        new_customers=new.sum(),
     )
-    agg = dict(
+    ords = grouped(per_order).aggregate(
         gmv=per_order.value.sum(),
         orders=per_order.count(),
         items=per_order.items.sum(),
         value_mean=per_order.value.mean(),
         value_var=per_order.value.var(how="sample"),
     )
-    ords = per_order.group_by(keys).aggregate(**agg) if keys else per_order.aggregate(**agg)
-    return ords.cross_join(cust) if not keys else ords.join(cust, keys)
+    return ords.join(cust, keys) if keys else ords.cross_join(cust)
 
 
 def period_summary(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -195,7 +194,6 @@ __all__ = [
     "by_hour_weekday",
     "daily_series",
     "hourly_profile",
-    "ibis",
     "peak_hours",
     "period_bounds",
     "promotion_peaks",

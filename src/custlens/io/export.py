@@ -17,12 +17,12 @@ from custlens.schema.tables import get_table
 EXPORT_EXTRA = {"orders": ["order_date", "needs_review", "review_reasons"]}
 
 
-def fetch_table(con: Any, table_name: str, lang: str = "zh") -> pa.Table:
+def fetch_table(con: Any, table_name: str) -> pa.Table:
+    """The table's canonical columns (and for orders the review columns), unmasked."""
     table = get_table(table_name)
     names = table.names + EXPORT_EXTRA.get(table.name, [])
     cols = ", ".join('"' + n + '"' for n in names)
-    data = con.execute(f'SELECT {cols} FROM "{table.name}"').fetch_arrow_table()
-    return data
+    return con.execute(f'SELECT {cols} FROM "{table.name}"').fetch_arrow_table()
 
 
 def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:

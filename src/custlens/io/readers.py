@@ -164,9 +164,3 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None):
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def list_sheets(path: Path) -> list[str]:
-    import fastexcel
-
-    return list(fastexcel.read_excel(str(path)).sheet_names)

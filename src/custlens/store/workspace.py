@@ -118,8 +118,7 @@ class Workspace:
         return self._con
 
     def close(self) -> None:
-        if self._spark is not None:
-            self._spark = None
+        self._spark = None
         if self._con is not None:
             self._con.close()
             self._con = None
