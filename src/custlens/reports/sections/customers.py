@@ -18,9 +18,8 @@ AGE_BANDS = [
 ]
 
 
-def _distribution(customers, column, top: int | None = None) -> list[dict]:
+def _distribution(customers, column, total: int, top: int | None = None) -> list[dict]:
     expr = customers.group_by(column).aggregate(customers=customers.count())
-    total = customers.count().to_pyarrow().as_py()
     rows = expr.order_by([ibis.desc("customers"), column]).to_pyarrow().to_pylist()
     if top is not None and len(rows) > top:
         rest = sum(r["customers"] for r in rows[top:])
@@ -55,7 +54,7 @@ def build(ctx: Context) -> Section | None:
     ]
     dists = {}
     for column, label, top in specs:
-        rows = _distribution(c, column, top)
+        rows = _distribution(c, column, total, top)
         if column == "age_band":
             order = [b[2] for b in AGE_BANDS] + [unknown]
             rows.sort(key=lambda r: order.index(r[column]))
