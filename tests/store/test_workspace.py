@@ -41,9 +41,50 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 5
+    assert ws.schema_version() == LATEST_VERSION == 6
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
+    ws.close()
+
+
+def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
+    """A v5 workspace with data: v6 adds the customer_id indexes, rewrites tags in customer
+    order and fills the search index from the customers already there."""
+    root = tmp_path / "v5"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(5):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute(
+        "INSERT INTO customers (customer_id, name, phone, province) VALUES "
+        "('C2', '李四', '13900001111', '浙江'), ('C1', '张三', '13812345678', '广东')"
+    )
+    con.execute(
+        "INSERT INTO customer_tags (customer_id, tag, source, valid_from) VALUES "
+        "('C2', 'b', 'rule', DATE '2024-01-01'), ('C1', 'a', 'rule', DATE '2024-01-01'), "
+        "('C2', 'a', 'rule', DATE '2024-01-01')"
+    )
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == 6
+    indexes = {r[0] for r in ws.con.execute("SELECT table_name FROM duckdb_indexes()").fetchall()}
+    assert indexes == {"customers", "orders", "events", "feedback"}
+    tags = ws.con.execute("SELECT customer_id, tag FROM customer_tags").fetchall()
+    assert tags == [("C1", "a"), ("C2", "a"), ("C2", "b")]  # all kept, in customer order
+    keys = ws.con.execute(
+        "SELECT kind, key, stars, customer_id, province FROM customer_search"
+    ).fetchall()
+    assert keys == [
+        ("id", "C1", None, "C1", "广东"),
+        ("id", "C2", None, "C2", "浙江"),
+        ("name", "张", 1, "C1", "广东"),
+        ("name", "李", 1, "C2", "浙江"),
+        ("phone", "1111", None, "C2", "浙江"),
+        ("phone", "5678", None, "C1", "广东"),
+    ]
     ws.close()
 
 
