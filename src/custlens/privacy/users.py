@@ -319,7 +319,6 @@ def resolve_token(con: Any, token: str) -> User | None:
     """The enabled user owning a valid, unrevoked ``token``, else None."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    ensure_token_table(con)
     token_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8]
     row = con.execute(
         "SELECT token_hash, username, last_used_at FROM api_tokens "

@@ -19,6 +19,7 @@ from typing import Any
 import ibis
 
 from custlens.config import Settings
+from custlens.store.search import refresh_search_index
 from custlens.store.workspace import Workspace
 
 
@@ -133,6 +134,9 @@ class AppContext:
         return self._version
 
     def invalidate(self) -> None:
+        """After a write: bring derived tables up to date, then forget cached results."""
+        with self.write_lock:
+            refresh_search_index(self.ws.con)
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()

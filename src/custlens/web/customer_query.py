@@ -8,7 +8,9 @@ built with Ibis in :mod:`custlens.web.customer_drill` and compiled into the same
 
 Search matches what a masked list shows anyway: customer ID (exact or prefix), the masked name
 (``张`` or ``张**``) and the last four digits of the phone, so searching reveals nothing the
-list does not. Stored analysis results add segment, lifecycle stage, tag, cluster and revenue
+list does not. It is answered by the sorted search index (:mod:`custlens.store.search`); a
+plain search (no other filter) is paged from the index alone, then one page of customers is
+read by id. Stored analysis results add segment, lifecycle stage, tag, cluster and revenue
 range filters and columns.
 """
 
@@ -25,6 +27,7 @@ import pyarrow as pa
 from custlens.errors import InputError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, Principal
+from custlens.store.search import SCOPE_COLUMNS, search_sql
 from custlens.web.customer_drill import drill_ids, has_drill
 from custlens.web.scope import scoped_sql
 
@@ -196,17 +199,9 @@ RESULTS_SQL = """SELECT m.customer_id, m.revenue, m.orders, m.last_order_date, r
 
 
 def _search_sql(q: str) -> tuple[str, list[Any]]:
-    parts = ["c.customer_id = ?", "starts_with(c.customer_id, ?)"]
-    params: list[Any] = [q, q]
-    if q.isdigit() and len(q) == 4:
-        parts.append("(suffix(c.phone, ?) AND length(c.phone) >= 8)")
-        params.append(q)
-    if (not q.isascii() or "*" in q) and not q[1:].strip("*"):
-        # the masked name (first character, then one * per other character, at least one)
-        # starts with q = that character plus k stars: no string is built per row
-        parts.append("(starts_with(c.name, ?) AND greatest(length(c.name) - 1, 1) >= ?)")
-        params += [q[0], len(q) - 1]
-    return "coalesce(" + " OR ".join(parts) + ", false)", params
+    """The search condition on customers ``c``, answered by the search index."""
+    sql, params = search_sql(q)
+    return f"c.customer_id IN ({sql})", params
 
 
 def filtered_sql(
@@ -308,6 +303,63 @@ def _extras(con: Any, principal: Principal, ids: list[str], stored: bool) -> dic
     return {r["customer_id"]: r for r in _select(con, sql, params).to_pylist()}
 
 
+def _count_key(q: CustomerQuery, stored: bool, as_of: Any) -> tuple:
+    """What the number of matches depends on (not the page or the sort order)."""
+    skip = ("page", "per_page", "sort", "desc")
+    return (tuple(sorted((k, v) for k, v in q.params().items() if k not in skip)), stored, as_of)
+
+
+def _search_only(principal: Principal, q: CustomerQuery, only: list[str] | None) -> bool:
+    """A plain search (no other filter, ID order): answered from the search index alone."""
+    return bool(
+        q.q
+        and only is None
+        and q.sort == "customer_id"
+        and all(getattr(q, k) in (None, "") for k in FILTER_LABELS if k != "q")
+        and all(col in SCOPE_COLUMNS for col in principal.row_filters)
+    )
+
+
+def _search_page(
+    con: Any, principal: Principal, q: CustomerQuery, count: Any
+) -> tuple[pa.Table, int]:
+    """Page and total of a plain search: matching ids from the sorted search index (row
+    filters applied on its copies of the filter columns), then one page of customers."""
+    sql, params = search_sql(q.q or "", "customer_id, " + ", ".join(SCOPE_COLUMNS))
+    where = []
+    for col, values in principal.row_filters.items():
+        where.append(f"{col} IN ({', '.join('?' * len(values))})")
+        params = [*params, *values]
+    ids_sql = f"SELECT customer_id FROM ({sql})" + (
+        f" WHERE {' AND '.join(where)}" if where else ""
+    )
+    total = count(
+        lambda: int(con.execute(f"SELECT count(*) FROM ({ids_sql})", params).fetchone()[0])
+    )
+    direction = "DESC" if q.desc else "ASC"
+    ids = [
+        r[0]
+        for r in con.execute(
+            f"{ids_sql} ORDER BY customer_id {direction} LIMIT ? OFFSET ?",
+            [*params, q.per_page, (q.page - 1) * q.per_page],
+        ).fetchall()
+    ]
+    return _by_ids(con, principal, ids), total
+
+
+def _by_ids(con: Any, principal: Principal, ids: list[str]) -> pa.Table:
+    """The list columns of these visible customers, in the order of ``ids``."""
+    base, params = scoped_sql("customers", principal)
+    cols = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
+    marks = ", ".join("?" * len(ids)) or "NULL"
+    return _select(
+        con,
+        f"SELECT {cols} FROM ({base}) c WHERE c.customer_id IN ({marks}) "
+        "ORDER BY list_position(?::VARCHAR[], c.customer_id)",
+        [*params, *ids, ids],
+    )
+
+
 def customer_page(
     con: Any,
     backend: Any,
@@ -316,23 +368,44 @@ def customer_page(
     stored: bool,
     as_of: Any = None,
     only: list[str] | None = None,
+    count_cache: Any = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of masked rows and the number of matching customers."""
-    sql, params = filtered_sql(backend, principal, q, stored, as_of, only)
-    total = int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
-    key = SORTS[q.sort] if (stored or SORTS[q.sort] not in NEEDS_RESULTS) else "customer_id"
-    cols = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
-    offset = (q.page - 1) * q.per_page
-    if key in NEEDS_RESULTS:
-        page_sql = (
-            f"SELECT {cols} FROM ({sql}) c LEFT JOIN customer_metrics m "
-            f"USING (customer_id) ORDER BY {_order(key, q.desc, 'm.')} LIMIT ? OFFSET ?"
-        )
+    """One page of masked rows and the number of matching customers.
+
+    ``count_cache(key, compute)`` may keep the number of matches between pages (e.g. per
+    data version): paging through a filter then counts its matches once."""
+
+    def count(compute: Any) -> int:
+        if count_cache is None:
+            return compute()
+        return count_cache(_count_key(q, stored, as_of), compute)
+
+    if _search_only(principal, q, only):
+        table, total = _search_page(con, principal, q, count)
     else:
-        page_sql = (
-            f"SELECT {cols} FROM ({sql}) c ORDER BY {_order(key, q.desc, 'c.')} LIMIT ? OFFSET ?"
+        sql, params = filtered_sql(backend, principal, q, stored, as_of, only)
+        total = count(
+            lambda: int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
         )
-    page = mask_table(_select(con, page_sql, [*params, q.per_page, offset]), MASKED).to_pylist()
+        key = SORTS[q.sort] if (stored or SORTS[q.sort] not in NEEDS_RESULTS) else "customer_id"
+        offset = (q.page - 1) * q.per_page
+        if key in NEEDS_RESULTS:
+            # order only the ids (two narrow columns through the join), then fetch one page
+            ids_sql = (
+                f"SELECT c.customer_id FROM ({sql}) c LEFT JOIN "
+                "(SELECT customer_id, revenue, orders, last_order_date FROM customer_metrics) m "
+                f"USING (customer_id) ORDER BY {_order(key, q.desc, 'm.')} LIMIT ? OFFSET ?"
+            )
+            ids = [r[0] for r in con.execute(ids_sql, [*params, q.per_page, offset]).fetchall()]
+            table = _by_ids(con, principal, ids)
+        else:
+            cols = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
+            page_sql = (
+                f"SELECT {cols} FROM ({sql}) c ORDER BY {_order(key, q.desc, 'c.')} "
+                "LIMIT ? OFFSET ?"
+            )
+            table = _select(con, page_sql, [*params, q.per_page, offset])
+    page = mask_table(table, MASKED).to_pylist()
     extras = _extras(con, principal, [r["customer_id"] for r in page], stored)
     for row in page:
         extra = extras.get(row["customer_id"], {})

@@ -66,7 +66,16 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
     stored = stored_results(request)
     _, last = bounds(request, scope)
     only = _only(request, scope, q, lang_of(request))
-    rows, total = cq.customer_page(ctx.con(), scope.backend, principal, q, stored, last, only)
+    rows, total = cq.customer_page(
+        ctx.con(),
+        scope.backend,
+        principal,
+        q,
+        stored,
+        last,
+        only,
+        count_cache=lambda key, compute: ctx.cached(("customer_count", scope.key, key), compute),
+    )
     pages = max(1, -(-total // q.per_page))
     return {"q": q, "rows": rows, "total": total, "pages": pages, "stored": stored}
 
@@ -176,13 +185,13 @@ def _rows(
     order: str = "",
     limit: int = 1,
 ) -> list[dict[str, Any]]:
-    """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL)."""
-    sql, params = scoped_sql(name, principal)
+    """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL,
+    read through the customer_id index)."""
+    sql, params = scoped_sql(name, principal, cid)
     select = cols if isinstance(cols, str) else ", ".join(cols)
     tail = f" ORDER BY {order} DESC" if order else ""
     data = con.execute(
-        f"SELECT {select} FROM ({sql}) WHERE customer_id = ?{tail} LIMIT ?",
-        [*params, cid, limit],
+        f"SELECT {select} FROM ({sql}){tail} LIMIT ?", [*params, limit]
     ).to_arrow_table()
     return arrow_records(data)
 
@@ -191,10 +200,8 @@ def customer_detail(
     request: Request, principal: Principal, cid: str, policy: MaskingPolicy = MASKED
 ) -> dict[str, Any]:
     con = ctx_of(request).con()
-    sql, params = scoped_sql("customers", principal)
-    found = con.execute(
-        f"SELECT * FROM ({sql}) WHERE customer_id = ? LIMIT 1", [*params, cid]
-    ).to_arrow_table()
+    sql, params = scoped_sql("customers", principal, cid)
+    found = con.execute(f"SELECT * FROM ({sql}) LIMIT 1", params).to_arrow_table()
     if found.num_rows == 0:
         raise HTTPException(
             404, gettext("No such customer (or not visible to you).", lang_of(request))
