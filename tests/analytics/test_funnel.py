@@ -85,7 +85,7 @@ def steps_of(events: ibis.Table, s: FunnelSpec) -> dict[str, int]:
     return {r["actor"]: r["steps"] for r in rows}
 
 
-JOINS = pytest.mark.parametrize("join", ["asof", "window"])
+JOINS = pytest.mark.parametrize("join", ["scan", "asof", "window"])
 
 
 @JOINS

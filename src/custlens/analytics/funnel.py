@@ -26,7 +26,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.funnel_engine import best_chain, chains, shared
+from custlens.analytics.funnel_engine import best_chains, chains, shared
 from custlens.analytics.funnel_spec import (
     DEFAULT_STEPS,
     DEFAULT_WINDOW,
@@ -100,9 +100,7 @@ def funnel_actors(
     """
     spec = spec or FunnelSpec()
     k = len(spec.steps)
-    rows, excluded = chains(events, spec)
-    best = best_chain(rows, excluded, k)
-    best = _breakdown_column(best, events, spec, attributes)
+    best = _breakdown_column(best_chains(events, spec), events, spec, attributes)
     cols = ["actor", "customer_id"]
     extra = ["breakdown"] if spec.breakdown else []
     return best.select(

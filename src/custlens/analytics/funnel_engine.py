@@ -26,6 +26,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from custlens.analytics import funnel_scan
 from custlens.analytics.funnel_spec import FunnelSpec
 from custlens.analytics.sessions import actor_key, sessionise
 
@@ -85,13 +86,21 @@ def _bit(col: ir.IntegerValue, i: int) -> ir.BooleanValue:
     return (col & (1 << i)) != 0
 
 
-def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
+def method(table: ir.Table, spec: FunnelSpec) -> str:
+    """How "the latest earlier step" is found: ``scan`` (a columnar scan in-process, see
+    funnel_scan; sequential funnels on the embedded engine), ``asof`` joins or ``window``
+    functions (any engine)."""
     if spec.join != "auto":
-        return spec.join == "asof"
+        return spec.join
     try:
-        return ibis.get_backend(table).name == "duckdb"
+        embedded = ibis.get_backend(table).name == "duckdb"
     except Exception:  # unbound expressions: the portable way
-        return False
+        embedded = False
+    return "scan" if embedded else "window"
+
+
+def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
+    return method(table, spec) == "asof"
 
 
 def latest_before(
@@ -306,14 +315,27 @@ def any_chains(e: ir.Table, spec: FunnelSpec) -> ir.Table:
 
 
 def chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | None]:
-    """(every chain row, per-actor first exclusion time or None)."""
+    """(every chain row, per-actor first exclusion time or None). The scan method gives
+    actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
     e = prepare(events, spec)
+    if spec.order == "sequential" and method(events, spec) == "scan":
+        rows, excluded = funnel_scan.all_chains(e, spec)
+        return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
     if spec.order == "strict":
         return strict_chains(e, spec), None
     if spec.order == "any":
         return any_chains(e, spec), None
     rows, levels = sequential_chains(e, spec)
     return rows, exclusion_hits(e, spec, levels)
+
+
+def best_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
+    """Per actor, the chain that got furthest (the first time that step was reached), with
+    excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
+    if spec.order == "sequential" and method(events, spec) == "scan":
+        return ibis.memtable(funnel_scan.best_chains(prepare(events, spec), spec))
+    rows, excluded = chains(events, spec)
+    return best_chain(rows, excluded, len(spec.steps))
 
 
 def best_chain(rows: ir.Table, excluded: ir.Table | None, k: int) -> ir.Table:

@@ -154,7 +154,8 @@ class FunnelSpec:
     ``attribution`` (first_touch, last_touch, step = the value at ``attribution_step``,
     all_steps = every step must carry the same value), or a customer attribute (segment,
     lifecycle ...) looked up in the attribute table. ``join`` chooses how "the latest earlier
-    step" is found: ASOF joins (DuckDB), window functions (any engine) or auto.
+    step" is found: a columnar scan in-process (sequential order; the default on DuckDB),
+    ASOF joins (DuckDB), window functions (any engine, the default elsewhere) or auto.
     """
 
     steps: tuple[Step, ...] = DEFAULT_STEPS
@@ -182,8 +183,8 @@ class FunnelSpec:
             problems.append("attribution_step must be a step index (0-based)")
         if self.window <= dt.timedelta(0):
             problems.append("window must be positive")
-        if self.join not in ("auto", "asof", "window"):
-            problems.append("join must be auto, asof or window")
+        if self.join not in ("auto", "scan", "asof", "window"):
+            problems.append("join must be auto, scan, asof or window")
         if self.order == "any" and any(s.within for s in self.steps):
             problems.append("per-step windows need an ordered funnel (sequential or strict)")
         if self.order == "any" and self.attribution in ("last_touch", "step"):

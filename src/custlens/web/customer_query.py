@@ -257,7 +257,10 @@ def filtered_sql(
         where.append("c.customer_id IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(only))
     if has_drill(q):
-        ids = ibis.to_sql(drill_ids(backend, principal, q, as_of), dialect="duckdb")
+        expr = drill_ids(backend, principal, q, as_of)
+        # tables computed in-process (funnel scans) must be visible to the raw SQL
+        backend._register_in_memory_tables(expr)
+        ids = ibis.to_sql(expr, dialect="duckdb")
         where.append(f"c.customer_id IN (SELECT customer_id FROM ({ids}))")
     sql = f"SELECT * FROM ({base}) c"
     return (f"{sql} WHERE {' AND '.join(where)}" if where else sql), params

@@ -1,0 +1,328 @@
+"""The sequential funnel as one columnar scan over events sorted by visitor and time.
+
+Same rules as ``funnel_engine.sequential_chains`` (a step-j event continues the latest chain
+that reached step j-1 at a strictly earlier time, within the window of that chain's start and
+the step's own window), computed with NumPy over the whole sorted log instead of one ASOF join
+per step: "the latest earlier valid row" is a running maximum of row positions
+(``np.maximum.accumulate``) read at the row before the event's moment (its visitor's events at
+the same timestamp), so each step is a handful of O(n) array operations and the log is sorted
+once. Chains are kept as parent pointers, so the furthest chain of each visitor is walked back
+to give every step's time and the attributed breakdown value.
+
+Used for the embedded (DuckDB) engine, where the sorted log is fetched as Arrow in-process;
+Spark keeps the portable window-function version. Tests run every funnel rule both ways.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custlens.analytics.funnel_spec import FunnelSpec
+
+MAX_THREADS = 4
+MIN_ROWS_PER_PART = 250_000
+_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+@dataclass
+class _Log:
+    """The sorted prepared log as arrays. ``before``: the last row of the visitor's previous
+    moment (events at one timestamp), -1 when none; ``first``: the visitor's first row;
+    ``aid``: visitor number (0, 1, ...)."""
+
+    t: np.ndarray
+    code: np.ndarray
+    before: np.ndarray
+    first: np.ndarray
+    aid: np.ndarray
+    per_second: int
+
+    @property
+    def n(self) -> int:
+        return self.t.size
+
+    @property
+    def visitors(self) -> int:
+        return int(self.aid[-1]) + 1 if self.n else 0
+
+
+@dataclass
+class _Level:
+    rows: np.ndarray  # positions of the rows that validly reached this step (ascending)
+    parent: np.ndarray  # position of the previous step's row of each chain (-1 at step 0)
+    start: np.ndarray  # chain start time of each row
+
+
+def _numpy(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A null-free numeric column as one NumPy array."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _log(table: pa.Table) -> _Log | None:
+    """The arrays of a log sorted by visitor (``_key``, a hash of ``actor``, when present;
+    else ``actor``) and time; None when two visitors share a hash (sort by actor instead)."""
+    n = table.num_rows
+    ttype = table.schema.field("t").type
+    t = _numpy(table.column("t").cast(pa.int64()))
+    new_actor = np.ones(n, dtype=bool)
+    if n > 1:
+        actor = table.column("actor")
+        changed = pc.not_equal(actor.slice(1), actor.slice(0, n - 1))
+        new_actor[1:] = _numpy(changed)
+        if "_key" in table.column_names:
+            key = _numpy(table.column("_key"))
+            if not np.array_equal(new_actor[1:], key[1:] != key[:-1]):
+                return None
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    pos = np.arange(n, dtype=itype)
+    # the first row of each row's moment, minus one; -1 at a visitor's first moment
+    moment = new_actor.copy()
+    moment[1:] |= t[1:] != t[:-1]
+    before = np.maximum.accumulate(np.where(moment, pos, 0)) - 1
+    first = np.maximum.accumulate(np.where(new_actor, pos, 0))
+    before[before < first] = -1
+    return _Log(
+        t=t,
+        code=_numpy(table.column("code")),
+        before=before,
+        first=first,
+        aid=(np.cumsum(new_actor, dtype=itype) - 1),
+        per_second=_UNITS[ttype.unit],
+    )
+
+
+def _bits_type(bits: int) -> str:
+    return next(f"uint{w}" for w in (8, 16, 32, 64) if bits <= w)
+
+
+def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.Table:
+    """A prepared log (``funnel_engine.prepare``) sorted by visitor and time. Sorting by a
+    64-bit hash of the visitor is much cheaper than by the string."""
+    e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
+    if "xcode" in e.columns:
+        e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
+    if by_hash:
+        return e.mutate(_key=e.actor.hash()).order_by(["_key", "t"]).to_pyarrow()
+    return e.order_by(["actor", "t"]).to_pyarrow()
+
+
+def _split(table: pa.Table, parts: int) -> list[pa.Table]:
+    """Slices of a sorted log that never cut a visitor's rows in two."""
+    n = table.num_rows
+    if parts < 2 or n < MIN_ROWS_PER_PART * 2:
+        return [table]
+    actor = table.column("actor")
+    cuts = [0]
+    for p in range(1, parts):
+        at = max(n * p // parts, cuts[-1] + 1)
+        span = 4096
+        while at < n:  # the first visitor change at or after ``at``
+            m = min(span, n - at)
+            changed = pc.not_equal(actor.slice(at, m), actor.slice(at - 1, m))
+            hit = np.flatnonzero(_numpy(changed))
+            if hit.size:
+                at += int(hit[0])
+                break
+            at, span = at + m, span * 2
+        if at < n:
+            cuts.append(at)
+    cuts.append(n)
+    return [table.slice(a, b - a) for a, b in itertools.pairwise(cuts)]
+
+
+def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
+    """Fetch the sorted log, cut it into visitor-aligned parts and run ``work(part, log,
+    levels)`` on each in a thread pool (NumPy and Arrow release the GIL). A hash collision
+    (two visitors, one hash) is detected and the log fetched sorted by visitor instead."""
+
+    def run(part: pa.Table):
+        log = _log(part)
+        return None if log is None else work(part, log, _levels(log, spec))
+
+    threads = min(os.cpu_count() or 1, MAX_THREADS)
+    for by_hash in (True, False):
+        parts = _split(_fetch(e, spec, by_hash), threads)
+        with ThreadPoolExecutor(threads) as pool:
+            out = list(pool.map(run, parts))
+        if all(r is not None for r in out):
+            return out
+    raise AssertionError("a log sorted by visitor cannot have a hash collision")
+
+
+def _latest_before(log: _Log, valid_rows: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For rows ``at``: the position of the latest ``valid_rows`` row of the same visitor at a
+    strictly earlier time, or -1."""
+    running = np.full(log.n + 1, -1, dtype=log.before.dtype)  # [-1] stays -1 (no row)
+    running[valid_rows] = valid_rows
+    np.maximum.accumulate(running[:-1], out=running[:-1])
+    found = running[log.before[at]]
+    found[found < log.first[at]] = -1  # a row of an earlier visitor
+    return found
+
+
+def _levels(log: _Log, spec: FunnelSpec) -> list[_Level]:
+    window = int(spec.window.total_seconds() * log.per_second)
+    rows = np.flatnonzero((log.code & 1) != 0).astype(log.before.dtype)
+    levels = [_Level(rows, np.full(rows.size, -1, dtype=rows.dtype), log.t[rows])]
+    start_of = np.zeros(log.n + 1, dtype=np.int64)  # [-1]: no parent (masked below)
+    for j in range(1, len(spec.steps)):
+        prev = levels[-1]
+        start_of[prev.rows] = prev.start
+        cand = np.flatnonzero((log.code & (1 << j)) != 0).astype(rows.dtype)
+        parent = _latest_before(log, prev.rows, cand)
+        start = start_of[parent]
+        t = log.t[cand]
+        ok = (parent >= 0) & (t <= start + window)
+        within = spec.steps[j].within
+        if within:
+            ok &= t <= log.t[parent] + int(within.total_seconds() * log.per_second)
+        levels.append(_Level(cand[ok], parent[ok], start[ok]))
+    return levels
+
+
+def _excluded_at(log: _Log, xcode: np.ndarray, spec: FunnelSpec, levels: list[_Level]):
+    """Per visitor, the first time an exclusion event fell inside an open attempt (after the
+    attempt reached ``from_step``, within the window, before it reached ``to_step``); the
+    int64 maximum where none."""
+    out = np.full(log.visitors, np.iinfo(np.int64).max, dtype=np.int64)
+    window = int(spec.window.total_seconds() * log.per_second)
+    start_of = np.zeros(log.n + 1, dtype=np.int64)
+    for i, ex in enumerate(spec.exclusions):
+        lo, hi = spec.window_of(ex)
+        x = np.flatnonzero((xcode & (1 << i)) != 0)
+        a = _latest_before(log, levels[lo].rows, x)
+        start_of[levels[lo].rows] = levels[lo].start
+        a_start = start_of[a]
+        b = _latest_before(log, levels[hi].rows, x)
+        start_of[levels[hi].rows] = levels[hi].start
+        b_start = start_of[b]
+        hit = (a >= 0) & (log.t[x] <= a_start + window) & ((b < 0) | (b_start < a_start))
+        np.minimum.at(out, log.aid[x[hit]], log.t[x[hit]])
+    return out
+
+
+def _best(log: _Log, levels: list[_Level]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per visitor who did the first step: (visitor numbers, furthest level, position of the
+    first row that reached it, i.e. the earliest end)."""
+    level = np.full(log.visitors, -1, dtype=np.int64)
+    row = np.zeros(log.visitors, dtype=np.int64)
+    for j, lv in enumerate(levels):
+        who = log.aid[lv.rows]
+        first = np.ones(who.size, dtype=bool)
+        first[1:] = who[1:] != who[:-1]
+        level[who[first]] = j
+        row[who[first]] = lv.rows[first]
+    keep = np.flatnonzero(level >= 0)
+    return keep, level[keep], row[keep]
+
+
+def _walk(levels: list[_Level], level: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Positions of each chain's row at every step: (steps, chains), -1 beyond ``level``."""
+    k = len(levels)
+    out = np.full((k, row.size), -1, dtype=np.int64)
+    cur = row.copy()
+    for j in range(k - 1, -1, -1):
+        at = level >= j
+        out[j, at] = cur[at]
+        if j:
+            lv = levels[j]
+            idx = np.searchsorted(lv.rows, cur[at])
+            cur[at] = lv.parent[idx]
+    return out
+
+
+def _times(log: _Log, positions: np.ndarray, ttype: pa.DataType) -> pa.Array:
+    return pa.array(log.t[np.maximum(positions, 0)], pa.int64(), mask=positions < 0).cast(ttype)
+
+
+def _take(col: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
+    idx = pa.array(np.maximum(positions, 0), pa.int64(), mask=positions < 0)
+    return col.combine_chunks().take(idx)
+
+
+def _attributed(spec: FunnelSpec, chain: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Position of the row whose breakdown value the chain is attributed to (-1: none)."""
+    if spec.attribution in ("first_touch", "all_steps"):
+        return chain[0]
+    if spec.attribution == "last_touch":
+        return chain[level, np.arange(level.size)]
+    return chain[spec.attribution_step]
+
+
+def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSpec):
+    visitor, level, row = _best(log, levels)
+    k = len(spec.steps)
+    if spec.exclusions:
+        excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)[visitor]
+        keep = (excluded == np.iinfo(np.int64).max) | ((level == k - 1) & (log.t[row] < excluded))
+        level, row = level[keep], row[keep]
+    chain = _walk(levels, level, row)
+    ttype = table.schema.field("t").type
+    actor = table.column("actor")
+    names = table.column_names
+    cols = {
+        "actor": _take(actor, row),
+        "customer_id": _take(table.column("customer_id") if "customer_id" in names else actor, row),
+        "level": pa.array(level, pa.int64()),
+        "start": _times(log, chain[0], ttype),
+        "end": _times(log, row, ttype),
+        **{f"t{i}": _times(log, chain[i], ttype) for i in range(k)},
+    }
+    if "v" in names:
+        cols["bv"] = _take(table.column("v"), _attributed(spec, chain, level)).cast(pa.string())
+    else:
+        cols["bv"] = pa.nulls(row.size, pa.string())
+    return pa.table(cols)
+
+
+def best_chains(e: ir.Table, spec: FunnelSpec) -> pa.Table:
+    """Per visitor, the chain that got furthest (first reached), from a prepared log
+    (``funnel_engine.prepare``). Columns as ``funnel_engine.best_chain``: actor,
+    customer_id, level, start, end, t0..t{k-1}, bv; visitors excluded by an exclusion step
+    (unless they converted before it) are left out."""
+    parts = _scan(e, spec, lambda part, log, levels: _best_table(part, log, levels, spec))
+    return pa.concat_tables(parts)
+
+
+def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSpec):
+    ttype = table.schema.field("t").type
+    rows = pa.table(
+        {
+            "actor": pa.array(np.concatenate([log.aid[lv.rows] for lv in levels]), pa.int64()),
+            "level": pa.array(
+                np.concatenate([np.full(lv.rows.size, j) for j, lv in enumerate(levels)]),
+                pa.int64(),
+            ),
+            "start": pa.array(np.concatenate([lv.start for lv in levels])).cast(ttype),
+            "end": pa.array(np.concatenate([log.t[lv.rows] for lv in levels])).cast(ttype),
+        }
+    )
+    if not spec.exclusions:
+        return rows, None, log.visitors
+    excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)
+    hit = np.flatnonzero(excluded != np.iinfo(np.int64).max)
+    hits = pa.table({"actor": pa.array(hit, pa.int64()), "excluded_at": pa.array(excluded[hit])})
+    return rows, hits.set_column(1, "excluded_at", hits.column(1).cast(ttype)), log.visitors
+
+
+def all_chains(e: ir.Table, spec: FunnelSpec) -> tuple[pa.Table, pa.Table | None]:
+    """Every valid chain row (actor = visitor number, level, start, end) and, with exclusion
+    steps, each excluded visitor's first exclusion time: what ``funnel_trend`` summarises."""
+    parts = _scan(e, spec, lambda part, log, levels: _chain_rows(log, levels, part, spec))
+    rows, hits, offset = [], [], 0
+    for r, h, visitors in parts:  # visitor numbers are per part: make them unique
+        rows.append(r.set_column(0, "actor", pc.add(r.column(0), offset)))
+        if h is not None:
+            hits.append(h.set_column(0, "actor", pc.add(h.column(0), offset)))
+        offset += visitors
+    return pa.concat_tables(rows), pa.concat_tables(hits) if spec.exclusions else None
