@@ -102,3 +102,22 @@ def test_unsupported_and_empty(ws, write):
 def test_missing_required_column(ws, write):
     with pytest.raises(InputError, match="缺少必填列：联系方式"):
         import_file(ws, "customers", write("c.csv", "客户编号,姓名\nC1,张三\n"))
+
+
+@pytest.mark.parametrize("extra", ["", "rowid"])
+def test_row_numbers_of_a_large_file_read_in_parallel(ws, write, extra):
+    """Row numbers are file positions however the reader splits the file (and when the file
+    has a column called rowid): bad rows far apart are reported at their Excel rows."""
+    n = 300_000
+    bad = {7, 150_001, 299_998}  # 0-based data rows with a malformed phone
+    head = "客户编号,姓名,联系方式" + (f",{extra}" if extra else "")
+    lines = [
+        f"C{i},客户{i},{'12345' if i in bad else 13800000000 + i}" + (f",{i}" if extra else "")
+        for i in range(n)
+    ]
+    result = import_file(ws, "customers", write("big.csv", "\n".join([head, *lines]) + "\n"))
+    assert result.inserted == n - len(bad)
+    rows = ws.con.execute(
+        "SELECT source_row, value FROM import_problems WHERE code = 'invalid_phone' ORDER BY 1"
+    ).fetchall()
+    assert rows == [(i + 2, "12345") for i in sorted(bad)]

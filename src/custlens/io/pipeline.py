@@ -103,12 +103,13 @@ def import_file(
     result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
     rejected_rows = None
     try:
+        step("read")
+        # read outside the transaction: rows then keep their file positions as rowids
+        src = read_source(ws.con, path, "_raw", sheet=sheet)
+        mapping = build_mapping(table, src.columns, spec)
+        _check_columns(table, mapping, lang)
+        result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
         with ws.transaction() as con:
-            step("read")
-            src = read_source(con, path, "_raw", sheet=sheet)
-            mapping = build_mapping(table, src.columns, spec)
-            _check_columns(table, mapping, lang)
-            result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
             step("validate")

@@ -94,7 +94,7 @@ def read_source(
     sheet: str | None = None,
     tmpdir: Path | None = None,
 ) -> SourceFile:
-    """Create temp table ``view`` with the file's columns (VARCHAR) and ``_row``."""
+    """Create temp view ``view`` with the file's columns (VARCHAR) and ``_row``."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -129,15 +129,25 @@ def read_source(
         rel = rel.select(
             ", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns, strict=True))
         )
-        # materialised once: numbering rows needs one ordered pass, after which the
-        # staging query runs in parallel over the table
-        con.execute(f"DROP TABLE IF EXISTS {view}")
+        # materialised once, in file order (the reader runs in parallel and DuckDB keeps
+        # insertion order), so a row's rowid is its position: ``_row`` = rowid + 2 (the Excel
+        # row number, header = row 1) with no ordered numbering pass
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+        con.execute(f"DROP TABLE IF EXISTS {view}_rows")
+        con.execute("SET preserve_insertion_order = true")
         con.register("_src_rel", rel)
-        con.execute(
-            f"CREATE TEMP TABLE {view} AS "
-            "SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS _row, * FROM _src_rel"
-        )
+        con.execute(f"CREATE TEMP TABLE {view}_rows AS SELECT * FROM _src_rel")
         con.unregister("_src_rel")
+        # (a file column called rowid would hide the pseudo-column: number rows instead)
+        number = (
+            "row_number() OVER () + 1"
+            if any(c.lower() == "rowid" for c in columns)
+            else "rowid + 2"
+        )
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS "
+            f"SELECT CAST({number} AS INTEGER) AS _row, * FROM {view}_rows"
+        )
     except duckdb.Error as exc:
         raise InputError(f"{path.name}: cannot read the file: {exc}") from exc
     return SourceFile(path, fmt, columns, encoding, delimiter, sheet)
