@@ -56,6 +56,9 @@ FROM orders o
 LEFT JOIN before_reg b USING (order_line_key)
 LEFT JOIN (SELECT DISTINCT order_id FROM outliers) x ON o.order_id = x.order_id
 LEFT JOIN (SELECT DISTINCT order_id FROM bursts) u ON o.order_id = u.order_id
+-- only rows whose reasons may change: flagged now or before (most rows are neither)
+WHERE o.row_flags IS NOT NULL OR o.review_reasons IS NOT NULL
+   OR b.order_line_key IS NOT NULL OR x.order_id IS NOT NULL OR u.order_id IS NOT NULL
 """
 
 
