@@ -8,8 +8,9 @@ event continues the chain of the *latest* earlier event (strictly earlier timest
 validly reached step j-1. That chain carries the latest possible start, so it is the best one
 for the window, and the latest previous step, so it is the best one for a per-step window;
 by induction starts and step times grow with the row, so "latest earlier valid row" is found
-with one ASOF join per step (DuckDB) or with a running maximum over a window (any engine).
-This is the same result as PostHog's and ClickHouse's per-person state machines.
+with one ASOF join per step (DuckDB), a running maximum over a window (any engine) or, on
+the embedded engine by default, one columnar scan of the sorted log (``funnel_scan``). This
+is the same result as PostHog's and ClickHouse's per-person state machines.
 
 Strict order works on "moments" (a visitor's events at one timestamp): the steps must be on
 consecutive moments (``lead``). Any order: from each matching event, the steps seen within
