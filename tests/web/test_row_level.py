@@ -219,3 +219,54 @@ def test_scoped_sql_and_scoped_table_agree(user, app, shared_ws):
             assert via_sql == total
         elif name in ("customers", "orders") and total:
             assert via_sql < total
+
+
+@pytest.mark.parametrize("user", ["gd", "st", "admin"])
+def test_one_customer_sql_matches_the_scoped_rows(user, shared_ws):
+    """scoped_sql(name, principal, customer_id[, columns]) — the 客户360 look-up through the
+    indexes — gives exactly that customer's rows of the full scoped rendering, in every
+    customer-keyed table, for visible and invisible customers alike."""
+    from custlens.privacy import users
+    from custlens.web.scope import CUSTOMER_KEYED, scoped_sql
+
+    principal = users.get_user(shared_ws.con, user).principal()
+    cur = shared_ws.con.cursor()
+    # customers with orders, inside and (for restricted users) outside the allowed rows
+    ids = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id LIMIT 40"
+        ).fetchall()
+    ]
+    checked = 0
+    for name in ("customers", *CUSTOMER_KEYED):
+        full, params = scoped_sql(name, principal)
+        for cid in ids:
+            expected = cur.execute(
+                f"SELECT count(*) FROM ({full}) WHERE customer_id = ?", [*params, cid]
+            ).fetchone()[0]
+            one, one_params = scoped_sql(name, principal, cid)
+            narrow, narrow_params = scoped_sql(name, principal, cid, ("customer_id",))
+            got = cur.execute(f"SELECT count(*) FROM ({one})", one_params).fetchone()[0]
+            got_narrow = cur.execute(f"SELECT count(*) FROM ({narrow})", narrow_params).fetchone()[
+                0
+            ]
+            assert got == got_narrow == expected, (name, cid)
+            checked += expected
+    assert checked > 0
+
+
+def test_search_respects_row_filters(clients, con):
+    """A plain search (answered from the search index) and a search with another filter
+    (joined with customers) list only visible customers, with the right totals."""
+    visible = _gd_customers(con)
+    surname = con.execute(
+        "SELECT left(name, 1) AS s FROM customers GROUP BY s ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    for params in ({"q": surname}, {"q": "C"}, {"q": surname, "gender": "女"}):
+        body = clients["gd"].get("/api/v1/customers", params={**params, "per_page": 200}).json()
+        everyone = clients["admin"].get("/api/v1/customers", params=params).json()
+        ids = {r["customer_id"] for r in body["rows"]}
+        assert ids and ids <= visible, params
+        assert 0 < body["total"] < everyone["total"], params
+        assert body["total"] == len(ids) or len(ids) == 200

@@ -50,6 +50,7 @@ def create_app(
     with ctx.write_lock:
         users.ensure_token_table(workspace.con)
         refresh_search_index(workspace.con)  # customers may have changed while not served
+        workspace.con.execute("SET threads = ?", [opts.query_threads()])
     app = _bare_app()
     app.state.ctx = ctx
     app.state.templates = make_templates()

@@ -328,25 +328,29 @@ def _search_page(
 ) -> tuple[pa.Table, int]:
     """Page and total of a plain search: matching ids from the sorted search index (row
     filters applied on its copies of the filter columns), then one page of customers."""
-    sql, params = search_sql(q.q or "", "customer_id, " + ", ".join(SCOPE_COLUMNS))
+    filters = principal.row_filters
+    cols = "customer_id" + ("".join(f", {c}" for c in SCOPE_COLUMNS) if filters else "")
+    sql, params = search_sql(q.q or "", cols)
     where = []
-    for col, values in principal.row_filters.items():
+    for col, values in filters.items():
         where.append(f"{col} IN ({', '.join('?' * len(values))})")
         params = [*params, *values]
     ids_sql = f"SELECT customer_id FROM ({sql})" + (
         f" WHERE {' AND '.join(where)}" if where else ""
     )
-    total = count(
-        lambda: int(con.execute(f"SELECT count(*) FROM ({ids_sql})", params).fetchone()[0])
-    )
     direction = "DESC" if q.desc else "ASC"
-    ids = [
-        r[0]
-        for r in con.execute(
-            f"{ids_sql} ORDER BY customer_id {direction} LIMIT ? OFFSET ?",
-            [*params, q.per_page, (q.page - 1) * q.per_page],
-        ).fetchall()
-    ]
+    # the page and the number of matches in one pass over the (few) matching index rows
+    found = con.execute(
+        f"SELECT customer_id, count(*) OVER () FROM ({ids_sql}) "
+        f"ORDER BY customer_id {direction} LIMIT ? OFFSET ?",
+        [*params, q.per_page, (q.page - 1) * q.per_page],
+    ).fetchall()
+    ids = [r[0] for r in found]
+    if found:
+        total = count(lambda: int(found[0][1]))
+    else:
+        sql_count = f"SELECT count(*) FROM ({ids_sql})"
+        total = count(lambda: int(con.execute(sql_count, params).fetchone()[0]))
     return _by_ids(con, principal, ids), total
 
 

@@ -22,6 +22,7 @@ the query; a test checks both give the same rows for every table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ibis.expr.types as ir
@@ -69,28 +70,33 @@ def _quote(name: str) -> str:
 
 
 def scoped_sql(
-    name: str, principal: Principal, customer_id: str | None = None
+    name: str,
+    principal: Principal,
+    customer_id: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
     """``(sql, params)``: a SELECT of ``name`` with the principal's row filters, values as
     ``?`` parameters (never formatted into the text). Same rows as :func:`scoped_table`.
 
     With ``customer_id``, only that customer's rows, read first through the table's
     customer_id index (materialised, so no other filter or join turns the look-up into a
-    scan), then checked against the row filters: a few rows instead of every visible one."""
+    scan), then checked against the row filters: a few rows instead of every visible one.
+    ``columns`` then limits what is read (fetching a row costs per column): the result has
+    those columns, customer_id and the filtered ones."""
     filters = principal.row_filters
+    table_cols = set(TABLES[name].names) if name in TABLES else set()
     if customer_id is None:
         source, params = _quote(name), []
     else:
         source, params = "_one", [customer_id]
     where: list[str] = []
     if filters:
-        columns = set(TABLES[name].names) if name in TABLES else set()
         for col, values in filters.items():
-            if col in columns:
+            if col in table_cols:
                 where.append(f"{_quote(col)} IN ({', '.join('?' * len(values))})")
                 params += list(values)
         if name in CUSTOMER_KEYED:
-            inner, inner_params = scoped_sql("customers", principal, customer_id)
+            inner, inner_params = scoped_sql("customers", principal, customer_id, ())
             if customer_id is None:
                 where.append(f"customer_id IN (SELECT customer_id FROM ({inner}))")
             else:
@@ -98,9 +104,12 @@ def scoped_sql(
             params += inner_params
     sql = f"SELECT * FROM {source}" + (f" WHERE {' AND '.join(where)}" if where else "")
     if customer_id is not None:
-        sql = (
-            f"WITH _one AS MATERIALIZED (SELECT * FROM {_quote(name)} WHERE customer_id = ?) " + sql
-        )
+        read = "*"
+        if columns is not None:
+            keep = [*columns, "customer_id", *(c for c in filters if c in table_cols)]
+            read = ", ".join(_quote(c) for c in dict.fromkeys(keep))
+        one = f"SELECT {read} FROM {_quote(name)} WHERE customer_id = ?"
+        sql = f"WITH _one AS MATERIALIZED ({one}) {sql}"
     return sql, params
 
 

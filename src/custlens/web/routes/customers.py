@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pyarrow as pa
 from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
@@ -181,19 +182,44 @@ def _rows(
     name: str,
     principal: Principal,
     cid: str,
-    cols: tuple[str, ...] | str,
+    cols: tuple[str, ...],
     order: str = "",
     limit: int = 1,
 ) -> list[dict[str, Any]]:
     """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL,
-    read through the customer_id index)."""
-    sql, params = scoped_sql(name, principal, cid)
-    select = cols if isinstance(cols, str) else ", ".join(cols)
+    read through the customer_id index, only the columns shown)."""
+    sql, params = scoped_sql(name, principal, cid, cols)
     tail = f" ORDER BY {order} DESC" if order else ""
     data = con.execute(
-        f"SELECT {select} FROM ({sql}){tail} LIMIT ?", [*params, limit]
+        f"SELECT {', '.join(cols)} FROM ({sql}){tail} LIMIT ?", [*params, limit]
     ).to_arrow_table()
     return arrow_records(data)
+
+
+STORED = (
+    ("metrics", "customer_metrics"),
+    ("rfm", "rfm_scores"),
+    ("lifecycle", "customer_lifecycle"),
+    ("cluster", "customer_clusters"),
+)
+
+
+def _stored_rows(con: Any, principal: Principal, cid: str) -> dict[str, dict[str, Any] | None]:
+    """The customer's stored metrics, RFM, lifecycle stage and cluster (whole rows, or None)
+    in one query: one struct column per table."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, table in STORED:
+        sql, p = scoped_sql(table, principal, cid)
+        parts.append(f"(SELECT x FROM ({sql}) x LIMIT 1) AS {key}")
+        params += p
+    found = con.execute("SELECT " + ", ".join(parts), params).to_arrow_table()
+    out: dict[str, dict[str, Any] | None] = {}
+    for key, _ in STORED:
+        col = found.column(key).combine_chunks()
+        valid = col.is_valid()[0].as_py()
+        out[key] = arrow_records(pa.Table.from_struct_array(col))[0] if valid else None
+    return out
 
 
 def customer_detail(
@@ -221,20 +247,13 @@ def customer_detail(
         "clv": None,
     }
     if stored_results(request):
-        for key, table in (
-            ("metrics", "customer_metrics"),
-            ("rfm", "rfm_scores"),
-            ("lifecycle", "customer_lifecycle"),
-            ("cluster", "customer_clusters"),
-        ):
-            rows = _rows(con, table, principal, cid, "*")
-            detail[key] = rows[0] if rows else None
+        detail.update(_stored_rows(con, principal, cid))
         tags = _rows(
             con,
             "customer_tags",
             principal,
             cid,
-            "tag, category, source, weight, valid_from, valid_to",
+            ("tag", "category", "source", "weight", "valid_from", "valid_to"),
             "",
             1000,
         )
