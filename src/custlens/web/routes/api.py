@@ -144,7 +144,7 @@ def export(
 def customer(request: Request, customer_id: str, principal: Principal = VIEW) -> dict[str, Any]:
     """One customer: masked profile, stored metrics / RFM / lifecycle / tags, latest orders,
     events and feedback."""
-    return cust.customer_detail(request, principal, customer_id[:100])
+    return cust.customer_detail(request, principal, customer_id[:100], whole_rows=True)
 
 
 @router.get("/patterns/hour-weekday", tags=["dashboards"])

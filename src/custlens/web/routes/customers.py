@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pyarrow as pa
 from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
@@ -182,49 +181,53 @@ def _rows(
     name: str,
     principal: Principal,
     cid: str,
-    cols: tuple[str, ...],
+    cols: tuple[str, ...] | None,
     order: str = "",
     limit: int = 1,
 ) -> list[dict[str, Any]]:
     """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL,
-    read through the customer_id index, only the columns shown)."""
+    read through the customer_id index; only ``cols`` when given: each column read costs)."""
     sql, params = scoped_sql(name, principal, cid, cols)
     tail = f" ORDER BY {order} DESC" if order else ""
-    data = con.execute(
-        f"SELECT {', '.join(cols)} FROM ({sql}){tail} LIMIT ?", [*params, limit]
-    ).to_arrow_table()
-    return arrow_records(data)
+    select = ", ".join(cols) if cols else "*"
+    data = con.execute(f"SELECT {select} FROM ({sql}){tail} LIMIT ?", [*params, limit])
+    return arrow_records(data.to_arrow_table())
 
 
+# stored results on 客户360: (key, table, columns the page shows); the API returns whole rows
 STORED = (
-    ("metrics", "customer_metrics"),
-    ("rfm", "rfm_scores"),
-    ("lifecycle", "customer_lifecycle"),
-    ("cluster", "customer_clusters"),
+    (
+        "metrics",
+        "customer_metrics",
+        (
+            "revenue",
+            "orders",
+            "aov",
+            "recency_days",
+            "orders_per_month",
+            "favourite_category",
+            "main_channel",
+        ),
+    ),
+    (
+        "rfm",
+        "rfm_scores",
+        ("r_score", "f_score", "m_score", "rfm_code", "segment", "value_group"),
+    ),
+    ("lifecycle", "customer_lifecycle", ("stage",)),
+    ("cluster", "customer_clusters", ("cluster", "cluster_name")),
 )
 
 
-def _stored_rows(con: Any, principal: Principal, cid: str) -> dict[str, dict[str, Any] | None]:
-    """The customer's stored metrics, RFM, lifecycle stage and cluster (whole rows, or None)
-    in one query: one struct column per table."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for key, table in STORED:
-        sql, p = scoped_sql(table, principal, cid)
-        parts.append(f"(SELECT x FROM ({sql}) x LIMIT 1) AS {key}")
-        params += p
-    found = con.execute("SELECT " + ", ".join(parts), params).to_arrow_table()
-    out: dict[str, dict[str, Any] | None] = {}
-    for key, _ in STORED:
-        col = found.column(key).combine_chunks()
-        valid = col.is_valid()[0].as_py()
-        out[key] = arrow_records(pa.Table.from_struct_array(col))[0] if valid else None
-    return out
-
-
 def customer_detail(
-    request: Request, principal: Principal, cid: str, policy: MaskingPolicy = MASKED
+    request: Request,
+    principal: Principal,
+    cid: str,
+    policy: MaskingPolicy = MASKED,
+    whole_rows: bool = False,
 ) -> dict[str, Any]:
+    """Everything 客户360 shows of one customer; ``whole_rows``: every column of the stored
+    results (the API), else the ones the page shows."""
     con = ctx_of(request).con()
     sql, params = scoped_sql("customers", principal, cid)
     found = con.execute(f"SELECT * FROM ({sql}) LIMIT 1", params).to_arrow_table()
@@ -247,7 +250,9 @@ def customer_detail(
         "clv": None,
     }
     if stored_results(request):
-        detail.update(_stored_rows(con, principal, cid))
+        for key, table, cols in STORED:
+            rows = _rows(con, table, principal, cid, None if whole_rows else cols)
+            detail[key] = rows[0] if rows else None
         tags = _rows(
             con,
             "customer_tags",
