@@ -20,7 +20,9 @@ of the chain), start, end (time the chain reached ``level``), t0..t{k-1}, bv (br
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 from collections.abc import Sequence
 
 import ibis
@@ -50,12 +52,11 @@ def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     else:
         e = events.mutate(actor=actor_key(events))
     e = e.filter(e.actor.notnull())
-    code = ibis.literal(0, "int64")
-    for i, step in enumerate(spec.steps):
-        code = code + ibis.ifelse(step.condition(e), 1 << i, 0)
-    xcode = ibis.literal(0, "int64")
-    for i, ex in enumerate(spec.exclusions):
-        xcode = xcode + ibis.ifelse(ex.step.condition(e), 1 << i, 0)
+    steps = [*spec.steps, *(ex.step for ex in spec.exclusions)]
+    if spec.order != "strict":  # (testing the conditions is cheaper than the code)
+        e = e.filter(functools.reduce(operator.or_, [s.condition(e) for s in steps]))
+    code = _bits([step.condition(e) for step in spec.steps])
+    xcode = _bits([ex.step.condition(e) for ex in spec.exclusions])
     bd = spec.breakdown if spec.breakdown in e.columns else None
     per_value = bool(bd) and spec.attribution == "all_steps"
     cols: dict[str, ir.Value] = {"actor": e.actor, "t": e.event_time, "code": code}
@@ -70,10 +71,13 @@ def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     if per_value:
         out = out.filter(out.v.notnull())
         out = out.mutate(actor=out.actor + "\x1f" + out.v)
-    if spec.order != "strict":
-        keep = out.code != 0
-        out = out.filter(keep | (out.xcode != 0) if spec.exclusions else keep)
     return shared(out, "events")
+
+
+def _bits(conds: list[ir.BooleanValue]) -> ir.IntegerValue:
+    """Bit i set when condition i holds."""
+    terms = [c.cast("int64") * (1 << i) for i, c in enumerate(conds)]
+    return functools.reduce(operator.add, terms, ibis.literal(0, "int64"))
 
 
 def _col(e: ir.Table, name: str) -> ir.Value:

@@ -20,6 +20,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -101,6 +103,11 @@ def _log(table: pa.Table) -> _Log | None:
     )
 
 
+@ibis.udf.scalar.builtin(name="hash")
+def _hash(value: str) -> dt.uint64:  # type: ignore[empty-body]
+    """DuckDB's 64-bit hash, unsigned (``Value.hash()`` adds a costly cast to signed)."""
+
+
 def _bits_type(bits: int) -> str:
     return next(f"uint{w}" for w in (8, 16, 32, 64) if bits <= w)
 
@@ -112,7 +119,7 @@ def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.Table:
     if "xcode" in e.columns:
         e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
     if by_hash:
-        return e.mutate(_key=e.actor.hash()).order_by(["_key", "t"]).to_pyarrow()
+        return e.mutate(_key=_hash(e.actor)).order_by(["_key", "t"]).to_pyarrow()
     return e.order_by(["actor", "t"]).to_pyarrow()
 
 

@@ -85,13 +85,14 @@ class Step:
         return out
 
     def condition(self, events: ir.Table) -> ir.BooleanValue:
-        cond: ir.BooleanValue = ibis.literal(True)
+        cond: ir.BooleanValue | None = None
         for column, values in self.filters():
             if column not in events.columns:
                 raise UsageError(f"step {self.name!r}: unknown column {column!r}")
             col = events[column].cast("string")
-            cond = cond & (col == values[0] if len(values) == 1 else col.isin(values))
-        return cond.fill_null(False)
+            this = col == values[0] if len(values) == 1 else col.isin(values)
+            cond = this if cond is None else cond & this
+        return ibis.literal(True) if cond is None else cond.fill_null(False)
 
 
 STEP_ALIASES: dict[str, Step] = {}
