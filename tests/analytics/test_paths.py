@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from custlens.analytics.paths import next_steps, path_steps, sankey_links, top_paths
+from custlens.analytics.paths import (
+    next_steps,
+    path_customers,
+    path_steps,
+    sankey_links,
+    top_paths,
+)
 from custlens.errors import UsageError
 from tests.analytics.test_funnel import ev, events_table
 
@@ -43,6 +49,22 @@ def test_top_paths_from_start_and_into_end(log):
     }
     with pytest.raises(UsageError):
         top_paths(log, start="home", end="pay")
+
+
+def test_customers_behind_a_path(log):
+    """The customers whose session follows a bar's path (same start / end / length)."""
+
+    def who(path: str, **kw) -> list[str]:
+        return sorted(path_customers(log, path, **kw).to_pyarrow().column(0).to_pylist())
+
+    assert who("home > category > detail", start="home", length=3) == ["cs1", "cs2"]
+    assert who("home > search > detail", start="home", length=3) == ["cs3"]
+    assert who("detail > cart", end="cart", length=3) == ["cs4"]
+    assert who("detail > cart", length=2) == ["cs4"]  # from the session entry
+    assert who("home > category", start="home", length=3) == []  # a path is the full length
+    # every bar's customers: as many sessions as the bar counts (one session per customer here)
+    for row in top_paths(log, start="home", length=3).to_pyarrow().to_pylist():
+        assert len(who(row["path"], start="home", length=3)) == row["sessions"]
 
 
 def test_next_and_previous_steps(log):

@@ -171,6 +171,18 @@ def test_login_upload_dashboard_drill_report(page: Page, server: str, console, t
     page.wait_for_url(re.compile(r"/customers\?.*funnel_step="))
     expect(page.locator('#active-filters [data-filter="funnel_step"]')).to_be_visible()
 
+    # a path bar drills to the customers whose session followed it; the chip removes it
+    page.goto(f"{server}/paths?start=home&length=3")
+    _charts_ready(page)
+    _click_chart(page, 0)
+    page.wait_for_url(re.compile(r"/customers\?.*path=home"))
+    chip = page.locator('#active-filters [data-filter="path"]')
+    expect(chip).to_be_visible()
+    assert 0 < int(page.locator("#total").inner_text().replace(",", "")) < 1500
+    _shot(page, "06b-drill-path")
+    chip.click()
+    expect(page.locator("#active-filters")).to_have_count(0)
+
     # download a report
     page.goto(f"{server}/reports")
     page.select_option("select[name=format]", "html")

@@ -7,7 +7,7 @@ import re
 import pytest
 from tests.web.conftest import login
 
-from custlens.analytics import funnel
+from custlens.analytics import funnel, paths
 from custlens.privacy import audit
 from custlens.web.queries import Scope
 from custlens.web.value_queries import funnel_spec, reached_step
@@ -81,6 +81,48 @@ def test_funnel_drill_down(clients, app, shared_ws):
     assert isinstance(spec.steps[0], funnel.Step)
     bad = clients["vic"].get("/funnel", params={"steps": "home, nowhere"})
     assert bad.status_code == 200 and "nowhere" in bad.text  # shown as an error on the page
+
+
+def test_paths_page_drills_to_customers(clients, app, shared_ws):
+    """A 路径 bar drills to the customers with a session following that path (from the
+    chart's start node, same length); the chip removes the path with its definition."""
+    from custlens.analytics.paths import path_customers
+    from custlens.web.scope import scoped_table
+
+    html = clients["vic"].get("/paths", params={"start": "home", "length": 3}).text
+    assert '"fields": {"path": "path"}' in html and '"path_start": "home"' in html
+    backend = app.state.ctx.backend()
+    events = scoped_table(backend, "events", _principal("vic", shared_ws))
+    bars = paths.top_paths(events, start="home", length=3).to_pyarrow().to_pylist()
+    top = bars[0]["path"]
+    assert top.startswith("home > ")
+    ids = set(
+        path_customers(events, top, start="home", length=3).to_pyarrow().column(0).to_pylist()
+    )
+    known = {r[0] for r in shared_ws.con.execute("SELECT customer_id FROM customers").fetchall()}
+    drill = {"path": top, "path_start": "home", "path_length": 3, "per_page": 200}
+    body = clients["vic"].get("/api/v1/customers", params=drill).json()
+    assert body["total"] == len(ids & known) > 0
+    assert body["total"] <= bars[0]["sessions"]  # a customer per session at most
+    other = clients["vic"].get("/api/v1/customers", params={**drill, "path": bars[1]["path"]})
+    assert other.json()["total"] != body["total"] or bars[1]["sessions"] == bars[0]["sessions"]
+    # a restricted user drills to the visible customers only
+    gd = clients["gd"].get("/api/v1/customers", params=drill).json()
+    gd_visible = {
+        r[0]
+        for r in shared_ws.con.execute(
+            "SELECT customer_id FROM customers WHERE province = '广东'"
+        ).fetchall()
+    }
+    assert gd["total"] == len(ids & gd_visible) < body["total"]
+    assert {r["customer_id"] for r in gd["rows"]} <= gd_visible
+    # the list shows the filter, removable with the path's start and length
+    page = clients["vic"].get("/customers", params=drill).text
+    assert 'data-filter="path"' in page
+    chip = page.split('data-filter="path" href="')[1].split('"')[0]
+    assert "path" not in chip.replace("per_page", "")
+    bad = clients["vic"].get("/api/v1/customers", params={**drill, "path_length": 9})
+    assert bad.status_code == 400
 
 
 def _principal(name, ws):

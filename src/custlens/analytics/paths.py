@@ -1,5 +1,5 @@
-"""Paths through the site/app: top paths from a start or into an end, next/previous steps,
-Sankey-ready links.
+"""Paths through the site/app: top paths from a start or into an end, the customers behind a
+path, next/previous steps, Sankey-ready links.
 
 A path is a session's sequence of nodes (the page type, else the event type: home, search,
 category, detail, cart, checkout, pay ...) in time order, with loops collapsed: consecutive
@@ -53,19 +53,16 @@ def _join(parts: list[ir.StringValue]) -> ir.StringValue:
     return out
 
 
-def top_paths(
+def session_paths(
     events: ir.Table,
     start: str | None = None,
     end: str | None = None,
     length: int = 4,
-    top: int = 20,
     gap_minutes: float = SESSION_GAP_MINUTES,
 ) -> ir.Table:
-    """The most common paths of up to ``length`` nodes: from the first ``start`` of each
-    session, into the first ``end`` of each session, or (neither) from the session entry.
-
-    Columns: path, sessions, share (of sessions with the start/end node), rank.
-    """
+    """session_key, customer_id, path: each session's path of up to ``length`` nodes from
+    its first ``start``, into its first ``end``, or (neither) from its entry. Sessions
+    without the start/end node have no row."""
     if length < 1:
         raise UsageError("length must be at least 1")
     if start and end:
@@ -83,12 +80,43 @@ def top_paths(
     at = steps.filter(steps.pos == steps._p)
     after = [at[f"n{i}"] for i in range(1, length)]
     path = _join([*after[::-1], at.node] if end else [at.node, *after])
-    at = at.select(path=path)
+    return at.select("session_key", "customer_id", path=path)
+
+
+def top_paths(
+    events: ir.Table,
+    start: str | None = None,
+    end: str | None = None,
+    length: int = 4,
+    top: int = 20,
+    gap_minutes: float = SESSION_GAP_MINUTES,
+) -> ir.Table:
+    """The most common paths of up to ``length`` nodes: from the first ``start`` of each
+    session, into the first ``end`` of each session, or (neither) from the session entry.
+
+    Columns: path, sessions, share (of sessions with the start/end node), rank.
+    """
+    at = session_paths(events, start, end, length, gap_minutes)
     agg = at.group_by("path").aggregate(sessions=at.count())
     total = agg.sessions.sum().over(ibis.window())
     rank = ibis.row_number().over(order_by=[ibis.desc(agg.sessions), agg.path])
     agg = agg.mutate(share=(agg.sessions / total.cast("float64")).round(4), rank=rank + 1)
     return agg.filter(agg.rank <= top).order_by("rank")
+
+
+def path_customers(
+    events: ir.Table,
+    path: str,
+    start: str | None = None,
+    end: str | None = None,
+    length: int = 4,
+    gap_minutes: float = SESSION_GAP_MINUTES,
+) -> ir.Table:
+    """customer_id of the known customers with a session following ``path`` (as
+    :func:`top_paths` names it, same start/end/length): the customers behind a path bar."""
+    at = session_paths(events, start, end, length, gap_minutes)
+    at = at.filter((at.path == path) & at.customer_id.notnull())
+    return at.select("customer_id").distinct()
 
 
 def next_steps(

@@ -2,9 +2,10 @@
 
 Bought a category (and ``also`` a second one in the same order), ordered in a period, at an
 hour / weekday, through a channel or store; an order marked 需核实 for a reason; first order
-in a month (cohort); reached a funnel step. Built with Ibis on the principal's scoped tables
-(so drill-downs respect row filters) and returned as one table of ``customer_id``; the
-customer list then compiles it once into its SQL.
+in a month (cohort); reached a funnel step; had a session following a path (路径 chart, with
+its start node and length). Built with Ibis on the principal's scoped tables (so drill-downs
+respect row filters) and returned as one table of ``customer_id``; the customer list then
+compiles it once into its SQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DRILL_PARAMS = (
     "flag",
     "cohort",
     "funnel_step",
+    "path",
 )
 
 
@@ -86,4 +88,10 @@ def drill_ids(backend: Any, principal: Principal, q: Any, as_of: Any = None) -> 
 
         spec = funnel_spec(q.funnel_steps, q.funnel_window, q.funnel_order)
         c = c.semi_join(reached_step(Scope(backend, principal), spec, q.funnel_step), "customer_id")
+    if q.path:
+        from custlens.analytics.paths import path_customers
+
+        events = scoped_table(backend, "events", principal)
+        who = path_customers(events, q.path, start=q.path_start, length=q.path_length or 4)
+        c = c.semi_join(who, "customer_id")
     return c

@@ -81,8 +81,10 @@ FILTER_LABELS = {
     "risk": "Churn risk",
     "funnel_step": "Reached funnel step",
     "cohort": "First order in month",
+    "path": "Followed path",
 }
 FUNNEL_PARAMS = ("funnel_steps", "funnel_window", "funnel_order")
+PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-down came from
 
 
 @dataclass
@@ -113,6 +115,9 @@ class CustomerQuery:
     funnel_order: str | None = None
     funnel_step: int | None = None
     cohort: str | None = None
+    path: str | None = None
+    path_start: str | None = None
+    path_length: int | None = None
     sort: str = "customer_id"
     desc: bool = False
     page: int = 1
@@ -126,7 +131,7 @@ class CustomerQuery:
             if raw is None or str(raw).strip() == "":
                 continue
             text = str(raw).strip()[:TEXT_LIMIT]
-            if f.name in ("hour", "weekday", "page", "per_page", "funnel_step"):
+            if f.name in ("hour", "weekday", "page", "per_page", "funnel_step", "path_length"):
                 values[f.name] = _int(f.name, text)
             elif f.name in ("min_revenue", "max_revenue"):
                 values[f.name] = _float(f.name, text)
@@ -145,6 +150,8 @@ class CustomerQuery:
             raise InputError("'also' needs a category")
         if q.risk and q.risk not in ("high", "medium", "low"):
             raise InputError("risk must be high, medium or low")
+        if q.path_length is not None and not 2 <= q.path_length <= 6:
+            raise InputError("path length must be 2-6")
         q.page = max(1, min(q.page, 10**7))
         q.per_page = max(1, min(q.per_page, max_per_page))
         return q
@@ -160,7 +167,8 @@ class CustomerQuery:
 
     def active_filters(self) -> list[tuple[str, str, Any]]:
         """(parameter, label message id, value) of each filter set; removing a chip drops
-        the parameter (and the funnel definition with the funnel step)."""
+        the parameter (and the funnel definition with the funnel step, the path's start and
+        length with the path)."""
         return [
             (k, label, getattr(self, k))
             for k, label in FILTER_LABELS.items()
