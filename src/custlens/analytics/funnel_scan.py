@@ -59,7 +59,7 @@ class _Log:
 @dataclass
 class _Level:
     rows: np.ndarray  # positions of the rows that validly reached this step (ascending)
-    parent: np.ndarray  # position of the previous step's row of each chain (-1 at step 0)
+    parent: np.ndarray  # index in the previous level of each chain's row there (-1 at step 0)
     start: np.ndarray  # chain start time of each row
 
 
@@ -75,7 +75,7 @@ def _log(table: pa.Table) -> _Log | None:
     else ``actor``) and time; None when two visitors share a hash (sort by actor instead)."""
     n = table.num_rows
     ttype = table.schema.field("t").type
-    t = _numpy(table.column("t").cast(pa.int64()))
+    t = _numpy(table.column("t")).view(np.int64)  # datetime64 -> its integer ticks
     new_actor = np.ones(n, dtype=bool)
     if n > 1:
         actor = table.column("actor")
@@ -86,12 +86,17 @@ def _log(table: pa.Table) -> _Log | None:
             if not np.array_equal(new_actor[1:], key[1:] != key[:-1]):
                 return None
     itype = np.int32 if n < 2**31 - 1 else np.int64
-    pos = np.arange(n, dtype=itype)
-    # the first row of each row's moment, minus one; -1 at a visitor's first moment
+    # first row of each row's visitor, and the last row of the visitor's previous moment
+    # (-1 at its first moment), built in place: fresh memory is slow to touch
+    first = np.arange(n, dtype=itype)
+    first[~new_actor] = 0
+    np.maximum.accumulate(first, out=first)
     moment = new_actor.copy()
-    moment[1:] |= t[1:] != t[:-1]
-    before = np.maximum.accumulate(np.where(moment, pos, 0)) - 1
-    first = np.maximum.accumulate(np.where(new_actor, pos, 0))
+    np.not_equal(t[1:], t[:-1], out=moment[1:], where=~new_actor[1:])
+    before = np.arange(n, dtype=itype)
+    before[~moment] = 0
+    np.maximum.accumulate(before, out=before)
+    before -= 1
     before[before < first] = -1
     return _Log(
         t=t,
@@ -167,32 +172,31 @@ def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
 
 
 def _latest_before(log: _Log, valid_rows: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """For rows ``at``: the position of the latest ``valid_rows`` row of the same visitor at a
-    strictly earlier time, or -1."""
-    running = np.full(log.n + 1, -1, dtype=log.before.dtype)  # [-1] stays -1 (no row)
-    running[valid_rows] = valid_rows
-    np.maximum.accumulate(running[:-1], out=running[:-1])
-    found = running[log.before[at]]
-    found[found < log.first[at]] = -1  # a row of an earlier visitor
-    return found
+    """For rows ``at``: the index in ``valid_rows`` (ascending positions) of the latest one of
+    the same visitor at a strictly earlier time, or -1."""
+    idx = np.searchsorted(valid_rows, log.before[at], side="right") - 1
+    found = valid_rows[np.maximum(idx, 0)] if valid_rows.size else idx
+    idx[found < log.first[at]] = -1  # none, or a row of an earlier visitor
+    return idx
 
 
 def _levels(log: _Log, spec: FunnelSpec) -> list[_Level]:
     window = int(spec.window.total_seconds() * log.per_second)
     rows = np.flatnonzero((log.code & 1) != 0).astype(log.before.dtype)
-    levels = [_Level(rows, np.full(rows.size, -1, dtype=rows.dtype), log.t[rows])]
-    start_of = np.zeros(log.n + 1, dtype=np.int64)  # [-1]: no parent (masked below)
+    levels = [_Level(rows, np.full(rows.size, -1, dtype=np.int64), log.t[rows])]
     for j in range(1, len(spec.steps)):
         prev = levels[-1]
-        start_of[prev.rows] = prev.start
         cand = np.flatnonzero((log.code & (1 << j)) != 0).astype(rows.dtype)
         parent = _latest_before(log, prev.rows, cand)
-        start = start_of[parent]
+        has = parent >= 0
+        parent, cand = parent[has], cand[has]
+        start = prev.start[parent]
         t = log.t[cand]
-        ok = (parent >= 0) & (t <= start + window)
+        ok = t <= start + window
         within = spec.steps[j].within
         if within:
-            ok &= t <= log.t[parent] + int(within.total_seconds() * log.per_second)
+            gap = int(within.total_seconds() * log.per_second)
+            ok &= t <= log.t[prev.rows[parent]] + gap
         levels.append(_Level(cand[ok], parent[ok], start[ok]))
     return levels
 
@@ -203,48 +207,43 @@ def _excluded_at(log: _Log, xcode: np.ndarray, spec: FunnelSpec, levels: list[_L
     int64 maximum where none."""
     out = np.full(log.visitors, np.iinfo(np.int64).max, dtype=np.int64)
     window = int(spec.window.total_seconds() * log.per_second)
-    start_of = np.zeros(log.n + 1, dtype=np.int64)
     for i, ex in enumerate(spec.exclusions):
-        lo, hi = spec.window_of(ex)
+        lo, hi = (levels[k] for k in spec.window_of(ex))
         x = np.flatnonzero((xcode & (1 << i)) != 0)
-        a = _latest_before(log, levels[lo].rows, x)
-        start_of[levels[lo].rows] = levels[lo].start
-        a_start = start_of[a]
-        b = _latest_before(log, levels[hi].rows, x)
-        start_of[levels[hi].rows] = levels[hi].start
-        b_start = start_of[b]
+        a = _latest_before(log, lo.rows, x)
+        b = _latest_before(log, hi.rows, x)
+        a_start = lo.start[np.maximum(a, 0)] if lo.rows.size else a
+        b_start = hi.start[np.maximum(b, 0)] if hi.rows.size else b
         hit = (a >= 0) & (log.t[x] <= a_start + window) & ((b < 0) | (b_start < a_start))
         np.minimum.at(out, log.aid[x[hit]], log.t[x[hit]])
     return out
 
 
 def _best(log: _Log, levels: list[_Level]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per visitor who did the first step: (visitor numbers, furthest level, position of the
-    first row that reached it, i.e. the earliest end)."""
+    """Per visitor who did the first step: (visitor numbers, furthest level, index in that
+    level of the first row that reached it, i.e. the earliest end)."""
     level = np.full(log.visitors, -1, dtype=np.int64)
-    row = np.zeros(log.visitors, dtype=np.int64)
+    index = np.zeros(log.visitors, dtype=np.int64)
     for j, lv in enumerate(levels):
         who = log.aid[lv.rows]
         first = np.ones(who.size, dtype=bool)
         first[1:] = who[1:] != who[:-1]
         level[who[first]] = j
-        row[who[first]] = lv.rows[first]
+        index[who[first]] = np.flatnonzero(first)
     keep = np.flatnonzero(level >= 0)
-    return keep, level[keep], row[keep]
+    return keep, level[keep], index[keep]
 
 
-def _walk(levels: list[_Level], level: np.ndarray, row: np.ndarray) -> np.ndarray:
+def _walk(levels: list[_Level], level: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Positions of each chain's row at every step: (steps, chains), -1 beyond ``level``."""
     k = len(levels)
-    out = np.full((k, row.size), -1, dtype=np.int64)
-    cur = row.copy()
+    out = np.full((k, index.size), -1, dtype=np.int64)
+    cur = index.copy()
     for j in range(k - 1, -1, -1):
         at = level >= j
-        out[j, at] = cur[at]
+        out[j, at] = levels[j].rows[cur[at]]
         if j:
-            lv = levels[j]
-            idx = np.searchsorted(lv.rows, cur[at])
-            cur[at] = lv.parent[idx]
+            cur[at] = levels[j].parent[cur[at]]
     return out
 
 
@@ -267,13 +266,14 @@ def _attributed(spec: FunnelSpec, chain: np.ndarray, level: np.ndarray) -> np.nd
 
 
 def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSpec):
-    visitor, level, row = _best(log, levels)
+    visitor, level, index = _best(log, levels)
+    chain = _walk(levels, level, index)
+    row = chain[level, np.arange(level.size)]
     k = len(spec.steps)
     if spec.exclusions:
         excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)[visitor]
         keep = (excluded == np.iinfo(np.int64).max) | ((level == k - 1) & (log.t[row] < excluded))
-        level, row = level[keep], row[keep]
-    chain = _walk(levels, level, row)
+        level, row, chain = level[keep], row[keep], chain[:, keep]
     ttype = table.schema.field("t").type
     actor = table.column("actor")
     names = table.column_names
