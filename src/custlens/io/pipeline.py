@@ -120,6 +120,9 @@ def import_file(
             _collect_problems(con, table, rules, import_id, mapping)
             step("write")
             apply_rows(con, table, mapping, import_id, now, result)
+            for view in ("_keyed", "_keyed_all"):  # free the staged rows
+                con.execute(f"DROP VIEW {view}")
+            con.execute("DROP TABLE _ruled")
             step("quality")
             if table.name in ("orders", "customers"):
                 quality.refresh_order_flags(
@@ -257,9 +260,11 @@ def _collect_problems(
     )
     extra = "".join(f", {system[n]} AS {q(n)}" for n in system if n not in table.names)
     key = key_sql(table.name)
-    con.execute("DROP TABLE IF EXISTS _keyed")
+    # valid rows with their keys, as views: computed while written, never stored twice
+    for name in ("_keyed", "_keyed_all"):
+        con.execute(f"DROP VIEW IF EXISTS {name}")
     con.execute(
-        f"""CREATE TEMP TABLE _keyed AS
+        f"""CREATE TEMP VIEW _keyed_all AS
         WITH _valid AS (
             SELECT _row, {", ".join(q(c) for c in table.names)}, _flags,
                    md5(concat_ws(chr(31), {hashed})) AS _hash
@@ -270,24 +275,27 @@ def _collect_problems(
     # duplicates: first row per key kept; identical later rows are duplicate_row (info),
     # differing ones duplicate_key (error, rejected)
     con.execute(
-        """INSERT INTO _problems
-        WITH dup AS (SELECT _key FROM _keyed GROUP BY _key HAVING count(*) > 1),
-        ranked AS (
-            SELECT _row, _key, _hash,
-                   row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
-                   first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
-            FROM _keyed WHERE _key IN (SELECT _key FROM dup)
-        )
-        SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
-                                ELSE 'duplicate_key' END, _key
-        FROM ranked WHERE rn > 1"""
+        "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
+        "SELECT _key FROM _keyed_all WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
     )
+    if con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
+        con.execute(
+            """INSERT INTO _problems
+            WITH ranked AS (
+                SELECT _row, _key, _hash,
+                       row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
+                       first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
+                FROM _keyed_all WHERE _key IN (SELECT _key FROM _dupkeys)
+            )
+            SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
+                                    ELSE 'duplicate_key' END, _key
+            FROM ranked WHERE rn > 1"""
+        )
     con.execute(
-        "DELETE FROM _keyed WHERE _row IN (SELECT _row FROM _problems "
+        "CREATE TEMP VIEW _keyed AS SELECT * FROM _keyed_all WHERE _key NOT IN "
+        "(SELECT _key FROM _dupkeys) OR _row NOT IN (SELECT _row FROM _problems "
         "WHERE code IN ('duplicate_row', 'duplicate_key'))"
     )
-    # the staging table is no longer needed: free its memory before the write
-    con.execute("DROP TABLE _ruled")
     con.execute(
         "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
         [import_id],

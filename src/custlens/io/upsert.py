@@ -25,7 +25,7 @@ def apply_rows(
     diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
     drop_temp(con, "_final")
     empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
-    if empty:
+    if empty:  # every row is new: counted as they are written
         con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
     else:
         con.execute(
@@ -34,8 +34,11 @@ def apply_rows(
             f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
             "ON k._key = t._tkey"
         )
-    counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
-    result.inserted = counts.get("insert", 0)
+    counts = (
+        {}
+        if empty
+        else dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
+    )
     result.updated = counts.get("update", 0)
     result.unchanged = counts.get("unchanged", 0)
 
@@ -53,12 +56,12 @@ def apply_rows(
         else:
             values[c] = f"f.{q(c)}"
     params = {"import_id": import_id, "now": now}
-    _execute(
+    result.inserted = _execute(
         con,
         f"INSERT INTO {name} ({', '.join(q(c) for c in stored_cols)}) SELECT "
         f"{', '.join(values[c] for c in stored_cols)} FROM _final f WHERE _action = 'insert'",
         params,
-    )
+    ).fetchone()[0]
     if not result.updated:
         return
     if table.name == "customers":
@@ -86,9 +89,9 @@ def apply_rows(
     )
 
 
-def _execute(con: Any, sql: str, params: dict[str, Any]) -> None:
+def _execute(con: Any, sql: str, params: dict[str, Any]) -> Any:
     """Run ``sql`` binding only the named parameters it uses (DuckDB rejects extras)."""
-    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
 def drop_temp(con: Any, name: str) -> None:
