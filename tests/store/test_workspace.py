@@ -41,7 +41,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 6
+    assert ws.schema_version() == LATEST_VERSION == 7
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
     ws.close()
@@ -69,7 +69,7 @@ def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == 6
+    assert ws.schema_version() == LATEST_VERSION
     indexes = {r[0] for r in ws.con.execute("SELECT table_name FROM duckdb_indexes()").fetchall()}
     assert indexes == {"customers", "orders", "events", "feedback"}
     tags = ws.con.execute("SELECT customer_id, tag FROM customer_tags").fetchall()

@@ -199,5 +199,16 @@ def _v6() -> list[str]:
     return stmts + search_index_sql()
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7() -> list[str]:
+    """Signed-in web sessions (hashed ids), so a restart of the web server keeps users
+    logged in (see custlens.web.session_persist)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS web_sessions (
+            token_hash VARCHAR PRIMARY KEY, username VARCHAR NOT NULL, csrf VARCHAR NOT NULL,
+            created_at DOUBLE NOT NULL, last_seen DOUBLE NOT NULL   -- epoch seconds
+        )"""
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LATEST_VERSION = len(MIGRATIONS)

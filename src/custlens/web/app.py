@@ -34,6 +34,7 @@ from custlens.web.security import (
     SessionMiddleware,
     SessionStore,
 )
+from custlens.web.session_persist import StoredSessions
 
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = ("/import/preview", "/api/v1/imports")
@@ -46,11 +47,15 @@ def create_app(
     settings = settings or workspace.settings
     opts = options or WebOptions()
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
-    ctx.sessions = SessionStore(opts.session_idle_minutes * 60, opts.session_max_hours * 3600)
     with ctx.write_lock:
         users.ensure_token_table(workspace.con)
         refresh_search_index(workspace.con)  # customers may have changed while not served
         workspace.con.execute("SET threads = ?", [opts.query_threads()])
+        ctx.sessions = SessionStore(
+            opts.session_idle_minutes * 60,
+            opts.session_max_hours * 3600,
+            stored=StoredSessions(ctx.con),
+        )
     app = _bare_app()
     app.state.ctx = ctx
     app.state.templates = make_templates()

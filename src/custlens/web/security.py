@@ -1,9 +1,11 @@
 """Sessions, CSRF tokens, secure headers and request-size limits (plain ASGI middleware).
 
-Sessions are kept server-side in memory (one process serves one workspace): the browser only
-holds a random id in an HttpOnly, SameSite=Lax cookie (``Secure`` when served over HTTPS), so
-logout and user changes take effect at once. Sessions expire after an idle time and a
-maximum age; the id is replaced at login (no session fixation).
+Sessions are kept server-side (one process serves one workspace): in memory, and signed-in
+ones also in the workspace as a hash of their id (:mod:`custlens.web.session_persist`), so a
+restart keeps users logged in. The browser only holds a random id in an HttpOnly,
+SameSite=Lax cookie (``Secure`` when served over HTTPS), so logout and user changes take
+effect at once. Sessions expire after an idle time and a maximum age; the id is replaced at
+login (no session fixation).
 """
 
 from __future__ import annotations
@@ -43,15 +45,30 @@ class Session:
     last_seen: float = field(default_factory=time.time)
     flash: list[tuple[str, str]] = field(default_factory=list)
     uploads: dict[str, dict[str, str]] = field(default_factory=dict)  # previewed imports
+    stored_seen: float = 0.0  # last_seen as last written to the workspace
+
+
+# a signed-in session's last_seen is written to the workspace at most this often
+TOUCH_SECONDS = 60
 
 
 class SessionStore:
-    def __init__(self, idle_seconds: float, max_seconds: float, limit: int = 100_000):
+    """Sessions by id; signed-in ones also kept by ``stored`` (a StoredSessions) when given."""
+
+    def __init__(
+        self, idle_seconds: float, max_seconds: float, limit: int = 100_000, stored: Any = None
+    ):
         self.idle = idle_seconds
         self.max = max_seconds
         self.limit = limit
+        self.stored = stored
         self._data: dict[str, Session] = {}
         self._lock = threading.Lock()
+        if stored is not None:
+            stored.purge(time.time(), idle_seconds, max_seconds)
+
+    def _expired(self, s: Session, now: float) -> bool:
+        return now - s.last_seen > self.idle or now - s.created > self.max
 
     def get(self, sid: str | None) -> Session | None:
         if not sid:
@@ -59,13 +76,37 @@ class SessionStore:
         now = time.time()
         with self._lock:
             s = self._data.get(sid)
+        if s is None:
+            s = self._restore(sid, now)
             if s is None:
                 return None
-            if now - s.last_seen > self.idle or now - s.created > self.max:
-                del self._data[sid]
-                return None
-            s.last_seen = now
-            return s
+        with self._lock:
+            if self._expired(s, now):
+                self._data.pop(sid, None)
+                gone = True
+            else:
+                s.last_seen = now
+                gone = False
+        if gone:
+            if self.stored is not None and s.username:
+                self.stored.delete(sid)
+            return None
+        if self.stored is not None and s.username and now - s.stored_seen > TOUCH_SECONDS:
+            s.stored_seen = now
+            self.stored.touch(sid, now)
+        return s
+
+    def _restore(self, sid: str, now: float) -> Session | None:
+        """A signed-in session from the workspace (after a restart), or None."""
+        if self.stored is None or len(sid) > 100:
+            return None
+        row = self.stored.load(sid)
+        if row is None:
+            return None
+        username, csrf, created, seen = row
+        s = Session(sid, csrf, username, created, seen, stored_seen=seen)
+        with self._lock:
+            return self._data.setdefault(sid, s)
 
     def new(self, username: str | None = None) -> Session:
         s = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), username)
@@ -73,11 +114,16 @@ class SessionStore:
             if len(self._data) >= self.limit:
                 self._expire()
             self._data[s.sid] = s
+        if self.stored is not None and username:
+            s.stored_seen = s.last_seen
+            self.stored.save(s.sid, username, s.csrf, s.created, s.last_seen)
         return s
 
     def drop(self, sid: str) -> None:
         with self._lock:
-            self._data.pop(sid, None)
+            s = self._data.pop(sid, None)
+        if self.stored is not None and (s is None or s.username):
+            self.stored.delete(sid)
 
     def drop_user(self, username: str) -> int:
         """End every session of ``username`` (disabled, password or role changed)."""
@@ -85,6 +131,8 @@ class SessionStore:
             gone = [k for k, s in self._data.items() if s.username == username]
             for k in gone:
                 del self._data[k]
+        if self.stored is not None:
+            self.stored.delete_user(username)
         return len(gone)
 
     def _expire(self) -> None:
