@@ -202,18 +202,23 @@ class SqlParams:
 def text_expr(raw: str) -> str:
     """Trim, full-width to half-width, empty to NULL.
 
-    ``translate`` is costly per row, so it only runs on values holding full-width forms.
+    ``translate`` is costly per row, so it only runs on values holding full-width forms,
+    and the (also costly) test for them only on values with non-ASCII characters (more
+    bytes than characters).
     """
     half = (
-        f"CASE WHEN regexp_matches({raw}, '[\uff01-\uff5e\u3000]') "
+        f"CASE WHEN strlen({raw}) <> length({raw}) "
+        f"AND regexp_matches({raw}, '[\uff01-\uff5e\u3000]') "
         f"THEN translate({raw}, '{FULL}', '{HALF}') ELSE {raw} END"
     )
     return f"NULLIF(trim({half}), '')"
 
 
 def number_expr(t: str, sql_type: str = "DOUBLE") -> str:
+    """A number from text, ignoring currency signs, thousands separators and spaces (only
+    tried when the text is not already a number)."""
     cleaned = f"regexp_replace({t}, '[¥￥,，元\\s]', '', 'g')"
-    return f"TRY_CAST({cleaned} AS {sql_type})"
+    return f"coalesce(TRY_CAST({t} AS {sql_type}), TRY_CAST({cleaned} AS {sql_type}))"
 
 
 def date_expr(t: str, p: SqlParams, with_time: bool, custom: str | None) -> str:
