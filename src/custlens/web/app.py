@@ -50,7 +50,6 @@ def create_app(
     with ctx.write_lock:
         users.ensure_token_table(workspace.con)
         refresh_search_index(workspace.con)  # customers may have changed while not served
-        workspace.con.execute("SET threads = ?", [opts.query_threads()])
         ctx.sessions = SessionStore(
             opts.session_idle_minutes * 60,
             opts.session_max_hours * 3600,

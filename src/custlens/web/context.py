@@ -10,7 +10,6 @@ connection under ``write_lock``.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -38,12 +37,6 @@ class WebOptions:
     max_page_size: int = 200
     export_max_rows: int = 1_000_000
     cache_entries: int = 256
-    # DuckDB threads per query; None: half the cores. Web requests are many small queries
-    # running side by side: spreading each over every core costs more than it gains.
-    db_threads: int | None = None
-
-    def query_threads(self) -> int:
-        return self.db_threads or max(1, (os.cpu_count() or 2) // 2)
 
 
 class ResultCache:
