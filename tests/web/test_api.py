@@ -134,3 +134,26 @@ def test_bad_periods_are_user_errors(clients, value):
     for path in ("/patterns", "/association", "/api/v1/patterns/hour-weekday"):
         resp = clients["vic"].get(path, params={"period": value})
         assert resp.status_code in (400, 422), (path, value, resp.status_code)
+
+
+def test_permission_changes_apply_to_the_next_call(fresh_app, fresh_ws):
+    """Callers are looked up once a minute, but a change of row filters or role applies to
+    the very next request of a token and of a session."""
+    _, token = users.create_token(fresh_ws.con, "ana")
+    api = TestClient(fresh_app, headers={"Authorization": f"Bearer {token}"})
+    ana = login(fresh_app, "ana")
+    everyone = api.get("/api/v1/customers").json()["total"]
+    assert ana.get("/api/v1/me").json()["role"] == "analyst"
+    admin = login(fresh_app, "admin")
+    admin.post(
+        "/admin/users/ana/filters",
+        data={"row_filters": "province=广东", "csrf_token": admin.csrf},
+    )
+    guangdong = fresh_ws.con.execute(
+        "SELECT count(*) FROM customers WHERE province = '广东'"
+    ).fetchone()[0]
+    assert api.get("/api/v1/customers").json()["total"] == guangdong < everyone
+    assert api.get("/api/v1/me").json()["row_filters"] == {"province": ["广东"]}
+    admin.post("/admin/users/ana/role", data={"role": "viewer", "csrf_token": admin.csrf})
+    assert api.get("/api/v1/me").json()["role"] == "viewer"
+    assert api.get("/api/v1/customers/export").status_code == 403

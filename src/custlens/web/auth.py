@@ -55,20 +55,37 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
-def identify(request: Request) -> Caller | None:
-    """The signed-in user (session) or, on API paths, the owner of a bearer token."""
-    ctx = request.app.state.ctx
-    con = ctx.con()
+def _auth_key(request: Request) -> tuple[str, str] | None:
+    """What identifies the caller: a bearer token (API paths) or the session's user name."""
     auth = request.headers.get("authorization", "")
     if is_api(request) and auth.lower().startswith("bearer "):
-        user = users.resolve_token(con, auth[7:].strip())
-        return Caller(user, True) if user else None
+        return ("token", auth[7:].strip())
     session = request.state.session
     if session is None or not session.username:
         return None
-    user = users.get_user(con, session.username)
+    return ("user", session.username)
+
+
+def identify_cached(request: Request) -> Caller | None:
+    """The caller when known from a recent look-up (no database access), else None."""
+    key = _auth_key(request)
+    user = request.app.state.ctx.auth_peek(key) if key else None
+    return Caller(user, key[0] == "token") if user is not None and key else None
+
+
+def identify(request: Request) -> Caller | None:
+    """The signed-in user (session) or, on API paths, the owner of a bearer token."""
+    ctx = request.app.state.ctx
+    key = _auth_key(request)
+    if key is None:
+        return None
+    kind, value = key
+    if kind == "token":
+        user = ctx.auth_cached(key, lambda: users.resolve_token(ctx.con(), value))
+        return Caller(user, True) if user else None
+    user = ctx.auth_cached(key, lambda: users.get_user(ctx.con(), value))
     if user is None or user.disabled:
-        ctx.sessions.drop(session.sid)
+        ctx.sessions.drop(request.state.session.sid)
         return None
     return Caller(user, False)
 
@@ -83,7 +100,7 @@ class Guard:
         return f"Guard({self.permission!r})"
 
     async def __call__(self, request: Request) -> Principal | None:
-        caller = await run_in_threadpool(identify, request)
+        caller = identify_cached(request) or await run_in_threadpool(identify, request)
         request.state.caller = caller
         if self.permission is None:
             if request.method not in SAFE_METHODS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,8 @@ class AppContext:
     cache: ResultCache = field(default_factory=ResultCache)
     sessions: Any = None  # security.SessionStore, set by create_app
     _version: int = 0
+    _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
+    _auth_version: int = 0
     _local: threading.local = field(default_factory=threading.local)
     _cursors: list[Any] = field(default_factory=list)
     _cursor_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -140,6 +143,43 @@ class AppContext:
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()
+
+    # ---- who is calling: users and API tokens, looked up once a minute ------------------------
+    AUTH_SECONDS = 60.0  # also how often a token's last_used_at is refreshed
+    AUTH_ENTRIES = 1000
+
+    def auth_peek(self, key: Any) -> Any:
+        """A cached user / token owner (None when not cached or older than AUTH_SECONDS)."""
+        with self._cursor_lock:
+            hit = self._auth.get(key)
+            if hit is None or time.monotonic() - hit[0] > self.AUTH_SECONDS:
+                return None
+            return hit[2]
+
+    def auth_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` cached under ``key`` (not when None: unknown callers are not kept).
+
+        Every change of users, roles, row filters, passwords or tokens is audited, and the
+        audit helper calls :meth:`auth_changed`, which forgets them all; a lookup that ran
+        across such a change is not kept."""
+        hit = self.auth_peek(key)
+        if hit is not None:
+            return hit
+        with self._cursor_lock:
+            version = self._auth_version
+        value = compute()
+        if value is not None:
+            with self._cursor_lock:
+                if version == self._auth_version:
+                    if len(self._auth) >= self.AUTH_ENTRIES:
+                        self._auth.clear()
+                    self._auth[key] = (time.monotonic(), version, value)
+        return value
+
+    def auth_changed(self) -> None:
+        with self._cursor_lock:
+            self._auth_version += 1
+            self._auth.clear()
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         return self.cache.get((self.data_version(), key), compute)

@@ -49,4 +49,8 @@ def stored_results(request: Request) -> bool:
 
 
 def record(request: Request, action: str, username: str | None, detail: Any = None) -> None:
-    audit.record(ctx_of(request).con(), action, username, detail, client_ip(request))
+    """Audit an action; a change of users or tokens also forgets the cached callers."""
+    ctx = ctx_of(request)
+    audit.record(ctx.con(), action, username, detail, client_ip(request))
+    if action.startswith(("user_", "token_")):
+        ctx.auth_changed()
