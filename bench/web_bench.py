@@ -9,7 +9,11 @@ through a bearer token. Prints p50 / p95 / p99 latency per request kind, through
 errors, plus the cold (first, uncached) latency of each page.
 
 Targets (issue 10): p95 under 500 ms for dashboard pages, under 150 ms for customer search,
-zero errors.
+zero errors. Also prints the machine's load and how many cores the server and this load
+generator used during the run (on a small machine the generator competes with the server).
+
+The workspace is built once per ``--workdir`` (default: a temp dir per size and seed) and
+reused by later runs; opening it with a newer custlens applies its schema migrations.
 
     python bench/web_bench.py [--customers 1000000] [--duration 30] [--concurrency 20]
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import socket
@@ -208,6 +213,20 @@ async def load(base: str, ids: list[str], token: str, clients: int, duration: fl
     return records
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a process so far, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _share(now: float | None, before: float | None, seconds: float) -> float | None:
+    """Cores used on average (1.0 = one core busy the whole time)."""
+    return None if now is None or before is None else round((now - before) / seconds, 2)
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))] if s else float("nan")
@@ -313,11 +332,23 @@ def main() -> None:
             time.sleep(0.3)
         token = asyncio.run(api_token(base))
         cold = asyncio.run(cold_pass(base, ids, token))
+        machine = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
+        cpu = (_cpu_seconds(server.pid), time.process_time())
         records = asyncio.run(load(base, ids, token, args.concurrency, args.duration))
+        machine["server_cpu_share"] = _share(_cpu_seconds(server.pid), cpu[0], args.duration)
+        machine["client_cpu_share"] = _share(time.process_time(), cpu[1], args.duration)
+        machine["load_after"] = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(30)
     result = report(records, cold, args.duration, {**meta, "concurrency": args.concurrency})
+    print(
+        f"machine: {machine['cpus']} cores, load {machine['load_before']:.2f} before / "
+        f"{machine['load_after']:.2f} after; during the load the server used "
+        f"{machine['server_cpu_share']} and this client {machine['client_cpu_share']} "
+        "cores (the client shares the machine)"
+    )
+    result["machine"] = machine
     if args.save:
         RESULTS.parent.mkdir(exist_ok=True)
         with RESULTS.open("a", encoding="utf-8") as fh:
