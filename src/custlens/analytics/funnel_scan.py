@@ -3,11 +3,12 @@
 Same rules as ``funnel_engine.sequential_chains`` (a step-j event continues the latest chain
 that reached step j-1 at a strictly earlier time, within the window of that chain's start and
 the step's own window), computed with NumPy over the whole sorted log instead of one ASOF join
-per step: "the latest earlier valid row" is a running maximum of row positions
-(``np.maximum.accumulate``) read at the row before the event's moment (its visitor's events at
-the same timestamp), so each step is a handful of O(n) array operations and the log is sorted
-once. Chains are kept as parent pointers, so the furthest chain of each visitor is walked back
-to give every step's time and the attributed breakdown value.
+per step: "the latest earlier valid row" is a binary search of the previous step's valid rows
+(ascending positions) for the last row of the visitor's previous moment (its events at an
+earlier timestamp), so each step is a few vectorised passes and the log is sorted once. Chains
+are kept as parent indexes, so the furthest chain of each visitor is walked back to give every
+step's time and the attributed breakdown value. Visitor-aligned parts of the log run in a
+thread pool.
 
 Used for the embedded (DuckDB) engine, where the sorted log is fetched as Arrow in-process;
 Spark keeps the portable window-function version. Tests run every funnel rule both ways.
