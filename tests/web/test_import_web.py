@@ -58,6 +58,10 @@ def test_preview_import_and_rejects(fresh_app, fresh_ws):
     assert audit.list_entries(fresh_ws.con, None, "rejects_download", None, None, 5, 0)[1] == 2
     log = ana.get("/import").text
     assert "new.csv" in log
+    # the imported customer is found by search at once (the search index follows imports)
+    found = ana.get("/api/v1/customers", params={"q": "N0001"}).json()
+    assert [r["customer_id"] for r in found["rows"]] == ["N0001"]
+    assert ana.get("/api/v1/customers", params={"q": "0001"}).json()["total"] >= 1  # phone
 
 
 def test_api_upload_dry_run_by_token(fresh_app, fresh_ws):
