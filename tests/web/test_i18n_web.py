@@ -17,7 +17,7 @@ def web_messages() -> set[str]:
     from custlens.privacy.policy import ROLES
     from custlens.reports.build import SECTIONS
     from custlens.schema.tables import TABLES
-    from custlens.web import customer_query, queries, render, value_queries
+    from custlens.web import customer_params, queries, render, value_queries
     from custlens.web.routes import behaviour, customers
 
     found = set(messages("web"))
@@ -31,7 +31,7 @@ def web_messages() -> set[str]:
         found.add(group)
         found |= {label for _, label, _ in items}
     found |= {label for _, label, _ in queries.CARD_KPIS}
-    found |= set(customer_query.FILTER_LABELS.values()) | set(customer_query.SORTS)
+    found |= set(customer_params.FILTER_LABELS.values()) | set(customer_params.SORTS)
     found |= set(customers.RESULT_LABELS.values())
     found |= set(ROLES) | set(queries.PERIOD_KINDS) | set(TABLES) | set(METRICS) | set(SECTIONS)
     found |= set(behaviour.ORDERS) | set(value_queries.FUNNEL_BREAKDOWNS)

@@ -21,6 +21,7 @@ from custlens.io.export import localise_headers, write_table
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
+from custlens.web import customer_params as cp
 from custlens.web import customer_query as cq
 from custlens.web.queries import Scope, arrow_records
 from custlens.web.render import flash, lang_of, render
@@ -49,7 +50,7 @@ RESULT_LABELS = {
 }
 
 
-def _only(request: Request, scope: Scope, q: cq.CustomerQuery, lang: str) -> list[str] | None:
+def _only(request: Request, scope: Scope, q: cp.CustomerQuery, lang: str) -> list[str] | None:
     """The customer ids of a churn-risk tier (from the CLV page's cached forecasts)."""
     if not q.risk:
         return None
@@ -59,7 +60,7 @@ def _only(request: Request, scope: Scope, q: cq.CustomerQuery, lang: str) -> lis
 
 def list_data(request: Request, principal: Principal, params: Any) -> dict[str, Any]:
     ctx = ctx_of(request)
-    q = cq.CustomerQuery.from_params(params, ctx.options.max_page_size)
+    q = cp.CustomerQuery.from_params(params, ctx.options.max_page_size)
     if "per_page" not in params:
         q.per_page = ctx.options.page_size
     scope = scope_of(request, principal)
@@ -91,8 +92,8 @@ def customers(request: Request, principal: Principal = VIEW) -> Response:
             **data,
             "params": q.params(),
             "filters": q.active_filters(),
-            "sorts": list(cq.SORTS),
-            "funnel_params": cq.FUNNEL_PARAMS,
+            "sorts": list(cp.SORTS),
+            "funnel_params": cp.FUNNEL_PARAMS,
         },
     )
 
@@ -105,7 +106,7 @@ def export_customers(
         raise InputError("format must be csv or xlsx")
     ctx = ctx_of(request)
     lang = lang_of(request)
-    q = cq.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)
+    q = cp.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)
     scope = scope_of(request, principal)
     _, last = bounds(request, scope)
     data = cq.export_rows(

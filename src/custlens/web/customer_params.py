@@ -1,0 +1,171 @@
+"""The parameters of a customer list (客户 page, export, API, drill-downs): what may be filtered
+and sorted, validated from query parameters into a :class:`CustomerQuery`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from custlens.errors import InputError
+
+BASE_COLUMNS = (
+    "customer_id",
+    "name",
+    "phone",
+    "gender",
+    "age",
+    "province",
+    "city",
+    "channel",
+    "level",
+    "registration_date",
+)
+EXPORT_COLUMNS = (*BASE_COLUMNS, "email", "industry", "store_id", "tags")
+RESULT_COLUMNS = ("segment", "stage", "revenue", "orders", "last_order_date")
+SORTS = {
+    "customer_id": "customer_id",
+    "registration_date": "registration_date",
+    "age": "age",
+    "revenue": "revenue",
+    "orders": "orders",
+    "last_order_date": "last_order_date",
+}
+NEEDS_RESULTS = ("revenue", "orders", "last_order_date")
+TEXT_LIMIT = 100
+
+# query parameter -> message id of its label (chips on the page)
+FILTER_LABELS = {
+    "q": "Search",
+    "segment": "Segment",
+    "stage": "Lifecycle stage",
+    "tag": "Tag",
+    "cluster": "Cluster",
+    "province": "Province",
+    "city": "City",
+    "channel": "Registration channel",
+    "level": "Level",
+    "gender": "Gender",
+    "min_revenue": "Revenue from",
+    "max_revenue": "Revenue up to",
+    "category": "Bought category",
+    "also": "Also bought (same order)",
+    "period": "Ordered in period",
+    "hour": "Ordered at hour",
+    "weekday": "Ordered on weekday",
+    "order_channel": "Order channel",
+    "store": "Store",
+    "flag": "Order marked 需核实 for",
+    "risk": "Churn risk",
+    "funnel_step": "Reached funnel step",
+    "cohort": "First order in month",
+    "path": "Followed path",
+}
+FUNNEL_PARAMS = ("funnel_steps", "funnel_window", "funnel_order")
+PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-down came from
+
+
+@dataclass
+class CustomerQuery:
+    q: str | None = None
+    segment: str | None = None
+    stage: str | None = None
+    tag: str | None = None
+    cluster: str | None = None
+    province: str | None = None
+    city: str | None = None
+    channel: str | None = None
+    level: str | None = None
+    gender: str | None = None
+    min_revenue: float | None = None
+    max_revenue: float | None = None
+    category: str | None = None
+    also: str | None = None
+    period: str | None = None
+    hour: int | None = None
+    weekday: int | None = None
+    order_channel: str | None = None
+    store: str | None = None
+    flag: str | None = None
+    risk: str | None = None
+    funnel_steps: str | None = None
+    funnel_window: str | None = None
+    funnel_order: str | None = None
+    funnel_step: int | None = None
+    cohort: str | None = None
+    path: str | None = None
+    path_start: str | None = None
+    path_length: int | None = None
+    sort: str = "customer_id"
+    desc: bool = False
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], max_per_page: int = 200) -> CustomerQuery:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = params.get(f.name)
+            if raw is None or str(raw).strip() == "":
+                continue
+            text = str(raw).strip()[:TEXT_LIMIT]
+            if f.name in ("hour", "weekday", "page", "per_page", "funnel_step", "path_length"):
+                values[f.name] = _int(f.name, text)
+            elif f.name in ("min_revenue", "max_revenue"):
+                values[f.name] = _float(f.name, text)
+            elif f.name == "desc":
+                values[f.name] = text.lower() in ("1", "true", "yes", "desc")
+            else:
+                values[f.name] = text
+        q = cls(**values)
+        if q.sort not in SORTS:
+            q.sort = "customer_id"
+        if q.hour is not None and not 0 <= q.hour <= 23:
+            raise InputError("hour must be 0-23")
+        if q.weekday is not None and not 0 <= q.weekday <= 6:
+            raise InputError("weekday must be 0 (Monday) to 6 (Sunday)")
+        if q.also and not q.category:
+            raise InputError("'also' needs a category")
+        if q.risk and q.risk not in ("high", "medium", "low"):
+            raise InputError("risk must be high, medium or low")
+        if q.path_length is not None and not 2 <= q.path_length <= 6:
+            raise InputError("path length must be 2-6")
+        q.page = max(1, min(q.page, 10**7))
+        q.per_page = max(1, min(q.per_page, max_per_page))
+        return q
+
+    def params(self) -> dict[str, Any]:
+        """The non-default parameters (for links keeping the current filters)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v not in (None, "", f.default) or (f.name == "desc" and v):
+                out[f.name] = int(v) if isinstance(v, bool) else v
+        return out
+
+    def active_filters(self) -> list[tuple[str, str, Any]]:
+        """(parameter, label message id, value) of each filter set; removing a chip drops
+        the parameter (and the funnel definition with the funnel step, the path's start and
+        length with the path)."""
+        return [
+            (k, label, getattr(self, k))
+            for k, label in FILTER_LABELS.items()
+            if getattr(self, k) not in (None, "")
+        ]
+
+
+def _int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise InputError(f"{name} must be a whole number") from exc
+
+
+def _float(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InputError(f"{name} must be a number") from exc
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"{name} must be a number")
+    return value
