@@ -54,9 +54,9 @@ def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     e = e.filter(e.actor.notnull())
     steps = [*spec.steps, *(ex.step for ex in spec.exclusions)]
     if spec.order != "strict":  # (testing the conditions is cheaper than the code)
-        e = e.filter(functools.reduce(operator.or_, [s.condition(e) for s in steps]))
-    code = _bits([step.condition(e) for step in spec.steps])
-    xcode = _bits([ex.step.condition(e) for ex in spec.exclusions])
+        e = e.filter(functools.reduce(operator.or_, [s.match(e) for s in steps]))
+    code = _bits([step.match(e) for step in spec.steps])
+    xcode = _bits([ex.step.match(e) for ex in spec.exclusions])
     bd = spec.breakdown if spec.breakdown in e.columns else None
     per_value = bool(bd) and spec.attribution == "all_steps"
     cols: dict[str, ir.Value] = {"actor": e.actor, "t": e.event_time, "code": code}
@@ -75,8 +75,8 @@ def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
 
 
 def _bits(conds: list[ir.BooleanValue]) -> ir.IntegerValue:
-    """Bit i set when condition i holds."""
-    terms = [c.cast("int64") * (1 << i) for i, c in enumerate(conds)]
+    """Bit i set when condition i holds (a null condition sets no bit)."""
+    terms = [ibis.ifelse(c, 1 << i, 0) for i, c in enumerate(conds)]
     return functools.reduce(operator.add, terms, ibis.literal(0, "int64"))
 
 

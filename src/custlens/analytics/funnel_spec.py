@@ -85,6 +85,12 @@ class Step:
         return out
 
     def condition(self, events: ir.Table) -> ir.BooleanValue:
+        """True where an event matches the step (never null)."""
+        return self.match(events).fill_null(False)
+
+    def match(self, events: ir.Table) -> ir.BooleanValue:
+        """True where an event matches the step; null where a tested column is null (as
+        good as false in a filter or CASE, and cheaper than coalescing)."""
         cond: ir.BooleanValue | None = None
         for column, values in self.filters():
             if column not in events.columns:
@@ -92,7 +98,7 @@ class Step:
             col = events[column].cast("string")
             this = col == values[0] if len(values) == 1 else col.isin(values)
             cond = this if cond is None else cond & this
-        return ibis.literal(True) if cond is None else cond.fill_null(False)
+        return ibis.literal(True) if cond is None else cond
 
 
 STEP_ALIASES: dict[str, Step] = {}
