@@ -270,3 +270,42 @@ def test_search_respects_row_filters(clients, con):
         assert ids and ids <= visible, params
         assert 0 < body["total"] < everyone["total"], params
         assert body["total"] == len(ids) or len(ids) == 200
+
+
+@pytest.mark.parametrize("user", ["vic", "gd"])
+def test_sorted_pages_follow_the_full_order(user, clients, con):
+    """Pages of a filtered list sorted by revenue (ordering kept between pages) are the
+    slices of the full order: revenue descending, ties by customer ID, customers without
+    metrics last; a restricted user gets the same order over the visible customers."""
+    where = "c.gender = '女'" + (" AND c.province = '广东'" if user == "gd" else "")
+    expected = [
+        r[0]
+        for r in con.execute(
+            f"""SELECT c.customer_id FROM customers c LEFT JOIN customer_metrics m
+            USING (customer_id) WHERE {where}
+            ORDER BY m.revenue DESC NULLS LAST, c.customer_id LIMIT 75"""
+        ).fetchall()
+    ]
+    got = []
+    for page in (1, 2, 3):
+        body = (
+            clients[user]
+            .get(
+                "/api/v1/customers",
+                params={
+                    "gender": "女",
+                    "sort": "revenue",
+                    "desc": True,
+                    "per_page": 25,
+                    "page": page,
+                },
+            )
+            .json()
+        )
+        got += [r["customer_id"] for r in body["rows"]]
+    assert got == expected and len(got) == 75
+    by_id = clients[user].get(
+        "/api/v1/customers", params={"gender": "女", "desc": True, "per_page": 25, "page": 2}
+    )
+    ids = [r["customer_id"] for r in by_id.json()["rows"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 25

@@ -91,6 +91,8 @@ class AppContext:
     options: WebOptions = field(default_factory=WebOptions)
     write_lock: threading.RLock = field(default_factory=threading.RLock)
     cache: ResultCache = field(default_factory=ResultCache)
+    # ordered customer ids of a list's filter and sort (a few MB each: few entries)
+    orderings: ResultCache = field(default_factory=lambda: ResultCache(16))
     sessions: Any = None  # security.SessionStore, set by create_app
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
@@ -143,6 +145,7 @@ class AppContext:
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()
+        self.orderings.clear()
 
     # ---- who is calling: users and API tokens, looked up once a minute ------------------------
     AUTH_SECONDS = 60.0  # also how often a token's last_used_at is refreshed

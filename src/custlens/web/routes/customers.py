@@ -76,6 +76,9 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
         last,
         only,
         count_cache=lambda key, compute: ctx.cached(("customer_count", scope.key, key), compute),
+        order_cache=lambda key, compute: ctx.orderings.get(
+            (ctx.data_version(), scope.key, key), compute
+        ),
     )
     pages = max(1, -(-total // q.per_page))
     return {"q": q, "rows": rows, "total": total, "pages": pages, "stored": stored}
