@@ -157,3 +157,26 @@ def test_permission_changes_apply_to_the_next_call(fresh_app, fresh_ws):
     admin.post("/admin/users/ana/role", data={"role": "viewer", "csrf_token": admin.csrf})
     assert api.get("/api/v1/me").json()["role"] == "viewer"
     assert api.get("/api/v1/customers/export").status_code == 403
+
+
+def test_customer_360_has_every_part(clients, con):
+    """One customer with orders, behaviour events, feedback and stored results: the API's
+    客户360 carries each of them (newest first, the customer's rows only)."""
+    cid = con.execute(
+        """SELECT customer_id FROM feedback WHERE customer_id IN (SELECT customer_id FROM events)
+        AND customer_id IN (SELECT customer_id FROM orders)
+        AND customer_id IN (SELECT customer_id FROM customer_metrics)
+        ORDER BY customer_id LIMIT 1"""
+    ).fetchone()[0]
+    body = clients["vic"].get(f"/api/v1/customers/{cid}").json()
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t} WHERE customer_id = ?", [cid]).fetchone()[0]
+        for t in ("orders", "events", "feedback")
+    }
+    assert len(body["orders"]) == min(counts["orders"], 100)
+    assert len(body["events"]) == min(counts["events"], 100) > 0
+    assert len(body["feedback"]) == min(counts["feedback"], 50) > 0
+    times = [e["event_time"] for e in body["events"]]
+    assert times == sorted(times, reverse=True)
+    assert body["metrics"]["customer_id"] == cid and body["rfm"]["segment"]
+    assert body["profile"]["customer_id"] == cid

@@ -223,6 +223,23 @@ STORED = (
 )
 
 
+# tables 客户360 reads that a workspace may well not have filled (no behaviour log, no
+# feedback, no clustering): known empty, they are not queried for every customer
+OPTIONAL = ("events", "feedback", "customer_clusters")
+
+
+def _filled(request: Request) -> frozenset[str]:
+    """Which of :data:`OPTIONAL` hold rows (per data version)."""
+    ctx = ctx_of(request)
+
+    def compute() -> frozenset[str]:
+        con = ctx.con()
+        exists = "SELECT EXISTS (SELECT 1 FROM {})"
+        return frozenset(t for t in OPTIONAL if con.execute(exists.format(t)).fetchone()[0])
+
+    return ctx.cached(("filled_tables",), compute)
+
+
 def customer_detail(
     request: Request,
     principal: Principal,
@@ -241,11 +258,20 @@ def customer_detail(
         )
     names = [c.name for c in TABLES["customers"].columns]
     profile = mask_table(found.select(names), policy).to_pylist()[0]
+    filled = _filled(request)
     detail: dict[str, Any] = {
         "profile": profile,
         "orders": _rows(con, "orders", principal, cid, ORDER_COLUMNS, "order_time", 100),
-        "events": _rows(con, "events", principal, cid, EVENT_COLUMNS, "event_time", 100),
-        "feedback": _rows(con, "feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50),
+        "events": (
+            _rows(con, "events", principal, cid, EVENT_COLUMNS, "event_time", 100)
+            if "events" in filled
+            else []
+        ),
+        "feedback": (
+            _rows(con, "feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50)
+            if "feedback" in filled
+            else []
+        ),
         "metrics": None,
         "rfm": None,
         "lifecycle": None,
@@ -255,6 +281,8 @@ def customer_detail(
     }
     if stored_results(request):
         for key, table, cols in STORED:
+            if table in OPTIONAL and table not in filled:
+                continue
             rows = _rows(con, table, principal, cid, None if whole_rows else cols)
             detail[key] = rows[0] if rows else None
         tags = _rows(
