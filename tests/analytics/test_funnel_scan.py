@@ -32,18 +32,23 @@ KINDS = [
 
 
 def random_log(seed: int, visitors: int = 300, events: int = 4000) -> ibis.Table:
-    """Visitors with clustered events: many same-second moments, repeats and gaps."""
+    """Visitors with clustered events: many same-second moments, repeats and gaps. A session
+    belongs to one visitor and one channel (so no tie between events at one moment makes
+    the attributed value or the session's customer ambiguous)."""
     rng = np.random.default_rng(seed)
     kind = rng.integers(0, len(KINDS), events)
     minutes = rng.integers(0, 30 * 24 * 60, events) // rng.choice([1, 60, 720], events)
+    who = rng.integers(0, visitors, events)
+    session = rng.integers(0, 3, events)
+    channels = np.array(["APP", "PC", "小程序"])
     frame = pd.DataFrame(
         {
             "event_time": pd.Timestamp("2024-03-01") + pd.to_timedelta(minutes, unit="min"),
-            "customer_id": [f"c{v}" for v in rng.integers(0, visitors, events)],
-            "session_id": [f"s{v}" for v in rng.integers(0, visitors * 3, events)],
+            "customer_id": [f"c{v}" for v in who],
+            "session_id": [f"c{v}-s{s}" for v, s in zip(who, session, strict=True)],
             "event_type": [KINDS[i][0] for i in kind],
             "page_type": [KINDS[i][1] for i in kind],
-            "channel": rng.choice(["APP", "PC", "小程序"], events),
+            "channel": channels[(who + session) % 3],
         }
     )
     return ibis.memtable(frame)
@@ -51,9 +56,7 @@ def random_log(seed: int, visitors: int = 300, events: int = 4000) -> ibis.Table
 
 SPECS = {
     "plain": {},
-    "per-step-window": {
-        "steps": (*STEPS[:3], Step.of("支付成功", event_type="pay", within="2h"))
-    },
+    "per-step-window": {"steps": (*STEPS[:3], Step.of("支付成功", event_type="pay", within="2h"))},
     "exclusion": {"exclusions": (Exclusion(parse_step("search"), 1, 2),)},
     "session-last-touch": {
         "count_by": "session",
@@ -82,8 +85,9 @@ def _actors(log: ibis.Table, s: FunnelSpec) -> list[tuple]:
 
 @pytest.fixture
 def many_parts(monkeypatch):
-    """Cut even small logs into up to 3 parts, processed in parallel."""
-    monkeypatch.setattr(funnel_scan, "MIN_ROWS_PER_PART", 50)
+    """Stream even small logs in batches of 25 rows and parts of about 100, processed by 3
+    threads."""
+    monkeypatch.setattr(funnel_scan, "ROWS_PER_PART", 100)
     monkeypatch.setattr(funnel_scan.os, "cpu_count", lambda: 3)
 
 
@@ -107,12 +111,15 @@ def test_scan_trend_in_parts_matches_window_engine(many_parts, name):
     assert sum(r["converted"] for r in rows["scan"]) > 0
 
 
-def test_split_never_cuts_a_visitor(many_parts):
-    actor = pa.array(["a"] * 40 + ["b"] * 70 + ["c"] * 5 + ["d"] * 90)
+def test_parts_never_cut_a_visitor(many_parts):
+    actor = ["a"] * 40 + ["b"] * 70 + ["c"] * 5 + ["d"] * 90 + ["e"] * 3
     table = pa.table({"actor": actor, "t": pa.array(range(len(actor)))})
-    parts = funnel_scan._split(table, 3)
-    assert [p.num_rows for p in parts] == [110, 95]  # cuts moved to the next visitor
-    assert [p.column("actor")[0].as_py() for p in parts] == ["a", "c"]
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=25))
+    parts = list(funnel_scan._parts(reader))
+    # once 100 rows have arrived, a part ends where the last visitor in hand begins
+    assert [p.num_rows for p in parts] == [40, 75, 93]
+    assert [p.column("actor")[0].as_py() for p in parts] == ["a", "b", "d"]
+    assert pa.concat_tables(parts).equals(table)
 
 
 def test_hash_collision_falls_back_to_sorting_by_visitor(monkeypatch):
@@ -122,12 +129,14 @@ def test_hash_collision_falls_back_to_sorting_by_visitor(monkeypatch):
 
     def colliding(e, spec, by_hash):
         calls.append(by_hash)
-        table = fetch(e, spec, by_hash)
-        if by_hash:  # every visitor gets the same hash; rows interleave by time
-            table = table.set_column(
-                table.schema.get_field_index("_key"), "_key", pa.array([7] * table.num_rows)
-            ).sort_by([("t", "ascending")])
-        return table
+        reader = fetch(e, spec, by_hash)
+        if not by_hash:
+            return reader
+        table = reader.read_all()  # every visitor gets the same hash; rows interleave by time
+        table = table.set_column(
+            table.schema.get_field_index("_key"), "_key", pa.array([7] * table.num_rows)
+        ).sort_by([("t", "ascending")])
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
 
     log = random_log(4, visitors=20, events=300)
     expected = _actors(log, _spec("window", {}))

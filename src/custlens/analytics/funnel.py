@@ -134,7 +134,8 @@ def funnel_steps(actors: ir.Table, spec: FunnelSpec | None = None) -> ir.Table:
             gap = _only(reached, _seconds(a[f"t{n}"], a[f"t{n - 1}"]))
             m[f"med{n}"] = gap.median()
             m[f"mean{n}"] = gap.mean()
-            m[f"first{n}"] = _only(reached, _seconds(a[f"t{n}"], a.t0)).median()
+            if n > 1:  # (from the first step to the second is med1)
+                m[f"first{n}"] = _only(reached, _seconds(a[f"t{n}"], a.t0)).median()
     if not ordered and k > 1:
         m[f"first{k - 1}"] = _only(a.converted, _seconds(a.last_step_at, a.started_at)).median()
     wide = shared((a.group_by(keys) if keys else a).aggregate(**m), "funnel")
@@ -154,11 +155,17 @@ def funnel_steps(actors: ir.Table, spec: FunnelSpec | None = None) -> ir.Table:
                 dropoff_rate=(1 - _rate(count, prev)).round(4),
                 median_seconds_from_previous=wide[f"med{n}"] if f"med{n}" in m else null,
                 mean_seconds_from_previous=wide[f"mean{n}"].round(1) if f"mean{n}" in m else null,
-                median_seconds_from_first=wide[f"first{n}"] if f"first{n}" in m else null,
+                median_seconds_from_first=_from_first(wide, m, n, null),
             )
         )
     out = ibis.union(*parts) if len(parts) > 1 else parts[0]
     return out.order_by([*keys, "step"])
+
+
+def _from_first(wide: ir.Table, m: dict, n: int, null: ir.Value) -> ir.Value:
+    if f"first{n}" in m:
+        return wide[f"first{n}"]
+    return wide.med1 if n == 1 and "med1" in m else null
 
 
 def build_funnel(

@@ -8,7 +8,7 @@ per step: "the latest earlier valid row" is a binary search of the previous step
 earlier timestamp), so each step is a few vectorised passes and the log is sorted once. Chains
 are kept as parent indexes, so the furthest chain of each visitor is walked back to give every
 step's time and the attributed breakdown value. Visitor-aligned parts of the log run in a
-thread pool.
+thread pool as the sorted batches arrive.
 
 Used for the embedded (DuckDB) engine, where the sorted log is fetched as Arrow in-process;
 Spark keeps the portable window-function version. Tests run every funnel rule both ways.
@@ -16,8 +16,8 @@ Spark keeps the portable window-function version. Tests run every funnel rule bo
 
 from __future__ import annotations
 
-import itertools
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from custlens.analytics.funnel_spec import FunnelSpec
 
 MAX_THREADS = 4
-MIN_ROWS_PER_PART = 250_000
+ROWS_PER_PART = 1_000_000
 _UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
@@ -83,8 +83,9 @@ def _log(table: pa.Table) -> _Log | None:
         changed = pc.not_equal(actor.slice(1), actor.slice(0, n - 1))
         new_actor[1:] = _numpy(changed)
         if "_key" in table.column_names:
-            key = _numpy(table.column("_key"))
-            if not np.array_equal(new_actor[1:], key[1:] != key[:-1]):
+            key = table.column("_key")
+            key_changed = pc.not_equal(key.slice(1), key.slice(0, n - 1))
+            if not pc.all(pc.equal(changed, key_changed)).as_py():
                 return None
     itype = np.int32 if n < 2**31 - 1 else np.int64
     # first row of each row's visitor, and the last row of the visitor's previous moment
@@ -118,45 +119,58 @@ def _bits_type(bits: int) -> str:
     return next(f"uint{w}" for w in (8, 16, 32, 64) if bits <= w)
 
 
-def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.Table:
-    """A prepared log (``funnel_engine.prepare``) sorted by visitor and time. Sorting by a
-    64-bit hash of the visitor is much cheaper than by the string."""
+def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.RecordBatchReader:
+    """A prepared log (``funnel_engine.prepare``) sorted by visitor and time, as a stream of
+    batches. Sorting by a 64-bit hash of the visitor is much cheaper than by the string."""
     e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
     if "xcode" in e.columns:
         e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
-    if by_hash:
-        return e.mutate(_key=_hash(e.actor)).order_by(["_key", "t"]).to_pyarrow()
-    return e.order_by(["actor", "t"]).to_pyarrow()
+    ordered = (
+        e.mutate(_key=_hash(e.actor)).order_by(["_key", "t"])
+        if by_hash
+        else e.order_by(["actor", "t"])
+    )
+    return ordered.to_pyarrow_batches(chunk_size=max(ROWS_PER_PART // 4, 1))
 
 
-def _split(table: pa.Table, parts: int) -> list[pa.Table]:
-    """Slices of a sorted log that never cut a visitor's rows in two."""
-    n = table.num_rows
-    if parts < 2 or n < MIN_ROWS_PER_PART * 2:
-        return [table]
+def _last_visitor_start(table: pa.Table) -> int:
+    """Position of the first row of the table's last visitor (0: one visitor only)."""
     actor = table.column("actor")
-    cuts = [0]
-    for p in range(1, parts):
-        at = max(n * p // parts, cuts[-1] + 1)
-        span = 4096
-        while at < n:  # the first visitor change at or after ``at``
-            m = min(span, n - at)
-            changed = pc.not_equal(actor.slice(at, m), actor.slice(at - 1, m))
-            hit = np.flatnonzero(_numpy(changed))
-            if hit.size:
-                at += int(hit[0])
-                break
-            at, span = at + m, span * 2
-        if at < n:
-            cuts.append(at)
-    cuts.append(n)
-    return [table.slice(a, b - a) for a, b in itertools.pairwise(cuts)]
+    end, span = table.num_rows, 4096
+    while end > 1:
+        m = min(span, end - 1)
+        changed = np.flatnonzero(
+            _numpy(pc.not_equal(actor.slice(end - m, m), actor.slice(end - m - 1, m)))
+        )
+        if changed.size:
+            return end - m + int(changed[-1])
+        end, span = end - m, span * 2
+    return 0
+
+
+def _parts(batches: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    """Visitor-aligned parts of about ``ROWS_PER_PART`` rows, as the sorted batches arrive."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows < ROWS_PER_PART:
+            continue
+        table = pa.Table.from_batches(pending, batches.schema)
+        cut = _last_visitor_start(table)
+        if cut:
+            yield table.slice(0, cut)
+            pending, rows = table.slice(cut).to_batches(), table.num_rows - cut
+    if rows:
+        yield pa.Table.from_batches(pending, batches.schema)
 
 
 def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
-    """Fetch the sorted log, cut it into visitor-aligned parts and run ``work(part, log,
-    levels)`` on each in a thread pool (NumPy and Arrow release the GIL). A hash collision
-    (two visitors, one hash) is detected and the log fetched sorted by visitor instead."""
+    """Stream the sorted log in visitor-aligned parts and run ``work(part, log, levels)`` on
+    each in a thread pool while later parts are still being fetched (NumPy, Arrow and DuckDB
+    release the GIL). A hash collision (two visitors, one hash) is detected and the log
+    fetched sorted by visitor instead."""
 
     def run(part: pa.Table):
         log = _log(part)
@@ -164,9 +178,9 @@ def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
 
     threads = min(os.cpu_count() or 1, MAX_THREADS)
     for by_hash in (True, False):
-        parts = _split(_fetch(e, spec, by_hash), threads)
         with ThreadPoolExecutor(threads) as pool:
-            out = list(pool.map(run, parts))
+            futures = [pool.submit(run, part) for part in _parts(_fetch(e, spec, by_hash))]
+            out = [f.result() for f in futures]
         if all(r is not None for r in out):
             return out
     raise AssertionError("a log sorted by visitor cannot have a hash collision")
@@ -249,7 +263,7 @@ def _walk(levels: list[_Level], level: np.ndarray, index: np.ndarray) -> np.ndar
 
 
 def _times(log: _Log, positions: np.ndarray, ttype: pa.DataType) -> pa.Array:
-    return pa.array(log.t[np.maximum(positions, 0)], pa.int64(), mask=positions < 0).cast(ttype)
+    return pa.array(log.t[np.maximum(positions, 0)], ttype, mask=positions < 0)
 
 
 def _take(col: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
