@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from custlens.analytics.funnel_spec import FunnelSpec
 
 MAX_THREADS = 4
-ROWS_PER_PART = 1_000_000
+ROWS_PER_PART = 500000
 _UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
