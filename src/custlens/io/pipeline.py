@@ -109,15 +109,18 @@ def import_file(
         mapping = build_mapping(table, src.columns, spec)
         _check_columns(table, mapping, lang)
         result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
+        step("validate")
+        # staging (temp tables only) also runs before the transaction: DuckDB scans
+        # committed temp tables in parallel, a transaction's own new rows in one thread.
+        # Rows are numbered now; later steps need no order and run fully in parallel.
+        ws.con.execute("SET preserve_insertion_order = false")
+        rules = _stage(ws.con, table, mapping, ws, now)
+        result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
+        _collect_problems(ws.con, table, rules, mapping)
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
-            step("validate")
-            # rows are numbered now; later steps need no order and run fully in parallel
-            con.execute("SET preserve_insertion_order = false")
-            rules = _stage(con, table, mapping, ws, now)
-            result.rows_read = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
-            _collect_problems(con, table, rules, import_id, mapping)
+            _record_problems(con, import_id)
             step("write")
             apply_rows(con, table, mapping, import_id, now, result)
             for view in ("_keyed", "_keyed_all"):  # free the staged rows
@@ -225,9 +228,7 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
     return rules
 
 
-def _collect_problems(
-    con: Any, table: Table, rules: list[Rule], import_id: int, mapping: Mapping
-) -> None:
+def _collect_problems(con: Any, table: Table, rules: list[Rule], mapping: Mapping) -> None:
     """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``."""
     items = [
         f"{{'column_name': '{c.name}', 'code': {q('e_' + c.name)}, 'value': {q('t_' + c.name)}}}"
@@ -296,6 +297,10 @@ def _collect_problems(
         "(SELECT _key FROM _dupkeys) OR _row NOT IN (SELECT _row FROM _problems "
         "WHERE code IN ('duplicate_row', 'duplicate_key'))"
     )
+
+
+def _record_problems(con: Any, import_id: int) -> None:
+    """The staged problems into the import's log of problems, with their severities."""
     con.execute(
         "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
         [import_id],
