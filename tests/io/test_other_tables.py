@@ -35,7 +35,7 @@ def test_events(ws, write):
 def test_campaigns_and_responses(ws, write):
     camp = (
         "活动编号,活动名称,开始日期,结束日期,预算\n"
-        "CP1,618大促,2024-06-01,2024-06-18,\"¥50,000\"\n"
+        'CP1,618大促,2024-06-01,2024-06-18,"¥50,000"\n'
         "CP2,错误活动,2024-06-18,2024-06-01,100\n"
     )
     r = import_file(ws, "campaigns", write("c.csv", camp))
@@ -55,7 +55,9 @@ def test_campaigns_and_responses(ws, write):
     ).fetchall()
     assert rows == [("C1", "treatment", True, True, True), ("C2", "control", True, False, False)]
     # a changed response for the same campaign and customer updates it
-    r = import_file(ws, "campaign_responses", write("r2.csv", "活动编号,客户编号,是否转化\nCP1,C2,是\n"))
+    r = import_file(
+        ws, "campaign_responses", write("r2.csv", "活动编号,客户编号,是否转化\nCP1,C2,是\n")
+    )
     assert (r.inserted, r.updated) == (0, 1)
     assert ws.con.execute(
         "SELECT converted, exposed FROM campaign_responses WHERE customer_id = 'C2'"
