@@ -143,3 +143,11 @@ def test_hash_collision_falls_back_to_sorting_by_visitor(monkeypatch):
     monkeypatch.setattr(funnel_scan, "_fetch", colliding)
     assert _actors(log, _spec("scan", {})) == expected
     assert calls == [True, False]
+
+
+@pytest.mark.parametrize("exclusions", [(), (Exclusion(parse_step("search"), 0, 1),)])
+def test_empty_log(exclusions):
+    empty = random_log(5, events=10).limit(0)
+    s = _spec("scan", {"exclusions": exclusions})
+    assert funnel_actors(empty, s).to_pyarrow().num_rows == 0
+    assert funnel_trend(empty, s, "day").to_pyarrow().num_rows == 0

@@ -151,7 +151,7 @@ def _last_visitor_start(table: pa.Table) -> int:
 def _parts(batches: pa.RecordBatchReader) -> Iterator[pa.Table]:
     """Visitor-aligned parts of about ``ROWS_PER_PART`` rows, as the sorted batches arrive."""
     pending: list[pa.RecordBatch] = []
-    rows = 0
+    rows, parts = 0, 0
     for batch in batches:
         pending.append(batch)
         rows += batch.num_rows
@@ -161,8 +161,9 @@ def _parts(batches: pa.RecordBatchReader) -> Iterator[pa.Table]:
         cut = _last_visitor_start(table)
         if cut:
             yield table.slice(0, cut)
+            parts += 1
             pending, rows = table.slice(cut).to_batches(), table.num_rows - cut
-    if rows:
+    if rows or not parts:  # (an empty log is one empty part)
         yield pa.Table.from_batches(pending, batches.schema)
 
 
