@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 from custlens.config import ClusterSettings
 from custlens.errors import InputError, NotFittedError
@@ -30,6 +28,17 @@ LEVEL_WORDS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
 LEVEL_Z = 0.5  # |centroid z-score| above this is high / low, else mid
 SILHOUETTE_SAMPLE = 5000
 SEARCH_INIT = 3  # K-Means restarts per candidate k while choosing k
+
+
+def _sklearn() -> Any:
+    """scikit-learn's KMeans and silhouette_score, imported on first use (loading them takes
+    most of a second, which every CLI command would otherwise pay)."""
+    from types import SimpleNamespace
+
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    return SimpleNamespace(KMeans=KMeans, silhouette_score=silhouette_score)
 
 
 class RfmClustering:
@@ -106,7 +115,7 @@ class RfmClustering:
             k = self._choose_k(sample)
         # fit on the sample, then refine once on every customer from those centres
         first = self._kmeans(k, self.n_init).fit(sample)
-        model = KMeans(n_clusters=k, init=first.cluster_centers_, n_init=1).fit(x)
+        model = _sklearn().KMeans(n_clusters=k, init=first.cluster_centers_, n_init=1).fit(x)
         raw = np.expm1(logged)
         order = self._order(model.labels_, raw, k)
         self.k_ = k
@@ -125,7 +134,7 @@ class RfmClustering:
             if len(set(labels)) < 2:
                 continue
             self.silhouette_scores_[k] = float(
-                silhouette_score(
+                _sklearn().silhouette_score(
                     sample,
                     labels,
                     sample_size=min(len(sample), SILHOUETTE_SAMPLE),
@@ -136,8 +145,8 @@ class RfmClustering:
             raise InputError("could not choose k: too few distinct customers")
         return max(self.silhouette_scores_, key=lambda k: (self.silhouette_scores_[k], -k))
 
-    def _kmeans(self, k: int, n_init: int) -> KMeans:
-        return KMeans(n_clusters=k, n_init=n_init, random_state=self.random_state)
+    def _kmeans(self, k: int, n_init: int) -> Any:
+        return _sklearn().KMeans(n_clusters=k, n_init=n_init, random_state=self.random_state)
 
     def _order(self, labels: np.ndarray, raw: np.ndarray, k: int) -> np.ndarray:
         """Stable labels: by mean of the last column (revenue) descending, then the others."""

@@ -13,7 +13,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-from scipy import stats
 
 from custlens.analytics.orders import analysable_orders
 from custlens.analytics.periods import Period
@@ -159,13 +158,15 @@ def two_proportion_p(x1: float, n1: float, x2: float, n2: float) -> float | None
     if se == 0:
         return None
     z = (x1 / n1 - x2 / n2) / se
-    return float(2 * stats.norm.sf(abs(z)))
+    return math.erfc(abs(z) / math.sqrt(2))  # = 2 * P(Z > |z|)
 
 
 def welch_p(m1, v1, n1, m2, v2, n2) -> float | None:
     """Two-sided p-value of Welch's t-test from summary statistics."""
     if not n1 or not n2 or n1 < 2 or n2 < 2 or v1 is None or v2 is None:
         return None
+    from scipy import stats  # (imported on first use: slow to load for every command)
+
     result = stats.ttest_ind_from_stats(
         m1, math.sqrt(v1), n1, m2, math.sqrt(v2), n2, equal_var=False
     )

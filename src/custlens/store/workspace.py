@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 
 from custlens.config import CONFIG_FILE, Settings
 from custlens.errors import UsageError, WorkspaceError
@@ -180,6 +179,8 @@ class Workspace:
         engine = engine or self.settings.engine
         if engine == "duckdb":
             if self._ibis is None:
+                import ibis  # (imported on first use: an import needs no Ibis)
+
                 self._ibis = ibis.duckdb.from_connection(self.con)
             return self._ibis
         if engine == "spark":
