@@ -18,10 +18,13 @@ WITH clean AS (
     FROM orders WHERE row_flags IS NULL AND status = 'paid'
     GROUP BY customer_id, order_id
 ),
-stats AS (
+counts AS (SELECT customer_id, count(*) AS n FROM clean GROUP BY customer_id),
+stats AS (  -- only customers with enough orders to judge one against the others
     SELECT customer_id, median(amount) AS med, sum(amount) AS s1,
            sum(amount * amount) AS s2, count(*) AS n
-    FROM clean GROUP BY customer_id
+    FROM clean JOIN counts k USING (customer_id)
+    WHERE k.n >= greatest(3, $min_orders + 1)
+    GROUP BY customer_id
 ),
 loo AS (  -- leave-one-out: each order against the customer's *other* orders
     SELECT c.order_id, c.amount, s.med, s.n - 1 AS n_other,
@@ -40,7 +43,9 @@ bursts AS (
         SELECT order_id, count(*) OVER (
             PARTITION BY customer_id ORDER BY order_time
             RANGE BETWEEN to_minutes(CAST($minutes AS BIGINT)) PRECEDING AND CURRENT ROW
-        ) AS n_window FROM clean
+        ) AS n_window
+        FROM clean JOIN counts k USING (customer_id)
+        WHERE k.n > $burst  -- fewer orders in all cannot make a burst
     ) WHERE n_window > $burst
 ),
 before_reg AS (
