@@ -114,9 +114,9 @@ def import_file(
         # committed temp tables in parallel, a transaction's own new rows in one thread.
         # Rows are numbered now; later steps need no order and run fully in parallel.
         ws.con.execute("SET preserve_insertion_order = false")
-        rules = _stage(ws.con, table, mapping, ws, now)
+        rules, text_of = _stage(ws.con, table, mapping, ws, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
-        _collect_problems(ws.con, table, rules, mapping)
+        _collect_problems(ws.con, table, rules, mapping, text_of)
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
@@ -173,12 +173,15 @@ def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
         raise InputError(msg, [Problem(1, c, "missing_column", msg) for c in missing])
 
 
-def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime) -> list[Rule]:
+def _stage(
+    con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime
+) -> tuple[list[Rule], dict[str, str]]:
     """One pass over the raw rows: text clean-up, typed values, column and row rules.
 
-    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text), ``<col>`` (typed value),
-    ``e_<col>`` (column problem code), ``r<i>`` (row-rule codes), ``_flags`` (warnings kept
-    on the stored row) and ``_err`` (the row is rejected).
+    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value is
+    that text), ``<col>`` (typed value), ``e_<col>`` (column problem code), ``r<i>``
+    (row-rule codes), ``_flags`` (warnings kept on the stored row) and ``_err`` (the row is
+    rejected). Returns the rules and, per column, the staged column holding its text.
     """
     p = SqlParams()
     texts = []
@@ -191,13 +194,17 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
             text = "CAST(NULL AS VARCHAR)"
         texts.append(f"{text} AS {q('t_' + col.name)}")
     typed = []
+    derived = derived_columns(table.name)
+    # where the value is the cleaned text itself (ids, names ...) only one copy is kept
+    text_of = {}
     for col in table.columns:
-        value, code = column_sql(
-            col, q("t_" + col.name), p, mapping.date_format, mapping.values.get(col.name)
-        )
+        text = q("t_" + col.name)
+        value, code = column_sql(col, text, p, mapping.date_format, mapping.values.get(col.name))
         typed.append(f"{value} AS {q(col.name)}")
         typed.append(f"{code} AS {q('e_' + col.name)}")
-    derived = derived_columns(table.name)
+        same = value == text and col.name not in derived and col.name in mapping.columns
+        text_of[col.name] = q(col.name) if same else text
+    dropped = [q("t_" + name) for name, t in text_of.items() if t == q(name)]
     replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
     rules = row_rules(table.name, ws.settings, p, now)
     rule_cols = [
@@ -222,16 +229,20 @@ def _stage(con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetim
         _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
         _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
                         ({col_err}) AS _colerr FROM _der)
-        SELECT *, {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul""",
+        SELECT * {f"EXCLUDE ({', '.join(dropped)})" if dropped else ""},
+               {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul""",
         p.values,
     )
-    return rules
+    return rules, text_of
 
 
-def _collect_problems(con: Any, table: Table, rules: list[Rule], mapping: Mapping) -> None:
-    """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``."""
+def _collect_problems(
+    con: Any, table: Table, rules: list[Rule], mapping: Mapping, text_of: dict[str, str]
+) -> None:
+    """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``.
+    ``text_of`` names the staged column holding each column's cleaned text."""
     items = [
-        f"{{'column_name': '{c.name}', 'code': {q('e_' + c.name)}, 'value': {q('t_' + c.name)}}}"
+        f"{{'column_name': '{c.name}', 'code': {q('e_' + c.name)}, 'value': {text_of[c.name]}}}"
         for c in table.columns
     ]
     # row rules judge rows whose columns are valid (a bad value is reported once), and a
@@ -239,7 +250,7 @@ def _collect_problems(con: Any, table: Table, rules: list[Rule], mapping: Mappin
     items += [
         f"{{'column_name': '{r.column}', 'code': CASE WHEN NOT "
         f"{'_colerr' if PROBLEM_CODES[r.code].severity == 'error' else '_err'} THEN r{i} END, "
-        f"'value': {q('t_' + r.column)}}}"
+        f"'value': {text_of[r.column]}}}"
         for i, r in enumerate(rules)
     ]
     any_code = ", ".join(
