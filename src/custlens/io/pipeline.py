@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -266,6 +267,13 @@ def _collect_problems(
         table.name, positional_lines=not mapping.has_any(("line_no", "product_id", "product_name"))
     )
     hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
+    row_hash = f"md5(concat_ws(chr(31), {hashed}))"
+    # where a key only falls back on the row hash (an order without an id), the hash is
+    # written out so it is computed for those rows alone
+    system = {
+        n: sql if sql == "_hash" else re.sub(r"\b_hash\b", lambda _: row_hash, sql)
+        for n, sql in system.items()
+    }
     replace = [n for n in system if n in table.names]
     select = (
         f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
@@ -278,8 +286,7 @@ def _collect_problems(
     con.execute(
         f"""CREATE TEMP VIEW _keyed_all AS
         WITH _valid AS (
-            SELECT _row, {", ".join(q(c) for c in table.names)}, _flags,
-                   md5(concat_ws(chr(31), {hashed})) AS _hash
+            SELECT _row, {", ".join(q(c) for c in table.names)}, _flags, {row_hash} AS _hash
             FROM _ruled WHERE NOT _err
         ), _sys AS (SELECT {select}{extra} FROM _valid)
         SELECT *, {key} AS _key FROM _sys"""
