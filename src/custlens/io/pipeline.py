@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -263,17 +262,10 @@ def _collect_problems(
         f"(SELECT _row, unnest([{', '.join(items)}]) AS s FROM _ruled "
         f"WHERE coalesce({any_code}) IS NOT NULL) WHERE s.code IS NOT NULL"
     )
-    system = system_sql(
-        table.name, positional_lines=not mapping.has_any(("line_no", "product_id", "product_name"))
-    )
     hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
     row_hash = f"md5(concat_ws(chr(31), {hashed}))"
-    # where a key only falls back on the row hash (an order without an id), the hash is
-    # written out so it is computed for those rows alone
-    system = {
-        n: sql if sql == "_hash" else re.sub(r"\b_hash\b", lambda _: row_hash, sql)
-        for n, sql in system.items()
-    }
+    positional = not mapping.has_any(("line_no", "product_id", "product_name"))
+    system = system_sql(table.name, positional_lines=positional, fallback_hash=row_hash)
     replace = [n for n in system if n in table.names]
     select = (
         f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"

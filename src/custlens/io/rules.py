@@ -82,14 +82,18 @@ def key_sql(table: str) -> str:
     }[table]
 
 
-def system_sql(table: str, positional_lines: bool = False) -> dict[str, str]:
+def system_sql(
+    table: str, positional_lines: bool = False, fallback_hash: str = "_hash"
+) -> dict[str, str]:
     """System columns computed for the stored row from staged columns and ``_hash``.
 
     An order line is identified by its line number, else its product, else (only when the
-    file has none of these columns) its position within the order.
+    file has none of these columns) its position within the order. ``fallback_hash`` is the
+    SQL a key uses when it falls back on the row hash (an order or feedback without an id):
+    the hash expression itself makes it computed for those rows alone.
     """
     if table == "orders":
-        oid = "coalesce(order_id, 'H' || substr(_hash, 1, 16))"
+        oid = f"coalesce(order_id, 'H' || substr({fallback_hash}, 1, 16))"
         position = (
             "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR)"
             if positional_lines
@@ -108,5 +112,8 @@ def system_sql(table: str, positional_lines: bool = False) -> dict[str, str]:
     if table == "events":
         return {"event_key": "_hash", "event_date": "CAST(event_time AS DATE)"}
     if table == "feedback":
-        return {"feedback_key": "coalesce(feedback_id, _hash)", "content_hash": "_hash"}
+        return {
+            "feedback_key": f"coalesce(feedback_id, {fallback_hash})",
+            "content_hash": "_hash",
+        }
     return {"content_hash": "_hash"}
