@@ -108,6 +108,11 @@ def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
     return method(table, spec) == "asof"
 
 
+def _scanned(events: ir.Table, spec: FunnelSpec) -> bool:
+    """Whether the funnel is computed by ``funnel_scan`` (sequential order only)."""
+    return spec.order == "sequential" and method(events, spec) == "scan"
+
+
 def latest_before(
     left: ir.Table, right: ir.Table, carry: Sequence[str], asof: bool, prefix: str = "r_"
 ) -> ir.Table:
@@ -323,7 +328,7 @@ def chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | Non
     """(every chain row, per-actor first exclusion time or None). The scan method gives
     actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
     e = prepare(events, spec)
-    if spec.order == "sequential" and method(events, spec) == "scan":
+    if _scanned(events, spec):
         rows, excluded = funnel_scan.all_chains(e, spec)
         return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
     if spec.order == "strict":
@@ -337,7 +342,7 @@ def chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | Non
 def best_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached), with
     excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
-    if spec.order == "sequential" and method(events, spec) == "scan":
+    if _scanned(events, spec):
         return ibis.memtable(funnel_scan.best_chains(prepare(events, spec), spec))
     rows, excluded = chains(events, spec)
     return best_chain(rows, excluded, len(spec.steps))

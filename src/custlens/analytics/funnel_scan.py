@@ -32,6 +32,7 @@ from custlens.analytics.funnel_spec import FunnelSpec
 
 MAX_THREADS = 4
 ROWS_PER_PART = 500000
+_NEVER = np.iinfo(np.int64).max  # "no exclusion time" in int64 time arrays
 _UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
@@ -221,7 +222,7 @@ def _excluded_at(log: _Log, xcode: np.ndarray, spec: FunnelSpec, levels: list[_L
     """Per visitor, the first time an exclusion event fell inside an open attempt (after the
     attempt reached ``from_step``, within the window, before it reached ``to_step``); the
     int64 maximum where none."""
-    out = np.full(log.visitors, np.iinfo(np.int64).max, dtype=np.int64)
+    out = np.full(log.visitors, _NEVER, dtype=np.int64)
     window = int(spec.window.total_seconds() * log.per_second)
     for i, ex in enumerate(spec.exclusions):
         lo, hi = (levels[k] for k in spec.window_of(ex))
@@ -288,7 +289,7 @@ def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSp
     k = len(spec.steps)
     if spec.exclusions:
         excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)[visitor]
-        keep = (excluded == np.iinfo(np.int64).max) | ((level == k - 1) & (log.t[row] < excluded))
+        keep = (excluded == _NEVER) | ((level == k - 1) & (log.t[row] < excluded))
         level, row, chain = level[keep], row[keep], chain[:, keep]
     ttype = table.schema.field("t").type
     actor = table.column("actor")
@@ -326,16 +327,18 @@ def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSp
                 np.concatenate([np.full(lv.rows.size, j) for j, lv in enumerate(levels)]),
                 pa.int64(),
             ),
-            "start": pa.array(np.concatenate([lv.start for lv in levels])).cast(ttype),
-            "end": pa.array(np.concatenate([log.t[lv.rows] for lv in levels])).cast(ttype),
+            "start": pa.array(np.concatenate([lv.start for lv in levels]), ttype),
+            "end": pa.array(np.concatenate([log.t[lv.rows] for lv in levels]), ttype),
         }
     )
     if not spec.exclusions:
         return rows, None, log.visitors
     excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)
-    hit = np.flatnonzero(excluded != np.iinfo(np.int64).max)
-    hits = pa.table({"actor": pa.array(hit, pa.int64()), "excluded_at": pa.array(excluded[hit])})
-    return rows, hits.set_column(1, "excluded_at", hits.column(1).cast(ttype)), log.visitors
+    hit = np.flatnonzero(excluded != _NEVER)
+    hits = pa.table(
+        {"actor": pa.array(hit, pa.int64()), "excluded_at": pa.array(excluded[hit], ttype)}
+    )
+    return rows, hits, log.visitors
 
 
 def all_chains(e: ir.Table, spec: FunnelSpec) -> tuple[pa.Table, pa.Table | None]:
