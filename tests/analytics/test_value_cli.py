@@ -77,38 +77,11 @@ def test_analyze_then_customers_and_tags(wsdir, tmp_path):
 
 
 def test_kpi_formats(wsdir):
-    data = json.loads(
-        run(
-            wsdir,
-            "kpi",
-            "--freq",
-            "month",
-            "--start",
-            "2024-06-01",
-            "--end",
-            "2024-06-30",
-            "-f",
-            "json",
-        ).stdout
-    )
+    june = ("kpi", "--freq", "month", "--start", "2024-06-01", "--end", "2024-06-30")
+    data = json.loads(run(wsdir, *june, "-f", "json").stdout)
     gmv = next(r for r in data if r["kpi"] == "gmv")
     assert (gmv["value"], gmv["previous"]) == (1719.99, 260.0)
-    csv_rows = rows(
-        run(
-            wsdir,
-            "kpi",
-            "--freq",
-            "month",
-            "--start",
-            "2024-06-01",
-            "--end",
-            "2024-06-30",
-            "--kpi",
-            "buyers",
-            "-f",
-            "csv",
-        )
-    )
+    csv_rows = rows(run(wsdir, *june, "--kpi", "buyers", "-f", "csv"))
     assert [(r["kpi"], r["value"], r["previous"]) for r in csv_rows] == [("buyers", "5.0", "3.0")]
     assert "repurchase_rate" in run(wsdir, "kpi", "--freq", "quarter", "-f", "csv").stdout
     assert "KPIs by quarter" in run(wsdir, "kpi", "--freq", "quarter").stdout
