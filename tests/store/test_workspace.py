@@ -41,7 +41,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 7
+    assert ws.schema_version() == LATEST_VERSION == 8
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
     ws.close()
@@ -85,6 +85,39 @@ def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
         ("phone", "1111", None, "C2", "浙江"),
         ("phone", "5678", None, "C1", "广东"),
     ]
+    ws.close()
+
+
+def test_v8_drops_the_unread_content_hash_keeping_rows_and_indexes(tmp_path):
+    """A v7 workspace whose tables still carry ``content_hash``: v8 drops the column (the
+    customer_id indexes are rebuilt around it) and keeps every row."""
+    root = tmp_path / "v7"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    hashed = ("customers", "orders", "campaigns", "campaign_responses", "feedback")
+    for version in range(7):
+        if version == 5:  # v1-v5 tables had the column before v6 indexed them
+            for t in hashed:
+                con.execute(f"ALTER TABLE {t} ADD COLUMN content_hash VARCHAR")
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute(
+        "INSERT INTO orders (order_id, customer_id, order_time, amount, content_hash) "
+        "VALUES ('O1', 'C1', TIMESTAMP '2024-01-02 10:00:00', 12.5, 'abc')"
+    )
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION
+    left = ws.con.execute(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'content_hash'"
+    ).fetchall()
+    assert left == []
+    indexes = {r[0] for r in ws.con.execute("SELECT table_name FROM duckdb_indexes()").fetchall()}
+    assert indexes == {"customers", "orders", "events", "feedback"}
+    row = ws.con.execute("SELECT order_id, customer_id, amount FROM orders").fetchall()
+    assert row == [("O1", "C1", 12.5)]
     ws.close()
 
 

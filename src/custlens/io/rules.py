@@ -105,15 +105,11 @@ def system_sql(
             "order_line_key": f"CASE WHEN order_id IS NULL THEN {oid} || '#1' "
             f"ELSE order_id || '#' || {line} END",
             "order_date": "CAST(order_time AS DATE)",
-            "content_hash": "_hash",
             "row_flags": "_flags",
             "source_row": "_row",
         }
     if table == "events":
         return {"event_key": "_hash", "event_date": "CAST(event_time AS DATE)"}
     if table == "feedback":
-        return {
-            "feedback_key": f"coalesce(feedback_id, {fallback_hash})",
-            "content_hash": "_hash",
-        }
-    return {"content_hash": "_hash"}
+        return {"feedback_key": f"coalesce(feedback_id, {fallback_hash})"}
+    return {}

@@ -15,7 +15,6 @@ from custlens.store.search import search_index_sql
 # system columns appended to each canonical table
 SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "customers": [
-        ("content_hash", "VARCHAR"),
         ("created_at", "TIMESTAMP"),
         ("updated_at", "TIMESTAMP"),
         ("import_id", "INTEGER"),
@@ -23,7 +22,6 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "orders": [
         ("order_line_key", "VARCHAR"),
         ("order_date", "DATE"),
-        ("content_hash", "VARCHAR"),
         ("row_flags", "VARCHAR"),  # row-level warnings found at import
         ("needs_review", "BOOLEAN DEFAULT FALSE"),
         ("review_reasons", "VARCHAR"),
@@ -31,13 +29,9 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("source_row", "INTEGER"),
     ],
     "events": [("event_key", "VARCHAR"), ("event_date", "DATE"), ("import_id", "INTEGER")],
-    "campaigns": [("content_hash", "VARCHAR"), ("import_id", "INTEGER")],
-    "campaign_responses": [("content_hash", "VARCHAR"), ("import_id", "INTEGER")],
-    "feedback": [
-        ("feedback_key", "VARCHAR"),
-        ("content_hash", "VARCHAR"),
-        ("import_id", "INTEGER"),
-    ],
+    "campaigns": [("import_id", "INTEGER")],
+    "campaign_responses": [("import_id", "INTEGER")],
+    "feedback": [("feedback_key", "VARCHAR"), ("import_id", "INTEGER")],
 }
 
 
@@ -210,5 +204,20 @@ def _v7() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8() -> list[str]:
+    """No stored ``content_hash``: nothing read it (re-imports compare the columns themselves),
+    and its MD5 of every row was a fifth of an import's write time. Workspaces created at
+    v8 or later never had it; an index on a table has to go while a column is dropped."""
+    stmts = []
+    for t in ("customers", "orders", "campaigns", "campaign_responses", "feedback"):
+        indexed = t in CUSTOMER_INDEXES
+        if indexed:
+            stmts.append(f"DROP INDEX IF EXISTS {t}_customer_idx")
+        stmts.append(f"ALTER TABLE {t} DROP COLUMN IF EXISTS content_hash")
+        if indexed:
+            stmts.append(f"CREATE INDEX {t}_customer_idx ON {t} (customer_id)")
+    return stmts
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 LATEST_VERSION = len(MIGRATIONS)

@@ -32,7 +32,6 @@ DEFAULT_WORKSPACE = "custlens-workspace"
 PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
 # bookkeeping columns analyses never read: left out of the mirror to keep it small and fast
 MIRROR_SKIP = (
-    "content_hash",
     "row_flags",
     "source_row",
     "import_id",
