@@ -79,7 +79,7 @@ def test_failure_midway_rolls_back(loaded, write, monkeypatch, exc):
         raise exc
 
     # fails after the new rows were inserted, before the import is committed
-    monkeypatch.setattr(quality, "refresh_order_flags", boom)
+    monkeypatch.setattr(quality, "apply_order_flags", boom)
     new = ORDERS_CSV + "O9,C003,2024-05-03 10:00:00,图书,词典,1,80.00,80.00\n"
     with pytest.raises(type(exc)):
         import_file(loaded, "orders", write("o9.csv", new))

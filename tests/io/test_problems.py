@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custlens.io.pipeline import import_file
-from custlens.io.quality import quality_report
+from custlens.io.quality import quality_report, refresh_order_flags
 from custlens.schema.problems import PROBLEM_CODES
 
 CUST_HEADER = "客户编号,姓名,性别,年龄,联系方式,邮箱,注册日期,客户等级\n"
@@ -113,6 +113,62 @@ def test_burst_orders(ws, write):
     # the 6th order within 10 minutes exceeds the default of 5
     assert result.problem_counts == {"burst_orders": 1}
     assert result.problems[0].row == 7
+
+
+def _review_state(ws):
+    return ws.con.execute(
+        "SELECT order_line_key, needs_review, review_reasons FROM orders ORDER BY 1"
+    ).fetchall()
+
+
+def _assert_flags_settled(ws):
+    """Recomputing the flags over the stored orders changes nothing: the flags written at
+    import (computed before the new rows were written) are the table's own."""
+    before = _review_state(ws)
+    with ws.transaction() as con:
+        refresh_order_flags(con, ws.settings)
+    assert _review_state(ws) == before
+
+
+def test_flags_across_imports(ws, write):
+    """New orders are flagged against the stored ones before they are written, and stored
+    orders whose flags the new ones change are updated."""
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    first = [f"O{i},C1,2024-02-01 10:0{i}:00,奶粉,1,10,0,10,已支付\n" for i in range(5)]
+    first += [
+        "O8,C2,2024-05-01,奶粉,1,100,0,100,已支付\n",
+        "O10,C2,2024-04-01,奶粉,1,100,0,100,已支付\n",
+        "O9,C2,2024-06-01,奶粉,1,5000,0,5000,已支付\n",
+    ]
+    result = import_file(ws, "orders", write("o1.csv", ORD_HEADER + "".join(first)))
+    assert result.problem_counts == {}  # 5 orders in 10 minutes; too little history for O9
+    second = ["O5,C1,2024-02-01 10:05:00,奶粉,1,10,0,10,已支付\n"]  # the 6th in 10 minutes
+    second += [f"O{i},C2,2024-0{i - 4}-01,奶粉,1,100,0,100,已支付\n" for i in (6, 7)]
+    result = import_file(ws, "orders", write("o2.csv", ORD_HEADER + "".join(second)))
+    assert result.inserted == 3 and result.updated == 0
+    assert result.problem_counts == {"burst_orders": 1}  # the new row, at its file row
+    assert result.problems[0].row == 2
+    flagged = ws.con.execute(
+        "SELECT order_id, review_reasons, import_id FROM orders WHERE needs_review ORDER BY 1"
+    ).fetchall()
+    # O9 (stored) is now an outlier against its customer's 4 other orders
+    assert [(o, r) for o, r, _ in flagged] == [("O5", "burst_orders"), ("O9", "amount_outlier")]
+    assert flagged[0][2] == result.import_id and flagged[1][2] != result.import_id
+    _assert_flags_settled(ws)
+
+
+def test_flags_when_an_import_changes_stored_orders(ws, write):
+    """An import that updates stored rows recomputes the flags after writing them."""
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    lines = [f"O{i},C1,2024-0{i + 1}-01 10:00:00,奶粉,1,100,0,100,已支付\n" for i in range(1, 8)]
+    import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
+    assert ws.con.execute("SELECT count(*) FROM orders WHERE needs_review").fetchone()[0] == 0
+    lines[-1] = "O7,C1,2024-08-01 10:00:00,奶粉,1,5000,0,5000,已支付\n"  # corrected amount
+    result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
+    assert result.updated == 1 and result.inserted == 0
+    flagged = ws.con.execute("SELECT order_id FROM orders WHERE needs_review").fetchall()
+    assert flagged == [("O7",)]
+    _assert_flags_settled(ws)
 
 
 def test_orphan_order_in_quality_report(ws, write):

@@ -23,7 +23,7 @@ from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
 from custlens.io.normalise import SqlParams, column_sql, q, text_expr
 from custlens.io.readers import read_source
 from custlens.io.rules import Rule, derived_columns, key_sql, row_rules, system_sql
-from custlens.io.upsert import apply_rows
+from custlens.io.upsert import plan_rows, write_rows
 from custlens.schema.problems import PROBLEM_CODES, format_problem, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
@@ -122,15 +122,22 @@ def import_file(
             result.import_id = import_id
             _record_problems(con, import_id)
             step("write")
-            apply_rows(con, table, mapping, import_id, now, result)
+            plan_rows(con, table, mapping, result)
+            # orders that are only added get their flags before they are written
+            flag_first = table.name == "orders" and not result.updated
+            if flag_first:
+                quality.compute_order_flags(con, ws.settings, incoming=True)
+            write_rows(
+                con, table, mapping, import_id, now, result, "_flags" if flag_first else None
+            )
             for view in ("_keyed", "_keyed_all"):  # free the staged rows
                 con.execute(f"DROP VIEW {view}")
             con.execute("DROP TABLE _ruled")
             step("quality")
             if table.name in ("orders", "customers"):
-                quality.refresh_order_flags(
-                    con, ws.settings, import_id if table.name == "orders" else None
-                )
+                if not flag_first:
+                    quality.compute_order_flags(con, ws.settings)
+                quality.apply_order_flags(con, import_id if table.name == "orders" else None)
             _summarise(con, table, import_id, result, lang)
             if result.rejected:
                 rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)

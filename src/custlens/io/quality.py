@@ -3,7 +3,10 @@
 Row-level warnings (negative amount, zero quantity, amount mismatch, future date, test
 orders, refunds) are found at import and kept in ``orders.row_flags``. The rules below need
 other rows (the customer's history, the customer table) and are recomputed for the whole
-table after every import of orders or customers, so they stay true as data arrives.
+table at every import of orders or customers, so they stay true as data arrives. An import
+that only adds orders has them computed before its rows are written (over the stored orders
+plus the incoming ones), so the new rows are written once with their final flags; changing a
+just-written row in the same transaction would make DuckDB rewrite the whole new data.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from custlens.config import Settings
+from custlens.schema.tables import TABLES
 
+STATUS_DEFAULT = TABLES["orders"].column("status").default
+
+# all_orders: the stored orders, or those plus the incoming ones (see INCOMING_SQL)
 FLAGS_SQL = """
-WITH clean AS (
+clean AS (
     SELECT customer_id, order_id, min(order_time) AS order_time, sum(amount) AS amount
-    FROM orders WHERE row_flags IS NULL AND status = 'paid'
+    FROM all_orders WHERE row_flags IS NULL AND status = 'paid'
     GROUP BY customer_id, order_id
 ),
 counts AS (SELECT customer_id, count(*) AS n FROM clean GROUP BY customer_id),
@@ -49,7 +56,7 @@ bursts AS (
     ) WHERE n_window > $burst
 ),
 before_reg AS (
-    SELECT o.order_line_key FROM orders o JOIN customers c USING (customer_id)
+    SELECT o.order_line_key FROM all_orders o JOIN customers c USING (customer_id)
     WHERE o.order_date < c.registration_date
 )
 SELECT o.order_line_key,
@@ -57,7 +64,7 @@ SELECT o.order_line_key,
            CASE WHEN b.order_line_key IS NOT NULL THEN 'before_registration' END,
            CASE WHEN x.order_id IS NOT NULL THEN 'amount_outlier' END,
            CASE WHEN u.order_id IS NOT NULL THEN 'burst_orders' END), '') AS reasons
-FROM orders o
+FROM all_orders o
 LEFT JOIN before_reg b USING (order_line_key)
 LEFT JOIN (SELECT DISTINCT order_id FROM outliers) x ON o.order_id = x.order_id
 LEFT JOIN (SELECT DISTINCT order_id FROM bursts) u ON o.order_id = u.order_id
@@ -67,7 +74,27 @@ WHERE o.row_flags IS NOT NULL OR o.review_reasons IS NOT NULL
 """
 
 
-def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = None) -> None:
+STORED_SQL = "WITH all_orders AS NOT MATERIALIZED (SELECT * FROM orders),"
+# the orders as they will be once the new ones among the incoming rows (``_final``, see
+# custlens.io.upsert) are written; only the columns the rules read. The incoming rows are
+# views computed from the staged ones: materialised, as the rules read them three times.
+INCOMING_SQL = f"""
+WITH incoming AS MATERIALIZED (
+    SELECT order_line_key, order_id, customer_id, order_time, order_date, amount,
+           coalesce(status, '{STATUS_DEFAULT}') AS status, row_flags, NULL AS review_reasons
+    FROM _final WHERE _action = 'insert'
+),
+all_orders AS NOT MATERIALIZED (
+    SELECT order_line_key, order_id, customer_id, order_time, order_date, amount, status,
+           row_flags, review_reasons FROM orders
+    UNION ALL SELECT * FROM incoming
+),"""
+
+
+def compute_order_flags(con: Any, settings: Settings, incoming: bool = False) -> None:
+    """``_flags`` (order_line_key, reasons): the review reasons of every order whose reasons
+    may have changed, over the stored orders or (``incoming``) those plus the new rows of the
+    import in progress, before they are written."""
     qs = settings.quality
     params = {
         "min_orders": qs.outlier_min_orders,
@@ -76,7 +103,13 @@ def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = No
         "minutes": qs.burst_minutes,
         "burst": qs.burst_orders,
     }
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _flags AS {FLAGS_SQL}", params)
+    head = INCOMING_SQL if incoming else STORED_SQL
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _flags AS {head}{FLAGS_SQL}", params)
+
+
+def apply_order_flags(con: Any, import_id: int | None = None) -> None:
+    """Store ``_flags`` on the orders whose reasons changed; with ``import_id``, the table-level
+    flags of that import's rows also count as its problems."""
     con.execute(
         "UPDATE orders SET review_reasons = f.reasons, needs_review = f.reasons IS NOT NULL "
         "FROM _flags f WHERE orders.order_line_key = f.order_line_key "
@@ -84,7 +117,6 @@ def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = No
     )
     if import_id is None:
         return
-    # table-level flags of this import's rows also count as its problems
     con.execute(
         "INSERT INTO import_problems SELECT o.import_id, o.source_row, 'order_time', r.code, "
         "'warning', CAST(o.order_time AS VARCHAR) FROM orders o, "
@@ -93,6 +125,12 @@ def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = No
         "AND o.import_id = $id",
         {"id": import_id},
     )
+
+
+def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = None) -> None:
+    """Recompute the table-level flags of the stored orders and store the changed ones."""
+    compute_order_flags(con, settings)
+    apply_order_flags(con, import_id)
 
 
 def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:

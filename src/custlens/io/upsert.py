@@ -14,34 +14,46 @@ from custlens.schema.tables import Table
 from custlens.store.migrations import SYSTEM_COLUMNS
 
 
-def apply_rows(
-    con: Any, table: Table, mapping: Mapping, import_id: int, now: datetime, result: Any
-) -> None:
+def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> None:
+    """``_final``: the keyed rows with their ``_action`` (insert, update or unchanged against
+    the stored ones); counts the updated and unchanged rows into ``result``."""
     name = q(table.name)
     key = key_sql(table.name)
-    stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
-    provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
-    compare = [c for c in table.names if c in provided and c not in ("order_id",)]
-    diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
     drop_temp(con, "_final")
     empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
     if empty:  # every row is new: counted as they are written
         con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
-    else:
-        con.execute(
-            f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
-            f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
-            f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
-            "ON k._key = t._tkey"
-        )
-    counts = (
-        {}
-        if empty
-        else dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
+        result.updated = result.unchanged = 0
+        return
+    compare = _compared(table, mapping)
+    diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
+    con.execute(
+        f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
+        f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
+        f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
+        "ON k._key = t._tkey"
     )
+    counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
     result.updated = counts.get("update", 0)
     result.unchanged = counts.get("unchanged", 0)
 
+
+def write_rows(
+    con: Any,
+    table: Table,
+    mapping: Mapping,
+    import_id: int,
+    now: datetime,
+    result: Any,
+    reasons: str | None = None,
+) -> None:
+    """Insert the new rows of ``_final`` and update the changed ones (customers keep a change
+    history). ``reasons``: a table of (order_line_key, reasons) the new orders are written
+    with (their review flags), else they are written unflagged."""
+    name = q(table.name)
+    key = key_sql(table.name)
+    stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
+    compare = _compared(table, mapping)
     values: dict[str, str] = {}
     for c in stored_cols:
         col = table.column(c) if c in table.names else None
@@ -49,8 +61,10 @@ def apply_rows(
             values[c] = "$import_id"
         elif c in ("created_at", "updated_at"):
             values[c] = "$now"
-        elif c in ("needs_review", "review_reasons"):
-            values[c] = "NULL" if c == "review_reasons" else "FALSE"
+        elif c == "review_reasons":
+            values[c] = "r.reasons" if reasons else "NULL"
+        elif c == "needs_review":
+            values[c] = "r.reasons IS NOT NULL" if reasons else "FALSE"
         elif col is not None and col.default is not None:
             values[c] = f"coalesce(f.{q(c)}, '{col.default}')"
         else:
@@ -59,7 +73,9 @@ def apply_rows(
     result.inserted = _execute(
         con,
         f"INSERT INTO {name} ({', '.join(q(c) for c in stored_cols)}) SELECT "
-        f"{', '.join(values[c] for c in stored_cols)} FROM _final f WHERE _action = 'insert'",
+        f"{', '.join(values[c] for c in stored_cols)} FROM _final f "
+        + (f"LEFT JOIN {reasons} r ON r.order_line_key = f.order_line_key " if reasons else "")
+        + "WHERE _action = 'insert'",
         params,
     ).fetchone()[0]
     if not result.updated:
@@ -87,6 +103,12 @@ def apply_rows(
         f"AND f._key = {_qualify(key, name)}",
         params,
     )
+
+
+def _compared(table: Table, mapping: Mapping) -> list[str]:
+    """The columns a re-imported row is compared on (and updated from): those the file gives."""
+    provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
+    return [c for c in table.names if c in provided and c not in ("order_id",)]
 
 
 def _execute(con: Any, sql: str, params: dict[str, Any]) -> Any:
