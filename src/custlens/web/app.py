@@ -22,7 +22,7 @@ from custlens.config import Settings
 from custlens.errors import CustlensError, InputError, PermissionDenied, UsageError
 from custlens.i18n import gettext
 from custlens.privacy import users
-from custlens.store.search import refresh_search_index
+from custlens.store.serving import prepare_serving
 from custlens.store.workspace import Workspace
 from custlens.web.auth import Forbidden, LoginRequired, is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
@@ -49,7 +49,8 @@ def create_app(
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
     with ctx.write_lock:
         users.ensure_token_table(workspace.con)
-        refresh_search_index(workspace.con)  # customers may have changed while not served
+        # indexes and search keys: data may have changed while not served
+        prepare_serving(workspace.con)
         ctx.sessions = SessionStore(
             opts.session_idle_minutes * 60,
             opts.session_max_hours * 3600,
