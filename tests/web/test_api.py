@@ -180,3 +180,40 @@ def test_customer_360_has_every_part(clients, con):
     assert times == sorted(times, reverse=True)
     assert body["metrics"]["customer_id"] == cid and body["rfm"]["segment"]
     assert body["profile"]["customer_id"] == cid
+
+
+def test_list_rows_with_and_without_stored_results(fresh_app, fresh_ws):
+    """A page's results columns come from the stored analysis (one query joining the page's
+    ids), or from the orders before any analysis ran."""
+    con = fresh_ws.con
+    api = login(fresh_app, "admin")
+    rows = api.get("/api/v1/customers", params={"sort": "revenue", "desc": 1}).json()["rows"]
+    ids = [r["customer_id"] for r in rows]
+    stored = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT m.customer_id, m.revenue, r.segment, l.stage FROM customer_metrics m "
+            "JOIN rfm_scores r USING (customer_id) JOIN customer_lifecycle l USING (customer_id)"
+        ).fetchall()
+    }
+    top = [
+        r[0]
+        for r in con.execute(
+            "SELECT customer_id FROM customer_metrics ORDER BY revenue DESC, customer_id LIMIT 50"
+        ).fetchall()
+    ]
+    assert ids == top
+    for row in rows:
+        revenue, segment, stage = stored[row["customer_id"]]
+        assert (row["revenue"], row["segment"], row["stage"]) == (float(revenue), segment, stage)
+        assert row["name"].endswith("*") or not row["name"]  # masked
+    con.execute("DELETE FROM analysis_runs")
+    fresh_app.state.ctx.invalidate()
+    search = api.get("/api/v1/customers", params={"q": ids[0]}).json()["rows"]
+    paid = con.execute(
+        "SELECT sum(amount) FROM orders WHERE customer_id = ? AND status = 'paid' "
+        "AND NOT coalesce(needs_review, false)",
+        [ids[0]],
+    ).fetchone()[0]
+    assert [r["customer_id"] for r in search] == [ids[0]]
+    assert search[0]["revenue"] == float(paid) and search[0]["segment"] is None
