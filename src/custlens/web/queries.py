@@ -68,9 +68,9 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def arrow_records(table: Any) -> list[dict[str, Any]]:
-    """Rows of an Arrow table as JSON-friendly dicts (dates as ISO text, decimals as float)."""
-    rows = table.to_pylist()
+def plain_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows (dicts, e.g. an Arrow table's ``to_pylist()``) made JSON-friendly in place: dates
+    as ISO text, decimals as float."""
     for row in rows:
         for k, v in row.items():
             if isinstance(v, dt.datetime):

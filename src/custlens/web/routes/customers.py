@@ -23,7 +23,7 @@ from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
 from custlens.web import customer_params as cp
 from custlens.web import customer_query as cq
-from custlens.web.queries import Scope, arrow_records
+from custlens.web.queries import Scope, plain_rows
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import (
     ANALYSE,
@@ -180,22 +180,39 @@ EVENT_COLUMNS = (
 FEEDBACK_COLUMNS = ("feedback_time", "feedback_type", "rating", "nps", "text", "resolved")
 
 
-def _rows(
-    con: Any,
+def _part(
     name: str,
     principal: Principal,
     cid: str,
     cols: tuple[str, ...] | None,
     order: str = "",
     limit: int = 1,
-) -> list[dict[str, Any]]:
-    """Rows of ``name`` for one customer, within the principal's rows (parameterised SQL,
-    read through the customer_id index; only ``cols`` when given: each column read costs)."""
+) -> tuple[str, list[Any]]:
+    """``(sql, params)``: rows of ``name`` for one customer, within the principal's rows
+    (parameterised SQL, read through the customer_id index or the zone maps of a table kept
+    in customer order; only ``cols`` when given: each column read costs)."""
     sql, params = scoped_sql(name, principal, cid, cols)
     tail = f" ORDER BY {order} DESC" if order else ""
     select = ", ".join(cols) if cols else "*"
-    data = con.execute(f"SELECT {select} FROM ({sql}){tail} LIMIT ?", [*params, limit])
-    return arrow_records(data.to_arrow_table())
+    return f"SELECT {select} FROM ({sql}){tail} LIMIT {int(limit)}", params
+
+
+def _parts(con: Any, parts: dict[str, tuple[str, list[Any], bool]]) -> dict[str, Any]:
+    """Every part in one query (one round trip instead of one per table): ``key -> (sql,
+    params, many)``; a part is a list of rows when ``many``, else its first row or None."""
+    if not parts:
+        return {}
+    cols, params = [], []
+    for key, (sql, p, many) in parts.items():
+        cols.append(f"(SELECT {'list(x)' if many else 'x'} FROM ({sql}) x) AS {key}")
+        params += p
+    row = con.execute(f"SELECT {', '.join(cols)}", params).to_arrow_table().to_pylist()[0]
+    return {
+        key: plain_rows(row[key] or [])
+        if many
+        else (plain_rows([row[key]])[0] if row[key] else None)
+        for key, (_, _, many) in parts.items()
+    }
 
 
 # stored results on 客户360: (key, table, columns the page shows); the API returns whole rows
@@ -222,6 +239,8 @@ STORED = (
     ("cluster", "customer_clusters", ("cluster", "cluster_name")),
 )
 
+
+TAG_COLUMNS = ("tag", "category", "source", "weight", "valid_from", "valid_to")
 
 # tables 客户360 reads that a workspace may well not have filled (no behaviour log, no
 # feedback, no clustering): known empty, they are not queried for every customer
@@ -259,42 +278,31 @@ def customer_detail(
     names = [c.name for c in TABLES["customers"].columns]
     profile = mask_table(found.select(names), policy).to_pylist()[0]
     filled = _filled(request)
-    detail: dict[str, Any] = {
-        "profile": profile,
-        "orders": _rows(con, "orders", principal, cid, ORDER_COLUMNS, "order_time", 100),
-        "events": (
-            _rows(con, "events", principal, cid, EVENT_COLUMNS, "event_time", 100)
-            if "events" in filled
-            else []
-        ),
-        "feedback": (
-            _rows(con, "feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50)
-            if "feedback" in filled
-            else []
-        ),
-        "metrics": None,
-        "rfm": None,
-        "lifecycle": None,
-        "cluster": None,
-        "tags": [],
-        "clv": None,
-    }
+    parts = {"orders": (*_part("orders", principal, cid, ORDER_COLUMNS, "order_time", 100), True)}
+    if "events" in filled:
+        parts["events"] = (*_part("events", principal, cid, EVENT_COLUMNS, "event_time", 100), True)
+    if "feedback" in filled:
+        parts["feedback"] = (
+            *_part("feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50),
+            True,
+        )
     if stored_results(request):
         for key, table, cols in STORED:
-            if table in OPTIONAL and table not in filled:
-                continue
-            rows = _rows(con, table, principal, cid, None if whole_rows else cols)
-            detail[key] = rows[0] if rows else None
-        tags = _rows(
-            con,
-            "customer_tags",
-            principal,
-            cid,
-            ("tag", "category", "source", "weight", "valid_from", "valid_to"),
-            "",
-            1000,
-        )
-        detail["tags"] = sorted((t for t in tags if t["valid_to"] is None), key=lambda t: t["tag"])
+            if table not in OPTIONAL or table in filled:
+                parts[key] = (*_part(table, principal, cid, None if whole_rows else cols), False)
+        parts["tags"] = (*_part("customer_tags", principal, cid, TAG_COLUMNS, "", 1000), True)
+    rows = _parts(con, parts)
+    detail: dict[str, Any] = {
+        "profile": profile,
+        "orders": rows["orders"],
+        "events": rows.get("events", []),
+        "feedback": rows.get("feedback", []),
+        **{key: rows.get(key) for key, _, _ in STORED},
+        "tags": sorted(
+            (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
+        ),
+        "clv": None,
+    }
     scope = scope_of(request, principal)
     hit = ctx_of(request).peek(("clv", scope.key, (lang_of(request),)))
     if hit is not None and cid in hit["by_customer"].index:
