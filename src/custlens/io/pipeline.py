@@ -22,7 +22,7 @@ from custlens.io import quality, rejects
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
 from custlens.io.normalise import SqlParams, column_sql, q, text_expr
 from custlens.io.readers import read_source
-from custlens.io.rules import Rule, derived_columns, key_sql, row_rules, system_sql
+from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
 from custlens.io.upsert import plan_rows, write_rows
 from custlens.schema.problems import PROBLEM_CODES, format_problem, suggest
 from custlens.schema.tables import Table, get_table
@@ -114,9 +114,9 @@ def import_file(
         # committed temp tables in parallel, a transaction's own new rows in one thread.
         # Rows are numbered now; later steps need no order and run fully in parallel.
         ws.con.execute("SET preserve_insertion_order = false")
-        rules, text_of = _stage(ws.con, table, mapping, ws, now)
+        text_of = _stage(ws.con, table, mapping, ws, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
-        _collect_problems(ws.con, table, rules, mapping, text_of)
+        _collect_problems(ws.con, table, mapping, text_of)
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
@@ -182,13 +182,15 @@ def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
 
 def _stage(
     con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime
-) -> tuple[list[Rule], dict[str, str]]:
+) -> dict[str, str]:
     """One pass over the raw rows: text clean-up, typed values, column and row rules.
 
     Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value is
-    that text), ``<col>`` (typed value), ``e_<col>`` (column problem code), ``r<i>``
-    (row-rule codes), ``_flags`` (warnings kept on the stored row) and ``_err`` (the row is
-    rejected). Returns the rules and, per column, the staged column holding its text.
+    that text), ``<col>`` (typed value), ``_codes`` (the row's problems as
+    ``column:code,...``; NULL for most rows), ``_flags`` (warnings kept on the stored row) and
+    ``_err`` (the row is rejected). Returns, per column, the staged column holding its
+    text. (One ``_codes`` instead of a code column per column and rule: two dozen mostly
+    empty columns cost more to write than the rest of the staged row.)
     """
     p = SqlParams()
     texts = []
@@ -228,6 +230,20 @@ def _stage(
         " OR ".join(f"r{i} IS NOT NULL" for i, sev in enumerate(severities) if sev == "error")
         or "FALSE"
     )
+    # every problem of the row as column:code; row rules judge rows whose columns are valid
+    # (a bad value is reported once), and a rejected row reports only its errors
+    codes = [f"'{c.name}:' || {q('e_' + c.name)}" for c in table.columns]
+    codes += [
+        f"CASE WHEN NOT {'_colerr' if sev == 'error' else '_err'} THEN '{r.column}:' || r{i} END"
+        for i, (r, sev) in enumerate(zip(rules, severities, strict=True))
+    ]
+    scratch = [
+        *dropped,
+        *(q("e_" + c.name) for c in table.columns),
+        *(f"r{i}" for i in range(len(rules))),
+        "_none",
+        "_colerr",
+    ]
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
         f"""CREATE TEMP TABLE _ruled AS
@@ -235,39 +251,25 @@ def _stage(
         _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
         _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
         _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
-                        ({col_err}) AS _colerr FROM _der)
-        SELECT * {f"EXCLUDE ({', '.join(dropped)})" if dropped else ""},
-               {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul""",
+                        ({col_err}) AS _colerr FROM _der),
+        _fin AS (SELECT *, {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul)
+        SELECT * EXCLUDE ({", ".join(scratch)}),
+               NULLIF(concat_ws(',', {", ".join(codes)}), '') AS _codes FROM _fin""",
         p.values,
     )
-    return rules, text_of
+    return text_of
 
 
-def _collect_problems(
-    con: Any, table: Table, rules: list[Rule], mapping: Mapping, text_of: dict[str, str]
-) -> None:
+def _collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str, str]) -> None:
     """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``.
     ``text_of`` names the staged column holding each column's cleaned text."""
-    items = [
-        f"{{'column_name': '{c.name}', 'code': {q('e_' + c.name)}, 'value': {text_of[c.name]}}}"
-        for c in table.columns
-    ]
-    # row rules judge rows whose columns are valid (a bad value is reported once), and a
-    # rejected row reports only its errors
-    items += [
-        f"{{'column_name': '{r.column}', 'code': CASE WHEN NOT "
-        f"{'_colerr' if PROBLEM_CODES[r.code].severity == 'error' else '_err'} THEN r{i} END, "
-        f"'value': {text_of[r.column]}}}"
-        for i, r in enumerate(rules)
-    ]
-    any_code = ", ".join(
-        [*(q("e_" + c.name) for c in table.columns), *(f"r{i}" for i in range(len(rules)))]
-    )
+    value = " ".join(f"WHEN '{name}' THEN {col}" for name, col in text_of.items())
     con.execute("DROP TABLE IF EXISTS _problems")
     con.execute(
-        "CREATE TEMP TABLE _problems AS SELECT _row, s.column_name, s.code, s.value FROM "
-        f"(SELECT _row, unnest([{', '.join(items)}]) AS s FROM _ruled "
-        f"WHERE coalesce({any_code}) IS NOT NULL) WHERE s.code IS NOT NULL"
+        "CREATE TEMP TABLE _problems AS SELECT _row, column_name, code, "
+        f"CASE column_name {value} END AS value FROM ("
+        "SELECT *, split_part(p, ':', 1) AS column_name, split_part(p, ':', 2) AS code FROM "
+        "(SELECT *, unnest(string_split(_codes, ',')) AS p FROM _ruled WHERE _codes IS NOT NULL))"
     )
     hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
     row_hash = f"md5(concat_ws(chr(31), {hashed}))"
