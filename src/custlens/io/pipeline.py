@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 from custlens.errors import InputError, Problem
 from custlens.io import quality, rejects
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
-from custlens.io.normalise import SqlParams, column_sql, q, text_expr
 from custlens.io.readers import read_source
-from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
+from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.upsert import plan_rows, write_rows
-from custlens.schema.problems import PROBLEM_CODES, format_problem, suggest
+from custlens.schema.problems import format_problem, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
 
@@ -114,13 +113,13 @@ def import_file(
         # committed temp tables in parallel, a transaction's own new rows in one thread.
         # Rows are numbered now; later steps need no order and run fully in parallel.
         ws.con.execute("SET preserve_insertion_order = false")
-        text_of = _stage(ws.con, table, mapping, ws, now)
+        text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
-        _collect_problems(ws.con, table, mapping, text_of)
+        collect_problems(ws.con, table, mapping, text_of)
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
-            _record_problems(con, import_id)
+            record_problems(con, import_id)
             step("write")
             plan_rows(con, table, mapping, result)
             # orders that are only added get their flags before they are written
@@ -178,161 +177,6 @@ def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
         labels = [table.column(c).zh if lang == "zh" else c for c in missing]
         msg = ("缺少必填列：" if lang == "zh" else "missing required columns: ") + ", ".join(labels)
         raise InputError(msg, [Problem(1, c, "missing_column", msg) for c in missing])
-
-
-def _stage(
-    con: Any, table: Table, mapping: Mapping, ws: Workspace, now: datetime
-) -> dict[str, str]:
-    """One pass over the raw rows: text clean-up, typed values, column and row rules.
-
-    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value is
-    that text), ``<col>`` (typed value), ``_codes`` (the row's problems as
-    ``column:code,...``; NULL for most rows), ``_flags`` (warnings kept on the stored row) and
-    ``_err`` (the row is rejected). Returns, per column, the staged column holding its
-    text. (One ``_codes`` instead of a code column per column and rule: two dozen mostly
-    empty columns cost more to write than the rest of the staged row.)
-    """
-    p = SqlParams()
-    texts = []
-    for col in table.columns:
-        if col.name in mapping.columns:
-            text = text_expr(q(mapping.columns[col.name]))
-        elif col.name in mapping.constants:
-            text = f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR)"
-        else:
-            text = "CAST(NULL AS VARCHAR)"
-        texts.append(f"{text} AS {q('t_' + col.name)}")
-    typed = []
-    derived = derived_columns(table.name)
-    # where the value is the cleaned text itself (ids, names ...) only one copy is kept
-    text_of = {}
-    for col in table.columns:
-        text = q("t_" + col.name)
-        value, code = column_sql(col, text, p, mapping.date_format, mapping.values.get(col.name))
-        typed.append(f"{value} AS {q(col.name)}")
-        typed.append(f"{code} AS {q('e_' + col.name)}")
-        same = value == text and col.name not in derived and col.name in mapping.columns
-        text_of[col.name] = q(col.name) if same else text
-    dropped = [q("t_" + name) for name, t in text_of.items() if t == q(name)]
-    replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
-    rules = row_rules(table.name, ws.settings, p, now)
-    rule_cols = [
-        f"CASE WHEN {r.condition} THEN '{r.code}' END AS r{i}" for i, r in enumerate(rules)
-    ]
-    severities = [PROBLEM_CODES[r.code].severity for r in rules]
-    warnings = [f"r{i}" for i, sev in enumerate(severities) if sev == "warning"]
-    flags = f"NULLIF(concat_ws(',', {', '.join(warnings)}), '')" if warnings else "NULL"
-    errors = ", ".join(f"'{c}'" for c, pc in PROBLEM_CODES.items() if pc.severity == "error")
-    col_err = " OR ".join(
-        f"coalesce({q('e_' + c.name)} IN ({errors}), FALSE)" for c in table.columns
-    )
-    rule_err = (
-        " OR ".join(f"r{i} IS NOT NULL" for i, sev in enumerate(severities) if sev == "error")
-        or "FALSE"
-    )
-    # every problem of the row as column:code; row rules judge rows whose columns are valid
-    # (a bad value is reported once), and a rejected row reports only its errors
-    codes = [f"'{c.name}:' || {q('e_' + c.name)}" for c in table.columns]
-    codes += [
-        f"CASE WHEN NOT {'_colerr' if sev == 'error' else '_err'} THEN '{r.column}:' || r{i} END"
-        for i, (r, sev) in enumerate(zip(rules, severities, strict=True))
-    ]
-    scratch = [
-        *dropped,
-        *(q("e_" + c.name) for c in table.columns),
-        *(f"r{i}" for i in range(len(rules))),
-        "_none",
-        "_colerr",
-    ]
-    con.execute("DROP TABLE IF EXISTS _ruled")
-    con.execute(
-        f"""CREATE TEMP TABLE _ruled AS
-        WITH _txt AS (SELECT _row, {", ".join(texts)} FROM _raw),
-        _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
-        _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
-        _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
-                        ({col_err}) AS _colerr FROM _der),
-        _fin AS (SELECT *, {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul)
-        SELECT * EXCLUDE ({", ".join(scratch)}),
-               NULLIF(concat_ws(',', {", ".join(codes)}), '') AS _codes FROM _fin""",
-        p.values,
-    )
-    return text_of
-
-
-def _collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str, str]) -> None:
-    """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``.
-    ``text_of`` names the staged column holding each column's cleaned text."""
-    value = " ".join(f"WHEN '{name}' THEN {col}" for name, col in text_of.items())
-    con.execute("DROP TABLE IF EXISTS _problems")
-    con.execute(
-        "CREATE TEMP TABLE _problems AS SELECT _row, column_name, code, "
-        f"CASE column_name {value} END AS value FROM ("
-        "SELECT *, split_part(p, ':', 1) AS column_name, split_part(p, ':', 2) AS code FROM "
-        "(SELECT *, unnest(string_split(_codes, ',')) AS p FROM _ruled WHERE _codes IS NOT NULL))"
-    )
-    hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
-    row_hash = f"md5(concat_ws(chr(31), {hashed}))"
-    positional = not mapping.has_any(("line_no", "product_id", "product_name"))
-    system = system_sql(table.name, positional_lines=positional, fallback_hash=row_hash)
-    replace = [n for n in system if n in table.names]
-    select = (
-        f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
-    )
-    extra = "".join(f", {system[n]} AS {q(n)}" for n in system if n not in table.names)
-    key = key_sql(table.name)
-    # valid rows with their keys, as views: computed while written, never stored twice
-    for name in ("_keyed", "_keyed_all"):
-        con.execute(f"DROP VIEW IF EXISTS {name}")
-    con.execute(
-        f"""CREATE TEMP VIEW _keyed_all AS
-        WITH _valid AS (
-            SELECT _row, {", ".join(q(c) for c in table.names)}, _flags, {row_hash} AS _hash
-            FROM _ruled WHERE NOT _err
-        ), _sys AS (SELECT {select}{extra} FROM _valid)
-        SELECT *, {key} AS _key FROM _sys"""
-    )
-    # duplicates: first row per key kept; identical later rows are duplicate_row (info),
-    # differing ones duplicate_key (error, rejected)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
-        "SELECT _key FROM _keyed_all WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
-    )
-    if con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
-        con.execute(
-            """INSERT INTO _problems
-            WITH ranked AS (
-                SELECT _row, _key, _hash,
-                       row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
-                       first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
-                FROM _keyed_all WHERE _key IN (SELECT _key FROM _dupkeys)
-            )
-            SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
-                                    ELSE 'duplicate_key' END, _key
-            FROM ranked WHERE rn > 1"""
-        )
-    con.execute(
-        "CREATE TEMP VIEW _keyed AS SELECT * FROM _keyed_all WHERE _key NOT IN "
-        "(SELECT _key FROM _dupkeys) OR _row NOT IN (SELECT _row FROM _problems "
-        "WHERE code IN ('duplicate_row', 'duplicate_key'))"
-    )
-
-
-def _record_problems(con: Any, import_id: int) -> None:
-    """The staged problems into the import's log of problems, with their severities."""
-    con.execute(
-        "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
-        [import_id],
-    )
-    con.execute(
-        "UPDATE import_problems SET severity = s.severity FROM (SELECT unnest($c) AS code, "
-        "unnest($s) AS severity) s WHERE import_problems.code = s.code AND import_id = $i",
-        {
-            "c": list(PROBLEM_CODES),
-            "s": [pc.severity for pc in PROBLEM_CODES.values()],
-            "i": import_id,
-        },
-    )
 
 
 def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lang: str) -> None:
