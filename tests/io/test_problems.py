@@ -92,7 +92,9 @@ def test_amount_outlier(ws, write):
     lines.append("O9,C1,2024-08-01 10:00:00,奶粉,1,5000,0,5000,已支付\n")
     result = import_file(ws, "orders", write("o.csv", ORD_HEADER + "".join(lines)))
     assert result.problem_counts == {"amount_outlier": 1}
-    assert result.problems[0].row == 8
+    (problem,) = result.problems
+    assert (problem.row, problem.column, problem.value) == (8, "amount", "5000.00")
+    assert problem.message.startswith("第8行 总金额")
 
 
 def test_amount_outlier_needs_history(ws, write):

@@ -126,8 +126,10 @@ def apply_order_flags(con: Any, import_id: int | None = None) -> None:
     if import_id is None:
         return
     con.execute(
-        "INSERT INTO import_problems SELECT o.import_id, o.source_row, 'order_time', r.code, "
-        "'warning', CAST(o.order_time AS VARCHAR) FROM orders o, "
+        "INSERT INTO import_problems SELECT o.import_id, o.source_row, "
+        "CASE r.code WHEN 'amount_outlier' THEN 'amount' ELSE 'order_time' END, r.code, "
+        "'warning', CASE r.code WHEN 'amount_outlier' THEN CAST(o.amount AS VARCHAR) "
+        "ELSE CAST(o.order_time AS VARCHAR) END FROM orders o, "
         "unnest(string_split(o.review_reasons, ',')) AS r(code) "
         "WHERE r.code IN ('before_registration', 'amount_outlier', 'burst_orders') "
         "AND o.import_id = $id",
