@@ -1,0 +1,69 @@
+"""The vocabulary of canonical tables: columns with their logical kinds, Chinese and English
+names, recognised header variants and documentation; tables of columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# logical kind -> DuckDB storage type
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "id": "VARCHAR",
+    "phone": "VARCHAR",
+    "email": "VARCHAR",
+    "gender": "VARCHAR",
+    "level": "VARCHAR",
+    "tags": "VARCHAR",
+    "enum": "VARCHAR",
+    "int": "INTEGER",
+    "age": "INTEGER",
+    "quantity": "INTEGER",
+    "money": "DECIMAL(18,2)",
+    "float": "DOUBLE",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    zh: str
+    en: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    pii: str | None = None  # "name" | "phone" | "email" when the column holds personal data
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+    doc_zh: str = ""
+    doc_en: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    zh: str
+    en: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    extra_sql: tuple[tuple[str, str], ...] = field(default=())  # system columns (name, type)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
