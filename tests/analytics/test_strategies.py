@@ -5,7 +5,12 @@ from __future__ import annotations
 import ibis
 import pytest
 
-from custlens.analytics.strategies import load_strategies, strategy_table
+from custlens.analytics.strategies import (
+    default_strategies_path,
+    load_strategies,
+    strategies_path,
+    strategy_table,
+)
 from custlens.errors import InputError
 
 
@@ -17,6 +22,22 @@ def test_defaults_follow_the_spec():
     assert "引导二次购买" in plans[("lifecycle", "新客")].actions
     assert len([k for k in plans if k[0] == "segment"]) == 8
     assert len([k for k in plans if k[0] == "lifecycle"]) == 5
+
+
+def test_english_defaults_match_the_chinese_ones(tmp_path):
+    """Same targets in the same order, every name English, actions joined the English way."""
+    zh = load_strategies(default_strategies_path("zh"))
+    en = load_strategies(strategies_path(tmp_path, lang="en"))
+    assert [(s.kind, s.code) for s in en] == [(s.kind, s.code) for s in zh]
+    for s in en:
+        assert s.target.isascii() and s.goal.isascii(), s
+        assert s.actions and all(a.isascii() for a in s.actions), s
+    table = strategy_table(en).to_pyarrow().to_pylist()
+    assert table[0]["actions"] == "dedicated service, VIP benefits, early access to new products"
+    # a workspace's own file is user content: used as written, whatever the language
+    own = tmp_path / "strategies.yaml"
+    own.write_text("strategies:\n  - {kind: value_group, target: 高价值, actions: [回访]}\n")
+    assert strategies_path(tmp_path, lang="en") == own
 
 
 def test_table_beside_group_sizes(tmp_path):

@@ -100,6 +100,25 @@ def test_sections_and_computed_narrative(ws, reports):
     assert en.startswith("GMV was") and f"{abs(change):.1f}%" in en
 
 
+def test_english_report_speaks_english(reports):
+    """Every title and column label of the English report is English, and so are the
+    product's own words in the rows: segment and stage names, the shipped strategies."""
+    for section in reports["en"].sections:
+        assert section.title.isascii(), section.title
+        for table in section.tables:
+            assert table.title.isascii(), table.title
+            assert all(c.label.isascii() for c in table.columns), table.title
+    value = next(s for s in reports["en"].sections if s.key == "value")
+    tables = {t.title: t for t in value.tables}
+    for title, keys in (
+        ("RFM segments", ("name",)),
+        ("Lifecycle stages", ("stage",)),
+        ("Strategies per group", ("target", "actions", "goal")),
+    ):
+        rows = tables[title].rows
+        assert rows and all(str(r[k] or "").isascii() for r in rows for k in keys), title
+
+
 class _Collect(HTMLParser):
     def __init__(self):
         super().__init__()

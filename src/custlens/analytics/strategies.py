@@ -32,15 +32,19 @@ class Strategy:
     goal: str = ""
 
 
-def default_strategies_path() -> Path:
-    return Path(str(resources.files("custlens.defaults").joinpath("strategies.yaml")))
+def default_strategies_path(lang: str = "zh") -> Path:
+    """The shipped strategies in ``lang`` (zh or en; same targets in the same order)."""
+    name = "strategies.en.yaml" if lang == "en" else "strategies.yaml"
+    return Path(str(resources.files("custlens.defaults").joinpath(name)))
 
 
-def strategies_path(workspace_root: Path, file: str = "strategies.yaml") -> Path:
+def strategies_path(workspace_root: Path, file: str = "strategies.yaml", lang: str = "zh") -> Path:
+    """The workspace's own strategies file (user content, shown as written), else the
+    shipped defaults in ``lang``."""
     path = Path(file)
     if not path.is_absolute():
         path = Path(workspace_root) / path
-    return path if path.exists() else default_strategies_path()
+    return path if path.exists() else default_strategies_path(lang)
 
 
 def load_strategies(path: Path | None = None) -> list[Strategy]:
@@ -135,7 +139,7 @@ def strategy_table(
             "kind": [s.kind for s in strategies],
             "code": [s.code for s in strategies],
             "target": [s.target for s in strategies],
-            "actions": ["、".join(s.actions) for s in strategies],
+            "actions": [_joined(s.actions) for s in strategies],
             "goal": [s.goal for s in strategies],
             "_order": list(range(len(strategies))),
         },
@@ -160,6 +164,12 @@ def strategy_table(
 
 def strategy_column(summary: pa.Table, strategies: list[Strategy], kind: str, key: str) -> pa.Table:
     """``summary`` (one row per group code in column ``key``) plus a ``strategy`` column."""
-    actions = {s.code: "、".join(s.actions) for s in strategies if s.kind == kind}
+    actions = {s.code: _joined(s.actions) for s in strategies if s.kind == kind}
     codes = summary.column(key).to_pylist()
     return summary.append_column("strategy", pa.array([actions.get(c, "") for c in codes]))
+
+
+def _joined(actions: tuple[str, ...]) -> str:
+    """Actions as one cell: Chinese enumeration comma between Chinese ones, else ``, ``."""
+    ascii_only = all(a.isascii() for a in actions)
+    return (", " if ascii_only else "、").join(actions)

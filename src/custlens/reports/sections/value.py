@@ -69,7 +69,7 @@ def build(ctx: Context) -> Section | None:
             chart={"type": "bar", "x": "stage", "y": ["customers"]},
         )
     )
-    plans = load_strategies(strategies_path(ctx.ws.root, settings.strategies.file))
+    plans = load_strategies(strategies_path(ctx.ws.root, settings.strategies.file, ctx.lang))
     if plans:
         table = strategy_table(plans, segments=seg, groups=groups, stages=stages)
         s.tables.append(
