@@ -117,6 +117,14 @@ def test_english_report_speaks_english(reports):
     ):
         rows = tables[title].rows
         assert rows and all(str(r[k] or "").isascii() for r in rows for k in keys), title
+    # stored choices (性别 男/女/未知, 客户等级 VIP/潜力/普通) by their English names
+    overview = {
+        t.title: t for s in reports["en"].sections if s.key == "customers" for t in s.tables
+    }
+    assert {r["gender"] for r in overview["Gender"].rows} <= {"male", "female", "unknown"}
+    assert {r["level"] for r in overview["Level"].rows} <= {"VIP", "potential", "regular"}
+    zh = {t.title: t for s in reports["zh"].sections if s.key == "customers" for t in s.tables}
+    assert {r["gender"] for r in zh["性别"].rows} <= {"男", "女", "未知"}
 
 
 class _Collect(HTMLParser):

@@ -36,6 +36,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     pii: str | None = None  # "name" | "phone" | "email" when the column holds personal data
     choices: tuple[str, ...] = ()
+    choices_en: tuple[str, ...] = ()  # English display names of the stored choices
     default: str | None = None
     doc_zh: str = ""
     doc_en: str = ""
@@ -43,6 +44,13 @@ class Column:
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.kind]
+
+    def display(self, value: object, lang: str) -> object:
+        """A stored value as shown in ``lang``: stored choices are Chinese; English output
+        shows their English names (anything else as stored)."""
+        if lang == "en" and self.choices_en and value in self.choices:
+            return self.choices_en[self.choices.index(value)]
+        return value
 
 
 @dataclass(frozen=True)

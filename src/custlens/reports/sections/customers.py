@@ -8,6 +8,7 @@ from custlens.charts import basic
 from custlens.charts.theme import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
+from custlens.schema.tables import TABLES
 
 AGE_BANDS = [
     (0, 25, "<25"),
@@ -18,14 +19,17 @@ AGE_BANDS = [
 ]
 
 
-def _distribution(customers, column, total: int, top: int | None = None) -> list[dict]:
+def _distribution(ctx: Context, customers, column, total: int, top: int | None) -> list[dict]:
     expr = customers.group_by(column).aggregate(customers=customers.count())
     rows = expr.order_by([ibis.desc("customers"), column]).to_pyarrow().to_pylist()
     if top is not None and len(rows) > top:
         rest = sum(r["customers"] for r in rows[top:])
-        rows = [*rows[:top], {column: "其他", "customers": rest}]
+        rows = [*rows[:top], {column: ctx._("other"), "customers": rest}]
+    stored = TABLES["customers"].column(column) if column in TABLES["customers"].names else None
     for r in rows:
         r["share"] = r["customers"] / total if total else None
+        if stored is not None:
+            r[column] = stored.display(r[column], ctx.lang)
     return rows
 
 
@@ -54,7 +58,7 @@ def build(ctx: Context) -> Section | None:
     ]
     dists = {}
     for column, label, top in specs:
-        rows = _distribution(c, column, total, top)
+        rows = _distribution(ctx, c, column, total, top)
         if column == "age_band":
             order = [b[2] for b in AGE_BANDS] + [unknown]
             rows.sort(key=lambda r: order.index(r[column]))
@@ -89,17 +93,18 @@ def build(ctx: Context) -> Section | None:
             ),
         )
     )
+    gender = TABLES["customers"].column("gender")
     g = {r["gender"]: r["share"] for r in dists["gender"]}
-    top3 = [r for r in dists["province"] if r["province"] not in (unknown, "其他")][:3]
+    top3 = [r for r in dists["province"] if r["province"] not in (unknown, ctx._("other"))][:3]
     s.narrative.append(
         ctx._(
             "{total} customers: {female} women, {male} men; the largest age band is {band}; the top "
             "provinces {provinces} hold {share} of customers.",
             total=f"{total:,}",
-            female=format_pct(g.get("女")),
-            male=format_pct(g.get("男")),
+            female=format_pct(g.get(gender.display("女", ctx.lang))),
+            male=format_pct(g.get(gender.display("男", ctx.lang))),
             band=max(dists["age_band"], key=lambda r: r["customers"])["age_band"],
-            provinces="、".join(r["province"] for r in top3),
+            provinces=("、" if ctx.lang == "zh" else ", ").join(r["province"] for r in top3),
             share=format_pct(sum(r["share"] for r in top3)),
         )
     )
