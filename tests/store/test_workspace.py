@@ -28,6 +28,32 @@ def test_open_missing_workspace(tmp_path):
         open_workspace(tmp_path / "nothing")
 
 
+def test_workspace_in_use_by_another_process(tmp_path):
+    """DuckDB lets one process write the file: a second one is told who holds it."""
+    import subprocess
+    import sys
+
+    init_workspace(tmp_path / "busy").close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+            "time.sleep(60)",
+            str(tmp_path / "busy" / "custlens.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(WorkspaceError, match=f"in use by another process \\(PID {holder.pid}"):
+            open_workspace(tmp_path / "busy")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_older_workspace_is_migrated(tmp_path):
     root = tmp_path / "old"
     root.mkdir()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import sys
 import threading
@@ -105,6 +106,13 @@ class Workspace:
         try:
             self._con = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.Error as exc:
+            held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
+            if held:  # DuckDB: one process at a time may open the file for writing
+                raise WorkspaceError(
+                    f"workspace {self.root} is in use by another process (PID {held[2]}, "
+                    f"{Path(held[1]).name}), e.g. `custlens serve`; stop it first, or import "
+                    "through the web dashboard (数据导入) while it runs"
+                ) from exc
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
         self._con.execute("SET preserve_insertion_order = true")
         if not read_only:
