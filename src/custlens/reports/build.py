@@ -7,7 +7,6 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
-from custlens.analytics.patterns import period_bounds
 from custlens.analytics.periods import Period, comparison_period, parse_period
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
@@ -29,6 +28,8 @@ PRESETS = {"weekly": ("last-7d", "previous"), "monthly": ("last-1m", "previous")
 
 
 def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tuple[Period, Any]:
+    from custlens.analytics.patterns import period_bounds  # Ibis: kept out of `custlens --help`
+
     try:
         first, last = period_bounds(ws.table("orders", engine))
     except Exception as exc:
