@@ -2,7 +2,8 @@
 
 Thin over custlens.analytics: each command builds the Ibis expression, runs it on the chosen
 engine and renders it; ``--chart FILE`` also writes the Vega-Lite spec (or Sankey data).
-Drop-off lists carry customer ids only (no names or phones).
+Drop-off lists carry customer ids only (no names or phones). Ibis and the analytics are
+imported inside the commands, so that `custlens --help` stays fast.
 """
 
 from __future__ import annotations
@@ -10,18 +11,10 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import ibis
-import ibis.expr.types as ir
-import pyarrow as pa
 import typer
 
-from custlens.analytics import attribution as attr
-from custlens.analytics import cohort as coh
-from custlens.analytics import funnel as fun
-from custlens.analytics import paths as pth
-from custlens.analytics import sessions as ses
 from custlens.charts import behaviour as charts
 from custlens.cli.common import (
     EngineOpt,
@@ -34,6 +27,12 @@ from custlens.cli.common import (
     workspace,
 )
 from custlens.errors import UsageError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from custlens.analytics import funnel as fun
 
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Write the chart spec (JSON) to this file")
@@ -117,7 +116,11 @@ def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | No
         f"SELECT customer_id, {', '.join(wanted)} FROM (SELECT customer_id FROM customers) {joins}"
     )
     table = ws.con.execute(sql).fetch_arrow_table()
-    return ibis.memtable(table) if _engine_name(engine, ws) != "duckdb" else ws.ibis().sql(sql)
+    if _engine_name(engine, ws) != "duckdb":
+        import ibis
+
+        return ibis.memtable(table)
+    return ws.ibis().sql(sql)
 
 
 def _engine_name(engine: str | None, ws: Any) -> str:
@@ -142,6 +145,8 @@ def _split(text: str) -> list[str]:
 
 def _exclusion(text: str) -> fun.Exclusion:
     """``STEP[:FROM-TO]`` with 1-based steps, e.g. ``search:1-2``."""
+    from custlens.analytics import funnel as fun
+
     body, _, span = text.rpartition(":") if ":" in text else (text, "", "")
     if not span or "-" not in span:
         return fun.Exclusion(fun.parse_step(text))
@@ -171,6 +176,8 @@ def sessions_cmd(
 
     Example: custlens sessions --by channel --format json
     """
+    from custlens.analytics import sessions as ses
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     events = ws.table("events", eng)
@@ -218,6 +225,8 @@ def funnel_cmd(
 
     Example: custlens funnel --steps home,detail,pay --window 7d --order strict --breakdown channel
     """
+    from custlens.analytics import funnel as fun
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     events = ws.table("events", eng)
@@ -279,6 +288,8 @@ def paths_cmd(
 
     Example: custlens paths --start home --length 4 --top 10
     """
+    from custlens.analytics import paths as pth
+
     ws = workspace(ws_path)
     events = ws.table("events", _engine(engine))
     if view == PathView.sankey:
@@ -310,6 +321,8 @@ def attribution_cmd(
 
     Example: custlens attribution --model position --by source --lookback 30
     """
+    from custlens.analytics import attribution as attr
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     events, orders = ws.table("events", eng), ws.table("orders", eng)
@@ -343,6 +356,8 @@ def cohorts_cmd(
 
     Example: custlens cohorts --by registration --view matrix --chart retention.json
     """
+    from custlens.analytics import cohort as coh
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     orders = ws.table("orders", eng)

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from custlens.analytics.scores import store_churn_scores
 from custlens.cli.clv import (
     ChurnMethod,
     ColOpt,
@@ -129,6 +128,8 @@ def score_cmd(
         title = f"churn propensity ({horizon_days} days) at {out.attrs['cutoff']}"
     out = out.sort_values("churn_probability", ascending=False)
     if store:
+        from custlens.analytics.scores import store_churn_scores
+
         _store(file, ws_path, lambda ws: store_churn_scores(ws, out, method.value))
     if fmt == Format.table:
         keep = ["churn_probability", "churn_risk_label", "p_alive", "recency_days", "frequency"]

@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from custlens.analytics.scores import store_clv_scores
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -27,6 +25,9 @@ from custlens.cli.common import (
     workspace,
 )
 from custlens.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 clv_app = typer.Typer(no_args_is_help=True, help="Customer lifetime value (BG/NBD, Pareto/NBD).")
 
@@ -81,6 +82,8 @@ LangOpt2 = Annotated[str, typer.Option("--lang", help="Labels: zh or en")]
 
 def _read_file(path: Path, columns: str | None) -> pd.DataFrame:
     """customer_id, order_date, amount (+ order_id, category when present) from a file."""
+    import pandas as pd
+
     from custlens.io.mapping import build_mapping
     from custlens.io.readers import SAMPLE_BYTES, detect_delimiter, detect_encoding, detect_format
     from custlens.schema.tables import TABLES
@@ -257,6 +260,7 @@ def predict_cmd(
     Example: custlens clv predict orders.csv --time-unit W --months 12 --format csv > clv.csv
     """
     from custlens.analytics.clv import predict_customers, value_by_group, value_by_tier
+    from custlens.analytics.scores import store_clv_scores
 
     if store and file is not None:
         raise InputError("--store writes to the workspace; drop FILE")
@@ -330,6 +334,8 @@ def validate_cmd(
 
     Example: custlens clv validate cdnow_sample.csv --calibration-end 1997-09-30 --observation-end 1998-06-30
     """
+    import pandas as pd
+
     from custlens.analytics.clv import compare_holdout, tracking_series
 
     src = (file, columns, ws_path, engine)

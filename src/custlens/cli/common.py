@@ -11,15 +11,18 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from custlens.errors import CustlensError, InputError
-from custlens.store.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from custlens.store.workspace import Workspace
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -61,6 +64,8 @@ LangOpt = Annotated[
 
 
 def workspace(path: Path | None) -> Workspace:
+    from custlens.store.workspace import open_workspace
+
     return open_workspace(path)
 
 
@@ -116,25 +121,21 @@ def emit(
             sys.stdout.write(json.dumps(data, ensure_ascii=False, default=_jsonable, indent=2))
             sys.stdout.write("\n")
             return
-    elif isinstance(data, pa.Table):
+    elif hasattr(data, "column_names"):  # a pyarrow Table (duck-typed: no pyarrow import)
         rows = data.to_pylist()
     else:
         rows = data
     if fmt == Format.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=_jsonable, indent=2) + "\n")
     elif fmt == Format.csv:
-        columns = (
-            list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table) else [])
-        )
+        columns = list(rows[0]) if rows else getattr(data, "column_names", [])
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
     else:
         table = RichTable(title=title, show_lines=False)
-        columns = (
-            list(rows[0]) if rows else (data.column_names if isinstance(data, pa.Table) else [])
-        )
+        columns = list(rows[0]) if rows else getattr(data, "column_names", [])
         for col in columns:
             table.add_column(str(col), overflow="fold")
         for row in rows:

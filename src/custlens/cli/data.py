@@ -10,7 +10,6 @@ import typer
 
 from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace
 from custlens.cli.importing import TableName
-from custlens.io.export import export_table
 from custlens.io.template import write_template
 from custlens.privacy import audit
 
@@ -42,6 +41,8 @@ def export_cmd(
 
     Example: custlens export customers --format xlsx --out 客户.xlsx
     """
+    from custlens.io.export import export_table
+
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
     path, rows = export_table(ws.con, table.value, out, fmt.value, lg)

@@ -22,8 +22,6 @@ from custlens.cli.common import (
 )
 from custlens.errors import UsageError
 from custlens.i18n import gettext as _
-from custlens.io.pipeline import STAGES, import_file
-from custlens.io.quality import quality_report
 
 STAGE_LABELS = {
     "read": "reading",
@@ -62,6 +60,8 @@ def import_cmd(
 
     Example: custlens import customers 客户.xlsx --sheet 客户信息 --dry-run
     """
+    from custlens.io.pipeline import STAGES, import_file
+
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
     with Progress(
@@ -183,6 +183,8 @@ def quality_cmd(
 
     Example: custlens quality --format xlsx --out 数据质量.xlsx
     """
+    from custlens.io.quality import quality_report
+
     ws = workspace(ws_path)
     report = quality_report(ws.con)
     if fmt == QualityFormat.xlsx:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from custlens import __version__
-from custlens.analytics.orders import revenue_per_customer, store_totals
 from custlens.cli import data, importing, report
 from custlens.cli.common import (
     EngineOpt,
@@ -23,7 +22,6 @@ from custlens.cli.common import (
 )
 from custlens.cli.demo import demo_app
 from custlens.cli.patterns import register as register_patterns
-from custlens.store.workspace import init_workspace, resolve_workspace_path
 
 app = typer.Typer(
     name="custlens",
@@ -53,6 +51,8 @@ def init_cmd(
 
     Example: custlens init ./my-shop
     """
+    from custlens.store.workspace import init_workspace, resolve_workspace_path
+
     root = resolve_workspace_path(directory)
     ws = init_workspace(root, locale="zh_CN" if lang == Lang.zh else "en")
     stderr.print(f"workspace ready: {ws.root} (schema v{ws.schema_version()})", highlight=False)
@@ -85,6 +85,8 @@ def summary_cmd(
 
     Example: custlens summary --engine spark --top 5
     """
+    from custlens.analytics.orders import revenue_per_customer, store_totals
+
     ws = workspace(ws_path)
     eng = engine.value if engine else None
     totals = store_totals(ws.table("orders", eng)).to_pyarrow().to_pylist()[0]
