@@ -119,6 +119,10 @@ from custlens.cli.value import register as register_value  # noqa: E402
 
 register_value(app)
 
+from custlens.cli.tags import register as register_tags  # noqa: E402
+
+register_tags(app)
+
 from custlens.cli.behaviour import register as register_behaviour  # noqa: E402
 
 register_behaviour(app)

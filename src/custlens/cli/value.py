@@ -1,7 +1,9 @@
-"""Customer value commands: analyze, kpi, rfm, segments, lifecycle, tags, clusters, customers.
+"""Customer value commands: analyze, kpi, rfm, segments, lifecycle, clusters, customers.
 
 Thin over custlens.analytics: each command builds the Ibis expression, runs it on the chosen
-engine and renders it. Customer listings are masked (张**, 138****1234).
+engine and renders it. Customer listings are masked (张**, 138****1234). The tag commands
+(`custlens tags ...`) live in custlens.cli.tags. Analytics, pyarrow and pandas are imported
+inside the commands, so that `custlens --help` stays fast.
 """
 
 from __future__ import annotations
@@ -9,38 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
-from custlens.analytics import results as res
-from custlens.analytics.clustering import RfmClustering
-from custlens.analytics.kpi import store_kpis
-from custlens.analytics.lifecycle import (
-    assign_lifecycle,
-    lifecycle_transitions,
-    summarise_stages,
-)
-from custlens.analytics.metrics import as_date, default_as_of
-from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments, summarise_segments
-from custlens.analytics.strategies import (
-    load_strategies,
-    strategies_path,
-    strategy_column,
-    strategy_table,
-)
-from custlens.analytics.tags import (
-    RuleError,
-    load_rules,
-    preview_rule,
-    rules_path,
-    tag_overlap,
-    tag_stats,
-)
-from custlens.analytics.tags.engine import matching_customers
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -51,8 +25,10 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
-from custlens.errors import InputError, UsageError
-from custlens.io.export import write_table
+from custlens.errors import UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 AsOfOpt = Annotated[
     str | None,
@@ -81,12 +57,16 @@ def _engine(engine: Any) -> str | None:
 
 
 def _date(value: str | None) -> dt.date | None:
+    from custlens.analytics.metrics import as_date
+
     return as_date(value) if value else None
 
 
 def _out(table: pa.Table, out: Path | None) -> None:
     if out is None:
         return
+    from custlens.io.export import write_table
+
     fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
     write_table(table, out, fmt)
     stderr.print(f"{table.num_rows} rows -> {out}", highlight=False)
@@ -104,6 +84,9 @@ COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every colu
 
 def _show(table: pa.Table, fmt: Format, title: str, view: str | None = None) -> None:
     """Emit; tables and CSV get floats rounded, tables only the view's main columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if fmt != Format.json:
         cols = []
         for _name, col in zip(table.column_names, table.columns, strict=True):
@@ -126,6 +109,9 @@ def analyze_cmd(
 
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
+    from custlens.analytics import results as res
+    from custlens.analytics.segments import summarise_segments
+
     ws = workspace(ws_path)
     with stderr.status("analysing ..."):
         run = res.analyse_workspace(ws, _date(as_of), _engine(engine), cluster=clusters)
@@ -160,6 +146,9 @@ def kpi_cmd(
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
+    from custlens.analytics.kpi import store_kpis
+    from custlens.analytics.metrics import default_as_of
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     orders = ws.table("orders", eng)
@@ -195,6 +184,10 @@ def rfm_cmd(
 
     Example: custlens rfm --as-of 2025-01-01 --limit 50 --format json
     """
+    from custlens.analytics import results as res
+    from custlens.analytics.rfm import score_rfm
+    from custlens.analytics.segments import assign_segments
+
     ws = workspace(ws_path)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
     scored = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
@@ -206,6 +199,8 @@ def rfm_cmd(
 
 
 def _strategies(ws: Any) -> Any:
+    from custlens.analytics.strategies import load_strategies, strategies_path
+
     return load_strategies(strategies_path(ws.root, ws.settings.strategies.file))
 
 
@@ -224,6 +219,11 @@ def segments_cmd(
 
     Example: custlens segments --by group --format csv
     """
+    from custlens.analytics import results as res
+    from custlens.analytics.rfm import score_rfm
+    from custlens.analytics.segments import assign_segments, summarise_segments
+    from custlens.analytics.strategies import strategy_column
+
     ws = workspace(ws_path)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
     segmented = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
@@ -251,6 +251,15 @@ def lifecycle_cmd(
 
     Example: custlens lifecycle --from 2025-01-01 --to 2025-07-01
     """
+    from custlens.analytics import results as res
+    from custlens.analytics.lifecycle import (
+        assign_lifecycle,
+        lifecycle_transitions,
+        summarise_stages,
+    )
+    from custlens.analytics.metrics import as_date
+    from custlens.analytics.strategies import strategy_table
+
     ws = workspace(ws_path)
     eng = _engine(engine)
     s = ws.settings
@@ -287,6 +296,11 @@ def clusters_cmd(
 
     Example: custlens clusters --k 4 --format json
     """
+    import pyarrow as pa
+
+    from custlens.analytics import results as res
+    from custlens.analytics.clustering import RfmClustering
+
     ws = workspace(ws_path)
     c = ws.settings.clusters
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
@@ -317,127 +331,13 @@ def customers_cmd(
 
     Example: custlens customers --tag 高频 --tag VIP --segment 重要价值 --format csv
     """
+    from custlens.analytics import results as res
+
     ws = workspace(ws_path)
     res.require_run(ws)
     table = res.list_customers(ws, tag or [], segment, stage, cluster, limit or None)
     _out(table, out)
     _show(table, fmt, f"{table.num_rows} customers", "customers")
-
-
-# ---- tags sub-app ------------------------------------------------------------------------------
-tags_app = typer.Typer(
-    help="Tag system: rules, statistics, preview, manual tags.", no_args_is_help=True
-)
-
-
-@tags_app.command("list")
-@handle_errors
-def tags_list_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """The tag rules in use (the workspace's tags.yaml or the shipped defaults).
-
-    Example: custlens tags list --format json
-    """
-    ws = workspace(ws_path)
-    path = rules_path(ws.root, ws.settings.tags.rules_file)
-    rows = [r.to_dict() for r in load_rules(path)]
-    if fmt == Format.table:
-        stderr.print(f"rules: {path}", highlight=False)
-    emit(rows, fmt, title="tag rules")
-
-
-@tags_app.command("stats")
-@handle_errors
-def tags_stats_cmd(
-    overlap: Annotated[bool, typer.Option("--overlap", help="Pairs of tags held together")] = False,
-    ws_path: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.table,
-    out: OutOpt = None,
-) -> None:
-    """Customers and share per current tag; rare tags (< min_share) flagged; or overlaps.
-
-    Example: custlens tags stats --overlap --format csv
-    """
-    ws = workspace(ws_path)
-    run = res.require_run(ws)
-    current = res.tags_as_of(ws)
-    if overlap:
-        table = tag_overlap(current).to_pyarrow()
-    else:
-        table = tag_stats(current, run["customers"], ws.settings.tags.min_share).to_pyarrow()
-    _out(table, out)
-    _show(table, fmt, f"tags (analysis of {run['as_of']})")
-
-
-@tags_app.command("preview")
-@handle_errors
-def tags_preview_cmd(
-    rule: Annotated[str, typer.Argument(help="A tag name from the rules or an expression")],
-    as_of: AsOfOpt = None,
-    engine: EngineOpt = None,
-    show: Annotated[int, typer.Option(help="Also list N matching customers (masked)")] = 0,
-    ws_path: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """How many customers a rule would match, without storing anything.
-
-    Example: custlens tags preview "orders_per_month >= 2 and aov > mean(aov)"
-    """
-    ws = workspace(ws_path)
-    s = ws.settings
-    rules = {r.name: r for r in load_rules(rules_path(ws.root, s.tags.rules_file))}
-    expr = rules[rule].expr if rule in rules else rule
-    eng = _engine(engine)
-    frame, when = res.workspace_tag_frame(ws, eng, _date(as_of))
-    try:
-        counts = preview_rule(frame, expr)
-    except RuleError as exc:
-        raise InputError(f"rule {expr!r}: {exc}") from None
-    result = {"rule": expr, "as_of": when, **counts.to_pyarrow().to_pylist()[0]}
-    if show:
-        rows = matching_customers(frame, expr).select("customer_id", "orders", "revenue", "aov")
-        listing = res.with_masked_names(ws, rows.order_by("customer_id").limit(show).to_pyarrow())
-        if fmt == Format.json:
-            result["customers"] = listing.to_pylist()
-        else:
-            emit([result], fmt, title="preview")
-            emit(listing, fmt, title="matching customers")
-            return
-    emit(result if fmt == Format.json else [result], fmt, title="preview")
-
-
-@tags_app.command("add")
-@handle_errors
-def tags_add_cmd(
-    customer: Annotated[str, typer.Argument(help="Customer ID")],
-    tag: Annotated[str, typer.Argument(help="Tag name")],
-    weight: Annotated[float, typer.Option(help="Tag weight")] = 1.0,
-    ws_path: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """Give a customer a manual tag (kept across analyses, with history).
-
-    Example: custlens tags add C001 重点维护 --weight 2
-    """
-    ws = workspace(ws_path)
-    res.set_manual_tag(ws, customer, tag, "add", weight)
-    emit([{"customer_id": customer, "tag": tag, "action": "add", "weight": weight}], fmt)
-
-
-@tags_app.command("remove")
-@handle_errors
-def tags_remove_cmd(
-    customer: Annotated[str, typer.Argument(help="Customer ID")],
-    tag: Annotated[str, typer.Argument(help="Tag name")],
-    ws_path: WorkspaceOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """Remove a manual or imported tag from a customer (rule tags follow their rules).
-
-    Example: custlens tags remove C001 母婴
-    """
-    ws = workspace(ws_path)
-    res.set_manual_tag(ws, customer, tag, "remove")
-    emit([{"customer_id": customer, "tag": tag, "action": "remove"}], fmt)
 
 
 def register(app: typer.Typer) -> None:
@@ -449,6 +349,3 @@ def register(app: typer.Typer) -> None:
     app.command("lifecycle")(lifecycle_cmd)
     app.command("clusters")(clusters_cmd)
     app.command("customers")(customers_cmd)
-    app.add_typer(
-        tags_app, name="tags", help="Tag system: rules, statistics, preview, manual tags."
-    )
