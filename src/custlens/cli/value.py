@@ -201,7 +201,8 @@ def rfm_cmd(
 def _strategies(ws: Any) -> Any:
     from custlens.analytics.strategies import load_strategies, strategies_path
 
-    return load_strategies(strategies_path(ws.root, ws.settings.strategies.file))
+    # the workspace's own file as written, else the shipped defaults in its language
+    return load_strategies(strategies_path(ws.root, ws.settings.strategies.file, ws.settings.lang))
 
 
 @handle_errors
