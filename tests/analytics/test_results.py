@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from custlens.analytics import results as res
+from custlens.analytics.customer_list import list_customers
 from custlens.errors import InputError, UsageError
 from tests.analytics import value_fixture as vf
 
@@ -104,21 +105,21 @@ def test_manual_tags_add_and_remove(vws):
 
 def test_list_customers_filters_and_masks(vws):
     res.analyse_workspace(vws, vf.AS_OF, cluster=False)
-    vip = res.list_customers(vws, tags=["VIP"]).to_pylist()
+    vip = list_customers(vws, tags=["VIP"]).to_pylist()
     assert [r["customer_id"] for r in vip] == ["C01"]
     assert vip[0]["name"] == "张**" and vip[0]["phone"] == "138****0001"
     assert "VIP" in vip[0]["tags"].split(",")
-    top = res.list_customers(vws, segment="重要价值").column("customer_id").to_pylist()
+    top = list_customers(vws, segment="重要价值").column("customer_id").to_pylist()
     assert top == ["C01", "C09"]  # by monetary
-    assert res.list_customers(vws, segment="高价值").column("customer_id").to_pylist() == top
-    both = res.list_customers(vws, tags=["复购客户", "低频"]).column("customer_id").to_pylist()
+    assert list_customers(vws, segment="高价值").column("customer_id").to_pylist() == top
+    both = list_customers(vws, tags=["复购客户", "低频"]).column("customer_id").to_pylist()
     assert sorted(both) == ["C05", "C06", "C09", "C10"]
-    assert res.list_customers(vws, stage="成熟").column("customer_id").to_pylist() == ["C09"]
-    assert res.list_customers(vws, limit=3).num_rows == 3
+    assert list_customers(vws, stage="成熟").column("customer_id").to_pylist() == ["C09"]
+    assert list_customers(vws, limit=3).num_rows == 3
     with pytest.raises(UsageError, match="unknown segment"):
-        res.list_customers(vws, segment="超级")
+        list_customers(vws, segment="超级")
     with pytest.raises(UsageError, match="stage"):
-        res.list_customers(vws, stage="老年")
+        list_customers(vws, stage="老年")
 
 
 def test_results_need_a_run(ws):

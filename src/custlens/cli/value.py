@@ -333,10 +333,11 @@ def customers_cmd(
     Example: custlens customers --tag 高频 --tag VIP --segment 重要价值 --format csv
     """
     from custlens.analytics import results as res
+    from custlens.analytics.customer_list import list_customers
 
     ws = workspace(ws_path)
     res.require_run(ws)
-    table = res.list_customers(ws, tag or [], segment, stage, cluster, limit or None)
+    table = list_customers(ws, tag or [], segment, stage, cluster, limit or None)
     _out(table, out)
     _show(table, fmt, f"{table.num_rows} customers", "customers")
 
