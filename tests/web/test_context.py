@@ -42,3 +42,21 @@ def test_failed_compute_is_not_cached():
     with pytest.raises(ValueError):
         cache.get("x", boom)
     assert cache.get("x", lambda: 3) == 3
+
+
+def test_requests_run_duckdb_on_one_thread_whole_table_work_on_every_core(fresh_app):
+    import os
+
+    ctx = fresh_app.state.ctx
+    ctx.warmer.wait(120)
+
+    def threads() -> int:
+        return int(ctx.con().execute("SELECT current_setting('threads')").fetchone()[0])
+
+    assert threads() == ctx.REQUEST_THREADS == 1
+    with ctx.parallel():
+        assert threads() == (os.cpu_count() or 1)
+        with ctx.writing() as con:  # nested: still every core
+            assert con is ctx.ws.con and threads() == (os.cpu_count() or 1)
+        assert threads() == (os.cpu_count() or 1)
+    assert threads() == 1

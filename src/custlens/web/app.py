@@ -24,6 +24,7 @@ from custlens.i18n import gettext
 from custlens.privacy import users
 from custlens.store.serving import prepare_serving
 from custlens.store.workspace import Workspace
+from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
 from custlens.web.auth import Forbidden, LoginRequired, is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
 from custlens.web.render import lang_of, make_templates, render
@@ -35,6 +36,7 @@ from custlens.web.security import (
     SessionStore,
 )
 from custlens.web.session_persist import StoredSessions
+from custlens.web.warm import Warmer
 
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = ("/import/preview", "/api/v1/imports")
@@ -47,7 +49,7 @@ def create_app(
     settings = settings or workspace.settings
     opts = options or WebOptions()
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
-    with ctx.write_lock:
+    with ctx.writing():  # then DuckDB runs requests on one thread each (see context)
         users.ensure_token_table(workspace.con)
         # indexes and search keys: data may have changed while not served
         prepare_serving(workspace.con)
@@ -67,6 +69,8 @@ def create_app(
         secure=opts.secure_cookies,
         max_age=opts.session_max_hours * 3600,
     )
+    app.state.gate = AdmissionGate(opts.max_active_requests or default_limit())
+    app.add_middleware(AdmissionMiddleware, gate=app.state.gate)
     app.add_middleware(
         BodyLimitMiddleware,
         upload_paths=UPLOAD_PATHS,
@@ -74,6 +78,9 @@ def create_app(
         default_limit=2 * 2**20,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    if opts.warm_caches:
+        ctx.warmer = Warmer(app)
+        ctx.warmer.request()
     return app
 
 

@@ -4,16 +4,24 @@ lock, a small result cache and the session store. Built by ``create_app``, never
 DuckDB connections are not safe to share between threads, so each worker thread reads through
 its own cursor (a connection to the same database, seeing every committed write) with its own
 Ibis backend. Imports, analysis runs and manual tags go through the workspace's main
-connection under ``write_lock``.
+connection under ``write_lock`` (:meth:`AppContext.writing`).
+
+DuckDB's thread count is one setting for the whole database. Requests are many small queries
+side by side (index look-ups, a page of rows): each costs less CPU on one thread than spread
+over several, and the requests running at once keep the cores busy. Whole-table work (imports,
+analysis runs, rebuilding the search index, warming the dashboards) runs while
+:meth:`AppContext.parallel` is held, which gives DuckDB every core for as long as any such
+work is in progress.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +46,9 @@ class WebOptions:
     max_page_size: int = 200
     export_max_rows: int = 1_000_000
     cache_entries: int = 256
+    # requests executing at once, the rest queued by deadline (0: two per core; see admission)
+    max_active_requests: int = 0
+    warm_caches: bool = True  # compute the common dashboards after start and every change
 
 
 class ResultCache:
@@ -94,9 +105,12 @@ class AppContext:
     # ordered customer ids of a list's filter and sort (a few MB each: few entries)
     orderings: ResultCache = field(default_factory=lambda: ResultCache(16))
     sessions: Any = None  # security.SessionStore, set by create_app
+    warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
     _auth_version: int = 0
+    _parallel: int = 0  # whole-table work in progress (see parallel())
+    _threads_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
     _cursors: list[Any] = field(default_factory=list)
     _cursor_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,14 +152,43 @@ class AppContext:
         file for writing), so every change goes through a route that invalidates."""
         return self._version
 
+    REQUEST_THREADS = 1  # DuckDB threads while only requests run
+
+    @contextlib.contextmanager
+    def parallel(self) -> Iterator[None]:
+        """DuckDB on every core while this is held (whole-table work), else one thread."""
+        con = self.con()  # this thread's cursor: the setting is global
+        with self._threads_lock:
+            self._parallel += 1
+            if self._parallel == 1:
+                con.execute(f"SET threads = {int(os.cpu_count() or 1)}")
+        try:
+            yield
+        finally:
+            with self._threads_lock:
+                self._parallel -= 1
+                if self._parallel == 0:
+                    con.execute(f"SET threads = {int(self.REQUEST_THREADS)}")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Any]:
+        """The workspace's main connection, for one writer at a time, with every core."""
+        with self.write_lock, self.parallel():
+            yield self.ws.con
+
     def invalidate(self) -> None:
         """After a write: bring derived tables up to date, then forget cached results."""
-        with self.write_lock:
+        with self.writing():
             refresh_search_index(self.ws.con)
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()
         self.orderings.clear()
+        self._warm()
+
+    def _warm(self) -> None:
+        if self.warmer is not None:
+            self.warmer.request()
 
     # ---- who is calling: users and API tokens, looked up once a minute ------------------------
     AUTH_SECONDS = 60.0  # also how often a token's last_used_at is refreshed
@@ -183,6 +226,7 @@ class AppContext:
         with self._cursor_lock:
             self._auth_version += 1
             self._auth.clear()
+        self._warm()  # users' row filters may have changed
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         return self.cache.get((self.data_version(), key), compute)
@@ -192,6 +236,8 @@ class AppContext:
         return self.cache.peek((self.data_version(), key))
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.close()
         with self._cursor_lock:
             for cur in self._cursors:
                 with contextlib.suppress(Exception):

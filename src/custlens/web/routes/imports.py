@@ -105,7 +105,7 @@ def _no_row_filters(principal: Principal, lang: str) -> None:
 
 
 def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> ImportResult:
-    with ctx.write_lock:
+    with ctx.writing():
         return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang)
 
 

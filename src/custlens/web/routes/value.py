@@ -23,6 +23,18 @@ from custlens.web.scope import restricted
 router = APIRouter(include_in_schema=False)
 
 
+def stored_page_data(
+    request: Request, principal: Principal, name: str, build: Any
+) -> tuple[dict | None, Any]:
+    """The latest analysis run and the page's data from it (None, None before any run)."""
+    lang = lang_of(request)
+    run = vq.latest_run(ctx_of(request).con())
+    if run is None:
+        return None, None
+    scope = scope_of(request, principal)
+    return run, cached(request, scope, name, lang, compute=lambda: build(scope, lang))
+
+
 def _page(
     request: Request,
     principal: Principal,
@@ -31,13 +43,7 @@ def _page(
     build: Any,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    ctx = ctx_of(request)
-    lang = lang_of(request)
-    run = vq.latest_run(ctx.con())
-    data = None
-    if run is not None:
-        scope = scope_of(request, principal)
-        data = cached(request, scope, name, lang, compute=lambda: build(scope, lang))
+    run, data = stored_page_data(request, principal, name, build)
     can_run = principal.can("analyse") and not restricted(principal)
     return render(
         request, template, {"run": run, "data": data, "can_run": can_run, **(extra or {})}
@@ -104,7 +110,7 @@ def run_analysis(
         )
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
-    with ctx.write_lock:
+    with ctx.writing():
         run = results.analyse_workspace(ctx.ws)
     ctx.invalidate()
     record(

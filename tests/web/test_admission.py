@@ -1,0 +1,124 @@
+"""Admission control: a bounded number of requests run at once, waiters start by deadline."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from custlens.web.admission import (
+    DEFAULT_TARGET,
+    LOOKUP_TARGET,
+    AdmissionGate,
+    AdmissionMiddleware,
+    target_of,
+)
+
+
+def test_targets_by_kind_of_request():
+    assert target_of({"method": "GET", "path": "/customers"}) == LOOKUP_TARGET
+    assert target_of({"method": "GET", "path": "/api/v1/customers"}) == LOOKUP_TARGET
+    assert target_of({"method": "GET", "path": "/customers/C1"}) == DEFAULT_TARGET
+    assert target_of({"method": "GET", "path": "/"}) == DEFAULT_TARGET
+    assert target_of({"method": "POST", "path": "/customers"}) == DEFAULT_TARGET
+    assert target_of({"method": "GET", "path": "/static/app.css"}) is None
+
+
+def test_earliest_deadline_is_admitted_first():
+    async def main() -> list[str]:
+        gate = AdmissionGate(1)
+        order: list[str] = []
+        await gate.acquire(0.0)  # the one slot is busy
+
+        async def wait(name: str, deadline: float) -> None:
+            await gate.acquire(deadline)
+            order.append(name)
+            await asyncio.sleep(0.01)
+            gate.release()
+
+        # arrival order: dashboard (deadline 10.5), then two searches (10.15, 10.2)
+        tasks = [asyncio.create_task(wait("dashboard", 10.5))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(wait("search-b", 10.2)))
+        tasks.append(asyncio.create_task(wait("search-a", 10.15)))
+        await asyncio.sleep(0.01)
+        assert gate.active == 1 and gate.queued == 3
+        gate.release()
+        await asyncio.gather(*tasks)
+        assert gate.active == 0
+        return order
+
+    assert asyncio.run(main()) == ["search-a", "search-b", "dashboard"]
+
+
+def test_cancelled_waiter_gives_its_slot_on():
+    async def main() -> None:
+        gate = AdmissionGate(1)
+        await gate.acquire(0.0)
+        gone = asyncio.create_task(gate.acquire(1.0))
+        later = asyncio.create_task(gate.acquire(2.0))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        gate.release()  # skips the cancelled waiter
+        await asyncio.wait_for(later, 1)
+        assert gate.active == 1
+        # a waiter cancelled after it was handed the slot passes it on
+        third = asyncio.create_task(gate.acquire(3.0))
+        fourth = asyncio.create_task(gate.acquire(4.0))
+        await asyncio.sleep(0.01)
+        gate.release()
+        third.cancel()
+        await asyncio.wait_for(fourth, 1)
+        assert gate.active == 1 and gate.queued == 0
+        gate.release()
+        assert gate.active == 0
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_middleware_bounds_concurrency_and_frees_slots(fail):
+    running = {"now": 0, "max": 0}
+
+    async def app(scope, receive, send):
+        running["now"] += 1
+        running["max"] = max(running["max"], running["now"])
+        await asyncio.sleep(0.02)
+        running["now"] -= 1
+        if fail:
+            raise RuntimeError("handler failed")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = AdmissionGate(2)
+    mw = AdmissionMiddleware(app, gate)
+
+    async def one(path: str) -> None:
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        async def send(message):
+            pass
+
+        scope = {"type": "http", "method": "GET", "path": path}
+        try:
+            await mw(scope, receive, send)
+        except RuntimeError:
+            assert fail
+
+    async def main() -> None:
+        await asyncio.gather(*(one(p) for p in ["/", "/customers", "/patterns"] * 4))
+
+    asyncio.run(main())
+    assert running["max"] == 2
+    assert gate.active == 0 and gate.queued == 0
+
+
+def test_app_serves_through_the_gate(app):
+    from fastapi.testclient import TestClient
+
+    gate = app.state.gate
+    assert gate.limit >= 2
+    resp = TestClient(app).get("/login")
+    assert resp.status_code == 200
+    assert gate.active == 0
