@@ -207,6 +207,21 @@ def test_language_switch(app):
     assert "总览" in client.get("/").text
 
 
+def test_stored_choices_in_the_page_language(app, con):
+    """Gender and level are stored in Chinese; English pages show their English names and
+    still filter by the stored value."""
+    client = login(app, "vic")
+    cid, gender = con.execute(
+        "SELECT customer_id, gender FROM customers WHERE gender = '女' LIMIT 1"
+    ).fetchone()
+    assert "<dd>女</dd>" in client.get(f"/customers/{cid}").text
+    client.get("/lang", params={"to": "en", "next": "/"})
+    assert "<dd>female</dd>" in client.get(f"/customers/{cid}").text
+    page = client.get("/customers", params={"gender": gender}).text
+    assert '<option value="女" selected>female</option>' in page
+    assert "<td>female</td>" in page and "<td>女</td>" not in page
+
+
 def test_cohort_page_drills_to_the_cell(clients, con):
     html = clients["vic"].get("/cohort").text
     assert '"fields": {"cohort": "cohort_month", "period": "active_month"}' in html

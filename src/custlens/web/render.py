@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from custlens.charts.theme import format_change, format_count, format_money, format_pct, themed
 from custlens.i18n import gettext, normalise_lang
+from custlens.schema.tables import TABLES
 from custlens.web.auth import LOGGED_IN
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -83,6 +84,8 @@ def make_templates() -> Jinja2Templates:
         change=lambda v, kind="pct", lang="zh": format_change(_num(v), kind, lang),
         num=_fmt_num,
         when=_fmt_when,
+        # a stored customer choice (gender, level) as shown in the page's language
+        choice=lambda v, column, lang="zh": TABLES["customers"].column(column).display(v, lang),
     )
     env.globals.update(chart=chart, qs=query_string)
     return templates
