@@ -182,6 +182,54 @@ def test_customer_360_has_every_part(clients, con):
     assert body["profile"]["customer_id"] == cid
 
 
+def test_customer_360_values_match_the_tables(clients, con):
+    """客户360's values, read one small query per part, are the tables' values: the profile
+    masked by the masking module, decimals as numbers, dates and times as ISO text."""
+    import json
+
+    from custlens.privacy.masking import mask_table
+    from custlens.web.queries import plain_rows
+
+    cid = con.execute(
+        """SELECT customer_id FROM feedback WHERE customer_id IN (SELECT customer_id FROM orders)
+        AND customer_id IN (SELECT customer_id FROM customer_tags)
+        ORDER BY customer_id LIMIT 1"""
+    ).fetchone()[0]
+    body = clients["vic"].get(f"/api/v1/customers/{cid}").json()
+
+    def arrow(sql: str) -> list[dict]:
+        rows = plain_rows(con.execute(sql, [cid]).to_arrow_table().to_pylist())
+        return json.loads(json.dumps(rows, default=str))
+
+    profile = mask_table(
+        con.execute("SELECT * FROM customers WHERE customer_id = ?", [cid])
+        .to_arrow_table()
+        .select(list(body["profile"]))
+    ).to_pylist()[0]
+    assert body["profile"] == json.loads(json.dumps(profile, default=str))
+    assert body["profile"]["name"].endswith("*")
+    orders = arrow(
+        "SELECT order_id, order_time, category, product_name, quantity, unit_price, amount, "
+        "payment_method, channel, store_id, status, needs_review FROM orders "
+        "WHERE customer_id = ? ORDER BY order_time DESC LIMIT 100"
+    )
+    key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731 (ties on order_time)
+    assert sorted(body["orders"], key=key) == sorted(orders, key=key)
+    assert any(isinstance(o["amount"], float) for o in body["orders"])
+    assert body["metrics"] == arrow("SELECT * FROM customer_metrics WHERE customer_id = ?")[0]
+    assert body["rfm"] == arrow("SELECT * FROM rfm_scores WHERE customer_id = ?")[0]
+    feedback = arrow(
+        "SELECT feedback_time, feedback_type, rating, nps, text, resolved FROM feedback "
+        "WHERE customer_id = ? ORDER BY feedback_time DESC LIMIT 50"
+    )
+    assert sorted(body["feedback"], key=key) == sorted(feedback, key=key)
+    tags = arrow(
+        "SELECT tag, category, source, weight, valid_from, valid_to FROM customer_tags "
+        "WHERE customer_id = ? AND valid_to IS NULL ORDER BY tag"
+    )
+    assert body["tags"] == tags
+
+
 def test_list_rows_with_and_without_stored_results(fresh_app, fresh_ws):
     """A page's results columns come from the stored analysis (one query joining the page's
     ids), or from the orders before any analysis ran."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pyarrow as pa
 from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
@@ -197,22 +198,24 @@ def _part(
     return f"SELECT {select} FROM ({sql}){tail} LIMIT {int(limit)}", params
 
 
+def _fetch_rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Rows of a small query as dicts (DuckDB's Python values: what Arrow's ``to_pylist``
+    gives, without building Arrow buffers for a few rows)."""
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def _parts(con: Any, parts: dict[str, tuple[str, list[Any], bool]]) -> dict[str, Any]:
-    """Every part in one query (one round trip instead of one per table): ``key -> (sql,
-    params, many)``; a part is a list of rows when ``many``, else its first row or None."""
-    if not parts:
-        return {}
-    cols, params = [], []
-    for key, (sql, p, many) in parts.items():
-        cols.append(f"(SELECT {'list(x)' if many else 'x'} FROM ({sql}) x) AS {key}")
-        params += p
-    row = con.execute(f"SELECT {', '.join(cols)}", params).to_arrow_table().to_pylist()[0]
-    return {
-        key: plain_rows(row[key] or [])
-        if many
-        else (plain_rows([row[key]])[0] if row[key] else None)
-        for key, (_, _, many) in parts.items()
-    }
+    """Every part, one small query each: ``key -> (sql, params, many)``; a part is a list of
+    rows when ``many``, else its first row or None. (One query of scalar subqueries costs
+    more CPU: DuckDB plans an aggregate hash table per subquery to check it returns one row,
+    and a cross product to join them.)"""
+    out: dict[str, Any] = {}
+    for key, (sql, params, many) in parts.items():
+        rows = plain_rows(_fetch_rows(con, sql, params))
+        out[key] = rows if many else (rows[0] if rows else None)
+    return out
 
 
 # stored results on 客户360: (key, table, columns the page shows); the API returns whole rows
@@ -259,6 +262,18 @@ def _filled(request: Request) -> frozenset[str]:
     return ctx.cached(("filled_tables",), compute)
 
 
+PROFILE_COLUMNS = tuple(c.name for c in TABLES["customers"].columns)
+PROFILE_SELECT = ", ".join(f'"{c}"' for c in PROFILE_COLUMNS)
+PROFILE_PII = tuple(c.name for c in TABLES["customers"].columns if c.pii)
+
+
+def _masked(row: dict[str, Any], policy: MaskingPolicy) -> dict[str, Any]:
+    """``row`` with its PII masked by the one masking module (a one-row Arrow table of the
+    PII columns only: the other columns pass through unchanged)."""
+    pii = pa.table({n: pa.array([row[n]], pa.string()) for n in PROFILE_PII})
+    return {**row, **mask_table(pii, policy).to_pylist()[0]}
+
+
 def customer_detail(
     request: Request,
     principal: Principal,
@@ -270,13 +285,12 @@ def customer_detail(
     results (the API), else the ones the page shows."""
     con = ctx_of(request).con()
     sql, params = scoped_sql("customers", principal, cid)
-    found = con.execute(f"SELECT * FROM ({sql}) LIMIT 1", params).to_arrow_table()
-    if found.num_rows == 0:
+    found = _fetch_rows(con, f"SELECT {PROFILE_SELECT} FROM ({sql}) LIMIT 1", params)
+    if not found:
         raise HTTPException(
             404, gettext("No such customer (or not visible to you).", lang_of(request))
         )
-    names = [c.name for c in TABLES["customers"].columns]
-    profile = mask_table(found.select(names), policy).to_pylist()[0]
+    profile = _masked(found[0], policy)
     filled = _filled(request)
     parts = {"orders": (*_part("orders", principal, cid, ORDER_COLUMNS, "order_time", 100), True)}
     if "events" in filled:
