@@ -192,7 +192,7 @@ def _part(
     """``(sql, params)``: rows of ``name`` for one customer, within the principal's rows
     (parameterised SQL, read through the customer_id index or the zone maps of a table kept
     in customer order; only ``cols`` when given: each column read costs)."""
-    sql, params = scoped_sql(name, principal, cid, cols)
+    sql, params = scoped_sql(name, principal, cid, cols, materialize=bool(order))
     tail = f" ORDER BY {order} DESC" if order else ""
     select = ", ".join(cols) if cols else "*"
     return f"SELECT {select} FROM ({sql}){tail} LIMIT {int(limit)}", params
@@ -284,7 +284,7 @@ def customer_detail(
     """Everything 客户360 shows of one customer; ``whole_rows``: every column of the stored
     results (the API), else the ones the page shows."""
     con = ctx_of(request).con()
-    sql, params = scoped_sql("customers", principal, cid)
+    sql, params = scoped_sql("customers", principal, cid, materialize=False)
     found = _fetch_rows(con, f"SELECT {PROFILE_SELECT} FROM ({sql}) LIMIT 1", params)
     if not found:
         raise HTTPException(
