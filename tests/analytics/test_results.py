@@ -38,6 +38,10 @@ def test_analysis_is_stored(vws):
     assert con.execute("SELECT count(*) FROM customer_clusters").fetchone()[0] == 10
     assert con.execute("SELECT sum(customers) FROM clusters").fetchone()[0] == 10
     assert res.latest_run(vws)["customers"] == 10
+    # per-customer results are stored in customer order (zone maps find one customer's row)
+    for table in ("customer_metrics", "rfm_scores", "customer_lifecycle", "customer_clusters"):
+        ids = [r[0] for r in con.execute(f"SELECT customer_id FROM {table}").fetchall()]
+        assert ids == sorted(ids), table
     # rule tags and the imported 标签 column
     assert holders(vws, "VIP") == ["C01"]
     assert holders(vws, "老客户") == ["C01"] and holders(vws, "高频") == ["C01", "C02"]

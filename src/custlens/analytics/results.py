@@ -150,13 +150,17 @@ def _with_run(table: pa.Table, run_id: int) -> pa.Table:
 
 
 def _replace(db: Any, name: str, data: pa.Table) -> None:
-    """Replace the table's rows with ``data`` (only the columns the table has)."""
+    """Replace the table's rows with ``data`` (only the columns the table has).
+
+    Per-customer tables are written in customer order: zone maps then find one customer's
+    row, or a page of customers, in a row group or two (web 客户360 and customer list)."""
     cols = [r[0] for r in db.execute(f"DESCRIBE {name}").fetchall()]
     picked = data.select([c for c in data.column_names if c in cols])
+    order = " ORDER BY customer_id" if "customer_id" in picked.column_names else ""
     db.execute(f"DELETE FROM {name}")
     db.register("_custlens_new", picked)
     try:
-        db.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _custlens_new")
+        db.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _custlens_new{order}")
     finally:
         db.unregister("_custlens_new")
 
