@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 
 from custlens.analytics import results as res
@@ -58,6 +59,12 @@ def test_tag_history_across_runs(vws):
     assert holders(vws, "VIP") == []  # 9 buyers: nobody is within the top 10%
     res.analyse_workspace(vws, vf.AS_OF, cluster=False)
     assert holders(vws, "高客单价") == ["C01", "C05"]  # store AOV 160: C06 (239.99) drops out
+    # the second run replaced the per-customer results, and their keys still hold
+    for table in ("customer_metrics", "rfm_scores", "customer_lifecycle"):
+        runs = vws.con.execute(f"SELECT DISTINCT run_id FROM {table}").fetchall()
+        assert runs == [(first.run_id + 1,)], table
+        with pytest.raises(duckdb.ConstraintException):
+            vws.con.execute(f"INSERT INTO {table} (customer_id) VALUES ('C01')")
     rows = vws.con.execute(
         "SELECT customer_id, valid_from, valid_to, source FROM customer_tags "
         "WHERE tag = '高客单价' ORDER BY customer_id"
