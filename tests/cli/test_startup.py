@@ -41,11 +41,3 @@ def test_help_lists_the_commands():
     assert out.returncode == 0, out.stderr
     for name in ("init", "import", "summary", "report", "rfm", "segments", "clv", "churn"):
         assert f" {name} " in out.stdout, name
-
-
-def test_compare_help_lists_the_analytics_metrics():
-    """`custlens compare --help` spells out the metrics so that it needs no Ibis: keep in step."""
-    from custlens.analytics.compare import METRICS
-    from custlens.cli.patterns import COMPARE_METRICS
-
-    assert COMPARE_METRICS == METRICS

@@ -15,19 +15,9 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.orders import analysable_orders
-from custlens.analytics.periods import Period
+from custlens.analytics.periods import METRICS, Period
 from custlens.errors import UsageError
 
-METRICS = (
-    "gmv",
-    "orders",
-    "customers",
-    "aov",
-    "items",
-    "repurchase_rate",
-    "new_customers",
-    "new_customer_share",
-)
 RATES = {
     "repurchase_rate": ("repeat_customers", "customers"),
     "new_customer_share": ("new_customers", "customers"),

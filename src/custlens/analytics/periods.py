@@ -12,6 +12,19 @@ from datetime import date, timedelta
 
 from custlens.errors import InputError
 
+# what a period-over-period comparison reports (custlens.analytics.compare); kept here, in a
+# module without Ibis, so that `custlens compare --help` can list them cheaply
+METRICS = (
+    "gmv",
+    "orders",
+    "customers",
+    "aov",
+    "items",
+    "repurchase_rate",
+    "new_customers",
+    "new_customer_share",
+)
+
 
 @dataclass(frozen=True)
 class Period:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from custlens.analytics.periods import METRICS
 from custlens.charts import patterns as charts
 from custlens.cli.common import (
     EngineOpt,
@@ -32,17 +33,6 @@ patterns_app = typer.Typer(
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Write the Vega-Lite chart spec(s) to this JSON file")
 ]
-# custlens.analytics.compare.METRICS, spelled out so that `--help` needs no Ibis (a test checks)
-COMPARE_METRICS = (
-    "gmv",
-    "orders",
-    "customers",
-    "aov",
-    "items",
-    "repurchase_rate",
-    "new_customers",
-    "new_customer_share",
-)
 
 
 def _write_chart(path: Path | None, spec: dict | list) -> None:
@@ -257,9 +247,7 @@ def basket_cmd(
 
 @handle_errors
 def compare_cmd(
-    metric: Annotated[
-        str, typer.Option(help=f"One of {', '.join(COMPARE_METRICS)}, conversion, segments")
-    ],
+    metric: Annotated[str, typer.Option(help=f"One of {', '.join(METRICS)}, conversion, segments")],
     period: Annotated[str, typer.Option(help="2024-Q4, 2024-11, 2024-10-01..2024-12-31, last-30d")],
     against: Annotated[str, typer.Option(help="previous | yoy | another period")] = "previous",
     by: Annotated[
