@@ -197,7 +197,14 @@ def _search_page(
 
 
 def _by_ids(con: Any, principal: Principal, ids: list[str]) -> pa.Table:
-    """The list columns of these visible customers, in the order of ``ids``.
+    """The list columns of these visible customers, in the order of ``ids``."""
+    sql, params = _visible_by_ids(principal, ids)
+    sql += " ORDER BY list_position(?::VARCHAR[], c.customer_id)"
+    return _select(con, sql, [*params, ids])
+
+
+def _visible_by_ids(principal: Principal, ids: list[str]) -> tuple[str, list[Any]]:
+    """``(sql, params)``: the list columns of those of ``ids`` the principal may see (``c``).
 
     Row ids first, from a scan of the narrow customer_id column; then the wide columns of
     those rows only (scanning every column for an id list spread over the table costs ~3x)."""
@@ -212,8 +219,7 @@ def _by_ids(con: Any, principal: Principal, ids: list[str]) -> pa.Table:
         base, scope_params = scoped_sql("customers", principal)
         sql += f" AND c.customer_id IN (SELECT customer_id FROM ({base}))"
         params += scope_params
-    sql += " ORDER BY list_position(?::VARCHAR[], c.customer_id)"
-    return _select(con, sql, [*params, ids])
+    return sql, params
 
 
 def _page_rows(con: Any, principal: Principal, ids: list[str], stored: bool) -> pa.Table:
@@ -223,17 +229,8 @@ def _page_rows(con: Any, principal: Principal, ids: list[str], stored: bool) -> 
     results, the revenue, orders and last order date come from the orders."""
     if not stored:
         return _with_totals(_by_ids(con, principal, ids), _order_totals(con, principal, ids))
+    customers, params = _visible_by_ids(principal, ids)
     marks = ", ".join("?" * len(ids)) or "NULL"
-    cols = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
-    customers = (
-        f"SELECT {cols} FROM customers c WHERE c.rowid IN "
-        f"(SELECT rowid FROM customers WHERE customer_id IN ({marks}))"
-    )
-    params: list[Any] = list(ids)
-    if restricted(principal):
-        base, scope_params = scoped_sql("customers", principal)
-        customers += f" AND c.customer_id IN (SELECT customer_id FROM ({base}))"
-        params += scope_params
     sql = (
         f"SELECT c.*, m.revenue, m.orders, m.last_order_date, r.segment, l.stage "
         f"FROM ({customers}) c "
