@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custlens.io.pipeline import import_file
-from custlens.io.quality import quality_report, refresh_order_flags
+from custlens.io.quality import apply_order_flags, compute_order_flags, quality_report
 from custlens.schema.problems import PROBLEM_CODES
 
 CUST_HEADER = "客户编号,姓名,性别,年龄,联系方式,邮箱,注册日期,客户等级\n"
@@ -128,7 +128,8 @@ def _assert_flags_settled(ws):
     import (computed before the new rows were written) are the table's own."""
     before = _review_state(ws)
     with ws.transaction() as con:
-        refresh_order_flags(con, ws.settings)
+        compute_order_flags(con, ws.settings)
+        apply_order_flags(con)
     assert _review_state(ws) == before
 
 

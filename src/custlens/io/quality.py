@@ -137,12 +137,6 @@ def apply_order_flags(con: Any, import_id: int | None = None) -> None:
     )
 
 
-def refresh_order_flags(con: Any, settings: Settings, import_id: int | None = None) -> None:
-    """Recompute the table-level flags of the stored orders and store the changed ones."""
-    compute_order_flags(con, settings)
-    apply_order_flags(con, import_id)
-
-
 def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:
     """Counts per rule over the stored orders, plus rejected rows per code over all imports."""
     flagged = con.execute(

@@ -5,8 +5,8 @@ The web app (客户360, the API's customer look-ups, search) reads one customer'
 time; an ART index on ``customer_id`` turns each such read from a scan (~25 ms at 3.4M order
 lines) into a look-up (<1 ms). The analyses scan whole tables and never use these indexes,
 so imports do not build them: :func:`prepare_serving` does, called by whoever serves the
-workspace (the web app at start and after every write). Once built, DuckDB keeps them up to
-date on every later import (about 1 s of COMMIT per million new order lines).
+workspace (the web app, at start). Once built, DuckDB keeps them up to date on every later
+import (about 1 s of COMMIT per million new order lines).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def ensure_customer_indexes(con: Any) -> list[str]:
     }
     made = [t for t in CUSTOMER_INDEXES if f"{t}_customer_idx" not in have]
     for t in made:
-        con.execute(f"CREATE INDEX IF NOT EXISTS {t}_customer_idx ON {t} (customer_id)")
+        con.execute(f"CREATE INDEX {t}_customer_idx ON {t} (customer_id)")
     return made
 
 
