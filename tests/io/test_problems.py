@@ -26,14 +26,15 @@ CASES = [
     ("duplicate_row", "customers", GOOD_CUST, None),
     ("invalid_number", "orders", "O2,C1,2024-02-01,奶粉,1,十元,0,,已支付\n", "unit_price"),
     ("invalid_quantity", "orders", "O2,C1,2024-02-01,奶粉,1.5,10,0,15,已支付\n", "quantity"),
-    ("out_of_range", "orders", "O2,C1,2024-02-01,奶粉,-1,10,0,-10,已支付\n", "quantity"),
+    # a return of a product the customer never bought before: kept, reported
+    ("unmatched_return", "orders", "O2,C1,2024-02-01,纸尿裤,-1,10,0,-10,已支付\n", "quantity"),
     ("negative_price", "orders", "O2,C1,2024-02-01,奶粉,1,-10,0,,已支付\n", "unit_price"),
     ("negative_amount", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,-10,已支付\n", "amount"),
     ("zero_quantity", "orders", "O2,C1,2024-02-01,奶粉,0,10,0,0,已支付\n", "quantity"),
     ("amount_mismatch", "orders", "O2,C1,2024-02-01,奶粉,2,10,1,25,已支付\n", "amount"),
     ("future_date", "orders", "O2,C1,2099-02-01,奶粉,1,10,0,10,已支付\n", "order_time"),
     ("test_order", "orders", "O2,C1,2024-02-01,测试商品,1,10,0,10,已支付\n", "status"),
-    ("refund", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,已退款\n", "status"),
+    ("refund", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,部分退款\n", "status"),
     ("missing_required", "orders", "O2,,2024-02-01,奶粉,1,10,0,10,已支付\n", "customer_id"),
 ]
 
@@ -59,6 +60,15 @@ def test_problem_code(ws, write, code, table, line, column):
     if table == "orders" and severity == "warning":
         flags = ws.con.execute("SELECT review_reasons FROM orders WHERE needs_review").fetchall()
         assert flags == [(code,)]
+
+
+def test_out_of_range_line_number(ws, write):
+    header = "订单编号,行号,客户编号,下单时间,商品名称,购买数量,单价\n"
+    path = write("f.csv", header + "O1,1,C1,2024-02-01,奶粉,1,10\nO1,0,C1,2024-02-01,奶粉,1,10\n")
+    result = import_file(ws, "orders", path)
+    assert result.problem_counts == {"out_of_range": 1}
+    (problem,) = result.problems
+    assert (problem.row, problem.column, result.rejected) == (3, "line_no", 1)
 
 
 def test_message_english(ws, write):
@@ -188,5 +198,6 @@ def test_every_code_is_tested():
         "amount_outlier",
         "burst_orders",
         "orphan_order",
+        "out_of_range",  # test_out_of_range_line_number
     }
     assert tested == set(PROBLEM_CODES)

@@ -1,7 +1,10 @@
 """The order lines analyses use, and per-customer revenue.
 
-By default analyses see paid orders that are not marked needs_review (需核实): test orders,
-refunds, cancellations and flagged anomalies are excluded unless asked for.
+By default analyses see paid sale lines that are not marked needs_review (需核实), at their
+value net of returns: test orders, partial refunds and flagged anomalies are excluded unless
+asked for, a sale reversed in full (refunded, cancelled, or returned by a later return line)
+is not a purchase any more, and a partly returned line counts for what was kept (see
+:mod:`custlens.schema.returns`). Every revenue figure of the analyses is therefore net sales.
 """
 
 from __future__ import annotations
@@ -11,11 +14,72 @@ import ibis.expr.types as ir
 
 
 def analysable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
-    """Paid order lines, without needs_review rows unless ``include_flagged``."""
-    expr = orders.filter(orders.status == "paid")
+    """Paid sale lines with something left after returns, at their net quantity and amount.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    include_flagged : bool, default False
+        Keep lines marked needs_review (需核实).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        The order lines, with ``quantity`` and ``amount`` net of returns.
+    """
+    expr = orders.filter(
+        orders.status == "paid", (orders.net_quantity > 0) | (orders.net_amount > 0)
+    )
     if not include_flagged:
-        expr = expr.filter(~orders.needs_review.fill_null(False))
-    return expr
+        expr = expr.filter(~expr.needs_review.fill_null(False))
+    return expr.mutate(quantity=expr.net_quantity, amount=expr.net_amount)
+
+
+def sales_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
+    """One row: gross sales, returns, net sales, refund rate and unmatched returns.
+
+    ``gross_sales``: the paid, refunded and cancelled sale lines (positive quantity) at their
+    own amount; ``net_sales``: what the analyses count (:func:`analysable_orders`);
+    ``returns`` = net − gross (zero or negative); ``refund_rate`` = −returns / gross;
+    ``unmatched_returns``: return lines that match no sale (not in net sales), with
+    ``unmatched_return_lines`` their count. needs_review lines are left out of every figure
+    unless ``include_flagged``.
+    """
+    sale = orders.filter(orders.quantity > 0, orders.status.isin(("paid", "refunded", "cancelled")))
+    unmatched = orders.filter(orders.quantity < 0, orders.return_of.isnull())
+    if not include_flagged:
+        sale = sale.filter(~sale.needs_review.fill_null(False))
+        unmatched = unmatched.filter(~unmatched.needs_review.fill_null(False))
+    net = analysable_orders(orders, include_flagged)
+    zero = ibis.literal(0).cast("decimal(18, 2)")
+    t = (
+        sale.aggregate(gross_sales=sale.amount.sum())
+        .cross_join(net.aggregate(net_sales=net.amount.sum()))
+        .cross_join(
+            unmatched.aggregate(
+                unmatched_returns=unmatched.amount.sum(), unmatched_return_lines=unmatched.count()
+            )
+        )
+    )
+    t = t.mutate(
+        gross_sales=t.gross_sales.fill_null(zero),
+        net_sales=t.net_sales.fill_null(zero),
+        unmatched_returns=t.unmatched_returns.fill_null(zero),
+    )
+    t = t.mutate(returns=t.net_sales - t.gross_sales)
+    return t.select(
+        "gross_sales",
+        "returns",
+        "net_sales",
+        refund_rate=ibis.ifelse(
+            t.gross_sales > 0,
+            (-t.returns).cast("float64") / t.gross_sales.cast("float64"),
+            ibis.null("float64"),
+        ),
+        unmatched_returns=t.unmatched_returns,
+        unmatched_return_lines=t.unmatched_return_lines,
+    )
 
 
 def revenue_per_customer(orders: ir.Table, include_flagged: bool = False) -> ir.Table:

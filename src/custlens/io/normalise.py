@@ -170,7 +170,6 @@ RANGES = {
     "nps": (0, 10),
     "age": (0, 120),
     "line_no": (1, None),
-    "quantity": (0, None),
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from custlens.errors import InputError, Problem
-from custlens.io import quality, rejects
+from custlens.io import quality, rejects, returns
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
@@ -129,9 +129,11 @@ def import_file(
             write_rows(
                 con, table, mapping, import_id, now, result, "_flags" if flag_first else None
             )
-            for view in ("_keyed", "_keyed_all"):  # free the staged rows
+            for view in ("_keyed", "_keyed_all", "_keyed_base"):  # free the staged rows
                 con.execute(f"DROP VIEW {view}")
             con.execute("DROP TABLE _ruled")
+            if table.name == "orders":
+                returns.link_returns(con, import_id)
             step("quality")
             if table.name in ("orders", "customers"):
                 if not flag_first:

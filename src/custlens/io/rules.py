@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from custlens.config import Settings
 from custlens.io.normalise import SqlParams
+from custlens.schema.returns import BASE_NET_AMOUNT_SQL, BASE_NET_QUANTITY_SQL
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,17 @@ class Rule:
 def derived_columns(table: str) -> dict[str, str]:
     """Columns recomputed from others before rules run (name -> SQL)."""
     if table == "orders":
+        # a return line (negative quantity) carries a negative amount whatever sign the file
+        # gives it, and a status of paid becomes refunded (see custlens.schema.returns)
+        computed = (
+            "CAST(round(sign(quantity) * (abs(quantity) * unit_price - coalesce(discount, 0)), 2)"
+            " AS DECIMAL(18,2))"
+        )
         return {
-            "amount": "coalesce(amount, CAST(round(quantity * unit_price - coalesce(discount, 0), 2)"
-            " AS DECIMAL(18,2)))",
+            "amount": f"CASE WHEN quantity < 0 THEN -abs(coalesce(amount, {computed})) "
+            f"ELSE coalesce(amount, {computed}) END",
+            "status": "CASE WHEN quantity < 0 AND coalesce(status, 'paid') = 'paid' "
+            "THEN 'refunded' ELSE status END",
             "is_new_product": "coalesce(is_new_product, CASE WHEN launch_date IS NOT NULL THEN "
             "date_diff('day', launch_date, CAST(order_time AS DATE)) BETWEEN 0 AND 90 END)",
         }
@@ -50,16 +59,20 @@ def row_rules(table: str, settings: Settings, p: SqlParams, now: object) -> list
             ),
             Rule("unit_price", "negative_price", "unit_price < 0"),
             Rule("quantity", "zero_quantity", "quantity = 0"),
-            Rule("amount", "negative_amount", "amount < 0"),
+            # a negative amount on a sale line (a return line has a negative quantity too)
+            Rule("amount", "negative_amount", "amount < 0 AND quantity > 0"),
             Rule(
                 "amount",
                 "amount_mismatch",
-                f"amount >= 0 AND quantity > 0 AND unit_price >= 0 AND abs(amount - (quantity * "
-                f"unit_price - coalesce(discount, 0))) > {p.add(qs.amount_tolerance)}",
+                "(amount >= 0 OR quantity < 0) AND quantity <> 0 AND unit_price >= 0 AND "
+                "abs(abs(amount) - (abs(quantity) * unit_price - coalesce(discount, 0))) > "
+                f"{p.add(qs.amount_tolerance)}",
             ),
             Rule("order_time", "future_date", f"order_time > {p.add(now)}"),
             Rule("status", "test_order", f"status = 'test' OR {test_name}"),
-            Rule("status", "refund", "status IN ('refunded', 'partially_refunded')"),
+            # a partial refund leaves the line's net value unknown: 需核实 (full refunds and
+            # cancellations are reversed sales, see custlens.schema.returns)
+            Rule("status", "refund", "status = 'partially_refunded'"),
         ]
     if table == "events":
         return [
@@ -82,31 +95,29 @@ def key_sql(table: str) -> str:
     }[table]
 
 
-def system_sql(
-    table: str, positional_lines: bool = False, fallback_hash: str = "_hash"
-) -> dict[str, str]:
+def system_sql(table: str, fallback_hash: str = "_hash") -> dict[str, str]:
     """System columns computed for the stored row from staged columns and ``_hash``.
 
-    An order line is identified by its line number, else its product, else (only when the
-    file has none of these columns) its position within the order. ``fallback_hash`` is the
-    SQL a key uses when it falls back on the row hash (an order or feedback without an id):
-    the hash expression itself makes it computed for those rows alone.
+    An order line is keyed by (order id, line number); a file without line numbers numbers
+    the lines of each order in file order (after exact duplicate rows are dropped), so the
+    same product twice in one order is two lines and a re-import of the same file finds the
+    same keys (a line without its number, in a file that has them, too). ``fallback_hash`` is
+    the SQL a key uses when it falls back on the row hash (an order or feedback without an
+    id): the hash expression itself makes it computed for those rows alone.
     """
     if table == "orders":
         oid = f"coalesce(order_id, 'H' || substr({fallback_hash}, 1, 16))"
-        position = (
-            "CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS VARCHAR)"
-            if positional_lines
-            else "''"
-        )
-        line = f"coalesce(CAST(line_no AS VARCHAR), product_id, product_name, {position})"
+        position = f"CAST(row_number() OVER (PARTITION BY {oid} ORDER BY _row) AS INTEGER)"
+        line = f"coalesce(line_no, {position})"
         return {
             "order_id": oid,
-            "order_line_key": f"CASE WHEN order_id IS NULL THEN {oid} || '#1' "
-            f"ELSE order_id || '#' || {line} END",
+            "line_no": line,
+            "order_line_key": f"{oid} || '#' || {line}",
             "order_date": "CAST(order_time AS DATE)",
             "row_flags": "_flags",
             "source_row": "_row",
+            "net_quantity": BASE_NET_QUANTITY_SQL,
+            "net_amount": BASE_NET_AMOUNT_SQL,
         }
     if table == "events":
         return {"event_key": "_hash", "event_date": "CAST(event_time AS DATE)"}

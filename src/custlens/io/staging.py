@@ -80,10 +80,13 @@ def stage_rows(
         "_none",
         "_colerr",
     ]
+    # a hash of the whole source row, mapped columns or not: finds exact duplicates
+    source = [d[0] for d in con.execute("SELECT * FROM _raw LIMIT 0").description]
+    raw_hash = f"hash({', '.join(q(c) for c in source if c != '_row')})"
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
         f"""CREATE TEMP TABLE _ruled AS
-        WITH _txt AS (SELECT _row, {", ".join(texts)} FROM _raw),
+        WITH _txt AS (SELECT _row, {raw_hash} AS _rawhash, {", ".join(texts)} FROM _raw),
         _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
         _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
         _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
@@ -98,7 +101,18 @@ def stage_rows(
 
 def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str, str]) -> None:
     """Problems of every row into ``_problems``; valid, deduplicated rows into ``_keyed``.
-    ``text_of`` names the staged column holding each column's cleaned text."""
+    ``text_of`` names the staged column holding each column's cleaned text.
+
+    Duplicates, in two steps:
+
+    1. a row identical to an earlier one in *every* source column, mapped or not, is an
+       exact duplicate (``duplicate_row``, info): imported once;
+    2. the other valid rows get their keys; a later row whose key was seen before is
+       ``duplicate_row`` when its stored values are those of the first row, else
+       ``duplicate_key`` (error, rejected). Rows keyed by their own content (events,
+       feedback without an id) are distinct source rows here: later ones with the same
+       content get a ``#2``, ``#3`` ... suffix instead.
+    """
     value = " ".join(f"WHEN '{name}' THEN {col}" for name, col in text_of.items())
     con.execute("DROP TABLE IF EXISTS _problems")
     con.execute(
@@ -107,50 +121,119 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
         "SELECT *, split_part(p, ':', 1) AS column_name, split_part(p, ':', 2) AS code FROM "
         "(SELECT *, unnest(string_split(_codes, ',')) AS p FROM _ruled WHERE _codes IS NOT NULL))"
     )
+    exact = _exact_duplicates(con)
     hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
     row_hash = f"md5(concat_ws(chr(31), {hashed}))"
-    positional = not mapping.has_any(("line_no", "product_id", "product_name"))
-    system = system_sql(table.name, positional_lines=positional, fallback_hash=row_hash)
+    system = system_sql(table.name, fallback_hash=row_hash)
     replace = [n for n in system if n in table.names]
     select = (
         f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
     )
     extra = "".join(f", {system[n]} AS {q(n)}" for n in system if n not in table.names)
     key = key_sql(table.name)
+    skip = f"AND _row NOT IN (SELECT _row FROM {exact})" if exact else ""
     # valid rows with their keys, as views: computed while written, never stored twice
-    for name in ("_keyed", "_keyed_all"):
+    for name in ("_keyed", "_keyed_all", "_keyed_base"):
         con.execute(f"DROP VIEW IF EXISTS {name}")
     con.execute(
-        f"""CREATE TEMP VIEW _keyed_all AS
+        f"""CREATE TEMP VIEW _keyed_base AS
         WITH _valid AS (
             SELECT _row, {", ".join(q(c) for c in table.names)}, _flags, {row_hash} AS _hash
-            FROM _ruled WHERE NOT _err
+            FROM _ruled WHERE NOT _err {skip}
         ), _sys AS (SELECT {select}{extra} FROM _valid)
         SELECT *, {key} AS _key FROM _sys"""
     )
-    # duplicates: first row per key kept; identical later rows are duplicate_row (info),
-    # differing ones duplicate_key (error, rejected)
+    con.execute("CREATE TEMP VIEW _keyed_all AS SELECT * FROM _keyed_base")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
         "SELECT _key FROM _keyed_all WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
     )
-    if con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
-        con.execute(
-            """INSERT INTO _problems
-            WITH ranked AS (
-                SELECT _row, _key, _hash,
-                       row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
-                       first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
-                FROM _keyed_all WHERE _key IN (SELECT _key FROM _dupkeys)
-            )
-            SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
-                                    ELSE 'duplicate_key' END, _key
-            FROM ranked WHERE rn > 1"""
+    if not con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
+        con.execute("CREATE TEMP VIEW _keyed AS SELECT * FROM _keyed_all")
+        return
+    content_key = CONTENT_KEYS.get(table.name)
+    if content_key:
+        _number_repeated_content(con, content_key)
+    con.execute(
+        """INSERT INTO _problems
+        WITH ranked AS (
+            SELECT _row, _key, _hash,
+                   row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
+                   first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
+            FROM _keyed_all WHERE _key IN (SELECT _key FROM _dupkeys)
         )
+        SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
+                                ELSE 'duplicate_key' END, _key
+        FROM ranked WHERE rn > 1"""
+    )
     con.execute(
         "CREATE TEMP VIEW _keyed AS SELECT * FROM _keyed_all WHERE _key NOT IN "
         "(SELECT _key FROM _dupkeys) OR _row NOT IN (SELECT _row FROM _problems "
         "WHERE code IN ('duplicate_row', 'duplicate_key'))"
+    )
+
+
+# tables whose key is (or, without an id, falls back on) the row's content: condition and
+# the key column, for rows that repeat another row's content in a different source row
+CONTENT_KEYS = {
+    "events": ("TRUE", "event_key"),
+    "feedback": ("feedback_id IS NULL", "feedback_key"),
+}
+
+
+def _exact_duplicates(con: Any) -> str | None:
+    """Later copies of a valid row identical in every source column, as ``duplicate_row``
+    problems; returns the name of the table of their rows (None when there are none).
+
+    A 64-bit hash of the source row (``_rawhash``) finds candidates; the rows themselves are
+    compared, so a hash collision never drops a row."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rawcand AS SELECT _rawhash FROM _ruled WHERE NOT _err "
+        "GROUP BY 1 HAVING count(*) > 1"
+    )
+    if not con.execute("SELECT count(*) FROM _rawcand").fetchone()[0]:
+        return None
+    source = [d[0] for d in con.execute("SELECT * FROM _raw LIMIT 0").description]
+    whole = ", ".join(q(c) for c in source if c != "_row")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rawdup AS
+        SELECT _row, first_row FROM (
+            SELECT r._row, min(r._row) OVER (PARTITION BY {whole}) AS first_row
+            FROM _raw r SEMI JOIN (
+                SELECT _row FROM _ruled WHERE NOT _err
+                AND _rawhash IN (SELECT _rawhash FROM _rawcand)
+            ) c USING (_row)
+        ) WHERE _row <> first_row"""
+    )
+    con.execute(
+        "INSERT INTO _problems SELECT _row, NULL, 'duplicate_row', CAST(first_row AS VARCHAR) "
+        "FROM _rawdup"
+    )
+    return "_rawdup"
+
+
+def _number_repeated_content(con: Any, content_key: tuple[str, str]) -> None:
+    """Rows keyed by their content that repeat an earlier row's content (but differ from it
+    in some source column): the 2nd, 3rd ... get ``#2``, ``#3`` ... on their key, the first
+    keeps the plain key (so keys stored before stay as they were)."""
+    condition, column = content_key
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _repeat AS
+        SELECT _row, _key || '#' || rn AS new_key FROM (
+            SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn
+            FROM _keyed_base WHERE _key IN (SELECT _key FROM _dupkeys) AND {condition}
+        ) WHERE rn > 1"""
+    )
+    con.execute("DROP VIEW _keyed_all")
+    con.execute(
+        f"""CREATE TEMP VIEW _keyed_all AS
+        SELECT k.* REPLACE (coalesce(r.new_key, k._key) AS _key,
+                            coalesce(r.new_key, k.{q(column)}) AS {q(column)})
+        FROM _keyed_base k LEFT JOIN _repeat r USING (_row)"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
+        "SELECT _key FROM _keyed_all WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
     )
 
 

@@ -65,6 +65,8 @@ def write_rows(
             values[c] = "r.reasons" if reasons else "NULL"
         elif c == "needs_review":
             values[c] = "r.reasons IS NOT NULL" if reasons else "FALSE"
+        elif c == "return_of":  # set by custlens.io.returns once the rows are written
+            values[c] = "NULL"
         elif col is not None and col.default is not None:
             values[c] = f"coalesce(f.{q(c)}, '{col.default}')"
         else:

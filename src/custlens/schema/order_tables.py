@@ -105,8 +105,8 @@ ORDERS = Table(
             "Quantity",
             True,
             ("数量", "件数", "qty", "count", "num"),
-            doc_zh="必填；正整数",
-            doc_en="required; positive integer",
+            doc_zh="必填；整数，退货/取消行为负数",
+            doc_en="required; integer, negative on return and cancellation lines",
         ),
         C(
             "unit_price",
@@ -201,6 +201,17 @@ ORDERS = Table(
             "Campaign ID",
             False,
             ("活动id", "营销活动", "campaign"),
+        ),
+        C(
+            "original_order_id",
+            "id",
+            "原订单编号",
+            "Original order ID",
+            False,
+            ("原订单号", "原单号", "退款原订单", "original_order", "original_order_no"),
+            doc_zh="可选；退货/取消行所对应的原订单，缺失时按同一客户同一商品最近一笔更早的购买匹配",
+            doc_en="optional; the order a return or cancellation line reverses; when absent the "
+            "latest earlier purchase of the same product by the same customer is used",
         ),
     ),
     key=("order_line_key",),

@@ -79,7 +79,7 @@ _CODES = [
         "negative_price",
         "error",
         "unit price must not be negative",
-        "Record refunds with status refunded instead of a negative price",
+        "Record a return as a line with a negative quantity, not a negative price",
     ),
     ProblemCode(
         "duplicate_key",
@@ -99,8 +99,8 @@ _CODES = [
     ProblemCode(
         "negative_amount",
         "warning",
-        "negative amount",
-        "Record refunds with status refunded; check the amount",
+        "negative amount on a sale line (positive quantity)",
+        "A return needs a negative quantity too; check the amount",
     ),
     ProblemCode("zero_quantity", "warning", "quantity is zero", "Check the quantity"),
     ProblemCode(
@@ -132,8 +132,14 @@ _CODES = [
     ProblemCode(
         "refund",
         "warning",
-        "refunded or partially refunded order",
-        "Refunds are excluded from analysis",
+        "partially refunded order (its net value is unknown)",
+        "Import the refund as a return line (negative quantity) and mark the order paid",
+    ),
+    ProblemCode(
+        "unmatched_return",
+        "info",
+        "return or cancellation matches no earlier sale of the product to this customer",
+        "Kept and reported as an unmatched return; it is not subtracted from net sales",
     ),
     ProblemCode(
         "orphan_order",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from custlens.schema.returns import BASE_NET_AMOUNT_SQL, BASE_NET_QUANTITY_SQL
 from custlens.schema.tables import TABLES, Table
 from custlens.store.search import search_index_sql
 
@@ -27,6 +28,9 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("review_reasons", "VARCHAR"),
         ("import_id", "INTEGER"),
         ("source_row", "INTEGER"),
+        ("return_of", "VARCHAR"),  # a return line: the order_line_key of the sale it reverses
+        ("net_quantity", "INTEGER"),  # a sale line after its returns (custlens.schema.returns)
+        ("net_amount", "DECIMAL(18,2)"),
     ],
     "events": [("event_key", "VARCHAR"), ("event_date", "DATE"), ("import_id", "INTEGER")],
     "campaigns": [("import_id", "INTEGER")],
@@ -219,5 +223,28 @@ def _v8() -> list[str]:
     return stmts
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9() -> list[str]:
+    """Order lines keyed by (order_id, line_no); returns and cancellations.
+
+    * ``original_order_id`` (a canonical column), ``return_of``, ``net_quantity`` and
+      ``net_amount`` (see :mod:`custlens.schema.returns`); stored lines get their net values.
+    * Lines stored without a line number were keyed by their product; they get their
+      position within the order (in import and file order) as line number and key, as an
+      import now gives them, so re-importing the same file still changes nothing.
+    """
+    return [
+        "ALTER TABLE orders ADD COLUMN IF NOT EXISTS original_order_id VARCHAR",
+        "ALTER TABLE orders ADD COLUMN IF NOT EXISTS return_of VARCHAR",
+        "ALTER TABLE orders ADD COLUMN IF NOT EXISTS net_quantity INTEGER",
+        "ALTER TABLE orders ADD COLUMN IF NOT EXISTS net_amount DECIMAL(18,2)",
+        f"UPDATE orders SET net_quantity = {BASE_NET_QUANTITY_SQL}, "
+        f"net_amount = {BASE_NET_AMOUNT_SQL}",
+        "UPDATE orders SET line_no = p.pos, order_line_key = orders.order_id || '#' || p.pos "
+        "FROM (SELECT order_line_key AS k, row_number() OVER (PARTITION BY order_id "
+        "ORDER BY import_id, source_row, order_line_key) AS pos FROM orders "
+        "WHERE line_no IS NULL) p WHERE orders.order_line_key = p.k",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 LATEST_VERSION = len(MIGRATIONS)
