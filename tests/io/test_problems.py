@@ -71,6 +71,20 @@ def test_out_of_range_line_number(ws, write):
     assert (problem.row, problem.column, result.rejected) == (3, "line_no", 1)
 
 
+def test_truncated_file(ws, write):
+    """A file cut off mid-row: the short row's own problem and the file's."""
+    path = write("cut.csv", ORD_HEADER + GOOD_ORD + "O2,C1,2024-02-01 11:00:00,奶")
+    result = import_file(ws, "orders", path, lang="en")
+    assert result.problem_counts == {"missing_required": 1, "truncated_file": 1}
+    truncated = [p for p in result.problems if p.code == "truncated_file"]
+    assert truncated[0].row == 3
+    assert truncated[0].message == "row 3: the file ends in the middle of a row (truncated?)"
+    assert result.inserted == 1 and result.rejected == 1
+    # a last row without a line end but complete is no problem
+    ok = import_file(ws, "orders", write("ok.csv", ORD_HEADER + GOOD_ORD.rstrip("\n")))
+    assert "truncated_file" not in ok.problem_counts
+
+
 def test_message_english(ws, write):
     path = write("f.csv", CUST_HEADER + "C2,李四,男,30,1381234567,,2024-01-05,\n")
     result = import_file(ws, "customers", path, lang="en")
@@ -199,5 +213,6 @@ def test_every_code_is_tested():
         "burst_orders",
         "orphan_order",
         "out_of_range",  # test_out_of_range_line_number
+        "truncated_file",
     }
     assert tested == set(PROBLEM_CODES)

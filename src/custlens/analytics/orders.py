@@ -26,13 +26,15 @@ def analysable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Tab
     Returns
     -------
     ibis.expr.types.Table
-        The order lines, with ``quantity`` and ``amount`` net of returns.
+        The order lines, with ``quantity`` and ``amount`` net of returns (lines of a table
+        without the workspace's ``net_quantity`` / ``net_amount`` columns as they are).
     """
-    expr = orders.filter(
-        orders.status == "paid", (orders.net_quantity > 0) | (orders.net_amount > 0)
-    )
+    expr = orders.filter(orders.status == "paid")
     if not include_flagged:
         expr = expr.filter(~expr.needs_review.fill_null(False))
+    if "net_amount" not in orders.columns:  # lines from elsewhere than a workspace: no returns
+        return expr
+    expr = expr.filter((expr.net_quantity > 0) | (expr.net_amount > 0))
     return expr.mutate(quantity=expr.net_quantity, amount=expr.net_amount)
 
 

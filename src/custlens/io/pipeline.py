@@ -22,6 +22,7 @@ from custlens.io import quality, rejects, returns
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
+from custlens.io.truncation import ends_mid_row
 from custlens.io.upsert import plan_rows, write_rows
 from custlens.schema.problems import format_problem, suggest
 from custlens.schema.tables import Table, get_table
@@ -116,14 +117,25 @@ def import_file(
         text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
         collect_problems(ws.con, table, mapping, text_of)
+        if src.fmt == "csv" and ends_mid_row(path, src.encoding, src.delimiter, len(src.columns)):
+            ws.con.execute(
+                "INSERT INTO _problems SELECT max(_row), NULL, 'truncated_file', NULL FROM _raw"
+            )
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
             record_problems(con, import_id)
             step("write")
             plan_rows(con, table, mapping, result)
-            # orders that are only added get their flags before they are written
-            flag_first = table.name == "orders" and not result.updated
+            # orders that are only added get their flags before they are written (not when
+            # they bring returns: the flags judge sale lines net of their returns)
+            flag_first = (
+                table.name == "orders"
+                and not result.updated
+                and not con.execute(
+                    "SELECT EXISTS (SELECT 1 FROM _final WHERE quantity < 0)"
+                ).fetchone()[0]
+            )
             if flag_first:
                 quality.compute_order_flags(con, ws.settings, incoming=True)
             write_rows(

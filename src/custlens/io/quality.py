@@ -20,9 +20,9 @@ STATUS_DEFAULT = TABLES["orders"].column("status").default
 
 # all_orders: the stored orders, or those plus the incoming ones (see INCOMING_SQL)
 FLAGS_SQL = """
-lines AS NOT MATERIALIZED (
-    SELECT customer_id, order_id, order_time, amount FROM all_orders
-    WHERE row_flags IS NULL AND status = 'paid'
+lines AS NOT MATERIALIZED (  -- sale lines at what is left of them after returns
+    SELECT customer_id, order_id, order_time, net_amount AS amount FROM all_orders
+    WHERE row_flags IS NULL AND status = 'paid' AND (net_quantity > 0 OR net_amount > 0)
 ),
 busy AS (  -- customers with enough lines to have enough orders for either rule
     SELECT customer_id FROM lines GROUP BY customer_id
@@ -89,12 +89,13 @@ STORED_SQL = "WITH all_orders AS NOT MATERIALIZED (SELECT * FROM orders),"
 INCOMING_SQL = f"""
 WITH incoming AS MATERIALIZED (
     SELECT order_line_key, order_id, customer_id, order_time, order_date, amount,
-           coalesce(status, '{STATUS_DEFAULT}') AS status, row_flags, NULL AS review_reasons
+           coalesce(status, '{STATUS_DEFAULT}') AS status, row_flags, NULL AS review_reasons,
+           net_quantity, net_amount
     FROM _final WHERE _action = 'insert'
 ),
 all_orders AS NOT MATERIALIZED (
     SELECT order_line_key, order_id, customer_id, order_time, order_date, amount, status,
-           row_flags, review_reasons FROM orders
+           row_flags, review_reasons, net_quantity, net_amount FROM orders
     UNION ALL SELECT * FROM incoming
 ),"""
 

@@ -136,6 +136,12 @@ _CODES = [
         "Import the refund as a return line (negative quantity) and mark the order paid",
     ),
     ProblemCode(
+        "truncated_file",
+        "warning",
+        "the file ends in the middle of a row (truncated?)",
+        "Export or download the file again; the last row is incomplete",
+    ),
+    ProblemCode(
         "unmatched_return",
         "info",
         "return or cancellation matches no earlier sale of the product to this customer",

@@ -1,0 +1,172 @@
+"""Shop exports shaped like the real ones users bring, generated with a fixed seed.
+
+``invoice_lines``: an English invoice-line export (InvoiceNo, StockCode, Description,
+Quantity, InvoiceDate, UnitPrice, CustomerID, Country) with the same product on several
+lines of one invoice, cancellation invoices prefixed "C" with negative quantities (one of
+them cancelling a very large order twelve minutes later), float customer ids ("17850.0"),
+missing customer ids, zero prices and exact duplicate rows, amounts in GBP.
+
+``epoch_orders``: an order export with unix-millisecond timestamps.
+
+``tmall_orders``: a Tmall-like export: headers with trailing spaces, CRLF line ends, no
+customer id column (the buyer's nickname identifies the customer), separate paid-time and
+refund columns.
+
+Each returns the file's text and a pandas DataFrame of the same rows for independent checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+INVOICE_HEADER = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+PRODUCTS = [
+    ("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 2.55),
+    ("71053", "WHITE METAL LANTERN", 3.39),
+    ("84406B", "CREAM CUPID HEARTS COAT HANGER", 2.75),
+    ("22633", "HAND WARMER UNION JACK", 1.85),
+    ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", 4.25),
+    ("22752", "SET 7 BABUSHKA NESTING BOXES", 7.65),
+    ("POST", "POSTAGE", 18.00),
+    ("23166", "MEDIUM CERAMIC TOP STORAGE JAR", 1.04),
+]
+BIG = ("23843", "PAPER CRAFT , LITTLE BIRDIE", 2.08)
+
+
+def invoice_lines(seed: int = 7, invoices: int = 400) -> tuple[str, pd.DataFrame]:
+    """The English invoice-line export and its rows (``CustomerID`` as written)."""
+    rng = np.random.default_rng(seed)
+    customers = [f"{12346 + i}.0" for i in range(60)]
+    rows: list[list[object]] = []
+    start = pd.Timestamp("2010-12-01 08:26")
+    for n in range(invoices):
+        invoice = str(536365 + n)
+        when = start + pd.Timedelta(minutes=int(n * 917 + rng.integers(0, 600)))
+        customer = "" if rng.random() < 0.12 else customers[int(rng.integers(0, len(customers)))]
+        country = "United Kingdom" if rng.random() < 0.85 else "France"
+        picks = rng.choice(len(PRODUCTS), size=int(rng.integers(1, 6)), replace=False)
+        for p in picks:
+            code, name, price = PRODUCTS[p]
+            if rng.random() < 0.05:
+                price = 0.0  # free samples
+            rows.append(
+                [invoice, code, name, int(rng.integers(1, 13)), when, price, customer, country]
+            )
+        if rng.random() < 0.15:  # the same product scanned twice: two lines, 1 and 3
+            code, name, price = PRODUCTS[int(picks[0])]
+            rows.append([invoice, code, name, 1, when, price, customer, country])
+            rows.append([invoice, code, name, 3, when, price, customer, country])
+    # a very large order cancelled twelve minutes later by its own cancellation invoice
+    big_when = start + pd.Timedelta(days=300)
+    rows.append(["581483", BIG[0], BIG[1], 80995, big_when, BIG[2], "16446.0", "United Kingdom"])
+    rows.append(
+        [
+            "C581484",
+            BIG[0],
+            BIG[1],
+            -80995,
+            big_when + pd.Timedelta(minutes=12),
+            BIG[2],
+            "16446.0",
+            "United Kingdom",
+        ]
+    )
+    frame = pd.DataFrame(rows, columns=INVOICE_HEADER)
+    # cancellations: part of earlier lines of customers, a later "C" invoice
+    sold = frame[(frame.CustomerID != "") & (frame.Quantity > 0)].sample(30, random_state=seed)
+    cancels = sold.copy()
+    cancels["InvoiceNo"] = [f"C{590000 + i}" for i in range(len(cancels))]
+    cancels["Quantity"] = -np.minimum(cancels.Quantity, rng.integers(1, 4, len(cancels)))
+    cancels["InvoiceDate"] = cancels.InvoiceDate + pd.to_timedelta(
+        rng.integers(1, 20, len(cancels)), unit="D"
+    )
+    # returns of products the customer never bought here (bought before the export starts)
+    unmatched = pd.DataFrame(
+        [
+            ["C599001", "22752", "SET 7 BABUSHKA NESTING BOXES", -2, start, 7.65, "12999.0", "UK"],
+            ["C599002", "71053", "WHITE METAL LANTERN", -1, start, 3.39, "12998.0", "UK"],
+        ],
+        columns=INVOICE_HEADER,
+    )
+    frame = pd.concat([frame, cancels, unmatched], ignore_index=True)
+    # exact duplicate rows, as exports repeat them
+    dups = frame.sample(12, random_state=seed + 1)
+    frame = pd.concat([frame, dups], ignore_index=True)
+    frame = frame.sort_values("InvoiceDate", kind="stable").reset_index(drop=True)
+    text_frame = frame.assign(
+        InvoiceDate=frame.InvoiceDate.map(
+            lambda t: f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}"
+        ),
+        UnitPrice=frame.UnitPrice.map(lambda v: f"{v:.2f}"),
+    )
+    return text_frame.to_csv(index=False), frame
+
+
+def epoch_orders(seed: int = 3, n: int = 200) -> tuple[str, pd.DataFrame]:
+    """Orders with unix-millisecond timestamps (order_no, user_id, created_ms, total)."""
+    rng = np.random.default_rng(seed)
+    base = pd.Timestamp("2024-03-01").value // 10**6
+    frame = pd.DataFrame(
+        {
+            "order_no": [f"E{100000 + i}" for i in range(n)],
+            "user_id": [f"U{int(u)}" for u in rng.integers(1, 40, n)],
+            "created_ms": base + np.sort(rng.integers(0, 90 * 86_400_000, n)),
+            "total": np.round(rng.uniform(5, 300, n), 2),
+        }
+    )
+    return frame.to_csv(index=False), frame
+
+
+TMALL_HEADER = [
+    "订单编号 ",
+    "买家会员名 ",
+    "买家实际支付金额 ",
+    "订单状态 ",
+    "订单创建时间 ",
+    "订单付款时间 ",
+    "宝贝标题 ",
+    "宝贝总数量 ",
+    "退款金额 ",
+]
+
+
+def tmall_orders(seed: int = 5, n: int = 150) -> tuple[bytes, pd.DataFrame]:
+    """A Tmall-like order export (CRLF, trailing spaces in headers); bytes and rows."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2025-06-01 09:00") + pd.to_timedelta(
+        np.sort(rng.integers(0, 60 * 24 * 60, n)), unit="min"
+    )
+    paid = rng.uniform(19, 899, n).round(2)
+    status = rng.choice(["交易成功", "交易成功", "交易成功", "交易关闭", "退款成功"], n)
+    refund = np.where(status == "退款成功", paid, 0.0)
+    partial = (status == "交易成功") & (rng.random(n) < 0.05)
+    refund = np.where(partial, (paid / 2).round(2), refund)
+    frame = pd.DataFrame(
+        {
+            "订单编号": [str(3_900_000_000_000_000 + i * 7919) for i in range(n)],
+            "买家会员名": [f"tb_{int(b):04d}" for b in rng.integers(1, 50, n)],
+            "买家实际支付金额": paid,
+            "订单状态": status,
+            "订单创建时间": created,
+            "订单付款时间": created + pd.Timedelta(minutes=3),
+            "宝贝标题": rng.choice(["婴儿奶粉 900g", "纸尿裤 L码", "湿巾 80抽"], n),
+            "宝贝总数量": rng.integers(1, 4, n),
+            "退款金额": refund,
+        }
+    )
+    out = frame.copy()
+    out.columns = TMALL_HEADER
+    for col in ("订单创建时间 ", "订单付款时间 "):
+        out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text = out.to_csv(index=False, lineterminator="\r\n", float_format="%.2f")
+    return text.encode("utf-8"), frame
