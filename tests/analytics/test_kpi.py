@@ -96,7 +96,13 @@ def test_june_against_may_and_last_june(vws):
     assert k[(june, "visitors")]["value"] == 4.0
     assert k[(june, "conversion_rate")]["value"] == 0.25
     assert k[(june, "conversion_rate")]["previous"] is None  # no visitors in May
-    assert len(k) == 11
+    # gross sales add the 999.00 refunded in full (O0104) to the net 1719.99; May had none
+    assert k[(june, "gross_sales")]["value"] == pytest.approx(1719.99 + 999)
+    assert k[(june, "returns")]["value"] == pytest.approx(-999)
+    assert k[(june, "refund_rate")]["value"] == pytest.approx(999 / 2718.99)
+    assert k[(june, "refund_rate")]["previous"] == 0.0
+    assert k[(june, "returns")]["previous"] == 0.0
+    assert len(k) == 14
 
 
 def test_quarter_and_custom_range(vws):

@@ -3,7 +3,12 @@ previous period and the same period last year.
 
 KPIs per period (paid orders, needs_review excluded, as everywhere):
 
-* ``gmv`` sum of amount; ``orders``; ``buyers`` distinct customers; ``aov`` = gmv / orders;
+* ``gmv`` net sales: sum of the lines' amounts net of returns (see
+  :mod:`custlens.schema.returns`); ``orders``; ``buyers`` distinct customers; ``aov`` = gmv /
+  orders;
+* ``gross_sales`` the period's sale lines at their own amount, refunded and cancelled ones
+  included; ``returns`` = gmv − gross_sales (≤ 0; a return counts in the period of the sale it
+  reverses); ``refund_rate`` = −returns / gross_sales;
 * ``new_customers`` buyers whose first purchase ever falls in the period;
   ``returning_customers`` = buyers - new_customers;
 * ``repurchase_rate`` (复购率) share of the period's buyers who bought on 2+ days in it;
@@ -24,12 +29,15 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.metrics import PURCHASE_EVENTS, default_as_of, real
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analysable_orders, sale_lines
 from custlens.errors import InputError
 
 FREQS = ("day", "week", "month", "quarter", "range")
 KPIS = (
     "gmv",
+    "gross_sales",
+    "returns",
+    "refund_rate",
     "orders",
     "buyers",
     "aov",
@@ -154,7 +162,12 @@ def compute_kpis(
     sales = facts.group_by(keys).aggregate(
         gmv=facts.amount.sum().cast("decimal(18,2)"), orders=facts.count()
     )
+    lines = sale_lines(orders, include_flagged)
+    lines = lines.filter(lines.order_date < ibis.date(as_of))
+    lines = lines.join(p, (lines.order_date >= p.period_start) & (lines.order_date <= p.period_end))
+    gross = lines.group_by(keys).aggregate(gross_sales=lines.gross_amount.sum())
     out = p.left_join(sales, keys).drop("period_start_right", "period_end_right")
+    out = out.left_join(gross, keys).drop("period_start_right", "period_end_right")
     out = out.left_join(buyers, keys).drop("period_start_right", "period_end_right")
     out = out.left_join(_churn(per_order, p, churn_days, as_of), keys)
     out = out.drop("period_start_right", "period_end_right")
@@ -165,11 +178,17 @@ def compute_kpis(
     else:
         out = out.mutate(visitors=ibis.null("int64"), converted=ibis.null("int64"))
     zero = {c: out[c].fill_null(0) for c in ("orders", "buyers", "new_customers")}
-    out = out.mutate(gmv=out.gmv.fill_null(0).cast("decimal(18,2)"), **zero)
+    out = out.mutate(
+        gmv=out.gmv.fill_null(0).cast("decimal(18,2)"),
+        gross_sales=out.gross_sales.fill_null(0).cast("decimal(18,2)"),
+        **zero,
+    )
+    out = out.mutate(returns=(out.gmv - out.gross_sales).cast("decimal(18,2)"))
     return (
         out.mutate(
             aov=_ratio(out.gmv.cast("float64"), out.orders),
             returning_customers=out.buyers - out.new_customers,
+            refund_rate=_ratio(-out.returns.cast("float64"), out.gross_sales.cast("float64")),
             repurchase_rate=_ratio(out.repeat_buyers, out.buyers),
             campaign_participation_rate=_ratio(out.campaign_buyers, out.buyers),
             churn_rate=_ratio(out.churned, out.active_at_start),

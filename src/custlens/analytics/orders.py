@@ -38,30 +38,66 @@ def analysable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Tab
     return expr.mutate(quantity=expr.net_quantity, amount=expr.net_amount)
 
 
+def sale_lines(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
+    """Sale lines (positive quantity; paid, refunded or cancelled) with ``gross_amount``, their
+    own amount, and ``net_amount``, what the analyses count of them (zero for a sale
+    reversed or returned in full).
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    include_flagged : bool, default False
+        Keep lines marked needs_review (需核实).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        The sale lines with ``gross_amount`` and ``net_amount``.
+    """
+    s = orders.filter(orders.quantity > 0, orders.status.isin(("paid", "refunded", "cancelled")))
+    if not include_flagged:
+        s = s.filter(~s.needs_review.fill_null(False))
+    zero = ibis.literal(0).cast("decimal(18, 2)")
+    if "net_amount" in orders.columns:
+        counted = (s.status == "paid") & ((s.net_quantity > 0) | (s.net_amount > 0))
+        net = ibis.ifelse(counted, s.net_amount, zero)
+    else:
+        net = ibis.ifelse(s.status == "paid", s.amount, zero)
+    return s.mutate(gross_amount=s.amount, net_amount=net.cast("decimal(18, 2)"))
+
+
 def sales_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """One row: gross sales, returns, net sales, refund rate and unmatched returns.
 
-    ``gross_sales``: the paid, refunded and cancelled sale lines (positive quantity) at their
-    own amount; ``net_sales``: what the analyses count (:func:`analysable_orders`);
-    ``returns`` = net − gross (zero or negative); ``refund_rate`` = −returns / gross;
-    ``unmatched_returns``: return lines that match no sale (not in net sales), with
-    ``unmatched_return_lines`` their count. needs_review lines are left out of every figure
-    unless ``include_flagged``.
+    ``gross_sales``: the paid, refunded and cancelled sale lines at their own amount;
+    ``net_sales``: what the analyses count (:func:`analysable_orders`); ``returns`` = net −
+    gross (zero or negative); ``refund_rate`` = −returns / gross; ``unmatched_returns``:
+    return lines that match no sale (not in net sales), with ``unmatched_return_lines`` their
+    count. needs_review lines are left out of every figure unless ``include_flagged``.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    include_flagged : bool, default False
+        Keep lines marked needs_review (需核实).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        One row with the six figures.
     """
-    sale = orders.filter(orders.quantity > 0, orders.status.isin(("paid", "refunded", "cancelled")))
-    unmatched = orders.filter(orders.quantity < 0, orders.return_of.isnull())
+    s = sale_lines(orders, include_flagged)
+    unmatched = orders.filter(orders.quantity < 0)
+    if "return_of" in orders.columns:
+        unmatched = unmatched.filter(unmatched.return_of.isnull())
     if not include_flagged:
-        sale = sale.filter(~sale.needs_review.fill_null(False))
         unmatched = unmatched.filter(~unmatched.needs_review.fill_null(False))
-    net = analysable_orders(orders, include_flagged)
     zero = ibis.literal(0).cast("decimal(18, 2)")
-    t = (
-        sale.aggregate(gross_sales=sale.amount.sum())
-        .cross_join(net.aggregate(net_sales=net.amount.sum()))
-        .cross_join(
-            unmatched.aggregate(
-                unmatched_returns=unmatched.amount.sum(), unmatched_return_lines=unmatched.count()
-            )
+    t = s.aggregate(gross_sales=s.gross_amount.sum(), net_sales=s.net_amount.sum()).cross_join(
+        unmatched.aggregate(
+            unmatched_returns=unmatched.amount.sum(), unmatched_return_lines=unmatched.count()
         )
     )
     t = t.mutate(

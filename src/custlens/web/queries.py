@@ -26,7 +26,8 @@ from custlens.web.scope import scoped_table
 PERIOD_KINDS = ("week", "month", "quarter", "custom")
 COMPARES = ("previous", "yoy")
 CARD_KPIS = (
-    ("gmv", "GMV", "money"),
+    ("gmv", "Net sales (GMV)", "money"),
+    ("refund_rate", "Refund rate", "rate"),
     ("orders", "Orders", "count"),
     ("buyers", "Buying customers", "count"),
     ("aov", "Average order value", "money"),

@@ -8,7 +8,7 @@ from custlens.reports.context import Context
 from custlens.reports.model import Kpi, Section
 
 KPIS = [
-    ("gmv", "GMV", "money"),
+    ("gmv", "Net sales (GMV)", "money"),
     ("orders", "Orders", "int"),
     ("customers", "Buying customers", "int"),
     ("aov", "Average order value", "money"),
