@@ -173,8 +173,8 @@ def test_xlsx_read_back(reports, tmp_path):
     ws = wb["核心指标"]
     values = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
     gmv = {k.key: k for k in reports["zh"].sections[0].kpis}["gmv"]
-    assert values["销售额(GMV)"] == pytest.approx(gmv.value)
-    (gmv_row,) = [r for r in ws.iter_rows() if r[0].value == "销售额(GMV)"]
+    assert values["净销售额(GMV)"] == pytest.approx(gmv.value)
+    (gmv_row,) = [r for r in ws.iter_rows() if r[0].value == "净销售额(GMV)"]
     assert gmv_row[1].number_format == "¥#,##0.00"
     (rr_row,) = [r for r in ws.iter_rows() if r[0].value == "复购率"]
     assert rr_row[1].number_format == "0.0%"

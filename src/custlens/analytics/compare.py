@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analysable_orders, sale_lines
 from custlens.analytics.periods import METRICS, Period
 from custlens.errors import UsageError
 
@@ -43,7 +43,9 @@ def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> i
     """One row (or one per ``by`` value) of order metrics for ``period``.
 
     ``new_customers`` are customers whose first analysable order ever falls in the period;
-    ``repeat_customers`` placed two or more orders in the period.
+    ``repeat_customers`` placed two or more orders in the period; ``gmv`` is net sales and
+    ``gross_sales`` the period's sale lines at their own amount, refunded and cancelled ones
+    included (see :mod:`custlens.schema.returns`).
     """
     o = analysable_orders(orders)
     first = o.group_by("customer_id").aggregate(first_date=o.order_date.min())
@@ -73,7 +75,11 @@ def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> i
         value_mean=per_order.value.mean(),
         value_var=per_order.value.var(how="sample"),
     )
-    return ords.join(cust, keys) if keys else ords.cross_join(cust)
+    lines = sale_lines(orders)
+    lines = lines.filter((lines.order_date >= period.start) & (lines.order_date <= period.end))
+    gross = grouped(lines).aggregate(gross_sales=lines.gross_amount.sum().cast("float64"))
+    out = ords.join(cust, keys) if keys else ords.cross_join(cust)
+    return out.left_join(gross, keys).drop(f"{by}_right") if keys else out.cross_join(gross)
 
 
 def period_summary(
@@ -88,6 +94,8 @@ def period_summary(
         c = row["customers"] or 0
         row["repurchase_rate"] = row["repeat_customers"] / c if c else None
         row["new_customer_share"] = row["new_customers"] / c if c else None
+        gross = row.get("gross_sales") or 0
+        row["refund_rate"] = (gross - (row["gmv"] or 0)) / gross if gross else None
         out[row.get(by) if by else None] = row
     return out
 

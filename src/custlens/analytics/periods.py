@@ -23,6 +23,8 @@ METRICS = (
     "repurchase_rate",
     "new_customers",
     "new_customer_share",
+    "gross_sales",
+    "refund_rate",
 )
 
 

@@ -14,6 +14,8 @@ KPIS = [
     ("aov", "Average order value", "money"),
     ("repurchase_rate", "Repurchase rate", "pct"),
     ("new_customers", "New customers", "int"),
+    ("gross_sales", "Gross sales", "money"),
+    ("refund_rate", "Refund rate", "pct"),
 ]
 
 
