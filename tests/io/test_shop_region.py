@@ -9,7 +9,7 @@ import pytest
 
 from custlens.config import update_settings
 from custlens.errors import InputError
-from custlens.io.normalise import phone_e164
+from custlens.io.phones import phone_e164
 from custlens.io.pipeline import import_file
 from custlens.store import init_workspace
 
@@ -102,11 +102,11 @@ def test_phone_required_by_default(make_ws, write):
 
 
 def test_phone_e164_parses_each_distinct_number_once(monkeypatch):
-    import custlens.io.normalise as normalise
+    import custlens.io.phones as phones
 
     seen = []
-    real = normalise._e164
-    monkeypatch.setattr(normalise, "_e164", lambda key: seen.append(key) or real(key))
+    real = phones._e164
+    monkeypatch.setattr(phones, "_e164", lambda key: seen.append(key) or real(key))
     numbers = pa.chunked_array([["07911123456", None, "07911123456"], ["12345", "07911123456"]])
     regions = pa.chunked_array([["GB"] * 3, ["GB"] * 2])
     out = phone_e164(numbers, regions)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from custlens.errors import InputError, Problem
 from custlens.io import quality, rejects
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
-from custlens.io.normalise import register_phone_function
+from custlens.io.phones import register_phone_function
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.upsert import plan_rows, write_rows

@@ -14,9 +14,8 @@ from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
 from custlens.reports.model import Report, TableBlock
 
-# money's format follows the report's currency (excel_money_format); this one is CNY's
+# money's format follows the report's currency: see excel_money_format
 NUM_FORMATS = {
-    "money": '"¥"#,##0.00',
     "int": "#,##0",
     "pct": "0.0%",
     "float": "#,##0.00",
