@@ -175,7 +175,7 @@ def test_xlsx_read_back(reports, tmp_path):
     gmv = {k.key: k for k in reports["zh"].sections[0].kpis}["gmv"]
     assert values["净销售额(GMV)"] == pytest.approx(gmv.value)
     (gmv_row,) = [r for r in ws.iter_rows() if r[0].value == "净销售额(GMV)"]
-    assert gmv_row[1].number_format == "¥#,##0.00"
+    assert gmv_row[1].number_format == '"¥"#,##0.00'
     (rr_row,) = [r for r in ws.iter_rows() if r[0].value == "复购率"]
     assert rr_row[1].number_format == "0.0%"
     patterns = wb["购买模式"]

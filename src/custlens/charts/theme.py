@@ -1,4 +1,5 @@
-"""One look for every chart: palette, CJK font, number formats (¥, %, 万/亿)."""
+"""One look for every chart: palette, CJK font, number formats (the workspace's currency,
+%, 万/亿)."""
 
 from __future__ import annotations
 
@@ -41,16 +42,82 @@ def themed(spec: dict[str, Any], width: int = 640, height: int = 280) -> dict[st
     return out
 
 
-def format_money(value: float | None, lang: str = "zh", currency: str = "¥") -> str:
-    """¥1,234.50; in Chinese large amounts use 万 / 亿 (¥12.35万, ¥1.23亿)."""
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+def format_money(
+    value: float | None, lang: str = "zh", currency: str = "CNY", abbreviate: bool = True
+) -> str:
+    """An amount in the workspace's currency, as written in ``lang`` (Babel, CLDR symbols).
+
+    Parameters
+    ----------
+    value : float or None
+        The amount; None gives ``"–"``.
+    lang : str
+        ``"zh"`` or ``"en"``: chooses the symbol (CNY is ``¥`` in Chinese, ``CN¥`` in
+        English) and, in Chinese, the 万 / 亿 abbreviation of large amounts.
+    currency : str
+        ISO 4217 code of the workspace (``Settings.currency``).
+    abbreviate : bool
+        Write Chinese large amounts as ``¥12.35万`` / ``¥1.23亿`` (cards, narratives and
+        report tables); False keeps every digit (CLI tables).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_money(1234.5, "zh", "GBP")
+    '£1,234.50'
+    >>> format_money(123456, "zh")
+    '¥12.35万'
+    >>> format_money(123456, "en", "GBP")
+    '£123,456.00'
+    """
     if value is None:
         return "–"
+    from babel.numbers import format_currency
+
     v = float(value)
-    if lang == "zh" and abs(v) >= 1e8:
-        return f"{currency}{v / 1e8:,.2f}亿"
-    if lang == "zh" and abs(v) >= 1e4:
-        return f"{currency}{v / 1e4:,.2f}万"
-    return f"{currency}{v:,.2f}"
+    locale = BABEL_LOCALES.get(lang, "zh_CN")
+    unit = ""
+    if abbreviate and lang == "zh" and abs(v) >= 1e8:
+        v, unit = v / 1e8, "亿"
+    elif abbreviate and lang == "zh" and abs(v) >= 1e4:
+        v, unit = v / 1e4, "万"
+    return format_currency(v, currency, locale=locale) + unit
+
+
+def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
+    """The symbol of ``currency`` as written in ``lang`` (``£``; CNY: ``¥`` / ``CN¥``).
+
+    Examples
+    --------
+    >>> currency_symbol("GBP", "en")
+    '£'
+    >>> currency_symbol("CNY", "zh")
+    '¥'
+    """
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(currency, BABEL_LOCALES.get(lang, "zh_CN"))
+
+
+def excel_money_format(currency: str = "CNY", lang: str = "zh") -> str:
+    """A native Excel number format for amounts: ``"£"#,##0.00`` (``"¥"#,##0`` for JPY).
+
+    Examples
+    --------
+    >>> excel_money_format("GBP", "en")
+    '"£"#,##0.00'
+    """
+    from babel.numbers import get_currency_precision
+
+    digits = get_currency_precision(currency)
+    symbol = currency_symbol(currency, lang).replace('"', "")
+    return f'"{symbol}"#,##0' + ("." + "0" * digits if digits else "")
 
 
 def format_count(value: float | None, lang: str = "zh") -> str:

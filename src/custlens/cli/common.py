@@ -22,6 +22,7 @@ from custlens.errors import CustlensError, InputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from custlens.config import Settings
     from custlens.store.workspace import Workspace
 
 stderr = Console(stderr=True)
@@ -111,10 +112,40 @@ def _display(value: Any) -> str:
     return str(_jsonable(value))
 
 
+# columns holding amounts (the one column vocabulary): terminal tables show them in the
+# workspace's currency; JSON and CSV keep plain numbers for machines
+MONEY_COLUMNS = frozenset(
+    [
+        "amount",
+        "aov",
+        "budget",
+        "clv",
+        "discount",
+        "expected_spend",
+        "gmv",
+        "mean_clv",
+        "mean_monetary",
+        "mean_revenue",
+        "monetary",
+        "revenue",
+        "revenue_ma",
+        "total_clv",
+        "unit_price",
+    ]
+)
+
+
 def emit(
-    data: pa.Table | list[dict[str, Any]] | dict[str, Any], fmt: Format, title: str | None = None
+    data: pa.Table | list[dict[str, Any]] | dict[str, Any],
+    fmt: Format,
+    title: str | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Write data to stdout as a rich table, JSON (UTF-8, not ASCII-escaped) or CSV."""
+    """Write data to stdout as a rich table, JSON (UTF-8, not ASCII-escaped) or CSV.
+
+    With the workspace's ``settings``, a table shows the amounts of ``MONEY_COLUMNS`` in its
+    currency (``£1,234.50``); JSON and CSV are unchanged.
+    """
     if isinstance(data, dict):
         rows: list[dict[str, Any]] = [data]
         if fmt == Format.json:
@@ -138,6 +169,21 @@ def emit(
         columns = list(rows[0]) if rows else getattr(data, "column_names", [])
         for col in columns:
             table.add_column(str(col), overflow="fold")
+        money = _money_display(settings, columns)
         for row in rows:
-            table.add_row(*[_display(row[c]) for c in columns])
+            table.add_row(*[money.get(c, _display)(row[c]) for c in columns])
         stdout.print(table)
+
+
+def _money_display(settings: Settings | None, columns: list[str]) -> dict[str, Any]:
+    """Cell formatters for the money columns among ``columns`` (none without settings)."""
+    if settings is None:
+        return {}
+    from custlens.charts.theme import format_money
+
+    def show(value: Any) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        return format_money(float(value), settings.lang, settings.currency, abbreviate=False)
+
+    return {c: show for c in columns if c in MONEY_COLUMNS}

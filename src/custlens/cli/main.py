@@ -45,16 +45,38 @@ def _root(
 @handle_errors
 def init_cmd(
     directory: Annotated[Path | None, typer.Argument(help="Workspace directory")] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Default language")] = Lang.zh,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Default language (zh | en)")] = None,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="Default language: zh_CN | en [default: zh_CN]")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO 4217 code: CNY, GBP, USD ... [CNY]")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="IANA time zone, e.g. Europe/London [Asia/Shanghai]"),
+    ] = None,
 ) -> None:
     """Create a workspace (DuckDB file + custlens.toml); safe to run again.
 
-    Example: custlens init ./my-shop
+    On an existing workspace the options given change those settings (as `custlens config
+    set` does); the others are kept.
+
+    Example: custlens init ./uk-shop --currency GBP --timezone Europe/London --locale en
     """
+    from custlens.config import update_settings
     from custlens.store.workspace import init_workspace, resolve_workspace_path
 
     root = resolve_workspace_path(directory)
-    ws = init_workspace(root, locale="zh_CN" if lang == Lang.zh else "en")
+    if lang is not None and locale is None:
+        locale = "zh_CN" if lang == Lang.zh else "en"
+    if locale is not None and locale.lower().startswith("zh"):
+        locale = "zh_CN"
+    chosen = {"locale": locale, "currency": currency, "timezone": timezone}
+    changes = {key: value for key, value in chosen.items() if value is not None}
+    if changes:  # validated as a whole, written before the database is created
+        update_settings(root, changes)
+    ws = init_workspace(root)
     stderr.print(f"workspace ready: {ws.root} (schema v{ws.schema_version()})", highlight=False)
     ws.close()
 
@@ -94,9 +116,9 @@ def summary_cmd(
     if fmt == Format.json:
         emit({"totals": totals, "top_customers": top_rows.to_pylist()}, fmt)
         return
-    emit([totals], fmt, title="store totals")
+    emit([totals], fmt, title="store totals", settings=ws.settings)
     if fmt == Format.table:
-        emit(top_rows, fmt, title=f"top {top} customers by revenue")
+        emit(top_rows, fmt, title=f"top {top} customers by revenue", settings=ws.settings)
 
 
 app.command("import")(importing.import_cmd)
@@ -131,6 +153,10 @@ register_behaviour(app)
 from custlens.cli.web import register as register_web  # noqa: E402
 
 register_web(app)
+
+from custlens.cli.config import register as register_config  # noqa: E402
+
+register_config(app)
 
 
 def run() -> None:

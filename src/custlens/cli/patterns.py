@@ -61,7 +61,7 @@ def time_cmd(
     from custlens.analytics import patterns as pat
     from custlens.charts.data import records
 
-    _, orders = _orders(ws_path, engine)
+    ws, orders = _orders(ws_path, engine)
     peak = pat.peak_hours(orders)
     grid = pat.by_hour_weekday(orders).to_pandas()
     monthly = pat.trend(orders, "M")
@@ -92,7 +92,7 @@ def time_cmd(
         return
     stderr.print(f"高峰时段 peak: {peak['window']} ({peak['window_share']:.1%} of orders)")
     emit(records(pat.weekday_profile(orders)), fmt, title="weekday")
-    emit(records(monthly.tail(12)), fmt, title="monthly (last 12)")
+    emit(records(monthly.tail(12)), fmt, title="monthly (last 12)", settings=ws.settings)
     if not promos.empty:
         emit(
             records(
@@ -120,7 +120,7 @@ def categories_cmd(
     from custlens.analytics import products
     from custlens.charts.data import records
 
-    _, orders = _orders(ws_path, engine)
+    ws, orders = _orders(ws_path, engine)
     top_rows = products.top_items(orders, level, top, rank_by).to_pandas()
     bands = products.price_bands(orders).to_pandas()
     if fmt == Format.json:
@@ -133,7 +133,7 @@ def categories_cmd(
             fmt,
         )
         return
-    emit(records(top_rows), fmt, title=f"top {top} by {rank_by}")
+    emit(records(top_rows), fmt, title=f"top {top} by {rank_by}", settings=ws.settings)
     if fmt == Format.table:
         emit(records(bands), fmt, title="price bands")
 

@@ -82,8 +82,11 @@ COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every colu
 }
 
 
-def _show(table: pa.Table, fmt: Format, title: str, view: str | None = None) -> None:
-    """Emit; tables and CSV get floats rounded, tables only the view's main columns."""
+def _show(
+    table: pa.Table, fmt: Format, title: str, view: str | None = None, settings: Any = None
+) -> None:
+    """Emit; tables and CSV get floats rounded, tables only the view's main columns and
+    amounts in the currency of the workspace's ``settings``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -94,7 +97,7 @@ def _show(table: pa.Table, fmt: Format, title: str, view: str | None = None) -> 
         table = pa.table(cols, names=table.column_names)
     if fmt == Format.table and view in COMPACT:
         table = table.select([c for c in COMPACT[view].split() if c in table.column_names])
-    emit(table, fmt, title=title)
+    emit(table, fmt, title=title, settings=settings)
 
 
 @handle_errors
@@ -128,7 +131,7 @@ def analyze_cmd(
         stderr.print("as-of is before the latest stored run: tag history left unchanged")
     if fmt == Format.table:
         summary = summarise_segments(res.stored(ws, "rfm_scores"), "value_group_code")
-        _show(summary.to_pyarrow(), fmt, "value groups", "segments")
+        _show(summary.to_pyarrow(), fmt, "value groups", "segments", settings=ws.settings)
 
 
 @handle_errors
@@ -168,7 +171,7 @@ def kpi_cmd(
         expr = expr.filter(expr.kpi.isin(kpi))
     table = expr.to_pyarrow()
     _out(table, out)
-    _show(table, fmt, f"KPIs by {freq.value}", "kpi")
+    _show(table, fmt, f"KPIs by {freq.value}", "kpi", settings=ws.settings)
 
 
 @handle_errors
@@ -195,7 +198,7 @@ def rfm_cmd(
     expr = scored.order_by([scored.monetary.desc(), "customer_id"])
     table = res.with_masked_names(ws, (expr.limit(limit) if limit else expr).to_pyarrow())
     _out(table, out)
-    _show(table, fmt, f"RFM as of {when}", "rfm")
+    _show(table, fmt, f"RFM as of {when}", "rfm", settings=ws.settings)
 
 
 def _strategies(ws: Any) -> Any:
@@ -233,7 +236,7 @@ def segments_cmd(
     kind = "segment" if by == SegmentBy.segment else "value_group"
     table = strategy_column(summary.to_pyarrow(), _strategies(ws), kind, key)
     _out(table, out)
-    _show(table, fmt, f"{kind}s as of {when}", "segments")
+    _show(table, fmt, f"{kind}s as of {when}", "segments", settings=ws.settings)
 
 
 @handle_errors
@@ -272,14 +275,14 @@ def lifecycle_cmd(
         )
         table = expr.to_pyarrow()
         _out(table, out)
-        _show(table, fmt, f"lifecycle transitions {from_date} -> {to_date}")
+        _show(table, fmt, f"lifecycle transitions {from_date} -> {to_date}", settings=ws.settings)
         return
     metrics, when = res.workspace_metrics(ws, eng, _date(as_of))
     stages = summarise_stages(assign_lifecycle(metrics, s.lifecycle), metrics)
     plans = [p for p in _strategies(ws) if p.kind == "lifecycle"]
     table = strategy_table(plans, stages=stages).to_pyarrow() if plans else stages.to_pyarrow()
     _out(table, out)
-    _show(table, fmt, f"lifecycle as of {when}")
+    _show(table, fmt, f"lifecycle as of {when}", settings=ws.settings)
 
 
 @handle_errors
@@ -312,7 +315,7 @@ def clusters_cmd(
     scores = ", ".join(f"k={kk}: {v:.3f}" for kk, v in model.silhouette_scores_.items())
     if scores and fmt == Format.table:
         stderr.print(f"silhouette {scores}", highlight=False)
-    _show(table, fmt, f"{model.k_} clusters as of {when}", "clusters")
+    _show(table, fmt, f"{model.k_} clusters as of {when}", "clusters", settings=ws.settings)
 
 
 @handle_errors
@@ -339,7 +342,7 @@ def customers_cmd(
     res.require_run(ws)
     table = list_customers(ws, tag or [], segment, stage, cluster, limit or None)
     _out(table, out)
-    _show(table, fmt, f"{table.num_rows} customers", "customers")
+    _show(table, fmt, f"{table.num_rows} customers", "customers", settings=ws.settings)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from custlens.io.phones import phone_sql
 from custlens.schema.tables import Column
 
 FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＋－．＠／：　"
@@ -218,7 +219,7 @@ def text_expr(raw: str) -> str:
 def number_expr(t: str, sql_type: str = "DOUBLE") -> str:
     """A number from text, ignoring currency signs, thousands separators and spaces (only
     tried when the text is not already a number)."""
-    cleaned = f"regexp_replace({t}, '[¥￥,，元\\s]', '', 'g')"
+    cleaned = f"regexp_replace({t}, '[¥￥£$,，元\\s]', '', 'g')"
     return f"coalesce(TRY_CAST({t} AS {sql_type}), TRY_CAST({cleaned} AS {sql_type}))"
 
 
@@ -252,14 +253,7 @@ def column_sql(
         if mapping:
             value = f"coalesce({p.map_case(t, mapping)}, {t})"
     elif kind == "phone":
-        digits = f"regexp_replace({t}, '[\\s\\-()（）]', '', 'g')"
-        value = (
-            f"(CASE WHEN regexp_full_match({digits}, '(\\+86|0086|86)1[3-9][0-9]{{9}}') "
-            f"THEN right({digits}, 11) ELSE {digits} END)"
-        )
-        code = (
-            f"CASE WHEN NOT regexp_full_match({value}, '1[3-9][0-9]{{9}}') THEN 'invalid_phone' END"
-        )
+        value, code = phone_sql(t, p, col.region)
     elif kind == "email":
         value = f"lower({t})"
         code = (

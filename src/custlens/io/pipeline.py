@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from custlens.errors import InputError, Problem
 from custlens.io import quality, rejects, returns
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
+from custlens.io.phones import register_phone_function
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
@@ -92,7 +93,7 @@ def import_file(
     ``progress`` is called with the name of each stage as it starts (see ``STAGES``).
     """
     step = progress or (lambda stage: None)
-    table = get_table(table_name)
+    table = get_table(table_name, ws.settings)  # phone rules of the workspace
     path = Path(path)
     lang = lang or ws.settings.lang
     if not path.exists():
@@ -114,6 +115,7 @@ def import_file(
         # committed temp tables in parallel, a transaction's own new rows in one thread.
         # Rows are numbered now; later steps need no order and run fully in parallel.
         ws.con.execute("SET preserve_insertion_order = false")
+        register_phone_function(ws.con, table)
         text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
         collect_problems(ws.con, table, mapping, text_of)

@@ -57,7 +57,8 @@ def build_report(
         raise UsageError(f"unknown sections {unknown}; expected some of {list(SECTIONS)}")
     p, last = resolve_period(ws, period, engine)
     base = comparison_period(p, compare, last)
-    ctx = Context(ws, engine, p, base, p.year_ago(), lang, last)
+    currency = ws.settings.currency
+    ctx = Context(ws, engine, p, base, p.year_ago(), lang, last, currency)
     report = Report(
         title=gettext("Customer analysis report", lang),
         lang=lang,
@@ -72,7 +73,9 @@ def build_report(
             "compare": compare,
             "engine": engine or "duckdb",
             "sections": ",".join(sections or SECTIONS),
+            "currency": currency,
         },
+        currency=currency,
     )
     for key in sections or list(SECTIONS):
         if progress:

@@ -9,11 +9,12 @@ from custlens.charts.theme import format_change, format_count, format_money, for
 from custlens.reports.model import Kpi
 
 
-def cell(value: Any, kind: str, lang: str) -> str:
+def cell(value: Any, kind: str, lang: str, currency: str = "CNY") -> str:
+    """A table cell as text: money in ``currency`` (ISO 4217), rates as %, dates ISO."""
     if value is None or value == "":
         return "–"
     if kind == "money":
-        return format_money(float(value), lang)
+        return format_money(float(value), lang, currency)
     if kind == "pct":
         return format_pct(float(value))
     if kind == "int":
@@ -27,9 +28,10 @@ def cell(value: Any, kind: str, lang: str) -> str:
     return str(value)
 
 
-def kpi_value(k: Kpi, lang: str) -> str:
+def kpi_value(k: Kpi, lang: str, currency: str = "CNY") -> str:
+    """A KPI's value as text (money in ``currency``, ISO 4217)."""
     if k.kind == "money":
-        return format_money(k.value, lang)
+        return format_money(k.value, lang, currency)
     if k.kind == "pct":
         return format_pct(k.value)
     return format_count(k.value, lang)

@@ -71,3 +71,4 @@ class Report:
     data_range: str
     sections: list[Section] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
+    currency: str = "CNY"  # ISO 4217 code of every money cell and KPI (Settings.currency)

@@ -10,11 +10,12 @@ from typing import Any
 
 import xlsxwriter
 
+from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
 from custlens.reports.model import Report, TableBlock
 
+# money's format follows the report's currency: see excel_money_format
 NUM_FORMATS = {
-    "money": "¥#,##0.00",
     "int": "#,##0",
     "pct": "0.0%",
     "float": "#,##0.00",
@@ -51,8 +52,10 @@ def _value(v: Any, kind: str) -> Any:
 
 
 def write_xlsx(report: Report, out: Path) -> Path:
+    """Write ``report`` as an Excel workbook; money cells carry the report's currency."""
     wb = xlsxwriter.Workbook(str(out), {"remove_timezone": True})
-    formats = {k: wb.add_format({"num_format": f}) for k, f in NUM_FORMATS.items()}
+    num_formats = {**NUM_FORMATS, "money": excel_money_format(report.currency, report.lang)}
+    formats = {k: wb.add_format({"num_format": f}) for k, f in num_formats.items()}
     title_fmt = wb.add_format({"bold": True, "font_size": 18})
     bold = wb.add_format({"bold": True})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})

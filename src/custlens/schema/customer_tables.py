@@ -88,9 +88,11 @@ CUSTOMERS = Table(
                 "contact",
             ),
             pii="phone",
-            doc_zh="必填；大陆11位手机号（1[3-9]开头），可带 +86、空格、横线；显示为 138****1234",
-            doc_en="required; mainland mobile, 11 digits starting 1[3-9]; +86, spaces and dashes "
-            "accepted; shown as 138****1234",
+            doc_zh="必填（phone_required）；默认大陆11位手机号（1[3-9]开头），可带 +86、空格、横线；"
+            "phone_region 为其他地区时按该地区校验并存为 +44… 格式；显示为 138****1234",
+            doc_en="required (phone_required); by default a mainland mobile, 11 digits starting "
+            "1[3-9]; +86, spaces and dashes accepted; with another phone_region checked for that "
+            "region and stored as +44...; shown as 138****1234",
         ),
         C(
             "email",

@@ -38,6 +38,7 @@ class Column:
     choices: tuple[str, ...] = ()
     choices_en: tuple[str, ...] = ()  # English display names of the stored choices
     default: str | None = None
+    region: str = "CN"  # phone columns: CN (mainland mobile) | an ISO region | off (unchecked)
     doc_zh: str = ""
     doc_en: str = ""
 

@@ -115,8 +115,8 @@ ORDERS = Table(
             "Unit price",
             False,
             ("商品单价", "售价", "价格", "price"),
-            doc_zh="≥0，两位小数；可带 ¥ 和千分位",
-            doc_en=">= 0, 2 dp; ¥ and thousands separators ok",
+            doc_zh="≥0，两位小数；可带 ¥、£、$ 和千分位",
+            doc_en=">= 0, 2 dp; ¥, £, $ and thousands separators ok",
         ),
         C(
             "discount",

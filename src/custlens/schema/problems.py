@@ -34,6 +34,13 @@ _CODES = [
         "Enter an 11-digit mainland mobile number starting 13-19",
     ),
     ProblemCode(
+        "invalid_phone_number",
+        "error",
+        "not a valid phone number for the workspace's phone region",
+        "Enter a number valid in the phone_region set for the workspace, or add the country code "
+        "(+44 ...)",
+    ),
+    ProblemCode(
         "invalid_email",
         "error",
         "invalid email address",

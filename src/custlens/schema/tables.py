@@ -8,6 +8,9 @@ are defined in customer_tables, order_tables and behaviour_tables; this is their
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from custlens.schema.behaviour_tables import CAMPAIGN_RESPONSES, CAMPAIGNS, EVENTS
 from custlens.schema.customer_tables import CUSTOMERS, FEEDBACK
 from custlens.schema.model import SQL_TYPES, Column, Table
@@ -20,10 +23,32 @@ TABLES: dict[str, Table] = {
 }
 
 
-def get_table(name: str) -> Table:
+def get_table(name: str, settings: Any = None) -> Table:
+    """The canonical table ``name``; with a workspace's ``settings``, as that workspace
+    imports it: phone columns checked for ``settings.phone_region`` and optional when
+    ``settings.phone_required`` is false.
+
+    Examples
+    --------
+    >>> get_table("customers").column("phone").required
+    True
+    """
     try:
-        return TABLES[name]
+        table = TABLES[name]
     except KeyError:
         from custlens.errors import UsageError
 
         raise UsageError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}") from None
+    if settings is None or all(c.kind != "phone" for c in table.columns):
+        return table
+    columns = tuple(
+        replace(
+            c,
+            required=c.required and settings.phone_required,
+            region=settings.phone_region,
+        )
+        if c.kind == "phone"
+        else c
+        for c in table.columns
+    )
+    return replace(table, columns=columns)

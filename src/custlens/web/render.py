@@ -74,11 +74,13 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(currency: str = "CNY") -> Jinja2Templates:
+    """The page templates with the number filters; ``money`` writes amounts in
+    ``currency`` (the workspace's ISO 4217 code)."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.filters.update(
-        money=lambda v, lang="zh": format_money(_num(v), lang),
+        money=lambda v, lang="zh": format_money(_num(v), lang, currency),
         count=lambda v, lang="zh": format_count(_num(v), lang),
         pct=lambda v, digits=1: format_pct(_num(v), digits),
         change=lambda v, kind="pct", lang="zh": format_change(_num(v), kind, lang),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from custlens.analytics.clv.plotting import clv_distribution_spec
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
-from custlens.charts.theme import format_money, format_pct
+from custlens.charts.theme import currency_symbol, format_pct
 from custlens.errors import CustlensError
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
@@ -54,8 +54,10 @@ def build(ctx: Context) -> Section | None:
         )
     )
     if "clv" in pred:
-        spec = clv_distribution_spec(pred["clv"], currency="¥")
+        symbol = currency_symbol(ctx.currency, ctx.lang)
+        spec = clv_distribution_spec(pred["clv"], currency=symbol)
         spec["title"] = ctx._("CLV distribution")
+        spec["encoding"]["x"]["title"] = ctx._("CLV over 12 months ({currency})", currency=symbol)
         s.charts.append(ChartBlock(ctx._("CLV distribution"), spec))
         top = pred["clv"].sort_values(ascending=False)
         share = top.head(max(1, len(top) // 10)).sum() / max(top.sum(), 1e-9)
@@ -64,7 +66,7 @@ def build(ctx: Context) -> Section | None:
             ctx._(
                 "Expected value of the next 12 months: {total}; the top 10% of customers hold {share} "
                 "of it. {high} customers are at high churn risk (P(alive) below 30%).",
-                total=format_money(float(pred["clv"].sum()), ctx.lang),
+                total=ctx.money(float(pred["clv"].sum())),
                 share=format_pct(share),
                 high=f"{high['customers']:,}" if high else "0",
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from custlens.analytics.compare import period_summary
-from custlens.charts.theme import format_change, format_money, format_pct
+from custlens.charts.theme import format_change, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import Kpi, Section
 
@@ -38,7 +38,7 @@ def build(ctx: Context) -> Section:
         ctx._(
             "GMV was {gmv} from {orders} orders, {vs_prev} on the previous period and {vs_yoy} on "
             "the same period last year.",
-            gmv=format_money(gmv.value, ctx.lang),
+            gmv=ctx.money(gmv.value),
             orders=f"{by_key['orders'].value:,.0f}",
             vs_prev=format_change(gmv.change(gmv.previous), "rel", ctx.lang),
             vs_yoy=format_change(gmv.change(gmv.year_ago), "rel", ctx.lang),
@@ -48,7 +48,7 @@ def build(ctx: Context) -> Section:
         ctx._(
             "Average order value {aov} ({aov_change}); repurchase rate {rr} ({rr_change} on the "
             "previous period).",
-            aov=format_money(aov.value, ctx.lang),
+            aov=ctx.money(aov.value),
             aov_change=format_change(aov.change(aov.previous), "rel", ctx.lang),
             rr=format_pct(rr.value),
             rr_change=format_change(rr.change(rr.previous), "rate_pp", ctx.lang),
