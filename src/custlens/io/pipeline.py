@@ -24,7 +24,7 @@ from custlens.io.phones import register_phone_function
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
-from custlens.io.upsert import plan_rows, write_rows
+from custlens.io.upsert import create_customers_from_orders, plan_rows, write_rows
 from custlens.schema.problems import format_problem, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
@@ -53,6 +53,7 @@ class ImportResult:
     dry_run: bool = False
     status: str = "ok"
     suggestions: dict[str, str] = field(default_factory=dict)
+    customers_created: int = 0  # orders naming customers the customer table lacked
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "problems"}
@@ -128,7 +129,7 @@ def import_file(
             result.import_id = import_id
             record_problems(con, import_id)
             step("write")
-            plan_rows(con, table, mapping, result)
+            fills = plan_rows(con, table, mapping, result)
             # orders that are only added get their flags before they are written (not when
             # they bring returns: the flags judge sale lines net of their returns)
             flag_first = (
@@ -141,13 +142,21 @@ def import_file(
             if flag_first:
                 quality.compute_order_flags(con, ws.settings, incoming=True)
             write_rows(
-                con, table, mapping, import_id, now, result, "_flags" if flag_first else None
+                con,
+                table,
+                mapping,
+                import_id,
+                now,
+                result,
+                "_flags" if flag_first else None,
+                fills=fills,
             )
             for view in ("_keyed", "_keyed_all", "_keyed_base"):  # free the staged rows
                 con.execute(f"DROP VIEW {view}")
             con.execute("DROP TABLE _ruled")
             if table.name == "orders":
                 returns.link_returns(con, import_id)
+                result.customers_created = create_customers_from_orders(con, import_id, now)
             step("quality")
             if table.name in ("orders", "customers"):
                 if not flag_first:

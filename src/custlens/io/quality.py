@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from custlens.config import Settings
+from custlens.io.upsert import STUB_SQL
 from custlens.schema.tables import TABLES
 
 STATUS_DEFAULT = TABLES["orders"].column("status").default
@@ -144,10 +145,15 @@ def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:
         "SELECT code, count(*) FROM (SELECT unnest(string_split(review_reasons, ',')) AS code "
         "FROM orders WHERE needs_review) GROUP BY 1 ORDER BY 2 DESC"
     ).fetchall()
+    # order lines of customers without a profile (known only from orders, see
+    # custlens.io.upsert.create_customers_from_orders)
     orphan = con.execute(
-        "SELECT count(*) FROM orders o WHERE NOT EXISTS "
-        "(SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)"
+        "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c "
+        f"WHERE c.customer_id = o.customer_id AND NOT ({STUB_SQL}))"
     ).fetchone()[0]
+    profiles = con.execute(
+        f"SELECT count(*) FILTER (WHERE {STUB_SQL}), count(*) FROM customers"
+    ).fetchone()
     rejected = con.execute(
         "SELECT l.table_name, p.code, count(*) FROM import_problems p JOIN import_log l "
         "USING (import_id) WHERE p.severity = 'error' GROUP BY 1, 2 ORDER BY 1, 3 DESC"
@@ -168,6 +174,8 @@ def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:
         "needs_review": totals[1],
         "flagged": dict(flagged),
         "orphan_order": orphan,
+        "customers_without_profile": profiles[0],
+        "customers": profiles[1],
         "rejected": [{"table": t, "code": c, "rows": n} for t, c, n in rejected],
         "examples": [
             {"code": c, "order_id": o, "customer_id": cu, "order_time": str(t), "amount": str(a)}

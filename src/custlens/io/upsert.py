@@ -14,9 +14,11 @@ from custlens.schema.tables import Table
 from custlens.store.migrations import SYSTEM_COLUMNS
 
 
-def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> None:
+def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
     """``_final``: the keyed rows with their ``_action`` (insert, update or unchanged against
-    the stored ones); counts the updated and unchanged rows into ``result``."""
+    the stored ones, or ``fill``: a customer so far known only from orders, see
+    :func:`create_customers_from_orders`); counts the updated and unchanged rows into
+    ``result`` and returns the number of rows that fill such customers."""
     name = q(table.name)
     key = key_sql(table.name)
     drop_temp(con, "_final")
@@ -24,18 +26,22 @@ def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> None:
     if empty:  # every row is new: counted as they are written
         con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
         result.updated = result.unchanged = 0
-        return
+        return 0
     compare = _compared(table, mapping)
     diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
+    stub = "t._tkey IS NOT NULL AND t._stub" if table.name == "customers" else "FALSE"
+    stub_of = STUB_SQL if table.name == "customers" else "FALSE"
     con.execute(
         f"CREATE TEMP TABLE _final AS SELECT k.*, CASE WHEN t._tkey IS NULL THEN 'insert' "
+        f"WHEN {stub} THEN 'fill' "
         f"WHEN {diff or 'FALSE'} THEN 'update' ELSE 'unchanged' END AS _action "
-        f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey FROM {name}) t "
+        f"FROM _keyed k LEFT JOIN (SELECT *, {key} AS _tkey, {stub_of} AS _stub FROM {name}) t "
         "ON k._key = t._tkey"
     )
     counts = dict(con.execute("SELECT _action, count(*) FROM _final GROUP BY 1").fetchall())
     result.updated = counts.get("update", 0)
     result.unchanged = counts.get("unchanged", 0)
+    return counts.get("fill", 0)
 
 
 def write_rows(
@@ -46,10 +52,12 @@ def write_rows(
     now: datetime,
     result: Any,
     reasons: str | None = None,
+    fills: int = 0,
 ) -> None:
     """Insert the new rows of ``_final`` and update the changed ones (customers keep a change
     history). ``reasons``: a table of (order_line_key, reasons) the new orders are written
-    with (their review flags), else they are written unflagged."""
+    with (their review flags), else they are written unflagged. ``fills``: rows giving a
+    customer known only from orders a profile: written as updates, counted as inserted."""
     name = q(table.name)
     key = key_sql(table.name)
     stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
@@ -80,9 +88,10 @@ def write_rows(
         + "WHERE _action = 'insert'",
         params,
     ).fetchone()[0]
-    if not result.updated:
+    result.inserted += fills
+    if not result.updated and not fills:
         return
-    if table.name == "customers":
+    if table.name == "customers" and result.updated:
         history = " UNION ALL ".join(
             f"SELECT f.customer_id, '{c}', CAST(t.{q(c)} AS VARCHAR), CAST(f.{q(c)} AS VARCHAR), "
             f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
@@ -101,10 +110,43 @@ def write_rows(
             sets.append(f"{q(c)} = f.{q(c)}")
     _execute(
         con,
-        f"UPDATE {name} SET {', '.join(sets)} FROM _final f WHERE f._action = 'update' "
+        f"UPDATE {name} SET {', '.join(sets)} FROM _final f "
+        "WHERE f._action IN ('update', 'fill') "
         f"AND f._key = {_qualify(key, name)}",
         params,
     )
+
+
+# a customer row created from orders (no profile yet): its last writer was an orders import
+STUB_SQL = "import_id IN (SELECT import_id FROM import_log WHERE table_name = 'orders')"
+
+
+def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int:
+    """Customers the orders name but the customer table lacks, created with their id only
+    (and the defaults of gender and level), so every surface counts the same customers; a
+    later customers file fills them in. Returns how many were created.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The workspace connection, inside the orders import's transaction.
+    import_id : int
+        The orders import; the new rows carry it (that marks them as known from orders).
+    now : datetime
+        Their created_at / updated_at.
+    """
+    from custlens.schema.tables import TABLES
+
+    defaults = {c.name: c.default for c in TABLES["customers"].columns if c.default is not None}
+    cols = "".join(f", {q(n)}" for n in defaults)
+    values = "".join(f", ${n}" for n in defaults)
+    return con.execute(
+        f"INSERT INTO customers (customer_id{cols}, created_at, updated_at, import_id) "
+        f"SELECT DISTINCT o.customer_id{values}, $now, $now, $import_id FROM orders o "
+        "WHERE o.customer_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)",
+        {"now": now, "import_id": import_id, **defaults},
+    ).fetchone()[0]
 
 
 def _compared(table: Table, mapping: Mapping) -> list[str]:
