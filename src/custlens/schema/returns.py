@@ -33,3 +33,7 @@ BASE_NET_QUANTITY_SQL = f"CASE WHEN quantity < 0 OR {_REVERSED} THEN 0 ELSE quan
 BASE_NET_AMOUNT_SQL = (
     f"CASE WHEN quantity < 0 OR {_REVERSED} THEN CAST(0 AS DECIMAL(18,2)) ELSE amount END"
 )
+
+# a line the analyses count (custlens.analytics.orders.analysable_orders, for the few raw SQL
+# readers): a paid sale line with something left after its returns, at ``net_amount``
+ANALYSABLE_SQL = "status = 'paid' AND (net_quantity > 0 OR net_amount > 0)"
