@@ -77,9 +77,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except CustlensError as exc:
-            stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            stderr.print("[red]error:[/red] ", end="", markup=True, highlight=False)
+            stderr.print(str(exc), markup=False, highlight=False)
             if isinstance(exc, InputError):
-                for problem in exc.problems[:20]:
+                # problems the message already states are not printed twice
+                for problem in [p for p in exc.problems if p.message not in str(exc)][:20]:
                     stderr.print(f"  {problem.message}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
 

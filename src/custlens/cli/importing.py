@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -52,6 +52,14 @@ def import_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show mapping and problems; write nothing")
     ] = False,
+    write_mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-mapping",
+            help="Write the detected mapping (with guesses for missing columns) as YAML to "
+            "edit; imports nothing",
+        ),
+    ] = None,
     lang: LangOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -59,11 +67,51 @@ def import_cmd(
     """Import a file, validating every row; bad rows go to a rejects file.
 
     Example: custlens import customers 客户.xlsx --sheet 客户信息 --dry-run
+
+    Example: custlens import orders export.csv --write-mapping map.yaml
     """
-    from custlens.io.pipeline import STAGES, import_file
+    from duckdb import InterruptException
 
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
+    if write_mapping is not None:
+        _write_mapping(ws, table.value, file, sheet, mapping, write_mapping, lg)
+        return
+    try:
+        _run_import(ws, table.value, file, sheet, mapping, dry_run, lg, fmt)
+    except (KeyboardInterrupt, InterruptException):
+        # the import is one transaction: an interrupted one is rolled back whole
+        stderr.print(_("import cancelled, workspace unchanged", lg), highlight=False)
+        raise typer.Exit(130) from None
+
+
+def _write_mapping(
+    ws: Any, table: str, file: Path, sheet: str | None, mapping: Path | None, out: Path, lg: str
+) -> None:
+    from custlens.io.mapping_draft import draft_for_file
+
+    draft = draft_for_file(ws, table, file, sheet=sheet, mapping_file=mapping, lang=lg)
+    out.write_text(draft.to_yaml(lg), encoding="utf-8")
+    stderr.print(draft.report(lg) if draft.missing else "", markup=False, highlight=False)
+    stderr.print(
+        _("Mapping written to {path}; edit it, then import with --mapping {path}", lg, path=out),
+        markup=False,
+        highlight=False,
+    )
+
+
+def _run_import(
+    ws: Any,
+    table: str,
+    file: Path,
+    sheet: str | None,
+    mapping: Path | None,
+    dry_run: bool,
+    lg: str,
+    fmt: Format,
+) -> None:
+    from custlens.io.pipeline import STAGES, import_file
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -83,7 +131,7 @@ def import_cmd(
 
         result = import_file(
             ws,
-            table.value,
+            table,
             file,
             sheet=sheet,
             mapping_file=mapping,
@@ -93,7 +141,7 @@ def import_cmd(
         )
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
-        raise typer.Exit(0)
+        return
     if dry_run:
         emit(result.mapping, Format.table, title=_("Detected mapping", lg))
         if result.ignored_columns:
