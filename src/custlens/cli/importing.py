@@ -92,11 +92,13 @@ def _write_mapping(
 
     draft = draft_for_file(ws, table, file, sheet=sheet, mapping_file=mapping, lang=lg)
     out.write_text(draft.to_yaml(lg), encoding="utf-8")
-    stderr.print(draft.report(lg) if draft.missing else "", markup=False, highlight=False)
+    if draft.missing:
+        stderr.print(draft.headline(lg), markup=False, highlight=False, soft_wrap=True)
     stderr.print(
         _("Mapping written to {path}; edit it, then import with --mapping {path}", lg, path=out),
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -32,7 +32,7 @@ HINTS = {
     "quantity": ("数量", "amount of items"),
 }
 SAMPLE_ROWS = 500
-MIN_SCORE = 0.5
+MIN_SCORE = 0.7
 
 
 @dataclass
@@ -119,7 +119,10 @@ class MappingDraft:
                     f"  # {_pair('?', column)}  # "
                     + gettext("no candidate: put the source column here", lang)
                 )
-        lines += [f"  # {_pair(h, '?')}" for h in m.ignored]
+        guessed = {c.header for found in self.candidates.values() for c in found[:1]}
+        unused = [h for h in m.ignored if h not in guessed]
+        if unused:
+            lines.append("  # " + gettext("Ignored columns: {cols}", lang, cols=", ".join(unused)))
         sections = {
             "compute": m.expressions,
             "constants": {c: v for c, v in m.constants.items() if c not in self.defaults},
@@ -196,11 +199,14 @@ def draft_mapping(
             score = max(
                 (difflib.SequenceMatcher(None, h, n).ratio() for n in names if n), default=0
             )
-            if any(len(n) > 1 and (n in h or h in n) for n in names if n and h):
+            # one name inside the other ("Kunde E-Mail" holds email); not for 2-letter words
+            if any(len(n.encode()) > 2 and (n in h or h in n) for n in names if n and h):
                 score = max(score, 0.75)
             reason = _fits(col.kind, column, sniffed.get(header))
-            if reason:
-                score += 0.3
+            if reason:  # values that fit make a candidate whatever the name
+                score = max(score, 0.4) + 0.3
+                if col.kind == "money" and sniffed[header]["decimal"] >= 0.5:
+                    score += 0.1  # prices and amounts have cents, counts do not
             elif col.kind in ("date", "datetime", "money", "quantity") and header in sniffed:
                 score -= 0.3
             if score >= MIN_SCORE:
@@ -246,15 +252,17 @@ def _sniff(con: Any, raw: str, headers: list[str]) -> dict[str, dict[str, float]
             f"count({date_expr(t, p, True, None)}) AS d{i}",
             f"count({number_expr(t)}) AS x{i}",
             f"count(CASE WHEN {t} LIKE '%_@_%._%' THEN 1 END) AS e{i}",
+            f"count(CASE WHEN regexp_full_match({t}, '-?[0-9]*\\.[0-9]{{1,2}}') THEN 1 END) AS c{i}",
         ]
     row = con.execute(
         f"SELECT {', '.join(parts)} FROM (SELECT * FROM {raw} LIMIT {SAMPLE_ROWS})", p.values
     ).fetchone()
     out = {}
     for i, h in enumerate(headers):
-        n = row[4 * i] or 0
-        if n:
-            out[h] = {k: row[4 * i + j] / n for j, k in enumerate(("date", "number", "email"), 1)}
+        counts = row[5 * i : 5 * i + 5]
+        if counts[0]:
+            names = ("date", "number", "email", "decimal")
+            out[h] = {k: counts[j] / counts[0] for j, k in enumerate(names, 1)}
     return out
 
 
