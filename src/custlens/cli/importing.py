@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,10 +80,22 @@ def import_cmd(
         return
     try:
         _run_import(ws, table.value, file, sheet, mapping, dry_run, lg, fmt)
-    except (KeyboardInterrupt, InterruptException):
+    except BaseException as exc:
+        if not _interrupted(exc, InterruptException):
+            raise
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut this short
         # the import is one transaction: an interrupted one is rolled back whole
         stderr.print(_("import cancelled, workspace unchanged", lg), highlight=False)
         raise typer.Exit(130) from None
+
+
+def _interrupted(exc: BaseException | None, duckdb_interrupt: type) -> bool:
+    """Ctrl-C: a KeyboardInterrupt, or the error DuckDB raises from one mid-query."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt | duckdb_interrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _write_mapping(
