@@ -149,10 +149,10 @@ def compile_expression(
     >>> sql, used = compile_expression(
     ...     "status",
     ...     "CASE WHEN starts_with(InvoiceNo, 'C') THEN 'cancelled' ELSE 'paid' END",
-    ...     {"invoiceno": "InvoiceNo"}.get,
+    ...     {"InvoiceNo": "InvoiceNo"}.get,
     ... )
-    >>> sql
-    'CASE WHEN STARTS_WITH("InvoiceNo", \\'C\\') THEN \\'cancelled\\' ELSE \\'paid\\' END'
+    >>> print(sql)
+    CASE WHEN STARTS_WITH("InvoiceNo", 'C') THEN 'cancelled' ELSE 'paid' END
     >>> used
     ['InvoiceNo']
     """
