@@ -78,10 +78,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except CustlensError as exc:
-            stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            stderr.print("[red]error:[/red] ", end="", markup=True, highlight=False)
+            stderr.print(str(exc), markup=False, highlight=False, soft_wrap=True)
             if isinstance(exc, InputError):
-                for problem in exc.problems[:20]:
-                    stderr.print(f"  {problem.message}", markup=False, highlight=False)
+                # problems the message already states are not printed twice
+                for problem in [p for p in exc.problems if p.message not in str(exc)][:20]:
+                    stderr.print(
+                        f"  {problem.message}", markup=False, highlight=False, soft_wrap=True
+                    )
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

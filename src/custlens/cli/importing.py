@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -52,6 +53,14 @@ def import_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show mapping and problems; write nothing")
     ] = False,
+    write_mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-mapping",
+            help="Write the detected mapping (with guesses for missing columns) as YAML to "
+            "edit; imports nothing",
+        ),
+    ] = None,
     lang: LangOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -59,11 +68,65 @@ def import_cmd(
     """Import a file, validating every row; bad rows go to a rejects file.
 
     Example: custlens import customers 客户.xlsx --sheet 客户信息 --dry-run
+
+    Example: custlens import orders export.csv --write-mapping map.yaml
     """
-    from custlens.io.pipeline import STAGES, import_file
+    from duckdb import InterruptException
 
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
+    if write_mapping is not None:
+        _write_mapping(ws, table.value, file, sheet, mapping, write_mapping, lg)
+        return
+    try:
+        _run_import(ws, table.value, file, sheet, mapping, dry_run, lg, fmt)
+    except BaseException as exc:
+        if not _interrupted(exc, InterruptException):
+            raise
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut this short
+        # the import is one transaction: an interrupted one is rolled back whole
+        stderr.print(_("import cancelled, workspace unchanged", lg), highlight=False)
+        raise typer.Exit(130) from None
+
+
+def _interrupted(exc: BaseException | None, duckdb_interrupt: type) -> bool:
+    """Ctrl-C: a KeyboardInterrupt, or the error DuckDB raises from one mid-query."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt | duckdb_interrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _write_mapping(
+    ws: Any, table: str, file: Path, sheet: str | None, mapping: Path | None, out: Path, lg: str
+) -> None:
+    from custlens.io.mapping_draft import draft_for_file
+
+    draft = draft_for_file(ws, table, file, sheet=sheet, mapping_file=mapping, lang=lg)
+    out.write_text(draft.to_yaml(lg), encoding="utf-8")
+    if draft.missing:
+        stderr.print(draft.headline(lg), markup=False, highlight=False, soft_wrap=True)
+    stderr.print(
+        _("Mapping written to {path}; edit it, then import with --mapping {path}", lg, path=out),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _run_import(
+    ws: Any,
+    table: str,
+    file: Path,
+    sheet: str | None,
+    mapping: Path | None,
+    dry_run: bool,
+    lg: str,
+    fmt: Format,
+) -> None:
+    from custlens.io.pipeline import STAGES, import_file
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -83,7 +146,7 @@ def import_cmd(
 
         result = import_file(
             ws,
-            table.value,
+            table,
             file,
             sheet=sheet,
             mapping_file=mapping,
@@ -93,7 +156,7 @@ def import_cmd(
         )
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
-        raise typer.Exit(0)
+        return
     if dry_run:
         emit(result.mapping, Format.table, title=_("Detected mapping", lg))
         if result.ignored_columns:

@@ -216,6 +216,45 @@ def text_expr(raw: str) -> str:
     )
 
 
+def float_id_expr(t: str) -> str:
+    """An ID written as a float by a spreadsheet (``17850.0``) back to ``17850``: only an
+    all-digit value with a ``.0`` suffix changes (``17850.5`` and ``A1.0`` stay)."""
+    return (
+        f"(CASE WHEN {t} LIKE '%.0%' AND regexp_full_match({t}, '[0-9]+\\.0+') "
+        f"THEN split_part({t}, '.', 1) ELSE {t} END)"
+    )
+
+
+EPOCH_S = (946684800, 4102444800)  # 2000-01-01 .. 2100-01-01 as unix seconds
+
+
+def epoch_text_expr(t: str, timezone: str, unit: str | None = None) -> str:
+    """A unix timestamp as the wall-clock time in ``timezone`` (an SQL expression, e.g. a
+    bound parameter), other text unchanged.
+
+    With ``unit`` None, integers of 9-10 digits are read as seconds and of 12-13 digits as
+    milliseconds when they fall in 2000..2100 (so compact ``20240105`` dates and 5-digit
+    Excel serials are untouched); ``unit`` ``epoch_s`` or ``epoch_ms`` reads every integer
+    in that unit.
+    """
+    lo, hi = EPOCH_S
+    if unit is None:
+        digits = f"length({t}) BETWEEN 9 AND 13 AND regexp_full_match({t}, '[0-9]+')"
+        n = f"TRY_CAST({t} AS BIGINT)"
+        millis = (
+            f"CASE WHEN {n} >= {lo} AND {n} < {hi} THEN {n} * 1000 "
+            f"WHEN {n} >= {lo * 1000} AND {n} < {hi * 1000} THEN {n} END"
+        )
+    else:
+        # at most 11 / 14 digits: the microseconds must fit a BIGINT (year 5138 is plenty)
+        width = 11 if unit == "epoch_s" else 14
+        digits = f"regexp_full_match({t}, '-?[0-9]{{1,{width}}}')"
+        millis = f"TRY_CAST({t} AS BIGINT)" + (" * 1000" if unit == "epoch_s" else "")
+    utc = f"timezone('UTC', make_timestamp(({millis}) * 1000))"
+    local = f"CAST(timezone({timezone}, {utc}) AS VARCHAR)"
+    return f"(CASE WHEN {digits} THEN coalesce({local}, {t}) ELSE {t} END)"
+
+
 def number_expr(t: str, sql_type: str = "DOUBLE") -> str:
     """A number from text, ignoring currency signs, thousands separators and spaces (only
     tried when the text is not already a number)."""
@@ -234,7 +273,8 @@ def date_expr(t: str, p: SqlParams, with_time: bool, custom: str | None) -> str:
         f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST({t} AS DOUBLE) * "
         "86400e6) AS BIGINT)) END)"
     )
-    own = f"try_strptime({t}, {p.add(custom)}), " if custom else ""
+    # epoch_s / epoch_ms are read before (see epoch_text_expr), not by strptime
+    own = f"try_strptime({t}, {p.add(custom)}), " if custom and "%" in custom else ""
     ts = f"coalesce({own}{iso}, {parsed}, {serial})"
     return ts if with_time else f"CAST({ts} AS DATE)"
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from custlens.errors import InputError, Problem
 from custlens.io import quality, rejects, returns
-from custlens.io.mapping import Mapping, build_mapping, load_mapping_file
+from custlens.io.mapping import build_mapping, load_mapping_file
+from custlens.io.mapping_draft import check_required
 from custlens.io.phones import register_phone_function
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
@@ -99,7 +100,7 @@ def import_file(
     lang = lang or ws.settings.lang
     if not path.exists():
         raise InputError(f"{path}: file not found")
-    spec = load_mapping_file(Path(mapping_file)) if mapping_file else None
+    spec = load_mapping_file(Path(mapping_file), lang) if mapping_file else None
     started = local_now(ws)
     now = now or started
     result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
@@ -108,8 +109,8 @@ def import_file(
         step("read")
         # read outside the transaction: rows then keep their file positions as rowids
         src = read_source(ws.con, path, "_raw", sheet=sheet)
-        mapping = build_mapping(table, src.columns, spec)
-        _check_columns(table, mapping, lang)
+        mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
+        check_required(ws.con, table, mapping, src.columns, lang)
         result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
         step("validate")
         # staging (temp tables only) also runs before the transaction: DuckDB scans
@@ -189,19 +190,6 @@ def import_file(
     if table.name == "customers":
         ws.write_parquet("orders")
     return result
-
-
-def _check_columns(table: Table, mapping: Mapping, lang: str) -> None:
-    if table.name == "orders" and "quantity" not in mapping.columns:
-        mapping.constants.setdefault("quantity", "1")
-    have = set(mapping.columns) | set(mapping.constants)
-    missing = [c for c in table.required if c not in have]
-    if table.name == "orders" and not {"amount", "unit_price"} & have:
-        missing.append("amount")
-    if missing:
-        labels = [table.column(c).zh if lang == "zh" else c for c in missing]
-        msg = ("缺少必填列：" if lang == "zh" else "missing required columns: ") + ", ".join(labels)
-        raise InputError(msg, [Problem(1, c, "missing_column", msg) for c in missing])
 
 
 def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lang: str) -> None:

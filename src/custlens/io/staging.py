@@ -10,7 +10,7 @@ from typing import Any
 
 from custlens.config import Settings
 from custlens.io.mapping import Mapping
-from custlens.io.normalise import SqlParams, column_sql, q, text_expr
+from custlens.io.normalise import SqlParams, column_sql, q
 from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
 from custlens.schema.problems import PROBLEM_CODES
 from custlens.schema.tables import Table
@@ -31,12 +31,8 @@ def stage_rows(
     p = SqlParams()
     texts = []
     for col in table.columns:
-        if col.name in mapping.columns:
-            text = text_expr(q(mapping.columns[col.name]))
-        elif col.name in mapping.constants:
-            text = f"CAST({p.add(mapping.constants[col.name])} AS VARCHAR)"
-        else:
-            text = "CAST(NULL AS VARCHAR)"
+        # mapped, computed (CAST((sql) AS VARCHAR) over the raw columns) or constant
+        text = mapping.text_sql(col, p, settings.timezone)
         texts.append(f"{text} AS {q('t_' + col.name)}")
     typed = []
     derived = derived_columns(table.name)

@@ -151,7 +151,7 @@ def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int
 
 def _compared(table: Table, mapping: Mapping) -> list[str]:
     """The columns a re-imported row is compared on (and updated from): those the file gives."""
-    provided = set(mapping.columns) | set(mapping.constants) | set(system_sql(table.name))
+    provided = mapping.provided | set(system_sql(table.name))
     return [c for c in table.names if c in provided and c not in ("order_id",)]
 
 
