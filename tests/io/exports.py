@@ -164,9 +164,10 @@ def tmall_orders(seed: int = 5, n: int = 150) -> tuple[bytes, pd.DataFrame]:
             "退款金额": refund,
         }
     )
+    frame["订单付款时间"] = frame["订单付款时间"].where(frame["订单状态"] != "交易关闭")
     out = frame.copy()
     out.columns = TMALL_HEADER
     for col in ("订单创建时间 ", "订单付款时间 "):
-        out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+        out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
     text = out.to_csv(index=False, lineterminator="\r\n", float_format="%.2f")
     return text.encode("utf-8"), frame

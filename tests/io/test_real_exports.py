@@ -12,7 +12,7 @@ import pytest
 
 from custlens.analytics.orders import analysable_orders, sales_totals
 from custlens.io.pipeline import import_file
-from tests.io.exports import invoice_lines
+from tests.io.exports import epoch_orders, invoice_lines, tmall_orders
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "docs" / "mappings"
 
@@ -25,6 +25,7 @@ def expected_invoice_totals(frame: pd.DataFrame) -> dict[str, object]:
     """Gross, returns, net and linking of the invoice export, computed with pandas alone."""
     rows = frame.drop_duplicates()
     valid = rows[rows.CustomerID != ""].copy()
+    valid["CustomerID"] = valid.CustomerID.str.removesuffix(".0")
     valid["pos"] = valid.groupby("InvoiceNo").cumcount() + 1
     valid["key"] = valid.InvoiceNo + "#" + valid.pos.astype(str)
     valid["amount"] = (valid.Quantity * valid.UnitPrice).round(2)
@@ -126,6 +127,14 @@ def test_cancellations_are_linked(invoices):
         "JOIN orders r ON r.return_of = o.order_line_key WHERE o.order_id = '581483'"
     ).fetchall()
     assert big == [("581483", Decimal("0.00"), "C581484")]
+    # the "C" invoices are cancellations (computed status), their customers read as integers
+    assert ws.con.execute("SELECT DISTINCT status FROM orders WHERE quantity < 0").fetchall() == [
+        ("cancelled",)
+    ]
+    assert (
+        ws.con.execute("SELECT count(*) FROM orders WHERE customer_id LIKE '%.0'").fetchone()[0]
+        == 0
+    )
     orders = analysable_orders(ws.ibis().table("orders"))
     assert orders.filter(orders.order_id.isin(["581483", "C581484"])).count().execute() == 0
     top = orders.group_by("customer_id").aggregate(r=orders.amount.sum()).order_by(ibis.desc("r"))
@@ -138,3 +147,62 @@ def test_reimport_adds_nothing(invoices):
     assert (again.inserted, again.updated) == (0, 0)
     assert again.unchanged == first.inserted
     assert ws.count("orders") == first.inserted
+
+
+def test_tmall_export_with_refund_columns(ws, tmp_path):
+    data, frame = tmall_orders()
+    path = tmp_path / "天猫订单.csv"
+    path.write_bytes(data)
+    assert b"\r\n" in data and "订单编号 ,".encode() in data
+    result = import_file(ws, "orders", path, mapping_file=MAPPINGS / "tmall.yaml")
+    assert result.rejected == 0 and result.inserted == len(frame) == result.rows_read
+    status = frame["订单状态"]
+    refund, paid = frame["退款金额"], frame["买家实际支付金额"]
+    partial = (status == "交易成功") & (refund > 0) & (refund < paid)
+    full = (status == "退款成功") | (status == "交易关闭")
+    stored = dict(ws.con.execute("SELECT status, count(*) FROM orders GROUP BY 1").fetchall())
+    assert stored == {
+        k: v
+        for k, v in {
+            "paid": int((~full & ~partial).sum()),
+            "refunded": int((status == "退款成功").sum()),
+            "cancelled": int((status == "交易关闭").sum()),
+            "partially_refunded": int(partial.sum()),
+        }.items()
+        if v
+    }
+    # closed orders have no payment time: their creation time is the order time
+    closed = frame[status == "交易关闭"].iloc[0]
+    got = ws.con.execute(
+        "SELECT order_time FROM orders WHERE order_id = ?", [closed["订单编号"]]
+    ).fetchone()[0]
+    assert got == closed["订单创建时间"].to_pydatetime()
+    totals = sales_totals(ws.ibis().table("orders")).execute().iloc[0]
+    # partial refunds stay 需核实 and out of every figure; full refunds and closures reverse
+    gross = paid[~partial].sum()
+    net = paid[~partial & ~full].sum()
+    assert Decimal(str(totals.gross_sales)) == _cents(gross)
+    assert Decimal(str(totals.net_sales)) == _cents(net)
+    assert Decimal(str(totals.returns)) == _cents(net - gross)
+
+
+def test_epoch_millisecond_export(ws, tmp_path):
+    text, frame = epoch_orders()
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    result = import_file(ws, "orders", path, mapping_file=MAPPINGS / "epoch-orders.yaml")
+    assert (result.inserted, result.rejected) == (len(frame), 0)
+    # stored as wall-clock time in the workspace's zone (Asia/Shanghai by default)
+    local = (
+        pd.to_datetime(frame.created_ms, unit="ms", utc=True)
+        .dt.tz_convert("Asia/Shanghai")
+        .dt.tz_localize(None)
+    )
+    got = ws.con.execute("SELECT order_id, order_time FROM orders ORDER BY order_id").df()
+    want = pd.DataFrame({"order_id": frame.order_no, "order_time": local})
+    want = want.sort_values("order_id").reset_index(drop=True)
+    pd.testing.assert_series_equal(
+        got.order_time.astype("datetime64[us]"),
+        want.order_time.astype("datetime64[us]"),
+        check_names=False,
+    )
