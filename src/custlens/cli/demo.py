@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from custlens.cli.common import LangOpt
+from custlens.cli.common import Lang
 
 demo_app = typer.Typer(
     help="Demo data with known answers: a synthetic shop, or the CDNOW benchmark sample.",
@@ -99,7 +99,7 @@ CDNOW_FIT = "custlens clv fit {path} --time-unit W --calibration-end 1997-09-30"
 @demo_app.command("cdnow")
 def cdnow(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")] = Path("cdnow"),
-    lang: LangOpt = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Message language")] = Lang.zh,
 ) -> None:
     """Write the CDNOW sample (2,357 customers of an online CD shop, 1997-1998) as
     cdnow_sample.csv: the data on which the published BG/NBD and Gamma-Gamma results were
@@ -114,7 +114,7 @@ def cdnow(
     from custlens.datasets import load_cdnow, write_cdnow
     from custlens.i18n import gettext as _
 
-    lg = lang.value if lang else None
+    lg = lang.value
     try:
         sample, readme = write_cdnow(out)
     except OSError as exc:
