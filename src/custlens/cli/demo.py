@@ -93,9 +93,6 @@ def generate(
     stderr.print(f"{dirt:,} planted dirty rows (see truth_dirt.parquet)", highlight=False)
 
 
-CDNOW_FIT = "custlens clv fit {path} --time-unit W --calibration-end 1997-09-30"
-
-
 @demo_app.command("cdnow")
 def cdnow(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")] = Path("cdnow"),
@@ -111,7 +108,7 @@ def cdnow(
 
         custlens clv fit cdnow/cdnow_sample.csv --time-unit W --calibration-end 1997-09-30
     """
-    from custlens.datasets import load_cdnow, write_cdnow
+    from custlens.datasets import CDNOW_CALIBRATION_END, load_cdnow, write_cdnow
     from custlens.i18n import gettext as _
 
     lg = lang.value
@@ -137,8 +134,9 @@ def cdnow(
         highlight=False,
         soft_wrap=True,
     )
+    fit = f"custlens clv fit {sample} --time-unit W --calibration-end {CDNOW_CALIBRATION_END}"
     stderr.print(
-        _("Try: {command}", lg, command=CDNOW_FIT.format(path=sample)),
+        _("Try: {command}", lg, command=fit),
         highlight=False,
         soft_wrap=True,
     )
