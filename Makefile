@@ -9,11 +9,13 @@ DEMO_SEED ?= 42
 DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
 DEMO_SERVE ?= 1
-# Java 17 for Spark; CJK fonts, Pango/HarfBuzz for PDF reports; poppler for PDF tests;
-# Chromium for the browser tests (driven by Playwright, never downloaded by it)
-APT_PACKAGES := openjdk-17-jre-headless fonts-noto-cjk libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium
+# CJK fonts, Pango/HarfBuzz for PDF reports (all `make demo` needs); for the tests also Java 17
+# for Spark, poppler for PDF tests, Chromium for the browser tests (driven by Playwright, never
+# downloaded by it)
+DEMO_APT_PACKAGES := fonts-noto-cjk libpangoft2-1.0-0 libharfbuzz-subset0
+APT_PACKAGES := openjdk-17-jre-headless $(DEMO_APT_PACKAGES) poppler-utils chromium
 
-.PHONY: test demo bench bench-env lint format clean system-deps venv
+.PHONY: test demo bench bench-env lint format clean system-deps demo-deps venv
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,16 +25,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Debian packages the tests need (Java 17 for Spark). Installed only when missing.
-system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Debian packages the tests (system-deps) or the demo (demo-deps) need, installed only when missing
+system-deps: PACKAGES = $(APT_PACKAGES)
+demo-deps: PACKAGES = $(DEMO_APT_PACKAGES)
+system-deps demo-deps:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "Debian packages present: $(APT_PACKAGES)"; fi
+	else echo "Debian packages present: $(PACKAGES)"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -44,7 +48,7 @@ test: system-deps $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: demo-deps $(STAMP)
 	$(BIN)/custlens demo generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/data
 	$(BIN)/custlens init $(DEMO_WS)
 	@for t in customers orders events campaigns campaign_responses feedback; do \

@@ -12,7 +12,6 @@ import pytest
 from custlens.store import init_workspace
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,4 +1,4 @@
-"""``custlens demo``: write a synthetic demo world with planted ground truth."""
+"""``custlens demo``: write a synthetic demo world with planted ground truth, or the CDNOW sample."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from custlens.cli.common import Lang
+
 demo_app = typer.Typer(
-    help="Synthetic demo data with known (planted) answers.", no_args_is_help=True
+    help="Demo data with known answers: a synthetic shop, or the CDNOW benchmark sample.",
+    no_args_is_help=True,
 )
 stderr = Console(stderr=True)
 
 
 @demo_app.callback()
 def demo() -> None:
-    """Synthetic demo data with known (planted) answers: segments, CLV parameters,
-    funnels, baskets, peaks, A/B uplift and exactly counted dirty rows."""
+    """Demo data with known answers: a synthetic shop with planted segments, CLV parameters,
+    funnels, baskets, peaks, A/B uplift and exactly counted dirty rows (``generate``), or the
+    CDNOW sample with its published CLV results (``cdnow``)."""
 
 
 class FileFormat(str, Enum):
@@ -87,3 +91,52 @@ def generate(
     stderr.print(table)
     dirt = sum(truth["dirt"]["customers"].values()) + sum(truth["dirt"]["orders"].values())
     stderr.print(f"{dirt:,} planted dirty rows (see truth_dirt.parquet)", highlight=False)
+
+
+@demo_app.command("cdnow")
+def cdnow(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")] = Path("cdnow"),
+    lang: Annotated[Lang, typer.Option("--lang", help="Message language")] = Lang.zh,
+) -> None:
+    """Write the CDNOW sample (2,357 customers of an online CD shop, 1997-1998) as
+    cdnow_sample.csv: the data on which the published BG/NBD and Gamma-Gamma results were
+    obtained, to try the CLV commands on. Its source and licence go beside it.
+
+    Example:
+
+        custlens demo cdnow --out cdnow
+
+        custlens clv fit cdnow/cdnow_sample.csv --time-unit W --calibration-end 1997-09-30
+    """
+    from custlens.datasets import CDNOW_CALIBRATION_END, load_cdnow, write_cdnow
+    from custlens.i18n import gettext as _
+
+    lg = lang.value
+    try:
+        sample, readme = write_cdnow(out)
+    except OSError as exc:
+        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    orders = load_cdnow()
+    message = _(
+        "CDNOW sample written to {path}: {rows} transactions of {customers} customers, "
+        "{first} .. {last}",
+        lg,
+        path=sample,
+        rows=f"{len(orders):,}",
+        customers=f"{orders['customer_id'].nunique():,}",
+        first=orders["order_date"].min().date(),
+        last=orders["order_date"].max().date(),
+    )
+    stderr.print(message, highlight=False, soft_wrap=True)
+    stderr.print(
+        _("Source, definitions and licence: {path}", lg, path=readme),
+        highlight=False,
+        soft_wrap=True,
+    )
+    fit = f"custlens clv fit {sample} --time-unit W --calibration-end {CDNOW_CALIBRATION_END}"
+    stderr.print(
+        _("Try: {command}", lg, command=fit),
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -127,7 +127,9 @@ app.command("quality")(importing.quality_cmd)
 app.command("export")(data.export_cmd)
 app.command("template")(data.template_cmd)
 
-app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
+app.add_typer(
+    demo_app, name="demo", help="Demo data: a shop with planted truth, or the CDNOW sample."
+)
 register_patterns(app)
 app.command("report")(report.report_cmd)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,20 +10,31 @@ import pytest
 
 from custlens.analytics.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from custlens.analytics.clv.summary import summary_from_orders
-from tests.conftest import SHARED
+from custlens.datasets import (
+    CDNOW_CALIBRATION_END,
+    CDNOW_OBSERVATION_END,
+    load_cdnow,
+    load_cdnow_reference,
+    write_cdnow,
+)
 
-CDNOW = SHARED / "data" / "cdnow"
-CAL_END, OBS_END = "1997-09-30", "1998-06-30"
+CAL_END, OBS_END = CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
 
 
 @pytest.fixture(scope="session")
 def reference() -> dict:
-    return json.loads((CDNOW / "reference.json").read_text(encoding="utf-8"))
+    return load_cdnow_reference()
 
 
 @pytest.fixture(scope="session")
 def cdnow_orders() -> pd.DataFrame:
-    return pd.read_csv(CDNOW / "cdnow_sample.csv")
+    return load_cdnow()
+
+
+@pytest.fixture(scope="session")
+def cdnow_csv(tmp_path_factory) -> Path:
+    """The sample transactions as a CSV file, written as ``custlens demo cdnow`` writes it."""
+    return write_cdnow(tmp_path_factory.mktemp("cdnow"))[0]
 
 
 @pytest.fixture(scope="session")

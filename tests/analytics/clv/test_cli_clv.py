@@ -11,19 +11,26 @@ from typer.testing import CliRunner
 from custlens.cli.churn import churn_app
 from custlens.cli.clv import clv_app
 
-from .conftest import CAL_END, CDNOW, OBS_END, simulate_bgnbd
+from .conftest import CAL_END, OBS_END, simulate_bgnbd
 
 runner = CliRunner()
-SAMPLE = CDNOW / "cdnow_sample.csv"
 
 
 def run(app, *args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def test_fit_json_prints_parameters_by_name():
+def test_fit_json_prints_parameters_by_name(cdnow_csv):
     r = run(
-        clv_app, "fit", SAMPLE, "--time-unit", "W", "--calibration-end", CAL_END, "--format", "json"
+        clv_app,
+        "fit",
+        cdnow_csv,
+        "--time-unit",
+        "W",
+        "--calibration-end",
+        CAL_END,
+        "--format",
+        "json",
     )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
@@ -41,12 +48,20 @@ def test_fit_json_prints_parameters_by_name():
     assert set(gg["standard_errors"]) == {"p", "q", "v"} and gg["customers"] == 946
 
 
-def test_fit_table_pareto_and_csv():
-    r = run(clv_app, "fit", SAMPLE, "--calibration-end", CAL_END, "--model", "pareto")
+def test_fit_table_pareto_and_csv(cdnow_csv):
+    r = run(clv_app, "fit", cdnow_csv, "--calibration-end", CAL_END, "--model", "pareto")
     assert r.exit_code == 0, r.output
     assert "Pareto/NBD" in r.stdout and "weeks" in r.stdout and "beta" in r.stdout
     r = run(
-        clv_app, "fit", SAMPLE, "--calibration-end", CAL_END, "--time-unit", "D", "--format", "csv"
+        clv_app,
+        "fit",
+        cdnow_csv,
+        "--calibration-end",
+        CAL_END,
+        "--time-unit",
+        "D",
+        "--format",
+        "csv",
     )
     assert r.exit_code == 0, r.output
     rows = list(pd.read_csv(pd.io.common.StringIO(r.stdout)).itertuples())
@@ -54,11 +69,11 @@ def test_fit_table_pareto_and_csv():
     assert rows[1].estimate == pytest.approx(7 * 4.4136, rel=1e-4)  # alpha in days
 
 
-def test_validate_json():
+def test_validate_json(cdnow_csv):
     r = run(
         clv_app,
         "validate",
-        SAMPLE,
+        cdnow_csv,
         "--calibration-end",
         CAL_END,
         "--observation-end",
@@ -72,12 +87,14 @@ def test_validate_json():
     assert round(out["purchases"]["predicted_total"], 1) == 1653.4
     assert len(out["by_frequency"]) == 8 and len(out["tracking"]) == 78
     assert out["spend"]["actual_total"] > 0 and out["time_unit"] == "W"
-    r = run(clv_app, "validate", SAMPLE, "--calibration-end", CAL_END, "--observation-end", OBS_END)
+    r = run(
+        clv_app, "validate", cdnow_csv, "--calibration-end", CAL_END, "--observation-end", OBS_END
+    )
     assert r.exit_code == 0 and "39 weeks" in r.stdout
 
 
-def test_predict_csv_and_json():
-    r = run(clv_app, "predict", SAMPLE, "--calibration-end", CAL_END, "--format", "csv")
+def test_predict_csv_and_json(cdnow_csv):
+    r = run(clv_app, "predict", cdnow_csv, "--calibration-end", CAL_END, "--format", "csv")
     assert r.exit_code == 0, r.output
     frame = pd.read_csv(pd.io.common.StringIO(r.stdout))
     assert len(frame) == 2357
@@ -92,7 +109,7 @@ def test_predict_csv_and_json():
     r = run(
         clv_app,
         "predict",
-        SAMPLE,
+        cdnow_csv,
         "--calibration-end",
         CAL_END,
         "--format",
@@ -104,7 +121,7 @@ def test_predict_csv_and_json():
     assert out["horizon_months"] == 6 and sum(t["customers"] for t in out["by_churn_risk"]) == 2357
 
 
-def test_churn_commands_on_a_file(tmp_path):
+def test_churn_commands_on_a_file(cdnow_csv, tmp_path):
     from tests.analytics.test_churn import planted_world
 
     orders, _ = planted_world(n=1500, seed=4)
@@ -118,13 +135,13 @@ def test_churn_commands_on_a_file(tmp_path):
     assert r.exit_code == 0, r.output
     scores = pd.read_csv(pd.io.common.StringIO(r.stdout))
     assert scores["churn_probability"].is_monotonic_decreasing and len(scores) == 1500
-    r = run(churn_app, "score", SAMPLE, "--method", "palive", "--format", "json")
+    r = run(churn_app, "score", cdnow_csv, "--method", "palive", "--format", "json")
     assert r.exit_code == 0, r.output
     assert {"p_alive", "churn_risk"} <= set(json.loads(r.stdout)[0])
 
 
-def test_chinese_headers_are_detected(tmp_path):
-    orders = pd.read_csv(SAMPLE).rename(
+def test_chinese_headers_are_detected(cdnow_csv, tmp_path):
+    orders = pd.read_csv(cdnow_csv).rename(
         columns={"customer_id": "客户编号", "order_date": "下单日期", "amount": "总金额"}
     )
     path = tmp_path / "订单.csv"
@@ -204,7 +221,7 @@ def test_workspace_mode(workspace_with_orders):
     assert len(json.loads(r.stdout)) == 400
 
 
-def test_registered_in_the_main_app():
+def test_registered_in_the_main_app(cdnow_csv):
     from custlens.cli.main import app
 
     names = {g.name for g in app.registered_groups}
@@ -213,7 +230,7 @@ def test_registered_in_the_main_app():
         app,
         "clv",
         "fit",
-        SAMPLE,
+        cdnow_csv,
         "--time-unit",
         "W",
         "--calibration-end",

@@ -11,13 +11,14 @@ import pyarrow as pa
 import pytest
 
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
+from custlens.datasets import load_cdnow_holdout, load_cdnow_summary
 from custlens.errors import InputError
 
-from .conftest import CAL_END, CDNOW, OBS_END
+from .conftest import CAL_END, OBS_END
 
 
 def test_cdnow_summary_equals_reference_file(cdnow_summary):
-    ref = pd.read_csv(CDNOW / "cdnow_calibration_summary.csv").set_index("customer_id")
+    ref = load_cdnow_summary()
     got = cdnow_summary.loc[ref.index]
     assert len(cdnow_summary) == 2357
     assert (got["frequency"] == ref["frequency"]).all()
@@ -30,7 +31,7 @@ def test_cdnow_summary_equals_reference_file(cdnow_summary):
 
 
 def test_cdnow_holdout_counts(cdnow_summary):
-    ref = pd.read_csv(CDNOW / "cdnow_sample_holdout_frequency.csv").set_index("customer_id")
+    ref = load_cdnow_holdout()
     assert cdnow_summary["frequency_holdout"].sum() == 1882
     assert (cdnow_summary.loc[ref.index, "frequency_holdout"] == ref["holdout_frequency"]).all()
     assert (cdnow_summary["duration_holdout"] == 39.0).all()
