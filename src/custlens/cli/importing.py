@@ -177,6 +177,16 @@ def _run_import(
         if dry_run
         else _("Import summary", lg),
     )
+    if result.customers_created:
+        stderr.print(
+            _(
+                "{n} customers appear only in the orders: created with their ID "
+                "(a customers file imported later fills them in)",
+                lg,
+                n=f"{result.customers_created:,}",
+            ),
+            highlight=False,
+        )
     if result.problem_counts:
         emit(
             [
