@@ -126,6 +126,7 @@ def _run_import(
     fmt: Format,
 ) -> None:
     from custlens.io.pipeline import STAGES, import_file
+    from custlens.schema.problems import describe
 
     with Progress(
         SpinnerColumn(),
@@ -170,13 +171,16 @@ def _run_import(
         _("rejected", lg): result.rejected,
         _("duplicates", lg): result.duplicate,
     }
+    # one line per count: fits an 80-column terminal however long the file name is
     emit(
-        [counts],
+        [{_("item", lg): k, _("figure", lg): v} for k, v in counts.items()],
         Format.table,
         title=_("Import summary (dry run, nothing written)", lg)
         if dry_run
         else _("Import summary", lg),
     )
+    for note in result.notes:
+        stderr.print(note, markup=False, highlight=False)
     if result.customers_created:
         stderr.print(
             _(
@@ -191,7 +195,7 @@ def _run_import(
         emit(
             [
                 {
-                    _("problem", lg): code,
+                    _("problem", lg): describe(code, lg),
                     _("rows", lg): n,
                     _("suggestion", lg): result.suggestions[code],
                 }

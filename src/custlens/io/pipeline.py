@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from custlens.errors import InputError, Problem
 from custlens.io import quality, rejects, returns
+from custlens.io.date_sniff import detect_date_format
 from custlens.io.mapping import build_mapping, load_mapping_file
 from custlens.io.mapping_draft import check_required
 from custlens.io.phones import register_phone_function
@@ -55,6 +56,7 @@ class ImportResult:
     status: str = "ok"
     suggestions: dict[str, str] = field(default_factory=dict)
     customers_created: int = 0  # orders naming customers the customer table lacked
+    notes: list[str] = field(default_factory=list)  # what the import found out, for the user
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "problems"}
@@ -111,6 +113,7 @@ def import_file(
         src = read_source(ws.con, path, "_raw", sheet=sheet)
         mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
         check_required(ws.con, table, mapping, src.columns, lang)
+        result.notes += detect_date_format(ws.con, table, mapping, lang)
         result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
         step("validate")
         # staging (temp tables only) also runs before the transaction: DuckDB scans
