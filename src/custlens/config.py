@@ -106,6 +106,7 @@ class Settings:
     engine: str = "duckdb"
     spark_master: str = "local[2]"
     max_upload_mb: int = 200
+    rejects_keep: int = 20  # rejects files kept per table (older ones are deleted)
     memory_limit: str = "1GB"  # DuckDB spills to <workspace>/.tmp beyond this
     quality: QualitySettings = field(default_factory=QualitySettings)
     rfm: RfmSettings = field(default_factory=RfmSettings)
@@ -163,6 +164,7 @@ class Settings:
             f"phone_required = {toml_value(self.phone_required)}",
             f'engine = "{self.engine}"          # duckdb | spark',
             f"max_upload_mb = {self.max_upload_mb}",
+            f"rejects_keep = {self.rejects_keep}   # rejects files kept per table",
             f'memory_limit = "{self.memory_limit}"   # DuckDB working memory; spills to disk beyond',
             "",
             "[spark]",

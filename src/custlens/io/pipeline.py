@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from custlens.errors import InputError, Problem
-from custlens.io import quality, rejects, returns
+from custlens.io import quality, rejects, rejects_files, returns
 from custlens.io.date_sniff import detect_date_format
 from custlens.io.mapping import build_mapping, load_mapping_file
 from custlens.io.mapping_draft import check_required
@@ -183,11 +183,19 @@ def import_file(
     finally:
         ws.con.execute("SET preserve_insertion_order = true")
     if rejected_rows is not None:
-        out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
-        result.rejects_file = str(out)
-        ws.con.execute(
-            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [str(out), import_id]
+        stored = rejects_files.earlier_rejects(
+            ws.con, ws.root, table.name, result.sha256, result.rejected, import_id
         )
+        if stored is None:  # new rejects: written once, the oldest files beyond the limit go
+            out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
+            stored = str(out)
+        ws.con.execute(
+            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [stored, import_id]
+        )
+        rejects_files.prune_rejects(
+            ws.con, ws.root, ws.rejects_dir, table.name, ws.settings.rejects_keep
+        )
+        result.rejects_file = str(rejects_files.resolve(ws.root, stored))
     step("mirror")
     ws.write_parquet(table.name)
     if table.name == "customers":
