@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from custlens.analytics.orders import analysable_orders, sales_totals
+from custlens.io.mapping_draft import MissingColumns
 from custlens.io.pipeline import import_file
 from tests.io.exports import epoch_orders, invoice_lines, tmall_orders
 
@@ -206,3 +207,32 @@ def test_epoch_millisecond_export(ws, tmp_path):
         want.order_time.astype("datetime64[us]"),
         check_names=False,
     )
+
+
+def test_tmall_without_a_mapping_gets_suggestions(ws, tmp_path):
+    """No mapping file: the dry run names what is missing and the columns that may fill it."""
+    data, _ = tmall_orders()
+    path = tmp_path / "天猫订单.csv"
+    path.write_bytes(data)
+    for lang, missing in (("zh", "客户编号"), ("en", "customer_id")):
+        with pytest.raises(MissingColumns) as err:
+            import_file(ws, "orders", path, dry_run=True, lang=lang)
+        draft = err.value.draft
+        assert draft.missing[:1] == ["customer_id"]
+        assert "买家会员名" in [c.header for c in draft.candidates["customer_id"]]
+        assert missing in str(err.value)
+        assert "买家会员名: customer_id" in draft.to_yaml(lang).replace("  ", " ")
+    assert ws.count("orders") == 0
+
+
+def test_reimports_of_the_other_exports_add_nothing(ws, tmp_path):
+    data, _ = tmall_orders()
+    tmall = tmp_path / "t.csv"
+    tmall.write_bytes(data)
+    text, _ = epoch_orders()
+    epoch = tmp_path / "e.csv"
+    epoch.write_text(text, encoding="utf-8")
+    for path, name in ((tmall, "tmall.yaml"), (epoch, "epoch-orders.yaml")):
+        first = import_file(ws, "orders", path, mapping_file=MAPPINGS / name)
+        again = import_file(ws, "orders", path, mapping_file=MAPPINGS / name)
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.inserted)
