@@ -95,7 +95,9 @@ def key_sql(table: str) -> str:
     }[table]
 
 
-def system_sql(table: str, fallback_hash: str = "_hash") -> dict[str, str]:
+def system_sql(
+    table: str, fallback_hash: str = "_hash", positional_lines: bool = True
+) -> dict[str, str]:
     """System columns computed for the stored row from staged columns and ``_hash``.
 
     An order line is keyed by (order id, line number); a file without line numbers numbers
@@ -108,7 +110,8 @@ def system_sql(table: str, fallback_hash: str = "_hash") -> dict[str, str]:
     if table == "orders":
         oid = f"coalesce(order_id, 'H' || substr({fallback_hash}, 1, 16))"
         position = f"CAST(row_number() OVER (PARTITION BY {oid} ORDER BY _row) AS INTEGER)"
-        line = f"coalesce(line_no, {position})"
+        # (the numbering pass is left out when every line of the file has its number)
+        line = f"coalesce(line_no, {position})" if positional_lines else "line_no"
         return {
             "order_id": oid,
             "line_no": line,

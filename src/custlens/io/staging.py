@@ -120,7 +120,13 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
     exact = _exact_duplicates(con)
     hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
     row_hash = f"md5(concat_ws(chr(31), {hashed}))"
-    system = system_sql(table.name, fallback_hash=row_hash)
+    positional = table.name == "orders" and (
+        "line_no" not in mapping.provided
+        or con.execute(
+            "SELECT EXISTS (SELECT 1 FROM _ruled WHERE NOT _err AND line_no IS NULL)"
+        ).fetchone()[0]
+    )
+    system = system_sql(table.name, fallback_hash=row_hash, positional_lines=positional)
     replace = [n for n in system if n in table.names]
     select = (
         f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
