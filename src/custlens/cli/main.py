@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from custlens import __version__
-from custlens.cli import data, importing, report
+from custlens.cli import data, doctor, importing, report
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -104,6 +104,7 @@ app.command("import-log")(importing.import_log_cmd)
 app.command("quality")(importing.quality_cmd)
 app.command("export")(data.export_cmd)
 app.command("template")(data.template_cmd)
+app.command("doctor")(doctor.doctor_cmd)
 
 app.add_typer(demo_app, name="demo", help="Generate a demo world with planted truth.")
 register_patterns(app)

@@ -11,6 +11,7 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
@@ -31,6 +32,7 @@ from custlens.schema.tables import TABLES
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 
 DB_FILE = "custlens.duckdb"
+_OPEN: dict[str, int] = {}  # database files this process has open, by resolved path
 DEFAULT_WORKSPACE = "custlens-workspace"
 # tables mirrored as Parquet, with the month column they are partitioned by (if any)
 PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
@@ -103,6 +105,11 @@ class Workspace:
         if self._con is not None:
             return
         _preload_pandas()
+        # a write-ahead log left behind, with no connection of this process open on the
+        # file: the last writer stopped without closing
+        key = str(self.db_path.resolve())
+        wal = self.db_path.with_name(DB_FILE + ".wal")
+        unclean = not read_only and not _OPEN.get(key) and wal.exists()
         try:
             self._con = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.Error as exc:
@@ -114,11 +121,25 @@ class Workspace:
                     "through the web dashboard (数据导入) while it runs"
                 ) from exc
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
+        _OPEN[key] = _OPEN.get(key, 0) + 1
+        self._key = key
         self._con.execute("SET preserve_insertion_order = true")
         if not read_only:
             self._con.execute(f"SET temp_directory = {_sql_path(self.root / '.tmp')}")
         self._con.execute(f"SET memory_limit = {_sql_path(self.settings.memory_limit)}")
         self.migrate(read_only=read_only)
+        if unclean:
+            self._after_crash()
+
+    def _after_crash(self) -> None:
+        """The tables are whole after the log is replayed; derived indexes are not trusted
+        (an index replayed alongside an interrupted write can disagree with its table), so
+        they are dropped and rebuilt by whoever serves the workspace next."""
+        from custlens.store.integrity import drop_serving_indexes
+
+        if drop_serving_indexes(self._con):
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("CHECKPOINT")
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -132,6 +153,7 @@ class Workspace:
         if self._con is not None:
             self._con.close()
             self._con = None
+            _OPEN[self._key] -= 1
             self._ibis = None
 
     def __enter__(self) -> Workspace:
