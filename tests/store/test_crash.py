@@ -190,3 +190,43 @@ def test_server_killed_while_building_indexes_and_importing(base, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+ABORT_AFTER_IMPORT = """
+import os, sys
+from custlens.io.pipeline import import_file
+from custlens.store import open_workspace
+ws = open_workspace(sys.argv[1])
+import_file(ws, "customers", sys.argv[2])
+os.abort()  # as a parser's abort did: committed rows only in the write-ahead log
+"""
+
+
+def test_a_command_after_an_abort_leaves_no_stale_index(base, tmp_path):
+    """The cause of customers found by scan but not by ``customer_id = ?``: a process that
+    stops without a checkpoint leaves its committed rows in the write-ahead log; the next
+    process replays them into the (lazily bound) index and, if it never touches the index,
+    its closing checkpoint writes the index without them. Any command opened next must not
+    leave such an index behind."""
+    root = _copy(base, tmp_path / "ws")
+    done = subprocess.run(
+        [sys.executable, "-c", ABORT_AFTER_IMPORT, str(root), str(base["new"])],
+        env=ENV,
+        capture_output=True,
+    )
+    assert done.returncode == -signal.SIGABRT
+    assert (root / "custlens.duckdb.wal").exists()
+    subprocess.run([CUSTLENS, "status", "-w", str(root)], env=ENV, check=True, capture_output=True)
+    ws = open_workspace(root)
+    try:
+        prepare_serving(ws.con)  # the server at its next start
+        new = [f"C099{i:05d}" for i in range(0, NEW, 7)]
+        found = [
+            ws.con.execute(
+                "SELECT count(*) FROM customers WHERE customer_id = ?", [cid]
+            ).fetchone()[0]
+            for cid in new
+        ]
+        assert found == [1] * len(new)
+    finally:
+        ws.close()
