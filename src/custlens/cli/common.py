@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from custlens.errors import CustlensError, InputError
+from custlens.i18n import gettext
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -63,10 +64,32 @@ LangOpt = Annotated[
 ]
 
 
-def workspace(path: Path | None) -> Workspace:
-    from custlens.store.workspace import open_workspace
+def workspace(path: Path | None, read_only: bool = False) -> Workspace:
+    """The workspace a command works on.
 
-    return open_workspace(path)
+    ``read_only`` commands open it read-only, so several can run at once, and while
+    `custlens serve` holds it they read the server's snapshot (saying so on stderr); see
+    docs/reliability.md.
+    """
+    from custlens.store.workspace import MigrationNeeded, open_workspace
+
+    if not read_only:
+        return open_workspace(path)
+    try:
+        ws = open_workspace(path, read_only=True, snapshot=True)
+    except MigrationNeeded:
+        return open_workspace(path)  # migrated once, writable
+    if ws.snapshot:
+        taken = dt.datetime.fromtimestamp(ws.db_path.stat().st_mtime)
+        stderr.print(
+            gettext(
+                "The workspace is being served: reading the server's snapshot of {time}.",
+                ws.settings.lang,
+                time=f"{taken:%Y-%m-%d %H:%M:%S}",
+            ),
+            highlight=False,
+        )
+    return ws
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -43,7 +43,7 @@ def doctor_cmd(
     """
     from custlens.store.integrity import check_workspace, repair_workspace
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=not repair)
     lg = lang.value if lang else ws.settings.lang
     findings = check_workspace(ws)
     if repair and any(not f.ok and f.derived for f in findings):

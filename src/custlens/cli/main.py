@@ -66,7 +66,7 @@ def status_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> N
 
     Example: custlens status --format json
     """
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     from custlens.schema.tables import TABLES
 
     rows = [{"table": t, "rows": ws.count(t)} for t in TABLES]
@@ -87,7 +87,7 @@ def summary_cmd(
     """
     from custlens.analytics.orders import revenue_per_customer, store_totals
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
     totals = store_totals(ws.table("orders", eng)).to_pyarrow().to_pylist()[0]
     top_rows = revenue_per_customer(ws.table("orders", eng)).limit(top).to_pyarrow()

@@ -67,22 +67,53 @@ def init_workspace(path: str | Path, locale: str = "zh_CN") -> Workspace:
     return ws
 
 
-def open_workspace(path: str | Path | None = None, read_only: bool = False) -> Workspace:
+class WorkspaceLocked(WorkspaceError):
+    """Another process has the workspace open for writing (``pid``; ``url`` when it is
+    `custlens serve`)."""
+
+    def __init__(self, message: str, pid: int, url: str | None):
+        super().__init__(message)
+        self.pid = pid
+        self.url = url
+
+
+class MigrationNeeded(WorkspaceError):
+    """A read-only open of a workspace whose schema is older than this custlens."""
+
+
+def open_workspace(
+    path: str | Path | None = None, read_only: bool = False, snapshot: bool = False
+) -> Workspace:
+    """Open the workspace at ``path`` (or ``$CUSTLENS_WORKSPACE``).
+
+    With ``read_only`` and ``snapshot``, a workspace held by `custlens serve` is read from
+    the server's snapshot (:mod:`custlens.store.snapshot`; ``ws.snapshot`` is then True).
+    """
     root = resolve_workspace_path(path)
     if not (root / DB_FILE).exists():
         raise WorkspaceError(
             f"no workspace at {root} (run `custlens init {root}` first, or pass --workspace)"
         )
     ws = Workspace(root)
-    ws.connect(read_only=read_only)
+    try:
+        ws.connect(read_only=read_only)
+    except WorkspaceLocked:
+        from custlens.store.snapshot import snapshot_path
+
+        copy = snapshot_path(root)
+        if not (read_only and snapshot and copy.exists()):
+            raise
+        ws = Workspace(root, db_file=copy)
+        ws.connect(read_only=True)
     return ws
 
 
 class Workspace:
     """Owns the DuckDB connection and hands out Ibis tables on either engine."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, db_file: Path | None = None):
         self.root = Path(root)
+        self._db_file = db_file  # the server's snapshot instead of the workspace's file
         self.settings = Settings.load(self.root)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._ibis: Any = None
@@ -91,7 +122,12 @@ class Workspace:
     # ---- connection -------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
-        return self.root / DB_FILE
+        return self._db_file or self.root / DB_FILE
+
+    @property
+    def snapshot(self) -> bool:
+        """True when reading the serving process's snapshot, not the live file."""
+        return self._db_file is not None
 
     @property
     def parquet_dir(self) -> Path:
@@ -115,11 +151,7 @@ class Workspace:
         except duckdb.Error as exc:
             held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
             if held:  # DuckDB: one process at a time may open the file for writing
-                raise WorkspaceError(
-                    f"workspace {self.root} is in use by another process (PID {held[2]}, "
-                    f"{Path(held[1]).name}), e.g. `custlens serve`; stop it first, or import "
-                    "through the web dashboard (数据导入) while it runs"
-                ) from exc
+                raise _locked(self.root, int(held[2]), Path(held[1]).name, self.settings.lang) from exc
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
         _OPEN[key] = _OPEN.get(key, 0) + 1
         self._key = key
@@ -182,7 +214,7 @@ class Workspace:
         if current == LATEST_VERSION:
             return current
         if read_only:
-            raise WorkspaceError(f"workspace {self.root} needs migration; open it writable once")
+            raise MigrationNeeded(f"workspace {self.root} needs migration; open it writable once")
         with self.transaction() as con:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
@@ -272,6 +304,39 @@ class Workspace:
     def write_all_parquet(self) -> None:
         for name in TABLES:
             self.write_parquet(name)
+
+
+def _locked(root: Path, pid: int, program: str, lang: str) -> WorkspaceLocked:
+    from custlens.i18n import gettext as _
+    from custlens.store.snapshot import server_info
+
+    info = server_info(root)
+    if info is None or int(info["pid"]) != pid:
+        return WorkspaceLocked(
+            _(
+                "workspace {root} is in use by another process (PID {pid}, {program}); "
+                "wait for it to finish or stop it",
+                lang,
+                root=root,
+                pid=pid,
+                program=program,
+            ),
+            pid,
+            None,
+        )
+    return WorkspaceLocked(
+        _(
+            "workspace {root} is served by `custlens serve` (PID {pid}) at {url}: commands that "
+            "only read use its snapshot; to change data use the web dashboard or its API, or "
+            "stop the server first",
+            lang,
+            root=root,
+            pid=pid,
+            url=info["url"],
+        ),
+        pid,
+        info["url"],
+    )
 
 
 def _sql_path(path: Path | str) -> str:
