@@ -151,7 +151,9 @@ class Workspace:
         except duckdb.Error as exc:
             held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
             if held:  # DuckDB: one process at a time may open the file for writing
-                raise _locked(self.root, int(held[2]), Path(held[1]).name, self.settings.lang) from exc
+                raise _locked(
+                    self.root, int(held[2]), Path(held[1]).name, self.settings.lang
+                ) from exc
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
         _OPEN[key] = _OPEN.get(key, 0) + 1
         self._key = key
