@@ -71,14 +71,14 @@ def workspace(path: Path | None, read_only: bool = False) -> Workspace:
     `custlens serve` holds it they read the server's snapshot (saying so on stderr); see
     docs/reliability.md.
     """
-    from custlens.store.workspace import MigrationNeeded, open_workspace
+    from custlens.store.workspace import MigrationNeeded, open_in_this_process, open_workspace
 
-    if not read_only:
-        return open_workspace(path)
+    if not read_only or open_in_this_process(path):
+        return _opened(open_workspace(path))
     try:
-        ws = open_workspace(path, read_only=True, snapshot=True)
+        ws = _opened(open_workspace(path, read_only=True, snapshot=True))
     except MigrationNeeded:
-        return open_workspace(path)  # migrated once, writable
+        return _opened(open_workspace(path))  # migrated once, writable
     if ws.snapshot:
         taken = dt.datetime.fromtimestamp(ws.db_path.stat().st_mtime)
         stderr.print(
@@ -92,8 +92,17 @@ def workspace(path: Path | None, read_only: bool = False) -> Workspace:
     return ws
 
 
+_OPENED: list[Workspace] = []  # workspaces opened by the running command
+
+
+def _opened(ws: Workspace) -> Workspace:
+    _OPENED.append(ws)
+    return ws
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn custlens errors into a message on stderr and exit code 1 (2 for usage)."""
+    """Turn custlens errors into a message on stderr and exit code 1 (2 for usage); close
+    the workspaces the command opened, so the file is free for the next command."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -105,6 +114,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 for problem in exc.problems[:20]:
                     stderr.print(f"  {problem.message}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        finally:
+            while _OPENED:
+                _OPENED.pop().close()
 
     return wrapper
 

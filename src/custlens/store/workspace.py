@@ -67,6 +67,13 @@ def init_workspace(path: str | Path, locale: str = "zh_CN") -> Workspace:
     return ws
 
 
+def open_in_this_process(path: str | Path | None) -> bool:
+    """True when this process has the workspace's database open (DuckDB then refuses a
+    second connection with another mode, so callers reuse the writable one)."""
+    db = resolve_workspace_path(path) / DB_FILE
+    return bool(_OPEN.get(str(db.resolve())))
+
+
 class WorkspaceLocked(WorkspaceError):
     """Another process has the workspace open for writing (``pid``; ``url`` when it is
     `custlens serve`)."""
