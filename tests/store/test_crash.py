@@ -99,7 +99,7 @@ def test_cli_killed_mid_write(base, tmp_path, command):
     before = len(verify(_copy(base, tmp_path / "before")))
     after = before + NEW if command == "import" else before
     assert len(verify(full)) == after
-    for i, share in enumerate((0.4, 0.75, 0.95)):
+    for i, share in enumerate((0.4, 0.75, 0.95, 1.1)):
         root = _copy(base, tmp_path / f"k{i}")
         _killed([*args, str(root)], took * share)
         found = len(verify(root))  # all or nothing: the import committed or it did not
