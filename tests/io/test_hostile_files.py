@@ -87,3 +87,24 @@ def test_limits_are_settings(tmp_path):
     with pytest.raises(InputError, match="工作表声明了 2 行 × 4 列，超出上限"):
         import_file(ws, "customers", path)
     ws.close()
+
+
+def test_a_child_process_read_keeps_row_numbers(tmp_path):
+    """Parsed in a child process, rows come back in file order: ``_row`` is still the row the
+    user sees (header = row 1)."""
+    import duckdb
+
+    from custlens.io.readers import read_source
+
+    path = tmp_path / "c.csv"
+    n = 50_000
+    path.write_text(
+        "客户编号,姓名\n" + "".join(f"C{i:06d},张三\n" for i in range(n)), encoding="utf-8"
+    )
+    con = duckdb.connect()
+    src = read_source(con, path, isolate=True)
+    assert src.columns == ["客户编号", "姓名"] and src.encoding == "utf-8"
+    counts = con.execute(
+        "SELECT count(*), count(*) FILTER (\"客户编号\" <> printf('C%06d', _row - 2)) FROM _raw"
+    ).fetchone()
+    assert counts == (n, 0)
