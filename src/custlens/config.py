@@ -96,6 +96,24 @@ class StrategySettings:
 
 
 @dataclass
+class ImportLimits:
+    """What a file to import may declare before it is read (see docs/reliability.md).
+
+    A file over a limit is refused with a clear message before any parser touches it; web
+    uploads are also parsed in a child process held to ``parse_memory_mb`` and
+    ``parse_seconds``, so a parser that fails anyway cannot stop the server."""
+
+    max_rows: int = 5_000_000  # rows declared by a sheet or stored in a Parquet file
+    max_columns: int = 1_000  # columns of any file
+    max_cells: int = 50_000_000  # rows x columns declared by an Excel sheet
+    max_unpacked_mb: int = 2_048  # an .xlsx unpacked (all its zip members together)
+    max_zip_ratio: int = 200  # unpacked / packed size of one zip member (zip bombs)
+    max_line_kb: int = 1_024  # one CSV line
+    parse_memory_mb: int = 4_096  # address space of the child process parsing an upload
+    parse_seconds: int = 600  # time the child process may take
+
+
+@dataclass
 class Settings:
     workspace: Path
     locale: str = "zh_CN"
@@ -115,6 +133,7 @@ class Settings:
     tags: TagSettings = field(default_factory=TagSettings)
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     strategies: StrategySettings = field(default_factory=StrategySettings)
+    limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def lang(self) -> str:
@@ -187,6 +206,7 @@ SECTIONS: dict[str, type] = {
     "tags": TagSettings,
     "clusters": ClusterSettings,
     "strategies": StrategySettings,
+    "limits": ImportLimits,
 }
 
 

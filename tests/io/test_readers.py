@@ -71,8 +71,10 @@ def test_excel_missing_sheet(ws, tmp_path):
     wb = xlsxwriter.Workbook(str(path))
     wb.add_worksheet("A").write(0, 0, "x")
     wb.close()
-    with pytest.raises(InputError, match="no sheet"):
+    with pytest.raises(InputError, match="没有工作表 'B'；现有工作表：A"):
         import_file(ws, "customers", path, sheet="B")
+    with pytest.raises(InputError, match="no sheet 'B'; sheets: A"):
+        import_file(ws, "customers", path, sheet="B", lang="en")
 
 
 def test_parquet(ws, tmp_path):
@@ -94,8 +96,10 @@ def test_parquet(ws, tmp_path):
 
 def test_unsupported_and_empty(ws, write):
     with pytest.raises(InputError, match="unsupported"):
+        import_file(ws, "customers", write("c.json", "{}"), lang="en")
+    with pytest.raises(InputError, match="不支持的文件类型"):
         import_file(ws, "customers", write("c.json", "{}"))
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match="文件是空的"):
         import_file(ws, "customers", write("c.csv", ""))
 
 

@@ -47,8 +47,11 @@ def test_workspace_in_use_by_another_process(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(WorkspaceError, match=f"in use by another process \\(PID {holder.pid}"):
+        with pytest.raises(WorkspaceError, match=f"正被另一个进程使用（PID {holder.pid}"):
             open_workspace(tmp_path / "busy")
+        # no snapshot to fall back on: read-only opens are told the same
+        with pytest.raises(WorkspaceError, match=f"PID {holder.pid}"):
+            open_workspace(tmp_path / "busy", read_only=True, snapshot=True)
     finally:
         holder.kill()
         holder.wait()

@@ -178,7 +178,7 @@ def sessions_cmd(
     """
     from custlens.analytics import sessions as ses
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     events = ws.table("events", eng)
     attrs = _attributes(ws, eng, [by] if by else [])
@@ -227,7 +227,7 @@ def funnel_cmd(
     """
     from custlens.analytics import funnel as fun
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     events = ws.table("events", eng)
     att, att_step = attribution, 0
@@ -290,7 +290,7 @@ def paths_cmd(
     """
     from custlens.analytics import paths as pth
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     events = ws.table("events", _engine(engine))
     if view == PathView.sankey:
         rows = _rows(pth.sankey_links(events, start, max(length, 2)))
@@ -323,7 +323,7 @@ def attribution_cmd(
     """
     from custlens.analytics import attribution as attr
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     events, orders = ws.table("events", eng), ws.table("orders", eng)
     if view == AttributionView.sources:
@@ -358,7 +358,7 @@ def cohorts_cmd(
     """
     from custlens.analytics import cohort as coh
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     orders = ws.table("orders", eng)
     if view == CohortView.events:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from custlens.errors import CustlensError, InputError
+from custlens.i18n import gettext
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,14 +65,45 @@ LangOpt = Annotated[
 ]
 
 
-def workspace(path: Path | None) -> Workspace:
-    from custlens.store.workspace import open_workspace
+def workspace(path: Path | None, read_only: bool = False) -> Workspace:
+    """The workspace a command works on.
 
-    return open_workspace(path)
+    ``read_only`` commands open it read-only, so several can run at once, and while
+    `custlens serve` holds it they read the server's snapshot (saying so on stderr); see
+    docs/reliability.md.
+    """
+    from custlens.store.workspace import MigrationNeeded, open_in_this_process, open_workspace
+
+    if not read_only or open_in_this_process(path):
+        return _opened(open_workspace(path))
+    try:
+        ws = _opened(open_workspace(path, read_only=True, snapshot=True))
+    except MigrationNeeded:
+        return _opened(open_workspace(path))  # migrated once, writable
+    if ws.snapshot:
+        taken = dt.datetime.fromtimestamp(ws.db_path.stat().st_mtime)
+        stderr.print(
+            gettext(
+                "The workspace is being served: reading the server's snapshot of {time}.",
+                ws.settings.lang,
+                time=f"{taken:%Y-%m-%d %H:%M:%S}",
+            ),
+            highlight=False,
+        )
+    return ws
+
+
+_OPENED: list[Workspace] = []  # workspaces opened by the running command
+
+
+def _opened(ws: Workspace) -> Workspace:
+    _OPENED.append(ws)
+    return ws
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn custlens errors into a message on stderr and exit code 1 (2 for usage)."""
+    """Turn custlens errors into a message on stderr and exit code 1 (2 for usage); close
+    the workspaces the command opened, so the file is free for the next command."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -87,6 +119,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                         f"  {problem.message}", markup=False, highlight=False, soft_wrap=True
                     )
             raise typer.Exit(exc.exit_code) from None
+        finally:
+            while _OPENED:
+                _OPENED.pop().close()
 
     return wrapper
 

@@ -21,7 +21,7 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
-from custlens.errors import UsageError
+from custlens.errors import UsageError, WorkspaceError
 from custlens.i18n import gettext as _
 
 STAGE_LABELS = {
@@ -73,7 +73,14 @@ def import_cmd(
     """
     from duckdb import InterruptException
 
-    ws = workspace(ws_path)
+    from custlens.store.workspace import WorkspaceLocked
+
+    try:
+        ws = workspace(ws_path)
+    except WorkspaceLocked as exc:
+        if exc.url is None or file.suffix.lower() not in (".csv", ".xlsx"):
+            raise
+        raise WorkspaceError(served_import_hint(exc, table.value, file, lang, ws_path)) from exc
     lg = lang.value if lang else ws.settings.lang
     if write_mapping is not None:
         _write_mapping(ws, table.value, file, sheet, mapping, write_mapping, lg)
@@ -212,6 +219,27 @@ def _run_import(
         )
 
 
+def served_import_hint(exc: Any, table: str, file: Path, lang: Any, ws_path: Path | None) -> str:
+    """What to run instead of `custlens import` while the workspace is served."""
+    from custlens.config import Settings
+    from custlens.store.workspace import resolve_workspace_path
+
+    lg = lang.value if lang else Settings.load(resolve_workspace_path(ws_path)).lang
+    curl = (
+        f'curl -H "Authorization: Bearer $CUSTLENS_TOKEN" -F "file=@{file}" '
+        f'"{exc.url}api/v1/imports?table={table}&dry_run=false"'
+    )
+    return _(
+        "the workspace is served by `custlens serve` (PID {pid}); import through its "
+        "数据导入 page ({url}import), or with an API token (我的账户) run:\n  {curl}\n"
+        "or stop the server and run this command again",
+        lg,
+        pid=exc.pid,
+        url=exc.url,
+        curl=curl,
+    )
+
+
 @handle_errors
 def import_log_cmd(
     limit: Annotated[int, typer.Option(help="Show the last N imports")] = 20,
@@ -222,7 +250,7 @@ def import_log_cmd(
 
     Example: custlens import-log --format json
     """
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     rows = (
         ws.con.execute(
             "SELECT import_id, table_name, file_name, started_at, finished_at, rows_read, "
@@ -262,7 +290,7 @@ def quality_cmd(
     """
     from custlens.io.quality import quality_report
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     report = quality_report(ws.con)
     if fmt == QualityFormat.xlsx:
         if out is None:

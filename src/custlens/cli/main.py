@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from custlens import __version__
-from custlens.cli import data, importing, report
+from custlens.cli import data, doctor, importing, report
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -88,7 +88,7 @@ def status_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> N
 
     Example: custlens status --format json
     """
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     from custlens.schema.tables import TABLES
 
     rows = [{"table": t, "rows": ws.count(t)} for t in TABLES]
@@ -109,7 +109,7 @@ def summary_cmd(
     """
     from custlens.analytics.orders import revenue_per_customer, store_totals
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
     totals = store_totals(ws.table("orders", eng)).to_pyarrow().to_pylist()[0]
     top_rows = revenue_per_customer(ws.table("orders", eng)).limit(top).to_pyarrow()
@@ -126,6 +126,7 @@ app.command("import-log")(importing.import_log_cmd)
 app.command("quality")(importing.quality_cmd)
 app.command("export")(data.export_cmd)
 app.command("template")(data.template_cmd)
+app.command("doctor")(doctor.doctor_cmd)
 
 app.add_typer(
     demo_app, name="demo", help="Demo data: a shop with planted truth, or the CDNOW sample."

@@ -42,7 +42,7 @@ def _write_chart(path: Path | None, spec: dict | list) -> None:
 
 
 def _orders(ws_path, engine):
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     return ws, ws.table("orders", engine.value if engine else None)
 
 

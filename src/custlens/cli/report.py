@@ -49,7 +49,7 @@ def report_cmd(
         if preset not in PRESETS:
             raise UsageError(f"unknown preset {preset!r}; expected weekly or monthly")
         period, compare = period or PRESETS[preset][0], PRESETS[preset][1]
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     lg = lang.value if lang else ws.settings.lang
     keys = [s.strip() for s in sections.split(",")] if sections else None
     out.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def tags_list_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -
     """
     from custlens.analytics.tags import load_rules, rules_path
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     path = rules_path(ws.root, ws.settings.tags.rules_file)
     rows = [r.to_dict() for r in load_rules(path)]
     if fmt == Format.table:
@@ -60,7 +60,7 @@ def tags_stats_cmd(
     from custlens.analytics import results as res
     from custlens.analytics.tags import tag_overlap, tag_stats
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     run = res.require_run(ws)
     current = res.tags_as_of(ws)
     if overlap:

@@ -152,7 +152,7 @@ def kpi_cmd(
     from custlens.analytics.kpi import store_kpis
     from custlens.analytics.metrics import default_as_of
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     orders = ws.table("orders", eng)
     as_of = default_as_of(orders)
@@ -191,7 +191,7 @@ def rfm_cmd(
     from custlens.analytics.rfm import score_rfm
     from custlens.analytics.segments import assign_segments
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
     scored = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
     scored = scored.drop("r_high", "f_high", "m_high", "segment_code", "value_group_code")
@@ -228,7 +228,7 @@ def segments_cmd(
     from custlens.analytics.segments import assign_segments, summarise_segments
     from custlens.analytics.strategies import strategy_column
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
     segmented = assign_segments(score_rfm(metrics, ws.settings.rfm), ws.settings.rfm)
     key = "segment_code" if by == SegmentBy.segment else "value_group_code"
@@ -264,7 +264,7 @@ def lifecycle_cmd(
     from custlens.analytics.metrics import as_date
     from custlens.analytics.strategies import strategy_table
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     s = ws.settings
     if from_date or to_date:
@@ -305,7 +305,7 @@ def clusters_cmd(
     from custlens.analytics import results as res
     from custlens.analytics.clustering import RfmClustering
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     c = ws.settings.clusters
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
     data = metrics.select(*c.columns).to_pyarrow()
@@ -338,7 +338,7 @@ def customers_cmd(
     from custlens.analytics import results as res
     from custlens.analytics.customer_list import list_customers
 
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     res.require_run(ws)
     table = list_customers(ws, tag or [], segment, stage, cluster, limit or None)
     _out(table, out)

@@ -66,6 +66,7 @@ def serve_cmd(
     """
     import uvicorn
 
+    from custlens.store.snapshot import Snapshotter, clear_server_info, write_server_info
     from custlens.web.app import create_app
     from custlens.web.context import WebOptions
 
@@ -77,11 +78,19 @@ def serve_cmd(
         )
     opts = WebOptions(secure_cookies=secure_cookies, session_idle_minutes=session_minutes)
     app = create_app(ws.settings, ws, opts)
-    stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=f"http://{host}:{port}/"))
+    url = f"http://{host}:{port}/"
+    # commands that only read use a snapshot while this process holds the file
+    ctx = app.state.ctx
+    ctx.snapshots = Snapshotter(ws.con.cursor(), ws.root)
+    ctx.snapshots.request()
+    write_server_info(ws.root, url)
+    stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=url))
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
-        app.state.ctx.close()
+        clear_server_info(ws.root)
+        ctx.snapshots.close()
+        ctx.close()
         ws.close()
 
 
@@ -129,7 +138,7 @@ def user_list(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> No
 
     Example: custlens user list --format json
     """
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     rows = [
         {**u.as_dict(), "row_filters": users.format_row_filters(u.row_filters)}
         for u in users.list_users(ws.con)
@@ -202,7 +211,7 @@ def audit_cmd(
             start = dt.datetime.fromisoformat(since)
         except ValueError as exc:
             raise InputError("--since must be a date YYYY-MM-DD") from exc
-    ws = workspace(ws_path)
+    ws = workspace(ws_path, read_only=True)
     rows, total = audit.list_entries(ws.con, user, action, start, None, limit, 0)
     emit(rows, fmt, title=f"audit ({len(rows)} of {total})")
 

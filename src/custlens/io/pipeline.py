@@ -91,10 +91,13 @@ def import_file(
     lang: str | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    isolate: bool | None = None,
 ) -> ImportResult:
     """Import ``path`` into ``table_name``; returns counts, problems and the rejects file.
 
     ``progress`` is called with the name of each stage as it starts (see ``STAGES``).
+    ``isolate`` parses the file in a child process (see :func:`custlens.io.readers.read_source`;
+    the web server parses every upload that way).
     """
     step = progress or (lambda stage: None)
     table = get_table(table_name, ws.settings)  # phone rules of the workspace
@@ -110,7 +113,9 @@ def import_file(
     try:
         step("read")
         # read outside the transaction: rows then keep their file positions as rowids
-        src = read_source(ws.con, path, "_raw", sheet=sheet)
+        src = read_source(
+            ws.con, path, "_raw", sheet=sheet, limits=ws.settings.limits, lang=lang, isolate=isolate
+        )
         mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
         check_required(ws.con, table, mapping, src.columns, lang)
         result.notes += detect_date_format(ws.con, table, mapping, lang)

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from custlens.config import ImportLimits
 from custlens.errors import InputError
+from custlens.i18n import gettext as _
+from custlens.io import preflight
 
 FORMATS = {
     ".csv": "csv",
@@ -39,16 +42,22 @@ class SourceFile:
     sheet: str | None = None
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, lang: str = "zh") -> str:
+    """``csv``, ``xlsx`` or ``parquet`` from the file's extension."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
-            f"{path.name}: unsupported file type {path.suffix!r} (use CSV, XLSX or Parquet)"
+            _(
+                "{name}: unsupported file type {ext!r} (use CSV, XLSX or Parquet)",
+                lang,
+                name=path.name,
+                ext=path.suffix,
+            )
         )
     return fmt
 
 
-def detect_encoding(sample: bytes) -> str:
+def detect_encoding(sample: bytes, lang: str = "zh") -> str:
     """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK), then a guess."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -64,7 +73,7 @@ def detect_encoding(sample: bytes) -> str:
 
     best = from_bytes(sample).best()
     if best is None:
-        raise InputError("cannot detect the file's text encoding; save it as UTF-8")
+        raise InputError(_("cannot detect the file's text encoding; save it as UTF-8", lang))
     return best.encoding
 
 
@@ -74,7 +83,7 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
+def _transcode(path: Path, encoding: str, tmpdir: Path, lang: str) -> Path:
     out = tmpdir / (path.stem + ".utf8.csv")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
@@ -83,7 +92,15 @@ def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
                 dst.write(decoder.decode(chunk))
             dst.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path.name}: not valid {encoding} text near byte {exc.start}") from exc
+        raise InputError(
+            _(
+                "{name}: not valid {encoding} text near byte {at}",
+                lang,
+                name=path.name,
+                encoding=encoding,
+                at=exc.start,
+            )
+        ) from exc
     return out
 
 
@@ -93,24 +110,88 @@ def read_source(
     view: str = "_raw",
     sheet: str | None = None,
     tmpdir: Path | None = None,
+    *,
+    limits: ImportLimits | None = None,
+    lang: str = "zh",
+    isolate: bool | None = None,
 ) -> SourceFile:
-    """Create temp view ``view`` with the file's columns (VARCHAR) and ``_row``."""
+    """Create temp view ``view`` with the file's columns (VARCHAR) and ``_row``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Where the temp view (and its table ``<view>_rows``) is created.
+    path : Path
+        A CSV, XLSX or Parquet file.
+    view, sheet, tmpdir
+        The view's name, the Excel sheet (name or 1-based number), a scratch folder.
+    limits : ImportLimits, optional
+        What the file may declare (:mod:`custlens.io.preflight`); the defaults when None.
+    lang : str
+        ``zh`` or ``en`` for messages.
+    isolate : bool, optional
+        Parse in a child process (:mod:`custlens.io.isolate`) so that a parser that fails
+        hard cannot stop this process; None parses Excel files there (their reader, calamine,
+        aborts the process on some damaged files) and reads CSV and Parquet here.
+
+    Returns
+    -------
+    SourceFile
+        The format, source columns, encoding, delimiter and sheet that were read.
+    """
     path = Path(path)
+    limits = limits or ImportLimits()
     if not path.exists():
-        raise InputError(f"{path}: file not found")
-    fmt = detect_format(path)
+        raise InputError(_("{path}: file not found", lang, path=path))
+    fmt = detect_format(path, lang)
     tmpdir = Path(tmpdir or tempfile.mkdtemp(prefix="custlens-import-"))
+    if isolate is None:
+        isolate = fmt == "xlsx"
+    try:
+        if isolate:
+            from custlens.io.isolate import read_isolated
+
+            parquet, src = read_isolated(path, sheet, limits, lang, tmpdir)
+            try:
+                _materialise(con, con.read_parquet(str(parquet)), view, src.columns)
+            finally:
+                parquet.unlink(missing_ok=True)
+            return src
+        rel, src = open_source(con, path, sheet, tmpdir, limits=limits, lang=lang)
+        _materialise(con, rel, view, src.columns)
+    except duckdb.Error as exc:
+        raise InputError(read_error_message(path, exc, limits, lang)) from exc
+    return src
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sheet: str | None,
+    tmpdir: Path,
+    *,
+    limits: ImportLimits,
+    lang: str = "zh",
+) -> tuple[duckdb.DuckDBPyRelation, SourceFile]:
+    """A relation over the file's columns as text (headers trimmed), after the preflight
+    checks; nothing is read into memory yet."""
+    fmt = detect_format(path, lang)
     encoding = delimiter = None
     try:
         if fmt == "csv":
             with path.open("rb") as fh:
                 sample = fh.read(SAMPLE_BYTES)
             if not sample.strip():
-                raise InputError(f"{path.name}: the file is empty")
-            encoding = detect_encoding(sample)
+                raise InputError(_("{name}: the file is empty", lang, name=path.name))
+            encoding = detect_encoding(sample, lang)
             first = sample.decode(encoding, errors="ignore").lstrip("\ufeff").splitlines()[0]
             delimiter = detect_delimiter(first)
-            src = path if encoding in ("utf-8", "utf-8-sig") else _transcode(path, encoding, tmpdir)
+            preflight.check_csv_header(first, delimiter, limits, path.name, lang)
+            src = (
+                path
+                if encoding in ("utf-8", "utf-8-sig")
+                else _transcode(path, encoding, tmpdir, lang)
+            )
             rel = con.read_csv(
                 str(src),
                 header=True,
@@ -119,47 +200,67 @@ def read_source(
                 quotechar='"',
                 escapechar='"',
                 null_padding=True,
+                max_line_size=limits.max_line_kb * 1024,
             )
         elif fmt == "xlsx":
-            rel, sheet = _read_xlsx(con, path, sheet)
+            if path.suffix.lower() != ".xls":  # (the old binary format is not a zip)
+                preflight.check_xlsx(path, limits, lang)
+            rel, sheet = _read_xlsx(con, path, sheet, lang)
         else:
+            preflight.check_parquet(path, limits, lang)
             rel = con.read_parquet(str(path))
             rel = rel.select(", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in rel.columns))
+        if len(rel.columns) > limits.max_columns:
+            raise InputError(preflight.too_many_columns(path.name, len(rel.columns), limits, lang))
         columns = [c.lstrip("\ufeff").strip() for c in rel.columns]
         rel = rel.select(
             ", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns, strict=True))
         )
-        # materialised once, in file order (the reader runs in parallel and DuckDB keeps
-        # insertion order), so a row's rowid is its position: ``_row`` = rowid + 2 (the Excel
-        # row number, header = row 1) with no ordered numbering pass
-        con.execute(f"DROP VIEW IF EXISTS {view}")
-        con.execute(f"DROP TABLE IF EXISTS {view}_rows")
-        con.execute("SET preserve_insertion_order = true")
-        con.register("_src_rel", rel)
-        con.execute(f"CREATE TEMP TABLE {view}_rows AS SELECT * FROM _src_rel")
-        con.unregister("_src_rel")
-        # (a file column called rowid would hide the pseudo-column: number rows instead)
-        number = (
-            "row_number() OVER () + 1"
-            if any(c.lower() == "rowid" for c in columns)
-            else "rowid + 2"
-        )
-        con.execute(
-            f"CREATE TEMP VIEW {view} AS "
-            f"SELECT CAST({number} AS INTEGER) AS _row, * FROM {view}_rows"
-        )
     except duckdb.Error as exc:
-        raise InputError(f"{path.name}: cannot read the file: {exc}") from exc
-    return SourceFile(path, fmt, columns, encoding, delimiter, sheet)
+        raise InputError(read_error_message(path, exc, limits, lang)) from exc
+    return rel, SourceFile(path, fmt, columns, encoding, delimiter, sheet)
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None):
+def _materialise(
+    con: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation, view: str, columns: list[str]
+) -> None:
+    """Copy ``rel`` into temp table ``<view>_rows`` and define ``view`` with ``_row``."""
+    # materialised once, in file order (the reader runs in parallel and DuckDB keeps
+    # insertion order), so a row's rowid is its position: ``_row`` = rowid + 2 (the Excel
+    # row number, header = row 1) with no ordered numbering pass
+    con.execute(f"DROP VIEW IF EXISTS {view}")
+    con.execute(f"DROP TABLE IF EXISTS {view}_rows")
+    con.execute("SET preserve_insertion_order = true")
+    con.register("_src_rel", rel)
+    try:
+        con.execute(f"CREATE TEMP TABLE {view}_rows AS SELECT * FROM _src_rel")
+    finally:
+        con.unregister("_src_rel")
+    # (a file column called rowid would hide the pseudo-column: number rows instead)
+    number = (
+        "row_number() OVER () + 1" if any(c.lower() == "rowid" for c in columns) else "rowid + 2"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW {view} AS SELECT CAST({number} AS INTEGER) AS _row, * FROM {view}_rows"
+    )
+
+
+def read_error_message(path: Path, exc: duckdb.Error, limits: ImportLimits, lang: str) -> str:
+    """The user's message for a DuckDB error while reading ``path``."""
+    if "maximum line size" in str(exc).lower():
+        return preflight.line_too_long(path.name, limits, lang)
+    return _("{name}: cannot read the file: {error}", lang, name=path.name, error=exc)
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, lang: str):
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types
-        raise InputError(f"{path.name}: not a readable Excel file ({exc})") from exc
+        raise InputError(
+            _("{name}: not a readable Excel file ({error})", lang, name=path.name, error=exc)
+        ) from exc
     names = reader.sheet_names
     if sheet is None:
         sheet = names[0]
@@ -167,8 +268,21 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None):
         if sheet.isdigit() and 1 <= int(sheet) <= len(names):
             sheet = names[int(sheet) - 1]
         else:
-            raise InputError(f"{path.name}: no sheet {sheet!r}; sheets: {', '.join(names)}")
-    table = reader.load_sheet(sheet, dtypes="string").to_arrow()
+            raise InputError(
+                _(
+                    "{name}: no sheet {sheet!r}; sheets: {sheets}",
+                    lang,
+                    name=path.name,
+                    sheet=sheet,
+                    sheets=", ".join(names),
+                )
+            )
+    try:
+        table = reader.load_sheet(sheet, dtypes="string").to_arrow()
+    except Exception as exc:  # fastexcel's errors (a damaged sheet)
+        raise InputError(
+            _("{name}: not a readable Excel file ({error})", lang, name=path.name, error=exc)
+        ) from exc
     return con.from_arrow(table), sheet
 
 

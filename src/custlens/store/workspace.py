@@ -11,6 +11,7 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
@@ -31,6 +32,7 @@ from custlens.schema.tables import TABLES
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 
 DB_FILE = "custlens.duckdb"
+_OPEN: dict[str, int] = {}  # database files this process has open, by resolved path
 DEFAULT_WORKSPACE = "custlens-workspace"
 # tables mirrored as Parquet, with the month column they are partitioned by (if any)
 PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
@@ -65,22 +67,60 @@ def init_workspace(path: str | Path, locale: str = "zh_CN") -> Workspace:
     return ws
 
 
-def open_workspace(path: str | Path | None = None, read_only: bool = False) -> Workspace:
+def open_in_this_process(path: str | Path | None) -> bool:
+    """True when this process has the workspace's database open (DuckDB then refuses a
+    second connection with another mode, so callers reuse the writable one)."""
+    db = resolve_workspace_path(path) / DB_FILE
+    return bool(_OPEN.get(str(db.resolve())))
+
+
+class WorkspaceLocked(WorkspaceError):
+    """Another process has the workspace open for writing (``pid``; ``url`` when it is
+    `custlens serve`)."""
+
+    def __init__(self, message: str, pid: int, url: str | None):
+        super().__init__(message)
+        self.pid = pid
+        self.url = url
+
+
+class MigrationNeeded(WorkspaceError):
+    """A read-only open of a workspace whose schema is older than this custlens."""
+
+
+def open_workspace(
+    path: str | Path | None = None, read_only: bool = False, snapshot: bool = False
+) -> Workspace:
+    """Open the workspace at ``path`` (or ``$CUSTLENS_WORKSPACE``).
+
+    With ``read_only`` and ``snapshot``, a workspace held by `custlens serve` is read from
+    the server's snapshot (:mod:`custlens.store.snapshot`; ``ws.snapshot`` is then True).
+    """
     root = resolve_workspace_path(path)
     if not (root / DB_FILE).exists():
         raise WorkspaceError(
             f"no workspace at {root} (run `custlens init {root}` first, or pass --workspace)"
         )
     ws = Workspace(root)
-    ws.connect(read_only=read_only)
+    try:
+        ws.connect(read_only=read_only)
+    except WorkspaceLocked:
+        from custlens.store.snapshot import snapshot_path
+
+        copy = snapshot_path(root)
+        if not (read_only and snapshot and copy.exists()):
+            raise
+        ws = Workspace(root, db_file=copy)
+        ws.connect(read_only=True)
     return ws
 
 
 class Workspace:
     """Owns the DuckDB connection and hands out Ibis tables on either engine."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, db_file: Path | None = None):
         self.root = Path(root)
+        self._db_file = db_file  # the server's snapshot instead of the workspace's file
         self.settings = Settings.load(self.root)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._ibis: Any = None
@@ -89,7 +129,12 @@ class Workspace:
     # ---- connection -------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
-        return self.root / DB_FILE
+        return self._db_file or self.root / DB_FILE
+
+    @property
+    def snapshot(self) -> bool:
+        """True when reading the serving process's snapshot, not the live file."""
+        return self._db_file is not None
 
     @property
     def parquet_dir(self) -> Path:
@@ -103,22 +148,39 @@ class Workspace:
         if self._con is not None:
             return
         _preload_pandas()
+        # a write-ahead log left behind, with no connection of this process open on the
+        # file: the last writer stopped without closing
+        key = str(self.db_path.resolve())
+        wal = self.db_path.with_name(DB_FILE + ".wal")
+        unclean = not read_only and not _OPEN.get(key) and wal.exists()
         try:
             self._con = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.Error as exc:
             held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
             if held:  # DuckDB: one process at a time may open the file for writing
-                raise WorkspaceError(
-                    f"workspace {self.root} is in use by another process (PID {held[2]}, "
-                    f"{Path(held[1]).name}), e.g. `custlens serve`; stop it first, or import "
-                    "through the web dashboard (数据导入) while it runs"
+                raise _locked(
+                    self.root, int(held[2]), Path(held[1]).name, self.settings.lang
                 ) from exc
             raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
+        _OPEN[key] = _OPEN.get(key, 0) + 1
+        self._key = key
         self._con.execute("SET preserve_insertion_order = true")
         if not read_only:
             self._con.execute(f"SET temp_directory = {_sql_path(self.root / '.tmp')}")
         self._con.execute(f"SET memory_limit = {_sql_path(self.settings.memory_limit)}")
         self.migrate(read_only=read_only)
+        if unclean:
+            self._after_crash()
+
+    def _after_crash(self) -> None:
+        """The tables are whole after the log is replayed; derived indexes are not trusted
+        (an index replayed alongside an interrupted write can disagree with its table), so
+        they are dropped and rebuilt by whoever serves the workspace next."""
+        from custlens.store.integrity import drop_serving_indexes
+
+        if drop_serving_indexes(self._con):
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("CHECKPOINT")
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -132,6 +194,7 @@ class Workspace:
         if self._con is not None:
             self._con.close()
             self._con = None
+            _OPEN[self._key] -= 1
             self._ibis = None
 
     def __enter__(self) -> Workspace:
@@ -160,7 +223,7 @@ class Workspace:
         if current == LATEST_VERSION:
             return current
         if read_only:
-            raise WorkspaceError(f"workspace {self.root} needs migration; open it writable once")
+            raise MigrationNeeded(f"workspace {self.root} needs migration; open it writable once")
         with self.transaction() as con:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
@@ -250,6 +313,39 @@ class Workspace:
     def write_all_parquet(self) -> None:
         for name in TABLES:
             self.write_parquet(name)
+
+
+def _locked(root: Path, pid: int, program: str, lang: str) -> WorkspaceLocked:
+    from custlens.i18n import gettext as _
+    from custlens.store.snapshot import server_info
+
+    info = server_info(root)
+    if info is None or int(info["pid"]) != pid:
+        return WorkspaceLocked(
+            _(
+                "workspace {root} is in use by another process (PID {pid}, {program}); "
+                "wait for it to finish or stop it",
+                lang,
+                root=root,
+                pid=pid,
+                program=program,
+            ),
+            pid,
+            None,
+        )
+    return WorkspaceLocked(
+        _(
+            "workspace {root} is served by `custlens serve` (PID {pid}) at {url}: commands that "
+            "only read use its snapshot; to change data use the web dashboard or its API, or "
+            "stop the server first",
+            lang,
+            root=root,
+            pid=pid,
+            url=info["url"],
+        ),
+        pid,
+        info["url"],
+    )
 
 
 def _sql_path(path: Path | str) -> str:

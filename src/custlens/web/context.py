@@ -106,6 +106,7 @@ class AppContext:
     orderings: ResultCache = field(default_factory=lambda: ResultCache(16))
     sessions: Any = None  # security.SessionStore, set by create_app
     warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
+    snapshots: Any = None  # store.snapshot.Snapshotter under `custlens serve` (read-only CLI)
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
     _auth_version: int = 0
@@ -185,6 +186,8 @@ class AppContext:
         self.cache.clear()
         self.orderings.clear()
         self._warm()
+        if self.snapshots is not None:
+            self.snapshots.request()
 
     def _warm(self) -> None:
         if self.warmer is not None:

@@ -106,7 +106,8 @@ def _no_row_filters(principal: Principal, lang: str) -> None:
 
 def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> ImportResult:
     with ctx.writing():
-        return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang)
+        # parsed in a child process: no parser failure can stop the server
+        return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang, isolate=True)
 
 
 def import_upload(

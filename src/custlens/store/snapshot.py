@@ -1,0 +1,120 @@
+"""A read-only copy of the workspace database for commands run while it is served.
+
+DuckDB lets one process open a database file for writing, and while it does no other process
+may open the file at all, not even read-only. `custlens serve` keeps the file open, so a
+command such as `custlens summary` run beside it would fail. Instead the server keeps a
+snapshot: a consistent copy (``COPY FROM DATABASE`` in one transaction) written to
+``<workspace>/.snapshot/custlens.duckdb`` at start and again after every change made through
+it (imports, analysis runs, tags), in a background thread. Read-only commands that find the
+file locked open the snapshot read-only instead and say so. ``server.json`` beside it names the
+serving process and its address, so commands that must write can say what to run instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+SNAPSHOT_DIR = ".snapshot"
+SNAPSHOT_FILE = "custlens.duckdb"
+SERVER_FILE = "server.json"
+
+
+def snapshot_path(root: Path) -> Path:
+    """Where the snapshot of the workspace at ``root`` is kept."""
+    return Path(root) / SNAPSHOT_DIR / SNAPSHOT_FILE
+
+
+def write_snapshot(con: Any, root: Path) -> Path:
+    """Copy the database ``con`` is attached to into the snapshot file, atomically.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection (or cursor) of the serving process.
+    root : Path
+        The workspace directory.
+
+    Returns
+    -------
+    Path
+        The snapshot file (readers that have the previous one open keep reading it).
+    """
+    target = snapshot_path(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{uuid.uuid4().hex}.duckdb")
+    alias = f"snap_{uuid.uuid4().hex[:8]}"
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    quoted = str(tmp).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS {alias}")
+    try:
+        con.execute(f'COPY FROM DATABASE "{name}" TO {alias}')
+    finally:
+        con.execute(f"DETACH {alias}")
+    os.replace(tmp, target)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.with_name(tmp.name + ".wal").unlink()
+    return target
+
+
+class Snapshotter:
+    """Writes the snapshot in a background thread whenever :meth:`request` is called
+    (requests that arrive during a copy are served by one more copy)."""
+
+    def __init__(self, con: Any, root: Path):
+        self._con = con
+        self._root = Path(root)
+        self._wake = threading.Event()
+        self._stop = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="custlens-snapshot", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stop:
+                return
+            self._wake.clear()
+            try:
+                write_snapshot(self._con, self._root)
+                self.error = None
+            except Exception as exc:  # a failed copy leaves the previous snapshot in place
+                self.error = exc
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=60)
+        with contextlib.suppress(Exception):
+            self._con.close()
+
+
+def write_server_info(root: Path, url: str) -> None:
+    """Record the serving process (pid, address) for other commands' messages."""
+    path = Path(root) / SNAPSHOT_DIR / SERVER_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
+
+
+def clear_server_info(root: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (Path(root) / SNAPSHOT_DIR / SERVER_FILE).unlink()
+
+
+def server_info(root: Path) -> dict[str, Any] | None:
+    """``{"pid", "url"}`` of the process serving ``root``, when it is alive."""
+    try:
+        info = json.loads((Path(root) / SNAPSHOT_DIR / SERVER_FILE).read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
