@@ -124,3 +124,34 @@ def test_import_log_records_counts(loaded):
         "ORDER BY import_id"
     ).fetchall()
     assert rows == [("customers", 3, 3, "ok", 64), ("orders", 5, 5, "ok", 64)]
+
+
+def test_only_whole_row_copies_are_duplicates(ws, write):
+    """Rows that differ in a column the mapping leaves out are different rows; a row equal in
+    every column is imported once."""
+    text = (
+        "订单编号,客户编号,下单时间,商品名称,购买数量,单价,备注\n"
+        "O1,C1,2024-02-01 10:00,奶粉,1,10,扫码1\n"
+        "O1,C1,2024-02-01 10:00,奶粉,1,10,扫码2\n"
+        "O1,C1,2024-02-01 10:00,奶粉,1,10,扫码2\n"
+    )
+    result = import_file(ws, "orders", write("o.csv", text))
+    assert (result.inserted, result.duplicate, result.rejected) == (2, 1, 0)
+    assert result.problem_counts == {"duplicate_row": 1}
+    lines = ws.con.execute("SELECT order_line_key FROM orders ORDER BY 1").fetchall()
+    assert lines == [("O1#1",), ("O1#2",)]
+
+
+def test_events_with_the_same_values_in_different_rows_are_kept(ws, write):
+    text = (
+        "客户编号,事件时间,事件类型,页面类型,批次\n"
+        "C1,2024-02-01 10:00:00,浏览,商品详情,SKU1\n"
+        "C1,2024-02-01 10:00:00,浏览,商品详情,SKU2\n"
+        "C1,2024-02-01 10:00:00,浏览,商品详情,SKU2\n"
+    )
+    result = import_file(ws, "events", write("e.csv", text))
+    assert (result.inserted, result.duplicate) == (2, 1)
+    again = import_file(ws, "events", write("e.csv", text))
+    assert (again.inserted, again.unchanged) == (0, 2)
+    keys = ws.con.execute("SELECT event_key FROM events ORDER BY 1").fetchall()
+    assert len(keys) == 2 and keys[1][0] == keys[0][0] + "#2"
