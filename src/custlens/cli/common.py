@@ -204,7 +204,11 @@ def emit(
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
     else:
-        table = RichTable(title=title, show_lines=False)
+        from rich.cells import cell_len
+
+        # a narrow table would fold its title: at least as wide as the title (to the terminal)
+        width = cell_len(title) + 2 if title else None
+        table = RichTable(title=title, show_lines=False, min_width=width)
         columns = list(rows[0]) if rows else getattr(data, "column_names", [])
         for col in columns:
             table.add_column(str(col), overflow="fold")
