@@ -209,7 +209,7 @@ def quality_cmd(
 
 def _write_quality_xlsx(report: dict, out: Path) -> None:
     """One workbook: rules, rejected rows per code, examples (customer IDs only, no PII)."""
-    import xlsxwriter
+    from custlens.io.cells import open_workbook
 
     rules = [("rule", "rows"), *report["flagged"].items(), ("orphan_order", report["orphan_order"])]
     rejected = [("table", "code", "rows")] + [
@@ -219,7 +219,7 @@ def _write_quality_xlsx(report: dict, out: Path) -> None:
         tuple(e.values()) for e in report["examples"]
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out))
+    wb = open_workbook(out)
     bold = wb.add_format({"bold": True})
     for name, rows in (("需核实规则", rules), ("导入失败", rejected), ("示例", examples)):
         sheet = wb.add_worksheet(name)

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from custlens.io.cells import neutralise_table, open_workbook
 from custlens.io.readers import SourceFile
 from custlens.schema.problems import PROBLEM_CODES, describe
 from custlens.schema.tables import Table
@@ -64,14 +65,13 @@ def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int
     else:
         with out.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")  # BOM so Excel opens Chinese text correctly
-            pacsv.write_csv(rows, fh)
+            pacsv.write_csv(neutralise_table(rows), fh)
     return out
 
 
 def write_xlsx(rows: pa.Table, out: Path, sheet: str = "Sheet1") -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False})
+    """``rows`` as one sheet (a header row, then the values; strings stay plain text)."""
+    wb = open_workbook(out, constant_memory=True)
     ws = wb.add_worksheet(sheet[:31])
     bold = wb.add_format({"bold": True})
     ws.write_row(0, 0, rows.column_names, bold)

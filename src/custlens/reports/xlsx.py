@@ -8,9 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from custlens.i18n import gettext
+from custlens.io.cells import open_workbook
 from custlens.reports.model import Report, TableBlock
 
 NUM_FORMATS = {
@@ -51,7 +50,7 @@ def _value(v: Any, kind: str) -> Any:
 
 
 def write_xlsx(report: Report, out: Path) -> Path:
-    wb = xlsxwriter.Workbook(str(out), {"remove_timezone": True})
+    wb = open_workbook(out, remove_timezone=True)
     formats = {k: wb.add_format({"num_format": f}) for k, f in NUM_FORMATS.items()}
     title_fmt = wb.add_format({"bold": True, "font_size": 18})
     bold = wb.add_format({"bold": True})
