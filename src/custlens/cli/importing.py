@@ -145,6 +145,8 @@ def import_log_cmd(
 
     Example: custlens import-log --format json
     """
+    from custlens.io.rejects import locate_rejects
+
     ws = workspace(ws_path)
     rows = (
         ws.con.execute(
@@ -158,6 +160,8 @@ def import_log_cmd(
     )
     for row in rows:
         row["problems"] = json.loads(row["problems"] or "{}")
+        found = locate_rejects(ws.rejects_dir, row["rejects_file"])
+        row["rejects_file"] = str(found) if found is not None and found.is_file() else None
         if fmt == Format.table:
             row["problems"] = ", ".join(f"{k}={v}" for k, v in row["problems"].items())
             for key in ("sha256", "finished_at", "rejects_file"):

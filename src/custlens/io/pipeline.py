@@ -157,7 +157,8 @@ def import_file(
         out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
         result.rejects_file = str(out)
         ws.con.execute(
-            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [str(out), import_id]
+            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?",
+            [rejects.stored_name(ws.root, out), import_id],
         )
     step("mirror")
     ws.write_parquet(table.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,42 @@ def fetch_rejected(
             "import_id": import_id,
         },
     ).fetch_arrow_table()
+
+
+def stored_name(ws_root: Path, out: Path) -> str:
+    """How ``import_log.rejects_file`` keeps ``out``: relative to the workspace
+    (``rejects/orders.rejects.3.csv``), so moving or copying the workspace keeps it valid.
+
+    Examples
+    --------
+    >>> stored_name(Path("/data/ws"), Path("/data/ws/rejects/a.rejects.3.csv"))
+    'rejects/a.rejects.3.csv'
+    """
+    try:
+        return out.relative_to(ws_root).as_posix()
+    except ValueError:
+        return str(out)
+
+
+def locate_rejects(rejects_dir: Path, stored: str | None) -> Path | None:
+    """The file an ``import_log.rejects_file`` value names, in this workspace's rejects
+    directory, or None when there is none.
+
+    Relative values (``rejects/…``) and absolute ones from older versions (which may name
+    the directory the workspace was in before it was moved) both resolve to the file of that
+    name under ``rejects_dir``; nothing outside it is ever returned.
+
+    Examples
+    --------
+    >>> locate_rejects(Path("/new/ws/rejects"), "/old/ws/rejects/a.rejects.3.csv")
+    PosixPath('/new/ws/rejects/a.rejects.3.csv')
+    >>> locate_rejects(Path("/new/ws/rejects"), "rejects/..") is None
+    True
+    """
+    name = re.split(r"[\\/]", stored or "")[-1]
+    if name in ("", ".", ".."):
+        return None
+    return rejects_dir / name
 
 
 def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int) -> Path:

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from custlens.errors import InputError
 from custlens.i18n import gettext
 from custlens.io.pipeline import ImportResult, import_file
+from custlens.io.rejects import locate_rejects
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
 from custlens.web.queries import import_log
@@ -232,8 +233,8 @@ def download_rejects(request: Request, import_id: int, principal: Principal = IM
         raise HTTPException(404, "no rejects file for this import")
     if principal.role != "admin" and importer_of(con, import_id) != principal.username:
         raise HTTPException(403, "only an admin or the user who ran this import may download it")
-    path = Path(row[0])
-    if not path.is_file() or ctx.ws.rejects_dir.resolve() not in path.resolve().parents:
+    path = locate_rejects(ctx.ws.rejects_dir, row[0])
+    if path is None or not path.is_file():
         raise HTTPException(404, "the rejects file is gone")
     record(request, "rejects_download", principal.username, {"import_id": import_id})
     return FileResponse(path, filename=path.name)
