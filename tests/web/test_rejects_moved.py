@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
+from tests.conftest import CUSTOMERS_CSV
+from tests.web.conftest import login
 from typer.testing import CliRunner
 
 from custlens.cli.main import app as cli
@@ -12,8 +15,6 @@ from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
 from custlens.web.app import create_app
-from tests.conftest import CUSTOMERS_CSV
-from tests.web.conftest import login
 
 BAD = CUSTOMERS_CSV + "C004,赵六,女,33,123,2024-01-08,,\n"  # bad phone: one rejected row
 
@@ -59,7 +60,7 @@ def test_download_after_move_web_and_cli(tmp_path):
     out = CliRunner().invoke(cli, ["import-log", "--format", "json", "-w", str(root)])
     assert out.exit_code == 0, out.output
     path = json.loads(out.stdout)[0]["rejects_file"]
-    assert path.startswith(str(root)) and "赵六" in open(path, encoding="utf-8-sig").read()
+    assert path.startswith(str(root)) and "赵六" in Path(path).read_text("utf-8-sig")
 
 
 def test_old_absolute_paths_still_work(tmp_path):
