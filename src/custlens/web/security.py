@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from custlens.i18n import gettext
+
 SESSION_COOKIE = "custlens_session"
 LANG_COOKIE = "custlens_lang"
 CSRF_HEADER = "x-csrf-token"
@@ -222,12 +224,18 @@ class BodyLimitMiddleware:
     NUL characters (no parameter may contain one; SQL literals cannot)."""
 
     def __init__(
-        self, app: Any, upload_paths: tuple[str, ...], upload_limit: int, default_limit: int
+        self,
+        app: Any,
+        upload_paths: tuple[str, ...],
+        upload_limit: int,
+        default_limit: int,
+        lang: str = "zh",
     ):
         self.app = app
         self.upload_paths = upload_paths
         self.upload_limit = upload_limit
         self.default_limit = default_limit
+        self.lang = lang  # of the workspace; the language cookie wins
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -235,13 +243,16 @@ class BodyLimitMiddleware:
             return
         path = scope.get("path", "")
         query = scope.get("query_string", b"")
+        cookie = _cookies(scope).get(LANG_COOKIE)
+        lang = cookie if cookie in ("zh", "en") else self.lang
         if "\x00" in path or b"%00" in query or b"\x00" in query:
-            await _plain(send, 400, "invalid character in the URL")
+            await _plain(send, 400, gettext("invalid character in the URL", lang))
             return
         limit = self.upload_limit if path in self.upload_paths else self.default_limit
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _plain(send, 413, f"request body too large (limit {limit // 2**20} MB)")
+            message = gettext("request body too large (limit {mb} MB)", lang, mb=limit // 2**20)
+            await _plain(send, 413, message)
             return
         seen = 0
 

@@ -49,13 +49,15 @@ def check_upload(name: str, head: bytes) -> str:
     """The lower-case extension when the upload looks like CSV or XLSX, else InputError."""
     ext = Path(name or "").suffix.lower()
     if ext not in EXTENSIONS:
-        raise InputError(f"only CSV and XLSX files can be imported (got {ext or 'no extension'})")
+        raise InputError.of(
+            "only CSV and XLSX files can be imported (got {ext})", ext=ext or "no extension"
+        )
     if ext == ".xlsx" and not head.startswith(b"PK\x03\x04"):
-        raise InputError("the .xlsx file is not an Excel workbook")
+        raise InputError.of("the .xlsx file is not an Excel workbook")
     if ext == ".csv":
         utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if not utf16 and (b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF"))):
-            raise InputError("the .csv file is not a text file")
+            raise InputError.of("the .csv file is not a text file")
     return ext
 
 
@@ -84,7 +86,9 @@ def save_upload(ctx: Any, upload: UploadFile) -> tuple[str, Path]:
             if size > limit:
                 out.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise InputError(f"the file is larger than {ctx.settings.max_upload_mb} MB")
+                raise InputError.of(
+                    "the file is larger than {mb} MB", mb=ctx.settings.max_upload_mb
+                )
             out.write(chunk)
     return token, path
 
@@ -96,7 +100,11 @@ def column_labels(table: str, lang: str) -> dict[str, str]:
 
 def _check_table(table: str) -> str:
     if table not in TABLES:
-        raise InputError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+        raise InputError.of(
+            "unknown table {table}; expected one of {tables}",
+            table=repr(table)[:40],
+            tables=", ".join(TABLES),
+        )
     return table
 
 
