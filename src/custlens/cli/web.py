@@ -164,17 +164,26 @@ def user_passwd(
         str | None, typer.Option(help="New password (prompted when omitted)")
     ] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+    keep_tokens: Annotated[
+        bool, typer.Option(help="Keep the user's API tokens (revoked by default)")
+    ] = False,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Set a user's password (also lifts a login lockout).
+    """Set a user's password (also lifts a login lockout). The user's dashboard sessions end
+    and their API tokens are revoked unless --keep-tokens.
 
     Example: custlens user passwd wang
     """
+    from custlens.web.session_persist import StoredSessions
+
     ws = workspace(ws_path)
     lg = _lang(lang, ws)
-    users.set_password(ws.con, username, _read_password(password, password_stdin, lg))
+    pw = _read_password(password, password_stdin, lg)
+    revoked = users.set_password(ws.con, username, pw, keep_tokens=keep_tokens)
+    StoredSessions(lambda: ws.con).delete_user(username)
     audit.record(ws.con, "user_passwd", _actor(), username)
+    stderr.print(_("API tokens revoked: {n}", lg, n=revoked))
     stderr.print(_("Saved.", lg))
 
 

@@ -228,20 +228,23 @@ def authenticate(con: Any, username: str, password: str) -> User | None:
     return user
 
 
-def set_password(con: Any, username: str, password: str) -> None:
+def set_password(con: Any, username: str, password: str, keep_tokens: bool = False) -> int:
+    """Set ``username``'s password and revoke their API tokens (unless ``keep_tokens``): a
+    token made by whoever knew the old password must not outlive it. Returns the number of
+    tokens revoked. Web sessions are ended by the caller (they live in the web layer)."""
     require_user(con, username)
     con.execute(
         "UPDATE users SET password_hash = ? WHERE username = ?",
         [hash_password(password), username],
     )
+    return 0 if keep_tokens else revoke_user_tokens(con, username)
 
 
 def set_disabled(con: Any, username: str, disabled: bool = True) -> None:
     require_user(con, username)
     con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
     if disabled:
-        con.execute(f"{TOKEN_DDL}")
-        con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
+        revoke_user_tokens(con, username)
 
 
 def set_role(con: Any, username: str, role: str) -> None:
@@ -313,6 +316,16 @@ def revoke_token(con: Any, token_id: str, username: str | None = None) -> bool:
     ).fetchone()[0]
     con.execute(sql, params)
     return bool(before)
+
+
+def revoke_user_tokens(con: Any, username: str) -> int:
+    """Revoke every active token of ``username``; returns how many were active."""
+    ensure_token_table(con)
+    active = con.execute(
+        "SELECT count(*) FROM api_tokens WHERE username = ? AND NOT revoked", [username]
+    ).fetchone()[0]
+    con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
+    return int(active)
 
 
 def resolve_token(con: Any, token: str) -> User | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custlens.i18n import gettext
+from custlens.web.session_persist import token_hash
 
 SESSION_COOKIE = "custlens_session"
 LANG_COOKIE = "custlens_lang"
@@ -127,15 +128,52 @@ class SessionStore:
         if self.stored is not None and (s is None or s.username):
             self.stored.delete(sid)
 
-    def drop_user(self, username: str) -> int:
-        """End every session of ``username`` (disabled, password or role changed)."""
+    def drop_user(self, username: str, keep: str | None = None) -> int:
+        """End every session of ``username`` (disabled, password or role changed) but the
+        one with id ``keep`` (the user's own, when they changed their password)."""
         with self._lock:
-            gone = [k for k, s in self._data.items() if s.username == username]
+            gone = [k for k, s in self._data.items() if s.username == username and k != keep]
             for k in gone:
                 del self._data[k]
         if self.stored is not None:
-            self.stored.delete_user(username)
+            self.stored.delete_user(username, keep)
         return len(gone)
+
+    def sessions_of(self, username: str) -> list[dict[str, Any]]:
+        """``username``'s live sessions, newest first: ``id`` (the first 16 hex digits of
+        the id's SHA-256, which cannot be used to sign in), ``created``, ``last_seen``."""
+        now = time.time()
+        with self._lock:
+            live = {
+                token_hash(s.sid): (s.created, s.last_seen)
+                for s in self._data.values()
+                if s.username == username and not self._expired(s, now)
+            }
+        if self.stored is not None:
+            for hashed, created, seen in self.stored.list_user(username):
+                if now - seen <= self.idle and now - created <= self.max:
+                    live.setdefault(hashed, (created, seen))
+        out = [{"id": h[:16], "created": c, "last_seen": s} for h, (c, s) in live.items()]
+        return sorted(out, key=lambda r: -r["last_seen"])
+
+    def drop_by_id(self, username: str, session_id: str) -> bool:
+        """End ``username``'s session shown as ``session_id`` (see :meth:`sessions_of`)."""
+        if len(session_id) != 16:
+            return False
+        with self._lock:
+            gone = [
+                k
+                for k, s in self._data.items()
+                if s.username == username and token_hash(k).startswith(session_id)
+            ]
+            for k in gone:
+                del self._data[k]
+        stored = []
+        if self.stored is not None:
+            stored = [h for h, _, _ in self.stored.list_user(username) if h[:16] == session_id]
+            for hashed in stored:
+                self.stored.delete_hash(username, hashed)
+        return bool(gone or stored)
 
     def _expire(self) -> None:
         now = time.time()

@@ -125,9 +125,12 @@ def reset_password(
     request: Request,
     username: str,
     password: str = Form(..., max_length=1000),
+    keep_tokens: bool = Form(False),
     principal: Principal = MANAGE_USERS,
 ) -> Response:
-    users.set_password(ctx_of(request).con(), username, password)
+    """Reset a password: the user's sessions end and their API tokens are revoked (unless
+    ``keep_tokens``)."""
+    users.set_password(ctx_of(request).con(), username, password, keep_tokens=keep_tokens)
     ctx_of(request).sessions.drop_user(username)
     record(request, "user_passwd", principal.username, username)
     return _back(request, "Saved.")
