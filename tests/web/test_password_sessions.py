@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from tests.web.conftest import PASSWORDS, login
 from typer.testing import CliRunner
 
 from custlens.cli.main import app as cli
 from custlens.privacy import users
-from tests.web.conftest import PASSWORDS, login
 
 NEW = "brand-new-pass-9"
 
