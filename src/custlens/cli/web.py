@@ -58,6 +58,13 @@ def serve_cmd(
         bool, typer.Option(help="Mark cookies Secure (serve over HTTPS or behind a TLS proxy)")
     ] = False,
     session_minutes: Annotated[int, typer.Option(help="Idle minutes before logout")] = 30,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated addresses or networks of reverse proxies whose "
+            "X-Forwarded-For is believed (e.g. 127.0.0.1); by default nobody's"
+        ),
+    ] = "",
     lang: LangOpt = None,
 ) -> None:
     """Serve the web dashboard and JSON API for a workspace.
@@ -75,11 +82,18 @@ def serve_cmd(
         stderr.print(
             _("No users yet: create an admin first with `custlens user add NAME --role admin`.", lg)
         )
-    opts = WebOptions(secure_cookies=secure_cookies, session_idle_minutes=session_minutes)
+    proxies = tuple(p.strip() for p in forwarded_allow_ips.split(",") if p.strip())
+    opts = WebOptions(
+        secure_cookies=secure_cookies,
+        session_idle_minutes=session_minutes,
+        forwarded_allow_ips=proxies,
+    )
     app = create_app(ws.settings, ws, opts)
     stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=f"http://{host}:{port}/"))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # forwarded headers are handled by the app (WebOptions.forwarded_allow_ips), never
+        # by uvicorn's own FORWARDED_ALLOW_IPS default
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         app.state.ctx.close()
         ws.close()

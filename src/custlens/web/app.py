@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from custlens import __version__
 from custlens.config import Settings
@@ -79,6 +80,8 @@ def create_app(
         lang=normalise_lang(settings.lang),
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    if opts.forwarded_allow_ips:  # outermost: every layer sees the client the proxy reports
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(opts.forwarded_allow_ips))
     if opts.warm_caches:
         ctx.warmer = Warmer(app)
         ctx.warmer.request()
