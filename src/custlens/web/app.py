@@ -25,6 +25,7 @@ from custlens.i18n import gettext, normalise_lang
 from custlens.privacy import users
 from custlens.store.serving import prepare_serving
 from custlens.store.workspace import Workspace
+from custlens.web import previews
 from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
 from custlens.web.auth import CsrfFailed, Forbidden, LoginRequired, is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
@@ -52,6 +53,7 @@ def create_app(
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
     with ctx.writing():  # then DuckDB runs requests on one thread each (see context)
         users.ensure_token_table(workspace.con)
+        previews.sweep(workspace.root, settings.upload_preview_ttl_minutes)  # left by a stop
         # indexes and search keys: data may have changed while not served
         prepare_serving(workspace.con)
         ctx.sessions = SessionStore(
