@@ -104,7 +104,7 @@ def filtered_sql(
         params.append(int(q.cluster) if by_number else q.cluster)
     if result_filters:
         if not stored:
-            raise InputError("no stored analysis yet: run the customer-value analysis first")
+            raise InputError.of("no stored analysis yet: run the customer-value analysis first")
         where.append(
             f"c.customer_id IN (SELECT customer_id FROM ({RESULTS_SQL}) "
             f"WHERE {' AND '.join(result_filters)})"
