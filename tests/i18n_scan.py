@@ -20,7 +20,7 @@ def messages(*packages: str) -> set[str]:
                 name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
                 arg = node.args[0]
                 if (
-                    name in ("_", "gettext")
+                    name in ("_", "gettext", "of")  # of: CustlensError.of(msgid)
                     and isinstance(arg, ast.Constant)
                     and isinstance(arg.value, str)
                 ):

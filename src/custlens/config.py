@@ -125,6 +125,7 @@ class Settings:
     spark_master: str = "local[2]"
     max_upload_mb: int = 200
     rejects_keep: int = 20  # rejects files kept per table (older ones are deleted)
+    upload_preview_ttl_minutes: float = 60  # an upload not imported is deleted after this
     memory_limit: str = "1GB"  # DuckDB spills to <workspace>/.tmp beyond this
     quality: QualitySettings = field(default_factory=QualitySettings)
     rfm: RfmSettings = field(default_factory=RfmSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Self
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,37 @@ class Problem:
 
 
 class CustlensError(Exception):
-    """Base class for all custlens errors."""
+    """Base class for all custlens errors.
+
+    An error made with :meth:`of` keeps its catalogue message id and parameters, so each
+    user sees it in their own language (:meth:`message_in`); ``str()`` is the English text.
+    """
 
     exit_code = 1
+    msgid: str | None = None
+    params: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, msgid: str, **params: Any) -> Self:
+        """The error with the catalogue message ``msgid`` formatted with ``params``.
+
+        Examples
+        --------
+        >>> err = InputError.of("hour must be 0-23")
+        >>> str(err), err.message_in("zh")
+        ('hour must be 0-23', '小时须为 0-23')
+        """
+        err = cls(msgid.format(**params) if params else msgid)
+        err.msgid, err.params = msgid, params
+        return err
+
+    def message_in(self, lang: str | None) -> str:
+        """The message in ``lang`` (zh | en) when it came from the catalogue, else as is."""
+        if self.msgid is None:
+            return str(self)
+        from custlens.i18n import gettext
+
+        return gettext(self.msgid, lang, **(self.params or {}))
 
 
 class InputError(CustlensError):

@@ -58,6 +58,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/account/password"): LOGGED_IN,
     ("POST", "/account/tokens"): LOGGED_IN,
     ("POST", "/account/tokens/{token_id}/revoke"): LOGGED_IN,
+    ("POST", "/account/sessions/{session_id}/end"): LOGGED_IN,
     ("GET", "/api/v1/openapi.json"): "view",
     ("GET", "/api/v1/docs"): "view",
     ("GET", "/api/v1/me"): LOGGED_IN,
@@ -89,6 +90,7 @@ PATH_VALUES = {
     "import_id": "999999",
     "username": "no-such-user",
     "token_id": "nosuchid",
+    "session_id": "0123456789abcdef",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},

@@ -20,7 +20,7 @@ def admin_token(shared_ws) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case, app, admin_token):
     response = case.call(app=app, headers={"Authorization": f"Bearer {admin_token}"})
     assert response.status_code < 500, (case.as_curl_command(), response.text[:500])

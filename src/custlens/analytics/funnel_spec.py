@@ -29,6 +29,7 @@ ORDERS = ("sequential", "strict", "any")
 COUNT_BY = ("person", "session")
 ATTRIBUTIONS = ("first_touch", "last_touch", "step", "all_steps")
 DEFAULT_WINDOW = dt.timedelta(days=14)
+MAX_DURATION = dt.timedelta(days=3660)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -37,11 +38,21 @@ def parse_duration(text: str | dt.timedelta) -> dt.timedelta:
     if isinstance(text, dt.timedelta):
         return text
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(text).lower())
+    bad = UsageError.of("invalid duration {text}: use e.g. 14d, 12h, 30m", text=repr(text)[:40])
     if not m:
-        raise UsageError(f"invalid duration {text!r}: use e.g. 14d, 12h, 30m")
-    value = dt.timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+        raise bad
+    try:
+        value = dt.timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    except OverflowError as exc:  # 99999999999d
+        raise bad from exc
     if value <= dt.timedelta(0):
-        raise UsageError(f"duration {text!r} must be positive")
+        raise UsageError.of("duration {text} must be positive", text=repr(text)[:40])
+    if value > MAX_DURATION:  # longer windows overflow the nanosecond arithmetic of the scan
+        raise UsageError.of(
+            "duration {text} is longer than {days} days",
+            text=repr(text)[:40],
+            days=MAX_DURATION.days,
+        )
     return value
 
 
@@ -124,18 +135,24 @@ def parse_step(text: str) -> Step:
     body, _, within = text.strip().partition("@")
     body = body.strip()
     if not body:
-        raise UsageError(f"empty step in {text!r}")
+        raise UsageError.of("empty step in {text}", text=repr(text)[:60])
     if "=" not in body:
         step = STEP_ALIASES.get(body.lower()) or STEP_ALIASES.get(body)
         if step is None:
             known = ", ".join(sorted(k for k in STEP_ALIASES if k.isascii()))
-            raise UsageError(f"unknown step {body!r}: use one of {known} or column=value")
+            raise UsageError.of(
+                "unknown step {step}: use one of {known} or column=value",
+                step=repr(body)[:60],
+                known=known,
+            )
     else:
         where: dict[str, tuple[str, ...]] = {}
         for part in body.split("&"):
             column, eq, value = part.partition("=")
             if not eq or not column.strip() or not value.strip():
-                raise UsageError(f"invalid step filter {part!r} (expected column=value)")
+                raise UsageError.of(
+                    "invalid step filter {part} (expected column=value)", part=repr(part)[:60]
+                )
             where[column.strip()] = tuple(v.strip() for v in value.split("|"))
         et, pt = where.pop("event_type", None), where.pop("page_type", None)
         step = Step.of(body, et, pt, where)

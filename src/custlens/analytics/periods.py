@@ -1,7 +1,9 @@
 """Date periods: parsing user shortcuts and finding the comparison period.
 
 ``2024-10-01..2024-12-31``, ``2024-Q4``, ``2024-11``, ``2024-W05``, ``2024``, ``last-30d``
-(relative to an as-of date). Periods are inclusive of both ends and hold whole days.
+(relative to an as-of date). Periods are inclusive of both ends and hold whole days, and lie
+within ``EARLIEST..LATEST`` (so that the previous period and the same period a year earlier
+can always be computed; anything else is an :class:`~custlens.errors.InputError`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ METRICS = (
     "refund_rate",
 )
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+PERIOD_HELP = (
+    "cannot read period {text}: use 2024-10-01..2024-12-31, 2024-Q4, 2024-11, 2024-W05, "
+    "2024 or last-30d"
+)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -35,7 +44,16 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InputError(f"period ends before it starts: {self.start}..{self.end}")
+            raise InputError.of(
+                "period ends before it starts: {period}", period=f"{self.start}..{self.end}"
+            )
+        if self.start < EARLIEST or self.end > LATEST:
+            raise InputError.of(
+                "period {period} is outside {earliest}..{latest}",
+                period=f"{self.start}..{self.end}",
+                earliest=EARLIEST.isoformat(),
+                latest=LATEST.isoformat(),
+            )
 
     @property
     def days(self) -> int:
@@ -57,7 +75,34 @@ class Period:
 
 
 def parse_period(text: str, as_of: date | None = None) -> Period:
-    """Parse a period expression (see module docstring)."""
+    """Parse a period expression (see module docstring).
+
+    Parameters
+    ----------
+    text
+        ``2024-10-01..2024-12-31``, ``2024-Q4``, ``2024-11``, ``2024-W05``, ``2024``,
+        ``last-30d`` / ``last-8w`` / ``last-3m`` or one day.
+    as_of
+        The day ``last-…`` periods end on (default today).
+
+    Returns
+    -------
+    Period
+
+    Raises
+    ------
+    InputError
+        Unreadable text, or a period outside ``EARLIEST..LATEST``.
+
+    Examples
+    --------
+    >>> str(parse_period("2024-Q4"))
+    '2024-10-01..2024-12-31'
+    >>> parse_period("last-9999999999d")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    custlens.errors.InputError: cannot read period 'last-9999999999d': use ...
+    """
     s = text.strip()
     try:
         if ".." in s:
@@ -84,11 +129,8 @@ def parse_period(text: str, as_of: date | None = None) -> Period:
             return Period(end - timedelta(days=days - 1), end)
         day = date.fromisoformat(s)
         return Period(day, day)
-    except ValueError as exc:
-        raise InputError(
-            f"cannot read period {text!r}: use 2024-10-01..2024-12-31, 2024-Q4, 2024-11, "
-            "2024-W05, 2024 or last-30d"
-        ) from exc
+    except (ValueError, OverflowError) as exc:  # OverflowError: last-9999999999d
+        raise InputError.of(PERIOD_HELP, text=repr(text[:40])) from exc
 
 
 def comparison_period(period: Period, against: str, as_of: date | None = None) -> Period:

@@ -250,6 +250,8 @@ def import_log_cmd(
 
     Example: custlens import-log --format json
     """
+    from custlens.io.rejects import locate_rejects
+
     ws = workspace(ws_path, read_only=True)
     rows = (
         ws.con.execute(
@@ -263,6 +265,8 @@ def import_log_cmd(
     )
     for row in rows:
         row["problems"] = json.loads(row["problems"] or "{}")
+        found = locate_rejects(ws.rejects_dir, row["rejects_file"])
+        row["rejects_file"] = str(found) if found is not None and found.is_file() else None
         if fmt == Format.table:
             row["problems"] = ", ".join(f"{k}={v}" for k, v in row["problems"].items())
             for key in ("sha256", "finished_at", "rejects_file"):
@@ -314,7 +318,7 @@ def quality_cmd(
 
 def _write_quality_xlsx(report: dict, out: Path) -> None:
     """One workbook: rules, rejected rows per code, examples (customer IDs only, no PII)."""
-    import xlsxwriter
+    from custlens.io.cells import open_workbook
 
     rules = [("rule", "rows"), *report["flagged"].items(), ("orphan_order", report["orphan_order"])]
     rejected = [("table", "code", "rows")] + [
@@ -324,7 +328,7 @@ def _write_quality_xlsx(report: dict, out: Path) -> None:
         tuple(e.values()) for e in report["examples"]
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out))
+    wb = open_workbook(out)
     bold = wb.add_format({"bold": True})
     for name, rows in (("需核实规则", rules), ("导入失败", rejected), ("示例", examples)):
         sheet = wb.add_worksheet(name)

@@ -58,6 +58,13 @@ def serve_cmd(
         bool, typer.Option(help="Mark cookies Secure (serve over HTTPS or behind a TLS proxy)")
     ] = False,
     session_minutes: Annotated[int, typer.Option(help="Idle minutes before logout")] = 30,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated addresses or networks of reverse proxies whose "
+            "X-Forwarded-For is believed (e.g. 127.0.0.1); by default nobody's"
+        ),
+    ] = "",
     lang: LangOpt = None,
 ) -> None:
     """Serve the web dashboard and JSON API for a workspace.
@@ -76,7 +83,12 @@ def serve_cmd(
         stderr.print(
             _("No users yet: create an admin first with `custlens user add NAME --role admin`.", lg)
         )
-    opts = WebOptions(secure_cookies=secure_cookies, session_idle_minutes=session_minutes)
+    proxies = tuple(p.strip() for p in forwarded_allow_ips.split(",") if p.strip())
+    opts = WebOptions(
+        secure_cookies=secure_cookies,
+        session_idle_minutes=session_minutes,
+        forwarded_allow_ips=proxies,
+    )
     app = create_app(ws.settings, ws, opts)
     url = f"http://{host}:{port}/"
     # commands that only read use a snapshot while this process holds the file
@@ -86,7 +98,9 @@ def serve_cmd(
     write_server_info(ws.root, url)
     stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=url))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # forwarded headers are handled by the app (WebOptions.forwarded_allow_ips), never
+        # by uvicorn's own FORWARDED_ALLOW_IPS default
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         clear_server_info(ws.root)
         ctx.snapshots.close()
@@ -173,17 +187,26 @@ def user_passwd(
         str | None, typer.Option(help="New password (prompted when omitted)")
     ] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+    keep_tokens: Annotated[
+        bool, typer.Option(help="Keep the user's API tokens (revoked by default)")
+    ] = False,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Set a user's password (also lifts a login lockout).
+    """Set a user's password (also lifts a login lockout). The user's dashboard sessions end
+    and their API tokens are revoked unless --keep-tokens.
 
     Example: custlens user passwd wang
     """
+    from custlens.web.session_persist import StoredSessions
+
     ws = workspace(ws_path)
     lg = _lang(lang, ws)
-    users.set_password(ws.con, username, _read_password(password, password_stdin, lg))
+    pw = _read_password(password, password_stdin, lg)
+    revoked = users.set_password(ws.con, username, pw, keep_tokens=keep_tokens)
+    StoredSessions(lambda: ws.con).delete_user(username)
     audit.record(ws.con, "user_passwd", _actor(), username)
+    stderr.print(_("API tokens revoked: {n}", lg, n=revoked))
     stderr.print(_("Saved.", lg))
 
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from custlens.errors import UsageError
+from custlens.io.cells import neutralise_table
 from custlens.io.rejects import write_xlsx
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy
@@ -41,7 +42,7 @@ def write_table(data: pa.Table, out: Path, fmt: str) -> Path:
     if fmt == "csv":
         with out.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")
-            pacsv.write_csv(data, fh)
+            pacsv.write_csv(neutralise_table(data), fh)
     elif fmt == "xlsx":
         data = data.cast(pa.schema([pa.field(f.name, _xlsx_type(f.type)) for f in data.schema]))
         write_xlsx(data, out, sheet="data")

@@ -189,18 +189,16 @@ def import_file(
         ws.con.execute("SET preserve_insertion_order = true")
     if rejected_rows is not None:
         stored = rejects_files.earlier_rejects(
-            ws.con, ws.root, table.name, result.sha256, result.rejected, import_id
+            ws.con, ws.rejects_dir, table.name, result.sha256, result.rejected, import_id
         )
         if stored is None:  # new rejects: written once, the oldest files beyond the limit go
             out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
-            stored = str(out)
+            stored = rejects.stored_name(ws.root, out)
         ws.con.execute(
             "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [stored, import_id]
         )
-        rejects_files.prune_rejects(
-            ws.con, ws.root, ws.rejects_dir, table.name, ws.settings.rejects_keep
-        )
-        result.rejects_file = str(rejects_files.resolve(ws.root, stored))
+        rejects_files.prune_rejects(ws.con, ws.rejects_dir, table.name, ws.settings.rejects_keep)
+        result.rejects_file = str(rejects.locate_rejects(ws.rejects_dir, stored))
     step("mirror")
     ws.write_parquet(table.name)
     if table.name == "customers":

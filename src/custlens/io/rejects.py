@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from custlens.io.cells import neutralise_table, open_workbook
 from custlens.io.readers import SourceFile
 from custlens.schema.problems import PROBLEM_CODES, describe
 from custlens.schema.tables import Table
@@ -53,6 +55,42 @@ def fetch_rejected(
     ).fetch_arrow_table()
 
 
+def stored_name(ws_root: Path, out: Path) -> str:
+    """How ``import_log.rejects_file`` keeps ``out``: relative to the workspace
+    (``rejects/orders.rejects.3.csv``), so moving or copying the workspace keeps it valid.
+
+    Examples
+    --------
+    >>> stored_name(Path("/data/ws"), Path("/data/ws/rejects/a.rejects.3.csv"))
+    'rejects/a.rejects.3.csv'
+    """
+    try:
+        return out.relative_to(ws_root).as_posix()
+    except ValueError:
+        return str(out)
+
+
+def locate_rejects(rejects_dir: Path, stored: str | None) -> Path | None:
+    """The file an ``import_log.rejects_file`` value names, in this workspace's rejects
+    directory, or None when there is none.
+
+    Relative values (``rejects/…``) and absolute ones from older versions (which may name
+    the directory the workspace was in before it was moved) both resolve to the file of that
+    name under ``rejects_dir``; nothing outside it is ever returned.
+
+    Examples
+    --------
+    >>> locate_rejects(Path("/new/ws/rejects"), "/old/ws/rejects/a.rejects.3.csv")
+    PosixPath('/new/ws/rejects/a.rejects.3.csv')
+    >>> locate_rejects(Path("/new/ws/rejects"), "rejects/..") is None
+    True
+    """
+    name = re.split(r"[\\/]", stored or "")[-1]
+    if name in ("", ".", ".."):
+        return None
+    return rejects_dir / name
+
+
 def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     ext = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet"}[src.fmt]
@@ -64,14 +102,13 @@ def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int
     else:
         with out.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")  # BOM so Excel opens Chinese text correctly
-            pacsv.write_csv(rows, fh)
+            pacsv.write_csv(neutralise_table(rows), fh)
     return out
 
 
 def write_xlsx(rows: pa.Table, out: Path, sheet: str = "Sheet1") -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False})
+    """``rows`` as one sheet (a header row, then the values; strings stay plain text)."""
+    wb = open_workbook(out, constant_memory=True)
     ws = wb.add_worksheet(sheet[:31])
     bold = wb.add_format({"bold": True})
     ws.write_row(0, 0, rows.column_names, bold)

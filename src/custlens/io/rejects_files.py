@@ -3,8 +3,8 @@
 A re-import of the same file rejects the same rows: it points at the rejects file written the
 first time instead of writing another copy. Each table keeps its ``rejects_keep`` newest rejects
 files (custlens.toml [general], 20 by default); older ones are deleted and their import-log
-entries no longer name a file. Paths in the import log are resolved against the workspace, so
-absolute paths of older workspaces still work.
+entries no longer name a file. Import-log values name files in the workspace's rejects folder
+(:func:`custlens.io.rejects.locate_rejects`).
 """
 
 from __future__ import annotations
@@ -12,17 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-def resolve(root: Path, stored: str | None) -> Path | None:
-    """The rejects file an import-log entry names, as a path (relative ones under ``root``)."""
-    if not stored:
-        return None
-    path = Path(stored)
-    return path if path.is_absolute() else root / path
+from custlens.io.rejects import locate_rejects
 
 
 def earlier_rejects(
-    con: Any, root: Path, table: str, sha256: str, rejected: int, import_id: int
+    con: Any, rejects_dir: Path, table: str, sha256: str, rejected: int, import_id: int
 ) -> str | None:
     """The rejects file of an earlier import of the same file into ``table`` that rejected
     as many rows, when it is still there (its import-log value), else None."""
@@ -33,13 +27,13 @@ def earlier_rejects(
         [table, sha256, rejected, import_id],
     ).fetchall()
     for (stored,) in rows:
-        path = resolve(root, stored)
+        path = locate_rejects(rejects_dir, stored)
         if path is not None and path.exists():
             return stored
     return None
 
 
-def prune_rejects(con: Any, root: Path, rejects_dir: Path, table: str, keep: int) -> list[Path]:
+def prune_rejects(con: Any, rejects_dir: Path, table: str, keep: int) -> list[Path]:
     """Delete the rejects files of ``table`` beyond the ``keep`` newest (only files inside
     ``rejects_dir``); their import-log entries no longer name a file. Returns the deleted."""
     rows = con.execute(
@@ -50,7 +44,7 @@ def prune_rejects(con: Any, root: Path, rejects_dir: Path, table: str, keep: int
     deleted = []
     base = rejects_dir.resolve()
     for stored, _ in rows[max(keep, 0) :]:
-        path = resolve(root, stored)
+        path = locate_rejects(rejects_dir, stored)
         if path is not None and path.resolve().parent == base:
             path.unlink(missing_ok=True)
             deleted.append(path)

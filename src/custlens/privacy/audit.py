@@ -4,7 +4,7 @@ Actions written by the web dashboard and the CLI: ``login``, ``login_failed``,
 ``login_locked``, ``logout``, ``import``, ``export``, ``report``, ``rejects_download``,
 ``unmask``, ``tag_change``, ``analysis``, ``user_add``, ``user_disable``, ``user_enable``,
 ``user_role``, ``user_filters``, ``user_passwd``, ``user_unlock``, ``token_create``,
-``token_revoke``. ``detail`` is a short text or JSON (never a password or unmasked value);
+``token_revoke``, ``session_revoke``. ``detail`` is a short text or JSON (never a password or unmasked value);
 for ``user_unlock`` and ``user_passwd`` it is exactly the user name acted on (lockout
 counting starts again after them).
 """
@@ -36,6 +36,7 @@ ACTIONS = (
     "user_unlock",
     "token_create",
     "token_revoke",
+    "session_revoke",
 )
 COLUMNS = ("logged_at", "username", "action", "detail", "ip")
 

@@ -77,19 +77,23 @@ def hash_password(password: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InputError.of("the password must have at least {n} characters", n=MIN_PASSWORD_LENGTH)
 
 
 def check_username(username: str) -> str:
     name = (username or "").strip()
     if not USERNAME_RE.fullmatch(name):
-        raise InputError("invalid user name: 1-64 letters, digits, underscore, dot, @ or dash")
+        raise InputError.of("invalid user name: 1-64 letters, digits, underscore, dot, @ or dash")
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise InputError.of(
+            "unknown role {role}; expected one of {roles}",
+            role=repr(role)[:40],
+            roles=", ".join(ROLES),
+        )
     return role
 
 
@@ -162,7 +166,7 @@ def get_user(con: Any, username: str) -> User | None:
 def require_user(con: Any, username: str) -> User:
     user = get_user(con, username)
     if user is None:
-        raise InputError(f"no user {username!r}")
+        raise InputError.of("no user {name}", name=repr(username)[:70])
     return user
 
 
@@ -186,7 +190,7 @@ def add_user(
     check_role(role)
     filters = parse_row_filters(row_filters)
     if get_user(con, name) is not None:
-        raise InputError(f"user {name!r} already exists")
+        raise InputError.of("user {name} already exists", name=repr(name))
     created = dt.datetime.now()
     con.execute(
         "INSERT INTO users (username, password_hash, role, row_filters, disabled, created_at) "
@@ -228,20 +232,23 @@ def authenticate(con: Any, username: str, password: str) -> User | None:
     return user
 
 
-def set_password(con: Any, username: str, password: str) -> None:
+def set_password(con: Any, username: str, password: str, keep_tokens: bool = False) -> int:
+    """Set ``username``'s password and revoke their API tokens (unless ``keep_tokens``): a
+    token made by whoever knew the old password must not outlive it. Returns the number of
+    tokens revoked. Web sessions are ended by the caller (they live in the web layer)."""
     require_user(con, username)
     con.execute(
         "UPDATE users SET password_hash = ? WHERE username = ?",
         [hash_password(password), username],
     )
+    return 0 if keep_tokens else revoke_user_tokens(con, username)
 
 
 def set_disabled(con: Any, username: str, disabled: bool = True) -> None:
     require_user(con, username)
     con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
     if disabled:
-        con.execute(f"{TOKEN_DDL}")
-        con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
+        revoke_user_tokens(con, username)
 
 
 def set_role(con: Any, username: str, role: str) -> None:
@@ -313,6 +320,16 @@ def revoke_token(con: Any, token_id: str, username: str | None = None) -> bool:
     ).fetchone()[0]
     con.execute(sql, params)
     return bool(before)
+
+
+def revoke_user_tokens(con: Any, username: str) -> int:
+    """Revoke every active token of ``username``; returns how many were active."""
+    ensure_token_table(con)
+    active = con.execute(
+        "SELECT count(*) FROM api_tokens WHERE username = ? AND NOT revoked", [username]
+    ).fetchone()[0]
+    con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
+    return int(active)
 
 
 def resolve_token(con: Any, token: str) -> User | None:

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
+from custlens.io.cells import open_workbook
 from custlens.reports.model import Report, TableBlock
 
 # money's format follows the report's currency: see excel_money_format
@@ -53,7 +52,7 @@ def _value(v: Any, kind: str) -> Any:
 
 def write_xlsx(report: Report, out: Path) -> Path:
     """Write ``report`` as an Excel workbook; money cells carry the report's currency."""
-    wb = xlsxwriter.Workbook(str(out), {"remove_timezone": True})
+    wb = open_workbook(out, remove_timezone=True)
     num_formats = {**NUM_FORMATS, "money": excel_money_format(report.currency, report.lang)}
     formats = {k: wb.add_format({"num_format": f}) for k, f in num_formats.items()}
     title_fmt = wb.add_format({"bold": True, "font_size": 18})

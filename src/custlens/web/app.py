@@ -16,16 +16,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from custlens import __version__
 from custlens.config import Settings
 from custlens.errors import CustlensError, InputError, PermissionDenied, UsageError
-from custlens.i18n import gettext
+from custlens.i18n import gettext, normalise_lang
 from custlens.privacy import users
 from custlens.store.serving import prepare_serving
 from custlens.store.workspace import Workspace
+from custlens.web import previews
 from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
-from custlens.web.auth import Forbidden, LoginRequired, is_api
+from custlens.web.auth import CsrfFailed, Forbidden, LoginRequired, is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
 from custlens.web.render import lang_of, make_templates, render
 from custlens.web.security import (
@@ -51,6 +53,7 @@ def create_app(
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
     with ctx.writing():  # then DuckDB runs requests on one thread each (see context)
         users.ensure_token_table(workspace.con)
+        previews.sweep(workspace.root, settings.upload_preview_ttl_minutes)  # left by a stop
         # indexes and search keys: data may have changed while not served
         prepare_serving(workspace.con)
         ctx.sessions = SessionStore(
@@ -76,8 +79,11 @@ def create_app(
         upload_paths=UPLOAD_PATHS,
         upload_limit=settings.max_upload_mb * 2**20 + 64 * 1024,
         default_limit=2 * 2**20,
+        lang=normalise_lang(settings.lang),
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    if opts.forwarded_allow_ips:  # outermost: every layer sees the client the proxy reports
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(opts.forwarded_allow_ips))
     if opts.warm_caches:
         ctx.warmer = Warmer(app)
         ctx.warmer.request()
@@ -137,7 +143,7 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if is_api(request):
-            resp = error_response(request, 401, "authentication required")
+            resp = error_response(request, 401, _(request, "authentication required"))
             resp.headers["www-authenticate"] = "Bearer"
             return resp
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -147,6 +153,8 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if isinstance(exc, CsrfFailed):
+            return error_response(request, 403, _(request, exc.message))
         return error_response(
             request, 403, _(request, "You may not do this.") + f" ({exc.message})"
         )
@@ -157,19 +165,21 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:
-        return error_response(
-            request, 413, f"request body too large (limit {exc.limit // 2**20} MB)"
+        message = gettext(
+            "request body too large (limit {mb} MB)", lang_of(request), mb=exc.limit // 2**20
         )
+        return error_response(request, 413, message)
 
     @app.exception_handler(CustlensError)
     async def user_error(request: Request, exc: CustlensError) -> Response:
         status = 400 if isinstance(exc, (InputError, UsageError)) else 500
         problems = [p.__dict__ for p in getattr(exc, "problems", [])][:50]
-        return error_response(request, status, str(exc), problems)
+        return error_response(request, status, exc.message_in(lang_of(request)), problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail))
+        # details are catalogue messages where the code gives one (404 of a missing file)
+        return error_response(request, exc.status_code, _(request, str(exc.detail)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -177,7 +187,7 @@ def _error_handlers(app: FastAPI) -> None:
             {"column": ".".join(str(x) for x in e.get("loc", ())), "message": e.get("msg", "")}
             for e in exc.errors()
         ][:20]
-        return error_response(request, 422, "invalid request parameters", problems)
+        return error_response(request, 422, _(request, "invalid request parameters"), problems)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

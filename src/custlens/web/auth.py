@@ -20,6 +20,7 @@ from custlens.privacy.policy import Principal
 from custlens.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and try again"  # a catalogue msgid
 LOGGED_IN = "login"  # pseudo-permission: any signed-in user
 
 
@@ -125,7 +126,7 @@ async def _check_csrf(request: Request) -> None:
             value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
     if not check_csrf(request.state.session, token):
-        raise CsrfFailed("CSRF token missing or wrong: reload the page and try again")
+        raise CsrfFailed(CSRF_MESSAGE)
 
 
 # ---- login with throttling and lockout --------------------------------------------------------

@@ -49,6 +49,9 @@ class WebOptions:
     # requests executing at once, the rest queued by deadline (0: two per core; see admission)
     max_active_requests: int = 0
     warm_caches: bool = True  # compute the common dashboards after start and every change
+    # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
+    # empty: nobody's, so a client cannot choose the address audited and throttled
+    forwarded_allow_ips: tuple[str, ...] = ()
 
 
 class ResultCache:

@@ -3,6 +3,7 @@ and sorted, validated from query parameters into a :class:`CustomerQuery`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -33,6 +34,7 @@ SORTS = {
 }
 NEEDS_RESULTS = ("revenue", "orders", "last_order_date")
 TEXT_LIMIT = 100
+CLUSTER_NUMBER = re.compile(r"[0-9]{1,9}")  # a cluster asked for by number, not name
 
 # query parameter -> message id of its label (chips on the page)
 FILTER_LABELS = {
@@ -121,15 +123,17 @@ class CustomerQuery:
         if q.sort not in SORTS:
             q.sort = "customer_id"
         if q.hour is not None and not 0 <= q.hour <= 23:
-            raise InputError("hour must be 0-23")
+            raise InputError.of("hour must be 0-23")
         if q.weekday is not None and not 0 <= q.weekday <= 6:
-            raise InputError("weekday must be 0 (Monday) to 6 (Sunday)")
+            raise InputError.of("weekday must be 0 (Monday) to 6 (Sunday)")
         if q.also and not q.category:
-            raise InputError("'also' needs a category")
+            raise InputError.of("'also' needs a category")
         if q.risk and q.risk not in ("high", "medium", "low"):
-            raise InputError("risk must be high, medium or low")
+            raise InputError.of("risk must be high, medium or low")
+        if q.cluster and q.cluster.isdigit() and not CLUSTER_NUMBER.fullmatch(q.cluster):
+            raise InputError.of("cluster: a name or a number of at most 9 digits")
         if q.path_length is not None and not 2 <= q.path_length <= 6:
-            raise InputError("path length must be 2-6")
+            raise InputError.of("path length must be 2-6")
         q.page = max(1, min(q.page, 10**7))
         q.per_page = max(1, min(q.per_page, max_per_page))
         return q
@@ -158,14 +162,14 @@ def _int(name: str, text: str) -> int:
     try:
         return int(text)
     except ValueError as exc:
-        raise InputError(f"{name} must be a whole number") from exc
+        raise InputError.of("{name} must be a whole number", name=name) from exc
 
 
 def _float(name: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError as exc:
-        raise InputError(f"{name} must be a number") from exc
+        raise InputError.of("{name} must be a number", name=name) from exc
     if value != value or value in (float("inf"), float("-inf")):
-        raise InputError(f"{name} must be a number")
+        raise InputError.of("{name} must be a number", name=name)
     return value

@@ -31,6 +31,7 @@ from custlens.store.search import SCOPE_COLUMNS, search_sql
 from custlens.web.customer_drill import drill_ids, has_drill
 from custlens.web.customer_params import (
     BASE_COLUMNS,
+    CLUSTER_NUMBER,
     EXPORT_COLUMNS,
     FILTER_LABELS,
     NEEDS_RESULTS,
@@ -99,12 +100,12 @@ def filtered_sql(
             result_filters.append(cond)
             params += [value] * cond.count("?")
     if q.cluster:
-        by_number = q.cluster.isdigit()
+        by_number = CLUSTER_NUMBER.fullmatch(q.cluster) is not None
         result_filters.append("cluster = ?" if by_number else "cluster_name = ?")
         params.append(int(q.cluster) if by_number else q.cluster)
     if result_filters:
         if not stored:
-            raise InputError("no stored analysis yet: run the customer-value analysis first")
+            raise InputError.of("no stored analysis yet: run the customer-value analysis first")
         where.append(
             f"c.customer_id IN (SELECT customer_id FROM ({RESULTS_SQL}) "
             f"WHERE {' AND '.join(result_filters)})"

@@ -95,13 +95,13 @@ def overview_period(
     """The latest complete week / month / quarter ending on or before ``last`` (weeks run
     Monday-Sunday), or a custom start..end. Returns the period and the KPI frequency."""
     if kind not in PERIOD_KINDS:
-        raise InputError(f"period must be one of {', '.join(PERIOD_KINDS)}")
+        raise InputError.of("period must be one of {kinds}", kinds=", ".join(PERIOD_KINDS))
     if kind == "custom":
         try:
             a = dt.date.fromisoformat(start or "")
             b = dt.date.fromisoformat(end or "")
         except ValueError as exc:
-            raise InputError("custom period: give start and end as YYYY-MM-DD") from exc
+            raise InputError.of("custom period: give start and end as YYYY-MM-DD") from exc
         return Period(a, b), "range"
     nxt = last + dt.timedelta(days=1)
     s = kpi.period_start(nxt, kind)
@@ -111,7 +111,7 @@ def overview_period(
 def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> list[dict[str, Any]]:
     """KPI cards of ``period`` with the change against the previous period or last year."""
     if compare_with not in COMPARES:
-        raise InputError("compare must be previous or yoy")
+        raise InputError.of("compare must be previous or yoy")
     events = scope.table("events")
     table = kpi.store_kpis(scope.table("orders"), period.start, period.end, freq, events=events)
     rows = table.to_pyarrow().to_pylist()

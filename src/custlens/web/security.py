@@ -16,6 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from custlens.i18n import gettext
+from custlens.web.session_persist import token_hash
+
 SESSION_COOKIE = "custlens_session"
 LANG_COOKIE = "custlens_lang"
 CSRF_HEADER = "x-csrf-token"
@@ -125,15 +128,52 @@ class SessionStore:
         if self.stored is not None and (s is None or s.username):
             self.stored.delete(sid)
 
-    def drop_user(self, username: str) -> int:
-        """End every session of ``username`` (disabled, password or role changed)."""
+    def drop_user(self, username: str, keep: str | None = None) -> int:
+        """End every session of ``username`` (disabled, password or role changed) but the
+        one with id ``keep`` (the user's own, when they changed their password)."""
         with self._lock:
-            gone = [k for k, s in self._data.items() if s.username == username]
+            gone = [k for k, s in self._data.items() if s.username == username and k != keep]
             for k in gone:
                 del self._data[k]
         if self.stored is not None:
-            self.stored.delete_user(username)
+            self.stored.delete_user(username, keep)
         return len(gone)
+
+    def sessions_of(self, username: str) -> list[dict[str, Any]]:
+        """``username``'s live sessions, newest first: ``id`` (the first 16 hex digits of
+        the id's SHA-256, which cannot be used to sign in), ``created``, ``last_seen``."""
+        now = time.time()
+        with self._lock:
+            live = {
+                token_hash(s.sid): (s.created, s.last_seen)
+                for s in self._data.values()
+                if s.username == username and not self._expired(s, now)
+            }
+        if self.stored is not None:
+            for hashed, created, seen in self.stored.list_user(username):
+                if now - seen <= self.idle and now - created <= self.max:
+                    live.setdefault(hashed, (created, seen))
+        out = [{"id": h[:16], "created": c, "last_seen": s} for h, (c, s) in live.items()]
+        return sorted(out, key=lambda r: -r["last_seen"])
+
+    def drop_by_id(self, username: str, session_id: str) -> bool:
+        """End ``username``'s session shown as ``session_id`` (see :meth:`sessions_of`)."""
+        if len(session_id) != 16:
+            return False
+        with self._lock:
+            gone = [
+                k
+                for k, s in self._data.items()
+                if s.username == username and token_hash(k).startswith(session_id)
+            ]
+            for k in gone:
+                del self._data[k]
+        stored = []
+        if self.stored is not None:
+            stored = [h for h, _, _ in self.stored.list_user(username) if h[:16] == session_id]
+            for hashed in stored:
+                self.stored.delete_hash(username, hashed)
+        return bool(gone or stored)
 
     def _expire(self) -> None:
         now = time.time()
@@ -222,12 +262,18 @@ class BodyLimitMiddleware:
     NUL characters (no parameter may contain one; SQL literals cannot)."""
 
     def __init__(
-        self, app: Any, upload_paths: tuple[str, ...], upload_limit: int, default_limit: int
+        self,
+        app: Any,
+        upload_paths: tuple[str, ...],
+        upload_limit: int,
+        default_limit: int,
+        lang: str = "zh",
     ):
         self.app = app
         self.upload_paths = upload_paths
         self.upload_limit = upload_limit
         self.default_limit = default_limit
+        self.lang = lang  # of the workspace; the language cookie wins
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -235,13 +281,16 @@ class BodyLimitMiddleware:
             return
         path = scope.get("path", "")
         query = scope.get("query_string", b"")
+        cookie = _cookies(scope).get(LANG_COOKIE)
+        lang = cookie if cookie in ("zh", "en") else self.lang
         if "\x00" in path or b"%00" in query or b"\x00" in query:
-            await _plain(send, 400, "invalid character in the URL")
+            await _plain(send, 400, gettext("invalid character in the URL", lang))
             return
         limit = self.upload_limit if path in self.upload_paths else self.default_limit
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _plain(send, 413, f"request body too large (limit {limit // 2**20} MB)")
+            message = gettext("request body too large (limit {mb} MB)", lang, mb=limit // 2**20)
+            await _plain(send, 413, message)
             return
         seen = 0
 

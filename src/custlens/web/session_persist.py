@@ -60,9 +60,32 @@ class StoredSessions:
         with contextlib.suppress(Exception):
             self._con().execute(f"DELETE FROM {TABLE} WHERE token_hash = ?", [token_hash(sid)])
 
-    def delete_user(self, username: str) -> None:
+    def delete_user(self, username: str, keep: str | None = None) -> None:
+        """Forget every stored session of ``username`` but the one with id ``keep``."""
         with contextlib.suppress(Exception):
-            self._con().execute(f"DELETE FROM {TABLE} WHERE username = ?", [username])
+            self._con().execute(
+                f"DELETE FROM {TABLE} WHERE username = ? AND token_hash <> ?",
+                [username, token_hash(keep) if keep else ""],
+            )
+
+    def list_user(self, username: str) -> list[tuple[str, float, float]]:
+        """(token_hash, created_at, last_seen) of ``username``'s stored sessions."""
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT token_hash, created_at, last_seen FROM {TABLE} WHERE username = ?",
+                [username],
+            )
+            .fetchall()
+        )
+        return [(r[0], float(r[1]), float(r[2])) for r in rows]
+
+    def delete_hash(self, username: str, hashed: str) -> None:
+        """Forget ``username``'s stored session whose hash is ``hashed``."""
+        with contextlib.suppress(Exception):
+            self._con().execute(
+                f"DELETE FROM {TABLE} WHERE username = ? AND token_hash = ?", [username, hashed]
+            )
 
     def purge(self, now: float, idle: float, max_age: float) -> None:
         """Forget expired sessions (at start)."""

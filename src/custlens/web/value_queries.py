@@ -106,7 +106,7 @@ def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
     from custlens.analytics.tags import RuleError
 
     if not expr.strip():
-        raise InputError("the rule is empty")
+        raise InputError.of("the rule is empty")
     frame = tag_frame(
         scope.table("customer_metrics"),
         scope.table("rfm_scores"),
@@ -150,7 +150,7 @@ def clv_predictions(scope: Scope, lang: str = "zh") -> dict[str, Any]:
 
     frame = orders_frame(scope.table("orders"))
     if frame.empty:
-        raise InputError("no orders to fit a CLV model on")
+        raise InputError.of("no orders to fit a CLV model on")
     summary = summary_from_orders(frame, time_unit="W")
     fit = fit_clv_models(summary, "bgnbd")
     pred = predict_customers(fit, lang=lang)
@@ -186,9 +186,11 @@ def funnel_spec(
 ) -> funnel.FunnelSpec:
     parts = [s for s in (steps or DEFAULT_FUNNEL).replace("\n", ",").split(",") if s.strip()]
     if len(parts) > 12:
-        raise InputError("a funnel has at most 12 steps")
+        raise InputError.of("a funnel has at most 12 steps")
     if breakdown and breakdown not in FUNNEL_BREAKDOWNS:
-        raise InputError(f"breakdown must be one of {', '.join(FUNNEL_BREAKDOWNS)}")
+        raise InputError.of(
+            "breakdown must be one of {choices}", choices=", ".join(FUNNEL_BREAKDOWNS)
+        )
     try:
         return funnel.FunnelSpec(
             steps=tuple(funnel.parse_step(p) for p in parts),
@@ -197,7 +199,7 @@ def funnel_spec(
             breakdown=breakdown or None,
         )
     except UsageError as exc:
-        raise InputError(str(exc)) from exc
+        raise InputError.of(exc.msgid or str(exc), **(exc.params or {})) from exc
 
 
 def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dict[str, Any]:
@@ -234,7 +236,7 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
 def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
     """customer_id of known customers who reached ``step`` (1-based) of the funnel."""
     if not 1 <= step <= len(spec.steps):
-        raise InputError(f"funnel step must be between 1 and {len(spec.steps)}")
+        raise InputError.of("funnel step must be between 1 and {n}", n=len(spec.steps))
     a = funnel.funnel_actors(scope.table("events"), spec)
     a = a.filter((a.steps >= step) & a.customer_id.notnull())
     return a.select("customer_id").distinct()
@@ -242,7 +244,7 @@ def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
 
 def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") -> dict[str, Any]:
     if not 2 <= length <= 6:
-        raise InputError("path length must be 2-6")
+        raise InputError.of("path length must be 2-6")
     rows = _records(
         paths.top_paths(scope.table("events"), start=start or None, length=length).to_pandas()
     )

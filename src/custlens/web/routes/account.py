@@ -1,6 +1,12 @@
-"""我的账户: change my password, create and revoke API tokens."""
+"""我的账户: change my password, see and end my sessions, create and revoke API tokens.
+
+Changing the password ends the user's other sessions and revokes their API tokens unless
+"keep my API tokens" is ticked (whoever knew the old password may have made either).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
@@ -13,17 +19,35 @@ from custlens.privacy import users
 from custlens.privacy.policy import Principal
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import LOGIN, ctx_of, record
+from custlens.web.session_persist import token_hash
 
 router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, principal: Principal, new_token: str | None = None) -> Response:
-    tokens = users.list_tokens(ctx_of(request).con(), principal.username)
-    user = users.get_user(ctx_of(request).con(), principal.username)
+    ctx = ctx_of(request)
+    tokens = users.list_tokens(ctx.con(), principal.username)
+    user = users.get_user(ctx.con(), principal.username)
+    current = token_hash(request.state.session.sid)[:16] if request.state.session else None
+    sessions = [
+        {
+            "id": s["id"],
+            "created": dt.datetime.fromtimestamp(s["created"]),
+            "last_seen": dt.datetime.fromtimestamp(s["last_seen"]),
+            "current": s["id"] == current,
+        }
+        for s in ctx.sessions.sessions_of(principal.username)
+    ]
     return render(
         request,
         "account.html",
-        {"tokens": tokens, "new_token": new_token, "user": user, "fmt": users.format_row_filters},
+        {
+            "tokens": tokens,
+            "sessions": sessions,
+            "new_token": new_token,
+            "user": user,
+            "fmt": users.format_row_filters,
+        },
     )
 
 
@@ -37,15 +61,36 @@ def change_password(
     request: Request,
     current: str = Form(..., max_length=1000),
     new: str = Form(..., max_length=1000),
+    keep_tokens: bool = Form(False),
     principal: Principal = LOGIN,
 ) -> Response:
-    con = ctx_of(request).con()
+    ctx = ctx_of(request)
+    con = ctx.con()
     lang = lang_of(request)
     if users.authenticate(con, principal.username, current) is None:
         raise InputError(gettext("The current password is wrong.", lang))
-    users.set_password(con, principal.username, new)
+    revoked = users.set_password(con, principal.username, new, keep_tokens=keep_tokens)
+    ended = ctx.sessions.drop_user(principal.username, keep=request.state.session.sid)
     record(request, "user_passwd", principal.username, principal.username)
-    flash(request, "ok", gettext("Password changed.", lang))
+    flash(
+        request,
+        "ok",
+        gettext(
+            "Password changed: {sessions} other sessions ended, {tokens} API tokens revoked.",
+            lang,
+            sessions=ended,
+            tokens=revoked,
+        ),
+    )
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_session(request: Request, session_id: str, principal: Principal = LOGIN) -> Response:
+    """End one of my sessions (another browser or device)."""
+    if ctx_of(request).sessions.drop_by_id(principal.username, session_id[:16]):
+        record(request, "session_revoke", principal.username, {"session": session_id[:16]})
+        flash(request, "ok", gettext("Session ended.", lang_of(request)))
     return RedirectResponse("/account", status_code=303)
 
 

@@ -29,7 +29,7 @@ def _back(request: Request, msgid: str, **kw: object) -> Response:
 def _keep_an_admin(con: object, username: str) -> None:
     admins = [u for u in users.list_users(con) if u.role == "admin" and not u.disabled]
     if [u.username for u in admins] == [username]:
-        raise InputError("the last enabled admin cannot be disabled or demoted")
+        raise InputError.of("the last enabled admin cannot be disabled or demoted")
 
 
 @router.get("/admin/users")
@@ -125,9 +125,12 @@ def reset_password(
     request: Request,
     username: str,
     password: str = Form(..., max_length=1000),
+    keep_tokens: bool = Form(False),
     principal: Principal = MANAGE_USERS,
 ) -> Response:
-    users.set_password(ctx_of(request).con(), username, password)
+    """Reset a password: the user's sessions end and their API tokens are revoked (unless
+    ``keep_tokens``)."""
+    users.set_password(ctx_of(request).con(), username, password, keep_tokens=keep_tokens)
     ctx_of(request).sessions.drop_user(username)
     record(request, "user_passwd", principal.username, username)
     return _back(request, "Saved.")
@@ -156,9 +159,9 @@ def audit_page(
         try:
             start = dt.datetime.fromisoformat(since[:19])
         except ValueError as exc:
-            raise InputError("since must be a date YYYY-MM-DD") from exc
+            raise InputError.of("since must be a date YYYY-MM-DD") from exc
     if action and action not in audit.ACTIONS:
-        raise InputError(f"unknown action {action!r}")
+        raise InputError.of("unknown action {action}", action=repr(action)[:40])
     rows, total = audit.list_entries(
         ctx_of(request).con(), user[:64] or None, action or None, start, None, per, (page - 1) * per
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
@@ -9,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from custlens.i18n import gettext
+from custlens.web import previews
 from custlens.web.auth import attempt_login, client_ip
 from custlens.web.render import lang_of, render
 from custlens.web.routes.common import LOGIN, PUBLIC, ctx_of, record
@@ -78,6 +81,8 @@ async def login_submit(
 @router.post("/logout")
 def logout(request: Request, principal=LOGIN) -> Response:
     session = request.state.session
+    for upload in session.uploads.values():  # previews not imported go with the session
+        previews.remove(Path(upload["path"]).parent)
     ctx_of(request).sessions.drop(session.sid)
     request.state.end_session = True
     record(request, "logout", principal.username)

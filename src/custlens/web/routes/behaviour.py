@@ -45,7 +45,7 @@ def funnel_page(
             compute=lambda: vq.funnel_table(scope, spec, lang),
         )
     except CustlensError as exc:
-        error = str(exc)
+        error = exc.message_in(lang)
     fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
     return render(
         request,
@@ -83,7 +83,7 @@ def paths_page(
             compute=lambda: vq.top_paths(scope, start, length, lang),
         )
     except CustlensError as exc:
-        error = str(exc)
+        error = exc.message_in(lang)
     return render(
         request, "paths.html", {"data": data, "error": error, "start": start, "length": length}
     )
@@ -107,5 +107,5 @@ def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
     try:
         data = cached(request, scope, "cohorts", lang, compute=lambda: vq.cohorts(scope, lang=lang))
     except CustlensError as exc:
-        error = str(exc)
+        error = exc.message_in(lang)
     return render(request, "cohort.html", {"data": data, "error": error})

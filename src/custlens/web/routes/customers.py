@@ -107,7 +107,7 @@ def export_customers(
     request: Request, format: str = "csv", principal: Principal = EXPORT
 ) -> Response:
     if format not in ("csv", "xlsx"):
-        raise InputError("format must be csv or xlsx")
+        raise InputError.of("format must be csv or xlsx")
     ctx = ctx_of(request)
     lang = lang_of(request)
     q = cp.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)

@@ -3,7 +3,8 @@ download the rejects file, import log.
 
 Uploads are limited to ``max_upload_mb`` and to CSV / XLSX (by extension and content). The
 file is kept under ``<workspace>/.uploads/<random>/`` between preview and import, tied to the
-session that uploaded it, and deleted after the import. Users with row filters cannot import:
+session that uploaded it, private to the server's user and deleted after the import, at logout
+or when abandoned (:mod:`custlens.web.previews`). Users with row filters cannot import:
 an upsert could change customers outside what they may see.
 """
 
@@ -12,9 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import secrets
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ from starlette.responses import Response
 from custlens.errors import InputError
 from custlens.i18n import gettext
 from custlens.io.pipeline import ImportResult, import_file
+from custlens.io.rejects import locate_rejects
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
+from custlens.web import previews
 from custlens.web.queries import import_log
 from custlens.web.render import lang_of, render
 from custlens.web.routes.common import IMPORT, ctx_of, record
@@ -35,7 +36,6 @@ from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
 EXTENSIONS = (".csv", ".xlsx")
-UPLOAD_DIR = ".uploads"
 
 
 def safe_filename(name: str) -> str:
@@ -48,42 +48,36 @@ def check_upload(name: str, head: bytes) -> str:
     """The lower-case extension when the upload looks like CSV or XLSX, else InputError."""
     ext = Path(name or "").suffix.lower()
     if ext not in EXTENSIONS:
-        raise InputError(f"only CSV and XLSX files can be imported (got {ext or 'no extension'})")
+        raise InputError.of(
+            "only CSV and XLSX files can be imported (got {ext})", ext=ext or "no extension"
+        )
     if ext == ".xlsx" and not head.startswith(b"PK\x03\x04"):
-        raise InputError("the .xlsx file is not an Excel workbook")
+        raise InputError.of("the .xlsx file is not an Excel workbook")
     if ext == ".csv":
         utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if not utf16 and (b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF"))):
-            raise InputError("the .csv file is not a text file")
+            raise InputError.of("the .csv file is not a text file")
     return ext
-
-
-def _drop_stale_uploads(root: Path, max_age_hours: float = 24) -> None:
-    """Previews that were never imported are removed after a day."""
-    now = time.time()
-    for folder in root.glob("*"):
-        if folder.is_dir() and now - folder.stat().st_mtime > max_age_hours * 3600:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def save_upload(ctx: Any, upload: UploadFile) -> tuple[str, Path]:
     limit = ctx.settings.max_upload_mb * 2**20
-    _drop_stale_uploads(ctx.ws.root / UPLOAD_DIR)
+    previews.sweep(ctx.ws.root, ctx.settings.upload_preview_ttl_minutes)
     head = upload.file.read(65536)
     check_upload(upload.filename or "", head)
-    token = secrets.token_urlsafe(16)
-    folder = ctx.ws.root / UPLOAD_DIR / token
-    folder.mkdir(parents=True)
+    token, folder = previews.new_preview(ctx.ws.root)
     path = folder / safe_filename(upload.filename or "upload")
     size = len(head)
-    with path.open("wb") as out:
+    with previews.create_file(path) as out:
         out.write(head)
         while chunk := upload.file.read(1 << 20):
             size += len(chunk)
             if size > limit:
                 out.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise InputError(f"the file is larger than {ctx.settings.max_upload_mb} MB")
+                raise InputError.of(
+                    "the file is larger than {mb} MB", mb=ctx.settings.max_upload_mb
+                )
             out.write(chunk)
     return token, path
 
@@ -95,7 +89,11 @@ def column_labels(table: str, lang: str) -> dict[str, str]:
 
 def _check_table(table: str) -> str:
     if table not in TABLES:
-        raise InputError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+        raise InputError.of(
+            "unknown table {table}; expected one of {tables}",
+            table=repr(table)[:40],
+            tables=", ".join(TABLES),
+        )
     return table
 
 
@@ -170,6 +168,7 @@ def import_preview(
         shutil.rmtree(path.parent, ignore_errors=True)
         raise
     request.state.session.uploads[token] = {"path": str(path), "table": table}
+    previews.expire_later(path.parent, ctx.settings.upload_preview_ttl_minutes)
     return render(
         request,
         "import_result.html",
@@ -192,7 +191,7 @@ def import_commit(
     lang = lang_of(request)
     _no_row_filters(principal, lang)
     upload = request.state.session.uploads.pop(token, None)
-    if upload is None:
+    if upload is None or not Path(upload["path"]).is_file():  # deleted after its time
         raise InputError(gettext("The upload expired: choose the file again.", lang))
     result = import_upload(request, principal, upload["table"], Path(upload["path"]), False, lang)
     return render(
@@ -233,8 +232,8 @@ def download_rejects(request: Request, import_id: int, principal: Principal = IM
         raise HTTPException(404, "no rejects file for this import")
     if principal.role != "admin" and importer_of(con, import_id) != principal.username:
         raise HTTPException(403, "only an admin or the user who ran this import may download it")
-    path = Path(row[0])
-    if not path.is_file() or ctx.ws.rejects_dir.resolve() not in path.resolve().parents:
+    path = locate_rejects(ctx.ws.rejects_dir, row[0])
+    if path is None or not path.is_file():
         raise HTTPException(404, "the rejects file is gone")
     record(request, "rejects_download", principal.username, {"import_id": import_id})
     return FileResponse(path, filename=path.name)

@@ -60,7 +60,7 @@ def generate_report(
     request: Request, principal: Principal, period: str, compare: str, sections: list[str], fmt: str
 ) -> Response:
     if fmt not in FORMATS:
-        raise InputError(f"format must be one of {', '.join(FORMATS)}")
+        raise InputError.of("format must be one of {formats}", formats=", ".join(FORMATS))
     allowed = allowed_sections(principal)
     chosen = [s for s in sections if s in allowed] or allowed
     ctx = ctx_of(request)

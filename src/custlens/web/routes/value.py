@@ -69,7 +69,7 @@ def tags_page(request: Request, rule: str | None = None, principal: Principal = 
         try:
             preview = vq.preview_tag_rule(scope_of(request, principal), rule)
         except CustlensError as exc:
-            error = str(exc)
+            error = exc.message_in(lang_of(request))
     return _page(
         request,
         principal,
@@ -93,7 +93,7 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
     try:
         data = cached(request, scope, "clv", lang, compute=lambda: vq.clv_predictions(scope, lang))
     except CustlensError as exc:
-        error = str(exc)
+        error = exc.message_in(lang)
     return render(request, "clv.html", {"data": data, "error": error})
 
 
