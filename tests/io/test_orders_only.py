@@ -19,6 +19,11 @@ CUSTOMERS = "客户编号,姓名,联系方式,性别\nC2,李四,13800000002,女\
 def test_customers_are_created_from_orders(ws, write):
     result = import_file(ws, "orders", write("o.csv", ORDERS))
     assert result.customers_created == 3
+    # the created customers have an import-log entry of their own (the same file)
+    log = ws.con.execute(
+        "SELECT table_name, file_name, rows_inserted FROM import_log ORDER BY import_id"
+    ).fetchall()
+    assert log == [("orders", "o.csv", 4), ("customers", "o.csv", 3)]
     rows = ws.con.execute(
         "SELECT customer_id, name, gender, level FROM customers ORDER BY 1"
     ).fetchall()
@@ -37,8 +42,8 @@ def test_customers_are_created_from_orders(ws, write):
 def test_a_later_customers_file_fills_them_in(ws, write):
     import_file(ws, "orders", write("o.csv", ORDERS))
     result = import_file(ws, "customers", write("c.csv", CUSTOMERS))
-    # C2 was known from orders: its profile counts as inserted, not as a change
-    assert (result.inserted, result.updated) == (2, 0)
+    # C2 was known from orders: its profile is an update, without change history
+    assert (result.inserted, result.updated) == (1, 1)
     assert ws.con.execute("SELECT count(*) FROM customer_history").fetchone()[0] == 0
     assert ws.con.execute(
         "SELECT name, gender FROM customers WHERE customer_id = 'C2'"

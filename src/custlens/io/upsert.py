@@ -57,7 +57,8 @@ def write_rows(
     """Insert the new rows of ``_final`` and update the changed ones (customers keep a change
     history). ``reasons``: a table of (order_line_key, reasons) the new orders are written
     with (their review flags), else they are written unflagged. ``fills``: rows giving a
-    customer known only from orders a profile: written as updates, counted as inserted."""
+    customer known only from orders a profile: written and counted as updates, without
+    change history."""
     name = q(table.name)
     key = key_sql(table.name)
     stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
@@ -88,10 +89,12 @@ def write_rows(
         + "WHERE _action = 'insert'",
         params,
     ).fetchone()[0]
-    result.inserted += fills
-    if not result.updated and not fills:
+    # a customer known only from orders gets its profile: an update of the row the orders
+    # import created (so the import log's inserted rows still add up to the table's rows)
+    result.updated += fills
+    if not result.updated:
         return
-    if table.name == "customers" and result.updated:
+    if table.name == "customers" and result.updated > fills:
         history = " UNION ALL ".join(
             f"SELECT f.customer_id, '{c}', CAST(t.{q(c)} AS VARCHAR), CAST(f.{q(c)} AS VARCHAR), "
             f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
