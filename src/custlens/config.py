@@ -127,6 +127,7 @@ class Settings:
     rejects_keep: int = 20  # rejects files kept per table (older ones are deleted)
     upload_preview_ttl_minutes: float = 60  # an upload not imported is deleted after this
     memory_limit: str = "1GB"  # DuckDB spills to <workspace>/.tmp beyond this
+    threads: int = 0  # DuckDB threads (0 = one per core); CUSTLENS_THREADS overrides it
     quality: QualitySettings = field(default_factory=QualitySettings)
     rfm: RfmSettings = field(default_factory=RfmSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -186,6 +187,7 @@ class Settings:
             f"max_upload_mb = {self.max_upload_mb}",
             f"rejects_keep = {self.rejects_keep}   # rejects files kept per table",
             f'memory_limit = "{self.memory_limit}"   # DuckDB working memory; spills to disk beyond',
+            f"threads = {self.threads}                # DuckDB threads; 0 = one per core",
             "",
             "[spark]",
             f'master = "{self.spark_master}"    # e.g. spark://host:7077 for a cluster',
@@ -248,6 +250,14 @@ def check_general(settings: Settings) -> None:
                 "Unknown currency {value}: use an ISO 4217 code such as CNY, GBP, USD or EUR",
                 lang,
                 value=settings.currency,
+            )
+        )
+    if not isinstance(settings.threads, int) or settings.threads < 0:
+        raise InputError(
+            gettext(
+                "Invalid DuckDB thread count {value}: use 0 (one per core) or more",
+                lang,
+                value=settings.threads,
             )
         )
     try:

@@ -260,3 +260,27 @@ def test_outputs_never_hold_pii(ws, outputs):
         assert not PHONE.search(text), path
         assert not EMAIL.search(text), path
         assert not [n for n in names if n in text], path
+
+
+NUMERIC_KINDS = ("int", "money", "pct", "float", "date")
+
+
+def _numbers(report) -> dict:
+    """Every language-independent value of a report: KPI values by key, and each table's
+    numeric columns row by row (labels and text columns are translated, numbers never)."""
+    out = {}
+    for section in report.sections:
+        for kpi in section.kpis:
+            out[(section.key, "kpi", kpi.key)] = (kpi.value, kpi.previous, kpi.year_ago)
+        for i, table in enumerate(section.tables):
+            keys = [c.key for c in table.columns if c.kind in NUMERIC_KINDS]
+            out[(section.key, "table", i)] = [tuple(r.get(k) for k in keys) for r in table.rows]
+    return out
+
+
+def test_zh_and_en_reports_carry_the_same_numbers(reports):
+    zh, en = _numbers(reports["zh"]), _numbers(reports["en"])
+    assert len(zh) > 20 and any(k[1] == "table" and v for k, v in zh.items())
+    assert zh.keys() == en.keys()
+    for key in zh:
+        assert zh[key] == en[key], key

@@ -168,12 +168,15 @@ def attribute_orders(
         _w=weight.cast("float64"),
         _k=ibis.ifelse(t.session_key.isnull(), NONE, t[column].fill_null(NONE)),
     )
+    # credits are summed as DECIMAL (each row's credit fixed to 10 decimals first): a float
+    # sum depends on the order the engine's threads add rows in, an exact one does not
+    exact = "decimal(38, 10)"
     out = t.group_by(_k=t._k).aggregate(
-        orders=t._w.sum().round(4),
-        revenue=(t._w * t.revenue).sum().round(2),
+        orders=t._w.cast(exact).sum().round(4).cast("float64"),
+        revenue=(t._w * t.revenue).cast(exact).sum().round(2).cast("float64"),
         touches=t.session_key.count(),
     )
-    total = out.revenue.sum().over(ibis.window())
+    total = out.revenue.cast("decimal(38, 2)").sum().over(ibis.window()).cast("float64")
     out = out.mutate(share=(out.revenue / total.nullif(0.0)).round(4)).rename({by: "_k"})
     return out.order_by([ibis.desc("revenue"), by])
 

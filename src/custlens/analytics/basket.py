@@ -5,6 +5,9 @@ on the basket id after pruning items below the minimum support (an itemset is ne
 frequent than its items). Multi-item itemsets are grown level by level the same way
 (Apriori candidate generation in SQL), which returns exactly the frequent itemsets
 FP-growth would, without a one-hot matrix in memory: baskets x items never materialise.
+
+Rules are ordered by their measure and then by their items, so equal lifts or confidences
+always list in the same order (and ``--top`` keeps the same rules).
 """
 
 from __future__ import annotations
@@ -172,7 +175,7 @@ def multi_item_rules(
     return (
         rules.filter(rules.confidence >= min_confidence)
         .select("antecedent", "consequent", "n", "support", "confidence", "lift")
-        .order_by([ibis.desc("lift")])
+        .order_by([ibis.desc("lift"), ibis._.antecedent.join("\x1f"), "consequent"])
     )
 
 

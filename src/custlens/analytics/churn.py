@@ -348,10 +348,10 @@ def churn_orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.D
     from custlens.analytics.orders import analysable_orders
 
     o = analysable_orders(orders_table, include_flagged)
-    expr = o.group_by(["customer_id", "order_id", "order_date", "category"]).aggregate(
-        amount=o.amount.sum().cast("float64")
-    )
-    return as_pandas(expr.to_pyarrow())
+    keys = ["customer_id", "order_id", "order_date", "category"]
+    expr = o.group_by(keys).aggregate(amount=o.amount.sum().cast("float64"))
+    # in key order: per-customer float sums in pandas then add in the same order every run
+    return as_pandas(expr.order_by(keys).to_pyarrow())
 
 
 def _day(value: Any, name: str) -> pd.Timestamp:

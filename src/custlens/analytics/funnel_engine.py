@@ -353,9 +353,10 @@ def best_chain(rows: ir.Table, excluded: ir.Table | None, k: int) -> ir.Table:
     # one hash aggregate instead of a sort: the furthest level first, then the earliest end
     # (to the second: Spark cannot extract microseconds; k levels sit above 2^40 seconds)
     key = (k - rows.level) * (1 << 40) + rows.end.epoch_seconds()
-    rows = rows.mutate(_key=key)
-    cols = [c for c in rows.columns if c not in ("actor", "_key")]
-    best = rows.group_by("actor").aggregate(**{c: rows[c].argmin(rows._key) for c in cols})
+    cols = [c for c in rows.columns if c != "actor"]
+    # every column from the same row: ties of the key broken by the row's own values
+    order = ibis.struct({"_key": key, **{c: rows[c] for c in cols}})
+    best = rows.group_by("actor").aggregate(**{c: rows[c].argmin(order) for c in cols})
     if excluded is not None:
         best = best.left_join(excluded, best.actor == excluded.actor).drop("actor_right")
         converted_first = (best.level == k - 1) & (best.end < best.excluded_at)

@@ -126,10 +126,13 @@ def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.RecordBatchReader
     e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
     if "xcode" in e.columns:
         e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
+    # events of one instant in a fixed order (by what they are), so the chain a step
+    # continues and the value it is attributed to never depend on the order rows are read in
+    ties = [c for c in ("code", "xcode", "v", "customer_id") if c in e.columns]
     ordered = (
-        e.mutate(_key=_hash(e.actor)).order_by(["_key", "t"])
+        e.mutate(_key=_hash(e.actor)).order_by(["_key", "t", *ties])
         if by_hash
-        else e.order_by(["actor", "t"])
+        else e.order_by(["actor", "t", *ties])
     )
     return ordered.to_pyarrow_batches(chunk_size=max(ROWS_PER_PART // 4, 1))
 

@@ -112,8 +112,8 @@ def summarise_stages(staged: ir.Table, metrics: ir.Table | None = None) -> ir.Ta
         g = t.group_by("stage_code").aggregate(
             customers=t.count(), revenue=t.revenue.sum().cast("decimal(18,2)")
         )
-        money = g.revenue.cast("float64")
-        g = g.mutate(revenue_share=money / money.sum().over(ibis.window()))
+        total = g.revenue.sum().over(ibis.window()).cast("float64")  # exact DECIMAL sum
+        g = g.mutate(revenue_share=g.revenue.cast("float64") / total)
     else:
         g = t.group_by("stage_code").aggregate(customers=t.count())
     g = g.mutate(share=g.customers / g.customers.sum().over(ibis.window()))

@@ -3,6 +3,11 @@ seasonality and promotion peaks (618, 双11, 年货节) against their baseline.
 
 Aggregation runs in the engine; the small per-day and per-month series it returns are then
 shaped in pandas (peak windows, moving averages, classical decomposition).
+
+Same input, same output: order values are summed as exact DECIMAL and turned into floats
+only after the sum (a float sum depends on the order the engine's threads add rows in), and
+every series is ordered by its keys. :func:`time_patterns` is the one dataset that
+``custlens patterns time`` prints as a table, JSON or CSV.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ def _orders(orders: ir.Table, segments: ir.Table | None = None) -> ir.Table:
     a table of customer_id and segment, e.g. RFM segments or lifecycle stages)."""
     o = analysable_orders(orders)
     per = o.group_by(["order_id", "customer_id"]).aggregate(
-        order_time=o.order_time.min(), value=o.amount.sum().cast("float64")
+        order_time=o.order_time.min(), value=o.amount.sum()
     )
     if segments is not None:
         per = per.join(segments.select("customer_id", "segment"), "customer_id")
@@ -36,11 +41,16 @@ def by_hour_weekday(orders: ir.Table, segments: ir.Table | None = None) -> ir.Ta
     o = _orders(orders, segments)
     o = o.mutate(weekday=o.order_time.day_of_week.index(), hour=o.order_time.hour())
     keys = ["segment", "weekday", "hour"] if segments is not None else ["weekday", "hour"]
-    return (
-        o.group_by(keys)
-        .aggregate(orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique())
-        .order_by(keys)
-    )
+    return o.group_by(keys).aggregate(**_measures(o)).order_by(keys)
+
+
+def _measures(o: ir.Table) -> dict[str, ir.Value]:
+    """orders, revenue (exact sum, then float), distinct customers of one-row-per-order ``o``."""
+    return {
+        "orders": o.count(),
+        "revenue": o.value.sum().cast("float64"),
+        "customers": o.customer_id.nunique(),
+    }
 
 
 def hourly_profile(orders: ir.Table) -> pd.DataFrame:
@@ -77,11 +87,7 @@ def peak_hours(orders: ir.Table, width: int = 2) -> dict:
 def daily_series(orders: ir.Table) -> pd.DataFrame:
     o = _orders(orders)
     o = o.mutate(day=o.order_time.date())
-    daily = (
-        o.group_by("day")
-        .aggregate(orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique())
-        .to_pandas()
-    )
+    daily = o.group_by("day").aggregate(**_measures(o)).order_by("day").to_pandas()
     if daily.empty:
         return daily
     daily["day"] = pd.to_datetime(daily["day"])
@@ -98,10 +104,7 @@ def trend(
     grain = "M" if freq == "M" else "Q"
     o = o.mutate(period=o.order_time.truncate(grain).date())
     keys = ["segment", "period"] if segments is not None else ["period"]
-    per = o.group_by(keys).aggregate(
-        orders=o.count(), revenue=o.value.sum(), customers=o.customer_id.nunique()
-    )
-    df = per.order_by(keys).to_pandas()
+    df = o.group_by(keys).aggregate(**_measures(o)).order_by(keys).to_pandas()
     for col in ("revenue", "orders"):
         if segments is not None:
             roll = df.groupby("segment")[col].transform(
@@ -184,6 +187,56 @@ def promotion_peaks(
     return pd.DataFrame(rows)
 
 
+TIME_SECTIONS = ("peak", "weekday", "hour_weekday", "monthly", "seasonal_index", "promotions")
+
+
+def time_patterns(orders: ir.Table) -> dict[str, pd.DataFrame]:
+    """Every time pattern as named tables, in :data:`TIME_SECTIONS` order.
+
+    ``peak`` (one row: busiest hour and 2-hour window), ``weekday`` (7 rows), ``hour_weekday``
+    (weekday x hour cells with orders), ``monthly`` (every month, with moving averages),
+    ``seasonal_index`` (12 calendar months) and ``promotions`` (uplift per promotion window).
+    The CLI prints exactly these rows whatever the format.
+
+    Parameters
+    ----------
+    orders : ir.Table
+        The workspace's orders (analysable orders are selected here).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        Section name -> rows, ordered by their keys.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> orders = ibis.memtable(
+    ...     {
+    ...         "order_id": ["O1", "O2"],
+    ...         "customer_id": ["C1", "C2"],
+    ...         "order_time": pd.to_datetime(["2024-03-04 20:10", "2024-03-05 20:30"]),
+    ...         "order_date": pd.to_datetime(["2024-03-04", "2024-03-05"]).date,
+    ...         "amount": [10.0, 20.0],
+    ...         "status": ["paid", "paid"],
+    ...         "needs_review": [False, False],
+    ...     }
+    ... )
+    >>> sections = time_patterns(orders)
+    >>> list(sections) == list(TIME_SECTIONS), sections["peak"]["peak_hour"].tolist()
+    (True, [20])
+    """
+    season = seasonality(orders)
+    return {
+        "peak": pd.DataFrame([peak_hours(orders)]),
+        "weekday": weekday_profile(orders),
+        "hour_weekday": by_hour_weekday(orders).to_pandas(),
+        "monthly": trend(orders, "M"),
+        "seasonal_index": season["profile"],
+        "promotions": promotion_peaks(orders),
+    }
+
+
 def period_bounds(orders: ir.Table) -> tuple[date, date]:
     o = analysable_orders(orders)
     row = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pyarrow().to_pylist()[0]
@@ -198,6 +251,7 @@ __all__ = [
     "period_bounds",
     "promotion_peaks",
     "seasonality",
+    "time_patterns",
     "trend",
     "weekday_profile",
 ]

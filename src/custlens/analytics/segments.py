@@ -130,11 +130,12 @@ def summarise_segments(segmented: ir.Table, by: str = "segment_code") -> ir.Tabl
     )
     everyone = ibis.window()
     money = g.revenue.cast("float64")
+    # the total is summed as exact DECIMAL: a float sum over the groups depends on the order
+    # the engine hands them over in, and would change the last digit between runs
+    total = g.revenue.sum().over(everyone).cast("float64")
     g = g.mutate(
         share=g.customers / g.customers.sum().over(everyone),
-        revenue_share=ibis.ifelse(
-            money.sum().over(everyone) > 0, money / money.sum().over(everyone), real(0.0)
-        ),
+        revenue_share=ibis.ifelse(total > 0, money / total, real(0.0)),
         mean_monetary=g.total_money / g.customers,
         aov=ibis.ifelse(g.orders > 0, money / g.orders, ibis.null("float64")),
     ).drop("total_money")

@@ -8,6 +8,9 @@ not logged in.
 Per session: start and end, duration (last event - first event, seconds), events, pages
 (events with a page type: the browse depth), bounce (exactly one page view), entry and exit
 page, the first source / channel / device seen, total dwell, searches and whether it paid.
+Events at the same instant are ordered by their value: the entry page (source, channel,
+device) is the smallest of the first instant's, the exit page the largest of the last
+instant's, so the answer never depends on the order the engine reads tied rows in.
 
 Everything here builds Ibis expressions, so it runs unchanged on DuckDB and Spark.
 """
@@ -92,6 +95,10 @@ def session_table(
     e = sessionise(events, gap_minutes, use_session_id)
     is_page = e.page_type.notnull()
     t = e.event_time
+
+    def first(col: ir.Value, where: ir.BooleanValue) -> ir.Value:
+        return col.argmin(ibis.struct({"t": t, "v": col}), where=where)
+
     agg = e.group_by("session_key").aggregate(
         actor=e.actor.min(),
         customer_id=e.customer_id.cast("string").min(),
@@ -99,11 +106,11 @@ def session_table(
         end_time=t.max(),
         events=e.count(),
         pages=e.count(where=is_page),
-        entry_page=e.page_type.argmin(t, where=is_page),
-        exit_page=e.page_type.argmax(t, where=is_page),
-        source=e.source.argmin(t, where=e.source.notnull()),
-        channel=e.channel.argmin(t, where=e.channel.notnull()),
-        device=e.device.argmin(t, where=e.device.notnull()),
+        entry_page=first(e.page_type, is_page),
+        exit_page=e.page_type.argmax(ibis.struct({"t": t, "v": e.page_type}), where=is_page),
+        source=first(e.source, e.source.notnull()),
+        channel=first(e.channel, e.channel.notnull()),
+        device=first(e.device, e.device.notnull()),
         dwell_seconds=e.dwell_seconds.sum().fill_null(0.0),
         searches=e.count(where=e.event_type == SEARCH_EVENT),
         paid=(e.event_type.isin(PURCHASE_EVENTS)).any(),
@@ -181,7 +188,8 @@ def activity_heatmap(
     e = with_attributes(e, attributes, [by] if by else [])
     e = e.mutate(weekday=e.event_time.day_of_week.index(), hour=e.event_time.hour())
     keys = [*([by] if by else []), "weekday", "hour"]
-    first = ibis.row_number().over(group_by=e.session_key, order_by=e.event_time)
+    # the session's first event; ties at its first instant by the breakdown value
+    first = ibis.row_number().over(group_by=e.session_key, order_by=[e.event_time, *keys])
     e = e.mutate(_first=first == 0)
     out = e.group_by(keys).aggregate(
         events=e.count(), sessions=e.count(where=e._first), visitors=e.actor.nunique()

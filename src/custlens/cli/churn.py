@@ -126,7 +126,10 @@ def score_cmd(
             highlight=False,
         )
         title = f"churn propensity ({horizon_days} days) at {out.attrs['cutoff']}"
-    out = out.sort_values("churn_probability", ascending=False)
+    # highest probability first; equal probabilities by customer (stable, same every run)
+    out = out.sort_values(
+        ["churn_probability", "customer_id"], ascending=[False, True], kind="stable"
+    )
     if store:
         from custlens.analytics.scores import store_churn_scores
 

@@ -269,7 +269,8 @@ def predict_cmd(
     pred = predict_customers(
         fit, months, discount_rate, margin, high_at=high_at, low_below=low_below, lang=lang
     )
-    pred = pred.sort_values("clv", ascending=False) if "clv" in pred else pred
+    if "clv" in pred:  # highest CLV first; equal values by customer (same every run)
+        pred = pred.sort_values(["clv", "customer_id"], ascending=[False, True], kind="stable")
     if store:
         _store(
             file, ws_path, lambda ws: store_clv_scores(ws, pred, fit.transaction_model.model_name)

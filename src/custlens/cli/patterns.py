@@ -46,61 +46,75 @@ def _orders(ws_path, engine):
     return ws, ws.table("orders", engine.value if engine else None)
 
 
+class TimeView(str, Enum):
+    all = "all"
+    peak = "peak"
+    weekday = "weekday"
+    hour_weekday = "hour_weekday"
+    monthly = "monthly"
+    seasonal_index = "seasonal_index"
+    promotions = "promotions"
+
+
 @patterns_app.command("time")
 @handle_errors
 def time_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
+    view: Annotated[
+        TimeView,
+        typer.Option(help="One section, or all: peak, weekday, hour_weekday, monthly, ..."),
+    ] = TimeView.all,
     fmt: FormatOpt = Format.table,
     chart: ChartOpt = None,
 ) -> None:
-    """Peak hours, weekday profile, monthly trend, seasonality and promotion peaks.
+    """Peak hours, weekday profile, hour x weekday, monthly trend, seasonality, promotion peaks.
 
-    Example: custlens patterns time --format json --chart time.json
+    Table, JSON and CSV carry the same rows: JSON an object of sections (``peak`` one
+    object), CSV the sections stacked with a ``section`` column first, a table per section.
+
+    Example: custlens patterns time --view monthly --format csv
     """
     from custlens.analytics import patterns as pat
     from custlens.charts.data import records
 
     ws, orders = _orders(ws_path, engine)
-    peak = pat.peak_hours(orders)
-    grid = pat.by_hour_weekday(orders).to_pandas()
-    monthly = pat.trend(orders, "M")
-    season = pat.seasonality(orders)
-    promos = pat.promotion_peaks(orders)
+    sections = {name: records(frame) for name, frame in pat.time_patterns(orders).items()}
     _write_chart(
         chart,
         [
-            charts.hour_weekday_heatmap(records(grid)),
-            charts.trend_lines(records(monthly)),
-            charts.seasonal_profile(records(season["profile"])),
+            charts.hour_weekday_heatmap(sections["hour_weekday"]),
+            charts.trend_lines(sections["monthly"]),
+            charts.seasonal_profile(sections["seasonal_index"]),
         ],
     )
+    if view != TimeView.all:
+        emit(sections[view.value], fmt, title=view.value, settings=ws.settings)
+        return
     if fmt == Format.json:
-        emit(
-            {
-                "peak": peak,
-                "weekday": records(pat.weekday_profile(orders)),
-                "monthly": records(monthly),
-                "seasonal_index": records(season["profile"]),
-                "promotions": records(promos),
-            },
-            fmt,
-        )
-        return
-    if fmt == Format.csv:
-        emit(records(grid), fmt)
-        return
-    stderr.print(f"高峰时段 peak: {peak['window']} ({peak['window_share']:.1%} of orders)")
-    emit(records(pat.weekday_profile(orders)), fmt, title="weekday")
-    emit(records(monthly.tail(12)), fmt, title="monthly (last 12)", settings=ws.settings)
-    if not promos.empty:
-        emit(
-            records(
-                promos[["name", "start", "end", "orders_per_day", "baseline_per_day", "uplift"]]
-            ),
-            fmt,
-            title="promotion peaks",
-        )
+        emit({**sections, "peak": sections["peak"][0]}, fmt)
+    elif fmt == Format.csv:
+        emit(stack_sections(sections), fmt)
+    else:
+        for name, rows in sections.items():
+            emit(rows, fmt, title=name, settings=ws.settings)
+
+
+def stack_sections(sections: dict[str, list[dict]]) -> list[dict]:
+    """Named tables as one CSV-ready table: ``section`` first, then the union of the
+    columns in order of appearance (blank where a section has no such column).
+
+    Examples
+    --------
+    >>> stack_sections({"a": [{"x": 1}], "b": [{"y": 2}]})
+    [{'section': 'a', 'x': 1, 'y': None}, {'section': 'b', 'x': None, 'y': 2}]
+    """
+    columns = list(dict.fromkeys(c for rows in sections.values() for r in rows for c in r))
+    return [
+        {"section": name, **{c: r.get(c) for c in columns}}
+        for name, rows in sections.items()
+        for r in rows
+    ]
 
 
 @patterns_app.command("categories")

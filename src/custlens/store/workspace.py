@@ -28,6 +28,7 @@ import duckdb
 
 from custlens.config import CONFIG_FILE, Settings
 from custlens.errors import UsageError, WorkspaceError
+from custlens.i18n import gettext
 from custlens.schema.tables import TABLES
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -168,6 +169,9 @@ class Workspace:
         if not read_only:
             self._con.execute(f"SET temp_directory = {_sql_path(self.root / '.tmp')}")
         self._con.execute(f"SET memory_limit = {_sql_path(self.settings.memory_limit)}")
+        threads = duckdb_threads(self.settings)
+        if threads:
+            self._con.execute(f"SET threads = {threads}")
         self.migrate(read_only=read_only)
         if unclean:
             self._after_crash()
@@ -346,6 +350,30 @@ def _locked(root: Path, pid: int, program: str, lang: str) -> WorkspaceLocked:
         pid,
         info["url"],
     )
+
+
+def duckdb_threads(settings: Settings) -> int:
+    """DuckDB's thread count for a workspace: ``CUSTLENS_THREADS`` when set, else the
+    ``threads`` setting; 0 leaves DuckDB's default (one per core).
+
+    Results never depend on it: every analysis breaks ties and orders its rows by key
+    (docs/patterns.md, "Same input, same output"), so 1 and 8 threads print the same bytes.
+
+    Examples
+    --------
+    >>> duckdb_threads(Settings(Path("."), threads=2))
+    2
+    """
+    text = os.environ.get("CUSTLENS_THREADS", "").strip() or str(settings.threads)
+    if not text.isdigit():
+        raise UsageError(
+            gettext(
+                "Invalid DuckDB thread count {value}: use 0 (one per core) or more",
+                settings.lang,
+                value=text,
+            )
+        )
+    return int(text)
 
 
 def _sql_path(path: Path | str) -> str:

@@ -170,7 +170,8 @@ def value_by_group(predictions: pd.DataFrame, groups: pd.Series) -> pd.DataFrame
     if "clv" in predictions:
         agg.update(mean_clv=("clv", "mean"), total_clv=("clv", "sum"))
     out = predictions.groupby(key).agg(**agg).reset_index()
-    return out.sort_values(out.columns[-1], ascending=False).reset_index(drop=True)
+    out = out.sort_values([out.columns[-1], name], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)
 
 
 def value_by_tier(predictions: pd.DataFrame) -> pd.DataFrame:
