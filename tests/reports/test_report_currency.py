@@ -56,7 +56,7 @@ def test_xlsx_money_cells_in_pounds(reports, tmp_path):
     path = write_xlsx(reports["en"], tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(path)
     summary = wb["Summary"]
-    (gmv_row,) = [r for r in summary.iter_rows() if r[0].value == "GMV"]
+    (gmv_row,) = [r for r in summary.iter_rows() if r[0].value == "Net sales (GMV)"]
     assert gmv_row[1].number_format == '"£"#,##0.00'
     formats = {c.number_format for sheet in wb for row in sheet.iter_rows() for c in row}
     assert any("£" in f for f in formats)
