@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from custlens.analytics.kpi import build_periods, compute_kpis, periods_table, store_kpis
+from custlens.analytics.kpi import KPIS, build_periods, compute_kpis, periods_table, store_kpis
 from custlens.errors import InputError
 from tests.analytics import value_fixture as vf
 
@@ -66,11 +66,16 @@ def test_june_against_may_and_last_june(vws):
     june = D(2024, 6, 1)
     gmv = k[(june, "gmv")]
     # June: C01 3 orders 1200, C02 2 orders 200, C03 80, C09 120, C10 119.99
-    # May:  C02 150, C03 80, C04 30;  June 2023: nothing
-    assert (gmv["value"], gmv["previous"], gmv["last_year"]) == (1719.99, 260.0, 0.0)
+    # May:  C02 150, C03 80, C04 30;  June 2023: before the data starts (2023-08-01)
+    assert (gmv["value"], gmv["previous"], gmv["last_year"]) == (1719.99, 260.0, None)
     assert gmv["change"] == pytest.approx(1459.99)
     assert gmv["change_pct"] == pytest.approx(1459.99 / 260)
-    assert gmv["yoy_change"] == 1719.99 and gmv["yoy_change_pct"] is None  # base 0
+    assert gmv["yoy_change"] is None and gmv["yoy_change_pct"] is None  # nothing to compare
+    assert (gmv["coverage"], gmv["previous_coverage"], gmv["last_year_coverage"]) == (
+        "full",  # the data runs to the day before as-of, 2024-06-30
+        "full",
+        "none",
+    )
     assert (k[(june, "orders")]["value"], k[(june, "orders")]["previous"]) == (8.0, 3.0)
     assert k[(june, "buyers")]["value"] == 5.0
     assert k[(june, "aov")]["value"] == pytest.approx(1719.99 / 8)
@@ -115,12 +120,20 @@ def test_quarter_and_custom_range(vws):
     )
     r = table(vws, D(2024, 6, 11), D(2024, 6, 30), "range")
     gmv = r[(D(2024, 6, 11), "gmv")]
-    assert (gmv["value"], gmv["previous"], gmv["last_year"]) == (1139.99, 760.0, 0.0)
+    assert (gmv["value"], gmv["previous"], gmv["last_year"]) == (1139.99, 760.0, None)
 
 
-def test_empty_periods_are_zero_not_missing(vws):
-    periods = periods_table(build_periods(D(2023, 7, 1), D(2023, 7, 31), "month"))
+def test_quiet_periods_are_zero_and_periods_without_data_empty(vws):
+    periods = periods_table(build_periods(D(2023, 7, 1), D(2023, 9, 30), "month"))
     rows = compute_kpis(vws.table("orders"), periods, as_of=vf.AS_OF).to_pyarrow().to_pylist()
-    july = next(r for r in rows if r["period_start"] == D(2023, 7, 1))
-    assert (july["gmv"], july["orders"], july["buyers"], july["aov"]) == (0, 0, 0, None)
-    assert july["visitors"] is None  # no events table given
+    by_start = {r["period_start"]: r for r in rows}
+    # September 2023: no order, but inside the data (2023-08-01 .. 2024-06-30): zeros
+    sept = by_start[D(2023, 9, 1)]
+    assert (sept["gmv"], sept["orders"], sept["buyers"], sept["aov"]) == (0, 0, 0, None)
+    assert sept["coverage"] == "full"
+    assert sept["visitors"] is None  # no events table given
+    # July 2023: before the first order: no data, every KPI empty rather than 0
+    july = by_start[D(2023, 7, 1)]
+    assert july["coverage"] == "none"
+    assert all(july[k] is None for k in KPIS)
+    assert by_start[D(2023, 8, 1)]["coverage"] == "full"  # the first order is on August 1

@@ -95,7 +95,7 @@ def test_sections_and_computed_narrative(ws, reports):
     )
     # the sentence carries the computed change, in Chinese
     change = (gmv.value - gmv.previous) / gmv.previous * 100
-    assert f"{abs(change):.1f}%" in summary.narrative[0] and "较上期" in summary.narrative[0]
+    assert f"{abs(change):.1f}%" in summary.narrative[0] and "环比" in summary.narrative[0]
     en = reports["en"].sections[0].narrative[0]
     assert en.startswith("GMV was") and f"{abs(change):.1f}%" in en
 

@@ -3,6 +3,11 @@
 Metrics are computed in the engine on each period's analysable orders; only the handful of
 per-period aggregates come back to Python. Rates are compared with a two-proportion z-test,
 averages with Welch's t-test on per-order values summarised in the engine.
+
+Each comparison says how much of each period the data covers (``coverage`` and
+``base_coverage``: full | partial | none, see :func:`custlens.analytics.periods.coverage`).
+A period without data has no value, and a comparison with it no change: never a percentage
+against 0.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.orders import analysable_orders, sale_lines
-from custlens.analytics.periods import METRICS, Period
+from custlens.analytics.patterns import period_bounds
+from custlens.analytics.periods import METRICS, Period, coverage, period_as_of
 from custlens.errors import UsageError
 
 RATES = {
@@ -34,6 +40,18 @@ class Comparison:
     change: float | None
     change_pct: float | None
     p_value: float | None
+    coverage: str = "full"  # of ``period`` by the data: full | partial | none
+    base_coverage: str = "full"  # of ``against``
+
+    @property
+    def partial(self) -> bool:
+        """Either period has data for only part of its days (部分数据)."""
+        return "partial" in (self.coverage, self.base_coverage)
+
+    @property
+    def comparable(self) -> bool:
+        """Both periods have data (else: 无可比数据, no data to compare)."""
+        return "none" not in (self.coverage, self.base_coverage)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -106,10 +124,13 @@ def compare_periods(
     """``metric`` in ``period`` against ``base`` (absolute and % change, p-value)."""
     if metric not in METRICS:
         raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    first, last = period_bounds(orders)
+    cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
     a, b = period_summary(orders, period, by), period_summary(orders, base, by)
     out = []
     for key in sorted(set(a) | set(b), key=lambda k: (k is None, str(k))):
-        ra, rb = a.get(key, {}), b.get(key, {})
+        ra = a.get(key, {}) if cov_a != "none" else {}
+        rb = b.get(key, {}) if cov_b != "none" else {}
         va, vb = ra.get(metric), rb.get(metric)
         change = va - vb if va is not None and vb is not None else None
         pct = change / vb if change is not None and vb else None
@@ -124,6 +145,8 @@ def compare_periods(
                 _f(change),
                 _f(pct),
                 _p_value(metric, ra, rb),
+                cov_a,
+                cov_b,
             )
         )
     return out
@@ -191,6 +214,9 @@ def conversion_counts(events: ir.Table, period: Period) -> dict[str, int]:
 
 def compare_conversion(events: ir.Table, period: Period, base: Period) -> Comparison:
     """Purchase conversion (paying visitors / visitors) with a two-proportion z-test."""
+    span = events.aggregate(lo=events.event_date.min(), hi=events.event_date.max())
+    first, last = span.to_pyarrow().to_pylist()[0].values()
+    cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
     a, b = conversion_counts(events, period), conversion_counts(events, base)
     va = a["converted"] / a["visitors"] if a["visitors"] else None
     vb = b["converted"] / b["visitors"] if b["visitors"] else None
@@ -204,29 +230,35 @@ def compare_conversion(events: ir.Table, period: Period, base: Period) -> Compar
         _f(change),
         _f(change / vb) if change is not None and vb else None,
         two_proportion_p(a["converted"], a["visitors"], b["converted"], b["visitors"]),
+        cov_a,
+        cov_b,
     )
 
 
 def compare_segments(
     orders: ir.Table, period: Period, base: Period, settings: Any = None
 ) -> list[Comparison]:
-    """RFM segment sizes at the end of each period (share of buyers), with a two-proportion
-    z-test per segment. ``settings``: the workspace Settings (RFM and metrics sections)."""
-    from datetime import timedelta
-
+    """RFM segment sizes at the end of each period, or where its data stops when that comes
+    first (share of buyers), with a two-proportion z-test per segment. ``settings``: the
+    workspace Settings (RFM and metrics sections)."""
     from custlens.analytics.metrics import compute_customer_metrics
     from custlens.analytics.rfm import score_rfm
     from custlens.analytics.segments import assign_segments, summarise_segments
 
-    def sizes(p: Period) -> dict[str, dict]:
+    first, last = period_bounds(orders)
+    cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
+
+    def sizes(p: Period, cov: str) -> dict[str, dict]:
+        if cov == "none":
+            return {}
         m = compute_customer_metrics(
-            orders, p.end + timedelta(days=1), settings=getattr(settings, "metrics", None)
+            orders, period_as_of(p, last), settings=getattr(settings, "metrics", None)
         )
         rfm = getattr(settings, "rfm", None)
         seg = summarise_segments(assign_segments(score_rfm(m, rfm), rfm))
         return {r["name"]: r for r in seg.to_pyarrow().to_pylist()}
 
-    a, b = sizes(period), sizes(base)
+    a, b = sizes(period, cov_a), sizes(base, cov_b)
     na, nb = sum(r["customers"] for r in a.values()), sum(r["customers"] for r in b.values())
     out = []
     for name in [*a, *[k for k in b if k not in a]]:
@@ -243,6 +275,8 @@ def compare_segments(
                 _f(change),
                 _f(change / sb) if change is not None and sb else None,
                 two_proportion_p(xa, na, xb, nb),
+                cov_a,
+                cov_b,
             )
         )
     return out

@@ -19,6 +19,12 @@ KPIs per period (paid orders, needs_review excluded, as everywhere):
 
 Weeks start on Monday. The same period last year is the same dates a year earlier for days,
 months, quarters and ranges, and 52 weeks earlier for weeks (same weekday).
+
+Coverage: the data runs from the first analysable order to the day before ``as_of`` (default:
+the last order). Each period's ``coverage`` is ``"full"`` when all its days are inside that
+span, ``"partial"`` (部分数据) when only some are, ``"none"`` when none are: every KPI of such a
+period is NULL (not 0), so nothing is compared with it. A quiet period inside the span has
+zeros, as it should.
 """
 
 from __future__ import annotations
@@ -133,10 +139,12 @@ def compute_kpis(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
 ) -> ir.Table:
-    """One row per period of ``periods`` (period_start, period_end, ...) with every KPI."""
+    """One row per period of ``periods`` (period_start, period_end, ...) with every KPI and
+    the period's ``coverage`` (full | partial | none; KPIs NULL for none)."""
     as_of = as_of or default_as_of(orders, include_flagged)
     o = analysable_orders(orders, include_flagged)
     o = o.filter(o.order_date < ibis.date(as_of))
+    span = _coverage(o, periods.select("period_start", "period_end"), as_of)
     per_order = o.group_by(["customer_id", "order_id"]).aggregate(
         order_date=o.order_date.min(),
         amount=o.amount.sum(),
@@ -184,19 +192,36 @@ def compute_kpis(
         **zero,
     )
     out = out.mutate(returns=(out.gmv - out.gross_sales).cast("decimal(18,2)"))
-    return (
-        out.mutate(
-            aov=_ratio(out.gmv.cast("float64"), out.orders),
-            returning_customers=out.buyers - out.new_customers,
-            refund_rate=_ratio(-out.returns.cast("float64"), out.gross_sales.cast("float64")),
-            repurchase_rate=_ratio(out.repeat_buyers, out.buyers),
-            campaign_participation_rate=_ratio(out.campaign_buyers, out.buyers),
-            churn_rate=_ratio(out.churned, out.active_at_start),
-            conversion_rate=_ratio(out.converted, out.visitors),
-        )
-        .select(*keys, *KPIS, "active_at_start", "churned")
-        .order_by("period_start")
+    out = out.mutate(
+        aov=_ratio(out.gmv.cast("float64"), out.orders),
+        returning_customers=out.buyers - out.new_customers,
+        refund_rate=_ratio(-out.returns.cast("float64"), out.gross_sales.cast("float64")),
+        repurchase_rate=_ratio(out.repeat_buyers, out.buyers),
+        campaign_participation_rate=_ratio(out.campaign_buyers, out.buyers),
+        churn_rate=_ratio(out.churned, out.active_at_start),
+        conversion_rate=_ratio(out.converted, out.visitors),
     )
+    out = out.left_join(span, keys).drop("period_start_right", "period_end_right")
+    no_data = out.coverage == "none"
+    blank = {
+        c: ibis.ifelse(no_data, ibis.null(out[c].type()), out[c])
+        for c in (*KPIS, "active_at_start", "churned")
+    }
+    out = out.mutate(**blank)
+    return out.select(*keys, *KPIS, "active_at_start", "churned", "coverage").order_by(
+        "period_start"
+    )
+
+
+def _coverage(o: ir.Table, p: ir.Table, as_of: dt.date) -> ir.Table:
+    """``coverage`` of each period by the data: first analysable order .. the day before as_of."""
+    first = o.aggregate(data_first=o.order_date.min())
+    last = ibis.date(as_of - dt.timedelta(days=1))
+    j = p.cross_join(first)
+    none = j.data_first.isnull() | (j.period_end < j.data_first) | (j.period_start > last)
+    full = (j.period_start >= j.data_first) & (j.period_end <= last)
+    cov = ibis.cases((none, "none"), (full, "full"), else_="partial")
+    return j.select("period_start", "period_end", coverage=cov)
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -261,14 +286,22 @@ def _conversion(events: ir.Table, p: ir.Table, as_of: dt.date) -> ir.Table:
 
 def compare_kpis(kpis: ir.Table, periods: ir.Table) -> ir.Table:
     """Long table for the requested periods: kpi, value, previous, change, change_pct,
-    last_year, yoy_change, yoy_change_pct (values as float64; pct as a fraction)."""
+    last_year, yoy_change, yoy_change_pct (values as float64; pct as a fraction) and the
+    coverage of the period, of the previous one and of last year's (full | partial | none).
+    A comparison with a period without data is NULL, never a change against 0."""
     req = periods.filter(periods.requested)
     cur = req.join(kpis, ["period_start", "period_end"])
     prev = kpis.rename(
-        **{f"prev_{k}": k for k in KPIS}, prev_start="period_start", prev_end="period_end"
+        **{f"prev_{k}": k for k in KPIS},
+        prev_start="period_start",
+        prev_end="period_end",
+        previous_coverage="coverage",
     ).drop("active_at_start", "churned")
     ly = kpis.rename(
-        **{f"ly_{k}": k for k in KPIS}, ly_start="period_start", ly_end="period_end"
+        **{f"ly_{k}": k for k in KPIS},
+        ly_start="period_start",
+        ly_end="period_end",
+        last_year_coverage="coverage",
     ).drop("active_at_start", "churned")
     wide = cur.left_join(prev, ["prev_start", "prev_end"]).drop(
         "prev_start_right", "prev_end_right"
@@ -288,7 +321,9 @@ def compare_kpis(kpis: ir.Table, periods: ir.Table) -> ir.Table:
             for i, k in enumerate(KPIS)
         ]
     )
-    long = wide.select("period_start", "period_end", item=items).unnest("item").unpack("item")
+    covs = ("coverage", "previous_coverage", "last_year_coverage")
+    long = wide.select("period_start", "period_end", *covs, item=items)
+    long = long.unnest("item").unpack("item")
     return (
         long.select(
             "period_start",
@@ -301,6 +336,9 @@ def compare_kpis(kpis: ir.Table, periods: ir.Table) -> ir.Table:
             last_year=long.last_year,
             yoy_change=long.value - long.last_year,
             yoy_change_pct=_pct(long.value, long.last_year),
+            coverage=long.coverage,
+            previous_coverage=long.previous_coverage.fill_null("none"),
+            last_year_coverage=long.last_year_coverage.fill_null("none"),
             _k=long.k,
         )
         .order_by(["period_start", "_k"])

@@ -3,7 +3,8 @@
 Everything is an Ibis expression over the canonical tables, so it runs unchanged on DuckDB and
 Spark. ``as_of`` is exclusive: orders on or after it are ignored, and recency is counted in
 days from the last order to ``as_of`` (a purchase the day before has recency 1). The default
-``as_of`` is the day after the last analysable order.
+``as_of`` is the day after the last analysable order; for a period, the day after its end or
+after the last order, whichever comes first (:func:`default_as_of`).
 
 Windows (``MetricsSettings``): "recent" = the last ``recent_days`` (90) days before ``as_of``,
 "previous" = the ``recent_days`` before those, "year" = the last ``year_days`` (365) days.
@@ -42,12 +43,36 @@ def as_date(value: Any) -> dt.date:
         raise InputError(f"not a date: {value!r} (expected YYYY-MM-DD)") from exc
 
 
-def default_as_of(orders: ir.Table, include_flagged: bool = False) -> dt.date:
-    """The day after the last analysable order (the default ``as_of`` of every analysis)."""
+def default_as_of(
+    orders: ir.Table, include_flagged: bool = False, period_end: dt.date | None = None
+) -> dt.date:
+    """The default ``as_of`` (exclusive) of every analysis: the day after the last analysable
+    order or, for a period ending on ``period_end``, the day after whichever comes first.
+
+    A period whose data stops before its end is so measured where the data stops: customers
+    are not counted silent for the days the data does not have yet.
+
+    Parameters
+    ----------
+    orders : ibis Table
+        The workspace's ``orders``.
+    include_flagged : bool
+        Count orders marked 需核实 (needs review) too.
+    period_end : date, optional
+        The last day (inclusive) of the period analysed.
+
+    Returns
+    -------
+    date
+        ``min(period_end, last order day) + 1 day``.
+    """
     last = analysable_orders(orders, include_flagged).order_date.max().execute()
     if last is None or pd.isna(last):
         raise InputError("no analysable orders: import paid orders first")
-    return as_date(last) + dt.timedelta(days=1)
+    last = as_date(last)
+    if period_end is not None:
+        last = min(last, period_end)
+    return last + dt.timedelta(days=1)
 
 
 def real(value: float) -> ir.FloatingScalar:

@@ -1,9 +1,18 @@
-"""Date periods: parsing user shortcuts and finding the comparison period.
+"""Date periods: parsing user shortcuts, the comparison period, the as-of date and coverage.
 
 ``2024-10-01..2024-12-31``, ``2024-Q4``, ``2024-11``, ``2024-W05``, ``2024``, ``last-30d``
-(relative to an as-of date). Periods are inclusive of both ends and hold whole days, and lie
-within ``EARLIEST..LATEST`` (so that the previous period and the same period a year earlier
-can always be computed; anything else is an :class:`~custlens.errors.InputError`).
+(relative to the last day with data), ``last-week`` / ``last-month`` / ``last-quarter`` (the
+latest complete Monday-Sunday week, calendar month or quarter ending on or before that day).
+Periods are inclusive of both ends and hold whole days, and lie within ``EARLIEST..LATEST``
+(so that the previous period and the same period a year earlier can always be computed;
+anything else is an :class:`~custlens.errors.InputError`).
+
+As-of: a period is measured as of ``min(period end + 1 day, last data day + 1 day)`` (exclusive),
+so that a period whose data stops early is measured where the data stops, not at the period end
+(:func:`period_as_of`). Coverage: a period whose days are all inside the data's first..last day
+is ``"full"``, one that overlaps them only in part ``"partial"`` (部分数据), one that does not
+overlap them ``"none"``: its figures are empty and nothing is compared with it
+(:func:`coverage`).
 """
 
 from __future__ import annotations
@@ -28,12 +37,14 @@ METRICS = (
     "gross_sales",
     "refund_rate",
 )
+COVERAGES = ("full", "partial", "none")
+COMPLETE_KINDS = ("week", "month", "quarter")
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2199, 12, 31)
 PERIOD_HELP = (
     "cannot read period {text}: use 2024-10-01..2024-12-31, 2024-Q4, 2024-11, 2024-W05, "
-    "2024 or last-30d"
+    "2024, last-30d or last-week"
 )
 
 
@@ -120,6 +131,8 @@ def parse_period(text: str, as_of: date | None = None) -> Period:
             return Period(start, _add_months(start, 1) - timedelta(days=1))
         if re.fullmatch(r"\d{4}", s):
             return Period(date(int(s), 1, 1), date(int(s), 12, 31))
+        if m := re.fullmatch(r"last-(week|month|quarter)", s):
+            return last_complete_period(m[1], as_of or date.today())
         if m := re.fullmatch(r"last-(\d+)([dwm])", s):
             end = as_of or date.today()
             n, unit = int(m[1]), m[2]
@@ -140,6 +153,72 @@ def comparison_period(period: Period, against: str, as_of: date | None = None) -
     if against == "yoy":
         return period.year_ago()
     return parse_period(against, as_of)
+
+
+def last_complete_period(kind: str, last: date) -> Period:
+    """The latest complete week (Monday-Sunday), calendar month or quarter ending on or before
+    ``last`` (the last day with data).
+
+    Parameters
+    ----------
+    kind : str
+        ``"week"``, ``"month"`` or ``"quarter"``.
+    last : date
+        The last day with data.
+
+    Returns
+    -------
+    Period
+
+    Examples
+    --------
+    >>> str(last_complete_period("week", date(2011, 12, 9)))  # a Friday
+    '2011-11-28..2011-12-04'
+    >>> str(last_complete_period("month", date(2011, 12, 31)))
+    '2011-12-01..2011-12-31'
+    """
+    if kind not in COMPLETE_KINDS:
+        raise InputError(f"period must be one of {', '.join(COMPLETE_KINDS)}")
+    nxt = last + timedelta(days=1)  # the first day without data
+    if kind == "week":
+        start = nxt - timedelta(days=nxt.weekday())
+        return Period(start - timedelta(days=7), start - timedelta(days=1))
+    months = 1 if kind == "month" else 3
+    first = date(nxt.year, nxt.month - (nxt.month - 1) % months, 1)
+    return Period(_add_months(first, -months), first - timedelta(days=1))
+
+
+def period_as_of(period: Period, last: date) -> date:
+    """The as-of date (exclusive) ``period`` is measured at: the day after its end, or the day
+    after the last day with data when that comes first.
+
+    Examples
+    --------
+    >>> period_as_of(Period(date(2011, 10, 1), date(2011, 12, 31)), date(2011, 12, 9))
+    datetime.date(2011, 12, 10)
+    >>> period_as_of(Period(date(2011, 1, 1), date(2011, 3, 31)), date(2011, 12, 9))
+    datetime.date(2011, 4, 1)
+    """
+    return min(period.end, last) + timedelta(days=1)
+
+
+def coverage(period: Period, first: date | None, last: date | None) -> str:
+    """How much of ``period`` the data (``first``..``last``, inclusive) covers: ``"full"``,
+    ``"partial"`` or ``"none"``.
+
+    Examples
+    --------
+    >>> q4 = Period(date(2011, 10, 1), date(2011, 12, 31))
+    >>> coverage(q4, date(2010, 12, 1), date(2011, 12, 9))
+    'partial'
+    >>> coverage(q4, date(2010, 12, 1), date(2011, 12, 31))
+    'full'
+    >>> coverage(Period(date(2009, 10, 1), date(2009, 12, 31)), date(2010, 12, 1), None)
+    'none'
+    """
+    if first is None or last is None or period.end < first or period.start > last:
+        return "none"
+    return "full" if first <= period.start and period.end <= last else "partial"
 
 
 def _month_index(d: date) -> int:

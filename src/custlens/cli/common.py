@@ -230,3 +230,34 @@ def _money_display(settings: Settings | None, columns: list[str]) -> dict[str, A
         return format_money(float(value), settings.lang, settings.currency, abbreviate=False)
 
     return {c: show for c in columns if c in MONEY_COLUMNS}
+
+
+def comparison_cells(
+    rows: list[dict[str, Any]], lang: str, pairs: dict[str, str], coverage_keys: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Rows made readable for a terminal table: each change column of ``pairs`` (change column
+    -> coverage column of its base period) reads 无可比数据 / no data to compare when that
+    period has no data, and each coverage column 部分数据 / 无数据 (empty when full).
+    JSON and CSV keep the plain values (NULL changes, full | partial | none)."""
+    from custlens.i18n import gettext
+
+    words = {"partial": gettext("partial data", lang), "none": gettext("no data", lang)}
+    no_compare = gettext("no data to compare", lang)
+    out = []
+    for row in rows:
+        row = dict(row)
+        for change, cov in pairs.items():
+            if row.get(cov) == "none":
+                row[change] = no_compare
+        for cov in coverage_keys:
+            if cov in row:
+                row[cov] = words.get(row[cov], "")
+        out.append(row)
+    return out
+
+
+def print_data_up_to(day: dt.date, lang: str) -> None:
+    """数据截至 2011-12-09 / Data up to 2011-12-09 (stderr): the last day the figures count."""
+    from custlens.i18n import gettext
+
+    stderr.print(gettext("Data up to {day}", lang, day=day.isoformat()), highlight=False)

@@ -21,11 +21,14 @@ from custlens.cli.common import (
     Format,
     FormatOpt,
     WorkspaceOpt,
+    comparison_cells,
     emit,
     handle_errors,
+    print_data_up_to,
     stderr,
     workspace,
 )
+from custlens.i18n import gettext as _
 
 patterns_app = typer.Typer(
     help="Purchase patterns: time, categories, repurchase.", no_args_is_help=True
@@ -263,7 +266,9 @@ def basket_cmd(
 def compare_cmd(
     metric: Annotated[str, typer.Option(help=f"One of {', '.join(METRICS)}, conversion, segments")],
     period: Annotated[str, typer.Option(help="2024-Q4, 2024-11, 2024-10-01..2024-12-31, last-30d")],
-    against: Annotated[str, typer.Option(help="previous | yoy | another period")] = "previous",
+    against: Annotated[
+        str, typer.Option(help="previous (环比) | yoy (同比) | another period")
+    ] = "previous",
     by: Annotated[
         str | None, typer.Option(help="Split by a column, e.g. category or channel")
     ] = None,
@@ -271,7 +276,9 @@ def compare_cmd(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Compare a metric for a period with the previous period, last year or any period.
+    """Compare a metric for a period with the previous period (环比), last year (同比) or any
+    period. A period the data covers only in part is marked 部分数据; against a period without
+    data there is no change (无可比数据), never a percentage against 0.
 
     Example: custlens compare --metric repurchase_rate --period 2025-Q4 --against yoy
     """
@@ -297,7 +304,14 @@ def compare_cmd(
         rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
     else:
         rows = [c.as_dict() for c in compare_periods(orders, metric, p, base, by)]
-    emit(rows, fmt, title=f"{metric}: {p} vs {base}")
+    lang = ws.settings.lang
+    print_data_up_to(min(p.end, last), lang)
+    versus = {"previous": "Period-on-period", "yoy": "Year-on-year"}.get(against, "Compared with")
+    title = f"{metric}: {p} · {_(versus, lang)} {base}"
+    if fmt == Format.table:
+        pairs = {"change": "base_coverage", "change_pct": "base_coverage"}
+        rows = comparison_cells(rows, lang, pairs, ("coverage", "base_coverage"))
+    emit(rows, fmt, title=title)
 
 
 def register(app: typer.Typer) -> None:

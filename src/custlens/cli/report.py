@@ -20,12 +20,17 @@ def report_cmd(
     period: Annotated[
         str | None,
         typer.Option(
-            help="2024-10-01..2024-12-31, 2024-Q4, 2024-11, "
-            "last-30d [default: the last month with data]"
+            help="2024-10-01..2024-12-31, 2024-Q4, 2024-11, last-30d, "
+            "last-week [default: the last month with data]"
         ),
     ] = None,
-    compare: Annotated[str, typer.Option(help="previous | yoy | another period")] = "previous",
-    preset: Annotated[str | None, typer.Option(help="weekly (周报) | monthly (月报)")] = None,
+    compare: Annotated[
+        str, typer.Option(help="previous (环比) | yoy (同比) | another period")
+    ] = "previous",
+    preset: Annotated[
+        str | None,
+        typer.Option(help="weekly (周报: the last complete Monday-Sunday week) | monthly (月报)"),
+    ] = None,
     sections: Annotated[
         str | None, typer.Option(help=f"Comma-separated: {','.join(SECTIONS)}")
     ] = None,

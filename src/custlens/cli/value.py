@@ -20,8 +20,10 @@ from custlens.cli.common import (
     Format,
     FormatOpt,
     WorkspaceOpt,
+    comparison_cells,
     emit,
     handle_errors,
+    print_data_up_to,
     stderr,
     workspace,
 )
@@ -76,7 +78,7 @@ COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every colu
     "segments": "name customers share revenue_share mean_recency_days mean_frequency "
     "mean_monetary aov strategy",
     "rfm": "customer_id name recency_days frequency monetary rfm_code segment value_group",
-    "kpi": "period_start kpi value previous change_pct last_year yoy_change_pct",
+    "kpi": "period_start kpi value previous change_pct last_year yoy_change_pct coverage",
     "customers": "customer_id name phone monetary segment stage cluster_name tags",
     "clusters": "cluster name customers share mean_recency_days mean_orders mean_revenue",
 }
@@ -145,7 +147,10 @@ def kpi_cmd(
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """Store KPIs per period with the previous period and the same period last year.
+    """Store KPIs per period with the previous period (环比) and the same period last year (同比).
+
+    Periods the data covers only in part are marked 部分数据 (coverage "partial"); a period
+    without data has empty KPIs and nothing is compared with it (无可比数据).
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
@@ -156,7 +161,8 @@ def kpi_cmd(
     eng = _engine(engine)
     orders = ws.table("orders", eng)
     as_of = default_as_of(orders)
-    last = _date(end) or as_of - dt.timedelta(days=1)
+    one_day = dt.timedelta(days=1)
+    last = _date(end) or as_of - one_day
     first = _date(start) or last - dt.timedelta(days=364)
     expr = store_kpis(
         orders,
@@ -171,7 +177,25 @@ def kpi_cmd(
         expr = expr.filter(expr.kpi.isin(kpi))
     table = expr.to_pyarrow()
     _out(table, out)
+    lang = ws.settings.lang
+    if table.num_rows:
+        print_data_up_to(min(max(table.column("period_end").to_pylist()), as_of - one_day), lang)
+    if fmt == Format.table:
+        table = _readable_kpis(table, lang)
     _show(table, fmt, f"KPIs by {freq.value}", "kpi", settings=ws.settings)
+
+
+def _readable_kpis(table: pa.Table, lang: str) -> pa.Table:
+    """The KPI table as a terminal shows it: changes as % (or 无可比数据), coverage in words."""
+    import pyarrow as pa
+
+    rows = table.to_pylist()
+    for row in rows:
+        for key in ("change_pct", "yoy_change_pct"):
+            row[key] = "" if row[key] is None else f"{row[key]:+.1%}"
+    pairs = {"change_pct": "previous_coverage", "yoy_change_pct": "last_year_coverage"}
+    covs = ("coverage", "previous_coverage", "last_year_coverage")
+    return pa.Table.from_pylist(comparison_cells(rows, lang, pairs, covs))
 
 
 @handle_errors

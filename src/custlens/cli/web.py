@@ -216,7 +216,9 @@ def audit_cmd(
     action: Annotated[
         str | None, typer.Option(help=f"Only this action: {', '.join(audit.ACTIONS)}")
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date YYYY-MM-DD")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this date YYYY-MM-DD (workspace time zone)")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Newest N entries")] = 100,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -235,8 +237,12 @@ def audit_cmd(
         except ValueError as exc:
             raise InputError("--since must be a date YYYY-MM-DD") from exc
     ws = workspace(ws_path, read_only=True)
-    rows, total = audit.list_entries(ws.con, user, action, start, None, limit, 0)
-    emit(rows, fmt, title=f"audit ({len(rows)} of {total})")
+    zone = ws.settings.timezone
+    rows, total = audit.list_entries(ws.con, user, action, start, None, limit, 0, zone)
+    if fmt == Format.table:  # local wall-clock time; the title names the zone
+        for row in rows:
+            row["logged_at"] = row["logged_at"].strftime("%Y-%m-%d %H:%M:%S")
+    emit(rows, fmt, title=f"audit ({len(rows)} of {total}, {zone})")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,12 @@ Actions written by the web dashboard and the CLI: ``login``, ``login_failed``,
 ``token_revoke``, ``session_revoke``. ``detail`` is a short text or JSON (never a password or unmasked value);
 for ``user_unlock`` and ``user_passwd`` it is exactly the user name acted on (lockout
 counting starts again after them).
+
+Times: ``logged_at`` is stored in UTC (a TIMESTAMP without zone), so the log reads the same
+whichever zone the server runs in or the workspace is set to. :func:`list_entries` returns
+them as aware datetimes in the zone asked for (the workspace's ``Settings.timezone`` on every
+page and command that shows them). Entries written before times were kept in UTC hold the
+server clock's time: on a server running in UTC, as the log was found in, they read right.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from custlens.clock import from_utc, utc_now
 
 ACTIONS = (
     "login",
@@ -49,14 +58,15 @@ def record(
     ip: str | None = None,
     when: dt.datetime | None = None,
 ) -> None:
-    """Append one entry. ``detail`` dicts are stored as JSON."""
+    """Append one entry. ``detail`` dicts are stored as JSON; ``when`` (default: now) is an
+    aware datetime or a naive one in UTC."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if isinstance(detail, dict):
         detail = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
     con.execute(
         "INSERT INTO audit_log (logged_at, username, action, detail, ip) VALUES (?, ?, ?, ?, ?)",
-        [when or dt.datetime.now(), username, action, detail, ip],
+        [_utc(when) if when else utc_now(), username, action, detail, ip],
     )
 
 
@@ -68,16 +78,50 @@ def list_entries(
     until: dt.datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    zone: str = "UTC",
 ) -> tuple[list[dict[str, Any]], int]:
-    """Entries newest first (filtered), and the number of matching entries."""
-    where, params = _where(username, action, since, until)
+    """Entries newest first (filtered), and the number of matching entries.
+
+    Parameters
+    ----------
+    con : DuckDB connection
+        The workspace's connection.
+    username, action : str, optional
+        Only this user's / this action's entries.
+    since, until : datetime, optional
+        Bounds (inclusive); naive values are wall-clock times in ``zone``.
+    limit, offset : int
+        The page of entries.
+    zone : str
+        IANA time zone of the returned ``logged_at`` values (aware datetimes), e.g. the
+        workspace's ``Settings.timezone``; default UTC.
+
+    Returns
+    -------
+    tuple of (list of dict, int)
+        The entries (``logged_at``, ``username``, ``action``, ``detail``, ``ip``) and how
+        many match.
+    """
+    tz = ZoneInfo(zone)
+    bounds = [
+        None if b is None else _utc(b if b.tzinfo else b.replace(tzinfo=tz)) for b in (since, until)
+    ]
+    where, params = _where(username, action, *bounds)
     total = con.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
     rows = con.execute(
         f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} "
         "ORDER BY logged_at DESC, action LIMIT ? OFFSET ?",
         [*params, int(limit), int(offset)],
     ).fetchall()
-    return [dict(zip(COLUMNS, r, strict=True)) for r in rows], int(total)
+    entries = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
+    for entry in entries:
+        entry["logged_at"] = from_utc(entry["logged_at"]).astimezone(tz)
+    return entries, int(total)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A datetime as stored: UTC without zone (naive values are taken as UTC already)."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _where(
@@ -101,8 +145,8 @@ def _where(
 
 def failures_since_reset(con: Any, username: str, window: dt.timedelta) -> tuple[int, Any]:
     """Failed logins of ``username`` within ``window`` after its last success or unlock:
-    (count, time of the latest failure)."""
-    start = dt.datetime.now() - window
+    (count, time of the latest failure, naive UTC)."""
+    start = utc_now() - window
     row = con.execute(
         """SELECT count(*), max(logged_at) FROM audit_log
         WHERE username = ? AND action = 'login_failed' AND logged_at >= ?
@@ -120,6 +164,6 @@ def ip_failures(con: Any, ip: str, window: dt.timedelta) -> int:
     row = con.execute(
         "SELECT count(*) FROM audit_log WHERE ip = ? AND action = 'login_failed' "
         "AND logged_at >= ?",
-        [ip, dt.datetime.now() - window],
+        [ip, utc_now() - window],
     ).fetchone()
     return int(row[0])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
 from custlens.analytics.periods import Period, comparison_period, parse_period
+from custlens.clock import now_in
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
 from custlens.reports.context import Context
@@ -24,10 +25,18 @@ SECTIONS: dict[str, str] = {
     "behaviour": "behaviour",
     "clv": "clv",
 }
-PRESETS = {"weekly": ("last-7d", "previous"), "monthly": ("last-1m", "previous")}
+# weekly: the last complete Monday-Sunday week with data, against the week before it
+PRESETS = {"weekly": ("last-week", "previous"), "monthly": ("last-1m", "previous")}
 
 
 def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tuple[Period, Any]:
+    """The report's period (default: the last month with data, to the last order) and the
+    last day with orders."""
+    p, _first, last = _resolve(ws, period, engine)
+    return p, last
+
+
+def _resolve(ws: Any, period: str | None, engine: str | None) -> tuple[Period, Any, Any]:
     from custlens.analytics.patterns import period_bounds  # Ibis: kept out of `custlens --help`
 
     try:
@@ -37,8 +46,8 @@ def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tu
     if first is None:
         raise InputError("no orders in the workspace: import orders first")
     if not period:
-        return Period(max(first, last.replace(day=1)), last), last
-    return parse_period(period, last), last
+        return Period(max(first, last.replace(day=1)), last), first, last
+    return parse_period(period, last), first, last
 
 
 def build_report(
@@ -51,23 +60,36 @@ def build_report(
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Build every requested section (default: all) for ``period`` (default: the last
-    month with data, to the last order)."""
+    month with data, to the last order).
+
+    The period is measured as of the day after its end, or after the last order when the
+    data stops first; the header says up to which day (数据截至), marks periods the data covers
+    only in part (部分数据) and gives the time generated in the workspace's time zone.
+    """
     unknown = [s for s in sections or [] if s not in SECTIONS]
     if unknown:
         raise UsageError(f"unknown sections {unknown}; expected some of {list(SECTIONS)}")
-    p, last = resolve_period(ws, period, engine)
+    p, first, last = _resolve(ws, period, engine)
     base = comparison_period(p, compare, last)
     currency = ws.settings.currency
-    ctx = Context(ws, engine, p, base, p.year_ago(), lang, last, currency)
+    kind = compare if compare in ("previous", "yoy") else "custom"
+    ctx = Context(ws, engine, p, base, p.year_ago(), lang, last, currency, first, kind)
     report = Report(
         title=gettext("Customer analysis report", lang),
         lang=lang,
         period=str(p),
         previous=str(base),
         year_ago=str(p.year_ago()),
-        generated_at=datetime.now(),
+        generated_at=now_in(ws.settings.timezone),
         workspace=str(ws.root),
-        data_range=f"…{last.isoformat()}",
+        data_range=(ctx.as_of - timedelta(days=1)).isoformat(),
+        timezone=ws.settings.timezone,
+        compare=kind,
+        coverage={
+            "period": ctx.coverage(p),
+            "previous": ctx.coverage(base),
+            "year_ago": ctx.coverage(p.year_ago()),
+        },
         params={
             "period": str(p),
             "compare": compare,

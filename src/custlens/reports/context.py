@@ -1,4 +1,4 @@
-"""What every section builder receives: the workspace tables, periods and language."""
+"""What every section builder receives: the workspace tables, periods, as-of date, language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from custlens.analytics.periods import Period
+from custlens.analytics.periods import Period, coverage, period_as_of
 from custlens.charts.theme import format_money
 from custlens.i18n import gettext
 
@@ -21,6 +21,18 @@ class Context:
     lang: str
     last_order: date
     currency: str = "CNY"  # ISO 4217 code of the workspace (Settings.currency)
+    first_order: date | None = None
+    compare: str = "previous"  # previous (环比) | yoy (同比) | another period
+
+    @property
+    def as_of(self) -> date:
+        """The date (exclusive) the period is measured at: the day after its end, or after the
+        last order when the data stops first (customer value, lifecycle, CLV)."""
+        return period_as_of(self.period, self.last_order)
+
+    def coverage(self, period: Period) -> str:
+        """How much of ``period`` the orders cover: full | partial | none."""
+        return coverage(period, self.first_order, self.last_order)
 
     def table(self, name: str) -> Any:
         return self.ws.table(name, self.engine)

@@ -1,4 +1,5 @@
-"""Cell formatting shared by the HTML and PDF renderers (XLSX uses native formats)."""
+"""Cell formatting shared by the HTML and PDF renderers (XLSX uses native formats), and the
+header texts of every renderer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 from custlens.charts.theme import format_change, format_count, format_money, format_pct
-from custlens.reports.model import Kpi
+from custlens.clock import format_time
+from custlens.i18n import gettext
+from custlens.reports.model import Kpi, Report
 
 
 def cell(value: Any, kind: str, lang: str, currency: str = "CNY") -> str:
@@ -39,3 +42,29 @@ def kpi_value(k: Kpi, lang: str, currency: str = "CNY") -> str:
 
 def kpi_change(k: Kpi, base: float | None, lang: str) -> str:
     return format_change(k.change(base), "rate_pp" if k.kind == "pct" else "rel", lang)
+
+
+def header(report: Report) -> dict[str, str]:
+    """The header's texts in the report's language, shared by the HTML, PDF and XLSX covers:
+    ``base_label`` (环比 / 同比 / 对比期), a coverage note per period (``note_period`` ...:
+    部分数据 / 无数据, empty when full), ``generated`` (time and zone), ``data_up_to``."""
+    lang = report.lang
+    base_label = {"previous": "Period-on-period", "yoy": "Year-on-year"}.get(
+        report.compare, "Compared with"
+    )
+    notes = {"partial": gettext("partial data", lang), "none": gettext("no data", lang)}
+    out = {
+        "base_label": gettext(base_label, lang),
+        "vs_base": gettext(
+            {"previous": "vs previous", "yoy": "vs last year"}.get(report.compare, "Compared with"),
+            lang,
+        ),
+        "generated": format_time(report.generated_at, report.timezone),
+        "data_up_to": gettext("Data up to {day}", lang, day=report.data_range),
+    }
+    for key in ("period", "previous", "year_ago"):
+        note = notes.get(report.coverage.get(key, "full"), "")
+        out[f"note_{key}"] = (
+            f"（{note}）" if note and lang == "zh" else f" ({note})" if note else ""
+        )
+    return out

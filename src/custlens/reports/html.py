@@ -12,26 +12,18 @@ from custlens.i18n import gettext
 from custlens.reports import format as fmt
 from custlens.reports.model import Report
 
-LABELS = (
-    "period",
-    "previous",
-    "year_ago",
-    "generated",
-    "data_until",
-    "contents",
-    "vs_previous",
-    "vs_year_ago",
-)
 _TEXT = {
     "period": "Period",
     "previous": "Compared with",
-    "year_ago": "Same period last year",
+    "period_on_period": "Period-on-period",
+    "year_on_year": "Year-on-year",
     "generated": "Generated",
-    "data_until": "Data until",
     "contents": "Contents",
     "vs_previous": "vs previous",
     "vs_year_ago": "vs last year",
+    "no_compare": "no data to compare",
 }
+LABELS = tuple(_TEXT)
 
 
 def _env() -> Environment:
@@ -56,7 +48,15 @@ def render_html(report: Report, pdf: bool = False) -> str:
     return (
         _env()
         .get_template("report.html.j2")
-        .render(r=report, t=labels, fmt=fmt, charts=charts, pdf=pdf, page_label=page)
+        .render(
+            r=report,
+            t=labels,
+            fmt=fmt,
+            charts=charts,
+            pdf=pdf,
+            page_label=page,
+            head=fmt.header(report),
+        )
     )
 
 

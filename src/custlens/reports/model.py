@@ -72,3 +72,7 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
     currency: str = "CNY"  # ISO 4217 code of every money cell and KPI (Settings.currency)
+    timezone: str = "Asia/Shanghai"  # IANA zone of generated_at (Settings.timezone)
+    compare: str = "previous"  # what ``previous`` is: previous (环比) | yoy (同比) | custom
+    # how much of each period the data covers: full | partial (部分数据) | none (无数据)
+    coverage: dict[str, str] = field(default_factory=dict)  # period, previous, year_ago

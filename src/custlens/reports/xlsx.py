@@ -11,6 +11,7 @@ from typing import Any
 from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
 from custlens.io.cells import open_workbook
+from custlens.reports.format import header
 from custlens.reports.model import Report, TableBlock
 
 # money's format follows the report's currency: see excel_money_format
@@ -62,11 +63,15 @@ def write_xlsx(report: Report, out: Path) -> Path:
     _ = lambda s: gettext(s, report.lang)  # noqa: E731
     cover = wb.add_worksheet(_sheet_name(_("Cover"), used))
     cover.write(0, 0, report.title, title_fmt)
+    head = header(report)
     rows = [
-        (_("Period"), report.period),
-        (_("Compared with"), report.previous),
-        (_("Same period last year"), report.year_ago),
-        (_("Generated"), report.generated_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Period"), report.period + head["note_period"]),
+        (head["base_label"], report.previous + head["note_previous"]),
+    ]
+    if report.compare != "yoy":
+        rows.append((_("Year-on-year"), report.year_ago + head["note_year_ago"]))
+    rows += [
+        (_("Generated"), head["generated"]),
         (_("Data until"), report.data_range),
         (_("Workspace"), report.workspace),
     ]
@@ -86,26 +91,29 @@ def write_xlsx(report: Report, out: Path) -> Path:
             row += 1
         if section.kpis:
             row += 1
-            head = [
+            names = [
                 _("Metric"),
                 _("Value"),
-                _("Previous"),
+                head["base_label"],
                 _("Change"),
-                _("Same period last year"),
+                _("Year-on-year"),
                 _("Change"),
             ]
-            ws.write_row(row, 0, head, bold)
+            ws.write_row(row, 0, names, bold)
             for k in section.kpis:
                 row += 1
                 f = formats["pct" if k.kind == "pct" else ("money" if k.kind == "money" else "int")]
                 ws.write(row, 0, k.label)
                 for col, v in ((1, k.value), (2, k.previous), (4, k.year_ago)):
                     ws.write(row, col, v, f) if v is not None else ws.write_blank(row, col, None)
-                for col, base in ((3, k.previous), (5, k.year_ago)):
+                for col, base, key in ((3, k.previous, "previous"), (5, k.year_ago, "year_ago")):
                     ch = k.change(base)
-                    ws.write(row, col, ch, formats["pct"]) if ch is not None else ws.write_blank(
-                        row, col, None
-                    )
+                    if report.coverage.get(key) == "none":
+                        ws.write(row, col, _("no data to compare"))
+                    elif ch is not None:
+                        ws.write(row, col, ch, formats["pct"])
+                    else:
+                        ws.write_blank(row, col, None)
             row += 2
         widths: dict[int, int] = {}
         for tb in section.tables:

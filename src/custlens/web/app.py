@@ -63,7 +63,7 @@ def create_app(
         )
     app = _bare_app()
     app.state.ctx = ctx
-    app.state.templates = make_templates(settings.currency)
+    app.state.templates = make_templates(settings.currency, settings.timezone)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _error_handlers(app)
     app.add_middleware(

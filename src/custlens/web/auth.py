@@ -15,6 +15,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from custlens.clock import utc_now
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
 from custlens.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf
@@ -153,7 +154,7 @@ def attempt_login(ctx: Any, username: str, password: str, ip: str) -> LoginOutco
         return LoginOutcome(None, "throttled", opts.lockout_minutes)
     failures, last = audit.failures_since_reset(con, name, window)
     if failures >= opts.lockout_failures:
-        left = window - (dt.datetime.now() - last)
+        left = window - (utc_now() - last)  # the audit log keeps UTC
         minutes = max(1, int(left.total_seconds() // 60) + 1)
         audit.record(con, "login_locked", name, f"locked: {failures} failed logins", ip)
         return LoginOutcome(None, "locked", minutes)
@@ -175,7 +176,7 @@ def locked_users(ctx: Any) -> set[str]:
         for r in con.execute(
             "SELECT DISTINCT username FROM audit_log WHERE action = 'login_failed' "
             "AND logged_at >= ? AND username IS NOT NULL",
-            [dt.datetime.now() - window],
+            [utc_now() - window],
         ).fetchall()
     ]
     return {

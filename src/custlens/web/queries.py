@@ -15,7 +15,13 @@ from typing import Any
 import pandas as pd
 
 from custlens.analytics import basket, compare, kpi, patterns, products
-from custlens.analytics.periods import Period, comparison_period, parse_period
+from custlens.analytics.periods import (
+    Period,
+    comparison_period,
+    coverage,
+    last_complete_period,
+    parse_period,
+)
 from custlens.charts import basic
 from custlens.charts import patterns as pcharts
 from custlens.errors import InputError
@@ -93,7 +99,8 @@ def overview_period(
     kind: str, last: dt.date, start: str | None = None, end: str | None = None
 ) -> tuple[Period, str]:
     """The latest complete week / month / quarter ending on or before ``last`` (weeks run
-    Monday-Sunday), or a custom start..end. Returns the period and the KPI frequency."""
+    Monday-Sunday, see :func:`custlens.analytics.periods.last_complete_period`), or a custom
+    start..end. Returns the period and the KPI frequency."""
     if kind not in PERIOD_KINDS:
         raise InputError.of("period must be one of {kinds}", kinds=", ".join(PERIOD_KINDS))
     if kind == "custom":
@@ -103,13 +110,13 @@ def overview_period(
         except ValueError as exc:
             raise InputError.of("custom period: give start and end as YYYY-MM-DD") from exc
         return Period(a, b), "range"
-    nxt = last + dt.timedelta(days=1)
-    s = kpi.period_start(nxt, kind)
-    return Period(kpi.shift_period(s, kind, -1), s - dt.timedelta(days=1)), kind
+    return last_complete_period(kind, last), kind
 
 
 def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> list[dict[str, Any]]:
-    """KPI cards of ``period`` with the change against the previous period or last year."""
+    """KPI cards of ``period`` with the change against the previous period or last year, and
+    how much of each the data covers (``coverage``, ``base_coverage``: full | partial | none;
+    no base and no change when the base period has no data)."""
     if compare_with not in COMPARES:
         raise InputError.of("compare must be previous or yoy")
     events = scope.table("events")
@@ -120,6 +127,9 @@ def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> lis
     for key, label, kind in CARD_KPIS:
         r = by_kpi.get(key, {})
         base = r.get("previous") if compare_with == "previous" else r.get("last_year")
+        base_cov = r.get(
+            "previous_coverage" if compare_with == "previous" else "last_year_coverage"
+        )
         value = r.get("value")
         if kind == "rate":
             change = None if value is None or base is None else value - base
@@ -133,6 +143,8 @@ def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> lis
                 "value": value,
                 "base": base,
                 "change": change,
+                "coverage": r.get("coverage", "none"),
+                "base_coverage": base_cov or "none",
             }
         )
     return cards
@@ -251,9 +263,14 @@ def period_comparison(
             ],
         },
     }
+    first, last_day = patterns.period_bounds(orders)
     return {
         "period": str(p),
         "base": str(base),
+        "against": against if against in COMPARES else "custom",
+        "coverage": coverage(p, first, last_day),
+        "base_coverage": coverage(base, first, last_day),
+        "data_up_to": min(p.end, last_day).isoformat() if last_day else None,
         "rows": rows,
         "has_data": bool(a) or bool(b),
         "by_channel": by_channel,

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from custlens.charts.theme import format_change, format_count, format_money, format_pct, themed
+from custlens.clock import format_time
 from custlens.i18n import gettext, normalise_lang
 from custlens.schema.tables import TABLES
 from custlens.web.auth import LOGGED_IN
@@ -74,9 +75,11 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
-def make_templates(currency: str = "CNY") -> Jinja2Templates:
+def make_templates(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Jinja2Templates:
     """The page templates with the number filters; ``money`` writes amounts in
-    ``currency`` (the workspace's ISO 4217 code)."""
+    ``currency`` (the workspace's ISO 4217 code), ``when`` times in ``timezone`` (aware
+    values converted, naive ones taken as wall-clock time there; the global ``timezone``
+    names the zone)."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.filters.update(
@@ -85,11 +88,11 @@ def make_templates(currency: str = "CNY") -> Jinja2Templates:
         pct=lambda v, digits=1: format_pct(_num(v), digits),
         change=lambda v, kind="pct", lang="zh": format_change(_num(v), kind, lang),
         num=_fmt_num,
-        when=_fmt_when,
+        when=lambda v: _fmt_when(v, timezone),
         # a stored customer choice (gender, level) as shown in the page's language
         choice=lambda v, column, lang="zh": TABLES["customers"].column(column).display(v, lang),
     )
-    env.globals.update(chart=chart, qs=query_string)
+    env.globals.update(chart=chart, qs=query_string, timezone=timezone)
     return templates
 
 
@@ -107,11 +110,11 @@ def _fmt_num(v: Any, digits: int = 2) -> str:
     return str(v)
 
 
-def _fmt_when(v: Any) -> str:
+def _fmt_when(v: Any, timezone: str) -> str:
     if v is None:
         return "–"
     if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
+        return format_time(v, timezone, seconds=True, label=False)
     return str(v)
 
 

@@ -1,4 +1,5 @@
-"""CLV and churn risk: BG/NBD + Gamma-Gamma fitted on orders up to the period end."""
+"""CLV and churn risk: BG/NBD + Gamma-Gamma fitted on orders up to the period end, or to the
+last order when the data stops first (the report's as-of date)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def build(ctx: Context) -> Section | None:
         return None
     try:
         summary = summary_from_orders(
-            frame, time_unit="D", calibration_end=ctx.period.end.isoformat()
+            frame, time_unit="D", calibration_end=min(ctx.period.end, ctx.last_order).isoformat()
         )
         fit = fit_clv_models(summary)
     except CustlensError as exc:

@@ -1,8 +1,13 @@
-"""Summary KPIs with period-over-period and year-over-year changes."""
+"""Summary KPIs with period-over-period (环比) and year-over-year (同比) changes.
+
+A period without data gives no figures and no change ("no data to compare", 无可比数据), never
+a percentage against 0; one the data covers only in part is named in the narrative.
+"""
 
 from __future__ import annotations
 
 from custlens.analytics.compare import period_summary
+from custlens.analytics.periods import Period
 from custlens.charts.theme import format_change, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import Kpi, Section
@@ -21,9 +26,16 @@ KPIS = [
 
 def build(ctx: Context) -> Section:
     orders = ctx.table("orders")
-    now = period_summary(orders, ctx.period).get(None, {})
-    prev = period_summary(orders, ctx.previous).get(None, {})
-    ago = period_summary(orders, ctx.year_ago).get(None, {})
+    cov = {
+        "period": ctx.coverage(ctx.period),
+        "previous": ctx.coverage(ctx.previous),
+        "year_ago": ctx.coverage(ctx.year_ago),
+    }
+
+    def summary(key: str, period: Period) -> dict:  # nothing for a period without data
+        return {} if cov[key] == "none" else period_summary(orders, period).get(None, {})
+
+    now, prev, ago = (summary(k, getattr(ctx, k)) for k in cov)
     kpis = [
         Kpi(key, ctx._(label), _num(now, key), kind, _num(prev, key), _num(ago, key))
         for key, label, kind in KPIS
@@ -34,27 +46,69 @@ def build(ctx: Context) -> Section:
     if gmv.value is None:
         section.narrative.append(ctx._("No orders in {period}.", period=str(ctx.period)))
         return section
+    clauses = [_versus(ctx, gmv, "previous", cov)]
+    if ctx.compare != "yoy":
+        clauses.append(_versus(ctx, gmv, "year_ago", cov))
     section.narrative.append(
         ctx._(
-            "GMV was {gmv} from {orders} orders, {vs_prev} on the previous period and {vs_yoy} on "
-            "the same period last year.",
+            "GMV was {gmv} from {orders} orders; {versus}.",
             gmv=ctx.money(gmv.value),
             orders=f"{by_key['orders'].value:,.0f}",
-            vs_prev=format_change(gmv.change(gmv.previous), "rel", ctx.lang),
-            vs_yoy=format_change(gmv.change(gmv.year_ago), "rel", ctx.lang),
+            versus=ctx._("; ").join(clauses),
         )
     )
-    section.narrative.append(
-        ctx._(
-            "Average order value {aov} ({aov_change}); repurchase rate {rr} ({rr_change} on the "
-            "previous period).",
-            aov=ctx.money(aov.value),
-            aov_change=format_change(aov.change(aov.previous), "rel", ctx.lang),
-            rr=format_pct(rr.value),
-            rr_change=format_change(rr.change(rr.previous), "rate_pp", ctx.lang),
+    if cov["previous"] != "none":
+        section.narrative.append(
+            ctx._(
+                "Average order value {aov} ({aov_change}); repurchase rate {rr} ({rr_change}).",
+                aov=ctx.money(aov.value),
+                aov_change=_versus(ctx, aov, "previous", cov),
+                rr=format_pct(rr.value),
+                rr_change=_versus(ctx, rr, "previous", cov),
+            )
         )
-    )
+    for key in cov:
+        if cov[key] == "partial":
+            period = getattr(ctx, key)
+            section.narrative.append(
+                ctx._(
+                    "Partial data: {which} {period} has orders only from {start} to {end}.",
+                    which=_which(ctx, key),
+                    period=str(period),
+                    start=max(period.start, ctx.first_order).isoformat(),
+                    end=min(period.end, ctx.last_order).isoformat(),
+                )
+            )
     return section
+
+
+def _versus(ctx: Context, kpi: Kpi, key: str, cov: dict[str, str]) -> str:
+    """``+12.5% on the previous period`` / ``no data to compare with the same period last
+    year``: the change of ``kpi`` against the ``key`` period, as the narrative says it."""
+    target = {"previous": ctx.compare, "year_ago": "yoy"}[key]
+    period = str(ctx.previous if key == "previous" else ctx.year_ago)
+    if cov[key] == "none":
+        if target == "previous":
+            return ctx._("no data to compare with the previous period")
+        if target == "yoy":
+            return ctx._("no data to compare with the same period last year")
+        return ctx._("no data to compare with {period}", period=period)
+    base = kpi.previous if key == "previous" else kpi.year_ago
+    change = format_change(kpi.change(base), "rate_pp" if kpi.kind == "pct" else "rel", ctx.lang)
+    if target == "previous":
+        return ctx._("{change} on the previous period", change=change)
+    if target == "yoy":
+        return ctx._("{change} on the same period last year", change=change)
+    return ctx._("{change} on {period}", change=change, period=period)
+
+
+def _which(ctx: Context, key: str) -> str:
+    """The narrative's name of the ``key`` period."""
+    if key == "period":
+        return ctx._("this period")
+    if key == "year_ago":
+        return ctx._("the same period last year")
+    return ctx._("the comparison period")
 
 
 def _num(row: dict, key: str) -> float | None:

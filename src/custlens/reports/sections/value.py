@@ -3,8 +3,6 @@ sizes, tags and clusters (tags and clusters from the last `custlens analyze` run
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from custlens.analytics import results
 from custlens.analytics.lifecycle import assign_lifecycle, stage_names, summarise_stages
 from custlens.analytics.metrics import compute_customer_metrics
@@ -20,8 +18,7 @@ from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
 def build(ctx: Context) -> Section | None:
     settings = ctx.ws.settings
-    as_of = ctx.period.end + timedelta(days=1)
-    metrics = compute_customer_metrics(ctx.table("orders"), as_of, settings=settings.metrics)
+    metrics = compute_customer_metrics(ctx.table("orders"), ctx.as_of, settings=settings.metrics)
     if not metrics.count().to_pyarrow().as_py():
         return None
     segmented = assign_segments(score_rfm(metrics, settings.rfm), settings.rfm)

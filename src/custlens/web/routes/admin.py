@@ -163,7 +163,14 @@ def audit_page(
     if action and action not in audit.ACTIONS:
         raise InputError.of("unknown action {action}", action=repr(action)[:40])
     rows, total = audit.list_entries(
-        ctx_of(request).con(), user[:64] or None, action or None, start, None, per, (page - 1) * per
+        ctx_of(request).con(),
+        user[:64] or None,
+        action or None,
+        start,
+        None,
+        per,
+        (page - 1) * per,
+        zone=ctx_of(request).settings.timezone,
     )
     return render(
         request,

@@ -306,7 +306,9 @@ def audit_log(
     offset: int = Query(0, ge=0, le=10**9),
     principal: Principal = AUDIT,
 ) -> dict[str, Any]:
-    rows, total = audit.list_entries(ctx_of(request).con(), user, action, None, None, limit, offset)
+    ctx = ctx_of(request)
+    zone = ctx.settings.timezone  # times with their offset, in the workspace's zone
+    rows, total = audit.list_entries(ctx.con(), user, action, None, None, limit, offset, zone)
     return {"total": total, "rows": rows}
 
 
