@@ -126,8 +126,8 @@ STUB_SQL = "import_id IN (SELECT import_id FROM import_log WHERE table_name = 'o
 
 def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int:
     """Customers the orders name but the customer table lacks, created with their id only
-    (and the defaults of gender and level), so every surface counts the same customers; a
-    later customers file fills them in. Returns how many were created.
+    (every other column empty: nothing is known of them), so every surface counts the same
+    customers; a later customers file fills them in. Returns how many were created.
 
     Parameters
     ----------
@@ -138,17 +138,12 @@ def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int
     now : datetime
         Their created_at / updated_at.
     """
-    from custlens.schema.tables import TABLES
-
-    defaults = {c.name: c.default for c in TABLES["customers"].columns if c.default is not None}
-    cols = "".join(f", {q(n)}" for n in defaults)
-    values = "".join(f", ${n}" for n in defaults)
     return con.execute(
-        f"INSERT INTO customers (customer_id{cols}, created_at, updated_at, import_id) "
-        f"SELECT DISTINCT o.customer_id{values}, $now, $now, $import_id FROM orders o "
+        "INSERT INTO customers (customer_id, created_at, updated_at, import_id) "
+        "SELECT DISTINCT o.customer_id, $now, $now, $import_id FROM orders o "
         "WHERE o.customer_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)",
-        {"now": now, "import_id": import_id, **defaults},
+        {"now": now, "import_id": import_id},
     ).fetchone()[0]
 
 
