@@ -10,10 +10,10 @@ custlens speaks of churn in two ways, named apart everywhere:
     (``churn_risk_from_p_alive``): buyers are ordered from the lowest P(alive) up (ties broken
     by fewer expected purchases in the next 90 days first); the first ``high_share`` (20%) are
     high risk, the last ``low_share`` (50%) low risk and the rest medium. Customers tied on both
-    keys share a tier (the tier of the first of them), so a tier may hold a little more or less
-    than its share. P(alive) of a BG/NBD model is 1 for every one-time buyer by construction
-    (drop-out happens only after a repeat purchase), which is why fixed P(alive) cut-offs put
-    nearly everyone at low risk;
+    keys share a tier, the one of the middle of their group (mid-rank), so a tier may hold a
+    little more or less than its share. P(alive) of a BG/NBD model is 1 for every one-time
+    buyer by construction (drop-out happens only after a repeat purchase), which is why fixed
+    P(alive) cut-offs put nearly everyone at low risk;
   * the lifecycle rule, when the model fit is degenerate and cannot separate active from
     churned customers (``churn_risk_from_silence``): high = no purchase for more than
     ``churn_days`` (the same customers as the churned stage), medium = for more than half of
@@ -127,9 +127,11 @@ def churn_risk_from_p_alive(
     order = np.lexsort((second, p))  # by p, then by the tie-break
     ps, ss = p[order], second[order]
     new_group = np.r_[True, (ps[1:] != ps[:-1]) | (ss[1:] != ss[:-1])]
-    # position of the first customer of each tie group, shared by the whole group
-    first = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
-    share_before = first / max(n, 1)
+    # a tie group takes the position of its middle (the mid-rank), shared by the whole group
+    group = np.cumsum(new_group) - 1
+    starts = np.flatnonzero(new_group)
+    ends = np.r_[starts[1:], n] - 1
+    share_before = ((starts + ends) / 2)[group] / max(n, 1)
     tier_sorted = np.where(
         share_before < high_share, "high", np.where(share_before < 1 - low_share, "medium", "low")
     )
