@@ -32,7 +32,9 @@ def build(ctx: Context) -> Section | None:
         s.narrative.append(ctx._("The CLV models could not be fitted: {error}", error=str(exc)))
         return s
     pred = predict_customers(fit, churn_days=ctx.ws.settings.lifecycle.churn_days, lang=ctx.lang)
-    tiers = value_by_tier(pred).to_dict("records")
+    # what the table shows: P(alive) as a percentage with 2 decimals, money in cents
+    shown = {"mean_p_alive": 4, "mean_clv": 2, "total_clv": 2}
+    tiers = value_by_tier(pred).round(shown).to_dict("records")
     s = Section("clv", ctx._("Customer lifetime value and churn risk"))
     tm = fit.transaction_model
     heading = churn_risk_heading(pred.attrs["churn_risk_basis"], ctx.lang)
@@ -66,7 +68,8 @@ def build(ctx: Context) -> Section | None:
         TableBlock(
             ctx._("Model parameters (time unit: weeks)"),
             [Column("param", ctx._("Parameter")), Column("value", ctx._("Value"), "float")],
-            [{"param": k, "value": v} for k, v in params.items()],
+            # 6 significant digits: what a reader can use (and no long digit runs in the file)
+            [{"param": k, "value": float(f"{v:.6g}")} for k, v in params.items()],
         )
     )
     if "clv" in pred:
