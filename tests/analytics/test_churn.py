@@ -12,6 +12,7 @@ from custlens.analytics.churn import (
     churn_labels,
     churn_orders_frame,
     churn_risk_from_p_alive,
+    churn_risk_from_silence,
     churn_risk_tiers,
     prepare_orders,
 )
@@ -172,13 +173,63 @@ def test_risk_tiers_and_thresholds():
         pd.Series([0.5, 0.2], index=["a", "b"]), high_at=0.5, low_below=0.25, lang="en"
     )
     assert custom.to_dict("index") == {
-        "a": {"churn_risk": "high", "churn_risk_label": "high churn risk"},
-        "b": {"churn_risk": "low", "churn_risk_label": "low churn risk"},
+        "a": {
+            "churn_risk": "high",
+            "churn_risk_label": "high churn risk",
+            "churn_risk_basis": "propensity",
+        },
+        "b": {
+            "churn_risk": "low",
+            "churn_risk_label": "low churn risk",
+            "churn_risk_basis": "propensity",
+        },
     }
-    from_alive = churn_risk_from_p_alive([0.95, 0.5, 0.1])
-    assert list(from_alive["churn_risk"]) == ["low", "medium", "high"]
     with pytest.raises(InputError):
         churn_risk_tiers([0.5], high_at=0.2, low_below=0.4)
+
+
+def test_p_alive_tiers_are_relative_to_the_population():
+    # 10 buyers worked by hand: sorted by P(alive), the first 20% (2) are high risk, the last
+    # 50% (5) low risk, the 3 between medium, whatever the absolute level of P(alive)
+    p = np.array([0.991, 0.95, 0.999, 0.97, 0.93, 0.992, 0.995, 0.96, 0.998, 0.94])
+    tiers = churn_risk_from_p_alive(p)
+    assert list(tiers["churn_risk"]) == [
+        "low",
+        "medium",
+        "low",
+        "medium",
+        "high",
+        "low",
+        "low",
+        "medium",
+        "low",
+        "high",
+    ]
+    assert set(tiers["churn_risk_basis"]) == {"p_alive_rank"}
+    # fixed cut-offs would have called all ten low risk
+    assert set(churn_risk_tiers(1 - p)["churn_risk"]) == {"low"}
+    # ties share the tier of their middle (mid-rank 2.5 of 5: medium); the tie-break orders
+    # equal P(alive)
+    tied = churn_risk_from_p_alive([0.5, 1.0, 1.0, 1.0, 1.0], high_share=0.4, low_share=0.4)
+    assert list(tied["churn_risk"]) == ["high", "medium", "medium", "medium", "medium"]
+    broken = churn_risk_from_p_alive(
+        [0.5, 1.0, 1.0, 1.0, 1.0], tiebreak=[0, 0.1, 0.4, 0.3, 0.2], high_share=0.4, low_share=0.4
+    )
+    assert list(broken["churn_risk"]) == ["high", "high", "low", "low", "medium"]
+    with pytest.raises(InputError):
+        churn_risk_from_p_alive(p, high_share=0.6, low_share=0.5)
+
+
+def test_lifecycle_rule_tiers():
+    tiers = churn_risk_from_silence(pd.Series([181, 180, 91, 90, 1], index=list("abcde")), 180)
+    assert tiers["churn_risk"].to_dict() == {
+        "a": "high",
+        "b": "medium",
+        "c": "medium",
+        "d": "low",
+        "e": "low",
+    }
+    assert set(tiers["churn_risk_basis"]) == {"lifecycle_rule"}
 
 
 def test_workspace_orders_frame(loaded):

@@ -47,6 +47,11 @@ def test_analyze_then_customers_and_tags(wsdir, tmp_path):
     out = json.loads(run(wsdir, "analyze", "--as-of", AS_OF, "--no-clusters", "-f", "json").stdout)
     assert out["customers"] == 10 and out["as_of"] == AS_OF
     assert [g["name"] for g in out["value_groups"]] == ["高价值", "潜力", "流失预警", "其他"]
+    # the churned stage, named with its rule, counted as `custlens lifecycle` counts it
+    stages = json.loads(run(wsdir, "lifecycle", "--as-of", AS_OF, "-f", "json").stdout)
+    churned = [s["customers"] for s in stages if s.get("target", s.get("stage")) == "流失"]
+    assert out["churned_stage"]["customers"] == sum(churned) > 0
+    assert out["churned_stage"]["label"] == "流失阶段（生命周期规则：超过180天未购买）"
     listing = rows(run(wsdir, "customers", "--tag", "VIP", "--segment", "重要价值", "-f", "csv"))
     assert [r["customer_id"] for r in listing] == ["C01"]
     assert listing[0]["name"] == "张**" and listing[0]["phone"] == "138****0001"

@@ -209,7 +209,10 @@ def test_clv_section(reports):
     tiers = clv.tables[0].rows
     assert [t["churn_risk_label"] for t in tiers] == ["高流失风险", "中流失风险", "低流失风险"]
     assert sum(t["customers"] for t in tiers) > 1000
-    assert "未来12个月预期价值合计" in clv.narrative[0]
+    assert any("未来12个月预期价值合计" in n for n in clv.narrative)
+    # churn risk says it is a relative ranking by the model, not the churned stage
+    assert clv.narrative[0].startswith("流失风险按BG/NBD模型的存活概率对购买客户做相对排序")
+    assert clv.tables[0].title == "流失风险（模型：按存活概率排序）"
 
 
 def test_behaviour_section(reports):

@@ -1,4 +1,4 @@
-"""Churn risk: P(alive)-based tiers and a supervised churn-propensity model.
+"""Churn risk (model): a supervised churn-propensity model; the tiers are in ``churn_tiers``.
 
 Time unit: days. A customer *churns* at a cut-off date when they make no purchase in the next
 ``horizon_days`` (default 90). Features are computed from orders on or before the cut-off only
@@ -17,13 +17,15 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from custlens.analytics.churn_tiers import (  # noqa: F401  (part of this module's API)
+    RISK_LABELS,
+    churn_risk_from_p_alive,
+    churn_risk_from_silence,
+    churn_risk_tiers,
+)
 from custlens.analytics.clv.summary import as_pandas, parse_day, to_datetime
 from custlens.errors import InputError, NotFittedError, Problem
 
-RISK_LABELS = {
-    "zh": {"high": "高流失风险", "medium": "中流失风险", "low": "低流失风险"},
-    "en": {"high": "high churn risk", "medium": "medium churn risk", "low": "low churn risk"},
-}
 BASE_FEATURES = (
     "recency_days",
     "frequency",
@@ -33,33 +35,6 @@ BASE_FEATURES = (
     "orders_180d",
     "aov",
 )
-
-
-def churn_risk_tiers(
-    churn_probability: Any, high_at: float = 0.7, low_below: float = 0.3, lang: str = "zh"
-) -> pd.DataFrame:
-    """churn_risk (high | medium | low) and its label (高/中/低流失风险) per customer.
-
-    high: probability >= ``high_at``; low: probability < ``low_below``; medium in between.
-    """
-    if not 0 <= low_below <= high_at <= 1:
-        raise InputError("thresholds must satisfy 0 <= low_below <= high_at <= 1")
-    p = np.asarray(churn_probability, dtype="float64")
-    tier = np.where(p >= high_at, "high", np.where(p < low_below, "low", "medium"))
-    labels = RISK_LABELS["en" if str(lang).startswith("en") else "zh"]
-    index = churn_probability.index if isinstance(churn_probability, pd.Series) else None
-    label = np.array([labels["high"], labels["medium"], labels["low"]], dtype=object)[
-        np.where(tier == "high", 0, np.where(tier == "medium", 1, 2))
-    ]
-    return pd.DataFrame({"churn_risk": tier, "churn_risk_label": label}, index=index)
-
-
-def churn_risk_from_p_alive(
-    p_alive: Any, high_at: float = 0.7, low_below: float = 0.3, lang: str = "zh"
-) -> pd.DataFrame:
-    """Tiers from a BG/NBD or Pareto/NBD P(alive): churn probability = 1 - P(alive)."""
-    p = 1 - (p_alive if isinstance(p_alive, pd.Series) else np.asarray(p_alive, dtype="float64"))
-    return churn_risk_tiers(p, high_at, low_below, lang)
 
 
 def prepare_orders(

@@ -1,4 +1,5 @@
-"""`custlens churn train|score`: supervised churn propensity or P(alive)-based risk tiers.
+"""`custlens churn train|score`: churn risk (流失风险) from a supervised propensity model or from
+BG/NBD P(alive) ranks (the lifecycle rule when the fit is degenerate).
 
 Orders come from FILE or the workspace, as for `custlens clv` (see custlens.cli.clv).
 """
@@ -9,6 +10,13 @@ from typing import Annotated
 
 import typer
 
+from custlens.cli.churn_risk import (
+    HighShareOpt,
+    LowShareOpt,
+    churn_days_of,
+    explain_risk,
+    risk_title,
+)
 from custlens.cli.clv import (
     ChurnMethod,
     ColOpt,
@@ -88,8 +96,14 @@ def score_cmd(
     ] = None,
     time_unit: TimeUnitOpt = TimeUnit.W,
     model: ModelOpt = ModelName.bgnbd,
-    high_at: Annotated[float, typer.Option(help="Churn probability at or above: 高流失风险")] = 0.7,
-    low_below: Annotated[float, typer.Option(help="Churn probability below: 低流失风险")] = 0.3,
+    high_at: Annotated[
+        float, typer.Option(help="propensity: churn probability at or above: 高流失风险")
+    ] = 0.7,
+    low_below: Annotated[
+        float, typer.Option(help="propensity: churn probability below: 低流失风险")
+    ] = 0.3,
+    high_share: HighShareOpt = 0.2,
+    low_share: LowShareOpt = 0.5,
     lang: LangOpt2 = "zh",
     top: TopOpt = 20,
     columns: ColOpt = None,
@@ -98,23 +112,40 @@ def score_cmd(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Churn probability and risk tier (高/中/低流失风险) per customer.
+    """Churn risk (流失风险, a model) per customer: 高/中/低流失风险.
+
+    propensity: a supervised probability of no purchase in the next --horizon-days, tiered at
+    --high-at / --low-below. palive: buyers ranked by BG/NBD P(alive) (--high-share lowest:
+    高流失风险, --low-share highest: 低流失风险); a degenerate fit falls back to the lifecycle
+    rule (no purchase in more than churn_days days: 高流失风险). Not the churned stage
+    (流失阶段) of `custlens lifecycle`, which is the rule alone.
 
     Example: custlens churn score orders.csv --method palive --time-unit W --format csv
     """
     if store and file is not None:
         raise InputError("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
+    stored_as = method.value
     if method == ChurnMethod.palive:
         from custlens.analytics.clv import predict_customers
 
         _, fit = _fit(src, time_unit, cutoff, None, model, 0.0, spend=False)
         pred = predict_customers(
-            fit, horizons_days=(), high_at=high_at, low_below=low_below, lang=lang
+            fit,
+            horizons_days=(),
+            high_share=high_share,
+            low_share=low_share,
+            churn_days=churn_days_of(file, ws_path),
+            lang=lang,
         )
-        out = pred[["p_alive", "churn_risk", "churn_risk_label"]]
-        out.insert(0, "churn_probability", 1 - out["p_alive"])
-        title = f"churn risk from {fit.transaction_model.model_name} P(alive) at {fit.summary.attrs['calibration_end']}"
+        explain_risk(pred, fit, lang)
+        cols = ["p_alive", "days_since_last_purchase", "churn_risk", "churn_risk_label"]
+        out = pred[[*cols, "churn_risk_basis"]]
+        # no churn probability when the degenerate model is set aside for the lifecycle rule
+        fallback = pred.attrs["churn_risk_basis"] == "lifecycle_rule"
+        stored_as = "lifecycle_rule" if fallback else method.value
+        out.insert(0, "churn_probability", float("nan") if fallback else 1 - out["p_alive"])
+        title = f"{risk_title(pred, lang)}, {fit.summary.attrs['calibration_end']}"
     else:
         from custlens.analytics.churn import ChurnPropensityModel
 
@@ -125,17 +156,30 @@ def score_cmd(
             f"model ROC AUC at {model.report_['test_cutoff']}: {model.report_['roc_auc']:.3f}",
             highlight=False,
         )
-        title = f"churn propensity ({horizon_days} days) at {out.attrs['cutoff']}"
-    # highest probability first; equal probabilities by customer (stable, same every run)
-    out = out.sort_values(
-        ["churn_probability", "customer_id"], ascending=[False, True], kind="stable"
+        from custlens.analytics.churn_notes import churn_risk_heading
+
+        heading = churn_risk_heading("propensity", lang)
+        title = f"{heading} ({horizon_days} days), {out.attrs['cutoff']}"
+    # by tier, then highest probability / longest silence; equal ones by customer (stable,
+    # same every run)
+    tier_order = out["churn_risk"].map({"high": 0, "medium": 1, "low": 2})
+    keys = [c for c in ("churn_probability", "days_since_last_purchase") if c in out]
+    out = (
+        out.assign(_tier=tier_order)
+        .sort_values(
+            ["_tier", *keys, "customer_id"],
+            ascending=[True] + [False] * len(keys) + [True],
+            kind="stable",
+        )
+        .drop(columns="_tier")
     )
     if store:
         from custlens.analytics.scores import store_churn_scores
 
-        _store(file, ws_path, lambda ws: store_churn_scores(ws, out, method.value))
+        _store(file, ws_path, lambda ws: store_churn_scores(ws, out, stored_as))
     if fmt == Format.table:
-        keep = ["churn_probability", "churn_risk_label", "p_alive", "recency_days", "frequency"]
+        keep = ["churn_probability", "churn_risk_label", "p_alive", "recency_days"]
+        keep += ["days_since_last_purchase", "frequency"]
         emit(_rows(out[[c for c in keep if c in out]].head(top), digits=3), fmt, title=title)
     else:
         emit(_rows(out), fmt)

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from custlens.cli.churn_risk import (
+    HighShareOpt,
+    LowShareOpt,
+    churn_days_of,
+    explain_risk,
+    risk_info,
+    risk_title,
+)
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -242,8 +250,8 @@ def predict_cmd(
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months")] = 12,
     discount_rate: Annotated[float, typer.Option(help="Discount rate per month")] = 0.01,
     margin: Annotated[float, typer.Option(help="Profit margin applied to spend")] = 1.0,
-    high_at: Annotated[float, typer.Option(help="1 - P(alive) at or above: 高流失风险")] = 0.7,
-    low_below: Annotated[float, typer.Option(help="1 - P(alive) below: 低流失风险")] = 0.3,
+    high_share: HighShareOpt = 0.2,
+    low_share: LowShareOpt = 0.5,
     lang: LangOpt2 = "zh",
     top: TopOpt = 20,
     by: Annotated[
@@ -257,6 +265,11 @@ def predict_cmd(
 ) -> None:
     """Per customer: P(alive), expected purchases in 90/180/365 days, expected spend, CLV, churn risk.
 
+    Churn risk (流失风险) ranks the buyers by P(alive): the --high-share with the lowest are
+    高流失风险, the --low-share with the highest 低流失风险. When the fit is degenerate (the model
+    cannot separate active from churned customers) the tiers follow the lifecycle rule instead
+    (no purchase in more than churn_days: 高流失风险, the churned stage 流失阶段).
+
     Example: custlens clv predict orders.csv --time-unit W --months 12 --format csv > clv.csv
     """
     from custlens.analytics.clv import predict_customers, value_by_group, value_by_tier
@@ -267,8 +280,16 @@ def predict_cmd(
     src = (file, columns, ws_path, engine)
     _, fit = _fit(src, time_unit, calibration_end, None, model, penalizer)
     pred = predict_customers(
-        fit, months, discount_rate, margin, high_at=high_at, low_below=low_below, lang=lang
+        fit,
+        months,
+        discount_rate,
+        margin,
+        high_share=high_share,
+        low_share=low_share,
+        churn_days=churn_days_of(file, ws_path),
+        lang=lang,
     )
+    explain_risk(pred, fit, lang)
     if "clv" in pred:  # highest CLV first; equal values by customer (same every run)
         pred = pred.sort_values(["clv", "customer_id"], ascending=[False, True], kind="stable")
     if store:
@@ -296,6 +317,7 @@ def predict_cmd(
                 "horizon_months": months,
                 "discount_rate_monthly": discount_rate,
                 "margin": margin,
+                "churn_risk": risk_info(pred, fit, lang),
                 "by_churn_risk": _rows(tiers, index=False),
                 "by_group": None if groups is None else _rows(groups, index=False),
                 "customers": _rows(pred),
@@ -308,7 +330,8 @@ def predict_cmd(
         title = f"top {top} customers by {months}-month CLV (recency, T in {unit})"
         shown = [c for c in TABLE_COLUMNS if c in pred]
         emit(_rows(pred[shown].head(top), digits=3), fmt, title=title)
-        emit(_rows(tiers, index=False, digits=3), fmt, title="CLV by churn risk")
+        title = f"CLV by {risk_title(pred, lang)}"
+        emit(_rows(tiers, index=False, digits=3), fmt, title=title)
         if groups is not None:
             emit(_rows(groups, index=False, digits=3), fmt, title=f"CLV by {by}")
 

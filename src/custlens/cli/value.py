@@ -115,6 +115,7 @@ def analyze_cmd(
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
     from custlens.analytics import results as res
+    from custlens.analytics.churn_notes import churned_stage_label
     from custlens.analytics.segments import summarise_segments
 
     ws = workspace(ws_path)
@@ -124,11 +125,28 @@ def analyze_cmd(
         k: getattr(run, k)
         for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
     }
+    staged = res.stored(ws, "customer_lifecycle")
+    churned = int(staged.filter(staged.stage_code == "churned").count().to_pyarrow().as_py())
+    days = ws.settings.lifecycle.churn_days
+    churned_stage = {
+        "customers": churned,
+        "churn_days": days,
+        "label": churned_stage_label(days, ws.settings.lang),
+    }
     if fmt == Format.json:
         groups = summarise_segments(res.stored(ws, "rfm_scores"), "value_group_code")
-        emit({**info, "value_groups": groups.to_pyarrow().to_pylist()}, fmt)
+        emit(
+            {
+                **info,
+                "churned_stage": churned_stage,
+                "value_groups": groups.to_pyarrow().to_pylist(),
+            },
+            fmt,
+        )
         return
     emit([info], fmt, title="analysis run")
+    # the lifecycle rule; churn risk (a model's ranking) is `custlens clv predict`
+    stderr.print(f"{churned_stage['label']}: {churned:,}", highlight=False)
     if not run.history_updated:
         stderr.print("as-of is before the latest stored run: tag history left unchanged")
     if fmt == Format.table:

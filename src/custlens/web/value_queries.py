@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from custlens.analytics import funnel, paths
+from custlens.analytics.churn_notes import churned_stage_label
 from custlens.analytics.lifecycle import summarise_stages
 from custlens.analytics.segments import summarise_segments
 from custlens.analytics.tags import preview_rule, tag_frame, tag_stats
@@ -67,12 +68,14 @@ def segments(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     return {"segments": seg, "groups": groups, "spec": spec, "group_spec": gspec}
 
 
-def lifecycle(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+def lifecycle(scope: Scope, lang: str = "zh", churn_days: int = 180) -> dict[str, Any]:
+    """Customers per stored lifecycle stage, and the churned stage (流失阶段) with its rule."""
     rows = _records(
         summarise_stages(
             scope.table("customer_lifecycle"), scope.table("customer_metrics")
         ).to_pandas()
     )
+    churned = next((r for r in rows if r["stage_code"] == "churned"), None)
     spec = basic.bar(
         rows,
         "stage",
@@ -81,7 +84,13 @@ def lifecycle(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         gettext("Lifecycle stage", lang),
         gettext("Customers", lang),
     )
-    return {"rows": rows, "spec": spec}
+    churned_stage = {
+        "customers": churned["customers"] if churned else 0,
+        "share": churned["share"] if churned else 0.0,
+        "churn_days": churn_days,
+        "label": churned_stage_label(churn_days, lang),
+    }
+    return {"rows": rows, "spec": spec, "churned_stage": churned_stage}
 
 
 def tags(scope: Scope, min_share: float = 0.01, top: int = 30, lang: str = "zh") -> dict[str, Any]:
@@ -142,9 +151,12 @@ def clusters(scope: Scope, lang: str = "zh") -> dict[str, Any]:
 
 
 # ---- CLV and churn -------------------------------------------------------------------------
-def clv_predictions(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> dict[str, Any]:
     """BG/NBD + Gamma-Gamma on the principal's orders: parameters, per-customer forecasts,
-    value per churn-risk tier. Weekly time unit."""
+    value per churn-risk tier (流失风险: P(alive) rank, or the lifecycle rule with
+    ``churn_days`` when the fit is degenerate) and what the tiers rest on. Weekly time unit,
+    calibrated to the last order, as `custlens clv predict`."""
+    from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
     from custlens.analytics.clv.summary import orders_frame, summary_from_orders
     from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
 
@@ -153,14 +165,16 @@ def clv_predictions(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         raise InputError.of("no orders to fit a CLV model on")
     summary = summary_from_orders(frame, time_unit="W")
     fit = fit_clv_models(summary, "bgnbd")
-    pred = predict_customers(fit, lang=lang)
+    pred = predict_customers(fit, churn_days=churn_days, lang=lang)
     tiers = _records(value_by_tier(pred))
+    basis = pred.attrs["churn_risk_basis"]
+    heading = churn_risk_heading(basis, lang)
     spec = basic.bar(
         tiers,
         "churn_risk_label",
         "customers",
         gettext("Customers per churn risk", lang),
-        gettext("Churn risk", lang),
+        heading,
         gettext("Customers", lang),
     )
     ids = {
@@ -169,9 +183,18 @@ def clv_predictions(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     }
     top = pred.sort_values("clv", ascending=False).head(20) if "clv" in pred else pred.head(20)
     top = top.reset_index(names="customer_id")
+    tm = fit.transaction_model
     return {
         "fit": fit.to_dict(),
         "params": fit.params_rows(),
+        "churn_risk": {
+            "basis": basis,
+            "label": heading,
+            "rule": churn_risk_rule(pred, lang, tm.model_name),
+            "degenerate": bool(tm.degenerate_),
+            "degenerate_reasons": list(tm.degenerate_reasons_),
+            "churn_days": churn_days,
+        },
         "tiers": tiers,
         "spec": spec,
         "ids": ids,

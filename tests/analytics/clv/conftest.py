@@ -94,3 +94,30 @@ def simulate_bgnbd(n, r, alpha, a, b, T_max=52.0, seed=0, orders=False):
         }
     )
     return frame, str(end)
+
+
+def regular_cadence_orders(n: int = 4339, seed: int = 0) -> tuple[pd.DataFrame, str]:
+    """Orders shaped like a 13-month invoice export (the UCI Online Retail data): first
+    purchases spread over 1 Dec 2010 .. 9 Dec 2011, 35% one-time buyers, and repeat customers
+    who keep buying at their own steady cadence (every 7 to ~200 days, +-20%) and never stop.
+    Nobody drops out, so BG/NBD cannot identify a drop-out process: a degenerate fit.
+    Returns the orders (customer_id, order_date, amount) and the last day."""
+    rng = np.random.default_rng(seed)
+    start, end = np.datetime64("2010-12-01"), np.datetime64("2011-12-09")
+    span = int((end - start).astype(int))
+    first = rng.integers(0, span + 1, n)
+    repeat = rng.random(n) >= 0.35
+    cadence = rng.gamma(2.0, 30.0, n) + 7
+    steps = int(span // 7) + 2  # enough purchases for the shortest cadence
+    gaps = np.maximum(1, np.rint(rng.normal(cadence[:, None], 0.2 * cadence[:, None], (n, steps))))
+    day = first[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(gaps, axis=1)], axis=1)
+    keep = (day <= span) & (repeat[:, None] | (np.arange(steps + 1) == 0))
+    cust, k = np.nonzero(keep)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"U{c:05d}" for c in cust],
+            "order_date": start + day[cust, k].astype("int64").astype("timedelta64[D]"),
+            "amount": np.round(rng.gamma(2.0, 15.0, len(cust)) + 1, 2),
+        }
+    )
+    return frame, str(end)

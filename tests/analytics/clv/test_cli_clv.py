@@ -240,3 +240,52 @@ def test_registered_in_the_main_app(cdnow_csv):
     )
     assert r.exit_code == 0, r.output
     assert round(json.loads(r.stdout)["params"]["alpha"], 3) == 4.414
+
+
+@pytest.fixture(scope="module")
+def degenerate_workspace(tmp_path_factory):
+    """A workspace holding a 13-month export on which BG/NBD cannot identify drop-out."""
+    from custlens.io.pipeline import import_file
+    from custlens.store import init_workspace
+
+    from .conftest import regular_cadence_orders
+
+    root = tmp_path_factory.mktemp("degenerate")
+    frame, _ = regular_cadence_orders()
+    frame.insert(0, "order_id", [f"O{i}" for i in range(len(frame))])
+    path = root / "orders.csv"
+    frame.to_csv(path, index=False)
+    ws = init_workspace(root / "ws")
+    assert import_file(ws, "orders", path).rejected == 0
+    ws.close()
+    return root / "ws"
+
+
+def test_degenerate_fit_is_said_and_the_lifecycle_rule_used(degenerate_workspace):
+    from custlens.analytics.lifecycle import resolve_stage
+    from custlens.cli.main import app
+
+    ws = degenerate_workspace
+    r = run(app, "lifecycle", "-w", ws, "--format", "json")
+    assert r.exit_code == 0, r.output
+    stages = {resolve_stage(s.get("stage_code") or s["target"]): s for s in json.loads(r.stdout)}
+    churned = stages["churned"]["customers"]
+    assert churned > 0
+
+    r = run(clv_app, "predict", "-w", ws, "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    risk = out["churn_risk"]
+    assert risk["degenerate"] is True and risk["basis"] == "lifecycle_rule"
+    assert "p_alive_constant" in risk["degenerate_reasons"]
+    assert "无法区分活跃客户与流失客户" in r.stderr and "流失阶段" in r.stderr
+    tiers = {t["churn_risk"]: t["customers"] for t in out["by_churn_risk"]}
+    assert tiers["high"] == churned  # high churn risk = the churned stage, same customers
+    assert sum(tiers.values()) == 4339
+
+    r = run(churn_app, "score", "-w", ws, "--method", "palive", "--lang", "en", "-f", "json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert sum(row["churn_risk"] == "high" for row in rows) == churned
+    assert all(row["churn_probability"] is None for row in rows)
+    assert "cannot separate active from churned customers" in r.stderr

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from custlens.errors import ConvergenceError, InputError, NotFittedError, Problem
 
+from .diagnostics import diagnose_fit
 from .summary import TIME_UNIT_NAMES, check_time_unit
 
 LOG_BOUND = 18.0  # |log parameter| limit: parameters outside e^-18 .. e^18 mean a degenerate fit
@@ -142,6 +143,10 @@ class TransactionModel:
 
         ``time_unit`` (D/W/M) is taken from the summary's attrs when not given; times are in
         that unit. ``weights`` counts customers per row (for pre-aggregated data).
+
+        A fit the data cannot identify does not raise: it sets ``degenerate_`` to True and
+        lists why in ``degenerate_reasons_`` (see ``custlens.analytics.clv.diagnostics``);
+        its P(alive) must then not be used to tell active from churned customers.
         """
         # the vectors are long and the work per element small: multithreaded BLAS dot products
         # only add synchronisation (and stall badly on a busy machine)
@@ -207,6 +212,8 @@ class TransactionModel:
         self.max_frequency_ = int(x.max())
         self.max_T_ = float(age.max())
         self.standard_errors_ = self._standard_errors(objective, logp, n_total, theta)
+        self.degenerate_reasons_ = diagnose_fit(self, logp, x, tx, age, w)
+        self.degenerate_ = bool(self.degenerate_reasons_)
         return self
 
     def _start(self, data: dict) -> np.ndarray:
@@ -231,14 +238,6 @@ class TransactionModel:
                 f"{self.model_name} did not converge after {res.nit} iterations "
                 f"({res.message}); {advice}"
             )
-        at_bound = [
-            p for p, v in zip(self.param_names, res.x, strict=True) if abs(v) >= LOG_BOUND - 1e-3
-        ]
-        if at_bound:
-            raise ConvergenceError(
-                f"{self.model_name}: parameter(s) {', '.join(at_bound)} ran to the edge "
-                f"(degenerate fit, the data cannot identify them); {advice}"
-            )
 
     def _standard_errors(self, objective, logp: np.ndarray, n_total: float, theta: np.ndarray):
         """Delta-method standard errors from a central-difference Hessian of the gradient."""
@@ -257,12 +256,7 @@ class TransactionModel:
             ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
         except np.linalg.LinAlgError:
             ok = False
-        if not ok:
-            warnings.warn(
-                f"{self.model_name}: the Hessian is singular; standard errors are NaN",
-                UserWarning,
-                stacklevel=4,
-            )
+        if not ok:  # reported as a degenerate fit (``degenerate_reasons_``), not as a warning
             return dict.fromkeys(self.param_names, float("nan"))
         self.covariance_log_ = cov
         se = theta * np.sqrt(np.diag(cov))
@@ -283,6 +277,8 @@ class TransactionModel:
         model.time_unit_ = check_time_unit(time_unit) if time_unit else None
         model.max_frequency_ = None
         model.max_T_ = None
+        model.degenerate_ = False
+        model.degenerate_reasons_ = []
         return model
 
     # ---- helpers --------------------------------------------------------------------------

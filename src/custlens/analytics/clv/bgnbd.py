@@ -23,7 +23,9 @@ class BetaGeoModel(TransactionModel):
     Parameters: ``penalizer_coef`` adds ``penalizer_coef * (r² + alpha² + a² + b²)`` to the
     mean negative log-likelihood (0 = plain MLE; the penalty depends on the time unit through
     alpha). After ``fit``: ``params_`` {r, alpha, a, b}, ``standard_errors_``,
-    ``log_likelihood_`` (total, unpenalised), ``time_unit_``.
+    ``log_likelihood_`` (total, unpenalised), ``time_unit_``, ``degenerate_`` and
+    ``degenerate_reasons_`` (a fit that cannot separate active from churned customers, e.g.
+    ``a`` near 0 with ``b`` huge: nobody ever drops out; see ``clv.diagnostics``).
 
     Example::
 

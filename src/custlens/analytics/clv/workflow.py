@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custlens.analytics.churn_tiers import HIGH_SHARE, LOW_SHARE
 from custlens.errors import InputError
 
 from .bgnbd import BetaGeoModel
@@ -45,6 +46,8 @@ class ClvFit:
             "params": tm.params_,
             "standard_errors": tm.standard_errors_,
             "log_likelihood": tm.log_likelihood_,
+            "degenerate": bool(getattr(tm, "degenerate_", False)),
+            "degenerate_reasons": list(getattr(tm, "degenerate_reasons_", [])),
         }
         if self.spend_model is not None:
             gg = self.spend_model
@@ -127,25 +130,34 @@ def predict_customers(
     discount_rate: float = 0.01,
     margin: float = 1.0,
     horizons_days: tuple[int, ...] = (90, 180, 365),
-    high_at: float = 0.7,
-    low_below: float = 0.3,
+    high_share: float = HIGH_SHARE,
+    low_share: float = LOW_SHARE,
+    churn_days: int = 180,
     lang: str = "zh",
 ) -> pd.DataFrame:
     """Per customer: P(alive), expected purchases in the next 90/180/365 days, expected spend
-    per purchase, CLV over ``horizon_months`` (DCF, ``discount_rate`` per month) and the
-    P(alive)-based churn risk tier."""
-    from custlens.analytics.churn import churn_risk_from_p_alive
+    per purchase, CLV over ``horizon_months`` (DCF, ``discount_rate`` per month), days since
+    the last purchase and the churn-risk tier (流失风险).
+
+    The tier ranks the buyers by P(alive) (``high_share`` lowest: high risk, ``low_share``
+    highest: low risk; see ``custlens.analytics.churn_tiers``). When the fit is degenerate
+    (``transaction_model.degenerate_``) P(alive) cannot separate active from churned customers
+    and the tier follows the lifecycle rule instead (``churn_days``); the column
+    ``churn_risk_basis`` and ``attrs["churn_risk_basis"]`` say which (``p_alive_rank`` or
+    ``lifecycle_rule``).
+    """
+    from custlens.analytics.churn_tiers import churn_risk_from_p_alive, churn_risk_from_silence
 
     from .value import customer_lifetime_value
 
     tm, s = fit.transaction_model, fit.summary
     x, tx, age = (s[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
-    per_day = 1 / unit_days(tm.time_unit_ or "D")
+    days = unit_days(tm.time_unit_ or "D")
     out = s[["frequency", "recency", "T", "monetary_value"]].copy()
     out["p_alive"] = tm.conditional_probability_alive(x, tx, age)
-    for days in horizons_days:
-        out[f"expected_purchases_{days}d"] = tm.conditional_expected_number_of_purchases_up_to_time(
-            days * per_day, x, tx, age
+    for h in horizons_days:
+        out[f"expected_purchases_{h}d"] = tm.conditional_expected_number_of_purchases_up_to_time(
+            h / days, x, tx, age
         )
     if fit.spend_model is not None:
         spend = expected_spend(fit.spend_model, s)
@@ -153,10 +165,25 @@ def predict_customers(
         out["clv"] = customer_lifetime_value(
             tm, x, tx, age, spend, time=horizon_months, discount_rate=discount_rate, margin=margin
         )
-    risk = churn_risk_from_p_alive(out["p_alive"], high_at, low_below, lang)
+    # whole days from the last purchase to the day after the calibration end, as the
+    # lifecycle stages count them (recency_days of custlens.analytics.metrics)
+    out["days_since_last_purchase"] = np.rint((age - tx) * days).astype("int64") + 1
+    if getattr(tm, "degenerate_", False):
+        risk = churn_risk_from_silence(out["days_since_last_purchase"], churn_days, lang)
+    else:
+        tiebreak = tm.conditional_expected_number_of_purchases_up_to_time(90 / days, x, tx, age)
+        risk = churn_risk_from_p_alive(out["p_alive"], tiebreak, high_share, low_share, lang)
     out = pd.concat([out, risk], axis=1)
     out.attrs.update(
-        s.attrs, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin
+        s.attrs,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        margin=margin,
+        churn_risk_basis=str(risk["churn_risk_basis"].iloc[0]) if len(risk) else None,
+        churn_days=churn_days,
+        high_share=high_share,
+        low_share=low_share,
+        degenerate_reasons=list(getattr(tm, "degenerate_reasons_", [])),
     )
     return out
 
@@ -175,8 +202,14 @@ def value_by_group(predictions: pd.DataFrame, groups: pd.Series) -> pd.DataFrame
 
 
 def value_by_tier(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Customers, mean P(alive), mean and total CLV per churn-risk tier."""
-    agg: dict[str, Any] = {"customers": ("p_alive", "size"), "mean_p_alive": ("p_alive", "mean")}
+    """Customers, mean, lowest and highest P(alive), mean and total CLV per churn-risk tier
+    (high, medium, low; a tier without customers is left out)."""
+    agg: dict[str, Any] = {
+        "customers": ("p_alive", "size"),
+        "mean_p_alive": ("p_alive", "mean"),
+        "min_p_alive": ("p_alive", "min"),
+        "max_p_alive": ("p_alive", "max"),
+    }
     if "clv" in predictions:
         agg.update(mean_clv=("clv", "mean"), total_clv=("clv", "sum"))
     out = predictions.groupby(["churn_risk", "churn_risk_label"], sort=False).agg(**agg)

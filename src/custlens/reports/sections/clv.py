@@ -1,8 +1,14 @@
 """CLV and churn risk: BG/NBD + Gamma-Gamma fitted on orders up to the period end, or to the
-last order when the data stops first (the report's as-of date)."""
+last order when the data stops first (the report's as-of date).
+
+Churn risk here is the model's (流失风险): buyers ranked by P(alive), or the lifecycle rule
+when the fit is degenerate; the churned stage (流失阶段) is in the customer-value section.
+The fit is weekly, as in `custlens clv predict` and on the web page, so the tiers agree.
+"""
 
 from __future__ import annotations
 
+from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
 from custlens.analytics.clv.plotting import clv_distribution_spec
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
@@ -19,22 +25,36 @@ def build(ctx: Context) -> Section | None:
         return None
     try:
         summary = summary_from_orders(
-            frame, time_unit="D", calibration_end=min(ctx.period.end, ctx.last_order).isoformat()
+            frame, time_unit="W", calibration_end=min(ctx.period.end, ctx.last_order).isoformat()
         )
         fit = fit_clv_models(summary)
     except CustlensError as exc:
         s = Section("clv", ctx._("Customer lifetime value and churn risk"))
         s.narrative.append(ctx._("The CLV models could not be fitted: {error}", error=str(exc)))
         return s
-    pred = predict_customers(fit, lang=ctx.lang)
-    tiers = value_by_tier(pred).to_dict("records")
+    pred = predict_customers(fit, churn_days=ctx.ws.settings.lifecycle.churn_days, lang=ctx.lang)
+    # what the table shows: P(alive) as a percentage with 2 decimals, money in cents
+    shown = {"mean_p_alive": 4, "mean_clv": 2, "total_clv": 2}
+    tiers = value_by_tier(pred).round(shown).to_dict("records")
     s = Section("clv", ctx._("Customer lifetime value and churn risk"))
-    p = fit.transaction_model.params_
+    tm = fit.transaction_model
+    heading = churn_risk_heading(pred.attrs["churn_risk_basis"], ctx.lang)
+    s.narrative.append(churn_risk_rule(pred, ctx.lang, tm.model_name))
+    counts = {t["churn_risk"]: t["customers"] for t in tiers}
+    s.narrative.append(
+        ctx._(
+            "{high} customers at high churn risk, {medium} at medium and {low} at low ({rule}).",
+            high=f"{counts.get('high', 0):,}",
+            medium=f"{counts.get('medium', 0):,}",
+            low=f"{counts.get('low', 0):,}",
+            rule=heading,
+        )
+    )
     s.tables.append(
         TableBlock(
-            ctx._("Churn risk tiers"),
+            heading[:1].upper() + heading[1:],
             [
-                Column("churn_risk_label", ctx._("Risk")),
+                Column("churn_risk_label", ctx._("Churn risk")),
                 Column("customers", ctx._("Customers"), "int"),
                 Column("mean_p_alive", ctx._("Mean P(alive)"), "pct"),
                 Column("mean_clv", ctx._("Mean 12-month CLV"), "money"),
@@ -44,14 +64,13 @@ def build(ctx: Context) -> Section | None:
             chart={"type": "bar", "x": "churn_risk_label", "y": ["customers"]},
         )
     )
+    params = {**tm.params_, **(fit.spend_model.params_ if fit.spend_model else {})}
     s.tables.append(
         TableBlock(
-            ctx._("Model parameters (time unit: days)"),
+            ctx._("Model parameters (time unit: weeks)"),
             [Column("param", ctx._("Parameter")), Column("value", ctx._("Value"), "float")],
-            [
-                {"param": k, "value": v}
-                for k, v in {**p, **(fit.spend_model.params_ if fit.spend_model else {})}.items()
-            ],
+            # 6 significant digits: what a reader can use (and no long digit runs in the file)
+            [{"param": k, "value": float(f"{v:.6g}")} for k, v in params.items()],
         )
     )
     if "clv" in pred:
@@ -62,14 +81,12 @@ def build(ctx: Context) -> Section | None:
         s.charts.append(ChartBlock(ctx._("CLV distribution"), spec))
         top = pred["clv"].sort_values(ascending=False)
         share = top.head(max(1, len(top) // 10)).sum() / max(top.sum(), 1e-9)
-        high = next((t for t in tiers if t["churn_risk"] == "high"), None)
         s.narrative.append(
             ctx._(
-                "Expected value of the next 12 months: {total}; the top 10% of customers hold {share} "
-                "of it. {high} customers are at high churn risk (P(alive) below 30%).",
+                "Expected value of the next 12 months: {total}; the top 10% of customers hold "
+                "{share} of it.",
                 total=ctx.money(float(pred["clv"].sum())),
                 share=format_pct(share),
-                high=f"{high['customers']:,}" if high else "0",
             )
         )
     return s

@@ -4,6 +4,7 @@ sizes, tags and clusters (tags and clusters from the last `custlens analyze` run
 from __future__ import annotations
 
 from custlens.analytics import results
+from custlens.analytics.churn_notes import churned_stage_label
 from custlens.analytics.lifecycle import assign_lifecycle, stage_names, summarise_stages
 from custlens.analytics.metrics import compute_customer_metrics
 from custlens.analytics.rfm import score_rfm
@@ -95,7 +96,12 @@ def build(ctx: Context) -> Section | None:
     lost = next((r for r in stage_rows if r["stage_code"] == "churned"), None)
     if lost:
         s.narrative.append(
-            ctx._("{share} of buyers are in the churned stage.", share=format_pct(lost["share"]))
+            ctx._(
+                "{count} buyers ({share}) are in the {stage}.",
+                count=f"{lost['customers']:,}",
+                share=format_pct(lost["share"]),
+                stage=churned_stage_label(settings.lifecycle.churn_days, ctx.lang),
+            )
         )
     return s
 

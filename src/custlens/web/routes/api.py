@@ -7,6 +7,7 @@ masking as the pages: the handlers call the same functions.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
@@ -239,7 +240,30 @@ def segments(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 
 @router.get("/lifecycle", tags=["customer value"])
 def lifecycle(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
-    return _stored(request, principal, "lifecycle", vq.lifecycle)
+    """Customers per lifecycle stage and the churned stage (流失阶段, the lifecycle rule)."""
+    days = ctx_of(request).settings.lifecycle.churn_days
+    return _stored(request, principal, "lifecycle", lambda s, lg: vq.lifecycle(s, lg, days))
+
+
+def _finite(value: Any) -> Any:
+    """JSON-ready: NaN / infinite floats (e.g. the standard errors of a degenerate fit) as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+@router.get("/clv", tags=["customer value"])
+def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
+    """Churn risk (流失风险) tiers with CLV, and what they rest on: BG/NBD P(alive) ranks, or
+    the lifecycle rule when the fit is degenerate (``churn_risk.degenerate``)."""
+    from custlens.web.routes.value import clv_data
+
+    data = clv_data(request, scope_of(request, principal), lang_of(request))
+    return _finite({k: data[k] for k in ("fit", "params", "churn_risk", "tiers")})
 
 
 @router.get("/tags", tags=["customer value"])

@@ -32,14 +32,13 @@ from custlens.web.routes.common import (
     UNMASK,
     VIEW,
     bounds,
-    cached,
     ctx_of,
     record,
     scope_of,
     stored_results,
 )
+from custlens.web.routes.value import clv_data
 from custlens.web.scope import scoped_sql
-from custlens.web.value_queries import clv_predictions
 
 router = APIRouter(include_in_schema=False)
 RESULT_LABELS = {
@@ -55,7 +54,7 @@ def _only(request: Request, scope: Scope, q: cp.CustomerQuery, lang: str) -> lis
     """The customer ids of a churn-risk tier (from the CLV page's cached forecasts)."""
     if not q.risk:
         return None
-    pred = cached(request, scope, "clv", lang, compute=lambda: clv_predictions(scope, lang))
+    pred = clv_data(request, scope, lang)
     return pred["ids"][q.risk]
 
 

@@ -57,8 +57,9 @@ def segments_page(request: Request, principal: Principal = VIEW) -> Response:
 
 @router.get("/lifecycle")
 def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
+    days = ctx_of(request).settings.lifecycle.churn_days
     return _page(
-        request, principal, "lifecycle.html", "lifecycle", lambda s, lg: vq.lifecycle(s, lg)
+        request, principal, "lifecycle.html", "lifecycle", lambda s, lg: vq.lifecycle(s, lg, days)
     )
 
 
@@ -85,13 +86,21 @@ def clusters_page(request: Request, principal: Principal = VIEW) -> Response:
     return _page(request, principal, "clusters.html", "clusters", lambda s, lg: vq.clusters(s, lg))
 
 
+def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
+    """The CLV page's forecasts (cached), with the workspace's lifecycle churn rule."""
+    churn_days = ctx_of(request).settings.lifecycle.churn_days
+    return cached(
+        request, scope, "clv", lang, compute=lambda: vq.clv_predictions(scope, lang, churn_days)
+    )
+
+
 @router.get("/clv")
 def clv_page(request: Request, principal: Principal = VIEW) -> Response:
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
     try:
-        data = cached(request, scope, "clv", lang, compute=lambda: vq.clv_predictions(scope, lang))
+        data = clv_data(request, scope, lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
     return render(request, "clv.html", {"data": data, "error": error})

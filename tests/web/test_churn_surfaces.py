@@ -1,0 +1,82 @@
+"""One set of churn numbers: on the demo world the churned stage (流失阶段) has the same count in
+`custlens lifecycle`, the report and the web page / API, and the churn-risk tiers (流失风险)
+the same counts in `custlens clv predict`, the report and the web page / API."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from tests.web.conftest import copy_world
+from typer.testing import CliRunner
+
+from custlens.analytics.lifecycle import resolve_stage
+from custlens.cli.main import app as cli
+from custlens.reports.build import build_report
+from custlens.store import open_workspace
+
+
+@pytest.fixture(scope="module")
+def surfaces(world, tmp_path_factory, clients):
+    path = copy_world(world, tmp_path_factory.mktemp("surfaces") / "ws")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["lifecycle", "-w", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    stages = {resolve_stage(s.get("stage_code") or s["target"]): s for s in json.loads(r.stdout)}
+    r = runner.invoke(cli, ["clv", "predict", "-w", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    predict = json.loads(r.stdout)
+    ws = open_workspace(path)
+    try:
+        report = build_report(ws, None, sections=["value", "clv"], lang="zh")
+    finally:
+        ws.close()
+    web = clients["admin"]
+    return {
+        "cli_stages": stages,
+        "cli_predict": predict,
+        "report": {s.key: s for s in report.sections},
+        "api_lifecycle": web.get("/api/v1/lifecycle").json(),
+        "api_clv": web.get("/api/v1/clv").json(),
+        "lifecycle_page": web.get("/lifecycle").text,
+        "clv_page": web.get("/clv").text,
+    }
+
+
+def test_churned_stage_is_one_number(surfaces):
+    cli_count = surfaces["cli_stages"]["churned"]["customers"]
+    assert cli_count > 0
+    value = surfaces["report"]["value"]
+    stage_table = next(t for t in value.tables if any("stage_code" in r for r in t.rows))
+    report_row = next(r for r in stage_table.rows if r["stage_code"] == "churned")
+    narrative = next(n for n in value.narrative if "流失阶段" in n)
+    assert f"{cli_count:,}位购买客户" in narrative
+    assert "生命周期规则：超过180天未购买" in narrative
+    api = surfaces["api_lifecycle"]["churned_stage"]
+    page = re.search(r'id="churned-stage" data-customers="(\d+)"', surfaces["lifecycle_page"])
+    assert report_row["customers"] == api["customers"] == int(page.group(1)) == cli_count
+    assert api["label"] == "流失阶段（生命周期规则：超过180天未购买）"
+
+
+def test_churn_risk_tiers_are_one_set_of_numbers(surfaces):
+    def counts(rows):
+        return {r["churn_risk"]: r["customers"] for r in rows}
+
+    cli = counts(surfaces["cli_predict"]["by_churn_risk"])
+    clv = surfaces["report"]["clv"]
+    tier_table = next(t for t in clv.tables if any("churn_risk" in r for r in t.rows))
+    report = counts(tier_table.rows)
+    api = counts(surfaces["api_clv"]["tiers"])
+    assert cli == report == api
+    assert set(cli) == {"high", "medium", "low"}
+    # the tiers are relative: about a fifth of the buyers at high risk, half at low
+    total = sum(cli.values())
+    assert abs(cli["high"] / total - 0.2) < 0.02 and abs(cli["low"] / total - 0.5) < 0.03
+    # every surface says what the tiers rest on, and the same
+    basis = surfaces["cli_predict"]["churn_risk"]["basis"]
+    assert surfaces["api_clv"]["churn_risk"]["basis"] == basis == "p_alive_rank"
+    assert f'data-basis="{basis}"' in surfaces["clv_page"]
+    assert "流失风险（模型：按存活概率排序）" in surfaces["clv_page"]
+    assert any(f"高流失风险客户{cli['high']:,}位" in n for n in clv.narrative)
+    assert tier_table.title.startswith("流失风险（模型")
