@@ -45,7 +45,7 @@ def test_store_and_use_in_rules(ws):
     total, with_clv, with_churn, inconsistent, high = rows
     assert total == with_clv == with_churn > 500 and inconsistent == 0 and high > 0
     frame, _ = workspace_tag_frame(ws)
-    preview = preview_rule(frame, "churn_probability >= 0.7").to_pyarrow().to_pylist()[0]
+    preview = preview_rule(frame, 'churn_risk == "high"').to_pyarrow().to_pylist()[0]
     assert preview["matched"] == high
     # re-scoring replaces, never duplicates
     _cli(ws, "churn", "score", "--method", "palive", "--store", "--format", "csv")
