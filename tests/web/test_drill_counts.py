@@ -9,6 +9,7 @@ page after page. Checked for a user who sees everything and one limited to a pro
 from __future__ import annotations
 
 import pytest
+
 from custlens.analytics.periods import parse_period
 from custlens.privacy import users
 from custlens.web import queries
