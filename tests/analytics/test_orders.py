@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from custlens.analytics.orders import revenue_per_customer, store_totals
+from custlens.io.pipeline import import_file
 
 
 def test_revenue_per_customer_by_hand(loaded):
@@ -34,3 +35,26 @@ def test_flagged_rows_are_excluded_unless_asked(loaded, write):
     assert totals["aov"] == 201.75
     flagged = store_totals(loaded.table("orders"), include_flagged=True).to_pyarrow()
     assert flagged.to_pylist()[0]["gmv"] == Decimal("797.00")
+
+
+def test_store_totals_name_customers_and_buyers_apart(loaded, write):
+    """customers: rows of the customer table (one who never bought included); buyers:
+    customers with analysable orders (one whose only order is 需核实 left out)."""
+    import_file(
+        loaded, "customers", write("c.csv", "客户编号,姓名,联系方式\nC009,钱九,13800000009\n")
+    )
+    import_file(
+        loaded,
+        "orders",
+        write(
+            "o.csv", "订单编号,客户编号,下单时间,购买数量,单价,总金额\nT9,C010,2024-05-01,0,10,0\n"
+        ),
+    )
+    totals = store_totals(loaded.table("orders"), customers=loaded.table("customers"))
+    row = totals.to_pyarrow().to_pylist()[0]
+    expected = loaded.con.execute(
+        "SELECT (SELECT count(*) FROM customers), count(DISTINCT customer_id) FROM orders "
+        "WHERE status = 'paid' AND NOT coalesce(needs_review, false)"
+    ).fetchone()
+    assert (row["customers"], row["buyers"]) == expected == (5, 3)
+    assert "customers" not in store_totals(loaded.table("orders")).columns

@@ -231,6 +231,20 @@ def test_stats_overlap_and_rare_merge():
         ("w", 1, 0.005, True),
         ("z", 1, 0.005, True),
     ]
+    # a name both imported and given by a rule: one row, each customer once
+    both = TAGS.union(
+        ibis.memtable(
+            {
+                "customer_id": ["a", "e"],
+                "tag": ["x", "x"],
+                "category": ["manual", "manual"],
+                "weight": [1.0, 1.0],
+                "source": ["import", "import"],
+            }
+        )
+    )
+    x = [s for s in tag_stats(both, customers=200).to_pyarrow().to_pylist() if s["tag"] == "x"]
+    assert [(s["customers"], s["category"]) for s in x] == [(4, "manual, value")]
     pairs = tag_overlap(TAGS).to_pyarrow().to_pylist()
     xy = next(p for p in pairs if (p["tag_a"], p["tag_b"]) == ("x", "y"))
     assert (xy["both"], xy["share_of_a"], xy["share_of_b"], xy["jaccard"]) == (2, 2 / 3, 1.0, 2 / 3)

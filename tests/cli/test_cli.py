@@ -51,8 +51,10 @@ def test_full_flow(env):
     assert (
         summary["totals"]["gmv"] == 807.0 and summary["top_customers"][0]["customer_id"] == "C001"
     )
+    # rows of the customer table and customers with analysable orders, named apart
+    assert (summary["totals"]["customers"], summary["totals"]["buyers"]) == (3, 3)
     r = invoke("summary", "--format", "csv")
-    assert r.stdout.splitlines()[0].startswith("customers,orders,lines,gmv")
+    assert r.stdout.splitlines()[0].startswith("customers,buyers,orders,lines,gmv")
     r = invoke("export", "customers", "--out", env / "x.xlsx", "--format", "xlsx")
     assert r.exit_code == 0
     audit = json.loads(invoke("audit", "--format", "json").stdout)

@@ -48,12 +48,18 @@ def test_campaigns_and_responses(ws, write):
         "CP1,C3,对照组,也许,否,否,0\n"
     )
     r = import_file(ws, "campaign_responses", write("r.csv", resp))
-    assert (r.inserted, r.rejected) == (2, 1) and r.problem_counts == {"invalid_choice": 1}
+    # an unrecognised optional yes/no is left empty: the response is kept
+    assert (r.inserted, r.rejected) == (3, 0) and r.problem_counts == {"invalid_choice": 1}
+    assert r.problems[0].severity == "warning"
     rows = ws.con.execute(
         'SELECT customer_id, "group", exposed, participated, coupon_used '
         "FROM campaign_responses ORDER BY 1"
     ).fetchall()
-    assert rows == [("C1", "treatment", True, True, True), ("C2", "control", True, False, False)]
+    assert rows == [
+        ("C1", "treatment", True, True, True),
+        ("C2", "control", True, False, False),
+        ("C3", "control", None, False, False),
+    ]
     # a changed response for the same campaign and customer updates it
     r = import_file(
         ws, "campaign_responses", write("r2.csv", "活动编号,客户编号,是否转化\nCP1,C2,是\n")
@@ -74,9 +80,21 @@ def test_feedback(ws, write):
         "C5,2024-03-05,聊天,,,,\n"
     )
     r = import_file(ws, "feedback", write("f.csv", text))
-    assert r.inserted == 2 and r.rejected == 3
+    # a rating or NPS out of range is left empty (optional); an unknown type is refused
+    assert r.inserted == 4 and r.rejected == 1
     assert r.problem_counts == {"out_of_range": 2, "invalid_choice": 1}
+    severities = sorted((p.row, p.code, p.severity) for p in r.problems)
+    assert severities == [
+        (4, "out_of_range", "warning"),
+        (5, "out_of_range", "warning"),
+        (6, "invalid_choice", "error"),
+    ]
     rows = ws.con.execute(
-        "SELECT customer_id, feedback_type, rating, resolved FROM feedback ORDER BY 1"
+        "SELECT customer_id, feedback_type, rating, nps, resolved FROM feedback ORDER BY 1"
     ).fetchall()
-    assert rows == [("C1", "review", 5, None), ("C2", "complaint", 1, False)]
+    assert rows == [
+        ("C1", "review", 5, None, None),
+        ("C2", "complaint", 1, None, False),
+        ("C3", "survey", None, None, None),
+        ("C4", "review", None, None, None),
+    ]

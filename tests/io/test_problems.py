@@ -6,53 +6,199 @@ import pytest
 
 from custlens.io.pipeline import import_file
 from custlens.io.quality import apply_order_flags, compute_order_flags, quality_report
-from custlens.schema.problems import PROBLEM_CODES
+from custlens.schema.problems import PROBLEM_CODES, describe
 
 CUST_HEADER = "客户编号,姓名,性别,年龄,联系方式,邮箱,注册日期,客户等级\n"
 GOOD_CUST = "C1,张三,男,30,13812345678,a@b.cn,2024-01-05,VIP\n"
 ORD_HEADER = "订单编号,客户编号,下单时间,商品名称,购买数量,单价,优惠金额,总金额,订单状态\n"
 GOOD_ORD = "O1,C1,2024-02-01 10:00:00,奶粉,2,10.00,0,20.00,已支付\n"
 
-# (code, table, bad line, column)
+# (code, table, bad line, column, severity, the bad column's stored value when the row is
+# kept with its value left empty or defaulted: EMPTY / a default / None when not checked)
+EMPTY = "(empty)"
 CASES = [
-    ("missing_required", "customers", "C2,,男,30,13812345679,,2024-01-05,\n", "name"),
-    ("invalid_phone", "customers", "C2,李四,男,30,12812345679,,2024-01-05,\n", "phone"),
-    ("invalid_email", "customers", "C2,李四,男,30,13812345679,not-an-email,2024-01-05,\n", "email"),
-    ("invalid_date", "customers", "C2,李四,男,30,13812345679,,2024-13-45,\n", "registration_date"),
-    ("invalid_age", "customers", "C2,李四,男,130,13812345679,,2024-01-05,\n", "age"),
-    ("invalid_choice", "customers", "C2,李四,男,30,13812345679,,2024-01-05,金牌\n", "level"),
-    ("unknown_gender", "customers", "C2,李四,外星,30,13812345679,,2024-01-05,\n", "gender"),
-    ("duplicate_key", "customers", "C1,张三丰,男,30,13812345678,a@b.cn,2024-01-05,VIP\n", None),
-    ("duplicate_row", "customers", GOOD_CUST, None),
-    ("invalid_number", "orders", "O2,C1,2024-02-01,奶粉,1,十元,0,,已支付\n", "unit_price"),
-    ("invalid_quantity", "orders", "O2,C1,2024-02-01,奶粉,1.5,10,0,15,已支付\n", "quantity"),
+    (
+        "missing_required",
+        "customers",
+        "C2,,男,30,13812345679,,2024-01-05,\n",
+        "name",
+        "error",
+        None,
+    ),
+    (
+        "invalid_phone",
+        "customers",
+        "C2,李四,男,30,12812345679,,2024-01-05,\n",
+        "phone",
+        "error",
+        None,
+    ),
+    # a bad value in an optional column: the row is kept, the value left empty or defaulted
+    (
+        "invalid_email",
+        "customers",
+        "C2,李四,男,30,13812345679,not-an-email,2024-01-05,\n",
+        "email",
+        "warning",
+        EMPTY,
+    ),
+    (
+        "invalid_date",
+        "customers",
+        "C2,李四,男,30,13812345679,,2024-13-45,\n",
+        "registration_date",
+        "warning",
+        EMPTY,
+    ),
+    (
+        "invalid_age",
+        "customers",
+        "C2,李四,男,130,13812345679,,2024-01-05,\n",
+        "age",
+        "warning",
+        EMPTY,
+    ),
+    (
+        "invalid_choice",
+        "customers",
+        "C2,李四,男,30,13812345679,,2024-01-05,金牌\n",
+        "level",
+        "warning",
+        "普通",
+    ),
+    (
+        "unknown_gender",
+        "customers",
+        "C2,李四,外星,30,13812345679,,2024-01-05,\n",
+        "gender",
+        "warning",
+        "未知",
+    ),
+    (
+        "future_date",
+        "customers",
+        "C2,李四,男,30,13812345679,,2099-01-05,\n",
+        "registration_date",
+        "warning",
+        EMPTY,
+    ),
+    (
+        "duplicate_key",
+        "customers",
+        "C1,张三丰,男,30,13812345678,a@b.cn,2024-01-05,VIP\n",
+        None,
+        "error",
+        None,
+    ),
+    ("duplicate_row", "customers", GOOD_CUST, None, "info", None),
+    # order amounts, status and line numbers are strict: a bad value rejects the line
+    (
+        "invalid_number",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,1,十元,0,,已支付\n",
+        "unit_price",
+        "error",
+        None,
+    ),
+    (
+        "invalid_quantity",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,1.5,10,0,15,已支付\n",
+        "quantity",
+        "error",
+        None,
+    ),
+    ("invalid_choice", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,外星\n", "status", "error", None),
     # a return of a product the customer never bought before: kept, reported
-    ("unmatched_return", "orders", "O2,C1,2024-02-01,纸尿裤,-1,10,0,-10,已支付\n", "quantity"),
-    ("negative_price", "orders", "O2,C1,2024-02-01,奶粉,1,-10,0,,已支付\n", "unit_price"),
-    ("negative_amount", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,-10,已支付\n", "amount"),
-    ("zero_quantity", "orders", "O2,C1,2024-02-01,奶粉,0,10,0,0,已支付\n", "quantity"),
-    ("amount_mismatch", "orders", "O2,C1,2024-02-01,奶粉,2,10,1,25,已支付\n", "amount"),
-    ("future_date", "orders", "O2,C1,2099-02-01,奶粉,1,10,0,10,已支付\n", "order_time"),
-    ("test_order", "orders", "O2,C1,2024-02-01,测试商品,1,10,0,10,已支付\n", "status"),
-    ("refund", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,部分退款\n", "status"),
-    ("missing_required", "orders", "O2,,2024-02-01,奶粉,1,10,0,10,已支付\n", "customer_id"),
+    (
+        "unmatched_return",
+        "orders",
+        "O2,C1,2024-02-01,纸尿裤,-1,10,0,-10,已支付\n",
+        "quantity",
+        "info",
+        None,
+    ),
+    (
+        "negative_price",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,1,-10,0,,已支付\n",
+        "unit_price",
+        "error",
+        None,
+    ),
+    (
+        "negative_amount",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,1,10,0,-10,已支付\n",
+        "amount",
+        "warning",
+        None,
+    ),
+    (
+        "zero_quantity",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,0,10,0,0,已支付\n",
+        "quantity",
+        "warning",
+        None,
+    ),
+    (
+        "amount_mismatch",
+        "orders",
+        "O2,C1,2024-02-01,奶粉,2,10,1,25,已支付\n",
+        "amount",
+        "warning",
+        None,
+    ),
+    (
+        "future_date",
+        "orders",
+        "O2,C1,2099-02-01,奶粉,1,10,0,10,已支付\n",
+        "order_time",
+        "warning",
+        None,
+    ),
+    (
+        "test_order",
+        "orders",
+        "O2,C1,2024-02-01,测试商品,1,10,0,10,已支付\n",
+        "status",
+        "warning",
+        None,
+    ),
+    ("refund", "orders", "O2,C1,2024-02-01,奶粉,1,10,0,10,部分退款\n", "status", "warning", None),
+    (
+        "missing_required",
+        "orders",
+        "O2,,2024-02-01,奶粉,1,10,0,10,已支付\n",
+        "customer_id",
+        "error",
+        None,
+    ),
 ]
+NOTES = {
+    "zh": ("；已留空", "；已按默认值“普通”导入"),
+    "en": ("; left empty", "; stored as the default 普通"),
+}
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize(
-    ("code", "table", "line", "column"), CASES, ids=[f"{c[1]}-{c[0]}" for c in CASES]
+    ("code", "table", "line", "column", "severity", "stored"),
+    CASES,
+    ids=[f"{c[1]}-{c[0]}-{c[3]}" for c in CASES],
 )
-def test_problem_code(ws, write, code, table, line, column):
+def test_problem_code(ws, write, code, table, line, column, severity, stored, lang):
     import_file(ws, "customers", write("c0.csv", CUST_HEADER + GOOD_CUST))
     header, good = (CUST_HEADER, GOOD_CUST) if table == "customers" else (ORD_HEADER, GOOD_ORD)
     path = write("f.csv", header + good + line)
-    result = import_file(ws, table, path, now=None)
+    result = import_file(ws, table, path, now=None, lang=lang)
     assert result.problem_counts == {code: 1}, result.problem_counts
     (problem,) = result.problems
     assert problem.row == 3 and problem.column == column and problem.code == code
-    severity = PROBLEM_CODES[code].severity
     assert problem.severity == severity
-    assert problem.message.startswith("第3行")
+    assert problem.message.startswith("第3行" if lang == "zh" else "row 3")
+    assert describe(code, lang) in problem.message
     if severity == "error":
         assert result.rejected == 1 and result.rejects_file
     else:
@@ -60,6 +206,36 @@ def test_problem_code(ws, write, code, table, line, column):
     if table == "orders" and severity == "warning":
         flags = ws.con.execute("SELECT review_reasons FROM orders WHERE needs_review").fetchall()
         assert flags == [(code,)]
+    empty, default = NOTES[lang]
+    if stored is not None:
+        (value,) = ws.con.execute(
+            f"SELECT \"{column}\" FROM customers WHERE customer_id = 'C2'"
+        ).fetchone()
+        assert value == (None if stored == EMPTY else stored)
+        note = "" if code == "unknown_gender" else (empty if stored == EMPTY else default)
+        assert problem.message.endswith(describe(code, lang) + note)
+    else:
+        assert not problem.message.endswith((empty, default))
+
+
+def test_optional_value_in_orders_left_empty(ws, write):
+    """A bad launch date (optional, not strict) is left empty; the line is not 需核实."""
+    header = ORD_HEADER.rstrip("\n") + ",上市日期\n"
+    line = GOOD_ORD.rstrip("\n") + ",2024-13-45\n"
+    result = import_file(ws, "orders", write("o.csv", header + line), lang="en")
+    assert result.problem_counts == {"invalid_date": 1} and result.rejected == 0
+    assert result.problems[0].message == ("row 2, launch_date: unrecognised date; left empty")
+    stored = ws.con.execute("SELECT launch_date, needs_review FROM orders").fetchall()
+    assert stored == [(None, False)]
+
+
+def test_invalid_email_message(ws, write):
+    line = "C2,李四,男,30,13812345679,a@,2024-01-05,\n"
+    zh = import_file(ws, "customers", write("z.csv", CUST_HEADER + line))
+    assert zh.problems[0].message == "第2行 邮箱：邮箱格式错误；已留空"
+    en = import_file(ws, "customers", write("e.csv", CUST_HEADER + line), lang="en")
+    assert en.problems[0].message == "row 2, email: invalid email address; left empty"
+    assert en.problems[0].severity == "warning" and en.rejected == 0
 
 
 def test_out_of_range_line_number(ws, write):

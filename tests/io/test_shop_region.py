@@ -87,10 +87,11 @@ def test_optional_phone_customers_file_without_phone_column(make_ws, write):
     stored, codes, result = _import(ws, write, "C1,Ann\nC2,Bob\n", header="customer_id,name\n")
     assert stored == {"C1": None, "C2": None} and codes == []
     assert result.inserted == 2
-    # blank phones in a file that has the column are fine too; a bad one is still refused
-    stored, codes, _ = _import(ws, write, "C3,Cat,\nC4,Dan,12345\n")
-    assert stored["C3"] is None and "C4" not in stored
-    assert codes == [(3, "invalid_phone_number")]
+    # blank phones in a file that has the column are fine too; a bad one is left empty
+    stored, codes, result = _import(ws, write, "C3,Cat,\nC4,Dan,12345\n")
+    assert stored["C3"] is None and stored["C4"] is None
+    assert codes == [(3, "invalid_phone_number")] and result.rejected == 0
+    assert result.problems[0].message.endswith("; left empty")
 
 
 def test_phone_required_by_default(make_ws, write):

@@ -11,7 +11,7 @@ BAD_CUSTOMERS = (
     "N0001,周一,男,13800000001,2024-01-05\n"
     "N0002,吴二,女,12345,2024-01-06\n"  # row 3: bad phone
     "N0003,,男,13800000003,2024-01-07\n"  # row 4: name missing
-    "N0004,郑四,女,13800000004,2024-13-45\n"  # row 5: bad date
+    "N0004,郑四,女,13800000004,2024-13-45\n"  # row 5: bad date (optional: left empty)
 )
 
 
@@ -78,8 +78,9 @@ def test_api_upload_dry_run_by_token(fresh_app, fresh_ws):
     )
     assert resp.status_code == 200
     body = resp.json()
-    assert body["dry_run"] is True and body["rejected"] == 3 and body["rows_read"] == 4
-    assert {p["row"] for p in body["problems"] if p["severity"] == "error"} == {3, 4, 5}
+    assert body["dry_run"] is True and body["rejected"] == 2 and body["rows_read"] == 4
+    assert {p["row"] for p in body["problems"] if p["severity"] == "error"} == {3, 4}
+    assert [p["row"] for p in body["problems"] if p["severity"] == "warning"] == [5]
     assert (
         fresh_ws.con.execute(
             "SELECT count(*) FROM customers WHERE customer_id LIKE 'N000%'"

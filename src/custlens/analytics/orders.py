@@ -137,13 +137,23 @@ def revenue_per_customer(orders: ir.Table, include_flagged: bool = False) -> ir.
     )
 
 
-def store_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
-    """One row: customers, orders, lines, GMV, AOV, first and last order date."""
+def store_totals(
+    orders: ir.Table, include_flagged: bool = False, customers: ir.Table | None = None
+) -> ir.Table:
+    """One row: buyers, orders, lines, GMV, AOV, first and last order date; with the
+    customer table ``customers`` first its rows, ``customers``.
+
+    The two counts are named apart: ``customers`` are the rows of the customer table (every
+    customer with orders has one, those known only from their orders included, plus those who
+    have not bought); ``buyers`` are the customers with analysable orders (paid, not 需核实).
+    """
     o = analysable_orders(orders, include_flagged)
     gmv = o.amount.sum()
     n_orders = o.order_id.nunique()
+    known = {} if customers is None else {"customers": customers.count().as_scalar()}
     return o.aggregate(
-        customers=o.customer_id.nunique(),
+        **known,
+        buyers=o.customer_id.nunique(),
         orders=n_orders,
         lines=o.count(),
         gmv=gmv,

@@ -103,7 +103,8 @@ def summary_cmd(
     top: Annotated[int, typer.Option(help="Top customers by revenue")] = 10,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Store totals (customers, orders, GMV, AOV) and the top customers by revenue.
+    """Store totals and the top customers by revenue: customers (rows of the customer
+    table), buyers (customers with analysable orders), orders, GMV, AOV.
 
     Example: custlens summary --engine spark --top 5
     """
@@ -111,7 +112,8 @@ def summary_cmd(
 
     ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
-    totals = store_totals(ws.table("orders", eng)).to_pyarrow().to_pylist()[0]
+    totals = store_totals(ws.table("orders", eng), customers=ws.table("customers", eng))
+    totals = totals.to_pyarrow().to_pylist()[0]
     top_rows = revenue_per_customer(ws.table("orders", eng)).limit(top).to_pyarrow()
     if fmt == Format.json:
         emit({"totals": totals, "top_customers": top_rows.to_pylist()}, fmt)

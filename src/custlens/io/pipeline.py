@@ -27,7 +27,7 @@ from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
 from custlens.io.upsert import create_customers_from_orders, plan_rows, write_rows
-from custlens.schema.problems import format_problem, suggest
+from custlens.schema.problems import format_problem, kept_note, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
 
@@ -136,7 +136,7 @@ def import_file(
         with ws.transaction() as con:
             import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
             result.import_id = import_id
-            record_problems(con, import_id)
+            record_problems(con, import_id, table)
             step("write")
             fills = plan_rows(con, table, mapping, result)
             # orders that are only added get their flags before they are written (not when
@@ -227,12 +227,12 @@ def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lan
         [import_id, SAMPLE_PROBLEMS],
     ).fetchall()
     for row, column, code, value, severity in sample:
-        label = None
+        label = note = None
         if column:
             label = table.column(column).zh if lang == "zh" else column
-        result.problems.append(
-            Problem(row, column, code, format_problem(row, label, code, lang), value, severity)
-        )
+            note = kept_note(table.column(column), code, severity, lang)
+        message = format_problem(row, label, code, lang, note)
+        result.problems.append(Problem(row, column, code, message, value, severity))
     if result.rejected:
         result.status = "partial"
 

@@ -1,4 +1,5 @@
-"""Per-table row rules applied after column normalisation (orders, events, campaigns).
+"""Per-table row rules applied after column normalisation (orders, customers, events,
+campaigns).
 
 A rule is (column, code, condition over the staged, typed columns). Error-severity rules
 reject the row; warning rules keep it and, for orders, mark it needs_review (需核实).
@@ -74,6 +75,10 @@ def row_rules(table: str, settings: Settings, p: SqlParams, now: object) -> list
             # cancellations are reversed sales, see custlens.schema.returns)
             Rule("status", "refund", "status = 'partially_refunded'"),
         ]
+    if table == "customers":
+        # a registration after the import is a typo: left empty (with a warning), or every
+        # order of the customer would look placed before the registration
+        return [Rule("registration_date", "future_date", f"registration_date > {p.add(now)}")]
     if table == "events":
         return [
             Rule("customer_id", "missing_required", "customer_id IS NULL AND anonymous_id IS NULL")

@@ -12,8 +12,8 @@ from custlens.config import Settings
 from custlens.io.mapping import Mapping
 from custlens.io.normalise import SqlParams, column_sql, q
 from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
-from custlens.schema.problems import PROBLEM_CODES
-from custlens.schema.tables import Table
+from custlens.schema.problems import PROBLEM_CODES, column_severity
+from custlens.schema.tables import Column, Table
 
 
 def stage_rows(
@@ -24,7 +24,10 @@ def stage_rows(
     Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value is
     that text), ``<col>`` (typed value), ``_codes`` (the row's problems as
     ``column:code,...``; NULL for most rows), ``_flags`` (warnings kept on the stored row) and
-    ``_err`` (the row is rejected). Returns, per column, the staged column holding its
+    ``_err`` (the row is rejected). A bad value rejects the row only in a required or
+    strict column; elsewhere it is left empty (or set to the column's default) and reported
+    as a warning (:func:`custlens.schema.problems.column_severity`), as is a value a
+    warning rule finds in such a column. Returns, per column, the staged column holding its
     text. (One ``_codes`` instead of a code column per column and rule: two dozen mostly
     empty columns cost more to write than the rest of the staged row.)
     """
@@ -38,11 +41,15 @@ def stage_rows(
     derived = derived_columns(table.name)
     # where the value is the cleaned text itself (ids, names ...) only one copy is kept
     text_of = {}
+    # a bad value in a lenient column (optional, not strict) is left empty or defaulted
+    lenient = []
     for col in table.columns:
         text = q("t_" + col.name)
         value, code = column_sql(col, text, p, mapping.date_format, mapping.values.get(col.name))
         typed.append(f"{value} AS {q(col.name)}")
         typed.append(f"{code} AS {q('e_' + col.name)}")
+        if not col.rejects_bad_value and code != NO_CODE:
+            lenient.append(f"{_kept_value(col, p, q('e_' + col.name))} AS {q(col.name)}")
         same = value == text and col.name not in derived and col.name in mapping.columns
         text_of[col.name] = q(col.name) if same else text
     dropped = [q("t_" + name) for name, t in text_of.items() if t == q(name)]
@@ -51,12 +58,17 @@ def stage_rows(
     rule_cols = [
         f"CASE WHEN {r.condition} THEN '{r.code}' END AS r{i}" for i, r in enumerate(rules)
     ]
-    severities = [PROBLEM_CODES[r.code].severity for r in rules]
+    severities = [column_severity(r.code, table.column(r.column)) for r in rules]
     warnings = [f"r{i}" for i, sev in enumerate(severities) if sev == "warning"]
     flags = f"NULLIF(concat_ws(',', {', '.join(warnings)}), '')" if warnings else "NULL"
-    errors = ", ".join(f"'{c}'" for c, pc in PROBLEM_CODES.items() if pc.severity == "error")
+    # a warning rule's value in a lenient column is left empty too (a future registration)
+    kept = ", ".join(
+        f"{_kept_value(table.column(r.column), p, f'r{i}')} AS {q(r.column)}"
+        for i, (r, sev) in enumerate(zip(rules, severities, strict=True))
+        if sev == "warning" and not table.column(r.column).rejects_bad_value
+    )
     col_err = " OR ".join(
-        f"coalesce({q('e_' + c.name)} IN ({errors}), FALSE)" for c in table.columns
+        f"coalesce({q('e_' + c.name)} IN ({_error_codes(c)}), FALSE)" for c in table.columns
     )
     rule_err = (
         " OR ".join(f"r{i} IS NOT NULL" for i, sev in enumerate(severities) if sev == "error")
@@ -84,15 +96,31 @@ def stage_rows(
         f"""CREATE TEMP TABLE _ruled AS
         WITH _txt AS (SELECT _row, {raw_hash} AS _rawhash, {", ".join(texts)} FROM _raw),
         _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
-        _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _typ),
+        _len AS (SELECT {f"* REPLACE ({', '.join(lenient)})" if lenient else "*"} FROM _typ),
+        _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _len),
         _rul AS (SELECT *, {", ".join([*rule_cols, "NULL AS _none"])},
                         ({col_err}) AS _colerr FROM _der),
-        _fin AS (SELECT *, {flags} AS _flags, _colerr OR ({rule_err}) AS _err FROM _rul)
+        _fin AS (SELECT {f"* REPLACE ({kept})" if kept else "*"}, {flags} AS _flags,
+                        _colerr OR ({rule_err}) AS _err FROM _rul)
         SELECT * EXCLUDE ({", ".join(scratch)}),
                NULLIF(concat_ws(',', {", ".join(codes)}), '') AS _codes FROM _fin""",
         p.values,
     )
     return text_of
+
+
+NO_CODE = "CAST(NULL AS VARCHAR)"  # the error code of a column kind that finds no problem
+
+
+def _kept_value(col: Column, p: SqlParams, problem: str) -> str:
+    """``col``'s value, left empty (or set to its default) where ``problem`` is not NULL."""
+    default = p.add(col.default) if col.default is not None else "NULL"
+    return f"CASE WHEN {problem} IS NULL THEN {q(col.name)} ELSE {default} END"
+
+
+def _error_codes(col: Column) -> str:
+    """The codes that reject a row when found in ``col``, as an SQL list."""
+    return ", ".join(f"'{c}'" for c in PROBLEM_CODES if column_severity(c, col) == "error")
 
 
 def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str, str]) -> None:
@@ -239,8 +267,9 @@ def _number_repeated_content(con: Any, content_key: tuple[str, str]) -> None:
     )
 
 
-def record_problems(con: Any, import_id: int) -> None:
-    """The staged problems into the import's log of problems, with their severities."""
+def record_problems(con: Any, import_id: int, table: Table) -> None:
+    """The staged problems into the import's log of problems, with their severities (a
+    code's own, or, in a lenient column of ``table``, its severity there)."""
     con.execute(
         "INSERT INTO import_problems SELECT ?, _row, column_name, code, NULL, value FROM _problems",
         [import_id],
@@ -254,3 +283,21 @@ def record_problems(con: Any, import_id: int) -> None:
             "i": import_id,
         },
     )
+    lenient = [
+        (col.name, code, sev)
+        for col in table.columns
+        for code, pc in PROBLEM_CODES.items()
+        if (sev := column_severity(code, col)) != pc.severity
+    ]
+    if lenient:
+        con.execute(
+            "UPDATE import_problems SET severity = s.severity FROM (SELECT unnest($n) AS name, "
+            "unnest($c) AS code, unnest($s) AS severity) s WHERE import_problems.code = s.code "
+            "AND import_problems.column_name = s.name AND import_id = $i",
+            {
+                "n": [x[0] for x in lenient],
+                "c": [x[1] for x in lenient],
+                "s": [x[2] for x in lenient],
+                "i": import_id,
+            },
+        )

@@ -14,6 +14,7 @@ from custlens.schema.tables import TABLES
 
 START, END = "<!-- columns:start -->", "<!-- columns:end -->"
 REQUIRED = "**\\***"
+STRICT = "**!**"  # optional, but a bad value rejects the row
 
 
 def columns_markdown() -> str:
@@ -29,7 +30,7 @@ def columns_markdown() -> str:
             rules_en = c.doc_en
             if c.choices and "/" not in rules_en:
                 rules_en = (rules_en + "; " if rules_en else "") + "values: " + "/".join(c.choices)
-            required = REQUIRED if c.required else ""
+            required = REQUIRED if c.required else (STRICT if c.strict else "")
             aliases = ", ".join(c.aliases)
             out.append(
                 f"| `{c.name}` | {c.zh} | {c.kind} | {required} | {aliases} | "

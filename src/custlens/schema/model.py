@@ -39,12 +39,21 @@ class Column:
     choices_en: tuple[str, ...] = ()  # English display names of the stored choices
     default: str | None = None
     region: str = "CN"  # phone columns: CN (mainland mobile) | an ISO region | off (unchecked)
+    # optional, but a value given must be valid: a bad one rejects the row instead of being
+    # left empty (order amounts, status and line numbers: a wrong one changes the money)
+    strict: bool = False
     doc_zh: str = ""
     doc_en: str = ""
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.kind]
+
+    @property
+    def rejects_bad_value(self) -> bool:
+        """A bad value in this column rejects the row (required or strict); elsewhere it is
+        left empty (or set to the default) with a warning."""
+        return self.required or self.strict
 
     def display(self, value: object, lang: str) -> object:
         """A stored value as shown in ``lang``: stored choices are Chinese; English output

@@ -39,6 +39,7 @@ ORDERS = Table(
             ("明细行号", "line", "line_number", "item_no"),
             doc_zh="可选；同一订单的明细序号",
             doc_en="optional; line number within the order",
+            strict=True,
         ),
         C(
             "customer_id",
@@ -148,6 +149,7 @@ ORDERS = Table(
             ("商品单价", "售价", "价格", "price", "lineitem_price"),
             doc_zh="≥0，两位小数；可带 ¥、£、$ 和千分位",
             doc_en=">= 0, 2 dp; ¥, £, $ and thousands separators ok",
+            strict=True,
         ),
         C(
             "discount",
@@ -156,6 +158,7 @@ ORDERS = Table(
             "Discount",
             False,
             ("折扣金额", "优惠", "折扣", "discount_amount", "coupon_amount"),
+            strict=True,
         ),
         C(
             "amount",
@@ -179,6 +182,7 @@ ORDERS = Table(
             doc_zh="= 数量 × 单价 − 优惠；缺失时自动计算，差额超过0.01标记为需核实",
             doc_en="= quantity × unit_price − discount; computed when absent; flagged when it "
             "differs by more than 0.01",
+            strict=True,
         ),
         C(
             "payment_method",
@@ -208,6 +212,7 @@ ORDERS = Table(
             default="paid",
             doc_zh="paid/refunded/partially_refunded/cancelled/test（或 已支付/已退款/部分退款/已取消/测试）",
             doc_en="paid/refunded/partially_refunded/cancelled/test (or the Chinese words)",
+            strict=True,
         ),
         C(
             "is_new_product",

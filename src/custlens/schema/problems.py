@@ -1,8 +1,15 @@
 """Problem codes found by import validation and data-quality rules.
 
 severity ``error``: the row is rejected (written to the rejects file, nothing else changes);
-``warning``: the row is imported and, for orders, marked needs_review (需核实) so analyses
-exclude it by default; ``info``: reported only.
+``warning``: the row is imported; an order with a rule's warning (negative amount, test
+order ...) is marked needs_review (需核实) so analyses exclude it by default; ``info``:
+reported only.
+
+A bad value is an error only in a column the row cannot do without: a required column, or
+an optional one whose value changes the money (order amounts, status, line numbers, see
+:attr:`custlens.schema.model.Column.strict`). In any other optional column (a customer's
+email, age, level ...) the same code is a warning: the value is left empty, or set to the
+column's default, and the row is kept (:func:`column_severity`).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from custlens.i18n import gettext
+from custlens.schema.model import Column
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,8 @@ class ProblemCode:
     severity: str
     message: str  # English msgid; zh in the catalog
     suggestion: str
+    # severity in an optional column (value left empty or defaulted); None: as ``severity``
+    optional_severity: str | None = None
 
 
 _CODES = [
@@ -32,6 +42,7 @@ _CODES = [
         "error",
         "invalid format (expected an 11-digit mobile number)",
         "Enter an 11-digit mainland mobile number starting 13-19",
+        "warning",
     ),
     ProblemCode(
         "invalid_phone_number",
@@ -39,48 +50,56 @@ _CODES = [
         "not a valid phone number for the workspace's phone region",
         "Enter a number valid in the phone_region set for the workspace, or add the country code "
         "(+44 ...)",
+        "warning",
     ),
     ProblemCode(
         "invalid_email",
         "error",
         "invalid email address",
         "Enter an address like name@example.com, or leave it empty",
+        "warning",
     ),
     ProblemCode(
         "invalid_date",
         "error",
         "unrecognised date",
         "Use YYYY-MM-DD (2024-01-05), 2024/1/5, 2024年1月5日 or an Excel date",
+        "warning",
     ),
     ProblemCode(
         "invalid_number",
         "error",
         "not a number",
         "Enter a plain number; ¥ and thousands separators are fine",
+        "warning",
     ),
     ProblemCode(
         "invalid_quantity",
         "error",
         "quantity must be a whole number",
         "Enter a whole number of items",
+        "warning",
     ),
     ProblemCode(
         "invalid_age",
         "error",
         "age must be a whole number from 0 to 120",
         "Enter the age in whole years, or leave it empty",
+        "warning",
     ),
     ProblemCode(
         "invalid_choice",
         "error",
         "value not allowed",
         "Use one of the values listed in the template's 说明 sheet",
+        "warning",
     ),
     ProblemCode(
         "out_of_range",
         "error",
         "value out of range",
         "Check the allowed range in the template's 说明 sheet",
+        "warning",
     ),
     ProblemCode(
         "negative_price",
@@ -179,7 +198,50 @@ REVIEW_CODES = (
 
 
 def severity(code: str) -> str:
+    """The severity of ``code`` in a column the row cannot do without (or of a row problem)."""
     return PROBLEM_CODES[code].severity
+
+
+def column_severity(code: str, column: Column) -> str:
+    """The severity of ``code`` found in ``column``: a bad value rejects the row only in a
+    required or strict column; in another optional column it is left empty (or defaulted).
+
+    Examples
+    --------
+    >>> from custlens.schema.tables import get_table
+    >>> customers = get_table("customers")
+    >>> column_severity("invalid_phone", customers.column("phone"))
+    'error'
+    >>> column_severity("invalid_email", customers.column("email"))
+    'warning'
+    >>> column_severity("missing_required", customers.column("name"))
+    'error'
+    """
+    problem = PROBLEM_CODES[code]
+    if problem.optional_severity is None or column.rejects_bad_value:
+        return problem.severity
+    return problem.optional_severity
+
+
+def kept_note(column: Column, code: str, severity: str, lang: str = "zh") -> str | None:
+    """What became of a bad value in ``column`` kept with a ``severity`` warning: ``已留空`` /
+    ``left empty``, or ``已按默认值“普通”导入`` / ``stored as the default 普通``; None when the
+    value was kept as it is (a required or strict column) or the message says it already.
+
+    Examples
+    --------
+    >>> from custlens.schema.tables import get_table
+    >>> customers = get_table("customers")
+    >>> kept_note(customers.column("email"), "invalid_email", "warning", "en")
+    'left empty'
+    >>> kept_note(customers.column("level"), "invalid_choice", "warning")
+    '已按默认值“普通”导入'
+    """
+    if severity != "warning" or column.rejects_bad_value or code == "unknown_gender":
+        return None
+    if column.default is None:
+        return gettext("left empty", lang)
+    return gettext("stored as the default {default}", lang, default=column.default)
 
 
 def describe(code: str, lang: str = "zh") -> str:
@@ -190,9 +252,14 @@ def suggest(code: str, lang: str = "zh") -> str:
     return gettext(PROBLEM_CODES[code].suggestion, lang)
 
 
-def format_problem(row: int | None, column_label: str | None, code: str, lang: str = "zh") -> str:
-    """``第5行 联系方式：格式错误（应为11位手机号）`` / ``row 5, phone: invalid format (...)``."""
+def format_problem(
+    row: int | None, column_label: str | None, code: str, lang: str = "zh", note: str | None = None
+) -> str:
+    """``第5行 联系方式：格式错误（应为11位手机号）`` / ``row 5, phone: invalid format (...)``;
+    ``note`` (what became of the value, see :func:`kept_note`) follows the message."""
     message = describe(code, lang)
+    if note:
+        message += f"；{note}" if lang != "en" else f"; {note}"
     if lang == "en":
         where = ", ".join(x for x in (f"row {row}" if row else None, column_label) if x)
         return f"{where}: {message}" if where else message

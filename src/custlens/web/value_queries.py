@@ -8,6 +8,7 @@ caller per data version).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from custlens.analytics import funnel, paths
@@ -226,10 +227,29 @@ def funnel_spec(
 
 
 def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dict[str, Any]:
+    """The funnel's steps: visitors (anonymous ones too) and, without a breakdown, the known
+    customers among them (``customers``: those a step's drill-down lists). The chart draws
+    both; a customers bar drills to its customers, a visitors bar cannot (an anonymous visitor
+    has no row to list)."""
     rows = _records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
+    known = {} if spec.breakdown else step_customers(scope, spec)
     for r in rows:
         r["label"] = f"{r['step']}. {r['step_name']}"
-    chart_rows = [r for r in rows if not spec.breakdown] or rows
+        r["customers"] = known.get(r["step"])
+    visitors, customers = gettext("Visitors", lang), gettext("Known customers", lang)
+    if spec.breakdown:
+        chart_rows = rows
+        colour = {"field": "breakdown", "type": "nominal"}
+    else:
+        # customers first: the first bar of each step is the one a click drills into
+        chart_rows = [
+            {**r, "measure": customers, "value": r["customers"], "drill_step": r["step"]}
+            for r in rows
+        ]
+        chart_rows += [
+            {**r, "measure": visitors, "value": r["actors"], "drill_step": None} for r in rows
+        ]
+        colour = {"field": "measure", "type": "nominal", "sort": [customers, visitors], "title": ""}
     spec_chart = {
         "$schema": basic.SCHEMA,
         "title": gettext("Visitors reaching each step", lang),
@@ -237,32 +257,49 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
         "mark": "bar",
         "encoding": {
             "y": {"field": "label", "type": "nominal", "sort": None, "title": ""},
-            "x": {"field": "actors", "type": "quantitative", "title": gettext("Visitors", lang)},
+            "x": {
+                "field": "actors" if spec.breakdown else "value",
+                "type": "quantitative",
+                "title": gettext("Visitors", lang),
+            },
             "tooltip": [
                 {"field": "step_name"},
-                {"field": "actors"},
+                {"field": "actors", "title": visitors},
+                *([] if spec.breakdown else [{"field": "customers", "title": customers}]),
                 {"field": "conversion_from_first", "format": ".1%"},
             ],
-            **(
-                {
-                    "color": {"field": "breakdown", "type": "nominal"},
-                    "yOffset": {"field": "breakdown"},
-                }
-                if spec.breakdown
-                else {}
-            ),
+            "color": colour,
+            "yOffset": {"field": colour["field"], "sort": colour.get("sort")},
         },
     }
     return {"rows": rows, "spec": spec_chart}
+
+
+def _known_actors(scope: Scope, spec: funnel.FunnelSpec) -> Any:
+    """The funnel's visitors who are customers the principal sees (customer table rows)."""
+    a = funnel.funnel_actors(scope.table("events"), replace(spec, breakdown=None))
+    a = a.filter(a.customer_id.notnull())
+    return a.semi_join(scope.table("customers").select("customer_id"), "customer_id")
+
+
+def step_customers(scope: Scope, spec: funnel.FunnelSpec) -> dict[int, int]:
+    """Known customers reaching each step (1-based), counted as :func:`reached_step` lists
+    them: a customer with several sessions once, at the furthest step any of them reached."""
+    a = _known_actors(scope, spec)
+    best = a.group_by("customer_id").aggregate(steps=a.steps.max())
+    counts = best.aggregate(
+        **{f"n{n}": best.count(where=best.steps >= n) for n in range(1, len(spec.steps) + 1)}
+    )
+    row = counts.to_pyarrow().to_pylist()[0]
+    return {n: int(row[f"n{n}"] or 0) for n in range(1, len(spec.steps) + 1)}
 
 
 def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
     """customer_id of known customers who reached ``step`` (1-based) of the funnel."""
     if not 1 <= step <= len(spec.steps):
         raise InputError.of("funnel step must be between 1 and {n}", n=len(spec.steps))
-    a = funnel.funnel_actors(scope.table("events"), spec)
-    a = a.filter((a.steps >= step) & a.customer_id.notnull())
-    return a.select("customer_id").distinct()
+    a = _known_actors(scope, spec)
+    return a.filter(a.steps >= step).select("customer_id").distinct()
 
 
 def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") -> dict[str, Any]:

@@ -9,9 +9,15 @@ from custlens.analytics.tags.rules import TagRule
 
 
 def tag_stats(tags: ir.Table, customers: int, min_share: float = 0.01) -> ir.Table:
-    """tag, category, customers, share, weight, rare (share < ``min_share``), by size."""
-    g = tags.group_by(["tag", "category"]).aggregate(
-        customers=tags.customer_id.nunique(), weight=tags.weight.max()
+    """tag, category, customers, share, weight, rare (share < ``min_share``), by size.
+
+    One row per tag name, as the customer list filters by it: a name both imported and given
+    by a rule counts each customer once, its categories listed together (``behaviour,
+    manual``)."""
+    g = tags.group_by("tag").aggregate(
+        customers=tags.customer_id.nunique(),
+        weight=tags.weight.max(),
+        category=tags.category.collect(distinct=True).sort().join(", "),
     )
     share = g.customers / ibis.literal(max(int(customers), 1), "int64")
     g = g.mutate(share=share, rare=share < ibis.literal(float(min_share), "float64"))
