@@ -119,6 +119,8 @@ class Settings:
     locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"  # ISO 4217: every amount shown (CLI, reports, web) uses it
+    # colour of KPI changes: meaning (green = the KPI's good way) | red_up (红涨绿跌: red = up)
+    change_colours: str = "meaning"
     phone_region: str = "CN"  # CN (mainland mobile) | an ISO region such as GB | off
     phone_required: bool = True  # customers files must carry a phone number
     engine: str = "duckdb"
@@ -181,6 +183,7 @@ class Settings:
             f'locale = "{self.locale}"          # zh_CN | en',
             f'timezone = "{self.timezone}"',
             f'currency = "{self.currency}"         # ISO 4217 code: CNY, GBP, USD, EUR ...',
+            f'change_colours = "{self.change_colours}"  # meaning | red_up (红涨绿跌: red = up)',
             f'phone_region = "{self.phone_region}"    # CN | an ISO region such as GB | off',
             f"phone_required = {toml_value(self.phone_required)}",
             f'engine = "{self.engine}"          # duckdb | spark',
@@ -233,8 +236,9 @@ def toml_value(value: Any) -> str:
 
 
 def check_general(settings: Settings) -> None:
-    """Raise InputError (one line, in the settings' language) for an unknown locale,
-    currency (ISO 4217, as Babel knows them), time zone (IANA) or phone region."""
+    """Raise InputError (one line, in the settings' language) for an unknown locale, colour
+    convention (``change_colours``), currency (ISO 4217, as Babel knows them), time zone
+    (IANA) or phone region."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from babel.numbers import list_currencies
@@ -250,6 +254,14 @@ def check_general(settings: Settings) -> None:
                 "Unknown currency {value}: use an ISO 4217 code such as CNY, GBP, USD or EUR",
                 lang,
                 value=settings.currency,
+            )
+        )
+    if settings.change_colours not in ("meaning", "red_up"):
+        raise InputError(
+            gettext(
+                "Unknown change colours {value}: use meaning (green = better) or red_up (red = up)",
+                lang,
+                value=settings.change_colours,
             )
         )
     if not isinstance(settings.threads, int) or settings.threads < 0:

@@ -3,7 +3,8 @@ funnel bars, time-to-convert histogram, conversion trend, Sankey-ready nodes/lin
 retention heatmap and activity (weekday x hour) heatmap.
 
 Every function takes the rows of the matching analytics table (``to_pyarrow().to_pylist()``)
-and returns a dict; dates and Decimals should already be JSON-ready (ISO strings, floats).
+and a language (zh | en) for titles, axes and legends, and returns a dict; dates and Decimals
+should already be JSON-ready (ISO strings, floats).
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from custlens.charts.basic import SCHEMA
+from custlens.charts.basic import SCHEMA, category_axis
+from custlens.charts.data import full_week
+from custlens.charts.theme import with_locale
+from custlens.i18n import gettext
 
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS = {
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 Rows = list[dict[str, Any]]
 
 
@@ -29,47 +36,75 @@ def _plain(rows: Rows) -> Rows:
     return [{k: conv(v) for k, v in r.items()} for r in rows]
 
 
-def funnel_bars(rows: Rows, title: str = "转化漏斗") -> dict[str, Any]:
+def funnel_bars(rows: Rows, title: str | None = None, lang: str = "zh") -> dict[str, Any]:
     """Horizontal bars of visitors per step (grouped by breakdown when present), labelled
-    with the conversion from the first step."""
+    inside the bar's end with the conversion from the first step (so no label runs past the
+    plot)."""
     rows = _plain(rows)
+    _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
     has_bd = any("breakdown" in r for r in rows)
-    y = {"field": "step_name", "type": "nominal", "sort": None, "title": ""}
+    names = list(dict.fromkeys(r.get("step_name") for r in rows))
+    y = {
+        "field": "step_name",
+        "type": "nominal",
+        "sort": None,
+        "title": "",
+        "axis": category_axis(names, horizontal=True),
+    }
     enc: dict[str, Any] = {
         "y": y,
-        "x": {"field": "actors", "type": "quantitative", "title": "人数"},
+        "x": {"field": "actors", "type": "quantitative", "title": _("Visitors")},
         "tooltip": [
-            {"field": "step_name", "title": "步骤"},
-            {"field": "actors", "title": "人数", "format": ","},
-            {"field": "conversion_from_previous", "title": "环比转化", "format": ".1%"},
-            {"field": "conversion_from_first", "title": "总转化", "format": ".1%"},
-            {"field": "median_seconds_from_previous", "title": "中位耗时(秒)"},
+            {"field": "step_name", "title": _("Step")},
+            {"field": "actors", "title": _("Visitors"), "format": ","},
+            {
+                "field": "conversion_from_previous",
+                "title": _("From previous step"),
+                "format": ".1%",
+            },
+            {"field": "conversion_from_first", "title": _("From first step"), "format": ".1%"},
+            {"field": "median_seconds_from_previous", "title": _("Median time (s)")},
         ],
     }
     if has_bd:
         enc["yOffset"] = {"field": "breakdown", "type": "nominal"}
-        enc["color"] = {"field": "breakdown", "type": "nominal", "title": "分组"}
+        enc["color"] = {"field": "breakdown", "type": "nominal", "title": _("Breakdown")}
     bars = {"mark": "bar", "encoding": enc}
     labels = {
-        "mark": {"type": "text", "align": "left", "dx": 4},
+        "mark": {"type": "text", "align": "right", "dx": -4, "color": "white", "fontSize": 10},
         "encoding": {
             **{k: v for k, v in enc.items() if k in ("y", "x", "yOffset")},
             "text": {"field": "conversion_from_first", "type": "quantitative", "format": ".1%"},
         },
     }
-    return {"$schema": SCHEMA, "title": title, "data": {"values": rows}, "layer": [bars, labels]}
-
-
-def time_to_convert_histogram(rows: Rows, title: str = "转化耗时分布") -> dict[str, Any]:
-    rows = _plain(rows)
     return {
         "$schema": SCHEMA,
-        "title": title,
+        "title": title or _("Conversion funnel"),
+        "data": {"values": rows},
+        "layer": [bars, labels],
+    }
+
+
+def time_to_convert_histogram(
+    rows: Rows, title: str | None = None, lang: str = "zh"
+) -> dict[str, Any]:
+    """Visitors per time-to-convert band."""
+    rows = _plain(rows)
+    _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
+    return {
+        "$schema": SCHEMA,
+        "title": title or _("Time to convert"),
         "data": {"values": rows},
         "mark": "bar",
         "encoding": {
-            "x": {"field": "label", "type": "ordinal", "sort": None, "title": "耗时"},
-            "y": {"field": "actors", "type": "quantitative", "title": "人数"},
+            "x": {
+                "field": "label",
+                "type": "ordinal",
+                "sort": None,
+                "title": _("Time to convert"),
+                "axis": category_axis([r.get("label") for r in rows]),
+            },
+            "y": {"field": "actors", "type": "quantitative", "title": _("Visitors")},
             "tooltip": [
                 {"field": "label"},
                 {"field": "actors", "format": ","},
@@ -79,11 +114,13 @@ def time_to_convert_histogram(rows: Rows, title: str = "转化耗时分布") -> 
     }
 
 
-def conversion_trend(rows: Rows, title: str = "转化率趋势") -> dict[str, Any]:
+def conversion_trend(rows: Rows, title: str | None = None, lang: str = "zh") -> dict[str, Any]:
+    """Conversion rate per period; month names in ``lang``."""
     rows = _plain(rows)
-    return {
+    _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
+    spec = {
         "$schema": SCHEMA,
-        "title": title,
+        "title": title or _("Conversion trend"),
         "data": {"values": rows},
         "mark": {"type": "line", "point": True},
         "encoding": {
@@ -91,12 +128,13 @@ def conversion_trend(rows: Rows, title: str = "转化率趋势") -> dict[str, An
             "y": {
                 "field": "conversion_rate",
                 "type": "quantitative",
-                "title": "转化率",
+                "title": _("Conversion rate"),
                 "axis": {"format": ".0%"},
             },
             "tooltip": [{"field": "period"}, {"field": "entered"}, {"field": "converted"}],
         },
     }
+    return with_locale(spec, lang)
 
 
 def sankey_data(links: Rows) -> dict[str, Any]:
@@ -115,18 +153,25 @@ def sankey_data(links: Rows) -> dict[str, Any]:
 
 
 def retention_heatmap(
-    rows: Rows, value: str = "retention", title: str = "留存矩阵"
+    rows: Rows, value: str = "retention", title: str | None = None, lang: str = "zh"
 ) -> dict[str, Any]:
     """Cohort (rows) x months since (columns), coloured and labelled by ``value``
     (retention or revenue_retention)."""
     rows = _plain(rows)
+    _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
     enc = {
-        "y": {"field": "cohort", "type": "ordinal", "timeUnit": "yearmonth", "title": "群组"},
-        "x": {"field": "period", "type": "ordinal", "title": "距首月(月)"},
+        "y": {
+            "field": "cohort",
+            "type": "ordinal",
+            "timeUnit": "yearmonth",
+            "title": _("Cohort"),
+            "axis": {"format": "%Y-%m"},
+        },
+        "x": {"field": "period", "type": "ordinal", "title": _("Months since first purchase")},
     }
     return {
         "$schema": SCHEMA,
-        "title": title,
+        "title": title or _("Retention"),
         "data": {"values": rows},
         "layer": [
             {
@@ -156,18 +201,40 @@ def retention_heatmap(
     }
 
 
-def activity_heatmap(rows: Rows, value: str = "events", title: str = "活跃时段") -> dict[str, Any]:
-    """Weekday (0 = Monday) x hour heatmap of ``value`` (events, sessions or visitors)."""
-    data = [{**r, "weekday_name": WEEKDAYS[int(r["weekday"])]} for r in _plain(rows)]
+def activity_heatmap(
+    rows: Rows, value: str = "events", title: str | None = None, lang: str = "zh"
+) -> dict[str, Any]:
+    """Weekday (0 = Monday) x hour heatmap of ``value`` (events, sessions or visitors): all
+    24 hours of all 7 days, quiet ones as 0."""
+    _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
+    days = WEEKDAYS["en" if lang == "en" else "zh"]
+    grid = full_week(_plain(rows), ("events", "sessions", "visitors"))
+    data = [{**r, "weekday_name": days[int(r["weekday"])]} for r in grid]
+    legend = {"events": "Events", "sessions": "Sessions", "visitors": "Visitors"}.get(value, value)
     return {
         "$schema": SCHEMA,
-        "title": title,
+        "title": title or _("Active hours"),
         "data": {"values": data},
         "mark": "rect",
         "encoding": {
-            "x": {"field": "hour", "type": "ordinal", "title": "小时"},
-            "y": {"field": "weekday_name", "type": "ordinal", "sort": list(WEEKDAYS), "title": ""},
-            "color": {"field": value, "type": "quantitative", "scale": {"scheme": "oranges"}},
-            "tooltip": [{"field": "weekday_name"}, {"field": "hour"}, {"field": value}],
+            "x": {
+                "field": "hour",
+                "type": "ordinal",
+                "title": _("Hour"),
+                "scale": {"domain": list(range(24))},
+                "axis": {"labelAngle": 0},
+            },
+            "y": {"field": "weekday_name", "type": "ordinal", "sort": list(days), "title": ""},
+            "color": {
+                "field": value,
+                "type": "quantitative",
+                "title": _(legend),
+                "scale": {"scheme": "oranges", "domainMin": 0},
+            },
+            "tooltip": [
+                {"field": "weekday_name", "title": _("Weekday")},
+                {"field": "hour", "title": _("Hour")},
+                {"field": value, "title": _(legend)},
+            ],
         },
     }

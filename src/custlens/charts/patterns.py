@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from custlens.charts.basic import category_axis
+from custlens.charts.data import full_week
+from custlens.charts.theme import with_locale
 from custlens.i18n import gettext
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -21,18 +24,32 @@ def _base(title: str, values: list[dict[str, Any]]) -> dict[str, Any]:
 def hour_weekday_heatmap(
     rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
 ) -> dict:
-    spec = _base(title or gettext("Orders by weekday and hour", lang), rows)
+    """Orders per weekday (0 = Monday) and hour: all 24 hours of all 7 days, quiet ones as 0."""
+    grid = full_week(rows, ("orders", "revenue", "customers"))
+    spec = _base(title or gettext("Orders by weekday and hour", lang), grid)
     spec.update(
         mark="rect",
         encoding={
-            "x": {"field": "hour", "type": "ordinal", "title": gettext("Hour", lang)},
+            "x": {
+                "field": "hour",
+                "type": "ordinal",
+                "title": gettext("Hour", lang),
+                "scale": {"domain": list(range(24))},
+                "axis": {"labelAngle": 0},
+            },
             "y": {
                 "field": "weekday",
                 "type": "ordinal",
                 "title": gettext("Weekday", lang),
+                "scale": {"domain": list(range(7))},
                 "axis": {"labelExpr": WEEKDAYS.get(lang, WEEKDAYS["en"])},
             },
-            "color": {"field": "orders", "type": "quantitative", "title": gettext("Orders", lang)},
+            "color": {
+                "field": "orders",
+                "type": "quantitative",
+                "title": gettext("Orders", lang),
+                "scale": {"scheme": "blues", "domainMin": 0},
+            },
             "tooltip": [
                 {"field": "weekday"},
                 {"field": "hour"},
@@ -45,7 +62,8 @@ def hour_weekday_heatmap(
 
 
 def trend_lines(rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh") -> dict:
-    spec = _base(title or gettext("Monthly revenue", lang), rows)
+    """Monthly revenue bars with the moving average as a line; month names in ``lang``."""
+    spec = with_locale(_base(title or gettext("Monthly revenue", lang), rows), lang)
     x = {"field": "period", "type": "temporal", "title": gettext("Month", lang)}
     spec["layer"] = [
         {
@@ -92,7 +110,12 @@ def association_heatmap(
     spec.update(
         mark="rect",
         encoding={
-            "x": {"field": "b", "type": "nominal", "title": "B"},
+            "x": {
+                "field": "b",
+                "type": "nominal",
+                "title": "B",
+                "axis": category_axis(sorted({str(r.get("b")) for r in rows})),
+            },
             "y": {"field": "a", "type": "nominal", "title": "A"},
             "color": {
                 "field": "confidence",

@@ -32,14 +32,17 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot put {type(value).__name__} in a chart spec")
 
 
-def spec_json(spec: dict[str, Any]) -> str:
-    """The themed spec as JSON; Decimal money and dates become numbers and ISO text."""
-    return json.dumps(themed(spec), ensure_ascii=False, default=_plain)
+def spec_json(spec: dict[str, Any], lang: str | None = None) -> str:
+    """The themed spec as JSON (month names in ``lang`` when given); Decimal money and dates
+    become numbers and ISO text."""
+    return json.dumps(themed(spec, lang=lang), ensure_ascii=False, default=_plain)
 
 
-def to_svg(spec: dict[str, Any]) -> str:
-    return _converter().vegalite_to_svg(spec_json(spec))
+def to_svg(spec: dict[str, Any], lang: str | None = None) -> str:
+    """The chart as SVG text, its month and weekday names in ``lang`` (zh | en)."""
+    return _converter().vegalite_to_svg(spec_json(spec, lang))
 
 
-def to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
-    return _converter().vegalite_to_png(spec_json(spec), scale=scale)
+def to_png(spec: dict[str, Any], scale: float = 2.0, lang: str | None = None) -> bytes:
+    """The chart as PNG bytes, its month and weekday names in ``lang`` (zh | en)."""
+    return _converter().vegalite_to_png(spec_json(spec, lang), scale=scale)

@@ -31,10 +31,47 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def themed(spec: dict[str, Any], width: int = 640, height: int = 280) -> dict[str, Any]:
-    """A copy of ``spec`` with the house config and a fixed size (for static rendering)."""
+# d3 time-format locale of Chinese charts: month axes read 2024 · 4月 · 7月, not April, July
+TIME_LOCALES: dict[str, dict[str, Any]] = {
+    "zh": {
+        "dateTime": "%Y年%-m月%-d日 %A %X",
+        "date": "%Y/%-m/%-d",
+        "time": "%H:%M:%S",
+        "periods": ["上午", "下午"],
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": [f"{m}月" for m in range(1, 13)],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+    }
+}
+
+
+def with_locale(spec: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``spec`` with the time-format locale of ``lang`` in its config (month and weekday
+    names on temporal axes; English is Vega's default). Changes and returns ``spec``.
+
+    Examples
+    --------
+    >>> with_locale({"mark": "line"}, "zh")["config"]["locale"]["time"]["shortMonths"][4]
+    '5月'
+    >>> "config" in with_locale({"mark": "line"}, "en")
+    False
+    """
+    if lang in TIME_LOCALES:
+        config = spec.setdefault("config", {})
+        config.setdefault("locale", {"time": TIME_LOCALES[lang]})
+    return spec
+
+
+def themed(
+    spec: dict[str, Any], width: int = 640, height: int = 280, lang: str | None = None
+) -> dict[str, Any]:
+    """A copy of ``spec`` with the house config and a fixed size (for static rendering);
+    with ``lang``, its month and weekday names in that language (see :func:`with_locale`)."""
     out = copy.deepcopy(spec)
     out.setdefault("$schema", "https://vega.github.io/schema/vega-lite/v5.json")
+    if lang:
+        with_locale(out, lang)
     out["config"] = {**CONFIG, **out.get("config", {})}
     if out.get("width") in (None, "container"):
         out["width"] = width
@@ -132,14 +169,34 @@ def format_count(value: float | None, lang: str = "zh") -> str:
 
 
 def format_pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{float(value) * 100:.{digits}f}%"
+    """A share as a percentage; a value that rounds to zero is ``0.0%``, never ``-0.0%``.
+
+    Examples
+    --------
+    >>> format_pct(0.1234), format_pct(-0.00001)
+    ('12.3%', '0.0%')
+    """
+    if value is None:
+        return "–"
+    return f"{round(float(value) * 100, digits) + 0.0:.{digits}f}%"
 
 
 def format_change(change: float | None, kind: str, lang: str = "zh") -> str:
-    """+3.1个百分点 / +3.1 pp for rates; +12.5% for amounts and counts (relative change)."""
+    """+3.1个百分点 / +3.1 pp for rates; +12.5% for amounts and counts (relative change); a
+    change that rounds to zero has no sign.
+
+    Examples
+    --------
+    >>> format_change(0.125, "rel"), format_change(-0.031, "rate_pp", "en")
+    ('+12.5%', '−3.1 pp')
+    >>> format_change(-0.00001, "rate_pp")
+    '0.0个百分点'
+    """
     if change is None:
         return "–"
-    sign = "+" if change >= 0 else "−"
+    sign = "+" if change > 0 else "−"
+    if round(abs(change) * 100, 1) == 0:
+        sign = ""
     if kind == "rate_pp":
         pp = abs(change) * 100
         return f"{sign}{pp:.1f}个百分点" if lang == "zh" else f"{sign}{pp:.1f} pp"

@@ -98,6 +98,7 @@ def build_report(
             "currency": currency,
         },
         currency=currency,
+        change_colours=ws.settings.change_colours,
     )
     for key in sections or list(SECTIONS):
         if progress:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from custlens.charts.change_colours import COLOURS
 from custlens.charts.render import to_svg
 from custlens.i18n import gettext
 from custlens.reports import format as fmt
@@ -38,7 +39,7 @@ def render_html(report: Report, pdf: bool = False) -> str:
     charts = {}
     for s in report.sections:
         for i, c in enumerate(s.charts, start=1):
-            svg = to_svg(c.spec)
+            svg = to_svg(c.spec, report.lang)
             if pdf:
                 data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
                 svg = f'<img alt="{c.title}" src="data:image/svg+xml;base64,{data}">'
@@ -56,6 +57,7 @@ def render_html(report: Report, pdf: bool = False) -> str:
             pdf=pdf,
             page_label=page,
             head=fmt.header(report),
+            colours=COLOURS,
         )
     )
 

@@ -76,3 +76,5 @@ class Report:
     compare: str = "previous"  # what ``previous`` is: previous (环比) | yoy (同比) | custom
     # how much of each period the data covers: full | partial (部分数据) | none (无数据)
     coverage: dict[str, str] = field(default_factory=dict)  # period, previous, year_ago
+    # colour of KPI changes (Settings.change_colours): meaning | red_up (红涨绿跌)
+    change_colours: str = "meaning"

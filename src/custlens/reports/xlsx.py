@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from custlens.charts.change_colours import COLOURS, change_colour
 from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
 from custlens.io.cells import open_workbook
@@ -56,6 +57,11 @@ def write_xlsx(report: Report, out: Path) -> Path:
     wb = open_workbook(out, remove_timezone=True)
     num_formats = {**NUM_FORMATS, "money": excel_money_format(report.currency, report.lang)}
     formats = {k: wb.add_format({"num_format": f}) for k, f in num_formats.items()}
+    # a KPI's change coloured by its good direction or 红涨绿跌 (Settings.change_colours)
+    change_formats = {
+        colour: wb.add_format({"num_format": NUM_FORMATS["pct"], "font_color": hex_colour})
+        for colour, hex_colour in COLOURS.items()
+    }
     title_fmt = wb.add_format({"bold": True, "font_size": 18})
     bold = wb.add_format({"bold": True})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -111,7 +117,8 @@ def write_xlsx(report: Report, out: Path) -> Path:
                     if report.coverage.get(key) == "none":
                         ws.write(row, col, _("no data to compare"))
                     elif ch is not None:
-                        ws.write(row, col, ch, formats["pct"])
+                        colour = change_colour(k.key, ch, report.change_colours)
+                        ws.write(row, col, ch, change_formats[colour])
                     else:
                         ws.write_blank(row, col, None)
             row += 2

@@ -279,6 +279,22 @@ def period_comparison(
 
 
 # ---- data quality --------------------------------------------------------------------------
+def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
+    """Every table of the workspace (campaigns, responses and feedback included) with its
+    name in ``lang`` and its row count, so nothing imported goes unseen."""
+    from custlens.schema.tables import TABLES
+
+    return [
+        {
+            "table": name,
+            "label": table.zh if lang == "zh" else table.en,
+            # the name comes from the schema, never from the request
+            "rows": con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],
+        }
+        for name, table in TABLES.items()
+    ]
+
+
 def import_log(con: Any, limit: int = 50) -> list[dict[str, Any]]:
     keys = (
         "import_id",

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.charts.change_colours import change_colour
 from custlens.charts.theme import format_change, format_count, format_money, format_pct, themed
 from custlens.clock import format_time
 from custlens.i18n import gettext, normalise_lang
@@ -92,7 +93,7 @@ def make_templates(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Ji
         # a stored customer choice (gender, level) as shown in the page's language
         choice=lambda v, column, lang="zh": TABLES["customers"].column(column).display(v, lang),
     )
-    env.globals.update(chart=chart, qs=query_string, timezone=timezone)
+    env.globals.update(chart=chart, qs=query_string, timezone=timezone, change_colour=change_colour)
     return templates
 
 

@@ -33,7 +33,8 @@ def build(ctx: Context) -> Section | None:
             r["step_name"] = STEP_NAMES_EN.get(r["step_name"], r["step_name"])
     s.charts.append(
         ChartBlock(
-            ctx._("Conversion funnel"), bchart.funnel_bars(steps, ctx._("Conversion funnel"))
+            ctx._("Conversion funnel"),
+            bchart.funnel_bars(steps, ctx._("Conversion funnel"), lang=ctx.lang),
         )
     )
     s.tables.append(

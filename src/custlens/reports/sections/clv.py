@@ -9,10 +9,10 @@ The fit is weekly, as in `custlens clv predict` and on the web page, so the tier
 from __future__ import annotations
 
 from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
-from custlens.analytics.clv.plotting import clv_distribution_spec
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
 from custlens.charts.theme import currency_symbol, format_pct
+from custlens.charts.value import clv_histogram
 from custlens.errors import CustlensError
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
@@ -75,9 +75,7 @@ def build(ctx: Context) -> Section | None:
     )
     if "clv" in pred:
         symbol = currency_symbol(ctx.currency, ctx.lang)
-        spec = clv_distribution_spec(pred["clv"], currency=symbol)
-        spec["title"] = ctx._("CLV distribution")
-        spec["encoding"]["x"]["title"] = ctx._("CLV over 12 months ({currency})", currency=symbol)
+        spec = clv_histogram(pred["clv"], ctx.lang, symbol)
         s.charts.append(ChartBlock(ctx._("CLV distribution"), spec))
         top = pred["clv"].sort_values(ascending=False)
         share = top.head(max(1, len(top) // 10)).sum() / max(top.sum(), 1e-9)

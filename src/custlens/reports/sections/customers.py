@@ -43,6 +43,10 @@ def build(ctx: Context) -> Section | None:
         age_band=ibis.cases(
             *[((c.age >= lo) & (c.age < hi), label) for lo, hi, label in AGE_BANDS], else_=unknown
         ),
+        # a customer created from an order has no gender or level: shown as unknown, in the
+        # stored choice 未知 for gender (one row, not two) and as "unknown" for level
+        gender=c.gender.fill_null("未知"),
+        level=c.level.fill_null(unknown),
         province=c.province.fill_null(unknown),
         industry=c.industry.fill_null(unknown),
         channel=c.channel.fill_null(unknown),

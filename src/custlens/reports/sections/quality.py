@@ -1,4 +1,5 @@
-"""Data quality: the import log and needs_review (需核实) counts per rule."""
+"""Data quality: every imported table with its row count, the import log and needs_review
+(需核实) counts per rule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,34 @@ import json
 from custlens.io.quality import quality_report
 from custlens.reports.context import Context
 from custlens.reports.model import Column, Section, TableBlock
+from custlens.schema.tables import TABLES
+
+# the report sections that read each table; a table absent here is imported but not analysed
+ANALYSED_IN = {
+    "customers": ("Customer overview", "Customer value: segments and lifecycle"),
+    "orders": ("Summary", "Purchase patterns", "Customer lifetime value and churn risk"),
+    "events": ("Funnel and behaviour",),
+}
+
+
+def imported_tables(ctx: Context) -> list[dict]:
+    """Every table of the workspace with its row count and the report sections that use it
+    (``used_in``; "not analysed yet" for campaigns, responses and feedback), so nothing
+    imported is silently left out."""
+    rows = []
+    for name, table in TABLES.items():
+        used = ANALYSED_IN.get(name)
+        rows.append(
+            {
+                "table": name,
+                "label": table.zh if ctx.lang == "zh" else table.en,
+                "rows": ctx.table(name).count().to_pyarrow().as_py(),
+                "used_in": ctx._("; ").join(ctx._(u) for u in used)
+                if used
+                else ctx._("imported, not analysed in this report yet"),
+            }
+        )
+    return rows
 
 
 def build(ctx: Context) -> Section:
@@ -27,6 +56,19 @@ def build(ctx: Context) -> Section:
     report = quality_report(con)
     flagged = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
     s = Section("quality", ctx._("Data quality"))
+    tables = imported_tables(ctx)
+    s.tables.append(
+        TableBlock(
+            ctx._("Imported tables"),
+            [
+                Column("label", ctx._("Table")),
+                Column("table", ctx._("Name in commands")),
+                Column("rows", ctx._("Rows"), "int"),
+                Column("used_in", ctx._("Used in")),
+            ],
+            tables,
+        )
+    )
     s.tables.append(
         TableBlock(
             ctx._("Import log"),
@@ -67,4 +109,15 @@ def build(ctx: Context) -> Section:
             orders=f"{report['orders']:,}",
         )
     )
+    unused = [t for t in tables if t["table"] not in ANALYSED_IN and t["rows"]]
+    if unused:
+        s.narrative.append(
+            ctx._(
+                "Also imported but not analysed in this report yet: {tables}.",
+                tables=ctx._("; ").join(
+                    ctx._("{table} {rows} rows", table=t["label"], rows=f"{t['rows']:,}")
+                    for t in unused
+                ),
+            )
+        )
     return s

@@ -48,7 +48,15 @@ def build(ctx: Context) -> Section | None:
     )
     s.charts.append(
         ChartBlock(
-            ctx._("RFM segments"), basic.bar(seg_rows, "name", "customers", ctx._("RFM segments"))
+            ctx._("RFM segments"),
+            basic.bar(
+                seg_rows,
+                "name",
+                "customers",
+                ctx._("RFM segments"),
+                y_title=ctx._("Customers"),
+                horizontal=True,  # segment names are long in English: one per row
+            ),
         )
     )
     group_rows = _named(groups.to_pyarrow().to_pylist(), "value_group_code", "name", names)

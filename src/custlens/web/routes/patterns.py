@@ -132,8 +132,15 @@ def quality_page(request: Request, principal: Principal = VIEW) -> Response:
         report = ctx.cached(("quality",), lambda: quality_report(ctx.con()))
         spec = queries.quality_chart(report, lang)
     log = queries.import_log(ctx.con(), 20) if principal.can("import") else []
+    tables = [] if restricted(principal) else queries.table_counts(ctx.con(), lang)
     return render(
         request,
         "quality.html",
-        {"report": report, "quality_spec": spec, "log": log, "restricted": restricted(principal)},
+        {
+            "report": report,
+            "quality_spec": spec,
+            "log": log,
+            "tables": tables,
+            "restricted": restricted(principal),
+        },
     )
