@@ -107,7 +107,10 @@ def test_june_against_may_and_last_june(vws):
     assert k[(june, "refund_rate")]["value"] == pytest.approx(999 / 2718.99)
     assert k[(june, "refund_rate")]["previous"] == 0.0
     assert k[(june, "returns")]["previous"] == 0.0
-    assert len(k) == 14
+    # items: C01 2+2+2, C02 2+2, C03 4, C09 1, C10 1; new-customer share: C01 of 5 buyers
+    assert k[(june, "items")]["value"] == 16.0
+    assert k[(june, "new_customer_share")]["value"] == 0.2
+    assert len(k) == 16
 
 
 def test_quarter_and_custom_range(vws):

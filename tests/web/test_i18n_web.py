@@ -13,7 +13,7 @@ WEB = Path(__file__).resolve().parents[2] / "src" / "custlens" / "web"
 def web_messages() -> set[str]:
     from tests.i18n_scan import messages
 
-    from custlens.analytics.compare import METRICS
+    from custlens.analytics.measures import MEASURES
     from custlens.privacy.policy import ROLES
     from custlens.reports.build import SECTIONS
     from custlens.schema.tables import TABLES
@@ -33,7 +33,13 @@ def web_messages() -> set[str]:
     found |= {label for _, label, _ in queries.CARD_KPIS}
     found |= set(customer_params.FILTER_LABELS.values()) | set(customer_params.SORTS)
     found |= set(customers.RESULT_LABELS.values())
-    found |= set(ROLES) | set(queries.PERIOD_KINDS) | set(TABLES) | set(METRICS) | set(SECTIONS)
+    found |= (
+        set(ROLES)
+        | set(queries.PERIOD_KINDS)
+        | set(TABLES)
+        | {m.name for m in MEASURES}
+        | set(SECTIONS)
+    )
     found |= set(behaviour.ORDERS) | set(value_queries.FUNNEL_BREAKDOWNS)
     found |= {"ok", "partial", "failed", "error", "warning", "info", "Retention & cohorts"}
     return found

@@ -1,8 +1,11 @@
-"""Period-over-period comparison of order metrics, with significance where it applies.
+"""Period-over-period comparison of the catalogue's metrics, with significance where it applies.
 
-Metrics are computed in the engine on each period's analysable orders; only the handful of
-per-period aggregates come back to Python. Rates are compared with a two-proportion z-test,
-averages with Welch's t-test on per-order values summarised in the engine.
+Every metric is a measure of the catalogue (:mod:`custlens.analytics.measures`), computed in
+the engine for both periods at once (:mod:`custlens.analytics.period_measures`); only the
+per-period aggregates come back to Python. Proportions (repurchase rate, new-customer share,
+campaign participation, churn, conversion) are compared with a pooled two-proportion z-test on
+the catalogue's numerator and denominator, AOV with Welch's t-test on per-order values
+summarised in the engine.
 
 Each comparison says how much of each period the data covers (``coverage`` and
 ``base_coverage``: full | partial | none, see :func:`custlens.analytics.periods.coverage`).
@@ -16,18 +19,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders, sale_lines
+from custlens.analytics.measures import MEASURE_IDS, Measure, get_measure
 from custlens.analytics.patterns import period_bounds
-from custlens.analytics.periods import METRICS, Period, coverage, period_as_of
-from custlens.errors import UsageError
+from custlens.analytics.period_measures import (
+    check_splittable,
+    compute_measures,
+    conversion_components,
+    measure_rows,
+    periods_of,
+)
+from custlens.analytics.periods import METRICS as METRICS
+from custlens.analytics.periods import Period, coverage, period_as_of
 
-RATES = {
-    "repurchase_rate": ("repeat_customers", "customers"),
-    "new_customer_share": ("new_customers", "customers"),
-}
+# earlier name of a metric, still accepted on the command line
+ALIASES = {"customers": "buyers"}
 
 
 @dataclass(frozen=True)
@@ -57,117 +64,125 @@ class Comparison:
         return dict(self.__dict__)
 
 
-def period_metrics(orders: ir.Table, period: Period, by: str | None = None) -> ir.Table:
-    """One row (or one per ``by`` value) of order metrics for ``period``.
-
-    ``new_customers`` are customers whose first analysable order ever falls in the period;
-    ``repeat_customers`` placed two or more orders in the period; ``gmv`` is net sales and
-    ``gross_sales`` the period's sale lines at their own amount, refunded and cancelled ones
-    included (see :mod:`custlens.schema.returns`).
-    """
-    o = analysable_orders(orders)
-    first = o.group_by("customer_id").aggregate(first_date=o.order_date.min())
-    inside = o.filter((o.order_date >= period.start) & (o.order_date <= period.end))
-    per_order = inside.group_by(["customer_id", "order_id", *([by] if by else [])]).aggregate(
-        value=inside.amount.sum().cast("float64"), items=inside.quantity.sum()
-    )
-    per_customer = per_order.group_by(["customer_id", *([by] if by else [])]).aggregate(
-        n_orders=per_order.order_id.nunique()
-    )
-    per_customer = per_customer.join(first, "customer_id")
-    keys = [by] if by else []
-
-    def grouped(t: ir.Table) -> Any:  # one row overall, or one per ``by`` value
-        return t.group_by(keys) if keys else t
-
-    new = (per_customer.first_date >= period.start) & (per_customer.first_date <= period.end)
-    cust = grouped(per_customer).aggregate(
-        customers=per_customer.customer_id.nunique(),
-        repeat_customers=(per_customer.n_orders >= 2).sum(),
-        new_customers=new.sum(),
-    )
-    ords = grouped(per_order).aggregate(
-        gmv=per_order.value.sum(),
-        orders=per_order.count(),
-        items=per_order.items.sum(),
-        value_mean=per_order.value.mean(),
-        value_var=per_order.value.var(how="sample"),
-    )
-    lines = sale_lines(orders)
-    lines = lines.filter((lines.order_date >= period.start) & (lines.order_date <= period.end))
-    gross = grouped(lines).aggregate(gross_sales=lines.gross_amount.sum().cast("float64"))
-    out = ords.join(cust, keys) if keys else ords.cross_join(cust)
-    return out.left_join(gross, keys).drop(f"{by}_right") if keys else out.cross_join(gross)
+def period_metrics(
+    orders: ir.Table,
+    period: Period,
+    by: str | None = None,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+) -> ir.Table:
+    """One row (or one per ``by`` value) with every catalogue measure of ``period`` and the
+    components behind them (see
+    :func:`custlens.analytics.period_measures.compute_measures`)."""
+    return compute_measures(orders, periods_of(period), events, churn_days, by=by)
 
 
 def period_summary(
-    orders: ir.Table, period: Period, by: str | None = None
-) -> dict[Any, dict[str, float]]:
-    """Every metric of ``period`` as a dict (keyed by the ``by`` value, or None)."""
-    rows = period_metrics(orders, period, by).to_pyarrow().to_pylist()
-    out = {}
-    for row in rows:
-        n = row["orders"] or 0
-        row["aov"] = row["gmv"] / n if n else None
-        c = row["customers"] or 0
-        row["repurchase_rate"] = row["repeat_customers"] / c if c else None
-        row["new_customer_share"] = row["new_customers"] / c if c else None
-        gross = row.get("gross_sales") or 0
-        row["refund_rate"] = (gross - (row["gmv"] or 0)) / gross if gross else None
-        out[row.get(by) if by else None] = row
+    orders: ir.Table,
+    period: Period,
+    by: str | None = None,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+) -> dict[Any, dict[str, Any]]:
+    """Every measure and component of ``period`` as a dict (keyed by the ``by`` value, or
+    None)."""
+    return measure_rows(orders, [period], events, churn_days, by=by)[period]
+
+
+def compare_all(
+    orders: ir.Table,
+    period: Period,
+    base: Period,
+    by: str | None = None,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+    metrics: list[str] | None = None,
+) -> list[Comparison]:
+    """Each of ``metrics`` (default: every splittable one with ``by``, else all) in ``period``
+    against ``base``: absolute and relative change, p-value; both periods in one query.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    period, base : Period
+        The period and the one it is compared with.
+    by : str, optional
+        An order column to split by (one comparison per value).
+    events : ibis.expr.types.Table, optional
+        The behaviour log (visitors and conversion rate are empty without it).
+    churn_days : int, default 180
+        ``[lifecycle] churn_days`` for the churn rate.
+    metrics : list of str, optional
+        Catalogue ids (or an alias in :data:`ALIASES`).
+
+    Returns
+    -------
+    list of Comparison
+        Per metric (then per ``by`` value), in the catalogue's order.
+    """
+    if metrics is None:
+        ids = [m for m in MEASURE_IDS if not by or get_measure(m).splittable]
+    else:
+        ids = [get_measure(ALIASES.get(m, m)).id for m in metrics]
+    check_splittable(ids, by)
+    first, last = period_bounds(orders)
+    cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
+    rows = measure_rows(orders, [period, base], events, churn_days, by=by)
+    a = rows[period] if cov_a != "none" else {}
+    b = rows[base] if cov_b != "none" else {}
+    keys = sorted(set(a) | set(b), key=lambda k: (k is None, str(k)))
+    out = []
+    for metric in ids:
+        measure = get_measure(metric)
+        for key in keys:
+            ra, rb = a.get(key, {}), b.get(key, {})
+            label = f"{period}" if key is None else f"{period} [{key}]"
+            out.append(_comparison(measure, label, str(base), ra, rb, cov_a, cov_b))
     return out
 
 
 def compare_periods(
-    orders: ir.Table, metric: str, period: Period, base: Period, by: str | None = None
+    orders: ir.Table,
+    metric: str,
+    period: Period,
+    base: Period,
+    by: str | None = None,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
 ) -> list[Comparison]:
-    """``metric`` in ``period`` against ``base`` (absolute and % change, p-value)."""
-    if metric not in METRICS:
-        raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    first, last = period_bounds(orders)
-    cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
-    a, b = period_summary(orders, period, by), period_summary(orders, base, by)
-    out = []
-    for key in sorted(set(a) | set(b), key=lambda k: (k is None, str(k))):
-        ra = a.get(key, {}) if cov_a != "none" else {}
-        rb = b.get(key, {}) if cov_b != "none" else {}
-        va, vb = ra.get(metric), rb.get(metric)
-        change = va - vb if va is not None and vb is not None else None
-        pct = change / vb if change is not None and vb else None
-        label = f"{period}" if key is None else f"{period} [{key}]"
-        out.append(
-            Comparison(
-                metric,
-                label,
-                str(base),
-                _f(va),
-                _f(vb),
-                _f(change),
-                _f(pct),
-                _p_value(metric, ra, rb),
-                cov_a,
-                cov_b,
-            )
-        )
-    return out
+    """``metric`` in ``period`` against ``base`` (absolute and % change, p-value); see
+    :func:`compare_all`."""
+    return compare_all(orders, period, base, by, events, churn_days, metrics=[metric])
 
 
-def _p_value(metric: str, a: dict, b: dict) -> float | None:
-    if not a or not b:
+def _comparison(
+    m: Measure, period: str, base: str, ra: dict, rb: dict, cov_a: str, cov_b: str
+) -> Comparison:
+    va, vb = ra.get(m.id), rb.get(m.id)
+    change = va - vb if va is not None and vb is not None else None
+    pct = change / vb if change is not None and vb else None
+    return Comparison(
+        m.id, period, base, _f(va), _f(vb), _f(change), _f(pct), _p_value(m, ra, rb), cov_a, cov_b
+    )
+
+
+def _p_value(m: Measure, a: dict, b: dict) -> float | None:
+    if not a or not b or m.test is None:
         return None
-    if metric in RATES:
-        num, den = RATES[metric]
+    if m.test == "proportion":
+        num, den = m.counts
+        if None in (a[num], a[den], b[num], b[den]):
+            return None
         return two_proportion_p(a[num], a[den], b[num], b[den])
-    if metric == "aov":
-        return welch_p(
-            a["value_mean"],
-            a["value_var"],
-            a["orders"],
-            b["value_mean"],
-            b["value_var"],
-            b["orders"],
-        )
-    return None
+    return welch_p(
+        a["order_value_mean"],
+        a["order_value_var"],
+        a["orders"],
+        b["order_value_mean"],
+        b["order_value_var"],
+        b["orders"],
+    )
 
 
 def two_proportion_p(x1: float, n1: float, x2: float, n2: float) -> float | None:
@@ -195,21 +210,14 @@ def welch_p(m1, v1, n1, m2, v2, n2) -> float | None:
 
 
 def _f(x: Any) -> float | None:
-    return None if x is None else round(float(x), 6)
+    return None if x is None else float(x)
 
 
 def conversion_counts(events: ir.Table, period: Period) -> dict[str, int]:
-    """Visitors with any event in ``period`` and those among them who paid (same visitor and
-    purchase definitions as the store KPIs)."""
-    from custlens.analytics.sessions import PURCHASE_EVENTS
-
-    e = events.filter((events.event_date >= period.start) & (events.event_date <= period.end))
-    e = e.mutate(
-        visitor=ibis.coalesce(e.customer_id, e.anonymous_id, e.session_id),
-        paid=e.event_type.isin(PURCHASE_EVENTS) | (e.page_type == "pay").fill_null(False),
-    ).filter(ibis._.visitor.notnull())
-    row = e.aggregate(visitors=e.visitor.nunique(), converted=e.visitor.nunique(where=e.paid))
-    return row.to_pyarrow().to_pylist()[0]
+    """Visitors with any event in ``period`` and those among them who paid (the catalogue's
+    ``visitors`` and ``converted``), from the behaviour log alone."""
+    row = conversion_components(events, periods_of(period)).to_pyarrow().to_pylist()[0]
+    return {"visitors": row["visitors"] or 0, "converted": row["converted"] or 0}
 
 
 def compare_conversion(events: ir.Table, period: Period, base: Period) -> Comparison:

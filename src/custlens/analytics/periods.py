@@ -21,22 +21,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from custlens.analytics.measures import MEASURE_IDS
 from custlens.errors import InputError
 
-# what a period-over-period comparison reports (custlens.analytics.compare); kept here, in a
-# module without Ibis, so that `custlens compare --help` can list them cheaply
-METRICS = (
-    "gmv",
-    "orders",
-    "customers",
-    "aov",
-    "items",
-    "repurchase_rate",
-    "new_customers",
-    "new_customer_share",
-    "gross_sales",
-    "refund_rate",
-)
+# what a period-over-period comparison reports (custlens.analytics.compare): the metric
+# catalogue's ids (custlens.analytics.measures imports no Ibis, so `custlens compare --help`
+# lists them cheaply)
+METRICS = MEASURE_IDS
 COVERAGES = ("full", "partial", "none")
 COMPLETE_KINDS = ("week", "month", "quarter")
 

@@ -277,8 +277,9 @@ def compare_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compare a metric for a period with the previous period (环比), last year (同比) or any
-    period. A period the data covers only in part is marked 部分数据; against a period without
-    data there is no change (无可比数据), never a percentage against 0.
+    period. Metrics are the catalogue's (docs/metrics.md), the same numbers as `custlens kpi`,
+    the report and the dashboards. A period the data covers only in part is marked 部分数据;
+    against a period without data there is no change (无可比数据), never a percentage against 0.
 
     Example: custlens compare --metric repurchase_rate --period 2025-Q4 --against yoy
     """
@@ -303,7 +304,10 @@ def compare_cmd(
     elif metric == "segments":
         rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
     else:
-        rows = [c.as_dict() for c in compare_periods(orders, metric, p, base, by)]
+        events = ws.table("events", engine.value if engine else None)
+        churn_days = ws.settings.lifecycle.churn_days
+        found = compare_periods(orders, metric, p, base, by, events, churn_days)
+        rows = [c.as_dict() for c in found]
     lang = ws.settings.lang
     print_data_up_to(min(p.end, last), lang)
     versus = {"previous": "Period-on-period", "yoy": "Year-on-year"}.get(against, "Compared with")

@@ -159,7 +159,10 @@ def kpi_cmd(
     freq: Annotated[Freq, typer.Option("--freq", help="Period length")] = Freq.month,
     start: Annotated[str | None, typer.Option(help="First day [default: 12 months back]")] = None,
     end: Annotated[str | None, typer.Option(help="Last day [default: last order]")] = None,
-    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only these KPIs")] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option("--kpi", help="Only these KPIs (catalogue ids, see docs/metrics.md)"),
+    ] = None,
     engine: EngineOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -167,14 +170,20 @@ def kpi_cmd(
 ) -> None:
     """Store KPIs per period with the previous period (环比) and the same period last year (同比).
 
+    The KPIs are the metric catalogue (docs/metrics.md): the same numbers as `custlens compare`,
+    the report and the dashboards.
+
     Periods the data covers only in part are marked 部分数据 (coverage "partial"); a period
     without data has empty KPIs and nothing is compared with it (无可比数据).
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
     from custlens.analytics.kpi import store_kpis
+    from custlens.analytics.measures import get_measure
     from custlens.analytics.metrics import default_as_of
 
+    for key in kpi or []:
+        get_measure(key)  # an unknown id is a usage error that lists the known ones
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
     orders = ws.table("orders", eng)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from custlens.analytics import basket, compare, kpi, patterns, products
+from custlens.analytics.measures import get_measure
 from custlens.analytics.periods import (
     Period,
     comparison_period,
@@ -31,18 +32,21 @@ from custlens.web.scope import scoped_table
 
 PERIOD_KINDS = ("week", "month", "quarter", "custom")
 COMPARES = ("previous", "yoy")
-CARD_KPIS = (
-    ("gmv", "Net sales (GMV)", "money"),
-    ("refund_rate", "Refund rate", "rate"),
-    ("orders", "Orders", "count"),
-    ("buyers", "Buying customers", "count"),
-    ("aov", "Average order value", "money"),
-    ("repurchase_rate", "Repurchase rate", "rate"),
-    ("conversion_rate", "Conversion rate", "rate"),
-    ("churn_rate", "Churn rate", "rate"),
-    ("campaign_participation_rate", "Campaign participation", "rate"),
-    ("new_customers", "New customers", "count"),
+# the catalogue's measures on the overview cards (custlens.analytics.measures): id, name
+# (msgid) and unit (count | money | rate | days | ratio)
+CARD_MEASURES = (
+    "gmv",
+    "refund_rate",
+    "orders",
+    "buyers",
+    "aov",
+    "repurchase_rate",
+    "conversion_rate",
+    "churn_rate",
+    "campaign_participation_rate",
+    "new_customers",
 )
+CARD_KPIS = tuple((m.id, m.name, m.unit) for m in map(get_measure, CARD_MEASURES))
 
 
 @dataclass
@@ -113,14 +117,18 @@ def overview_period(
     return last_complete_period(kind, last), kind
 
 
-def kpi_cards(scope: Scope, period: Period, freq: str, compare_with: str) -> list[dict[str, Any]]:
+def kpi_cards(
+    scope: Scope, period: Period, freq: str, compare_with: str, churn_days: int = 180
+) -> list[dict[str, Any]]:
     """KPI cards of ``period`` with the change against the previous period or last year, and
     how much of each the data covers (``coverage``, ``base_coverage``: full | partial | none;
-    no base and no change when the base period has no data)."""
+    no base and no change when the base period has no data). ``kind`` is the catalogue's
+    unit; the change is in percentage points for rates, relative otherwise."""
     if compare_with not in COMPARES:
         raise InputError.of("compare must be previous or yoy")
     events = scope.table("events")
-    table = kpi.store_kpis(scope.table("orders"), period.start, period.end, freq, events=events)
+    orders = scope.table("orders")
+    table = kpi.store_kpis(orders, period.start, period.end, freq, events, churn_days)
     rows = table.to_pyarrow().to_pylist()
     by_kpi = {r["kpi"]: r for r in rows if r["period_start"] == period.start}
     cards = []
@@ -165,7 +173,7 @@ def monthly_trend(scope: Scope, months: int = 24, lang: str = "zh") -> tuple[lis
 def channel_split(scope: Scope, period: Period, lang: str = "zh") -> tuple[list[dict], dict]:
     summary = compare.period_summary(scope.table("orders"), period, by="channel")
     rows = [
-        {"channel": k or "–", "gmv": v["gmv"], "orders": v["orders"], "customers": v["customers"]}
+        {"channel": k or "–", "gmv": v["gmv"], "orders": v["orders"], "buyers": v["buyers"]}
         for k, v in summary.items()
         if k is not None
     ]
@@ -226,16 +234,22 @@ def association(scope: Scope, period: Period | None, top: int = 20, lang: str = 
 
 # ---- period comparison ---------------------------------------------------------------------
 def period_comparison(
-    scope: Scope, period_text: str, against: str, last: dt.date, lang: str = "zh"
+    scope: Scope,
+    period_text: str,
+    against: str,
+    last: dt.date,
+    lang: str = "zh",
+    churn_days: int = 180,
 ) -> dict[str, Any]:
+    """Every catalogue measure of a period against another (``rows``: one comparison each,
+    with the measure's display ``label``), and GMV per channel in both."""
     p = parse_period(period_text, last)
     base = comparison_period(p, against, last)
     orders = scope.table("orders")
-    a, b = compare.period_summary(orders, p), compare.period_summary(orders, base)
-    rows = []
-    for metric in compare.METRICS:
-        res = compare.compare_periods(orders, metric, p, base)
-        rows.extend(r.as_dict() for r in res)
+    found = compare.compare_all(
+        orders, p, base, events=scope.table("events"), churn_days=churn_days
+    )
+    rows = [r.as_dict() | {"label": get_measure(r.metric).name} for r in found]
     by_channel = []
     for label, period, summary in (
         (str(p), p, compare.period_summary(orders, p, by="channel")),
@@ -272,7 +286,7 @@ def period_comparison(
         "base_coverage": coverage(base, first, last_day),
         "data_up_to": min(p.end, last_day).isoformat() if last_day else None,
         "rows": rows,
-        "has_data": bool(a) or bool(b),
+        "has_data": any(r["value"] is not None or r["base"] is not None for r in rows),
         "by_channel": by_channel,
         "spec": spec,
     }

@@ -6,22 +6,26 @@ a percentage against 0; one the data covers only in part is named in the narrati
 
 from __future__ import annotations
 
-from custlens.analytics.compare import period_summary
-from custlens.analytics.periods import Period
+from custlens.analytics.measures import get_measure
+from custlens.analytics.period_measures import measure_rows
 from custlens.charts.theme import format_change, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import Kpi, Section
 
-KPIS = [
-    ("gmv", "Net sales (GMV)", "money"),
-    ("orders", "Orders", "int"),
-    ("customers", "Buying customers", "int"),
-    ("aov", "Average order value", "money"),
-    ("repurchase_rate", "Repurchase rate", "pct"),
-    ("new_customers", "New customers", "int"),
-    ("gross_sales", "Gross sales", "money"),
-    ("refund_rate", "Refund rate", "pct"),
-]
+# the catalogue's measures the summary shows (custlens.analytics.measures), and the report
+# model's kind of each unit
+SUMMARY_MEASURES = (
+    "gmv",
+    "orders",
+    "buyers",
+    "aov",
+    "repurchase_rate",
+    "new_customers",
+    "gross_sales",
+    "refund_rate",
+)
+KINDS = {"money": "money", "count": "int", "rate": "pct", "days": "float", "ratio": "float"}
+KPIS = [(m.id, m.name, KINDS[m.unit]) for m in (get_measure(key) for key in SUMMARY_MEASURES)]
 
 
 def build(ctx: Context) -> Section:
@@ -32,10 +36,14 @@ def build(ctx: Context) -> Section:
         "year_ago": ctx.coverage(ctx.year_ago),
     }
 
-    def summary(key: str, period: Period) -> dict:  # nothing for a period without data
-        return {} if cov[key] == "none" else period_summary(orders, period).get(None, {})
+    periods = {k: getattr(ctx, k) for k in cov}
+    with_data = list(dict.fromkeys(p for k, p in periods.items() if cov[k] != "none"))
+    rows = measure_rows(orders, with_data) if with_data else {}
 
-    now, prev, ago = (summary(k, getattr(ctx, k)) for k in cov)
+    def summary(key: str) -> dict:  # nothing for a period without data
+        return {} if cov[key] == "none" else rows[periods[key]].get(None, {})
+
+    now, prev, ago = (summary(k) for k in cov)
     kpis = [
         Kpi(key, ctx._(label), _num(now, key), kind, _num(prev, key), _num(ago, key))
         for key, label, kind in KPIS

@@ -209,7 +209,8 @@ def compare(
     _, last = bounds(request, scope)
     if last is None:
         return {"period": None, "rows": []}
-    data = queries.period_comparison(scope, period, against, last, lang_of(request))
+    days = ctx_of(request).settings.lifecycle.churn_days
+    data = queries.period_comparison(scope, period, against, last, lang_of(request), days)
     return {k: data[k] for k in ("period", "base", "rows", "by_channel")}
 
 

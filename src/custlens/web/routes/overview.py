@@ -11,7 +11,7 @@ from starlette.responses import Response
 from custlens.privacy.policy import Principal
 from custlens.web import queries
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import VIEW, bounds, cached, scope_of
+from custlens.web.routes.common import VIEW, bounds, cached, ctx_of, scope_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +30,7 @@ def overview_data(
     if last is None:
         return {"empty": True, "first": None, "last": None}
     p, freq = queries.overview_period(period, last, start, end)
+    churn_days = ctx_of(request).settings.lifecycle.churn_days
     cards = cached(
         request,
         scope,
@@ -37,7 +38,7 @@ def overview_data(
         str(p),
         freq,
         compare,
-        compute=lambda: queries.kpi_cards(scope, p, freq, compare),
+        compute=lambda: queries.kpi_cards(scope, p, freq, compare, churn_days),
     )
     trend_rows, trend_spec = cached(
         request, scope, "trend", lang, compute=lambda: queries.monthly_trend(scope, lang=lang)

@@ -110,7 +110,9 @@ def compare_page(
             text,
             against[:40],
             lang,
-            compute=lambda: queries.period_comparison(scope, text, against[:40], last, lang),
+            compute=lambda: queries.period_comparison(
+                scope, text, against[:40], last, lang, ctx_of(request).settings.lifecycle.churn_days
+            ),
         )
     return render(
         request,

@@ -1,0 +1,320 @@
+"""Values of the metric catalogue (:mod:`custlens.analytics.measures`) per period.
+
+:func:`measure_components` aggregates each period's analysable orders (paid, not needs_review,
+net of returns), sale lines, purchase days and behaviour events into the catalogue's
+components; :func:`compute_measures` adds every measure from its formula. Both run in the
+engine (DuckDB or Spark) for many periods at once. Orders on or after ``as_of`` (default: the
+day after the last analysable order) are not counted.
+
+Coverage: the data runs from the first analysable order to the day before ``as_of``. Each
+period's ``coverage`` is ``"full"`` when all its days are inside that span, ``"partial"``
+(部分数据) when only some are, ``"none"`` when none are: every measure of such a period is
+NULL (not 0), so nothing is compared with it. A quiet period inside the span has zeros.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from custlens.analytics.measures import MEASURES, get_measure
+from custlens.analytics.metrics import PURCHASE_EVENTS, default_as_of
+from custlens.analytics.orders import analysable_orders, sale_lines
+from custlens.analytics.periods import Period
+from custlens.errors import UsageError
+
+PERIOD_KEYS = ["period_start", "period_end"]
+_COUNTS = ("orders", "items", "buyers", "new_customers", "repeat_buyers", "campaign_buyers")
+
+
+def periods_of(*periods: Period) -> ir.Table:
+    """A table of ``period_start`` / ``period_end`` for :class:`Period` objects."""
+    schema = {"period_start": "date", "period_end": "date"}
+    data = {"period_start": [p.start for p in periods], "period_end": [p.end for p in periods]}
+    return ibis.memtable(data, schema=schema)
+
+
+def measure_components(
+    orders: ir.Table,
+    periods: ir.Table,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+    as_of: dt.date | None = None,
+    include_flagged: bool = False,
+    by: str | None = None,
+) -> ir.Table:
+    """One row per period of ``periods`` (and per value of ``by``) with the catalogue's
+    components and the period's ``coverage``.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    periods : ibis.expr.types.Table
+        ``period_start`` and ``period_end`` (inclusive dates).
+    events : ibis.expr.types.Table, optional
+        The behaviour log; without it ``visitors`` and ``converted`` are NULL.
+    churn_days : int, default 180
+        Days of silence after which a customer is churned (``[lifecycle] churn_days``).
+    as_of : date, optional
+        First day not counted (default: the day after the last analysable order).
+    include_flagged : bool, default False
+        Count lines marked needs_review (需核实) too.
+    by : str, optional
+        An order column to split by (``channel``, ``category``); lines without a value in it
+        are left out, and so are the components of unsplittable measures (churn, events).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        period_start, period_end, [by], the components and ``coverage``.
+    """
+    as_of = as_of or default_as_of(orders, include_flagged)
+    p = periods.select(*PERIOD_KEYS)
+    group = [by] if by else []
+    keys = [*PERIOD_KEYS, *group]
+    o = analysable_orders(orders, include_flagged)
+    o = o.filter(o.order_date < ibis.date(as_of))
+    span = _coverage(o, p, as_of)
+    first = o.group_by("customer_id").aggregate(first_date=o.order_date.min())
+    if by:
+        o = o.filter(o[by].notnull())
+    per_order = o.group_by(["customer_id", "order_id", *group]).aggregate(
+        order_date=o.order_date.min(),
+        value=o.amount.sum(),
+        items=o.quantity.sum(),
+        campaign=o.campaign_id.notnull().any(),
+    )
+    facts = per_order.join(
+        p, (per_order.order_date >= p.period_start) & (per_order.order_date <= p.period_end)
+    ).join(first, "customer_id")
+    per_buyer = facts.group_by([*keys, "customer_id"]).aggregate(
+        days=facts.order_date.nunique(),
+        campaign=facts.campaign.any(),
+        is_new=(facts.first_date >= facts.period_start).any(),
+    )
+    buyers = per_buyer.group_by(keys).aggregate(
+        buyers=per_buyer.count(),
+        new_customers=per_buyer.count(where=per_buyer.is_new),
+        repeat_buyers=per_buyer.count(where=per_buyer.days >= 2),
+        campaign_buyers=per_buyer.count(where=per_buyer.campaign),
+    )
+    value = facts.value.cast("float64")
+    sales = facts.group_by(keys).aggregate(
+        gmv=facts.value.sum().cast("decimal(18,2)"),
+        orders=facts.count(),
+        items=facts.items.sum(),
+        order_value_mean=value.mean(),
+        order_value_var=value.var(how="sample"),
+    )
+    lines = sale_lines(orders, include_flagged)
+    lines = lines.filter(lines.order_date < ibis.date(as_of))
+    if by:
+        lines = lines.filter(lines[by].notnull())
+    lines = lines.join(p, (lines.order_date >= p.period_start) & (lines.order_date <= p.period_end))
+    gross = lines.group_by(keys).aggregate(gross_sales=lines.gross_amount.sum())
+    out = facts.select(*keys).distinct() if by else p
+    for part in (sales, gross, buyers):
+        out = _attach(out, part, keys)
+    zero = ibis.literal(0).cast("decimal(18,2)")
+    out = out.mutate(
+        gmv=out.gmv.fill_null(zero),
+        gross_sales=out.gross_sales.fill_null(zero),
+        **{c: out[c].fill_null(0) for c in _COUNTS},
+    )
+    if by:
+        out = out.mutate(
+            active_at_start=ibis.null("int64"),
+            churned=ibis.null("int64"),
+            visitors=ibis.null("int64"),
+            converted=ibis.null("int64"),
+        )
+    else:
+        out = _attach(out, _churn(per_order, p, churn_days, as_of), keys)
+        if events is not None:
+            out = _attach(out, _conversion(events, p, as_of), keys)
+            out = out.mutate(
+                visitors=out.visitors.fill_null(0), converted=out.converted.fill_null(0)
+            )
+        else:
+            out = out.mutate(visitors=ibis.null("int64"), converted=ibis.null("int64"))
+    return _attach(out, span, PERIOD_KEYS)
+
+
+def compute_measures(
+    orders: ir.Table,
+    periods: ir.Table,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+    as_of: dt.date | None = None,
+    include_flagged: bool = False,
+    by: str | None = None,
+) -> ir.Table:
+    """Every catalogue measure (float64) per period of ``periods``, beside its components.
+
+    A period without data (``coverage`` none) has NULL measures and components; the measures
+    that cannot be split are NULL when ``by`` is given, and the event measures without
+    ``events``. Parameters as :func:`measure_components`.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        period_start, period_end, [by], one column per measure id, the components that are
+        not measures themselves (``repeat_buyers``, ``churned`` ...) and ``coverage``, ordered
+        by period.
+    """
+    c = measure_components(orders, periods, events, churn_days, as_of, include_flagged, by)
+    ids = {m.id for m in MEASURES}
+    keep = {k: c[k] for k in _component_names(c, by) if k not in ids}
+    values = {m.id: m.formula.build(c) for m in MEASURES}
+    keys = [*PERIOD_KEYS, *([by] if by else [])]
+    out = c.select(*keys, **values, **keep, coverage=c.coverage)
+    no_data = out.coverage == "none"
+    cols = [*values, *keep]
+    out = out.mutate(**{k: ibis.ifelse(no_data, ibis.null(out[k].type()), out[k]) for k in cols})
+    return out.order_by(keys)
+
+
+def measure_rows(
+    orders: ir.Table,
+    periods: list[Period],
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+    as_of: dt.date | None = None,
+    include_flagged: bool = False,
+    by: str | None = None,
+) -> dict[Period, dict[Any, dict[str, Any]]]:
+    """Measures and components of each of ``periods`` as plain dicts, in one query.
+
+    Returns
+    -------
+    dict
+        ``{period: {by value (None without by): {name: value}}}`` with every measure, the
+        other components and ``coverage``.
+    """
+    table = compute_measures(
+        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by
+    )
+    out: dict[Period, dict[Any, dict[str, Any]]] = {p: {} for p in periods}
+    for row in table.to_pyarrow().to_pylist():
+        period = Period(row["period_start"], row["period_end"])
+        out[period][row[by] if by else None] = row
+    return out
+
+
+def measure_values(
+    orders: ir.Table,
+    period: Period,
+    events: ir.Table | None = None,
+    churn_days: int = 180,
+    as_of: dt.date | None = None,
+    include_flagged: bool = False,
+) -> dict[str, Any]:
+    """Every catalogue measure of one period, as ``{id: value}`` plus ``coverage``.
+
+    The Python entry point to the same numbers ``custlens kpi``, ``custlens compare``, the
+    report and the web dashboards show.
+
+    Examples
+    --------
+    >>> import ibis, datetime as dt
+    >>> from custlens.analytics.periods import Period
+    >>> orders = ibis.memtable({
+    ...     "order_id": ["A", "B", "C"], "customer_id": ["c1", "c1", "c2"],
+    ...     "order_date": [dt.date(2024, 6, 1), dt.date(2024, 6, 1), dt.date(2024, 6, 2)],
+    ...     "amount": [10.0, 20.0, 30.0], "quantity": [1, 1, 1], "status": ["paid"] * 3,
+    ...     "needs_review": [False] * 3, "campaign_id": [None, None, None]})
+    >>> v = measure_values(orders, Period(dt.date(2024, 6, 1), dt.date(2024, 6, 2)))
+    >>> v["gmv"], v["orders"], v["buyers"], v["repurchase_rate"]  # c1: 2 orders, 1 day
+    (60.0, 3.0, 2.0, 0.0)
+    """
+    rows = measure_rows(orders, [period], events, churn_days, as_of, include_flagged)
+    row = rows[period].get(None, {})
+    return {m.id: row.get(m.id) for m in MEASURES} | {"coverage": row.get("coverage", "none")}
+
+
+def check_splittable(measure_ids: list[str], by: str | None) -> None:
+    """UsageError when a measure that cannot be split by an order column is asked ``by``."""
+    bad = [m for m in measure_ids if by and not get_measure(m).splittable]
+    if bad:
+        raise UsageError(f"{', '.join(bad)} cannot be split by {by}")
+
+
+def _component_names(c: ir.Table, by: str | None) -> list[str]:
+    skip = {*PERIOD_KEYS, "coverage", *([by] if by else [])}
+    return [k for k in c.columns if k not in skip]
+
+
+def _attach(left: ir.Table, right: ir.Table, keys: list[str]) -> ir.Table:
+    joined = left.left_join(right, keys)
+    return joined.drop(*[f"{k}_right" for k in keys if f"{k}_right" in joined.columns])
+
+
+def _coverage(o: ir.Table, p: ir.Table, as_of: dt.date) -> ir.Table:
+    """``coverage`` of each period by the data: first analysable order .. the day before as_of."""
+    first = o.aggregate(data_first=o.order_date.min())
+    last = ibis.date(as_of - dt.timedelta(days=1))
+    j = p.cross_join(first)
+    none = j.data_first.isnull() | (j.period_end < j.data_first) | (j.period_start > last)
+    full = (j.period_start >= j.data_first) & (j.period_end <= last)
+    cov = ibis.cases((none, "none"), (full, "full"), else_="partial")
+    return j.select("period_start", "period_end", coverage=cov)
+
+
+def _churn(per_order: ir.Table, p: ir.Table, churn_days: int, as_of: dt.date) -> ir.Table:
+    """active_at_start and churned per period from each customer's purchase days.
+
+    A purchase on day d with the next one on day n (or none) makes the customer churned from
+    as-of d + churn_days + 1 when n is later than that; the customer is active at a period
+    start s when the last purchase before s is at most churn_days before it.
+    """
+    days = per_order.select("customer_id", "order_date").distinct()
+    nxt = days.order_date.lead().over(group_by="customer_id", order_by="order_date")
+    days = days.mutate(next_date=nxt)
+    gap = days.next_date.delta(days.order_date, unit="day")
+    churn_at = days.order_date + ibis.interval(days=churn_days + 1)
+    days = days.mutate(
+        churn_at=churn_at,
+        churns=(gap.isnull() | (gap > churn_days)) & (churn_at <= ibis.date(as_of)),
+    )
+    start_gap = p.period_start.delta(days.order_date, unit="day")
+    active = days.join(
+        p,
+        (days.order_date < p.period_start)
+        & (start_gap <= churn_days)
+        & (days.next_date.isnull() | (days.next_date >= p.period_start)),
+    )
+    active = active.group_by(PERIOD_KEYS).aggregate(active_at_start=active.customer_id.nunique())
+    lost = days.filter(days.churns)
+    lost = lost.join(
+        p,
+        (lost.churn_at > p.period_start) & (lost.churn_at <= p.period_end + ibis.interval(days=1)),
+    )
+    lost = lost.group_by(PERIOD_KEYS).aggregate(churned=lost.customer_id.nunique())
+    out = _attach(_attach(p, active, PERIOD_KEYS), lost, PERIOD_KEYS)
+    return out.mutate(
+        active_at_start=out.active_at_start.fill_null(0), churned=out.churned.fill_null(0)
+    )
+
+
+def _conversion(events: ir.Table, p: ir.Table, as_of: dt.date | None) -> ir.Table:
+    """visitors (customer, anonymous or session id) and converted (with a purchase event)."""
+    e = events if as_of is None else events.filter(events.event_date < ibis.date(as_of))
+    e = e.mutate(
+        visitor=ibis.coalesce(e.customer_id, e.anonymous_id, e.session_id),
+        paid=e.event_type.isin(PURCHASE_EVENTS) | (e.page_type == "pay").fill_null(False),
+    )
+    e = e.filter(e.visitor.notnull())
+    j = e.join(p, (e.event_date >= p.period_start) & (e.event_date <= p.period_end))
+    return j.group_by(PERIOD_KEYS).aggregate(
+        visitors=j.visitor.nunique(), converted=j.visitor.nunique(where=j.paid)
+    )
+
+
+def conversion_components(events: ir.Table, periods: ir.Table) -> ir.Table:
+    """``visitors`` and ``converted`` per period from the behaviour log alone (no as-of cut),
+    for a workspace without orders (``custlens compare --metric conversion``)."""
+    return _attach(periods.select(*PERIOD_KEYS), _conversion(events, periods, None), PERIOD_KEYS)
