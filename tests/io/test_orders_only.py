@@ -51,3 +51,11 @@ def test_a_later_customers_file_fills_them_in(ws, write):
     changed = import_file(ws, "customers", write("c2.csv", CUSTOMERS.replace("李四", "李四新")))
     assert (changed.inserted, changed.updated) == (0, 1)
     assert ws.con.execute("SELECT count(*) FROM customer_history").fetchone()[0] == 1
+
+
+def test_the_parquet_mirror_holds_the_created_customers(ws, write):
+    import_file(ws, "orders", write("o.csv", ORDERS))
+    mirrored = ws.con.execute(
+        "SELECT count(*) FROM read_parquet(?)", [str(ws.parquet_dir / "customers" / "*.parquet")]
+    ).fetchone()[0]
+    assert mirrored == 3

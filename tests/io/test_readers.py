@@ -125,3 +125,17 @@ def test_row_numbers_of_a_large_file_read_in_parallel(ws, write, extra):
         "SELECT source_row, value FROM import_problems WHERE code = 'invalid_phone' ORDER BY 1"
     ).fetchall()
     assert rows == [(i + 2, "12345") for i in sorted(bad)]
+
+
+def test_no_scratch_folder_is_left_behind(ws, write, monkeypatch, tmp_path):
+    """A GBK file is transcoded in a scratch folder, which goes once the rows are read."""
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    from custlens.io.pipeline import import_file
+
+    path = write("c.csv", "客户编号,姓名,联系方式\nC1,张三,13800000001\n", encoding="gbk")
+    assert import_file(ws, "customers", path).inserted == 1
+    assert list(scratch.iterdir()) == []

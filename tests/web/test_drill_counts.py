@@ -93,7 +93,7 @@ def test_channel_split(clients, scopes, user):
     period, _ = queries.overview_period("quarter", last)
     rows, _ = queries.channel_split(scope, period)
     bars = [
-        ({"order_channel": r["channel"], "period": str(period)}, r["customers"])
+        ({"order_channel": r["channel"], "period": str(period)}, r["buyers"])
         for r in rows
         if r["channel"] != "–"
     ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import decimal
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: the CLI builds without it
+    import pandas as pd
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -32,6 +33,8 @@ def full_week(rows: list[dict[str, Any]], zero: tuple[str, ...]) -> list[dict[st
     >>> grid[0]
     {'weekday': 0, 'hour': 0, 'orders': 0}
     """
+    import pandas as pd
+
     cells = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     frame = pd.DataFrame(rows, columns=None if rows else ["weekday", "hour", *zero])
     frame[["weekday", "hour"]] = frame[["weekday", "hour"]].astype(int)

@@ -205,6 +205,8 @@ def import_file(
     ws.write_parquet(table.name)
     if table.name == "customers":
         ws.write_parquet("orders")
+    if result.customers_created:  # customers the orders brought
+        ws.write_parquet("customers")
     return result
 
 

@@ -8,6 +8,7 @@ Excel or a text editor's table view (the header is row 1).
 from __future__ import annotations
 
 import codecs
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,7 @@ def read_source(
     if not path.exists():
         raise InputError(_("{path}: file not found", lang, path=path))
     fmt = detect_format(path, lang)
+    own_tmp = tmpdir is None  # a scratch folder of our own goes once the rows are read
     tmpdir = Path(tmpdir or tempfile.mkdtemp(prefix="custlens-import-"))
     if isolate is None:
         isolate = fmt == "xlsx"
@@ -161,6 +163,9 @@ def read_source(
         _materialise(con, rel, view, src.columns)
     except duckdb.Error as exc:
         raise InputError(read_error_message(path, exc, limits, lang)) from exc
+    finally:
+        if own_tmp:  # the rows are materialised in a temp table: the scratch files can go
+            shutil.rmtree(tmpdir, ignore_errors=True)
     return src
 
 
