@@ -1,0 +1,192 @@
+"""Terminal tables: every column formatted by its unit, headers and codes in the language of
+the workspace, and a table that fits the terminal (or one record per block).
+
+The one place where the CLI turns rows into text (``custlens.cli.common.emit`` calls it):
+commands pass rows with the stable English keys and codes that JSON and CSV carry, and get
+
+* headers from the catalogue (``repeat_rate`` -> 复购率 / Repurchase rate),
+* codes of known code columns in words (``segment``, ``stage``, ``status``, problem ``code``,
+  audit ``action`` ...; ``custlens.i18n.labels``),
+* numbers by unit (``custlens.i18n.units``): counts ``1,919``, money in the workspace's
+  currency, rates ``12.3%``, rate changes ``+2.1个百分点`` / ``+2.1 pp``, seconds ``3分12秒``,
+  p-values ``< 0.001``,
+* a table no wider than the terminal whose numbers never break across lines; a table that
+  cannot fit is shown one record per block, and ``--wide`` prints every column at full width.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from custlens.i18n import gettext
+from custlens.i18n.labels import code_label, column_label, is_code_column
+from custlens.i18n.units import format_text, format_value, unit_of
+
+# columns whose numbers take the unit of the row's metric (KPI tables, comparisons)
+_BY_METRIC = frozenset(["value", "previous", "last_year", "base", "change", "yoy_change"])
+_METRIC_KEYS = ("kpi", "metric")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def metric_unit(column: str, row: dict[str, Any]) -> str:
+    """The unit of ``column`` in ``row``: a KPI table's value, previous, change ... take the
+    unit of the row's KPI (money for gmv, a rate for churn_rate; its change in pp)."""
+    metric = next((row[k] for k in _METRIC_KEYS if isinstance(row.get(k), str)), None)
+    if metric is None:
+        return unit_of(column)
+    unit = unit_of(metric)
+    unit = "int" if unit == "plain" else unit
+    if column in ("change", "yoy_change"):
+        return "pp" if unit == "rate" else unit
+    if column in ("change_pct", "yoy_change_pct"):
+        return "rate"
+    return unit
+
+
+def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, currency: str) -> str:
+    """One cell as text: a code in words, a number in its unit, a timestamp short."""
+    if is_code_column(column):
+        value = code_label(column, value, lang)
+    if column in ("change_pct", "yoy_change_pct") and _is_rate_metric(row):
+        # a rate's change reads in percentage points, not as a percentage of a percentage
+        absolute = row.get(column.removesuffix("_pct"))
+        if isinstance(absolute, int | float):
+            return format_value(absolute, "pp", lang, currency)
+    unit = metric_unit(column, row) if column in _BY_METRIC else unit_of(column)
+    if isinstance(value, str):
+        if unit == "money" and _NUMBER.fullmatch(value):
+            return format_value(float(value), unit, lang, currency)
+        return format_text(value)
+    if unit == "plain" and isinstance(value, float) and value == value:
+        if value == int(value) and abs(value) < 1e15:
+            value = int(value)
+        else:
+            return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+    if unit == "plain" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return format_value(value, unit, lang, currency)
+
+
+def _is_rate_metric(row: dict[str, Any]) -> bool:
+    metric = next((row[k] for k in _METRIC_KEYS if isinstance(row.get(k), str)), None)
+    return metric is not None and unit_of(metric) == "rate"
+
+
+def _numeric(column: str, rows: list[dict[str, Any]]) -> bool:
+    values = [r.get(column) for r in rows if r.get(column) is not None]
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+
+
+def render_table(
+    console: Console,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    *,
+    title: str | None,
+    lang: str,
+    currency: str,
+    labels: dict[str, str] | None = None,
+    wide: bool = False,
+) -> None:
+    """Print ``rows`` as a table on ``console`` (see the module's docstring).
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to print; its width is the terminal's.
+    rows : list of dict
+        The rows, keyed by stable column names.
+    columns : list of str
+        The columns to show, in order.
+    title : str or None
+        The title, already in ``lang``.
+    lang : str
+        zh or en.
+    currency : str
+        ISO 4217 code of the workspace's amounts.
+    labels : dict, optional
+        column -> English msgid of its header, where a command names a column its own way.
+    wide : bool
+        Every column at full width, however wide the terminal.
+    """
+    labels = labels or {}
+    headers = [
+        gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns
+    ]
+    texts = [[cell_text(c, r.get(c), r, lang, currency) for c in columns] for r in rows]
+    numeric = {c for c in columns if _numeric(c, rows)}
+    widths = [_needed(h, [t[i] for t in texts]) for i, h in enumerate(headers)]
+    whole = [c in numeric or all(_short(t[i]) for t in texts) for i, c in enumerate(columns)]
+    width = console.width
+    natural = sum(w[1] for w in widths) + 3 * len(columns) + 1
+    least = sum(w[1] if k else w[0] for w, k in zip(widths, whole, strict=True))
+    least += 3 * len(columns) + 1
+    table = RichTable(title=title, show_lines=False)
+    for col, head, is_whole in zip(columns, headers, whole, strict=True):
+        justify = "right" if col in numeric else "left"
+        table.add_column(head, justify=justify, no_wrap=is_whole, overflow="fold")
+    for cells in texts:
+        table.add_row(*cells)
+    if wide:
+        natural = max(natural, cell_len(title or ""))
+        Console(file=console.file, width=max(natural, width), highlight=False).print(table)
+        return
+    if least > width:
+        _print_blocks(console, title, headers, texts)
+        return
+    if natural > width:  # numbers and ids keep their width; text columns share the rest
+        spare = width - least
+        grow = [0 if k else w[1] - w[0] for w, k in zip(widths, whole, strict=True)]
+        total = sum(grow) or 1
+        for column, w, k, g in zip(table.columns, widths, whole, grow, strict=True):
+            column.width = w[1] if k else w[0] + (spare * g) // total
+    elif title and natural < cell_len(title):
+        table.min_width = min(cell_len(title) + 2, width)
+    console.print(table)
+
+
+def _needed(header: str, cells: list[str]) -> tuple[int, int]:
+    """(least, natural) width of a column: its longest word (a CJK text folds anywhere, so
+    4 cells) or header word, and its longest line."""
+    texts = [header, *cells]
+    natural = max(cell_len(t) for t in texts)
+    words = [w for t in texts for w in t.split()]
+    least = max((min(cell_len(w), 4) if _cjk(w) else cell_len(w) for w in words), default=1)
+    return min(least, natural), natural
+
+
+def _short(text: str) -> bool:
+    """Ids, dates, times and short codes stay on one line."""
+    return cell_len(text) <= 16 and not _cjk(text)
+
+
+def _cjk(word: str) -> bool:
+    return any(cell_len(ch) == 2 for ch in word)
+
+
+def _print_blocks(
+    console: Console, title: str | None, headers: list[str], texts: list[list[str]]
+) -> None:
+    """One record per block: ``header  value`` lines, a rule between records."""
+    from rich.rule import Rule
+
+    if title:
+        console.print(Text(title, style="bold"), justify="center")
+    label_width = min(max(cell_len(h) for h in headers), console.width // 3)
+    for i, cells in enumerate(texts, start=1):
+        if len(texts) > 1:
+            console.print(Rule(str(i), style="dim", align="left"))
+        grid = RichTable.grid(padding=(0, 2))
+        grid.add_column(width=label_width, style="bold", overflow="fold")
+        grid.add_column(overflow="fold")
+        for head, text in zip(headers, cells, strict=True):
+            grid.add_row(head, text)
+        console.print(grid)
