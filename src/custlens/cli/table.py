@@ -24,13 +24,15 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from custlens.i18n import gettext
+from custlens.i18n import gettext, normalise_lang
 from custlens.i18n.labels import code_label, column_label, is_code_column
 from custlens.i18n.units import format_text, format_value, unit_of
 
 # columns whose numbers take the unit of the row's metric (KPI tables, comparisons)
 _BY_METRIC = frozenset(["value", "previous", "last_year", "base", "change", "yoy_change"])
 _METRIC_KEYS = ("kpi", "metric")
+# a column ``name`` with a sibling ``name_en`` (cluster names): English tables show the sibling
+_SIBLINGS = {"en": "_en"}
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -44,8 +46,6 @@ def metric_unit(column: str, row: dict[str, Any]) -> str:
     unit = "int" if unit == "plain" else unit
     if column in ("change", "yoy_change"):
         return "pp" if unit == "rate" else unit
-    if column in ("change_pct", "yoy_change_pct"):
-        return "rate"
     return unit
 
 
@@ -118,54 +118,64 @@ def render_table(
         Every column at full width, however wide the terminal.
     """
     labels = labels or {}
+    suffix = _SIBLINGS.get(normalise_lang(lang))
+    if suffix:  # a column with a sibling in this language shows the sibling's text
+        rows = [
+            {**r, **{c: r[c + suffix] for c in columns if r.get(c + suffix) is not None}}
+            for r in rows
+        ]
+    columns = [c for c in columns if not any(c.endswith(x) for x in _SIBLINGS.values())]
     headers = [
         gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns
     ]
     texts = [[cell_text(c, r.get(c), r, lang, currency) for c in columns] for r in rows]
     numeric = {c for c in columns if _numeric(c, rows)}
-    widths = [_needed(h, [t[i] for t in texts]) for i, h in enumerate(headers)]
-    whole = [c in numeric or all(_short(t[i]) for t in texts) for i, c in enumerate(columns)]
+    # per column: the least width (cells kept whole for numbers and ids, longest word of
+    # text; a header may wrap) and the natural width (nothing wraps)
+    least, natural = [], []
+    for i, (col, head) in enumerate(zip(columns, headers, strict=True)):
+        cells = [t[i] for t in texts]
+        whole = col in numeric or all(_short(c) for c in cells)
+        body = max((cell_len(c) for c in cells), default=0)
+        body_least = body if whole else _least(cells, 8)
+        least.append(max(body_least, _least([head], 4), 1))
+        natural.append(max(body, cell_len(head), 1))
     width = console.width
-    natural = sum(w[1] for w in widths) + 3 * len(columns) + 1
-    least = sum(w[1] if k else w[0] for w, k in zip(widths, whole, strict=True))
-    least += 3 * len(columns) + 1
+    frame = 3 * len(columns) + 1  # borders and padding
     table = RichTable(title=title, show_lines=False)
-    for col, head, is_whole in zip(columns, headers, whole, strict=True):
+    for col, head in zip(columns, headers, strict=True):
         justify = "right" if col in numeric else "left"
-        table.add_column(head, justify=justify, no_wrap=is_whole, overflow="fold")
+        table.add_column(head, justify=justify, overflow="fold")
     for cells in texts:
         table.add_row(*cells)
     if wide:
-        natural = max(natural, cell_len(title or ""))
-        Console(file=console.file, width=max(natural, width), highlight=False).print(table)
+        full = max(sum(natural) + frame, cell_len(title or ""))
+        Console(file=console.file, width=max(full, width), highlight=False).print(table)
         return
-    if least > width:
+    if sum(least) + frame > width:
         _print_blocks(console, title, headers, texts)
         return
-    if natural > width:  # numbers and ids keep their width; text columns share the rest
-        spare = width - least
-        grow = [0 if k else w[1] - w[0] for w, k in zip(widths, whole, strict=True)]
+    if sum(natural) + frame > width:  # whole cells keep their width; the rest share the spare
+        spare = width - frame - sum(least)
+        grow = [n - m for n, m in zip(natural, least, strict=True)]
         total = sum(grow) or 1
-        for column, w, k, g in zip(table.columns, widths, whole, grow, strict=True):
-            column.width = w[1] if k else w[0] + (spare * g) // total
-    elif title and natural < cell_len(title):
+        for column, m, g in zip(table.columns, least, grow, strict=True):
+            column.width = m + (spare * g) // total
+    elif title and sum(natural) + frame < cell_len(title):
         table.min_width = min(cell_len(title) + 2, width)
     console.print(table)
 
 
-def _needed(header: str, cells: list[str]) -> tuple[int, int]:
-    """(least, natural) width of a column: its longest word (a CJK text folds anywhere, so
-    4 cells) or header word, and its longest line."""
-    texts = [header, *cells]
-    natural = max(cell_len(t) for t in texts)
+def _least(texts: list[str], cjk: int) -> int:
+    """The narrowest a text column can be: its longest word (CJK text folds anywhere, so
+    ``cjk`` cells will do)."""
     words = [w for t in texts for w in t.split()]
-    least = max((min(cell_len(w), 4) if _cjk(w) else cell_len(w) for w in words), default=1)
-    return min(least, natural), natural
+    return max((min(cell_len(w), cjk) if _cjk(w) else cell_len(w) for w in words), default=1)
 
 
 def _short(text: str) -> bool:
     """Ids, dates, times and short codes stay on one line."""
-    return cell_len(text) <= 16 and not _cjk(text)
+    return cell_len(text) <= 19 and not _cjk(text)
 
 
 def _cjk(word: str) -> bool:

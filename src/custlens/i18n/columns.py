@@ -208,6 +208,7 @@ COLUMN_LABELS: dict[str, str] = {
     "start": "Start",
     "started_at": "Started",
     "status": "Status",
+    "stage": "Lifecycle stage",
     "std": "Std. dev.",
     "std_error": "Standard error",
     "step": "Step",

@@ -84,16 +84,26 @@ COUNTS = frozenset(
 )
 # plain numbers with two decimals (ratios that are not shares, scores, weights)
 DECIMALS = frozenset(
-    ["conviction", "index", "lift", "uplift", "weight", "tag_weight", "mean_frequency"]
+    [
+        "conviction",
+        "index",
+        "lift",
+        "mean_frequency",
+        "mean_orders",
+        "tag_weight",
+        "uplift",
+        "weight",
+    ]
 )
 # the rule list is read top to bottom; the first pattern that matches names the unit
 _RULES: tuple[tuple[str, str], ...] = (
     (r"p_value", "p"),
     (r".*_seconds(_.*)?", "duration"),
     (r"(yoy_)?change", "change"),  # a KPI's change: pp for rates, its own unit otherwise
+    (r"(yoy_)?change_pct|\w+_change_pct", "rel"),  # a relative change: +12.5%
     (r".*_pp", "pp"),
     (r"(.*_)?(rate|share|retention|probability|confidence|p_alive)(_\w+)?", "rate"),
-    (r"(yoy_)?change_pct|conversion_from_\w+|support(_[ab])?|rate_\d+d", "rate"),
+    (r"conversion_from_\w+|support(_[ab])?|rate_\d+d", "rate"),
     (r"(n_\w+|rows_\w+|\w+_sessions|eligible_\d+d|repeat_\d+d|orders_\d+d)", "int"),
     (r"(mean_|median_)?\w*days", "days"),
     (r"mean_\w+_score|z_\w+|\w+_per_\w+|orders_ma|baseline_per_day|alpha|beta|gamma", "float"),
@@ -101,8 +111,8 @@ _RULES: tuple[tuple[str, str], ...] = (
 
 
 def unit_of(column: str) -> str:
-    """The unit of a column's numbers: money, int, rate, pp, change, duration, days, p,
-    float, or ``plain`` (shown as it is: ids, years, hours, scores 1-5).
+    """The unit of a column's numbers: money, int, rate, rel (a relative change), pp,
+    change, duration, days, p, float, or ``plain`` (shown as it is: ids, years, hours, scores 1-5).
 
     Parameters
     ----------
@@ -173,7 +183,7 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
     value : Any
         The value (int, float, Decimal, date, str or None).
     unit : str
-        money | int | rate | pp | change | duration | days | p | float | plain.
+        money | int | rate | rel | pp | change | duration | days | p | float | plain.
     lang : str
         zh or en.
     currency : str
@@ -205,7 +215,9 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
         return ", ".join(format_value(v, unit, lang, currency) for v in value)
     if not isinstance(value, int | float | decimal.Decimal):
         return str(value)
-    v = float(value)
+    v = float(value) + 0.0  # no "-0"
+    if unit in ("rate", "pp", "rel") and abs(v) < 5e-4:
+        v = 0.0
     if unit == "money":
         from custlens.charts.theme import format_money
 
@@ -214,10 +226,10 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
         return f"{v:,.0f}"
     if unit == "rate":
         return f"{v * 100:.1f}%"
-    if unit == "pp":
+    if unit in ("pp", "rel"):
         from custlens.charts.theme import format_change
 
-        return format_change(v, "rate_pp", lang)
+        return format_change(v, "rate_pp" if unit == "pp" else "rel", lang)
     if unit == "duration":
         return format_duration(v, lang)
     if unit == "p":
