@@ -220,7 +220,11 @@ def emit(
         shown = all_columns
         if columns and not wide:
             shown = [c for c in columns if c in all_columns] or all_columns
-        text = gettext(title, lg, **(title_args or {})) if title else None
+        # the title's words and the words among its values (view names, time units)
+        args = {
+            k: gettext(v, lg) if isinstance(v, str) else v for k, v in (title_args or {}).items()
+        }
+        text = gettext(title, lg, **args) if title else None
         render_table(
             stdout, rows, shown, title=text, lang=lg, currency=currency, labels=labels, wide=wide
         )

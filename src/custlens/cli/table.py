@@ -125,9 +125,7 @@ def render_table(
             for r in rows
         ]
     columns = [c for c in columns if not any(c.endswith(x) for x in _SIBLINGS.values())]
-    headers = [
-        gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns
-    ]
+    headers = [gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns]
     texts = [[cell_text(c, r.get(c), r, lang, currency) for c in columns] for r in rows]
     numeric = {c for c in columns if _numeric(c, rows)}
     # per column: the least width (cells kept whole for numbers and ids, longest word of

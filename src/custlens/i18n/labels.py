@@ -26,7 +26,7 @@ from functools import cache
 from custlens.i18n import gettext
 from custlens.i18n.columns import COLUMN_LABELS
 
-__all__ = ["COLUMN_LABELS", "CODE_COLUMNS", "code_label", "column_label", "is_code_column"]
+__all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
 
 
 def column_label(column: str, lang: str = "zh") -> str:
@@ -159,6 +159,24 @@ def _path(value: str, lang: str) -> str | None:
     return " > ".join(steps(s.strip(), lang) or s.strip() for s in value.split(">"))
 
 
+def _detail(value: str, lang: str) -> str | None:
+    """An audit entry's JSON detail (``{"table": "customers", "via": "cli"}``) in words:
+    ``表: 客户信息表, 途径: cli``."""
+    import json
+
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    parts = [
+        f"{column_label(k, lang)}: {code_label(k, v, lang) if not isinstance(v, dict | list) else v}"
+        for k, v in data.items()
+    ]
+    return gettext(", ", lang).join(parts)
+
+
 def _weekday(value: object, lang: str) -> str | None:
     if isinstance(value, int) and 0 <= value <= 6:
         return gettext(WEEKDAYS[value], lang)
@@ -259,7 +277,9 @@ BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule":
 def _kpi(value: str, lang: str) -> str | None:
     from custlens.i18n.columns import KPI_LABELS
 
-    return gettext(KPI_LABELS[value], lang) if value in KPI_LABELS else None
+    if value in KPI_LABELS:
+        return gettext(KPI_LABELS[value], lang)
+    return column_label(value, lang) if value in COLUMN_LABELS else None
 
 
 # code column -> translator(value, lang) -> name (None: not a known code, shown as stored)
@@ -287,6 +307,7 @@ CODE_COLUMNS: dict[str, Callable[..., str | None]] = {
     "problems": _problems,
     "review_reasons": _problems,
     "action": _msgids(AUDIT_ACTIONS),
+    "detail": _detail,
     "kpi": _kpi,
     "metric": _kpi,
     "step_name": _msgids(STEP_LABELS),

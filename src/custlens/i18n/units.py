@@ -90,9 +90,7 @@ DECIMALS = frozenset(
         "lift",
         "mean_frequency",
         "mean_orders",
-        "tag_weight",
         "uplift",
-        "weight",
     ]
 )
 # the rule list is read top to bottom; the first pattern that matches names the unit
@@ -106,13 +104,14 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"conversion_from_\w+|support(_[ab])?|rate_\d+d", "rate"),
     (r"(n_\w+|rows_\w+|\w+_sessions|eligible_\d+d|repeat_\d+d|orders_\d+d)", "int"),
     (r"(mean_|median_)?\w*days", "days"),
-    (r"mean_\w+_score|z_\w+|\w+_per_\w+|orders_ma|baseline_per_day|alpha|beta|gamma", "float"),
+    (r"\w+_ma|\w+_per_day|mean_pages", "mean"),  # averages of counts: one decimal
+    (r"mean_\w+_score|z_\w+|\w+_per_\w+|alpha|beta|gamma", "float"),
 )
 
 
 def unit_of(column: str) -> str:
     """The unit of a column's numbers: money, int, rate, rel (a relative change), pp,
-    change, duration, days, p, float, or ``plain`` (shown as it is: ids, years, hours, scores 1-5).
+    change, duration, days, mean (an average of counts), p, float, or ``plain`` (shown as it is: ids, years, hours, scores 1-5).
 
     Parameters
     ----------
@@ -151,7 +150,7 @@ def format_duration(seconds: float, lang: str = "zh") -> str:
     >>> format_duration(45.4, "zh")
     '45秒'
     """
-    total = int(round(float(seconds)))
+    total = round(float(seconds))
     sign = "−" if total < 0 else ""
     h, rest = divmod(abs(total), 3600)
     m, s = divmod(rest, 60)
@@ -183,7 +182,8 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
     value : Any
         The value (int, float, Decimal, date, str or None).
     unit : str
-        money | int | rate | rel | pp | change | duration | days | p | float | plain.
+        money | int | rate | rel | pp | change | duration | days | mean | p | float |
+        plain.
     lang : str
         zh or en.
     currency : str
@@ -234,6 +234,8 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
         return format_duration(v, lang)
     if unit == "p":
         return format_p(v)
+    if unit == "mean":
+        return f"{v:,.1f}"
     if unit == "days":
         return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
     if unit in ("float", "change"):
