@@ -142,11 +142,19 @@ def _problem(value: str, lang: str) -> str | None:
 
 
 def _problems(value: str, lang: str) -> str | None:
-    """A list of problem codes (``amount_mismatch:5, future_date:2``) in words."""
+    """A list of problem codes with counts (``amount_mismatch:5, future_date 2``, or the
+    import log's JSON ``{"amount_mismatch": 5}``) in words."""
+    import json
+
+    if value.startswith("{"):
+        try:
+            value = ", ".join(f"{k}:{v}" for k, v in json.loads(value).items())
+        except (ValueError, AttributeError):
+            return None
     parts = [p.strip() for p in re.split(r"[,;]", value) if p.strip()]
     out = []
     for part in parts:
-        code, _, count = part.partition(":")
+        code, count = [*re.split(r"[:=\s]+", part, maxsplit=1), ""][:2]
         name = _problem(code.strip(), lang) or code.strip()
         out.append(f"{name} {count.strip()}".strip())
     sep = gettext(", ", lang)
@@ -226,6 +234,7 @@ AUDIT_ACTIONS = {
     "user_unlock": "user unlocked",
     "token_create": "API token created",
     "token_revoke": "API token revoked",
+    "session_revoke": "session revoked",
     "settings": "settings changed",
     "add": "added",
     "remove": "removed",

@@ -9,13 +9,17 @@ from typing import Any
 from custlens.charts.theme import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext
+from custlens.i18n.labels import code_label
 from custlens.reports.model import Kpi, Report
 
 
-def cell(value: Any, kind: str, lang: str, currency: str = "CNY") -> str:
-    """A table cell as text: money in ``currency`` (ISO 4217), rates as %, dates ISO."""
+def cell(value: Any, kind: str, lang: str, currency: str = "CNY", column: str = "") -> str:
+    """A table cell as text: money in ``currency`` (ISO 4217), rates as %, dates ISO; the
+    code of a known code ``column`` (segment, stage, problem code ...) in words."""
     if value is None or value == "":
         return "–"
+    if kind == "text" and column:
+        value = code_label(column, value, lang)
     if kind == "money":
         return format_money(float(value), lang, currency)
     if kind == "pct":
@@ -64,7 +68,5 @@ def header(report: Report) -> dict[str, str]:
     }
     for key in ("period", "previous", "year_ago"):
         note = notes.get(report.coverage.get(key, "full"), "")
-        out[f"note_{key}"] = (
-            f"（{note}）" if note and lang == "zh" else f" ({note})" if note else ""
-        )
+        out[f"note_{key}"] = gettext(" ({note})", lang, note=note) if note else ""
     return out
