@@ -4,7 +4,7 @@ the workspace, and a table that fits the terminal (or one record per block).
 The one place where the CLI turns rows into text (``custlens.cli.common.emit`` calls it):
 commands pass rows with the stable English keys and codes that JSON and CSV carry, and get
 
-* headers from the catalogue (``repeat_rate`` -> 复购率 / Repurchase rate),
+* headers from the catalogue (``repurchase_rate`` -> 复购率 / Repurchase rate),
 * codes of known code columns in words (``segment``, ``stage``, ``status``, problem ``code``,
   audit ``action`` ...; ``custlens.i18n.labels``),
 * numbers by unit (``custlens.i18n.units``): counts ``1,919``, money in the workspace's

@@ -2,15 +2,15 @@
 
 Columns and codes keep one snake_case English vocabulary in JSON, CSV and SQL; what a person
 reads (terminal tables, pages, reports) goes through here: :func:`column_label` for a header
-(``repeat_rate`` -> 复购率 / Repeat rate) and :func:`code_label` for a value of a code
+(``repurchase_rate`` -> 复购率 / Repurchase rate) and :func:`code_label` for a value of a code
 column (``segment``: ``important_value`` -> 重要价值 / Champions (important value)). Every
 text is an English msgid of the one catalogue (``locale/zh_CN/LC_MESSAGES/custlens.po``)
 or comes from the code's own definition (segments, stages, tables, problem codes).
 
 Examples
 --------
->>> column_label("repeat_rate", "zh"), column_label("repeat_rate", "en")
-('复购率', 'Repeat rate')
+>>> column_label("repurchase_rate", "zh"), column_label("repurchase_rate", "en")
+('复购率', 'Repurchase rate')
 >>> code_label("segment", "important_value", "en")
 'Champions (important value)'
 >>> code_label("status", "partial", "zh")
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import cache
 
 from custlens.i18n import gettext
-from custlens.i18n.columns import COLUMN_LABELS
+from custlens.i18n.columns import COLUMN_LABELS, KPI_LABELS
 
 __all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
 
@@ -52,6 +52,8 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return gettext(COLUMN_LABELS[column], lang)
+    if column in KPI_LABELS:
+        return gettext(KPI_LABELS[column], lang)
     schema = _schema_labels()
     if column in schema:
         zh, en = schema[column]
@@ -284,8 +286,6 @@ BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule":
 
 
 def _kpi(value: str, lang: str) -> str | None:
-    from custlens.i18n.columns import KPI_LABELS
-
     if value in KPI_LABELS:
         return gettext(KPI_LABELS[value], lang)
     return column_label(value, lang) if value in COLUMN_LABELS else None
