@@ -158,6 +158,16 @@ def _exclusion(text: str) -> fun.Exclusion:
         raise UsageError(f"invalid exclusion {text!r}: use STEP or STEP:FROM-TO") from None
 
 
+# the columns of the funnel's steps a terminal shows without --wide
+FUNNEL_COLUMNS = [
+    "step",
+    "step_name",
+    "actors",
+    "conversion_from_previous",
+    "conversion_from_first",
+    "dropoff_rate",
+    "median_seconds_from_previous",
+]
 # the views' names in titles (English msgids)
 VIEWS = {
     "summary": "summary",
@@ -294,7 +304,14 @@ def funnel_cmd(
     else:
         rows = _rows(fun.funnel_steps(actors, spec))
         _chart(chart, charts.funnel_bars(rows.to_pylist()))
-    emit(rows, fmt, title="Funnel: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
+    emit(
+        rows,
+        fmt,
+        title="Funnel: {view}",
+        title_args={"view": VIEWS[view.value]},
+        columns=FUNNEL_COLUMNS if view == FunnelView.steps else None,
+        wide=wide,
+    )
 
 
 @handle_errors

@@ -281,7 +281,6 @@ LOG_COLUMNS = [
     "import_id",
     "table_name",
     "file_name",
-    "started_at",
     "rows_read",
     "rows_inserted",
     "rows_rejected",

@@ -69,6 +69,8 @@ SECTION_TITLES = {
     "seasonal_index": "Seasonal index",
     "promotions": "Promotion peaks",
 }
+# the weekday's name is a header of its own in words (the stored "name" is Chinese)
+SECTION_COLUMNS = {"weekday": ["weekday", "orders", "revenue", "share"]}
 # the columns of association rules a terminal shows without --wide
 RULE_COLUMNS = ["a", "b", "n_ab", "support", "confidence", "lift"]
 
@@ -107,7 +109,8 @@ def time_cmd(
         ],
     )
     if view != TimeView.all:
-        emit(sections[view.value], fmt, title=SECTION_TITLES[view.value], wide=wide)
+        title, columns = SECTION_TITLES[view.value], SECTION_COLUMNS.get(view.value)
+        emit(sections[view.value], fmt, title=title, columns=columns, wide=wide)
         return
     if fmt == Format.json:
         emit({**sections, "peak": sections["peak"][0]}, fmt)
@@ -115,7 +118,8 @@ def time_cmd(
         emit(stack_sections(sections), fmt)
     else:
         for name, rows in sections.items():
-            emit(rows, fmt, title=SECTION_TITLES[name], wide=wide)
+            title, columns = SECTION_TITLES[name], SECTION_COLUMNS.get(name)
+            emit(rows, fmt, title=title, columns=columns, wide=wide)
 
 
 def stack_sections(sections: dict[str, list[dict]]) -> list[dict]:

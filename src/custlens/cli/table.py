@@ -33,6 +33,7 @@ _BY_METRIC = frozenset(["value", "previous", "last_year", "base", "change", "yoy
 _METRIC_KEYS = ("kpi", "metric")
 # a column ``name`` with a sibling ``name_en`` (cluster names): English tables show the sibling
 _SIBLINGS = {"en": "_en"}
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -127,17 +128,17 @@ def render_table(
     columns = [c for c in columns if not any(c.endswith(x) for x in _SIBLINGS.values())]
     headers = [gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns]
     texts = [[cell_text(c, r.get(c), r, lang, currency) for c in columns] for r in rows]
-    numeric = {c for c in columns if _numeric(c, rows)}
+    numeric = {c for c in columns if _numeric(c, rows) and not is_code_column(c)}
     # per column: the least width (cells kept whole for numbers and ids, longest word of
     # text; a header may wrap) and the natural width (nothing wraps)
-    least, natural = [], []
+    least, body, natural = [], [], []
     for i, (col, head) in enumerate(zip(columns, headers, strict=True)):
         cells = [t[i] for t in texts]
         whole = col in numeric or all(_short(c) for c in cells)
-        body = max((cell_len(c) for c in cells), default=0)
-        body_least = body if whole else _least(cells, 8)
-        least.append(max(body_least, _least([head], 4), 1))
-        natural.append(max(body, cell_len(head), 1))
+        widest = max((cell_len(c) for c in cells), default=0)
+        least.append(max(widest if whole else _least(cells, 8), _least([head], 4), 1))
+        body.append(max(widest, least[-1]))
+        natural.append(max(widest, cell_len(head), 1))
     width = console.width
     frame = 3 * len(columns) + 1  # borders and padding
     table = RichTable(title=title, show_lines=False)
@@ -153,12 +154,14 @@ def render_table(
     if sum(least) + frame > width:
         _print_blocks(console, title, headers, texts)
         return
-    if sum(natural) + frame > width:  # whole cells keep their width; the rest share the spare
-        spare = width - frame - sum(least)
-        grow = [n - m for n, m in zip(natural, least, strict=True)]
+    if sum(natural) + frame > width:
+        # whole cells keep their width; cells' text comes before headers' for the spare
+        floor, goal = (least, body) if sum(body) + frame > width else (body, natural)
+        spare = width - frame - sum(floor)
+        grow = [g - f for g, f in zip(goal, floor, strict=True)]
         total = sum(grow) or 1
-        for column, m, g in zip(table.columns, least, grow, strict=True):
-            column.width = m + (spare * g) // total
+        for column, f, g in zip(table.columns, floor, grow, strict=True):
+            column.width = f + min(g, (spare * g) // total)
     elif title and sum(natural) + frame < cell_len(title):
         table.min_width = min(cell_len(title) + 2, width)
     console.print(table)
@@ -172,8 +175,10 @@ def _least(texts: list[str], cjk: int) -> int:
 
 
 def _short(text: str) -> bool:
-    """Ids, dates, times and short codes stay on one line."""
-    return cell_len(text) <= 19 and not _cjk(text)
+    """Ids, dates, times, amounts and short codes stay on one line (words may wrap)."""
+    if _cjk(text) or cell_len(text) > 19:
+        return False
+    return " " not in text or _STAMP.fullmatch(text) is not None
 
 
 def _cjk(word: str) -> bool:

@@ -96,7 +96,7 @@ DECIMALS = frozenset(
 # the rule list is read top to bottom; the first pattern that matches names the unit
 _RULES: tuple[tuple[str, str], ...] = (
     (r"p_value", "p"),
-    (r".*_seconds(_.*)?", "duration"),
+    (r".*_seconds(_.*)?|mean_dwell\w*", "duration"),
     (r"(yoy_)?change", "change"),  # a KPI's change: pp for rates, its own unit otherwise
     (r"(yoy_)?change_pct|\w+_change_pct", "rel"),  # a relative change: +12.5%
     (r".*_pp", "pp"),
@@ -245,19 +245,18 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
 
 def format_text(text: str) -> str:
     """A stored timestamp string as a person reads it (``2026-12-05T14:57:26.49`` ->
-    ``2026-12-05 14:57``; midnight -> the date alone); other text unchanged.
+    ``2026-12-05 14:57:26``; midnight -> the date alone); other text unchanged.
 
     Examples
     --------
     >>> format_text("2023-01-18T00:00:00.000"), format_text("2026-12-05T14:57:26.499892")
-    ('2023-01-18', '2026-12-05 14:57')
+    ('2023-01-18', '2026-12-05 14:57:26')
     """
     m = _STAMP.fullmatch(text)
     if not m:
         return text
-    if m.group(2) in (None, "00:00") and not (m.group(3) or "").strip("0:."):
-        return m.group(1)
-    return f"{m.group(1)} {m.group(2)}"
+    day, clock = m.group(1), m.group(2) + (m.group(3) or "")[:3]
+    return day if not clock.strip("0:") else f"{day} {clock}"
 
 
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:?\d{2})?")
