@@ -26,3 +26,33 @@ def messages(*packages: str) -> set[str]:
                 ):
                     found.add(arg.value)
     return found
+
+
+def titles(*packages: str) -> set[str]:
+    """Every literal title (terminal tables' titles are msgids): ``title="..."`` passed to a
+    call, ``title = "..."`` and ``title, args = "...", {...}``, including both branches of
+    ``"..." if ... else "..."``."""
+    found: set[str] = set()
+
+    def add(value: ast.AST) -> None:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.add(value.value)
+        elif isinstance(value, ast.IfExp):
+            add(value.body)
+            add(value.orelse)
+
+    for pkg in packages:
+        for path in (SRC / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call):
+                    for kw in node.keywords:
+                        if kw.arg == "title":
+                            add(kw.value)
+                elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                    if node.targets[0].id == "title":
+                        add(node.value)
+                elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple):
+                    names = [getattr(e, "id", None) for e in node.targets[0].elts]
+                    if "title" in names and isinstance(node.value, ast.Tuple):
+                        add(node.value.elts[names.index("title")])
+    return found

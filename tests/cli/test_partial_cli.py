@@ -46,10 +46,15 @@ def test_kpi_table_speaks_of_partial_data(partial):
     assert "数据截至 2011-12-22" in result.stderr
     assert "部分数据" in result.stdout and "无可比数据" in result.stdout
     assert "+283.3%" in result.stdout  # 230 against Q3's 60
-    (line,) = [x for x in result.stdout.splitlines() if " gmv " in x]
+    (line,) = [x for x in result.stdout.splitlines() if " 净销售额(GMV) " in x]
     cells = [c.strip() for c in line.split("│")[1:-1]]
-    # period_start kpi value previous change_pct last_year yoy_change_pct coverage
-    assert cells[1:] == ["gmv", "230.00", "60", "+283.3%", "", "无可比数据", "部分数据"]
+    # period_start kpi value change_pct yoy_change_pct coverage (--wide: all of them)
+    assert cells[1:] == ["净销售额(GMV)", "¥230.00", "+283.3%", "无可比数据", "部分数据"]
+    wide = run(partial, *args, "--wide").stdout
+    (line,) = [x for x in wide.splitlines() if " 净销售额(GMV) " in x]
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    at = cells.index("净销售额(GMV)")
+    assert cells[at + 1 : at + 3] == ["¥230.00", "¥60.00"] and "无可比数据" in cells
 
 
 def test_compare_against_last_year_without_data(partial):

@@ -6,8 +6,11 @@ New Year, when couriers still deliver). Windows can be replaced through ``promot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from custlens.i18n import gettext
 
 CHINESE_NEW_YEAR = {
     2015: date(2015, 2, 19),
@@ -34,12 +37,42 @@ CHINESE_NEW_YEAR = {
 }
 
 
+# promotion key -> English msgid of its name (zh in the catalogue: 618, 双11, 年货节)
+PROMOTION_NAMES = {
+    "618": "618",
+    "double11": "Singles' Day",
+    "nianhuo": "New Year Shopping Festival",
+}
+
+
 @dataclass(frozen=True)
 class Promotion:
     key: str
-    name: str
+    name: str  # as stored and in JSON: "2011 双11"; :meth:`label` in a language
     start: date
     end: date  # inclusive
+
+    def label(self, lang: str = "zh") -> str:
+        """``2011 双11`` / ``2011 Singles' Day``."""
+        return promotion_label(self.name, lang) or self.name
+
+
+def promotion_label(value: str, lang: str = "zh") -> str | None:
+    """A promotion's key (``double11``) or stored name (``2011 双11``) in ``lang``; None
+    for anything else (a window the user named keeps its name).
+
+    Examples
+    --------
+    >>> promotion_label("2011 双11", "en"), promotion_label("nianhuo", "zh")
+    ("2011 Singles' Day", '年货节')
+    """
+    m = re.fullmatch(r"(?:(\d{4}) )?(.+)", str(value))
+    year, name = m.group(1), m.group(2)
+    for key, msgid in PROMOTION_NAMES.items():
+        if name in (key, msgid, gettext(msgid, "zh")):
+            text = gettext(msgid, lang)
+            return f"{year} {text}" if year else text
+    return None
 
 
 def promotion_windows(start: date, end: date) -> list[Promotion]:
@@ -47,18 +80,26 @@ def promotion_windows(start: date, end: date) -> list[Promotion]:
     out = []
     for year in range(start.year, end.year + 1):
         cands = [
-            Promotion("618", f"{year} 618", date(year, 6, 1), date(year, 6, 18)),
-            Promotion("double11", f"{year} 双11", date(year, 11, 1), date(year, 11, 11)),
+            Promotion("618", _name("618", year), date(year, 6, 1), date(year, 6, 18)),
+            Promotion("double11", _name("double11", year), date(year, 11, 1), date(year, 11, 11)),
         ]
         if year in CHINESE_NEW_YEAR:
             cny = CHINESE_NEW_YEAR[year]
             cands.append(
                 Promotion(
-                    "nianhuo", f"{year} 年货节", cny - timedelta(days=24), cny - timedelta(days=4)
+                    "nianhuo",
+                    _name("nianhuo", year),
+                    cny - timedelta(days=24),
+                    cny - timedelta(days=4),
                 )
             )
         out += [p for p in cands if p.end >= start and p.start <= end]
     return sorted(out, key=lambda p: p.start)
+
+
+def _name(key: str, year: int) -> str:
+    """The stored name of a promotion (Chinese, as shops call it): ``2011 双11``."""
+    return f"{year} {gettext(PROMOTION_NAMES[key], 'zh')}"
 
 
 def spring_festival_days(start: date, end: date) -> list[tuple[date, date]]:

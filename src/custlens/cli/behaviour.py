@@ -20,6 +20,7 @@ from custlens.cli.common import (
     EngineOpt,
     Format,
     FormatOpt,
+    WideOpt,
     WorkspaceOpt,
     emit,
     handle_errors,
@@ -157,6 +158,41 @@ def _exclusion(text: str) -> fun.Exclusion:
         raise UsageError(f"invalid exclusion {text!r}: use STEP or STEP:FROM-TO") from None
 
 
+# the columns of the funnel's steps a terminal shows without --wide
+FUNNEL_COLUMNS = [
+    "step",
+    "step_name",
+    "actors",
+    "conversion_from_previous",
+    "conversion_from_first",
+    "dropoff_rate",
+    "median_seconds_from_previous",
+]
+# the views' names in titles (English msgids)
+VIEWS = {
+    "summary": "summary",
+    "heatmap": "activity by hour",
+    "terms": "search terms",
+    "steps": "steps",
+    "time": "time to convert",
+    "dropoff": "drop-offs",
+    "trend": "trend",
+    "category": "by category",
+    "top": "top paths",
+    "next": "next steps",
+    "previous": "previous steps",
+    "sankey": "flows",
+    "models": "models",
+    "sources": "traffic sources",
+    "journeys": "journeys",
+    "matrix": "matrix",
+    "curve": "retention curve",
+    "events": "by events",
+    "new-returning": "new and returning",
+    "acquisition": "acquisition",
+}
+
+
 @handle_errors
 def sessions_cmd(
     by: Annotated[
@@ -171,6 +207,7 @@ def sessions_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Sessions: bounce, depth, duration, search and pay rates; active hours; search terms.
 
@@ -189,7 +226,7 @@ def sessions_cmd(
         rows = _rows(ses.top_search_terms(events, top, by, attrs))
     else:
         rows = _rows(ses.summarise_sessions(ses.session_table(events, gap), by, attrs))
-    emit(rows, fmt, title=f"sessions ({view.value})")
+    emit(rows, fmt, title="Sessions: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
 
 
 @handle_errors
@@ -220,6 +257,7 @@ def funnel_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Conversion funnel: per-step conversion, time to convert, drop-offs, trend.
 
@@ -250,12 +288,12 @@ def funnel_cmd(
     if view == FunnelView.category:
         by = breakdown or "category"
         rows = _rows(fun.purchase_conversion(events, by, attrs, spec.window, spec.count_by))
-        emit(rows, fmt, title=f"purchase conversion by {by}")
+        emit(rows, fmt, title="Purchase conversion by {by}", title_args={"by": by}, wide=wide)
         return
     if view == FunnelView.trend:
         rows = _rows(fun.funnel_trend(events, spec, period))
         _chart(chart, charts.conversion_trend(rows.to_pylist()))
-        emit(rows, fmt, title=f"conversion by {period}")
+        emit(rows, fmt, title="Conversion by {period}", title_args={"period": period}, wide=wide)
         return
     actors = fun.funnel_actors(events, spec, attrs)
     if view == FunnelView.time:
@@ -266,7 +304,14 @@ def funnel_cmd(
     else:
         rows = _rows(fun.funnel_steps(actors, spec))
         _chart(chart, charts.funnel_bars(rows.to_pylist()))
-    emit(rows, fmt, title=f"funnel ({view.value})")
+    emit(
+        rows,
+        fmt,
+        title="Funnel: {view}",
+        title_args={"view": VIEWS[view.value]},
+        columns=FUNNEL_COLUMNS if view == FunnelView.steps else None,
+        wide=wide,
+    )
 
 
 @handle_errors
@@ -283,6 +328,7 @@ def paths_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """User paths: top paths from a start or into an end, next/previous steps, Sankey links.
 
@@ -299,7 +345,7 @@ def paths_cmd(
         rows = _rows(pth.next_steps(events, node, previous=view == PathView.previous))
     else:
         rows = _rows(pth.top_paths(events, start, end, length, top))
-    emit(rows, fmt, title=f"paths ({view.value})")
+    emit(rows, fmt, title="Paths: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
 
 
 @handle_errors
@@ -316,6 +362,7 @@ def attribution_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Traffic sources and order attribution (first/last touch, linear, 40-20-40, time decay).
 
@@ -332,7 +379,7 @@ def attribution_cmd(
         rows = _rows(attr.channel_journeys(events, orders, lookback))
     else:
         rows = _rows(attr.attribute_orders(events, orders, model, by, lookback, half_life))
-    emit(rows, fmt, title=f"attribution ({view.value})")
+    emit(rows, fmt, title="Attribution: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
 
 
 @handle_errors
@@ -351,6 +398,7 @@ def cohorts_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Cohorts and retention: monthly cohort matrix, curve, new vs returning, acquisition.
 
@@ -378,7 +426,7 @@ def cohorts_cmd(
         else:
             rows = _rows(matrix)
             _chart(chart, charts.retention_heatmap(rows.to_pylist(), value))
-    emit(rows, fmt, title=f"cohorts ({view.value})")
+    emit(rows, fmt, title="Cohorts: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
 
 
 def register(app: typer.Typer) -> None:

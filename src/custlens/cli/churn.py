@@ -76,10 +76,10 @@ def train_cmd(
         emit(rep, fmt)
         return
     head = {k: v for k, v in rep.items() if not isinstance(v, list)}
-    emit(_rounded([head], 4), fmt, title="churn propensity (time split; days)")
+    emit(_rounded([head], 4), fmt, title="Churn propensity (time split; days)")
     if fmt == Format.table:
-        emit(_rounded(rep["lift_by_decile"], 3), fmt, title="lift by decile (test cut-off)")
-        title = "top drivers (permutation importance, ROC AUC)"
+        emit(_rounded(rep["lift_by_decile"], 3), fmt, title="Lift by decile (test cut-off)")
+        title = "Top drivers (permutation importance, ROC AUC)"
         emit(_rounded(rep["top_drivers"], 4), fmt, title=title)
 
 

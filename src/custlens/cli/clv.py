@@ -227,16 +227,18 @@ def fit_cmd(
         emit(info, fmt)
         return
     rows = _rounded(_clean(fit.params_rows()), 6)
-    title = (
-        f"{info['model']} + Gamma-Gamma, time unit: {info['time_unit_name']}, "
-        f"calibration end {info['calibration_end']}"
-    )
-    emit(rows, fmt, title=title)
+    title = "{model} + Gamma-Gamma, time unit: {unit}, calibration end {end}"
+    args = {
+        "model": info["model"],
+        "unit": info["time_unit_name"],
+        "end": info["calibration_end"],
+    }
+    emit(rows, fmt, title=title, title_args=args)
     if fmt == Format.table:
         gg = info.get("gamma_gamma") or {}
         keys = ("customers", "repeat_buyers", "log_likelihood")
         row = {k: info[k] for k in keys} | {"gamma_gamma_log_likelihood": gg.get("log_likelihood")}
-        emit(_rounded([row], 3), fmt, title="fit")
+        emit(_rounded([row], 3), fmt, title="Fit")
 
 
 @clv_app.command("predict")
@@ -327,13 +329,19 @@ def predict_cmd(
     elif fmt == Format.csv:
         emit(_rows(pred.assign(time_unit=fit.transaction_model.time_unit_)), fmt)
     else:
-        title = f"top {top} customers by {months}-month CLV (recency, T in {unit})"
+        title = "Top {n} customers by {months}-month CLV (recency, T in {unit})"
+        args = {"n": top, "months": months, "unit": unit}
         shown = [c for c in TABLE_COLUMNS if c in pred]
-        emit(_rows(pred[shown].head(top), digits=3), fmt, title=title)
+        emit(_rows(pred[shown].head(top), digits=3), fmt, title=title, title_args=args)
         title = f"CLV by {risk_title(pred, lang)}"
         emit(_rows(tiers, index=False, digits=3), fmt, title=title)
         if groups is not None:
-            emit(_rows(groups, index=False, digits=3), fmt, title=f"CLV by {by}")
+            emit(
+                _rows(groups, index=False, digits=3),
+                fmt,
+                title="CLV by {by}",
+                title_args={"by": by},
+            )
 
 
 @clv_app.command("validate")
@@ -398,20 +406,23 @@ def validate_cmd(
     agg = [{"what": "repeat purchases", **report.purchases}]
     if report.spend:
         agg.append({"what": "spend", **report.spend})
-    title = (
-        f"holdout {s.attrs['calibration_end']} .. {s.attrs['observation_end']} "
-        f"({report.duration:g} {unit})"
-    )
-    emit(_rounded(_clean(agg), 3), fmt, title=title)
+    title = "Holdout {start} .. {end} ({n} {unit})"
+    args = {
+        "start": s.attrs["calibration_end"],
+        "end": s.attrs["observation_end"],
+        "n": f"{report.duration:g}",
+        "unit": unit,
+    }
+    emit(_rounded(_clean(agg), 3), fmt, title=title, title_args=args)
     if fmt == Format.table:
         emit(
             _rows(report.by_frequency, index=False, digits=3),
             fmt,
-            title="holdout purchases per customer by calibration frequency",
+            title="Holdout purchases per customer by calibration frequency",
         )
         if report.spend_by_frequency is not None:
             emit(
                 _rows(report.spend_by_frequency, index=False, digits=2),
                 fmt,
-                title="holdout spend per customer by calibration frequency",
+                title="Holdout spend per customer by calibration frequency",
             )

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from custlens.errors import CustlensError, InputError
 from custlens.i18n import gettext
+from custlens.i18n.units import MONEY
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -134,44 +134,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _display(value: Any) -> str:
-    """Readable cell text: 2 decimals for money-sized numbers, 4 for ratios, dates short."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        return value.date().isoformat()
-    if isinstance(value, str) and value.endswith("T00:00:00.000"):
-        return value[:10]
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(_jsonable(value))
+# columns holding amounts: terminal tables show them in the workspace's currency (the unit
+# registry of custlens.i18n.units; kept here under its old name for the commands' own use)
+MONEY_COLUMNS = MONEY
+
+WideOpt = Annotated[
+    bool, typer.Option("--wide", help="Show every column at full width (wider than the terminal)")
+]
 
 
-# columns holding amounts (the one column vocabulary): terminal tables show them in the
-# workspace's currency; JSON and CSV keep plain numbers for machines
-MONEY_COLUMNS = frozenset(
-    [
-        "amount",
-        "aov",
-        "budget",
-        "clv",
-        "discount",
-        "expected_spend",
-        "gmv",
-        "mean_clv",
-        "mean_monetary",
-        "mean_revenue",
-        "monetary",
-        "revenue",
-        "revenue_ma",
-        "total_clv",
-        "unit_price",
-    ]
-)
+def current_settings(settings: Settings | None = None) -> Settings | None:
+    """``settings`` or those of the workspace the running command opened last (None before
+    one is opened)."""
+    if settings is not None:
+        return settings
+    return _OPENED[-1].settings if _OPENED else None
 
 
 def emit(
@@ -179,11 +156,42 @@ def emit(
     fmt: Format,
     title: str | None = None,
     settings: Settings | None = None,
+    *,
+    lang: str | None = None,
+    title_args: dict[str, Any] | None = None,
+    columns: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    wide: bool = False,
 ) -> None:
-    """Write data to stdout as a rich table, JSON (UTF-8, not ASCII-escaped) or CSV.
+    """Write data to stdout as a table, JSON (UTF-8, not ASCII-escaped) or CSV.
 
-    With the workspace's ``settings``, a table shows the amounts of ``MONEY_COLUMNS`` in its
-    currency (``£1,234.50``); JSON and CSV are unchanged.
+    JSON and CSV carry every column with its stable English key and code, numbers plain.
+    A table (``custlens.cli.table``) is for a person: ``title`` is a catalogue msgid
+    (formatted with ``title_args``), headers and codes in ``lang`` (default: the workspace's
+    language), numbers by unit (amounts in the workspace's currency), only ``columns`` unless
+    ``wide``, and no wider than the terminal (one record per block when it cannot fit).
+
+    Parameters
+    ----------
+    data : pyarrow.Table, list of dict or dict
+        The rows (a dict is one row; in JSON it stays an object).
+    fmt : Format
+        table, json or csv.
+    title : str, optional
+        English msgid of the table's title.
+    settings : Settings, optional
+        The workspace's settings (language, currency); default: the workspace the command
+        opened.
+    lang : str, optional
+        zh or en, where a command's ``--lang`` chose it.
+    title_args : dict, optional
+        Values for the title's ``{placeholders}``.
+    columns : list of str, optional
+        The columns a table shows by default (``--wide`` shows all).
+    labels : dict, optional
+        column -> English msgid of its header, where a command names a column its own way.
+    wide : bool
+        The command's ``--wide``: every column, at full width.
     """
     if isinstance(data, dict):
         rows: list[dict[str, Any]] = [data]
@@ -195,41 +203,31 @@ def emit(
         rows = data.to_pylist()
     else:
         rows = data
+    all_columns = list(rows[0]) if rows else list(getattr(data, "column_names", []))
     if fmt == Format.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=_jsonable, indent=2) + "\n")
     elif fmt == Format.csv:
-        columns = list(rows[0]) if rows else getattr(data, "column_names", [])
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=all_columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
     else:
-        from rich.cells import cell_len
+        from custlens.cli.table import render_table
 
-        # a narrow table would fold its title: at least as wide as the title (to the terminal)
-        width = cell_len(title) + 2 if title else None
-        table = RichTable(title=title, show_lines=False, min_width=width)
-        columns = list(rows[0]) if rows else getattr(data, "column_names", [])
-        for col in columns:
-            table.add_column(str(col), overflow="fold")
-        money = _money_display(settings, columns)
-        for row in rows:
-            table.add_row(*[money.get(c, _display)(row[c]) for c in columns])
-        stdout.print(table)
-
-
-def _money_display(settings: Settings | None, columns: list[str]) -> dict[str, Any]:
-    """Cell formatters for the money columns among ``columns`` (none without settings)."""
-    if settings is None:
-        return {}
-    from custlens.charts.theme import format_money
-
-    def show(value: Any) -> str:
-        if value is None or (isinstance(value, float) and value != value):
-            return ""
-        return format_money(float(value), settings.lang, settings.currency, abbreviate=False)
-
-    return {c: show for c in columns if c in MONEY_COLUMNS}
+        chosen = current_settings(settings)
+        lg = lang or (chosen.lang if chosen is not None else "zh")
+        currency = chosen.currency if chosen is not None else "CNY"
+        shown = all_columns
+        if columns and not wide:
+            shown = [c for c in columns if c in all_columns] or all_columns
+        # the title's words and the words among its values (view names, time units)
+        args = {
+            k: gettext(v, lg) if isinstance(v, str) else v for k, v in (title_args or {}).items()
+        }
+        text = gettext(title, lg, **args) if title else None
+        render_table(
+            stdout, rows, shown, title=text, lang=lg, currency=currency, labels=labels, wide=wide
+        )
 
 
 def comparison_cells(

@@ -50,18 +50,19 @@ def doctor_cmd(
         rebuilt = repair_workspace(ws)
         stderr.print(_("Rebuilt: {names}", lg, names=", ".join(rebuilt)), highlight=False)
         findings = check_workspace(ws)
+    # JSON and CSV: the check's code (log | index | search | mirror) and ok | problem
     rows = [
         {
-            _("check", lg): _(KIND_LABELS[f.kind], lg),
-            _("table", lg): f.table,
-            _("expected", lg): f.expected,
-            _("found", lg): f.found,
-            _("status", lg): _("ok", lg) if f.ok else _("problem", lg),
+            "check": f.kind if fmt != Format.table else _(KIND_LABELS[f.kind], lg),
+            "table": f.table,
+            "expected": f.expected,
+            "found": f.found,
+            "status": "ok" if f.ok else "problem",
         }
         for f in findings
     ]
     problems = [f for f in findings if not f.ok]
-    emit(rows, fmt, title=_("Workspace check", lg))
+    emit(rows, fmt, title="Workspace check", lang=lg)
     if not problems:
         stderr.print(_("No problems found.", lg))
         return

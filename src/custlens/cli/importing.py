@@ -15,6 +15,7 @@ from custlens.cli.common import (
     Format,
     FormatOpt,
     LangOpt,
+    WideOpt,
     WorkspaceOpt,
     emit,
     handle_errors,
@@ -166,7 +167,7 @@ def _run_import(
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
         return
     if dry_run:
-        emit(result.mapping, Format.table, title=_("Detected mapping", lg))
+        emit(result.mapping, Format.table, title=_("Detected mapping", lg), lang=lg)
         if result.ignored_columns:
             stderr.print(_("Ignored columns: {cols}", lg, cols=", ".join(result.ignored_columns)))
     counts = {
@@ -182,6 +183,7 @@ def _run_import(
     emit(
         [{_("item", lg): k, _("figure", lg): v} for k, v in counts.items()],
         Format.table,
+        lang=lg,
         title=_("Import summary (dry run, nothing written)", lg)
         if dry_run
         else _("Import summary", lg),
@@ -210,6 +212,7 @@ def _run_import(
             ],
             Format.table,
             title=_("Problems by code", lg),
+            lang=lg,
         )
         for p in result.problems[:20]:
             stderr.print(f"  {p.message}", markup=False, highlight=False)
@@ -245,6 +248,7 @@ def import_log_cmd(
     limit: Annotated[int, typer.Option(help="Show the last N imports")] = 20,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Show the import log: counts, problems per code and rejects files.
 
@@ -268,11 +272,20 @@ def import_log_cmd(
         found = locate_rejects(ws.rejects_dir, row["rejects_file"])
         row["rejects_file"] = str(found) if found is not None and found.is_file() else None
         if fmt == Format.table:
-            row["problems"] = ", ".join(f"{k}={v}" for k, v in row["problems"].items())
-            for key in ("sha256", "finished_at", "rejects_file"):
-                row.pop(key)
-            row["started_at"] = f"{row['started_at']:%Y-%m-%d %H:%M}"
-    emit(rows, fmt, title="import log")
+            row["problems"] = ", ".join(f"{k}:{v}" for k, v in row["problems"].items())
+    emit(rows, fmt, title="Import log", columns=LOG_COLUMNS, wide=wide)
+
+
+# the columns of the import log a terminal shows without --wide
+LOG_COLUMNS = [
+    "import_id",
+    "table_name",
+    "file_name",
+    "rows_read",
+    "rows_inserted",
+    "rows_rejected",
+    "status",
+]
 
 
 class QualityFormat(str, Enum):
@@ -307,13 +320,14 @@ def quality_cmd(
         return
     rules = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
     rules.append({"rule": "orphan_order", "rows": report["orphan_order"]})
-    title = f"orders: {report['orders']}, needs_review: {report['needs_review']}"
-    emit(rules, Format(fmt.value), title=title)
+    title = "Orders: {orders}, needing review (需核实): {needs_review}"
+    counts = {k: f"{report[k]:,}" for k in ("orders", "needs_review")}
+    emit(rules, Format(fmt.value), title=title, title_args=counts)
     if fmt == QualityFormat.table:
         if report["rejected"]:
-            emit(report["rejected"], Format.table, title="rejected at import")
+            emit(report["rejected"], Format.table, title="Rejected at import")
         if report["examples"]:
-            emit(report["examples"], Format.table, title="examples")
+            emit(report["examples"], Format.table, title="Examples")
 
 
 def _write_quality_xlsx(report: dict, out: Path) -> None:

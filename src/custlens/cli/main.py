@@ -92,7 +92,7 @@ def status_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> N
     from custlens.schema.tables import TABLES
 
     rows = [{"table": t, "rows": ws.count(t)} for t in TABLES]
-    emit(rows, fmt, title=str(ws.root))
+    emit(rows, fmt, title="{root}", title_args={"root": str(ws.root)})
 
 
 @app.command("summary")
@@ -118,9 +118,15 @@ def summary_cmd(
     if fmt == Format.json:
         emit({"totals": totals, "top_customers": top_rows.to_pylist()}, fmt)
         return
-    emit([totals], fmt, title="store totals", settings=ws.settings)
+    emit([totals], fmt, title="Store totals", settings=ws.settings)
     if fmt == Format.table:
-        emit(top_rows, fmt, title=f"top {top} customers by revenue", settings=ws.settings)
+        emit(
+            top_rows,
+            fmt,
+            title="Top {n} customers by revenue",
+            title_args={"n": top},
+            settings=ws.settings,
+        )
 
 
 app.command("import")(importing.import_cmd)

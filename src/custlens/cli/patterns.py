@@ -20,6 +20,7 @@ from custlens.cli.common import (
     EngineOpt,
     Format,
     FormatOpt,
+    WideOpt,
     WorkspaceOpt,
     comparison_cells,
     emit,
@@ -28,7 +29,7 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
-from custlens.i18n import gettext as _
+from custlens.i18n.labels import code_label
 
 patterns_app = typer.Typer(
     help="Purchase patterns: time, categories, repurchase.", no_args_is_help=True
@@ -59,6 +60,21 @@ class TimeView(str, Enum):
     promotions = "promotions"
 
 
+# the time pattern sections' titles (English msgids)
+SECTION_TITLES = {
+    "peak": "Peak hours",
+    "weekday": "Orders by weekday",
+    "hour_weekday": "Orders by hour and weekday",
+    "monthly": "Monthly trend",
+    "seasonal_index": "Seasonal index",
+    "promotions": "Promotion peaks",
+}
+# the weekday's name is a header of its own in words (the stored "name" is Chinese)
+SECTION_COLUMNS = {"weekday": ["weekday", "orders", "revenue", "share"]}
+# the columns of association rules a terminal shows without --wide
+RULE_COLUMNS = ["a", "b", "n_ab", "support", "confidence", "lift"]
+
+
 @patterns_app.command("time")
 @handle_errors
 def time_cmd(
@@ -70,6 +86,7 @@ def time_cmd(
     ] = TimeView.all,
     fmt: FormatOpt = Format.table,
     chart: ChartOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Peak hours, weekday profile, hour x weekday, monthly trend, seasonality, promotion peaks.
 
@@ -81,7 +98,7 @@ def time_cmd(
     from custlens.analytics import patterns as pat
     from custlens.charts.data import records
 
-    ws, orders = _orders(ws_path, engine)
+    _ws, orders = _orders(ws_path, engine)
     sections = {name: records(frame) for name, frame in pat.time_patterns(orders).items()}
     _write_chart(
         chart,
@@ -92,7 +109,8 @@ def time_cmd(
         ],
     )
     if view != TimeView.all:
-        emit(sections[view.value], fmt, title=view.value, settings=ws.settings)
+        title, columns = SECTION_TITLES[view.value], SECTION_COLUMNS.get(view.value)
+        emit(sections[view.value], fmt, title=title, columns=columns, wide=wide)
         return
     if fmt == Format.json:
         emit({**sections, "peak": sections["peak"][0]}, fmt)
@@ -100,7 +118,8 @@ def time_cmd(
         emit(stack_sections(sections), fmt)
     else:
         for name, rows in sections.items():
-            emit(rows, fmt, title=name, settings=ws.settings)
+            title, columns = SECTION_TITLES[name], SECTION_COLUMNS.get(name)
+            emit(rows, fmt, title=title, columns=columns, wide=wide)
 
 
 def stack_sections(sections: dict[str, list[dict]]) -> list[dict]:
@@ -137,7 +156,7 @@ def categories_cmd(
     from custlens.analytics import products
     from custlens.charts.data import records
 
-    ws, orders = _orders(ws_path, engine)
+    _ws, orders = _orders(ws_path, engine)
     top_rows = products.top_items(orders, level, top, rank_by).to_pandas()
     bands = products.price_bands(orders).to_pandas()
     if fmt == Format.json:
@@ -150,9 +169,9 @@ def categories_cmd(
             fmt,
         )
         return
-    emit(records(top_rows), fmt, title=f"top {top} by {rank_by}", settings=ws.settings)
+    emit(records(top_rows), fmt, title="Top {n} by {by}", title_args={"n": top, "by": rank_by})
     if fmt == Format.table:
-        emit(records(bands), fmt, title="price bands")
+        emit(records(bands), fmt, title="Price bands")
 
 
 @patterns_app.command("repurchase")
@@ -187,7 +206,7 @@ def repurchase_cmd(
     _write_chart(chart, charts.interval_histogram(records(hist)))
     if overdue:
         due = repurchase.customer_cycles(orders, day)
-        emit(due.filter(due.overdue).to_pyarrow(), fmt, title="overdue customers")
+        emit(due.filter(due.overdue).to_pyarrow(), fmt, title="Overdue customers")
         return
     if fmt == Format.json:
         emit(
@@ -200,9 +219,9 @@ def repurchase_cmd(
             fmt,
         )
         return
-    emit([rates], fmt, title=f"repurchase rates as of {day}")
+    emit([rates], fmt, title="Repurchase rates as of {day}", title_args={"day": day})
     if fmt == Format.table:
-        emit(records(cycles), fmt, title="repurchase cycle (days)")
+        emit(records(cycles), fmt, title="Repurchase cycle (days)")
 
 
 class Level(str, Enum):
@@ -236,6 +255,7 @@ def basket_cmd(
     top: Annotated[int, typer.Option()] = 20,
     fmt: FormatOpt = Format.table,
     chart: ChartOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Association rules (关联分析): support, confidence P(B|A), lift, conviction.
 
@@ -248,7 +268,13 @@ def basket_cmd(
     kw = tuple(keyword or ())
     if sequential:
         rules = basket_mod.sequential_rules(orders, level.value, sequential, keywords=kw)
-        emit(rules.limit(top).to_pyarrow(), fmt, title=f"A then B within {sequential} days")
+        emit(
+            rules.limit(top).to_pyarrow(),
+            fmt,
+            title="A then B within {n} days",
+            title_args={"n": sequential},
+            wide=wide,
+        )
         return
     spec = basket_mod.BasketSpec(level=level.value, by=by.value, window_days=window, keywords=kw)
     baskets = basket_mod.build_baskets(orders, spec)
@@ -259,7 +285,13 @@ def basket_cmd(
     if chart is not None and level == Level.category:
         matrix = basket_mod.confidence_matrix(baskets).to_pandas()
         _write_chart(chart, charts.association_heatmap(records(matrix)))
-    emit(rules.limit(top).to_pyarrow(), fmt, title="association rules")
+    emit(
+        rules.limit(top).to_pyarrow(),
+        fmt,
+        title="Association rules",
+        columns=RULE_COLUMNS,
+        wide=wide,
+    )
 
 
 @handle_errors
@@ -275,6 +307,7 @@ def compare_cmd(
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Compare a metric for a period with the previous period (环比), last year (同比) or any
     period. Metrics are the catalogue's (docs/metrics.md), the same numbers as `custlens kpi`,
@@ -311,11 +344,19 @@ def compare_cmd(
     lang = ws.settings.lang
     print_data_up_to(min(p.end, last), lang)
     versus = {"previous": "Period-on-period", "yoy": "Year-on-year"}.get(against, "Compared with")
-    title = f"{metric}: {p} · {_(versus, lang)} {base}"
+    title, args = (
+        "{metric}: {period} · {versus} {base}",
+        {
+            "metric": code_label("metric", metric, lang),
+            "period": str(p),
+            "versus": versus,
+            "base": str(base),
+        },
+    )
     if fmt == Format.table:
         pairs = {"change": "base_coverage", "change_pct": "base_coverage"}
         rows = comparison_cells(rows, lang, pairs, ("coverage", "base_coverage"))
-    emit(rows, fmt, title=title)
+    emit(rows, fmt, title=title, title_args=args, wide=wide)
 
 
 def register(app: typer.Typer) -> None:

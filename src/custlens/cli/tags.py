@@ -14,6 +14,7 @@ from custlens.cli.common import (
     EngineOpt,
     Format,
     FormatOpt,
+    WideOpt,
     WorkspaceOpt,
     emit,
     handle_errors,
@@ -22,6 +23,7 @@ from custlens.cli.common import (
 )
 from custlens.cli.value import AsOfOpt, OutOpt, _date, _engine, _out, _show
 from custlens.errors import InputError
+from custlens.i18n import gettext
 
 tags_app = typer.Typer(
     help="Tag system: rules, statistics, preview, manual tags.", no_args_is_help=True
@@ -30,7 +32,9 @@ tags_app = typer.Typer(
 
 @tags_app.command("list")
 @handle_errors
-def tags_list_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> None:
+def tags_list_cmd(
+    ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table, wide: WideOpt = False
+) -> None:
     """The tag rules in use (the workspace's tags.yaml or the shipped defaults).
 
     Example: custlens tags list --format json
@@ -41,8 +45,14 @@ def tags_list_cmd(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -
     path = rules_path(ws.root, ws.settings.tags.rules_file)
     rows = [r.to_dict() for r in load_rules(path)]
     if fmt == Format.table:
-        stderr.print(f"rules: {path}", highlight=False)
-    emit(rows, fmt, title="tag rules")
+        stderr.print(gettext("Rules: {path}", ws.settings.lang, path=path), highlight=False)
+    emit(
+        rows,
+        fmt,
+        title="Tag rules",
+        columns=["name", "category", "expr", "weight", "parent"],
+        wide=wide,
+    )
 
 
 @tags_app.command("stats")
@@ -68,7 +78,7 @@ def tags_stats_cmd(
     else:
         table = tag_stats(current, run["customers"], ws.settings.tags.min_share).to_pyarrow()
     _out(table, out)
-    _show(table, fmt, f"tags (analysis of {run['as_of']})")
+    _show(table, fmt, "Tags (analysis of {day})", title_args={"day": run["as_of"]})
 
 
 @tags_app.command("preview")
@@ -106,10 +116,10 @@ def tags_preview_cmd(
         if fmt == Format.json:
             result["customers"] = listing.to_pylist()
         else:
-            emit([result], fmt, title="preview")
-            emit(listing, fmt, title="matching customers")
+            emit([result], fmt, title="Preview")
+            emit(listing, fmt, title="Matching customers")
             return
-    emit(result if fmt == Format.json else [result], fmt, title="preview")
+    emit(result if fmt == Format.json else [result], fmt, title="Preview")
 
 
 @tags_app.command("add")

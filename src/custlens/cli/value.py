@@ -19,6 +19,7 @@ from custlens.cli.common import (
     EngineOpt,
     Format,
     FormatOpt,
+    WideOpt,
     WorkspaceOpt,
     comparison_cells,
     emit,
@@ -75,20 +76,27 @@ def _out(table: pa.Table, out: Path | None) -> None:
 
 
 COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every column)
-    "segments": "name customers share revenue_share mean_recency_days mean_frequency "
-    "mean_monetary aov strategy",
+    "segments": "segment_code value_group_code customers share revenue_share aov strategy",
     "rfm": "customer_id name recency_days frequency monetary rfm_code segment value_group",
-    "kpi": "period_start kpi value previous change_pct last_year yoy_change_pct coverage",
+    "kpi": "period_start kpi value change_pct yoy_change_pct coverage",
     "customers": "customer_id name phone monetary segment stage cluster_name tags",
     "clusters": "cluster name customers share mean_recency_days mean_orders mean_revenue",
+    "lifecycle": "target customers share revenue revenue_share actions goal",
 }
 
 
 def _show(
-    table: pa.Table, fmt: Format, title: str, view: str | None = None, settings: Any = None
+    table: pa.Table,
+    fmt: Format,
+    title: str,
+    view: str | None = None,
+    settings: Any = None,
+    title_args: dict[str, Any] | None = None,
+    wide: bool = False,
 ) -> None:
-    """Emit; tables and CSV get floats rounded, tables only the view's main columns and
-    amounts in the currency of the workspace's ``settings``."""
+    """Emit; CSV gets floats rounded, a table the view's main columns (all with ``wide``),
+    a title from the catalogue (``title_args`` fill it) and amounts in the currency of the
+    workspace's ``settings``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -97,9 +105,28 @@ def _show(
         for _name, col in zip(table.column_names, table.columns, strict=True):
             cols.append(pc.round(col, 4) if pa.types.is_floating(col.type) else col)
         table = pa.table(cols, names=table.column_names)
-    if fmt == Format.table and view in COMPACT:
-        table = table.select([c for c in COMPACT[view].split() if c in table.column_names])
-    emit(table, fmt, title=title, settings=settings)
+    columns = COMPACT[view].split() if view in COMPACT else None
+    emit(
+        table,
+        fmt,
+        title=title,
+        settings=settings,
+        title_args=title_args,
+        columns=columns,
+        labels=VIEW_LABELS.get(view or ""),
+        wide=wide,
+    )
+
+
+# headers a view names its own way (a segment summary's "name" is the segment's)
+VIEW_LABELS = {"clusters": {"name": "Cluster"}}
+KPI_TITLES = {
+    "day": "KPIs by day",
+    "week": "KPIs by week",
+    "month": "KPIs by month",
+    "quarter": "KPIs by quarter",
+    "range": "KPIs for the range",
+}
 
 
 @handle_errors
@@ -144,14 +171,14 @@ def analyze_cmd(
             fmt,
         )
         return
-    emit([info], fmt, title="analysis run")
+    emit([info], fmt, title="Analysis run")
     # the lifecycle rule; churn risk (a model's ranking) is `custlens clv predict`
     stderr.print(f"{churned_stage['label']}: {churned:,}", highlight=False)
     if not run.history_updated:
         stderr.print("as-of is before the latest stored run: tag history left unchanged")
     if fmt == Format.table:
         summary = summarise_segments(res.stored(ws, "rfm_scores"), "value_group_code")
-        _show(summary.to_pyarrow(), fmt, "value groups", "segments", settings=ws.settings)
+        _show(summary.to_pyarrow(), fmt, "Value groups", "segments", settings=ws.settings)
 
 
 @handle_errors
@@ -167,6 +194,7 @@ def kpi_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Store KPIs per period with the previous period (环比) and the same period last year (同比).
 
@@ -209,17 +237,15 @@ def kpi_cmd(
         print_data_up_to(min(max(table.column("period_end").to_pylist()), as_of - one_day), lang)
     if fmt == Format.table:
         table = _readable_kpis(table, lang)
-    _show(table, fmt, f"KPIs by {freq.value}", "kpi", settings=ws.settings)
+    _show(table, fmt, KPI_TITLES[freq.value], "kpi", settings=ws.settings, wide=wide)
 
 
 def _readable_kpis(table: pa.Table, lang: str) -> pa.Table:
-    """The KPI table as a terminal shows it: changes as % (or 无可比数据), coverage in words."""
+    """The KPI table as a terminal shows it: no change against a period without data
+    (无可比数据), coverage in words; numbers stay numbers for the table to format."""
     import pyarrow as pa
 
     rows = table.to_pylist()
-    for row in rows:
-        for key in ("change_pct", "yoy_change_pct"):
-            row[key] = "" if row[key] is None else f"{row[key]:+.1%}"
     pairs = {"change_pct": "previous_coverage", "yoy_change_pct": "last_year_coverage"}
     covs = ("coverage", "previous_coverage", "last_year_coverage")
     return pa.Table.from_pylist(comparison_cells(rows, lang, pairs, covs))
@@ -233,6 +259,7 @@ def rfm_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """RFM scores per customer (R by day bins, F and M by tie-aware quintiles), masked.
 
@@ -249,7 +276,7 @@ def rfm_cmd(
     expr = scored.order_by([scored.monetary.desc(), "customer_id"])
     table = res.with_masked_names(ws, (expr.limit(limit) if limit else expr).to_pyarrow())
     _out(table, out)
-    _show(table, fmt, f"RFM as of {when}", "rfm", settings=ws.settings)
+    _show(table, fmt, "RFM as of {day}", "rfm", ws.settings, {"day": when}, wide)
 
 
 def _strategies(ws: Any) -> Any:
@@ -269,6 +296,7 @@ def segments_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """RFM segment summary (customers, shares, mean R/F/M, AOV) with each segment's strategy.
 
@@ -287,7 +315,8 @@ def segments_cmd(
     kind = "segment" if by == SegmentBy.segment else "value_group"
     table = strategy_column(summary.to_pyarrow(), _strategies(ws), kind, key)
     _out(table, out)
-    _show(table, fmt, f"{kind}s as of {when}", "segments", settings=ws.settings)
+    title = "Segments as of {day}" if kind == "segment" else "Value groups as of {day}"
+    _show(table, fmt, title, "segments", ws.settings, {"day": when}, wide)
 
 
 @handle_errors
@@ -301,6 +330,7 @@ def lifecycle_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Lifecycle stages (新客/成长/成熟/衰退/流失) with strategies, or transitions between dates.
 
@@ -326,14 +356,16 @@ def lifecycle_cmd(
         )
         table = expr.to_pyarrow()
         _out(table, out)
-        _show(table, fmt, f"lifecycle transitions {from_date} -> {to_date}", settings=ws.settings)
+        title = "Lifecycle transitions {start} -> {end}"
+        args = {"start": from_date, "end": to_date}
+        _show(table, fmt, title, None, ws.settings, args, wide)
         return
     metrics, when = res.workspace_metrics(ws, eng, _date(as_of))
     stages = summarise_stages(assign_lifecycle(metrics, s.lifecycle), metrics)
     plans = [p for p in _strategies(ws) if p.kind == "lifecycle"]
     table = strategy_table(plans, stages=stages).to_pyarrow() if plans else stages.to_pyarrow()
     _out(table, out)
-    _show(table, fmt, f"lifecycle as of {when}", settings=ws.settings)
+    _show(table, fmt, "Lifecycle as of {day}", "lifecycle", ws.settings, {"day": when}, wide)
 
 
 @handle_errors
@@ -346,6 +378,7 @@ def clusters_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """K-Means clusters on log-scaled, standardised R, F, M with readable names.
 
@@ -366,7 +399,8 @@ def clusters_cmd(
     scores = ", ".join(f"k={kk}: {v:.3f}" for kk, v in model.silhouette_scores_.items())
     if scores and fmt == Format.table:
         stderr.print(f"silhouette {scores}", highlight=False)
-    _show(table, fmt, f"{model.k_} clusters as of {when}", "clusters", settings=ws.settings)
+    title, args = "{k} clusters as of {day}", {"k": model.k_, "day": when}
+    _show(table, fmt, title, "clusters", ws.settings, args, wide)
 
 
 @handle_errors
@@ -381,6 +415,7 @@ def customers_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
+    wide: WideOpt = False,
 ) -> None:
     """Customers by tags, segment, lifecycle stage or cluster from the last analysis (masked).
 
@@ -393,7 +428,8 @@ def customers_cmd(
     res.require_run(ws)
     table = list_customers(ws, tag or [], segment, stage, cluster, limit or None)
     _out(table, out)
-    _show(table, fmt, f"{table.num_rows} customers", "customers", settings=ws.settings)
+    title, args = "{n} customers", {"n": f"{table.num_rows:,}"}
+    _show(table, fmt, title, "customers", ws.settings, args, wide)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from custlens.cli.common import (
     Format,
     FormatOpt,
     LangOpt,
+    WideOpt,
     WorkspaceOpt,
     emit,
     handle_errors,
@@ -157,7 +158,7 @@ def user_list(ws_path: WorkspaceOpt = None, fmt: FormatOpt = Format.table) -> No
         {**u.as_dict(), "row_filters": users.format_row_filters(u.row_filters)}
         for u in users.list_users(ws.con)
     ]
-    emit(rows, fmt, title="users")
+    emit(rows, fmt, title="Users")
 
 
 @user_app.command("disable")
@@ -222,6 +223,7 @@ def audit_cmd(
     limit: Annotated[int, typer.Option(help="Newest N entries")] = 100,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """Show the audit trail: logins (also failed), imports, exports, unmasked views and
     permission changes, with user, time, IP and what.
@@ -242,7 +244,13 @@ def audit_cmd(
     if fmt == Format.table:  # local wall-clock time; the title names the zone
         for row in rows:
             row["logged_at"] = row["logged_at"].strftime("%Y-%m-%d %H:%M:%S")
-    emit(rows, fmt, title=f"audit ({len(rows)} of {total}, {zone})")
+    emit(
+        rows,
+        fmt,
+        title="Audit trail ({n} of {total}, {zone})",
+        title_args={"n": len(rows), "total": total, "zone": zone},
+        wide=wide,
+    )
 
 
 def register(app: typer.Typer) -> None:

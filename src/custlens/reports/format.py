@@ -11,6 +11,7 @@ from custlens.charts.change_colours import change_colour
 from custlens.charts.theme import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext
+from custlens.i18n.labels import code_label
 from custlens.reports.model import Kpi, Report, TableBlock
 
 CELL_CAP_PX = 240.0  # a longer cell wraps rather than widening its column further
@@ -18,10 +19,13 @@ PAGE_PX = 688.0  # the text width of an A4 page with the report's margins, in CS
 WIDE_COLUMNS = 7  # a table with more columns is set in a smaller font (class "wide")
 
 
-def cell(value: Any, kind: str, lang: str, currency: str = "CNY") -> str:
-    """A table cell as text: money in ``currency`` (ISO 4217), rates as %, dates ISO."""
+def cell(value: Any, kind: str, lang: str, currency: str = "CNY", column: str = "") -> str:
+    """A table cell as text: money in ``currency`` (ISO 4217), rates as %, dates ISO; the
+    code of a known code ``column`` (segment, stage, problem code ...) in words."""
     if value is None or value == "":
         return "–"
+    if kind == "text" and column:
+        value = code_label(column, value, lang)
     if kind == "money":
         return format_money(float(value), lang, currency)
     if kind == "pct":
@@ -104,7 +108,5 @@ def header(report: Report) -> dict[str, str]:
     }
     for key in ("period", "previous", "year_ago"):
         note = notes.get(report.coverage.get(key, "full"), "")
-        out[f"note_{key}"] = (
-            f"（{note}）" if note and lang == "zh" else f" ({note})" if note else ""
-        )
+        out[f"note_{key}"] = gettext(" ({note})", lang, note=note) if note else ""
     return out

@@ -45,7 +45,8 @@ def render_html(report: Report, pdf: bool = False) -> str:
                 svg = f'<img alt="{c.title}" src="data:image/svg+xml;base64,{data}">'
             charts[f"{c.title}{i}{s.key}"] = svg
     labels = {k: gettext(_TEXT[k], report.lang) for k in LABELS}
-    page = '第 " counter(page) " 页' if report.lang == "zh" else 'Page " counter(page) "'
+    # the page number of paged media: CSS text around counter(page)
+    page = gettext("Page {n}", report.lang, n='" counter(page) "')
     return (
         _env()
         .get_template("report.html.j2")

@@ -21,6 +21,7 @@ from custlens.charts.change_colours import change_colour
 from custlens.charts.theme import format_change, format_count, format_money, format_pct, themed
 from custlens.clock import format_time
 from custlens.i18n import gettext, normalise_lang
+from custlens.i18n.labels import code_label
 from custlens.schema.tables import TABLES
 from custlens.web.auth import LOGGED_IN
 
@@ -92,6 +93,9 @@ def make_templates(currency: str = "CNY", timezone: str = "Asia/Shanghai") -> Ji
         when=lambda v: _fmt_when(v, timezone),
         # a stored customer choice (gender, level) as shown in the page's language
         choice=lambda v, column, lang="zh": TABLES["customers"].column(column).display(v, lang),
+        # a code of a known code column (segment, stage, status, problem code, audit action)
+        # in words; anything else as it is
+        code=lambda v, column, lang="zh": code_label(column, v, lang),
     )
     env.globals.update(chart=chart, qs=query_string, timezone=timezone, change_colour=change_colour)
     return templates

@@ -7,17 +7,9 @@ from custlens.analytics.funnel_spec import FunnelSpec
 from custlens.analytics.sessions import session_table, summarise_sessions
 from custlens.charts import behaviour as bchart
 from custlens.charts.theme import format_pct
+from custlens.i18n.labels import code_label
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
-
-STEP_NAMES_EN = {
-    "首页": "Home",
-    "类目页": "Category page",
-    "商品详情": "Product detail",
-    "加入购物车": "Add to cart",
-    "结算": "Checkout",
-    "支付成功": "Paid",
-}
 
 
 def build(ctx: Context) -> Section | None:
@@ -28,9 +20,8 @@ def build(ctx: Context) -> Section | None:
         return None
     s = Section("behaviour", ctx._("Funnel and behaviour"))
     steps = build_funnel(ev, FunnelSpec()).to_pyarrow().to_pylist()
-    if ctx.lang == "en":
-        for r in steps:
-            r["step_name"] = STEP_NAMES_EN.get(r["step_name"], r["step_name"])
+    for r in steps:
+        r["step_name"] = code_label("step_name", r["step_name"], ctx.lang)
     s.charts.append(
         ChartBlock(
             ctx._("Conversion funnel"),

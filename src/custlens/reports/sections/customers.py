@@ -108,7 +108,7 @@ def build(ctx: Context) -> Section | None:
             female=format_pct(g.get(gender.display("女", ctx.lang))),
             male=format_pct(g.get(gender.display("男", ctx.lang))),
             band=max(dists["age_band"], key=lambda r: r["customers"])["age_band"],
-            provinces=("、" if ctx.lang == "zh" else ", ").join(r["province"] for r in top3),
+            provinces=ctx._(", ").join(r["province"] for r in top3),
             share=format_pct(sum(r["share"] for r in top3)),
         )
     )

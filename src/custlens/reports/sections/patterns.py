@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from custlens.analytics import patterns as pat
 from custlens.analytics import products, repurchase
+from custlens.analytics.calendar import promotion_label
 from custlens.charts import basic
 from custlens.charts import patterns as pchart
 from custlens.charts.data import records
@@ -71,6 +72,8 @@ def build(ctx: Context) -> Section | None:
     promos = pat.promotion_peaks(upto)
     if not promos.empty:
         promos = promos.tail(6)
+        # 2011 双11 / 2011 Singles' Day: the stored names are Chinese
+        promos = promos.assign(name=promos["name"].map(lambda n: promotion_label(n, ctx.lang) or n))
         s.tables.append(
             TableBlock(
                 ctx._("Promotion peaks"),

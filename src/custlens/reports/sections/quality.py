@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from custlens.i18n.labels import code_label
 from custlens.io.quality import quality_report
 from custlens.reports.context import Context
 from custlens.reports.model import Column, Section, TableBlock
@@ -54,7 +55,10 @@ def build(ctx: Context) -> Section:
         row["problems"] = ", ".join(f"{k} {v}" for k, v in problems.items())
         row["started_at"] = row["started_at"].strftime("%Y-%m-%d %H:%M")
     report = quality_report(con)
-    flagged = [{"rule": k, "rows": v} for k, v in report["flagged"].items()]
+    # rule names in words: the chart's axis shows them as the table does
+    flagged = [
+        {"rule": code_label("rule", k, ctx.lang), "rows": v} for k, v in report["flagged"].items()
+    ]
     s = Section("quality", ctx._("Data quality"))
     tables = imported_tables(ctx)
     s.tables.append(
