@@ -89,7 +89,7 @@ def test_kpi_formats(wsdir):
     csv_rows = rows(run(wsdir, *june, "--kpi", "buyers", "-f", "csv"))
     assert [(r["kpi"], r["value"], r["previous"]) for r in csv_rows] == [("buyers", "5.0", "3.0")]
     assert "repurchase_rate" in run(wsdir, "kpi", "--freq", "quarter", "-f", "csv").stdout
-    assert "KPIs by quarter" in run(wsdir, "kpi", "--freq", "quarter").stdout
+    assert "按季度KPI" in run(wsdir, "kpi", "--freq", "quarter").stdout  # zh workspace
     bad = run(wsdir, *june, "--kpi", "customers_total", ok=False)
     assert bad.exit_code == 2 and "repurchase_rate" in bad.output  # lists the catalogue ids
 

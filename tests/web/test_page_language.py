@@ -13,7 +13,8 @@ from custlens.web.render import NAV
 SNAKE = re.compile(r"(?<![\w./\\=&?#:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./\\=&?#(-])")
 PAGES = [path for _, items in NAV for path, _, _ in items]
 # codes a person types (row filters are written column=value): shown as they are typed
-USER_INPUT = {"/admin/users": {"store_id"}}
+# and table names as typed in `custlens import TABLE FILE` (the data page's "Name in commands")
+USER_INPUT = {"/admin/users": {"store_id"}, "/quality": {"campaign_responses"}}
 
 
 class _Visible(HTMLParser):

@@ -236,19 +236,29 @@ def kpi_cmd(
     if table.num_rows:
         print_data_up_to(min(max(table.column("period_end").to_pylist()), as_of - one_day), lang)
     if fmt == Format.table:
-        table = _readable_kpis(table, lang)
+        table = _readable_kpis(table, lang, ws.settings.currency)
     _show(table, fmt, KPI_TITLES[freq.value], "kpi", settings=ws.settings, wide=wide)
 
 
-def _readable_kpis(table: pa.Table, lang: str) -> pa.Table:
+def _readable_kpis(table: pa.Table, lang: str, currency: str) -> pa.Table:
     """The KPI table as a terminal shows it: no change against a period without data
-    (无可比数据), coverage in words; numbers stay numbers for the table to format."""
+    (无可比数据), coverage in words; numbers stay numbers for the table to format, except
+    in a change column that also holds words, which is written out whole (one type per
+    column)."""
     import pyarrow as pa
+
+    from custlens.cli.table import cell_text
 
     rows = table.to_pylist()
     pairs = {"change_pct": "previous_coverage", "yoy_change_pct": "last_year_coverage"}
     covs = ("coverage", "previous_coverage", "last_year_coverage")
-    return pa.Table.from_pylist(comparison_cells(rows, lang, pairs, covs))
+    readable = comparison_cells(rows, lang, pairs, covs)
+    for column in pairs:
+        if any(isinstance(r.get(column), str) for r in readable):
+            for raw, row in zip(rows, readable, strict=True):
+                if not isinstance(row.get(column), str):
+                    row[column] = cell_text(column, row.get(column), raw, lang, currency)
+    return pa.Table.from_pylist(readable)
 
 
 @handle_errors

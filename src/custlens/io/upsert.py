@@ -141,7 +141,8 @@ def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int
     return con.execute(
         "INSERT INTO customers (customer_id, created_at, updated_at, import_id) "
         "SELECT DISTINCT o.customer_id, $now, $now, $import_id FROM orders o "
-        "WHERE o.customer_id IS NOT NULL "
+        # the customers of earlier imports' orders were created by those imports
+        "WHERE o.import_id = $import_id AND o.customer_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)",
         {"now": now, "import_id": import_id},
     ).fetchone()[0]

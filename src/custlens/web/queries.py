@@ -301,6 +301,7 @@ def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
     return [
         {
             "table": name,
+            "command": name,  # as typed in commands (the "table" column reads as words)
             "label": table.zh if lang == "zh" else table.en,
             # the name comes from the schema, never from the request
             "rows": con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],

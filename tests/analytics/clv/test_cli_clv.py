@@ -51,7 +51,8 @@ def test_fit_json_prints_parameters_by_name(cdnow_csv):
 def test_fit_table_pareto_and_csv(cdnow_csv):
     r = run(clv_app, "fit", cdnow_csv, "--calibration-end", CAL_END, "--model", "pareto")
     assert r.exit_code == 0, r.output
-    assert "Pareto/NBD" in r.stdout and "weeks" in r.stdout and "beta" in r.stdout
+    # (no workspace: the default language, Chinese, with the unit named: 时间单位：周)
+    assert "Pareto/NBD" in r.stdout and "时间单位：周" in r.stdout and "beta" in r.stdout
     r = run(
         clv_app,
         "fit",
@@ -90,7 +91,7 @@ def test_validate_json(cdnow_csv):
     r = run(
         clv_app, "validate", cdnow_csv, "--calibration-end", CAL_END, "--observation-end", OBS_END
     )
-    assert r.exit_code == 0 and "39 weeks" in r.stdout
+    assert r.exit_code == 0 and "39周" in r.stdout
 
 
 def test_predict_csv_and_json(cdnow_csv):
