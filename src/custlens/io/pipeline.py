@@ -144,8 +144,9 @@ def import_file(
             flag_first = (
                 table.name == "orders"
                 and not result.updated
+                # (asked of the staged table: _final is a view that would be computed whole)
                 and not con.execute(
-                    "SELECT EXISTS (SELECT 1 FROM _final WHERE quantity < 0)"
+                    "SELECT EXISTS (SELECT 1 FROM _ruled WHERE NOT _err AND quantity < 0)"
                 ).fetchone()[0]
             )
             if flag_first:
