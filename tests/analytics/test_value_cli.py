@@ -168,3 +168,10 @@ def test_commands_have_examples():
         result = runner.invoke(app, ["tags", sub, "--help"])
         assert result.exit_code == 0 and "Example: custlens tags" in result.output
         assert "--format" in result.output
+
+
+def test_kpi_default_range_starts_with_the_data(wsdir):
+    """No --start: twelve months back, but no month before the first order (2023-08-01)."""
+    data = json.loads(run(wsdir, "kpi", "-f", "json").stdout)
+    starts = sorted({r["period_start"] for r in data})
+    assert starts[0] == "2023-08-01" and starts[-1] == "2024-07-01"

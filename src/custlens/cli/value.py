@@ -184,7 +184,10 @@ def analyze_cmd(
 @handle_errors
 def kpi_cmd(
     freq: Annotated[Freq, typer.Option("--freq", help="Period length")] = Freq.month,
-    start: Annotated[str | None, typer.Option(help="First day [default: 12 months back]")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="First day [default: 12 months back, not before the first order]"),
+    ] = None,
     end: Annotated[str | None, typer.Option(help="Last day [default: last order]")] = None,
     kpi: Annotated[
         list[str] | None,
@@ -218,7 +221,7 @@ def kpi_cmd(
     as_of = default_as_of(orders)
     one_day = dt.timedelta(days=1)
     last = _date(end) or as_of - one_day
-    first = _date(start) or last - dt.timedelta(days=364)
+    first = _date(start) or max(last - dt.timedelta(days=364), _first_order_day(orders, last))
     expr = store_kpis(
         orders,
         first,
@@ -238,6 +241,17 @@ def kpi_cmd(
     if fmt == Format.table:
         table = _readable_kpis(table, lang, ws.settings.currency)
     _show(table, fmt, KPI_TITLES[freq.value], "kpi", settings=ws.settings, wide=wide)
+
+
+def _first_order_day(orders: Any, fallback: dt.date) -> dt.date:
+    """The first day with an analysable order (``fallback`` when there is none): a default
+    range never starts with months before the data, which would only read 无数据."""
+    from custlens.analytics.orders import analysable_orders
+
+    first = analysable_orders(orders).order_date.min().execute()
+    if isinstance(first, dt.datetime):  # a pandas Timestamp
+        first = first.date()
+    return first if isinstance(first, dt.date) else fallback
 
 
 def _readable_kpis(table: pa.Table, lang: str, currency: str) -> pa.Table:
