@@ -29,13 +29,24 @@ def analysable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Tab
         The order lines, with ``quantity`` and ``amount`` net of returns (lines of a table
         without the workspace's ``net_quantity`` / ``net_amount`` columns as they are).
     """
-    expr = orders.filter(orders.status == "paid")
-    if not include_flagged:
-        expr = expr.filter(~expr.needs_review.fill_null(False))
+    expr = _reviewed(orders, include_flagged)
+    expr = expr.filter(_counted(expr))
     if "net_amount" not in orders.columns:  # lines from elsewhere than a workspace: no returns
         return expr
-    expr = expr.filter((expr.net_quantity > 0) | (expr.net_amount > 0))
     return expr.mutate(quantity=expr.net_quantity, amount=expr.net_amount)
+
+
+def _reviewed(orders: ir.Table, include_flagged: bool) -> ir.Table:
+    """``orders`` without the lines marked needs_review (需核实), unless ``include_flagged``."""
+    return orders if include_flagged else orders.filter(~orders.needs_review.fill_null(False))
+
+
+def _counted(t: ir.Table) -> ir.BooleanValue:
+    """Whether a line counts in the analyses: paid, with something left after its returns
+    (:data:`custlens.schema.returns.ANALYSABLE_SQL` is the same rule in SQL)."""
+    if "net_amount" not in t.columns:
+        return t.status == "paid"
+    return (t.status == "paid") & ((t.net_quantity > 0) | (t.net_amount > 0))
 
 
 def sale_lines(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
@@ -56,14 +67,10 @@ def sale_lines(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
         The sale lines with ``gross_amount`` and ``net_amount``.
     """
     s = orders.filter(orders.quantity > 0, orders.status.isin(("paid", "refunded", "cancelled")))
-    if not include_flagged:
-        s = s.filter(~s.needs_review.fill_null(False))
+    s = _reviewed(s, include_flagged)
     zero = ibis.literal(0).cast("decimal(18, 2)")
-    if "net_amount" in orders.columns:
-        counted = (s.status == "paid") & ((s.net_quantity > 0) | (s.net_amount > 0))
-        net = ibis.ifelse(counted, s.net_amount, zero)
-    else:
-        net = ibis.ifelse(s.status == "paid", s.amount, zero)
+    left = s.net_amount if "net_amount" in orders.columns else s.amount
+    net = ibis.ifelse(_counted(s), left, zero)
     return s.mutate(gross_amount=s.amount, net_amount=net.cast("decimal(18, 2)"))
 
 
@@ -92,8 +99,7 @@ def sales_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     unmatched = orders.filter(orders.quantity < 0)
     if "return_of" in orders.columns:
         unmatched = unmatched.filter(unmatched.return_of.isnull())
-    if not include_flagged:
-        unmatched = unmatched.filter(~unmatched.needs_review.fill_null(False))
+    unmatched = _reviewed(unmatched, include_flagged)
     zero = ibis.literal(0).cast("decimal(18, 2)")
     t = s.aggregate(gross_sales=s.gross_amount.sum(), net_sales=s.net_amount.sum()).cross_join(
         unmatched.aggregate(
