@@ -268,20 +268,15 @@ def _log_created_customers(
 ) -> None:
     """The customers an orders import created, as an entry of their own in the import log
     (table customers, the same file): the log's inserted rows add up to every table's rows."""
-    con.execute(
-        "INSERT INTO import_log (import_id, table_name, file_name, sha256, started_at, "
-        "finished_at, rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, "
-        "rows_duplicate, problems, status) "
-        "VALUES (nextval('import_id_seq'), 'customers', ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, '{}', 'ok')",
-        [
-            result.file_name,
-            result.sha256,
-            started,
-            finished,
-            result.customers_created,
-            result.customers_created,
-        ],
+    created = ImportResult(
+        con.execute("SELECT nextval('import_id_seq')").fetchone()[0],
+        "customers",
+        result.file_name,
+        result.sha256,
+        rows_read=result.customers_created,
+        inserted=result.customers_created,
     )
+    _write_log(con, created, started, finished)
 
 
 def _log_failure(
