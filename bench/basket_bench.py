@@ -26,7 +26,7 @@ MIN_SUPPORT = 0.0005
 
 CUSTLENS = """
 import sys, ibis
-from custlens.analytics.basket import pair_rules, frequent_itemsets
+from custlens.analytics.patterns.basket import pair_rules, frequent_itemsets
 con = ibis.duckdb.connect()
 b = con.read_parquet(sys.argv[1]).distinct()
 n = pair_rules(b, min_support={s}).count().execute()

@@ -90,7 +90,7 @@ def report(counts, seconds):
 RUNNERS = {
     "custlens": r"""
 import ibis
-from custlens.analytics.funnel import FunnelSpec, funnel_actors, funnel_steps
+from custlens.analytics.behaviour.funnel import FunnelSpec, funnel_actors, funnel_steps
 con = ibis.duckdb.connect()
 con.raw_sql("SET threads = 2")
 if MEMORY_LIMIT:

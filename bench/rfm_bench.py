@@ -48,9 +48,9 @@ RUNNERS = {
     "custlens_rfm": """
 import datetime as dt, sys
 from custlens.store import open_workspace
-from custlens.analytics.metrics import summarise_rfm
-from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments
+from custlens.analytics.value.metrics import summarise_rfm
+from custlens.analytics.value.rfm import score_rfm
+from custlens.analytics.value.segments import assign_segments
 ws = open_workspace(sys.argv[2])
 _t = time.perf_counter()
 out = assign_segments(score_rfm(summarise_rfm(ws.table("orders"), dt.date.fromisoformat(AS_OF)))).to_pyarrow()
@@ -59,9 +59,9 @@ counts = dict(zip(*[c.to_pylist() for c in out.group_by("segment_code").aggregat
     "custlens_full": """
 import datetime as dt, sys
 from custlens.store import open_workspace
-from custlens.analytics.metrics import compute_customer_metrics
-from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments
+from custlens.analytics.value.metrics import compute_customer_metrics
+from custlens.analytics.value.rfm import score_rfm
+from custlens.analytics.value.segments import assign_segments
 ws = open_workspace(sys.argv[2])
 _t = time.perf_counter()
 m = compute_customer_metrics(ws.table("orders"), dt.date.fromisoformat(AS_OF))

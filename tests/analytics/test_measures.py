@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from custlens.analytics import measures, measures_doc, period_measures
-from custlens.analytics.compare import compare_all, compare_periods, two_proportion_p
-from custlens.analytics.kpi import store_kpis
 from custlens.analytics.measures import COMPONENTS, MEASURES, UNITS, get_measure
+from custlens.analytics.patterns.compare import compare_all, compare_periods, two_proportion_p
+from custlens.analytics.patterns.kpi import store_kpis
+from custlens.analytics.patterns.periods import Period
 from custlens.analytics.period_measures import measure_values
-from custlens.analytics.periods import Period
 from custlens.errors import UsageError
 from custlens.i18n import _catalog
 from custlens.io.pipeline import import_file

@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 
-from custlens.analytics.compare import compare_periods
-from custlens.analytics.kpi import store_kpis
-from custlens.analytics.metrics import default_as_of
-from custlens.analytics.periods import (
+from custlens.analytics.patterns.compare import compare_periods
+from custlens.analytics.patterns.kpi import store_kpis
+from custlens.analytics.patterns.periods import (
     Period,
     comparison_period,
     coverage,
@@ -18,6 +17,7 @@ from custlens.analytics.periods import (
     parse_period,
     period_as_of,
 )
+from custlens.analytics.value.metrics import default_as_of
 from custlens.errors import InputError
 from custlens.io.pipeline import import_file
 from tests.analytics import partial_fixture as pf

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from custlens.analytics import results as res
-from custlens.analytics.customer_list import list_customers
+from custlens.analytics.value.customer_list import list_customers
 from custlens.errors import InputError, UsageError
 from tests.analytics import value_fixture as vf
 

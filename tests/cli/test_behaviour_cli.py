@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from custlens.analytics.funnel import FunnelSpec, build_funnel
+from custlens.analytics.behaviour.funnel import FunnelSpec, build_funnel
 from custlens.cli.main import app
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file

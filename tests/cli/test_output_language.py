@@ -12,9 +12,9 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from custlens.analytics.lifecycle import STAGES
 from custlens.analytics.results import analyse_workspace
-from custlens.analytics.segments import SEGMENTS, VALUE_GROUPS
+from custlens.analytics.value.lifecycle import STAGES
+from custlens.analytics.value.segments import SEGMENTS, VALUE_GROUPS
 from custlens.cli.main import app
 from custlens.config import update_settings
 from custlens.demo import generate_world

@@ -71,7 +71,7 @@ def test_summary_says_there_is_nothing_to_compare(shanghai):
 
 
 def test_weekly_preset_is_the_last_complete_week(shanghai):
-    from custlens.analytics.periods import parse_period
+    from custlens.analytics.patterns.periods import parse_period
     from custlens.reports.build import PRESETS
 
     period, compare = PRESETS["weekly"]

@@ -15,8 +15,8 @@ from PIL import Image
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from custlens.analytics.compare import period_summary
-from custlens.analytics.periods import parse_period
+from custlens.analytics.patterns.compare import period_summary
+from custlens.analytics.patterns.periods import parse_period
 from custlens.cli.main import app
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file

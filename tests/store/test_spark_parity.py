@@ -53,7 +53,7 @@ def test_store_totals_parity(spark_ws):
 def test_patterns_parity(spark_ws):
     from datetime import date
 
-    from custlens.analytics import basket, compare, periods, products, repurchase
+    from custlens.analytics.patterns import basket, compare, periods, products, repurchase
 
     def both(fn):
         return [fn(spark_ws.table("orders", eng)) for eng in ("duckdb", "spark")]

@@ -11,7 +11,7 @@ import pytest
 from tests.web.conftest import copy_world
 from typer.testing import CliRunner
 
-from custlens.analytics.lifecycle import resolve_stage
+from custlens.analytics.value.lifecycle import resolve_stage
 from custlens.cli.main import app as cli
 from custlens.reports.build import build_report
 from custlens.store import open_workspace

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from custlens.analytics.periods import parse_period
+from custlens.analytics.patterns.periods import parse_period
 from custlens.privacy import users
 from custlens.web import queries
 from custlens.web import value_queries as vq

@@ -9,9 +9,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from custlens.analytics.compare import compare_all
 from custlens.analytics.measures import MEASURE_IDS, MEASURES
-from custlens.analytics.patterns import period_bounds
+from custlens.analytics.patterns.compare import compare_all
+from custlens.analytics.patterns.timing import period_bounds
 from custlens.analytics.period_measures import measure_values
 from custlens.cli.main import app
 from custlens.reports.build import build_report

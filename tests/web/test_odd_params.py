@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custlens.analytics.periods import parse_period
+from custlens.analytics.patterns.periods import parse_period
 from custlens.errors import InputError
 
 HUGE = "1" * 40

@@ -7,7 +7,7 @@ import re
 import pytest
 from tests.web.conftest import login
 
-from custlens.analytics import funnel, paths
+from custlens.analytics.behaviour import funnel, paths
 from custlens.privacy import audit
 from custlens.web.queries import Scope
 from custlens.web.value_queries import funnel_spec, reached_step
@@ -86,7 +86,7 @@ def test_funnel_drill_down(clients, app, shared_ws):
 def test_paths_page_drills_to_customers(clients, app, shared_ws):
     """A 路径 bar drills to the customers with a session following that path (from the
     chart's start node, same length); the chip removes the path with its definition."""
-    from custlens.analytics.paths import path_customers
+    from custlens.analytics.behaviour.paths import path_customers
     from custlens.web.scope import scoped_table
 
     html = clients["vic"].get("/paths", params={"start": "home", "length": 3}).text

@@ -21,9 +21,9 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.measures import MEASURES, get_measure
-from custlens.analytics.metrics import PURCHASE_EVENTS, default_as_of
 from custlens.analytics.orders import analysable_orders, sale_lines
-from custlens.analytics.periods import Period
+from custlens.analytics.patterns.periods import Period
+from custlens.analytics.value.metrics import PURCHASE_EVENTS, default_as_of
 from custlens.errors import UsageError
 
 PERIOD_KEYS = ["period_start", "period_end"]
@@ -221,7 +221,7 @@ def measure_values(
     Examples
     --------
     >>> import ibis, datetime as dt
-    >>> from custlens.analytics.periods import Period
+    >>> from custlens.analytics.patterns.periods import Period
     >>> orders = ibis.memtable({
     ...     "order_id": ["A", "B", "C"], "customer_id": ["c1", "c1", "c2"],
     ...     "order_date": [dt.date(2024, 6, 1), dt.date(2024, 6, 1), dt.date(2024, 6, 2)],

@@ -20,12 +20,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custlens.analytics.clustering import RfmClustering
-from custlens.analytics.lifecycle import assign_lifecycle
-from custlens.analytics.metrics import compute_customer_metrics, default_as_of
-from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments
-from custlens.analytics.tags import (
+from custlens.analytics.value.clustering import RfmClustering
+from custlens.analytics.value.lifecycle import assign_lifecycle
+from custlens.analytics.value.metrics import compute_customer_metrics, default_as_of
+from custlens.analytics.value.rfm import score_rfm
+from custlens.analytics.value.segments import assign_segments
+from custlens.analytics.value.tags import (
     apply_rules,
     combine_manual,
     imported_tags,

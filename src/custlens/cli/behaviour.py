@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pyarrow as pa
 
-    from custlens.analytics import funnel as fun
+    from custlens.analytics.behaviour import funnel as fun
 
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Write the chart spec (JSON) to this file")
@@ -146,7 +146,7 @@ def _split(text: str) -> list[str]:
 
 def _exclusion(text: str) -> fun.Exclusion:
     """``STEP[:FROM-TO]`` with 1-based steps, e.g. ``search:1-2``."""
-    from custlens.analytics import funnel as fun
+    from custlens.analytics.behaviour import funnel as fun
 
     body, _, span = text.rpartition(":") if ":" in text else (text, "", "")
     if not span or "-" not in span:
@@ -213,7 +213,7 @@ def sessions_cmd(
 
     Example: custlens sessions --by channel --format json
     """
-    from custlens.analytics import sessions as ses
+    from custlens.analytics.behaviour import sessions as ses
 
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
@@ -263,7 +263,7 @@ def funnel_cmd(
 
     Example: custlens funnel --steps home,detail,pay --window 7d --order strict --breakdown channel
     """
-    from custlens.analytics import funnel as fun
+    from custlens.analytics.behaviour import funnel as fun
 
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
@@ -334,7 +334,7 @@ def paths_cmd(
 
     Example: custlens paths --start home --length 4 --top 10
     """
-    from custlens.analytics import paths as pth
+    from custlens.analytics.behaviour import paths as pth
 
     ws = workspace(ws_path, read_only=True)
     events = ws.table("events", _engine(engine))
@@ -368,7 +368,7 @@ def attribution_cmd(
 
     Example: custlens attribution --model position --by source --lookback 30
     """
-    from custlens.analytics import attribution as attr
+    from custlens.analytics.behaviour import attribution as attr
 
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
@@ -404,7 +404,7 @@ def cohorts_cmd(
 
     Example: custlens cohorts --by registration --view matrix --chart retention.json
     """
-    from custlens.analytics import cohort as coh
+    from custlens.analytics.behaviour import cohort as coh
 
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)

@@ -65,7 +65,7 @@ def train_cmd(
 
     Example: custlens churn train orders.csv --horizon-days 90 --format json
     """
-    from custlens.analytics.churn import ChurnPropensityModel
+    from custlens.analytics.churn.model import ChurnPropensityModel
 
     frame, feedback = _orders((file, columns, ws_path, engine), churn=True)
     model = ChurnPropensityModel(horizon_days=horizon_days).fit(
@@ -147,7 +147,7 @@ def score_cmd(
         out.insert(0, "churn_probability", float("nan") if fallback else 1 - out["p_alive"])
         title = f"{risk_title(pred, lang)}, {fit.summary.attrs['calibration_end']}"
     else:
-        from custlens.analytics.churn import ChurnPropensityModel
+        from custlens.analytics.churn.model import ChurnPropensityModel
 
         frame, feedback = _orders(src, churn=True)
         model = ChurnPropensityModel(horizon_days=horizon_days).fit(frame, feedback=feedback)
@@ -156,7 +156,7 @@ def score_cmd(
             f"model ROC AUC at {model.report_['test_cutoff']}: {model.report_['roc_auc']:.3f}",
             highlight=False,
         )
-        from custlens.analytics.churn_notes import churn_risk_heading
+        from custlens.analytics.churn.notes import churn_risk_heading
 
         heading = churn_risk_heading("propensity", lang)
         title = f"{heading} ({horizon_days} days), {out.attrs['cutoff']}"
@@ -174,7 +174,7 @@ def score_cmd(
         .drop(columns="_tier")
     )
     if store:
-        from custlens.analytics.scores import store_churn_scores
+        from custlens.analytics.value.scores import store_churn_scores
 
         _store(file, ws_path, lambda ws: store_churn_scores(ws, out, stored_as))
     if fmt == Format.table:

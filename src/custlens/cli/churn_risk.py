@@ -33,7 +33,7 @@ def churn_days_of(file: Path | None, ws_path: Path | None) -> int:
 
 def risk_info(pred: pd.DataFrame, fit: Any, lang: str) -> dict[str, Any]:
     """What the churn-risk tiers rest on, for JSON output."""
-    from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
+    from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
 
     a = pred.attrs
     return {
@@ -50,7 +50,7 @@ def risk_info(pred: pd.DataFrame, fit: Any, lang: str) -> dict[str, Any]:
 
 def explain_risk(pred: pd.DataFrame, fit: Any, lang: str) -> None:
     """On stderr: how the tiers were made; a degenerate fit is said first and loudly."""
-    from custlens.analytics.churn_notes import churn_risk_rule
+    from custlens.analytics.churn.notes import churn_risk_rule
     from custlens.cli.common import stderr
 
     text = churn_risk_rule(pred, lang, fit.transaction_model.model_name)
@@ -60,6 +60,6 @@ def explain_risk(pred: pd.DataFrame, fit: Any, lang: str) -> None:
 
 def risk_title(pred: pd.DataFrame, lang: str) -> str:
     """流失风险（模型：按存活概率排序） or the lifecycle-rule heading, for table titles."""
-    from custlens.analytics.churn_notes import churn_risk_heading
+    from custlens.analytics.churn.notes import churn_risk_heading
 
     return churn_risk_heading(pred.attrs["churn_risk_basis"], lang)

@@ -138,7 +138,7 @@ def _orders(src: tuple, churn: bool = False) -> tuple[pd.DataFrame, Any]:
     file, columns, ws_path, engine = src
     if file is not None:
         return _read_file(file, columns), None
-    from custlens.analytics.churn import churn_orders_frame
+    from custlens.analytics.churn.model import churn_orders_frame
     from custlens.analytics.clv.summary import orders_frame
 
     ws = workspace(ws_path)
@@ -275,7 +275,7 @@ def predict_cmd(
     Example: custlens clv predict orders.csv --time-unit W --months 12 --format csv > clv.csv
     """
     from custlens.analytics.clv import predict_customers, value_by_group, value_by_tier
-    from custlens.analytics.scores import store_clv_scores
+    from custlens.analytics.value.scores import store_clv_scores
 
     if store and file is not None:
         raise InputError("--store writes to the workspace; drop FILE")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from custlens.analytics.periods import METRICS
+from custlens.analytics.patterns.periods import METRICS
 from custlens.charts import patterns as charts
 from custlens.cli.common import (
     EngineOpt,
@@ -95,7 +95,7 @@ def time_cmd(
 
     Example: custlens patterns time --view monthly --format csv
     """
-    from custlens.analytics import patterns as pat
+    from custlens.analytics.patterns import timing as pat
     from custlens.charts.data import records
 
     _ws, orders = _orders(ws_path, engine)
@@ -153,7 +153,7 @@ def categories_cmd(
 
     Example: custlens patterns categories --level product --top 10 --rank-by buyers
     """
-    from custlens.analytics import products
+    from custlens.analytics.patterns import products
     from custlens.charts.data import records
 
     _ws, orders = _orders(ws_path, engine)
@@ -193,8 +193,8 @@ def repurchase_cmd(
 
     Example: custlens patterns repurchase --keyword 奶粉 --overdue --format csv
     """
-    from custlens.analytics import patterns as pat
-    from custlens.analytics import repurchase
+    from custlens.analytics.patterns import repurchase
+    from custlens.analytics.patterns import timing as pat
     from custlens.charts.data import records
 
     _, orders = _orders(ws_path, engine)
@@ -261,7 +261,7 @@ def basket_cmd(
 
     Example: custlens basket --level product --keyword 奶粉 --keyword 纸尿裤 --min-support 0.001
     """
-    from custlens.analytics import basket as basket_mod
+    from custlens.analytics.patterns import basket as basket_mod
     from custlens.charts.data import records
 
     _, orders = _orders(ws_path, engine)
@@ -316,13 +316,13 @@ def compare_cmd(
 
     Example: custlens compare --metric repurchase_rate --period 2025-Q4 --against yoy
     """
-    from custlens.analytics import patterns as pat
-    from custlens.analytics.compare import (
+    from custlens.analytics.patterns import timing as pat
+    from custlens.analytics.patterns.compare import (
         compare_conversion,
         compare_periods,
         compare_segments,
     )
-    from custlens.analytics.periods import comparison_period, parse_period
+    from custlens.analytics.patterns.periods import comparison_period, parse_period
 
     ws, orders = _orders(ws_path, engine)
     last = pat.period_bounds(orders)[1]

@@ -1,6 +1,6 @@
 """`custlens tags list|stats|preview|add|remove`: the tag system.
 
-Thin over custlens.analytics.tags; listings are masked (张**, 138****1234). Analytics are
+Thin over custlens.analytics.value.tags; listings are masked (张**, 138****1234). Analytics are
 imported inside the commands, so that `custlens --help` stays fast.
 """
 
@@ -39,7 +39,7 @@ def tags_list_cmd(
 
     Example: custlens tags list --format json
     """
-    from custlens.analytics.tags import load_rules, rules_path
+    from custlens.analytics.value.tags import load_rules, rules_path
 
     ws = workspace(ws_path, read_only=True)
     path = rules_path(ws.root, ws.settings.tags.rules_file)
@@ -68,7 +68,7 @@ def tags_stats_cmd(
     Example: custlens tags stats --overlap --format csv
     """
     from custlens.analytics import results as res
-    from custlens.analytics.tags import tag_overlap, tag_stats
+    from custlens.analytics.value.tags import tag_overlap, tag_stats
 
     ws = workspace(ws_path, read_only=True)
     run = res.require_run(ws)
@@ -96,8 +96,8 @@ def tags_preview_cmd(
     Example: custlens tags preview "orders_per_month >= 2 and aov > mean(aov)"
     """
     from custlens.analytics import results as res
-    from custlens.analytics.tags import RuleError, load_rules, preview_rule, rules_path
-    from custlens.analytics.tags.engine import matching_customers
+    from custlens.analytics.value.tags import RuleError, load_rules, preview_rule, rules_path
+    from custlens.analytics.value.tags.engine import matching_customers
 
     ws = workspace(ws_path)
     s = ws.settings

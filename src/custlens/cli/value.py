@@ -60,7 +60,7 @@ def _engine(engine: Any) -> str | None:
 
 
 def _date(value: str | None) -> dt.date | None:
-    from custlens.analytics.metrics import as_date
+    from custlens.analytics.value.metrics import as_date
 
     return as_date(value) if value else None
 
@@ -142,8 +142,8 @@ def analyze_cmd(
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
     from custlens.analytics import results as res
-    from custlens.analytics.churn_notes import churned_stage_label
-    from custlens.analytics.segments import summarise_segments
+    from custlens.analytics.churn.notes import churned_stage_label
+    from custlens.analytics.value.segments import summarise_segments
 
     ws = workspace(ws_path)
     with stderr.status("analysing ..."):
@@ -209,9 +209,9 @@ def kpi_cmd(
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
-    from custlens.analytics.kpi import store_kpis
     from custlens.analytics.measures import get_measure
-    from custlens.analytics.metrics import default_as_of
+    from custlens.analytics.patterns.kpi import store_kpis
+    from custlens.analytics.value.metrics import default_as_of
 
     for key in kpi or []:
         get_measure(key)  # an unknown id is a usage error that lists the known ones
@@ -290,8 +290,8 @@ def rfm_cmd(
     Example: custlens rfm --as-of 2025-01-01 --limit 50 --format json
     """
     from custlens.analytics import results as res
-    from custlens.analytics.rfm import score_rfm
-    from custlens.analytics.segments import assign_segments
+    from custlens.analytics.value.rfm import score_rfm
+    from custlens.analytics.value.segments import assign_segments
 
     ws = workspace(ws_path, read_only=True)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
@@ -304,7 +304,7 @@ def rfm_cmd(
 
 
 def _strategies(ws: Any) -> Any:
-    from custlens.analytics.strategies import load_strategies, strategies_path
+    from custlens.analytics.value.strategies import load_strategies, strategies_path
 
     # the workspace's own file as written, else the shipped defaults in its language
     return load_strategies(strategies_path(ws.root, ws.settings.strategies.file, ws.settings.lang))
@@ -327,9 +327,9 @@ def segments_cmd(
     Example: custlens segments --by group --format csv
     """
     from custlens.analytics import results as res
-    from custlens.analytics.rfm import score_rfm
-    from custlens.analytics.segments import assign_segments, summarise_segments
-    from custlens.analytics.strategies import strategy_column
+    from custlens.analytics.value.rfm import score_rfm
+    from custlens.analytics.value.segments import assign_segments, summarise_segments
+    from custlens.analytics.value.strategies import strategy_column
 
     ws = workspace(ws_path, read_only=True)
     metrics, when = res.workspace_metrics(ws, _engine(engine), _date(as_of))
@@ -361,13 +361,13 @@ def lifecycle_cmd(
     Example: custlens lifecycle --from 2025-01-01 --to 2025-07-01
     """
     from custlens.analytics import results as res
-    from custlens.analytics.lifecycle import (
+    from custlens.analytics.value.lifecycle import (
         assign_lifecycle,
         lifecycle_transitions,
         summarise_stages,
     )
-    from custlens.analytics.metrics import as_date
-    from custlens.analytics.strategies import strategy_table
+    from custlens.analytics.value.metrics import as_date
+    from custlens.analytics.value.strategies import strategy_table
 
     ws = workspace(ws_path, read_only=True)
     eng = _engine(engine)
@@ -411,7 +411,7 @@ def clusters_cmd(
     import pyarrow as pa
 
     from custlens.analytics import results as res
-    from custlens.analytics.clustering import RfmClustering
+    from custlens.analytics.value.clustering import RfmClustering
 
     ws = workspace(ws_path, read_only=True)
     c = ws.settings.clusters
@@ -446,7 +446,7 @@ def customers_cmd(
     Example: custlens customers --tag 高频 --tag VIP --segment 重要价值 --format csv
     """
     from custlens.analytics import results as res
-    from custlens.analytics.customer_list import list_customers
+    from custlens.analytics.value.customer_list import list_customers
 
     ws = workspace(ws_path, read_only=True)
     res.require_run(ws)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from custlens.analytics.calendar import CHINESE_NEW_YEAR
+from custlens.analytics.patterns.calendar import CHINESE_NEW_YEAR
 
 EPOCH = date(1970, 1, 1)
 

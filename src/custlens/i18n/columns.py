@@ -258,7 +258,7 @@ COLUMN_LABELS: dict[str, str] = {
     "z_revenue": "Revenue (z)",
 }
 
-# the store's KPIs (custlens.analytics.kpi.KPIS) -> English msgid of their name
+# the store's KPIs (custlens.analytics.patterns.kpi.KPIS) -> English msgid of their name
 KPI_LABELS: dict[str, str] = {
     "aov": "Average order value",
     "buyers": "Buying customers",

@@ -107,13 +107,13 @@ def _by_name(pairs: Callable[[], list[tuple[str, str, str]]]) -> Callable[[str, 
 
 
 def _segments() -> list[tuple[str, str, str]]:
-    from custlens.analytics.segments import SEGMENTS, VALUE_GROUPS
+    from custlens.analytics.value.segments import SEGMENTS, VALUE_GROUPS
 
     return [(s.code, s.zh, s.en) for s in (*SEGMENTS, *VALUE_GROUPS)]
 
 
 def _stages() -> list[tuple[str, str, str]]:
-    from custlens.analytics.lifecycle import NOT_YET, STAGES
+    from custlens.analytics.value.lifecycle import NOT_YET, STAGES
 
     return [(s.code, s.zh, s.en) for s in (*STAGES, NOT_YET)]
 
@@ -125,7 +125,7 @@ def _tables() -> list[tuple[str, str, str]]:
 
 
 def _risks() -> list[tuple[str, str, str]]:
-    from custlens.analytics.churn_tiers import RISK_LABELS
+    from custlens.analytics.churn.tiers import RISK_LABELS
 
     return [(k, RISK_LABELS["zh"][k], RISK_LABELS["en"][k]) for k in RISK_LABELS["en"]]
 
@@ -194,7 +194,7 @@ def _weekday(value: object, lang: str) -> str | None:
 
 
 def _promotion(value: str, lang: str) -> str | None:
-    from custlens.analytics.calendar import promotion_label
+    from custlens.analytics.patterns.calendar import promotion_label
 
     return promotion_label(value, lang)
 

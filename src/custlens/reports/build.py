@@ -7,7 +7,7 @@ from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
-from custlens.analytics.periods import Period, comparison_period, parse_period
+from custlens.analytics.patterns.periods import Period, comparison_period, parse_period
 from custlens.clock import now_in
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
@@ -37,7 +37,9 @@ def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tu
 
 
 def _resolve(ws: Any, period: str | None, engine: str | None) -> tuple[Period, Any, Any]:
-    from custlens.analytics.patterns import period_bounds  # Ibis: kept out of `custlens --help`
+    from custlens.analytics.patterns.timing import (
+        period_bounds,  # Ibis: kept out of `custlens --help`
+    )
 
     try:
         first, last = period_bounds(ws.table("orders", engine))

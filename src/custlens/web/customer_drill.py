@@ -15,7 +15,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from custlens.analytics.orders import analysable_orders
-from custlens.analytics.periods import parse_period
+from custlens.analytics.patterns.periods import parse_period
 from custlens.privacy.policy import Principal
 from custlens.web.scope import scoped_table
 
@@ -89,7 +89,7 @@ def drill_ids(backend: Any, principal: Principal, q: Any, as_of: Any = None) -> 
         spec = funnel_spec(q.funnel_steps, q.funnel_window, q.funnel_order)
         c = c.semi_join(reached_step(Scope(backend, principal), spec, q.funnel_step), "customer_id")
     if q.path:
-        from custlens.analytics.paths import path_customers
+        from custlens.analytics.behaviour.paths import path_customers
 
         events = scoped_table(backend, "events", principal)
         who = path_customers(events, q.path, start=q.path_start, length=q.path_length or 4)

@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from custlens.analytics import basket, compare, kpi, patterns, products
 from custlens.analytics.measures import get_measure
-from custlens.analytics.periods import (
+from custlens.analytics.patterns import basket, compare, kpi, products
+from custlens.analytics.patterns import timing as patterns
+from custlens.analytics.patterns.periods import (
     Period,
     comparison_period,
     coverage,
@@ -103,7 +104,7 @@ def overview_period(
     kind: str, last: dt.date, start: str | None = None, end: str | None = None
 ) -> tuple[Period, str]:
     """The latest complete week / month / quarter ending on or before ``last`` (weeks run
-    Monday-Sunday, see :func:`custlens.analytics.periods.last_complete_period`), or a custom
+    Monday-Sunday, see :func:`custlens.analytics.patterns.periods.last_complete_period`), or a custom
     start..end. Returns the period and the KPI frequency."""
     if kind not in PERIOD_KINDS:
         raise InputError.of("period must be one of {kinds}", kinds=", ".join(PERIOD_KINDS))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from custlens.analytics import funnel, paths
-from custlens.analytics.churn_notes import churned_stage_label
-from custlens.analytics.lifecycle import summarise_stages
-from custlens.analytics.segments import summarise_segments
-from custlens.analytics.tags import preview_rule, tag_frame, tag_stats
+from custlens.analytics.behaviour import funnel, paths
+from custlens.analytics.churn.notes import churned_stage_label
+from custlens.analytics.value.lifecycle import summarise_stages
+from custlens.analytics.value.segments import summarise_segments
+from custlens.analytics.value.tags import preview_rule, tag_frame, tag_stats
 from custlens.charts import basic
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
@@ -113,7 +113,7 @@ def tags(scope: Scope, min_share: float = 0.01, top: int = 30, lang: str = "zh")
 
 def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
     """Live match count of a tag rule over the stored metrics (errors as InputError)."""
-    from custlens.analytics.tags import RuleError
+    from custlens.analytics.value.tags import RuleError
 
     if not expr.strip():
         raise InputError.of("the rule is empty")
@@ -157,7 +157,7 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
     value per churn-risk tier (流失风险: P(alive) rank, or the lifecycle rule with
     ``churn_days`` when the fit is degenerate) and what the tiers rest on. Weekly time unit,
     calibrated to the last order, as `custlens clv predict`."""
-    from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
+    from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
     from custlens.analytics.clv.summary import orders_frame, summary_from_orders
     from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
 
@@ -324,7 +324,7 @@ def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
     """Monthly first-order cohorts: the retention matrix (last ``months`` cohorts) as a
     heatmap whose cells drill to the cohort's customers who bought in that month, and the
     pooled retention curve."""
-    from custlens.analytics.cohort import cohort_retention, retention_curve
+    from custlens.analytics.behaviour.cohort import cohort_retention, retention_curve
 
     matrix = cohort_retention(scope.table("orders"))
     rows = _records(matrix.to_pandas())

@@ -123,7 +123,7 @@ def test_predict_csv_and_json(cdnow_csv):
 
 
 def test_churn_commands_on_a_file(cdnow_csv, tmp_path):
-    from tests.analytics.test_churn import planted_world
+    from tests.analytics.churn.test_churn import planted_world
 
     orders, _ = planted_world(n=1500, seed=4)
     path = tmp_path / "orders.csv"
@@ -263,7 +263,7 @@ def degenerate_workspace(tmp_path_factory):
 
 
 def test_degenerate_fit_is_said_and_the_lifecycle_rule_used(degenerate_workspace):
-    from custlens.analytics.lifecycle import resolve_stage
+    from custlens.analytics.value.lifecycle import resolve_stage
     from custlens.cli.main import app
 
     ws = degenerate_workspace

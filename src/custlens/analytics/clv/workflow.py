@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custlens.analytics.churn_tiers import HIGH_SHARE, LOW_SHARE
+from custlens.analytics.churn.tiers import HIGH_SHARE, LOW_SHARE
 from custlens.errors import InputError
 
 from .bgnbd import BetaGeoModel
@@ -140,13 +140,13 @@ def predict_customers(
     the last purchase and the churn-risk tier (流失风险).
 
     The tier ranks the buyers by P(alive) (``high_share`` lowest: high risk, ``low_share``
-    highest: low risk; see ``custlens.analytics.churn_tiers``). When the fit is degenerate
+    highest: low risk; see ``custlens.analytics.churn.tiers``). When the fit is degenerate
     (``transaction_model.degenerate_``) P(alive) cannot separate active from churned customers
     and the tier follows the lifecycle rule instead (``churn_days``); the column
     ``churn_risk_basis`` and ``attrs["churn_risk_basis"]`` say which (``p_alive_rank`` or
     ``lifecycle_rule``).
     """
-    from custlens.analytics.churn_tiers import churn_risk_from_p_alive, churn_risk_from_silence
+    from custlens.analytics.churn.tiers import churn_risk_from_p_alive, churn_risk_from_silence
 
     from .value import customer_lifetime_value
 
@@ -166,7 +166,7 @@ def predict_customers(
             tm, x, tx, age, spend, time=horizon_months, discount_rate=discount_rate, margin=margin
         )
     # whole days from the last purchase to the day after the calibration end, as the
-    # lifecycle stages count them (recency_days of custlens.analytics.metrics)
+    # lifecycle stages count them (recency_days of custlens.analytics.value.metrics)
     out["days_since_last_purchase"] = np.rint((age - tx) * days).astype("int64") + 1
     if getattr(tm, "degenerate_", False):
         risk = churn_risk_from_silence(out["days_since_last_purchase"], churn_days, lang)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custlens.analytics import basket
+from custlens.analytics.patterns import basket
 from custlens.charts import patterns as pchart
 from custlens.charts.theme import format_pct
 from custlens.reports.context import Context

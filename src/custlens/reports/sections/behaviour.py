@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from custlens.analytics.funnel import build_funnel
-from custlens.analytics.funnel_spec import FunnelSpec
-from custlens.analytics.sessions import session_table, summarise_sessions
+from custlens.analytics.behaviour.funnel import build_funnel
+from custlens.analytics.behaviour.funnel_spec import FunnelSpec
+from custlens.analytics.behaviour.sessions import session_table, summarise_sessions
 from custlens.charts import behaviour as bchart
 from custlens.charts.theme import format_pct
 from custlens.i18n.labels import code_label

@@ -8,7 +8,7 @@ The fit is weekly, as in `custlens clv predict` and on the web page, so the tier
 
 from __future__ import annotations
 
-from custlens.analytics.churn_notes import churn_risk_heading, churn_risk_rule
+from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
 from custlens.charts.theme import currency_symbol, format_pct

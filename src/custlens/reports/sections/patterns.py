@@ -3,9 +3,9 @@ repurchase."""
 
 from __future__ import annotations
 
-from custlens.analytics import patterns as pat
-from custlens.analytics import products, repurchase
-from custlens.analytics.calendar import promotion_label
+from custlens.analytics.patterns import products, repurchase
+from custlens.analytics.patterns import timing as pat
+from custlens.analytics.patterns.calendar import promotion_label
 from custlens.charts import basic
 from custlens.charts import patterns as pchart
 from custlens.charts.data import records

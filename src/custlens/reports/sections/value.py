@@ -4,13 +4,13 @@ sizes, tags and clusters (tags and clusters from the last `custlens analyze` run
 from __future__ import annotations
 
 from custlens.analytics import results
-from custlens.analytics.churn_notes import churned_stage_label
-from custlens.analytics.lifecycle import assign_lifecycle, stage_names, summarise_stages
-from custlens.analytics.metrics import compute_customer_metrics
-from custlens.analytics.rfm import score_rfm
-from custlens.analytics.segments import assign_segments, segment_names, summarise_segments
-from custlens.analytics.strategies import load_strategies, strategies_path, strategy_table
-from custlens.analytics.tags.stats import tag_stats
+from custlens.analytics.churn.notes import churned_stage_label
+from custlens.analytics.value.lifecycle import assign_lifecycle, stage_names, summarise_stages
+from custlens.analytics.value.metrics import compute_customer_metrics
+from custlens.analytics.value.rfm import score_rfm
+from custlens.analytics.value.segments import assign_segments, segment_names, summarise_segments
+from custlens.analytics.value.strategies import load_strategies, strategies_path, strategy_table
+from custlens.analytics.value.tags.stats import tag_stats
 from custlens.charts import basic
 from custlens.charts.theme import format_pct
 from custlens.reports.context import Context

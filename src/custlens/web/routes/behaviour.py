@@ -91,13 +91,13 @@ def paths_page(
 
 @router.get("/cohort")
 def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
-    if importlib.util.find_spec("custlens.analytics.cohort") is None:
+    if importlib.util.find_spec("custlens.analytics.behaviour.cohort") is None:
         return render(
             request,
             "placeholder.html",
             {
                 "title": "Retention & cohorts",
-                "module": "custlens.analytics.cohort",
+                "module": "custlens.analytics.behaviour.cohort",
                 "available": False,
             },
         )

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from custlens.analytics.periods import Period, parse_period
+from custlens.analytics.patterns.periods import Period, parse_period
 from custlens.io.quality import quality_report
 from custlens.privacy.policy import Principal
 from custlens.web import queries

@@ -1,0 +1,1 @@
+"""Behaviour: sessions, funnels, paths, attribution, cohorts."""

@@ -1,0 +1,1 @@
+"""Patterns: time patterns, products, repurchase, basket, periods and comparisons, KPIs."""

@@ -1,0 +1,1 @@
+"""Customer value: metrics, RFM, segments, lifecycle, clustering, strategies, tags."""
