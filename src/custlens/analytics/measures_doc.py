@@ -10,12 +10,11 @@ code.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from custlens.analytics.measures import COMPONENTS, MEASURES
+from custlens.docgen import replace_section, write_section
 from custlens.i18n import gettext
 
-START, END = "<!-- metrics:start -->", "<!-- metrics:end -->"
 UNIT_ZH = {"count": "数量", "money": "金额", "rate": "比率", "days": "天数", "ratio": "比值"}
 GOOD = {"up": "↑ higher is better · 越高越好", "down": "↓ lower is better · 越低越好"}
 TEST = {
@@ -66,14 +65,12 @@ def metrics_markdown() -> str:
 
 def render(document: str) -> str:
     """``document`` with the text between the metrics markers replaced by the reference."""
-    head, rest = document.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{metrics_markdown()}\n{END}{tail}"
+    return replace_section(document, "metrics", metrics_markdown())
 
 
 def main(path: str = "docs/metrics.md") -> None:
-    doc = Path(path)
-    doc.write_text(render(doc.read_text(encoding="utf-8")), encoding="utf-8")
+    """Rewrite the metric reference in the document at ``path``."""
+    write_section(path, "metrics", metrics_markdown())
 
 
 if __name__ == "__main__":

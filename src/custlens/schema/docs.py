@@ -8,11 +8,10 @@ A test checks the committed document matches the schema, so docs never drift fro
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from custlens.docgen import replace_section, write_section
 from custlens.schema.tables import TABLES
 
-START, END = "<!-- columns:start -->", "<!-- columns:end -->"
 REQUIRED = "**\\***"
 STRICT = "**!**"  # optional, but a bad value rejects the row
 
@@ -41,14 +40,13 @@ def columns_markdown() -> str:
 
 
 def render(document: str) -> str:
-    head, rest = document.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{columns_markdown()}\n{END}{tail}"
+    """``document`` with the text between the columns markers replaced by the reference."""
+    return replace_section(document, "columns", columns_markdown())
 
 
 def main(path: str = "docs/data-format.md") -> None:
-    doc = Path(path)
-    doc.write_text(render(doc.read_text(encoding="utf-8")), encoding="utf-8")
+    """Rewrite the column reference in the document at ``path``."""
+    write_section(path, "columns", columns_markdown())
 
 
 if __name__ == "__main__":
