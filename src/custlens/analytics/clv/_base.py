@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from custlens.errors import ConvergenceError, InputError, NotFittedError, Problem
 
 from .diagnostics import diagnose_fit
+from .likelihood import LikelihoodMixin
 from .summary import TIME_UNIT_NAMES, check_time_unit
 
 LOG_BOUND = 18.0  # |log parameter| limit: parameters outside e^-18 .. e^18 mean a degenerate fit
@@ -115,7 +116,7 @@ def unique_rows(*columns: np.ndarray, weights: np.ndarray | None = None):
     return (*(np.asarray(c, dtype="float64")[first] for c in columns), w)
 
 
-class TransactionModel:
+class TransactionModel(LikelihoodMixin):
     """Base of BG/NBD and Pareto/NBD: fit by penalised MLE on log-parameters (L-BFGS-B).
 
     Subclasses set ``param_names``, ``scale_params`` (the rate parameters that carry the time
