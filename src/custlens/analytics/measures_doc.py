@@ -72,6 +72,7 @@ def render(document: str) -> str:
 
 
 def main(path: str = "docs/metrics.md") -> None:
+    """Rewrite the generated metric tables of ``path`` (docs/metrics.md) from the catalogue."""
     doc = Path(path)
     doc.write_text(render(doc.read_text(encoding="utf-8")), encoding="utf-8")
 

@@ -18,6 +18,7 @@ STRICT = "**!**"  # optional, but a bad value rejects the row
 
 
 def columns_markdown() -> str:
+    """The column tables of docs/data-format.md, generated from the schema."""
     out: list[str] = []
     for t in TABLES.values():
         out += [
@@ -41,12 +42,14 @@ def columns_markdown() -> str:
 
 
 def render(document: str) -> str:
+    """``document`` with the generated column tables between its markers replaced."""
     head, rest = document.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{columns_markdown()}\n{END}{tail}"
 
 
 def main(path: str = "docs/data-format.md") -> None:
+    """Regenerate the column tables of ``path`` (docs/data-format.md) from the schema."""
     doc = Path(path)
     doc.write_text(render(doc.read_text(encoding="utf-8")), encoding="utf-8")
 

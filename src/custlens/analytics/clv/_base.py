@@ -26,6 +26,9 @@ LOG_BOUND = 18.0  # |log parameter| limit: parameters outside e^-18 .. e^18 mean
 
 
 def as_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a float64 array of at least one dimension; InputError naming ``name`` if not
+    numeric.
+    """
     try:
         arr = np.asarray(values, dtype="float64")
     except (TypeError, ValueError) as exc:
@@ -347,9 +350,13 @@ class TransactionModel(LikelihoodMixin):
         return frame
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency, T):
+        """Expected purchases in the next ``t`` periods of customers with the given history
+        (per model).
+        """
         raise NotImplementedError
 
     def conditional_probability_alive(self, frequency, recency, T):
+        """Probability that customers with the given history are still active (per model)."""
         raise NotImplementedError
 
     def _prepare(self, x, tx, T, w) -> dict:

@@ -27,6 +27,7 @@ CORRELATION_WARNING = 0.3
 
 
 def check_monetary(frequency: Any, monetary_value: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays x (frequency) and m (mean spend); InputError listing rows with bad values."""
     x = as_array(frequency, "frequency")
     m = as_array(monetary_value, "monetary_value")
     x, m = np.broadcast_arrays(x, m)
@@ -257,6 +258,7 @@ class GammaGammaModel:
 
     @classmethod
     def from_params(cls, params: dict[str, float]) -> GammaGammaModel:
+        """A model with given parameters ``{p, q, v}`` (e.g. published ones), ready to predict."""
         model = cls()
         model.params_ = {k: float(params[k]) for k in cls.param_names}
         model.standard_errors_ = dict.fromkeys(cls.param_names, float("nan"))
@@ -287,6 +289,7 @@ class GammaGammaModel:
         return p * (v + x * m) / (p * x + q - 1)
 
     def population_mean_spend(self) -> float:
+        """Mean spend per transaction across customers, p v / (q - 1) (infinite when q <= 1)."""
         p, q, v = self._p()
         return p * v / (q - 1) if q > 1 else float("inf")
 
