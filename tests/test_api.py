@@ -79,3 +79,12 @@ def test_unknown_views_are_refused(loaded):
         cl.cohorts(loaded, view="weekly")
     with pytest.raises(UsageError, match="format"):
         cl.report(loaded, "out", format="docx")
+
+
+def test_api_messages_are_translated():
+    from custlens.i18n import _catalog
+    from tests.i18n_scan import messages
+
+    used = messages("api")
+    assert "{name} must be one of {choices}, not {value}" in used
+    assert sorted(m for m in used if m not in _catalog("zh")) == []
