@@ -74,6 +74,8 @@ class LifecycleSettings:
 
 @dataclass
 class TagSettings:
+    """The ``[tags]`` settings: the tag rules file and how rare tags are reported or merged."""
+
     rules_file: str = "tags.yaml"  # in the workspace; the shipped defaults when missing
     min_share: float = 0.01  # tags held by fewer customers are reported as rare
     merge_rare: bool = False  # merge rare tags into their parent (or other_name) on analyze
@@ -82,6 +84,10 @@ class TagSettings:
 
 @dataclass
 class ClusterSettings:
+    """The ``[clusters]`` settings of K-Means: k (0 = chosen by silhouette), its range, sample and
+    features.
+    """
+
     k: int = 0  # 0 = choose k by silhouette over k_min..k_max
     k_min: int = 2
     k_max: int = 8
@@ -92,6 +98,10 @@ class ClusterSettings:
 
 @dataclass
 class StrategySettings:
+    """The ``[strategies]`` settings: the workspace's strategy file (shipped defaults when
+    missing).
+    """
+
     file: str = "strategies.yaml"  # in the workspace; the shipped defaults when missing
 
 
@@ -115,6 +125,12 @@ class ImportLimits:
 
 @dataclass
 class Settings:
+    """Every setting of a workspace, read from and written to its ``custlens.toml``.
+
+    Built explicitly (``Settings.load(path)``), never at import; the sections (rfm, lifecycle,
+    tags, clusters, ...) are dataclasses of their own. docs/settings.md lists every key.
+    """
+
     workspace: Path
     locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -145,6 +161,9 @@ class Settings:
 
     @classmethod
     def load(cls, workspace: Path) -> Settings:
+        """Read the settings of the workspace at ``workspace`` (defaults when it has no
+        custlens.toml).
+        """
         path = Path(workspace) / CONFIG_FILE
         data: dict[str, Any] = {}
         if path.exists():
@@ -156,6 +175,7 @@ class Settings:
 
     @classmethod
     def from_dict(cls, workspace: Path, data: dict[str, Any]) -> Settings:
+        """Settings from the parsed TOML ``data``; unknown keys and bad values raise InputError."""
         general = dict(data.get("general", {}))
         spark = data.get("spark", {})
         if "master" in spark:
@@ -177,6 +197,7 @@ class Settings:
         return settings
 
     def to_toml(self) -> str:
+        """The settings as the commented ``custlens.toml`` text `custlens init` writes."""
         lines = [
             "# custlens workspace settings",
             "[general]",

@@ -33,12 +33,15 @@ class Col:
     name: str
 
     def build(self, t: Any) -> Any:
+        """The column as a float Ibis expression over the table ``t``."""
         return t[self.name].cast("float64")
 
     def text(self) -> str:
+        """The formula as written in docs/metrics.md: the column name."""
         return self.name
 
     def components(self) -> tuple[str, ...]:
+        """The column names the formula reads."""
         return (self.name,)
 
 
@@ -50,12 +53,15 @@ class Sub:
     right: Col | Sub
 
     def build(self, t: Any) -> Any:
+        """``left - right`` as an Ibis expression over the table ``t``."""
         return self.left.build(t) - self.right.build(t)
 
     def text(self) -> str:
+        """The formula as written in docs/metrics.md."""
         return f"{self.left.text()} − {self.right.text()}"
 
     def components(self) -> tuple[str, ...]:
+        """The column names the formula reads, left then right."""
         return (*self.left.components(), *self.right.components())
 
 
@@ -67,6 +73,7 @@ class Div:
     den: Col
 
     def build(self, t: Any) -> Any:
+        """``num / den`` as an Ibis expression over ``t``; NULL where ``den`` is 0 or missing."""
         import ibis
 
         den = self.den.build(t)
@@ -74,10 +81,12 @@ class Div:
         return ibis.ifelse(ok, self.num.build(t) / den, ibis.null("float64"))
 
     def text(self) -> str:
+        """The formula as written in docs/metrics.md (a difference numerator in brackets)."""
         num = f"({self.num.text()})" if isinstance(self.num, Sub) else self.num.text()
         return f"{num} / {self.den.text()}"
 
     def components(self) -> tuple[str, ...]:
+        """The column names the formula reads, numerator then denominator."""
         return (*self.num.components(), *self.den.components())
 
 

@@ -102,6 +102,7 @@ def line(
     y_title: str = "",
     temporal: bool = True,
 ) -> dict[str, Any]:
+    """Vega-Lite spec of a line chart of ``y`` over ``x`` (time or ordinal axis)."""
     return {
         "$schema": SCHEMA,
         "title": title,
@@ -116,6 +117,7 @@ def line(
 
 
 def donut(rows: list[dict[str, Any]], category: str, value: str, title: str) -> dict[str, Any]:
+    """Vega-Lite spec of a donut chart: the share of ``value`` per ``category``."""
     return {
         "$schema": SCHEMA,
         "title": title,

@@ -88,6 +88,7 @@ def trend_lines(rows: list[dict[str, Any]], title: str | None = None, lang: str 
 def seasonal_profile(
     rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
 ) -> dict:
+    """Vega-Lite spec of the seasonal index per month (1.0 = an average month)."""
     spec = _base(title or gettext("Seasonal index", lang), rows)
     spec.update(
         mark={"type": "line", "point": True},
@@ -106,6 +107,7 @@ def seasonal_profile(
 def association_heatmap(
     rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
 ) -> dict:
+    """Vega-Lite spec of the category association heatmap: P(B|A) per category pair."""
     spec = _base(title or gettext("Category association P(B|A)", lang), rows)
     spec.update(
         mark="rect",
@@ -137,6 +139,7 @@ def association_heatmap(
 def interval_histogram(
     rows: list[dict[str, Any]], title: str | None = None, lang: str = "zh"
 ) -> dict:
+    """Vega-Lite spec of the histogram of days between a customer's purchases."""
     spec = _base(title or gettext("Days between purchases", lang), rows)
     spec.update(
         mark="bar",

@@ -158,6 +158,7 @@ def excel_money_format(currency: str = "CNY", lang: str = "zh") -> str:
 
 
 def format_count(value: float | None, lang: str = "zh") -> str:
+    """A count for a chart label: 万 and 亿 in Chinese, thousands separators in English, – for none."""
     if value is None:
         return "–"
     v = float(value)

@@ -42,17 +42,23 @@ ATTRIBUTE_COLUMNS = ("segment", "lifecycle")
 
 
 class Order(str, Enum):
+    """How funnel steps must follow each other: sequential, strict or any order."""
+
     sequential = "sequential"
     strict = "strict"
     any = "any"
 
 
 class CountBy(str, Enum):
+    """What a funnel counts: people or sessions."""
+
     person = "person"
     session = "session"
 
 
 class FunnelView(str, Enum):
+    """The views of `custlens funnel`: steps, time to convert, drop-offs, trend, by category."""
+
     steps = "steps"
     time = "time"
     dropoff = "dropoff"
@@ -61,6 +67,8 @@ class FunnelView(str, Enum):
 
 
 class PathView(str, Enum):
+    """The views of `custlens paths`: top paths, next or previous steps, Sankey links."""
+
     top = "top"
     next = "next"
     previous = "previous"
@@ -68,18 +76,24 @@ class PathView(str, Enum):
 
 
 class SessionView(str, Enum):
+    """The views of `custlens sessions`: summary, activity heatmap, search terms."""
+
     summary = "summary"
     heatmap = "heatmap"
     terms = "terms"
 
 
 class AttributionView(str, Enum):
+    """The views of `custlens attribution`: models, traffic sources, journeys."""
+
     models = "models"
     sources = "sources"
     journeys = "journeys"
 
 
 class CohortView(str, Enum):
+    """The views of `custlens cohorts`: matrix, curve, new vs returning, acquisition, events."""
+
     matrix = "matrix"
     curve = "curve"
     new_returning = "new-returning"
@@ -430,6 +444,7 @@ def cohorts_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the behaviour commands (sessions, funnel, paths, attribution, cohorts) to the main app."""
     app.command("sessions")(sessions_cmd)
     app.command("funnel")(funnel_cmd)
     app.command("paths")(paths_cmd)

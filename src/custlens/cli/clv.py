@@ -41,17 +41,23 @@ clv_app = typer.Typer(no_args_is_help=True, help="Customer lifetime value (BG/NB
 
 
 class TimeUnit(str, Enum):
+    """Time unit of the CLV summary: D days, W weeks, M months."""
+
     D = "D"
     W = "W"
     M = "M"
 
 
 class ModelName(str, Enum):
+    """The transaction model of `custlens clv`: BG/NBD or Pareto/NBD."""
+
     bgnbd = "bgnbd"
     pareto = "pareto"
 
 
 class ChurnMethod(str, Enum):
+    """How churn risk is scored: a propensity model, or the CLV model's P(alive)."""
+
     propensity = "propensity"
     palive = "palive"
 

@@ -31,17 +31,23 @@ stdout = Console()
 
 
 class Format(str, Enum):
+    """Output format of the commands: a terminal table, JSON or CSV."""
+
     table = "table"
     json = "json"
     csv = "csv"
 
 
 class Engine(str, Enum):
+    """Where analyses run: DuckDB (default) or Spark."""
+
     duckdb = "duckdb"
     spark = "spark"
 
 
 class Lang(str, Enum):
+    """Output language: Chinese (zh) or English (en)."""
+
     zh = "zh"
     en = "en"
 

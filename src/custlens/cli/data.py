@@ -25,6 +25,8 @@ def _operator() -> str:
 
 
 class FileFormat(str, Enum):
+    """File format of `custlens export`: CSV or XLSX."""
+
     csv = "csv"
     xlsx = "xlsx"
 

@@ -27,12 +27,16 @@ def demo() -> None:
 
 
 class FileFormat(str, Enum):
+    """File format of the generated demo files: CSV, XLSX or Parquet."""
+
     csv = "csv"
     xlsx = "xlsx"
     parquet = "parquet"
 
 
 class Headers(str, Enum):
+    """Column headers of the generated demo files: Chinese or English."""
+
     zh = "zh"
     en = "en"
 

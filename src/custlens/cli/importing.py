@@ -35,6 +35,8 @@ STAGE_LABELS = {
 
 
 class TableName(str, Enum):
+    """The tables a file can be imported into."""
+
     customers = "customers"
     orders = "orders"
     events = "events"
@@ -289,6 +291,8 @@ LOG_COLUMNS = [
 
 
 class QualityFormat(str, Enum):
+    """Output of `custlens quality`: a table, JSON, CSV or an XLSX workbook."""
+
     table = "table"
     json = "json"
     csv = "csv"

@@ -171,6 +171,7 @@ register_config(app)
 
 
 def run() -> None:
+    """Entry point of the ``custlens`` command."""
     app()
 
 

@@ -51,6 +51,8 @@ def _orders(ws_path, engine):
 
 
 class TimeView(str, Enum):
+    """The sections of `custlens patterns time` (all by default)."""
+
     all = "all"
     peak = "peak"
     weekday = "weekday"
@@ -225,11 +227,15 @@ def repurchase_cmd(
 
 
 class Level(str, Enum):
+    """What an item of `custlens basket` is: a category or a product."""
+
     category = "category"
     product = "product"
 
 
 class By(str, Enum):
+    """What a basket of `custlens basket` is: one order, or a customer's purchases in a window."""
+
     order = "order"
     customer = "customer"
 
@@ -360,6 +366,7 @@ def compare_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the pattern commands (patterns, basket, compare) to the main app."""
     app.add_typer(patterns_app, name="patterns", help="Purchase patterns (购买模式).")
     app.command("basket")(basket_cmd)
     app.command("compare")(compare_cmd)

@@ -85,6 +85,7 @@ def report_cmd(
 
 
 def write(report, fmt: str, path: Path) -> Path:
+    """Render ``report`` as ``fmt`` (html, xlsx or pdf) at ``path``; returns the path."""
     if fmt == "html":
         from custlens.reports.html import write_html
 

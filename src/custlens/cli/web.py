@@ -254,6 +254,7 @@ def audit_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the web commands (serve, user, audit) to the main app."""
     app.command("serve")(serve_cmd)
     app.add_typer(user_app, name="user", help="Dashboard users (用户): add, list, disable, passwd.")
     app.command("audit")(audit_cmd)

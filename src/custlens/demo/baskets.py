@@ -80,6 +80,9 @@ def build_orders(
     products: Products,
     cal: Calendar,
 ) -> Orders:
+    """Turn the simulated purchases into order lines: products, quantities, prices, channel,
+    payment and campaign.
+    """
     order = np.lexsort((purchases.customer, purchases.second, purchases.day))
     cust = purchases.customer[order]
     day = purchases.day[order]

@@ -82,6 +82,9 @@ def _failed_depths(rng: np.random.Generator, cell_steps: np.ndarray, n: int) -> 
 def build_events(
     rng: np.random.Generator, people: Customers, orders: Orders, products: Products, cal: Calendar
 ) -> Events:
+    """Browsing events for the online orders (sessions through the planted funnel) and for visits
+    without a purchase.
+    """
     steps = planted_steps()
     pay_p = steps.prod(axis=2)
     online = np.flatnonzero(orders.channel < len(WEB_CHANNELS))

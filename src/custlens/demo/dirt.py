@@ -119,6 +119,7 @@ class OrderRows:
 
 
 def plan_order_rows(rng: np.random.Generator, line_order: np.ndarray, rate: float) -> OrderRows:
+    """Choose the order lines that get each kind of planted problem, ``rate`` of them in all."""
     m = line_order.size
     k = _counts(m, rate, len(ORDER_KINDS))
     picked = rng.choice(m, size=len(ORDER_KINDS) * k, replace=False)

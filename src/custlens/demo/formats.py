@@ -120,6 +120,7 @@ def format_datetimes_variant(seconds: np.ndarray, variant: np.ndarray) -> pa.Arr
 
 
 def format_ints(values: np.ndarray) -> pa.Array:
+    """Integers as text cells."""
     return pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string())
 
 
@@ -136,6 +137,7 @@ def format_fixed(units: np.ndarray, scale: int) -> pa.Array:
 
 
 def format_money(cents: np.ndarray) -> pa.Array:
+    """Amounts in cents as text with two decimals (``12345`` -> ``123.45``)."""
     return format_fixed(cents, 2)
 
 
@@ -181,5 +183,6 @@ def blank_where(values: pa.Array, mask: np.ndarray) -> pa.Array:
 
 
 def bool_text(values: np.ndarray, headers: str) -> pa.Array:
+    """Booleans as 是/否 (Chinese headers) or true/false."""
     words = ["否", "是"] if headers == "zh" else ["false", "true"]
     return take_text(words, np.asarray(values, dtype=np.int64))

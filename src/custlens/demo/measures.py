@@ -30,6 +30,7 @@ def _r(x: float, digits: int = 4) -> float:
 
 
 def measure_categories(orders: Orders, products: Products) -> dict:
+    """Share of order lines and of revenue per category, next to the planted shares."""
     cat = products.category[orders.product]
     lines = np.bincount(cat, minlength=len(CATEGORIES)) / max(cat.size, 1)
     amount = np.bincount(cat, weights=orders.amount, minlength=len(CATEGORIES))
@@ -46,6 +47,7 @@ def measure_categories(orders: Orders, products: Products) -> dict:
 
 
 def measure_time(orders: Orders, cal: Calendar) -> dict:
+    """The measured hour profile, weekday profile and promotion uplift of the orders."""
     hour = orders.second % 86_400 // 3_600
     hours = np.bincount(hour, minlength=24)
     weekday = (orders.second // 86_400 + 3) % 7
@@ -101,6 +103,7 @@ def measure_time(orders: Orders, cal: Calendar) -> dict:
 
 
 def measure_association(orders: Orders, products: Products) -> dict:
+    """Support, confidence and lift of the planted 奶粉 -> 纸尿裤 association, as generated."""
     family = np.array(products.family)[orders.product]
     f_line, d_line = family == FORMULA, family == DIAPERS
     has_f = np.bincount(orders.line_order[f_line], minlength=orders.n) > 0
@@ -149,6 +152,7 @@ def measure_association(orders: Orders, products: Products) -> dict:
 
 
 def measure_cycle(orders: Orders, products: Products, planted: float) -> dict:
+    """The measured median days between a customer's 奶粉 orders, next to the ``planted`` cycle."""
     family = np.array(products.family)[orders.product]
     with_f = np.flatnonzero(
         np.bincount(orders.line_order[family == FORMULA], minlength=orders.n) > 0
@@ -170,6 +174,7 @@ def measure_cycle(orders: Orders, products: Products, planted: float) -> dict:
 
 
 def measure_funnel(events: Events) -> dict:
+    """The step conversion rates of the generated sessions, overall and per channel and source."""
     steps = planted_steps()
     depth = events.session_depth
 
@@ -201,6 +206,9 @@ def measure_funnel(events: Events) -> dict:
 
 
 def measure_segments(people: Customers, orders: Orders, latent: dict, cal: Calendar) -> dict:
+    """Per planted segment: customers, orders, spend, discount use and the BG/NBD / Gamma-Gamma
+    truth.
+    """
     promo_day = np.zeros(cal.n_days, dtype=bool)
     for w in promotion_windows(cal.start, cal.end):
         promo_day[cal.index(w["start"]) : cal.index(w["end"]) + 1] = True

@@ -150,9 +150,11 @@ class Products:
         return self.price.size
 
     def family_mask(self, family: str) -> np.ndarray:
+        """True for the products of one family (e.g. 奶粉)."""
         return np.array([f == family for f in self.family])
 
     def to_records(self, start_day: int) -> list[dict]:
+        """The catalogue as rows (id, name, category, family, price, launch date) for truth.json."""
         from custlens.demo.timeline import to_date
 
         return [

@@ -79,6 +79,9 @@ def simulate_bgnbd(
 
 
 def simulate_purchases(rng: np.random.Generator, people: Customers, cal: Calendar) -> Purchases:
+    """Purchase times and values of every customer, from the planted segments' BG/NBD and spend
+    models.
+    """
     n = people.n
     same_day = rng.random(n) < FIRST_SAME_DAY
     delay = np.where(same_day, rng.random(n), 1.0 + rng.exponential(FIRST_DELAY_DAYS, n))

@@ -22,10 +22,12 @@ DEVICES = ("iOS", "Android", "Windows", "macOS")
 
 
 def customer_ids(index: np.ndarray) -> pa.Array:
+    """Customer IDs ``C00000001`` ... for 0-based customer indexes."""
     return F.format_ids("C", np.asarray(index) + 1, 8)
 
 
 def order_ids(index: np.ndarray) -> pa.Array:
+    """Order IDs ``O0000000001`` ... for 0-based order indexes."""
     return F.format_ids("O", np.asarray(index) + 1, 10)
 
 
@@ -47,6 +49,7 @@ def orders_table(
     cal: Calendar,
     headers: str,
 ) -> Columns:
+    """The columns of the orders file, planted problems included, with the chosen headers' values."""
     s = rows.source
     o = orders.line_order[s]
     code = rows.code
@@ -97,6 +100,7 @@ def orders_table(
 
 
 def events_table(events: Events, products: Products, n_customers: int, n_orders: int) -> Columns:
+    """The columns of the events file (one row per event)."""
     sess = events.event_session
     step = events.event_step
     order = events.session_order[sess]
@@ -125,6 +129,8 @@ def events_table(events: Events, products: Products, n_customers: int, n_orders:
 
 
 def campaigns_table(campaigns: list[dict]) -> Columns:
+    """The columns of the campaigns file."""
+
     def text(values) -> pa.Array:
         return pa.array([str(v) for v in values], pa.string())
 
@@ -141,6 +147,7 @@ def campaigns_table(campaigns: list[dict]) -> Columns:
 
 
 def responses_table(resp: dict, campaign_ids: list[str], headers: str) -> Columns:
+    """The columns of the campaign responses file (A/B group, exposure, participation)."""
     second = resp["second"]
     return {
         "campaign_id": F.take_text(campaign_ids, resp["campaign"]),
@@ -155,6 +162,7 @@ def responses_table(resp: dict, campaign_ids: list[str], headers: str) -> Column
 
 
 def feedback_table(fb: dict, headers: str) -> Columns:
+    """The columns of the feedback file (complaints, reviews, enquiries)."""
     types = FEEDBACK_TYPES_ZH if headers == "zh" else FEEDBACK_TYPES
     resolved = fb["resolved"]
     return {

@@ -36,10 +36,12 @@ AB_TESTS = {"winback": (0.04, 0.09), "trial": (0.10, 0.16)}  # (control, treatme
 
 
 def to_days(d: date) -> int:
+    """Days since the demo world's epoch."""
     return (d - EPOCH).days
 
 
 def to_date(days: int) -> date:
+    """The date ``days`` after the demo world's epoch."""
     return EPOCH + timedelta(days=int(days))
 
 
@@ -71,6 +73,7 @@ def promotion_windows(start: date, end: date) -> list[dict]:
 
 
 def spring_dips(start: date, end: date) -> list[tuple[date, date]]:
+    """The days around each Chinese New Year inside ``start``..``end``, when sales dip."""
     out = []
     for cny in CHINESE_NEW_YEAR.values():
         lo, hi = max(cny - timedelta(days=3), start), min(cny + timedelta(days=6), end)
@@ -172,6 +175,8 @@ def build_campaigns(start: date, end: date) -> list[dict]:
 
 @dataclass(frozen=True)
 class Calendar:
+    """The demo world's first and last day, and day numbers within it."""
+
     start: date
     end: date
 
@@ -184,6 +189,7 @@ class Calendar:
         return (self.end - self.start).days + 1
 
     def index(self, d: date) -> int:
+        """Day number of ``d`` in the world (0 = the first day)."""
         return (d - self.start).days
 
 
@@ -220,9 +226,11 @@ class Clock:
         return float(self.cum[-1])
 
     def operational(self, t: np.ndarray) -> np.ndarray:
+        """Calendar time ``t`` (days) -> operational time (cumulative intensity)."""
         return np.interp(t, self.grid, self.cum)
 
     def calendar(self, tau: np.ndarray) -> np.ndarray:
+        """Operational time ``tau`` -> calendar time in days (inverse of ``operational``)."""
         return np.interp(tau, self.cum, self.grid)
 
 

@@ -24,6 +24,7 @@ FIXED_TIME = dt.datetime(2024, 1, 1)
 
 
 def header_names(table: str, columns: list[str], headers: str) -> list[str]:
+    """The file headers of ``columns``: the schema's Chinese names or the English ones."""
     schema = TABLES[table]
     return [schema.column(c).zh if headers == "zh" else schema.column(c).name for c in columns]
 

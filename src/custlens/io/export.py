@@ -27,6 +27,9 @@ def fetch_table(con: Any, table_name: str) -> pa.Table:
 
 
 def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:
+    """``data`` with Chinese headers when ``lang`` is zh (as the import accepts them), else
+    unchanged.
+    """
     if lang != "zh":
         return data
     labels = {c.name: c.zh for c in get_table(table_name).columns}
@@ -37,6 +40,7 @@ def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:
 
 
 def write_table(data: pa.Table, out: Path, fmt: str) -> Path:
+    """Write ``data`` as CSV (UTF-8 with BOM, for Excel) or XLSX at ``out``, formulas neutralised."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":

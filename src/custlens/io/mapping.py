@@ -101,9 +101,11 @@ class Mapping:
         return set(self.columns) | set(self.computed) | set(self.constants)
 
     def has_any(self, columns: tuple[str, ...]) -> bool:
+        """True when the file provides any of ``columns``."""
         return any(c in self.provided for c in columns)
 
     def describe(self) -> list[dict[str, str]]:
+        """The mapping as rows of (custlens column, source header or ``= expression``)."""
         rows = [{"column": c, "source": s} for c, s in self.columns.items()]
         rows += [{"column": c, "source": f"= {e}"} for c, e in self.expressions.items()]
         rows += [{"column": c, "source": f"= {v!r}"} for c, v in self.constants.items()]

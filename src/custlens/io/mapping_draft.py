@@ -37,6 +37,8 @@ MIN_SCORE = 0.7
 
 @dataclass
 class Candidate:
+    """A source header that may fill a missing column, its score and why."""
+
     header: str
     score: float
     reason: str = ""  # why the values fit ("values look like dates"), or empty
@@ -54,6 +56,7 @@ class MappingDraft:
     defaults: dict[str, str] = field(default_factory=dict)  # constants added by the importer
 
     def headline(self, lang: str) -> str:
+        """The one-line summary: which required columns are missing."""
         labels = ", ".join(_label(self.table, c, lang) for c in self.missing)
         return gettext("missing required columns: {columns}", lang, columns=labels)
 

@@ -37,6 +37,8 @@ STAGES = ("read", "validate", "write", "quality", "mirror")
 
 @dataclass
 class ImportResult:
+    """What an import did: counts, problems (first ones by row), rejects file, mapping and notes."""
+
     import_id: int | None
     table: str
     file_name: str
@@ -59,6 +61,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)  # what the import found out, for the user
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data (`custlens import --format json`)."""
         data = {k: v for k, v in self.__dict__.items() if k != "problems"}
         data["problems"] = [p.__dict__ for p in self.problems]
         return data
@@ -69,6 +72,7 @@ class _DryRun(Exception):
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 8 MB chunks (the import log records it)."""
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:
         while chunk := fh.read(8 << 20):
@@ -77,6 +81,7 @@ def file_sha256(path: Path) -> str:
 
 
 def local_now(ws: Workspace) -> datetime:
+    """The current time in the workspace's time zone, without tzinfo."""
     return datetime.now(ZoneInfo(ws.settings.timezone)).replace(tzinfo=None)
 
 

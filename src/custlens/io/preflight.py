@@ -174,6 +174,7 @@ def check_parquet(path: Path, limits: ImportLimits, lang: str = "zh") -> None:
 
 
 def too_many_columns(name: str, n: int, limits: ImportLimits, lang: str) -> str:
+    """The message for a file with more columns than the import limit."""
     return _(
         "{name}: the file has {n:,} columns, over the limit of {limit:,}",
         lang,
@@ -184,6 +185,7 @@ def too_many_columns(name: str, n: int, limits: ImportLimits, lang: str) -> str:
 
 
 def line_too_long(name: str, limits: ImportLimits, lang: str) -> str:
+    """The message for a file with a line over the import limit."""
     return _(
         "{name}: a line is longer than {kb:,} KB (is it a CSV file?)",
         lang,

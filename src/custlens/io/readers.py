@@ -35,6 +35,8 @@ SAMPLE_BYTES = 1 << 20
 
 @dataclass
 class SourceFile:
+    """A file to import as read: path, format, headers, encoding, delimiter and sheet."""
+
     path: Path
     fmt: str
     columns: list[str]  # source headers, in file order
@@ -79,6 +81,7 @@ def detect_encoding(sample: bytes, lang: str = "zh") -> str:
 
 
 def detect_delimiter(first_line: str) -> str:
+    """The CSV delimiter (comma, tab, semicolon or bar) most frequent in the header line."""
     counts = {d: first_line.count(d) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","

@@ -92,6 +92,7 @@ def locate_rejects(rejects_dir: Path, stored: str | None) -> Path | None:
 
 
 def write_rejects(rows: pa.Table, src: SourceFile, out_dir: Path, import_id: int) -> Path:
+    """Write the rejected rows next to the workspace, in the input's format; returns the file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ext = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet"}[src.fmt]
     out = out_dir / f"{src.path.stem}.rejects.{import_id}{ext}"

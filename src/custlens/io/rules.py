@@ -16,6 +16,8 @@ from custlens.schema.returns import BASE_NET_AMOUNT_SQL, BASE_NET_QUANTITY_SQL
 
 @dataclass(frozen=True)
 class Rule:
+    """A validation rule: the column, the problem code and the SQL condition of a bad value."""
+
     column: str
     code: str
     condition: str
@@ -42,6 +44,9 @@ def derived_columns(table: str) -> dict[str, str]:
 
 
 def row_rules(table: str, settings: Settings, p: SqlParams, now: object) -> list[Rule]:
+    """The validation rules of ``table`` under the workspace's settings (quality thresholds, test
+    words, phone region).
+    """
     if table == "orders":
         qs = settings.quality
         words = [w.lower() for w in qs.test_words]
@@ -90,6 +95,7 @@ def row_rules(table: str, settings: Settings, p: SqlParams, now: object) -> list
 
 # key expression over staged/final columns, and over the stored table
 def key_sql(table: str) -> str:
+    """SQL for the key that identifies a row of ``table`` (duplicates and upserts match on it)."""
     return {
         "customers": "customer_id",
         "orders": "order_line_key",

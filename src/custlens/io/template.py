@@ -96,11 +96,13 @@ EXAMPLES = {
 
 
 def header(col, lang: str) -> str:
+    """A column's header in an import template: Chinese or English name, ``*`` when required."""
     label = col.zh if lang == "zh" else col.name
     return label + ("*" if col.required else "")
 
 
 def write_template(table_name: str, out: Path, fmt: str = "xlsx", lang: str = "zh") -> Path:
+    """Write an import template of ``table_name`` (headers and one example row) as XLSX or CSV."""
     table = get_table(table_name)
     example = EXAMPLES[table.name]
     headers = [header(c, lang) for c in table.columns]

@@ -14,12 +14,14 @@ from custlens.schema.tables import TABLES
 
 
 def mask_name(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Names masked after the first character: 张三丰 -> 张**."""
     first = pc.utf8_slice_codeunits(values, 0, 1)
     rest = pc.max_element_wise(pc.subtract(pc.utf8_length(values), 1), 1)
     return pc.binary_join_element_wise(first, pc.binary_repeat("*", rest), "")
 
 
 def mask_phone(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Phone numbers masked in the middle: 13812345678 -> 138****5678 (short ones fully)."""
     head = pc.utf8_slice_codeunits(values, 0, 3)
     tail = pc.utf8_slice_codeunits(values, -4)
     short = pc.less(pc.utf8_length(values), 8)
@@ -28,6 +30,7 @@ def mask_phone(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def mask_email(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """E-mail addresses masked before the @: alice@example.com -> a***@example.com."""
     masked = pc.replace_substring_regex(values, pattern=r"^(.)[^@]*(@.*)$", replacement=r"\1***\2")
     return pc.if_else(pc.match_substring(values, "@"), masked, "***")
 
@@ -36,6 +39,7 @@ MASKERS = {"name": mask_name, "phone": mask_phone, "email": mask_email}
 
 
 def mask_value(kind: str, value: str | None) -> str | None:
+    """One value masked as a ``kind`` (name, phone or email) value; None stays None."""
     if value is None:
         return None
     return MASKERS[kind](pa.array([value], pa.string()))[0].as_py()

@@ -25,6 +25,7 @@ class MaskingPolicy:
     unmasked: frozenset[str] = frozenset()
 
     def allows(self, kind: str) -> bool:
+        """True when values of the PII ``kind`` may be shown unmasked."""
         return kind in self.unmasked
 
 
@@ -47,9 +48,11 @@ class Principal:
             raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
 
     def can(self, permission: str) -> bool:
+        """True when the principal's role has ``permission``."""
         return permission in PERMISSIONS[self.role]
 
     def require(self, permission: str) -> None:
+        """Raise PermissionDenied unless the principal's role has ``permission``."""
         if not self.can(permission):
             raise PermissionDenied(f"{self.username} ({self.role}) may not {permission}")
 

@@ -41,6 +41,8 @@ TOKEN_DDL = """CREATE TABLE IF NOT EXISTS api_tokens (
 
 @dataclass(frozen=True)
 class User:
+    """A dashboard user: name, role, row filters (e.g. only some channels) and status."""
+
     username: str
     role: str
     row_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -48,9 +50,11 @@ class User:
     created_at: dt.datetime | None = None
 
     def principal(self) -> Principal:
+        """The user as a Principal, which permission and row-filter checks take."""
         return Principal(self.username, self.role, dict(self.row_filters))
 
     def as_dict(self) -> dict[str, Any]:
+        """The user as JSON-ready data (no password hash)."""
         return {
             "username": self.username,
             "role": self.role,
@@ -71,16 +75,19 @@ def _dummy_hash() -> str:
 
 
 def hash_password(password: str) -> str:
+    """The Argon2 hash of ``password`` after checking its length."""
     check_password(password)
     return _hasher().hash(password)
 
 
 def check_password(password: str) -> None:
+    """Raise InputError when ``password`` is shorter than the minimum length."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InputError.of("the password must have at least {n} characters", n=MIN_PASSWORD_LENGTH)
 
 
 def check_username(username: str) -> str:
+    """The user name stripped; InputError when it has characters or a length not allowed."""
     name = (username or "").strip()
     if not USERNAME_RE.fullmatch(name):
         raise InputError.of("invalid user name: 1-64 letters, digits, underscore, dot, @ or dash")
@@ -88,6 +95,7 @@ def check_username(username: str) -> str:
 
 
 def check_role(role: str) -> str:
+    """``role`` when it is a known role; InputError listing the roles otherwise."""
     if role not in ROLES:
         raise InputError.of(
             "unknown role {role}; expected one of {roles}",
@@ -159,11 +167,13 @@ def _user(row: tuple) -> User:
 
 
 def get_user(con: Any, username: str) -> User | None:
+    """The user named ``username``, or None."""
     row = con.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", [username]).fetchone()
     return _user(row) if row else None
 
 
 def require_user(con: Any, username: str) -> User:
+    """The user named ``username``; InputError when there is none."""
     user = get_user(con, username)
     if user is None:
         raise InputError.of("no user {name}", name=repr(username)[:70])
@@ -171,11 +181,13 @@ def require_user(con: Any, username: str) -> User:
 
 
 def list_users(con: Any) -> list[User]:
+    """Every user, by name."""
     rows = con.execute(f"SELECT {_USER_COLS} FROM users ORDER BY username").fetchall()
     return [_user(r) for r in rows]
 
 
 def count_users(con: Any) -> int:
+    """The number of users of the workspace."""
     return int(con.execute("SELECT count(*) FROM users").fetchone()[0])
 
 
@@ -186,6 +198,7 @@ def add_user(
     role: str = "viewer",
     row_filters: str | dict[str, Any] | None = None,
 ) -> User:
+    """Create a user with a hashed password, a role and optional row filters; returns it."""
     name = check_username(username)
     check_role(role)
     filters = parse_row_filters(row_filters)
@@ -245,6 +258,7 @@ def set_password(con: Any, username: str, password: str, keep_tokens: bool = Fal
 
 
 def set_disabled(con: Any, username: str, disabled: bool = True) -> None:
+    """Disable (or re-enable) a user; disabling also revokes their API tokens."""
     require_user(con, username)
     con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
     if disabled:
@@ -252,6 +266,7 @@ def set_disabled(con: Any, username: str, disabled: bool = True) -> None:
 
 
 def set_role(con: Any, username: str, role: str) -> None:
+    """Give a user another role."""
     require_user(con, username)
     con.execute("UPDATE users SET role = ? WHERE username = ?", [check_role(role), username])
 
@@ -259,6 +274,7 @@ def set_role(con: Any, username: str, role: str) -> None:
 def set_row_filters(
     con: Any, username: str, row_filters: str | dict[str, Any] | None
 ) -> dict[str, tuple[str, ...]]:
+    """Replace a user's row filters; returns them as parsed."""
     require_user(con, username)
     filters = parse_row_filters(row_filters)
     con.execute(
@@ -269,6 +285,7 @@ def set_row_filters(
 
 # ---- API tokens ------------------------------------------------------------------------------
 def ensure_token_table(con: Any) -> None:
+    """Create the API token table when the workspace lacks it."""
     con.execute(TOKEN_DDL)
 
 
@@ -294,6 +311,7 @@ def create_token(con: Any, username: str, name: str = "") -> tuple[str, str]:
 
 
 def list_tokens(con: Any, username: str | None = None) -> list[dict[str, Any]]:
+    """The API tokens (never their secret), of one user or of all."""
     ensure_token_table(con)
     sql = "SELECT token_id, username, name, created_at, last_used_at, revoked FROM api_tokens"
     params: list[Any] = []

@@ -13,6 +13,8 @@ from custlens.i18n import gettext
 
 @dataclass
 class Context:
+    """What every report section reads: the workspace, engine, periods, language and currency."""
+
     ws: Any
     engine: str | None
     period: Period
@@ -35,6 +37,7 @@ class Context:
         return coverage(period, self.first_order, self.last_order)
 
     def table(self, name: str) -> Any:
+        """The canonical table ``name`` on the report's engine."""
         return self.ws.table(name, self.engine)
 
     def _(self, msgid: str, **kwargs: object) -> str:

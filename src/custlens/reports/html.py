@@ -64,5 +64,6 @@ def render_html(report: Report, pdf: bool = False) -> str:
 
 
 def write_html(report: Report, out: Path) -> Path:
+    """Write the report as one self-contained HTML file at ``out``; returns the path."""
     out.write_text(render_html(report), encoding="utf-8")
     return out

@@ -12,6 +12,8 @@ KINDS = ("text", "int", "money", "pct", "float", "date")
 
 @dataclass
 class Column:
+    """A column of a report table: its key, header and kind of value (text, money, pct ...)."""
+
     key: str
     label: str
     kind: str = "text"
@@ -19,6 +21,8 @@ class Column:
 
 @dataclass
 class Kpi:
+    """A headline number of a report section with its previous-period and last-year values."""
+
     key: str
     label: str
     value: float | None
@@ -37,6 +41,8 @@ class Kpi:
 
 @dataclass
 class TableBlock:
+    """A table of a report section, with an optional native Excel chart of it."""
+
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]]
@@ -45,12 +51,16 @@ class TableBlock:
 
 @dataclass
 class ChartBlock:
+    """A chart of a report section as a Vega-Lite spec."""
+
     title: str
     spec: dict[str, Any]  # Vega-Lite
 
 
 @dataclass
 class Section:
+    """One section of a report: title, narrative, KPIs, tables and charts."""
+
     key: str
     title: str
     narrative: list[str] = field(default_factory=list)
@@ -61,6 +71,8 @@ class Section:
 
 @dataclass
 class Report:
+    """A built report, ready for the HTML, XLSX and PDF writers."""
+
     title: str
     lang: str
     period: str

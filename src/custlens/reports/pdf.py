@@ -16,6 +16,7 @@ from custlens.reports.model import Report
 
 
 def write_pdf(report: Report, out: Path) -> Path:
+    """Write the report as a PDF (WeasyPrint, CJK fonts embedded) at ``out``; returns the path."""
     from weasyprint import HTML
 
     HTML(string=render_html(report, pdf=True)).write_pdf(str(out))

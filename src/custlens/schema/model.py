@@ -28,6 +28,8 @@ SQL_TYPES = {
 
 @dataclass(frozen=True)
 class Column:
+    """A canonical column: name, type, Chinese and English names, aliases, rules and PII kind."""
+
     name: str
     kind: str
     zh: str
@@ -65,6 +67,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """A canonical table: its columns, key and system columns."""
+
     name: str
     zh: str
     en: str
@@ -73,6 +77,7 @@ class Table:
     extra_sql: tuple[tuple[str, str], ...] = field(default=())  # system columns (name, type)
 
     def column(self, name: str) -> Column:
+        """The column named ``name``; KeyError when the table has none."""
         for c in self.columns:
             if c.name == name:
                 return c

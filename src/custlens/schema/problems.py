@@ -22,6 +22,8 @@ from custlens.schema.model import Column
 
 @dataclass(frozen=True)
 class ProblemCode:
+    """A kind of import problem: code, severity, message and suggested fix."""
+
     code: str
     severity: str
     message: str  # English msgid; zh in the catalog
@@ -245,10 +247,12 @@ def kept_note(column: Column, code: str, severity: str, lang: str = "zh") -> str
 
 
 def describe(code: str, lang: str = "zh") -> str:
+    """The message of problem ``code`` in ``lang``."""
     return gettext(PROBLEM_CODES[code].message, lang)
 
 
 def suggest(code: str, lang: str = "zh") -> str:
+    """The suggested fix for problem ``code`` in ``lang``."""
     return gettext(PROBLEM_CODES[code].suggestion, lang)
 
 

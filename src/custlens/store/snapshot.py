@@ -76,6 +76,7 @@ class Snapshotter:
         self._thread.start()
 
     def request(self) -> None:
+        """Ask for a fresh snapshot; the background thread takes it soon after."""
         self._wake.set()
 
     def _run(self) -> None:
@@ -91,6 +92,7 @@ class Snapshotter:
                 self.error = exc
 
     def close(self) -> None:
+        """Stop the background thread (after the snapshot in progress) and close its connection."""
         self._stop = True
         self._wake.set()
         self._thread.join(timeout=60)
@@ -106,6 +108,7 @@ def write_server_info(root: Path, url: str) -> None:
 
 
 def clear_server_info(root: Path) -> None:
+    """Forget the serving process of the workspace at ``root`` (its server file is removed)."""
     with contextlib.suppress(FileNotFoundError):
         (Path(root) / SNAPSHOT_DIR / SERVER_FILE).unlink()
 

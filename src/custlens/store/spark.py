@@ -49,6 +49,7 @@ def spark_session(master: str = "local[2]", timezone: str = "Asia/Shanghai") -> 
 
 
 def connect_spark(ws: Workspace) -> Any:
+    """An Ibis PySpark backend with the workspace's Parquet mirror registered as its tables."""
     import ibis
 
     if not ws.parquet_dir.exists():

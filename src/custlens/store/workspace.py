@@ -51,6 +51,9 @@ MIRROR_SKIP = (
 
 
 def resolve_workspace_path(path: str | Path | None) -> Path:
+    """``path``, else ``$CUSTLENS_WORKSPACE``, else ``custlens-workspace`` in the current
+    directory.
+    """
     if path:
         return Path(path)
     return Path(os.environ.get("CUSTLENS_WORKSPACE") or DEFAULT_WORKSPACE)
@@ -146,6 +149,11 @@ class Workspace:
         return self.root / "rejects"
 
     def connect(self, read_only: bool = False) -> None:
+        """Open the DuckDB file (once) and bring its schema up to date.
+
+        WorkspaceLocked when another process holds it for writing; after an unclean stop the
+        derived indexes are dropped to be rebuilt.
+        """
         if self._con is not None:
             return
         _preload_pandas()
@@ -194,6 +202,7 @@ class Workspace:
         return self._con
 
     def close(self) -> None:
+        """Close the DuckDB connection (and drop the Ibis and Spark backends)."""
         self._spark = None
         if self._con is not None:
             self._con.close()
@@ -209,6 +218,7 @@ class Workspace:
 
     # ---- migrations -------------------------------------------------------------------
     def schema_version(self) -> int:
+        """The schema version of the workspace's database (0 for a new one)."""
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
         ).fetchone()[0]
@@ -218,6 +228,7 @@ class Workspace:
         return int(row[0] or 0)
 
     def migrate(self, read_only: bool = False) -> int:
+        """Apply the pending schema migrations in one transaction; returns the version reached."""
         current = self.schema_version()
         if current > LATEST_VERSION:
             raise WorkspaceError(
@@ -270,11 +281,13 @@ class Workspace:
         raise UsageError(f"unknown engine {engine!r}; expected duckdb or spark")
 
     def table(self, name: str, engine: str | None = None) -> Any:
+        """The canonical table ``name`` as an Ibis table on ``engine`` (duckdb or spark)."""
         if name not in TABLES:
             raise UsageError(f"unknown table {name!r}")
         return self.ibis(engine).table(name)
 
     def count(self, name: str) -> int:
+        """The number of rows of the canonical table ``name``."""
         return int(self.con.execute(f'SELECT count(*) FROM "{TABLES[name].name}"').fetchone()[0])
 
     # ---- Parquet mirror ---------------------------------------------------------------
@@ -315,6 +328,7 @@ class Workspace:
         return [r[0] for r in rows]
 
     def write_all_parquet(self) -> None:
+        """Rewrite the Parquet mirror of every canonical table."""
         for name in TABLES:
             self.write_parquet(name)
 

@@ -65,6 +65,7 @@ class AdmissionGate:
             return sum(1 for *_, fut in self._waiting if not fut.done())
 
     async def acquire(self, deadline: float) -> None:
+        """Take a free slot, or wait for one; waiters are served earliest ``deadline`` first."""
         with self._lock:
             if self.active < self.limit and not self._waiting:
                 self.active += 1

@@ -30,17 +30,23 @@ class LoginRequired(Exception):
 
 
 class Forbidden(Exception):
+    """The caller may not do this (answered with 403)."""
+
     def __init__(self, message: str = "forbidden"):
         super().__init__(message)
         self.message = message
 
 
 class CsrfFailed(Forbidden):
+    """A form posted without the session's CSRF token."""
+
     pass
 
 
 @dataclass(frozen=True)
 class Caller:
+    """Who is calling: the user, and whether by API token or by session."""
+
     user: users.User
     via_token: bool
 
@@ -50,10 +56,12 @@ class Caller:
 
 
 def is_api(request: Request) -> bool:
+    """True for requests to the JSON API (``/api/...``)."""
     return request.url.path.startswith("/api/")
 
 
 def client_ip(request: Request) -> str:
+    """The client's address, ``-`` when unknown."""
     return request.client.host if request.client else "-"
 
 
@@ -133,6 +141,8 @@ async def _check_csrf(request: Request) -> None:
 # ---- login with throttling and lockout --------------------------------------------------------
 @dataclass(frozen=True)
 class LoginOutcome:
+    """The result of a login attempt: the user, or why it failed and for how long it is locked."""
+
     user: users.User | None
     error: str | None = None  # msgid: "wrong user name or password", "locked", "throttled"
     retry_minutes: int = 0

@@ -67,6 +67,9 @@ class ResultCache:
         self._pending: dict[Any, threading.Lock] = {}
 
     def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The cached value of ``key``, computed once by ``compute`` however many requests ask
+        at once.
+        """
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -90,16 +93,22 @@ class ResultCache:
         return value
 
     def peek(self, key: Any) -> Any:
+        """The cached value of ``key``, or None (never computes)."""
         with self._lock:
             return self._data.get(key)
 
     def clear(self) -> None:
+        """Forget every cached value."""
         with self._lock:
             self._data.clear()
 
 
 @dataclass
 class AppContext:
+    """Everything the web app shares across requests: settings, workspace, caches, sessions and
+    locks.
+    """
+
     settings: Settings
     ws: Workspace
     options: WebOptions = field(default_factory=WebOptions)
@@ -142,6 +151,7 @@ class AppContext:
         return be
 
     def has_table(self, name: str) -> bool:
+        """True when the workspace's database has a table ``name``."""
         row = (
             self.con()
             .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
@@ -229,12 +239,18 @@ class AppContext:
         return value
 
     def auth_changed(self) -> None:
+        """Users or their rights changed: drop cached authentication and re-warm the
+        row-filtered data.
+        """
         with self._cursor_lock:
             self._auth_version += 1
             self._auth.clear()
         self._warm()  # users' row filters may have changed
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A value cached for the current data version of the workspace (recomputed after an
+        import).
+        """
         return self.cache.get((self.data_version(), key), compute)
 
     def peek(self, key: Any) -> Any:
@@ -242,6 +258,7 @@ class AppContext:
         return self.cache.peek((self.data_version(), key))
 
     def close(self) -> None:
+        """Stop the warmer and close every per-thread cursor."""
         if self.warmer is not None:
             self.warmer.close()
         with self._cursor_lock:

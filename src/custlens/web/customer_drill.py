@@ -35,6 +35,7 @@ DRILL_PARAMS = (
 
 
 def has_drill(q: Any) -> bool:
+    """True when the customer query carries any drill-down filter from a chart."""
     return any(getattr(q, k) not in (None, "") for k in DRILL_PARAMS)
 
 

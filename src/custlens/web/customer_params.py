@@ -69,6 +69,8 @@ PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-dow
 
 @dataclass
 class CustomerQuery:
+    """The filters, sort and page of the customer list, as read from the query string."""
+
     q: str | None = None
     segment: str | None = None
     stage: str | None = None
@@ -105,6 +107,9 @@ class CustomerQuery:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], max_per_page: int = 200) -> CustomerQuery:
+        """The query from request parameters: blanks dropped, text cut to length, numbers
+        checked.
+        """
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = params.get(f.name)

@@ -43,6 +43,7 @@ from custlens.web.scope import restricted, scoped_sql
 
 
 def has_results(con: Any) -> bool:
+    """True when the workspace has a stored analysis run."""
     return bool(con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0])
 
 

@@ -124,6 +124,7 @@ def _fmt_when(v: Any, timezone: str) -> str:
 
 
 def lang_of(request: Request) -> str:
+    """The page language: the language cookie, else the workspace's."""
     cookie = request.state.lang_cookie
     if cookie in ("zh", "en"):
         return cookie
@@ -131,6 +132,8 @@ def lang_of(request: Request) -> str:
 
 
 def translator(lang: str) -> Any:
+    """A ``_(msgid, **kwargs)`` function translating into ``lang``, for templates."""
+
     def _(msgid: str, **kwargs: object) -> str:
         return gettext(msgid, lang, **kwargs)
 
@@ -138,6 +141,7 @@ def translator(lang: str) -> Any:
 
 
 def nav_for(principal: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The navigation groups and links the principal may open (none when logged out)."""
     if principal is None:
         return []
     out = []
@@ -156,6 +160,7 @@ def render(
     context: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """Render a Jinja template with the page's language, user, CSRF token and flash messages."""
     lang = lang_of(request)
     session = request.state.session
     caller = getattr(request.state, "caller", None)
@@ -180,6 +185,7 @@ def render(
 
 
 def flash(request: Request, kind: str, message: str) -> None:
+    """Queue a message (``kind`` ok or error) for the next page the session shows."""
     session = request.state.session
     if session is not None:
         session.flash.append((kind, message))

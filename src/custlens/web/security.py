@@ -41,6 +41,8 @@ SECURE_HEADERS = [
 
 @dataclass
 class Session:
+    """A browser session: its id, CSRF token, user, timestamps, flash messages and pending uploads."""
+
     sid: str
     csrf: str
     username: str | None = None
@@ -74,6 +76,9 @@ class SessionStore:
         return now - s.last_seen > self.idle or now - s.created > self.max
 
     def get(self, sid: str | None) -> Session | None:
+        """The live session ``sid`` (restored from the database after a restart), or None when
+        expired.
+        """
         if not sid:
             return None
         now = time.time()
@@ -112,6 +117,7 @@ class SessionStore:
             return self._data.setdefault(sid, s)
 
     def new(self, username: str | None = None) -> Session:
+        """Start a session (for ``username`` after a login); the oldest are expired when full."""
         s = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), username)
         with self._lock:
             if len(self._data) >= self.limit:
@@ -123,6 +129,7 @@ class SessionStore:
         return s
 
     def drop(self, sid: str) -> None:
+        """End the session ``sid`` (log out)."""
         with self._lock:
             s = self._data.pop(sid, None)
         if self.stored is not None and (s is None or s.username):
@@ -185,6 +192,8 @@ class SessionStore:
 
 
 class BodyTooLarge(Exception):
+    """A request body over the size limit (answered with 413)."""
+
     def __init__(self, limit: int):
         super().__init__(f"request body larger than {limit} bytes")
         self.limit = limit
@@ -335,4 +344,5 @@ def _cookies(scope: dict) -> dict[str, str]:
 
 
 def check_csrf(session: Session | None, token: str | None) -> bool:
+    """True when ``token`` is the session's CSRF token (compared in constant time)."""
     return bool(session and token and secrets.compare_digest(session.csrf, token))

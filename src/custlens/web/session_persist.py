@@ -22,6 +22,7 @@ TABLE = "web_sessions"
 
 
 def token_hash(sid: str) -> str:
+    """SHA-256 of a session id: the database stores this, never the id."""
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
@@ -44,6 +45,7 @@ class StoredSessions:
         return (row[0], row[1], float(row[2]), float(row[3])) if row else None
 
     def save(self, sid: str, username: str, csrf: str, created: float, seen: float) -> None:
+        """Store a logged-in session so it survives a restart of the server."""
         with contextlib.suppress(Exception):
             self._con().execute(
                 f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
@@ -51,12 +53,14 @@ class StoredSessions:
             )
 
     def touch(self, sid: str, seen: float) -> None:
+        """Record the session's last activity."""
         with contextlib.suppress(Exception):  # concurrent requests may race on the row
             self._con().execute(
                 f"UPDATE {TABLE} SET last_seen = ? WHERE token_hash = ?", [seen, token_hash(sid)]
             )
 
     def delete(self, sid: str) -> None:
+        """Forget a stored session."""
         with contextlib.suppress(Exception):
             self._con().execute(f"DELETE FROM {TABLE} WHERE token_hash = ?", [token_hash(sid)])
 

@@ -104,6 +104,7 @@ class Warmer:
         return self._idle.wait(timeout)
 
     def close(self, timeout: float = 60) -> None:
+        """Stop the background warming thread (waiting up to ``timeout`` seconds)."""
         with self._lock:
             self._stop = True
             self._wake.set()

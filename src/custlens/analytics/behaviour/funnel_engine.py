@@ -105,6 +105,7 @@ def method(table: ir.Table, spec: FunnelSpec) -> str:
 
 
 def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
+    """True when the funnel over ``table`` is computed with as-of joins (see ``method``)."""
     return method(table, spec) == "asof"
 
 

@@ -79,6 +79,9 @@ class Step:
         where: Mapping[str, str | Sequence[str]] | None = None,
         within: str | dt.timedelta | None = None,
     ) -> Step:
+        """A step from plain values: a type or list of types, property filters and a per-step
+        window such as ``2h``.
+        """
         return cls(
             name,
             _values(event_type) if event_type else None,
@@ -88,6 +91,9 @@ class Step:
         )
 
     def filters(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The step's (column, accepted values) pairs: page_type and event_type first, then
+        ``where``.
+        """
         out = list(self.where)
         if self.event_type:
             out.insert(0, ("event_type", _values(self.event_type)))
@@ -226,4 +232,5 @@ class FunnelSpec:
         return [s.name for s in self.steps]
 
     def window_of(self, ex: Exclusion) -> tuple[int, int]:
+        """The 0-based first and last step between which the exclusion ``ex`` applies."""
         return ex.from_step, len(self.steps) - 1 if ex.to_step is None else ex.to_step

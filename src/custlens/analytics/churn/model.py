@@ -195,6 +195,12 @@ class ChurnPropensityModel:
     def fit(
         self, orders: Any, train_cutoff: Any = None, test_cutoff: Any = None, feedback: Any = None
     ) -> ChurnPropensityModel:
+        """Fit on the customers as of ``train_cutoff`` and evaluate on those as of ``test_cutoff``.
+
+        Labels are purchases in the ``horizon_days`` after each cut-off (the defaults count
+        back from the last order). ``orders`` is a DataFrame or Arrow table of order lines;
+        ``feedback`` optionally adds complaint features. Returns the fitted model (``self``).
+        """
         orders = prepare_orders(orders)
         # below ~100k customers OpenMP threads cost more than they give (badly so on a busy host)
         threads = None if orders["customer_id"].nunique() > 100_000 else 1

@@ -19,12 +19,16 @@ from threadpoolctl import threadpool_limits
 from custlens.errors import ConvergenceError, InputError, NotFittedError, Problem
 
 from .diagnostics import diagnose_fit
+from .likelihood import LikelihoodMixin
 from .summary import TIME_UNIT_NAMES, check_time_unit
 
 LOG_BOUND = 18.0  # |log parameter| limit: parameters outside e^-18 .. e^18 mean a degenerate fit
 
 
 def as_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a float64 array of at least one dimension; InputError naming ``name`` if not
+    numeric.
+    """
     try:
         arr = np.asarray(values, dtype="float64")
     except (TypeError, ValueError) as exc:
@@ -115,7 +119,7 @@ def unique_rows(*columns: np.ndarray, weights: np.ndarray | None = None):
     return (*(np.asarray(c, dtype="float64")[first] for c in columns), w)
 
 
-class TransactionModel:
+class TransactionModel(LikelihoodMixin):
     """Base of BG/NBD and Pareto/NBD: fit by penalised MLE on log-parameters (L-BFGS-B).
 
     Subclasses set ``param_names``, ``scale_params`` (the rate parameters that carry the time
@@ -346,9 +350,13 @@ class TransactionModel:
         return frame
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency, T):
+        """Expected purchases in the next ``t`` periods of customers with the given history
+        (per model).
+        """
         raise NotImplementedError
 
     def conditional_probability_alive(self, frequency, recency, T):
+        """Probability that customers with the given history are still active (per model)."""
         raise NotImplementedError
 
     def _prepare(self, x, tx, T, w) -> dict:

@@ -63,6 +63,7 @@ class CustomerDays:
 
 
 def as_pandas(orders: Any) -> pd.DataFrame:
+    """Orders as a pandas DataFrame (an Arrow table converted, decimals as floats)."""
     if isinstance(orders, pd.DataFrame):
         return orders
     if isinstance(orders, pa.Table):
@@ -85,6 +86,7 @@ def _problem_rows(mask: np.ndarray, column: str, code: str, message: str) -> lis
 
 
 def parse_day(value: Any, name: str) -> int | None:
+    """A date given as text, date or timestamp as days since 1970-01-01 (None stays None)."""
     if value is None:
         return None
     try:

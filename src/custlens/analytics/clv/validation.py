@@ -36,6 +36,9 @@ class HoldoutReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The holdout comparison as JSON-ready data (what `custlens clv validate --format
+        json` prints).
+        """
         out: dict[str, Any] = {
             "time_unit": self.time_unit,
             "duration_holdout": self.duration,

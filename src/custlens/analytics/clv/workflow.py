@@ -34,6 +34,7 @@ class ClvFit:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fitted models, their parameters and diagnostics as JSON-ready data."""
         tm = self.transaction_model
         s = self.summary
         out: dict[str, Any] = {

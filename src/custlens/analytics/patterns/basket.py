@@ -25,6 +25,10 @@ LEVELS = {"category": "category", "product": "product_name", "product_id": "prod
 
 @dataclass(frozen=True)
 class BasketSpec:
+    """What a basket and an item are: the item level, order or customer baskets, the window and
+    keywords.
+    """
+
     level: str = "category"  # category | product | product_id
     by: str = "order"  # order | customer
     window_days: int = 30  # with by="customer": baskets are a customer's purchases in N days

@@ -47,6 +47,8 @@ PROMOTION_NAMES = {
 
 @dataclass(frozen=True)
 class Promotion:
+    """One shopping festival (618, 双11, 年货节 ...) in one year, with its first and last day."""
+
     key: str
     name: str  # as stored and in JSON: "2011 双11"; :meth:`label` in a language
     start: date

@@ -39,6 +39,8 @@ ALIASES = {"customers": "buyers"}
 
 @dataclass(frozen=True)
 class Comparison:
+    """One metric in a period against a base period: values, change, p-value and coverage."""
+
     metric: str
     period: str
     against: str
@@ -61,6 +63,7 @@ class Comparison:
         return "none" not in (self.coverage, self.base_coverage)
 
     def as_dict(self) -> dict[str, Any]:
+        """The comparison as a plain dict (one row of `custlens compare`)."""
         return dict(self.__dict__)
 
 

@@ -39,6 +39,7 @@ def _add_months(d: dt.date, months: int) -> dt.date:
 
 
 def period_start(d: dt.date, freq: str) -> dt.date:
+    """The first day of the ``freq`` period (day, week, month, quarter) holding ``d``."""
     if freq == "day":
         return d
     if freq == "week":
@@ -51,6 +52,7 @@ def period_start(d: dt.date, freq: str) -> dt.date:
 
 
 def shift_period(start: dt.date, freq: str, n: int) -> dt.date:
+    """The start of the ``freq`` period ``n`` periods after the one starting on ``start``."""
     if freq == "day":
         return start + dt.timedelta(days=n)
     if freq == "week":
@@ -100,6 +102,7 @@ def _period(start, end, prev, ly, requested: bool = True) -> dict:
 
 
 def periods_table(rows: list[dict]) -> ir.Table:
+    """The periods (with their previous and last-year periods) as an Ibis memtable."""
     cols = ["period_start", "period_end", "prev_start", "prev_end", "ly_start", "ly_end"]
     schema = {c: "date" for c in cols} | {"requested": "boolean"}
     return ibis.memtable({k: [r[k] for r in rows] for k in schema}, schema=schema)

@@ -41,6 +41,8 @@ PERIOD_HELP = (
 
 @dataclass(frozen=True)
 class Period:
+    """A date range with an inclusive end; InputError when it ends before it starts."""
+
     start: date
     end: date  # inclusive
 
@@ -70,6 +72,7 @@ class Period:
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
     def year_ago(self) -> Period:
+        """The same dates one year earlier (the period 同比 compares with)."""
         return Period(_shift_year(self.start, -1), _shift_year(self.end, -1))
 
     def __str__(self) -> str:

@@ -55,6 +55,7 @@ def top_items(
 
 
 def category_share_over_time(orders: ir.Table, grain: str = "M") -> ir.Table:
+    """Revenue and its share per category in each ``grain`` period (M month, W week, ...)."""
     o = analysable_orders(orders)
     o = o.mutate(period=o.order_date.truncate(grain))
     per = o.group_by(["period", "category"]).aggregate(revenue=o.amount.sum())
@@ -86,6 +87,7 @@ def price_bands(orders: ir.Table, edges: tuple[float, ...] = (50, 100, 200, 500,
 
 
 def new_product_share(orders: ir.Table, grain: str = "M") -> ir.Table:
+    """Per ``grain`` period: order lines and revenue of new products and their share."""
     o = analysable_orders(orders)
     o = o.mutate(period=o.order_date.truncate(grain))
     new = o.is_new_product.fill_null(False)

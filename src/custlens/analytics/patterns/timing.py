@@ -54,6 +54,7 @@ def _measures(o: ir.Table) -> dict[str, ir.Value]:
 
 
 def hourly_profile(orders: ir.Table) -> pd.DataFrame:
+    """Orders, revenue and share of orders per hour of the day (0-23, every hour present)."""
     grid = by_hour_weekday(orders).to_pandas()
     hours = grid.groupby("hour")[["orders", "revenue"]].sum().reindex(range(24), fill_value=0)
     hours["share"] = hours["orders"] / max(hours["orders"].sum(), 1)
@@ -61,6 +62,7 @@ def hourly_profile(orders: ir.Table) -> pd.DataFrame:
 
 
 def weekday_profile(orders: ir.Table) -> pd.DataFrame:
+    """Orders, revenue and share of orders per weekday (0 = Monday), with the weekday's name."""
     grid = by_hour_weekday(orders).to_pandas()
     days = grid.groupby("weekday")[["orders", "revenue"]].sum().reindex(range(7), fill_value=0)
     days["share"] = days["orders"] / max(days["orders"].sum(), 1)
@@ -85,6 +87,9 @@ def peak_hours(orders: ir.Table, width: int = 2) -> dict:
 
 
 def daily_series(orders: ir.Table) -> pd.DataFrame:
+    """Orders, revenue and customers per day, every day from the first to the last order (0 on days
+    without).
+    """
     o = _orders(orders)
     o = o.mutate(day=o.order_time.date())
     daily = o.group_by("day").aggregate(**_measures(o)).order_by("day").to_pandas()
@@ -238,6 +243,7 @@ def time_patterns(orders: ir.Table) -> dict[str, pd.DataFrame]:
 
 
 def period_bounds(orders: ir.Table) -> tuple[date, date]:
+    """The first and last day with an analysable order."""
     o = analysable_orders(orders)
     row = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pyarrow().to_pylist()[0]
     return row["lo"], row["hi"]

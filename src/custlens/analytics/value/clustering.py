@@ -196,6 +196,7 @@ class RfmClustering:
 
     # ---- use --------------------------------------------------------------------------
     def predict(self, data: Any) -> np.ndarray:
+        """The cluster number (ordered as in ``profiles_``) of each customer of ``data``."""
         if not hasattr(self, "model_"):
             raise NotFittedError("RfmClustering is not fitted: call fit() first")
         x = self._scale(self._matrix(data))

@@ -28,6 +28,8 @@ from custlens.errors import InputError
 
 @dataclass(frozen=True)
 class Stage:
+    """A lifecycle stage: its code and its Chinese and English names."""
+
     code: str
     zh: str
     en: str
@@ -44,10 +46,12 @@ NOT_YET = Stage("none", "未购买", "Not a buyer yet")
 
 
 def stage_names(lang: str = "zh") -> dict[str, str]:
+    """Stage code -> stage name in ``lang`` (zh or en), the not-yet-bought stage included."""
     return {s.code: (s.zh if lang == "zh" else s.en) for s in (*STAGES, NOT_YET)}
 
 
 def resolve_stage(name: str) -> str | None:
+    """The stage code of a code or a Chinese or English stage name; None when unknown."""
     for s in (*STAGES, NOT_YET):
         if name in (s.code, s.zh, s.en):
             return s.code
@@ -55,6 +59,7 @@ def resolve_stage(name: str) -> str | None:
 
 
 def check_lifecycle_settings(s: LifecycleSettings) -> None:
+    """Raise InputError listing every inconsistent ``[lifecycle]`` threshold."""
     problems = []
     for key in ("churn_days", "new_days", "mature_days", "mature_orders"):
         if getattr(s, key) <= 0:

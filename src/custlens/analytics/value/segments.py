@@ -27,6 +27,8 @@ from custlens.config import RfmSettings
 
 @dataclass(frozen=True)
 class Segment:
+    """An RFM segment: its code, Chinese and English names, and which of R, F, M are high."""
+
     code: str
     zh: str
     en: str

@@ -25,6 +25,10 @@ KINDS = ("value_group", "segment", "lifecycle", "tag")
 
 @dataclass(frozen=True)
 class Strategy:
+    """The suggested actions (and goal) for one segment, value group, stage or tag of the strategy
+    file.
+    """
+
     kind: str
     target: str  # display name as written in the YAML
     code: str  # segment / group / stage code, or the tag name

@@ -53,6 +53,7 @@ def _page(request: Request, principal: Principal, new_token: str | None = None) 
 
 @router.get("/account")
 def account(request: Request, principal: Principal = LOGIN) -> Response:
+    """The account page: change password, API tokens."""
     return _page(request, principal)
 
 
@@ -64,6 +65,7 @@ def change_password(
     keep_tokens: bool = Form(False),
     principal: Principal = LOGIN,
 ) -> Response:
+    """Change the caller's password (other sessions end; API tokens revoked unless kept)."""
     ctx = ctx_of(request)
     con = ctx.con()
     lang = lang_of(request)
@@ -98,6 +100,7 @@ def end_session(request: Request, session_id: str, principal: Principal = LOGIN)
 def create_token(
     request: Request, name: str = Form("", max_length=100), principal: Principal = LOGIN
 ) -> Response:
+    """Create an API token for the caller; it is shown once."""
     token_id, token = users.create_token(ctx_of(request).con(), principal.username, name)
     record(request, "token_create", principal.username, {"token_id": token_id, "name": name})
     return _page(request, principal, new_token=token)
@@ -105,6 +108,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: str, principal: Principal = LOGIN) -> Response:
+    """Revoke an API token (one's own, or anyone's for user managers)."""
     con = ctx_of(request).con()
     owner = None if principal.can("manage_users") else principal.username
     if users.revoke_token(con, token_id[:16], owner):

@@ -34,6 +34,7 @@ def _keep_an_admin(con: object, username: str) -> None:
 
 @router.get("/admin/users")
 def users_page(request: Request, principal: Principal = MANAGE_USERS) -> Response:
+    """The user administration page."""
     ctx = ctx_of(request)
     rows = users.list_users(ctx.con())
     return render(
@@ -58,6 +59,7 @@ def add_user(
     row_filters: str = Form("", max_length=2000),
     principal: Principal = MANAGE_USERS,
 ) -> Response:
+    """Create a dashboard user with a role and optional row filters."""
     user = users.add_user(ctx_of(request).con(), username, password, role, row_filters)
     record(
         request,
@@ -76,6 +78,7 @@ def add_user(
 def set_role(
     request: Request, username: str, role: str = Form(...), principal: Principal = MANAGE_USERS
 ) -> Response:
+    """Change a user's role (the last admin stays admin); their sessions end."""
     con = ctx_of(request).con()
     if role != "admin":
         _keep_an_admin(con, username)
@@ -92,6 +95,7 @@ def set_filters(
     row_filters: str = Form("", max_length=2000),
     principal: Principal = MANAGE_USERS,
 ) -> Response:
+    """Change a user's row filters; their sessions end."""
     filters = users.set_row_filters(ctx_of(request).con(), username, row_filters)
     ctx_of(request).invalidate()
     record(
@@ -105,6 +109,7 @@ def set_filters(
 
 @router.post("/admin/users/{username}/disable")
 def disable(request: Request, username: str, principal: Principal = MANAGE_USERS) -> Response:
+    """Disable a user (the last admin cannot be); their sessions and tokens end."""
     con = ctx_of(request).con()
     _keep_an_admin(con, username)
     users.set_disabled(con, username, True)
@@ -115,6 +120,7 @@ def disable(request: Request, username: str, principal: Principal = MANAGE_USERS
 
 @router.post("/admin/users/{username}/enable")
 def enable(request: Request, username: str, principal: Principal = MANAGE_USERS) -> Response:
+    """Re-enable a disabled user."""
     users.set_disabled(ctx_of(request).con(), username, False)
     record(request, "user_enable", principal.username, {"user": username})
     return _back(request, "Saved.")
@@ -138,6 +144,7 @@ def reset_password(
 
 @router.post("/admin/users/{username}/unlock")
 def unlock(request: Request, username: str, principal: Principal = MANAGE_USERS) -> Response:
+    """Lift a user's login lock after too many failed attempts."""
     users.require_user(ctx_of(request).con(), username)
     record(request, "user_unlock", principal.username, username)
     return _back(request, "Saved.")
@@ -152,6 +159,7 @@ def audit_page(
     page: int = 1,
     principal: Principal = AUDIT,
 ) -> Response:
+    """The audit trail page, filtered by user, action and date, paged."""
     per = 100
     page = max(1, min(page, 10**6))
     start = None

@@ -47,11 +47,13 @@ def _text() -> object:
 
 @router.get("/openapi.json", include_in_schema=False)
 def openapi_spec(request: Request, principal: Principal = VIEW) -> Response:
+    """The OpenAPI description of this API."""
     return JSONResponse(request.app.openapi())
 
 
 @router.get("/docs", include_in_schema=False)
 def api_docs(request: Request, principal: Principal = VIEW) -> Response:
+    """The API reference page, rendered from the OpenAPI description."""
     return render(request, "api_docs.html", {"spec": request.app.openapi()})
 
 
@@ -172,6 +174,7 @@ def top_categories(
     n: int = Query(10, ge=1, le=100),
     principal: Principal = VIEW,
 ) -> list[dict]:
+    """The ``n`` categories with the most revenue in the period."""
     scope = scope_of(request, principal)
     p = _period(request, scope, period)
     return queries.top_categories(scope, p, n, lang_of(request))[0]
@@ -236,6 +239,7 @@ def _stored(request: Request, principal: Principal, name: str, build: Any) -> di
 
 @router.get("/segments", tags=["customer value"])
 def segments(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
+    """Customers, shares and mean R/F/M per RFM segment of the last analysis run."""
     return _stored(request, principal, "segments", vq.segments)
 
 
@@ -269,6 +273,7 @@ def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 
 @router.get("/tags", tags=["customer value"])
 def tags(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
+    """Customers per tag of the last analysis run."""
     return _stored(request, principal, "tags", lambda s, lg: vq.tags(s, lang=lg))
 
 
@@ -331,6 +336,7 @@ def audit_log(
     offset: int = Query(0, ge=0, le=10**9),
     principal: Principal = AUDIT,
 ) -> dict[str, Any]:
+    """Entries of the audit trail, newest first, filtered by user and action."""
     ctx = ctx_of(request)
     zone = ctx.settings.timezone  # times with their offset, in the workspace's zone
     rows, total = audit.list_entries(ctx.con(), user, action, None, None, limit, offset, zone)
@@ -339,4 +345,5 @@ def audit_log(
 
 @router.get("/users", tags=["administration"])
 def list_users(request: Request, principal: Principal = MANAGE_USERS) -> list[dict[str, Any]]:
+    """Every dashboard user with role, row filters and status."""
     return [u.as_dict() for u in users.list_users(ctx_of(request).con())]

@@ -37,6 +37,7 @@ def _ensure_session(request: Request) -> None:
 
 @router.get("/login", dependencies=[PUBLIC])
 def login_page(request: Request, next: str = "/") -> Response:
+    """The login form (``next``: where to go after logging in)."""
     _ensure_session(request)
     return render(request, "login.html", {"next": safe_next(next), "error": None, "username": ""})
 
@@ -48,6 +49,9 @@ async def login_submit(
     password: str = Form("", max_length=1000),
     next: str = Form("/", max_length=2000),
 ) -> Response:
+    """Check the credentials (audited, throttled, locked after repeated failures) and start a
+    session.
+    """
     ctx = ctx_of(request)
     outcome = await run_in_threadpool(attempt_login, ctx, username, password, client_ip(request))
     lang = lang_of(request)
@@ -80,6 +84,7 @@ async def login_submit(
 
 @router.post("/logout")
 def logout(request: Request, principal=LOGIN) -> Response:
+    """End the session (its pending upload previews are removed)."""
     session = request.state.session
     for upload in session.uploads.values():  # previews not imported go with the session
         previews.remove(Path(upload["path"]).parent)
@@ -91,6 +96,7 @@ def logout(request: Request, principal=LOGIN) -> Response:
 
 @router.get("/lang", dependencies=[PUBLIC])
 def switch_language(request: Request, to: str = "zh", next: str = "/") -> Response:
+    """Set the page language cookie (zh or en) and go back."""
     resp = RedirectResponse(safe_next(next), status_code=303)
     resp.set_cookie(
         LANG_COOKIE,

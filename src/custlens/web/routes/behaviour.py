@@ -27,6 +27,7 @@ def funnel_page(
     breakdown: str = "",
     principal: Principal = VIEW,
 ) -> Response:
+    """The funnel page: conversion per step for the chosen steps, window, order and breakdown."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
@@ -68,6 +69,7 @@ def funnel_page(
 def paths_page(
     request: Request, start: str = "", length: int = 4, principal: Principal = VIEW
 ) -> Response:
+    """The user paths page: flows from a start page as a Sankey diagram."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     start = start[:40]
@@ -91,6 +93,7 @@ def paths_page(
 
 @router.get("/cohort")
 def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The retention page: the monthly cohort matrix and retention curve."""
     if importlib.util.find_spec("custlens.analytics.behaviour.cohort") is None:
         return render(
             request,

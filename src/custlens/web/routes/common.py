@@ -27,10 +27,12 @@ UNMASK = Depends(Guard("unmask_one"))
 
 
 def ctx_of(request: Request) -> AppContext:
+    """The app's shared context (set by ``create_app``)."""
     return request.app.state.ctx
 
 
 def scope_of(request: Request, principal: Principal) -> Scope:
+    """The data the principal may see (their row filters over the workspace)."""
     return Scope(ctx_of(request).backend(), principal)
 
 
@@ -40,10 +42,12 @@ def cached(request: Request, scope: Scope, name: str, *params: Any, compute: Any
 
 
 def bounds(request: Request, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last order day in the principal's scope (cached)."""
     return cached(request, scope, "bounds", compute=lambda: data_bounds(scope))
 
 
 def stored_results(request: Request) -> bool:
+    """True when the workspace has a stored analysis run (cached)."""
     ctx = ctx_of(request)
     return ctx.cached(("has_results",), lambda: has_results(ctx.con()))
 

@@ -59,6 +59,7 @@ def _only(request: Request, scope: Scope, q: cp.CustomerQuery, lang: str) -> lis
 
 
 def list_data(request: Request, principal: Principal, params: Any) -> dict[str, Any]:
+    """The customer list's rows, total and paging for the request's filters, masked."""
     ctx = ctx_of(request)
     q = cp.CustomerQuery.from_params(params, ctx.options.max_page_size)
     if "per_page" not in params:
@@ -86,6 +87,7 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
 
 @router.get("/customers")
 def customers(request: Request, principal: Principal = VIEW) -> Response:
+    """The customer list page."""
     data = list_data(request, principal, request.query_params)
     q = data["q"]
     return render(
@@ -105,6 +107,7 @@ def customers(request: Request, principal: Principal = VIEW) -> Response:
 def export_customers(
     request: Request, format: str = "csv", principal: Principal = EXPORT
 ) -> Response:
+    """Download the filtered customer list as CSV or XLSX (masked, audited)."""
     if format not in ("csv", "xlsx"):
         raise InputError.of("format must be csv or xlsx")
     ctx = ctx_of(request)
@@ -326,6 +329,7 @@ def customer_detail(
 
 @router.get("/customers/{cid}")
 def customer_360(request: Request, cid: str, principal: Principal = VIEW) -> Response:
+    """The customer 360 page: profile (masked), orders, tags, scores and events."""
     detail = customer_detail(request, principal, cid[:100])
     return render(request, "customer.html", {**detail, "cid": cid, "unmasked": False})
 
@@ -337,6 +341,7 @@ def unmask_customer(
     reason: str = Form("", max_length=500),
     principal: Principal = UNMASK,
 ) -> Response:
+    """Show one customer unmasked to an admin who states a reason (audited)."""
     reason = reason.strip()
     if len(reason) < 4:
         raise InputError(
@@ -359,6 +364,7 @@ def change_tag(
     action: str = Form("add"),
     principal: Principal = ANALYSE,
 ) -> Response:
+    """Add or remove a manual tag on a customer."""
     customer_detail(request, principal, cid[:100])  # 404 unless visible
     ctx = ctx_of(request)
     with ctx.write_lock:

@@ -39,6 +39,7 @@ EXTENSIONS = (".csv", ".xlsx")
 
 
 def safe_filename(name: str) -> str:
+    """The upload's file name reduced to safe characters, never hidden or empty."""
     base = Path(name or "upload").name
     base = re.sub(r"[^\w.\-]+", "_", base)[:120].lstrip(".") or "upload"
     return base
@@ -61,6 +62,7 @@ def check_upload(name: str, head: bytes) -> str:
 
 
 def save_upload(ctx: Any, upload: UploadFile) -> tuple[str, Path]:
+    """Store an upload in a new preview folder, checking type and size; returns the token and path."""
     limit = ctx.settings.max_upload_mb * 2**20
     previews.sweep(ctx.ws.root, ctx.settings.upload_preview_ttl_minutes)
     head = upload.file.read(65536)
@@ -103,6 +105,7 @@ def _no_row_filters(principal: Principal, lang: str) -> None:
 
 
 def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> ImportResult:
+    """Import under the workspace's write lock, the file parsed in a child process."""
     with ctx.writing():
         # parsed in a child process: no parser failure can stop the server
         return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang, isolate=True)
@@ -137,6 +140,7 @@ def import_upload(
 
 @router.get("/import")
 def import_page(request: Request, principal: Principal = IMPORT) -> Response:
+    """The data import page with the recent import log."""
     ctx = ctx_of(request)
     return render(
         request,
@@ -157,6 +161,7 @@ def import_preview(
     file: UploadFile = File(...),
     principal: Principal = IMPORT,
 ) -> Response:
+    """Upload a file and show its detected mapping and problems (a dry run)."""
     ctx = ctx_of(request)
     lang = lang_of(request)
     _no_row_filters(principal, lang)
@@ -188,6 +193,7 @@ def import_commit(
     token: str = Form(..., max_length=64),
     principal: Principal = IMPORT,
 ) -> Response:
+    """Import the previewed upload for real."""
     lang = lang_of(request)
     _no_row_filters(principal, lang)
     upload = request.state.session.uploads.pop(token, None)
@@ -207,6 +213,7 @@ def import_commit(
 
 
 def importer_of(con: Any, import_id: int) -> str | None:
+    """The user who ran import ``import_id``, from the audit trail."""
     rows = con.execute(
         "SELECT username, detail FROM audit_log WHERE action = 'import' ORDER BY logged_at DESC"
     ).fetchall()

@@ -25,6 +25,7 @@ def overview_data(
     compare: str,
     lang: str,
 ) -> dict[str, Any]:
+    """The overview dashboard's KPIs, trend and top lists for the period and comparison."""
     scope = scope_of(request, principal)
     first, last = bounds(request, scope)
     if last is None:
@@ -74,6 +75,7 @@ def overview(
     compare: str = "previous",
     principal: Principal = VIEW,
 ) -> Response:
+    """The overview dashboard page."""
     lang = lang_of(request)
     data = overview_data(request, principal, period, start, end, compare, lang)
     return render(

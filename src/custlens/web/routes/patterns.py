@@ -27,6 +27,7 @@ def _period(request: Request, scope: queries.Scope, text: str | None) -> Period 
 
 
 def patterns_data(request: Request, principal: Principal, period: str | None) -> dict[str, Any]:
+    """The purchase patterns page's data: hour x weekday heatmap, trend, categories, repurchase."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     p = _period(request, scope, period)
@@ -62,6 +63,7 @@ def patterns_data(request: Request, principal: Principal, period: str | None) ->
 def patterns_page(
     request: Request, period: str | None = None, principal: Principal = VIEW
 ) -> Response:
+    """The purchase patterns page."""
     data = patterns_data(request, principal, period)
     fixed = {"period": str(data["period"])} if data["period"] else {}
     return render(request, "patterns.html", {**data, "period_text": period or "", "fixed": fixed})
@@ -71,6 +73,7 @@ def patterns_page(
 def association_page(
     request: Request, period: str | None = None, principal: Principal = VIEW
 ) -> Response:
+    """The association page: category heatmap and top rules."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     p = _period(request, scope, period)
@@ -97,6 +100,7 @@ def compare_page(
     against: str = "previous",
     principal: Principal = VIEW,
 ) -> Response:
+    """The comparison page: every KPI of a period against the previous one or last year."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     _, last = bounds(request, scope)
@@ -127,6 +131,7 @@ def compare_page(
 
 @router.get("/quality")
 def quality_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The data quality page: problems per table and the recent imports."""
     ctx = ctx_of(request)
     lang = lang_of(request)
     report = spec = None

@@ -38,6 +38,7 @@ MEDIA = {
 
 
 def allowed_sections(principal: Principal) -> list[str]:
+    """The report sections the principal may generate (row-filtered users get fewer)."""
     if restricted(principal):
         return [s for s in SECTIONS if s not in RAW_SQL_SECTIONS]
     return list(SECTIONS)
@@ -45,6 +46,7 @@ def allowed_sections(principal: Principal) -> list[str]:
 
 @router.get("/reports")
 def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
+    """The report page: choose period, comparison, sections and format."""
     return render(
         request,
         "reports.html",
@@ -59,6 +61,7 @@ def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
 def generate_report(
     request: Request, principal: Principal, period: str, compare: str, sections: list[str], fmt: str
 ) -> Response:
+    """Build the report in the principal's scope and send it as a download."""
     if fmt not in FORMATS:
         raise InputError.of("format must be one of {formats}", formats=", ".join(FORMATS))
     allowed = allowed_sections(principal)
@@ -107,4 +110,5 @@ def reports_generate(
     format: str = Form("html"),
     principal: Principal = EXPORT,
 ) -> Response:
+    """Generate and download a report from the report form."""
     return generate_report(request, principal, period, compare, sections, format)

@@ -52,11 +52,13 @@ def _page(
 
 @router.get("/segments")
 def segments_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The RFM segments page of the last analysis run."""
     return _page(request, principal, "segments.html", "segments", lambda s, lg: vq.segments(s, lg))
 
 
 @router.get("/lifecycle")
 def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The lifecycle page: customers per stage and the churned stage."""
     days = ctx_of(request).settings.lifecycle.churn_days
     return _page(
         request, principal, "lifecycle.html", "lifecycle", lambda s, lg: vq.lifecycle(s, lg, days)
@@ -65,6 +67,7 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
 
 @router.get("/tags")
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
+    """The tags page, with a preview of a rule being written."""
     preview = error = None
     if rule and vq.latest_run(ctx_of(request).con()) is not None:
         try:
@@ -83,6 +86,7 @@ def tags_page(request: Request, rule: str | None = None, principal: Principal = 
 
 @router.get("/clusters")
 def clusters_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The clusters page: K-Means clusters of the last analysis run."""
     return _page(request, principal, "clusters.html", "clusters", lambda s, lg: vq.clusters(s, lg))
 
 
@@ -96,6 +100,7 @@ def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
 
 @router.get("/clv")
 def clv_page(request: Request, principal: Principal = VIEW) -> Response:
+    """The CLV page: predicted purchases, value and P(alive) per customer group."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
@@ -110,6 +115,7 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
 def run_analysis(
     request: Request, next: str = Form("/segments", max_length=200), principal: Principal = ANALYSE
 ) -> Response:
+    """Run `custlens analyze` from the dashboard (not for row-filtered users)."""
     lang = lang_of(request)
     if restricted(principal):
         flash(

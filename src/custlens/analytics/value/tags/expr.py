@@ -128,6 +128,9 @@ def compile_rule(text: str, table: ir.Table) -> ir.BooleanValue:
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt ``name``, else an
+    empty string.
+    """
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

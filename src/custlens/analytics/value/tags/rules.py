@@ -36,6 +36,10 @@ KEYS = {"name", "category", "expr", "weight", "parent", "description", "enabled"
 
 @dataclass(frozen=True)
 class TagRule:
+    """One tag rule of tags.yaml: the tag, its category, the condition, weight, parent and source
+    line.
+    """
+
     name: str
     category: str
     expr: str
@@ -45,12 +49,14 @@ class TagRule:
     line: int | None = None  # 1-based line in the YAML file
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule as written in YAML (without its line number)."""
         out = asdict(self)
         out.pop("line")
         return out
 
 
 def default_rules_path() -> Path:
+    """The tag rules shipped with custlens (custlens/defaults/tags.yaml)."""
     return Path(str(resources.files("custlens.defaults").joinpath("tags.yaml")))
 
 
