@@ -23,6 +23,7 @@ MODULES = (
     "custlens.analytics.clv.bgnbd",
     "custlens.analytics.clv.gamma_gamma",
     "custlens.analytics.clv.likelihood",
+    "custlens.docgen",
 )
 SECTIONS = ("Parameters\n", "Returns\n", "Examples\n")
 WALKTHROUGH = Path(__file__).parents[1] / "docs" / "python-api.md"
