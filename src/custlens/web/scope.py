@@ -35,6 +35,7 @@ CUSTOMER_KEYED = (
     "manual_tags",
     "customer_clusters",
     "customer_scores",
+    "customer_search",
 )
 
 
