@@ -82,3 +82,23 @@ def test_of_wraps_a_workspace_once(tmp_path):
         assert scoped.table("customers", "duckdb").columns == ws.table("customers").columns
     finally:
         ws.close()
+
+
+def test_stored_results_and_the_import_log_are_read_from_duckdb(backend):
+    """The Parquet mirror read by Spark holds the canonical tables only."""
+
+    class Workspace:
+        def __init__(self):
+            self.asked = []
+
+        def ibis(self, engine=None):
+            self.asked.append(engine)
+            return backend
+
+    ws = Workspace()
+    scoped = ScopedWorkspace.of(ws)
+    scoped.table("orders", "spark")
+    scoped.table("import_log", "spark")
+    scoped.table("customer_scores_v9", "spark")
+    scoped.table("orders")
+    assert ws.asked == ["spark", "duckdb", "duckdb", None]

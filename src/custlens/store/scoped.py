@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from custlens.privacy.policy import LOCAL_OPERATOR, Principal
+from custlens.schema.tables import TABLES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -104,8 +105,8 @@ class ScopedWorkspace:
     Parameters
     ----------
     backend
-        The Ibis backend to read from (the web server's per-thread one), or ``None`` to use
-        ``ws.ibis(engine)``.
+        The DuckDB Ibis backend to read from (the web server's per-thread one), or ``None``
+        to use ``ws.ibis(engine)``.
     principal
         Whose row filters apply.
     ws
@@ -175,9 +176,14 @@ class ScopedWorkspace:
 
     def table(self, name: str, engine: str | None = None) -> ir.Table:
         """Table ``name`` with the principal's row filters, on ``engine`` (default: the
-        backend given, else the workspace's engine)."""
-        own = engine is None or self._ws is None
-        backend = self.backend if own else self._ws.ibis(engine)
+        backend given, else the workspace's engine). Stored results and the import log exist
+        in DuckDB only and are always read there."""
+        if self._ws is None or (engine is None and self._backend is not None):
+            backend = self.backend
+        elif name not in TABLES:
+            backend = self._backend if self._backend is not None else self._ws.ibis("duckdb")
+        else:
+            backend = self._ws.ibis(engine)
         return scoped_table(backend, name, self.principal)
 
     def count(self, name: str) -> int:
