@@ -69,8 +69,7 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
     only = _only(request, scope, q, lang_of(request))
     rows, total = cq.customer_page(
         ctx.con(),
-        scope.backend,
-        principal,
+        scope,
         q,
         stored,
         last,
@@ -114,8 +113,7 @@ def export_customers(
     _, last = bounds(request, scope)
     data = cq.export_rows(
         ctx.con(),
-        scope.backend,
-        principal,
+        scope,
         q,
         stored_results(request),
         ctx.options.export_max_rows,
