@@ -1,8 +1,9 @@
 """Page data for the dashboards, shared by the HTML pages and the JSON API.
 
 Thin over ``custlens.analytics``: each function takes a principal's
-:class:`~custlens.store.scoped.ScopedWorkspace` (row-filtered tables, no raw SQL), calls the analysis and returns plain records for a template, a
-chart spec or JSON. Nothing here computes a metric itself.
+:class:`~custlens.store.scoped.ScopedWorkspace` (row-filtered tables, no raw SQL), calls the
+analysis and returns plain records for a template, a chart spec or JSON. Nothing here computes
+a metric itself.
 """
 
 from __future__ import annotations
