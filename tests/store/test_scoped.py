@@ -6,6 +6,7 @@ from __future__ import annotations
 import ibis
 import pytest
 
+from custlens.errors import UsageError
 from custlens.privacy.policy import LOCAL_OPERATOR, Principal
 from custlens.store import init_workspace
 from custlens.store.scoped import ScopedWorkspace, scoped_table
@@ -66,10 +67,15 @@ def test_without_row_filters_every_table_is_unchanged(backend):
 
 
 def test_no_raw_access(backend):
-    """Code that receives the scoped workspace cannot reach the unfiltered tables."""
+    """Code that receives the scoped workspace cannot reach the unfiltered tables, nor the
+    accounts."""
     scoped = ScopedWorkspace(backend, GD)
     for raw in ("con", "ibis", "transaction", "_con"):
         assert not hasattr(scoped, raw), raw
+    backend.create_table("users", ibis.memtable({"username": ["admin"]}))
+    for principal in (GD, LOCAL_OPERATOR):
+        with pytest.raises(UsageError):
+            ScopedWorkspace(backend, principal).table("users")
 
 
 def test_of_wraps_a_workspace_once(tmp_path):

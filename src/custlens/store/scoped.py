@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from custlens.errors import UsageError
 from custlens.privacy.policy import LOCAL_OPERATOR, Principal
 from custlens.schema.tables import TABLES
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 # tables without customers' rows, the same for every user: read in full under row filters
 SHARED = ("campaigns", "analysis_runs", "clusters")
+# accounts, sessions and the audit trail: not data, never handed out by a scoped workspace
+ACCOUNT_TABLES = ("users", "api_tokens", "web_sessions", "audit_log")
 
 
 def restricted(principal: Principal) -> bool:
@@ -177,7 +180,9 @@ class ScopedWorkspace:
     def table(self, name: str, engine: str | None = None) -> ir.Table:
         """Table ``name`` with the principal's row filters, on ``engine`` (default: the
         backend given, else the workspace's engine). Stored results and the import log exist
-        in DuckDB only and are always read there."""
+        in DuckDB only and are always read there. Account tables are not offered."""
+        if name in ACCOUNT_TABLES:
+            raise UsageError(f"{name!r} is not a data table")
         if self._ws is None or (engine is None and self._backend is not None):
             backend = self.backend
         elif name not in TABLES:
