@@ -11,11 +11,14 @@ just-written row in the same transaction would make DuckDB rewrite the whole new
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custlens.config import Settings
 from custlens.io.upsert import STUB_SQL
 from custlens.schema.tables import TABLES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 STATUS_DEFAULT = TABLES["orders"].column("status").default
 
@@ -137,6 +140,45 @@ def apply_order_flags(con: Any, import_id: int | None = None) -> None:
         "AND o.import_id = $id",
         {"id": import_id},
     )
+
+
+def review_counts(orders: ir.Table) -> dict[str, Any]:
+    """Order lines and those marked needs review (需核实), in all and per rule, over the
+    ``orders`` given (e.g. a user's row-filtered orders): the counts of :func:`quality_report`.
+
+    Parameters
+    ----------
+    orders
+        Order lines as an Ibis table (``needs_review``, ``review_reasons``).
+
+    Returns
+    -------
+    dict
+        ``orders`` and ``needs_review`` (line counts) and ``flagged`` ({rule: lines}, most
+        lines first, then by rule).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> o = ibis.memtable(
+    ...     {"needs_review": [True, True, False], "review_reasons": ["a,b", "b", None]}
+    ... )
+    >>> review_counts(o)
+    {'orders': 3, 'needs_review': 2, 'flagged': {'b': 2, 'a': 1}}
+    """
+    totals = orders.aggregate(
+        orders=orders.count(), needs_review=orders.count(where=orders.needs_review)
+    )
+    total = totals.to_pyarrow().to_pylist()[0]
+    marked = orders.filter(orders.needs_review)
+    codes = marked.select(code=marked.review_reasons.split(",").unnest())
+    per_rule = codes.group_by("code").aggregate(rows=codes.count())
+    rows = per_rule.order_by([per_rule.rows.desc(), per_rule.code]).to_pyarrow().to_pylist()
+    return {
+        "orders": total["orders"],
+        "needs_review": total["needs_review"],
+        "flagged": {r["code"]: r["rows"] for r in rows},
+    }
 
 
 def quality_report(con: Any, examples: int = 5) -> dict[str, Any]:

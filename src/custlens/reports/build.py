@@ -13,6 +13,7 @@ from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
 from custlens.reports.context import Context
 from custlens.reports.model import Report, Section
+from custlens.store.scoped import ScopedWorkspace
 
 # key -> module under custlens.reports.sections with build(ctx) -> Section | None
 SECTIONS: dict[str, str] = {
@@ -67,7 +68,12 @@ def build_report(
     The period is measured as of the day after its end, or after the last order when the
     data stops first; the header says up to which day (数据截至), marks periods the data covers
     only in part (部分数据) and gives the time generated in the workspace's time zone.
+
+    ``ws`` is a workspace or a user's :class:`~custlens.store.scoped.ScopedWorkspace`: the
+    sections only ever receive the scoped one (a plain workspace is seen by the local
+    operator, who has no row filters), so a user's report holds only the rows they may see.
     """
+    ws = ScopedWorkspace.of(ws)
     unknown = [s for s in sections or [] if s not in SECTIONS]
     if unknown:
         raise UsageError(f"unknown sections {unknown}; expected some of {list(SECTIONS)}")

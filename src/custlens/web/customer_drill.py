@@ -16,8 +16,7 @@ import ibis.expr.types as ir
 
 from custlens.analytics.orders import analysable_orders
 from custlens.analytics.patterns.periods import parse_period
-from custlens.privacy.policy import Principal
-from custlens.web.scope import scoped_table
+from custlens.store.scoped import ScopedWorkspace
 
 DRILL_PARAMS = (
     "category",
@@ -62,10 +61,11 @@ def order_filtered(orders: ir.Table, q: Any, as_of: Any = None) -> ir.Table | No
     return o
 
 
-def drill_ids(backend: Any, principal: Principal, q: Any, as_of: Any = None) -> ir.Table:
-    """customer_id of the visible customers matching every drill-down filter of ``q``."""
-    c = scoped_table(backend, "customers", principal).select("customer_id")
-    orders = scoped_table(backend, "orders", principal)
+def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
+    """customer_id of the customers ``scope`` may see matching every drill-down filter of
+    ``q``."""
+    c = scope.table("customers").select("customer_id")
+    orders = scope.table("orders")
     o = order_filtered(orders, q, as_of)
     if o is not None:
         if q.also:
@@ -84,15 +84,14 @@ def drill_ids(backend: Any, principal: Principal, q: Any, as_of: Any = None) -> 
         f = f.filter(f.review_reasons.split(",").contains(q.flag))
         c = c.semi_join(f.select("customer_id"), "customer_id")
     if q.funnel_step is not None:
-        from custlens.web.queries import Scope
         from custlens.web.value_queries import funnel_spec, reached_step
 
         spec = funnel_spec(q.funnel_steps, q.funnel_window, q.funnel_order)
-        c = c.semi_join(reached_step(Scope(backend, principal), spec, q.funnel_step), "customer_id")
+        c = c.semi_join(reached_step(scope, spec, q.funnel_step), "customer_id")
     if q.path:
         from custlens.analytics.behaviour.paths import path_customers
 
-        events = scoped_table(backend, "events", principal)
+        events = scope.table("events")
         who = path_customers(events, q.path, start=q.path_start, length=q.path_length or 4)
         c = c.semi_join(who, "customer_id")
     return c

@@ -1,8 +1,9 @@
 """The customer list behind the 客户 page, its export, the API and every drill-down.
 
 Filters come from query parameters, validated in :mod:`custlens.web.customer_params`. The
-list is one parameterised SQL query over the principal's rows
-(:func:`custlens.web.scope.scoped_sql`): every user value is a ``?`` parameter, never formatted
+list is one parameterised SQL query over the rows of the caller's
+:class:`~custlens.store.scoped.ScopedWorkspace` (its row filters rendered as SQL by
+:func:`custlens.web.scope.scoped_sql`): every user value is a ``?`` parameter, never formatted
 into the text, and paging is LIMIT/OFFSET in the engine, so only one page of rows ever comes
 back. Drill-down filters (by orders, events, cohorts, funnels, paths) are built with Ibis in
 :mod:`custlens.web.customer_drill` and compiled into the same query.
@@ -27,6 +28,7 @@ from custlens.errors import InputError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, Principal
 from custlens.schema.returns import ANALYSABLE_SQL
+from custlens.store.scoped import ScopedWorkspace
 from custlens.store.search import SCOPE_COLUMNS, search_sql
 from custlens.web.customer_drill import drill_ids, has_drill
 from custlens.web.customer_params import (
@@ -63,17 +65,16 @@ def _search_sql(q: str) -> tuple[str, list[Any]]:
 
 
 def filtered_sql(
-    backend: Any,
-    principal: Principal,
+    scope: ScopedWorkspace,
     q: CustomerQuery,
     stored: bool,
     as_of: Any = None,
     only: list[str] | None = None,
 ) -> tuple[str, list[Any]]:
-    """``(sql, params)`` selecting the visible customers (alias ``c``, every customers column)
-    that match every filter of ``q``; ``only`` (customer ids, e.g. a churn-risk tier)
-    restricts them further."""
-    base, params = scoped_sql("customers", principal)
+    """``(sql, params)`` selecting the customers ``scope`` may see (alias ``c``, every
+    customers column) that match every filter of ``q``; ``only`` (customer ids, e.g. a
+    churn-risk tier) restricts them further."""
+    base, params = scoped_sql("customers", scope.principal)
     where: list[str] = []
     if q.q:
         cond, p = _search_sql(q.q)
@@ -115,9 +116,9 @@ def filtered_sql(
         where.append("c.customer_id IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(only))
     if has_drill(q):
-        expr = drill_ids(backend, principal, q, as_of)
+        expr = drill_ids(scope, q, as_of)
         # tables computed in-process (funnel scans) must be visible to the raw SQL
-        backend._register_in_memory_tables(expr)
+        scope.backend._register_in_memory_tables(expr)
         ids = ibis.to_sql(expr, dialect="duckdb")
         where.append(f"c.customer_id IN (SELECT customer_id FROM ({ids}))")
     sql = f"SELECT * FROM ({base}) c"
@@ -262,8 +263,7 @@ ORDERING_MAX = 200_000
 
 def customer_page(
     con: Any,
-    backend: Any,
-    principal: Principal,
+    scope: ScopedWorkspace,
     q: CustomerQuery,
     stored: bool,
     as_of: Any = None,
@@ -278,6 +278,7 @@ def customer_page(
     likewise keeps the ordered ids of a filter and sort (up to :data:`ORDERING_MAX`
     matches): the next pages, or the same list for another user with the same row filters,
     are then a slice of it instead of a sort through a join."""
+    principal = scope.principal
     filters = _count_key(q, stored, as_of)
 
     def count(compute: Any) -> int:
@@ -286,7 +287,7 @@ def customer_page(
     if _search_only(principal, q, only):
         ids, total = _search_page(con, principal, q, count)
     else:
-        sql, params = filtered_sql(backend, principal, q, stored, as_of, only)
+        sql, params = filtered_sql(scope, q, stored, as_of, only)
         total = count(
             lambda: int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
         )
@@ -321,8 +322,7 @@ def customer_page(
 
 def export_rows(
     con: Any,
-    backend: Any,
-    principal: Principal,
+    scope: ScopedWorkspace,
     q: CustomerQuery,
     stored: bool,
     limit: int,
@@ -330,7 +330,7 @@ def export_rows(
     only: list[str] | None = None,
 ) -> pa.Table:
     """Every matching customer (up to ``limit``), always masked, for CSV/XLSX export."""
-    sql, params = filtered_sql(backend, principal, q, stored, as_of, only)
+    sql, params = filtered_sql(scope, q, stored, as_of, only)
     cols = ", ".join(f"c.{c}" for c in EXPORT_COLUMNS)
     key = SORTS[q.sort] if (stored or SORTS[q.sort] not in NEEDS_RESULTS) else "customer_id"
     if stored:

@@ -1,15 +1,15 @@
 """Page data for the dashboards, shared by the HTML pages and the JSON API.
 
-Thin over ``custlens.analytics``: each function takes a principal's *scoped* tables (see
-:mod:`custlens.web.scope`), calls the analysis and returns plain records for a template, a
-chart spec or JSON. Nothing here computes a metric itself.
+Thin over ``custlens.analytics``: each function takes a principal's
+:class:`~custlens.store.scoped.ScopedWorkspace` (row-filtered tables, no raw SQL), calls the
+analysis and returns plain records for a template, a chart spec or JSON. Nothing here computes
+a metric itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -28,8 +28,7 @@ from custlens.charts import basic
 from custlens.charts import patterns as pcharts
 from custlens.errors import InputError
 from custlens.i18n import gettext
-from custlens.privacy.policy import Principal
-from custlens.web.scope import scoped_table
+from custlens.store.scoped import ScopedWorkspace
 
 PERIOD_KINDS = ("week", "month", "quarter", "custom")
 COMPARES = ("previous", "yoy")
@@ -50,19 +49,8 @@ CARD_MEASURES = (
 CARD_KPIS = tuple((m.id, m.name, m.unit) for m in map(get_measure, CARD_MEASURES))
 
 
-@dataclass
-class Scope:
-    """A principal's view of the workspace: scoped Ibis tables on this thread's backend."""
-
-    backend: Any
-    principal: Principal
-
-    def table(self, name: str) -> Any:
-        return scoped_table(self.backend, name, self.principal)
-
-    @property
-    def key(self) -> tuple:
-        return tuple(sorted(self.principal.row_filters.items()))
+# a principal's view of the workspace: row-filtered Ibis tables on this thread's backend
+Scope = ScopedWorkspace
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -294,9 +282,9 @@ def period_comparison(
 
 
 # ---- data quality --------------------------------------------------------------------------
-def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
+def table_counts(scope: Scope, lang: str = "zh") -> list[dict[str, Any]]:
     """Every table of the workspace (campaigns, responses and feedback included) with its
-    name in ``lang`` and its row count, so nothing imported goes unseen."""
+    name in ``lang`` and the rows the principal may see, so nothing imported goes unseen."""
     from custlens.schema.tables import TABLES
 
     return [
@@ -304,14 +292,15 @@ def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
             "table": name,
             "command": name,  # as typed in commands (the "table" column reads as words)
             "label": table.zh if lang == "zh" else table.en,
-            # the name comes from the schema, never from the request
-            "rows": con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],
+            "rows": scope.count(name),
         }
         for name, table in TABLES.items()
     ]
 
 
 def import_log(con: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The last ``limit`` imports, newest first. The log describes files, not customers'
+    rows: pages show it under the import permission, not through the row filters."""
     keys = (
         "import_id",
         "table_name",

@@ -1,23 +1,12 @@
-"""Row-level permissions: the one place tables are filtered for a principal.
+"""Row-level permissions in SQL, for the web's hot paths.
 
-Every page, chart, export, drill-down and API call reads tables through :func:`scoped_table`
-(or :class:`ScopedWorkspace` for code that takes a workspace, such as reports).
-
-Semantics of a user's row filters (``store_id``, ``province``, ``channel``, ``industry``):
-
-* a customer is visible when each restricted column of the ``customers`` row holds one of the
-  allowed values (a missing value is not allowed);
-* rows of other tables must match the restricted columns they have themselves (e.g.
-  ``orders.store_id``, ``orders.channel``, ``events.channel``) **and** belong to a visible
-  customer, so every order, event, response or feedback seen is one of a visible customer and
-  a drill-down from any chart lands on customers the user may see;
-* stored analysis results (metrics, RFM, lifecycle, tags, clusters) follow their customer.
-
-A principal without row filters sees the tables unchanged.
+The rule lives in :mod:`custlens.store.scoped`: every page, chart, export, drill-down, API call
+and report reads tables through :class:`~custlens.store.scoped.ScopedWorkspace` (re-exported
+here with :func:`scoped_table` and :func:`restricted`).
 
 :func:`scoped_sql` renders the same rule as a parameterised SQL subquery for the hot paths
 (customer search and 客户360) where compiling an Ibis expression per request costs more than
-the query; a test checks both give the same rows for every table.
+the query; a test checks both give the same rows for every table of the workspace.
 """
 
 from __future__ import annotations
@@ -25,44 +14,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import ibis.expr.types as ir
-
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
+from custlens.store.scoped import SHARED, ScopedWorkspace, restricted, scoped_table
 
-# tables keyed by customer: filtered through the visible customers
+__all__ = ["CUSTOMER_KEYED", "ScopedWorkspace", "restricted", "scoped_sql", "scoped_table"]
+
+# tables keyed by customer: filtered through the visible customers (scoped_table finds them
+# by their customer_id column; a test checks this list names every such table)
 CUSTOMER_KEYED = (
     "orders",
     "events",
     "campaign_responses",
     "feedback",
+    "customer_history",
     "customer_metrics",
     "rfm_scores",
     "customer_lifecycle",
     "customer_tags",
     "manual_tags",
     "customer_clusters",
+    "customer_scores",
+    "customer_search",
 )
-
-
-def restricted(principal: Principal) -> bool:
-    return bool(principal.row_filters)
-
-
-def scoped_table(backend: Any, name: str, principal: Principal) -> ir.Table:
-    """``name`` from ``backend`` with the principal's row filters applied."""
-    table = backend.table(name)
-    filters = principal.row_filters
-    if not filters:
-        return table
-    for col in (c for c in filters if c in table.columns):
-        table = table.filter(table[col].isin(list(filters[col])))
-    if name == "customers":
-        return table
-    if name in CUSTOMER_KEYED:
-        visible = scoped_table(backend, "customers", principal).select("customer_id")
-        return table.semi_join(visible, "customer_id")
-    return table
 
 
 def _quote(name: str) -> str:
@@ -105,6 +79,8 @@ def scoped_sql(
             else:
                 where.append(f"EXISTS (SELECT 1 FROM ({inner}))")
             params += inner_params
+        elif name != "customers" and name not in SHARED and not where:
+            where.append("false")  # counts rows of every customer (import log ...)
     sql = f"SELECT * FROM {source}" + (f" WHERE {' AND '.join(where)}" if where else "")
     if customer_id is not None:
         read = "*"
@@ -114,38 +90,3 @@ def scoped_sql(
         one = f"SELECT {read} FROM {_quote(name)} WHERE customer_id = ?"
         sql = one if not where and not materialize else f"WITH _one AS MATERIALIZED ({one}) {sql}"
     return sql, params
-
-
-class ScopedWorkspace:
-    """A workspace look-alike whose ``table()`` is filtered for ``principal``.
-
-    Passed to library code that takes a workspace (reports). ``con`` is the raw connection and
-    is only offered to unrestricted principals: SQL written against it would bypass the
-    filters, so for restricted ones it raises.
-    """
-
-    def __init__(self, ws: Any, backend: Any, con: Any, principal: Principal):
-        self._ws = ws
-        self._backend = backend
-        self._con = con
-        self.principal = principal
-        self.root = ws.root
-        self.settings = ws.settings
-
-    def table(self, name: str, engine: str | None = None) -> ir.Table:
-        return scoped_table(self._backend, name, self.principal)
-
-    def ibis(self, engine: str | None = None) -> Any:
-        if restricted(self.principal):
-            raise PermissionError("raw tables are not available with row filters")
-        return self._backend
-
-    @property
-    def con(self) -> Any:
-        if restricted(self.principal):
-            raise PermissionError("raw SQL is not available with row filters")
-        return self._con
-
-    def count(self, name: str) -> int:
-        t = self.table(name)
-        return int(t.count().execute())

@@ -1,16 +1,14 @@
 """Customer value: RFM segments (8 classes and 3 groups), lifecycle, strategies with target
-sizes, tags and clusters (tags and clusters from the last `custlens analyze` run)."""
+sizes, computed from the report's row-filtered orders as of the period's end."""
 
 from __future__ import annotations
 
-from custlens.analytics import results
 from custlens.analytics.churn.notes import churned_stage_label
 from custlens.analytics.value.lifecycle import assign_lifecycle, stage_names, summarise_stages
 from custlens.analytics.value.metrics import compute_customer_metrics
 from custlens.analytics.value.rfm import score_rfm
 from custlens.analytics.value.segments import assign_segments, segment_names, summarise_segments
 from custlens.analytics.value.strategies import load_strategies, strategies_path, strategy_table
-from custlens.analytics.value.tags.stats import tag_stats
 from custlens.charts import basic
 from custlens.charts.theme import format_pct
 from custlens.reports.context import Context
@@ -119,49 +117,3 @@ def _named(rows: list[dict], code: str, label: str, names: dict[str, str]) -> li
     for r in rows:
         r[label] = names.get(r[code], r[label])
     return rows
-
-
-def _stored(ctx: Context, s: Section) -> None:
-    """Tags and clusters of the last stored analysis, when one exists."""
-    run = results.latest_run(ctx.ws)
-    if run is None:
-        s.narrative.append(ctx._("Run `custlens analyze` to add tags and clusters."))
-        return
-    tags = tag_stats(results.tags_as_of(ctx.ws), run["customers"] or 0).limit(15)
-    s.tables.append(
-        TableBlock(
-            ctx._("Tags (analysis of {day})", day=str(run["as_of"])),
-            [
-                Column("tag", ctx._("Tag")),
-                Column("category", ctx._("Tag type")),
-                Column("customers", ctx._("Customers"), "int"),
-                Column("share", ctx._("Share"), "pct"),
-            ],
-            tags.to_pyarrow().to_pylist(),
-            chart={"type": "bar", "x": "tag", "y": ["customers"]},
-        )
-    )
-    clusters = (
-        ctx.ws.con.execute(
-            "SELECT cluster, name, customers, share, recency_days, orders, revenue FROM clusters "
-            "ORDER BY cluster"
-        )
-        .fetch_arrow_table()
-        .to_pylist()
-    )
-    if clusters:
-        s.tables.append(
-            TableBlock(
-                ctx._("Clusters (K-Means on R, F, M)"),
-                [
-                    Column("cluster", "#", "int"),
-                    Column("name", ctx._("Cluster")),
-                    Column("customers", ctx._("Customers"), "int"),
-                    Column("share", ctx._("Share"), "pct"),
-                    Column("recency_days", ctx._("Mean days since last order"), "float"),
-                    Column("orders", ctx._("Mean orders"), "float"),
-                    Column("revenue", ctx._("Mean revenue"), "money"),
-                ],
-                clusters,
-            )
-        )

@@ -32,8 +32,9 @@ def ctx_of(request: Request) -> AppContext:
 
 
 def scope_of(request: Request, principal: Principal) -> Scope:
-    """The data the principal may see (their row filters over the workspace)."""
-    return Scope(ctx_of(request).backend(), principal)
+    """The caller's row-filtered workspace on this thread's backend."""
+    ctx = ctx_of(request)
+    return Scope(ctx.backend(), principal, ctx.ws)
 
 
 def cached(request: Request, scope: Scope, name: str, *params: Any, compute: Any) -> Any:

@@ -70,8 +70,7 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
     only = _only(request, scope, q, lang_of(request))
     rows, total = cq.customer_page(
         ctx.con(),
-        scope.backend,
-        principal,
+        scope,
         q,
         stored,
         last,
@@ -117,8 +116,7 @@ def export_customers(
     _, last = bounds(request, scope)
     data = cq.export_rows(
         ctx.con(),
-        scope.backend,
-        principal,
+        scope,
         q,
         stored_results(request),
         ctx.options.export_max_rows,

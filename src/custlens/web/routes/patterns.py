@@ -139,7 +139,9 @@ def quality_page(request: Request, principal: Principal = VIEW) -> Response:
         report = ctx.cached(("quality",), lambda: quality_report(ctx.con()))
         spec = queries.quality_chart(report, lang)
     log = queries.import_log(ctx.con(), 20) if principal.can("import") else []
-    tables = [] if restricted(principal) else queries.table_counts(ctx.con(), lang)
+    tables = (
+        [] if restricted(principal) else queries.table_counts(scope_of(request, principal), lang)
+    )
     return render(
         request,
         "quality.html",

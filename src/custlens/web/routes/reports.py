@@ -1,10 +1,9 @@
 """报表: generate and download the HTML / XLSX / PDF report with the user's permissions.
 
-Reports are built through :class:`~custlens.web.scope.ScopedWorkspace`, so every section reads
-the user's row-filtered tables. The data-quality and customer-value sections read the whole
-workspace (raw SQL, everyone's stored results) and are therefore left out for users with row
-filters (the page says so; the scoped workspace refuses raw access anyway). Names and phones
-are masked in every report (the report builders never unmask).
+Reports are built through the user's :class:`~custlens.store.scoped.ScopedWorkspace`, so every
+section reads only the rows the user may see (a user with row filters gets every section, with
+their rows only). Names and phones are masked in every report (the report builders never
+unmask).
 """
 
 from __future__ import annotations
@@ -22,26 +21,17 @@ from custlens.errors import InputError
 from custlens.privacy.policy import Principal
 from custlens.reports.build import SECTIONS, build_report
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import EXPORT, ctx_of, record
+from custlens.web.routes.common import EXPORT, record, scope_of
 from custlens.web.routes.customers import _cleanup
-from custlens.web.scope import ScopedWorkspace, restricted
+from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
 FORMATS = ("html", "xlsx", "pdf")
-# sections that read the whole workspace (raw SQL, stored results of everyone)
-RAW_SQL_SECTIONS = ("quality", "value")
 MEDIA = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-
-
-def allowed_sections(principal: Principal) -> list[str]:
-    """The report sections the principal may generate (row-filtered users get fewer)."""
-    if restricted(principal):
-        return [s for s in SECTIONS if s not in RAW_SQL_SECTIONS]
-    return list(SECTIONS)
 
 
 @router.get("/reports")
@@ -51,7 +41,7 @@ def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
         request,
         "reports.html",
         {
-            "sections": allowed_sections(principal),
+            "sections": list(SECTIONS),
             "formats": FORMATS,
             "restricted": restricted(principal),
         },
@@ -64,13 +54,14 @@ def generate_report(
     """Build the report in the principal's scope and send it as a download."""
     if fmt not in FORMATS:
         raise InputError.of("format must be one of {formats}", formats=", ".join(FORMATS))
-    allowed = allowed_sections(principal)
-    chosen = [s for s in sections if s in allowed] or allowed
-    ctx = ctx_of(request)
+    chosen = [s for s in sections if s in SECTIONS] or list(SECTIONS)
     lang = lang_of(request)
-    scoped = ScopedWorkspace(ctx.ws, ctx.backend(), ctx.con(), principal)
     report = build_report(
-        scoped, period.strip() or None, compare.strip() or "previous", chosen, lang
+        scope_of(request, principal),
+        period.strip() or None,
+        compare.strip() or "previous",
+        chosen,
+        lang,
     )
     out_dir = Path(tempfile.mkdtemp(prefix="custlens-report-"))
     stem = f"custlens-report-{report.period.replace('..', '_')}-{lang}"
