@@ -17,6 +17,8 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from tests.analytics import partial_fixture as pf
+from tests.web.conftest import login
 from typer.testing import CliRunner
 
 from custlens.analytics.measures import MEASURE_IDS, MEASURES, get_measure, measure_label
@@ -35,8 +37,6 @@ from custlens.reports.xlsx import write_xlsx
 from custlens.store import init_workspace
 from custlens.web.app import create_app
 from custlens.web.queries import CARD_MEASURES, overview_period
-from tests.analytics import partial_fixture as pf
-from tests.web.conftest import login
 
 runner = CliRunner()
 WORLDS = ("demo", "partial")
