@@ -1,7 +1,9 @@
 """One name per count: a *customer* (客户) is a profile in the workspace, customers created from
 orders included; a *buyer* (购买客户, the metric catalogue's ``buyers``: 购买客户数 / Buying
 customers) is a customer with at least one analysable order. The same count carries the same
-name in the report, on the web pages and in the JSON API (demo world, in Chinese)."""
+name in the report, on the web pages and in the JSON API (demo world, in Chinese); and a
+comparison with the previous period is 环比, with the same period last year 同比, wherever one is
+offered or shown."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import re
 import pytest
 
 from custlens.analytics.measures import get_measure, measure_label
+from custlens.analytics.patterns.periods import comparison_period, parse_period
 from custlens.i18n import gettext
 from custlens.i18n.labels import column_label
 from custlens.reports.build import build_report
+from custlens.reports.html import render_html
 
 BUYERS = measure_label("buyers", "zh")  # 购买客户数
 CUSTOMERS = gettext("Customers", "zh")  # 客户数
@@ -106,3 +110,17 @@ def test_customers_are_profiles(shared_ws, report, clients):
     total = re.search(r'<span id="total">([^<]*)</span> ([^<\s]*)', page)
     assert (total[1], total[2]) == (f"{profiles:,}", gettext("customers", "zh"))
     assert clients["admin"].get("/api/v1/customers").json()["total"] == profiles
+
+
+@pytest.mark.parametrize(("against", "word"), [("previous", "环比"), ("yoy", "同比")])
+def test_previous_is_huanbi_and_yoy_is_tongbi(shared_ws, clients, against, word):
+    admin = clients["admin"]
+    for page in ("/", "/reports"):  # the choice offered
+        assert re.search(rf'<option value="{against}"[^>]*>{word} · ', admin.get(page).text), page
+    overview = admin.get("/", params={"period": "month", "compare": against}).text
+    assert f" · {word}" in overview.split('id="period-label"')[1].split("</p>")[0]
+    base = comparison_period(parse_period("2025-Q4"), against)
+    page = admin.get("/compare", params={"period": "2025-Q4", "against": against}).text
+    assert f"{word} {base}" in page
+    report = build_report(shared_ws, "2025-Q4", against, ["summary"])
+    assert f"{word}: {base}" in render_html(report)
