@@ -1,9 +1,13 @@
 """Same input, same output: every analysis command prints the same bytes on every run.
 
-One small demo workspace is analysed twice: here with DuckDB on 1 thread, and in a second
-Python process with 4 threads and another string-hash seed (so set and dict-of-set orders
-differ too). Each command's stdout must be byte for byte the same. ``analyze`` runs on two
-copies of the workspace and its stored results are read back through the CLI.
+Two worlds are analysed twice: a small demo workspace, and tests/analytics/partial_fixture.py
+(orders only, the data ends 2011-12-22, nine days before the quarter's end, and the same quarter
+a year earlier has no data). Each runs here with DuckDB on 1 thread, and in a second Python
+process with 4 threads and another string-hash seed (so set and dict-of-set orders differ too).
+Each command's stdout must be byte for byte the same. ``analyze`` runs on its own copy of each
+workspace and its stored results are read back through the CLI. ``report`` writes XLSX files
+(whose generation time differs): their numeric cells are what is compared, and the Chinese and
+English reports must carry the same numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -24,6 +29,7 @@ from custlens.cli.main import app
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.store import init_workspace
+from tests.analytics import partial_fixture as pf
 
 J = ("--format", "json")
 C = ("--format", "csv")
@@ -106,42 +112,103 @@ COMMANDS: dict[str, list[tuple[str, ...]]] = {
 }
 
 
+# the partial world: a partial quarter against an empty year (coverage partial / none, every
+# base empty), the partial month against a full one, and the analyses that apply to orders alone
+Q4_YOY = ("--period", "2011-Q4", "--against", "yoy")
+REPORT = ("report", "--period", "2011-Q4", "--compare", "yoy", "--format", "xlsx")
+PARTIAL_COMMANDS: dict[str, list[tuple[str, ...]]] = {
+    "summary": [("summary", *J), ("summary", *C)],
+    "kpi": [
+        ("kpi", *J),
+        ("kpi", "--freq", "quarter", "--start", "2011-10-01", *J),
+        ("kpi", "--freq", "quarter", *C),
+    ],
+    "compare": [
+        ("compare", "--metric", "gmv", *Q4_YOY, *J),
+        ("compare", "--metric", "churn_rate", "--period", "2011-12", *C),
+        ("compare", "--metric", "segments", *Q4_YOY, *J),
+    ],
+    "rfm": [("rfm", "--limit", "0", *J)],
+    "segments": [("segments", *J)],
+    "lifecycle": [("lifecycle", *J), ("lifecycle", *C)],
+    "analyze": [("analyze", *J), ("customers", "--limit", "0", *C)],
+    "churn-score": [("churn", "score", "--method", "palive", *C)],
+    "cohorts": [("cohorts", *J), ("cohorts", "--view", "curve", *J)],
+    "patterns": [("patterns", "time", *J), ("patterns", "repurchase", *J)],
+    "report-zh": [(*REPORT, "--lang", "zh")],
+    "report-en": [(*REPORT, "--lang", "en")],
+}
+# id -> (world, commands): every run of the test
+RUNS: dict[str, tuple[str, list[tuple[str, ...]]]] = {
+    **{name: ("demo", commands) for name, commands in COMMANDS.items()},
+    **{f"partial-{name}": ("partial", commands) for name, commands in PARTIAL_COMMANDS.items()},
+}
+
+
+def xlsx_numbers(path: str) -> list[tuple[int, str, float]]:
+    """(sheet no., cell, value) of every numeric cell of an XLSX file."""
+    book = openpyxl.load_workbook(path.strip())
+    return [
+        (i, cell.coordinate, cell.value)
+        for i, sheet in enumerate(book.worksheets)
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, int | float) and not isinstance(cell.value, bool)
+    ]
+
+
+def printed(runner: CliRunner, args: tuple[str, ...], root: str) -> str:
+    """What a command prints; for ``report``, the numeric cells of the XLSX it writes."""
+    extra = ["--out", str(Path(root).parent / "reports")] if args[0] == "report" else []
+    result = runner.invoke(app, [*args, *extra, "-w", root])
+    assert result.exit_code == 0, (args, result.output)
+    if args[0] == "report":
+        return json.dumps(xlsx_numbers(result.stdout))
+    return result.stdout
+
+
 def run_all(roots: dict[str, str], threads: str, out: str) -> None:
-    """Run every entry of COMMANDS (``roots``: workspace per id) and write {id: stdout}."""
+    """Run every entry of RUNS (``roots``: workspace per id) and write {id: stdout}."""
     os.environ["CUSTLENS_THREADS"] = threads
     runner = CliRunner()
-    printed = {}
-    for name, commands in COMMANDS.items():
-        text = []
-        for args in commands:
-            result = runner.invoke(app, [*args, "-w", roots[name]])
-            assert result.exit_code == 0, (args, result.output)
-            text.append(result.stdout)
-        printed[name] = "".join(text)
-    Path(out).write_text(json.dumps(printed, ensure_ascii=False), encoding="utf-8")
+    found = {
+        name: "".join(printed(runner, args, roots[name]) for args in commands)
+        for name, (_, commands) in RUNS.items()
+    }
+    Path(out).write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def workspaces(tmp_path_factory):
-    """Two identical demo workspaces (one per run: ``analyze`` writes its results)."""
+def workspaces(tmp_path_factory) -> dict[str, tuple[Path, Path, Path]]:
+    """Per world, three identical workspaces: one that no run writes to, and one per run for
+    ``analyze`` (which stores its results), so that every other command reads the same data."""
     root = tmp_path_factory.mktemp("determinism")
     truth = generate_world(root / "data", n_customers=300, seed=5)
-    ws = init_workspace(root / "a")
-    for table, name in truth["files"].items():
-        import_file(ws, table, root / "data" / name)
-    ws.close()
-    shutil.copytree(root / "a", root / "b")
-    return root / "a", root / "b"
+    files = {table: root / "data" / name for table, name in truth["files"].items()}
+    (root / "partial.csv").write_text(pf.ORDERS, encoding="utf-8")
+    found = {}
+    for world, imports in (("demo", files), ("partial", {"orders": root / "partial.csv"})):
+        ws = init_workspace(root / world / "a" / "ws")
+        for table, path in imports.items():
+            import_file(ws, table, path)
+        ws.close()
+        for copy in ("b", "c"):
+            shutil.copytree(root / world / "a", root / world / copy)
+        found[world] = tuple(root / world / copy / "ws" for copy in "abc")
+    return found
 
 
-def _roots(ws: Path, analyze_ws: Path) -> dict[str, str]:
-    return {name: str(analyze_ws if name == "analyze" else ws) for name in COMMANDS}
+def _roots(workspaces: dict[str, tuple[Path, Path, Path]], copy: int) -> dict[str, str]:
+    """The workspace of every run: ``analyze`` on its own ``copy``, the others on copy 0."""
+    return {
+        name: str(workspaces[world][copy if name.endswith("analyze") else 0])
+        for name, (world, _) in RUNS.items()
+    }
 
 
 @pytest.fixture(scope="module")
 def other_run(workspaces, tmp_path_factory):
     """stdout of every command from another process: 4 DuckDB threads, another hash seed."""
-    a, b = workspaces
     out = tmp_path_factory.mktemp("other") / "stdout.json"
     seed = os.environ.get("PYTHONHASHSEED", "")
     env = {
@@ -153,7 +220,7 @@ def other_run(workspaces, tmp_path_factory):
         "import sys, json; from tests.cli.test_determinism import run_all; "
         "run_all(json.loads(sys.argv[1]), '4', sys.argv[2])"
     )
-    roots = json.dumps(_roots(a, b))
+    roots = json.dumps(_roots(workspaces, 2))
     done = subprocess.run(
         [sys.executable, "-c", code, roots, str(out)], env=env, capture_output=True, text=True
     )
@@ -161,24 +228,27 @@ def other_run(workspaces, tmp_path_factory):
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", list(COMMANDS))
+@pytest.mark.parametrize("name", list(RUNS))
 def test_same_output_on_every_run(name, workspaces, other_run, monkeypatch):
-    a, _ = workspaces
     monkeypatch.setenv("CUSTLENS_THREADS", "1")
     runner = CliRunner()
-    text = []
-    for args in COMMANDS[name]:
-        result = runner.invoke(app, [*args, "-w", str(a)])
-        assert result.exit_code == 0, result.output
-        text.append(result.stdout)
-    printed = "".join(text)
-    assert len(printed) > 200 * len(COMMANDS[name]) or name == "clv-fit"  # real output
-    assert printed == other_run[name]
+    root = _roots(workspaces, 1)[name]
+    commands = RUNS[name][1]
+    found = "".join(printed(runner, args, root) for args in commands)
+    assert len(found) > 200 * len(commands) or name == "clv-fit"  # real output
+    assert found == other_run[name]
+
+
+def test_zh_and_en_reports_carry_the_same_numbers(other_run):
+    zh, en = (json.loads(other_run[f"partial-report-{lang}"]) for lang in ("zh", "en"))
+    # the summary sheet (no. 1) holds the catalogue's measures of the partial quarter
+    assert [v for sheet, _, v in zh if sheet == 1][:3] == [230, 3, 3]  # GMV, orders, buyers
+    assert len(zh) > 100 and zh == en
 
 
 def test_patterns_time_formats_carry_the_same_rows(workspaces):
     """Table, JSON and CSV of `patterns time` hold the same sections, rows and values."""
-    a, _ = workspaces
+    a = workspaces["demo"][0]
     runner = CliRunner()
 
     def out(*fmt: str) -> str:

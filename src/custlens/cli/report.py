@@ -29,7 +29,10 @@ def report_cmd(
     ] = "previous",
     preset: Annotated[
         str | None,
-        typer.Option(help="weekly (周报: the last complete Monday-Sunday week) | monthly (月报)"),
+        typer.Option(
+            help="weekly (周报: the last complete Monday-Sunday week) | monthly (月报: the last "
+            "complete calendar month)"
+        ),
     ] = None,
     sections: Annotated[
         str | None, typer.Option(help=f"Comma-separated: {','.join(SECTIONS)}")

@@ -26,7 +26,7 @@ COLUMN_LABELS: dict[str, str] = {
     "bin_start": "Interval from (days)",
     "bounce_rate": "Bounce rate",
     "bounces": "Bounces",
-    "buyers": "Buyers",
+    "buyers": "Buying customers",
     "category": "Category",
     "category_count": "Categories bought",
     "change": "Change",

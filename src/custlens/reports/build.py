@@ -26,8 +26,10 @@ SECTIONS: dict[str, str] = {
     "behaviour": "behaviour",
     "clv": "clv",
 }
-# weekly: the last complete Monday-Sunday week with data, against the week before it
-PRESETS = {"weekly": ("last-week", "previous"), "monthly": ("last-1m", "previous")}
+# weekly: the last complete Monday-Sunday week with data, against the week before it;
+# monthly: the last complete calendar month with data, against the month before it (a rolling
+# "last 30 days" would compare windows that cut months in two)
+PRESETS = {"weekly": ("last-week", "previous"), "monthly": ("last-month", "previous")}
 
 
 def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tuple[Period, Any]:

@@ -55,7 +55,7 @@ def build(ctx: Context) -> Section | None:
             heading[:1].upper() + heading[1:],
             [
                 Column("churn_risk_label", ctx._("Churn risk")),
-                Column("customers", ctx._("Customers"), "int"),
+                Column("customers", ctx._("Buying customers"), "int"),
                 Column("mean_p_alive", ctx._("Mean P(alive)"), "pct"),
                 Column("mean_clv", ctx._("Mean 12-month CLV"), "money"),
                 Column("total_clv", ctx._("Total 12-month CLV"), "money"),

@@ -29,7 +29,7 @@ def build(ctx: Context) -> Section | None:
     seg_rows = _named(seg.to_pyarrow().to_pylist(), "segment_code", "name", names)
     cols = [
         Column("name", ctx._("Segment")),
-        Column("customers", ctx._("Customers"), "int"),
+        Column("customers", ctx._("Buying customers"), "int"),
         Column("share", ctx._("Share"), "pct"),
         Column("revenue_share", ctx._("Revenue share"), "pct"),
         Column("mean_recency_days", ctx._("Mean days since last order"), "float"),
@@ -52,7 +52,7 @@ def build(ctx: Context) -> Section | None:
                 "name",
                 "customers",
                 ctx._("RFM segments"),
-                y_title=ctx._("Customers"),
+                y_title=ctx._("Buying customers"),
                 horizontal=True,  # segment names are long in English: one per row
             ),
         )
@@ -65,7 +65,7 @@ def build(ctx: Context) -> Section | None:
             ctx._("Lifecycle stages"),
             [
                 Column("stage", ctx._("Stage")),
-                Column("customers", ctx._("Customers"), "int"),
+                Column("customers", ctx._("Buying customers"), "int"),
                 Column("share", ctx._("Share"), "pct"),
                 Column("revenue_share", ctx._("Revenue share"), "pct"),
             ],
@@ -82,7 +82,7 @@ def build(ctx: Context) -> Section | None:
                 [
                     Column("target", ctx._("Target group")),
                     Column("actions", ctx._("Actions")),
-                    Column("customers", ctx._("Customers"), "int"),
+                    Column("customers", ctx._("Buying customers"), "int"),
                     Column("share", ctx._("Share"), "pct"),
                     Column("revenue_share", ctx._("Revenue share"), "pct"),
                     Column("goal", ctx._("Goal")),
