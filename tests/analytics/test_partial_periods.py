@@ -96,3 +96,16 @@ def test_compare_with_a_period_without_data_is_empty(orders):
     (prev,) = compare_periods(orders, "gmv", Q4, comparison_period(Q4, "previous"))
     assert (prev.value, prev.base, prev.change) == (230.0, 60.0, 170.0)
     assert (prev.coverage, prev.base_coverage) == ("partial", "full") and prev.comparable
+
+
+def test_an_empty_behaviour_log_leaves_visitors_unknown_not_zero(ws, orders):
+    """The workspace always has an events table; with no rows in it, visitors and the
+    conversion rate are unknown (NULL), as without a log at all, never 0 visitors."""
+    events = ws.table("events")
+    assert events.count().execute() == 0
+    for log in (events, None):
+        rows = store_kpis(orders, Q4.start, Q4.end, "quarter", events=log)
+        k = {r["kpi"]: r for r in rows.to_pyarrow().to_pylist()}
+        assert k["visitors"]["value"] is None
+        assert k["conversion_rate"]["value"] is None
+        assert k["gmv"]["value"] == 230.0  # the rest is unaffected

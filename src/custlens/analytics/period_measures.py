@@ -56,7 +56,8 @@ def measure_components(
     periods : ibis.expr.types.Table
         ``period_start`` and ``period_end`` (inclusive dates).
     events : ibis.expr.types.Table, optional
-        The behaviour log; without it ``visitors`` and ``converted`` are NULL.
+        The behaviour log; without it (or when it has no rows) ``visitors`` and ``converted``
+        are NULL, never 0.
     churn_days : int, default 180
         Days of silence after which a customer is churned (``[lifecycle] churn_days``).
     as_of : date, optional
@@ -136,8 +137,12 @@ def measure_components(
         out = _attach(out, _churn(per_order, p, churn_days, as_of), keys)
         if events is not None:
             out = _attach(out, _conversion(events, p, as_of), keys)
+            # an empty behaviour log is no behaviour log: visitors are unknown, not 0
+            logged = (events.count() > 0).as_scalar()
+            unknown = ibis.null("int64")
             out = out.mutate(
-                visitors=out.visitors.fill_null(0), converted=out.converted.fill_null(0)
+                visitors=ibis.ifelse(logged, out.visitors.fill_null(0), unknown),
+                converted=ibis.ifelse(logged, out.converted.fill_null(0), unknown),
             )
         else:
             out = out.mutate(visitors=ibis.null("int64"), converted=ibis.null("int64"))
