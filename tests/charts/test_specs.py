@@ -122,6 +122,9 @@ def test_clv_distribution_on_log_spaced_bands():
     assert rows[0]["bin_start"] == 0 and rows[-1]["bin_end"] > 8000
     # the crowd is spread over several bands, not piled into the first of 40 equal bins
     assert max(r["share"] for r in rows) < 0.5
+    # CLV is modelled for customers with a purchase: the count is of buying customers
+    assert spec["encoding"]["y"]["title"] == "购买客户数"
+    assert value.clv_histogram(clv, "en")["encoding"]["y"]["title"] == "Buying customers"
     assert "对数" in spec["encoding"]["x"]["title"] and "¥" in spec["encoding"]["x"]["title"]
 
 

@@ -45,7 +45,7 @@ def _amount(v: float) -> str:
 def clv_histogram(
     clv: Any, lang: str = "zh", currency: str = "", months: int = 12, title: str | None = None
 ) -> dict[str, Any]:
-    """Customers per CLV band on log-spaced bins (0–a, a–2a, 2a–5a ...), labelled with the
+    """Buying customers per CLV band on log-spaced bins (0–a, a–2a, 2a–5a ...), labelled with the
     band's amounts; the spec carries the counts only (no customer rows).
 
     Parameters
@@ -107,10 +107,10 @@ def clv_histogram(
                 "title": axis_title,
                 "axis": category_axis([r["band"] for r in rows]),
             },
-            "y": {"field": "customers", "type": "quantitative", "title": _("Customers")},
+            "y": {"field": "customers", "type": "quantitative", "title": _("Buying customers")},
             "tooltip": [
                 {"field": "band", "title": _("CLV")},
-                {"field": "customers", "title": _("Customers"), "format": ","},
+                {"field": "customers", "title": _("Buying customers"), "format": ","},
                 {"field": "share", "title": _("Share"), "format": ".1%"},
             ],
         },
