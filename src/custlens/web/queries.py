@@ -29,6 +29,7 @@ from custlens.charts import patterns as pcharts
 from custlens.errors import InputError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
+from custlens.store.sql import quote_name
 from custlens.web.scope import scoped_table
 
 PERIOD_KINDS = ("week", "month", "quarter", "custom")
@@ -305,7 +306,7 @@ def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
             "command": name,  # as typed in commands (the "table" column reads as words)
             "label": table.zh if lang == "zh" else table.en,
             # the name comes from the schema, never from the request
-            "rows": con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],
+            "rows": con.execute(f"SELECT count(*) FROM {quote_name(name)}").fetchone()[0],
         }
         for name, table in TABLES.items()
     ]

@@ -22,6 +22,7 @@ from custlens.io.export import localise_headers, write_table
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
+from custlens.store.sql import quote_name
 from custlens.web import customer_params as cp
 from custlens.web import customer_query as cq
 from custlens.web.queries import Scope, plain_rows
@@ -262,7 +263,7 @@ def _filled(request: Request) -> frozenset[str]:
 
 
 PROFILE_COLUMNS = tuple(c.name for c in TABLES["customers"].columns)
-PROFILE_SELECT = ", ".join(f'"{c}"' for c in PROFILE_COLUMNS)
+PROFILE_SELECT = ", ".join(quote_name(c) for c in PROFILE_COLUMNS)
 PROFILE_PII = tuple(c.name for c in TABLES["customers"].columns if c.pii)
 
 
