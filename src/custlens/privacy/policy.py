@@ -51,7 +51,12 @@ class Principal:
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
-            raise PermissionDenied(f"{self.username} ({self.role}) may not {permission}")
+            raise PermissionDenied.of(
+                "{user} ({role}) may not {permission}",
+                user=self.username,
+                role=self.role,
+                permission=permission,
+            )
 
     def masking(self, unmask_reason: str | None = None) -> MaskingPolicy:
         """Masked for everyone; an admin may unmask one record with a stated reason."""

@@ -27,8 +27,10 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from custlens.errors import PermissionDenied
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
+from custlens.store.sql import quote_name
 
 # tables keyed by customer: filtered through the visible customers
 CUSTOMER_KEYED = (
@@ -65,10 +67,6 @@ def scoped_table(backend: Any, name: str, principal: Principal) -> ir.Table:
     return table
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def scoped_sql(
     name: str,
     principal: Principal,
@@ -89,14 +87,14 @@ def scoped_sql(
     filters = principal.row_filters
     table_cols = set(TABLES[name].names) if name in TABLES else set()
     if customer_id is None:
-        source, params = _quote(name), []
+        source, params = quote_name(name), []
     else:
         source, params = "_one", [customer_id]
     where: list[str] = []
     if filters:
         for col, values in filters.items():
             if col in table_cols:
-                where.append(f"{_quote(col)} IN ({', '.join('?' * len(values))})")
+                where.append(f"{quote_name(col)} IN ({', '.join('?' * len(values))})")
                 params += list(values)
         if name in CUSTOMER_KEYED:
             inner, inner_params = scoped_sql("customers", principal, customer_id, ())
@@ -110,8 +108,8 @@ def scoped_sql(
         read = "*"
         if columns is not None:
             keep = [*columns, "customer_id", *(c for c in filters if c in table_cols)]
-            read = ", ".join(_quote(c) for c in dict.fromkeys(keep))
-        one = f"SELECT {read} FROM {_quote(name)} WHERE customer_id = ?"
+            read = ", ".join(quote_name(c) for c in dict.fromkeys(keep))
+        one = f"SELECT {read} FROM {quote_name(name)} WHERE customer_id = ?"
         sql = one if not where and not materialize else f"WITH _one AS MATERIALIZED ({one}) {sql}"
     return sql, params
 
@@ -137,13 +135,13 @@ class ScopedWorkspace:
 
     def ibis(self, engine: str | None = None) -> Any:
         if restricted(self.principal):
-            raise PermissionError("raw tables are not available with row filters")
+            raise PermissionDenied.of("raw tables are not available with row filters")
         return self._backend
 
     @property
     def con(self) -> Any:
         if restricted(self.principal):
-            raise PermissionError("raw SQL is not available with row filters")
+            raise PermissionDenied.of("raw SQL is not available with row filters")
         return self._con
 
     def count(self, name: str) -> int:
