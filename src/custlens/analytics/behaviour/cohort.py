@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.behaviour.sessions import actor_key
+from custlens.analytics.measures import rate_of
 from custlens.analytics.orders import analysable_orders
 from custlens.errors import UsageError
 
@@ -33,10 +34,6 @@ def _month_index(d: ir.DateValue) -> ir.IntegerValue:
 
 def _month_start(index: ir.IntegerValue) -> ir.DateValue:
     return ibis.date(index // 12, index % 12 + 1, 1)
-
-
-def _rate(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
-    return (num.cast("float64") / den.cast("float64").nullif(0.0)).round(4)
 
 
 def cohort_retention(
@@ -75,8 +72,8 @@ def cohort_retention(
         cohort_size=out.cohort_size,
         customers=out.customers,
         revenue=out.revenue.round(2),
-        retention=_rate(out.customers, out.cohort_size),
-        revenue_retention=_rate(out.revenue, out.revenue0),
+        retention=rate_of(out.customers, out.cohort_size),
+        revenue_retention=rate_of(out.revenue, out.revenue0),
     ).order_by(["cohort", "period"])
 
 
@@ -94,7 +91,7 @@ def retention_curve(matrix: ir.Table) -> ir.Table:
     out = j.group_by("period").aggregate(
         cohorts=j.count(), customers=j.customers.sum().fill_null(0), cohort_size=j.size.sum()
     )
-    return out.mutate(retention=_rate(out.customers, out.cohort_size)).order_by("period")
+    return out.mutate(retention=rate_of(out.customers, out.cohort_size)).order_by("period")
 
 
 def event_retention(
@@ -125,7 +122,7 @@ def event_retention(
         agg[f"retained_{n}"] = per.count(where=eligible & per[f"r{n}"])
         agg[f"eligible_{n}"] = per.count(where=eligible)
     out = per.group_by("cohort").aggregate(**agg)
-    rates = {f"retention_{n}": _rate(out[f"retained_{n}"], out[f"eligible_{n}"]) for n in days}
+    rates = {f"retention_{n}": rate_of(out[f"retained_{n}"], out[f"eligible_{n}"]) for n in days}
     return out.mutate(**rates).order_by("cohort")
 
 
@@ -171,9 +168,10 @@ def acquisition_metrics(
     agg["median_days_to_first_purchase"] = j.days.median()
     out = j.group_by("m").aggregate(**agg)
     rates = {
-        f"conversion_{n}d": _rate(out[f"first_purchase_{n}d"], out.registered) for n in within_days
+        f"conversion_{n}d": rate_of(out[f"first_purchase_{n}d"], out.registered)
+        for n in within_days
     }
     out = out.mutate(
-        month=_month_start(out.m), buyer_rate=_rate(out.buyers, out.registered), **rates
+        month=_month_start(out.m), buyer_rate=rate_of(out.buyers, out.registered), **rates
     )
     return out.drop("m").relocate("month").order_by("month")
