@@ -101,9 +101,6 @@ class Mapping:
         """The canonical columns the file gives (mapped, computed or constant)."""
         return set(self.columns) | set(self.computed) | set(self.constants)
 
-    def has_any(self, columns: tuple[str, ...]) -> bool:
-        return any(c in self.provided for c in columns)
-
     def describe(self) -> list[dict[str, str]]:
         rows = [{"column": c, "source": s} for c, s in self.columns.items()]
         rows += [{"column": c, "source": f"= {e}"} for c, e in self.expressions.items()]

@@ -54,19 +54,6 @@ def top_items(
     return agg.filter(agg["rank"] <= n).order_by([*part, "rank"])
 
 
-def category_share_over_time(orders: ir.Table, grain: str = "M") -> ir.Table:
-    o = analysable_orders(orders)
-    o = o.mutate(period=o.order_date.truncate(grain))
-    per = o.group_by(["period", "category"]).aggregate(revenue=o.amount.sum())
-    totals = per.group_by("period").aggregate(_total=per.revenue.sum())
-    per = per.join(totals, "period")
-    return (
-        per.mutate(share=per.revenue.cast("float64") / per._total.cast("float64"))
-        .drop("_total")
-        .order_by(["period", "category"])
-    )
-
-
 def price_bands(orders: ir.Table, edges: tuple[float, ...] = (50, 100, 200, 500, 1000)) -> ir.Table:
     """Lines, revenue and buyers per unit-price band, e.g. [0, 50), [50, 100), ... [1000, +)."""
     o = analysable_orders(orders)
