@@ -12,8 +12,8 @@ from custlens.errors import PermissionDenied
 
 ROLES = ("admin", "analyst", "viewer")
 PERMISSIONS = {
-    "admin": {"view", "analyse", "import", "export", "manage_users", "unmask_one", "audit"},
-    "analyst": {"view", "analyse", "import", "export"},
+    "admin": {"view", "analyze", "import", "export", "manage_users", "unmask_one", "audit"},
+    "analyst": {"view", "analyze", "import", "export"},
     "viewer": {"view"},
 }
 

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from custlens.analytics.behaviour.sessions import actor_key
 from custlens.analytics.measures import rate_of
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.errors import UsageError
 
 COHORT_BY = ("first_order", "registration")
@@ -46,7 +46,7 @@ def cohort_retention(
     customers, revenue, retention, revenue_retention."""
     if cohort_by not in COHORT_BY:
         raise UsageError(f"cohort_by must be one of {', '.join(COHORT_BY)}")
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.select(customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date), a=o.amount)
     active = o.group_by(["customer_id", "m"]).aggregate(revenue=o.a.sum().cast("float64"))
     if cohort_by == "first_order":
@@ -129,7 +129,7 @@ def event_retention(
 def new_vs_returning(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """Per month: new_customers (first order that month), returning_customers, their
     revenue and orders."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.select(
         "order_id", customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date),
         a=o.amount.cast("float64"),
@@ -155,7 +155,7 @@ def acquisition_metrics(
 ) -> ir.Table:
     """Per registration month: registered, buyers (ever), first_purchase_<N>d and
     conversion_<N>d for each N, median_days_to_first_purchase (buyers only)."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     firsts = o.group_by(customer_id=o.customer_id.cast("string")).aggregate(f=o.order_date.min())
     c = customers.filter(customers.registration_date.notnull())
     c = c.select(customer_id=c.customer_id.cast("string"), r=c.registration_date)

@@ -12,7 +12,7 @@ from custlens.reports.model import Column, Section, TableBlock
 from custlens.schema.tables import TABLES
 
 # the report sections that read each table; a table absent here is imported but not analysed
-ANALYSED_IN = {
+ANALYZED_IN = {
     "customers": ("Customer overview", "Customer value: segments and lifecycle"),
     "orders": ("Summary", "Purchase patterns", "Customer lifetime value and churn risk"),
     "events": ("Funnel and behaviour",),
@@ -25,7 +25,7 @@ def imported_tables(ctx: Context) -> list[dict]:
     imported is silently left out."""
     rows = []
     for name, table in TABLES.items():
-        used = ANALYSED_IN.get(name)
+        used = ANALYZED_IN.get(name)
         rows.append(
             {
                 "table": name,
@@ -113,7 +113,7 @@ def build(ctx: Context) -> Section:
             orders=f"{report['orders']:,}",
         )
     )
-    unused = [t for t in tables if t["table"] not in ANALYSED_IN and t["rows"]]
+    unused = [t for t in tables if t["table"] not in ANALYZED_IN and t["rows"]]
     if unused:
         s.narrative.append(
             ctx._(
