@@ -53,9 +53,9 @@ MIX = [
 ]
 
 
-def build(root: Path, customers: int, seed: int, analyse: bool) -> Path:
+def build(root: Path, customers: int, seed: int, analyze: bool) -> Path:
     """The workspace for ``customers`` (reused when already built)."""
-    from custlens.analytics.results import analyse_workspace
+    from custlens.analytics.results import analyze_workspace
     from custlens.demo import generate_world
     from custlens.io.pipeline import import_file
     from custlens.privacy import users
@@ -77,9 +77,9 @@ def build(root: Path, customers: int, seed: int, analyse: bool) -> Path:
             f"imported {table}: {r.inserted:,} rows in {time.perf_counter() - t:.0f}s",
             file=sys.stderr,
         )
-    if analyse:
+    if analyze:
         t = time.perf_counter()
-        analyse_workspace(ws, cluster=False)
+        analyze_workspace(ws, cluster=False)
         print(f"analysed in {time.perf_counter() - t:.0f}s", file=sys.stderr)
     users.add_user(ws.con, ADMIN, PASSWORD, "admin")
     ws.con.execute("CHECKPOINT")
@@ -295,7 +295,9 @@ def main() -> None:
         default=None,
         help="where the workspace is built and kept [default: a temp dir per size]",
     )
-    ap.add_argument("--no-analyse", action="store_true", help="skip the stored analysis")
+    ap.add_argument(
+        "--no-analyze", "--no-analyse", action="store_true", help="skip the stored analysis"
+    )
     ap.add_argument("--save", action="store_true", help=f"append the result to {RESULTS}")
     ap.add_argument("--peer-python", default=None, help="ignored (no peer for this bench)")
     ap.add_argument("--serve", default=None, help=argparse.SUPPRESS)
@@ -309,7 +311,7 @@ def main() -> None:
         or Path(tempfile.gettempdir()) / f"custlens-web-bench-{args.customers}-{args.seed}"
     )
     root.mkdir(parents=True, exist_ok=True)
-    ws_dir = build(root, args.customers, args.seed, not args.no_analyse)
+    ws_dir = build(root, args.customers, args.seed, not args.no_analyze)
     meta = json.loads((root / "built.json").read_text())
     ids = sample_ids(ws_dir)
     port = free_port()

@@ -21,7 +21,8 @@ LOCALES = ("zh_CN", "en")
 
 @dataclass
 class QualitySettings:
-    """Thresholds of the data-quality rules (see docs/data-quality.md)."""
+    """Thresholds of the data-quality rules (the rules: docs/data-format.md, "Problems reported
+    on import"; the keys: docs/settings.md)."""
 
     amount_tolerance: float = 0.01  # |amount - (quantity x unit_price - discount)|
     outlier_median_multiple: float = 5.0  # amount > k x the customer's median ...

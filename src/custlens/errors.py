@@ -83,6 +83,14 @@ class ConvergenceError(CustlensError):
 
 
 class PermissionDenied(CustlensError):
-    """The current principal may not do this."""
+    """The current principal may not do this (HTTP 403 on the web)."""
 
     exit_code = 1
+
+
+class CsrfFailed(PermissionDenied):
+    """A state-changing web request came without the form's security token, or a wrong one."""
+
+
+class LoginRequired(CustlensError):
+    """No valid session or bearer token (the web answers 401 or sends to the login page)."""

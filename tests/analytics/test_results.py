@@ -27,7 +27,7 @@ def holders(ws, tag, when=None):
 
 
 def test_analysis_is_stored(vws):
-    run = res.analyse_workspace(vws, vf.AS_OF)
+    run = res.analyze_workspace(vws, vf.AS_OF)
     assert (run.run_id, run.as_of, run.engine, run.customers) == (1, vf.AS_OF, "duckdb", 10)
     assert run.history_updated and run.clusters >= 2
     con = vws.con
@@ -53,11 +53,11 @@ def test_analysis_is_stored(vws):
 
 
 def test_tag_history_across_runs(vws):
-    first = res.analyse_workspace(vws, JUNE, cluster=False)
+    first = res.analyze_workspace(vws, JUNE, cluster=False)
     # as of 2024-06-01 the store AOV is 1800.01 / 14 = 128.57: 高客单价 from 192.86
     assert holders(vws, "高客单价") == ["C05", "C06"]
     assert holders(vws, "VIP") == []  # 9 buyers: nobody is within the top 10%
-    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
     assert holders(vws, "高客单价") == ["C01", "C05"]  # store AOV 160: C06 (239.99) drops out
     # the second run replaced the per-customer results, and their keys still hold
     for table in ("customer_metrics", "rfm_scores", "customer_lifecycle"):
@@ -84,19 +84,19 @@ def test_tag_history_across_runs(vws):
     assert kept == [(JUNE,)]
     # the same as-of again changes nothing; an older one leaves history alone
     before = vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0]
-    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
     assert vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0] == before
-    older = res.analyse_workspace(vws, JUNE, cluster=False)
+    older = res.analyze_workspace(vws, JUNE, cluster=False)
     assert not older.history_updated and older.run_id == first.run_id + 3
     assert holders(vws, "高客单价") == ["C01", "C05"]
 
 
 def test_manual_tags_add_and_remove(vws):
-    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
     res.set_manual_tag(vws, "C03", "重点维护", "add", weight=2.0)
     res.set_manual_tag(vws, "C01", "母婴", "remove")
     assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
-    res.analyse_workspace(vws, vf.AS_OF, cluster=False)  # recomputed: manual changes persist
+    res.analyze_workspace(vws, vf.AS_OF, cluster=False)  # recomputed: manual changes persist
     assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
     weight = vws.con.execute(
         "SELECT weight, source FROM customer_tags WHERE tag = '重点维护' AND valid_to IS NULL"
@@ -115,7 +115,7 @@ def test_manual_tags_add_and_remove(vws):
 
 
 def test_list_customers_filters_and_masks(vws):
-    res.analyse_workspace(vws, vf.AS_OF, cluster=False)
+    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
     vip = list_customers(vws, tags=["VIP"]).to_pylist()
     assert [r["customer_id"] for r in vip] == ["C01"]
     assert vip[0]["name"] == "张**" and vip[0]["phone"] == "138****0001"

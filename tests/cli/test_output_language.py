@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from custlens.analytics.results import analyse_workspace
+from custlens.analytics.results import analyze_workspace
 from custlens.analytics.value.lifecycle import STAGES
 from custlens.analytics.value.segments import SEGMENTS, VALUE_GROUPS
 from custlens.cli.main import app
@@ -72,7 +72,7 @@ def world(tmp_path_factory):
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    analyse_workspace(ws)
+    analyze_workspace(ws)
     users.add_user(ws.con, "ana", "analyst-pass-1", "analyst", "province=广东")
     audit.record(ws.con, "login", "ana", "role=analyst", "127.0.0.1")
     audit.record(ws.con, "export", "ana", {"table": "customers", "rows": 400, "via": "cli"})

@@ -94,6 +94,23 @@ def test_failure_midway_rolls_back(loaded, write, monkeypatch, exc):
     assert import_file(loaded, "orders", write("o9.csv", new)).inserted == 1
 
 
+class _Unprintable(RuntimeError):
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+def test_failure_to_log_a_failed_import_is_logged(loaded, write, monkeypatch, caplog):
+    def boom(*args, **kwargs):
+        raise _Unprintable
+
+    monkeypatch.setattr(quality, "apply_order_flags", boom)
+    new = ORDERS_CSV + "O9,C003,2024-05-03 10:00:00,图书,词典,1,80.00,80.00\n"
+    with caplog.at_level("ERROR", logger="custlens.io.pipeline"), pytest.raises(_Unprintable):
+        import_file(loaded, "orders", write("o9.csv", new))
+    [record] = [r for r in caplog.records if r.name == "custlens.io.pipeline"]
+    assert "o9.csv" in record.getMessage() and record.exc_info[0] is ValueError
+
+
 def test_dry_run_writes_nothing(loaded, write):
     before = _snapshot(loaded)
     logs = loaded.con.execute("SELECT count(*) FROM import_log").fetchone()[0]

@@ -10,7 +10,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from custlens.analytics.orders import analysable_orders, sales_totals
+from custlens.analytics.orders import analyzable_orders, sales_totals
 from custlens.io.mapping_draft import MissingColumns
 from custlens.io.pipeline import import_file
 from tests.io.exports import epoch_orders, invoice_lines, tmall_orders
@@ -105,13 +105,13 @@ def test_gross_returns_net_to_the_cent(invoices):
     assert got.unmatched_return_lines == want["unmatched"] == 2
     assert got.refund_rate == pytest.approx(float(-want["returns"] / want["gross"]))
     # what the analyses sum is the net figure
-    net = analysable_orders(orders, include_flagged=True).amount.sum().execute()
+    net = analyzable_orders(orders, include_flagged=True).amount.sum().execute()
     assert Decimal(str(net)) == want["net"]
     # by default the 需核实 lines are left out of every figure alike
     flagged = orders.filter(orders.needs_review)
     default = sales_totals(orders).execute().iloc[0]
     assert default.gross_sales == got.gross_sales - flagged.amount.sum().execute() > 0
-    assert default.net_sales == analysable_orders(orders).amount.sum().execute()
+    assert default.net_sales == analyzable_orders(orders).amount.sum().execute()
 
 
 def test_cancellations_are_linked(invoices):
@@ -136,7 +136,7 @@ def test_cancellations_are_linked(invoices):
         ws.con.execute("SELECT count(*) FROM orders WHERE customer_id LIKE '%.0'").fetchone()[0]
         == 0
     )
-    orders = analysable_orders(ws.ibis().table("orders"))
+    orders = analyzable_orders(ws.ibis().table("orders"))
     assert orders.filter(orders.order_id.isin(["581483", "C581484"])).count().execute() == 0
     top = orders.group_by("customer_id").aggregate(r=orders.amount.sum()).order_by(ibis.desc("r"))
     assert "16446" not in str(top.limit(3).execute().customer_id.tolist())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from custlens.analytics.results import analyse_workspace
+from custlens.analytics.results import analyze_workspace
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
@@ -62,7 +62,7 @@ def world(tmp_path_factory) -> dict:
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    analyse_workspace(ws)
+    analyze_workspace(ws)
     for name, pw in PASSWORDS.items():
         users.add_user(ws.con, name, pw, ROLES[name], FILTERS.get(name))
     ws.con.execute("CHECKPOINT")

@@ -12,8 +12,7 @@ import pytest
 
 from custlens.analytics.patterns.periods import parse_period
 from custlens.privacy import users
-from custlens.web import queries
-from custlens.web import value_queries as vq
+from custlens.web import queries, value_queries
 from custlens.web.queries import Scope
 
 USERS = ("ana", "gd")  # everything / province 广东 only
@@ -53,7 +52,7 @@ def assert_bars_match(client, bars: list[tuple[dict, int]]) -> None:
 
 @pytest.mark.parametrize("user", USERS)
 def test_segments_and_value_groups(clients, scopes, user):
-    data = vq.segments(scopes[user])
+    data = value_queries.segments(scopes[user])
     bars = [({"segment": r["segment_code"]}, r["customers"]) for r in data["segments"]]
     bars += [({"segment": r["value_group_code"]}, r["customers"]) for r in data["groups"]]
     assert_bars_match(clients[user], bars)
@@ -61,26 +60,26 @@ def test_segments_and_value_groups(clients, scopes, user):
 
 @pytest.mark.parametrize("user", USERS)
 def test_lifecycle_stages(clients, scopes, user):
-    rows = vq.lifecycle(scopes[user])["rows"]
+    rows = value_queries.lifecycle(scopes[user])["rows"]
     assert_bars_match(clients[user], [({"stage": r["stage_code"]}, r["customers"]) for r in rows])
 
 
 @pytest.mark.parametrize("user", USERS)
 def test_tags(clients, scopes, user):
-    rows = vq.tags(scopes[user])["rows"]
+    rows = value_queries.tags(scopes[user])["rows"]
     assert_bars_match(clients[user], [({"tag": r["tag"]}, r["customers"]) for r in rows])
 
 
 @pytest.mark.parametrize("user", USERS)
 def test_clusters(clients, scopes, user):
-    rows = vq.clusters(scopes[user])["rows"]
+    rows = value_queries.clusters(scopes[user])["rows"]
     assert_bars_match(clients[user], [({"cluster": r["cluster"]}, r["customers"]) for r in rows])
 
 
 @pytest.mark.parametrize("user", USERS)
 def test_funnel_steps(clients, scopes, user):
-    spec = vq.funnel_spec(FUNNEL, "14d", "sequential")
-    rows = vq.funnel_table(scopes[user], spec)["rows"]
+    spec = value_queries.funnel_spec(FUNNEL, "14d", "sequential")
+    rows = value_queries.funnel_table(scopes[user], spec)["rows"]
     fixed = {"funnel_steps": FUNNEL, "funnel_window": "14d", "funnel_order": "sequential"}
     bars = [({**fixed, "funnel_step": r["step"]}, r["customers"]) for r in rows]
     assert_bars_match(clients[user], bars)
@@ -112,7 +111,7 @@ def test_top_categories(clients, scopes, user):
 
 @pytest.mark.parametrize("user", USERS)
 def test_cohort_cells(clients, scopes, user):
-    cells = vq.cohorts(scopes[user], months=4)["cells"]
+    cells = value_queries.cohorts(scopes[user], months=4)["cells"]
     bars = [
         ({"cohort": c["cohort_month"], "period": c["active_month"]}, c["customers"]) for c in cells
     ]
@@ -122,6 +121,6 @@ def test_cohort_cells(clients, scopes, user):
 def test_a_restricted_user_sees_fewer(clients, scopes):
     """The province-limited user's bars are their own, not everyone's (the test above is
     not comparing the same numbers twice)."""
-    everyone = sum(r["customers"] for r in vq.lifecycle(scopes["ana"])["rows"])
-    guangdong = sum(r["customers"] for r in vq.lifecycle(scopes["gd"])["rows"])
+    everyone = sum(r["customers"] for r in value_queries.lifecycle(scopes["ana"])["rows"])
+    guangdong = sum(r["customers"] for r in value_queries.lifecycle(scopes["gd"])["rows"])
     assert 0 < guangdong < everyone

@@ -8,7 +8,7 @@ import pytest
 
 from custlens.io.quality import quality_report
 from custlens.reports.build import SECTIONS, build_report
-from custlens.schema.returns import ANALYSABLE_SQL
+from custlens.schema.returns import ANALYZABLE_SQL
 from custlens.schema.tables import TABLES
 from custlens.web.routes import reports as report_route
 
@@ -74,7 +74,7 @@ def _buyers(con, scoped: bool) -> int:
     """Customers with an analysed order before the report's as-of date."""
     extra, params = (f"AND {VISIBLE}", [GD]) if scoped else ("", [])
     return con.execute(
-        f"SELECT count(DISTINCT customer_id) FROM orders WHERE {ANALYSABLE_SQL} "
+        f"SELECT count(DISTINCT customer_id) FROM orders WHERE {ANALYZABLE_SQL} "
         f"AND NOT coalesce(needs_review, false) AND order_date < DATE '{AS_OF}' {extra}",
         params,
     ).fetchone()[0]

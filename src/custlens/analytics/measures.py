@@ -343,3 +343,28 @@ def measure_label(measure_id: str, lang: str = "zh") -> str:
     from custlens.i18n import gettext
 
     return gettext(get_measure(measure_id).name, lang)
+
+
+def rate_of(num: Any, den: Any, digits: int = 4) -> Any:
+    """``num / den`` as a float rounded to ``digits`` places; NULL where ``den`` is 0 or
+    missing, never infinity. ``num`` and ``den`` are Ibis numeric expressions.
+
+    Parameters
+    ----------
+    num, den
+        Numerator and denominator (Ibis numeric values or columns).
+    digits
+        Decimal places kept.
+
+    Returns
+    -------
+    ibis.expr.types.FloatingValue
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"hits": [1, 2], "visits": [3, 0]})
+    >>> t.select(share=rate_of(t.hits, t.visits)).to_pandas().share.tolist()
+    [0.3333, nan]
+    """
+    return (num.cast("float64") / den.cast("float64").nullif(0.0)).round(digits)

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 
-def analysable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
+def analyzable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """Paid sale lines with something left after returns, at their net quantity and amount.
 
     Parameters
@@ -43,7 +43,7 @@ def _reviewed(orders: ir.Table, include_flagged: bool) -> ir.Table:
 
 def _counted(t: ir.Table) -> ir.BooleanValue:
     """Whether a line counts in the analyses: paid, with something left after its returns
-    (:data:`custlens.schema.returns.ANALYSABLE_SQL` is the same rule in SQL)."""
+    (:data:`custlens.schema.returns.ANALYZABLE_SQL` is the same rule in SQL)."""
     if "net_amount" not in t.columns:
         return t.status == "paid"
     return (t.status == "paid") & ((t.net_quantity > 0) | (t.net_amount > 0))
@@ -78,7 +78,7 @@ def sales_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """One row: gross sales, returns, net sales, refund rate and unmatched returns.
 
     ``gross_sales``: the paid, refunded and cancelled sale lines at their own amount;
-    ``net_sales``: what the analyses count (:func:`analysable_orders`); ``returns`` = net −
+    ``net_sales``: what the analyses count (:func:`analyzable_orders`); ``returns`` = net −
     gross (zero or negative); ``refund_rate`` = −returns / gross; ``unmatched_returns``:
     return lines that match no sale (not in net sales), with ``unmatched_return_lines`` their
     count. needs_review lines are left out of every figure unless ``include_flagged``.
@@ -128,7 +128,7 @@ def sales_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
 
 def revenue_per_customer(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """customer_id, orders (distinct order ids), lines, items, revenue, first/last order date."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     return (
         o.group_by("customer_id")
         .aggregate(
@@ -153,7 +153,7 @@ def store_totals(
     customer with orders has one, those known only from their orders included, plus those who
     have not bought); ``buyers`` are the customers with analysable orders (paid, not 需核实).
     """
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     gmv = o.amount.sum()
     n_orders = o.order_id.nunique()
     known = {} if customers is None else {"customers": customers.count().as_scalar()}

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.measures import MEASURES, get_measure
-from custlens.analytics.orders import analysable_orders, sale_lines
+from custlens.analytics.orders import analyzable_orders, sale_lines
 from custlens.analytics.patterns.periods import Period
 from custlens.analytics.value.metrics import PURCHASE_EVENTS, default_as_of
 from custlens.errors import UsageError
@@ -77,7 +77,7 @@ def measure_components(
     p = periods.select(*PERIOD_KEYS)
     group = [by] if by else []
     keys = [*PERIOD_KEYS, *group]
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.filter(o.order_date < ibis.date(as_of))
     span = _coverage(o, p, as_of)
     first = o.group_by("customer_id").aggregate(first_date=o.order_date.min())

@@ -1,6 +1,6 @@
 """Run the customer-value analysis and keep its per-customer results in the workspace.
 
-``analyse_workspace`` computes metrics, RFM segments, lifecycle stages and tags on the chosen
+``analyze_workspace`` computes metrics, RFM segments, lifecycle stages and tags on the chosen
 engine (DuckDB or Spark), clusters with scikit-learn, and stores the latest results in the
 workspace tables ``customer_metrics``, ``rfm_scores``, ``customer_lifecycle``, ``clusters``,
 ``customer_clusters`` and ``analysis_runs``. Tags keep their history in ``customer_tags``:
@@ -66,7 +66,7 @@ class AnalysisRun:
     merged_tags: dict[str, str]
 
 
-def analyse_workspace(
+def analyze_workspace(
     ws: Workspace,
     as_of: dt.date | None = None,
     engine: str | None = None,

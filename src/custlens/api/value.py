@@ -259,7 +259,7 @@ def kpi(
     [['2025-01-01', 'gmv'], ['2025-04-01', 'gmv']]
     """
     from custlens.analytics.measures import get_measure
-    from custlens.analytics.orders import analysable_orders
+    from custlens.analytics.orders import analyzable_orders
     from custlens.analytics.patterns.kpi import store_kpis
     from custlens.analytics.value.metrics import default_as_of
 
@@ -270,7 +270,7 @@ def kpi(
     last = as_day(end) or as_of - dt.timedelta(days=1)
     first = as_day(start)
     if first is None:
-        found = analysable_orders(orders).order_date.min().execute()
+        found = analyzable_orders(orders).order_date.min().execute()
         first = max(last - dt.timedelta(days=364), as_day(found) if found else last)
     churn_days = ws.settings.lifecycle.churn_days
     events = ws.table("events", engine)

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import decimal
 import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported where it is used: the CLI builds without it
-    import pandas as pd
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts: Decimal money becomes a float, dates become ISO strings, NaN None."""
-    frame = frame.copy()
-    for col in frame.columns:
-        first = frame[col].dropna().head(1)
-        if len(first) and isinstance(first.iloc[0], decimal.Decimal):
-            frame[col] = frame[col].astype(float)
-    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    pass
 
 
 def full_week(rows: list[dict[str, Any]], zero: tuple[str, ...]) -> list[dict[str, Any]]:

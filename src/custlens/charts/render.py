@@ -41,8 +41,3 @@ def spec_json(spec: dict[str, Any], lang: str | None = None) -> str:
 def to_svg(spec: dict[str, Any], lang: str | None = None) -> str:
     """The chart as SVG text, its month and weekday names in ``lang`` (zh | en)."""
     return _converter().vegalite_to_svg(spec_json(spec, lang))
-
-
-def to_png(spec: dict[str, Any], scale: float = 2.0, lang: str | None = None) -> bytes:
-    """The chart as PNG bytes, its month and weekday names in ``lang`` (zh | en)."""
-    return _converter().vegalite_to_png(spec_json(spec, lang), scale=scale)

@@ -107,6 +107,8 @@ def _engine(engine: Any) -> str | None:
 
 def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | None:
     """customer_id + segment (rfm_scores) + lifecycle (customer_lifecycle), when stored."""
+    from custlens.store.sql import quote_name
+
     wanted = [w for w in wanted if w in ATTRIBUTE_COLUMNS]
     if not wanted:
         return None
@@ -118,12 +120,12 @@ def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | No
         w
         for w in wanted
         if parts[w][0] not in have
-        or not ws.con.execute(f'SELECT count(*) FROM "{parts[w][0]}"').fetchone()[0]
+        or not ws.con.execute(f"SELECT count(*) FROM {quote_name(parts[w][0])}").fetchone()[0]
     ]
     if missing:
         raise UsageError(f"no stored {', '.join(missing)}: run `custlens analyze` first")
     joins = " ".join(
-        f'LEFT JOIN (SELECT customer_id, {col} AS {w} FROM "{tbl}") USING (customer_id)'
+        f"LEFT JOIN (SELECT customer_id, {col} AS {w} FROM {quote_name(tbl)}) USING (customer_id)"
         for w, (tbl, col) in parts.items()
         if w in wanted
     )

@@ -98,10 +98,10 @@ def time_cmd(
     Example: custlens patterns time --view monthly --format csv
     """
     from custlens.analytics.patterns import timing as pat
-    from custlens.charts.data import records
+    from custlens.records import to_records
 
     _ws, orders = _orders(ws_path, engine)
-    sections = {name: records(frame) for name, frame in pat.time_patterns(orders).items()}
+    sections = {name: to_records(frame) for name, frame in pat.time_patterns(orders).items()}
     _write_chart(
         chart,
         [
@@ -156,7 +156,7 @@ def categories_cmd(
     Example: custlens patterns categories --level product --top 10 --rank-by buyers
     """
     from custlens.analytics.patterns import products
-    from custlens.charts.data import records
+    from custlens.records import to_records
 
     _ws, orders = _orders(ws_path, engine)
     top_rows = products.top_items(orders, level, top, rank_by).to_pandas()
@@ -164,16 +164,16 @@ def categories_cmd(
     if fmt == Format.json:
         emit(
             {
-                "top": records(top_rows),
-                "price_bands": records(bands),
-                "new_product_share": records(products.new_product_share(orders).to_pandas()),
+                "top": to_records(top_rows),
+                "price_bands": to_records(bands),
+                "new_product_share": to_records(products.new_product_share(orders).to_pandas()),
             },
             fmt,
         )
         return
-    emit(records(top_rows), fmt, title="Top {n} by {by}", title_args={"n": top, "by": rank_by})
+    emit(to_records(top_rows), fmt, title="Top {n} by {by}", title_args={"n": top, "by": rank_by})
     if fmt == Format.table:
-        emit(records(bands), fmt, title="Price bands")
+        emit(to_records(bands), fmt, title="Price bands")
 
 
 @patterns_app.command("repurchase")
@@ -197,7 +197,7 @@ def repurchase_cmd(
     """
     from custlens.analytics.patterns import repurchase
     from custlens.analytics.patterns import timing as pat
-    from custlens.charts.data import records
+    from custlens.records import to_records
 
     _, orders = _orders(ws_path, engine)
     day = date.fromisoformat(as_of) if as_of else pat.period_bounds(orders)[1] + timedelta(1)
@@ -205,7 +205,7 @@ def repurchase_cmd(
     kw = tuple(keyword or ())
     cycles = repurchase.category_cycles(orders, keywords=kw).to_pandas()
     hist = repurchase.interval_distribution(orders).to_pandas()
-    _write_chart(chart, charts.interval_histogram(records(hist)))
+    _write_chart(chart, charts.interval_histogram(to_records(hist)))
     if overdue:
         due = repurchase.customer_cycles(orders, day)
         emit(due.filter(due.overdue).to_pyarrow(), fmt, title="Overdue customers")
@@ -215,15 +215,15 @@ def repurchase_cmd(
             {
                 "as_of": day.isoformat(),
                 "rates": rates,
-                "cycles": records(cycles),
-                "intervals": records(hist),
+                "cycles": to_records(cycles),
+                "intervals": to_records(hist),
             },
             fmt,
         )
         return
     emit([rates], fmt, title="Repurchase rates as of {day}", title_args={"day": day})
     if fmt == Format.table:
-        emit(records(cycles), fmt, title="Repurchase cycle (days)")
+        emit(to_records(cycles), fmt, title="Repurchase cycle (days)")
 
 
 class Level(str, Enum):
@@ -268,7 +268,7 @@ def basket_cmd(
     Example: custlens basket --level product --keyword 奶粉 --keyword 纸尿裤 --min-support 0.001
     """
     from custlens.analytics.patterns import basket as basket_mod
-    from custlens.charts.data import records
+    from custlens.records import to_records
 
     _, orders = _orders(ws_path, engine)
     kw = tuple(keyword or ())
@@ -290,7 +290,7 @@ def basket_cmd(
         rules = basket_mod.pair_rules(baskets, min_support, min_confidence)
     if chart is not None and level == Level.category:
         matrix = basket_mod.confidence_matrix(baskets).to_pandas()
-        _write_chart(chart, charts.association_heatmap(records(matrix)))
+        _write_chart(chart, charts.association_heatmap(to_records(matrix)))
     emit(
         rules.limit(top).to_pyarrow(),
         fmt,

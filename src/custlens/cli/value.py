@@ -147,7 +147,7 @@ def analyze_cmd(
 
     ws = workspace(ws_path)
     with stderr.status("analysing ..."):
-        run = res.analyse_workspace(ws, _date(as_of), _engine(engine), cluster=clusters)
+        run = res.analyze_workspace(ws, _date(as_of), _engine(engine), cluster=clusters)
     info = {
         k: getattr(run, k)
         for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
@@ -246,9 +246,9 @@ def kpi_cmd(
 def _first_order_day(orders: Any, fallback: dt.date) -> dt.date:
     """The first day with an analysable order (``fallback`` when there is none): a default
     range never starts with months before the data, which would only read 无数据."""
-    from custlens.analytics.orders import analysable_orders
+    from custlens.analytics.orders import analyzable_orders
 
-    first = analysable_orders(orders).order_date.min().execute()
+    first = analyzable_orders(orders).order_date.min().execute()
     if isinstance(first, dt.datetime):  # a pandas Timestamp
         first = first.date()
     return first if isinstance(first, dt.date) else fallback

@@ -30,32 +30,6 @@ SAFE_WORKBOOK_OPTIONS = {
 }
 
 
-def neutralise_text(value: Any) -> Any:
-    """``value`` made safe for a CSV cell: a quote before a formula-like text.
-
-    Parameters
-    ----------
-    value
-        A cell value; only strings are changed.
-
-    Returns
-    -------
-    The value, with ``'`` in front when it is text starting with ``= + - @``, tab or CR and
-    is not a plain number.
-
-    Examples
-    --------
-    >>> neutralise_text('=HYPERLINK("http://evil.example")')
-    '\\'=HYPERLINK("http://evil.example")'
-    >>> neutralise_text("-12.50"), neutralise_text(-3), neutralise_text("杭州")
-    ('-12.50', -3, '杭州')
-    """
-    if not isinstance(value, str):
-        return value
-    column = neutralise_column(pa.array([value], pa.string()))
-    return column[0].as_py()
-
-
 def neutralise_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A string column with formula-like cells quoted (vectorised); other types unchanged."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):

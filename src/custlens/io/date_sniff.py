@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from custlens.i18n import gettext
-from custlens.io.normalise import SqlParams, date_expr, q, text_expr
+from custlens.io.normalise import date_expr, text_expr
+from custlens.store.sql import SqlParams, quote_name
 
 SAMPLE = 5000  # first rows looked at
 _DAYS = ("%d{s}%m{s}%Y", "%m{s}%d{s}%Y", "%d{s}%m{s}%y", "%m{s}%d{s}%y")
@@ -44,7 +45,7 @@ def sniff_date_format(
         The format to use, and the formats that read every value (several when ambiguous,
         none when no layout fits, empty with None when the built-in forms read them all).
     """
-    text = text_expr(q(header))
+    text = text_expr(quote_name(header))
     # the distinct values among the first rows: a file keeps one layout, and reading a
     # few thousand rows costs nothing beside the import (all distinct values would)
     sample = (

@@ -14,6 +14,7 @@ from custlens.io.rejects import write_xlsx
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy
 from custlens.schema.tables import get_table
+from custlens.store.sql import quote_name
 
 EXPORT_EXTRA = {"orders": ["order_date", "needs_review", "review_reasons"]}
 
@@ -23,7 +24,7 @@ def fetch_table(con: Any, table_name: str) -> pa.Table:
     table = get_table(table_name)
     names = table.names + EXPORT_EXTRA.get(table.name, [])
     cols = ", ".join('"' + n + '"' for n in names)
-    return con.execute(f'SELECT {cols} FROM "{table.name}"').fetch_arrow_table()
+    return con.execute(f"SELECT {cols} FROM {quote_name(table.name)}").fetch_arrow_table()
 
 
 def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:

@@ -150,13 +150,14 @@ def _child(job: dict) -> dict:
     import duckdb
 
     from custlens.io.readers import open_source
+    from custlens.store.sql import quote_literal
 
     lang = job["lang"]
     try:
         con = duckdb.connect()
         # DuckDB keeps well inside the address-space limit and spills beyond it
         con.execute(f"SET memory_limit = '{max(limits.parse_memory_mb // 4, 64)}MB'")
-        con.execute("SET temp_directory = '" + job["tmpdir"].replace("'", "''") + "'")
+        con.execute(f"SET temp_directory = {quote_literal(job['tmpdir'])}")
         con.execute("SET preserve_insertion_order = true")
         rel, src = open_source(
             con, Path(job["path"]), job["sheet"], Path(job["tmpdir"]), limits=limits, lang=lang

@@ -30,9 +30,10 @@ import yaml
 
 from custlens.errors import InputError, Problem
 from custlens.i18n import gettext
-from custlens.io.normalise import SqlParams, epoch_text_expr, float_id_expr, q, text_expr
+from custlens.io.normalise import epoch_text_expr, float_id_expr, text_expr
 from custlens.schema.model import Column
 from custlens.schema.tables import Table
+from custlens.store.sql import SqlParams, quote_name
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 KEYS = ("table", "columns", "compute", "constants", "date_format", "values", "float_ids")
@@ -100,10 +101,6 @@ class Mapping:
         """The canonical columns the file gives (mapped, computed or constant)."""
         return set(self.columns) | set(self.computed) | set(self.constants)
 
-    def has_any(self, columns: tuple[str, ...]) -> bool:
-        """True when the file provides any of ``columns``."""
-        return any(c in self.provided for c in columns)
-
     def describe(self) -> list[dict[str, str]]:
         """The mapping as rows of (custlens column, source header or ``= expression``)."""
         rows = [{"column": c, "source": s} for c, s in self.columns.items()]
@@ -120,7 +117,7 @@ class Mapping:
         if col.name in self.computed:
             text = text_expr(f"CAST(({self.computed[col.name]}) AS VARCHAR)")
         elif col.name in self.columns:
-            text = text_expr(q(self.columns[col.name]))
+            text = text_expr(quote_name(self.columns[col.name]))
         elif col.name in self.constants:
             return f"CAST({p.add(self.constants[col.name])} AS VARCHAR)"
         else:

@@ -21,8 +21,9 @@ import yaml
 from custlens.errors import InputError, Problem
 from custlens.i18n import gettext
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file, normalise_header
-from custlens.io.normalise import SqlParams, date_expr, number_expr, q
+from custlens.io.normalise import date_expr, number_expr
 from custlens.schema.tables import Table, get_table
+from custlens.store.sql import SqlParams, quote_name
 
 # names that may hold a column although they are not its aliases: offered, never mapped
 HINTS = {
@@ -249,7 +250,7 @@ def _sniff(con: Any, raw: str, headers: list[str]) -> dict[str, dict[str, float]
     p = SqlParams()
     parts = []
     for i, h in enumerate(headers):
-        t = f"NULLIF(trim({q(h)}), '')"
+        t = f"NULLIF(trim({quote_name(h)}), '')"
         parts += [
             f"count({t}) AS n{i}",
             f"count({date_expr(t, p, True, None)}) AS d{i}",

@@ -7,11 +7,9 @@ date formats) are bound as parameters, never formatted into the SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from custlens.io.phones import phone_sql
 from custlens.schema.tables import Column
+from custlens.store.sql import SqlParams
 
 FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＋－．＠／：　"
 HALF = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-.@/: "
@@ -172,31 +170,6 @@ RANGES = {
     "age": (0, 120),
     "line_no": (1, None),
 }
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass
-class SqlParams:
-    """Collects named parameters (``$p0`` ...) while SQL text is assembled; an expression may
-    be repeated in the text without upsetting parameter order."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, value: Any) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
-        return f"${name}"
-
-    def map_case(self, expr: str, mapping: dict[str, Any], lower: bool = True) -> str:
-        key = f"lower({expr})" if lower else expr
-        whens = " ".join(
-            f"WHEN {self.add(k.lower() if lower else k)} THEN {self.add(v)}"
-            for k, v in mapping.items()
-        )
-        return f"(CASE {key} {whens} ELSE NULL END)"
 
 
 def text_expr(raw: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from custlens.io.normalise import SqlParams
     from custlens.schema.tables import Table
+    from custlens.store.sql import SqlParams
 
 PHONE_FUNCTION = "custlens_phone_e164"
 

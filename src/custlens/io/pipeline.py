@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ from custlens.io.upsert import create_customers_from_orders, plan_rows, write_ro
 from custlens.schema.problems import format_problem, kept_note, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 SAMPLE_PROBLEMS = 200
 STAGES = ("read", "validate", "write", "quality", "mirror")
@@ -303,5 +306,5 @@ def _log_failure(
                 json.dumps({"error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False),
             ],
         )
-    except Exception:
-        pass
+    except Exception:  # the import's own failure is the one to raise; this one is logged
+        log.exception("could not record failed import of %s in the import log", result.file_name)

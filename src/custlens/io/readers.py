@@ -19,6 +19,7 @@ from custlens.config import ImportLimits
 from custlens.errors import InputError
 from custlens.i18n import gettext as _
 from custlens.io import preflight
+from custlens.store.sql import quote_name
 
 FORMATS = {
     ".csv": "csv",
@@ -217,12 +218,19 @@ def open_source(
         else:
             preflight.check_parquet(path, limits, lang)
             rel = con.read_parquet(str(path))
-            rel = rel.select(", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in rel.columns))
+            rel = rel.select(
+                ", ".join(
+                    f"CAST({quote_name(c)} AS VARCHAR) AS {quote_name(c)}" for c in rel.columns
+                )
+            )
         if len(rel.columns) > limits.max_columns:
             raise InputError(preflight.too_many_columns(path.name, len(rel.columns), limits, lang))
         columns = [c.lstrip("\ufeff").strip() for c in rel.columns]
         rel = rel.select(
-            ", ".join(f"{_q(o)} AS {_q(n)}" for o, n in zip(rel.columns, columns, strict=True))
+            ", ".join(
+                f"{quote_name(o)} AS {quote_name(n)}"
+                for o, n in zip(rel.columns, columns, strict=True)
+            )
         )
     except duckdb.Error as exc:
         raise InputError(read_error_message(path, exc, limits, lang)) from exc
@@ -292,7 +300,3 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, la
             _("{name}: not a readable Excel file ({error})", lang, name=path.name, error=exc)
         ) from exc
     return con.from_arrow(table), sheet
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

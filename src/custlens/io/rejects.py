@@ -14,6 +14,7 @@ from custlens.io.cells import neutralise_table, open_workbook
 from custlens.io.readers import SourceFile
 from custlens.schema.problems import PROBLEM_CODES, describe
 from custlens.schema.tables import Table
+from custlens.store.sql import quote_name
 
 REASON_HEADER = {"zh": "错误原因", "en": "errors"}
 ROW_HEADER = {"zh": "原行号", "en": "source_row"}
@@ -26,7 +27,7 @@ def fetch_rejected(
     codes = list(PROBLEM_CODES)
     labels = {c.name: (c.zh if lang == "zh" else c.name) for c in table.columns}
     sep = "：" if lang == "zh" else ": "
-    cols = ", ".join('r."' + c.replace('"', '""') + '"' for c in source_columns)
+    cols = ", ".join("r." + quote_name(c) for c in source_columns)
     return con.execute(
         f"""
         WITH msg AS (SELECT unnest($codes) AS code, unnest($texts) AS text),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from custlens.config import Settings
-from custlens.io.normalise import SqlParams
 from custlens.schema.returns import BASE_NET_AMOUNT_SQL, BASE_NET_QUANTITY_SQL
+from custlens.store.sql import SqlParams
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from typing import Any
 
 from custlens.config import Settings
 from custlens.io.mapping import Mapping
-from custlens.io.normalise import SqlParams, column_sql, q
+from custlens.io.normalise import column_sql
 from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
 from custlens.schema.problems import PROBLEM_CODES, column_severity
 from custlens.schema.tables import Column, Table
+from custlens.store.sql import SqlParams, quote_name
 
 
 def stage_rows(
@@ -36,7 +37,7 @@ def stage_rows(
     for col in table.columns:
         # mapped, computed (CAST((sql) AS VARCHAR) over the raw columns) or constant
         text = mapping.text_sql(col, p, settings.timezone)
-        texts.append(f"{text} AS {q('t_' + col.name)}")
+        texts.append(f"{text} AS {quote_name('t_' + col.name)}")
     typed = []
     derived = derived_columns(table.name)
     # where the value is the cleaned text itself (ids, names ...) only one copy is kept
@@ -44,16 +45,18 @@ def stage_rows(
     # a bad value in a lenient column (optional, not strict) is left empty or defaulted
     lenient = []
     for col in table.columns:
-        text = q("t_" + col.name)
+        text = quote_name("t_" + col.name)
         value, code = column_sql(col, text, p, mapping.date_format, mapping.values.get(col.name))
-        typed.append(f"{value} AS {q(col.name)}")
-        typed.append(f"{code} AS {q('e_' + col.name)}")
+        typed.append(f"{value} AS {quote_name(col.name)}")
+        typed.append(f"{code} AS {quote_name('e_' + col.name)}")
         if not col.rejects_bad_value and code != NO_CODE:
-            lenient.append(f"{_kept_value(col, p, q('e_' + col.name))} AS {q(col.name)}")
+            lenient.append(
+                f"{_kept_value(col, p, quote_name('e_' + col.name))} AS {quote_name(col.name)}"
+            )
         same = value == text and col.name not in derived and col.name in mapping.columns
-        text_of[col.name] = q(col.name) if same else text
-    dropped = [q("t_" + name) for name, t in text_of.items() if t == q(name)]
-    replace = ", ".join(f"{sql} AS {q(name)}" for name, sql in derived.items())
+        text_of[col.name] = quote_name(col.name) if same else text
+    dropped = [quote_name("t_" + name) for name, t in text_of.items() if t == quote_name(name)]
+    replace = ", ".join(f"{sql} AS {quote_name(name)}" for name, sql in derived.items())
     rules = row_rules(table.name, settings, p, now)
     rule_cols = [
         f"CASE WHEN {r.condition} THEN '{r.code}' END AS r{i}" for i, r in enumerate(rules)
@@ -63,12 +66,13 @@ def stage_rows(
     flags = f"NULLIF(concat_ws(',', {', '.join(warnings)}), '')" if warnings else "NULL"
     # a warning rule's value in a lenient column is left empty too (a future registration)
     kept = ", ".join(
-        f"{_kept_value(table.column(r.column), p, f'r{i}')} AS {q(r.column)}"
+        f"{_kept_value(table.column(r.column), p, f'r{i}')} AS {quote_name(r.column)}"
         for i, (r, sev) in enumerate(zip(rules, severities, strict=True))
         if sev == "warning" and not table.column(r.column).rejects_bad_value
     )
     col_err = " OR ".join(
-        f"coalesce({q('e_' + c.name)} IN ({_error_codes(c)}), FALSE)" for c in table.columns
+        f"coalesce({quote_name('e_' + c.name)} IN ({_error_codes(c)}), FALSE)"
+        for c in table.columns
     )
     rule_err = (
         " OR ".join(f"r{i} IS NOT NULL" for i, sev in enumerate(severities) if sev == "error")
@@ -76,21 +80,21 @@ def stage_rows(
     )
     # every problem of the row as column:code; row rules judge rows whose columns are valid
     # (a bad value is reported once), and a rejected row reports only its errors
-    codes = [f"'{c.name}:' || {q('e_' + c.name)}" for c in table.columns]
+    codes = [f"'{c.name}:' || {quote_name('e_' + c.name)}" for c in table.columns]
     codes += [
         f"CASE WHEN NOT {'_colerr' if sev == 'error' else '_err'} THEN '{r.column}:' || r{i} END"
         for i, (r, sev) in enumerate(zip(rules, severities, strict=True))
     ]
     scratch = [
         *dropped,
-        *(q("e_" + c.name) for c in table.columns),
+        *(quote_name("e_" + c.name) for c in table.columns),
         *(f"r{i}" for i in range(len(rules))),
         "_none",
         "_colerr",
     ]
     # a hash of the whole source row, mapped columns or not: finds exact duplicates
     source = [d[0] for d in con.execute("SELECT * FROM _raw LIMIT 0").description]
-    raw_hash = f"hash({', '.join(q(c) for c in source if c != '_row')})"
+    raw_hash = f"hash({', '.join(quote_name(c) for c in source if c != '_row')})"
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
         f"""CREATE TEMP TABLE _ruled AS
@@ -115,7 +119,7 @@ NO_CODE = "CAST(NULL AS VARCHAR)"  # the error code of a column kind that finds 
 def _kept_value(col: Column, p: SqlParams, problem: str) -> str:
     """``col``'s value, left empty (or set to its default) where ``problem`` is not NULL."""
     default = p.add(col.default) if col.default is not None else "NULL"
-    return f"CASE WHEN {problem} IS NULL THEN {q(col.name)} ELSE {default} END"
+    return f"CASE WHEN {problem} IS NULL THEN {quote_name(col.name)} ELSE {default} END"
 
 
 def _error_codes(col: Column) -> str:
@@ -146,7 +150,7 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
         "(SELECT *, unnest(string_split(_codes, ',')) AS p FROM _ruled WHERE _codes IS NOT NULL))"
     )
     exact = _exact_duplicates(con)
-    hashed = ", ".join(f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))" for c in table.names)
+    hashed = ", ".join(f"coalesce(CAST({quote_name(c)} AS VARCHAR), chr(0))" for c in table.names)
     row_hash = f"md5(concat_ws(chr(31), {hashed}))"
     positional = table.name == "orders" and (
         "line_no" not in mapping.provided
@@ -157,9 +161,11 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
     system = system_sql(table.name, fallback_hash=row_hash, positional_lines=positional)
     replace = [n for n in system if n in table.names]
     select = (
-        f"* REPLACE ({', '.join(f'{system[n]} AS {q(n)}' for n in replace)})" if replace else "*"
+        f"* REPLACE ({', '.join(f'{system[n]} AS {quote_name(n)}' for n in replace)})"
+        if replace
+        else "*"
     )
-    extra = "".join(f", {system[n]} AS {q(n)}" for n in system if n not in table.names)
+    extra = "".join(f", {system[n]} AS {quote_name(n)}" for n in system if n not in table.names)
     key = key_sql(table.name)
     skip = f"AND _row NOT IN (SELECT _row FROM {exact})" if exact else ""
     # valid rows with their keys, as views: computed while written, never stored twice
@@ -168,7 +174,7 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
     con.execute(
         f"""CREATE TEMP VIEW _keyed_base AS
         WITH _valid AS (
-            SELECT _row, {", ".join(q(c) for c in table.names)}, _flags, {row_hash} AS _hash
+            SELECT _row, {", ".join(quote_name(c) for c in table.names)}, _flags, {row_hash} AS _hash
             FROM _ruled WHERE NOT _err {skip}
         ), _sys AS (SELECT {select}{extra} FROM _valid)
         SELECT *, {key} AS _key FROM _sys"""
@@ -224,7 +230,7 @@ def _exact_duplicates(con: Any) -> str | None:
     if not con.execute("SELECT count(*) FROM _rawcand").fetchone()[0]:
         return None
     source = [d[0] for d in con.execute("SELECT * FROM _raw LIMIT 0").description]
-    whole = ", ".join(q(c) for c in source if c != "_row")
+    whole = ", ".join(quote_name(c) for c in source if c != "_row")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rawdup AS
         SELECT _row, first_row FROM (
@@ -258,7 +264,7 @@ def _number_repeated_content(con: Any, content_key: tuple[str, str]) -> None:
     con.execute(
         f"""CREATE TEMP VIEW _keyed_all AS
         SELECT k.* REPLACE (coalesce(r.new_key, k._key) AS _key,
-                            coalesce(r.new_key, k.{q(column)}) AS {q(column)})
+                            coalesce(r.new_key, k.{quote_name(column)}) AS {quote_name(column)})
         FROM _keyed_base k LEFT JOIN _repeat r USING (_row)"""
     )
     con.execute(

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from custlens.io.mapping import Mapping
-from custlens.io.normalise import q
 from custlens.io.rules import key_sql, system_sql
 from custlens.schema.tables import Table
 from custlens.store.migrations import SYSTEM_COLUMNS
+from custlens.store.sql import quote_name
 
 
 def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
@@ -19,7 +19,7 @@ def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
     the stored ones, or ``fill``: a customer so far known only from orders, see
     :func:`create_customers_from_orders`); counts the updated and unchanged rows into
     ``result`` and returns the number of rows that fill such customers."""
-    name = q(table.name)
+    name = quote_name(table.name)
     key = key_sql(table.name)
     drop_temp(con, "_final")
     empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})").fetchone()[0]
@@ -28,7 +28,10 @@ def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
         result.updated = result.unchanged = 0
         return 0
     compare = _compared(table, mapping)
-    diff = " OR ".join(f"coalesce(k.{q(c)}, t.{q(c)}) IS DISTINCT FROM t.{q(c)}" for c in compare)
+    diff = " OR ".join(
+        f"coalesce(k.{quote_name(c)}, t.{quote_name(c)}) IS DISTINCT FROM t.{quote_name(c)}"
+        for c in compare
+    )
     stub = "t._tkey IS NOT NULL AND t._stub" if table.name == "customers" else "FALSE"
     stub_of = STUB_SQL if table.name == "customers" else "FALSE"
     con.execute(
@@ -59,7 +62,7 @@ def write_rows(
     with (their review flags), else they are written unflagged. ``fills``: rows giving a
     customer known only from orders a profile: written and counted as updates, without
     change history."""
-    name = q(table.name)
+    name = quote_name(table.name)
     key = key_sql(table.name)
     stored_cols = [c for c in table.names] + [n for n, _ in SYSTEM_COLUMNS[table.name]]
     compare = _compared(table, mapping)
@@ -77,13 +80,13 @@ def write_rows(
         elif c == "return_of":  # set by custlens.io.returns once the rows are written
             values[c] = "NULL"
         elif col is not None and col.default is not None:
-            values[c] = f"coalesce(f.{q(c)}, '{col.default}')"
+            values[c] = f"coalesce(f.{quote_name(c)}, '{col.default}')"
         else:
-            values[c] = f"f.{q(c)}"
+            values[c] = f"f.{quote_name(c)}"
     params = {"import_id": import_id, "now": now}
     result.inserted = _execute(
         con,
-        f"INSERT INTO {name} ({', '.join(q(c) for c in stored_cols)}) SELECT "
+        f"INSERT INTO {name} ({', '.join(quote_name(c) for c in stored_cols)}) SELECT "
         f"{', '.join(values[c] for c in stored_cols)} FROM _final f "
         + (f"LEFT JOIN {reasons} r ON r.order_line_key = f.order_line_key " if reasons else "")
         + "WHERE _action = 'insert'",
@@ -96,21 +99,23 @@ def write_rows(
         return
     if table.name == "customers" and result.updated > fills:
         history = " UNION ALL ".join(
-            f"SELECT f.customer_id, '{c}', CAST(t.{q(c)} AS VARCHAR), CAST(f.{q(c)} AS VARCHAR), "
+            f"SELECT f.customer_id, '{c}', CAST(t.{quote_name(c)} AS VARCHAR), CAST(f.{quote_name(c)} AS VARCHAR), "
             f"$now, $import_id FROM _final f JOIN customers t USING (customer_id) "
-            f"WHERE f._action = 'update' AND f.{q(c)} IS NOT NULL "
-            f"AND f.{q(c)} IS DISTINCT FROM t.{q(c)}"
+            f"WHERE f._action = 'update' AND f.{quote_name(c)} IS NOT NULL "
+            f"AND f.{quote_name(c)} IS DISTINCT FROM t.{quote_name(c)}"
             for c in compare
             if c != "customer_id"
         )
         _execute(con, f"INSERT INTO customer_history {history}", params)
-    sets = [f"{q(c)} = coalesce(f.{q(c)}, {name}.{q(c)})" for c in compare]
+    sets = [
+        f"{quote_name(c)} = coalesce(f.{quote_name(c)}, {name}.{quote_name(c)})" for c in compare
+    ]
     for c, v in (("import_id", "$import_id"), ("updated_at", "$now")):
         if c in stored_cols:
-            sets.append(f"{q(c)} = {v}")
+            sets.append(f"{quote_name(c)} = {v}")
     for c in system_sql(table.name):
         if c not in table.names and c in stored_cols:
-            sets.append(f"{q(c)} = f.{q(c)}")
+            sets.append(f"{quote_name(c)} = f.{quote_name(c)}")
     _execute(
         con,
         f"UPDATE {name} SET {', '.join(sets)} FROM _final f "

@@ -45,12 +45,6 @@ def mask_value(kind: str, value: str | None) -> str | None:
     return MASKERS[kind](pa.array([value], pa.string()))[0].as_py()
 
 
-def pii_columns(table_name: str | None = None) -> dict[str, str]:
-    """Column name -> PII kind, for one canonical table or all of them."""
-    tables = [TABLES[table_name]] if table_name else list(TABLES.values())
-    return {c.name: c.pii for t in tables for c in t.columns if c.pii}
-
-
 def mask_table(
     table: pa.Table, policy: MaskingPolicy | None = None, columns: dict[str, str] | None = None
 ) -> pa.Table:

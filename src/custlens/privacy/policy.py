@@ -12,8 +12,8 @@ from custlens.errors import PermissionDenied
 
 ROLES = ("admin", "analyst", "viewer")
 PERMISSIONS = {
-    "admin": {"view", "analyse", "import", "export", "manage_users", "unmask_one", "audit"},
-    "analyst": {"view", "analyse", "import", "export"},
+    "admin": {"view", "analyze", "import", "export", "manage_users", "unmask_one", "audit"},
+    "analyst": {"view", "analyze", "import", "export"},
     "viewer": {"view"},
 }
 
@@ -54,7 +54,12 @@ class Principal:
     def require(self, permission: str) -> None:
         """Raise PermissionDenied unless the principal's role has ``permission``."""
         if not self.can(permission):
-            raise PermissionDenied(f"{self.username} ({self.role}) may not {permission}")
+            raise PermissionDenied.of(
+                "{user} ({role}) may not {permission}",
+                user=self.username,
+                role=self.role,
+                permission=permission,
+            )
 
     def masking(self, unmask_reason: str | None = None) -> MaskingPolicy:
         """Masked for everyone; an admin may unmask one record with a stated reason."""

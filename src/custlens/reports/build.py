@@ -32,13 +32,6 @@ SECTIONS: dict[str, str] = {
 PRESETS = {"weekly": ("last-week", "previous"), "monthly": ("last-month", "previous")}
 
 
-def resolve_period(ws: Any, period: str | None, engine: str | None = None) -> tuple[Period, Any]:
-    """The report's period (default: the last month with data, to the last order) and the
-    last day with orders."""
-    p, _first, last = _resolve(ws, period, engine)
-    return p, last
-
-
 def _resolve(ws: Any, period: str | None, engine: str | None) -> tuple[Period, Any, Any]:
     from custlens.analytics.patterns.timing import (
         period_bounds,  # Ibis: kept out of `custlens --help`

@@ -13,7 +13,7 @@ reversed in full, or a return, and what is left of a sale after its returns.
   customer. A return that matches no sale is kept and reported as unmatched.
 * ``net_quantity`` / ``net_amount`` of a sale line: what is left after its linked returns
   (zero for a sale reversed in full). Analyses read sale lines with something left, at
-  their net values (see :func:`custlens.analytics.orders.analysable_orders`); an order all
+  their net values (see :func:`custlens.analytics.orders.analyzable_orders`); an order all
   of whose lines were returned or cancelled is no longer an order or a purchase day.
 
 The SQL below is written once and used by the import, the re-linking of returns after each
@@ -34,6 +34,6 @@ BASE_NET_AMOUNT_SQL = (
     f"CASE WHEN quantity < 0 OR {_REVERSED} THEN CAST(0 AS DECIMAL(18,2)) ELSE amount END"
 )
 
-# a line the analyses count (custlens.analytics.orders.analysable_orders, for the few raw SQL
+# a line the analyses count (custlens.analytics.orders.analyzable_orders, for the few raw SQL
 # readers): a paid sale line with something left after its returns, at ``net_amount``
-ANALYSABLE_SQL = "status = 'paid' AND (net_quantity > 0 OR net_amount > 0)"
+ANALYZABLE_SQL = "status = 'paid' AND (net_quantity > 0 OR net_amount > 0)"

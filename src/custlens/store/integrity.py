@@ -18,6 +18,7 @@ from typing import Any
 from custlens.schema.tables import TABLES
 from custlens.store.migrations import CUSTOMER_INDEXES
 from custlens.store.search import FINGERPRINT, SEARCH_TABLE, STATE_TABLE, refresh_search_index
+from custlens.store.sql import quote_name
 
 SAMPLE_KEYS = 200  # keys per indexed table compared index vs scan (half of them the newest)
 
@@ -100,7 +101,7 @@ def _log_counts(con: Any) -> list[Finding]:
     logged = {t: int(n or 0) for t, n in rows}
     out = []
     for name in TABLES:
-        have = int(con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        have = int(con.execute(f"SELECT count(*) FROM {quote_name(name)}").fetchone()[0])
         want = logged.get(name, 0)
         out.append(Finding("log", name, want, have, want == have, False))
     return out

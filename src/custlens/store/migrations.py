@@ -12,6 +12,7 @@ from collections.abc import Callable
 from custlens.schema.returns import BASE_NET_AMOUNT_SQL, BASE_NET_QUANTITY_SQL
 from custlens.schema.tables import TABLES, Table
 from custlens.store.search import search_index_sql
+from custlens.store.sql import quote_name
 
 # system columns appended to each canonical table
 SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -39,14 +40,10 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def table_ddl(table: Table) -> str:
-    cols = [f"{_quote(c.name)} {c.sql_type}" for c in table.columns]
-    cols += [f"{_quote(n)} {t}" for n, t in SYSTEM_COLUMNS[table.name]]
-    return f"CREATE TABLE {_quote(table.name)} (\n  " + ",\n  ".join(cols) + "\n)"
+    cols = [f"{quote_name(c.name)} {c.sql_type}" for c in table.columns]
+    cols += [f"{quote_name(n)} {t}" for n, t in SYSTEM_COLUMNS[table.name]]
+    return f"CREATE TABLE {quote_name(table.name)} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
 def _v1() -> list[str]:

@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from custlens.store.sql import quote_literal, quote_name
+
 SNAPSHOT_DIR = ".snapshot"
 SNAPSHOT_FILE = "custlens.duckdb"
 SERVER_FILE = "server.json"
@@ -50,10 +52,9 @@ def write_snapshot(con: Any, root: Path) -> Path:
     tmp = target.with_name(f".{uuid.uuid4().hex}.duckdb")
     alias = f"snap_{uuid.uuid4().hex[:8]}"
     name = con.execute("SELECT current_database()").fetchone()[0]
-    quoted = str(tmp).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS {alias}")
+    con.execute(f"ATTACH {quote_literal(tmp)} AS {alias}")
     try:
-        con.execute(f'COPY FROM DATABASE "{name}" TO {alias}')
+        con.execute(f"COPY FROM DATABASE {quote_name(name)} TO {alias}")
     finally:
         con.execute(f"DETACH {alias}")
     os.replace(tmp, target)

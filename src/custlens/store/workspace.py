@@ -31,6 +31,7 @@ from custlens.errors import UsageError, WorkspaceError
 from custlens.i18n import gettext
 from custlens.schema.tables import TABLES
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
+from custlens.store.sql import quote_literal, quote_name
 
 DB_FILE = "custlens.duckdb"
 _OPEN: dict[str, int] = {}  # database files this process has open, by resolved path
@@ -175,8 +176,8 @@ class Workspace:
         self._key = key
         self._con.execute("SET preserve_insertion_order = true")
         if not read_only:
-            self._con.execute(f"SET temp_directory = {_sql_path(self.root / '.tmp')}")
-        self._con.execute(f"SET memory_limit = {_sql_path(self.settings.memory_limit)}")
+            self._con.execute(f"SET temp_directory = {quote_literal(self.root / '.tmp')}")
+        self._con.execute(f"SET memory_limit = {quote_literal(self.settings.memory_limit)}")
         threads = duckdb_threads(self.settings)
         if threads:
             self._con.execute(f"SET threads = {threads}")
@@ -288,7 +289,9 @@ class Workspace:
 
     def count(self, name: str) -> int:
         """The number of rows of the canonical table ``name``."""
-        return int(self.con.execute(f'SELECT count(*) FROM "{TABLES[name].name}"').fetchone()[0])
+        return int(
+            self.con.execute(f"SELECT count(*) FROM {quote_name(TABLES[name].name)}").fetchone()[0]
+        )
 
     # ---- Parquet mirror ---------------------------------------------------------------
     def write_parquet(self, name: str) -> Path:
@@ -301,12 +304,13 @@ class Workspace:
         cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
         if date_col and self.count(name) > 0:
             sql = (
-                f"COPY (SELECT {cols}, strftime({date_col}, '%Y-%m') AS month FROM \"{name}\") "
-                f"TO {_sql_path(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
+                f"COPY (SELECT {cols}, strftime({date_col}, '%Y-%m') AS month FROM {quote_name(name)}) "
+                f"TO {quote_literal(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
             )
         else:
             sql = (
-                f'COPY (SELECT {cols} FROM "{name}") TO {_sql_path(tmp / "data.parquet")} '
+                f"COPY (SELECT {cols} FROM {quote_name(name)}) "
+                f"TO {quote_literal(tmp / 'data.parquet')} "
                 "(FORMAT parquet)"
             )
         self.con.execute(sql)
@@ -388,11 +392,6 @@ def duckdb_threads(settings: Settings) -> int:
             )
         )
     return int(text)
-
-
-def _sql_path(path: Path | str) -> str:
-    """A path or setting as a SQL string literal (COPY and SET take no parameters here)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _preload_pandas() -> None:

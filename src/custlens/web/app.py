@@ -20,14 +20,20 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from custlens import __version__
 from custlens.config import Settings
-from custlens.errors import CustlensError, InputError, PermissionDenied, UsageError
+from custlens.errors import (
+    CustlensError,
+    InputError,
+    LoginRequired,
+    PermissionDenied,
+    UsageError,
+)
 from custlens.i18n import gettext, normalise_lang
 from custlens.privacy import users
 from custlens.store.serving import prepare_serving
 from custlens.store.workspace import Workspace
 from custlens.web import previews
 from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
-from custlens.web.auth import CsrfFailed, Forbidden, LoginRequired, is_api
+from custlens.web.auth import is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
 from custlens.web.render import lang_of, make_templates, render
 from custlens.web.security import (
@@ -151,17 +157,9 @@ def _error_handlers(app: FastAPI) -> None:
 
         return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        if isinstance(exc, CsrfFailed):
-            return error_response(request, 403, _(request, exc.message))
-        return error_response(
-            request, 403, _(request, "You may not do this.") + f" ({exc.message})"
-        )
-
     @app.exception_handler(PermissionDenied)
     async def denied(request: Request, exc: PermissionDenied) -> Response:
-        return error_response(request, 403, str(exc))
+        return error_response(request, 403, exc.message_in(lang_of(request)))
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:
@@ -192,7 +190,3 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         return error_response(request, 500, _(request, "Something went wrong on the server."))
-
-    @app.exception_handler(PermissionError)
-    async def raw_denied(request: Request, exc: PermissionError) -> Response:
-        return error_response(request, 403, str(exc))

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from custlens.clock import utc_now
+from custlens.errors import CsrfFailed, LoginRequired, PermissionDenied
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
 from custlens.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf
@@ -23,24 +24,6 @@ from custlens.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_MESSAGE = "CSRF token missing or wrong: reload the page and try again"  # a catalogue msgid
 LOGGED_IN = "login"  # pseudo-permission: any signed-in user
-
-
-class LoginRequired(Exception):
-    """No (valid) session or token."""
-
-
-class Forbidden(Exception):
-    """The caller may not do this (answered with 403)."""
-
-    def __init__(self, message: str = "forbidden"):
-        super().__init__(message)
-        self.message = message
-
-
-class CsrfFailed(Forbidden):
-    """A form posted without the session's CSRF token."""
-
-    pass
 
 
 @dataclass(frozen=True)
@@ -122,7 +105,10 @@ class Guard:
             await _check_csrf(request)
         principal = caller.principal
         if self.permission != LOGGED_IN and not principal.can(self.permission):
-            raise Forbidden(f"{principal.username} ({principal.role}) may not {self.permission}")
+            raise PermissionDenied.of(
+                "You may not do this. ({detail})",
+                detail=f"{principal.username} ({principal.role}) may not {self.permission}",
+            )
         return principal
 
 
@@ -135,7 +121,7 @@ async def _check_csrf(request: Request) -> None:
             value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
     if not check_csrf(request.state.session, token):
-        raise CsrfFailed(CSRF_MESSAGE)
+        raise CsrfFailed.of(CSRF_MESSAGE)
 
 
 # ---- login with throttling and lockout --------------------------------------------------------

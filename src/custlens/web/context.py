@@ -150,15 +150,6 @@ class AppContext:
             self._local.backend = be
         return be
 
-    def has_table(self, name: str) -> bool:
-        """True when the workspace's database has a table ``name``."""
-        row = (
-            self.con()
-            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
-            .fetchone()
-        )
-        return bool(row[0])
-
     def data_version(self) -> int:
         """Bumped by :meth:`invalidate` whenever data, analysis results or manual tags change.
 

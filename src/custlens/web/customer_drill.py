@@ -14,7 +14,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.patterns.periods import parse_period
 from custlens.store.scoped import ScopedWorkspace
 
@@ -44,7 +44,7 @@ def order_filtered(orders: ir.Table, q: Any, as_of: Any = None) -> ir.Table | No
         (q.category, q.period, q.hour is not None, q.weekday is not None, q.order_channel, q.store)
     ):
         return None
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     if q.period:
         p = parse_period(q.period, as_of)
         o = o.filter((o.order_date >= p.start) & (o.order_date <= p.end))
@@ -69,13 +69,13 @@ def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
     o = order_filtered(orders, q, as_of)
     if o is not None:
         if q.also:
-            other = analysable_orders(orders)
+            other = analyzable_orders(orders)
             other = other.filter(other.category == q.also).select(oid="order_id").distinct()
             o = o.join(other, o.order_id == other.oid)
         c = c.semi_join(o.select("customer_id").distinct(), "customer_id")
     if q.cohort:
         p = parse_period(q.cohort, as_of)
-        a = analysable_orders(orders)
+        a = analyzable_orders(orders)
         first = a.group_by("customer_id").aggregate(first=a.order_date.min())
         first = first.filter((first.first >= p.start) & (first.first <= p.end))
         c = c.semi_join(first.select("customer_id"), "customer_id")

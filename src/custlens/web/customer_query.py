@@ -27,7 +27,7 @@ import pyarrow as pa
 from custlens.errors import InputError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, Principal
-from custlens.schema.returns import ANALYSABLE_SQL
+from custlens.schema.returns import ANALYZABLE_SQL
 from custlens.store.scoped import ScopedWorkspace
 from custlens.store.search import SCOPE_COLUMNS, search_sql
 from custlens.web.customer_drill import drill_ids, has_drill
@@ -144,7 +144,7 @@ def _order_totals(con: Any, principal: Principal, ids: list[str]) -> dict[str, d
     orders, params = scoped_sql("orders", principal)
     sql = (
         "SELECT customer_id, sum(net_amount) AS revenue, count(DISTINCT order_id) AS orders, "
-        f"max(order_date) AS last_order_date FROM ({orders}) WHERE {ANALYSABLE_SQL} "
+        f"max(order_date) AS last_order_date FROM ({orders}) WHERE {ANALYZABLE_SQL} "
         f"AND NOT coalesce(needs_review, false) AND customer_id IN ({marks}) "
         "GROUP BY customer_id"
     )

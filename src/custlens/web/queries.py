@@ -28,6 +28,7 @@ from custlens.charts import basic
 from custlens.charts import patterns as pcharts
 from custlens.errors import InputError
 from custlens.i18n import gettext
+from custlens.records import to_records
 from custlens.store.scoped import ScopedWorkspace
 
 PERIOD_KINDS = ("week", "month", "quarter", "custom")
@@ -51,21 +52,6 @@ CARD_KPIS = tuple((m.id, m.name, m.unit) for m in map(get_measure, CARD_MEASURES
 
 # a principal's view of the workspace: row-filtered Ibis tables on this thread's backend
 Scope = ScopedWorkspace
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    out = df.astype(object).where(df.notna(), None).to_dict("records")
-    for row in out:
-        for k, v in row.items():
-            if isinstance(v, pd.Timestamp):
-                row[k] = v.date().isoformat() if v == v.normalize() else v.isoformat()
-            elif isinstance(v, (dt.date, dt.datetime)):
-                row[k] = v.isoformat()
-            elif isinstance(v, decimal.Decimal):
-                row[k] = float(v)
-            elif hasattr(v, "item"):
-                row[k] = v.item()
-    return out
 
 
 def plain_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -154,7 +140,7 @@ def monthly_trend(scope: Scope, months: int = 24, lang: str = "zh") -> tuple[lis
         return [], {}
     df = df.tail(months).copy()
     df["month"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m")
-    rows = _records(df)
+    rows = to_records(df)
     spec = pcharts.trend_lines(rows, gettext("Monthly revenue", lang), lang)
     return rows, spec
 
@@ -187,13 +173,13 @@ def _orders_in(scope: Scope, period: Period | None) -> Any:
 
 
 def hour_weekday(scope: Scope, period: Period | None, lang: str = "zh") -> tuple[list, dict]:
-    rows = _records(patterns.by_hour_weekday(_orders_in(scope, period)).to_pandas())
+    rows = to_records(patterns.by_hour_weekday(_orders_in(scope, period)).to_pandas())
     return rows, pcharts.hour_weekday_heatmap(rows, lang=lang)
 
 
 def top_categories(scope: Scope, period: Period | None, n: int = 10, lang: str = "zh"):
     t = products.top_items(_orders_in(scope, period), "category", n=n)
-    rows = _records(t.to_pandas())
+    rows = to_records(t.to_pandas())
     spec = basic.bar(
         rows,
         "category",
@@ -216,8 +202,8 @@ def peak_window(scope: Scope, period: Period | None) -> dict[str, Any] | None:
 def association(scope: Scope, period: Period | None, top: int = 20, lang: str = "zh"):
     """Category P(B|A) heatmap cells and the strongest pair rules (by lift)."""
     b = basket.build_baskets(_orders_in(scope, period), basket.BasketSpec(level="category"))
-    cells = _records(basket.confidence_matrix(b).to_pandas())
-    rules = _records(basket.pair_rules(b, min_support=0.001).limit(top).to_pandas())
+    cells = to_records(basket.confidence_matrix(b).to_pandas())
+    rules = to_records(basket.pair_rules(b, min_support=0.001).limit(top).to_pandas())
     return cells, rules, pcharts.association_heatmap(cells, lang=lang)
 
 

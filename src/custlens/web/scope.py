@@ -17,6 +17,7 @@ from typing import Any
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
 from custlens.store.scoped import SHARED, ScopedWorkspace, restricted, scoped_table
+from custlens.store.sql import quote_name
 
 __all__ = ["CUSTOMER_KEYED", "ScopedWorkspace", "restricted", "scoped_sql", "scoped_table"]
 
@@ -39,10 +40,6 @@ CUSTOMER_KEYED = (
 )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def scoped_sql(
     name: str,
     principal: Principal,
@@ -63,14 +60,14 @@ def scoped_sql(
     filters = principal.row_filters
     table_cols = set(TABLES[name].names) if name in TABLES else set()
     if customer_id is None:
-        source, params = _quote(name), []
+        source, params = quote_name(name), []
     else:
         source, params = "_one", [customer_id]
     where: list[str] = []
     if filters:
         for col, values in filters.items():
             if col in table_cols:
-                where.append(f"{_quote(col)} IN ({', '.join('?' * len(values))})")
+                where.append(f"{quote_name(col)} IN ({', '.join('?' * len(values))})")
                 params += list(values)
         if name in CUSTOMER_KEYED:
             inner, inner_params = scoped_sql("customers", principal, customer_id, ())
@@ -86,7 +83,7 @@ def scoped_sql(
         read = "*"
         if columns is not None:
             keep = [*columns, "customer_id", *(c for c in filters if c in table_cols)]
-            read = ", ".join(_quote(c) for c in dict.fromkeys(keep))
-        one = f"SELECT {read} FROM {_quote(name)} WHERE customer_id = ?"
+            read = ", ".join(quote_name(c) for c in dict.fromkeys(keep))
+        one = f"SELECT {read} FROM {quote_name(name)} WHERE customer_id = ?"
         sql = one if not where and not materialize else f"WITH _one AS MATERIALIZED ({one}) {sql}"
     return sql, params

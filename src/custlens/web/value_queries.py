@@ -19,7 +19,8 @@ from custlens.analytics.value.tags import preview_rule, tag_frame, tag_stats
 from custlens.charts import basic
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
-from custlens.web.queries import Scope, _records
+from custlens.records import to_records
+from custlens.web.queries import Scope
 
 FUNNEL_BREAKDOWNS = ("channel", "source", "device")
 DEFAULT_FUNNEL = "home, category, detail, cart, checkout, pay"
@@ -36,14 +37,14 @@ def latest_run(con: Any) -> dict[str, Any] | None:
 
 def segments(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     rfm = scope.table("rfm_scores")
-    seg = _records(summarise_segments(rfm, "segment_code").to_pandas())
+    seg = to_records(summarise_segments(rfm, "segment_code").to_pandas())
     names = {
         r["segment_code"]: r["segment"]
         for r in rfm.select("segment_code", "segment").distinct().to_pyarrow().to_pylist()
     }
     for r in seg:
         r["segment"] = names.get(r["segment_code"], r["segment_code"])
-    groups = _records(summarise_segments(rfm, "value_group_code").to_pandas())
+    groups = to_records(summarise_segments(rfm, "value_group_code").to_pandas())
     gnames = {
         r["value_group_code"]: r["value_group"]
         for r in rfm.select("value_group_code", "value_group").distinct().to_pyarrow().to_pylist()
@@ -71,7 +72,7 @@ def segments(scope: Scope, lang: str = "zh") -> dict[str, Any]:
 
 def lifecycle(scope: Scope, lang: str = "zh", churn_days: int = 180) -> dict[str, Any]:
     """Customers per stored lifecycle stage, and the churned stage (流失阶段) with its rule."""
-    rows = _records(
+    rows = to_records(
         summarise_stages(
             scope.table("customer_lifecycle"), scope.table("customer_metrics")
         ).to_pandas()
@@ -98,7 +99,7 @@ def tags(scope: Scope, min_share: float = 0.01, top: int = 30, lang: str = "zh")
     t = scope.table("customer_tags")
     current = t.filter(t.valid_to.isnull())
     customers = int(scope.table("customer_metrics").count().to_pyarrow().as_py())
-    rows = _records(tag_stats(current, customers, min_share).to_pandas())
+    rows = to_records(tag_stats(current, customers, min_share).to_pandas())
     spec = basic.bar(
         rows[:top],
         "tag",
@@ -134,7 +135,7 @@ def clusters(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     cc = scope.table("customer_clusters")
     counts = cc.group_by(["cluster", "cluster_name"]).aggregate(customers=cc.count())
     profiles = scope.backend.table("clusters").drop("profile")  # centroids: no personal data
-    rows = _records(
+    rows = to_records(
         counts.left_join(profiles.drop("customers", "share"), "cluster")
         .drop("cluster_right")
         .order_by("cluster")
@@ -167,7 +168,7 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
     summary = summary_from_orders(frame, time_unit="W")
     fit = fit_clv_models(summary, "bgnbd")
     pred = predict_customers(fit, churn_days=churn_days, lang=lang)
-    tiers = _records(value_by_tier(pred))
+    tiers = to_records(value_by_tier(pred))
     basis = pred.attrs["churn_risk_basis"]
     heading = churn_risk_heading(basis, lang)
     spec = basic.bar(
@@ -199,7 +200,7 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
         "tiers": tiers,
         "spec": spec,
         "ids": ids,
-        "top": _records(top),
+        "top": to_records(top),
         "by_customer": pred,
     }
 
@@ -231,7 +232,7 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
     customers among them (``customers``: those a step's drill-down lists). The chart draws
     both; a customers bar drills to its customers, a visitors bar cannot (an anonymous visitor
     has no row to list)."""
-    rows = _records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
+    rows = to_records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
     known = {} if spec.breakdown else step_customers(scope, spec)
     for r in rows:
         r["label"] = f"{r['step']}. {r['step_name']}"
@@ -305,7 +306,7 @@ def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
 def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") -> dict[str, Any]:
     if not 2 <= length <= 6:
         raise InputError.of("path length must be 2-6")
-    rows = _records(
+    rows = to_records(
         paths.top_paths(scope.table("events"), start=start or None, length=length).to_pandas()
     )
     spec = basic.bar(
@@ -327,7 +328,7 @@ def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
     from custlens.analytics.behaviour.cohort import cohort_retention, retention_curve
 
     matrix = cohort_retention(scope.table("orders"))
-    rows = _records(matrix.to_pandas())
+    rows = to_records(matrix.to_pandas())
     keep = sorted({r["cohort"] for r in rows})[-months:]
     cells = []
     for r in rows:
@@ -337,7 +338,7 @@ def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
             r["cohort_month"] = r["cohort"][:7]
             r["active_month"] = f"{idx // 12:04d}-{idx % 12 + 1:02d}"
             cells.append(r)
-    curve = _records(retention_curve(matrix).to_pandas())
+    curve = to_records(retention_curve(matrix).to_pandas())
     spec = {
         "$schema": basic.SCHEMA,
         "title": gettext("Customer retention by first-order month", lang),

@@ -43,7 +43,7 @@ def warm_principals(ctx: Any) -> list[Principal]:
 
 def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
     """The computations of the first pages for ``principal`` (each fills the result cache)."""
-    from custlens.web import value_queries as vq
+    from custlens.web import value_queries
     from custlens.web.routes.customers import list_data
     from custlens.web.routes.overview import overview_data
     from custlens.web.routes.patterns import patterns_data
@@ -70,7 +70,10 @@ def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
     steps.append(lambda: patterns_data(request, principal, None))
     steps += [
         lambda name=name, build=build: stored_page_data(request, principal, name, build)
-        for name, build in (("segments", vq.segments), ("lifecycle", vq.lifecycle))
+        for name, build in (
+            ("segments", value_queries.segments),
+            ("lifecycle", value_queries.lifecycle),
+        )
     ]
     return steps
 

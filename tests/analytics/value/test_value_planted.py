@@ -22,7 +22,7 @@ def world(tmp_path_factory):
     ws = init_workspace(root / "ws")
     for table in TABLES:
         import_file(ws, table, root / "demo" / truth["files"][table])
-    run = res.analyse_workspace(ws)
+    run = res.analyze_workspace(ws)
     ws.con.execute(
         "CREATE TEMP TABLE truth AS SELECT * FROM read_parquet(?)",
         [str(root / "demo" / truth["truth_files"]["customers"])],

@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.behaviour.sessions import SESSION_GAP_MINUTES, session_table, sessionise
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.errors import UsageError
 
 MODELS = ("first_touch", "last_touch", "linear", "position", "time_decay")
@@ -33,7 +33,7 @@ NONE = "(none)"
 
 def order_totals(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """One row per analysable order: order_id, customer_id, order_time, channel, revenue."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     return o.group_by("order_id").aggregate(
         customer_id=o.customer_id.cast("string").min(),
         order_time=o.order_time.min(),

@@ -21,7 +21,8 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.behaviour.sessions import actor_key
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.measures import rate_of
+from custlens.analytics.orders import analyzable_orders
 from custlens.errors import UsageError
 
 COHORT_BY = ("first_order", "registration")
@@ -35,10 +36,6 @@ def _month_start(index: ir.IntegerValue) -> ir.DateValue:
     return ibis.date(index // 12, index % 12 + 1, 1)
 
 
-def _rate(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
-    return (num.cast("float64") / den.cast("float64").nullif(0.0)).round(4)
-
-
 def cohort_retention(
     orders: ir.Table,
     customers: ir.Table | None = None,
@@ -49,7 +46,7 @@ def cohort_retention(
     customers, revenue, retention, revenue_retention."""
     if cohort_by not in COHORT_BY:
         raise UsageError(f"cohort_by must be one of {', '.join(COHORT_BY)}")
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.select(customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date), a=o.amount)
     active = o.group_by(["customer_id", "m"]).aggregate(revenue=o.a.sum().cast("float64"))
     if cohort_by == "first_order":
@@ -75,8 +72,8 @@ def cohort_retention(
         cohort_size=out.cohort_size,
         customers=out.customers,
         revenue=out.revenue.round(2),
-        retention=_rate(out.customers, out.cohort_size),
-        revenue_retention=_rate(out.revenue, out.revenue0),
+        retention=rate_of(out.customers, out.cohort_size),
+        revenue_retention=rate_of(out.revenue, out.revenue0),
     ).order_by(["cohort", "period"])
 
 
@@ -94,7 +91,7 @@ def retention_curve(matrix: ir.Table) -> ir.Table:
     out = j.group_by("period").aggregate(
         cohorts=j.count(), customers=j.customers.sum().fill_null(0), cohort_size=j.size.sum()
     )
-    return out.mutate(retention=_rate(out.customers, out.cohort_size)).order_by("period")
+    return out.mutate(retention=rate_of(out.customers, out.cohort_size)).order_by("period")
 
 
 def event_retention(
@@ -125,14 +122,14 @@ def event_retention(
         agg[f"retained_{n}"] = per.count(where=eligible & per[f"r{n}"])
         agg[f"eligible_{n}"] = per.count(where=eligible)
     out = per.group_by("cohort").aggregate(**agg)
-    rates = {f"retention_{n}": _rate(out[f"retained_{n}"], out[f"eligible_{n}"]) for n in days}
+    rates = {f"retention_{n}": rate_of(out[f"retained_{n}"], out[f"eligible_{n}"]) for n in days}
     return out.mutate(**rates).order_by("cohort")
 
 
 def new_vs_returning(orders: ir.Table, include_flagged: bool = False) -> ir.Table:
     """Per month: new_customers (first order that month), returning_customers, their
     revenue and orders."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.select(
         "order_id", customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date),
         a=o.amount.cast("float64"),
@@ -158,7 +155,7 @@ def acquisition_metrics(
 ) -> ir.Table:
     """Per registration month: registered, buyers (ever), first_purchase_<N>d and
     conversion_<N>d for each N, median_days_to_first_purchase (buyers only)."""
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     firsts = o.group_by(customer_id=o.customer_id.cast("string")).aggregate(f=o.order_date.min())
     c = customers.filter(customers.registration_date.notnull())
     c = c.select(customer_id=c.customer_id.cast("string"), r=c.registration_date)
@@ -171,9 +168,10 @@ def acquisition_metrics(
     agg["median_days_to_first_purchase"] = j.days.median()
     out = j.group_by("m").aggregate(**agg)
     rates = {
-        f"conversion_{n}d": _rate(out[f"first_purchase_{n}d"], out.registered) for n in within_days
+        f"conversion_{n}d": rate_of(out[f"first_purchase_{n}d"], out.registered)
+        for n in within_days
     }
     out = out.mutate(
-        month=_month_start(out.m), buyer_rate=_rate(out.buyers, out.registered), **rates
+        month=_month_start(out.m), buyer_rate=rate_of(out.buyers, out.registered), **rates
     )
     return out.drop("m").relocate("month").order_by("month")

@@ -26,7 +26,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.behaviour.funnel_engine import best_chains, chains, shared
+from custlens.analytics.behaviour.funnel_engine import all_chains, computed_once, furthest_chains
 from custlens.analytics.behaviour.funnel_spec import (
     DEFAULT_STEPS,
     DEFAULT_WINDOW,
@@ -38,6 +38,7 @@ from custlens.analytics.behaviour.funnel_spec import (
     parse_step,
 )
 from custlens.analytics.behaviour.sessions import with_attributes
+from custlens.analytics.measures import rate_of
 from custlens.errors import UsageError
 
 __all__ = [
@@ -63,10 +64,6 @@ TTC_LABELS = (
     "<1m", "1-5m", "5-15m", "15-60m", "1-3h", "3-12h", "12-24h", "1-3d", "3-7d", "7-14d",
     ">=14d",
 )  # fmt: skip
-
-
-def _rate(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
-    return (num.cast("float64") / den.cast("float64").nullif(0.0)).round(4)
 
 
 def _seconds(a: ir.TimestampValue, b: ir.TimestampValue) -> ir.FloatingValue:
@@ -100,7 +97,7 @@ def funnel_actors(
     """
     spec = spec or FunnelSpec()
     k = len(spec.steps)
-    best = _breakdown_column(best_chains(events, spec), events, spec, attributes)
+    best = _breakdown_column(furthest_chains(events, spec), events, spec, attributes)
     cols = ["actor", "customer_id"]
     extra = ["breakdown"] if spec.breakdown else []
     return best.select(
@@ -138,7 +135,7 @@ def funnel_steps(actors: ir.Table, spec: FunnelSpec | None = None) -> ir.Table:
                 m[f"first{n}"] = _only(reached, _seconds(a[f"t{n}"], a.t0)).median()
     if not ordered and k > 1:
         m[f"first{k - 1}"] = _only(a.converted, _seconds(a.last_step_at, a.started_at)).median()
-    wide = shared((a.group_by(keys) if keys else a).aggregate(**m), "funnel")
+    wide = computed_once((a.group_by(keys) if keys else a).aggregate(**m), "funnel")
     null = ibis.null("float64")
     parts = []
     for n in range(k):
@@ -149,10 +146,10 @@ def funnel_steps(actors: ir.Table, spec: FunnelSpec | None = None) -> ir.Table:
                 step=ibis.literal(n + 1, "int64"),
                 step_name=ibis.literal(spec.steps[n].name, "string"),
                 actors=count,
-                conversion_from_previous=_rate(count, prev),
-                conversion_from_first=_rate(count, wide.n0),
+                conversion_from_previous=rate_of(count, prev),
+                conversion_from_first=rate_of(count, wide.n0),
                 dropoff=prev - count,
-                dropoff_rate=(1 - _rate(count, prev)).round(4),
+                dropoff_rate=(1 - rate_of(count, prev)).round(4),
                 median_seconds_from_previous=wide[f"med{n}"] if f"med{n}" in m else null,
                 mean_seconds_from_previous=wide[f"mean{n}"].round(1) if f"mean{n}" in m else null,
                 median_seconds_from_first=_from_first(wide, m, n, null),
@@ -199,7 +196,7 @@ def time_to_convert(
         if b + 1 < len(edges):
             cond = cond & (secs < edges[b + 1])
         m[f"b{b}"] = a.count(where=cond)
-    wide = shared(a.aggregate(total=a.count(), **m), "ttc")
+    wide = computed_once(a.aggregate(total=a.count(), **m), "ttc")
     parts = [
         wide.select(
             bucket=ibis.literal(b, "int64"),
@@ -207,7 +204,7 @@ def time_to_convert(
             lower_seconds=ibis.literal(edges[b], "int64"),
             upper_seconds=ibis.literal(edges[b + 1] if b + 1 < len(edges) else None, "int64"),
             actors=wide[f"b{b}"],
-            share=_rate(wide[f"b{b}"], wide.total),
+            share=rate_of(wide[f"b{b}"], wide.total),
         )
         for b in range(len(edges))
     ]
@@ -241,7 +238,7 @@ def funnel_trend(events: ir.Table, spec: FunnelSpec | None = None, period: str =
     if period not in units:
         raise UsageError("period must be day, week or month")
     k = len(spec.steps)
-    rows, excluded = chains(events, spec)
+    rows, excluded = all_chains(events, spec)
     rows = rows.mutate(period=rows.start.truncate(units[period]).date())
     per = rows.group_by(["actor", "period"]).aggregate(
         level=rows.level.max(), end=rows.end.min(where=rows.level == k - 1)
@@ -253,7 +250,7 @@ def funnel_trend(events: ir.Table, spec: FunnelSpec | None = None, period: str =
     out = per.group_by("period").aggregate(
         entered=per.count(), converted=per.count(where=per.level == k - 1)
     )
-    return out.mutate(conversion_rate=_rate(out.converted, out.entered)).order_by("period")
+    return out.mutate(conversion_rate=rate_of(out.converted, out.entered)).order_by("period")
 
 
 def purchase_conversion(
@@ -271,5 +268,5 @@ def purchase_conversion(
     spec = FunnelSpec(steps, window, count_by=count_by, breakdown=by, attribution=attribution)
     a = funnel_actors(events, spec, attributes)
     out = a.group_by("breakdown").aggregate(viewers=a.count(), buyers=a.count(where=a.converted))
-    out = out.mutate(conversion=_rate(out.buyers, out.viewers))
+    out = out.mutate(conversion=rate_of(out.buyers, out.viewers))
     return out.rename({by: "breakdown"}).order_by([ibis.desc("viewers"), by])

@@ -36,13 +36,13 @@ from custlens.analytics.behaviour.sessions import actor_key, sessionise
 _names = itertools.count()
 
 
-def shared(table: ir.Table, name: str) -> ir.Table:
+def computed_once(table: ir.Table, name: str) -> ir.Table:
     """Name a table used more than once so the SQL computes it once (a CTE, which DuckDB
     materialises when it is referenced several times) instead of inlining it per use."""
     return table.alias(f"_cl_{name}_{next(_names)}")
 
 
-def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
+def mark_steps(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """actor, t, code, plus customer_id (session or all-steps funnels), xcode (exclusions)
     and v (breakdown value) when needed. Rows matching no step nor exclusion are dropped,
     except in strict order, where every event counts as "something in between"."""
@@ -71,7 +71,7 @@ def prepare(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     if per_value:
         out = out.filter(out.v.notnull())
         out = out.mutate(actor=out.actor + "\x1f" + out.v)
-    return shared(out, "events")
+    return computed_once(out, "events")
 
 
 def _bits(conds: list[ir.BooleanValue]) -> ir.IntegerValue:
@@ -91,7 +91,7 @@ def _bit(col: ir.IntegerValue, i: int) -> ir.BooleanValue:
     return (col & (1 << i)) != 0
 
 
-def method(table: ir.Table, spec: FunnelSpec) -> str:
+def join_method(table: ir.Table, spec: FunnelSpec) -> str:
     """How "the latest earlier step" is found: ``scan`` (a columnar scan in-process, see
     funnel_scan; sequential funnels on the embedded engine), ``asof`` joins or ``window``
     functions (any engine)."""
@@ -106,12 +106,12 @@ def method(table: ir.Table, spec: FunnelSpec) -> str:
 
 def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
     """True when the funnel over ``table`` is computed with as-of joins (see ``method``)."""
-    return method(table, spec) == "asof"
+    return join_method(table, spec) == "asof"
 
 
 def _scanned(events: ir.Table, spec: FunnelSpec) -> bool:
     """Whether the funnel is computed by ``funnel_scan`` (sequential order only)."""
-    return spec.order == "sequential" and method(events, spec) == "scan"
+    return spec.order == "sequential" and join_method(events, spec) == "scan"
 
 
 def latest_before(
@@ -204,7 +204,7 @@ def sequential_chains(e: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, list[ir.
     w = ibis.interval(seconds=int(spec.window.total_seconds()))
     first = e.filter(_bit(e.code, 0))
     valid = first.select("actor", "t", *own_cols, **({"v0": first.v} if any_v else {}))
-    levels = [shared(valid, "level0")]
+    levels = [computed_once(valid, "level0")]
     parts = [_pad(spec, levels[0], 0, ttype)]
     for j in range(1, k):
         carry = [f"t{i}" for i in range(j - 1)]
@@ -224,7 +224,7 @@ def sequential_chains(e: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, list[ir.
         cols[f"t{j - 1}"] = m.r_t
         if per_step_v:
             cols[f"v{j}"] = m.v
-        valid = shared(m.select("actor", "t", *own_cols, **cols), f"level{j}")
+        valid = computed_once(m.select("actor", "t", *own_cols, **cols), f"level{j}")
         levels.append(valid)
         parts.append(_pad(spec, valid, j, ttype))
     return ibis.union(*parts) if len(parts) > 1 else parts[0], levels
@@ -325,10 +325,10 @@ def any_chains(e: ir.Table, spec: FunnelSpec) -> ir.Table:
     )
 
 
-def chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | None]:
+def all_chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | None]:
     """(every chain row, per-actor first exclusion time or None). The scan method gives
     actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
-    e = prepare(events, spec)
+    e = mark_steps(events, spec)
     if _scanned(events, spec):
         rows, excluded = funnel_scan.all_chains(e, spec)
         return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
@@ -340,16 +340,16 @@ def chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | Non
     return rows, exclusion_hits(e, spec, levels)
 
 
-def best_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
+def furthest_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached), with
     excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
     if _scanned(events, spec):
-        return ibis.memtable(funnel_scan.best_chains(prepare(events, spec), spec))
-    rows, excluded = chains(events, spec)
-    return best_chain(rows, excluded, len(spec.steps))
+        return ibis.memtable(funnel_scan.furthest_chains(mark_steps(events, spec), spec))
+    rows, excluded = all_chains(events, spec)
+    return keep_furthest(rows, excluded, len(spec.steps))
 
 
-def best_chain(rows: ir.Table, excluded: ir.Table | None, k: int) -> ir.Table:
+def keep_furthest(rows: ir.Table, excluded: ir.Table | None, k: int) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached)."""
     # one hash aggregate instead of a sort: the furthest level first, then the earliest end
     # (to the second: Spark cannot extract microseconds; k levels sit above 2^40 seconds)

@@ -121,7 +121,7 @@ def _bits_type(bits: int) -> str:
 
 
 def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.RecordBatchReader:
-    """A prepared log (``funnel_engine.prepare``) sorted by visitor and time, as a stream of
+    """A prepared log (``funnel_engine.mark_steps``) sorted by visitor and time, as a stream of
     batches. Sorting by a 64-bit hash of the visitor is much cheaper than by the string."""
     e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
     if "xcode" in e.columns:
@@ -312,9 +312,9 @@ def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSp
     return pa.table(cols)
 
 
-def best_chains(e: ir.Table, spec: FunnelSpec) -> pa.Table:
+def furthest_chains(e: ir.Table, spec: FunnelSpec) -> pa.Table:
     """Per visitor, the chain that got furthest (first reached), from a prepared log
-    (``funnel_engine.prepare``). Columns as ``funnel_engine.best_chain``: actor,
+    (``funnel_engine.mark_steps``). Columns as ``funnel_engine.keep_furthest``: actor,
     customer_id, level, start, end, t0..t{k-1}, bv; visitors excluded by an exclusion step
     (unless they converted before it) are left out."""
     parts = _scan(e, spec, lambda part, log, levels: _best_table(part, log, levels, spec))

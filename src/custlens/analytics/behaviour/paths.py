@@ -12,7 +12,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.behaviour.funnel_engine import shared
+from custlens.analytics.behaviour.funnel_engine import computed_once
 from custlens.analytics.behaviour.sessions import SESSION_GAP_MINUTES, sessionise
 from custlens.errors import UsageError
 
@@ -33,7 +33,7 @@ def path_steps(
         e = e.mutate(_prev=e.node.lag().over(w))
         e = e.filter(e._prev.isnull() | (e._prev != e.node)).drop("_prev")
     e = e.mutate(pos=ibis.row_number().over(w))
-    return shared(
+    return computed_once(
         e.select("session_key", "customer_id", t=e.event_time, pos=e.pos, node=e.node), "path"
     )
 

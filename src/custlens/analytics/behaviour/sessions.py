@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from custlens.analytics.measures import rate_of
 from custlens.errors import UsageError
 
 SESSION_GAP_MINUTES = 30
@@ -122,10 +123,6 @@ def session_table(
     )
 
 
-def _rate(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
-    return (num.cast("float64") / den.cast("float64").nullif(0.0)).round(4)
-
-
 def summarise_sessions(
     sessions: ir.Table, by: str | Sequence[str] | None = None, attributes: ir.Table | None = None
 ) -> ir.Table:
@@ -150,9 +147,9 @@ def summarise_sessions(
         total_dwell=s.dwell_seconds.sum(),
     )
     out = out.mutate(
-        bounce_rate=_rate(out.bounces, out.sessions),
-        search_rate=_rate(out.searching_sessions, out.sessions),
-        pay_rate=_rate(out.paying_sessions, out.sessions),
+        bounce_rate=rate_of(out.bounces, out.sessions),
+        search_rate=rate_of(out.searching_sessions, out.sessions),
+        pay_rate=rate_of(out.paying_sessions, out.sessions),
         mean_dwell_per_page=(out.total_dwell / out.page_views.cast("float64").nullif(0.0)).round(1),
     ).drop("total_dwell")
     return out.order_by([ibis.desc("sessions"), *keys]) if keys else out

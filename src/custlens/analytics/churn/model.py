@@ -326,9 +326,9 @@ def evaluation_report(y: np.ndarray, prob: np.ndarray, n_bins: int = 10) -> dict
 def churn_orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.DataFrame:
     """customer_id, order_id, order_date, category, amount from a workspace Ibis orders table,
     aggregated in the engine to one row per order and category."""
-    from custlens.analytics.orders import analysable_orders
+    from custlens.analytics.orders import analyzable_orders
 
-    o = analysable_orders(orders_table, include_flagged)
+    o = analyzable_orders(orders_table, include_flagged)
     keys = ["customer_id", "order_id", "order_date", "category"]
     expr = o.group_by(keys).aggregate(amount=o.amount.sum().cast("float64"))
     # in key order: per-customer float sums in pandas then add in the same order every run

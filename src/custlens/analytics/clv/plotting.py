@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custlens.records import to_records
+
 from .summary import TIME_UNIT_NAMES
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -20,17 +22,6 @@ def _unit(unit: str | None) -> str:
     return TIME_UNIT_NAMES.get(unit or "", "periods")
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return [
-        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-        for row in out.to_dict(orient="records")
-    ]
-
-
 def _heatmap(matrix: pd.DataFrame, value: str, title: str, legend: str) -> dict[str, Any]:
     unit = _unit(matrix.attrs.get("time_unit"))
     long = matrix.stack().rename(value).reset_index()
@@ -38,7 +29,7 @@ def _heatmap(matrix: pd.DataFrame, value: str, title: str, legend: str) -> dict[
     return {
         "$schema": SCHEMA,
         "title": title,
-        "data": {"values": _records(long)},
+        "data": {"values": to_records(long)},
         "mark": "rect",
         "encoding": {
             "x": {
@@ -121,7 +112,7 @@ def tracking_spec(tracking: pd.DataFrame, cumulative: bool = True) -> dict[str, 
         "title": f"{what}: calibration vs holdout ({unit})",
         "layer": [
             {
-                "data": {"values": _records(long)},
+                "data": {"values": to_records(long)},
                 "mark": "line",
                 "encoding": {
                     "x": {
@@ -159,7 +150,7 @@ def holdout_by_frequency_spec(by_frequency: pd.DataFrame, what: str = "purchases
     return {
         "$schema": SCHEMA,
         "title": f"Holdout {what} per customer by calibration frequency",
-        "data": {"values": _records(long)},
+        "data": {"values": to_records(long)},
         "mark": "bar",
         "encoding": {
             "x": {

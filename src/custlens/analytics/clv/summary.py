@@ -246,9 +246,9 @@ def orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.DataFra
     Aggregates in the engine (analysable orders: paid, not needs_review) before anything is
     pulled into Python, so the frame has one row per customer and purchase day.
     """
-    from custlens.analytics.orders import analysable_orders
+    from custlens.analytics.orders import analyzable_orders
 
-    o = analysable_orders(orders_table, include_flagged)
+    o = analyzable_orders(orders_table, include_flagged)
     keys = ["customer_id", "order_date"]
     expr = o.group_by(keys).aggregate(amount=o.amount.sum().cast("float64"))
     # in key order: per-customer float sums in pandas then add in the same order every run

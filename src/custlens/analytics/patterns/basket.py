@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.errors import UsageError
 
 LEVELS = {"category": "category", "product": "product_name", "product_id": "product_id"}
@@ -52,7 +52,7 @@ def build_baskets(orders: ir.Table, spec: BasketSpec = BasketSpec()) -> ir.Table
     keyword keeps one row with a NULL item so it still counts in the number of baskets."""
     if spec.by not in ("order", "customer"):
         raise UsageError("by must be order or customer")
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     if spec.by == "order":
         basket = o.order_id.cast("string")
     else:
@@ -193,7 +193,7 @@ def sequential_rules(
     """Bought A, then B within N days: per pair the customers with A, with A->B, confidence
     (share of A-buyers who then bought B) and lift (against the share of all buyers who ever
     bought B)."""
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     o = o.mutate(_item=item_column(o, level, keywords)).filter(ibis._._item.notnull())
     firsts = o.group_by(["customer_id", o._item.name("a")]).aggregate(t_a=o.order_date.min())
     later = o.select("customer_id", b=o._item, t_b=o.order_date)

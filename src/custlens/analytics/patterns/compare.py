@@ -27,7 +27,6 @@ from custlens.analytics.patterns.periods import Period, coverage, period_as_of
 from custlens.analytics.patterns.timing import period_bounds
 from custlens.analytics.period_measures import (
     check_splittable,
-    compute_measures,
     conversion_components,
     measure_rows,
     periods_of,
@@ -65,19 +64,6 @@ class Comparison:
     def as_dict(self) -> dict[str, Any]:
         """The comparison as a plain dict (one row of `custlens compare`)."""
         return dict(self.__dict__)
-
-
-def period_metrics(
-    orders: ir.Table,
-    period: Period,
-    by: str | None = None,
-    events: ir.Table | None = None,
-    churn_days: int = 180,
-) -> ir.Table:
-    """One row (or one per ``by`` value) with every catalogue measure of ``period`` and the
-    components behind them (see
-    :func:`custlens.analytics.period_measures.compute_measures`)."""
-    return compute_measures(orders, periods_of(period), events, churn_days, by=by)
 
 
 def period_summary(

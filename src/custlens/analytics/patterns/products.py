@@ -7,7 +7,7 @@ import itertools
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.errors import UsageError
 
 RANK_BY = ("revenue", "orders", "buyers", "items")
@@ -30,7 +30,7 @@ def top_items(
     col = {"category": "category", "product": "product_name"}.get(level)
     if col is None:
         raise UsageError("level must be category or product")
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     keys = [col]
     if segments is not None:
         o = o.join(segments.select("customer_id", segment_col), "customer_id")
@@ -54,23 +54,9 @@ def top_items(
     return agg.filter(agg["rank"] <= n).order_by([*part, "rank"])
 
 
-def category_share_over_time(orders: ir.Table, grain: str = "M") -> ir.Table:
-    """Revenue and its share per category in each ``grain`` period (M month, W week, ...)."""
-    o = analysable_orders(orders)
-    o = o.mutate(period=o.order_date.truncate(grain))
-    per = o.group_by(["period", "category"]).aggregate(revenue=o.amount.sum())
-    totals = per.group_by("period").aggregate(_total=per.revenue.sum())
-    per = per.join(totals, "period")
-    return (
-        per.mutate(share=per.revenue.cast("float64") / per._total.cast("float64"))
-        .drop("_total")
-        .order_by(["period", "category"])
-    )
-
-
 def price_bands(orders: ir.Table, edges: tuple[float, ...] = (50, 100, 200, 500, 1000)) -> ir.Table:
     """Lines, revenue and buyers per unit-price band, e.g. [0, 50), [50, 100), ... [1000, +)."""
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     price = o.unit_price.cast("float64")
     cases = [(price < edges[0], f"<{edges[0]:g}")]
     cases += [
@@ -88,7 +74,7 @@ def price_bands(orders: ir.Table, edges: tuple[float, ...] = (50, 100, 200, 500,
 
 def new_product_share(orders: ir.Table, grain: str = "M") -> ir.Table:
     """Per ``grain`` period: order lines and revenue of new products and their share."""
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     o = o.mutate(period=o.order_date.truncate(grain))
     new = o.is_new_product.fill_null(False)
     per = o.group_by("period").aggregate(

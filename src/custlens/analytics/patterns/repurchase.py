@@ -16,7 +16,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.patterns.basket import item_column
 
 
@@ -27,7 +27,7 @@ def purchase_days(
 
     ``level`` (category | product) and ``keywords`` define items as in basket analysis.
     """
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     keys = ["customer_id"]
     if level or keywords:
         o = o.mutate(item=item_column(o, level or "product", keywords)).filter(

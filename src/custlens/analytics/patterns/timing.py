@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.patterns.calendar import Promotion, promotion_windows, spring_festival_days
 
 WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
@@ -27,7 +27,7 @@ WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周�
 def _orders(orders: ir.Table, segments: ir.Table | None = None) -> ir.Table:
     """One row per order: customer, time, value (and ``segment`` when segments are given:
     a table of customer_id and segment, e.g. RFM segments or lifecycle stages)."""
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     per = o.group_by(["order_id", "customer_id"]).aggregate(
         order_time=o.order_time.min(), value=o.amount.sum()
     )
@@ -244,7 +244,7 @@ def time_patterns(orders: ir.Table) -> dict[str, pd.DataFrame]:
 
 def period_bounds(orders: ir.Table) -> tuple[date, date]:
     """The first and last day with an analysable order."""
-    o = analysable_orders(orders)
+    o = analyzable_orders(orders)
     row = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pyarrow().to_pylist()[0]
     return row["lo"], row["hi"]
 

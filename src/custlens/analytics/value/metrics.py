@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from custlens.analytics.orders import analysable_orders
+from custlens.analytics.orders import analyzable_orders
 from custlens.config import MetricsSettings
 from custlens.errors import InputError
 
@@ -66,7 +66,7 @@ def default_as_of(
     date
         ``min(period_end, last order day) + 1 day``.
     """
-    last = analysable_orders(orders, include_flagged).order_date.max().execute()
+    last = analyzable_orders(orders, include_flagged).order_date.max().execute()
     if last is None or pd.isna(last):
         raise InputError("no analysable orders: import paid orders first")
     last = as_date(last)
@@ -93,7 +93,7 @@ def order_lines(
 ) -> ir.Table:
     """Analysable order lines before ``as_of`` with ``days_ago`` and ``is_new`` (new product)."""
     s = settings or MetricsSettings()
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.filter(o.order_date < ibis.date(as_of))
     launched = o.order_date.delta(o.launch_date, unit="day")
     from_launch = o.launch_date.notnull() & (launched >= 0) & (launched <= s.new_product_days)
@@ -288,7 +288,7 @@ def summarise_rfm(
 ) -> ir.Table:
     """The light RFM inputs only: customer_id, recency_days, orders, revenue, aov."""
     as_of = as_of or default_as_of(orders, include_flagged)
-    o = analysable_orders(orders, include_flagged)
+    o = analyzable_orders(orders, include_flagged)
     o = o.filter(o.order_date < ibis.date(as_of))
     c = o.group_by("customer_id").aggregate(
         last_order_date=o.order_date.max(),

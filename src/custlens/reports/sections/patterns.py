@@ -8,8 +8,8 @@ from custlens.analytics.patterns import timing as pat
 from custlens.analytics.patterns.calendar import promotion_label
 from custlens.charts import basic
 from custlens.charts import patterns as pchart
-from custlens.charts.data import records
 from custlens.charts.theme import format_pct
+from custlens.records import to_records
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
@@ -23,7 +23,7 @@ def build(ctx: Context) -> Section | None:
         return None
     s = Section("patterns", ctx._("Purchase patterns"))
     peak = pat.peak_hours(in_period)
-    grid = records(pat.by_hour_weekday(in_period).to_pandas())
+    grid = to_records(pat.by_hour_weekday(in_period).to_pandas())
     s.charts.append(
         ChartBlock(
             ctx._("Orders by weekday and hour"), pchart.hour_weekday_heatmap(grid, lang=ctx.lang)
@@ -31,7 +31,7 @@ def build(ctx: Context) -> Section | None:
     )
     monthly = pat.trend(upto, "M").tail(24)
     s.charts.append(
-        ChartBlock(ctx._("Monthly revenue"), pchart.trend_lines(records(monthly), lang=ctx.lang))
+        ChartBlock(ctx._("Monthly revenue"), pchart.trend_lines(to_records(monthly), lang=ctx.lang))
     )
     s.tables.append(
         TableBlock(
@@ -43,11 +43,11 @@ def build(ctx: Context) -> Section | None:
                 Column("customers", ctx._("Buying customers"), "int"),
                 Column("revenue_ma", ctx._("3-month average"), "money"),
             ],
-            records(monthly),
+            to_records(monthly),
             chart={"type": "line", "x": "period", "y": ["revenue", "revenue_ma"]},
         )
     )
-    top = records(products.top_items(in_period, n=5).to_pandas())
+    top = to_records(products.top_items(in_period, n=5).to_pandas())
     s.tables.append(
         TableBlock(
             ctx._("Top 5 categories"),
@@ -85,7 +85,7 @@ def build(ctx: Context) -> Section | None:
                     Column("baseline_per_day", ctx._("Baseline per day"), "float"),
                     Column("uplift", ctx._("Uplift"), "float"),
                 ],
-                records(promos),
+                to_records(promos),
             )
         )
     rates = repurchase.repurchase_rates(upto, p.end).to_pyarrow().to_pylist()[0]
@@ -103,7 +103,7 @@ def build(ctx: Context) -> Section | None:
             ],
         )
     )
-    cycles = records(repurchase.category_cycles(upto).to_pandas())
+    cycles = to_records(repurchase.category_cycles(upto).to_pandas())
     s.tables.append(
         TableBlock(
             ctx._("Repurchase cycle by category"),

@@ -27,7 +27,7 @@ IMPORT_LOG = (
     "status",
 )
 # the report sections that read each table; a table absent here is imported but not analysed
-ANALYSED_IN = {
+ANALYZED_IN = {
     "customers": ("Customer overview", "Customer value: segments and lifecycle"),
     "orders": ("Summary", "Purchase patterns", "Customer lifetime value and churn risk"),
     "events": ("Funnel and behaviour",),
@@ -40,7 +40,7 @@ def imported_tables(ctx: Context) -> list[dict]:
     imported is silently left out."""
     rows = []
     for name, table in TABLES.items():
-        used = ANALYSED_IN.get(name)
+        used = ANALYZED_IN.get(name)
         rows.append(
             {
                 "table": name,
@@ -143,7 +143,7 @@ def build(ctx: Context) -> Section:
                 **counts,
             )
         )
-    unused = [t for t in tables if t["table"] not in ANALYSED_IN and t["rows"]]
+    unused = [t for t in tables if t["table"] not in ANALYZED_IN and t["rows"]]
     if unused:
         s.narrative.append(
             ctx._(

@@ -18,8 +18,7 @@ from starlette.responses import Response
 from custlens.io.quality import quality_report
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
-from custlens.web import queries
-from custlens.web import value_queries as vq
+from custlens.web import queries, value_queries
 from custlens.web.render import lang_of, render
 from custlens.web.routes import customers as cust
 from custlens.web.routes import imports as imp
@@ -229,7 +228,7 @@ def quality(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 
 
 def _stored(request: Request, principal: Principal, name: str, build: Any) -> dict[str, Any]:
-    if vq.latest_run(ctx_of(request).con()) is None:
+    if value_queries.latest_run(ctx_of(request).con()) is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
     scope = scope_of(request, principal)
     lang = lang_of(request)
@@ -240,14 +239,16 @@ def _stored(request: Request, principal: Principal, name: str, build: Any) -> di
 @router.get("/segments", tags=["customer value"])
 def segments(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Customers, shares and mean R/F/M per RFM segment of the last analysis run."""
-    return _stored(request, principal, "segments", vq.segments)
+    return _stored(request, principal, "segments", value_queries.segments)
 
 
 @router.get("/lifecycle", tags=["customer value"])
 def lifecycle(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Customers per lifecycle stage and the churned stage (流失阶段, the lifecycle rule)."""
     days = ctx_of(request).settings.lifecycle.churn_days
-    return _stored(request, principal, "lifecycle", lambda s, lg: vq.lifecycle(s, lg, days))
+    return _stored(
+        request, principal, "lifecycle", lambda s, lg: value_queries.lifecycle(s, lg, days)
+    )
 
 
 def _finite(value: Any) -> Any:
@@ -274,7 +275,7 @@ def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 @router.get("/tags", tags=["customer value"])
 def tags(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Customers per tag of the last analysis run."""
-    return _stored(request, principal, "tags", lambda s, lg: vq.tags(s, lang=lg))
+    return _stored(request, principal, "tags", lambda s, lg: value_queries.tags(s, lang=lg))
 
 
 @router.get("/tags/preview", tags=["customer value"])
@@ -282,15 +283,15 @@ def tag_preview(
     request: Request, rule: str = Query(..., max_length=500), principal: Principal = VIEW
 ) -> dict[str, Any]:
     """Live match count of a tag rule expression, e.g. ``orders >= 3 and aov > 200``."""
-    if vq.latest_run(ctx_of(request).con()) is None:
+    if value_queries.latest_run(ctx_of(request).con()) is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
-    return vq.preview_tag_rule(scope_of(request, principal), rule)
+    return value_queries.preview_tag_rule(scope_of(request, principal), rule)
 
 
 @router.get("/funnel", tags=["behaviour"])
 def funnel(
     request: Request,
-    steps: str = Query(vq.DEFAULT_FUNNEL, max_length=500),
+    steps: str = Query(value_queries.DEFAULT_FUNNEL, max_length=500),
     window: str = Query("14d", max_length=10),
     order: str = Query("sequential", pattern="^(sequential|strict|any)$"),
     breakdown: str | None = Query(None, pattern="^(channel|source|device)$"),
@@ -298,8 +299,8 @@ def funnel(
 ) -> list[dict[str, Any]]:
     """Visitors per funnel step with conversion and timing."""
     scope = scope_of(request, principal)
-    spec = vq.funnel_spec(steps, window, order, breakdown)
-    return vq.funnel_table(scope, spec, lang_of(request))["rows"]
+    spec = value_queries.funnel_spec(steps, window, order, breakdown)
+    return value_queries.funnel_table(scope, spec, lang_of(request))["rows"]
 
 
 @router.get("/imports", tags=["data"])

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from custlens.errors import CustlensError
 from custlens.privacy.policy import Principal
-from custlens.web import value_queries as vq
+from custlens.web import value_queries
 from custlens.web.render import lang_of, render
 from custlens.web.routes.common import VIEW, cached, scope_of
 
@@ -21,7 +21,7 @@ ORDERS = ("sequential", "strict", "any")
 @router.get("/funnel")
 def funnel_page(
     request: Request,
-    steps: str = vq.DEFAULT_FUNNEL,
+    steps: str = value_queries.DEFAULT_FUNNEL,
     window: str = "14d",
     order: str = "sequential",
     breakdown: str = "",
@@ -33,7 +33,7 @@ def funnel_page(
     steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
     data = error = None
     try:
-        spec = vq.funnel_spec(steps, window, order, breakdown or None)
+        spec = value_queries.funnel_spec(steps, window, order, breakdown or None)
         data = cached(
             request,
             scope,
@@ -43,7 +43,7 @@ def funnel_page(
             order,
             breakdown,
             lang,
-            compute=lambda: vq.funnel_table(scope, spec, lang),
+            compute=lambda: value_queries.funnel_table(scope, spec, lang),
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
@@ -59,7 +59,7 @@ def funnel_page(
             "order": order,
             "breakdown": breakdown,
             "orders": ORDERS,
-            "breakdowns": vq.FUNNEL_BREAKDOWNS,
+            "breakdowns": value_queries.FUNNEL_BREAKDOWNS,
             "fixed": fixed,
         },
     )
@@ -82,7 +82,7 @@ def paths_page(
             start,
             length,
             lang,
-            compute=lambda: vq.top_paths(scope, start, length, lang),
+            compute=lambda: value_queries.top_paths(scope, start, length, lang),
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
@@ -108,7 +108,9 @@ def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
     scope = scope_of(request, principal)
     data = error = None
     try:
-        data = cached(request, scope, "cohorts", lang, compute=lambda: vq.cohorts(scope, lang=lang))
+        data = cached(
+            request, scope, "cohorts", lang, compute=lambda: value_queries.cohorts(scope, lang=lang)
+        )
     except CustlensError as exc:
         error = exc.message_in(lang)
     return render(request, "cohort.html", {"data": data, "error": error})

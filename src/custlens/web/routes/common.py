@@ -18,7 +18,7 @@ from custlens.web.queries import Scope, data_bounds
 PUBLIC = Depends(Guard(None))
 LOGIN = Depends(Guard(LOGGED_IN))
 VIEW = Depends(Guard("view"))
-ANALYSE = Depends(Guard("analyse"))
+ANALYZE = Depends(Guard("analyze"))
 IMPORT = Depends(Guard("import"))
 EXPORT = Depends(Guard("export"))
 MANAGE_USERS = Depends(Guard("manage_users"))

@@ -22,12 +22,12 @@ from custlens.io.export import localise_headers, write_table
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
-from custlens.web import customer_params as cp
-from custlens.web import customer_query as cq
+from custlens.store.sql import quote_name
+from custlens.web import customer_params, customer_query
 from custlens.web.queries import Scope, plain_rows
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import (
-    ANALYSE,
+    ANALYZE,
     EXPORT,
     UNMASK,
     VIEW,
@@ -50,7 +50,9 @@ RESULT_LABELS = {
 }
 
 
-def _only(request: Request, scope: Scope, q: cp.CustomerQuery, lang: str) -> list[str] | None:
+def _only(
+    request: Request, scope: Scope, q: customer_params.CustomerQuery, lang: str
+) -> list[str] | None:
     """The customer ids of a churn-risk tier (from the CLV page's cached forecasts)."""
     if not q.risk:
         return None
@@ -61,14 +63,14 @@ def _only(request: Request, scope: Scope, q: cp.CustomerQuery, lang: str) -> lis
 def list_data(request: Request, principal: Principal, params: Any) -> dict[str, Any]:
     """The customer list's rows, total and paging for the request's filters, masked."""
     ctx = ctx_of(request)
-    q = cp.CustomerQuery.from_params(params, ctx.options.max_page_size)
+    q = customer_params.CustomerQuery.from_params(params, ctx.options.max_page_size)
     if "per_page" not in params:
         q.per_page = ctx.options.page_size
     scope = scope_of(request, principal)
     stored = stored_results(request)
     _, last = bounds(request, scope)
     only = _only(request, scope, q, lang_of(request))
-    rows, total = cq.customer_page(
+    rows, total = customer_query.customer_page(
         ctx.con(),
         scope,
         q,
@@ -96,8 +98,8 @@ def customers(request: Request, principal: Principal = VIEW) -> Response:
             **data,
             "params": q.params(),
             "filters": q.active_filters(),
-            "sorts": list(cp.SORTS),
-            "funnel_params": cp.FUNNEL_PARAMS,
+            "sorts": list(customer_params.SORTS),
+            "funnel_params": customer_params.FUNNEL_PARAMS,
         },
     )
 
@@ -111,10 +113,10 @@ def export_customers(
         raise InputError.of("format must be csv or xlsx")
     ctx = ctx_of(request)
     lang = lang_of(request)
-    q = cp.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)
+    q = customer_params.CustomerQuery.from_params(request.query_params, ctx.options.max_page_size)
     scope = scope_of(request, principal)
     _, last = bounds(request, scope)
-    data = cq.export_rows(
+    data = customer_query.export_rows(
         ctx.con(),
         scope,
         q,
@@ -263,7 +265,7 @@ def _filled(request: Request) -> frozenset[str]:
 
 
 PROFILE_COLUMNS = tuple(c.name for c in TABLES["customers"].columns)
-PROFILE_SELECT = ", ".join(f'"{c}"' for c in PROFILE_COLUMNS)
+PROFILE_SELECT = ", ".join(quote_name(c) for c in PROFILE_COLUMNS)
 PROFILE_PII = tuple(c.name for c in TABLES["customers"].columns if c.pii)
 
 
@@ -360,7 +362,7 @@ def change_tag(
     cid: str,
     tag: str = Form(..., max_length=50),
     action: str = Form("add"),
-    principal: Principal = ANALYSE,
+    principal: Principal = ANALYZE,
 ) -> Response:
     """Add or remove a manual tag on a customer."""
     customer_detail(request, principal, cid[:100])  # 404 unless visible

@@ -14,10 +14,10 @@ from custlens.analytics import results
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
-from custlens.web import value_queries as vq
+from custlens.web import value_queries
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
-from custlens.web.routes.common import ANALYSE, VIEW, cached, ctx_of, record, scope_of
+from custlens.web.routes.common import ANALYZE, VIEW, cached, ctx_of, record, scope_of
 from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +28,7 @@ def stored_page_data(
 ) -> tuple[dict | None, Any]:
     """The latest analysis run and the page's data from it (None, None before any run)."""
     lang = lang_of(request)
-    run = vq.latest_run(ctx_of(request).con())
+    run = value_queries.latest_run(ctx_of(request).con())
     if run is None:
         return None, None
     scope = scope_of(request, principal)
@@ -44,7 +44,7 @@ def _page(
     extra: dict[str, Any] | None = None,
 ) -> Response:
     run, data = stored_page_data(request, principal, name, build)
-    can_run = principal.can("analyse") and not restricted(principal)
+    can_run = principal.can("analyze") and not restricted(principal)
     return render(
         request, template, {"run": run, "data": data, "can_run": can_run, **(extra or {})}
     )
@@ -53,7 +53,9 @@ def _page(
 @router.get("/segments")
 def segments_page(request: Request, principal: Principal = VIEW) -> Response:
     """The RFM segments page of the last analysis run."""
-    return _page(request, principal, "segments.html", "segments", lambda s, lg: vq.segments(s, lg))
+    return _page(
+        request, principal, "segments.html", "segments", lambda s, lg: value_queries.segments(s, lg)
+    )
 
 
 @router.get("/lifecycle")
@@ -61,7 +63,11 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
     """The lifecycle page: customers per stage and the churned stage."""
     days = ctx_of(request).settings.lifecycle.churn_days
     return _page(
-        request, principal, "lifecycle.html", "lifecycle", lambda s, lg: vq.lifecycle(s, lg, days)
+        request,
+        principal,
+        "lifecycle.html",
+        "lifecycle",
+        lambda s, lg: value_queries.lifecycle(s, lg, days),
     )
 
 
@@ -69,9 +75,9 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
     """The tags page, with a preview of a rule being written."""
     preview = error = None
-    if rule and vq.latest_run(ctx_of(request).con()) is not None:
+    if rule and value_queries.latest_run(ctx_of(request).con()) is not None:
         try:
-            preview = vq.preview_tag_rule(scope_of(request, principal), rule)
+            preview = value_queries.preview_tag_rule(scope_of(request, principal), rule)
         except CustlensError as exc:
             error = exc.message_in(lang_of(request))
     return _page(
@@ -79,7 +85,7 @@ def tags_page(request: Request, rule: str | None = None, principal: Principal = 
         principal,
         "tags.html",
         "tags",
-        lambda s, lg: vq.tags(s, lang=lg),
+        lambda s, lg: value_queries.tags(s, lang=lg),
         {"rule": rule or "", "preview": preview, "rule_error": error},
     )
 
@@ -87,14 +93,20 @@ def tags_page(request: Request, rule: str | None = None, principal: Principal = 
 @router.get("/clusters")
 def clusters_page(request: Request, principal: Principal = VIEW) -> Response:
     """The clusters page: K-Means clusters of the last analysis run."""
-    return _page(request, principal, "clusters.html", "clusters", lambda s, lg: vq.clusters(s, lg))
+    return _page(
+        request, principal, "clusters.html", "clusters", lambda s, lg: value_queries.clusters(s, lg)
+    )
 
 
 def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
     """The CLV page's forecasts (cached), with the workspace's lifecycle churn rule."""
     churn_days = ctx_of(request).settings.lifecycle.churn_days
     return cached(
-        request, scope, "clv", lang, compute=lambda: vq.clv_predictions(scope, lang, churn_days)
+        request,
+        scope,
+        "clv",
+        lang,
+        compute=lambda: value_queries.clv_predictions(scope, lang, churn_days),
     )
 
 
@@ -113,7 +125,7 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
 
 @router.post("/analysis/run")
 def run_analysis(
-    request: Request, next: str = Form("/segments", max_length=200), principal: Principal = ANALYSE
+    request: Request, next: str = Form("/segments", max_length=200), principal: Principal = ANALYZE
 ) -> Response:
     """Run `custlens analyze` from the dashboard (not for row-filtered users)."""
     lang = lang_of(request)
@@ -126,7 +138,7 @@ def run_analysis(
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
     with ctx.writing():
-        run = results.analyse_workspace(ctx.ws)
+        run = results.analyze_workspace(ctx.ws)
     ctx.invalidate()
     record(
         request,
