@@ -32,6 +32,7 @@ import ibis.expr.types as ir
 from custlens.analytics.behaviour import funnel_scan
 from custlens.analytics.behaviour.funnel_spec import FunnelSpec
 from custlens.analytics.behaviour.sessions import actor_key, sessionise
+from custlens.store.engines import is_embedded
 
 _names = itertools.count()
 
@@ -97,15 +98,12 @@ def join_method(table: ir.Table, spec: FunnelSpec) -> str:
     functions (any engine)."""
     if spec.join != "auto":
         return spec.join
-    try:
-        embedded = ibis.get_backend(table).name == "duckdb"
-    except Exception:  # unbound expressions: the portable way
-        embedded = False
-    return "scan" if embedded else "window"
+    # unbound expressions (no engine yet) take the portable way
+    return "scan" if is_embedded(table) else "window"
 
 
 def use_asof(table: ir.Table, spec: FunnelSpec) -> bool:
-    """True when the funnel over ``table`` is computed with as-of joins (see ``method``)."""
+    """True when the funnel over ``table`` is computed with as-of joins (see :func:`join_method`)."""
     return join_method(table, spec) == "asof"
 
 
