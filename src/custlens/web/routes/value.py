@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from custlens.analytics import results
+from custlens.analytics.value.analysis import analyse_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
+from custlens.store import results
 from custlens.web import value_queries as vq
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
@@ -28,7 +29,7 @@ def stored_page_data(
 ) -> tuple[dict | None, Any]:
     """The latest analysis run and the page's data from it (None, None before any run)."""
     lang = lang_of(request)
-    run = vq.latest_run(ctx_of(request).con())
+    run = results.latest_run(ctx_of(request).con())
     if run is None:
         return None, None
     scope = scope_of(request, principal)
@@ -66,7 +67,7 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
 @router.get("/tags")
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
     preview = error = None
-    if rule and vq.latest_run(ctx_of(request).con()) is not None:
+    if rule and results.latest_run(ctx_of(request).con()) is not None:
         try:
             preview = vq.preview_tag_rule(scope_of(request, principal), rule)
         except CustlensError as exc:
@@ -120,7 +121,7 @@ def run_analysis(
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
     with ctx.writing():
-        run = results.analyse_workspace(ctx.ws)
+        run = results.save_analysis(ctx.ws, analyse_value(ctx.ws))
     ctx.invalidate()
     record(
         request,
