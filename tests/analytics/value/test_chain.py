@@ -3,6 +3,7 @@ checked on the 10-customer table worked by hand, and against what `custlens anal
 
 from __future__ import annotations
 
+import datetime as dt
 import doctest
 
 import pytest
@@ -32,8 +33,9 @@ def by_customer(table, column):
 
 
 def test_chain_on_the_hand_worked_table(vws):
-    chain = workspace_value_chain(vws)
-    assert chain.as_of == vf.AS_OF  # the day after the last analysable order
+    # by default the day after the last analysable order (C04's of 2024-07-01)
+    assert workspace_value_chain(vws).as_of == dt.date(2024, 7, 2)
+    chain = workspace_value_chain(vws, as_of=vf.AS_OF)
     segment = by_customer(chain.segments, "segment")
     assert segment["C01"] == "重要价值" and segment["C05"] == "重要挽留"
     stage = by_customer(chain.stages, "stage")
@@ -47,7 +49,7 @@ def test_chain_on_the_hand_worked_table(vws):
 def test_the_settings_reach_every_stage(vws):
     vws.settings.lifecycle.churn_days = 200  # C08 (181 days) is not churned any more
     vws.settings.rfm.recency_bins = [10, 20, 30, 40]  # C05 (90 days) now scores R 1
-    chain = workspace_value_chain(vws)
+    chain = workspace_value_chain(vws, as_of=vf.AS_OF)
     assert by_customer(chain.stages, "stage_code")["C08"] != "churned"
     assert by_customer(chain.segments, "r_score")["C05"] == 1
     defaults = value_chain(vws.table("orders"), vf.AS_OF)  # no settings: the defaults
@@ -55,8 +57,8 @@ def test_the_settings_reach_every_stage(vws):
 
 
 def test_stored_chain_matches_the_computed_one(vws):
-    save_analysis(vws, analyse_value(vws, cluster=False))
-    computed, when = workspace_tag_frame(vws)
+    save_analysis(vws, analyse_value(vws, vf.AS_OF, cluster=False))
+    computed, when = workspace_tag_frame(vws, as_of=vf.AS_OF)
     kept = stored_value_chain(lambda name: stored(vws, name)).tag_frame(vws.table("customers"))
     for rule in ('segment == "重要价值"', "orders >= 2 and aov >= 160", 'stage_code == "churned"'):
         assert preview_rule(kept, rule).to_pyarrow().to_pylist() == (
