@@ -1,13 +1,13 @@
-"""Stored analysis results: the one module that writes and reads them.
+"""Stored analysis results: written and read here (and the CLV / churn scores in
+:mod:`custlens.store.scores`); analytics compute, they never write.
 
 The customer-value analysis (:func:`custlens.analytics.value.analysis.analyse_value`) computes;
 :func:`save_analysis` keeps its latest per-customer results in the workspace tables
 ``customer_metrics``, ``rfm_scores``, ``customer_lifecycle``, ``clusters`` and
 ``customer_clusters``, and a row per run in ``analysis_runs``. Tags keep their history in
 ``customer_tags``: a row per (customer, tag, source) with ``valid_from`` / ``valid_to`` (open
-while NULL). Manual tags (``manual_tags``) are written here, the CLV / churn scores
-(``customer_scores``) in :mod:`custlens.store.scores`. The CLI, the web app and the reports read
-stored results through this module.
+while NULL). Manual tags (``manual_tags``) are written here too. The CLI, the web app and the
+reports read stored results through this module.
 """
 
 from __future__ import annotations
