@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 
 class Freq(str, Enum):
+    """Period length of `custlens kpi --freq`."""
+
     day = "day"
     week = "week"
     month = "month"
