@@ -7,7 +7,7 @@ custlens workspace, then in the same run times, each in a fresh subprocess (peak
   2. duckdb_sql       the same in one hand-written SQL statement -> Arrow
   3. pandas           the same in pandas (reads the same Parquet file)
   4. polars           the same in polars (via --peer-python when it has polars; else skipped)
-  5. custlens_full    compute_customer_metrics (all ~30 metrics) + RFM + segments (no peer)
+  5. custlens_full    the value chain: all ~30 metrics + RFM + segments (no peer)
 
 Every peer computes recency, orders, revenue, R by day bins, tie-aware quintile F and M
 (floor(min_rank * 5 / (N - 1)) + 1) and the 8-class segment on mean scores; the segment
@@ -59,15 +59,13 @@ counts = dict(zip(*[c.to_pylist() for c in out.group_by("segment_code").aggregat
     "custlens_full": """
 import datetime as dt, sys
 from custlens.store import open_workspace
-from custlens.analytics.value.metrics import compute_customer_metrics
-from custlens.analytics.value.rfm import score_rfm
-from custlens.analytics.value.segments import assign_segments
+from custlens.analytics.value.chain import value_chain
 ws = open_workspace(sys.argv[2])
 _t = time.perf_counter()
-m = compute_customer_metrics(ws.table("orders"), dt.date.fromisoformat(AS_OF))
-with m.cache() as cached:
+chain = value_chain(ws.table("orders"), dt.date.fromisoformat(AS_OF))
+with chain.metrics.cache() as cached:
     metrics = cached.to_pyarrow()
-    out = assign_segments(score_rfm(cached)).to_pyarrow()
+    out = chain.with_metrics(cached).segments.to_pyarrow()
 counts = dict(zip(*[c.to_pylist() for c in out.group_by("segment_code").aggregate([("customer_id", "count")]).columns]))
 """,
     "duckdb_sql": """

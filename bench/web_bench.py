@@ -55,11 +55,12 @@ MIX = [
 
 def build(root: Path, customers: int, seed: int, analyze: bool) -> Path:
     """The workspace for ``customers`` (reused when already built)."""
-    from custlens.analytics.results import analyze_workspace
+    from custlens.analytics.value.analysis import analyze_value
     from custlens.demo import generate_world
     from custlens.io.pipeline import import_file
     from custlens.privacy import users
     from custlens.store import init_workspace
+    from custlens.store.results import save_analysis
 
     ws_dir = root / "ws"
     done = root / "built.json"
@@ -79,7 +80,7 @@ def build(root: Path, customers: int, seed: int, analyze: bool) -> Path:
         )
     if analyze:
         t = time.perf_counter()
-        analyze_workspace(ws, cluster=False)
+        save_analysis(ws, analyze_value(ws, cluster=False))
         print(f"analysed in {time.perf_counter() - t:.0f}s", file=sys.stderr)
     users.add_user(ws.con, ADMIN, PASSWORD, "admin")
     ws.con.execute("CHECKPOINT")

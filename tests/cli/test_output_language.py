@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from custlens.analytics.results import analyze_workspace
+from custlens.analytics.value.analysis import analyze_value
 from custlens.analytics.value.lifecycle import STAGES
 from custlens.analytics.value.segments import SEGMENTS, VALUE_GROUPS
 from custlens.cli.main import app
@@ -23,6 +23,7 @@ from custlens.i18n.columns import COLUMN_LABELS
 from custlens.io.pipeline import import_file
 from custlens.privacy import audit, users
 from custlens.store import init_workspace
+from custlens.store.results import save_analysis
 
 runner = CliRunner()
 
@@ -72,7 +73,7 @@ def world(tmp_path_factory):
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    analyze_workspace(ws)
+    save_analysis(ws, analyze_value(ws))
     users.add_user(ws.con, "ana", "analyst-pass-1", "analyst", "province=广东")
     audit.record(ws.con, "login", "ana", "role=analyst", "127.0.0.1")
     audit.record(ws.con, "export", "ana", {"table": "customers", "rows": 400, "via": "cli"})
@@ -174,7 +175,7 @@ def test_wide_shows_every_column(world):
 
 def test_every_label_has_a_chinese_text():
     """Headers, code names, titles and units of terminal tables are all in the catalogue."""
-    from custlens.cli import behaviour, patterns, value
+    from custlens.cli import behaviour, kpi, patterns
     from custlens.i18n import labels
     from tests.i18n_scan import titles
 
@@ -189,7 +190,7 @@ def test_every_label_has_a_chinese_text():
         *labels.BASIS_LABELS.values(),
         *behaviour.VIEWS.values(),
         *patterns.SECTION_TITLES.values(),
-        *value.KPI_TITLES.values(),
+        *kpi.KPI_TITLES.values(),
         *{t for t in titles("cli") if not t.startswith("{")},
         "{h}h {m}m",
         "{m}m {s}s",

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from custlens.analytics.results import analyze_workspace
+from custlens.analytics.value.analysis import analyze_value
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from custlens.store.results import save_analysis
 from custlens.web.app import create_app
 
 CHROMIUM_ARGS = [
@@ -62,7 +63,7 @@ def world(tmp_path_factory) -> dict:
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    analyze_workspace(ws)
+    save_analysis(ws, analyze_value(ws))
     for name, pw in PASSWORDS.items():
         users.add_user(ws.con, name, pw, ROLES[name], FILTERS.get(name))
     ws.con.execute("CHECKPOINT")

@@ -16,12 +16,12 @@ from custlens.api._frames import as_day, finish
 from custlens.store.workspace import Workspace
 
 
-def _metrics(ws: Workspace, as_of: str | dt.date | None, engine: str | None) -> Any:
-    """The customer-metrics expression of the workspace as of ``as_of`` (default: the day
-    after the last order)."""
-    from custlens.analytics.results import workspace_metrics
+def _chain(ws: Workspace, as_of: str | dt.date | None, engine: str | None) -> Any:
+    """The workspace's customer-value chain (metrics, RFM segments, lifecycle stages) as of
+    ``as_of`` (default: the day after the last order), the one `custlens analyze` stores."""
+    from custlens.analytics.value.chain import workspace_value_chain
 
-    return workspace_metrics(ws, engine, as_day(as_of))[0]
+    return workspace_value_chain(ws, engine, as_day(as_of))
 
 
 def _strategies(ws: Workspace) -> list[Any]:
@@ -73,11 +73,7 @@ def rfm(
     >>> bool(scores["r_score"].between(1, 5).all()), scores["customer_id"].is_unique
     (True, True)
     """
-    from custlens.analytics.value.rfm import score_rfm
-    from custlens.analytics.value.segments import assign_segments
-
-    s = ws.settings.rfm
-    scored = assign_segments(score_rfm(_metrics(ws, as_of, engine), s), s)
+    scored = _chain(ws, as_of, engine).segments
     return finish(scored.order_by([scored.monetary.desc(), "customer_id"]), lazy)
 
 
@@ -127,14 +123,12 @@ def segments(
     """
     import pyarrow as pa
 
-    from custlens.analytics.value.rfm import score_rfm
-    from custlens.analytics.value.segments import assign_segments, summarise_segments
+    from custlens.analytics.value.segments import summarise_segments
     from custlens.analytics.value.strategies import strategy_column
     from custlens.api.behaviour import check_choice
 
     check_choice("by", by, ("segment", "group"))
-    s = ws.settings.rfm
-    segmented = assign_segments(score_rfm(_metrics(ws, as_of, engine), s), s)
+    segmented = _chain(ws, as_of, engine).segments
     key = "segment_code" if by == "segment" else "value_group_code"
     summary = summarise_segments(segmented, key)
     if lazy:
@@ -193,7 +187,6 @@ def lifecycle(
     True
     """
     from custlens.analytics.value.lifecycle import (
-        assign_lifecycle,
         lifecycle_transitions,
         summarise_stages,
     )
@@ -204,8 +197,8 @@ def lifecycle(
         start, end = (as_day(d) for d in transitions)
         orders = ws.table("orders", engine)
         return finish(lifecycle_transitions(orders, start, end, s.lifecycle, s.metrics), lazy)
-    metrics = _metrics(ws, as_of, engine)
-    staged = assign_lifecycle(metrics, s.lifecycle)
+    chain = _chain(ws, as_of, engine)
+    metrics, staged = chain.metrics, chain.stages
     if customers:
         return finish(staged.order_by("customer_id"), lazy)
     stages = summarise_stages(staged, metrics)

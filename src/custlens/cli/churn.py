@@ -174,7 +174,7 @@ def score_cmd(
         .drop(columns="_tier")
     )
     if store:
-        from custlens.analytics.value.scores import store_churn_scores
+        from custlens.store.scores import store_churn_scores
 
         _store(file, ws_path, lambda ws: store_churn_scores(ws, out, stored_as))
     if fmt == Format.table:

@@ -281,7 +281,7 @@ def predict_cmd(
     Example: custlens clv predict orders.csv --time-unit W --months 12 --format csv > clv.csv
     """
     from custlens.analytics.clv import predict_customers, value_by_group, value_by_tier
-    from custlens.analytics.value.scores import store_clv_scores
+    from custlens.store.scores import store_clv_scores
 
     if store and file is not None:
         raise InputError("--store writes to the workspace; drop FILE")

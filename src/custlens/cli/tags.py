@@ -67,8 +67,8 @@ def tags_stats_cmd(
 
     Example: custlens tags stats --overlap --format csv
     """
-    from custlens.analytics import results as res
     from custlens.analytics.value.tags import tag_overlap, tag_stats
+    from custlens.store import results as res
 
     ws = workspace(ws_path, read_only=True)
     run = res.require_run(ws)
@@ -95,16 +95,17 @@ def tags_preview_cmd(
 
     Example: custlens tags preview "orders_per_month >= 2 and aov > mean(aov)"
     """
-    from custlens.analytics import results as res
+    from custlens.analytics.value.chain import workspace_tag_frame
     from custlens.analytics.value.tags import RuleError, load_rules, preview_rule, rules_path
     from custlens.analytics.value.tags.engine import matching_customers
+    from custlens.store.results import with_masked_names
 
     ws = workspace(ws_path)
     s = ws.settings
     rules = {r.name: r for r in load_rules(rules_path(ws.root, s.tags.rules_file))}
     expr = rules[rule].expr if rule in rules else rule
     eng = _engine(engine)
-    frame, when = res.workspace_tag_frame(ws, eng, _date(as_of))
+    frame, when = workspace_tag_frame(ws, eng, _date(as_of))
     try:
         counts = preview_rule(frame, expr)
     except RuleError as exc:
@@ -112,7 +113,7 @@ def tags_preview_cmd(
     result = {"rule": expr, "as_of": when, **counts.to_pyarrow().to_pylist()[0]}
     if show:
         rows = matching_customers(frame, expr).select("customer_id", "orders", "revenue", "aov")
-        listing = res.with_masked_names(ws, rows.order_by("customer_id").limit(show).to_pyarrow())
+        listing = with_masked_names(ws, rows.order_by("customer_id").limit(show).to_pyarrow())
         if fmt == Format.json:
             result["customers"] = listing.to_pylist()
         else:
@@ -135,10 +136,10 @@ def tags_add_cmd(
 
     Example: custlens tags add C001 重点维护 --weight 2
     """
-    from custlens.analytics import results as res
+    from custlens.store.results import set_manual_tag
 
     ws = workspace(ws_path)
-    res.set_manual_tag(ws, customer, tag, "add", weight)
+    set_manual_tag(ws, customer, tag, "add", weight)
     emit([{"customer_id": customer, "tag": tag, "action": "add", "weight": weight}], fmt)
 
 
@@ -154,10 +155,10 @@ def tags_remove_cmd(
 
     Example: custlens tags remove C001 母婴
     """
-    from custlens.analytics import results as res
+    from custlens.store.results import set_manual_tag
 
     ws = workspace(ws_path)
-    res.set_manual_tag(ws, customer, tag, "remove")
+    set_manual_tag(ws, customer, tag, "remove")
     emit([{"customer_id": customer, "tag": tag, "action": "remove"}], fmt)
 
 

@@ -28,6 +28,7 @@ from custlens.errors import InputError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, Principal
 from custlens.schema.returns import ANALYZABLE_SQL
+from custlens.store.results import latest_run
 from custlens.store.scoped import ScopedWorkspace
 from custlens.store.search import SCOPE_COLUMNS, search_sql
 from custlens.web.customer_drill import drill_ids, has_drill
@@ -46,7 +47,7 @@ from custlens.web.scope import restricted, scoped_sql
 
 def has_results(con: Any) -> bool:
     """True when the workspace has a stored analysis run."""
-    return bool(con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0])
+    return latest_run(con) is not None
 
 
 RESULTS_SQL = """SELECT m.customer_id, m.revenue, m.orders, m.last_order_date, r.segment,

@@ -1,7 +1,8 @@
 """Page data for the customer-value and behaviour pages (stored results, CLV, funnel, paths).
 
 Segments, lifecycle stages, tags and clusters are read from the latest stored analysis run
-(``custlens analyze`` or the 运行分析 button), filtered to the customers the principal may see.
+(``custlens analyze`` or the 运行分析 button; custlens.store.results tells whether there is
+one), filtered to the customers the principal may see.
 CLV / churn and funnels are computed on the principal's scoped tables (and cached by the
 caller per data version).
 """
@@ -13,9 +14,10 @@ from typing import Any
 
 from custlens.analytics.behaviour import funnel, paths
 from custlens.analytics.churn.notes import churned_stage_label
+from custlens.analytics.value.chain import stored_value_chain
 from custlens.analytics.value.lifecycle import summarise_stages
 from custlens.analytics.value.segments import summarise_segments
-from custlens.analytics.value.tags import preview_rule, tag_frame, tag_stats
+from custlens.analytics.value.tags import preview_rule, tag_stats
 from custlens.charts import basic
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
@@ -24,15 +26,6 @@ from custlens.web.queries import Scope
 
 FUNNEL_BREAKDOWNS = ("channel", "source", "device")
 DEFAULT_FUNNEL = "home, category, detail, cart, checkout, pay"
-
-
-def latest_run(con: Any) -> dict[str, Any] | None:
-    row = con.execute(
-        "SELECT run_id, as_of, finished_at, customers, tags FROM analysis_runs "
-        "ORDER BY run_id DESC LIMIT 1"
-    ).fetchone()
-    keys = ("run_id", "as_of", "finished_at", "customers", "tags")
-    return dict(zip(keys, row, strict=True)) if row else None
 
 
 def segments(scope: Scope, lang: str = "zh") -> dict[str, Any]:
@@ -118,12 +111,7 @@ def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
 
     if not expr.strip():
         raise InputError.of("the rule is empty")
-    frame = tag_frame(
-        scope.table("customer_metrics"),
-        scope.table("rfm_scores"),
-        scope.table("customer_lifecycle"),
-        scope.table("customers"),
-    )
+    frame = stored_value_chain(scope.table).tag_frame(scope.table("customers"))
     try:
         row = preview_rule(frame, expr[:500]).to_pyarrow().to_pylist()[0]
     except RuleError as exc:

@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 
-from custlens.analytics import results as res
 from custlens.analytics.patterns.kpi import store_kpis
+from custlens.analytics.value.analysis import analyze_value
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.store import init_workspace
+from custlens.store.results import save_analysis
 
 TABLES = ("customers", "orders", "events", "campaigns", "campaign_responses", "feedback")
 
@@ -22,7 +23,7 @@ def world(tmp_path_factory):
     ws = init_workspace(root / "ws")
     for table in TABLES:
         import_file(ws, table, root / "demo" / truth["files"][table])
-    run = res.analyze_workspace(ws)
+    run = save_analysis(ws, analyze_value(ws))
     ws.con.execute(
         "CREATE TEMP TABLE truth AS SELECT * FROM read_parquet(?)",
         [str(root / "demo" / truth["truth_files"]["customers"])],

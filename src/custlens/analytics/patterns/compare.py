@@ -238,9 +238,8 @@ def compare_segments(
     """RFM segment sizes at the end of each period, or where its data stops when that comes
     first (share of buyers), with a two-proportion z-test per segment. ``settings``: the
     workspace Settings (RFM and metrics sections)."""
-    from custlens.analytics.value.metrics import compute_customer_metrics
-    from custlens.analytics.value.rfm import score_rfm
-    from custlens.analytics.value.segments import assign_segments, summarise_segments
+    from custlens.analytics.value.chain import value_chain
+    from custlens.analytics.value.segments import summarise_segments
 
     first, last = period_bounds(orders)
     cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
@@ -248,11 +247,7 @@ def compare_segments(
     def sizes(p: Period, cov: str) -> dict[str, dict]:
         if cov == "none":
             return {}
-        m = compute_customer_metrics(
-            orders, period_as_of(p, last), settings=getattr(settings, "metrics", None)
-        )
-        rfm = getattr(settings, "rfm", None)
-        seg = summarise_segments(assign_segments(score_rfm(m, rfm), rfm))
+        seg = summarise_segments(value_chain(orders, period_as_of(p, last), settings).segments)
         return {r["name"]: r for r in seg.to_pyarrow().to_pylist()}
 
     a, b = sizes(period, cov_a), sizes(base, cov_b)

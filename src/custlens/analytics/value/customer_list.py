@@ -6,12 +6,12 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
-from custlens.analytics.results import stored, tags_as_of
 from custlens.analytics.value.lifecycle import resolve_stage
 from custlens.analytics.value.segments import resolve_segment
 from custlens.errors import UsageError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy
+from custlens.store.results import stored, tags_as_of
 from custlens.store.workspace import Workspace
 
 
@@ -25,8 +25,7 @@ def list_customers(
     policy: MaskingPolicy = MASKED,
 ) -> pa.Table:
     """Customers with their segment, stage, cluster and current tags, filtered; masked."""
-    con = ws.ibis("duckdb")
-    people = con.table("customers").select("customer_id", "name", "phone", "level")
+    people = ws.table("customers", "duckdb").select("customer_id", "name", "phone", "level")
     rfm = stored(ws, "rfm_scores").select(
         "customer_id",
         "recency_days",

@@ -4,10 +4,9 @@ sizes, computed from the report's row-filtered orders as of the period's end."""
 from __future__ import annotations
 
 from custlens.analytics.churn.notes import churned_stage_label
-from custlens.analytics.value.lifecycle import assign_lifecycle, stage_names, summarise_stages
-from custlens.analytics.value.metrics import compute_customer_metrics
-from custlens.analytics.value.rfm import score_rfm
-from custlens.analytics.value.segments import assign_segments, segment_names, summarise_segments
+from custlens.analytics.value.chain import value_chain
+from custlens.analytics.value.lifecycle import stage_names, summarise_stages
+from custlens.analytics.value.segments import segment_names, summarise_segments
 from custlens.analytics.value.strategies import load_strategies, strategies_path, strategy_table
 from custlens.charts import basic
 from custlens.charts.theme import format_pct
@@ -17,13 +16,12 @@ from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
 def build(ctx: Context) -> Section | None:
     settings = ctx.ws.settings
-    metrics = compute_customer_metrics(ctx.table("orders"), ctx.as_of, settings=settings.metrics)
-    if not metrics.count().to_pyarrow().as_py():
+    chain = value_chain(ctx.table("orders"), ctx.as_of, settings)
+    if not chain.metrics.count().to_pyarrow().as_py():
         return None
-    segmented = assign_segments(score_rfm(metrics, settings.rfm), settings.rfm)
-    seg = summarise_segments(segmented)
-    groups = summarise_segments(segmented, "value_group_code")
-    stages = summarise_stages(assign_lifecycle(metrics, settings.lifecycle), metrics)
+    seg = summarise_segments(chain.segments)
+    groups = summarise_segments(chain.segments, "value_group_code")
+    stages = summarise_stages(chain.stages, chain.metrics)
     s = Section("value", ctx._("Customer value: segments and lifecycle"))
     names = {**segment_names(ctx.lang), **stage_names(ctx.lang)}
     seg_rows = _named(seg.to_pyarrow().to_pylist(), "segment_code", "name", names)

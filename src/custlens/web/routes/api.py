@@ -18,6 +18,7 @@ from starlette.responses import Response
 from custlens.io.quality import quality_report
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
+from custlens.store.results import latest_run
 from custlens.web import queries, value_queries
 from custlens.web.render import lang_of, render
 from custlens.web.routes import customers as cust
@@ -228,7 +229,7 @@ def quality(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 
 
 def _stored(request: Request, principal: Principal, name: str, build: Any) -> dict[str, Any]:
-    if value_queries.latest_run(ctx_of(request).con()) is None:
+    if latest_run(ctx_of(request).con()) is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
     scope = scope_of(request, principal)
     lang = lang_of(request)
@@ -283,7 +284,7 @@ def tag_preview(
     request: Request, rule: str = Query(..., max_length=500), principal: Principal = VIEW
 ) -> dict[str, Any]:
     """Live match count of a tag rule expression, e.g. ``orders >= 3 and aov > 200``."""
-    if value_queries.latest_run(ctx_of(request).con()) is None:
+    if latest_run(ctx_of(request).con()) is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
     return value_queries.preview_tag_rule(scope_of(request, principal), rule)
 

@@ -15,13 +15,13 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from custlens.analytics import results
 from custlens.errors import InputError
 from custlens.i18n import gettext
 from custlens.io.export import localise_headers, write_table
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
+from custlens.store.results import set_manual_tag
 from custlens.store.sql import quote_name
 from custlens.web import customer_params, customer_query
 from custlens.web.queries import Scope, plain_rows
@@ -368,7 +368,7 @@ def change_tag(
     customer_detail(request, principal, cid[:100])  # 404 unless visible
     ctx = ctx_of(request)
     with ctx.write_lock:
-        results.set_manual_tag(ctx.ws, cid, tag, action, user=principal.username)
+        set_manual_tag(ctx.ws, cid, tag, action, user=principal.username)
     ctx.invalidate()
     record(
         request,

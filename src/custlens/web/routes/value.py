@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from custlens.analytics import results
+from custlens.analytics.value.analysis import analyze_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
+from custlens.store import results
 from custlens.web import value_queries
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
@@ -28,7 +29,7 @@ def stored_page_data(
 ) -> tuple[dict | None, Any]:
     """The latest analysis run and the page's data from it (None, None before any run)."""
     lang = lang_of(request)
-    run = value_queries.latest_run(ctx_of(request).con())
+    run = results.latest_run(ctx_of(request).con())
     if run is None:
         return None, None
     scope = scope_of(request, principal)
@@ -75,7 +76,7 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
     """The tags page, with a preview of a rule being written."""
     preview = error = None
-    if rule and value_queries.latest_run(ctx_of(request).con()) is not None:
+    if rule and results.latest_run(ctx_of(request).con()) is not None:
         try:
             preview = value_queries.preview_tag_rule(scope_of(request, principal), rule)
         except CustlensError as exc:
@@ -138,7 +139,7 @@ def run_analysis(
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
     with ctx.writing():
-        run = results.analyze_workspace(ctx.ws)
+        run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
     ctx.invalidate()
     record(
         request,

@@ -159,20 +159,15 @@ def _ibis_type(sql: str) -> str:
 
 def frame_schema() -> ibis.Schema:
     """The schema of the full tag frame built from the canonical tables."""
-    from custlens.analytics.value.lifecycle import assign_lifecycle
-    from custlens.analytics.value.metrics import compute_customer_metrics
-    from custlens.analytics.value.rfm import score_rfm
-    from custlens.analytics.value.segments import assign_segments
+    from custlens.analytics.value.chain import value_chain
 
     def unbound(name: str) -> ir.Table:
         return ibis.table(canonical_schema(name), name=name)
 
-    metrics = compute_customer_metrics(
+    chain = value_chain(
         unbound("orders"),
         dt.date(2000, 1, 1),
         events=unbound("events"),
         responses=unbound("campaign_responses"),
     )
-    segmented = assign_segments(score_rfm(metrics))
-    frame = tag_frame(metrics, segmented, assign_lifecycle(metrics), unbound("customers"))
-    return frame.schema()
+    return chain.tag_frame(unbound("customers")).schema()

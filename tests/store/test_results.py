@@ -1,15 +1,18 @@
-"""Stored results: analysis runs, tag history (valid_from / valid_to), manual tags, listings."""
+"""Stored results (custlens.store.results): analysis runs, tag history (valid_from /
+valid_to), manual tags, listings."""
 
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 
 import duckdb
 import pytest
 
-from custlens.analytics import results as res
+from custlens.analytics.value.analysis import analyze_value
 from custlens.analytics.value.customer_list import list_customers
 from custlens.errors import InputError, UsageError
+from custlens.store import results as res
 from tests.analytics import value_fixture as vf
 
 JUNE = dt.date(2024, 6, 1)
@@ -21,13 +24,18 @@ def vws(ws, tmp_path):
     return ws
 
 
+def analyze(ws, as_of=None, cluster=True):
+    """Compute the analysis and store it, as `custlens analyze` does."""
+    return res.save_analysis(ws, analyze_value(ws, as_of, cluster=cluster))
+
+
 def holders(ws, tag, when=None):
     t = res.tags_as_of(ws, when)
     return sorted(t.filter(t.tag == tag).to_pyarrow().column("customer_id").to_pylist())
 
 
 def test_analysis_is_stored(vws):
-    run = res.analyze_workspace(vws, vf.AS_OF)
+    run = analyze(vws, vf.AS_OF)
     assert (run.run_id, run.as_of, run.engine, run.customers) == (1, vf.AS_OF, "duckdb", 10)
     assert run.history_updated and run.clusters >= 2
     con = vws.con
@@ -53,11 +61,11 @@ def test_analysis_is_stored(vws):
 
 
 def test_tag_history_across_runs(vws):
-    first = res.analyze_workspace(vws, JUNE, cluster=False)
+    first = analyze(vws, JUNE, cluster=False)
     # as of 2024-06-01 the store AOV is 1800.01 / 14 = 128.57: 高客单价 from 192.86
     assert holders(vws, "高客单价") == ["C05", "C06"]
     assert holders(vws, "VIP") == []  # 9 buyers: nobody is within the top 10%
-    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
+    analyze(vws, vf.AS_OF, cluster=False)
     assert holders(vws, "高客单价") == ["C01", "C05"]  # store AOV 160: C06 (239.99) drops out
     # the second run replaced the per-customer results, and their keys still hold
     for table in ("customer_metrics", "rfm_scores", "customer_lifecycle"):
@@ -84,19 +92,19 @@ def test_tag_history_across_runs(vws):
     assert kept == [(JUNE,)]
     # the same as-of again changes nothing; an older one leaves history alone
     before = vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0]
-    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
+    analyze(vws, vf.AS_OF, cluster=False)
     assert vws.con.execute("SELECT count(*) FROM customer_tags").fetchone()[0] == before
-    older = res.analyze_workspace(vws, JUNE, cluster=False)
+    older = analyze(vws, JUNE, cluster=False)
     assert not older.history_updated and older.run_id == first.run_id + 3
     assert holders(vws, "高客单价") == ["C01", "C05"]
 
 
 def test_manual_tags_add_and_remove(vws):
-    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
+    analyze(vws, vf.AS_OF, cluster=False)
     res.set_manual_tag(vws, "C03", "重点维护", "add", weight=2.0)
     res.set_manual_tag(vws, "C01", "母婴", "remove")
     assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
-    res.analyze_workspace(vws, vf.AS_OF, cluster=False)  # recomputed: manual changes persist
+    analyze(vws, vf.AS_OF, cluster=False)  # recomputed: manual changes persist
     assert holders(vws, "重点维护") == ["C03"] and holders(vws, "母婴") == []
     weight = vws.con.execute(
         "SELECT weight, source FROM customer_tags WHERE tag = '重点维护' AND valid_to IS NULL"
@@ -115,7 +123,7 @@ def test_manual_tags_add_and_remove(vws):
 
 
 def test_list_customers_filters_and_masks(vws):
-    res.analyze_workspace(vws, vf.AS_OF, cluster=False)
+    analyze(vws, vf.AS_OF, cluster=False)
     vip = list_customers(vws, tags=["VIP"]).to_pylist()
     assert [r["customer_id"] for r in vip] == ["C01"]
     assert vip[0]["name"] == "张**" and vip[0]["phone"] == "138****0001"
@@ -136,3 +144,16 @@ def test_list_customers_filters_and_masks(vws):
 def test_results_need_a_run(ws):
     with pytest.raises(UsageError, match="custlens analyze"):
         res.require_run(ws)
+
+
+def test_latest_run_reads_a_cursor_too(vws):
+    assert res.latest_run(vws.con.cursor()) is None
+    run = analyze(vws, vf.AS_OF, cluster=False)
+    latest = res.latest_run(vws.con.cursor())
+    assert latest == res.latest_run(vws) == res.require_run(vws)
+    assert (latest["run_id"], latest["as_of"], latest["tags"]) == (run.run_id, run.as_of, run.tags)
+
+
+def test_examples_in_the_docstrings_run():
+    result = doctest.testmod(res, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0

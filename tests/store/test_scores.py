@@ -1,16 +1,19 @@
-"""Stored CLV and churn scores: written by the CLI, read by the tag frame and rule tags."""
+"""Stored CLV and churn scores (custlens.store.scores): written by the CLI, read by the tag frame
+and rule tags."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from custlens.analytics.results import workspace_tag_frame
+from custlens.analytics.value.chain import workspace_tag_frame
 from custlens.analytics.value.tags.engine import preview_rule
 from custlens.cli.main import app
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.store import init_workspace
+from custlens.store import scores as sc
 
 runner = CliRunner()
 
@@ -59,3 +62,27 @@ def test_store_needs_workspace(ws, tmp_path):
     )
     r = runner.invoke(app, ["clv", "predict", str(csv), "--store"])
     assert r.exit_code == 1 and "--store" in r.output
+
+
+def test_scores_are_upserted_per_customer(tmp_path):
+    clv = pd.DataFrame(
+        {"p_alive": [0.9, 0.2], "clv": [120.0, 5.5], "ignored": [1, 2]}, index=["C01", "C02"]
+    )
+    churn = pd.DataFrame(
+        {"churn_probability": [0.8, 0.1], "churn_risk": ["high", "low"]}, index=["C02", "C03"]
+    )
+    with init_workspace(tmp_path / "ws") as ws:
+        assert sc.store_clv_scores(ws, clv, "bgnbd") == 2
+        assert sc.store_churn_scores(ws, churn, "palive") == 2
+        assert sc.store_clv_scores(ws, clv.assign(clv=[130.0, 6.0]), "paretonbd") == 2
+        rows = ws.con.execute(
+            "SELECT customer_id, p_alive, clv, clv_model, churn_probability, churn_risk, "
+            "churn_method FROM customer_scores ORDER BY customer_id"
+        ).fetchall()
+        assert rows == [
+            ("C01", 0.9, 130.0, "paretonbd", None, None, None),
+            ("C02", 0.2, 6.0, "paretonbd", 0.8, "high", "palive"),
+            ("C03", None, None, None, 0.1, "low", "palive"),
+        ]
+        assert sc.stored_scores(ws, "duckdb").count().execute() == 3
+        assert sc.stored_scores(ws, "spark") is None

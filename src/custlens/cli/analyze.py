@@ -1,0 +1,78 @@
+"""`custlens analyze`: compute the customer-value analysis and store it as the latest run.
+
+Thin: custlens.analytics.value.analysis computes, custlens.store.results stores and reads the
+stored results back. Analytics are imported inside the command, so that `custlens --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+from custlens.cli.value import AsOfOpt, _date, _engine, _show
+
+
+@handle_errors
+def analyze_cmd(
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = None,
+    clusters: Annotated[bool, typer.Option("--clusters/--no-clusters", help="Run K-Means")] = True,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Compute and store metrics, RFM, segments, lifecycle, tags (with history) and clusters.
+
+    Example: custlens analyze --as-of 2025-07-01 --engine spark
+    """
+    from custlens.analytics.churn.notes import churned_stage_label
+    from custlens.analytics.value.analysis import analyze_value
+    from custlens.analytics.value.segments import summarise_segments
+    from custlens.store import results
+
+    ws = workspace(ws_path)
+    with stderr.status("analysing ..."):
+        analysis = analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
+        run = results.save_analysis(ws, analysis)
+    info = {
+        k: getattr(run, k)
+        for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
+    }
+    staged = results.stored(ws, "customer_lifecycle")
+    churned = int(staged.filter(staged.stage_code == "churned").count().to_pyarrow().as_py())
+    days = ws.settings.lifecycle.churn_days
+    churned_stage = {
+        "customers": churned,
+        "churn_days": days,
+        "label": churned_stage_label(days, ws.settings.lang),
+    }
+    if fmt == Format.json:
+        groups = summarise_segments(results.stored(ws, "rfm_scores"), "value_group_code")
+        emit(
+            {
+                **info,
+                "churned_stage": churned_stage,
+                "value_groups": groups.to_pyarrow().to_pylist(),
+            },
+            fmt,
+        )
+        return
+    emit([info], fmt, title="Analysis run")
+    # the lifecycle rule; churn risk (a model's ranking) is `custlens clv predict`
+    stderr.print(f"{churned_stage['label']}: {churned:,}", highlight=False)
+    if not run.history_updated:
+        stderr.print("as-of is before the latest stored run: tag history left unchanged")
+    if fmt == Format.table:
+        summary = summarise_segments(results.stored(ws, "rfm_scores"), "value_group_code")
+        _show(summary.to_pyarrow(), fmt, "Value groups", "segments", settings=ws.settings)
