@@ -23,6 +23,30 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true is not allowed: {report.longrepr}"
 
 
+def demo_workspace(
+    root: Path,
+    n_customers: int,
+    seed: int,
+    tables: tuple[str, ...] | None = None,
+    settings: dict | None = None,
+    data: str = "data",
+):
+    """A workspace at ``root/ws`` with a generated demo world (``root/<data>``) imported:
+    every table, or only ``tables``; ``settings`` are written before the workspace opens.
+    Returns the workspace and the world's planted truth."""
+    from custlens.config import update_settings
+    from custlens.demo import generate_world
+    from custlens.io.pipeline import import_file
+
+    truth = generate_world(root / data, n_customers=n_customers, seed=seed)
+    if settings:
+        update_settings(root / "ws", settings)
+    workspace = init_workspace(root / "ws")
+    for table in tables or tuple(truth["files"]):
+        import_file(workspace, table, root / data / truth["files"][table])
+    return workspace, truth
+
+
 def require_spark() -> None:
     """Spark needs Java 17 and pyspark, which `make test` installs. Missing under CI=true is a
     failure; elsewhere (a developer's partial install) the Spark tests skip."""

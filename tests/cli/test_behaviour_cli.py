@@ -9,9 +9,7 @@ from typer.testing import CliRunner
 
 from custlens.analytics.behaviour.funnel import FunnelSpec, build_funnel
 from custlens.cli.main import app
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 runner = CliRunner()
 
@@ -19,10 +17,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def ws_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("behaviour_cli")
-    truth = generate_world(root / "demo", n_customers=800, seed=3)
-    ws = init_workspace(root / "ws")
-    for table in ("customers", "orders", "events"):
-        import_file(ws, table, root / "demo" / truth["files"][table])
+    ws, _truth = demo_workspace(root, 800, 3, tables=("customers", "orders", "events"), data="demo")
     expected = build_funnel(ws.table("events"), FunnelSpec()).to_pyarrow().to_pylist()
     ws.close()
     return root, expected

@@ -7,14 +7,11 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from custlens.config import update_settings
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
 from custlens.reports.pdf import write_pdf
 from custlens.reports.xlsx import write_xlsx
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 SECTIONS = ["summary", "value", "clv"]
 
@@ -22,11 +19,9 @@ SECTIONS = ["summary", "value", "clv"]
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("gbp")
-    truth = generate_world(root / "data", n_customers=400, seed=5)
-    update_settings(root / "ws", {"currency": "GBP", "timezone": "Europe/London"})
-    workspace = init_workspace(root / "ws")
-    for table, name in truth["files"].items():
-        import_file(workspace, table, root / "data" / name)
+    workspace, _truth = demo_workspace(
+        root, 400, 5, settings={"currency": "GBP", "timezone": "Europe/London"}
+    )
     yield workspace
     workspace.close()
 

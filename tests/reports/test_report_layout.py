@@ -14,16 +14,14 @@ from PIL import Image
 from pypdf import PdfReader
 
 from custlens.config import update_settings
-from custlens.demo import generate_world
 from custlens.errors import InputError
-from custlens.io.pipeline import import_file
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
 from custlens.reports.model import Kpi
 from custlens.reports.pdf import write_pdf
 from custlens.reports.xlsx import write_xlsx
 from custlens.schema.tables import TABLES
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 PERIOD = "2025-Q4"
 MIN_CHARS = 150  # text on every page but the last (chart pages carry axis labels)
@@ -34,10 +32,7 @@ DPI = 30
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("layout")
-    truth = generate_world(root / "data", n_customers=1200, seed=5)
-    workspace = init_workspace(root / "ws")
-    for table, name in truth["files"].items():
-        import_file(workspace, table, root / "data" / name)
+    workspace, _truth = demo_workspace(root, 1200, 5)
     yield workspace
     workspace.close()
 

@@ -18,13 +18,11 @@ from typer.testing import CliRunner
 from custlens.analytics.patterns.compare import period_summary
 from custlens.analytics.patterns.periods import parse_period
 from custlens.cli.main import app
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
 from custlens.reports.pdf import write_pdf
 from custlens.reports.xlsx import write_xlsx
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 PERIOD = "2025-Q4"
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -34,10 +32,7 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
-    truth = generate_world(root / "data", n_customers=2500, seed=9)
-    workspace = init_workspace(root / "ws")
-    for table, name in truth["files"].items():
-        import_file(workspace, table, root / "data" / name)
+    workspace, _truth = demo_workspace(root, 2500, 9)
     yield workspace
     workspace.close()
 

@@ -19,12 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
 from custlens.privacy import users
-from custlens.store import init_workspace, open_workspace
+from custlens.store import open_workspace
 from custlens.store.integrity import check_workspace
 from custlens.store.serving import prepare_serving
+from tests.conftest import demo_workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CUSTLENS = str(Path(sys.executable).parent / "custlens")
@@ -36,10 +35,7 @@ NEW = 4000  # customers in the file imported while the process is killed
 def base(tmp_path_factory) -> dict:
     """A served workspace (indexes built, a token) and a file of new customers."""
     root = tmp_path_factory.mktemp("crash")
-    truth = generate_world(root / "data", n_customers=300, seed=5)
-    ws = init_workspace(root / "ws")
-    for table, name in truth["files"].items():
-        import_file(ws, table, root / "data" / name)
+    ws, _truth = demo_workspace(root, 300, 5)
     users.add_user(ws.con, "admin", "admin-pass-1", "admin")
     _, token = users.create_token(ws.con, "admin", "tests")
     prepare_serving(ws.con)

@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 from custlens.analytics.value.chain import workspace_tag_frame
 from custlens.analytics.value.tags.engine import preview_rule
 from custlens.cli.main import app
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
 from custlens.store import init_workspace
 from custlens.store import scores as sc
+from tests.conftest import demo_workspace
 
 runner = CliRunner()
 
@@ -21,10 +20,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("scores")
-    truth = generate_world(root / "data", n_customers=1200, seed=21)
-    workspace = init_workspace(root / "ws")
-    for table in ("customers", "orders"):
-        import_file(workspace, table, root / "data" / truth["files"][table])
+    workspace, _truth = demo_workspace(root, 1200, 21, tables=("customers", "orders"))
     yield workspace
     workspace.close()
 

@@ -6,9 +6,7 @@ import pytest
 
 from custlens.analytics.behaviour.funnel import FunnelSpec, build_funnel
 from custlens.analytics.behaviour.sessions import session_table, summarise_sessions
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 CHANNELS = ("APP", "小程序", "PC")
 
@@ -18,10 +16,9 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
     # 20,000 customers: every (channel, source) cell has thousands of sessions, so sampling
     # noise stays well inside the 2-point tolerance
-    truth = generate_world(root / "demo", n_customers=20_000, seed=11)
-    ws = init_workspace(root / "ws")
-    for table in ("customers", "orders", "events"):
-        import_file(ws, table, root / "demo" / truth["files"][table])
+    ws, truth = demo_workspace(
+        root, 20_000, 11, tables=("customers", "orders", "events"), data="demo"
+    )
     yield ws, truth
     ws.close()
 

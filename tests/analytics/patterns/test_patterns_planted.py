@@ -7,18 +7,13 @@ import pytest
 
 from custlens.analytics.patterns import basket, products, repurchase
 from custlens.analytics.patterns import timing as patterns
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
-from custlens.store import init_workspace
+from tests.conftest import demo_workspace
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("patterns")
-    truth = generate_world(root / "data", n_customers=4000, seed=5)
-    ws = init_workspace(root / "ws")
-    for table in ("customers", "orders"):
-        import_file(ws, table, root / "data" / truth["files"][table])
+    ws, truth = demo_workspace(root, 4000, 5, tables=("customers", "orders"))
     yield truth, ws.table("orders")
     ws.close()
 

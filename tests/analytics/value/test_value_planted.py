@@ -8,10 +8,8 @@ import pytest
 
 from custlens.analytics.patterns.kpi import store_kpis
 from custlens.analytics.value.analysis import analyze_value
-from custlens.demo import generate_world
-from custlens.io.pipeline import import_file
-from custlens.store import init_workspace
 from custlens.store.results import save_analysis
+from tests.conftest import demo_workspace
 
 TABLES = ("customers", "orders", "events", "campaigns", "campaign_responses", "feedback")
 
@@ -19,10 +17,7 @@ TABLES = ("customers", "orders", "events", "campaigns", "campaign_responses", "f
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
-    truth = generate_world(root / "demo", n_customers=3000, seed=7)
-    ws = init_workspace(root / "ws")
-    for table in TABLES:
-        import_file(ws, table, root / "demo" / truth["files"][table])
+    ws, truth = demo_workspace(root, 3000, 7, tables=TABLES, data="demo")
     run = save_analysis(ws, analyze_value(ws))
     ws.con.execute(
         "CREATE TEMP TABLE truth AS SELECT * FROM read_parquet(?)",
