@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from custlens.i18n import gettext
+
 FONT = "Noto Sans CJK SC"
 PALETTE = ["#2F6FDE", "#F28C28", "#2BA84A", "#D64550", "#8E5CC5", "#1BA3B8", "#C9A227", "#7A7A7A"]
 
@@ -80,6 +82,15 @@ def themed(
 
 
 BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+# Locale data, like the CLDR symbols Babel reads: the words of a locale that writes large
+# numbers in myriads (亿 = 10⁸, 万 = 10⁴), largest first; other locales write every digit.
+MYRIADS: dict[str, tuple[tuple[float, str], ...]] = {"zh_CN": ((1e8, "亿"), (1e4, "万"))}
+
+
+def _myriads(lang: str | None) -> tuple[tuple[float, str], ...]:
+    from custlens.i18n import normalise_lang
+
+    return MYRIADS.get(BABEL_LOCALES[normalise_lang(lang)], ())
 
 
 def format_money(
@@ -119,12 +130,10 @@ def format_money(
 
     v = float(value)
     locale = BABEL_LOCALES.get(lang, "zh_CN")
-    unit = ""
-    if abbreviate and lang == "zh" and abs(v) >= 1e8:
-        v, unit = v / 1e8, "亿"
-    elif abbreviate and lang == "zh" and abs(v) >= 1e4:
-        v, unit = v / 1e4, "万"
-    return format_currency(v, currency, locale=locale) + unit
+    size, unit = next(((n, w) for n, w in _myriads(lang) if abs(v) >= n), (1.0, ""))
+    if not abbreviate:
+        size, unit = 1.0, ""
+    return format_currency(v / size, currency, locale=locale) + unit
 
 
 def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
@@ -161,10 +170,9 @@ def format_count(value: float | None, lang: str = "zh") -> str:
     if value is None:
         return "–"
     v = float(value)
-    if lang == "zh" and abs(v) >= 1e8:
-        return f"{v / 1e8:,.2f}亿"
-    if lang == "zh" and abs(v) >= 1e5:
-        return f"{v / 1e4:,.1f}万"
+    for size, unit in _myriads(lang):  # counts below 10⁵ keep every digit
+        if abs(v) >= max(size, 1e5):
+            return f"{v / size:,.{2 if size >= 1e8 else 1}f}{unit}"
     return f"{v:,.0f}"
 
 
@@ -199,5 +207,5 @@ def format_change(change: float | None, kind: str, lang: str = "zh") -> str:
         sign = ""
     if kind == "rate_pp":
         pp = abs(change) * 100
-        return f"{sign}{pp:.1f}个百分点" if lang == "zh" else f"{sign}{pp:.1f} pp"
+        return gettext("{value} pp", lang, value=f"{sign}{pp:.1f}")
     return f"{sign}{abs(change) * 100:.1f}%"

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from custlens.i18n import gettext
+from custlens.i18n import bilingual, gettext
 from custlens.i18n.columns import COLUMN_LABELS, KPI_LABELS
 
 __all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
@@ -56,19 +56,12 @@ def column_label(column: str, lang: str = "zh") -> str:
         return gettext(KPI_LABELS[column], lang)
     schema = _schema_labels()
     if column in schema:
-        zh, en = schema[column]
-        return zh if _is_zh(lang) else en
+        return bilingual(*schema[column], lang)
     if column.startswith("mean_") and column[5:] in COLUMN_LABELS:
         return gettext("Mean {what}", lang, what=column_label(column[5:], lang))
     if column in _problem_codes():
         return code_label("code", column, lang)
     return column.replace("_", " ")
-
-
-def _is_zh(lang: str | None) -> bool:
-    from custlens.i18n import normalise_lang
-
-    return normalise_lang(lang) == "zh"
 
 
 @cache
@@ -101,7 +94,7 @@ def _by_name(pairs: Callable[[], list[tuple[str, str, str]]]) -> Callable[[str, 
 
     def translate(value: str, lang: str) -> str | None:
         names = table().get(value)
-        return None if names is None else names[0 if _is_zh(lang) else 1]
+        return None if names is None else bilingual(*names, lang)
 
     return translate
 
@@ -127,7 +120,7 @@ def _tables() -> list[tuple[str, str, str]]:
 def _risks() -> list[tuple[str, str, str]]:
     from custlens.analytics.churn.tiers import RISK_LABELS
 
-    return [(k, RISK_LABELS["zh"][k], RISK_LABELS["en"][k]) for k in RISK_LABELS["en"]]
+    return [(k, gettext(msgid, "zh"), msgid) for k, msgid in RISK_LABELS.items()]
 
 
 def _msgids(table: dict[str, str]) -> Callable[[str, str], str | None]:
@@ -281,6 +274,7 @@ SOURCE_LABELS = {
     "campaign": "campaign",
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # chart axes
 KIND_LABELS = {"lifecycle": "lifecycle stage", "segment": "segment", "group": "value group"}
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}
 

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from custlens.analytics.value.metrics import compute_customer_metrics, real
 from custlens.config import LifecycleSettings, MetricsSettings
 from custlens.errors import InputError
+from custlens.i18n import bilingual
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ NOT_YET = Stage("none", "未购买", "Not a buyer yet")
 
 
 def stage_names(lang: str = "zh") -> dict[str, str]:
-    return {s.code: (s.zh if lang == "zh" else s.en) for s in (*STAGES, NOT_YET)}
+    return {s.code: bilingual(s.zh, s.en, lang) for s in (*STAGES, NOT_YET)}
 
 
 def resolve_stage(name: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from custlens.i18n import bilingual
 from custlens.i18n.labels import code_label
 from custlens.io.quality import quality_report
 from custlens.reports.context import Context
@@ -29,7 +30,7 @@ def imported_tables(ctx: Context) -> list[dict]:
         rows.append(
             {
                 "table": name,
-                "label": table.zh if ctx.lang == "zh" else table.en,
+                "label": bilingual(table.zh, table.en, ctx.lang),
                 "rows": ctx.table(name).count().to_pyarrow().as_py(),
                 "used_in": ctx._("; ").join(ctx._(u) for u in used)
                 if used
