@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from custlens.i18n import gettext
+from custlens.i18n import babel_locale, gettext
 
 FONT = "Noto Sans CJK SC"
 PALETTE = ["#2F6FDE", "#F28C28", "#2BA84A", "#D64550", "#8E5CC5", "#1BA3B8", "#C9A227", "#7A7A7A"]
@@ -81,16 +81,13 @@ def themed(
     return out
 
 
-BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
 # Locale data, like the CLDR symbols Babel reads: the words of a locale that writes large
 # numbers in myriads (亿 = 10⁸, 万 = 10⁴), largest first; other locales write every digit.
 MYRIADS: dict[str, tuple[tuple[float, str], ...]] = {"zh_CN": ((1e8, "亿"), (1e4, "万"))}
 
 
 def _myriads(lang: str | None) -> tuple[tuple[float, str], ...]:
-    from custlens.i18n import normalise_lang
-
-    return MYRIADS.get(BABEL_LOCALES[normalise_lang(lang)], ())
+    return MYRIADS.get(babel_locale(lang), ())
 
 
 def format_money(
@@ -129,7 +126,7 @@ def format_money(
     from babel.numbers import format_currency
 
     v = float(value)
-    locale = BABEL_LOCALES.get(lang, "zh_CN")
+    locale = babel_locale(lang)
     size, unit = next(((n, w) for n, w in _myriads(lang) if abs(v) >= n), (1.0, ""))
     if not abbreviate:
         size, unit = 1.0, ""
@@ -148,7 +145,7 @@ def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
     """
     from babel.numbers import get_currency_symbol
 
-    return get_currency_symbol(currency, BABEL_LOCALES.get(lang, "zh_CN"))
+    return get_currency_symbol(currency, babel_locale(lang))
 
 
 def excel_money_format(currency: str = "CNY", lang: str = "zh") -> str:

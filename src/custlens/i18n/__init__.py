@@ -33,6 +33,18 @@ def normalise_lang(lang: str | None) -> str:
     return "en" if lang.lower().startswith("en") else "zh"
 
 
+def babel_locale(lang: str | None) -> str:
+    """The Babel (CLDR) locale of ``lang``: number, currency and date conventions.
+
+    Examples
+    --------
+    >>> babel_locale("zh"), babel_locale("en")
+    ('zh_CN', 'en')
+    """
+    lang = normalise_lang(lang)
+    return _PO_LOCALES.get(lang, lang)
+
+
 def gettext(msgid: str, lang: str | None = DEFAULT_LANG, **kwargs: object) -> str:
     """Translate ``msgid`` into ``lang`` (zh | en) and format it with ``kwargs``."""
     text = _catalog(normalise_lang(lang)).get(msgid, msgid)

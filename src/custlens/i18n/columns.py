@@ -260,24 +260,8 @@ COLUMN_LABELS: dict[str, str] = {
     "z_revenue": "Revenue (z)",
 }
 
-# the store's KPIs (custlens.analytics.patterns.kpi.KPIS) -> English msgid of their name
-KPI_LABELS: dict[str, str] = {
-    "aov": "Average order value",
-    "buyers": "Buying customers",
-    "campaign_participation_rate": "Campaign participation",
-    "churn_rate": "Churn rate",
-    "conversion_rate": "Conversion rate",
-    "customers": "Buying customers",
-    "gmv": "Net sales (GMV)",
-    "gross_sales": "Gross sales",
-    "new_customers": "New customers",
-    "orders": "Orders",
-    "new_customer_share": "New customer share",
-    "refund_rate": "Refund rate",
-    "repurchase_rate": "Repurchase rate",
-    "conversion": "Conversion rate",
-    "segments": "Segments",
-    "returning_customers": "Returning customers",
-    "returns": "Returns",
-    "visitors": "Visitors",
-}
+# KPI names of the reports and pages that are not ids of the metric catalogue
+# (custlens.analytics.measures, which names every metric once): the metric they show ...
+KPI_ALIASES: dict[str, str] = {"customers": "buyers", "conversion": "conversion_rate"}
+# ... or, for a count that is no metric, the English msgid of its name
+KPI_EXTRA: dict[str, str] = {"segments": "Segments"}

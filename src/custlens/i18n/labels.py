@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import cache
 
 from custlens.i18n import bilingual, gettext
-from custlens.i18n.columns import COLUMN_LABELS, KPI_LABELS
+from custlens.i18n.columns import COLUMN_LABELS, KPI_ALIASES, KPI_EXTRA
 
 __all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
 
@@ -52,8 +52,8 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return gettext(COLUMN_LABELS[column], lang)
-    if column in KPI_LABELS:
-        return gettext(KPI_LABELS[column], lang)
+    if (kpi := kpi_msgid(column)) is not None:
+        return gettext(kpi, lang)
     schema = _schema_labels()
     if column in schema:
         return bilingual(*schema[column], lang)
@@ -76,6 +76,31 @@ def _problem_codes() -> frozenset[str]:
     from custlens.schema.problems import PROBLEM_CODES
 
     return frozenset(PROBLEM_CODES)
+
+
+def kpi_msgid(name: str) -> str | None:
+    """The English msgid naming the KPI ``name``: a metric's name comes from the metric
+    catalogue (:data:`custlens.analytics.measures.MEASURES`), the one place it is defined.
+
+    Parameters
+    ----------
+    name : str
+        A metric id (``repurchase_rate``) or a KPI name of the reports (``customers``).
+
+    Returns
+    -------
+    str or None
+        The msgid, or None for a name that is no KPI.
+
+    Examples
+    --------
+    >>> kpi_msgid("gmv"), kpi_msgid("customers"), kpi_msgid("customer_id")
+    ('Net sales (GMV)', 'Buying customers', None)
+    """
+    from custlens.analytics.measures import BY_ID  # a higher layer: read when first asked
+
+    measure = BY_ID.get(KPI_ALIASES.get(name, name))
+    return measure.name if measure is not None else KPI_EXTRA.get(name)
 
 
 # --- code values ------------------------------------------------------------------------
@@ -280,8 +305,8 @@ BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule":
 
 
 def _kpi(value: str, lang: str) -> str | None:
-    if value in KPI_LABELS:
-        return gettext(KPI_LABELS[value], lang)
+    if (kpi := kpi_msgid(value)) is not None:
+        return gettext(kpi, lang)
     return column_label(value, lang) if value in COLUMN_LABELS else None
 
 

@@ -297,13 +297,14 @@ def period_comparison(
 def table_counts(con: Any, lang: str = "zh") -> list[dict[str, Any]]:
     """Every table of the workspace (campaigns, responses and feedback included) with its
     name in ``lang`` and its row count, so nothing imported goes unseen."""
+    from custlens.i18n import bilingual
     from custlens.schema.tables import TABLES
 
     return [
         {
             "table": name,
             "command": name,  # as typed in commands (the "table" column reads as words)
-            "label": table.zh if lang == "zh" else table.en,
+            "label": bilingual(table.zh, table.en, lang),
             # the name comes from the schema, never from the request
             "rows": con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0],
         }
