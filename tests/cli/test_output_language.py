@@ -4,6 +4,8 @@ broken across lines, counts without decimals; English workspaces read English la
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
@@ -245,7 +247,8 @@ def test_import_problems_and_rejects_read_in_en(fresh):
     assert "row 3, phone: invalid format (expected an 11-digit mobile number)" in text
     assert not CJK.search(text.split("\n")[-3])  # the problem lines are English
     header = rejects[0].replace('"', "").split(",")
-    assert (header[0], header[1], header[-1]) == ("source_row", "customer_id", "errors")
+    # the file's own columns keep the input's headers
+    assert (header[0], header[1], header[-1]) == ("source_row", "客户编号", "errors")
     assert rejects[2].endswith('"customer_id: required value missing"')
 
 
@@ -275,7 +278,7 @@ def test_export_headers_in_each_language(world, tmp_path):
         out = tmp_path / f"orders-{lang}.csv"
         r = runner.invoke(app, ["export", "orders", "--out", str(out), "-w", str(world)])
         assert r.exit_code == 0, r.output
-        header[lang] = out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        header[lang] = next(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     update_settings(world, {"locale": "zh_CN"})
     assert {"订单日期", "需核实", "核实原因"} <= set(header["zh"])
     assert all(CJK.search(h) for h in header["zh"]), header["zh"]
