@@ -25,6 +25,7 @@ from custlens.i18n.columns import COLUMN_LABELS
 from custlens.io.pipeline import import_file
 from custlens.privacy import audit, users
 from custlens.store import init_workspace
+from tests.i18n_scan import english_labels
 
 runner = CliRunner()
 
@@ -121,6 +122,7 @@ def test_tables_read_as_zh_in_80_columns(world, args):
     assert text.strip(), args
     codes = [w for w in SNAKE.findall(text) if w not in user_input(world, args)]
     assert not codes, codes[:10]
+    assert english_labels(text) == []  # every label through the catalogue
     too_wide = [line for line in lines if cell_len(line) > 80]
     assert not too_wide, too_wide[:3]
     assert not broken_numbers(lines), broken_numbers(lines)[:2]

@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from tests.i18n_scan import english_labels
 
 from custlens.web.render import NAV
 
@@ -54,6 +55,7 @@ def test_pages_show_no_codes_in_zh(clients, path):
     assert text.strip()
     codes = sorted(set(SNAKE.findall(text)) - USER_INPUT.get(path, set()))
     assert not codes, (path, codes)
+    assert english_labels(text) == [], path
 
 
 def test_html_report_shows_no_codes_in_zh(shared_ws, tmp_path):
@@ -64,6 +66,7 @@ def test_html_report_shows_no_codes_in_zh(shared_ws, tmp_path):
     text = visible_text(render_html(report))
     codes = sorted(set(SNAKE.findall(text)))
     assert not codes, codes
+    assert english_labels(text) == []
 
 
 def xlsx_cells(report, path) -> list:
