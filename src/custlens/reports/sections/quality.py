@@ -30,6 +30,7 @@ def imported_tables(ctx: Context) -> list[dict]:
         rows.append(
             {
                 "table": name,
+                "command": name,  # as typed in commands (a code column would read as words)
                 "label": bilingual(table.zh, table.en, ctx.lang),
                 "rows": ctx.table(name).count().to_pyarrow().as_py(),
                 "used_in": ctx._("; ").join(ctx._(u) for u in used)
@@ -67,7 +68,7 @@ def build(ctx: Context) -> Section:
             ctx._("Imported tables"),
             [
                 Column("label", ctx._("Table")),
-                Column("table", ctx._("Name in commands")),
+                Column("command", ctx._("Name in commands")),
                 Column("rows", ctx._("Rows"), "int"),
                 Column("used_in", ctx._("Used in")),
             ],
