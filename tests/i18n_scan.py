@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "custlens"
@@ -56,3 +57,29 @@ def titles(*packages: str) -> set[str]:
                     if "title" in names and isinstance(node.value, ast.Tuple):
                         add(node.value.elts[names.index("title")])
     return found
+
+
+SNAKE = re.compile(r"(?<![\w./\\=&?#:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./\\=&?#(-])")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# a label: a capitalised word and one to three more (Order date, Needs review ...)
+LABEL = re.compile(r"[A-Z][a-z]+(?: [a-z]+){1,3}")
+
+
+def snake_codes(text: str) -> list[str]:
+    """snake_case words (codes and column names) in ``text`` a person reads."""
+    return sorted(set(SNAKE.findall(text)))
+
+
+def english_labels(text: str) -> list[str]:
+    """English labels of the catalogue (msgids with a Chinese text) found in Chinese
+    ``text``: a label shown without going through the catalogue."""
+    from custlens.i18n import _catalog
+
+    return sorted(
+        msgid
+        for msgid, zh in _catalog("zh").items()
+        if LABEL.fullmatch(msgid)
+        and CJK.search(zh)
+        and msgid in text
+        and re.search(rf"(?<![A-Za-z]){re.escape(msgid)}(?![A-Za-z])", text)
+    )

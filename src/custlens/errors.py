@@ -32,6 +32,7 @@ class CustlensError(Exception):
     exit_code = 1
     msgid: str | None = None
     params: dict[str, Any] | None = None
+    parts: list[tuple[str, dict[str, Any]]] | None = None
 
     @classmethod
     def of(cls, msgid: str, **params: Any) -> Self:
@@ -47,12 +48,28 @@ class CustlensError(Exception):
         err.msgid, err.params = msgid, params
         return err
 
+    @classmethod
+    def of_each(cls, messages: list[tuple[str, dict[str, Any]]]) -> Self:
+        """One error stating several catalogue messages (msgid, params), joined by ``; ``.
+
+        Examples
+        --------
+        >>> err = UsageError.of_each([("window must be positive", {})] * 2)
+        >>> str(err), err.message_in("zh")
+        ('window must be positive; window must be positive', '窗口须为正；窗口须为正')
+        """
+        err = cls("; ".join(m.format(**p) for m, p in messages))
+        err.parts = messages
+        return err
+
     def message_in(self, lang: str | None) -> str:
         """The message in ``lang`` (zh | en) when it came from the catalogue, else as is."""
-        if self.msgid is None:
-            return str(self)
         from custlens.i18n import gettext
 
+        if self.parts:
+            return gettext("; ", lang).join(gettext(m, lang, **p) for m, p in self.parts)
+        if self.msgid is None:
+            return str(self)
         return gettext(self.msgid, lang, **(self.params or {}))
 
 

@@ -4,6 +4,8 @@ broken across lines, counts without decimals; English workspaces read English la
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
@@ -24,6 +26,7 @@ from custlens.io.pipeline import import_file
 from custlens.privacy import audit, users
 from custlens.store import init_workspace
 from custlens.store.results import save_analysis
+from tests.i18n_scan import english_labels
 
 runner = CliRunner()
 
@@ -120,6 +123,7 @@ def test_tables_read_as_zh_in_80_columns(world, args):
     assert text.strip(), args
     codes = [w for w in SNAKE.findall(text) if w not in user_input(world, args)]
     assert not codes, codes[:10]
+    assert english_labels(text) == []  # every label through the catalogue
     too_wide = [line for line in lines if cell_len(line) > 80]
     assert not too_wide, too_wide[:3]
     assert not broken_numbers(lines), broken_numbers(lines)[:2]
@@ -202,3 +206,109 @@ def test_every_label_has_a_chinese_text():
     exempt = {"618", "SHA-256", "ROC AUC", "PR AUC", "CLV", "custlens.toml"}
     missing = sorted(m for m in msgids - exempt if not CJK.search(gettext(m, "zh")))
     assert not missing, missing
+
+
+BAD_CUSTOMERS = (
+    "客户编号,姓名,性别,年龄,联系方式,注册日期,客户等级,标签\n"
+    "C001,张三,男,30,13812345678,2024-01-05,VIP,\n"
+    "C002,李四,女,25,123,2024-01-06,,\n"
+    ",王五,男,41,13712345678,2024-01-07,,\n"
+)
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """An empty workspace and a customer file with two bad rows (rows 3 and 4)."""
+    assert runner.invoke(app, ["init", str(tmp_path / "ws")]).exit_code == 0
+    (tmp_path / "bad.csv").write_text(BAD_CUSTOMERS, encoding="utf-8")
+    return tmp_path
+
+
+def _import(ws, path, lang):
+    update_settings(ws, {"locale": {"zh": "zh_CN", "en": "en"}[lang]})
+    r = runner.invoke(app, ["import", "customers", str(path), "-w", str(ws)])
+    assert r.exit_code == 0, r.output
+    rejects = max((ws / "rejects").glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)
+    return r.output, rejects.read_text(encoding="utf-8-sig").splitlines()
+
+
+def test_import_problems_and_rejects_read_in_zh(fresh):
+    from tests.i18n_scan import english_labels, snake_codes
+
+    text, rejects = _import(fresh / "ws", fresh / "bad.csv", "zh")
+    assert "第3行 联系方式：格式错误（应为11位手机号）" in text
+    assert "第4行 客户编号：必填项缺失" in text
+    assert snake_codes(text) == [] and english_labels(text) == []
+    header = rejects[0].replace('"', "").split(",")
+    assert (header[0], header[1], header[-1]) == ("原行号", "客户编号", "错误原因")
+    assert rejects[2].endswith('"客户编号：必填项缺失"')
+    assert snake_codes("\n".join(rejects)) == []
+
+
+def test_import_problems_and_rejects_read_in_en(fresh):
+    text, rejects = _import(fresh / "ws", fresh / "bad.csv", "en")
+    assert "row 3, phone: invalid format (expected an 11-digit mobile number)" in text
+    assert not CJK.search(text.split("\n")[-3])  # the problem lines are English
+    header = rejects[0].replace('"', "").split(",")
+    # the file's own columns keep the input's headers
+    assert (header[0], header[1], header[-1]) == ("source_row", "客户编号", "errors")
+    assert rejects[2].endswith('"customer_id: required value missing"')
+
+
+def test_template_in_each_language(tmp_path):
+    import openpyxl
+
+    sheets = {}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"{lang}.xlsx"
+        r = runner.invoke(app, ["template", "orders", "--out", str(out), "--lang", lang])
+        assert r.exit_code == 0, r.output
+        wb = openpyxl.load_workbook(out)
+        sheets[lang] = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+    zh, en = sheets["zh"], sheets["en"]
+    assert list(zh) == ["购买记录表", "说明"] and list(en) == ["orders", "notes"]
+    assert zh["说明"][0] == ["列名", "英文列名", "必填", "格式与规则"]
+    assert en["notes"][0] == ["column", "Chinese header", "required", "format and rules"]
+    assert {row[2] for row in zh["说明"][1:]} == {"是", "否"}
+    assert "customer_id*" in en["orders"][0] and "客户编号*" in zh["购买记录表"][0]
+
+
+def test_export_headers_in_each_language(world, tmp_path):
+    """Chinese headers (the review columns too) in a zh export; the stable keys in en."""
+    header = {}
+    for lang in ("zh", "en"):
+        update_settings(world, {"locale": {"zh": "zh_CN", "en": "en"}[lang]})
+        out = tmp_path / f"orders-{lang}.csv"
+        r = runner.invoke(app, ["export", "orders", "--out", str(out), "-w", str(world)])
+        assert r.exit_code == 0, r.output
+        header[lang] = next(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    update_settings(world, {"locale": "zh_CN"})
+    assert {"订单日期", "需核实", "核实原因"} <= set(header["zh"])
+    assert all(CJK.search(h) for h in header["zh"]), header["zh"]
+    assert {"order_date", "needs_review", "review_reasons"} <= set(header["en"])
+    assert not any(CJK.search(h) for h in header["en"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["funnel", "--steps", "home,nosuch"],  # a step the funnel does not know
+        ["funnel", "--attribution", "step:9"],  # the funnel definition's own validation
+        ["funnel", "--exclude", "search:x-y"],
+        ["report", "--format", "docx"],
+        ["audit", "--since", "yesterday"],
+    ],
+    ids=" ".join,
+)
+def test_errors_read_in_the_workspace_language(world, args):
+    messages = {}
+    for lang in ("zh", "en"):
+        update_settings(world, {"locale": {"zh": "zh_CN", "en": "en"}[lang]})
+        r = runner.invoke(app, [*args, "--workspace", str(world)])
+        assert r.exit_code in (1, 2), r.output
+        messages[lang] = r.output.split("error:", 1)[1]
+    update_settings(world, {"locale": "zh_CN"})
+    assert CJK.search(messages["zh"]) and not CJK.search(messages["en"]), messages
+    from tests.i18n_scan import english_labels
+
+    assert english_labels(messages["zh"]) == []

@@ -18,7 +18,7 @@ def web_messages() -> set[str]:
     from custlens.reports.build import SECTIONS
     from custlens.schema.tables import TABLES
     from custlens.web import customer_params, queries, render, value_queries
-    from custlens.web.routes import behaviour, customers
+    from custlens.web.routes import behaviour
 
     found = set(messages("web"))
     for path in (WEB / "templates").glob("*.html"):
@@ -32,7 +32,6 @@ def web_messages() -> set[str]:
         found |= {label for _, label, _ in items}
     found |= {label for _, label, _ in queries.CARD_KPIS}
     found |= set(customer_params.FILTER_LABELS.values()) | set(customer_params.SORTS)
-    found |= set(customers.RESULT_LABELS.values())
     found |= (
         set(ROLES)
         | set(queries.PERIOD_KINDS)

@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from tests.i18n_scan import english_labels
 
 from custlens.web.render import NAV
 
@@ -14,7 +15,10 @@ SNAKE = re.compile(r"(?<![\w./\\=&?#:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./\\=
 PAGES = [path for _, items in NAV for path, _, _ in items]
 # codes a person types (row filters are written column=value): shown as they are typed
 # and table names as typed in `custlens import TABLE FILE` (the data page's "Name in commands")
-USER_INPUT = {"/admin/users": {"store_id"}, "/quality": {"campaign_responses"}}
+# the API reference is the OpenAPI text, written in English (Chinese names in brackets)
+API_REFERENCE = {"/api/v1/docs"}
+COMMAND_NAMES = {"campaign_responses"}  # the quality section's "Name in commands"
+USER_INPUT = {"/admin/users": {"store_id"}, "/quality": COMMAND_NAMES}
 
 
 class _Visible(HTMLParser):
@@ -54,6 +58,8 @@ def test_pages_show_no_codes_in_zh(clients, path):
     assert text.strip()
     codes = sorted(set(SNAKE.findall(text)) - USER_INPUT.get(path, set()))
     assert not codes, (path, codes)
+    if path not in API_REFERENCE:
+        assert english_labels(text) == [], path
 
 
 def test_html_report_shows_no_codes_in_zh(shared_ws, tmp_path):
@@ -62,5 +68,82 @@ def test_html_report_shows_no_codes_in_zh(shared_ws, tmp_path):
 
     report = build_report(shared_ws, lang="zh")
     text = visible_text(render_html(report))
-    codes = sorted(set(SNAKE.findall(text)))
+    codes = sorted(set(SNAKE.findall(text)) - COMMAND_NAMES)
     assert not codes, codes
+    assert english_labels(text) == []
+
+
+def xlsx_cells(report, path) -> list:
+    """Every non-empty cell of ``report`` written as XLSX and read back with openpyxl."""
+    import openpyxl
+
+    from custlens.reports.xlsx import write_xlsx
+
+    wb = openpyxl.load_workbook(write_xlsx(report, path))
+    return [c for sh in wb.worksheets for row in sh.iter_rows(values_only=True) for c in row if c]
+
+
+def test_xlsx_report_shows_no_codes_in_zh(shared_ws, tmp_path):
+    """Code cells (segments, stages, statuses, problem codes, tables, True/False) read as
+    words, as in the HTML report."""
+    from tests.i18n_scan import english_labels, snake_codes
+
+    from custlens.i18n import gettext
+    from custlens.i18n.labels import STATUS_LABELS
+    from custlens.reports.build import build_report
+    from custlens.schema.tables import TABLES
+
+    cells = xlsx_cells(build_report(shared_ws, lang="zh"), tmp_path / "zh.xlsx")
+    text = "\n".join(str(c) for c in cells if c not in COMMAND_NAMES)
+    assert snake_codes(text) == []
+    assert english_labels(text) == []
+    assert not [c for c in cells if isinstance(c, bool) or c in ("True", "False")]
+    assert {gettext(m, "zh") for m in STATUS_LABELS.values()} & set(cells)
+    assert TABLES["campaign_responses"].zh in cells
+
+
+def test_xlsx_report_code_cells_in_english(shared_ws, tmp_path):
+    from tests.i18n_scan import snake_codes
+
+    from custlens.i18n import gettext
+    from custlens.i18n.labels import STATUS_LABELS
+    from custlens.reports.build import build_report
+    from custlens.schema.problems import PROBLEM_CODES, describe
+    from custlens.schema.tables import TABLES
+
+    cells = set(xlsx_cells(build_report(shared_ws, lang="en"), tmp_path / "en.xlsx"))
+    zh_names = {
+        *(gettext(m, "zh") for m in STATUS_LABELS.values()),
+        *(t.zh for t in TABLES.values()),
+        *(describe(code, "zh") for code in PROBLEM_CODES),
+    }
+    assert not cells & zh_names
+    assert set(STATUS_LABELS.values()) & cells and TABLES["campaign_responses"].en in cells
+    assert snake_codes("\n".join(str(c) for c in cells - COMMAND_NAMES)) == []
+    assert cells >= COMMAND_NAMES  # names typed in commands stay as typed
+
+
+def test_customer_export_headers_in_the_workspace_language(clients):
+    """A Chinese export reads Chinese headers (results too); an English one the stable keys."""
+    import csv
+    import io
+
+    from tests.i18n_scan import CJK, snake_codes
+
+    from custlens.web.security import LANG_COOKIE
+
+    def header(lang: str) -> list[str]:
+        client = clients["admin"]
+        client.cookies.set(LANG_COOKIE, lang)
+        try:
+            resp = client.get("/customers/export", params={"format": "csv"})
+        finally:
+            client.cookies.set(LANG_COOKIE, "zh")
+        assert resp.status_code == 200
+        return next(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
+
+    zh, en = header("zh"), header("en")
+    assert len(zh) == len(en) and "segment" in en and "customer_id" in en
+    assert all(CJK.search(h) for h in zh), zh
+    assert snake_codes(" ".join(zh)) == []
+    assert not any(CJK.search(h) for h in en), en

@@ -17,11 +17,8 @@ from custlens.charts.basic import SCHEMA, category_axis
 from custlens.charts.data import full_week
 from custlens.charts.theme import with_locale
 from custlens.i18n import gettext
+from custlens.i18n.labels import SHORT_WEEKDAYS
 
-WEEKDAYS = {
-    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
 Rows = list[dict[str, Any]]
 
 
@@ -207,7 +204,7 @@ def activity_heatmap(
     """Weekday (0 = Monday) x hour heatmap of ``value`` (events, sessions or visitors): all
     24 hours of all 7 days, quiet ones as 0."""
     _ = lambda msgid: gettext(msgid, lang)  # noqa: E731
-    days = WEEKDAYS["en" if lang == "en" else "zh"]
+    days = [_(d) for d in SHORT_WEEKDAYS]
     grid = full_week(_plain(rows), ("events", "sessions", "visitors"))
     data = [{**r, "weekday_name": days[int(r["weekday"])]} for r in grid]
     legend = {"events": "Events", "sessions": "Sessions", "visitors": "Visitors"}.get(value, value)

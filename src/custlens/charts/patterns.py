@@ -9,12 +9,15 @@ from custlens.charts.basic import category_axis
 from custlens.charts.data import full_week
 from custlens.charts.theme import with_locale
 from custlens.i18n import gettext
+from custlens.i18n.labels import SHORT_WEEKDAYS
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-WEEKDAYS = {
-    "zh": "['周一','周二','周三','周四','周五','周六','周日'][datum.value]",
-    "en": "['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][datum.value]",
-}
+
+
+def _weekday_expr(lang: str) -> str:
+    """A Vega label expression naming weekday 0-6 (Monday first) in ``lang``."""
+    names = ",".join(repr(gettext(d, lang)) for d in SHORT_WEEKDAYS)
+    return f"[{names}][datum.value]"
 
 
 def _base(title: str, values: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,7 +45,7 @@ def hour_weekday_heatmap(
                 "type": "ordinal",
                 "title": gettext("Weekday", lang),
                 "scale": {"domain": list(range(7))},
-                "axis": {"labelExpr": WEEKDAYS.get(lang, WEEKDAYS["en"])},
+                "axis": {"labelExpr": _weekday_expr(lang)},
             },
             "color": {
                 "field": "orders",

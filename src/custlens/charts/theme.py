@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from custlens.i18n import babel_locale, gettext
+
 FONT = "Noto Sans CJK SC"
 PALETTE = ["#2F6FDE", "#F28C28", "#2BA84A", "#D64550", "#8E5CC5", "#1BA3B8", "#C9A227", "#7A7A7A"]
 
@@ -79,7 +81,13 @@ def themed(
     return out
 
 
-BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+# Locale data, like the CLDR symbols Babel reads: the words of a locale that writes large
+# numbers in myriads (亿 = 10⁸, 万 = 10⁴), largest first; other locales write every digit.
+MYRIADS: dict[str, tuple[tuple[float, str], ...]] = {"zh_CN": ((1e8, "亿"), (1e4, "万"))}
+
+
+def _myriads(lang: str | None) -> tuple[tuple[float, str], ...]:
+    return MYRIADS.get(babel_locale(lang), ())
 
 
 def format_money(
@@ -118,13 +126,11 @@ def format_money(
     from babel.numbers import format_currency
 
     v = float(value)
-    locale = BABEL_LOCALES.get(lang, "zh_CN")
-    unit = ""
-    if abbreviate and lang == "zh" and abs(v) >= 1e8:
-        v, unit = v / 1e8, "亿"
-    elif abbreviate and lang == "zh" and abs(v) >= 1e4:
-        v, unit = v / 1e4, "万"
-    return format_currency(v, currency, locale=locale) + unit
+    locale = babel_locale(lang)
+    size, unit = next(((n, w) for n, w in _myriads(lang) if abs(v) >= n), (1.0, ""))
+    if not abbreviate:
+        size, unit = 1.0, ""
+    return format_currency(v / size, currency, locale=locale) + unit
 
 
 def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
@@ -139,7 +145,7 @@ def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
     """
     from babel.numbers import get_currency_symbol
 
-    return get_currency_symbol(currency, BABEL_LOCALES.get(lang, "zh_CN"))
+    return get_currency_symbol(currency, babel_locale(lang))
 
 
 def excel_money_format(currency: str = "CNY", lang: str = "zh") -> str:
@@ -162,10 +168,9 @@ def format_count(value: float | None, lang: str = "zh") -> str:
     if value is None:
         return "–"
     v = float(value)
-    if lang == "zh" and abs(v) >= 1e8:
-        return f"{v / 1e8:,.2f}亿"
-    if lang == "zh" and abs(v) >= 1e5:
-        return f"{v / 1e4:,.1f}万"
+    for size, unit in _myriads(lang):  # counts below 10⁵ keep every digit
+        if abs(v) >= max(size, 1e5):
+            return f"{v / size:,.{2 if size >= 1e8 else 1}f}{unit}"
     return f"{v:,.0f}"
 
 
@@ -200,5 +205,5 @@ def format_change(change: float | None, kind: str, lang: str = "zh") -> str:
         sign = ""
     if kind == "rate_pp":
         pp = abs(change) * 100
-        return f"{sign}{pp:.1f}个百分点" if lang == "zh" else f"{sign}{pp:.1f} pp"
+        return gettext("{value} pp", lang, value=f"{sign}{pp:.1f}")
     return f"{sign}{abs(change) * 100:.1f}%"

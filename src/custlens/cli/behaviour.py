@@ -123,7 +123,9 @@ def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | No
         or not ws.con.execute(f"SELECT count(*) FROM {quote_name(parts[w][0])}").fetchone()[0]
     ]
     if missing:
-        raise UsageError(f"no stored {', '.join(missing)}: run `custlens analyze` first")
+        raise UsageError.of(
+            "no stored {what}: run `custlens analyze` first", what=", ".join(missing)
+        )
     joins = " ".join(
         f"LEFT JOIN (SELECT customer_id, {col} AS {w} FROM {quote_name(tbl)}) USING (customer_id)"
         for w, (tbl, col) in parts.items()
@@ -171,7 +173,9 @@ def _exclusion(text: str) -> fun.Exclusion:
     try:
         return fun.Exclusion(fun.parse_step(body), int(lo) - 1, int(hi) - 1)
     except ValueError:
-        raise UsageError(f"invalid exclusion {text!r}: use STEP or STEP:FROM-TO") from None
+        raise UsageError.of(
+            "invalid exclusion {text}: use STEP or STEP:FROM-TO", text=repr(text)
+        ) from None
 
 
 # the columns of the funnel's steps a terminal shows without --wide
@@ -289,7 +293,7 @@ def funnel_cmd(
         try:
             att, att_step = "step", int(attribution.split(":", 1)[1]) - 1
         except ValueError:
-            raise UsageError("--attribution step:N takes a step number, e.g. step:3") from None
+            raise UsageError.of("--attribution step:N takes a step number, e.g. step:3") from None
     spec = fun.FunnelSpec(
         tuple(fun.parse_step(s) for s in _split(steps)),
         fun.parse_duration(window),
@@ -429,7 +433,7 @@ def cohorts_cmd(
         try:
             ns = [int(d) for d in _split(days)]
         except ValueError:
-            raise UsageError("--days takes whole numbers, e.g. 1,7,30") from None
+            raise UsageError.of("--days takes whole numbers, e.g. 1,7,30") from None
         rows = _rows(coh.event_retention(ws.table("events", eng), ns))
     elif view == CohortView.new_returning:
         rows = _rows(coh.new_vs_returning(orders))

@@ -123,7 +123,7 @@ def score_cmd(
     Example: custlens churn score orders.csv --method palive --time-unit W --format csv
     """
     if store and file is not None:
-        raise InputError("--store writes to the workspace; drop FILE")
+        raise InputError.of("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
     stored_as = method.value
     if method == ChurnMethod.palive:

@@ -103,7 +103,7 @@ def _read_file(path: Path, columns: str | None) -> pd.DataFrame:
     from custlens.schema.tables import TABLES
 
     if not path.exists():
-        raise InputError(f"{path}: file not found")
+        raise InputError.of("{path}: file not found", path=path)
     fmt = detect_format(path)
     if fmt == "parquet":
         frame = pd.read_parquet(path)
@@ -115,23 +115,29 @@ def _read_file(path: Path, columns: str | None) -> pd.DataFrame:
         sep = detect_delimiter(first[0])
         frame = pd.read_csv(path, encoding=encoding, sep=sep, dtype=str)
     else:
-        raise InputError(f"{path.name}: use CSV or Parquet here (import XLSX into a workspace)")
+        raise InputError.of(
+            "{file}: use CSV or Parquet here (import XLSX into a workspace)", file=path.name
+        )
     mapped = build_mapping(TABLES["orders"], [str(c) for c in frame.columns]).columns
     if columns:
         names = [c.strip() for c in columns.split(",")]
         if len(names) != 3:
-            raise InputError("--columns needs three names: customer,date,amount")
+            raise InputError.of("--columns needs three names: customer,date,amount")
     else:
         date = mapped.get("order_date") or mapped.get("order_time")
         names = [mapped.get("customer_id"), date, mapped.get("amount")]
         if None in names:
-            raise InputError(
-                f"{path.name}: cannot find the customer, date and amount columns among "
-                f"{', '.join(map(str, frame.columns))}; pass --columns customer,date,amount"
+            raise InputError.of(
+                "{file}: cannot find the customer, date and amount columns among {columns}; "
+                "pass --columns customer,date,amount",
+                file=path.name,
+                columns=", ".join(map(str, frame.columns)),
             )
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        raise InputError(f"{path.name}: no column(s) {', '.join(missing)}")
+        raise InputError.of(
+            "{file}: no column(s) {columns}", file=path.name, columns=", ".join(missing)
+        )
     out = frame[names].set_axis(["customer_id", "order_date", "amount"], axis=1)
     for extra in ("order_id", "category"):
         if mapped.get(extra) in frame.columns:
@@ -284,7 +290,7 @@ def predict_cmd(
     from custlens.store.scores import store_clv_scores
 
     if store and file is not None:
-        raise InputError("--store writes to the workspace; drop FILE")
+        raise InputError.of("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
     _, fit = _fit(src, time_unit, calibration_end, None, model, penalizer)
     pred = predict_customers(
@@ -308,11 +314,11 @@ def predict_cmd(
     groups = None
     if by:
         if file is not None:
-            raise InputError("--by reads the workspace customers table; drop FILE")
+            raise InputError.of("--by reads the workspace customers table; drop FILE")
         from custlens.schema.tables import TABLES
 
         if by not in TABLES["customers"].names or by == "customer_id":
-            raise InputError(f"--by: {by!r} is not a customers column")
+            raise InputError.of("--by: {by} is not a customers column", by=repr(by))
         customers = workspace(ws_path).table("customers", engine.value if engine else None)
         col = customers.select("customer_id", by).to_pyarrow().to_pandas()
         groups = value_by_group(pred, col.set_index("customer_id")[by])

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from custlens.errors import CustlensError, InputError
-from custlens.i18n import gettext
+from custlens.i18n import DEFAULT_LANG, gettext
 from custlens.i18n.units import MONEY
 
 if TYPE_CHECKING:
@@ -116,11 +116,12 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except CustlensError as exc:
+            message = exc.message_in(_error_lang(kwargs.get("lang"), kwargs.get("ws_path")))
             stderr.print("[red]error:[/red] ", end="", markup=True, highlight=False)
-            stderr.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            stderr.print(message, markup=False, highlight=False, soft_wrap=True)
             if isinstance(exc, InputError):
                 # problems the message already states are not printed twice
-                for problem in [p for p in exc.problems if p.message not in str(exc)][:20]:
+                for problem in [p for p in exc.problems if p.message not in message][:20]:
                     stderr.print(
                         f"  {problem.message}", markup=False, highlight=False, soft_wrap=True
                     )
@@ -130,6 +131,23 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 _OPENED.pop().close()
 
     return wrapper
+
+
+def _error_lang(chosen: Any, ws_path: Path | None) -> str:
+    """The language of an error message: the command's ``--lang``, else the language of the
+    workspace it opened or names (an error may come before it is opened), else zh."""
+    if chosen is not None:
+        return str(getattr(chosen, "value", chosen))
+    settings = current_settings()
+    if settings is not None:
+        return settings.lang
+    from custlens.config import Settings
+    from custlens.store.workspace import resolve_workspace_path
+
+    try:
+        return Settings.load(resolve_workspace_path(ws_path)).lang
+    except (CustlensError, OSError, ValueError):  # no readable settings: the default
+        return DEFAULT_LANG
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,6 +10,7 @@ import typer
 
 from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace
 from custlens.cli.importing import TableName
+from custlens.i18n import gettext
 from custlens.io.template import write_template
 from custlens.privacy import audit
 
@@ -54,7 +55,7 @@ def export_cmd(
         _operator(),
         {"table": table.value, "format": fmt.value, "rows": rows, "file": str(path), "via": "cli"},
     )
-    stderr.print(f"{rows} rows -> {path}", highlight=False)
+    stderr.print(gettext("{rows} rows -> {path}", lg, rows=rows, path=path), highlight=False)
 
 
 @handle_errors

@@ -315,7 +315,7 @@ def quality_cmd(
     report = quality_report(ws.con)
     if fmt == QualityFormat.xlsx:
         if out is None:
-            raise UsageError("--format xlsx needs --out FILE")
+            raise UsageError.of("--format xlsx needs --out FILE")
         _write_quality_xlsx(report, out)
         stderr.print(f"-> {out}", highlight=False)
         return

@@ -22,6 +22,7 @@ from custlens.cli.common import (
 )
 from custlens.cli.demo import demo_app
 from custlens.cli.patterns import register as register_patterns
+from custlens.i18n import gettext
 
 app = typer.Typer(
     name="custlens",
@@ -77,7 +78,15 @@ def init_cmd(
     if changes:  # validated as a whole, written before the database is created
         update_settings(root, changes)
     ws = init_workspace(root)
-    stderr.print(f"workspace ready: {ws.root} (schema v{ws.schema_version()})", highlight=False)
+    stderr.print(
+        gettext(
+            "workspace ready: {root} (schema v{version})",
+            ws.settings.lang,
+            root=ws.root,
+            version=ws.schema_version(),
+        ),
+        highlight=False,
+    )
     ws.close()
 
 

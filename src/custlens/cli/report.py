@@ -52,10 +52,16 @@ def report_cmd(
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     bad = [f for f in formats if f not in WRITERS]
     if bad:
-        raise UsageError(f"unknown formats {bad}; expected some of {WRITERS}")
+        raise UsageError.of(
+            "unknown formats {bad}; expected some of {known}",
+            bad=", ".join(bad),
+            known=", ".join(WRITERS),
+        )
     if preset:
         if preset not in PRESETS:
-            raise UsageError(f"unknown preset {preset!r}; expected weekly or monthly")
+            raise UsageError.of(
+                "unknown preset {preset}; expected weekly or monthly", preset=repr(preset)
+            )
         period, compare = period or PRESETS[preset][0], PRESETS[preset][1]
     ws = workspace(ws_path, read_only=True)
     lg = lang.value if lang else ws.settings.lang

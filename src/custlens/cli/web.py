@@ -231,13 +231,17 @@ def audit_cmd(
     Example: custlens audit --action unmask --since 2024-11-01
     """
     if action and action not in audit.ACTIONS:
-        raise InputError(f"unknown action {action!r}; expected one of {', '.join(audit.ACTIONS)}")
+        raise InputError.of(
+            "unknown action {action}; expected one of {known}",
+            action=repr(action),
+            known=", ".join(audit.ACTIONS),
+        )
     start = None
     if since:
         try:
             start = dt.datetime.fromisoformat(since)
         except ValueError as exc:
-            raise InputError("--since must be a date YYYY-MM-DD") from exc
+            raise InputError.of("--since must be a date YYYY-MM-DD") from exc
     ws = workspace(ws_path, read_only=True)
     zone = ws.settings.timezone
     rows, total = audit.list_entries(ws.con, user, action, start, None, limit, 0, zone)

@@ -138,6 +138,7 @@ COLUMN_LABELS: dict[str, str] = {
     "n_baskets": "Baskets",
     "name": "Name",
     "needs_review": "Needs review",
+    "order_date": "Order date",
     "new_lines": "New-product lines",
     "new_revenue": "New-product revenue",
     "order_id": "Order ID",
@@ -185,6 +186,7 @@ COLUMN_LABELS: dict[str, str] = {
     "revenue_retention": "Revenue retention",
     "revenue_share": "Revenue share",
     "revenue_uplift": "Revenue uplift",
+    "review_reasons": "Review reasons",
     "rfm_code": "RFM code",
     "roc_auc": "ROC AUC",
     "role": "Role",
@@ -258,24 +260,8 @@ COLUMN_LABELS: dict[str, str] = {
     "z_revenue": "Revenue (z)",
 }
 
-# the store's KPIs (custlens.analytics.patterns.kpi.KPIS) -> English msgid of their name
-KPI_LABELS: dict[str, str] = {
-    "aov": "Average order value",
-    "buyers": "Buying customers",
-    "campaign_participation_rate": "Campaign participation",
-    "churn_rate": "Churn rate",
-    "conversion_rate": "Conversion rate",
-    "customers": "Buying customers",
-    "gmv": "Net sales (GMV)",
-    "gross_sales": "Gross sales",
-    "new_customers": "New customers",
-    "orders": "Orders",
-    "new_customer_share": "New customer share",
-    "refund_rate": "Refund rate",
-    "repurchase_rate": "Repurchase rate",
-    "conversion": "Conversion rate",
-    "segments": "Segments",
-    "returning_customers": "Returning customers",
-    "returns": "Returns",
-    "visitors": "Visitors",
-}
+# KPI names of the reports and pages that are not ids of the metric catalogue
+# (custlens.analytics.measures, which names every metric once): the metric they show ...
+KPI_ALIASES: dict[str, str] = {"customers": "buyers", "conversion": "conversion_rate"}
+# ... or, for a count that is no metric, the English msgid of its name
+KPI_EXTRA: dict[str, str] = {"segments": "Segments"}

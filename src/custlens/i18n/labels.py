@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from custlens.i18n import gettext
-from custlens.i18n.columns import COLUMN_LABELS, KPI_LABELS
+from custlens.i18n import bilingual, gettext
+from custlens.i18n.columns import COLUMN_LABELS, KPI_ALIASES, KPI_EXTRA
 
 __all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
 
@@ -52,23 +52,16 @@ def column_label(column: str, lang: str = "zh") -> str:
     """
     if column in COLUMN_LABELS:
         return gettext(COLUMN_LABELS[column], lang)
-    if column in KPI_LABELS:
-        return gettext(KPI_LABELS[column], lang)
+    if (kpi := kpi_msgid(column)) is not None:
+        return gettext(kpi, lang)
     schema = _schema_labels()
     if column in schema:
-        zh, en = schema[column]
-        return zh if _is_zh(lang) else en
+        return bilingual(*schema[column], lang)
     if column.startswith("mean_") and column[5:] in COLUMN_LABELS:
         return gettext("Mean {what}", lang, what=column_label(column[5:], lang))
     if column in _problem_codes():
         return code_label("code", column, lang)
     return column.replace("_", " ")
-
-
-def _is_zh(lang: str | None) -> bool:
-    from custlens.i18n import normalise_lang
-
-    return normalise_lang(lang) == "zh"
 
 
 @cache
@@ -83,6 +76,31 @@ def _problem_codes() -> frozenset[str]:
     from custlens.schema.problems import PROBLEM_CODES
 
     return frozenset(PROBLEM_CODES)
+
+
+def kpi_msgid(name: str) -> str | None:
+    """The English msgid naming the KPI ``name``: a metric's name comes from the metric
+    catalogue (:data:`custlens.analytics.measures.MEASURES`), the one place it is defined.
+
+    Parameters
+    ----------
+    name : str
+        A metric id (``repurchase_rate``) or a KPI name of the reports (``customers``).
+
+    Returns
+    -------
+    str or None
+        The msgid, or None for a name that is no KPI.
+
+    Examples
+    --------
+    >>> kpi_msgid("gmv"), kpi_msgid("customers"), kpi_msgid("customer_id")
+    ('Net sales (GMV)', 'Buying customers', None)
+    """
+    from custlens.analytics.measures import BY_ID  # a higher layer: read when first asked
+
+    measure = BY_ID.get(KPI_ALIASES.get(name, name))
+    return measure.name if measure is not None else KPI_EXTRA.get(name)
 
 
 # --- code values ------------------------------------------------------------------------
@@ -101,7 +119,7 @@ def _by_name(pairs: Callable[[], list[tuple[str, str, str]]]) -> Callable[[str, 
 
     def translate(value: str, lang: str) -> str | None:
         names = table().get(value)
-        return None if names is None else names[0 if _is_zh(lang) else 1]
+        return None if names is None else bilingual(*names, lang)
 
     return translate
 
@@ -127,7 +145,7 @@ def _tables() -> list[tuple[str, str, str]]:
 def _risks() -> list[tuple[str, str, str]]:
     from custlens.analytics.churn.tiers import RISK_LABELS
 
-    return [(k, RISK_LABELS["zh"][k], RISK_LABELS["en"][k]) for k in RISK_LABELS["en"]]
+    return [(k, gettext(msgid, "zh"), msgid) for k, msgid in RISK_LABELS.items()]
 
 
 def _msgids(table: dict[str, str]) -> Callable[[str, str], str | None]:
@@ -281,13 +299,14 @@ SOURCE_LABELS = {
     "campaign": "campaign",
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # chart axes
 KIND_LABELS = {"lifecycle": "lifecycle stage", "segment": "segment", "group": "value group"}
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}
 
 
 def _kpi(value: str, lang: str) -> str | None:
-    if value in KPI_LABELS:
-        return gettext(KPI_LABELS[value], lang)
+    if (kpi := kpi_msgid(value)) is not None:
+        return gettext(kpi, lang)
     return column_label(value, lang) if value in COLUMN_LABELS else None
 
 

@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from custlens.errors import UsageError
+from custlens.i18n import bilingual
+from custlens.i18n.labels import column_label
 from custlens.io.cells import neutralise_table
 from custlens.io.rejects import write_xlsx
 from custlens.privacy.masking import mask_table
@@ -28,16 +30,13 @@ def fetch_table(con: Any, table_name: str) -> pa.Table:
 
 
 def localise_headers(data: pa.Table, table_name: str, lang: str) -> pa.Table:
-    """``data`` with Chinese headers when ``lang`` is zh (as the import accepts them), else
-    unchanged.
-    """
-    if lang != "zh":
-        return data
-    labels = {c.name: c.zh for c in get_table(table_name).columns}
-    labels.update(
-        {"order_date": "订单日期", "needs_review": "需核实", "review_reasons": "核实原因"}
+    """``data`` with the headers of an export in ``lang``: a Chinese export reads the
+    columns' Chinese names (the headers an import recognises), an English one keeps the
+    stable snake_case keys."""
+    zh = {c.name: c.zh for c in get_table(table_name).columns}
+    return data.rename_columns(
+        [bilingual(zh.get(n) or column_label(n, "zh"), n, lang) for n in data.column_names]
     )
-    return data.rename_columns([labels.get(n, n) for n in data.column_names])
 
 
 def write_table(data: pa.Table, out: Path, fmt: str) -> Path:
@@ -52,7 +51,7 @@ def write_table(data: pa.Table, out: Path, fmt: str) -> Path:
         data = data.cast(pa.schema([pa.field(f.name, _xlsx_type(f.type)) for f in data.schema]))
         write_xlsx(data, out, sheet="data")
     else:
-        raise UsageError(f"unknown export format {fmt!r}; expected csv or xlsx")
+        raise UsageError.of("unknown export format {fmt!r}; expected csv or xlsx", fmt=fmt)
     return out
 
 

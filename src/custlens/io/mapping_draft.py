@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from custlens.errors import InputError, Problem
-from custlens.i18n import gettext
+from custlens.i18n import bilingual, gettext
 from custlens.io.mapping import Mapping, build_mapping, load_mapping_file, normalise_header
 from custlens.io.normalise import date_expr, number_expr
 from custlens.schema.tables import Table, get_table
@@ -283,7 +283,7 @@ def _fits(kind: str, column: str, share: dict[str, float] | None) -> str:
 
 
 def _label(table: Table, column: str, lang: str) -> str:
-    return f"{table.column(column).zh}（{column}）" if lang == "zh" else column
+    return bilingual(f"{table.column(column).zh}（{column}）", column, lang)
 
 
 def _pair(key: str, value: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from custlens.errors import InputError, Problem
+from custlens.i18n import bilingual
 from custlens.io import quality, rejects, rejects_files, returns
 from custlens.io.date_sniff import detect_date_format
 from custlens.io.mapping import build_mapping, load_mapping_file
@@ -240,7 +241,7 @@ def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lan
     for row, column, code, value, severity in sample:
         label = note = None
         if column:
-            label = table.column(column).zh if lang == "zh" else column
+            label = bilingual(table.column(column).zh, column, lang)
             note = kept_note(table.column(column), code, severity, lang)
         message = format_problem(row, label, code, lang, note)
         result.problems.append(Problem(row, column, code, message, value, severity))

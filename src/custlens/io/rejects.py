@@ -10,14 +10,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from custlens.i18n import bilingual, gettext
 from custlens.io.cells import neutralise_table, open_workbook
 from custlens.io.readers import SourceFile
 from custlens.schema.problems import PROBLEM_CODES, describe
 from custlens.schema.tables import Table
 from custlens.store.sql import quote_name
 
-REASON_HEADER = {"zh": "错误原因", "en": "errors"}
-ROW_HEADER = {"zh": "原行号", "en": "source_row"}
+# headers of the added columns, English msgids (Chinese in the message catalogue)
+REASON_HEADER = "errors"
+ROW_HEADER = "source_row"
 
 
 def fetch_rejected(
@@ -25,8 +27,9 @@ def fetch_rejected(
 ) -> pa.Table:
     """The original text of every rejected row plus its row number and reasons."""
     codes = list(PROBLEM_CODES)
-    labels = {c.name: (c.zh if lang == "zh" else c.name) for c in table.columns}
-    sep = "：" if lang == "zh" else ": "
+    labels = {c.name: bilingual(c.zh, c.name, lang) for c in table.columns}
+    sep = gettext(": ", lang)
+    row_header, reason_header = (quote_name(gettext(h, lang)) for h in (ROW_HEADER, REASON_HEADER))
     cols = ", ".join("r." + quote_name(c) for c in source_columns)
     return con.execute(
         f"""
@@ -42,7 +45,7 @@ def fetch_rejected(
               AND p.severity = 'error'
             GROUP BY p.source_row
         )
-        SELECT r._row AS "{ROW_HEADER[lang]}", {cols}, x.reason AS "{REASON_HEADER[lang]}"
+        SELECT r._row AS {row_header}, {cols}, x.reason AS {reason_header}
         FROM _raw r JOIN reasons x ON r._row = x.source_row ORDER BY r._row
         """,
         {

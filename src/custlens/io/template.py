@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from custlens.errors import UsageError
+from custlens.i18n import bilingual, gettext
 from custlens.schema.tables import get_table
 
 EXAMPLES = {
@@ -97,7 +98,7 @@ EXAMPLES = {
 
 def header(col, lang: str) -> str:
     """A column's header in an import template: Chinese or English name, ``*`` when required."""
-    label = col.zh if lang == "zh" else col.name
+    label = bilingual(col.zh, col.name, lang)  # English headers are the columns' keys
     return label + ("*" if col.required else "")
 
 
@@ -118,39 +119,35 @@ def write_template(table_name: str, out: Path, fmt: str = "xlsx", lang: str = "z
             writer.writerow(row)
         return out
     if fmt != "xlsx":
-        raise UsageError(f"unknown template format {fmt!r}; expected xlsx or csv")
+        raise UsageError.of("unknown template format {fmt!r}; expected xlsx or csv", fmt=fmt)
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(out))
     required = wb.add_format({"bold": True, "bg_color": "#FDE9D9", "border": 1})
     optional = wb.add_format({"bold": True, "bg_color": "#EAF1FB", "border": 1})
     text = wb.add_format({"num_format": "@"})
-    ws = wb.add_worksheet(table.zh if lang == "zh" else table.name)
+    ws = wb.add_worksheet(bilingual(table.zh, table.name, lang))
     for i, col in enumerate(table.columns):
         ws.write_string(0, i, headers[i], required if col.required else optional)
         ws.write_string(1, i, row[i], text)  # text cells keep phones and IDs intact
         ws.set_column(i, i, max(12, len(headers[i]) * 2 + 2), text)
     ws.freeze_panes(1, 0)
-    notes = wb.add_worksheet("说明" if lang == "zh" else "notes")
-    titles = (
-        ["列名", "英文列名", "必填", "格式与规则"]
-        if lang == "zh"
-        else ["column", "Chinese header", "required", "format and rules"]
-    )
+    notes = wb.add_worksheet(gettext("notes", lang))
+    titles = [
+        gettext(t, lang) for t in ("column", "Chinese header", "required", "format and rules")
+    ]
     notes.write_row(0, 0, titles, required)
     for i, col in enumerate(table.columns, start=1):
-        rule = (col.doc_zh or col.zh) if lang == "zh" else (col.doc_en or col.en)
+        rule = bilingual(col.doc_zh or col.zh, col.doc_en or col.en, lang)
         if col.choices:
-            rule += ("；可选值：" if lang == "zh" else "; values: ") + "/".join(col.choices)
+            rule += gettext("; values: ", lang) + "/".join(col.choices)
         notes.write_row(
             i,
             0,
             [
-                col.zh if lang == "zh" else col.name,
-                col.name if lang == "zh" else col.zh,
-                ("是" if col.required else "否")
-                if lang == "zh"
-                else ("yes" if col.required else "no"),
+                bilingual(col.zh, col.name, lang),
+                bilingual(col.name, col.zh, lang),  # the header in the other language
+                gettext("yes" if col.required else "no", lang),
                 rule,
             ],
         )

@@ -24,6 +24,8 @@ def cell(value: Any, kind: str, lang: str, currency: str = "CNY", column: str = 
     code of a known code ``column`` (segment, stage, problem code ...) in words."""
     if value is None or value == "":
         return "–"
+    if isinstance(value, bool) and kind == "text":
+        return gettext("yes" if value else "no", lang)
     if kind == "text" and column:
         value = code_label(column, value, lang)
     if kind == "money":

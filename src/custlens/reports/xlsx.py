@@ -11,6 +11,7 @@ from typing import Any
 from custlens.charts.change_colours import COLOURS, change_colour
 from custlens.charts.theme import excel_money_format
 from custlens.i18n import gettext
+from custlens.i18n.labels import code_label
 from custlens.io.cells import open_workbook
 from custlens.reports.format import header
 from custlens.reports.model import Report, TableBlock
@@ -34,9 +35,14 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-def _value(v: Any, kind: str) -> Any:
+def _value(v: Any, kind: str, column: str = "", lang: str = "zh") -> Any:
+    """A cell's value: numbers and dates native (Excel formats them), the code of a code
+    ``column`` (segment, stage, status, problem codes ...) and True/False in words of
+    ``lang``, as the HTML report shows them (:func:`custlens.reports.format.cell`)."""
     if v is None:
         return None
+    if isinstance(v, bool) and kind not in ("money", "int", "pct", "float"):
+        return gettext("yes" if v else "no", lang)
     if kind in ("money", "int", "pct", "float"):
         try:
             return float(v)
@@ -49,7 +55,7 @@ def _value(v: Any, kind: str) -> Any:
             return datetime.fromisoformat(str(v)[:19])
         except ValueError:
             return str(v)
-    return str(v)
+    return str(code_label(column, v, lang))
 
 
 def write_xlsx(report: Report, out: Path) -> Path:
@@ -124,7 +130,7 @@ def write_xlsx(report: Report, out: Path) -> Path:
             row += 2
         widths: dict[int, int] = {}
         for tb in section.tables:
-            row = _write_table(wb, ws, tb, row, formats, bold, widths) + 2
+            row = _write_table(wb, ws, tb, row, formats, bold, widths, report.lang) + 2
         for col, width in widths.items():
             ws.set_column(col, col, min(max(width, 10), 50))
         ws.freeze_panes(1, 0)
@@ -133,11 +139,18 @@ def write_xlsx(report: Report, out: Path) -> Path:
 
 
 def _write_table(
-    wb: Any, ws: Any, tb: TableBlock, row: int, formats: dict, bold: Any, widths: dict[int, int]
+    wb: Any,
+    ws: Any,
+    tb: TableBlock,
+    row: int,
+    formats: dict,
+    bold: Any,
+    widths: dict[int, int],
+    lang: str,
 ) -> int:
     ws.write(row, 0, tb.title, bold)
     top = row + 1
-    data = [[_value(r.get(c.key), c.kind) for c in tb.columns] for r in tb.rows]
+    data = [[_value(r.get(c.key), c.kind, c.key, lang) for c in tb.columns] for r in tb.rows]
     n = len(data)
     columns = [{"header": c.label, "format": formats[c.kind]} for c in tb.columns]
     if n == 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from custlens.i18n import bilingual
+
 # logical kind -> DuckDB storage type
 SQL_TYPES = {
     "text": "VARCHAR",
@@ -60,8 +62,8 @@ class Column:
     def display(self, value: object, lang: str) -> object:
         """A stored value as shown in ``lang``: stored choices are Chinese; English output
         shows their English names (anything else as stored)."""
-        if lang == "en" and self.choices_en and value in self.choices:
-            return self.choices_en[self.choices.index(value)]
+        if self.choices_en and value in self.choices:
+            return bilingual(value, self.choices_en[self.choices.index(value)], lang)
         return value
 
 

@@ -263,9 +263,8 @@ def format_problem(
     ``note`` (what became of the value, see :func:`kept_note`) follows the message."""
     message = describe(code, lang)
     if note:
-        message += f"；{note}" if lang != "en" else f"; {note}"
-    if lang == "en":
-        where = ", ".join(x for x in (f"row {row}" if row else None, column_label) if x)
-        return f"{where}: {message}" if where else message
-    where = " ".join(x for x in (f"第{row}行" if row else None, column_label) if x)
-    return f"{where}：{message}" if where else message
+        message += gettext("; ", lang) + note
+    at = gettext("row {row}", lang, row=row) if row else None
+    where = gettext("{row}, {column}", lang, row=at, column=column_label)
+    where = where if at and column_label else at or column_label
+    return gettext("{where}: {message}", lang, where=where, message=message) if where else message

@@ -271,13 +271,14 @@ def period_comparison(
 def table_counts(scope: Scope, lang: str = "zh") -> list[dict[str, Any]]:
     """Every table of the workspace (campaigns, responses and feedback included) with its
     name in ``lang`` and the rows the principal may see, so nothing imported goes unseen."""
+    from custlens.i18n import bilingual
     from custlens.schema.tables import TABLES
 
     return [
         {
             "table": name,
             "command": name,  # as typed in commands (the "table" column reads as words)
-            "label": table.zh if lang == "zh" else table.en,
+            "label": bilingual(table.zh, table.en, lang),
             "rows": scope.count(name),
         }
         for name, table in TABLES.items()

@@ -111,7 +111,11 @@ class Step:
         cond: ir.BooleanValue | None = None
         for column, values in self.filters():
             if column not in events.columns:
-                raise UsageError(f"step {self.name!r}: unknown column {column!r}")
+                raise UsageError.of(
+                    "step {step}: unknown column {column}",
+                    step=repr(self.name),
+                    column=repr(column),
+                )
             col = events[column].cast("string")
             this = col == values[0] if len(values) == 1 else col.isin(values)
             cond = this if cond is None else cond & this
@@ -200,32 +204,38 @@ class FunnelSpec:
     join: str = "auto"
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[tuple[str, dict[str, str]]] = []  # catalogue msgids and their params
+        one_of = "{name} must be one of {values}"
         if len(self.steps) < 1:
-            problems.append("a funnel needs at least one step")
+            problems.append(("a funnel needs at least one step", {}))
         if self.order not in ORDERS:
-            problems.append(f"order must be one of {', '.join(ORDERS)}")
+            problems.append((one_of, {"name": "order", "values": ", ".join(ORDERS)}))
         if self.count_by not in COUNT_BY:
-            problems.append(f"count_by must be one of {', '.join(COUNT_BY)}")
+            problems.append((one_of, {"name": "count_by", "values": ", ".join(COUNT_BY)}))
         if self.attribution not in ATTRIBUTIONS:
-            problems.append(f"attribution must be one of {', '.join(ATTRIBUTIONS)}")
+            problems.append((one_of, {"name": "attribution", "values": ", ".join(ATTRIBUTIONS)}))
         if not 0 <= self.attribution_step < max(len(self.steps), 1):
-            problems.append("attribution_step must be a step index (0-based)")
+            problems.append(("attribution_step must be a step index (0-based)", {}))
         if self.window <= dt.timedelta(0):
-            problems.append("window must be positive")
+            problems.append(("window must be positive", {}))
         if self.join not in ("auto", "scan", "asof", "window"):
-            problems.append("join must be auto, scan, asof or window")
+            problems.append(("join must be auto, scan, asof or window", {}))
         if self.order == "any" and any(s.within for s in self.steps):
-            problems.append("per-step windows need an ordered funnel (sequential or strict)")
+            problems.append(("per-step windows need an ordered funnel (sequential or strict)", {}))
         if self.order == "any" and self.attribution in ("last_touch", "step"):
-            problems.append("any-order funnels support first_touch and all_steps attribution")
+            problems.append(("any-order funnels support first_touch and all_steps attribution", {}))
         for ex in self.exclusions:
             last = len(self.steps) - 1
             to = last if ex.to_step is None else ex.to_step
             if not 0 <= ex.from_step < to <= last:
-                problems.append(f"exclusion {ex.step.name!r}: need 0 <= from_step < to_step")
+                problems.append(
+                    (
+                        "exclusion {step}: need 0 <= from_step < to_step",
+                        {"step": repr(ex.step.name)},
+                    )
+                )
         if problems:
-            raise UsageError("; ".join(problems))
+            raise UsageError.of_each(problems)
 
     @property
     def step_names(self) -> list[str]:

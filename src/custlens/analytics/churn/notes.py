@@ -46,8 +46,7 @@ def churn_risk_heading(basis: str | None, lang: str = "zh") -> str:
 
 def degenerate_reasons_text(reasons: list[str], lang: str = "zh") -> str:
     """The reason codes of a degenerate fit, translated and joined."""
-    sep = "；" if lang != "en" else "; "
-    return sep.join(_(DEGENERATE_REASONS.get(r, r), lang) for r in reasons)
+    return _("; ", lang).join(_(DEGENERATE_REASONS.get(r, r), lang) for r in reasons)
 
 
 def churn_risk_rule(predictions: Any, lang: str = "zh", model: str = "BG/NBD") -> str:

@@ -33,19 +33,17 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import InputError
+from custlens.i18n import gettext
 
-RISK_LABELS = {
-    "zh": {"high": "高流失风险", "medium": "中流失风险", "low": "低流失风险"},
-    "en": {"high": "high churn risk", "medium": "medium churn risk", "low": "low churn risk"},
-}
+# tier -> display name, an English msgid (Chinese in the message catalogue)
+RISK_LABELS = {"high": "high churn risk", "medium": "medium churn risk", "low": "low churn risk"}
 TIERS = ("high", "medium", "low")
 HIGH_SHARE = 0.2
 LOW_SHARE = 0.5
 
 
 def _frame(tier: np.ndarray, index: Any, lang: str, basis: str) -> pd.DataFrame:
-    labels = RISK_LABELS["en" if str(lang).startswith("en") else "zh"]
-    label = np.array([labels[t] for t in TIERS], dtype=object)[
+    label = np.array([gettext(RISK_LABELS[t], lang) for t in TIERS], dtype=object)[
         np.where(tier == "high", 0, np.where(tier == "medium", 1, 2))
     ]
     return pd.DataFrame(

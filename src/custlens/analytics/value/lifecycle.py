@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from custlens.analytics.value.metrics import compute_customer_metrics, real
 from custlens.config import LifecycleSettings, MetricsSettings
 from custlens.errors import InputError
+from custlens.i18n import bilingual
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ NOT_YET = Stage("none", "未购买", "Not a buyer yet")
 
 def stage_names(lang: str = "zh") -> dict[str, str]:
     """Stage code -> stage name in ``lang`` (zh or en), the not-yet-bought stage included."""
-    return {s.code: (s.zh if lang == "zh" else s.en) for s in (*STAGES, NOT_YET)}
+    return {s.code: bilingual(s.zh, s.en, lang) for s in (*STAGES, NOT_YET)}
 
 
 def resolve_stage(name: str) -> str | None:

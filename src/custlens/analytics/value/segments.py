@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from custlens.analytics.value.metrics import real
 from custlens.analytics.value.rfm import check_rfm_settings
 from custlens.config import RfmSettings
+from custlens.i18n import bilingual
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ SEGMENT_GROUP = {
 
 def segment_names(lang: str = "zh") -> dict[str, str]:
     """code -> display name for segments and value groups."""
-    return {s.code: (s.zh if lang == "zh" else s.en) for s in (*SEGMENTS, *VALUE_GROUPS)}
+    return {s.code: bilingual(s.zh, s.en, lang) for s in (*SEGMENTS, *VALUE_GROUPS)}
 
 
 def resolve_segment(name: str) -> str | None:

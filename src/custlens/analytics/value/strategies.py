@@ -19,6 +19,7 @@ import yaml
 from custlens.analytics.value.lifecycle import resolve_stage
 from custlens.analytics.value.segments import SEGMENTS, VALUE_GROUPS, resolve_segment
 from custlens.errors import InputError, Problem
+from custlens.i18n import gettext
 
 KINDS = ("value_group", "segment", "lifecycle", "tag")
 
@@ -38,7 +39,7 @@ class Strategy:
 
 def default_strategies_path(lang: str = "zh") -> Path:
     """The shipped strategies in ``lang`` (zh or en; same targets in the same order)."""
-    name = "strategies.en.yaml" if lang == "en" else "strategies.yaml"
+    name = gettext("strategies.en.yaml", lang)  # the catalogue names the file of each language
     return Path(str(resources.files("custlens.defaults").joinpath(name)))
 
 

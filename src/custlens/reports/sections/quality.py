@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from custlens.i18n import bilingual
 from custlens.i18n.labels import code_label
 from custlens.io.quality import review_counts
 from custlens.reports.context import Context
@@ -44,7 +45,8 @@ def imported_tables(ctx: Context) -> list[dict]:
         rows.append(
             {
                 "table": name,
-                "label": table.zh if ctx.lang == "zh" else table.en,
+                "command": name,  # as typed in commands (a code column would read as words)
+                "label": bilingual(table.zh, table.en, ctx.lang),
                 "rows": ctx.table(name).count().to_pyarrow().as_py(),
                 "used_in": ctx._("; ").join(ctx._(u) for u in used)
                 if used
@@ -82,7 +84,7 @@ def build(ctx: Context) -> Section:
             ctx._("Imported tables"),
             [
                 Column("label", ctx._("Table")),
-                Column("table", ctx._("Name in commands")),
+                Column("command", ctx._("Name in commands")),
                 Column("rows", ctx._("Rows"), "int"),
                 Column("used_in", ctx._("Used in")),
             ],

@@ -41,13 +41,6 @@ from custlens.web.routes.value import clv_data
 from custlens.web.scope import scoped_sql
 
 router = APIRouter(include_in_schema=False)
-RESULT_LABELS = {
-    "segment": "Segment",
-    "stage": "Lifecycle stage",
-    "revenue": "Revenue",
-    "orders": "Orders",
-    "last_order_date": "Last order",
-}
 
 
 def _only(
@@ -125,14 +118,7 @@ def export_customers(
         last,
         _only(request, scope, q, lang),
     )
-    data = localise_headers(data, "customers", lang)
-    if lang == "zh":
-        data = data.rename_columns(
-            [
-                gettext(RESULT_LABELS[n], lang) if n in RESULT_LABELS else n
-                for n in data.column_names
-            ]
-        )
+    data = localise_headers(data, "customers", lang)  # result columns too (segment ...)
     out_dir = Path(tempfile.mkdtemp(prefix="custlens-export-"))
     path = write_table(data, out_dir / f"customers-{uuid.uuid4().hex[:8]}.{format}", format)
     record(

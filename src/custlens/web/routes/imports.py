@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from custlens.errors import InputError
-from custlens.i18n import gettext
+from custlens.i18n import bilingual, gettext
 from custlens.io.pipeline import ImportResult, import_file
 from custlens.io.rejects import locate_rejects
 from custlens.privacy.policy import Principal
@@ -86,7 +86,7 @@ def save_upload(ctx: Any, upload: UploadFile) -> tuple[str, Path]:
 
 def column_labels(table: str, lang: str) -> dict[str, str]:
     """Display names of a table's columns (客户编号 / Customer ID)."""
-    return {c.name: (c.zh if lang == "zh" else c.en) for c in TABLES[table].columns}
+    return {c.name: bilingual(c.zh, c.en, lang) for c in TABLES[table].columns}
 
 
 def _check_table(table: str) -> str:
