@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from custlens.cli.main import app
+from custlens.config import update_settings
 
 runner = CliRunner()
 
@@ -51,3 +52,17 @@ def test_basket_and_compare(loaded):
         app, ["compare", "--metric", "nope", "--period", "2024-03", "-w", str(loaded.root)]
     )
     assert bad.exit_code == 2
+
+
+def test_weekday_profile_names_days_in_the_output_language(loaded):
+    """JSON keeps the weekday number (a stable key); tables name the day in the language."""
+    data = json.loads(
+        run(loaded, "patterns", "time", "--view", "weekday", "--format", "json").stdout
+    )
+    assert [r["weekday"] for r in data] == list(range(7))
+    assert all(set(r) == {"weekday", "orders", "revenue", "share"} for r in data)
+    zh = run(loaded, "patterns", "time", "--view", "weekday").stdout
+    update_settings(loaded.root, {"locale": "en"})
+    en = run(loaded, "patterns", "time", "--view", "weekday").stdout
+    assert "周一" in zh and "周日" in zh
+    assert "周" not in en and "Mon" in en and "Sun" in en

@@ -71,8 +71,8 @@ SECTION_TITLES = {
     "seasonal_index": "Seasonal index",
     "promotions": "Promotion peaks",
 }
-# the weekday's name is a header of its own in words (the stored "name" is Chinese)
-SECTION_COLUMNS = {"weekday": ["weekday", "orders", "revenue", "share"]}
+# sections whose columns a terminal shows in a set order (none: every column, as stored)
+SECTION_COLUMNS: dict[str, list[str]] = {}
 # the columns of association rules a terminal shows without --wide
 RULE_COLUMNS = ["a", "b", "n_ab", "support", "confidence", "lift"]
 

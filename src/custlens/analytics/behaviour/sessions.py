@@ -28,7 +28,6 @@ from custlens.errors import UsageError
 SESSION_GAP_MINUTES = 30
 PURCHASE_EVENTS = ("pay", "purchase", "payment", "order_paid")
 SEARCH_EVENT = "search"
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def actor_key(events: ir.Table) -> ir.StringValue:

@@ -21,8 +21,6 @@ import pandas as pd
 from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.patterns.calendar import Promotion, promotion_windows, spring_festival_days
 
-WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
-
 
 def _orders(orders: ir.Table, segments: ir.Table | None = None) -> ir.Table:
     """One row per order: customer, time, value (and ``segment`` when segments are given:
@@ -62,11 +60,11 @@ def hourly_profile(orders: ir.Table) -> pd.DataFrame:
 
 
 def weekday_profile(orders: ir.Table) -> pd.DataFrame:
-    """Orders, revenue and share of orders per weekday (0 = Monday), with the weekday's name."""
+    """Orders, revenue and share of orders per weekday (0 = Monday .. 6 = Sunday); surfaces
+    name the weekday in their language (``code_label("weekday", n, lang)``)."""
     grid = by_hour_weekday(orders).to_pandas()
     days = grid.groupby("weekday")[["orders", "revenue"]].sum().reindex(range(7), fill_value=0)
     days["share"] = days["orders"] / max(days["orders"].sum(), 1)
-    days["name"] = WEEKDAYS_ZH
     return days.reset_index()
 
 
