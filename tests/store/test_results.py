@@ -157,3 +157,22 @@ def test_latest_run_reads_a_cursor_too(vws):
 def test_examples_in_the_docstrings_run():
     result = doctest.testmod(res, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_customer_attributes_for_breakdowns(vws):
+    with pytest.raises(UsageError):
+        res.customer_attributes(vws, ["segment"])  # nothing stored yet
+    assert res.customer_attributes(vws, ["channel"]) is None  # not a stored attribute
+    analyze(vws, vf.AS_OF, cluster=False)
+    got = res.customer_attributes(vws, ["segment", "lifecycle"]).to_pyarrow().to_pylist()
+    expected = vws.con.execute(
+        "SELECT c.customer_id, r.segment, l.stage AS lifecycle FROM customers c "
+        "LEFT JOIN rfm_scores r USING (customer_id) "
+        "LEFT JOIN customer_lifecycle l USING (customer_id)"
+    ).fetchall()
+    assert sorted((r["customer_id"], r["segment"], r["lifecycle"]) for r in got) == sorted(
+        expected, key=lambda r: r[0]
+    )
+    assert any(r["segment"] is not None for r in got)
+    spark_side = res.customer_attributes(vws, ["lifecycle"], engine="spark")
+    assert spark_side.count().execute() == len(expected)  # handed over in memory

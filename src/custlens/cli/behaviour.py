@@ -33,37 +33,10 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pyarrow as pa
 
-    from custlens.analytics.behaviour import funnel as fun
 
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Write the chart spec (JSON) to this file")
 ]
-ATTRIBUTE_COLUMNS = ("segment", "lifecycle")
-
-
-class Order(str, Enum):
-    """How funnel steps must follow each other: sequential, strict or any order."""
-
-    sequential = "sequential"
-    strict = "strict"
-    any = "any"
-
-
-class CountBy(str, Enum):
-    """What a funnel counts: people or sessions."""
-
-    person = "person"
-    session = "session"
-
-
-class FunnelView(str, Enum):
-    """The views of `custlens funnel`: steps, time to convert, drop-offs, trend, by category."""
-
-    steps = "steps"
-    time = "time"
-    dropoff = "dropoff"
-    trend = "trend"
-    category = "category"
 
 
 class PathView(str, Enum):
@@ -106,40 +79,11 @@ def _engine(engine: Any) -> str | None:
 
 
 def _attributes(ws: Any, engine: str | None, wanted: list[str]) -> ir.Table | None:
-    """customer_id + segment (rfm_scores) + lifecycle (customer_lifecycle), when stored."""
-    from custlens.store.sql import quote_name
+    """customer_id + the stored segment / lifecycle stage to break down by (see
+    :func:`custlens.store.results.customer_attributes`)."""
+    from custlens.store.results import customer_attributes
 
-    wanted = [w for w in wanted if w in ATTRIBUTE_COLUMNS]
-    if not wanted:
-        return None
-    have = {
-        r[0] for r in ws.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    parts = {"segment": ("rfm_scores", "segment"), "lifecycle": ("customer_lifecycle", "stage")}
-    missing = [
-        w
-        for w in wanted
-        if parts[w][0] not in have
-        or not ws.con.execute(f"SELECT count(*) FROM {quote_name(parts[w][0])}").fetchone()[0]
-    ]
-    if missing:
-        raise UsageError.of(
-            "no stored {what}: run `custlens analyze` first", what=", ".join(missing)
-        )
-    joins = " ".join(
-        f"LEFT JOIN (SELECT customer_id, {col} AS {w} FROM {quote_name(tbl)}) USING (customer_id)"
-        for w, (tbl, col) in parts.items()
-        if w in wanted
-    )
-    sql = (
-        f"SELECT customer_id, {', '.join(wanted)} FROM (SELECT customer_id FROM customers) {joins}"
-    )
-    table = ws.con.execute(sql).fetch_arrow_table()
-    if _engine_name(engine, ws) != "duckdb":
-        import ibis
-
-        return ibis.memtable(table)
-    return ws.ibis().sql(sql)
+    return customer_attributes(ws, wanted, engine)
 
 
 def _engine_name(engine: str | None, ws: Any) -> str:
@@ -162,32 +106,6 @@ def _split(text: str) -> list[str]:
     return [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
 
 
-def _exclusion(text: str) -> fun.Exclusion:
-    """``STEP[:FROM-TO]`` with 1-based steps, e.g. ``search:1-2``."""
-    from custlens.analytics.behaviour import funnel as fun
-
-    body, _, span = text.rpartition(":") if ":" in text else (text, "", "")
-    if not span or "-" not in span:
-        return fun.Exclusion(fun.parse_step(text))
-    lo, _, hi = span.partition("-")
-    try:
-        return fun.Exclusion(fun.parse_step(body), int(lo) - 1, int(hi) - 1)
-    except ValueError:
-        raise UsageError.of(
-            "invalid exclusion {text}: use STEP or STEP:FROM-TO", text=repr(text)
-        ) from None
-
-
-# the columns of the funnel's steps a terminal shows without --wide
-FUNNEL_COLUMNS = [
-    "step",
-    "step_name",
-    "actors",
-    "conversion_from_previous",
-    "conversion_from_first",
-    "dropoff_rate",
-    "median_seconds_from_previous",
-]
 # the views' names in titles (English msgids)
 VIEWS = {
     "summary": "summary",
@@ -247,91 +165,6 @@ def sessions_cmd(
     else:
         rows = _rows(ses.summarise_sessions(ses.session_table(events, gap), by, attrs))
     emit(rows, fmt, title="Sessions: {view}", title_args={"view": VIEWS[view.value]}, wide=wide)
-
-
-@handle_errors
-def funnel_cmd(
-    steps: Annotated[
-        str, typer.Option(help="Comma-separated steps: names (home, 首页 ...) or column=value")
-    ] = "home,category,detail,cart,checkout,pay",
-    window: Annotated[str, typer.Option(help="Conversion window from the first step")] = "14d",
-    order: Annotated[Order, typer.Option(help="sequential, strict or any")] = Order.sequential,
-    count_by: Annotated[
-        CountBy, typer.Option("--count-by", help="person or session")
-    ] = CountBy.person,
-    breakdown: Annotated[
-        str | None, typer.Option(help="channel, source, device, category, segment, lifecycle")
-    ] = None,
-    attribution: Annotated[
-        str, typer.Option(help="first_touch, last_touch, all_steps or step:N (1-based)")
-    ] = "first_touch",
-    exclude: Annotated[
-        list[str] | None, typer.Option(help="Exclusion STEP[:FROM-TO], e.g. search:1-2")
-    ] = None,
-    view: Annotated[
-        FunnelView, typer.Option(help="steps, time, dropoff, trend, category")
-    ] = FunnelView.steps,
-    dropoff_step: Annotated[int, typer.Option(help="Step (1-based) for --view dropoff")] = 1,
-    period: Annotated[str, typer.Option(help="day or week, for --view trend")] = "day",
-    chart: ChartOpt = None,
-    ws_path: WorkspaceOpt = None,
-    engine: EngineOpt = None,
-    fmt: FormatOpt = Format.table,
-    wide: WideOpt = False,
-) -> None:
-    """Conversion funnel: per-step conversion, time to convert, drop-offs, trend.
-
-    Example: custlens funnel --steps home,detail,pay --window 7d --order strict --breakdown channel
-    """
-    from custlens.analytics.behaviour import funnel as fun
-
-    ws = workspace(ws_path, read_only=True)
-    eng = _engine(engine)
-    events = ws.table("events", eng)
-    att, att_step = attribution, 0
-    if attribution.startswith("step:"):
-        try:
-            att, att_step = "step", int(attribution.split(":", 1)[1]) - 1
-        except ValueError:
-            raise UsageError.of("--attribution step:N takes a step number, e.g. step:3") from None
-    spec = fun.FunnelSpec(
-        tuple(fun.parse_step(s) for s in _split(steps)),
-        fun.parse_duration(window),
-        order.value,
-        count_by.value,
-        tuple(_exclusion(x) for x in exclude or []),
-        breakdown,
-        att,
-        att_step,
-    )
-    attrs = _attributes(ws, eng, [breakdown] if breakdown else [])
-    if view == FunnelView.category:
-        by = breakdown or "category"
-        rows = _rows(fun.purchase_conversion(events, by, attrs, spec.window, spec.count_by))
-        emit(rows, fmt, title="Purchase conversion by {by}", title_args={"by": by}, wide=wide)
-        return
-    if view == FunnelView.trend:
-        rows = _rows(fun.funnel_trend(events, spec, period))
-        _chart(chart, charts.conversion_trend(rows.to_pylist()))
-        emit(rows, fmt, title="Conversion by {period}", title_args={"period": period}, wide=wide)
-        return
-    actors = fun.funnel_actors(events, spec, attrs)
-    if view == FunnelView.time:
-        rows = _rows(fun.time_to_convert(actors, spec))
-        _chart(chart, charts.time_to_convert_histogram(rows.to_pylist()))
-    elif view == FunnelView.dropoff:
-        rows = _rows(fun.dropoff_customers(actors, spec, dropoff_step))
-    else:
-        rows = _rows(fun.funnel_steps(actors, spec))
-        _chart(chart, charts.funnel_bars(rows.to_pylist()))
-    emit(
-        rows,
-        fmt,
-        title="Funnel: {view}",
-        title_args={"view": VIEWS[view.value]},
-        columns=FUNNEL_COLUMNS if view == FunnelView.steps else None,
-        wide=wide,
-    )
 
 
 @handle_errors
@@ -452,6 +285,8 @@ def cohorts_cmd(
 def register(app: typer.Typer) -> None:
     """Add the behaviour commands (sessions, funnel, paths, attribution, cohorts) to the main app."""
     app.command("sessions")(sessions_cmd)
+    from custlens.cli.funnel import funnel_cmd
+
     app.command("funnel")(funnel_cmd)
     app.command("paths")(paths_cmd)
     app.command("attribution")(attribution_cmd)

@@ -326,3 +326,41 @@ def with_masked_names(ws: Workspace, table: pa.Table, policy: MaskingPolicy = MA
     names = ws.con.execute("SELECT customer_id, name FROM customers").fetch_arrow_table()
     index = pc.index_in(table.column("customer_id"), value_set=names.column("customer_id"))
     return mask_table(table.add_column(1, "name", pc.take(names.column("name"), index)), policy)
+
+
+# stored per-customer attributes an analysis can break down by: name -> (table, column)
+ATTRIBUTES = {"segment": ("rfm_scores", "segment"), "lifecycle": ("customer_lifecycle", "stage")}
+
+
+def customer_attributes(
+    ws: Workspace, wanted: list[str], engine: str | None = None
+) -> ir.Table | None:
+    """``customer_id`` and the stored attributes in ``wanted`` (``segment``, ``lifecycle``)
+    of every customer, for breakdowns of behaviour by segment or stage; None when ``wanted``
+    names none of them.
+
+    Results are stored in the workspace file (DuckDB); for another ``engine`` the small
+    attribute table is handed over as an in-memory table.
+
+    Raises
+    ------
+    UsageError
+        When an attribute has no stored results yet (`custlens analyze` writes them).
+    """
+    wanted = [w for w in wanted if w in ATTRIBUTES]
+    if not wanted:
+        return None
+    missing = [w for w in wanted if not stored(ws, ATTRIBUTES[w][0]).count().execute()]
+    if missing:
+        raise UsageError.of(
+            "no stored {what}: run `custlens analyze` first", what=", ".join(missing)
+        )
+    out = stored(ws, "customers").select("customer_id")
+    for name in wanted:
+        table, column = ATTRIBUTES[name]
+        t = stored(ws, table)
+        part = t.select(_cid=t.customer_id, **{name: t[column]})
+        out = out.left_join(part, out.customer_id == part._cid).drop("_cid")
+    if (engine or ws.settings.engine) == "duckdb":
+        return out
+    return ibis.memtable(out.to_pyarrow())
