@@ -62,7 +62,7 @@ def test_config_set_get_show(tmp_path):
     assert r.exit_code == 1 and "未知币种 NOPE" in r.output
     assert Settings.load(root).currency == "GBP"
     r = invoke("config", "get", "currency", "-w", tmp_path / "missing")
-    assert r.exit_code == 1 and "no workspace at" in r.output
+    assert r.exit_code == 1 and "不是工作区" in r.output and "custlens init" in r.output
 
 
 def test_summary_and_rfm_tables_in_the_workspace_currency(tmp_path):

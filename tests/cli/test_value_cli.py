@@ -148,7 +148,7 @@ def test_tags_list_and_preview(wsdir, tmp_path):
     ]
     assert prev["customers"][0]["name"] == "张**"
     bad = run(wsdir, "tags", "preview", "order_count > 1", ok=False)
-    assert bad.exit_code == 1 and "unknown column 'order_count'" in flat(bad.output)
+    assert bad.exit_code == 1 and "未知列 'order_count'" in flat(bad.output)
     (wsdir / "tags.yaml").write_text(
         "tags:\n  - {name: X, category: value, expr: nope > 1}\n", encoding="utf-8"
     )

@@ -18,6 +18,7 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
+    say,
     stderr,
     workspace,
 )
@@ -72,7 +73,7 @@ def analyze_cmd(
     # the lifecycle rule; churn risk (a model's ranking) is `custlens clv predict`
     stderr.print(f"{churned_stage['label']}: {churned:,}", highlight=False)
     if not run.history_updated:
-        stderr.print("as-of is before the latest stored run: tag history left unchanged")
+        say("as-of is before the latest stored run: tag history left unchanged")
     if fmt == Format.table:
         summary = summarise_segments(results.stored(ws, "rfm_scores"), "value_group_code")
         _show(summary.to_pyarrow(), fmt, "Value groups", "segments", settings=ws.settings)

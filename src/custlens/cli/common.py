@@ -167,6 +167,16 @@ WideOpt = Annotated[
 ]
 
 
+def say(msgid: str, **params: Any) -> None:
+    """Print a progress or summary line on stderr in the language of the running command's
+    workspace (zh before one is opened): ``msgid`` from the catalogue, with ``params``."""
+    from custlens.i18n import gettext
+
+    settings = current_settings()
+    lang = settings.lang if settings is not None else DEFAULT_LANG
+    stderr.print(gettext(msgid, lang, **params), markup=False, highlight=False)
+
+
 def current_settings(settings: Settings | None = None) -> Settings | None:
     """``settings`` or those of the workspace the running command opened last (None before
     one is opened)."""

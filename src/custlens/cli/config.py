@@ -30,8 +30,9 @@ def _root(ws_path: Path | None) -> Path:
 
     root = resolve_workspace_path(ws_path)
     if not (root / CONFIG_FILE).exists():
-        raise WorkspaceError(
-            f"no workspace at {root} (run `custlens init {root}` first, or pass --workspace)"
+        raise WorkspaceError.of(
+            "no workspace at {root} (run `custlens init {root}` first, or pass --workspace)",
+            root=str(root),
         )
     return root
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from custlens.cli.common import Lang
+from custlens.cli.common import Lang, say
 
 demo_app = typer.Typer(
     help="Demo data with known answers: a synthetic shop, or the CDNOW benchmark sample.",
@@ -94,7 +94,7 @@ def generate(
     table.add_row("truth", "truth.json", "")
     stderr.print(table)
     dirt = sum(truth["dirt"]["customers"].values()) + sum(truth["dirt"]["orders"].values())
-    stderr.print(f"{dirt:,} planted dirty rows (see truth_dirt.parquet)", highlight=False)
+    say("{n} planted dirty rows (see truth_dirt.parquet)", n=f"{dirt:,}")
 
 
 @demo_app.command("cdnow")

@@ -22,7 +22,6 @@ from custlens.cli.common import (
     workspace,
 )
 from custlens.cli.value import AsOfOpt, OutOpt, _date, _engine, _out, _show
-from custlens.errors import InputError
 from custlens.i18n import gettext
 
 tags_app = typer.Typer(
@@ -96,7 +95,7 @@ def tags_preview_cmd(
     Example: custlens tags preview "orders_per_month >= 2 and aov > mean(aov)"
     """
     from custlens.analytics.value.chain import workspace_tag_frame
-    from custlens.analytics.value.tags import RuleError, load_rules, preview_rule, rules_path
+    from custlens.analytics.value.tags import load_rules, preview_rule, rules_path
     from custlens.analytics.value.tags.engine import matching_customers
     from custlens.store.results import with_masked_names
 
@@ -106,10 +105,7 @@ def tags_preview_cmd(
     expr = rules[rule].expr if rule in rules else rule
     eng = _engine(engine)
     frame, when = workspace_tag_frame(ws, eng, _date(as_of))
-    try:
-        counts = preview_rule(frame, expr)
-    except RuleError as exc:
-        raise InputError(f"rule {expr!r}: {exc}") from None
+    counts = preview_rule(frame, expr)  # a RuleError is printed in the workspace's language
     result = {"rule": expr, "as_of": when, **counts.to_pyarrow().to_pylist()[0]}
     if show:
         rows = matching_customers(frame, expr).select("customer_id", "orders", "revenue", "aov")

@@ -25,7 +25,7 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
-    stderr,
+    say,
     workspace,
 )
 from custlens.errors import UsageError
@@ -64,7 +64,7 @@ def _out(table: pa.Table, out: Path | None) -> None:
 
     fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
     write_table(table, out, fmt)
-    stderr.print(f"{table.num_rows} rows -> {out}", highlight=False)
+    say("{n} rows -> {path}", n=f"{table.num_rows:,}", path=str(out))
 
 
 COMPACT = {  # the columns a terminal table shows (JSON and CSV carry every column)
@@ -207,7 +207,7 @@ def lifecycle_cmd(
     s = ws.settings
     if from_date or to_date:
         if not (from_date and to_date):
-            raise UsageError("give both --from and --to for the transition matrix")
+            raise UsageError.of("give both --from and --to for the transition matrix")
         expr = lifecycle_transitions(
             ws.table("orders", eng), as_date(from_date), as_date(to_date), s.lifecycle, s.metrics
         )
@@ -256,7 +256,7 @@ def clusters_cmd(
     _out(table, out)
     scores = ", ".join(f"k={kk}: {v:.3f}" for kk, v in model.silhouette_scores_.items())
     if scores and fmt == Format.table:
-        stderr.print(f"silhouette {scores}", highlight=False)
+        say("silhouette {scores}", scores=scores)
     title, args = "{k} clusters as of {day}", {"k": model.k_, "day": when}
     _show(table, fmt, title, "clusters", ws.settings, args, wide)
 

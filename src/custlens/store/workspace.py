@@ -103,8 +103,9 @@ def open_workspace(
     """
     root = resolve_workspace_path(path)
     if not (root / DB_FILE).exists():
-        raise WorkspaceError(
-            f"no workspace at {root} (run `custlens init {root}` first, or pass --workspace)"
+        raise WorkspaceError.of(
+            "no workspace at {root} (run `custlens init {root}` first, or pass --workspace)",
+            root=str(root),
         )
     ws = Workspace(root)
     try:
@@ -171,7 +172,9 @@ class Workspace:
                 raise _locked(
                     self.root, int(held[2]), Path(held[1]).name, self.settings.lang
                 ) from exc
-            raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from exc
+            raise WorkspaceError.of(
+                "cannot open {path}: {reason}", path=str(self.db_path), reason=str(exc)
+            ) from exc
         _OPEN[key] = _OPEN.get(key, 0) + 1
         self._key = key
         self._con.execute("SET preserve_insertion_order = true")
@@ -279,12 +282,14 @@ class Workspace:
 
                 self._spark = connect_spark(self)
             return self._spark
-        raise UsageError(f"unknown engine {engine!r}; expected duckdb or spark")
+        raise UsageError.of(
+            "unknown engine {engine}; expected duckdb or spark", engine=repr(engine)
+        )
 
     def table(self, name: str, engine: str | None = None) -> Any:
         """The canonical table ``name`` as an Ibis table on ``engine`` (duckdb or spark)."""
         if name not in TABLES:
-            raise UsageError(f"unknown table {name!r}")
+            raise UsageError.of("unknown table {name}", name=repr(name))
         return self.ibis(engine).table(name)
 
     def count(self, name: str) -> int:

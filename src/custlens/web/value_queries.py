@@ -114,8 +114,8 @@ def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
     frame = stored_value_chain(scope.table).tag_frame(scope.table("customers"))
     try:
         row = preview_rule(frame, expr[:500]).to_pyarrow().to_pylist()[0]
-    except RuleError as exc:
-        raise InputError(str(exc)) from exc
+    except RuleError:
+        raise  # an InputError: shown in the page's language
     return row
 
 

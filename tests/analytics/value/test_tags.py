@@ -266,3 +266,17 @@ def test_stats_overlap_and_rare_merge():
         ("c", "x"),
         ("d", "其他"),
     ]
+
+
+def test_rule_errors_in_the_users_language():
+    """A rule error is an InputError: English text for logs, Chinese for a zh user."""
+    table = ibis.table({"orders": "int64", "orders_per_month": "float64"}, name="t")
+    with pytest.raises(RuleError) as caught:
+        compile_rule("order_per_month > 1", table)
+    err = caught.value
+    assert isinstance(err, InputError)
+    assert str(err) == "unknown column 'order_per_month' (did you mean 'orders_per_month'?)"
+    assert err.message_in("zh") == "未知列 'order_per_month'（是否想用 'orders_per_month'？）"
+    with pytest.raises(RuleError) as caught:
+        compile_rule("orders", table)
+    assert caught.value.message_in("zh") == "表达式须为条件（真或假），例如 orders >= 3"

@@ -25,6 +25,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from custlens.errors import InputError
+
 MAX_LENGTH = 1000
 CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False}
 
@@ -45,8 +47,22 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
-class RuleError(ValueError):
-    """A rule expression that cannot be used; ``str(err)`` says why."""
+class RuleError(InputError):
+    """A rule expression that cannot be used; ``str(err)`` says why in English,
+    ``err.message_in(lang)`` in the user's language."""
+
+
+def _unknown(kind: str, name: str, choices: Iterable[str]) -> RuleError:
+    """An unknown column or function, with the closest known name when one is near."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    named = {"name": repr(name), "close": repr(close[0]) if close else ""}
+    if kind == "column":
+        if close:
+            return RuleError.of("unknown column {name} (did you mean {close}?)", **named)
+        return RuleError.of("unknown column {name}", name=named["name"])
+    if close:
+        return RuleError.of("unknown function {name} (did you mean {close}?)", **named)
+    return RuleError.of("unknown function {name}", name=named["name"])
 
 
 def _over_all(agg: ir.Scalar) -> ir.Value:
@@ -93,17 +109,20 @@ AGGREGATES = {"mean", "sum", "min", "max", "median", "count"}
 def parse_rule(text: str) -> ast.Expression:
     """Parse and check the syntax tree; RuleError on bad syntax or a forbidden construct."""
     if not isinstance(text, str) or not text.strip():
-        raise RuleError("the expression is empty")
+        raise RuleError.of("the expression is empty")
     if len(text) > MAX_LENGTH:
-        raise RuleError(f"the expression is longer than {MAX_LENGTH} characters")
+        raise RuleError.of("the expression is longer than {n} characters", n=MAX_LENGTH)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        where = f" at character {exc.offset}" if exc.offset else ""
-        raise RuleError(f"bad expression{where}: {exc.msg}") from None
+        if exc.offset:
+            raise RuleError.of(
+                "bad expression at character {at}: {reason}", at=exc.offset, reason=exc.msg
+            ) from None
+        raise RuleError.of("bad expression: {reason}", reason=exc.msg) from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
-            raise RuleError(f"not allowed in a rule: {_describe(node)}")
+            raise RuleError.of("not allowed in a rule: {what}", what=_describe(node))
     return tree
 
 
@@ -123,16 +142,8 @@ def compile_rule(text: str, table: ir.Table) -> ir.BooleanValue:
     tree = parse_rule(text)
     result = _Compiler(table).visit(tree.body)
     if not isinstance(result, ir.BooleanValue):
-        raise RuleError("the expression must be a condition (true or false), e.g. orders >= 3")
+        raise RuleError.of("the expression must be a condition (true or false), e.g. orders >= 3")
     return result.fill_null(False)
-
-
-def suggest(name: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt ``name``, else an
-    empty string.
-    """
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class _Compiler:
@@ -142,20 +153,22 @@ class _Compiler:
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:  # pragma: no cover - parse_rule rejects these first
-            raise RuleError(f"not allowed in a rule: {_describe(node)}")
+            raise RuleError.of("not allowed in a rule: {what}", what=_describe(node))
         try:
             return method(node)
         except RuleError:
             raise
         except Exception as exc:  # Ibis type errors: comparing text with numbers ...
             text = ast.unparse(node)
-            raise RuleError(f"bad expression {text!r}: {_short(exc)}") from None
+            raise RuleError.of(
+                "bad expression {text}: {reason}", text=repr(text), reason=_short(exc)
+            ) from None
 
     def visit_Name(self, node: ast.Name, raw: bool = False) -> Any:
         if node.id in CONSTANT_NAMES:
             return ibis.literal(CONSTANT_NAMES[node.id])
         if node.id not in self.table.columns:
-            raise RuleError(f"unknown column {node.id!r}{suggest(node.id, self.table.columns)}")
+            raise _unknown("column", node.id, self.table.columns)
         column = self.table[node.id]
         if column.type().is_decimal() and not raw:
             column = column.cast("float64")
@@ -171,7 +184,7 @@ class _Compiler:
             return ibis.literal(value, "float64")  # bare 1.5 would be DECIMAL on Spark
         if isinstance(value, str):
             return ibis.literal(value, "string")
-        raise RuleError(f"not allowed in a rule: constant {value!r}")
+        raise RuleError.of("not allowed in a rule: constant {value}", value=repr(value))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         operand = self.visit(node.operand)
@@ -184,7 +197,7 @@ class _Compiler:
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         op = _BINOPS.get(type(node.op))
         if op is None:
-            raise RuleError(f"operator not allowed: {ast.unparse(node)!r}")
+            raise RuleError.of("operator not allowed: {op}", op=repr(ast.unparse(node)))
         return op(self.visit(node.left), self.visit(node.right))
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
@@ -207,28 +220,30 @@ class _Compiler:
         left = self.visit(left_node)
         if isinstance(op, ast.Is | ast.IsNot):
             if not (isinstance(right_node, ast.Constant) and right_node.value is None):
-                raise RuleError("use 'is' only as 'x is None' or 'x is not None'")
+                raise RuleError.of("use 'is' only as 'x is None' or 'x is not None'")
             return left.isnull() if isinstance(op, ast.Is) else left.notnull()
         if isinstance(op, ast.In | ast.NotIn):
             if not isinstance(right_node, ast.List | ast.Tuple | ast.Set) or not all(
                 isinstance(e, ast.Constant) for e in right_node.elts
             ):
-                raise RuleError("'in' needs a list of constants, e.g. channel in ['APP', '小程序']")
+                raise RuleError.of(
+                    "'in' needs a list of constants, e.g. channel in ['APP', '小程序']"
+                )
             values = [e.value for e in right_node.elts]
             return left.isin(values) if isinstance(op, ast.In) else left.notin(values)
         if isinstance(right_node, ast.Constant) and right_node.value is None:
-            raise RuleError("compare with None using 'is None' / 'is not None'")
+            raise RuleError.of("compare with None using 'is None' / 'is not None'")
         return _COMPARE[type(op)](left, self.visit(right_node))
 
     def visit_Call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name):
-            raise RuleError(f"not allowed in a rule: {ast.unparse(node.func)!r}")
+            raise RuleError.of("not allowed in a rule: {what}", what=repr(ast.unparse(node.func)))
         name = node.func.id
         if name not in FUNCTIONS:
-            raise RuleError(f"unknown function {name!r}{suggest(name, FUNCTIONS)}")
+            raise _unknown("function", name, FUNCTIONS)
         arity, fn = FUNCTIONS[name]
         if node.keywords or len(node.args) != arity:
-            raise RuleError(f"{name}() takes {arity} argument{'s' if arity > 1 else ''}")
+            raise RuleError.of("{name}() takes {n} argument(s)", name=name, n=arity)
         args = [
             self.visit_Name(a, raw=True)
             if name in AGGREGATES and isinstance(a, ast.Name) and a.id not in CONSTANT_NAMES
@@ -238,7 +253,7 @@ class _Compiler:
         return fn(*args)
 
     def visit_List(self, node: ast.List) -> Any:
-        raise RuleError("a list is only allowed after 'in' / 'not in'")
+        raise RuleError.of("a list is only allowed after 'in' / 'not in'")
 
     visit_Tuple = visit_List
     visit_Set = visit_List
