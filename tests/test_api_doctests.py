@@ -23,8 +23,6 @@ MODULES = (
     "custlens.analytics.clv.bgnbd",
     "custlens.analytics.clv.gamma_gamma",
     "custlens.analytics.clv.likelihood",
-    "custlens.docgen",
-    "custlens.store.engines",
 )
 SECTIONS = ("Parameters\n", "Returns\n", "Examples\n")
 WALKTHROUGH = Path(__file__).parents[1] / "docs" / "python-api.md"

@@ -11,7 +11,7 @@ import pytest
 from custlens.charts import basic, behaviour, patterns, value
 from custlens.charts.change_colours import change_colour, good_direction
 from custlens.charts.render import to_svg
-from custlens.charts.theme import format_change, format_pct
+from custlens.i18n.numbers import format_change, format_pct
 
 ORDER_CELLS = [
     {"weekday": 0, "hour": 9, "orders": 5, "revenue": 120.0, "customers": 4},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custlens.charts.theme import currency_symbol, excel_money_format, format_money
+from custlens.i18n.numbers import currency_symbol, excel_money_format, format_money
 
 
 @pytest.mark.parametrize(

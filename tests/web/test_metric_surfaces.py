@@ -26,7 +26,7 @@ from custlens.analytics.patterns.compare import compare_all
 from custlens.analytics.patterns.periods import Period, comparison_period, parse_period
 from custlens.analytics.patterns.timing import period_bounds
 from custlens.analytics.period_measures import measure_values
-from custlens.charts.theme import format_count, format_money, format_pct
+from custlens.i18n.numbers import format_count, format_money, format_pct
 from custlens.cli.main import app
 from custlens.io.pipeline import import_file
 from custlens.privacy import users

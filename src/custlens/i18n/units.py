@@ -219,7 +219,7 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
     if unit in ("rate", "pp", "rel") and abs(v) < 5e-4:
         v = 0.0
     if unit == "money":
-        from custlens.charts.theme import format_money
+        from custlens.i18n.numbers import format_money
 
         return format_money(v, lang, currency, abbreviate=False)
     if unit == "int":
@@ -227,7 +227,7 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
     if unit == "rate":
         return f"{v * 100:.1f}%"
     if unit in ("pp", "rel"):
-        from custlens.charts.theme import format_change
+        from custlens.i18n.numbers import format_change
 
         return format_change(v, "rate_pp" if unit == "pp" else "rel", lang)
     if unit == "duration":

@@ -8,7 +8,7 @@ from typing import Any
 
 from custlens.charts.basic import text_width
 from custlens.charts.change_colours import change_colour
-from custlens.charts.theme import format_change, format_count, format_money, format_pct
+from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext
 from custlens.i18n.labels import code_label

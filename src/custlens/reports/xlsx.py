@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from custlens.charts.change_colours import COLOURS, change_colour
-from custlens.charts.theme import excel_money_format
+from custlens.i18n.numbers import excel_money_format
 from custlens.i18n import gettext
 from custlens.i18n.labels import code_label
 from custlens.io.cells import open_workbook

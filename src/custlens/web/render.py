@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from custlens.charts.change_colours import change_colour
-from custlens.charts.theme import format_change, format_count, format_money, format_pct, themed
+from custlens.charts.theme import themed
+from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext, normalise_lang
 from custlens.i18n.labels import code_label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from custlens.analytics.patterns import basket
 from custlens.charts import patterns as pchart
-from custlens.charts.theme import format_pct
+from custlens.i18n.numbers import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 

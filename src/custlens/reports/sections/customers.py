@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 
 from custlens.charts import basic
-from custlens.charts.theme import format_pct
+from custlens.i18n.numbers import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 from custlens.schema.tables import TABLES

@@ -8,7 +8,7 @@ from custlens.analytics.patterns import timing as pat
 from custlens.analytics.patterns.calendar import promotion_label
 from custlens.charts import basic
 from custlens.charts import patterns as pchart
-from custlens.charts.theme import format_pct
+from custlens.i18n.numbers import format_pct
 from custlens.records import to_records
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from custlens.analytics.measures import get_measure
 from custlens.analytics.period_measures import measure_rows
-from custlens.charts.theme import format_change, format_pct
+from custlens.i18n.numbers import format_change, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import Kpi, Section
 

@@ -9,7 +9,7 @@ from custlens.analytics.value.lifecycle import stage_names, summarise_stages
 from custlens.analytics.value.segments import segment_names, summarise_segments
 from custlens.analytics.value.strategies import load_strategies, strategies_path, strategy_table
 from custlens.charts import basic
-from custlens.charts.theme import format_pct
+from custlens.i18n.numbers import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
