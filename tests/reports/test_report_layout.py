@@ -152,9 +152,9 @@ def test_report_charts_speak_the_report_language(reports):
     cjk = re.compile(r"[\u4e00-\u9fff]")
     en = titles(reports["en"])
     assert len(en) > 10 and not [t for t in en if cjk.search(t)], en
-    assert "Customers" in en and "Hour" in en
+    assert "Buying customers" in en and "Hour" in en
     zh = titles(reports["zh"])
-    assert "客户数" in zh and "小时" in zh
+    assert "购买客户数" in zh and "小时" in zh
     patterns = next(s for s in reports["zh"].sections if s.key == "patterns")
     heat = patterns.charts[0].spec
     assert len(heat["data"]["values"]) == 7 * 24
