@@ -243,7 +243,10 @@ class ChurnPropensityModel:
         self.feature_names_ = [c for c in snaps[0].X.columns if c in te.X.columns]
         fit_X, fit_y, val_X, val_y = _folds(snaps, self.feature_names_, self.random_state)
         clf = self._boosted(fit_X, fit_y, val_X, val_y)
-        cal = ScoreCalibrator().fit(clf.predict_proba(val_X)[:, 1], val_y.to_numpy())
+        rates = [float(s.y.mean()) for s in snaps]
+        cal = ScoreCalibrator().fit(
+            clf.predict_proba(val_X)[:, 1], val_y.to_numpy(), float(np.mean(rates))
+        )
         Xt, yt = te.X[self.feature_names_], te.y.to_numpy()
         raw = clf.predict_proba(Xt)[:, 1]
         prob = cal.predict(raw)
@@ -261,6 +264,7 @@ class ChurnPropensityModel:
         self.report_.update(
             brier=brier_score(yt, prob),
             brier_uncalibrated=brier_score(yt, raw),
+            calibration_base_rate=cal.target_rate_,
             reliability=reliability_table(yt, prob),
             train_cutoffs=[str(s.cutoff.date()) for s in snaps],
             train_cutoff=str(train.date()),
@@ -295,7 +299,9 @@ class ChurnPropensityModel:
             self.model_, model_score = clf, raw
         served_score = model_score if self.served_ == "model" else base[self.served_].to_numpy()
         # the served probabilities are calibrated on the latest labelled window (the test one)
-        self.calibrator_ = ScoreCalibrator().fit(served_score, yt)
+        self.calibrator_ = ScoreCalibrator().fit(
+            served_score, yt, float(np.mean([*rates, yt.mean()]))
+        )
         return self
 
     def score(

@@ -222,13 +222,18 @@ def evaluation_report(y: np.ndarray, prob: np.ndarray, n_bins: int = 10) -> dict
 
 
 class ScoreCalibrator:
-    """Isotonic map from a score (model probability or baseline score) to a churn rate.
+    """Isotonic map from a score (model probability or baseline score) to a churn rate, with
+    an optional shift to another base rate.
 
-    Fitted on the latest labelled window, so the served probabilities carry the most recent
-    base rate rather than the one of the (older) training windows.
+    Fitted on the latest labelled window. One window's churn rate moves from quarter to
+    quarter, so with ``target_rate`` (the mean churn rate of every labelled window) the
+    isotonic probabilities are moved, in log-odds, from the window's rate to that steadier rate
+    (the usual prior-shift correction); the ranking is unchanged.
     """
 
-    def fit(self, score: np.ndarray, y: np.ndarray) -> ScoreCalibrator:
+    def fit(
+        self, score: np.ndarray, y: np.ndarray, target_rate: float | None = None
+    ) -> ScoreCalibrator:
         """Fit on scores and labels of one window; returns self."""
         from sklearn.isotonic import IsotonicRegression
 
@@ -236,10 +241,20 @@ class ScoreCalibrator:
         self.isotonic_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
         self.isotonic_.fit(s, np.asarray(y, dtype="float64"))
         self.base_rate_ = float(np.mean(y))
+        self.target_rate_ = self.base_rate_ if target_rate is None else float(target_rate)
+        self.shift_ = _logit(self.target_rate_) - _logit(self.base_rate_)
         return self
 
     def predict(self, score: np.ndarray) -> np.ndarray:
         """Calibrated churn probabilities."""
         s = np.asarray(score, dtype="float64")
         s = np.where(np.isnan(s), self.isotonic_.X_min_, s)
-        return self.isotonic_.predict(s)
+        p = self.isotonic_.predict(s)
+        if self.shift_ == 0.0:
+            return p
+        return 1.0 / (1.0 + np.exp(-(_logit(p) + self.shift_)))
+
+
+def _logit(p: Any) -> Any:
+    q = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(q / (1 - q))
