@@ -126,7 +126,8 @@ def test_top_decile_is_calibrated_on_the_demo_world(tmp_path):
     base = rep["test_churn_rate"]
     assert rep["brier"] < base * (1 - base)  # better than predicting the base rate
     assert len(rep["reliability"]) == 10
-    assert {"returns_365d", "events_30d", "campaign_responses", "complaints"} <= set(
+    # the demo world has no return lines; the returns features are checked in the leakage test
+    assert {"events_30d", "campaign_responses", "complaints"} <= set(
         b["feature"] for b in rep["top_drivers"]
     )
 
