@@ -108,3 +108,25 @@ def test_churn_model_quality_is_one_set_of_numbers(world, surfaces, tmp_path):
     assert train["served_note"] in clv.narrative
     names = {b["name"] for b in train["baselines"]}
     assert names == {"recency", "frequency", "rfm_rank", "bgnbd"}
+
+
+def test_customer_page_shows_the_served_churn_reasons(surfaces, clients):
+    """After the CLV page has fitted the churn model, 客户360 shows the customer's served churn
+    probability and reasons in catalogue phrases."""
+    from custlens.analytics.churn import explain
+    from custlens.i18n import gettext
+
+    ids = re.findall(r'href="/customers/([^"]+)"', surfaces["clv_page"])
+    assert ids
+    page = clients["admin"].get(f"/customers/{ids[0]}").text
+    prob = re.search(r'id="churn-probability"[^>]*>([^<]+)<', page)
+    reasons = re.search(r'id="churn-reasons">([^<]*)<', page)
+    assert prob and "%" in prob.group(1)
+    assert reasons
+    phrases = {
+        gettext(getattr(explain, n), "zh", days="")
+        for n in dir(explain)
+        if n.isupper() and isinstance(getattr(explain, n), str)
+    }
+    for part in reasons.group(1).split(gettext(", ", "zh")):
+        assert part == "–" or any(p and p in part for p in phrases), part

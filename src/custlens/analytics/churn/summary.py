@@ -34,8 +34,9 @@ def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 
     dict
         roc_auc, pr_auc, brier, test_cutoff, test_churn_rate, served, served_label,
         served_note, model_beats_baseline, lift_over_best, rankings (the model and each
-        baseline: name, label, roc_auc, pr_auc, top_decile_lift, served), reliability and the
-        five top drivers.
+        baseline: name, label, roc_auc, pr_auc, top_decile_lift, served), reliability, the
+        five top drivers and ``by_customer`` (a DataFrame of the served churn_probability,
+        churn_risk, churn_risk_label and churn_reasons at the last order date).
     """
     from custlens.analytics.churn.features import churn_extras_frames
     from custlens.analytics.churn.model import ChurnPropensityModel, churn_orders_frame
@@ -44,6 +45,8 @@ def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 
     extras = churn_extras_frames(tables)
     model = ChurnPropensityModel(horizon_days=horizon_days, n_repeats=1)
     rep = model.fit(frame, extras=extras).report_
+    scores = model.score(frame, extras=extras, lang=lang)
+    keep = ["churn_probability", "churn_risk", "churn_risk_label", "churn_reasons"]
     top = rep["lift_by_decile"][0]["lift"] if rep["lift_by_decile"] else None
     rows = [
         {
@@ -82,6 +85,7 @@ def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 
             for r in rows
         ],
         "top_drivers": rep["top_drivers"][:5],
+        "by_customer": scores[keep],
     }
 
 
