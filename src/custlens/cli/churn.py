@@ -213,7 +213,9 @@ def score_cmd(
     """Churn risk (流失风险, a model) per customer: 高/中/低流失风险.
 
     propensity: a supervised probability of no purchase in the next --horizon-days, tiered at
-    --high-at / --low-below. palive: buyers ranked by BG/NBD P(alive) (--high-share lowest:
+    --high-at / --low-below; when the model does not beat the best simple baseline (recency,
+    frequency, RFM rank, BG/NBD) that baseline's ranking is served instead (column
+    churn_ranking; see docs/prediction.md), with short reasons per customer. palive: buyers ranked by BG/NBD P(alive) (--high-share lowest:
     高流失风险, --low-share highest: 低流失风险); a degenerate fit falls back to the lifecycle
     rule (no purchase in more than churn_days days: 高流失风险). Not the churned stage
     (流失阶段) of `custlens lifecycle`, which is the rule alone.
@@ -252,6 +254,7 @@ def score_cmd(
         model = ChurnPropensityModel(horizon_days=horizon_days).fit(frame, extras=extras)
         out = model.score(frame, cutoff, None, high_at, low_below, lang, extras=extras)
         served = model.served_
+        out.insert(3, "churn_ranking", served)
         stored_as = "propensity" if served == "model" else f"baseline:{served}"
         rep = {**model.report_, "served": served}
         stderr.print(
