@@ -80,3 +80,53 @@ def test_churn_risk_tiers_are_one_set_of_numbers(surfaces):
     assert "流失风险（模型：按存活概率排序）" in surfaces["clv_page"]
     assert any(f"高流失风险客户{cli['high']:,}位" in n for n in clv.narrative)
     assert tier_table.title.startswith("流失风险（模型")
+
+
+def test_churn_model_quality_is_one_set_of_numbers(world, surfaces, tmp_path):
+    """`custlens churn train`, the report and the CLV page show the same model-against-baseline
+    figures and name the same served ranking."""
+    path = copy_world(world, tmp_path / "ws")
+    r = CliRunner().invoke(cli, ["churn", "train", "-w", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    train = json.loads(r.stdout)
+    page = surfaces["clv_page"]
+    m = re.search(
+        r'id="churn-quality" data-served="(\w+)" data-roc-auc="([\d.]+)" data-brier="([\d.]+)"',
+        page,
+    )
+    assert m, "no churn quality section on the CLV page"
+    assert m.group(1) == train["served"]
+    assert float(m.group(2)) == pytest.approx(train["roc_auc"], abs=1e-4)
+    assert float(m.group(3)) == pytest.approx(train["brier"], abs=1e-4)
+    assert train["served_note"] in page
+    clv = surfaces["report"]["clv"]
+    table = next(t for t in clv.tables if t.title == "模型与基线对比（测试截止日）")
+    assert table.rows[0]["label"] == "流失模型（梯度提升）"
+    assert table.rows[0]["roc_auc"] == pytest.approx(train["roc_auc"], abs=1e-4)
+    served = [r["label"] for r in table.rows if r["served_mark"]]
+    assert served == [train["served_label"]]
+    assert train["served_note"] in clv.narrative
+    names = {b["name"] for b in train["baselines"]}
+    assert names == {"recency", "frequency", "rfm_rank", "bgnbd"}
+
+
+def test_customer_page_shows_the_served_churn_reasons(surfaces, clients):
+    """After the CLV page has fitted the churn model, 客户360 shows the customer's served churn
+    probability and reasons in catalogue phrases."""
+    from custlens.analytics.churn import explain
+    from custlens.i18n import gettext
+
+    ids = re.findall(r'href="/customers/([^"]+)"', surfaces["clv_page"])
+    assert ids
+    page = clients["admin"].get(f"/customers/{ids[0]}").text
+    prob = re.search(r'id="churn-probability"[^>]*>([^<]+)<', page)
+    reasons = re.search(r'id="churn-reasons">([^<]*)<', page)
+    assert prob and "%" in prob.group(1)
+    assert reasons
+    phrases = {
+        gettext(getattr(explain, n), "zh", days="")
+        for n in dir(explain)
+        if n.isupper() and isinstance(getattr(explain, n), str)
+    }
+    for part in reasons.group(1).split(gettext(", ", "zh")):
+        assert part == "–" or any(p and p in part for p in phrases), part

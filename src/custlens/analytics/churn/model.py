@@ -1,15 +1,14 @@
 """Churn risk (model): a supervised churn-propensity model; the tiers are in ``churn_tiers``.
 
 Time unit: days. A customer *churns* at a cut-off date when they make no purchase in the next
-``horizon_days`` (default 90). Features are computed from orders on or before the cut-off only
-(and feedback before it), so a model trained at one cut-off can be evaluated at a later one:
+``horizon_days`` (default 90). Features (:mod:`custlens.analytics.churn.features`) are computed
+from rows on or before the cut-off only, so a model trained at one cut-off can be evaluated at a later one:
 the split is always by time, never random, and the training labels must end on or before the
 evaluation cut-off (otherwise the training set would see the evaluation period).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,24 +16,28 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from custlens.analytics.churn.explain import baseline_reasons, churn_reasons
+from custlens.analytics.churn.features import (
+    ChurnExtras,
+    churn_features,
+    cutoff_day,
+)
+from custlens.analytics.churn.quality import (
+    ScoreCalibrator,
+    baseline_scores,
+    brier_score,
+    compare_baselines,
+    evaluation_report,
+    reliability_table,
+)
 from custlens.analytics.churn.tiers import (  # noqa: F401  (part of this module's API)
     RISK_LABELS,
     churn_risk_from_p_alive,
     churn_risk_from_silence,
     churn_risk_tiers,
 )
-from custlens.analytics.clv.summary import as_pandas, parse_day, to_datetime
+from custlens.analytics.clv.summary import as_pandas, to_datetime
 from custlens.errors import InputError, NotFittedError, Problem
-
-BASE_FEATURES = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "tenure_days",
-    "orders_90d",
-    "orders_180d",
-    "aov",
-)
 
 
 def prepare_orders(
@@ -74,61 +77,11 @@ def prepare_orders(
     return out
 
 
-def churn_features(orders: pd.DataFrame, cutoff: Any, feedback: Any = None) -> pd.DataFrame:
-    """Per-customer features at ``cutoff`` from orders on or before it (days).
-
-    recency_days, frequency (distinct orders, or purchase days without order_id), monetary,
-    tenure_days, orders_90d, orders_180d, aov, category_count (with a category column) and,
-    with feedback, complaints and mean rating before the cut-off.
-    """
-    day = _day(cutoff, "cutoff")
-    o = orders[orders["order_date"] <= day]
-    if o.empty:
-        raise InputError(f"no orders on or before the cut-off {day.date()}")
-    key = "order_id" if "order_id" in o.columns else "order_date"
-    g = o.groupby("customer_id", sort=True)
-    feats = pd.DataFrame(
-        {
-            "recency_days": (day - g["order_date"].max()).dt.days,
-            "frequency": g[key].nunique(),
-            "monetary": g["amount"].sum(),
-            "tenure_days": (day - g["order_date"].min()).dt.days,
-        }
-    )
-    for days in (90, 180):
-        recent = o[o["order_date"] > day - pd.Timedelta(days=days)]
-        feats[f"orders_{days}d"] = (
-            recent.groupby("customer_id")[key].nunique().reindex(feats.index, fill_value=0)
-        )
-    feats["aov"] = feats["monetary"] / feats["frequency"]
-    if "category" in o.columns:
-        feats["category_count"] = g["category"].nunique()
-    if feedback is not None:
-        fb = as_pandas(feedback)
-        lacking = {"customer_id", "feedback_time", "feedback_type"} - set(fb.columns)
-        if lacking:
-            raise InputError(f"feedback lacks the column(s) {', '.join(sorted(lacking))}")
-        fb = fb[(to_datetime(fb["feedback_time"]).dt.normalize() <= day).to_numpy()]
-        complaint = fb["feedback_type"].astype(str).eq("complaint")
-        feats["complaints"] = (
-            complaint.groupby(fb["customer_id"]).sum().reindex(feats.index, fill_value=0)
-        )
-        if "rating" in fb.columns:
-            feats["mean_rating"] = (
-                pd.to_numeric(fb["rating"], errors="coerce")
-                .groupby(fb["customer_id"])
-                .mean()
-                .reindex(feats.index)
-            )
-    feats.index.name = "customer_id"
-    return feats.astype("float64")
-
-
 def churn_labels(
     orders: pd.DataFrame, customers: pd.Index, cutoff: Any, horizon_days: int = 90
 ) -> pd.Series:
     """1 when the customer makes no purchase in (cutoff, cutoff + horizon_days], else 0."""
-    day = _day(cutoff, "cutoff")
+    day = cutoff_day(cutoff, "cutoff")
     end = day + pd.Timedelta(days=horizon_days)
     if orders["order_date"].max() < end:
         raise InputError(
@@ -148,21 +101,35 @@ class _Snapshot:
 
 
 class ChurnPropensityModel:
-    """Churn propensity with HistGradientBoostingClassifier and a time-based evaluation.
+    """Churn propensity with HistGradientBoostingClassifier, a time split, baselines and
+    calibration.
 
-    ``fit(orders, train_cutoff, test_cutoff)`` trains at ``train_cutoff`` and evaluates at the
-    later ``test_cutoff`` (ROC AUC, PR AUC, calibration curve, lift by decile, permutation
-    importance), then (``refit=True``) refits on both snapshots for scoring. Defaults: the
-    latest cut-offs whose label windows fit in the data.
+    ``fit(orders, train_cutoff, test_cutoff)`` stacks snapshots at ``train_cutoff`` and up to
+    ``n_cutoffs - 1`` earlier cut-offs (``horizon_days`` apart, as far as history allows). The
+    latest of them is the validation fold: it picks the number of boosting iterations (early
+    stopping on its log loss) and fits the isotonic calibration, so the probabilities carry the
+    most recent base rate. The model is then evaluated at the later ``test_cutoff``: ROC AUC,
+    PR AUC, lift by decile, Brier score, reliability by decile, permutation importance, and the
+    baselines of :mod:`custlens.analytics.churn.quality` on the same customers and labels.
+    When the model does not beat the best baseline, that baseline's ranking is served
+    (``served_``) by :meth:`score`. With ``refit=True`` the served model is refitted on every
+    training snapshot and calibrated on the test snapshot (the latest labelled window).
+
+    Examples
+    --------
+    >>> model = ChurnPropensityModel(horizon_days=90)  # doctest: +SKIP
+    >>> model.fit(orders).report_["served"]  # doctest: +SKIP
+    'model'
     """
 
     def __init__(
         self,
         horizon_days: int = 90,
-        max_iter: int = 200,
+        max_iter: int = 300,
         learning_rate: float = 0.05,
         refit: bool = True,
-        n_repeats: int = 5,
+        n_repeats: int = 3,
+        n_cutoffs: int = 4,
         random_state: int = 0,
     ):
         self.horizon_days = horizon_days
@@ -170,78 +137,147 @@ class ChurnPropensityModel:
         self.learning_rate = learning_rate
         self.refit = refit
         self.n_repeats = n_repeats
+        self.n_cutoffs = n_cutoffs
         self.random_state = random_state
 
-    def _classifier(self):
+    def _classifier(self, max_iter: int | None = None):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         return HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
+            max_iter=max_iter or self.max_iter,
             learning_rate=self.learning_rate,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
             early_stopping=False,
             random_state=self.random_state,
         )
 
-    def _snapshot(self, orders, cutoff, feedback) -> _Snapshot:
-        X = churn_features(orders, cutoff, feedback)
+    def _boosted(self, X, y, X_val, y_val):
+        """Fit with the number of iterations that minimises the validation log loss."""
+        from sklearn.metrics import log_loss
+
+        clf = self._classifier().fit(X, y)
+        losses = [log_loss(y_val, p[:, 1], labels=[0, 1]) for p in clf.staged_predict_proba(X_val)]
+        self.n_iter_ = int(np.argmin(losses)) + 1
+        return self._classifier(self.n_iter_).fit(X, y)
+
+    def _snapshot(self, orders, cutoff, extras) -> _Snapshot:
+        X = churn_features(orders, cutoff, extras=extras)
         y = churn_labels(orders, X.index, cutoff, self.horizon_days)
         if y.nunique() < 2:
             raise InputError(
-                f"at the cut-off {_day(cutoff, 'cutoff').date()} every customer has "
+                f"at the cut-off {cutoff_day(cutoff, 'cutoff').date()} every customer has "
                 "the same label: pick another cut-off or horizon"
             )
-        return _Snapshot(_day(cutoff, "cutoff"), X, y)
+        return _Snapshot(cutoff_day(cutoff, "cutoff"), X, y)
 
     def fit(
-        self, orders: Any, train_cutoff: Any = None, test_cutoff: Any = None, feedback: Any = None
+        self,
+        orders: Any,
+        train_cutoff: Any = None,
+        test_cutoff: Any = None,
+        feedback: Any = None,
+        extras: ChurnExtras | None = None,
     ) -> ChurnPropensityModel:
-        """Fit on the customers as of ``train_cutoff`` and evaluate on those as of ``test_cutoff``.
+        """Fit on snapshots up to ``train_cutoff`` and evaluate at ``test_cutoff``.
 
-        Labels are purchases in the ``horizon_days`` after each cut-off (the defaults count
-        back from the last order). ``orders`` is a DataFrame or Arrow table of order lines;
-        ``feedback`` optionally adds complaint features. Returns the fitted model (``self``).
+        Parameters
+        ----------
+        orders : DataFrame or pyarrow.Table
+            Order lines (customer_id, order_date, amount, order_id?, category?).
+        train_cutoff, test_cutoff : date or str, optional
+            Default: the latest cut-offs whose label windows fit in the data.
+        feedback : DataFrame, optional
+            Feedback rows (complaints, ratings).
+        extras : ChurnExtras, optional
+            Returns, behaviour events, campaign responses.
+
+        Returns
+        -------
+        ChurnPropensityModel
+            ``self``, with ``report_``, ``served_``, ``model_``, ``calibrator_``.
         """
         orders = prepare_orders(orders)
+        extras = extras or ChurnExtras()
+        if feedback is not None:
+            extras.feedback = feedback
         # below ~100k customers OpenMP threads cost more than they give (badly so on a busy host)
         threads = None if orders["customer_id"].nunique() > 100_000 else 1
         with threadpool_limits(limits=threads):
-            return self._fit(orders, train_cutoff, test_cutoff, feedback)
+            return self._fit(orders, train_cutoff, test_cutoff, extras)
 
-    def _fit(self, orders, train_cutoff, test_cutoff, feedback) -> ChurnPropensityModel:
+    def _training_snapshots(self, orders, train, extras) -> list[_Snapshot]:
+        first = orders["order_date"].min()
+        step = pd.Timedelta(days=self.horizon_days)
+        cutoffs = [train - k * step for k in range(max(1, self.n_cutoffs))]
+        snaps = []
+        for c in cutoffs:
+            if c - pd.Timedelta(days=30) < first and snaps:
+                break
+            try:
+                snaps.append(self._snapshot(orders, c, extras))
+            except InputError:
+                if not snaps:
+                    raise
+                break
+        return snaps  # latest first: snaps[0] is the validation fold
+
+    def _fit(self, orders, train_cutoff, test_cutoff, extras) -> ChurnPropensityModel:
         from sklearn.inspection import permutation_importance
 
         horizon = pd.Timedelta(days=self.horizon_days)
         last = orders["order_date"].max()
-        test = _day(test_cutoff, "test_cutoff") if test_cutoff is not None else last - horizon
-        train = _day(train_cutoff, "train_cutoff") if train_cutoff is not None else test - horizon
+        test = cutoff_day(test_cutoff, "test_cutoff") if test_cutoff is not None else last - horizon
+        train = (
+            cutoff_day(train_cutoff, "train_cutoff") if train_cutoff is not None else test - horizon
+        )
         if train + horizon > test:
             raise InputError(
                 f"label leakage: the training labels run to {(train + horizon).date()}, after "
                 f"the test cut-off {test.date()}; use train_cutoff <= test_cutoff - "
                 f"{self.horizon_days} days"
             )
-        tr, te = self._snapshot(orders, train, feedback), self._snapshot(orders, test, feedback)
-        self.feature_names_ = list(tr.X.columns)
-        clf = self._classifier().fit(tr.X, tr.y)
-        prob = clf.predict_proba(te.X[self.feature_names_])[:, 1]
+        snaps = self._training_snapshots(orders, train, extras)
+        te = self._snapshot(orders, test, extras)
+        self.feature_names_ = [c for c in snaps[0].X.columns if c in te.X.columns]
+        fit_X, fit_y, val_X, val_y = _folds(snaps, self.feature_names_, self.random_state)
+        clf = self._boosted(fit_X, fit_y, val_X, val_y)
+        rates = [float(s.y.mean()) for s in snaps]
+        cal = ScoreCalibrator().fit(
+            clf.predict_proba(val_X)[:, 1], val_y.to_numpy(), float(np.mean(rates))
+        )
+        Xt, yt = te.X[self.feature_names_], te.y.to_numpy()
+        raw = clf.predict_proba(Xt)[:, 1]
+        prob = cal.predict(raw)
         imp = permutation_importance(
             clf,
-            te.X[self.feature_names_],
-            te.y,
+            Xt,
+            yt,
             scoring="roc_auc",
             n_repeats=self.n_repeats,
             random_state=self.random_state,
         )
-        self.report_ = evaluation_report(te.y.to_numpy(), prob)
+        base = baseline_scores(orders, te.X, test)
+        self.report_ = evaluation_report(yt, raw)
+        self.report_.update(compare_baselines(yt, raw, base))
         self.report_.update(
+            brier=brier_score(yt, prob),
+            brier_uncalibrated=brier_score(yt, raw),
+            calibration_base_rate=cal.target_rate_,
+            reliability=reliability_table(yt, prob),
+            train_cutoffs=[str(s.cutoff.date()) for s in snaps],
             train_cutoff=str(train.date()),
             test_cutoff=str(test.date()),
             train_label_end=str((train + horizon).date()),
             test_label_end=str((test + horizon).date()),
             horizon_days=self.horizon_days,
-            train_customers=len(tr.y),
-            test_customers=len(te.y),
-            train_churn_rate=float(tr.y.mean()),
+            n_iter=self.n_iter_,
+            train_customers=len(fit_y),
+            test_customers=len(yt),
+            train_churn_rate=float(fit_y.mean()),
+            validation_churn_rate=float(val_y.mean()),
+            test_churn_rate=float(yt.mean()),
             top_drivers=sorted(
                 (
                     {"feature": f, "importance": float(m), "std": float(s)}
@@ -252,12 +288,20 @@ class ChurnPropensityModel:
                 key=lambda d: -d["importance"],
             ),
         )
+        self.served_ = self.report_["served"]
         self.evaluation_model_ = clf
         if self.refit:
-            X = pd.concat([tr.X, te.X])[self.feature_names_]
-            self.model_ = self._classifier().fit(X, pd.concat([tr.y, te.y]))
+            X = pd.concat([s.X[self.feature_names_] for s in snaps])
+            y = pd.concat([s.y for s in snaps])
+            self.model_ = self._classifier(self.n_iter_).fit(X, y)
+            model_score = self.model_.predict_proba(Xt)[:, 1]
         else:
-            self.model_ = clf
+            self.model_, model_score = clf, raw
+        served_score = model_score if self.served_ == "model" else base[self.served_].to_numpy()
+        # the served probabilities are calibrated on the latest labelled window (the test one)
+        self.calibrator_ = ScoreCalibrator().fit(
+            served_score, yt, float(np.mean([*rates, yt.mean()]))
+        )
         return self
 
     def score(
@@ -268,59 +312,69 @@ class ChurnPropensityModel:
         high_at: float = 0.7,
         low_below: float = 0.3,
         lang: str = "zh",
+        extras: ChurnExtras | None = None,
     ) -> pd.DataFrame:
-        """churn_probability and risk tier per customer at ``cutoff`` (default: last order)."""
+        """Served churn probability, risk tier and reasons per customer at ``cutoff``.
+
+        Parameters
+        ----------
+        orders : DataFrame or pyarrow.Table
+            Order lines.
+        cutoff : date or str, optional
+            Default: the last order date.
+        feedback, extras : optional
+            As for :meth:`fit`.
+        high_at, low_below : float
+            Tier thresholds on the churn probability.
+        lang : str
+            ``zh`` or ``en`` for the labels and reasons.
+
+        Returns
+        -------
+        pandas.DataFrame
+            churn_probability (calibrated, from the served ranking), churn_risk,
+            churn_risk_label, churn_reasons and the features; attrs cutoff, horizon_days and
+            served.
+        """
         if not hasattr(self, "model_"):
             raise NotFittedError("ChurnPropensityModel is not fitted yet: call fit() first")
         orders = prepare_orders(orders)
-        day = _day(cutoff, "cutoff") if cutoff is not None else orders["order_date"].max()
-        X = churn_features(orders, day, feedback)
+        extras = extras or ChurnExtras()
+        if feedback is not None:
+            extras.feedback = feedback
+        day = cutoff_day(cutoff, "cutoff") if cutoff is not None else orders["order_date"].max()
+        X = churn_features(orders, day, extras=extras)
         missing = set(self.feature_names_) - set(X.columns)
         if missing:
             raise InputError(f"features missing at scoring: {', '.join(sorted(missing))}")
-        prob = pd.Series(
-            self.model_.predict_proba(X[self.feature_names_])[:, 1],
-            index=X.index,
-            name="churn_probability",
+        Xf = X[self.feature_names_]
+        if self.served_ == "model":
+            raw = self.model_.predict_proba(Xf)[:, 1]
+            reasons = churn_reasons(self.model_, Xf, lang)
+        else:
+            raw = baseline_scores(orders, X, day)[self.served_].to_numpy()
+            reasons = baseline_reasons(X, self.served_, lang)
+        prob = pd.Series(self.calibrator_.predict(raw), index=X.index, name="churn_probability")
+        out = pd.concat(
+            [prob, churn_risk_tiers(prob, high_at, low_below, lang), reasons, X], axis=1
         )
-        out = pd.concat([prob, churn_risk_tiers(prob, high_at, low_below, lang), X], axis=1)
-        out.attrs.update(cutoff=str(day.date()), horizon_days=self.horizon_days)
+        out.attrs.update(
+            cutoff=str(day.date()), horizon_days=self.horizon_days, served=self.served_
+        )
         return out
 
 
-def evaluation_report(y: np.ndarray, prob: np.ndarray, n_bins: int = 10) -> dict[str, Any]:
-    """ROC AUC, PR AUC (average precision), calibration curve and lift by decile."""
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    frac_pos, mean_pred = calibration_curve(y, prob, n_bins=n_bins, strategy="quantile")
-    order = np.argsort(-prob, kind="stable")
-    deciles = np.array_split(order, 10)
-    base = float(y.mean())
-    lift, captured = [], 0.0
-    for i, idx in enumerate(deciles, start=1):
-        rate = float(y[idx].mean()) if len(idx) else float("nan")
-        captured += float(y[idx].sum())
-        lift.append(
-            {
-                "decile": i,
-                "customers": len(idx),
-                "churn_rate": rate,
-                "mean_probability": float(prob[idx].mean()) if len(idx) else float("nan"),
-                "lift": rate / base if base else float("nan"),
-                "cumulative_capture": float(captured / y.sum()) if y.sum() else float("nan"),
-            }
-        )
-    return {
-        "roc_auc": float(roc_auc_score(y, prob)),
-        "pr_auc": float(average_precision_score(y, prob)),
-        "churn_rate": base,
-        "calibration": [
-            {"mean_predicted": float(p), "observed_rate": float(f)}
-            for p, f in zip(mean_pred, frac_pos, strict=True)
-        ],
-        "lift_by_decile": lift,
-    }
+def _folds(snaps: list[_Snapshot], names: list[str], seed: int):
+    """Fit and validation folds: the earlier snapshots and the latest one, or (with one
+    snapshot only) a random quarter of its customers as validation."""
+    if len(snaps) > 1:
+        rest = snaps[1:]
+        X = pd.concat([s.X[names] for s in rest])
+        y = pd.concat([s.y for s in rest])
+        return X, y, snaps[0].X[names], snaps[0].y
+    X, y = snaps[0].X[names], snaps[0].y
+    val = np.random.default_rng(seed).random(len(y)) < 0.25
+    return X[~val], y[~val], X[val], y[val]
 
 
 def churn_orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.DataFrame:
@@ -333,12 +387,3 @@ def churn_orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.D
     expr = o.group_by(keys).aggregate(amount=o.amount.sum().cast("float64"))
     # in key order: per-customer float sums in pandas then add in the same order every run
     return as_pandas(expr.order_by(keys).to_pyarrow())
-
-
-def _day(value: Any, name: str) -> pd.Timestamp:
-    if isinstance(value, pd.Timestamp):
-        return value.normalize()
-    parsed = parse_day(value.isoformat() if isinstance(value, dt.date) else value, name)
-    if parsed is None:
-        raise InputError(f"{name} is required")
-    return pd.Timestamp(np.datetime64(parsed, "D"))

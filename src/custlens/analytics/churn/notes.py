@@ -91,3 +91,58 @@ def churn_risk_rule(predictions: Any, lang: str = "zh", model: str = "BG/NBD") -
         low=f"{a.get('low_share', 0.5) * 100:g}%",
         days=days,
     )
+
+
+RANKING_NAMES = {
+    "model": "churn model (gradient boosting)",
+    "recency": "recency only",
+    "frequency": "frequency only",
+    "rfm_rank": "RFM rank (recency rank minus frequency rank)",
+    "bgnbd": "BG/NBD 1 - P(alive)",
+}
+
+
+def ranking_name(name: str, lang: str = "zh") -> str:
+    """The name of a churn ranking (the model or a baseline) in ``lang``.
+
+    Examples
+    --------
+    >>> ranking_name("recency", "en")
+    'recency only'
+    """
+    return _(RANKING_NAMES.get(name, name), lang)
+
+
+def served_note(report: dict[str, Any], lang: str = "zh") -> str:
+    """One sentence: which churn ranking is served and why (the model or the best baseline).
+
+    Parameters
+    ----------
+    report : dict
+        ``ChurnPropensityModel.report_`` (roc_auc, baselines, best_baseline, served).
+    lang : str
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
+    best = next(b for b in report["baselines"] if b["name"] == report["best_baseline"])
+    args = {
+        "model_auc": f"{report['roc_auc']:.3f}",
+        "baseline": ranking_name(best["name"], lang),
+        "baseline_auc": f"{best['roc_auc']:.3f}",
+    }
+    if report["served"] == "model":
+        return _(
+            "The churn model ranks better than the best baseline ({baseline}): ROC AUC "
+            "{model_auc} against {baseline_auc}. Churn scores use the model.",
+            lang,
+            **args,
+        )
+    return _(
+        "The churn model does not beat the best baseline ({baseline}): ROC AUC {model_auc} "
+        "against {baseline_auc}. Churn scores use the baseline's ranking instead.",
+        lang,
+        **args,
+    )

@@ -87,4 +87,62 @@ def build(ctx: Context) -> Section | None:
                 share=format_pct(share),
             )
         )
+    churn_quality_block(ctx, s)
     return s
+
+
+def churn_quality_block(ctx: Context, s: Section) -> None:
+    """The churn model against its baselines, its calibration and the ranking served
+    (as `custlens churn train` and the web page show them; see docs/prediction.md)."""
+    from custlens.analytics.churn.summary import churn_quality, workspace_tables
+
+    tables = workspace_tables(ctx.ws)
+    orders = tables["orders"]
+    tables["orders"] = orders.filter(orders.order_date <= ctx.period.end)
+    try:
+        q = churn_quality(tables, ctx.lang)
+    except CustlensError as exc:
+        s.narrative.append(ctx._("The churn model could not be evaluated: {error}", error=str(exc)))
+        return
+    s.narrative.append(q["served_note"])
+    s.narrative.append(
+        ctx._(
+            "Churn probabilities at the test cut-off {cutoff}: Brier score {brier} (lower is "
+            "better); in the top decile {predicted} predicted against {observed} observed.",
+            cutoff=q["test_cutoff"],
+            brier=f"{q['brier']:.3f}",
+            predicted=format_pct(q["reliability"][0]["mean_predicted"]),
+            observed=format_pct(q["reliability"][0]["observed_rate"]),
+        )
+    )
+    s.tables.append(
+        TableBlock(
+            ctx._("Model against baselines (test cut-off)"),
+            [
+                Column("label", ctx._("Ranking")),
+                Column("roc_auc", ctx._("ROC AUC"), "float"),
+                Column("pr_auc", ctx._("PR AUC"), "float"),
+                Column("top_decile_lift", ctx._("Top-decile lift"), "float"),
+                Column("served_mark", ctx._("Served")),
+            ],
+            [
+                {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                for r in q["rankings"]
+            ],
+        )
+    )
+    s.tables.append(
+        TableBlock(
+            ctx._("Reliability by decile (calibrated)"),
+            [
+                Column("decile", ctx._("Decile"), "int"),
+                Column("customers", ctx._("Customers"), "int"),
+                Column("mean_predicted", ctx._("Predicted churn rate"), "pct"),
+                Column("observed_rate", ctx._("Observed churn rate"), "pct"),
+            ],
+            [
+                {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                for r in q["reliability"]
+            ],
+        )
+    )

@@ -310,7 +310,19 @@ def customer_detail(
     if hit is not None and cid in hit["by_customer"].index:
         row = hit["by_customer"].loc[cid]
         detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    detail["churn"] = _churn_of(request, scope, cid)
     return detail
+
+
+def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
+    """The served churn probability and reasons of one customer, from the CLV page's cached
+    churn model (None before that page has been opened)."""
+    hit = ctx_of(request).peek(("churn_quality", scope.key, (lang_of(request),)))
+    if hit is None or cid not in hit["by_customer"].index:
+        return None
+    row = hit["by_customer"].loc[cid]
+    out = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    return {**out, "served_label": hit["served_label"]}
 
 
 @router.get("/customers/{cid}")

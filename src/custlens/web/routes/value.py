@@ -121,7 +121,29 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
         data = clv_data(request, scope, lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
-    return render(request, "clv.html", {"data": data, "error": error})
+    churn, churn_error = churn_quality_data(request, scope, lang)
+    return render(
+        request,
+        "clv.html",
+        {"data": data, "error": error, "churn_quality": churn, "churn_quality_error": churn_error},
+    )
+
+
+def churn_quality_data(request: Request, scope: Any, lang: str) -> tuple[dict | None, str | None]:
+    """The churn model against its baselines (cached): figures, or why there are none."""
+    from custlens.analytics.churn.summary import churn_quality, workspace_tables
+
+    try:
+        quality = cached(
+            request,
+            scope,
+            "churn_quality",
+            lang,
+            compute=lambda: churn_quality(workspace_tables(scope), lang),
+        )
+    except CustlensError as exc:
+        return None, exc.message_in(lang)
+    return quality, None
 
 
 @router.post("/analysis/run")

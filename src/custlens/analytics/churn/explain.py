@@ -1,0 +1,148 @@
+"""Why a customer is at churn risk: short phrases from feature contributions.
+
+A feature's contribution for one customer is how much the model's churn probability drops when
+that feature alone is set to the median customer's value. Features that say the same thing
+(the order counts of several windows, say) share one phrase and add up; the two largest
+positive phrases are the customer's reasons, in the catalogue's language
+(``90天未购买，购买频次下降`` / ``no purchase in 90 days, buying less often``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custlens.i18n import gettext as _
+
+NO_PURCHASE = "no purchase in {days} days"
+LESS_OFTEN = "buying less often"
+SPENDING_LESS = "spending less"
+LONGER_GAPS = "longer gaps between purchases"
+NEW_CUSTOMER = "a new customer"
+FEW_CATEGORIES = "buys few categories"
+COMPLAINED = "has complained"
+LOW_RATING = "low ratings"
+RETURNS = "returns a lot"
+LESS_BROWSING = "browsing less"
+NO_CAMPAIGNS = "does not take part in campaigns"
+
+# feature -> (phrase when the value is above the median, phrase when below)
+PHRASES: dict[str, tuple[str | None, str | None]] = {
+    "recency_days": (NO_PURCHASE, None),
+    "frequency": (None, LESS_OFTEN),
+    **{f"orders_{d}d": (None, LESS_OFTEN) for d in (30, 90, 180, 365)},
+    **{f"spend_{d}d": (None, SPENDING_LESS) for d in (30, 90, 180, 365)},
+    "monetary": (None, SPENDING_LESS),
+    "aov": (None, SPENDING_LESS),
+    "mean_gap_days": (LONGER_GAPS, None),
+    "last_gap_days": (LONGER_GAPS, None),
+    "gap_trend": (LONGER_GAPS, None),
+    "overdue": (LONGER_GAPS, None),
+    "tenure_days": (None, NEW_CUSTOMER),
+    "category_count": (None, FEW_CATEGORIES),
+    "complaints": (COMPLAINED, None),
+    "mean_rating": (None, LOW_RATING),
+    "returns_365d": (RETURNS, None),
+    "return_share": (RETURNS, None),
+    "events_30d": (None, LESS_BROWSING),
+    "events_90d": (None, LESS_BROWSING),
+    "campaign_responses": (None, NO_CAMPAIGNS),
+}
+
+
+def feature_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """Per customer and feature: churn probability minus the probability with the feature at
+    its median (positive = the feature pushes this customer towards churn).
+
+    Parameters
+    ----------
+    model : classifier with ``predict_proba``
+        Fitted on ``X``'s columns.
+    X : pandas.DataFrame
+        Features, one row per customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape as ``X``.
+    """
+    base = model.predict_proba(X)[:, 1]
+    median = X.median()
+    out = {}
+    for col in X.columns:  # one batch prediction per feature, over all customers at once
+        moved = X.assign(**{col: median[col]})
+        out[col] = base - model.predict_proba(moved)[:, 1]
+    return pd.DataFrame(out, index=X.index)
+
+
+def churn_reasons(model: Any, X: pd.DataFrame, lang: str = "zh", top: int = 2) -> pd.Series:
+    """The ``top`` reasons per customer as one short phrase, in ``lang``.
+
+    Parameters
+    ----------
+    model : classifier with ``predict_proba``
+    X : pandas.DataFrame
+        Features (``churn_features``), one row per customer.
+    lang : str
+        ``zh`` or ``en``.
+    top : int, default 2
+        Phrases per customer.
+
+    Returns
+    -------
+    pandas.Series
+        ``churn_reasons`` per customer ("" when nothing pushes towards churn).
+    """
+    contrib = feature_contributions(model, X)
+    above = X.median() < X
+    phrase_of = pd.DataFrame(
+        {c: np.where(above[c], *PHRASES.get(c, (None, None))).astype(object) for c in X.columns},
+        index=X.index,
+    )
+    by_phrase = {
+        p: contrib.where(phrase_of.eq(p), 0.0).sum(axis=1)
+        for p in sorted({p for pair in PHRASES.values() for p in pair if p})
+    }
+    return _join(pd.DataFrame(by_phrase), X, lang, top)
+
+
+def baseline_reasons(X: pd.DataFrame, baseline: str, lang: str = "zh") -> pd.Series:
+    """Reasons for a baseline ranking: days without a purchase and / or few purchases."""
+    long_silence = (X["recency_days"] > X["recency_days"].median()).astype(float)
+    few = (X["frequency"] < X["frequency"].median()).astype(float)
+    weights = {
+        "recency": (1.0, 0.0),
+        "frequency": (0.0, 1.0),
+    }.get(baseline, (1.0, 0.5))
+    scores = pd.DataFrame(
+        {NO_PURCHASE: long_silence * weights[0], LESS_OFTEN: few * weights[1]}, index=X.index
+    )
+    return _join(scores, X, lang, 2)
+
+
+def _join(scores: pd.DataFrame, X: pd.DataFrame, lang: str, top: int) -> pd.Series:
+    """The phrases with the ``top`` largest positive scores per row, joined (vectorised)."""
+    names = np.array(scores.columns, dtype=object)
+    values = scores.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    days = X["recency_days"].round().astype("int64").astype(str).to_numpy()
+    text = {p: _(p, lang) for p in scores.columns if p != NO_PURCHASE}
+    sep = _(", ", lang)
+    out = pd.Series("", index=X.index, dtype=object)
+    rows = np.arange(len(values))
+    for k in range(order.shape[1]):  # a loop over the (two) ranks, not over customers
+        chosen = pd.Series(names[order[:, k]], index=X.index)
+        positive = values[rows, order[:, k]] > 1e-9
+        phrase = _fill_days(chosen, days, lang).fillna(chosen.map(text)).fillna("")
+        out = out + np.where((out != "") & positive, sep, "") + np.where(positive, phrase, "")
+    return out.rename("churn_reasons")
+
+
+def _fill_days(chosen: pd.Series, days: np.ndarray, lang: str) -> pd.Series:
+    """The no-purchase phrase with each customer's own days, NaN for the other phrases."""
+    template = _(NO_PURCHASE, lang, days="\0")
+    head, _sep, tail = template.partition("\0")
+    filled = pd.Series(head + pd.Series(days, index=chosen.index) + tail, index=chosen.index)
+    return filled.where(chosen.eq(NO_PURCHASE))

@@ -1,0 +1,221 @@
+"""Churn features at a cut-off (days), from orders and, when present, returns, feedback,
+behaviour events and campaign responses.
+
+Every feature is computed from rows dated on or before the cut-off only, so changing anything
+after the cut-off changes no feature (``tests/analytics/churn`` checks this): a model trained at
+one cut-off can be evaluated honestly at a later one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custlens.analytics.clv.summary import as_pandas, parse_day, to_datetime
+from custlens.errors import InputError
+
+WINDOWS = (30, 90, 180, 365)
+
+
+@dataclass
+class ChurnExtras:
+    """Optional per-customer activity besides orders, each a frame with customer_id and a time.
+
+    Attributes
+    ----------
+    feedback : pandas.DataFrame or None
+        customer_id, feedback_time, feedback_type (``complaint`` counts), rating?
+    events : pandas.DataFrame or None
+        customer_id, event_time (behaviour events).
+    responses : pandas.DataFrame or None
+        customer_id, response_time, participated? (campaign responses).
+    returns : pandas.DataFrame or None
+        customer_id, order_date, amount (return lines, amount as a positive number).
+    """
+
+    feedback: Any = None
+    events: Any = None
+    responses: Any = None
+    returns: Any = None
+
+
+def churn_features(
+    orders: pd.DataFrame, cutoff: Any, feedback: Any = None, extras: ChurnExtras | None = None
+) -> pd.DataFrame:
+    """Per-customer features at ``cutoff`` from rows on or before it (days).
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        ``prepare_orders`` output: customer_id, order_date, amount, order_id?, category?.
+    cutoff : date or str
+        The cut-off (inclusive).
+    feedback : DataFrame, optional
+        Feedback rows (also accepted in ``extras``).
+    extras : ChurnExtras, optional
+        Returns, behaviour events and campaign responses.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id (customers with an order on or before the cut-off): recency_days,
+        frequency, monetary, tenure_days, orders_90d, orders_180d, aov, orders_/spend_ over
+        30/90/180/365 days, mean_gap_days, last_gap_days, gap_trend (last gap / mean of the
+        earlier gaps), overdue (recency / mean gap), category_count, and with the extras
+        complaints, mean_rating, returns_365d, return_share, events_30d, events_90d,
+        campaign_responses.
+    """
+    extras = extras or ChurnExtras(feedback=feedback)
+    if feedback is not None and extras.feedback is None:
+        extras.feedback = feedback
+    day = cutoff_day(cutoff, "cutoff")
+    o = orders[orders["order_date"] <= day]
+    if o.empty:
+        raise InputError(f"no orders on or before the cut-off {day.date()}")
+    key = "order_id" if "order_id" in o.columns else "order_date"
+    per = (
+        o.groupby(["customer_id", key], sort=True)
+        .agg(order_date=("order_date", "min"), amount=("amount", "sum"))
+        .reset_index("customer_id")
+    )
+    g = per.groupby("customer_id", sort=True)
+    feats = pd.DataFrame(
+        {
+            "recency_days": (day - g["order_date"].max()).dt.days,
+            "frequency": g.size(),
+            "monetary": g["amount"].sum(),
+            "tenure_days": (day - g["order_date"].min()).dt.days,
+        }
+    )
+    for days in WINDOWS:
+        recent = per[per["order_date"] > day - pd.Timedelta(days=days)]
+        rg = recent.groupby("customer_id")
+        feats[f"orders_{days}d"] = rg.size().reindex(feats.index, fill_value=0)
+        feats[f"spend_{days}d"] = rg["amount"].sum().reindex(feats.index, fill_value=0.0)
+    feats["aov"] = feats["monetary"] / feats["frequency"]
+    feats = feats.join(_gaps(per, feats["recency_days"]))
+    if "category" in o.columns:
+        feats["category_count"] = o.groupby("customer_id")["category"].nunique()
+    _add_extras(feats, extras, day)
+    feats.index.name = "customer_id"
+    return feats.astype("float64")
+
+
+def _gaps(per: pd.DataFrame, recency: pd.Series) -> pd.DataFrame:
+    """Inter-purchase gaps (days between purchase days): mean, last, trend and overdue."""
+    days = (
+        per[["customer_id", "order_date"]]
+        .drop_duplicates()
+        .sort_values(["customer_id", "order_date"], kind="stable")
+    )
+    gap = days.groupby("customer_id")["order_date"].diff().dt.days
+    days = days.assign(gap=gap).dropna(subset=["gap"])
+    g = days.groupby("customer_id")["gap"]
+    mean_gap, last_gap, n = g.mean(), g.last(), g.size()
+    earlier = (g.sum() - last_gap) / (n - 1).where(n > 1)
+    out = pd.DataFrame(
+        {"mean_gap_days": mean_gap, "last_gap_days": last_gap, "gap_trend": last_gap / earlier}
+    ).reindex(recency.index)
+    out["overdue"] = recency / out["mean_gap_days"]
+    return out
+
+
+def _add_extras(feats: pd.DataFrame, extras: ChurnExtras, day: pd.Timestamp) -> None:
+    idx = feats.index
+    if extras.feedback is not None:
+        fb = _before(extras.feedback, "feedback_time", day, {"feedback_type"})
+        complaint = fb["feedback_type"].astype(str).eq("complaint")
+        feats["complaints"] = complaint.groupby(fb["customer_id"]).sum().reindex(idx, fill_value=0)
+        if "rating" in fb.columns:
+            rating = pd.to_numeric(fb["rating"], errors="coerce")
+            feats["mean_rating"] = rating.groupby(fb["customer_id"]).mean().reindex(idx)
+    if extras.returns is not None:
+        rt = _before(extras.returns, "order_date", day, {"amount"})
+        rt = rt[rt["_t"] > day - pd.Timedelta(days=365)]
+        amount = pd.to_numeric(rt["amount"], errors="coerce").abs()
+        returned = amount.groupby(rt["customer_id"]).sum().reindex(idx, fill_value=0.0)
+        feats["returns_365d"] = rt.groupby("customer_id").size().reindex(idx, fill_value=0)
+        spend = feats["spend_365d"] + returned
+        feats["return_share"] = (returned / spend.where(spend > 0)).fillna(0.0)
+    if extras.events is not None:
+        ev = _before(extras.events, "event_time", day, set())
+        for days in (30, 90):
+            recent = ev[ev["_t"] > day - pd.Timedelta(days=days)]
+            feats[f"events_{days}d"] = (
+                recent.groupby("customer_id").size().reindex(idx, fill_value=0)
+            )
+    if extras.responses is not None:
+        rs = _before(extras.responses, "response_time", day, set())
+        if "participated" in rs.columns:
+            rs = rs[rs["participated"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+        feats["campaign_responses"] = rs.groupby("customer_id").size().reindex(idx, fill_value=0)
+
+
+def _before(frame: Any, time_col: str, day: pd.Timestamp, needed: set[str]) -> pd.DataFrame:
+    """Rows of ``frame`` dated on or before ``day`` (undated rows cannot be placed: dropped)."""
+    df = as_pandas(frame)
+    lacking = ({"customer_id", time_col} | needed) - set(df.columns)
+    if lacking:
+        raise InputError(f"the data lack the column(s) {', '.join(sorted(lacking))}")
+    t = to_datetime(df[time_col]).dt.normalize()
+    df = df.assign(_t=t.to_numpy())
+    return df[(df["_t"] <= day).to_numpy()]
+
+
+def churn_extras_frames(tables: dict[str, Any]) -> ChurnExtras:
+    """Returns, feedback, events and campaign responses from a workspace's Ibis tables.
+
+    Parameters
+    ----------
+    tables : dict
+        Table name to Ibis table (``orders`` and any of ``feedback``, ``events``,
+        ``campaign_responses``); tables left out or empty give no features.
+
+    Returns
+    -------
+    ChurnExtras
+        The frames, only the columns the features read.
+    """
+
+    def pick(name: str, cols: tuple[str, ...], time_col: str) -> pd.DataFrame | None:
+        t = tables.get(name)
+        if t is None or time_col not in t.columns:
+            return None
+        t = t.filter(t.customer_id.notnull() & t[time_col].notnull())
+        df = as_pandas(t.select(*[c for c in cols if c in t.columns]).to_pyarrow())
+        return df if len(df) else None
+
+    returns = None
+    orders = tables.get("orders")
+    if orders is not None and "quantity" in orders.columns:
+        r = orders.filter((orders.quantity < 0) & orders.customer_id.notnull())
+        returns = as_pandas(
+            r.select("customer_id", "order_date", amount=r.amount.cast("float64")).to_pyarrow()
+        )
+        returns = returns if len(returns) else None
+    return ChurnExtras(
+        feedback=pick(
+            "feedback", ("customer_id", "feedback_time", "feedback_type", "rating"), "feedback_time"
+        ),
+        events=pick("events", ("customer_id", "event_time"), "event_time"),
+        responses=pick(
+            "campaign_responses",
+            ("customer_id", "response_time", "participated"),
+            "response_time",
+        ),
+        returns=returns,
+    )
+
+
+def cutoff_day(value: Any, name: str) -> pd.Timestamp:
+    """A date, string or Timestamp as a day (Timestamp at midnight)."""
+    if isinstance(value, pd.Timestamp):
+        return value.normalize()
+    parsed = parse_day(value.isoformat() if isinstance(value, dt.date) else value, name)
+    if parsed is None:
+        raise InputError(f"{name} is required")
+    return pd.Timestamp(np.datetime64(parsed, "D"))

@@ -1,0 +1,94 @@
+"""The churn model's quality figures for the report and the web page: the model against the
+baselines, the ranking served, the Brier score and the reliability by decile.
+
+The same :class:`~custlens.analytics.churn.model.ChurnPropensityModel` fit as
+``custlens churn train`` (default cut-offs, horizon 90 days), so every surface shows the same
+figures for the same data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custlens.analytics.churn.notes import ranking_name, served_note
+from custlens.i18n import gettext as _
+
+TABLES = ("orders", "feedback", "events", "campaign_responses")
+
+
+def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 90) -> dict:
+    """Fit the churn model on a workspace's tables and return its quality figures.
+
+    Parameters
+    ----------
+    tables : dict
+        Table name to Ibis table: ``orders`` and any of :data:`TABLES` (empty or missing
+        tables add no features).
+    lang : str
+        ``zh`` or ``en`` for the names and the note.
+    horizon_days : int, default 90
+        Churn = no purchase in the next ``horizon_days``.
+
+    Returns
+    -------
+    dict
+        roc_auc, pr_auc, brier, test_cutoff, test_churn_rate, served, served_label,
+        served_note, model_beats_baseline, lift_over_best, rankings (the model and each
+        baseline: name, label, roc_auc, pr_auc, top_decile_lift, served), reliability, the
+        five top drivers and ``by_customer`` (a DataFrame of the served churn_probability,
+        churn_risk, churn_risk_label and churn_reasons at the last order date).
+    """
+    from custlens.analytics.churn.features import churn_extras_frames
+    from custlens.analytics.churn.model import ChurnPropensityModel, churn_orders_frame
+
+    frame = churn_orders_frame(tables["orders"])
+    extras = churn_extras_frames(tables)
+    model = ChurnPropensityModel(horizon_days=horizon_days, n_repeats=1)
+    rep = model.fit(frame, extras=extras).report_
+    scores = model.score(frame, extras=extras, lang=lang)
+    keep = ["churn_probability", "churn_risk", "churn_risk_label", "churn_reasons"]
+    top = rep["lift_by_decile"][0]["lift"] if rep["lift_by_decile"] else None
+    rows = [
+        {
+            "name": "model",
+            "roc_auc": rep["roc_auc"],
+            "pr_auc": rep["pr_auc"],
+            "top_decile_lift": top,
+        },
+        *rep["baselines"],
+    ]
+    return {
+        **{
+            k: rep[k]
+            for k in (
+                "roc_auc",
+                "pr_auc",
+                "brier",
+                "test_cutoff",
+                "test_churn_rate",
+                "served",
+                "model_beats_baseline",
+                "lift_over_best",
+                "horizon_days",
+                "reliability",
+            )
+        },
+        "served_label": ranking_name(rep["served"], lang),
+        "served_note": served_note(rep, lang),
+        "rankings": [
+            {
+                **r,
+                "label": ranking_name(r["name"], lang),
+                "served": r["name"] == rep["served"],
+                "served_mark": _("yes", lang) if r["name"] == rep["served"] else "",
+            }
+            for r in rows
+        ],
+        "top_drivers": rep["top_drivers"][:5],
+        "by_customer": scores[keep],
+    }
+
+
+def workspace_tables(source: Any) -> dict[str, Any]:
+    """The :data:`TABLES` of a workspace (or a row-filtered scoped workspace) as Ibis tables."""
+    return {name: source.table(name) for name in TABLES}
