@@ -26,8 +26,8 @@ from custlens.analytics.patterns.compare import compare_all
 from custlens.analytics.patterns.periods import Period, comparison_period, parse_period
 from custlens.analytics.patterns.timing import period_bounds
 from custlens.analytics.period_measures import measure_values
-from custlens.i18n.numbers import format_count, format_money, format_pct
 from custlens.cli.main import app
+from custlens.i18n.numbers import format_count, format_money, format_pct
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.reports.build import build_report

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from custlens.i18n import babel_locale, gettext
-
 FONT = "Noto Sans CJK SC"
 PALETTE = ["#2F6FDE", "#F28C28", "#2BA84A", "#D64550", "#8E5CC5", "#1BA3B8", "#C9A227", "#7A7A7A"]
 

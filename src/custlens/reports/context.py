@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from custlens.analytics.patterns.periods import Period, coverage, period_as_of
-from custlens.i18n.numbers import format_money
 from custlens.i18n import gettext
+from custlens.i18n.numbers import format_money
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Any
 
 from custlens.charts.basic import text_width
 from custlens.charts.change_colours import change_colour
-from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext
 from custlens.i18n.labels import code_label
+from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.reports.model import Kpi, Report, TableBlock
 
 CELL_CAP_PX = 240.0  # a longer cell wraps rather than widening its column further

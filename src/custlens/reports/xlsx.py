@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from custlens.charts.change_colours import COLOURS, change_colour
-from custlens.i18n.numbers import excel_money_format
 from custlens.i18n import gettext
 from custlens.i18n.labels import code_label
+from custlens.i18n.numbers import excel_money_format
 from custlens.io.cells import open_workbook
 from custlens.reports.format import header
 from custlens.reports.model import Report, TableBlock

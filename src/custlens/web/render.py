@@ -19,10 +19,10 @@ from starlette.responses import Response
 
 from custlens.charts.change_colours import change_colour
 from custlens.charts.theme import themed
-from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.clock import format_time
 from custlens.i18n import gettext, normalise_lang
 from custlens.i18n.labels import code_label
+from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.schema.tables import TABLES
 from custlens.web.auth import LOGGED_IN
 

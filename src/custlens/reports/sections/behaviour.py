@@ -6,8 +6,8 @@ from custlens.analytics.behaviour.funnel import build_funnel
 from custlens.analytics.behaviour.funnel_spec import FunnelSpec
 from custlens.analytics.behaviour.sessions import session_table, summarise_sessions
 from custlens.charts import behaviour as bchart
-from custlens.i18n.numbers import format_pct
 from custlens.i18n.labels import code_label
+from custlens.i18n.numbers import format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
 from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
-from custlens.i18n.numbers import currency_symbol, format_pct
 from custlens.charts.value import clv_histogram
 from custlens.errors import CustlensError
+from custlens.i18n.numbers import currency_symbol, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 
