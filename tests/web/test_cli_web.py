@@ -37,7 +37,7 @@ def test_user_commands_and_audit(tmp_path, monkeypatch):
     )
     assert r.exit_code == 0, r.output
     r = invoke("user", "add", "wang", "--password", "secret-pass-2")
-    assert r.exit_code == 1 and "already exists" in r.output
+    assert r.exit_code == 1 and "已存在" in r.output
     r = invoke("user", "add", "weak", "--password", "short")
     assert r.exit_code == 1
     r = invoke("user", "list", "--format", "json")
