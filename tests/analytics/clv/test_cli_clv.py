@@ -79,6 +79,8 @@ def test_validate_json(cdnow_csv):
         CAL_END,
         "--observation-end",
         OBS_END,
+        "--model",
+        "bgnbd",
         "--format",
         "json",
     )
@@ -86,6 +88,7 @@ def test_validate_json(cdnow_csv):
     out = json.loads(r.stdout)
     assert out["purchases"]["actual_total"] == 1882
     assert round(out["purchases"]["predicted_total"], 1) == 1653.4
+    assert [c["model"] for c in out["model_check"]["candidates"]] == ["BG/NBD"]
     assert len(out["by_frequency"]) == 8 and len(out["tracking"]) == 78
     assert out["spend"]["actual_total"] > 0 and out["time_unit"] == "W"
     r = run(
@@ -156,7 +159,7 @@ def test_chinese_headers_are_detected(cdnow_csv, tmp_path):
     ("content", "message"),
     [
         ("customer_id,order_date,amount\nA,2024-01-01,10\nA,2024-02-01,-5\n", "negative"),
-        ("who,when\nA,2024-01-01\n", "cannot find"),
+        ("who,when\nA,2024-01-01\n", "找不到客户、日期和金额列"),
         ("customer_id,order_date,amount\nA,2024-01-01,10\nB,2024-01-02,5\n", "repeat buyers"),
     ],
 )
@@ -166,7 +169,7 @@ def test_bad_files_exit_1_with_a_message(tmp_path, content, message):
     r = run(clv_app, "fit", path)
     assert r.exit_code == 1 and message in r.stderr
     r = run(clv_app, "fit", tmp_path / "missing.csv")
-    assert r.exit_code == 1 and "not found" in r.stderr
+    assert r.exit_code == 1 and "找不到文件" in r.stderr  # the default language: zh
 
 
 @pytest.fixture
@@ -216,7 +219,7 @@ def test_workspace_mode(workspace_with_orders):
         {**json.loads(r.stdout)["by_group"][0], "level": "(none)", "customers": 400}
     ]
     r = run(clv_app, "predict", "--workspace", ws, "--by", "password")
-    assert r.exit_code == 1 and "not a customers column" in r.stderr
+    assert r.exit_code == 1 and "不是客户表的列" in r.stderr
     r = run(churn_app, "score", "--workspace", ws, "--method", "palive", "--format", "json")
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.stdout)) == 400

@@ -32,6 +32,7 @@ class ClvFit:
     spend_model: GammaGammaModel | None
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    check: Any = None  # the holdout check behind the model (quality.ModelChoice), when run
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted models, their parameters and diagnostics as JSON-ready data."""
