@@ -80,3 +80,18 @@ def test_churn_risk_tiers_are_one_set_of_numbers(surfaces):
     assert "流失风险（模型：按存活概率排序）" in surfaces["clv_page"]
     assert any(f"高流失风险客户{cli['high']:,}位" in n for n in clv.narrative)
     assert tier_table.title.startswith("流失风险（模型")
+
+
+def test_clv_model_and_its_holdout_error_are_one_choice(surfaces):
+    check = surfaces["cli_predict"]["fit"]["model_check"]
+    chosen = check["chosen"]
+    assert chosen in {"BG/NBD", "Pareto/NBD"} and check["error_pct"] is not None
+    assert surfaces["cli_predict"]["fit"]["model"] == chosen
+    api = surfaces["api_clv"]["quality"]
+    assert api["chosen"] == chosen and api["error_pct"] == pytest.approx(check["error_pct"])
+    assert f'data-chosen="{chosen}"' in surfaces["clv_page"]
+    assert f"{check['error_pct']:+.1f}%" in surfaces["clv_page"]
+    clv = surfaces["report"]["clv"]
+    assert any(chosen in n and f"{check['error_pct']:+.1f}%" in n for n in clv.narrative)
+    compared = next(t for t in clv.tables if t.title == "各模型在验证期的对比")
+    assert compared.rows[0]["model"] == chosen

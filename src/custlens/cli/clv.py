@@ -163,14 +163,15 @@ def fit_cmd(
     time_unit: TimeUnitOpt = TimeUnit.W,
     calibration_end: CalEndOpt = None,
     observation_end: ObsEndOpt = None,
-    model: ModelOpt = ModelName.auto,
+    model: ModelOpt = ModelName.bgnbd,
     penalizer: PenalizerOpt = 0.0,
     columns: ColOpt = None,
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Fit BG/NBD (or Pareto/NBD) and Gamma-Gamma; print parameters, standard errors, log-likelihood.
+    """Fit BG/NBD (or Pareto/NBD; auto: the better on a holdout) and Gamma-Gamma; print parameters,
+    standard errors, log-likelihood, and how the model forecasts the last third of the history.
 
     Example: custlens clv fit cdnow_sample.csv --time-unit W --calibration-end 1997-09-30 --format json
     """
@@ -220,6 +221,9 @@ def predict_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Per customer: P(alive), expected purchases in 90/180/365 days, expected spend, CLV, churn risk.
+
+    The model (--model auto) is the better of BG/NBD and Pareto/NBD on the last third of the
+    history, held back; its holdout error is printed first (docs/clv-quality.md).
 
     Churn risk (流失风险) ranks the buyers by P(alive): the --high-share with the lowest are
     高流失风险, the --low-share with the highest 低流失风险. When the fit is degenerate (the model

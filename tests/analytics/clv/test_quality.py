@@ -148,7 +148,7 @@ def test_too_little_history_says_so():
     check = check_models(orders)
     assert check.best is None and check.reason == "too_little_history"
     assert "No holdout check" in check.verdict("en")[0]
-    assert check.verdict("zh")[0].startswith("未做留出期检验")
+    assert check.verdict("zh")[0].startswith("未做验证期检验")
 
 
 def test_degenerate_fit_explained_and_ranked_last():
