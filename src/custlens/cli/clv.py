@@ -126,7 +126,8 @@ def _fit(
         name = "bgnbd" if model.value == "auto" else model.value
         fit = fit_clv_models(summary, name, penalizer, spend=spend)
     for note in fit.notes:
-        stderr.print(gettext("note: {note}", lang, note=note), highlight=False)
+        text = note.in_lang(lang) if hasattr(note, "in_lang") else note
+        stderr.print(gettext("note: {note}", lang, note=text), highlight=False)
     tm = fit.transaction_model
     if tm.degenerate_ and not (fit.check and fit.check.best and fit.check.best.degenerate_reasons):
         text = explain_degenerate(tm.degenerate_reasons_, tm.model_name, lang)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from custlens.cli.clv_input import clean, rounded, rows
 from custlens.cli.common import Format, emit, stderr
 from custlens.errors import InputError
+from custlens.i18n import gettext
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +50,8 @@ def print_quality(
         raise InputError.of("No holdout check: no model could be fitted on the calibration period.")
     fit, report = best.fit, best.report
     for note in [*fit.notes, *report.notes]:
-        stderr.print(note, highlight=False)
+        text = note.in_lang(lang) if hasattr(note, "in_lang") else note
+        stderr.print(gettext("note: {note}", lang, note=text), highlight=False)
     for line in check.verdict(lang):
         stderr.print(line, style=None if check.adequate else "bold yellow", highlight=False)
     deciles = by_decile(report.per_customer)

@@ -293,3 +293,22 @@ def test_degenerate_fit_is_said_and_the_lifecycle_rule_used(degenerate_workspace
     assert sum(row["churn_risk"] == "high" for row in rows) == churned
     assert all(row["churn_probability"] is None for row in rows)
     assert "cannot separate active from churned customers" in r.stderr
+
+
+def test_validate_is_a_quality_report(cdnow_csv):
+    args = ["validate", cdnow_csv, "--calibration-end", CAL_END, "--observation-end", OBS_END]
+    r = run(clv_app, *args, "--format", "json", "--lang", "en")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    check = out["model_check"]
+    errors = {c["model"]: abs(c["error_pct"]) for c in check["candidates"]}
+    assert set(errors) == {"BG/NBD", "Pareto/NBD"}
+    assert check["chosen"] == min(errors, key=errors.get) == out["fit"]["model"]
+    assert check["adequate"] == (errors[check["chosen"]] <= 20)
+    assert [d["decile"] for d in out["by_decile"]] == list(range(1, 11))
+    assert sum(d["actual_total"] for d in out["by_decile"]) == 1882
+    assert out["chart"]["title"] == "Holdout purchases per customer by calibration frequency"
+    assert f"Model chosen on a holdout after {CAL_END}" in r.stderr.replace("\n", " ")
+    r = run(clv_app, *args)
+    assert r.exit_code == 0 and "各模型在验证期的对比" in r.stdout and "7+" in r.stdout
+    assert "验证期选出的模型" in r.stderr.replace("\n", "")

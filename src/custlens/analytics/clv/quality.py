@@ -324,7 +324,7 @@ def holdout_split(dates: pd.Series) -> tuple[str, str] | None:
     Examples
     --------
     >>> holdout_split(pd.Series(pd.to_datetime(["2024-01-01", "2024-12-31"])))
-    ('2024-09-01', '2024-12-31')
+    ('2024-09-03', '2024-12-31')
     """
     day = pd.to_datetime(dates, errors="coerce").dropna()
     if day.empty:
