@@ -150,6 +150,7 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
     calibrated to the last order, as `custlens clv predict`."""
     from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
     from custlens.analytics.clv.diagnostics import explain_degenerate
+    from custlens.analytics.clv.plotting import holdout_by_frequency_spec
     from custlens.analytics.clv.quality import fit_checked
     from custlens.analytics.clv.summary import orders_frame
     from custlens.analytics.clv.workflow import predict_customers, value_by_tier
@@ -185,6 +186,9 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
                 tm.degenerate_reasons_, tm.model_name, lang
             ),
         },
+        "quality_spec": None
+        if check.best is None
+        else holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", lang),
         "params": fit.params_rows(),
         "churn_risk": {
             "basis": basis,
