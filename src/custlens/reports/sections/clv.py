@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
 from custlens.analytics.clv.diagnostics import explain_degenerate
+from custlens.analytics.clv.plotting import holdout_by_frequency_spec
 from custlens.analytics.clv.quality import fit_checked
 from custlens.analytics.clv.summary import orders_frame
 from custlens.analytics.clv.workflow import predict_customers, value_by_tier
@@ -97,6 +98,9 @@ def _add_quality(s: Section, ctx: Context, check, tm) -> None:
     best = check.best.degenerate_reasons if check.best else []
     if tm.degenerate_reasons_ and tm.degenerate_reasons_ != best:
         s.narrative.append(explain_degenerate(tm.degenerate_reasons_, tm.model_name, ctx.lang))
+    if check.best is not None:
+        spec = holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", ctx.lang)
+        s.charts.append(ChartBlock(spec["title"], spec))
     rows = [r for r in check.rows() if r.get("error_pct") is not None]
     if rows:
         s.tables.append(
