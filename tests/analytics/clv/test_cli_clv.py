@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from custlens.cli.churn import churn_app
 from custlens.cli.clv import clv_app
 
-from .conftest import CAL_END, OBS_END, simulate_bgnbd
+from .conftest import CAL_END, OBS_END, regular_cadence_orders, simulate_bgnbd
 
 runner = CliRunner()
 
@@ -252,8 +252,6 @@ def degenerate_workspace(tmp_path_factory):
     from custlens.io.pipeline import import_file
     from custlens.store import init_workspace
 
-    from .conftest import regular_cadence_orders
-
     root = tmp_path_factory.mktemp("degenerate")
     frame, _ = regular_cadence_orders()
     frame.insert(0, "order_id", [f"O{i}" for i in range(len(frame))])
@@ -312,3 +310,15 @@ def test_validate_is_a_quality_report(cdnow_csv):
     r = run(clv_app, *args)
     assert r.exit_code == 0 and "各模型在验证期的对比" in r.stdout and "7+" in r.stdout
     assert "验证期选出的模型" in r.stderr.replace("\n", "")
+
+
+def test_degenerate_fit_is_explained_with_what_to_try(tmp_path):
+    orders, end = regular_cadence_orders(n=1500)
+    path = tmp_path / "cadence.csv"
+    orders.to_csv(path, index=False)
+    r = run(clv_app, "fit", path, "--calibration-end", end, "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["degenerate"] and "更长的订单历史" in out["degenerate_explanation"]
+    said = r.stderr.replace("\n", "")
+    assert "拟合退化" in said and "更长的订单历史" in said
