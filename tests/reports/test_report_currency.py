@@ -43,8 +43,9 @@ def test_html_in_pounds(reports, lang):
     card = f"£{gmv / 1e4:,.2f}万" if lang == "zh" and gmv >= 1e4 else f"£{gmv:,.2f}"
     assert card in html
     clv = next(s for s in report.sections if s.key == "clv")
-    (chart,) = clv.charts
+    holdout, chart = clv.charts  # the holdout check's calibration chart, the CLV distribution
     assert "£" in chart.spec["encoding"]["x"]["title"]  # the axis of the CLV distribution
+    assert holdout.spec["encoding"]["xOffset"] == {"field": "series"}
 
 
 def test_xlsx_money_cells_in_pounds(reports, tmp_path):

@@ -212,7 +212,11 @@ def test_clv_section(reports):
     assert sum(t["customers"] for t in tiers) > 1000
     assert any("未来12个月预期价值合计" in n for n in clv.narrative)
     # churn risk says it is a relative ranking by the model, not the churned stage
-    assert clv.narrative[0].startswith("流失风险按BG/NBD模型的存活概率对购买客户做相对排序")
+    # the model is the one chosen on a holdout, said with its error
+    compared = next(t for t in clv.tables if t.title == "各模型在验证期的对比")
+    model = compared.rows[0]["model"]
+    assert any(n.startswith("按") and f"选出的模型：{model}" in n for n in clv.narrative)
+    assert clv.narrative[0].startswith(f"流失风险按{model}模型的存活概率对购买客户做相对排序")
     assert clv.tables[0].title == "流失风险（模型：按存活概率排序）"
 
 

@@ -130,3 +130,18 @@ def test_customer_page_shows_the_served_churn_reasons(surfaces, clients):
     }
     for part in reasons.group(1).split(gettext(", ", "zh")):
         assert part == "–" or any(p and p in part for p in phrases), part
+
+
+def test_clv_model_and_its_holdout_error_are_one_choice(surfaces):
+    check = surfaces["cli_predict"]["fit"]["model_check"]
+    chosen = check["chosen"]
+    assert chosen in {"BG/NBD", "Pareto/NBD"} and check["error_pct"] is not None
+    assert surfaces["cli_predict"]["fit"]["model"] == chosen
+    api = surfaces["api_clv"]["quality"]
+    assert api["chosen"] == chosen and api["error_pct"] == pytest.approx(check["error_pct"])
+    assert f'data-chosen="{chosen}"' in surfaces["clv_page"]
+    assert f"{check['error_pct']:+.1f}%" in surfaces["clv_page"]
+    clv = surfaces["report"]["clv"]
+    assert any(chosen in n and f"{check['error_pct']:+.1f}%" in n for n in clv.narrative)
+    compared = next(t for t in clv.tables if t.title == "各模型在验证期的对比")
+    assert compared.rows[0]["model"] == chosen

@@ -7,10 +7,9 @@ headers such as 客户编号 / 下单时间 / 总金额 are recognised) or, with
 
 from __future__ import annotations
 
-import math
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -22,20 +21,24 @@ from custlens.cli.churn_risk import (
     risk_info,
     risk_title,
 )
+from custlens.cli.clv_input import clean, read_orders, rounded, rows
 from custlens.cli.common import (
     EngineOpt,
     Format,
     FormatOpt,
+    LangOpt,
     WorkspaceOpt,
+    _error_lang,
     emit,
     handle_errors,
     stderr,
     workspace,
 )
 from custlens.errors import InputError
+from custlens.i18n import gettext
 
-if TYPE_CHECKING:
-    import pandas as pd
+# the names cli/churn.py imports from this module
+_clean, _orders, _rounded, _rows = clean, read_orders, rounded, rows
 
 clv_app = typer.Typer(no_args_is_help=True, help="Customer lifetime value (BG/NBD, Pareto/NBD).")
 
@@ -49,8 +52,9 @@ class TimeUnit(str, Enum):
 
 
 class ModelName(str, Enum):
-    """The transaction model of `custlens clv`: BG/NBD or Pareto/NBD."""
+    """The transaction model of `custlens clv`: chosen on a holdout, BG/NBD or Pareto/NBD."""
 
+    auto = "auto"
     bgnbd = "bgnbd"
     pareto = "pareto"
 
@@ -80,7 +84,10 @@ CalEndOpt = Annotated[
 ObsEndOpt = Annotated[
     str | None, typer.Option("--observation-end", help="Last day of the holdout period")
 ]
-ModelOpt = Annotated[ModelName, typer.Option("--model", "-m", help="Transaction model")]
+ModelOpt = Annotated[
+    ModelName,
+    typer.Option("--model", "-m", help="Transaction model (auto: the best on a holdout)"),
+]
 PenalizerOpt = Annotated[float, typer.Option("--penalizer", help="L2 penalty (0 = plain MLE)")]
 ColOpt = Annotated[
     str | None,
@@ -94,114 +101,49 @@ TABLE_COLUMNS += ["expected_purchases_365d", "expected_spend", "clv", "churn_ris
 LangOpt2 = Annotated[str, typer.Option("--lang", help="Labels: zh or en")]
 
 
-def _read_file(path: Path, columns: str | None) -> pd.DataFrame:
-    """customer_id, order_date, amount (+ order_id, category when present) from a file."""
-    import pandas as pd
-
-    from custlens.io.mapping import build_mapping
-    from custlens.io.readers import SAMPLE_BYTES, detect_delimiter, detect_encoding, detect_format
-    from custlens.schema.tables import TABLES
-
-    if not path.exists():
-        raise InputError.of("{path}: file not found", path=path)
-    fmt = detect_format(path)
-    if fmt == "parquet":
-        frame = pd.read_parquet(path)
-    elif fmt == "csv":
-        with path.open("rb") as fh:
-            sample = fh.read(SAMPLE_BYTES)
-        encoding = detect_encoding(sample)
-        first = sample.decode(encoding, errors="ignore").lstrip("\ufeff").splitlines() or [""]
-        sep = detect_delimiter(first[0])
-        frame = pd.read_csv(path, encoding=encoding, sep=sep, dtype=str)
-    else:
-        raise InputError.of(
-            "{file}: use CSV or Parquet here (import XLSX into a workspace)", file=path.name
-        )
-    mapped = build_mapping(TABLES["orders"], [str(c) for c in frame.columns]).columns
-    if columns:
-        names = [c.strip() for c in columns.split(",")]
-        if len(names) != 3:
-            raise InputError.of("--columns needs three names: customer,date,amount")
-    else:
-        date = mapped.get("order_date") or mapped.get("order_time")
-        names = [mapped.get("customer_id"), date, mapped.get("amount")]
-        if None in names:
-            raise InputError.of(
-                "{file}: cannot find the customer, date and amount columns among {columns}; "
-                "pass --columns customer,date,amount",
-                file=path.name,
-                columns=", ".join(map(str, frame.columns)),
-            )
-    missing = [n for n in names if n not in frame.columns]
-    if missing:
-        raise InputError.of(
-            "{file}: no column(s) {columns}", file=path.name, columns=", ".join(missing)
-        )
-    out = frame[names].set_axis(["customer_id", "order_date", "amount"], axis=1)
-    for extra in ("order_id", "category"):
-        if mapped.get(extra) in frame.columns:
-            out[extra] = frame[mapped[extra]]
-    return out
-
-
-def _orders(src: tuple, churn: bool = False) -> tuple[pd.DataFrame, Any]:
-    """Orders frame and feedback (workspace only, or None); src = (file, columns, ws, engine)."""
-    file, columns, ws_path, engine = src
-    if file is not None:
-        return _read_file(file, columns), None
-    from custlens.analytics.churn.model import churn_orders_frame
-    from custlens.analytics.clv.summary import orders_frame
-
-    ws = workspace(ws_path)
-    eng = engine.value if engine else None
-    table = ws.table("orders", eng)
-    frame = churn_orders_frame(table) if churn else orders_frame(table)
-    feedback = None
-    if churn and ws.count("feedback"):
-        fb = ws.table("feedback", eng)
-        feedback = fb.select("customer_id", "feedback_time", "feedback_type", "rating").to_pyarrow()
-    return frame, feedback
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    return value
-
-
-def _rounded(rows: list[dict], digits: int) -> list[dict]:
-    return [
-        {k: round(v, digits) if isinstance(v, float) else v for k, v in r.items()} for r in rows
-    ]
-
-
-def _rows(frame: pd.DataFrame, index: bool = True, digits: int | None = None) -> list[dict]:
-    rows = _clean((frame.reset_index() if index else frame).to_dict(orient="records"))
-    return rows if digits is None else _rounded(rows, digits)
-
-
-def _fit(src: tuple, time_unit, calibration_end, observation_end, model, penalizer, spend=True):
+def _fit(
+    src: tuple, time_unit, calibration_end, observation_end, model, penalizer, spend=True, lang=None
+):
+    """Orders and the fit; without a holdout (``observation_end``) the model is checked on one
+    held back from the history (``auto``: chosen there) and the check is said on stderr."""
     from custlens.analytics.clv import fit_clv_models, summary_from_orders
+    from custlens.analytics.clv.diagnostics import explain_degenerate
+    from custlens.analytics.clv.quality import fit_checked
 
-    frame, _ = _orders(src)
-    summary = summary_from_orders(
-        frame,
-        time_unit=time_unit.value,
-        calibration_end=calibration_end,
-        observation_end=observation_end,
-    )
-    fit = fit_clv_models(summary, model.value, penalizer, spend=spend)
+    frame, _ = read_orders(src)
+    lang = _error_lang(lang, src[2])
+    if observation_end is None and spend:
+        fit, check = fit_checked(frame, time_unit.value, model.value, calibration_end, penalizer)
+        for line in check.verdict(lang):
+            stderr.print(line, style=None if check.adequate else "bold yellow", highlight=False)
+    else:
+        summary = summary_from_orders(
+            frame,
+            time_unit=time_unit.value,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+        )
+        name = "bgnbd" if model.value == "auto" else model.value
+        fit = fit_clv_models(summary, name, penalizer, spend=spend)
     for note in fit.notes:
-        stderr.print(f"note: {note}", highlight=False)
+        text = note.in_lang(lang) if hasattr(note, "in_lang") else note
+        stderr.print(gettext("note: {note}", lang, note=text), highlight=False)
+    tm = fit.transaction_model
+    if tm.degenerate_ and not (fit.check and fit.check.best and fit.check.best.degenerate_reasons):
+        text = explain_degenerate(tm.degenerate_reasons_, tm.model_name, lang)
+        stderr.print(text, style="bold yellow", highlight=False)
     return frame, fit
+
+
+def _quality(fit: Any, lang: str) -> dict[str, Any]:
+    """The holdout check and a degenerate fit in words, for JSON output."""
+    from custlens.analytics.clv.diagnostics import explain_degenerate
+
+    tm = fit.transaction_model
+    return {
+        "model_check": fit.check.to_dict(lang) if fit.check else None,
+        "degenerate_explanation": explain_degenerate(tm.degenerate_reasons_, tm.model_name, lang),
+    }
 
 
 StoreOpt = Annotated[
@@ -210,8 +152,9 @@ StoreOpt = Annotated[
 
 
 def _store(file: Path | None, ws_path: Path | None, write: Any) -> None:
-    n = write(workspace(ws_path))
-    stderr.print(f"stored scores for {n:,} customers", highlight=False)
+    ws = workspace(ws_path)
+    n = write(ws)
+    stderr.print(gettext("stored scores for {n} customers", ws.settings.lang, n=f"{n:,}"))
 
 
 @clv_app.command("fit")
@@ -228,17 +171,18 @@ def fit_cmd(
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Fit BG/NBD (or Pareto/NBD) and Gamma-Gamma; print parameters, standard errors, log-likelihood.
+    """Fit BG/NBD (or Pareto/NBD; auto: the better on a holdout) and Gamma-Gamma; print parameters,
+    standard errors, log-likelihood, and how the model forecasts the last third of the history.
 
     Example: custlens clv fit cdnow_sample.csv --time-unit W --calibration-end 1997-09-30 --format json
     """
     src = (file, columns, ws_path, engine)
     _, fit = _fit(src, time_unit, calibration_end, observation_end, model, penalizer)
-    info = _clean(fit.to_dict())
+    info = clean(fit.to_dict() | _quality(fit, _error_lang(None, ws_path)))
     if fmt == Format.json:
         emit(info, fmt)
         return
-    rows = _rounded(_clean(fit.params_rows()), 6)
+    rows = rounded(clean(fit.params_rows()), 6)
     title = "{model} + Gamma-Gamma, time unit: {unit}, calibration end {end}"
     args = {
         "model": info["model"],
@@ -250,7 +194,7 @@ def fit_cmd(
         gg = info.get("gamma_gamma") or {}
         keys = ("customers", "repeat_buyers", "log_likelihood")
         row = {k: info[k] for k in keys} | {"gamma_gamma_log_likelihood": gg.get("log_likelihood")}
-        emit(_rounded([row], 3), fmt, title="Fit")
+        emit(rounded([row], 3), fmt, title="Fit")
 
 
 @clv_app.command("predict")
@@ -259,7 +203,7 @@ def predict_cmd(
     file: FileArg = None,
     time_unit: TimeUnitOpt = TimeUnit.W,
     calibration_end: CalEndOpt = None,
-    model: ModelOpt = ModelName.bgnbd,
+    model: ModelOpt = ModelName.auto,
     penalizer: PenalizerOpt = 0.0,
     months: Annotated[int, typer.Option("--months", help="CLV horizon in months")] = 12,
     discount_rate: Annotated[float, typer.Option(help="Discount rate per month")] = 0.01,
@@ -279,6 +223,9 @@ def predict_cmd(
 ) -> None:
     """Per customer: P(alive), expected purchases in 90/180/365 days, expected spend, CLV, churn risk.
 
+    The model (--model auto) is the better of BG/NBD and Pareto/NBD on the last third of the
+    history, held back; its holdout error is printed first (docs/clv-quality.md).
+
     Churn risk (流失风险) ranks the buyers by P(alive): the --high-share with the lowest are
     高流失风险, the --low-share with the highest 低流失风险. When the fit is degenerate (the model
     cannot separate active from churned customers) the tiers follow the lifecycle rule instead
@@ -292,7 +239,7 @@ def predict_cmd(
     if store and file is not None:
         raise InputError.of("--store writes to the workspace; drop FILE")
     src = (file, columns, ws_path, engine)
-    _, fit = _fit(src, time_unit, calibration_end, None, model, penalizer)
+    _, fit = _fit(src, time_unit, calibration_end, None, model, penalizer, lang=lang)
     pred = predict_customers(
         fit,
         months,
@@ -326,30 +273,30 @@ def predict_cmd(
     if fmt == Format.json:
         emit(
             {
-                "fit": _clean(fit.to_dict()),
+                "fit": clean(fit.to_dict() | _quality(fit, lang)),
                 "time_unit": fit.transaction_model.time_unit_,
                 "horizon_months": months,
                 "discount_rate_monthly": discount_rate,
                 "margin": margin,
                 "churn_risk": risk_info(pred, fit, lang),
-                "by_churn_risk": _rows(tiers, index=False),
-                "by_group": None if groups is None else _rows(groups, index=False),
-                "customers": _rows(pred),
+                "by_churn_risk": rows(tiers, index=False),
+                "by_group": None if groups is None else rows(groups, index=False),
+                "customers": rows(pred),
             },
             fmt,
         )
     elif fmt == Format.csv:
-        emit(_rows(pred.assign(time_unit=fit.transaction_model.time_unit_)), fmt)
+        emit(rows(pred.assign(time_unit=fit.transaction_model.time_unit_)), fmt)
     else:
         title = "Top {n} customers by {months}-month CLV (recency, T in {unit})"
         args = {"n": top, "months": months, "unit": unit}
         shown = [c for c in TABLE_COLUMNS if c in pred]
-        emit(_rows(pred[shown].head(top), digits=3), fmt, title=title, title_args=args)
+        emit(rows(pred[shown].head(top), digits=3), fmt, title=title, title_args=args)
         title = f"CLV by {risk_title(pred, lang)}"
-        emit(_rows(tiers, index=False, digits=3), fmt, title=title)
+        emit(rows(tiers, index=False, digits=3), fmt, title=title)
         if groups is not None:
             emit(
-                _rows(groups, index=False, digits=3),
+                rows(groups, index=False, digits=3),
                 fmt,
                 title="CLV by {by}",
                 title_args={"by": by},
@@ -367,74 +314,32 @@ def validate_cmd(
         str | None, typer.Option(help="Last day of the holdout (default: the last order date)")
     ] = None,
     time_unit: TimeUnitOpt = TimeUnit.W,
-    model: ModelOpt = ModelName.bgnbd,
+    model: ModelOpt = ModelName.auto,
     penalizer: PenalizerOpt = 0.0,
     columns: ColOpt = None,
     ws_path: WorkspaceOpt = None,
     engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
-    """Forecast vs actual repeat purchases and spend in the holdout: totals, % error, MAE, by frequency.
+    """Quality report: each model fitted to --calibration-end, forecasts vs what customers did in
+    the holdout (totals, % error, MAE per customer, by calibration frequency, by decile of
+    predicted value); --model auto (default) chooses the model with the smallest error of the
+    total repeat purchases. Read the figures with docs/clv-quality.md.
 
     Example: custlens clv validate cdnow_sample.csv --calibration-end 1997-09-30 --observation-end 1998-06-30
     """
-    import pandas as pd
-
-    from custlens.analytics.clv import compare_holdout, tracking_series
+    from custlens.cli.clv_quality import print_quality
 
     src = (file, columns, ws_path, engine)
-    if observation_end is None:  # default: the holdout runs to the last order
-        dates = pd.to_datetime(_orders(src)[0]["order_date"], errors="coerce", format="ISO8601")
-        observation_end = str(dates.max().date()) if dates.notna().any() else None
-    frame, fit = _fit(src, time_unit, calibration_end, observation_end, model, penalizer)
-    s = fit.summary
-    if s.attrs["observation_end"] <= s.attrs["calibration_end"]:
-        raise InputError(
-            "no holdout: give --observation-end after --calibration-end "
-            "(or orders after the calibration end)"
-        )
-    report = compare_holdout(fit.transaction_model, s, fit.spend_model)
-    tracking = tracking_series(
-        fit.transaction_model,
+    frame, _ = read_orders(src)
+    print_quality(
         frame,
-        s.attrs["calibration_end"],
-        s.attrs["observation_end"],
-        summary=s,
-        spend_model=fit.spend_model,
+        time_unit.value,
+        calibration_end,
+        observation_end,
+        model.value,
+        penalizer,
+        fmt,
+        _error_lang(lang, ws_path),
     )
-    unit = fit.to_dict()["time_unit_name"]
-    if fmt == Format.json:
-        out = {
-            "fit": fit.to_dict(),
-            "calibration_end": s.attrs["calibration_end"],
-            "observation_end": s.attrs["observation_end"],
-            **report.to_dict(),
-            "tracking": _rows(tracking, index=False),
-        }
-        if report.notes:
-            out["notes"] = report.notes
-        emit(_clean(out), fmt)
-        return
-    agg = [{"what": "repeat purchases", **report.purchases}]
-    if report.spend:
-        agg.append({"what": "spend", **report.spend})
-    title = "Holdout {start} .. {end} ({n} {unit})"
-    args = {
-        "start": s.attrs["calibration_end"],
-        "end": s.attrs["observation_end"],
-        "n": f"{report.duration:g}",
-        "unit": unit,
-    }
-    emit(_rounded(_clean(agg), 3), fmt, title=title, title_args=args)
-    if fmt == Format.table:
-        emit(
-            _rows(report.by_frequency, index=False, digits=3),
-            fmt,
-            title="Holdout purchases per customer by calibration frequency",
-        )
-        if report.spend_by_frequency is not None:
-            emit(
-                _rows(report.spend_by_frequency, index=False, digits=2),
-                fmt,
-                title="Holdout spend per customer by calibration frequency",
-            )

@@ -142,19 +142,23 @@ def clusters(scope: Scope, lang: str = "zh") -> dict[str, Any]:
 
 # ---- CLV and churn -------------------------------------------------------------------------
 def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> dict[str, Any]:
-    """BG/NBD + Gamma-Gamma on the principal's orders: parameters, per-customer forecasts,
+    """The transaction model chosen on a holdout (BG/NBD or Pareto/NBD; ``quality`` says which,
+    its holdout error and whether it is adequate) + Gamma-Gamma on the principal's orders:
+    parameters, per-customer forecasts,
     value per churn-risk tier (流失风险: P(alive) rank, or the lifecycle rule with
     ``churn_days`` when the fit is degenerate) and what the tiers rest on. Weekly time unit,
     calibrated to the last order, as `custlens clv predict`."""
     from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
-    from custlens.analytics.clv.summary import orders_frame, summary_from_orders
-    from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
+    from custlens.analytics.clv.diagnostics import explain_degenerate
+    from custlens.analytics.clv.plotting import holdout_by_frequency_spec
+    from custlens.analytics.clv.quality import fit_checked
+    from custlens.analytics.clv.summary import orders_frame
+    from custlens.analytics.clv.workflow import predict_customers, value_by_tier
 
     frame = orders_frame(scope.table("orders"))
     if frame.empty:
         raise InputError.of("no orders to fit a CLV model on")
-    summary = summary_from_orders(frame, time_unit="W")
-    fit = fit_clv_models(summary, "bgnbd")
+    fit, check = fit_checked(frame, "W")  # the model chosen on a holdout (see quality.py)
     pred = predict_customers(fit, churn_days=churn_days, lang=lang)
     tiers = to_records(value_by_tier(pred))
     basis = pred.attrs["churn_risk_basis"]
@@ -176,6 +180,15 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
     tm = fit.transaction_model
     return {
         "fit": fit.to_dict(),
+        "quality": {
+            **check.to_dict(lang),
+            "degenerate_explanation": explain_degenerate(
+                tm.degenerate_reasons_, tm.model_name, lang
+            ),
+        },
+        "quality_spec": None
+        if check.best is None
+        else holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", lang),
         "params": fit.params_rows(),
         "churn_risk": {
             "basis": basis,

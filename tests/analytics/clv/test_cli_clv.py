@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from custlens.cli.churn import churn_app
 from custlens.cli.clv import clv_app
 
-from .conftest import CAL_END, OBS_END, simulate_bgnbd
+from .conftest import CAL_END, OBS_END, regular_cadence_orders, simulate_bgnbd
 
 runner = CliRunner()
 
@@ -79,6 +79,8 @@ def test_validate_json(cdnow_csv):
         CAL_END,
         "--observation-end",
         OBS_END,
+        "--model",
+        "bgnbd",
         "--format",
         "json",
     )
@@ -86,6 +88,7 @@ def test_validate_json(cdnow_csv):
     out = json.loads(r.stdout)
     assert out["purchases"]["actual_total"] == 1882
     assert round(out["purchases"]["predicted_total"], 1) == 1653.4
+    assert [c["model"] for c in out["model_check"]["candidates"]] == ["BG/NBD"]
     assert len(out["by_frequency"]) == 8 and len(out["tracking"]) == 78
     assert out["spend"]["actual_total"] > 0 and out["time_unit"] == "W"
     r = run(
@@ -156,7 +159,7 @@ def test_chinese_headers_are_detected(cdnow_csv, tmp_path):
     ("content", "message"),
     [
         ("customer_id,order_date,amount\nA,2024-01-01,10\nA,2024-02-01,-5\n", "negative"),
-        ("who,when\nA,2024-01-01\n", "cannot find"),
+        ("who,when\nA,2024-01-01\n", "找不到客户、日期和金额列"),
         ("customer_id,order_date,amount\nA,2024-01-01,10\nB,2024-01-02,5\n", "repeat buyers"),
     ],
 )
@@ -166,7 +169,7 @@ def test_bad_files_exit_1_with_a_message(tmp_path, content, message):
     r = run(clv_app, "fit", path)
     assert r.exit_code == 1 and message in r.stderr
     r = run(clv_app, "fit", tmp_path / "missing.csv")
-    assert r.exit_code == 1 and "not found" in r.stderr
+    assert r.exit_code == 1 and "找不到文件" in r.stderr  # the default language: zh
 
 
 @pytest.fixture
@@ -216,7 +219,7 @@ def test_workspace_mode(workspace_with_orders):
         {**json.loads(r.stdout)["by_group"][0], "level": "(none)", "customers": 400}
     ]
     r = run(clv_app, "predict", "--workspace", ws, "--by", "password")
-    assert r.exit_code == 1 and "not a customers column" in r.stderr
+    assert r.exit_code == 1 and "不是客户表的列" in r.stderr
     r = run(churn_app, "score", "--workspace", ws, "--method", "palive", "--format", "json")
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.stdout)) == 400
@@ -248,8 +251,6 @@ def degenerate_workspace(tmp_path_factory):
     """A workspace holding a 13-month export on which BG/NBD cannot identify drop-out."""
     from custlens.io.pipeline import import_file
     from custlens.store import init_workspace
-
-    from .conftest import regular_cadence_orders
 
     root = tmp_path_factory.mktemp("degenerate")
     frame, _ = regular_cadence_orders()
@@ -290,3 +291,34 @@ def test_degenerate_fit_is_said_and_the_lifecycle_rule_used(degenerate_workspace
     assert sum(row["churn_risk"] == "high" for row in rows) == churned
     assert all(row["churn_probability"] is None for row in rows)
     assert "cannot separate active from churned customers" in r.stderr
+
+
+def test_validate_is_a_quality_report(cdnow_csv):
+    args = ["validate", cdnow_csv, "--calibration-end", CAL_END, "--observation-end", OBS_END]
+    r = run(clv_app, *args, "--format", "json", "--lang", "en")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    check = out["model_check"]
+    errors = {c["model"]: abs(c["error_pct"]) for c in check["candidates"]}
+    assert set(errors) == {"BG/NBD", "Pareto/NBD"}
+    assert check["chosen"] == min(errors, key=errors.get) == out["fit"]["model"]
+    assert check["adequate"] == (errors[check["chosen"]] <= 20)
+    assert [d["decile"] for d in out["by_decile"]] == list(range(1, 11))
+    assert sum(d["actual_total"] for d in out["by_decile"]) == 1882
+    assert out["chart"]["title"] == "Holdout purchases per customer by calibration frequency"
+    assert f"Model chosen on a holdout after {CAL_END}" in r.stderr.replace("\n", " ")
+    r = run(clv_app, *args)
+    assert r.exit_code == 0 and "各模型在验证期的对比" in r.stdout and "7+" in r.stdout
+    assert "验证期选出的模型" in r.stderr.replace("\n", "")
+
+
+def test_degenerate_fit_is_explained_with_what_to_try(tmp_path):
+    orders, end = regular_cadence_orders(n=1500)
+    path = tmp_path / "cadence.csv"
+    orders.to_csv(path, index=False)
+    r = run(clv_app, "fit", path, "--calibration-end", end, "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["degenerate"] and "更长的订单历史" in out["degenerate_explanation"]
+    said = r.stderr.replace("\n", "")
+    assert "拟合退化" in said and "更长的订单历史" in said

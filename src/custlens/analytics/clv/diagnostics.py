@@ -102,3 +102,42 @@ def diagnose_fit(
     if not np.isfinite(high - low) or high - low < P_ALIVE_MIN_SPREAD:
         reasons.append("p_alive_constant")
     return reasons
+
+
+def explain_degenerate(reasons: list[str], model: str = "BG/NBD", lang: str = "zh") -> str:
+    """A degenerate fit in plain words: what went wrong, what it means, what to try.
+
+    Parameters
+    ----------
+    reasons : list of str
+        Codes of ``DEGENERATE_REASONS`` (a model's ``degenerate_reasons_``).
+    model : str
+        The model's name (BG/NBD or Pareto/NBD); the other one is suggested.
+    lang : str
+        zh or en.
+
+    Returns
+    -------
+    str
+        Empty when ``reasons`` is empty.
+
+    Examples
+    --------
+    >>> explain_degenerate(["parameter_at_bound"], "BG/NBD", "en")[:52]
+    'The BG/NBD fit is degenerate (a parameter ran to the'
+    """
+    from custlens.i18n import gettext as _
+
+    if not reasons:
+        return ""
+    other = "Pareto/NBD" if model == "BG/NBD" else "BG/NBD"
+    return _(
+        "The {model} fit is degenerate ({reasons}): on this data the model cannot tell "
+        "customers who stopped buying from those who still buy, so its P(alive) and forecasts "
+        "are unreliable. Try a longer order history (an earlier start or a later calibration "
+        "end), a different time unit (days or months instead of weeks), or {other}.",
+        lang,
+        model=model,
+        reasons=_("; ", lang).join(_(DEGENERATE_REASONS.get(r, r), lang) for r in reasons),
+        other=other,
+    )

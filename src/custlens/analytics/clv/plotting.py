@@ -139,17 +139,32 @@ def tracking_spec(tracking: pd.DataFrame, cumulative: bool = True) -> dict[str, 
     }
 
 
-def holdout_by_frequency_spec(by_frequency: pd.DataFrame, what: str = "purchases") -> dict:
-    """Grouped bars: mean actual vs predicted holdout value by calibration frequency."""
+def holdout_by_frequency_spec(
+    by_frequency: pd.DataFrame, what: str = "purchases", lang: str = "en"
+) -> dict:
+    """Grouped bars: mean actual vs predicted holdout value by calibration frequency (the
+    Fader-Hardie-Lee calibration chart), titles and series names in ``lang`` (zh | en).
+
+    ``what`` is ``purchases`` or ``spend``.
+    """
+    from custlens.i18n import gettext as _
+
+    names = {"actual_mean": _("actual", lang), "predicted_mean": _("predicted", lang)}
     long = by_frequency.melt(
         id_vars=["label", "frequency"],
-        value_vars=["actual_mean", "predicted_mean"],
+        value_vars=list(names),
         var_name="series",
         value_name="mean",
     )
+    long["series"] = long["series"].map(names)
+    title = {
+        "purchases": "Holdout purchases per customer by calibration frequency",
+        "spend": "Holdout spend per customer by calibration frequency",
+    }[what]
+    y_title = {"purchases": "mean holdout purchases", "spend": "mean holdout spend"}[what]
     return {
         "$schema": SCHEMA,
-        "title": f"Holdout {what} per customer by calibration frequency",
+        "title": _(title, lang),
         "data": {"values": to_records(long)},
         "mark": "bar",
         "encoding": {
@@ -157,11 +172,11 @@ def holdout_by_frequency_spec(by_frequency: pd.DataFrame, what: str = "purchases
                 "field": "label",
                 "type": "ordinal",
                 "sort": {"field": "frequency"},
-                "title": "repeat purchases in calibration",
+                "title": _("repeat purchases in calibration", lang),
             },
             "xOffset": {"field": "series"},
-            "y": {"field": "mean", "type": "quantitative", "title": f"mean holdout {what}"},
-            "color": {"field": "series", "type": "nominal"},
+            "y": {"field": "mean", "type": "quantitative", "title": _(y_title, lang)},
+            "color": {"field": "series", "type": "nominal", "title": ""},
         },
     }
 

@@ -95,7 +95,7 @@ def compare_holdout(
     """
     missing = [c for c in HOLDOUT_COLUMNS if c not in summary.columns]
     if missing:
-        raise InputError(
+        raise InputError.of(
             "the summary has no holdout: build it with observation_end after calibration_end"
         )
     x = summary["frequency"].to_numpy(dtype="float64")
@@ -116,6 +116,8 @@ def compare_holdout(
         {"frequency": x.astype(int), "actual_purchases": actual, "predicted_purchases": predicted},
         index=summary.index,
     )
+    from .workflow import Note
+
     report = HoldoutReport(
         time_unit=summary.attrs.get("time_unit"),
         duration=duration,
@@ -130,7 +132,10 @@ def compare_holdout(
         spend[usable] = spend_model.conditional_expected_average_profit(x[usable], m[usable])
         if not usable.all():
             report.notes.append(
-                f"{int((~usable).sum())} repeat buyer(s) with zero spend left out of the spend check"
+                Note(
+                    "{n} repeat buyer(s) with zero spend left out of the spend check",
+                    n=int((~usable).sum()),
+                )
             )
         actual_spend = actual * summary["monetary_value_holdout"].to_numpy(dtype="float64")
         predicted_spend = predicted * spend

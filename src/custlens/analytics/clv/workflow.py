@@ -22,6 +22,35 @@ from .paretonbd import ParetoNBDModel
 from .summary import TIME_UNIT_NAMES, unit_days
 
 MODELS = {"bgnbd": BetaGeoModel, "pareto": ParetoNBDModel}
+CORRELATION_NOTE = (
+    "frequency and monetary_value correlate (r = {r}); the Gamma-Gamma model assumes they are "
+    "independent, so spend forecasts may be biased"
+)
+
+
+class Note(str):
+    """A note for the user: its English text, which also knows its catalogue msgid.
+
+    Examples
+    --------
+    >>> note = Note("{n} repeat buyer(s) with zero repeat spend left out of the Gamma-Gamma fit", n=2)
+    >>> str(note)[:18], note.in_lang("en")[:18]
+    ('2 repeat buyer(s) ', '2 repeat buyer(s) ')
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Note:
+        note = super().__new__(cls, msgid.format(**params))
+        note.msgid, note.params = msgid, params
+        return note
+
+    def in_lang(self, lang: str) -> str:
+        """The note in ``lang`` (zh | en)."""
+        from custlens.i18n import gettext
+
+        return gettext(self.msgid, lang, **self.params)
 
 
 @dataclass
@@ -32,6 +61,7 @@ class ClvFit:
     spend_model: GammaGammaModel | None
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    check: Any = None  # the holdout check behind the model (quality.ModelChoice), when run
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted models, their parameters and diagnostics as JSON-ready data."""
@@ -102,15 +132,19 @@ def fit_clv_models(
         usable = repeat[repeat["monetary_value"] > 0]
         if len(usable) < len(repeat):
             notes.append(
-                f"{len(repeat) - len(usable)} repeat buyer(s) with zero repeat spend left out of "
-                "the Gamma-Gamma fit"
+                Note(
+                    "{n} repeat buyer(s) with zero repeat spend left out of the Gamma-Gamma fit",
+                    n=len(repeat) - len(usable),
+                )
             )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             gg = GammaGammaModel(penalizer_coef=penalizer_coef).fit(
                 usable["frequency"], usable["monetary_value"]
             )
-        notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        if any(issubclass(w.category, UserWarning) for w in caught):
+            corr = getattr(gg, "frequency_monetary_correlation_", float("nan"))
+            notes.append(Note(CORRELATION_NOTE, r=f"{corr:.2f}"))
     return ClvFit(tm, gg, summary, notes)
 
 

@@ -9,8 +9,11 @@ The fit is weekly, as in `custlens clv predict` and on the web page, so the tier
 from __future__ import annotations
 
 from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
-from custlens.analytics.clv.summary import orders_frame, summary_from_orders
-from custlens.analytics.clv.workflow import fit_clv_models, predict_customers, value_by_tier
+from custlens.analytics.clv.diagnostics import explain_degenerate
+from custlens.analytics.clv.plotting import holdout_by_frequency_spec
+from custlens.analytics.clv.quality import fit_checked
+from custlens.analytics.clv.summary import orders_frame
+from custlens.analytics.clv.workflow import predict_customers, value_by_tier
 from custlens.charts.value import clv_histogram
 from custlens.errors import CustlensError
 from custlens.i18n.numbers import currency_symbol, format_pct
@@ -23,11 +26,9 @@ def build(ctx: Context) -> Section | None:
     frame = orders_frame(orders.filter(orders.order_date <= ctx.period.end))
     if frame.empty:
         return None
-    try:
-        summary = summary_from_orders(
-            frame, time_unit="W", calibration_end=min(ctx.period.end, ctx.last_order).isoformat()
-        )
-        fit = fit_clv_models(summary)
+    try:  # the model chosen on a holdout (analytics/clv/quality.py), then fitted on it all
+        end = min(ctx.period.end, ctx.last_order).isoformat()
+        fit, check = fit_checked(frame, "W", calibration_end=end)
     except CustlensError as exc:
         s = Section("clv", ctx._("Customer lifetime value and churn risk"))
         s.narrative.append(ctx._("The CLV models could not be fitted: {error}", error=str(exc)))
@@ -64,10 +65,11 @@ def build(ctx: Context) -> Section | None:
             chart={"type": "bar", "x": "churn_risk_label", "y": ["customers"]},
         )
     )
+    _add_quality(s, ctx, check, tm)
     params = {**tm.params_, **(fit.spend_model.params_ if fit.spend_model else {})}
     s.tables.append(
         TableBlock(
-            ctx._("Model parameters (time unit: weeks)"),
+            ctx._("{model} parameters (time unit: weeks)", model=tm.model_name),
             [Column("param", ctx._("Parameter")), Column("value", ctx._("Value"), "float")],
             # 6 significant digits: what a reader can use (and no long digit runs in the file)
             [{"param": k, "value": float(f"{v:.6g}")} for k, v in params.items()],
@@ -146,3 +148,32 @@ def churn_quality_block(ctx: Context, s: Section) -> None:
             ],
         )
     )
+
+
+def _add_quality(s: Section, ctx: Context, check, tm) -> None:
+    """The holdout check: which model, its error, whether adequate, a degenerate fit in words."""
+    s.narrative.extend(check.verdict(ctx.lang))
+    best = check.best.degenerate_reasons if check.best else []
+    if tm.degenerate_reasons_ and tm.degenerate_reasons_ != best:
+        s.narrative.append(explain_degenerate(tm.degenerate_reasons_, tm.model_name, ctx.lang))
+    if check.best is not None:
+        spec = holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", ctx.lang)
+        s.charts.append(ChartBlock(spec["title"], spec))
+    rows = [r for r in check.rows() if r.get("error_pct") is not None]
+    if rows:
+        s.tables.append(
+            TableBlock(
+                ctx._("Models compared on the holdout"),
+                [
+                    Column("model", ctx._("Model")),
+                    Column("predicted_total", ctx._("Predicted total"), "float"),
+                    Column("actual_total", ctx._("Actual total"), "int"),
+                    Column("error_pct", ctx._("Error of the total (%)"), "float"),
+                    Column("mae", ctx._("Mean absolute error per customer"), "float"),
+                ],
+                [
+                    {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+                    for r in rows
+                ],
+            )
+        )

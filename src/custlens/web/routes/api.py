@@ -270,7 +270,7 @@ def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     from custlens.web.routes.value import clv_data
 
     data = clv_data(request, scope_of(request, principal), lang_of(request))
-    return _finite({k: data[k] for k in ("fit", "params", "churn_risk", "tiers")})
+    return _finite({k: data[k] for k in ("fit", "quality", "params", "churn_risk", "tiers")})
 
 
 @router.get("/tags", tags=["customer value"])
