@@ -47,6 +47,14 @@ def demo_workspace(
     return workspace, truth
 
 
+@pytest.fixture(scope="session")
+def cdnow_csv(tmp_path_factory) -> Path:
+    """The CDNOW sample transactions as a CSV file, written as ``custlens demo cdnow`` does."""
+    from custlens.datasets import write_cdnow
+
+    return write_cdnow(tmp_path_factory.mktemp("cdnow"))[0]
+
+
 def require_spark() -> None:
     """Spark needs Java 17 and pyspark, which `make test` installs. Missing under CI=true is a
     failure; elsewhere (a developer's partial install) the Spark tests skip."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +13,6 @@ from custlens.datasets import (
     CDNOW_OBSERVATION_END,
     load_cdnow,
     load_cdnow_reference,
-    write_cdnow,
 )
 
 CAL_END, OBS_END = CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
@@ -29,12 +26,6 @@ def reference() -> dict:
 @pytest.fixture(scope="session")
 def cdnow_orders() -> pd.DataFrame:
     return load_cdnow()
-
-
-@pytest.fixture(scope="session")
-def cdnow_csv(tmp_path_factory) -> Path:
-    """The sample transactions as a CSV file, written as ``custlens demo cdnow`` writes it."""
-    return write_cdnow(tmp_path_factory.mktemp("cdnow"))[0]
 
 
 @pytest.fixture(scope="session")

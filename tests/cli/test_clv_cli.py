@@ -10,8 +10,12 @@ from typer.testing import CliRunner
 
 from custlens.cli.churn import churn_app
 from custlens.cli.clv import clv_app
-
-from .conftest import CAL_END, OBS_END, regular_cadence_orders, simulate_bgnbd
+from tests.analytics.clv.conftest import (
+    CAL_END,
+    OBS_END,
+    regular_cadence_orders,
+    simulate_bgnbd,
+)
 
 runner = CliRunner()
 
