@@ -162,7 +162,8 @@ def test_quantile_score_ties_and_edges():
     assert set(same.mutate(s=quantile_score(same.x, 5)).to_pyarrow().column("s").to_pylist()) == {1}
 
 
-def test_scores_per_distinct_value_equal_ranking_every_row():
+@pytest.mark.parametrize("frequency_quantiles", [5, 10])
+def test_scores_per_distinct_value_equal_ranking_every_row(frequency_quantiles):
     # score_rfm scores each distinct value once and joins it back: the result must be the
     # rank over every customer, ties, a NULL revenue and recency quantiles included
     import datetime as dt
@@ -182,17 +183,22 @@ def test_scores_per_distinct_value_equal_ranking_every_row():
             }
         )
     )
-    settings = RfmSettings(recency_method="quantiles")
+    settings = RfmSettings(recency_method="quantiles", frequency_quantiles=frequency_quantiles)
     got = score_rfm(t, settings).order_by("customer_id").to_pyarrow()
     want = t.mutate(
         r=quantile_score(t.recency_days, 5, descending=True),
-        f=quantile_score(t.orders, 5),
+        f=quantile_score(t.orders, frequency_quantiles),
         m=quantile_score(t.revenue, 5),
     ).order_by("customer_id")
     want = want.to_pyarrow()
     assert got.num_rows == n
     for mine, theirs in (("r_score", "r"), ("f_score", "f"), ("m_score", "m")):
         assert got.column(mine).to_pylist() == want.column(theirs).to_pylist(), mine
+    cols = (got.column(c).to_pylist() for c in ("r_score", "f_score", "m_score"))
+    scores = zip(*cols, strict=True)
+    assert got.column("rfm_code").to_pylist() == [f"{r}{f}{m}" for r, f, m in scores]
+    if frequency_quantiles == 10:  # a two-digit score is written out whole
+        assert any(len(code) == 4 for code in got.column("rfm_code").to_pylist())
 
 
 def test_compute_rfm_light_path_and_distribution(vws):

@@ -155,11 +155,20 @@ def score_rfm(metrics: ir.Table, settings: RfmSettings | None = None) -> ir.Tabl
         f_score="f_score",
         m_score="m_score",
     )
-    return out.mutate(
-        rfm_code=out.r_score.cast("string")
-        .concat(out.f_score.cast("string"))
-        .concat(out.m_score.cast("string"))
+    top = (
+        len(s.recency_bins) + 1 if s.recency_method == "bins" else s.recency_quantiles,
+        len(s.frequency_thresholds) + 1 if s.frequency_thresholds else s.frequency_quantiles,
+        len(s.monetary_thresholds) + 1 if s.monetary_thresholds else s.monetary_quantiles,
     )
+    if max(top) <= 9:  # one digit each: the same text from one number (one cast, not three)
+        code = (out.r_score * 100 + out.f_score * 10 + out.m_score).cast("string")
+    else:
+        code = (
+            out.r_score.cast("string")
+            .concat(out.f_score.cast("string"))
+            .concat(out.m_score.cast("string"))
+        )
+    return out.mutate(rfm_code=code)
 
 
 def compute_rfm(
