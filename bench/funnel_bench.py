@@ -218,7 +218,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=4_000_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--chdb-python", default=os.environ.get("CHDB_PYTHON"))
+    ap.add_argument("--chdb-python", "--peer-python", default=os.environ.get("CHDB_PYTHON"))
     ap.add_argument("--skip", nargs="*", default=[], help="tools to leave out")
     ap.add_argument(
         "--repeat", type=int, default=3, help="runs per tool, interleaved; the fastest is kept"

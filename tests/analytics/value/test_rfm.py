@@ -162,6 +162,45 @@ def test_quantile_score_ties_and_edges():
     assert set(same.mutate(s=quantile_score(same.x, 5)).to_pyarrow().column("s").to_pylist()) == {1}
 
 
+@pytest.mark.parametrize("frequency_quantiles", [5, 10])
+def test_scores_per_distinct_value_equal_ranking_every_row(frequency_quantiles):
+    # score_rfm scores each distinct value once and joins it back: the result must be the
+    # rank over every customer, ties, a NULL revenue and recency quantiles included
+    import datetime as dt
+
+    n = 40
+    import pyarrow as pa
+
+    revenue = [None if i == 5 else Decimal(f"{(i * 37) % 11}.50") for i in range(n)]
+    t = ibis.memtable(
+        pa.table(
+            {
+                "customer_id": [f"C{i:02d}" for i in range(n)],
+                "as_of": [dt.date(2025, 1, 1)] * n,
+                "recency_days": pa.array([(i * 7) % 13 for i in range(n)], pa.int32()),
+                "orders": [1 + (i % 3 == 0) + (i % 7 == 0) * 3 for i in range(n)],
+                "revenue": pa.array(revenue, pa.decimal128(18, 2)),
+            }
+        )
+    )
+    settings = RfmSettings(recency_method="quantiles", frequency_quantiles=frequency_quantiles)
+    got = score_rfm(t, settings).order_by("customer_id").to_pyarrow()
+    want = t.mutate(
+        r=quantile_score(t.recency_days, 5, descending=True),
+        f=quantile_score(t.orders, frequency_quantiles),
+        m=quantile_score(t.revenue, 5),
+    ).order_by("customer_id")
+    want = want.to_pyarrow()
+    assert got.num_rows == n
+    for mine, theirs in (("r_score", "r"), ("f_score", "f"), ("m_score", "m")):
+        assert got.column(mine).to_pylist() == want.column(theirs).to_pylist(), mine
+    cols = (got.column(c).to_pylist() for c in ("r_score", "f_score", "m_score"))
+    scores = zip(*cols, strict=True)
+    assert got.column("rfm_code").to_pylist() == [f"{r}{f}{m}" for r, f, m in scores]
+    if frequency_quantiles == 10:  # a two-digit score is written out whole
+        assert any(len(code) == 4 for code in got.column("rfm_code").to_pylist())
+
+
 def test_compute_rfm_light_path_and_distribution(vws):
     light = vf.by_id(compute_rfm(vws.table("orders"), vf.AS_OF))
     full = vf.by_id(score_rfm(compute_customer_metrics(vws.table("orders"), vf.AS_OF)))

@@ -64,10 +64,15 @@ def build_baskets(orders: ir.Table, spec: BasketSpec = BasketSpec()) -> ir.Table
 
 
 def item_support(baskets: ir.Table) -> ir.Table:
-    """item, n (baskets holding it), n_baskets, support."""
+    """item, n (baskets holding it), n_baskets, support.
+
+    ``baskets`` are distinct (basket_id, item) pairs (:func:`build_baskets`), so the baskets
+    holding an item are its rows: a count, not a distinct count per item (which costs a hash
+    set of basket ids per item). Pair and itemset counts rely on the same distinctness.
+    """
     total = baskets.aggregate(n_baskets=baskets.basket_id.nunique())
     b = baskets.filter(baskets.item.notnull())
-    counts = b.group_by("item").aggregate(n=b.basket_id.nunique()).cross_join(total)
+    counts = b.group_by("item").aggregate(n=b.count()).cross_join(total)
     return counts.mutate(support=counts.n.cast("float64") / counts.n_baskets)
 
 
@@ -80,6 +85,8 @@ def pair_rules(
     b = baskets.semi_join(keep, "item")
     pairs = _basket_pairs(b)
     once = pairs.group_by(["a", "b"]).aggregate(n_ab=pairs.count())
+    # each unordered pair is joined once (a < b) and mirrored after counting: half the join
+    # output of emitting both directions, and the mirror is of the counted pairs only
     counts = once.union(once.select(a="b", b="a", n_ab="n_ab"))
     sa = keep.select(a="item", n_a="n", support_a="support", n_baskets="n_baskets")
     sb = keep.select(b="item", n_b="n", support_b="support")
