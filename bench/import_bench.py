@@ -134,11 +134,15 @@ SHAPES = {"wide": (make_orders, 1_000_000, 3.0), "narrow": (make_narrow, 2_500_0
 RSS_TARGET_MB = 1024
 
 
-def run(name: str, csv: Path, workdir: Path) -> tuple[float, float]:
+def run(name: str, csv: Path, workdir: Path) -> tuple[float, float, float]:
+    """Seconds, CPU seconds (user + system, all threads) and peak RSS (MB) of one run."""
     code = (
         "import resource, time\n_t=time.perf_counter()\n"
         + RUNNERS[name]
-        + ("\nprint(time.perf_counter()-_t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        + (
+            "\n_u=resource.getrusage(resource.RUSAGE_SELF)"
+            "\nprint(time.perf_counter()-_t, _u.ru_utime+_u.ru_stime, _u.ru_maxrss)"
+        )
     )
     d = Path(tempfile.mkdtemp(dir=workdir))
     if name in SETUP:
@@ -146,7 +150,7 @@ def run(name: str, csv: Path, workdir: Path) -> tuple[float, float]:
     out = subprocess.run(
         [sys.executable, "-c", code, str(csv), str(d)], check=True, capture_output=True, text=True
     ).stdout.split()
-    return float(out[-2]), float(out[-1]) / 1024
+    return float(out[-3]), float(out[-2]), float(out[-1]) / 1024
 
 
 def main() -> None:
@@ -184,20 +188,24 @@ def main() -> None:
             f"generated {args.rows:,} {args.shape} order lines ({csv.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t:.1f}s"
         )
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in RUNNERS}
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in RUNNERS}
         for _ in range(args.repeat):  # interleaved, so background load hits every tool alike
             for name in RUNNERS:
                 runs[name].append(run(name, csv, work))
         # the fastest run of each (the least disturbed by other work on a shared machine)
         results = {name: min(r) for name, r in runs.items()}
         for name, r in runs.items():
-            print(f"{name:<18} runs: {', '.join(f'{secs:.2f}s' for secs, _ in r)}")
-    floor = results["duckdb_read_csv"][0]
-    print(f"{'tool':<18}{'seconds':>9}{'x floor':>9}{'peak RSS MB':>13}")
-    for name, (secs, rss) in results.items():
-        print(f"{name:<18}{secs:>9.2f}{secs / floor:>9.2f}{rss:>13.0f}")
+            print(f"{name:<18} runs: {', '.join(f'{secs:.2f}s' for secs, _, _ in r)}")
+    floor, floor_cpu = results["duckdb_read_csv"][:2]
+    # CPU seconds too: on a busy machine they move less than the elapsed time
+    print(f"{'tool':<18}{'seconds':>9}{'x floor':>9}{'CPU s':>8}{'x floor':>9}{'peak RSS MB':>13}")
+    for name, (secs, cpu, rss) in results.items():
+        print(
+            f"{name:<18}{secs:>9.2f}{secs / floor:>9.2f}{cpu:>8.2f}{cpu / floor_cpu:>9.2f}"
+            f"{rss:>13.0f}"
+        )
     ratio = results["custlens_import"][0] / floor
-    rss = results["custlens_import"][1]
+    rss = results["custlens_import"][2]
     print(
         f"target: custlens <= {target:g}x floor ({'met' if ratio <= target else 'MISSED'}: "
         f"{ratio:.2f}x), peak RSS < {RSS_TARGET_MB} MB "
@@ -211,7 +219,10 @@ def main() -> None:
                     "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
                     "shape": args.shape,
                     "rows": args.rows,
-                    **{k: {"seconds": v[0], "rss_mb": v[1]} for k, v in results.items()},
+                    **{
+                        k: {"seconds": v[0], "cpu_seconds": v[1], "rss_mb": v[2]}
+                        for k, v in results.items()
+                    },
                 }
             )
             + "\n"
