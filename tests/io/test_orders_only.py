@@ -59,3 +59,22 @@ def test_the_parquet_mirror_holds_the_created_customers(ws, write):
         "SELECT count(*) FROM read_parquet(?)", [str(ws.parquet_dir / "customers" / "*.parquet")]
     ).fetchone()[0]
     assert mirrored == 3
+
+
+def test_an_order_moved_to_a_new_customer_creates_it(ws, write):
+    import_file(ws, "orders", write("o.csv", ORDERS))
+    moved = import_file(ws, "orders", write("o2.csv", ORDERS.replace("O4,C3", "O4,C4")))
+    assert (moved.updated, moved.customers_created) == (1, 1)
+    ids = ws.con.execute("SELECT customer_id FROM customers ORDER BY 1").fetchall()
+    assert ids == [("C1",), ("C2",), ("C3",), ("C4",)]
+
+
+def test_a_file_that_changes_nothing_leaves_the_mirror_as_it_was(ws, write):
+    import_file(ws, "orders", write("o.csv", ORDERS))
+    written = {t: (ws.parquet_dir / t).stat().st_ino for t in ("orders", "customers")}
+    again = import_file(ws, "orders", write("o.csv", ORDERS))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
+    assert {t: (ws.parquet_dir / t).stat().st_ino for t in written} == written
+    changed = import_file(ws, "orders", write("o2.csv", ORDERS.replace(",1,20", ",2,20")))
+    assert changed.updated == 1
+    assert (ws.parquet_dir / "orders").stat().st_ino != written["orders"]

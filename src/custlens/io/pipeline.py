@@ -28,7 +28,7 @@ from custlens.io.phones import register_phone_function
 from custlens.io.readers import read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
-from custlens.io.upsert import create_customers_from_orders, plan_rows, write_rows
+from custlens.io.upsert import create_customers_from_orders, drop_temp, plan_rows, write_rows
 from custlens.schema.problems import format_problem, kept_note, suggest
 from custlens.schema.tables import Table, get_table
 from custlens.store.workspace import Workspace
@@ -138,6 +138,7 @@ def import_file(
         text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
         result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
         collect_problems(ws.con, table, mapping, text_of)
+        ws.con.execute("DROP TABLE _ruled")  # the keyed rows hold what is written
         if src.fmt == "csv" and ends_mid_row(path, src.encoding, src.delimiter, len(src.columns)):
             ws.con.execute(
                 "INSERT INTO _problems SELECT max(_row), NULL, 'truncated_file', NULL FROM _raw"
@@ -153,9 +154,8 @@ def import_file(
             flag_first = (
                 table.name == "orders"
                 and not result.updated
-                # (asked of the staged table: _final is a view that would be computed whole)
                 and not con.execute(
-                    "SELECT EXISTS (SELECT 1 FROM _ruled WHERE NOT _err AND quantity < 0)"
+                    "SELECT EXISTS (SELECT 1 FROM _keyed_base WHERE quantity < 0)"
                 ).fetchone()[0]
             )
             if flag_first:
@@ -170,12 +170,14 @@ def import_file(
                 "_flags" if flag_first else None,
                 fills=fills,
             )
-            for view in ("_keyed", "_keyed_all", "_keyed_base"):  # free the staged rows
+            if table.name == "orders":
+                result.customers_created = create_customers_from_orders(con, import_id, now)
+            drop_temp(con, "_final")
+            for view in ("_keyed", "_keyed_all"):  # free the staged rows
                 con.execute(f"DROP VIEW {view}")
-            con.execute("DROP TABLE _ruled")
+            con.execute("DROP TABLE _keyed_base")
             if table.name == "orders":
                 returns.link_returns(con, import_id)
-                result.customers_created = create_customers_from_orders(con, import_id, now)
             step("quality")
             if table.name in ("orders", "customers"):
                 if not flag_first:
@@ -212,9 +214,12 @@ def import_file(
         rejects_files.prune_rejects(ws.con, ws.rejects_dir, table.name, ws.settings.rejects_keep)
         result.rejects_file = str(rejects.locate_rejects(ws.rejects_dir, stored))
     step("mirror")
-    ws.write_parquet(table.name)
-    if table.name == "customers":
-        ws.write_parquet("orders")
+    # a file that changed no row leaves the mirror as it was (its rows' flags did not change
+    # either: they depend on the stored rows alone), unless it is not written yet
+    if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
+        ws.write_parquet(table.name)
+        if table.name == "customers":
+            ws.write_parquet("orders")
     if result.customers_created:  # customers the orders brought
         ws.write_parquet("customers")
     return result

@@ -89,9 +89,9 @@ WHERE o.row_flags IS NOT NULL OR o.review_reasons IS NOT NULL
 STORED_SQL = "WITH all_orders AS NOT MATERIALIZED (SELECT * FROM orders),"
 # the orders as they will be once the new ones among the incoming rows (``_final``, see
 # custlens.io.upsert) are written; only the columns the rules read. The incoming rows are
-# views computed from the staged ones: materialised, as the rules read them three times.
+# read from the staged table (the keyed rows are computed once, so they are not copied).
 INCOMING_SQL = f"""
-WITH incoming AS MATERIALIZED (
+WITH incoming AS NOT MATERIALIZED (
     SELECT order_line_key, order_id, customer_id, order_time, order_date, amount,
            coalesce(status, '{STATUS_DEFAULT}') AS status, row_flags, NULL AS review_reasons,
            net_quantity, net_amount

@@ -107,7 +107,10 @@ def key_sql(table: str) -> str:
 
 
 def system_sql(
-    table: str, fallback_hash: str = "_hash", positional_lines: bool = True
+    table: str,
+    fallback_hash: str = "_hash",
+    positional_lines: bool = True,
+    single_lines: bool = False,
 ) -> dict[str, str]:
     """System columns computed for the stored row from staged columns and ``_hash``.
 
@@ -117,12 +120,16 @@ def system_sql(
     same keys (a line without its number, in a file that has them, too). ``fallback_hash`` is
     the SQL a key uses when it falls back on the row hash (an order or feedback without an
     id): the hash expression itself makes it computed for those rows alone.
+    ``single_lines``: the rows are lines of orders with one line in the file (a line without
+    its number is line 1; the numbering pass is left out).
     """
     if table == "orders":
         oid = f"coalesce(order_id, 'H' || substr({fallback_hash}, 1, 16))"
         position = f"CAST(row_number() OVER (PARTITION BY {oid} ORDER BY _row) AS INTEGER)"
         # (the numbering pass is left out when every line of the file has its number)
         line = f"coalesce(line_no, {position})" if positional_lines else "line_no"
+        if single_lines:
+            line = "coalesce(line_no, 1)"
         return {
             "order_id": oid,
             "line_no": line,

@@ -159,24 +159,38 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
         ).fetchone()[0]
     )
     system = system_sql(table.name, fallback_hash=row_hash, positional_lines=positional)
-    replace = [n for n in system if n in table.names]
-    select = (
-        f"* REPLACE ({', '.join(f'{system[n]} AS {quote_name(n)}' for n in replace)})"
-        if replace
-        else "*"
-    )
-    extra = "".join(f", {system[n]} AS {quote_name(n)}" for n in system if n not in table.names)
     key = key_sql(table.name)
     skip = f"AND _row NOT IN (SELECT _row FROM {exact})" if exact else ""
-    # valid rows with their keys, as views: computed while written, never stored twice
-    for name in ("_keyed", "_keyed_all", "_keyed_base"):
+    body = f"SELECT {_system_select(table, system)} FROM _valid"
+    if positional:  # lines are numbered in the orders with more than one line alone
+        oid = system["order_id"]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT {oid} AS _oid FROM _ruled "
+            f"WHERE NOT _err {skip} GROUP BY 1 HAVING count(*) > 1"
+        )
+        single = system_sql(table.name, fallback_hash=row_hash, single_lines=True)
+        body = f"SELECT {_system_select(table, single)} FROM _valid"
+        if con.execute("SELECT count(*) FROM _multi").fetchone()[0]:
+            body = (
+                f"{body} WHERE {oid} NOT IN (SELECT _oid FROM _multi) UNION ALL "
+                f"SELECT {_system_select(table, system)} FROM _valid "
+                f"WHERE {oid} IN (SELECT _oid FROM _multi)"
+            )
+    # the whole row's hash is kept only where a key is that hash (events); elsewhere it is
+    # computed for the rows that share a key alone (below), or, as a key's fallback, for
+    # the rows without an id alone
+    keep_hash = f", {row_hash} AS _hash" if any("_hash" in s for s in system.values()) else ""
+    # valid rows with their keys, computed once (the flags, the write and the customers
+    # created read them; a view would repeat the keying, a window over the whole file)
+    for name in ("_keyed", "_keyed_all"):
         con.execute(f"DROP VIEW IF EXISTS {name}")
+    con.execute("DROP TABLE IF EXISTS _keyed_base")
     con.execute(
-        f"""CREATE TEMP VIEW _keyed_base AS
+        f"""CREATE TEMP TABLE _keyed_base AS
         WITH _valid AS (
-            SELECT _row, {", ".join(quote_name(c) for c in table.names)}, _flags, {row_hash} AS _hash
+            SELECT _row, {", ".join(quote_name(c) for c in table.names)}, _flags{keep_hash}
             FROM _ruled WHERE NOT _err {skip}
-        ), _sys AS (SELECT {select}{extra} FROM _valid)
+        ), _sys AS ({body})
         SELECT *, {key} AS _key FROM _sys"""
     )
     con.execute("CREATE TEMP VIEW _keyed_all AS SELECT * FROM _keyed_base")
@@ -190,13 +204,18 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
     content_key = CONTENT_KEYS.get(table.name)
     if content_key:
         _number_repeated_content(con, content_key)
+    # rows sharing a key compared on their stored values (keys and the system columns
+    # derived from them are equal within a key, so the hash tells the same as before them)
     con.execute(
-        """INSERT INTO _problems
-        WITH ranked AS (
+        f"""INSERT INTO _problems
+        WITH hashed AS (
+            SELECT _row, _key, {row_hash} AS _hash FROM _keyed_all
+            WHERE _key IN (SELECT _key FROM _dupkeys)
+        ), ranked AS (
             SELECT _row, _key, _hash,
                    row_number() OVER (PARTITION BY _key ORDER BY _row) AS rn,
                    first_value(_hash) OVER (PARTITION BY _key ORDER BY _row) AS first_hash
-            FROM _keyed_all WHERE _key IN (SELECT _key FROM _dupkeys)
+            FROM hashed
         )
         SELECT _row, NULL, CASE WHEN _hash = first_hash THEN 'duplicate_row'
                                 ELSE 'duplicate_key' END, _key
@@ -207,6 +226,13 @@ def collect_problems(con: Any, table: Table, mapping: Mapping, text_of: dict[str
         "(SELECT _key FROM _dupkeys) OR _row NOT IN (SELECT _row FROM _problems "
         "WHERE code IN ('duplicate_row', 'duplicate_key'))"
     )
+
+
+def _system_select(table: Table, system: dict[str, str]) -> str:
+    """The staged columns with the system columns ``system`` (replaced or added)."""
+    replace = ", ".join(f"{system[n]} AS {quote_name(n)}" for n in system if n in table.names)
+    extra = "".join(f", {system[n]} AS {quote_name(n)}" for n in system if n not in table.names)
+    return f"{f'* REPLACE ({replace})' if replace else '*'}{extra}"
 
 
 # tables whose key is (or, without an id, falls back on) the row's content: condition and

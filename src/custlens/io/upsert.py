@@ -140,15 +140,17 @@ def create_customers_from_orders(con: Any, import_id: int, now: datetime) -> int
         The workspace connection, inside the orders import's transaction.
     import_id : int
         The orders import; the new rows carry it (that marks them as known from orders).
+        Its rows are those of ``_final`` (see :func:`plan_rows`) it inserted or updated.
     now : datetime
         Their created_at / updated_at.
     """
+    # the customers of the rows this import wrote (``_final``, the staged rows, not the
+    # stored orders read back); those of earlier imports' orders were created by those
     return con.execute(
         "INSERT INTO customers (customer_id, created_at, updated_at, import_id) "
-        "SELECT DISTINCT o.customer_id, $now, $now, $import_id FROM orders o "
-        # the customers of earlier imports' orders were created by those imports
-        "WHERE o.import_id = $import_id AND o.customer_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)",
+        "SELECT o.customer_id, $now, $now, $import_id FROM (SELECT DISTINCT customer_id "
+        "FROM _final WHERE _action <> 'unchanged' AND customer_id IS NOT NULL) o "
+        "WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)",
         {"now": now, "import_id": import_id},
     ).fetchone()[0]
 
