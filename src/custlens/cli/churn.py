@@ -186,14 +186,15 @@ def _lang(ws_path: Any, file: Any) -> str:
 def score_cmd(
     file: FileArg = None,
     method: Annotated[
-        ChurnMethod, typer.Option(help="propensity (supervised) or palive (BG/NBD)")
+        ChurnMethod,
+        typer.Option(help="propensity (supervised) or palive (P(alive) of the CLV model)"),
     ] = ChurnMethod.propensity,
     horizon_days: Annotated[int, typer.Option(help="Churn = no purchase in the next N days")] = 90,
     cutoff: Annotated[
         str | None, typer.Option(help="Score as of this date (default: the last order date)")
     ] = None,
     time_unit: TimeUnitOpt = TimeUnit.W,
-    model: ModelOpt = ModelName.bgnbd,
+    model: ModelOpt = ModelName.auto,
     high_at: Annotated[
         float, typer.Option(help="propensity: churn probability at or above: 高流失风险")
     ] = 0.7,
@@ -215,7 +216,8 @@ def score_cmd(
     propensity: a supervised probability of no purchase in the next --horizon-days, tiered at
     --high-at / --low-below; when the model does not beat the best simple baseline (recency,
     frequency, RFM rank, BG/NBD) that baseline's ranking is served instead (column
-    churn_ranking; see docs/prediction.md), with short reasons per customer. palive: buyers ranked by BG/NBD P(alive) (--high-share lowest:
+    churn_ranking; see docs/prediction.md), with short reasons per customer. palive: buyers ranked by P(alive) of the CLV model `clv predict` uses
+    (chosen on a holdout unless --model is given; --high-share lowest:
     高流失风险, --low-share highest: 低流失风险); a degenerate fit falls back to the lifecycle
     rule (no purchase in more than churn_days days: 高流失风险). Not the churned stage
     (流失阶段) of `custlens lifecycle`, which is the rule alone.

@@ -112,7 +112,8 @@ def _fit(
 
     frame, _ = read_orders(src)
     lang = _error_lang(lang, src[2])
-    if observation_end is None and spend:
+    # the churn ranking by P(alive) uses the same checked model as the CLV forecasts
+    if observation_end is None:
         fit, check = fit_checked(frame, time_unit.value, model.value, calibration_end, penalizer)
         for line in check.verdict(lang):
             stderr.print(line, style=None if check.adequate else "bold yellow", highlight=False)

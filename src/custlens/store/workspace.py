@@ -15,10 +15,8 @@ import contextlib
 import importlib
 import os
 import re
-import shutil
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,19 +34,6 @@ from custlens.store.sql import quote_literal, quote_name
 DB_FILE = "custlens.duckdb"
 _OPEN: dict[str, int] = {}  # database files this process has open, by resolved path
 DEFAULT_WORKSPACE = "custlens-workspace"
-# tables mirrored as Parquet, with the month column they are partitioned by (if any)
-PARQUET_PARTITIONS = {"orders": "order_date", "events": "event_date"}
-# bookkeeping columns analyses never read: left out of the mirror to keep it small and fast
-MIRROR_SKIP = (
-    "row_flags",
-    "source_row",
-    "import_id",
-    "order_line_key",
-    "event_key",
-    "feedback_key",
-    "created_at",
-    "updated_at",
-)
 
 
 def resolve_workspace_path(path: str | Path | None) -> Path:
@@ -298,43 +283,12 @@ class Workspace:
             self.con.execute(f"SELECT count(*) FROM {quote_name(TABLES[name].name)}").fetchone()[0]
         )
 
-    # ---- Parquet mirror ---------------------------------------------------------------
+    # ---- Parquet mirror (store.mirror) -------------------------------------------------
     def write_parquet(self, name: str) -> Path:
-        """Rewrite the Parquet mirror of one table atomically (temp dir, then rename)."""
-        target = self.parquet_dir / name
-        tmp = self.parquet_dir / f".{name}.{uuid.uuid4().hex}"
-        tmp.mkdir(parents=True)
-        date_col = PARQUET_PARTITIONS.get(name)
-        skip = [c for c in MIRROR_SKIP if c in self._columns(name)]
-        cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
-        if date_col and self.count(name) > 0:
-            sql = (
-                f"COPY (SELECT {cols}, strftime({date_col}, '%Y-%m') AS month FROM {quote_name(name)}) "
-                f"TO {quote_literal(tmp)} (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)"
-            )
-        else:
-            sql = (
-                f"COPY (SELECT {cols} FROM {quote_name(name)}) "
-                f"TO {quote_literal(tmp / 'data.parquet')} "
-                "(FORMAT parquet)"
-            )
-        self.con.execute(sql)
-        old = None
-        if target.exists():
-            old = self.parquet_dir / f".{name}.old.{uuid.uuid4().hex}"
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return target
+        """Rewrite the Parquet mirror of one table atomically (see :mod:`custlens.store.mirror`)."""
+        from custlens.store.mirror import write_mirror
 
-    def _columns(self, name: str) -> list[str]:
-        rows = self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "AND table_catalog = current_database()",
-            [name],
-        ).fetchall()
-        return [r[0] for r in rows]
+        return write_mirror(self, name)
 
     def write_all_parquet(self) -> None:
         """Rewrite the Parquet mirror of every canonical table."""
