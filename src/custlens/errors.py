@@ -20,6 +20,36 @@ class Problem:
     message: str
     value: str | None = None
     severity: str = "error"  # error: row rejected; warning: row kept and flagged; info
+    msgid: str | None = None  # the catalogue message behind ``message``, when there is one
+    params: dict[str, Any] | None = None
+
+    def message_in(self, lang: str | None) -> str:
+        """The message in ``lang`` when it came from the catalogue, else as is.
+
+        Examples
+        --------
+        >>> p = Problem(2, None, "missing", "missing 'expr'", msgid="missing '{key}'",
+        ...             params={"key": "expr"})
+        >>> p.message_in("en"), p.message_in("zh")
+        ("missing 'expr'", '缺少 expr')
+        """
+        if self.msgid is None:
+            return self.message
+        return translate(self.msgid, self.params or {}, lang)
+
+
+def translate(msgid: str, params: dict[str, Any], lang: str | None) -> str:
+    """``msgid`` in ``lang`` with ``params``; a parameter given as a ``(msgid, params)`` pair is
+    itself a catalogue message, translated first (a problem that quotes another message)."""
+    from custlens.i18n import gettext
+
+    done = {
+        k: translate(v[0], v[1], lang)
+        if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], dict)
+        else v
+        for k, v in params.items()
+    }
+    return gettext(msgid, lang, **done)
 
 
 class CustlensError(Exception):

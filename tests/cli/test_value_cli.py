@@ -154,7 +154,7 @@ def test_tags_list_and_preview(wsdir, tmp_path):
     )
     try:
         bad = run(wsdir, "tags", "list", ok=False)
-        assert bad.exit_code == 1 and "line 2, rule X: unknown column 'nope'" in flat(bad.output)
+        assert bad.exit_code == 1 and "第 2 行，规则 X：未知列 'nope'" in flat(bad.output)
     finally:
         (wsdir / "tags.yaml").unlink()
 

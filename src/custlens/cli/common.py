@@ -116,15 +116,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except CustlensError as exc:
-            message = exc.message_in(_error_lang(kwargs.get("lang"), kwargs.get("ws_path")))
+            lang = _error_lang(kwargs.get("lang"), kwargs.get("ws_path"))
+            message = exc.message_in(lang)
             stderr.print("[red]error:[/red] ", end="", markup=True, highlight=False)
             stderr.print(message, markup=False, highlight=False, soft_wrap=True)
             if isinstance(exc, InputError):
                 # problems the message already states are not printed twice
-                for problem in [p for p in exc.problems if p.message not in message][:20]:
-                    stderr.print(
-                        f"  {problem.message}", markup=False, highlight=False, soft_wrap=True
-                    )
+                said = [p.message_in(lang) for p in exc.problems]
+                for text in [t for t in said if t not in message][:20]:
+                    stderr.print(f"  {text}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         finally:
             while _OPENED:

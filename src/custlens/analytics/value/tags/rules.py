@@ -27,7 +27,7 @@ import ibis.expr.types as ir
 import yaml
 
 from custlens.analytics.value.tags.expr import RuleError, compile_rule
-from custlens.errors import InputError, Problem
+from custlens.errors import InputError, Problem, translate
 
 CATEGORIES = ("basic", "behaviour", "value", "scene")
 CATEGORY_NAMES = {"basic": "基础", "behaviour": "行为", "value": "价值", "scene": "场景"}
@@ -88,12 +88,20 @@ def parse_rules(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        msg = f"{source}: invalid YAML" + (f" at line {line}" if line else "") + f": {exc}"
-        raise InputError(msg, [Problem(line, None, "yaml", msg)]) from None
+        if line:
+            err = InputError.of(
+                "{source}: invalid YAML at line {line}: {error}",
+                source=source,
+                line=line,
+                error=exc,
+            )
+        else:
+            err = InputError.of("{source}: invalid YAML: {error}", source=source, error=exc)
+        err.problems = [Problem(line, None, "yaml", str(err), msgid=err.msgid, params=err.params)]
+        raise err from None
     items = data.get("tags") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        msg = f"{source}: expected a top-level 'tags:' list of rules"
-        raise InputError(msg, [Problem(None, None, "structure", msg)])
+        raise InputError.of("{source}: expected a top-level 'tags:' list of rules", source=source)
     lines = _item_lines(root)
     problems: list[Problem] = []
     rules: list[TagRule] = []
@@ -105,7 +113,11 @@ def parse_rules(
             continue
         if rule.name in seen:
             _problem(
-                problems, line, rule.name, "duplicate", f"duplicate tag name {rule.name!r}", source
+                problems,
+                (line, rule.name, source),
+                "duplicate",
+                "duplicate tag name {name}",
+                name=repr(rule.name),
             )
             continue
         seen.add(rule.name)
@@ -119,10 +131,13 @@ def parse_rules(
         try:
             compile_rule(rule.expr, table)
         except RuleError as exc:
-            _problem(problems, rule.line, rule.name, "expr", str(exc), source)
+            where = (rule.line, rule.name, source)
+            _problem(problems, where, "expr", exc.msgid or str(exc), **(exc.params or {}))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
-        raise InputError(f"{source}: {len(problems)} problem(s) in tag rules", problems)
+        err = InputError.of("{source}: {n} problem(s) in tag rules", source=source, n=len(problems))
+        err.problems = problems
+        raise err
     return rules
 
 
@@ -132,23 +147,31 @@ def _read_rule(
     label = item.get("name") if isinstance(item, dict) else None
     label = str(label) if label is not None else f"#{index + 1}"
     if not isinstance(item, dict):
-        _problem(problems, line, label, "structure", "each rule must be a mapping", source)
+        _problem(problems, (line, label, source), "structure", "each rule must be a mapping")
         return None
     unknown = set(item) - KEYS
     if unknown:
-        _problem(problems, line, label, "key", f"unknown keys {sorted(unknown)}", source)
+        _problem(
+            problems, (line, label, source), "key", "unknown keys {keys}", keys=sorted(unknown)
+        )
     for key in ("name", "category", "expr"):
         if item.get(key) in (None, ""):
-            _problem(problems, line, label, "missing", f"missing '{key}'", source)
+            _problem(problems, (line, label, source), "missing", "missing '{key}'", key=key)
             return None
     if item["category"] not in CATEGORIES:
-        msg = f"category {item['category']!r} must be one of {', '.join(CATEGORIES)}"
-        _problem(problems, line, label, "category", msg, source)
+        _problem(
+            problems,
+            (line, label, source),
+            "category",
+            "category {category} must be one of {choices}",
+            category=repr(item["category"]),
+            choices=", ".join(CATEGORIES),
+        )
         return None
     try:
         weight = float(item.get("weight", 1.0))
     except (TypeError, ValueError):
-        _problem(problems, line, label, "weight", "weight must be a number", source)
+        _problem(problems, (line, label, source), "weight", "weight must be a number")
         return None
     if item.get("enabled", True) is False:
         return None
@@ -165,10 +188,24 @@ def _read_rule(
 
 
 def _problem(
-    problems: list[Problem], line: int | None, rule: str, code: str, message: str, source: str
+    problems: list[Problem],
+    where: tuple[int | None, str, str],
+    code: str,
+    msgid: str,
+    **params: Any,
 ) -> None:
-    where = f"line {line}, " if line else ""
-    problems.append(Problem(line, rule, code, f"{source}: {where}rule {rule}: {message}"))
+    """Add a problem of rule ``where`` = (line, rule name, source file), its message the
+    catalogue's ``msgid`` with ``params`` (shown in the reader's language)."""
+    line, rule, source = where
+    problem = (msgid, params)
+    if line:
+        outer = "{source}: line {line}, rule {rule}: {problem}"
+        outer_params = {"source": source, "line": line, "rule": rule, "problem": problem}
+    else:
+        outer = "{source}: rule {rule}: {problem}"
+        outer_params = {"source": source, "rule": rule, "problem": problem}
+    message = translate(outer, outer_params, "en")
+    problems.append(Problem(line, rule, code, message, msgid=outer, params=outer_params))
 
 
 def _item_lines(root: Any) -> list[int]:
