@@ -138,7 +138,7 @@ def churn_quality_block(ctx: Context, s: Section) -> None:
             ctx._("Reliability by decile (calibrated)"),
             [
                 Column("decile", ctx._("Decile"), "int"),
-                Column("customers", ctx._("Customers"), "int"),
+                Column("customers", ctx._("Buying customers"), "int"),
                 Column("mean_predicted", ctx._("Predicted churn rate"), "pct"),
                 Column("observed_rate", ctx._("Observed churn rate"), "pct"),
             ],
