@@ -114,7 +114,9 @@ def _fit(
     lang = _error_lang(lang, src[2])
     # the churn ranking by P(alive) uses the same checked model as the CLV forecasts
     if observation_end is None:
-        fit, check = fit_checked(frame, time_unit.value, model.value, calibration_end, penalizer)
+        fit, check = fit_checked(
+            frame, time_unit.value, model.value, calibration_end, penalizer, spend=spend
+        )
         for line in check.verdict(lang):
             stderr.print(line, style=None if check.adequate else "bold yellow", highlight=False)
     else:

@@ -371,10 +371,14 @@ def fit_checked(
     model: str = "auto",
     calibration_end: str | None = None,
     penalizer_coef: float = 0.0,
+    spend: bool = True,
 ) -> tuple[ClvFit, ModelChoice]:
     """The fit every surface shows: the model chosen on a holdout (``model="auto"``; BG/NBD
     when no holdout is possible) or the one asked for, checked the same way, then fitted on
     the whole history up to ``calibration_end``.
+
+    With ``spend=False`` only the purchase model is fitted (P(alive) rankings need no
+    Gamma-Gamma, which needs repeat buyers with spend).
 
     Returns
     -------
@@ -391,6 +395,6 @@ def fit_checked(
     choice = check_models(history, time_unit, models, penalizer_coef)
     name = choice.chosen or (models[0] if model != "auto" else "bgnbd")
     summary = summary_from_orders(orders, time_unit=time_unit, calibration_end=calibration_end)
-    fit = fit_clv_models(summary, name, penalizer_coef)
+    fit = fit_clv_models(summary, name, penalizer_coef, spend=spend)
     fit.check = choice
     return fit, choice
