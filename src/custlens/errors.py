@@ -97,10 +97,10 @@ class CustlensError(Exception):
         from custlens.i18n import gettext
 
         if self.parts:
-            return gettext("; ", lang).join(gettext(m, lang, **p) for m, p in self.parts)
+            return gettext("; ", lang).join(translate(m, p, lang) for m, p in self.parts)
         if self.msgid is None:
             return str(self)
-        return gettext(self.msgid, lang, **(self.params or {}))
+        return translate(self.msgid, self.params or {}, lang)
 
 
 class InputError(CustlensError):
