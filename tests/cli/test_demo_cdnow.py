@@ -60,4 +60,7 @@ def test_output_path_that_is_a_file_exits_1(tmp_path):
     blocker.write_text("x", encoding="utf-8")
     r = invoke("demo", "cdnow", "--out", blocker)
     assert r.exit_code == 1
+    assert "错误" in r.output
+    r = invoke("demo", "cdnow", "--out", blocker, "--lang", "en")
+    assert r.exit_code == 1
     assert "error" in r.output

@@ -56,6 +56,13 @@ def test_buyers_kpi(report, clients):
     card = admin.get("/", params={"period": "month"}).text.split('data-kpi="buyers"')[1]
     assert re.search(r'<div class="label">([^<]*)</div>', card)[1] == BUYERS
     (api,) = [c for c in admin.get("/api/v1/kpis").json()["cards"] if c["kpi"] == "buyers"]
+    assert api["label"] == BUYERS  # the API speaks the page's language
+    admin.cookies.set("custlens_lang", "en")
+    try:
+        cards = admin.get("/api/v1/kpis").json()["cards"]
+    finally:
+        admin.cookies.delete("custlens_lang")
+    (api,) = [c for c in cards if c["kpi"] == "buyers"]
     assert api["label"] == get_measure("buyers").name
 
 

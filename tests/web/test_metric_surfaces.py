@@ -270,6 +270,7 @@ def test_web_kpi_cards_and_compare_api(world):
     )
     rows = body["rows"]
     assert [r["metric"] for r in rows] == list(MEASURE_IDS)
+    assert [r["label"] for r in rows] == [measure_label(m, "zh") for m in MEASURE_IDS]
     same({r["metric"]: r["value"] for r in rows}, world.truth, "web compare API")
     same({r["metric"]: r["base"] for r in rows}, world.base, "web compare API base")
     for r in rows:

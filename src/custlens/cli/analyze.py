@@ -18,6 +18,7 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
+    phrase,
     say,
     stderr,
     workspace,
@@ -43,7 +44,7 @@ def analyze_cmd(
     from custlens.store import results
 
     ws = workspace(ws_path)
-    with stderr.status("analysing ..."):
+    with stderr.status(phrase("analysing ...")):
         analysis = analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
         run = results.save_analysis(ws, analysis)
     info = {

@@ -24,8 +24,8 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
-    stderr,
     workspace,
+    wrote,
 )
 from custlens.errors import UsageError
 
@@ -99,7 +99,7 @@ def _chart(path: Path | None, spec: dict[str, Any]) -> None:
         path.write_text(
             json.dumps(spec, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
         )
-        stderr.print(f"chart -> {path}", highlight=False)
+        wrote(path)
 
 
 def _split(text: str) -> list[str]:

@@ -167,14 +167,25 @@ WideOpt = Annotated[
 ]
 
 
+def phrase(msgid: str, lang: str | None = None, **params: Any) -> str:
+    """``msgid`` from the catalogue with ``params``, in ``lang`` or else the language of the
+    running command's workspace (zh before one is opened)."""
+    if lang is None:
+        settings = current_settings()
+        lang = settings.lang if settings is not None else DEFAULT_LANG
+    return gettext(msgid, lang, **params)
+
+
 def say(msgid: str, **params: Any) -> None:
     """Print a progress or summary line on stderr in the language of the running command's
     workspace (zh before one is opened): ``msgid`` from the catalogue, with ``params``."""
-    from custlens.i18n import gettext
+    stderr.print(phrase(msgid, **params), markup=False, highlight=False)
 
-    settings = current_settings()
-    lang = settings.lang if settings is not None else DEFAULT_LANG
-    stderr.print(gettext(msgid, lang, **params), markup=False, highlight=False)
+
+def wrote(path: Path | str, lang: str | None = None) -> None:
+    """Tell on stderr that ``path`` was written, in ``lang`` or the running command's."""
+    text = phrase("written: {path}", lang, path=str(path))
+    stderr.print(text, markup=False, highlight=False)
 
 
 def current_settings(settings: Settings | None = None) -> Settings | None:

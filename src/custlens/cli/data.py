@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace
+from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace, wrote
 from custlens.cli.importing import TableName
 from custlens.i18n import gettext
 from custlens.io.template import write_template
@@ -70,4 +70,4 @@ def template_cmd(
     Example: custlens template customers --out 客户模板.xlsx
     """
     path = write_template(table.value, out, fmt.value, lang.value if lang else "zh")
-    stderr.print(f"-> {path}", highlight=False)
+    wrote(path, lang.value if lang else "zh")

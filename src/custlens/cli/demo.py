@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from custlens.cli.common import Lang, say
+from custlens.cli.common import Lang, phrase, say
+from custlens.i18n import DEFAULT_LANG
 
 demo_app = typer.Typer(
     help="Demo data with known answers: a synthetic shop, or the CDNOW benchmark sample.",
@@ -73,7 +74,7 @@ def generate(
     from custlens.errors import CustlensError
 
     try:
-        with stderr.status(f"Generating {customers:,} customers ..."):
+        with stderr.status(phrase("Generating {n} customers ...", n=f"{customers:,}")):
             truth = generate_world(
                 out,
                 n_customers=customers,
@@ -83,12 +84,14 @@ def generate(
                 headers=headers.value,
             )
     except CustlensError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        stderr.print(
+            f"[red]{phrase('error')}:[/red] {exc.message_in(DEFAULT_LANG)}", highlight=False
+        )
         raise typer.Exit(exc.exit_code) from None
-    table = Table(title=f"Demo world in {out}", title_justify="left")
-    table.add_column("table")
-    table.add_column("file")
-    table.add_column("rows", justify="right")
+    table = Table(title=phrase("Demo world in {out}", out=str(out)), title_justify="left")
+    table.add_column(phrase("table"))
+    table.add_column(phrase("file"))
+    table.add_column(phrase("rows"), justify="right")
     for name, file in truth["files"].items():
         table.add_row(name, file, f"{truth['rows'][name]:,}")
     table.add_row("truth", "truth.json", "")
@@ -119,7 +122,7 @@ def cdnow(
     try:
         sample, readme = write_cdnow(out)
     except OSError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False)
+        stderr.print(f"[red]{phrase('error', lg)}:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     orders = load_cdnow()
     message = _(

@@ -21,6 +21,7 @@ from custlens.cli.common import (
     handle_errors,
     stderr,
     workspace,
+    wrote,
 )
 from custlens.errors import UsageError, WorkspaceError
 from custlens.i18n import gettext as _
@@ -317,7 +318,7 @@ def quality_cmd(
         if out is None:
             raise UsageError.of("--format xlsx needs --out FILE")
         _write_quality_xlsx(report, out)
-        stderr.print(f"-> {out}", highlight=False)
+        wrote(out)
         return
     if fmt == QualityFormat.json:
         emit(report, Format.json)

@@ -26,8 +26,8 @@ from custlens.cli.common import (
     emit,
     handle_errors,
     print_data_up_to,
-    stderr,
     workspace,
+    wrote,
 )
 from custlens.i18n.labels import code_label
 
@@ -42,7 +42,7 @@ ChartOpt = Annotated[
 def _write_chart(path: Path | None, spec: dict | list) -> None:
     if path is not None:
         path.write_text(json.dumps(spec, ensure_ascii=False, indent=2), encoding="utf-8")
-        stderr.print(f"chart -> {path}", highlight=False)
+        wrote(path)
 
 
 def _orders(ws_path, engine):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from custlens.analytics.measures import get_measure
+from custlens.analytics.measures import get_measure, measure_label
 from custlens.analytics.patterns import basket, compare, kpi, products
 from custlens.analytics.patterns import timing as patterns
 from custlens.analytics.patterns.periods import (
@@ -93,7 +93,12 @@ def overview_period(
 
 
 def kpi_cards(
-    scope: Scope, period: Period, freq: str, compare_with: str, churn_days: int = 180
+    scope: Scope,
+    period: Period,
+    freq: str,
+    compare_with: str,
+    churn_days: int = 180,
+    lang: str = "zh",
 ) -> list[dict[str, Any]]:
     """KPI cards of ``period`` with the change against the previous period or last year, and
     how much of each the data covers (``coverage``, ``base_coverage``: full | partial | none;
@@ -121,7 +126,7 @@ def kpi_cards(
         cards.append(
             {
                 "kpi": key,
-                "label": label,
+                "label": gettext(label, lang),
                 "kind": kind,
                 "value": value,
                 "base": base,
@@ -224,7 +229,7 @@ def period_comparison(
     found = compare.compare_all(
         orders, p, base, events=scope.table("events"), churn_days=churn_days
     )
-    rows = [r.as_dict() | {"label": get_measure(r.metric).name} for r in found]
+    rows = [r.as_dict() | {"label": measure_label(r.metric, lang)} for r in found]
     by_channel = []
     for label, period, summary in (
         (str(p), p, compare.period_summary(orders, p, by="channel")),

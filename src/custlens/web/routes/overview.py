@@ -39,7 +39,8 @@ def overview_data(
         str(p),
         freq,
         compare,
-        compute=lambda: queries.kpi_cards(scope, p, freq, compare, churn_days),
+        lang,
+        compute=lambda: queries.kpi_cards(scope, p, freq, compare, churn_days, lang),
     )
     trend_rows, trend_spec = cached(
         request, scope, "trend", lang, compute=lambda: queries.monthly_trend(scope, lang=lang)
