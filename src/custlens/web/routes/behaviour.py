@@ -10,12 +10,16 @@ from starlette.responses import Response
 
 from custlens.errors import CustlensError
 from custlens.privacy.policy import Principal
-from custlens.web import value_queries
+from custlens.web import choices, value_queries
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import VIEW, cached, scope_of
+from custlens.web.routes.common import VIEW, cached, has_rows, scope_of
 
 router = APIRouter(include_in_schema=False)
 ORDERS = ("sequential", "strict", "any")
+
+
+class _Empty(Exception):
+    """The page's table has no rows: the page shows what to import instead."""
 
 
 @router.get("/funnel")
@@ -32,8 +36,11 @@ def funnel_page(
     scope = scope_of(request, principal)
     steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
     data = error = None
+    empty = not has_rows(request, scope, "events")
     try:
         spec = value_queries.funnel_spec(steps, window, order, breakdown or None)
+        if empty:
+            raise _Empty
         data = cached(
             request,
             scope,
@@ -47,7 +54,12 @@ def funnel_page(
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
+    except _Empty:
+        pass
     fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
+    picks = cached(
+        request, scope, "step_choices", lang, compute=lambda: choices.step_choices(scope, lang)
+    )
     return render(
         request,
         "funnel.html",
@@ -61,6 +73,8 @@ def funnel_page(
             "orders": ORDERS,
             "breakdowns": value_queries.FUNNEL_BREAKDOWNS,
             "fixed": fixed,
+            "step_choices": picks,
+            "empty": empty,
         },
     )
 
@@ -74,7 +88,10 @@ def paths_page(
     scope = scope_of(request, principal)
     start = start[:40]
     data = error = None
+    empty = not has_rows(request, scope, "events")
     try:
+        if empty:
+            raise _Empty
         data = cached(
             request,
             scope,
@@ -86,8 +103,22 @@ def paths_page(
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
+    except _Empty:
+        pass
+    nodes = cached(
+        request, scope, "node_choices", lang, compute=lambda: choices.node_choices(scope, lang)
+    )
     return render(
-        request, "paths.html", {"data": data, "error": error, "start": start, "length": length}
+        request,
+        "paths.html",
+        {
+            "data": data,
+            "error": error,
+            "start": start,
+            "length": length,
+            "nodes": nodes,
+            "empty": empty,
+        },
     )
 
 
@@ -107,10 +138,16 @@ def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
+    empty = not has_rows(request, scope, "orders")
     try:
-        data = cached(
-            request, scope, "cohorts", lang, compute=lambda: value_queries.cohorts(scope, lang=lang)
-        )
+        if not empty:
+            data = cached(
+                request,
+                scope,
+                "cohorts",
+                lang,
+                compute=lambda: value_queries.cohorts(scope, lang=lang),
+            )
     except CustlensError as exc:
         error = exc.message_in(lang)
-    return render(request, "cohort.html", {"data": data, "error": error})
+    return render(request, "cohort.html", {"data": data, "error": error, "empty": empty})

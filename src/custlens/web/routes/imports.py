@@ -139,8 +139,9 @@ def import_upload(
 
 
 @router.get("/import")
-def import_page(request: Request, principal: Principal = IMPORT) -> Response:
-    """The data import page with the recent import log."""
+def import_page(request: Request, table: str = "", principal: Principal = IMPORT) -> Response:
+    """The data import page with the recent import log; ``table`` is the table chosen first
+    (an empty page's link to upload what it misses)."""
     ctx = ctx_of(request)
     log = import_log(ctx.con(), 50)
     return render(
@@ -150,6 +151,7 @@ def import_page(request: Request, principal: Principal = IMPORT) -> Response:
             "tables": list(TABLES),
             "log": log,
             "rejects": rejects_for(ctx, principal, log),
+            "chosen": table,
             "max_mb": ctx.settings.max_upload_mb,
             "restricted": restricted(principal),
         },
