@@ -72,7 +72,7 @@ def test_funnel_steps_are_picked_from_the_behaviour_log(clients, con):
     values = [unescape(v) for v in re.findall(r'<option value="([^"]+)"', m.group(1))]
     page_types = column(con, "SELECT DISTINCT page_type FROM events WHERE page_type <> ''")
     assert "首页" in values and "商品详情" in values
-    assert "首页 · 页面类型 = home" in unescape(m.group(1))
+    assert "首页 · 页面类型" in unescape(m.group(1))
     # every page type in the data can be picked, by name or as a filter
     named = {"home": "首页", "category": "类目页", "detail": "商品详情"}
     for pt in page_types:

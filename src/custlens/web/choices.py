@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from custlens.analytics.behaviour.funnel_spec import STEP_ALIASES
-from custlens.i18n import gettext
+from custlens.i18n import bilingual, gettext
 from custlens.i18n.labels import code_label
 from custlens.store.scoped import ScopedWorkspace
 
@@ -118,8 +118,8 @@ def against_choices(last: dt.date | None, lang: str) -> list[Choice]:
 
 def step_choices(scope: ScopedWorkspace, lang: str) -> list[Choice]:
     """Funnel steps to pick, from the page and event types in the behaviour log: a known
-    step by its name (Chinese in zh; ``首页`` = page type home), any other type as a
-    ``page_type=…`` / ``event_type=…`` filter. The label says what the step matches."""
+    step by its name (Chinese in zh: ``首页``, labelled 首页 · 页面类型), any other type as a
+    ``page_type=…`` / ``event_type=…`` filter labelled with the type's name."""
     events = scope.table("events")
     present = {c: set(distinct_values(events, c)) for c in ("page_type", "event_type")}
     known: dict[str, Choice] = {}
@@ -129,13 +129,19 @@ def step_choices(scope: ScopedWorkspace, lang: str) -> list[Choice]:
             continue
         column, values = step.filters()[0]
         covered.update((column, v) for v in values)
-        if not present[column] & set(values):
-            continue
-        name = step.name if lang == "zh" else key
-        meaning = gettext("{column} = {value}", lang, column=_column(column, lang), value=values[0])
-        known[step.name] = (name, f"{step.name} · {meaning}" if lang == "zh" else meaning)
+        if present[column] & set(values):
+            name = bilingual(step.name, key, lang)
+            known[step.name] = (name, f"{name} · {_column(column, lang)}")
     other = [
-        (f"{c}={v}", gettext("{column} = {value}", lang, column=_column(c, lang), value=v))
+        (
+            f"{c}={v}",
+            gettext(
+                "{column} = {value}",
+                lang,
+                column=_column(c, lang),
+                value=code_label("node", v, lang),
+            ),
+        )
         for c in ("page_type", "event_type")
         for v in sorted(present[c])
         if (c, v) not in covered
@@ -145,18 +151,29 @@ def step_choices(scope: ScopedWorkspace, lang: str) -> list[Choice]:
 
 def node_choices(scope: ScopedWorkspace, lang: str) -> list[Choice]:
     """Start nodes for the paths page: the page types and event types in the behaviour log
-    (a path's node is an event's page type, else its event type), labelled with the known
-    step's name in zh (``home`` · 首页)."""
+    (a path's node is an event's page type, else its event type), labelled with their
+    names in ``lang``."""
     events = scope.table("events")
-    names = {v: step.name for step in STEP_ALIASES.values() for _, vs in step.filters() for v in vs}
     values = dict.fromkeys(
         [*distinct_values(events, "page_type"), *distinct_values(events, "event_type")]
     )
-    return [(v, names[v] if lang == "zh" and v in names else v) for v in values]
+    return [(v, code_label("node", v, lang)) for v in values]
 
 
 def _column(column: str, lang: str) -> str:
     return gettext("page type" if column == "page_type" else "event type", lang)
+
+
+def default_steps(lang: str) -> str:
+    """The default funnel (home to paid) written with the step names of ``lang``.
+
+    Examples
+    --------
+    >>> default_steps("zh")
+    '首页 > 类目页 > 商品详情 > 加入购物车 > 结算 > 支付成功'
+    """
+    keys = ("home", "category", "detail", "cart", "checkout", "pay")
+    return " > ".join(bilingual(STEP_ALIASES[k].name, k, lang) for k in keys)
 
 
 def split_steps(text: str) -> list[str]:

@@ -25,7 +25,7 @@ class _Empty(Exception):
 @router.get("/funnel")
 def funnel_page(
     request: Request,
-    steps: str = value_queries.DEFAULT_FUNNEL,
+    steps: str = "",
     window: str = "14d",
     order: str = "sequential",
     breakdown: str = "",
@@ -34,7 +34,8 @@ def funnel_page(
     """The funnel page: conversion per step for the chosen steps, window, order and breakdown."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
-    steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
+    steps = steps[:500] or choices.default_steps(lang)  # the step names of the page's language
+    window, order, breakdown = window[:10], order[:20], breakdown[:20]
     data = error = None
     empty = not has_rows(request, scope, "events")
     try:
