@@ -24,9 +24,13 @@ from custlens.i18n import gettext, normalise_lang
 from custlens.i18n.labels import code_label
 from custlens.i18n.numbers import format_change, format_count, format_money, format_pct
 from custlens.schema.tables import TABLES
+from custlens.store.scoped import restricted
 from custlens.web.auth import LOGGED_IN
 
 TEMPLATES = Path(__file__).parent / "templates"
+# the import permission of an account without row filters: only such an account can import
+# (an upsert could change customers outside its rows), so only it is shown 数据导入
+IMPORT_ROWS = "import_rows"
 
 # (path, message id, permission): the navigation, filtered by what the user may do
 NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
@@ -62,7 +66,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "Data",
         [
-            ("/import", "Data import", "import"),
+            ("/import", "Data import", IMPORT_ROWS),
             ("/reports", "Reports", "export"),
         ],
     ),
@@ -141,15 +145,23 @@ def translator(lang: str) -> Any:
     return _
 
 
+def may(principal: Any, permission: str) -> bool:
+    """True when ``principal`` (logged in) may do what a link to ``permission`` offers:
+    :data:`IMPORT_ROWS` is the import permission without row filters."""
+    if permission == LOGGED_IN:
+        return True
+    if permission == IMPORT_ROWS:
+        return principal.can("import") and not restricted(principal)
+    return principal.can(permission)
+
+
 def nav_for(principal: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     """The navigation groups and links the principal may open (none when logged out)."""
     if principal is None:
         return []
     out = []
     for group, items in NAV:
-        allowed = [
-            (path, label) for path, label, perm in items if perm == LOGGED_IN or principal.can(perm)
-        ]
+        allowed = [(path, label) for path, label, perm in items if may(principal, perm)]
         if allowed:
             out.append((group, allowed))
     return out
@@ -175,6 +187,7 @@ def render(
         "_": translator(lang),
         "principal": principal,
         "nav": nav_for(principal),
+        "may_import": principal is not None and may(principal, IMPORT_ROWS),
         "csrf": session.csrf if session else "",
         "path": request.url.path,
         "flash": flash,

@@ -22,6 +22,7 @@ from custlens.charts import basic
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
 from custlens.records import to_records
+from custlens.web.choices import split_steps
 from custlens.web.queries import Scope
 
 FUNNEL_BREAKDOWNS = ("channel", "source", "device")
@@ -210,7 +211,7 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
 def funnel_spec(
     steps: str | None, window: str | None, order: str | None, breakdown: str | None = None
 ) -> funnel.FunnelSpec:
-    parts = [s for s in (steps or DEFAULT_FUNNEL).replace("\n", ",").split(",") if s.strip()]
+    parts = split_steps(steps or DEFAULT_FUNNEL)
     if len(parts) > 12:
         raise InputError.of("a funnel has at most 12 steps")
     if breakdown and breakdown not in FUNNEL_BREAKDOWNS:
@@ -322,23 +323,28 @@ def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") ->
     return {"rows": rows, "spec": spec}
 
 
-def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
-    """Monthly first-order cohorts: the retention matrix (last ``months`` cohorts) as a
-    heatmap whose cells drill to the cohort's customers who bought in that month, and the
-    pooled retention curve."""
+def cohorts(scope: Scope, months: int | None = None, lang: str = "zh") -> dict[str, Any]:
+    """Monthly first-order cohorts: the retention matrix as a heatmap whose cells drill to
+    the cohort's customers who bought in that month, the same cohorts as a table (size and
+    retention after 1, 2, 3, 6 and 12 months) and the pooled retention curve; ``months``:
+    only the latest that many cohorts in the heatmap and the table (default all)."""
     from custlens.analytics.behaviour.cohort import cohort_retention, retention_curve
 
     matrix = cohort_retention(scope.table("orders"))
-    rows = to_records(matrix.to_pandas())
-    keep = sorted({r["cohort"] for r in rows})[-months:]
-    cells = []
-    for r in rows:
-        if r["cohort"] in keep:
-            y, m = int(r["cohort"][:4]), int(r["cohort"][5:7])
-            idx = y * 12 + m - 1 + int(r["period"])
-            r["cohort_month"] = r["cohort"][:7]
-            r["active_month"] = f"{idx // 12:04d}-{idx % 12 + 1:02d}"
-            cells.append(r)
+    frame = matrix.to_pandas()
+    if months:
+        frame = frame[frame["cohort"].isin(sorted(frame["cohort"].unique())[-months:])]
+    month = frame["cohort"].astype("string").str[:7]
+    index = month.str[:4].astype(int) * 12 + month.str[5:7].astype(int) - 1 + frame["period"]
+    frame = frame.assign(
+        cohort_month=month,
+        active_month=(index // 12).astype(str).str.zfill(4)
+        + "-"
+        + (index % 12 + 1).astype(str).str.zfill(2),
+    )
+    cells = to_records(frame)
+    table = cohort_table(frame)
+    n = len(table)
     curve = to_records(retention_curve(matrix).to_pandas())
     spec = {
         "$schema": basic.SCHEMA,
@@ -365,6 +371,20 @@ def cohorts(scope: Scope, months: int = 18, lang: str = "zh") -> dict[str, Any]:
                 {"field": "retention", "format": ".1%"},
             ],
         },
-        "height": 18 * max(len(keep), 1),
+        "height": 18 * max(n, 1),
     }
-    return {"cells": cells, "curve": curve, "spec": spec}
+    return {"cells": cells, "table": table, "curve": curve, "spec": spec}
+
+
+COHORT_PERIODS = (1, 2, 3, 6, 12)
+
+
+def cohort_table(frame: Any) -> list[dict[str, Any]]:
+    """One row per cohort of the retention matrix (``cohort_month``, ``cohort_size`` and
+    ``m1`` … ``m12``: retention after that many months; none when the cohort is younger)."""
+    wide = frame.pivot_table(index="cohort_month", columns="period", values="retention")
+    wide = wide.reindex(columns=list(COHORT_PERIODS))
+    wide.columns = [f"m{p}" for p in COHORT_PERIODS]
+    sizes = frame.groupby("cohort_month")["cohort_size"].max()
+    out = wide.join(sizes).reset_index().sort_values("cohort_month", ascending=False)
+    return to_records(out.astype(object).where(out.notna(), None))

@@ -10,18 +10,22 @@ from starlette.responses import Response
 
 from custlens.errors import CustlensError
 from custlens.privacy.policy import Principal
-from custlens.web import value_queries
+from custlens.web import choices, value_queries
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import VIEW, cached, scope_of
+from custlens.web.routes.common import VIEW, cached, has_rows, scope_of
 
 router = APIRouter(include_in_schema=False)
 ORDERS = ("sequential", "strict", "any")
 
 
+class _Empty(Exception):
+    """The page's table has no rows: the page shows what to import instead."""
+
+
 @router.get("/funnel")
 def funnel_page(
     request: Request,
-    steps: str = value_queries.DEFAULT_FUNNEL,
+    steps: str = "",
     window: str = "14d",
     order: str = "sequential",
     breakdown: str = "",
@@ -30,10 +34,14 @@ def funnel_page(
     """The funnel page: conversion per step for the chosen steps, window, order and breakdown."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
-    steps, window, order, breakdown = steps[:500], window[:10], order[:20], breakdown[:20]
+    steps = steps[:500] or choices.default_steps(lang)  # the step names of the page's language
+    window, order, breakdown = window[:10], order[:20], breakdown[:20]
     data = error = None
+    empty = not has_rows(request, scope, "events")
     try:
         spec = value_queries.funnel_spec(steps, window, order, breakdown or None)
+        if empty:
+            raise _Empty
         data = cached(
             request,
             scope,
@@ -47,7 +55,12 @@ def funnel_page(
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
+    except _Empty:
+        pass
     fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
+    picks = cached(
+        request, scope, "step_choices", lang, compute=lambda: choices.step_choices(scope, lang)
+    )
     return render(
         request,
         "funnel.html",
@@ -61,6 +74,8 @@ def funnel_page(
             "orders": ORDERS,
             "breakdowns": value_queries.FUNNEL_BREAKDOWNS,
             "fixed": fixed,
+            "step_choices": picks,
+            "empty": empty,
         },
     )
 
@@ -74,7 +89,10 @@ def paths_page(
     scope = scope_of(request, principal)
     start = start[:40]
     data = error = None
+    empty = not has_rows(request, scope, "events")
     try:
+        if empty:
+            raise _Empty
         data = cached(
             request,
             scope,
@@ -86,8 +104,22 @@ def paths_page(
         )
     except CustlensError as exc:
         error = exc.message_in(lang)
+    except _Empty:
+        pass
+    nodes = cached(
+        request, scope, "node_choices", lang, compute=lambda: choices.node_choices(scope, lang)
+    )
     return render(
-        request, "paths.html", {"data": data, "error": error, "start": start, "length": length}
+        request,
+        "paths.html",
+        {
+            "data": data,
+            "error": error,
+            "start": start,
+            "length": length,
+            "nodes": nodes,
+            "empty": empty,
+        },
     )
 
 
@@ -107,10 +139,16 @@ def cohort_page(request: Request, principal: Principal = VIEW) -> Response:
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
+    empty = not has_rows(request, scope, "orders")
     try:
-        data = cached(
-            request, scope, "cohorts", lang, compute=lambda: value_queries.cohorts(scope, lang=lang)
-        )
+        if not empty:
+            data = cached(
+                request,
+                scope,
+                "cohorts",
+                lang,
+                compute=lambda: value_queries.cohorts(scope, lang=lang),
+            )
     except CustlensError as exc:
         error = exc.message_in(lang)
-    return render(request, "cohort.html", {"data": data, "error": error})
+    return render(request, "cohort.html", {"data": data, "error": error, "empty": empty})

@@ -47,6 +47,19 @@ def bounds(request: Request, scope: Scope) -> tuple[dt.date | None, dt.date | No
     return cached(request, scope, "bounds", compute=lambda: data_bounds(scope))
 
 
+def has_rows(request: Request, scope: Scope, table: str) -> bool:
+    """True when ``table`` holds rows the principal may see (cached per data version)."""
+    return cached(request, scope, "has_rows", table, compute=lambda: scope.count(table) > 0)
+
+
+def period_picks(request: Request, scope: Scope) -> list[tuple[str, str]]:
+    """The periods offered by a page's period filter, up to the scope's last order day."""
+    from custlens.web.choices import period_choices
+    from custlens.web.render import lang_of
+
+    return period_choices(bounds(request, scope)[1], lang_of(request))
+
+
 def stored_results(request: Request) -> bool:
     """True when the workspace has a stored analysis run (cached)."""
     ctx = ctx_of(request)

@@ -23,7 +23,7 @@ from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
 from custlens.store.results import set_manual_tag
 from custlens.store.sql import quote_name
-from custlens.web import customer_params, customer_query
+from custlens.web import choices, customer_params, customer_query
 from custlens.web.queries import Scope, plain_rows
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import (
@@ -32,6 +32,7 @@ from custlens.web.routes.common import (
     UNMASK,
     VIEW,
     bounds,
+    cached,
     ctx_of,
     record,
     scope_of,
@@ -84,6 +85,16 @@ def customers(request: Request, principal: Principal = VIEW) -> Response:
     """The customer list page."""
     data = list_data(request, principal, request.query_params)
     q = data["q"]
+    scope, lang = scope_of(request, principal), lang_of(request)
+    stored = data["stored"]
+    picks = cached(
+        request,
+        scope,
+        "customer_choices",
+        stored,
+        lang,
+        compute=lambda: choices.customer_choices(scope, stored, lang),
+    )
     return render(
         request,
         "customers.html",
@@ -93,6 +104,7 @@ def customers(request: Request, principal: Principal = VIEW) -> Response:
             "filters": q.active_filters(),
             "sorts": list(customer_params.SORTS),
             "funnel_params": customer_params.FUNNEL_PARAMS,
+            "choices": picks,
         },
     )
 
@@ -303,6 +315,10 @@ def customer_detail(
         "tags": sorted(
             (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
         ),
+        # every tag the customer had, newest first: when each was given and (ended) taken off
+        "tag_history": sorted(
+            rows.get("tags", []), key=lambda t: str(t["valid_from"]), reverse=True
+        ),
         "clv": None,
     }
     scope = scope_of(request, principal)
@@ -329,7 +345,8 @@ def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
 def customer_360(request: Request, cid: str, principal: Principal = VIEW) -> Response:
     """The customer 360 page: profile (masked), orders, tags, scores and events."""
     detail = customer_detail(request, principal, cid[:100])
-    return render(request, "customer.html", {**detail, "cid": cid, "unmasked": False})
+    tab = request.query_params.get("tab", "orders")  # orders | behaviour | feedback | changes
+    return render(request, "customer.html", {**detail, "cid": cid, "unmasked": False, "tab": tab})
 
 
 @router.post("/customers/{cid}/unmask")
@@ -350,7 +367,9 @@ def unmask_customer(
     detail = customer_detail(request, principal, cid[:100], principal.masking(reason))
     record(request, "unmask", principal.username, {"customer_id": cid, "reason": reason})
     return render(
-        request, "customer.html", {**detail, "cid": cid, "unmasked": True, "reason": reason}
+        request,
+        "customer.html",
+        {**detail, "cid": cid, "unmasked": True, "reason": reason},
     )
 
 

@@ -139,15 +139,19 @@ def import_upload(
 
 
 @router.get("/import")
-def import_page(request: Request, principal: Principal = IMPORT) -> Response:
-    """The data import page with the recent import log."""
+def import_page(request: Request, table: str = "", principal: Principal = IMPORT) -> Response:
+    """The data import page with the recent import log; ``table`` is the table chosen first
+    (an empty page's link to upload what it misses)."""
     ctx = ctx_of(request)
+    log = import_log(ctx.con(), 50)
     return render(
         request,
         "import.html",
         {
             "tables": list(TABLES),
-            "log": import_log(ctx.con(), 50),
+            "log": log,
+            "rejects": rejects_for(ctx, principal, log),
+            "chosen": table,
             "max_mb": ctx.settings.max_upload_mb,
             "restricted": restricted(principal),
         },
@@ -224,6 +228,31 @@ def importer_of(con: Any, import_id: int) -> str | None:
         except (ValueError, AttributeError):
             continue
     return None
+
+
+def rejects_for(ctx: Any, principal: Principal, log: list[dict[str, Any]]) -> set[int]:
+    """The imports of ``log`` whose rejects file ``principal`` may download and that is still
+    there: an admin's, or the user's own imports (the page links only to these)."""
+    own: set[int] | None = None
+    if principal.role != "admin":
+        own = {
+            r[0]
+            for r in ctx.con()
+            .execute(
+                "SELECT DISTINCT TRY_CAST(json_extract_string(detail, '$.import_id') AS BIGINT) "
+                "FROM audit_log WHERE action = 'import' AND username = ?",
+                [principal.username],
+            )
+            .fetchall()
+        }
+    return {
+        r["import_id"]
+        for r in log
+        if r["rejects_file"]
+        and (own is None or r["import_id"] in own)
+        and (path := locate_rejects(ctx.ws.rejects_dir, r["rejects_file"])) is not None
+        and path.is_file()
+    }
 
 
 @router.get("/import/{import_id}/rejects")

@@ -11,9 +11,9 @@ from starlette.responses import Response
 from custlens.analytics.patterns.periods import Period, parse_period
 from custlens.io.quality import quality_report
 from custlens.privacy.policy import Principal
-from custlens.web import queries
+from custlens.web import choices, queries
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import VIEW, bounds, cached, ctx_of, scope_of
+from custlens.web.routes.common import VIEW, bounds, cached, ctx_of, period_picks, scope_of
 from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +66,12 @@ def patterns_page(
     """The purchase patterns page."""
     data = patterns_data(request, principal, period)
     fixed = {"period": str(data["period"])} if data["period"] else {}
-    return render(request, "patterns.html", {**data, "period_text": period or "", "fixed": fixed})
+    periods = period_picks(request, scope_of(request, principal))
+    return render(
+        request,
+        "patterns.html",
+        {**data, "period_text": period or "", "fixed": fixed, "periods": periods},
+    )
 
 
 @router.get("/association")
@@ -89,7 +94,14 @@ def association_page(
     return render(
         request,
         "association.html",
-        {"cells": cells, "rules": rules, "spec": spec, "period_text": period or "", "fixed": fixed},
+        {
+            "cells": cells,
+            "rules": rules,
+            "spec": spec,
+            "period_text": period or "",
+            "fixed": fixed,
+            "periods": period_picks(request, scope),
+        },
     )
 
 
@@ -125,6 +137,8 @@ def compare_page(
             "data": data,
             "period_text": period or (f"{last:%Y-%m}" if last else ""),
             "against": against,
+            "periods": choices.period_choices(last, lang),
+            "againsts": choices.against_choices(last, lang),
         },
     )
 

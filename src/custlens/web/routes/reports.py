@@ -21,7 +21,7 @@ from custlens.errors import InputError
 from custlens.privacy.policy import Principal
 from custlens.reports.build import SECTIONS, build_report
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import EXPORT, record, scope_of
+from custlens.web.routes.common import EXPORT, period_picks, record, scope_of
 from custlens.web.routes.customers import _cleanup
 from custlens.web.scope import restricted
 
@@ -44,6 +44,7 @@ def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
             "sections": list(SECTIONS),
             "formats": FORMATS,
             "restricted": restricted(principal),
+            "periods": period_picks(request, scope_of(request, principal)),
         },
     )
 
