@@ -147,3 +147,27 @@ def test_customer_export_headers_in_the_workspace_language(clients):
     assert all(CJK.search(h) for h in zh), zh
     assert snake_codes(" ".join(zh)) == []
     assert not any(CJK.search(h) for h in en), en
+
+
+@pytest.mark.parametrize("path", ["/customers", "/customers/{cid}"])
+def test_segment_and_stage_in_the_page_language(clients, path):
+    """Stored segment and stage names (written in the workspace's language) read in the
+    page's language on the customer list and 客户360."""
+    from custlens.i18n.labels import code_label
+    from custlens.web.security import LANG_COOKIE
+
+    client = clients["admin"]
+    rows = client.get("/api/v1/customers", params={"page_size": 200}).json()["rows"]
+    (row,) = [r for r in rows if r["segment"] and r["stage"]][:1]
+    segment, stage = row["segment"], row["stage"]
+    english = code_label("segment", segment, "en"), code_label("stage", stage, "en")
+    assert english != (segment, stage)  # the fixture's workspace writes them in Chinese
+    client.cookies.set(LANG_COOKIE, "en")
+    try:
+        params = {"segment": segment}
+        html = client.get(path.format(cid=row["customer_id"]), params=params).text
+    finally:
+        client.cookies.delete(LANG_COOKIE)
+    text = visible_text(html)
+    assert english[0] in text and english[1] in text
+    assert segment not in text and stage not in text
