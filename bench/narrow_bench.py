@@ -27,6 +27,7 @@ time inside the process (after imports and opening the data). Prints ratios to t
 hand-written DuckDB SQL (and chdb for the funnel) and appends to bench/results/narrow.jsonl.
 
     python bench/narrow_bench.py [--customers 1000000] [--only rfm funnel pair_rules]
+        [--tools custlens chdb] [--repeat 3] [--keep /path/to/reuse/the/data]
         [--peer-python /path/to/python-with-polars-pandas-chdb]
 """
 
@@ -330,6 +331,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the fastest counts")
     ap.add_argument("--only", nargs="*", default=list(TARGETS), choices=list(TARGETS))
+    ap.add_argument("--tools", nargs="*", help="run only these tools (e.g. custlens chdb)")
     ap.add_argument("--peer-python", default=sys.executable, help="python with polars/pandas/chdb")
     ap.add_argument("--keep", type=Path, help="generate into (or reuse) this folder")
     args = ap.parse_args()
@@ -357,7 +359,7 @@ def main() -> None:
         sizes = json.loads((data / "sizes.json").read_text())
         tools = {}
         for workload, tool in RUNNERS:
-            if workload not in args.only:
+            if workload not in args.only or (args.tools and tool not in args.tools):
                 continue
             python = args.peer_python if tool in PEER_TOOLS else sys.executable
             module = {"polars": "polars", "pandas": "pandas", "chdb": "chdb"}.get(tool)
@@ -378,9 +380,14 @@ def main() -> None:
             if w == workload:
                 best[tool] = min(ok, key=lambda r: r["seconds"]) if ok else rs[-1]
                 best[tool]["runs"] = [round(r["seconds"], 2) for r in ok]
-        ref = best.get(REFERENCE[workload], {})
+        # results are checked against the reference (else the target peer, else any tool run)
+        order = (REFERENCE[workload], *(peer for peer, _ in TARGETS[workload]), *best)
+        ref_tool = next((t for t in order if "result" in best.get(t, {})), "-")
+        ref = best.get(ref_tool, {})
         print(f"== {workload}")
-        print(f"{'tool':12s}{'seconds':>9s}{'wall':>7s}{'x duckdb':>10s}{'RSS MB':>8s}  agrees")
+        print(
+            f"{'tool':12s}{'seconds':>9s}{'wall':>7s}{'x ' + ref_tool:>12s}{'RSS MB':>8s}  agrees"
+        )
         for tool, r in best.items():
             if "error" in r:
                 print(f"{tool:12s} failed: {r['error']}")
@@ -390,7 +397,7 @@ def main() -> None:
             failed |= not agree
             print(
                 f"{tool:12s}{r['seconds']:9.2f}{r['wall']:7.1f}"
-                f"{r['seconds'] / ref.get('seconds', float('nan')):10.2f}{r['rss_mb']:8.0f}  "
+                f"{r['seconds'] / ref.get('seconds', float('nan')):12.2f}{r['rss_mb']:8.0f}  "
                 f"{'yes' if agree else 'NO'}   runs {r['runs']}"
             )
         mine = best.get("custlens", {})
@@ -413,7 +420,7 @@ def main() -> None:
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
     if failed:
-        sys.exit("a tool failed or its result differs from the DuckDB SQL")
+        sys.exit("a tool failed or its result differs from the reference")
 
 
 if __name__ == "__main__":
