@@ -341,12 +341,22 @@ def any_chains(e: ir.Table, spec: FunnelSpec) -> ir.Table:
     )
 
 
+def visitors(events: ir.Table, spec: FunnelSpec) -> ir.Table:
+    """The visitors (``actor``) of a person funnel, read without testing the steps (naming
+    the scan's results needs no more, and a superset does), else of the prepared log."""
+    per_value = spec.breakdown in events.columns and spec.attribution == "all_steps"
+    if spec.count_by != "person" or per_value:
+        return mark_steps(events, spec)
+    actor = actor_key(events)
+    return events.filter(actor.notnull()).select(actor=actor)
+
+
 def all_chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | None]:
     """(every chain row, per-actor first exclusion time or None). The scan method gives
     actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
     e = mark_steps(events, spec)
     if _scanned(events, spec):
-        rows, excluded = funnel_scan.all_chains(e, spec)
+        rows, excluded = funnel_scan.all_chains(e, spec, visitors(events, spec))
         return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
     if spec.order == "strict":
         return strict_chains(e, spec), None
@@ -360,7 +370,8 @@ def furthest_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached), with
     excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
     if _scanned(events, spec):
-        return ibis.memtable(funnel_scan.furthest_chains(mark_steps(events, spec), spec))
+        best = funnel_scan.furthest_chains(mark_steps(events, spec), spec, visitors(events, spec))
+        return ibis.memtable(best)
     rows, excluded = all_chains(events, spec)
     return keep_furthest(rows, excluded, len(spec.steps))
 

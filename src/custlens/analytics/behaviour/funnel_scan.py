@@ -109,16 +109,18 @@ def _log(table: pa.Table) -> _Log | None:
     )
 
 
-def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
+def _scan(e: ir.Table, spec: FunnelSpec, work, visitors: ir.Table | None = None) -> list:
     """Stream the sorted log in visitor-aligned parts and run ``work(part, log, levels)`` on
     each in a thread pool while later parts are still being fetched (NumPy, Arrow and DuckDB
     release the GIL); ``work`` also gets the visitors' names (:func:`funnel_log.visitor_names`) or None when
     the parts carry them. A hash collision (two visitors, one hash) is detected and the log
     fetched sorted by visitor instead.
 
-    Person funnels look the names up in a separate query (the visitor is a column of the
-    events, cheap to read again); session funnels carry them (sessions are computed)."""
-    names = funnel_log.visitor_names(e) if spec.count_by == "person" else None
+    Person funnels look the names up in a separate query over ``visitors`` (default: the
+    prepared log; the visitor is a column of the events, cheap to read again); session
+    funnels carry them (sessions are computed)."""
+    person = spec.count_by == "person"
+    names = funnel_log.visitor_names(e if visitors is None else visitors) if person else None
     if spec.count_by != "person":
         modes = ["hash+actor", "actor"]
     else:
@@ -275,15 +277,17 @@ def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSp
     return pa.table(cols)
 
 
-def furthest_chains(e: ir.Table, spec: FunnelSpec) -> pa.Table:
+def furthest_chains(e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None) -> pa.Table:
     """Per visitor, the chain that got furthest (first reached), from a prepared log
     (``funnel_engine.mark_steps``). Columns as ``funnel_engine.keep_furthest``: actor,
     customer_id, level, start, end, t0..t{k-1}, bv; visitors excluded by an exclusion step
-    (unless they converted before it) are left out."""
-    parts = _scan(
-        e, spec, lambda part, log, levels, names: _best_table(part, log, levels, spec, names)
-    )
-    return pa.concat_tables(parts)
+    (unless they converted before it) are left out. ``visitors``: where person funnels
+    look the names up (see :func:`_scan`)."""
+
+    def work(part, log, levels, names):
+        return _best_table(part, log, levels, spec, names)
+
+    return pa.concat_tables(_scan(e, spec, work, visitors))
 
 
 def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSpec):
@@ -309,10 +313,16 @@ def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSp
     return rows, hits, log.visitors
 
 
-def all_chains(e: ir.Table, spec: FunnelSpec) -> tuple[pa.Table, pa.Table | None]:
+def all_chains(
+    e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None
+) -> tuple[pa.Table, pa.Table | None]:
     """Every valid chain row (actor = visitor number, level, start, end) and, with exclusion
     steps, each excluded visitor's first exclusion time: what ``funnel_trend`` summarises."""
-    parts = _scan(e, spec, lambda part, log, levels, _: _chain_rows(log, levels, part, spec))
+
+    def work(part, log, levels, _):
+        return _chain_rows(log, levels, part, spec)
+
+    parts = _scan(e, spec, work, visitors)
     rows, hits, offset = [], [], 0
     for r, h, visitors in parts:  # visitor numbers are per part: make them unique
         rows.append(r.set_column(0, "actor", pc.add(r.column(0), offset)))
