@@ -24,6 +24,7 @@ from custlens.analytics.behaviour.funnel import (
     purchase_conversion,
     time_to_convert,
 )
+from custlens.analytics.behaviour.funnel_engine import mark_steps
 from custlens.errors import UsageError
 
 EVENT_COLUMNS = {
@@ -305,3 +306,37 @@ def test_attribute_breakdown_on_every_order(join, order):
     rows = build_funnel(log, s, attrs).to_pyarrow().to_pylist()
     got = {(r["breakdown"], r["step"]): r["actors"] for r in rows}
     assert got[("成熟", 2)] == 1 and got[("新客", 1)] == 1 and got[("新客", 2)] == 0
+
+
+@pytest.mark.parametrize("order", ["sequential", "strict"])
+def test_step_codes_match_each_step_condition(order):
+    """Steps testing one column share a lookup per column; a value can belong to several
+    steps and a step can accept several values, and every bit must still be its step's own
+    condition (nulls match nothing)."""
+    log = events_table(
+        [ev("a", m, w) for m, w in enumerate(["home", "detail", "category", "cart", "search"])],
+        [ev("b", 0, "detail", channel="APP"), ev("b", 1, "detail", channel="PC")],
+        [ev("c", 0, "pay"), ev("c", 1, "checkout", page_type=None)],
+    )
+    steps = (
+        parse_step("page_type=home|detail"),
+        parse_step("detail"),
+        parse_step("pay"),
+        parse_step("page_type=detail&channel=APP"),
+        parse_step("event_type=pay|checkout"),
+        parse_step("page_type=category|detail"),
+    )
+    e = log.mutate(actor=log.customer_id, t=log.event_time)
+    marked = mark_steps(log, FunnelSpec(steps, order=order, join="window"))
+    want = e.mutate(
+        code=sum(
+            (s.condition(e).cast("int64") * (1 << i) for i, s in enumerate(steps)),
+            ibis.literal(0, "int64"),
+        )
+    )
+    if order == "sequential":  # (strict order keeps the events no step matches)
+        want = want.filter(want.code != 0)
+    got = marked.select("actor", "t", "code").to_pyarrow().to_pylist()
+    expected = want.select("actor", "t", "code").to_pyarrow().to_pylist()
+    assert sorted(got, key=str) == sorted(expected, key=str)
+    assert {r["code"] for r in got} >= {0b1, 0b100011, 0b101011, 0b100000, 0b10100, 0b10000}

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from custlens.analytics.behaviour import funnel_scan
+from custlens.analytics.behaviour import funnel_log, funnel_scan
 from custlens.analytics.behaviour.funnel import (
     Exclusion,
     FunnelSpec,
@@ -87,7 +87,7 @@ def _actors(log: ibis.Table, s: FunnelSpec) -> list[tuple]:
 def many_parts(monkeypatch):
     """Stream even small logs in batches of 25 rows and parts of about 100, processed by 3
     threads."""
-    monkeypatch.setattr(funnel_scan, "ROWS_PER_PART", 100)
+    monkeypatch.setattr(funnel_log, "ROWS_PER_PART", 100)
     monkeypatch.setattr(funnel_scan.os, "cpu_count", lambda: 3)
 
 
@@ -115,7 +115,7 @@ def test_parts_never_cut_a_visitor(many_parts):
     actor = ["a"] * 40 + ["b"] * 70 + ["c"] * 5 + ["d"] * 90 + ["e"] * 3
     table = pa.table({"actor": actor, "t": pa.array(range(len(actor)))})
     reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=25))
-    parts = list(funnel_scan._parts(reader))
+    parts = list(funnel_log.parts(reader))
     # once 100 rows have arrived, a part ends where the last visitor in hand begins
     assert [p.num_rows for p in parts] == [40, 75, 93]
     assert [p.column("actor")[0].as_py() for p in parts] == ["a", "b", "d"]
@@ -123,14 +123,15 @@ def test_parts_never_cut_a_visitor(many_parts):
 
 
 def test_hash_collision_falls_back_to_sorting_by_visitor(monkeypatch):
-    """Two visitors sharing one hash would be merged: the scan must notice and re-sort."""
-    fetch = funnel_scan._fetch
+    """Two visitors sharing one hash would be merged: the scan must notice and re-sort.
+    Session funnels carry the names through the sort and compare them there."""
+    fetch = funnel_log.fetch
     calls = []
 
-    def colliding(e, spec, by_hash):
-        calls.append(by_hash)
-        reader = fetch(e, spec, by_hash)
-        if not by_hash:
+    def colliding(e, spec, mode):
+        calls.append(mode)
+        reader = fetch(e, spec, mode)
+        if mode == "actor":
             return reader
         table = reader.read_all()  # every visitor gets the same hash; rows interleave by time
         table = table.set_column(
@@ -139,10 +140,31 @@ def test_hash_collision_falls_back_to_sorting_by_visitor(monkeypatch):
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
 
     log = random_log(4, visitors=20, events=300)
-    expected = _actors(log, _spec("window", {}))
-    monkeypatch.setattr(funnel_scan, "_fetch", colliding)
-    assert _actors(log, _spec("scan", {})) == expected
-    assert calls == [True, False]
+    expected = _actors(log, _spec("window", {"count_by": "session"}))
+    monkeypatch.setattr(funnel_log, "fetch", colliding)
+    assert _actors(log, _spec("scan", {"count_by": "session"})) == expected
+    assert calls == ["hash+actor", "actor"]
+
+
+@pytest.mark.parametrize("name", ["plain", "all-steps"])
+def test_hash_collision_in_names_sorts_by_visitor(monkeypatch, name):
+    """Person funnels sort hashes only and look the names up: a hash shared by two visitors
+    is found there, and the log is sorted by visitor name instead."""
+    fetch = funnel_log.fetch
+    calls = []
+
+    def recorded(e, spec, mode):
+        calls.append(mode)
+        return fetch(e, spec, mode)
+
+    log = random_log(4, visitors=20, events=300)
+    expected = _actors(log, _spec("window", SPECS[name]))
+    monkeypatch.setattr(funnel_log, "fetch", recorded)
+    assert _actors(log, _spec("scan", SPECS[name])) == expected
+    assert calls == ["hash"]
+    monkeypatch.setattr(funnel_log, "_hash", lambda value: ibis.literal(7, "uint64"))
+    assert _actors(log, _spec("scan", SPECS[name])) == expected
+    assert calls == ["hash", "actor"]
 
 
 @pytest.mark.parametrize("exclusions", [(), (Exclusion(parse_step("search"), 0, 1),)])

@@ -30,7 +30,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from custlens.analytics.behaviour import funnel_scan
-from custlens.analytics.behaviour.funnel_spec import FunnelSpec
+from custlens.analytics.behaviour.funnel_spec import FunnelSpec, Step
 from custlens.analytics.behaviour.sessions import actor_key, sessionise
 from custlens.store.engines import is_embedded
 
@@ -53,11 +53,8 @@ def mark_steps(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     else:
         e = events.mutate(actor=actor_key(events))
     e = e.filter(e.actor.notnull())
-    steps = [*spec.steps, *(ex.step for ex in spec.exclusions)]
-    if spec.order != "strict":  # (testing the conditions is cheaper than the code)
-        e = e.filter(functools.reduce(operator.or_, [s.match(e) for s in steps]))
-    code = _bits([step.match(e) for step in spec.steps])
-    xcode = _bits([ex.step.match(e) for ex in spec.exclusions])
+    code = _bits(e, spec.steps)
+    xcode = _bits(e, [ex.step for ex in spec.exclusions])
     bd = spec.breakdown if spec.breakdown in e.columns else None
     per_value = bool(bd) and spec.attribution == "all_steps"
     cols: dict[str, ir.Value] = {"actor": e.actor, "t": e.event_time, "code": code}
@@ -69,15 +66,36 @@ def mark_steps(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     if bd:
         cols["v"] = e[bd].cast("string")
     out = e.select(**cols)
+    if spec.order != "strict":  # (in strict order every event is "something in between")
+        keep = out.code != 0
+        out = out.filter(keep | (out.xcode != 0) if spec.exclusions else keep)
     if per_value:
         out = out.filter(out.v.notnull())
         out = out.mutate(actor=out.actor + "\x1f" + out.v)
     return computed_once(out, "events")
 
 
-def _bits(conds: list[ir.BooleanValue]) -> ir.IntegerValue:
-    """Bit i set when condition i holds (a null condition sets no bit)."""
-    terms = [ibis.ifelse(c, 1 << i, 0) for i, c in enumerate(conds)]
+def _bits(e: ir.Table, steps: Sequence[Step]) -> ir.IntegerValue:
+    """Bit i set when ``steps[i]`` matches (a null column sets no bit).
+
+    Steps testing one column only (``page_type=detail``) share one ``CASE column WHEN value``
+    per column, a single lookup per event instead of one comparison per step.
+    """
+    lookup: dict[str, dict[str, int]] = {}
+    terms = []
+    for i, step in enumerate(steps):
+        cond = step.match(e)  # (also checks that the step's columns exist)
+        filters = step.filters()
+        if len(filters) != 1:
+            terms.append(ibis.ifelse(cond, 1 << i, 0))
+            continue
+        column, values = filters[0]
+        bits = lookup.setdefault(column, {})
+        for value in values:
+            bits[value] = bits.get(value, 0) | (1 << i)
+    for column, bits in lookup.items():
+        cases = [(value, ibis.literal(b, "int64")) for value, b in bits.items()]
+        terms.append(e[column].cast("string").cases(*cases, else_=ibis.literal(0, "int64")))
     return functools.reduce(operator.add, terms, ibis.literal(0, "int64"))
 
 
@@ -323,12 +341,22 @@ def any_chains(e: ir.Table, spec: FunnelSpec) -> ir.Table:
     )
 
 
+def visitors(events: ir.Table, spec: FunnelSpec) -> ir.Table:
+    """The visitors (``actor``) of a person funnel, read without testing the steps (naming
+    the scan's results needs no more, and a superset does), else of the prepared log."""
+    per_value = spec.breakdown in events.columns and spec.attribution == "all_steps"
+    if spec.count_by != "person" or per_value:
+        return mark_steps(events, spec)
+    actor = actor_key(events)
+    return events.filter(actor.notnull()).select(actor=actor)
+
+
 def all_chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table | None]:
     """(every chain row, per-actor first exclusion time or None). The scan method gives
     actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
     e = mark_steps(events, spec)
     if _scanned(events, spec):
-        rows, excluded = funnel_scan.all_chains(e, spec)
+        rows, excluded = funnel_scan.all_chains(e, spec, visitors(events, spec))
         return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
     if spec.order == "strict":
         return strict_chains(e, spec), None
@@ -342,7 +370,8 @@ def furthest_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached), with
     excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
     if _scanned(events, spec):
-        return ibis.memtable(funnel_scan.furthest_chains(mark_steps(events, spec), spec))
+        best = funnel_scan.furthest_chains(mark_steps(events, spec), spec, visitors(events, spec))
+        return ibis.memtable(best)
     rows, excluded = all_chains(events, spec)
     return keep_furthest(rows, excluded, len(spec.steps))
 

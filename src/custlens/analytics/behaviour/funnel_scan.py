@@ -10,28 +10,27 @@ are kept as parent indexes, so the furthest chain of each visitor is walked back
 step's time and the attributed breakdown value. Visitor-aligned parts of the log run in a
 thread pool as the sorted batches arrive.
 
-Used for the embedded (DuckDB) engine, where the sorted log is fetched as Arrow in-process;
-Spark keeps the portable window-function version. Tests run every funnel rule both ways.
+Used for the embedded (DuckDB) engine, where the sorted log is fetched as Arrow in-process
+(``funnel_log``); Spark keeps the portable window-function version. Tests run every funnel rule both ways.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from custlens.analytics.behaviour import funnel_log
+from custlens.analytics.behaviour.funnel_log import as_numpy
 from custlens.analytics.behaviour.funnel_spec import FunnelSpec
 
 MAX_THREADS = 4
-ROWS_PER_PART = 500000
 _NEVER = np.iinfo(np.int64).max  # "no exclusion time" in int64 time arrays
 _UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
@@ -48,6 +47,7 @@ class _Log:
     first: np.ndarray
     aid: np.ndarray
     per_second: int
+    key: np.ndarray | None = None  # each row's visitor hash, when the log has no names
 
     @property
     def n(self) -> int:
@@ -65,27 +65,24 @@ class _Level:
     start: np.ndarray  # chain start time of each row
 
 
-def _numpy(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A null-free numeric column as one NumPy array."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    return col.to_numpy(zero_copy_only=False)
-
-
 def _log(table: pa.Table) -> _Log | None:
     """The arrays of a log sorted by visitor (``_key``, a hash of ``actor``, when present;
-    else ``actor``) and time; None when two visitors share a hash (sort by actor instead)."""
+    else ``actor``) and time; None when two visitors share a hash (sort by actor instead).
+    Without ``actor`` (names looked up afterwards) visitors are told apart by ``_key``."""
     n = table.num_rows
     ttype = table.schema.field("t").type
-    t = _numpy(table.column("t")).view(np.int64)  # datetime64 -> its integer ticks
+    t = as_numpy(table.column("t")).view(np.int64)  # datetime64 -> its integer ticks
     new_actor = np.ones(n, dtype=bool)
-    if n > 1:
+    key = None if "actor" in table.column_names else as_numpy(table.column("_key"))
+    if key is not None:
+        np.not_equal(key[1:], key[:-1], out=new_actor[1:])
+    elif n > 1:
         actor = table.column("actor")
         changed = pc.not_equal(actor.slice(1), actor.slice(0, n - 1))
-        new_actor[1:] = _numpy(changed)
+        new_actor[1:] = as_numpy(changed)
         if "_key" in table.column_names:
-            key = table.column("_key")
-            key_changed = pc.not_equal(key.slice(1), key.slice(0, n - 1))
+            hashed = table.column("_key")
+            key_changed = pc.not_equal(hashed.slice(1), hashed.slice(0, n - 1))
             if not pc.all(pc.equal(changed, key_changed)).as_py():
                 return None
     itype = np.int32 if n < 2**31 - 1 else np.int64
@@ -103,88 +100,46 @@ def _log(table: pa.Table) -> _Log | None:
     before[before < first] = -1
     return _Log(
         t=t,
-        code=_numpy(table.column("code")),
+        code=as_numpy(table.column("code")),
         before=before,
         first=first,
         aid=(np.cumsum(new_actor, dtype=itype) - 1),
         per_second=_UNITS[ttype.unit],
+        key=key,
     )
 
 
-@ibis.udf.scalar.builtin(name="hash")
-def _hash(value: str) -> dt.uint64:  # type: ignore[empty-body]
-    """DuckDB's 64-bit hash, unsigned (``Value.hash()`` adds a costly cast to signed)."""
-
-
-def _bits_type(bits: int) -> str:
-    return next(f"uint{w}" for w in (8, 16, 32, 64) if bits <= w)
-
-
-def _fetch(e: ir.Table, spec: FunnelSpec, by_hash: bool) -> pa.RecordBatchReader:
-    """A prepared log (``funnel_engine.mark_steps``) sorted by visitor and time, as a stream of
-    batches. Sorting by a 64-bit hash of the visitor is much cheaper than by the string."""
-    e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
-    if "xcode" in e.columns:
-        e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
-    # events of one instant in a fixed order (by what they are), so the chain a step
-    # continues and the value it is attributed to never depend on the order rows are read in
-    ties = [c for c in ("code", "xcode", "v", "customer_id") if c in e.columns]
-    ordered = (
-        e.mutate(_key=_hash(e.actor)).order_by(["_key", "t", *ties])
-        if by_hash
-        else e.order_by(["actor", "t", *ties])
-    )
-    return ordered.to_pyarrow_batches(chunk_size=max(ROWS_PER_PART // 4, 1))
-
-
-def _last_visitor_start(table: pa.Table) -> int:
-    """Position of the first row of the table's last visitor (0: one visitor only)."""
-    actor = table.column("actor")
-    end, span = table.num_rows, 4096
-    while end > 1:
-        m = min(span, end - 1)
-        changed = np.flatnonzero(
-            _numpy(pc.not_equal(actor.slice(end - m, m), actor.slice(end - m - 1, m)))
-        )
-        if changed.size:
-            return end - m + int(changed[-1])
-        end, span = end - m, span * 2
-    return 0
-
-
-def _parts(batches: pa.RecordBatchReader) -> Iterator[pa.Table]:
-    """Visitor-aligned parts of about ``ROWS_PER_PART`` rows, as the sorted batches arrive."""
-    pending: list[pa.RecordBatch] = []
-    rows, parts = 0, 0
-    for batch in batches:
-        pending.append(batch)
-        rows += batch.num_rows
-        if rows < ROWS_PER_PART:
-            continue
-        table = pa.Table.from_batches(pending, batches.schema)
-        cut = _last_visitor_start(table)
-        if cut:
-            yield table.slice(0, cut)
-            parts += 1
-            pending, rows = table.slice(cut).to_batches(), table.num_rows - cut
-    if rows or not parts:  # (an empty log is one empty part)
-        yield pa.Table.from_batches(pending, batches.schema)
-
-
-def _scan(e: ir.Table, spec: FunnelSpec, work) -> list:
+def _scan(e: ir.Table, spec: FunnelSpec, work, visitors: ir.Table | None = None) -> list:
     """Stream the sorted log in visitor-aligned parts and run ``work(part, log, levels)`` on
     each in a thread pool while later parts are still being fetched (NumPy, Arrow and DuckDB
-    release the GIL). A hash collision (two visitors, one hash) is detected and the log
-    fetched sorted by visitor instead."""
+    release the GIL); ``work`` also gets the visitors' names (:func:`funnel_log.visitor_names`) or None when
+    the parts carry them. A hash collision (two visitors, one hash) is detected and the log
+    fetched sorted by visitor instead.
+
+    Person funnels look the names up in a separate query over ``visitors`` (default: the
+    prepared log; the visitor is a column of the events, cheap to read again); session
+    funnels carry them (sessions are computed)."""
+    person = spec.count_by == "person"
+    names = funnel_log.visitor_names(e if visitors is None else visitors) if person else None
+    if spec.count_by != "person":
+        modes = ["hash+actor", "actor"]
+    else:
+        modes = ["hash"] if names is not None else ["actor"]
 
     def run(part: pa.Table):
         log = _log(part)
-        return None if log is None else work(part, log, _levels(log, spec))
+        return None if log is None else work(part, log, _levels(log, spec), names)
 
     threads = min(os.cpu_count() or 1, MAX_THREADS)
-    for by_hash in (True, False):
+    # at most a few parts wait for a thread: the fetch pauses instead of piling up parts
+    slots = threading.BoundedSemaphore(2 * threads)
+    for mode in modes:
         with ThreadPoolExecutor(threads) as pool:
-            futures = [pool.submit(run, part) for part in _parts(_fetch(e, spec, by_hash))]
+            futures = []
+            for part in funnel_log.parts(funnel_log.fetch(e, spec, mode)):
+                slots.acquire()
+                futures.append(pool.submit(run, part))
+                futures[-1].add_done_callback(lambda _: slots.release())
             out = [f.result() for f in futures]
         if all(r is not None for r in out):
             return out
@@ -285,40 +240,54 @@ def _attributed(spec: FunnelSpec, chain: np.ndarray, level: np.ndarray) -> np.nd
     return chain[spec.attribution_step]
 
 
-def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSpec):
+def _visitor_names(table: pa.Table, log: _Log, row: np.ndarray, names) -> pa.Array:
+    """The names of the visitors of rows ``row``: from the part, else looked up by hash."""
+    if log.key is None:
+        return _take(table.column("actor"), row)
+    keys, strings = names
+    return strings.take(pa.array(np.searchsorted(keys, log.key[row])))
+
+
+def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSpec, names):
     visitor, level, index = _best(log, levels)
     chain = _walk(levels, level, index)
     row = chain[level, np.arange(level.size)]
     k = len(spec.steps)
     if spec.exclusions:
-        excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)[visitor]
+        excluded = _excluded_at(log, as_numpy(table.column("xcode")), spec, levels)[visitor]
         keep = (excluded == _NEVER) | ((level == k - 1) & (log.t[row] < excluded))
         level, row, chain = level[keep], row[keep], chain[:, keep]
     ttype = table.schema.field("t").type
-    actor = table.column("actor")
-    names = table.column_names
+    actor = _visitor_names(table, log, row, names)
+    columns = table.column_names
     cols = {
-        "actor": _take(actor, row),
-        "customer_id": _take(table.column("customer_id") if "customer_id" in names else actor, row),
+        "actor": actor,
+        "customer_id": _take(table.column("customer_id"), row)
+        if "customer_id" in columns
+        else actor,
         "level": pa.array(level, pa.int64()),
         "start": _times(log, chain[0], ttype),
         "end": _times(log, row, ttype),
         **{f"t{i}": _times(log, chain[i], ttype) for i in range(k)},
     }
-    if "v" in names:
+    if "v" in columns:
         cols["bv"] = _take(table.column("v"), _attributed(spec, chain, level)).cast(pa.string())
     else:
         cols["bv"] = pa.nulls(row.size, pa.string())
     return pa.table(cols)
 
 
-def furthest_chains(e: ir.Table, spec: FunnelSpec) -> pa.Table:
+def furthest_chains(e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None) -> pa.Table:
     """Per visitor, the chain that got furthest (first reached), from a prepared log
     (``funnel_engine.mark_steps``). Columns as ``funnel_engine.keep_furthest``: actor,
     customer_id, level, start, end, t0..t{k-1}, bv; visitors excluded by an exclusion step
-    (unless they converted before it) are left out."""
-    parts = _scan(e, spec, lambda part, log, levels: _best_table(part, log, levels, spec))
-    return pa.concat_tables(parts)
+    (unless they converted before it) are left out. ``visitors``: where person funnels
+    look the names up (see :func:`_scan`)."""
+
+    def work(part, log, levels, names):
+        return _best_table(part, log, levels, spec, names)
+
+    return pa.concat_tables(_scan(e, spec, work, visitors))
 
 
 def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSpec):
@@ -336,7 +305,7 @@ def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSp
     )
     if not spec.exclusions:
         return rows, None, log.visitors
-    excluded = _excluded_at(log, _numpy(table.column("xcode")), spec, levels)
+    excluded = _excluded_at(log, as_numpy(table.column("xcode")), spec, levels)
     hit = np.flatnonzero(excluded != _NEVER)
     hits = pa.table(
         {"actor": pa.array(hit, pa.int64()), "excluded_at": pa.array(excluded[hit], ttype)}
@@ -344,10 +313,16 @@ def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSp
     return rows, hits, log.visitors
 
 
-def all_chains(e: ir.Table, spec: FunnelSpec) -> tuple[pa.Table, pa.Table | None]:
+def all_chains(
+    e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None
+) -> tuple[pa.Table, pa.Table | None]:
     """Every valid chain row (actor = visitor number, level, start, end) and, with exclusion
     steps, each excluded visitor's first exclusion time: what ``funnel_trend`` summarises."""
-    parts = _scan(e, spec, lambda part, log, levels: _chain_rows(log, levels, part, spec))
+
+    def work(part, log, levels, _):
+        return _chain_rows(log, levels, part, spec)
+
+    parts = _scan(e, spec, work, visitors)
     rows, hits, offset = [], [], 0
     for r, h, visitors in parts:  # visitor numbers are per part: make them unique
         rows.append(r.set_column(0, "actor", pc.add(r.column(0), offset)))
