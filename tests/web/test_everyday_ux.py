@@ -188,3 +188,17 @@ def test_empty_pages_say_what_to_do(tmp_path):
     finally:
         app.state.ctx.close()
         ws.close()
+
+
+def test_funnel_chart_names_steps_in_the_page_language(clients):
+    from custlens.web.security import LANG_COOKIE
+
+    client = clients["vic"]
+    client.cookies.set(LANG_COOKIE, "en")
+    try:
+        html = client.get("/funnel", params={"steps": "首页 > 商品详情"}).text
+    finally:
+        client.cookies.delete(LANG_COOKIE)
+    m = re.search(r'<script type="application/json" id="chart\d+-spec">(.*?)</script>', html, re.S)
+    labels = {v["label"] for v in json.loads(m.group(1))["spec"]["data"]["values"]}
+    assert labels == {"1. Home", "2. Product detail"}

@@ -21,6 +21,7 @@ from custlens.analytics.value.tags import preview_rule, tag_stats
 from custlens.charts import basic
 from custlens.errors import InputError, UsageError
 from custlens.i18n import gettext
+from custlens.i18n.labels import code_label
 from custlens.records import to_records
 from custlens.web.choices import split_steps
 from custlens.web.queries import Scope
@@ -237,7 +238,7 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
     rows = to_records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
     known = {} if spec.breakdown else step_customers(scope, spec)
     for r in rows:
-        r["label"] = f"{r['step']}. {r['step_name']}"
+        r["label"] = f"{r['step']}. {code_label('step_name', r['step_name'], lang)}"
         r["customers"] = known.get(r["step"])
     visitors, customers = gettext("Visitors", lang), gettext("Known customers", lang)
     if spec.breakdown:
