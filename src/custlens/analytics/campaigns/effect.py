@@ -35,6 +35,7 @@ from custlens.i18n import gettext as _
 RECENCY_EDGES = (30, 90, 180, 365)
 FREQUENCY_EDGES = (2, 4, 10)
 METRICS = ("conversion", "revenue_per_customer")
+PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
 
 
@@ -94,10 +95,15 @@ _COLUMNS = [
 
 
 def customer_outcomes(
-    tables: dict[str, Any], campaign_id: str, start: dt.date, end: dt.date
+    tables: dict[str, Any],
+    campaign_id: str,
+    start: dt.date,
+    end: dt.date,
+    pre_days: int = PRE_DAYS,
 ) -> pd.DataFrame:
     """One row per customer known before ``start`` or in the campaign's responses: arm,
-    response flags, window revenue and purchase, and the history strata at ``start``.
+    response flags, window revenue, orders and purchase, the revenue of the ``pre_days``
+    before the start (the pre-period value of the metric) and the history strata at ``start``.
 
     Parameters
     ----------
@@ -107,12 +113,14 @@ def customer_outcomes(
         The campaign.
     start, end : datetime.date
         The campaign window.
+    pre_days : int, default 90
+        Length of the pre-period.
 
     Returns
     -------
     pandas.DataFrame
         customer_id, arm (treatment | control | exposed | unexposed), converted, revenue,
-        bought, pre_revenue, stratum.
+        orders, bought, pre_revenue, stratum.
     """
     r = tables["campaign_responses"]
     r = r.filter(r.campaign_id == campaign_id)
@@ -128,10 +136,15 @@ def customer_outcomes(
     hist = before.group_by("customer_id").aggregate(
         last_order=before.order_date.max(),
         frequency=before.order_id.nunique(),
-        pre_revenue=before.amount.sum().cast("float64"),
+        history_revenue=before.amount.sum().cast("float64"),
+        pre_revenue=before.amount.sum(
+            where=before.order_date >= lo - ibis.interval(days=pre_days)
+        ).cast("float64"),
     )
     win = o.filter(o.order_date.between(lo, hi))
-    win = win.group_by("customer_id").aggregate(revenue=win.amount.sum().cast("float64"))
+    win = win.group_by("customer_id").aggregate(
+        revenue=win.amount.sum().cast("float64"), orders=win.order_id.nunique()
+    )
     hist, win = hist.to_pandas(), win.to_pandas()
     known = [hist["customer_id"], resp["customer_id"]]
     customers = tables.get("customers")
@@ -143,6 +156,7 @@ def customer_outcomes(
     frame = frame.merge(hist, on="customer_id", how="left").merge(win, on="customer_id", how="left")
     frame["revenue"] = frame["revenue"].fillna(0.0)
     frame["pre_revenue"] = frame["pre_revenue"].fillna(0.0)
+    frame["orders"] = frame["orders"].fillna(0).astype("int64")
     frame["bought"] = frame["revenue"] > 0
     frame["converted"] = frame["converted"].fillna(False).astype(bool)
     exposed = frame["is_exposed"].fillna(False).astype(bool)
@@ -152,7 +166,8 @@ def customer_outcomes(
         "unexposed",
     )
     frame["stratum"] = _strata(frame, start)
-    return frame[["customer_id", "arm", "converted", "revenue", "bought", "pre_revenue", "stratum"]]
+    keep = ["customer_id", "arm", "converted", "revenue", "orders", "bought", "pre_revenue"]
+    return frame[[*keep, "stratum"]]
 
 
 def _strata(frame: pd.DataFrame, start: dt.date) -> np.ndarray:
@@ -161,7 +176,7 @@ def _strata(frame: pd.DataFrame, start: dt.date) -> np.ndarray:
     days = (pd.Timestamp(start) - pd.to_datetime(frame["last_order"])).dt.days.to_numpy()
     recency = np.searchsorted(RECENCY_EDGES, np.nan_to_num(days), side="right") + 1
     freq = np.searchsorted(FREQUENCY_EDGES, frame["frequency"].fillna(0), side="right") + 1
-    ranks = frame["pre_revenue"].where(has).rank(pct=True).fillna(0).to_numpy()
+    ranks = frame["history_revenue"].where(has).rank(pct=True).fillna(0).to_numpy()
     tercile = np.minimum(np.ceil(ranks * 3), 3).astype(int)
     return np.where(has, recency * 100 + freq * 10 + tercile, 0)
 
