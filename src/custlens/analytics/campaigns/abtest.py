@@ -45,6 +45,33 @@ VARIANTS = {
     "实验组": "treatment",
 }
 SMD_LIMIT = 0.1
+# the keys of every result (None where a metric has no such figure): one shape for JSON/CSV
+RESULT_KEYS = (
+    "metric",
+    "kind",
+    "n_treatment",
+    "n_control",
+    "value_treatment",
+    "value_control",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "test",
+    "p_value",
+    "boot_ci_low",
+    "boot_ci_high",
+    "lift",
+    "lift_ci_low",
+    "lift_ci_high",
+    "cuped_diff",
+    "cuped_ci_low",
+    "cuped_ci_high",
+    "cuped_p_value",
+    "variance_reduction",
+    "p_adjusted",
+    "significant",
+    "decision",
+)
 
 
 def experiment_frame(tables: dict[str, Any], campaign_id: str, pre_days: int = 90) -> pd.DataFrame:
@@ -156,7 +183,9 @@ def analyze_experiment(
     results = [_metric(frame, m, is_t, alpha, n_resamples, seed) for m in metrics]
     # the CUPED estimate, where there is one, is the one decided on: unbiased under random
     # assignment and more precise; Holm's correction runs over the p-values decided on
-    adjusted = st.holm([r.get("cuped_p_value", r["p_value"]) for r in results])
+    results = [{k: r.get(k) for k in RESULT_KEYS} for r in results]
+    decided = [r["p_value"] if r["cuped_p_value"] is None else r["cuped_p_value"] for r in results]
+    adjusted = st.holm(decided)
     for r, p in zip(results, adjusted, strict=True):
         r["p_adjusted"] = float(p)
         r["significant"] = bool(p < alpha)

@@ -13,6 +13,7 @@ METRIC_NAMES = {
     "conversion": "conversion rate",
     "purchase_rate": "purchase rate",
     "revenue_per_user": "revenue per user",
+    "revenue_per_customer": "revenue per user",
     "orders_per_user": "orders per user",
 }
 
@@ -71,7 +72,7 @@ def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
             lang,
         )
     kind = result["kind"]
-    prefix = "cuped_" if "cuped_diff" in result else ""
+    prefix = "cuped_" if result.get("cuped_diff") is not None else ""
     diff = result[f"{prefix}diff"]
     params = {
         "metric": metric_name(result["metric"], lang),
