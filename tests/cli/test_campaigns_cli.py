@@ -114,3 +114,14 @@ def test_abtest_plan():
     t = run("abtest", "plan", "--sd", 50, "--mde", 5)
     assert "1,570" in t.stdout and "每组人数" in t.stdout
     assert run("abtest", "plan").exit_code == 2
+
+
+def test_sensitivity_lists_exposed_customers(hand_ws):
+    r = run("campaigns", "sensitivity", "-w", hand_ws, "--format", "json")
+    assert r.exit_code == 0, r.output
+    rows = {x["customer_id"]: x for x in json.loads(r.stdout)}
+    assert set(rows) == {"C1", "C2", "C5"}  # C3 unexposed in K1 and control in K2
+    assert rows["C1"]["campaign_sensitive"] and not rows["C5"]["campaign_sensitive"]
+    assert "3 位触达客户中" in r.stderr
+    strict = run("campaigns", "sensitivity", "-w", hand_ws, "--threshold", 0.99, "-f", "json")
+    assert not any(x["campaign_sensitive"] for x in json.loads(strict.stdout))

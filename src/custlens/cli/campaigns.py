@@ -117,6 +117,46 @@ def effect_cmd(
     )
 
 
+@campaigns_app.command("sensitivity")
+@handle_errors
+def sensitivity_cmd(
+    threshold: Annotated[
+        float, typer.Option(help="Score from which a customer is 活动敏感型")
+    ] = 0.5,
+    min_exposures: Annotated[int, typer.Option(help="Exposures needed to be 活动敏感型")] = 2,
+    top: Annotated[int | None, typer.Option(help="Only the N highest scores")] = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
+    wide: WideOpt = False,
+) -> None:
+    """Campaign sensitivity (活动敏感度) of every exposed customer: participation rate, campaign
+    order share, discount share and purchases during exposure, and who is 活动敏感型.
+
+    Example: custlens campaigns sensitivity --top 100 --format csv
+    """
+    import pyarrow as pa
+
+    from custlens.analytics.campaigns.sensitivity import campaign_sensitivity
+    from custlens.cli.common import say
+
+    ws = workspace(ws_path, read_only=True)
+    frame = campaign_sensitivity(campaign_tables(ws), threshold, min_exposures)
+    say(
+        "{n} of {total} exposed customers are campaign-sensitive (score ≥ {threshold}, "
+        "≥ {min} exposures)",
+        n=f"{int(frame['campaign_sensitive'].sum()):,}",
+        total=f"{len(frame):,}",
+        threshold=threshold,
+        min=min_exposures,
+    )
+    if top is not None:
+        frame = frame.head(top)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    _out(table, out)
+    _show(table, fmt, "Campaign sensitivity of exposed customers", settings=ws.settings, wide=wide)
+
+
 def effect_cells(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """Rows readable in a terminal: the difference and its interval as text in the metric's
     unit (percentage points for rates, amounts for revenue), method and metric named."""

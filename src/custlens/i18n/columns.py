@@ -270,6 +270,13 @@ COLUMN_LABELS: dict[str, str] = {
     "z_recency_days": "Days since last order (z)",
     "z_revenue": "Revenue (z)",
     # campaigns and A/B tests
+    "exposures": "Exposures",
+    "participations": "Participations",
+    "campaign_order_share": "Campaign order share",
+    "discount_share": "Discount share",
+    "exposed_purchase_share": "Purchases during exposure",
+    "campaign_sensitivity": "Campaign sensitivity",
+    "campaign_sensitive": "Campaign-sensitive",
     "audience": "Audience",
     "exposed": "Exposed",
     "control": "Control group",
