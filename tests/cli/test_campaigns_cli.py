@@ -125,3 +125,9 @@ def test_sensitivity_lists_exposed_customers(hand_ws):
     assert "3 位触达客户中" in r.stderr
     strict = run("campaigns", "sensitivity", "-w", hand_ws, "--threshold", 0.99, "-f", "json")
     assert not any(x["campaign_sensitive"] for x in json.loads(strict.stdout))
+
+
+def test_uplift_needs_an_ab_campaign_with_both_outcomes(hand_ws):
+    r = run("campaigns", "uplift", "-w", hand_ws, "-c", "K2")
+    assert r.exit_code == 1
+    assert "增益模型要求实验组和对照组中各有至少 10 位已转化和 10 位未转化的客户" in r.output

@@ -270,6 +270,7 @@ COLUMN_LABELS: dict[str, str] = {
     "z_recency_days": "Days since last order (z)",
     "z_revenue": "Revenue (z)",
     # campaigns and A/B tests
+    "predicted_uplift": "Predicted uplift",
     "exposures": "Exposures",
     "participations": "Participations",
     "campaign_order_share": "Campaign order share",

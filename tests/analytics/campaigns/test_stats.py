@@ -133,3 +133,9 @@ def test_bootstrap_interval_covers_and_is_reproducible():
     assert a["ci_low"] == pytest.approx(w["ci_low"], abs=0.25)
     assert a["ci_high"] == pytest.approx(w["ci_high"], abs=0.25)
     assert b["diff"] == a["diff"]
+
+
+def test_stratified_difference_without_any_comparison():
+    r = stratified_difference(["a", "b"], [1, 1], [1.0, 2.0])
+    assert r["strata"] == 0 and r["matched_share"] == 0.0
+    assert r["diff"] != r["diff"]  # NaN: nothing to compare with

@@ -35,6 +35,7 @@ from custlens.i18n import gettext as _
 RECENCY_EDGES = (30, 90, 180, 365)
 FREQUENCY_EDGES = (2, 4, 10)
 METRICS = ("conversion", "revenue_per_customer")
+NO_PURCHASE_DAYS = 3650  # recency_days of a customer without a purchase before the start
 PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
 
@@ -120,7 +121,8 @@ def customer_outcomes(
     -------
     pandas.DataFrame
         customer_id, arm (treatment | control | exposed | unexposed), converted, revenue,
-        orders, bought, pre_revenue, stratum.
+        orders, bought, pre_revenue, stratum, and the history at the start: recency_days
+        (3650 without a purchase), frequency (orders) and history_revenue.
     """
     r = tables["campaign_responses"]
     r = r.filter(r.campaign_id == campaign_id)
@@ -166,8 +168,12 @@ def customer_outcomes(
         "unexposed",
     )
     frame["stratum"] = _strata(frame, start)
+    frame["frequency"] = frame["frequency"].fillna(0).astype("int64")
+    frame["history_revenue"] = frame["history_revenue"].fillna(0.0)
+    last = pd.to_datetime(frame["last_order"])
+    frame["recency_days"] = (pd.Timestamp(start) - last).dt.days.fillna(NO_PURCHASE_DAYS)
     keep = ["customer_id", "arm", "converted", "revenue", "orders", "bought", "pre_revenue"]
-    return frame[[*keep, "stratum"]]
+    return frame[[*keep, "stratum", "recency_days", "frequency", "history_revenue"]]
 
 
 def _strata(frame: pd.DataFrame, start: dt.date) -> np.ndarray:

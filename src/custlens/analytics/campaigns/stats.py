@@ -166,6 +166,8 @@ def stratified_difference(
         {"s": np.asarray(stratum), "t": np.asarray(treated, dtype=bool), "y": np.asarray(y, float)}
     )
     g = frame.groupby(["s", "t"])["y"].agg(["count", "mean", "var"]).unstack("t")
+    both = pd.MultiIndex.from_product([["count", "mean", "var"], [False, True]])
+    g = g.reindex(columns=both)  # an arm absent from every stratum is a column of NaN
     g = g.dropna(subset=[("count", True), ("count", False)])
     n_t_all = int(frame["t"].sum())
     if g.empty:

@@ -54,12 +54,14 @@ def build(ctx: Context) -> Section | None:
                 "campaign_name": names.get(e["campaign_id"], e["campaign_id"]),
                 "metric": metric_name(e["metric"], ctx.lang),
                 "basis": ctx._(BASIS[e["basis"]]),
-                "diff": e["diff"] * scale,
-                "ci": f"{e['ci_low'] * scale:.{digits}f} – {e['ci_high'] * scale:.{digits}f}",
-                "p_value": e["p_value"],
+                "diff": e["diff"] * scale if _known(e["diff"]) else None,
+                "ci": f"{e['ci_low'] * scale:.{digits}f} – {e['ci_high'] * scale:.{digits}f}"
+                if _known(e["diff"])
+                else "–",
+                "p_value": e["p_value"] if _known(e["p_value"]) else None,
             }
         )
-        if e["basis"] == "control_group" and rate:
+        if e["basis"] == "control_group" and rate and _known(e["diff"]):
             name = names.get(e["campaign_id"], e["campaign_id"])
             s.narrative.append(
                 ctx._("{campaign}: {decision}", campaign=name, decision=_decision(e, ctx.lang))
@@ -94,3 +96,7 @@ def _decision(effect: dict, lang: str) -> str:
         "significant": bool(effect["p_value"] < ALPHA),
     }
     return decide(result, False, lang)
+
+
+def _known(value: float | None) -> bool:
+    return value is not None and value == value  # NaN: no comparison customers
