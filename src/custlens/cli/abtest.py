@@ -59,7 +59,8 @@ def analyze_cmd(
         typer.Option(
             "--metric",
             "-m",
-            help="conversion, purchase_rate, revenue_per_user, orders_per_user (repeatable)",
+            help="conversion, purchase_rate, revenue_per_user, orders_per_user, aov, "
+            "repurchase_rate (repeatable)",
         ),
     ] = None,
     planned_n: Annotated[
@@ -68,6 +69,7 @@ def analyze_cmd(
     split: Annotated[str, typer.Option(help="Planned control:treatment split")] = "50:50",
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples")] = 2000,
     pre_days: Annotated[int, typer.Option(help="Pre-period days (CUPED, balance)")] = 90,
+    post_days: Annotated[int, typer.Option(help="Days after the end for repurchase_rate")] = 30,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     lang: LangOpt = None,
@@ -87,7 +89,7 @@ def analyze_cmd(
     if experiment is not None:
         ws = workspace(ws_path, read_only=True)
         lg = lang.value if lang else ws.settings.lang
-        frame = experiment_frame(campaign_tables(ws), experiment, pre_days)
+        frame = experiment_frame(campaign_tables(ws), experiment, pre_days, post_days)
         settings = ws.settings
     else:
         lg = lang.value if lang else "zh"

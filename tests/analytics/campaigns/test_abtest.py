@@ -95,7 +95,7 @@ def test_variant_names_overlap_and_peeking():
 
 def test_bad_input_is_reported():
     with pytest.raises(UsageError, match="unknown metric"):
-        analyze_experiment(_frame(), ["aov"])
+        analyze_experiment(_frame(), ["ltv"])
     with pytest.raises(InputError, match="lack the column"):
         analyze_experiment(_frame().drop(columns="converted"), ["conversion"])
     with pytest.raises(InputError, match="unknown variant"):
@@ -149,3 +149,38 @@ def test_demo_planted_ab_effects_recovered(demo):
         assert conv["ci_low"] < t["uplift"] < conv["ci_high"]
     with pytest.raises(UsageError, match="no treatment and control"):
         experiment_frame(tables, "CP001")
+
+
+def test_demo_aov_and_repurchase_rate(demo):
+    tables, truth = demo
+    cid = max(
+        truth["campaigns"]["ab_tests"], key=lambda c: truth["campaigns"]["ab_tests"][c]["n_control"]
+    )
+    f = experiment_frame(tables, cid, post_days=30)
+    r = analyze_experiment(f, ["aov", "repurchase_rate"], n_resamples=300)
+    aov, rep = r["results"]
+    buyers = f[f.orders > 0]
+    t = buyers.variant == "treatment"
+    ref = sps.ttest_ind(
+        buyers.revenue[t] / buyers.orders[t],
+        buyers.revenue[~t] / buyers.orders[~t],
+        equal_var=False,
+    )
+    assert (aov["n_treatment"], aov["n_control"]) == (int(t.sum()), int((~t).sum()))
+    assert aov["p_value"] == pytest.approx(ref.pvalue, abs=TOL)
+    assert rep["kind"] == "rate" and rep["n_treatment"] + rep["n_control"] == len(f)
+    _z, p = proportions_ztest(
+        [
+            f.repurchased[f.variant == "treatment"].sum(),
+            f.repurchased[f.variant == "control"].sum(),
+        ],
+        [(f.variant == "treatment").sum(), (f.variant == "control").sum()],
+    )
+    assert rep["p_value"] == pytest.approx(p, abs=TOL)
+
+
+def test_aov_needs_buyers_in_each_arm():
+    f = _frame().assign(aov=np.nan)
+    f.loc[f.index[:5], "aov"] = 10.0  # buyers in the control arm only
+    with pytest.raises(InputError, match="at least two buyers"):
+        analyze_experiment(f, ["aov"])

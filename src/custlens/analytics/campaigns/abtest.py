@@ -34,6 +34,8 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "purchase_rate": ("bought", "rate", "pre_bought"),
     "revenue_per_user": ("revenue", "mean", "pre_revenue"),
     "orders_per_user": ("orders", "mean", None),
+    "aov": ("aov", "buyers_mean", None),  # among the customers who bought in the window
+    "repurchase_rate": ("repurchased", "rate", None),  # bought in the post window
 }
 DEFAULT_METRICS = ("conversion", "revenue_per_user")
 VARIANTS = {
@@ -74,7 +76,9 @@ RESULT_KEYS = (
 )
 
 
-def experiment_frame(tables: dict[str, Any], campaign_id: str, pre_days: int = 90) -> pd.DataFrame:
+def experiment_frame(
+    tables: dict[str, Any], campaign_id: str, pre_days: int = 90, post_days: int = 30
+) -> pd.DataFrame:
     """One row per customer of a campaign's A/B test, from its responses and the orders.
 
     Parameters
@@ -86,12 +90,14 @@ def experiment_frame(tables: dict[str, Any], campaign_id: str, pre_days: int = 9
         The campaign whose responses hold a treatment and a control group.
     pre_days : int, default 90
         Length of the pre-period before the start (CUPED covariate, balance check).
+    post_days : int, default 30
+        Days after the end in which a purchase counts as a repurchase.
 
     Returns
     -------
     pandas.DataFrame
-        customer_id, variant, converted (the response flag), bought, revenue, orders (in the
-        campaign window), pre_revenue, pre_bought.
+        customer_id, variant, converted (the response flag), bought, revenue, orders, aov (in
+        the campaign window), repurchased (in the post window), pre_revenue, pre_bought.
     """
     from custlens.analytics.campaigns.effect import customer_outcomes
 
@@ -100,14 +106,15 @@ def experiment_frame(tables: dict[str, Any], campaign_id: str, pre_days: int = 9
     if found.empty:
         raise UsageError.of("no campaign {id} in the workspace", id=campaign_id)
     start, end = found.iloc[0]
-    frame = customer_outcomes(tables, campaign_id, _day(start), _day(end), pre_days)
+    frame = customer_outcomes(tables, campaign_id, _day(start), _day(end), pre_days, post_days)
     frame = frame[frame["arm"].isin(("treatment", "control"))].rename(columns={"arm": "variant"})
     if frame["variant"].nunique() < 2:
         raise UsageError.of(
             "campaign {id} has no treatment and control groups to compare", id=campaign_id
         )
     frame["pre_bought"] = frame["pre_revenue"] > 0
-    keep = ["customer_id", "variant", "converted", "bought", "revenue", "orders"]
+    keep = ["customer_id", "variant", "converted", "bought", "revenue", "orders", "aov"]
+    keep.append("repurchased")
     return frame[[*keep, "pre_revenue", "pre_bought"]].reset_index(drop=True)
 
 
@@ -242,6 +249,11 @@ def _metric(
 ) -> dict:
     col, kind, pre = METRICS[metric]
     y = frame[col].to_numpy(dtype=float)
+    if kind == "buyers_mean":  # a mean over the buyers only (AOV): the others have none
+        keep = ~np.isnan(y)
+        frame, y, is_t, kind = frame[keep], y[keep], is_t[keep], "mean"
+        if min(is_t.sum(), (~is_t).sum()) < 2:
+            raise InputError.of("{metric} needs at least two buyers in each arm", metric=metric)
     y1, y0 = y[is_t], y[~is_t]
     if kind == "rate":
         res = st.two_proportion_z(int(y1.sum()), y1.size, int(y0.sum()), y0.size, alpha)

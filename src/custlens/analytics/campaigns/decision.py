@@ -15,6 +15,8 @@ METRIC_NAMES = {
     "revenue_per_user": "revenue per user",
     "revenue_per_customer": "revenue per user",
     "orders_per_user": "orders per user",
+    "aov": "average order value",
+    "repurchase_rate": "repurchase rate",
 }
 
 

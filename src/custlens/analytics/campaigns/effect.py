@@ -35,6 +35,7 @@ from custlens.i18n import gettext as _
 RECENCY_EDGES = (30, 90, 180, 365)
 FREQUENCY_EDGES = (2, 4, 10)
 METRICS = ("conversion", "revenue_per_customer")
+POST_DAYS = 30  # a purchase this many days after the end is a repurchase
 NO_PURCHASE_DAYS = 3650  # recency_days of a customer without a purchase before the start
 PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
@@ -101,10 +102,12 @@ def customer_outcomes(
     start: dt.date,
     end: dt.date,
     pre_days: int = PRE_DAYS,
+    post_days: int = POST_DAYS,
 ) -> pd.DataFrame:
     """One row per customer known before ``start`` or in the campaign's responses: arm,
-    response flags, window revenue, orders and purchase, the revenue of the ``pre_days``
-    before the start (the pre-period value of the metric) and the history strata at ``start``.
+    response flags, window revenue, orders and purchase, a purchase in the ``post_days`` after
+    the end, the revenue of the ``pre_days`` before the start (the pre-period value of the
+    metric) and the history strata at ``start``.
 
     Parameters
     ----------
@@ -116,12 +119,15 @@ def customer_outcomes(
         The campaign window.
     pre_days : int, default 90
         Length of the pre-period.
+    post_days : int, default 30
+        Length of the window after the end in which a purchase is a repurchase.
 
     Returns
     -------
     pandas.DataFrame
         customer_id, arm (treatment | control | exposed | unexposed), converted, revenue,
-        orders, bought, pre_revenue, stratum, and the history at the start: recency_days
+        orders, bought, aov (window revenue / orders, NaN without orders), repurchased (a
+        purchase in the post window), pre_revenue, stratum, and the history at the start: recency_days
         (3650 without a purchase), frequency (orders) and history_revenue.
     """
     r = tables["campaign_responses"]
@@ -147,7 +153,9 @@ def customer_outcomes(
     win = win.group_by("customer_id").aggregate(
         revenue=win.amount.sum().cast("float64"), orders=win.order_id.nunique()
     )
-    hist, win = hist.to_pandas(), win.to_pandas()
+    after = o.filter((o.order_date > hi) & (o.order_date <= hi + ibis.interval(days=post_days)))
+    after = after.group_by("customer_id").aggregate(post_orders=after.order_id.nunique())
+    hist, win, after = hist.to_pandas(), win.to_pandas(), after.to_pandas()
     known = [hist["customer_id"], resp["customer_id"]]
     customers = tables.get("customers")
     if customers is not None:
@@ -155,11 +163,14 @@ def customer_outcomes(
         known.append(reg.select("customer_id").to_pandas()["customer_id"])
     frame = pd.DataFrame({"customer_id": pd.unique(pd.concat(known, ignore_index=True))})
     frame = frame.merge(resp, on="customer_id", how="left")
-    frame = frame.merge(hist, on="customer_id", how="left").merge(win, on="customer_id", how="left")
+    for extra in (hist, win, after):
+        frame = frame.merge(extra, on="customer_id", how="left")
     frame["revenue"] = frame["revenue"].fillna(0.0)
     frame["pre_revenue"] = frame["pre_revenue"].fillna(0.0)
     frame["orders"] = frame["orders"].fillna(0).astype("int64")
     frame["bought"] = frame["revenue"] > 0
+    frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
+    frame["repurchased"] = frame["post_orders"].fillna(0) > 0
     frame["converted"] = frame["converted"].fillna(False).astype(bool)
     exposed = frame["is_exposed"].fillna(False).astype(bool)
     frame["arm"] = np.select(
@@ -172,8 +183,8 @@ def customer_outcomes(
     frame["history_revenue"] = frame["history_revenue"].fillna(0.0)
     last = pd.to_datetime(frame["last_order"])
     frame["recency_days"] = (pd.Timestamp(start) - last).dt.days.fillna(NO_PURCHASE_DAYS)
-    keep = ["customer_id", "arm", "converted", "revenue", "orders", "bought", "pre_revenue"]
-    return frame[[*keep, "stratum", "recency_days", "frequency", "history_revenue"]]
+    keep = ["customer_id", "arm", "converted", "revenue", "orders", "bought", "aov", "repurchased"]
+    return frame[[*keep, "pre_revenue", "stratum", "recency_days", "frequency", "history_revenue"]]
 
 
 def _strata(frame: pd.DataFrame, start: dt.date) -> np.ndarray:
