@@ -80,6 +80,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "association",
         "behaviour",
         "clv",
+        "campaigns",
     ]
     summary = zh.sections[0]
     gmv = {k.key: k for k in summary.kpis}["gmv"]
@@ -163,6 +164,7 @@ def test_html_is_self_contained(reports):
         "关联分析",
         "漏斗与行为",
         "客户终身价值与流失风险",
+        "营销活动与实验",
     ]
     assert html.count("<svg") >= 6  # charts inline
 
@@ -206,7 +208,7 @@ def test_pdf_text_fonts_and_pages(reports, tmp_path):
 
 
 def test_clv_section(reports):
-    clv = reports["zh"].sections[-1]
+    clv = next(s for s in reports["zh"].sections if s.key == "clv")
     tiers = clv.tables[0].rows
     assert [t["churn_risk_label"] for t in tiers] == ["高流失风险", "中流失风险", "低流失风险"]
     assert sum(t["customers"] for t in tiers) > 1000

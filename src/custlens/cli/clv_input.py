@@ -14,13 +14,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def read_file(path: Path, columns: str | None) -> pd.DataFrame:
-    """customer_id, order_date, amount (+ order_id, category when present) from a file."""
+def read_frame(path: Path) -> pd.DataFrame:
+    """A CSV (encoding and delimiter detected, every cell text) or Parquet file as it is."""
     import pandas as pd
 
-    from custlens.io.mapping import build_mapping
     from custlens.io.readers import SAMPLE_BYTES, detect_delimiter, detect_encoding, detect_format
-    from custlens.schema.tables import TABLES
 
     if not path.exists():
         raise InputError.of("{path}: file not found", path=path)
@@ -38,6 +36,15 @@ def read_file(path: Path, columns: str | None) -> pd.DataFrame:
         raise InputError.of(
             "{file}: use CSV or Parquet here (import XLSX into a workspace)", file=path.name
         )
+    return frame
+
+
+def read_file(path: Path, columns: str | None) -> pd.DataFrame:
+    """customer_id, order_date, amount (+ order_id, category when present) from a file."""
+    from custlens.io.mapping import build_mapping
+    from custlens.schema.tables import TABLES
+
+    frame = read_frame(path)
     mapped = build_mapping(TABLES["orders"], [str(c) for c in frame.columns]).columns
     if columns:
         names = [c.strip() for c in columns.split(",")]

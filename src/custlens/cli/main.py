@@ -178,6 +178,12 @@ from custlens.cli.config import register as register_config  # noqa: E402
 
 register_config(app)
 
+from custlens.cli.abtest import register as register_abtest  # noqa: E402
+from custlens.cli.campaigns import register as register_campaigns  # noqa: E402
+
+register_campaigns(app)
+register_abtest(app)
+
 
 def run() -> None:
     """Entry point of the ``custlens`` command."""

@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "association": "association",
     "behaviour": "behaviour",
     "clv": "clv",
+    "campaigns": "campaigns",
 }
 # weekly: the last complete Monday-Sunday week with data, against the week before it;
 # monthly: the last complete calendar month with data, against the month before it (a rolling

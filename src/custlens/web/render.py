@@ -42,6 +42,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("/patterns", "Purchase patterns", "view"),
             ("/association", "Association", "view"),
             ("/compare", "Period comparison", "view"),
+            ("/campaigns", "Campaigns", "view"),
             ("/quality", "Data quality", "view"),
         ],
     ),

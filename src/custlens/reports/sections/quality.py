@@ -32,12 +32,14 @@ ANALYZED_IN = {
     "customers": ("Customer overview", "Customer value: segments and lifecycle"),
     "orders": ("Summary", "Purchase patterns", "Customer lifetime value and churn risk"),
     "events": ("Funnel and behaviour",),
+    "campaigns": ("Campaigns and experiments",),
+    "campaign_responses": ("Campaigns and experiments",),
 }
 
 
 def imported_tables(ctx: Context) -> list[dict]:
     """Every table of the workspace with its row count and the report sections that use it
-    (``used_in``; "not analysed yet" for campaigns, responses and feedback), so nothing
+    (``used_in``; "not analysed yet" for feedback), so nothing
     imported is silently left out."""
     rows = []
     for name, table in TABLES.items():

@@ -273,6 +273,19 @@ def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     return _finite({k: data[k] for k in ("fit", "quality", "params", "churn_risk", "tiers")})
 
 
+@router.get("/campaigns", tags=["campaigns"])
+def campaigns(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
+    """Per campaign: audience, exposed, participation, conversion, coupon use, window and
+    post-window orders and revenue, cost and ROI; and the incremental effect on conversion and
+    revenue per customer with its 95% CI, p-value and method (docs/campaigns.md)."""
+    from custlens.web.campaign_queries import campaigns_api
+
+    scope = scope_of(request, principal)
+    lang = lang_of(request)
+    data = cached(request, scope, "campaigns_api", lang, compute=lambda: campaigns_api(scope, lang))
+    return _finite(data)
+
+
 @router.get("/tags", tags=["customer value"])
 def tags(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Customers per tag of the last analysis run."""

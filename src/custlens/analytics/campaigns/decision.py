@@ -1,0 +1,119 @@
+"""Plain-language reading of an A/B result: 实验组提升转化率 +1.8 个百分点（95% CI 0.6–3.0），可以推广.
+
+Every sentence is a catalogue message (zh default, en). Rates are stated in percentage points,
+means in the metric's unit; the estimate read is the CUPED one where the metric has a
+pre-period value, else the plain one, and significance is after Holm's correction.
+"""
+
+from __future__ import annotations
+
+from custlens.i18n import gettext as _
+
+METRIC_NAMES = {
+    "conversion": "conversion rate",
+    "purchase_rate": "purchase rate",
+    "revenue_per_user": "revenue per user",
+    "revenue_per_customer": "revenue per user",
+    "orders_per_user": "orders per user",
+    "aov": "average order value",
+    "repurchase_rate": "repurchase rate",
+}
+
+
+def metric_name(metric: str, lang: str = "zh") -> str:
+    """The display name of an A/B metric id.
+
+    Examples
+    --------
+    >>> metric_name("conversion", "zh"), metric_name("conversion", "en")
+    ('转化率', 'conversion rate')
+    """
+    return _(METRIC_NAMES.get(metric, metric), lang)
+
+
+def _amount(value: float, kind: str, lang: str) -> str:
+    if kind == "rate":
+        return _("{value} percentage points", lang, value=f"{value * 100:+.1f}")
+    return f"{value:+,.2f}"
+
+
+def _bound(value: float, kind: str) -> str:
+    return f"{value * 100:.1f}" if kind == "rate" else f"{value:,.2f}"
+
+
+def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
+    """The decision sentence for one metric's result.
+
+    Parameters
+    ----------
+    result : dict
+        A result of :func:`custlens.analytics.campaigns.abtest.analyze_experiment` (metric,
+        kind, diff, ci_low, ci_high, significant; cuped_* when present).
+    srm_mismatch : bool
+        The sample-ratio check failed: no result is trusted.
+    lang : str
+        zh or en.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> r = {"metric": "conversion", "kind": "rate", "diff": 0.018, "ci_low": 0.006,
+    ...      "ci_high": 0.03, "significant": True}
+    >>> decide(r, False, "zh")
+    '实验组提升转化率 +1.8 个百分点（95% CI 0.6–3.0），可以推广'
+    >>> decide(r, False, "en")
+    'Treatment raises conversion rate by +1.8 percentage points (95% CI 0.6 to 3.0): roll it out'
+    """
+    if srm_mismatch:
+        return _(
+            "Sample ratio mismatch: the arms differ from the planned split, so the assignment is "
+            "broken and no result can be trusted; fix the assignment first",
+            lang,
+        )
+    kind = result["kind"]
+    prefix = "cuped_" if result.get("cuped_diff") is not None else ""
+    diff = result[f"{prefix}diff"]
+    params = {
+        "metric": metric_name(result["metric"], lang),
+        "diff": _amount(diff, kind, lang),
+        "lo": _bound(result[f"{prefix}ci_low"], kind),
+        "hi": _bound(result[f"{prefix}ci_high"], kind),
+    }
+    if not result["significant"]:
+        return _(
+            "No significant difference in {metric}: {diff} (95% CI {lo} to {hi}); do not roll "
+            "it out yet, or collect more data",
+            lang,
+            **params,
+        )
+    if diff > 0:
+        return _(
+            "Treatment raises {metric} by {diff} (95% CI {lo} to {hi}): roll it out", lang, **params
+        )
+    return _(
+        "Treatment lowers {metric} by {diff} (95% CI {lo} to {hi}): do not roll it out",
+        lang,
+        **params,
+    )
+
+
+def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
+    """The warning for results read before the planned sample.
+
+    Examples
+    --------
+    >>> peeking_note(300, 1000, "en").startswith("Only 300 of the planned 1000")
+    True
+    """
+    return _(
+        "Only {n} of the planned {planned} customers per arm: reading results before the "
+        "planned sample and stopping at the first significant one inflates false positives; "
+        "wait for the planned sample, or use a sequential test (e.g. mSPRT) built for "
+        "continuous monitoring",
+        lang,
+        n=n,
+        planned=planned,
+    )

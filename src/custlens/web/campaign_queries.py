@@ -1,0 +1,84 @@
+"""Data of the 营销活动 page: the campaigns, their incremental effects and the A/B decisions,
+read through the caller's row-filtered scope (docs/campaigns.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custlens.i18n import gettext
+from custlens.i18n.units import format_p
+from custlens.records import to_records
+from custlens.web.queries import Scope
+
+BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+ALPHA = 0.05
+
+
+def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    """Campaign summary rows, effect rows (differences in the metric's unit, method named) and
+    one decision sentence per campaign with a control group."""
+    from custlens.analytics.campaigns.decision import decide, metric_name
+    from custlens.analytics.campaigns.effect import campaign_effects
+    from custlens.analytics.campaigns.summary import campaign_summary
+
+    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders", "customers")}
+    summary = to_records(
+        campaign_summary(
+            tables["campaigns"], tables["campaign_responses"], tables["orders"]
+        ).to_pandas()
+    )
+    names = {r["campaign_id"]: r["campaign_name"] for r in summary}
+    effects, decisions = [], []
+    for e in to_records(campaign_effects(tables, lang=lang)) if summary else []:
+        rate = e["metric"] == "conversion"
+        scale, digits = (100.0, 1) if rate else (1.0, 2)
+        unit = gettext("{value} percentage points", lang, value="") if rate else ""
+        effects.append(
+            {
+                "campaign_name": names.get(e["campaign_id"], e["campaign_id"]),
+                "metric": metric_name(e["metric"], lang),
+                "basis": gettext(BASIS[e["basis"]], lang),
+                "diff": _number(e["diff"], scale, f"+,.{digits}f") + unit,
+                "ci": _number(e["ci_low"], scale, f",.{digits}f")
+                + " – "
+                + _number(e["ci_high"], scale, f",.{digits}f"),
+                "p_value": format_p(e["p_value"]) if _known(e["p_value"]) else "–",
+                "n_1": e["n_1"],
+                "n_0": e["n_0"],
+            }
+        )
+        if e["basis"] == "control_group" and rate and _known(e["diff"]):
+            result = {**e, "kind": "rate", "significant": bool(e["p_value"] < ALPHA)}
+            decisions.append(
+                gettext(
+                    "{campaign}: {decision}",
+                    lang,
+                    campaign=names.get(e["campaign_id"], e["campaign_id"]),
+                    decision=decide(result, False, lang),
+                )
+            )
+    return {"summary": summary, "effects": effects, "decisions": decisions}
+
+
+def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
+    """The campaign summary and every effect row with plain numbers, for the JSON API."""
+    from custlens.analytics.campaigns.effect import campaign_effects
+    from custlens.analytics.campaigns.summary import campaign_summary
+
+    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders", "customers")}
+    summary = campaign_summary(
+        tables["campaigns"], tables["campaign_responses"], tables["orders"]
+    ).to_pandas()
+    effects = campaign_effects(tables, lang=lang) if len(summary) else None
+    return {
+        "campaigns": to_records(summary),
+        "effects": [] if effects is None else to_records(effects),
+    }
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value == value  # NaN: no comparison customers
+
+
+def _number(value: Any, scale: float, spec: str) -> str:
+    return format(value * scale, spec) if _known(value) else "–"

@@ -1,0 +1,43 @@
+"""The report section 营销活动与实验 on the hand-worked campaign workspace."""
+
+from __future__ import annotations
+
+import pytest
+
+from custlens.reports.build import build_report
+from custlens.reports.html import render_html
+from tests.analytics.campaigns.hand_fixture import load_hand_campaigns
+
+
+@pytest.fixture
+def hand(ws, write):
+    load_hand_campaigns(ws, write)
+    return ws
+
+
+def test_section_lists_campaigns_effects_and_the_ab_decision(hand):
+    report = build_report(hand, period="2024-04", sections=["campaigns"], lang="zh")
+    (s,) = report.sections
+    assert s.title == "营销活动与实验"
+    summary, effects = s.tables
+    by_name = {r["campaign_name"]: r for r in summary.rows}
+    assert by_name["春季促销"]["exposed"] == 3
+    assert float(by_name["春季促销"]["revenue"]) == pytest.approx(250.0)
+    methods = {(r["campaign_name"], r["basis"]) for r in effects.rows}
+    assert ("春季促销", "分层匹配") in methods and ("召回测试", "对照组对比") in methods
+    # K2: 1 of 2 converted in each arm
+    assert s.narrative == [
+        "召回测试：转化率差异不显著：+0.0 个百分点（95% CI -98.0–98.0），暂不推广，可继续收集数据"
+    ]
+    html = render_html(report)
+    assert "营销活动与实验" in html and "召回测试" in html
+
+
+def test_section_in_english(hand):
+    en = build_report(hand, period="2024-04", sections=["campaigns"], lang="en")
+    assert en.sections[0].title == "Campaigns and experiments"
+    assert en.sections[0].narrative[0].startswith("召回测试: No significant difference")
+
+
+def test_no_section_without_campaigns(loaded):
+    assert build_report(loaded, sections=["campaigns"]).sections == []
