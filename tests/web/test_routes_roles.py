@@ -74,6 +74,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/segments"): "view",
     ("GET", "/api/v1/lifecycle"): "view",
     ("GET", "/api/v1/clv"): "view",
+    ("GET", "/api/v1/churn"): "view",
     ("GET", "/api/v1/tags"): "view",
     ("GET", "/api/v1/tags/preview"): "view",
     ("GET", "/api/v1/funnel"): "view",
