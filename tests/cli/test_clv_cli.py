@@ -304,7 +304,7 @@ def test_validate_is_a_quality_report(cdnow_csv):
     out = json.loads(r.stdout)
     check = out["model_check"]
     errors = {c["model"]: abs(c["error_pct"]) for c in check["candidates"]}
-    assert set(errors) == {"BG/NBD", "Pareto/NBD"}
+    assert set(errors) == {"BG/NBD", "Pareto/NBD", "MBG/NBD"}
     assert check["chosen"] == min(errors, key=errors.get) == out["fit"]["model"]
     assert check["adequate"] == (errors[check["chosen"]] <= 20)
     assert [d["decile"] for d in out["by_decile"]] == list(range(1, 11))

@@ -171,3 +171,73 @@ def tmall_orders(seed: int = 5, n: int = 150) -> tuple[bytes, pd.DataFrame]:
         out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
     text = out.to_csv(index=False, lineterminator="\r\n", float_format="%.2f")
     return text.encode("utf-8"), frame
+
+
+def invoice_history(customers: int = 3000, seed: int = 11) -> tuple[str, pd.DataFrame]:
+    """Thirteen months (2010-12-01 to 2011-12-31) of invoice lines of ``customers`` customers,
+    in the ``invoice_lines`` shape, for the churn and CLV models.
+
+    Customers arrive throughout the period (a third in the first month), buy at rates drawn
+    from a gamma distribution (many buy once), busier before Christmas, and leave after any
+    purchase with a chance of their own (beta distributed). Some customers' purchases thin out
+    before they stop (their rate halves every 40-150 days), and customers who return goods
+    (a "C" invoice a few days later) leave more often. Missing customer ids as in the real
+    file. Returns the file's text and its rows.
+    """
+    rng = np.random.default_rng(seed)
+    start, days = pd.Timestamp("2010-12-01"), 396
+    arrival = np.where(
+        rng.random(customers) < 0.33,
+        rng.integers(0, 30, customers),
+        rng.integers(0, days - 30, customers),
+    )
+    rate = rng.gamma(0.8, 1 / 30, customers)  # purchases a day
+    leave = rng.beta(1.2, 4.0, customers)
+    half_life = np.where(rng.random(customers) < 0.35, rng.uniform(40, 150, customers), np.inf)
+    returner = rng.random(customers) < 0.12
+    visits: list[tuple[int, float, bool]] = []
+    for c in range(customers):  # building a fixture: one customer's purchases at a time
+        t, p = float(arrival[c]), float(leave[c])
+        while t < days:
+            returned = bool(returner[c] and rng.random() < 0.35)
+            visits.append((c, t, returned))
+            p = min(0.95, p + 0.15 * returned)
+            if rng.random() < p:
+                break
+            season = 1.0 + 0.8 * np.exp(-((((t % 365) - 340) / 25) ** 2))
+            fade = 0.5 ** ((t - arrival[c]) / half_life[c])
+            t += rng.exponential(1.0 / max(rate[c] * season * fade, 1e-4))
+    v = pd.DataFrame(visits, columns=["c", "t", "returned"])
+    v = v[v.t < days].sort_values("t", kind="stable").reset_index(drop=True)
+    when = start + pd.to_timedelta(v.t.to_numpy() * 86400 // 60 * 60, unit="s")
+    when = when.normalize() + pd.to_timedelta(rng.integers(8 * 60, 19 * 60, len(v)), unit="min")
+    ids = np.array([f"{12346 + c}.0" for c in range(customers)], dtype=object)
+    customer = np.where(rng.random(len(v)) < 0.05, "", ids[v.c.to_numpy()])
+    lines = rng.integers(1, 5, len(v))
+    inv = np.repeat(np.arange(len(v)), lines)
+    product = rng.integers(0, len(PRODUCTS), len(inv))
+    codes, names, prices = (np.array(col, dtype=object) for col in zip(*PRODUCTS, strict=True))
+    frame = pd.DataFrame(
+        {
+            "InvoiceNo": (536365 + inv).astype(str),
+            "StockCode": codes[product],
+            "Description": names[product],
+            "Quantity": rng.integers(1, 13, len(inv)),
+            "InvoiceDate": when[inv],
+            "UnitPrice": prices[product].astype(float),
+            "CustomerID": customer[inv],
+            "Country": np.where(rng.random(len(v)) < 0.9, "United Kingdom", "Germany")[inv],
+        }
+    )
+    first = ~pd.Series(inv).duplicated().to_numpy()
+    back = frame[first & v.returned.to_numpy()[inv] & (frame.CustomerID != "").to_numpy()].copy()
+    back["InvoiceNo"] = "C" + back.InvoiceNo
+    back["Quantity"] = -np.minimum(back.Quantity, rng.integers(1, 4, len(back)))
+    back["InvoiceDate"] = back.InvoiceDate + pd.to_timedelta(rng.integers(1, 15, len(back)), "D")
+    frame = pd.concat([frame, back[back.InvoiceDate < start + pd.Timedelta(days=days)]])
+    frame = frame.sort_values("InvoiceDate", kind="stable").reset_index(drop=True)
+    text_frame = frame.assign(
+        InvoiceDate=frame.InvoiceDate.dt.strftime("%m/%d/%Y %H:%M"),
+        UnitPrice=frame.UnitPrice.map(lambda v: f"{v:.2f}"),
+    )
+    return text_frame.to_csv(index=False), frame

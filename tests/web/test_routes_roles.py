@@ -76,6 +76,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/lifecycle"): "view",
     ("GET", "/api/v1/clv"): "view",
     ("GET", "/api/v1/campaigns"): "view",
+    ("GET", "/api/v1/churn"): "view",
     ("GET", "/api/v1/tags"): "view",
     ("GET", "/api/v1/tags/preview"): "view",
     ("GET", "/api/v1/funnel"): "view",

@@ -147,7 +147,11 @@ def train_cmd(
         style=None if rep["model_beats_baseline"] else "bold yellow",
         highlight=False,
     )
-    head = {k: v for k, v in rep.items() if not isinstance(v, list) and not k.startswith("served")}
+    head = {
+        k: v
+        for k, v in rep.items()
+        if not isinstance(v, list | dict) and not k.startswith("served")
+    }
     head["best_baseline"] = ranking_name(head["best_baseline"], lang)
     head["model_beats_baseline"] = gettext("yes" if head["model_beats_baseline"] else "no", lang)
     emit(

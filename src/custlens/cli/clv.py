@@ -40,7 +40,9 @@ from custlens.i18n import gettext
 # the names cli/churn.py imports from this module
 _clean, _orders, _rounded, _rows = clean, read_orders, rounded, rows
 
-clv_app = typer.Typer(no_args_is_help=True, help="Customer lifetime value (BG/NBD, Pareto/NBD).")
+clv_app = typer.Typer(
+    no_args_is_help=True, help="Customer lifetime value (BG/NBD, Pareto/NBD, MBG/NBD)."
+)
 
 
 class TimeUnit(str, Enum):
@@ -52,11 +54,13 @@ class TimeUnit(str, Enum):
 
 
 class ModelName(str, Enum):
-    """The transaction model of `custlens clv`: chosen on a holdout, BG/NBD or Pareto/NBD."""
+    """The transaction model of `custlens clv`: chosen on a holdout, BG/NBD, Pareto/NBD or
+    MBG/NBD."""
 
     auto = "auto"
     bgnbd = "bgnbd"
     pareto = "pareto"
+    mbgnbd = "mbgnbd"
 
 
 class ChurnMethod(str, Enum):
@@ -226,7 +230,7 @@ def predict_cmd(
 ) -> None:
     """Per customer: P(alive), expected purchases in 90/180/365 days, expected spend, CLV, churn risk.
 
-    The model (--model auto) is the better of BG/NBD and Pareto/NBD on the last third of the
+    The model (--model auto) is the best of BG/NBD, Pareto/NBD and MBG/NBD on the last third of the
     history, held back; its holdout error is printed first (docs/clv-quality.md).
 
     Churn risk (流失风险) ranks the buyers by P(alive): the --high-share with the lowest are

@@ -154,7 +154,9 @@ app.command("report")(report.report_cmd)
 from custlens.cli.churn import churn_app  # noqa: E402
 from custlens.cli.clv import clv_app  # noqa: E402
 
-app.add_typer(clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma.")
+app.add_typer(
+    clv_app, name="clv", help="Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma."
+)
 app.add_typer(churn_app, name="churn", help="Churn risk and churn propensity.")
 
 from custlens.cli.value import register as register_value  # noqa: E402

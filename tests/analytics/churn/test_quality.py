@@ -203,3 +203,19 @@ def test_reasons_name_the_days_without_a_purchase():
     en = churn_reasons(_RecencyModel(), X, "en")
     assert zh.to_dict() == {"A": "", "B": "", "C": "120天未购买"}
     assert en["C"] == "no purchase in 120 days"
+
+
+def test_tuning_and_training_see_nothing_after_the_training_labels(small):
+    orders, model = small
+    end = pd.Timestamp(model.report_["train_label_end"])
+    later = orders["order_date"] > end
+    changed = orders.copy()  # the orders after the training labels go to other customers
+    changed.loc[later, "customer_id"] = (
+        changed.loc[later, "customer_id"].sample(frac=1, random_state=0).to_numpy()
+    )
+    refit = ChurnPropensityModel(horizon_days=90, n_repeats=1)
+    refit.fit(changed, "2024-06-01", "2024-09-01")
+    assert refit.params_ == model.params_ and refit.tuning_ == model.tuning_
+    X = churn_features(prepare_orders(orders), "2024-06-01")[model.feature_names_]
+    np.testing.assert_array_equal(refit.model_.predict_proba(X), model.model_.predict_proba(X))
+    assert refit.report_["roc_auc"] != model.report_["roc_auc"]  # the test period did change

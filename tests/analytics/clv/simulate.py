@@ -1,4 +1,4 @@
-"""Customers simulated from Pareto/NBD or BG/NBD (numpy, vectorised), as a calibration + holdout
+"""Customers simulated from Pareto/NBD, BG/NBD or MBG/NBD (numpy, vectorised), as a calibration + holdout
 summary: frequency, recency, T, frequency_holdout, duration_holdout (weeks)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _poisson_points(rng, lam, length):
 
 def simulate(model, params, n=8000, T_cal=52.0, holdout=52.0, seed=0):
     """A summary of ``n`` customers born uniformly in the first 12 weeks, from ``model``
-    ("pareto": r, alpha, s, beta; "bgnbd": r, alpha, a, b)."""
+    ("pareto": r, alpha, s, beta; "bgnbd" and "mbgnbd": r, alpha, a, b)."""
     rng = np.random.default_rng(seed)
     born = rng.uniform(0, 12, n)
     length = T_cal + holdout - born
@@ -57,6 +57,13 @@ def simulate(model, params, n=8000, T_cal=52.0, holdout=52.0, seed=0):
     if model == "pareto":
         mu = rng.gamma(params["s"], 1 / params["beta"], n)
         death_after = rng.exponential(1 / mu)
+    elif model == "mbgnbd":  # MBG/NBD: as BG/NBD, and also right after the first purchase
+        p = rng.beta(params["a"], params["b"], n)
+        kept = rng.geometric(p) - 1  # repeat purchases before dropping out (0: none)
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        last = np.clip(starts + kept - 1, 0, max(points.size - 1, 0))
+        alive_on = np.where(kept < counts, points[last] + 1e-9, np.inf)
+        death_after = np.where(kept == 0, 0.0, alive_on)
     else:  # BG/NBD: after each repeat purchase the customer drops out with probability p
         p = rng.beta(params["a"], params["b"], n)
         repeats = rng.geometric(p)  # the repeat purchase after which the customer drops out

@@ -22,6 +22,7 @@ SPENDING_LESS = "spending less"
 LONGER_GAPS = "longer gaps between purchases"
 NEW_CUSTOMER = "a new customer"
 FEW_CATEGORIES = "buys few categories"
+USUAL_CATEGORY = "not buying their usual category"
 COMPLAINED = "has complained"
 LOW_RATING = "low ratings"
 RETURNS = "returns a lot"
@@ -42,10 +43,18 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
     "overdue": (LONGER_GAPS, None),
     "tenure_days": (None, NEW_CUSTOMER),
     "category_count": (None, FEW_CATEGORIES),
+    "categories_90d": (None, FEW_CATEGORIES),
+    "main_category_recency_days": (USUAL_CATEGORY, None),
+    "order_trend": (None, LESS_OFTEN),
+    "spend_trend": (None, SPENDING_LESS),
+    "recency_share": (NO_PURCHASE, None),
+    "rfm_rank": (NO_PURCHASE, None),
     "complaints": (COMPLAINED, None),
     "mean_rating": (None, LOW_RATING),
     "returns_365d": (RETURNS, None),
     "return_share": (RETURNS, None),
+    "returns_90d": (RETURNS, None),
+    "days_since_return": (None, RETURNS),
     "events_30d": (None, LESS_BROWSING),
     "events_90d": (None, LESS_BROWSING),
     "campaign_responses": (None, NO_CAMPAIGNS),

@@ -76,9 +76,11 @@ def churn_features(
     o = orders[orders["order_date"] <= day]
     if o.empty:
         raise InputError(f"no orders on or before the cut-off {day.date()}")
-    key = "order_id" if "order_id" in o.columns else "order_date"
+    # without order ids, one purchase day is one order
+    key = "order_id" if "order_id" in o.columns else "_day"
     per = (
-        o.groupby(["customer_id", key], sort=True)
+        o.assign(_day=o["order_date"])
+        .groupby(["customer_id", key], sort=True)
         .agg(order_date=("order_date", "min"), amount=("amount", "sum"))
         .reset_index("customer_id")
     )
@@ -97,12 +99,53 @@ def churn_features(
         feats[f"orders_{days}d"] = rg.size().reindex(feats.index, fill_value=0)
         feats[f"spend_{days}d"] = rg["amount"].sum().reindex(feats.index, fill_value=0.0)
     feats["aov"] = feats["monetary"] / feats["frequency"]
+    _add_trends(feats)
     feats = feats.join(_gaps(per, feats["recency_days"]))
     if "category" in o.columns:
-        feats["category_count"] = o.groupby("customer_id")["category"].nunique()
+        feats = feats.join(_categories(o, day))
     _add_extras(feats, extras, day)
     feats.index.name = "customer_id"
     return feats.astype("float64")
+
+
+def _add_trends(feats: pd.DataFrame) -> None:
+    """Ratios a tree cannot form from one feature at a time: the last 90 days' orders and
+    spend against the year's quarterly average, recency as a share of tenure, and the RFM rank
+    (recency rank minus frequency rank, as a share of the customers at this cut-off)."""
+    year = feats["orders_365d"].where(feats["orders_365d"] > 0)
+    feats["order_trend"] = feats["orders_90d"] * 4 / year
+    spend = feats["spend_365d"].where(feats["spend_365d"] > 0)
+    feats["spend_trend"] = feats["spend_90d"] * 4 / spend
+    feats["recency_share"] = feats["recency_days"] / feats["tenure_days"].where(
+        feats["tenure_days"] > 0
+    )
+    rank = feats["recency_days"].rank() - feats["frequency"].rank()
+    feats["rfm_rank"] = rank / len(feats)
+
+
+def _categories(o: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Categories bought (ever and in the last 90 days) and the days since the last purchase
+    in the customer's main category (the one with most order lines; ties to the first name)."""
+    lines = o.dropna(subset=["category"])
+    counts = lines.groupby(["customer_id", "category"], sort=True).agg(
+        n=("order_date", "size"), last=("order_date", "max")
+    )
+    main = counts.reset_index().sort_values(
+        ["customer_id", "n", "category"], ascending=[True, False, True], kind="stable"
+    )
+    main = main.drop_duplicates("customer_id").set_index("customer_id")
+    recent = lines[lines["order_date"] > day - pd.Timedelta(days=90)]
+    return (
+        pd.DataFrame(
+            {
+                "category_count": lines.groupby("customer_id")["category"].nunique(),
+                "categories_90d": recent.groupby("customer_id")["category"].nunique(),
+                "main_category_recency_days": (day - main["last"]).dt.days,
+            }
+        )
+        .reindex(o["customer_id"].unique())
+        .fillna({"category_count": 0, "categories_90d": 0})
+    )
 
 
 def _gaps(per: pd.DataFrame, recency: pd.Series) -> pd.DataFrame:
@@ -139,6 +182,9 @@ def _add_extras(feats: pd.DataFrame, extras: ChurnExtras, day: pd.Timestamp) -> 
         amount = pd.to_numeric(rt["amount"], errors="coerce").abs()
         returned = amount.groupby(rt["customer_id"]).sum().reindex(idx, fill_value=0.0)
         feats["returns_365d"] = rt.groupby("customer_id").size().reindex(idx, fill_value=0)
+        recent = rt[rt["_t"] > day - pd.Timedelta(days=90)]
+        feats["returns_90d"] = recent.groupby("customer_id").size().reindex(idx, fill_value=0)
+        feats["days_since_return"] = (day - rt.groupby("customer_id")["_t"].max()).dt.days
         spend = feats["spend_365d"] + returned
         feats["return_share"] = (returned / spend.where(spend > 0)).fillna(0.0)
     if extras.events is not None:

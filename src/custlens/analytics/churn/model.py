@@ -36,6 +36,7 @@ from custlens.analytics.churn.tiers import (  # noqa: F401  (part of this module
     churn_risk_from_silence,
     churn_risk_tiers,
 )
+from custlens.analytics.churn.tuning import classifier, tune
 from custlens.analytics.clv.summary import as_pandas, to_datetime
 from custlens.errors import InputError, NotFittedError, Problem
 
@@ -105,15 +106,18 @@ class ChurnPropensityModel:
     calibration.
 
     ``fit(orders, train_cutoff, test_cutoff)`` stacks snapshots at ``train_cutoff`` and up to
-    ``n_cutoffs - 1`` earlier cut-offs (``horizon_days`` apart, as far as history allows). The
-    latest of them is the validation fold: it picks the number of boosting iterations (early
-    stopping on its log loss) and fits the isotonic calibration, so the probabilities carry the
-    most recent base rate. The model is then evaluated at the later ``test_cutoff``: ROC AUC,
-    PR AUC, lift by decile, Brier score, reliability by decile, permutation importance, and the
-    baselines of :mod:`custlens.analytics.churn.quality` on the same customers and labels.
-    When the model does not beat the best baseline, that baseline's ranking is served
-    (``served_``) by :meth:`score`. With ``refit=True`` the served model is refitted on every
-    training snapshot and calibrated on the test snapshot (the latest labelled window).
+    ``n_cutoffs - 1`` earlier cut-offs (``cutoff_step_days`` apart, as far as history allows).
+    The latest of them is the validation fold: the snapshots whose labels end before it are fitted
+    with each setting of :data:`custlens.analytics.churn.tuning.GRID`, and the setting and
+    number of boosting iterations with the lowest validation log loss are kept
+    (``params_``); the isotonic calibration is fitted on the validation fold. The model is then
+    fitted on every training snapshot (``refit=True``; else on the fit fold only) and evaluated
+    at the later ``test_cutoff``: ROC AUC, PR AUC, lift by decile, Brier score, reliability by
+    decile, permutation importance, and the baselines of
+    :mod:`custlens.analytics.churn.quality` on the same customers and labels. When the model
+    does not beat the best baseline, that baseline's ranking is served (``served_``) by
+    :meth:`score`. The served probabilities are calibrated on the test snapshot (the latest
+    labelled window).
 
     Examples
     --------
@@ -125,11 +129,12 @@ class ChurnPropensityModel:
     def __init__(
         self,
         horizon_days: int = 90,
-        max_iter: int = 300,
-        learning_rate: float = 0.05,
+        max_iter: int = 200,
+        learning_rate: float = 0.08,
         refit: bool = True,
         n_repeats: int = 3,
-        n_cutoffs: int = 4,
+        n_cutoffs: int = 6,
+        cutoff_step_days: int = 45,
         random_state: int = 0,
     ):
         self.horizon_days = horizon_days
@@ -138,29 +143,8 @@ class ChurnPropensityModel:
         self.refit = refit
         self.n_repeats = n_repeats
         self.n_cutoffs = n_cutoffs
+        self.cutoff_step_days = cutoff_step_days
         self.random_state = random_state
-
-    def _classifier(self, max_iter: int | None = None):
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(
-            max_iter=max_iter or self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            early_stopping=False,
-            random_state=self.random_state,
-        )
-
-    def _boosted(self, X, y, X_val, y_val):
-        """Fit with the number of iterations that minimises the validation log loss."""
-        from sklearn.metrics import log_loss
-
-        clf = self._classifier().fit(X, y)
-        losses = [log_loss(y_val, p[:, 1], labels=[0, 1]) for p in clf.staged_predict_proba(X_val)]
-        self.n_iter_ = int(np.argmin(losses)) + 1
-        return self._classifier(self.n_iter_).fit(X, y)
 
     def _snapshot(self, orders, cutoff, extras) -> _Snapshot:
         X = churn_features(orders, cutoff, extras=extras)
@@ -196,7 +180,7 @@ class ChurnPropensityModel:
         Returns
         -------
         ChurnPropensityModel
-            ``self``, with ``report_``, ``served_``, ``model_``, ``calibrator_``.
+            ``self``, with ``report_``, ``served_``, ``model_``, ``calibrator_``, ``params_``.
         """
         orders = prepare_orders(orders)
         extras = extras or ChurnExtras()
@@ -208,11 +192,13 @@ class ChurnPropensityModel:
             return self._fit(orders, train_cutoff, test_cutoff, extras)
 
     def _training_snapshots(self, orders, train, extras) -> list[_Snapshot]:
+        """Snapshots at ``train`` and earlier cut-offs ``cutoff_step_days`` apart (latest
+        first), while at least 30 days of history and both labels remain."""
         first = orders["order_date"].min()
-        step = pd.Timedelta(days=self.horizon_days)
-        cutoffs = [train - k * step for k in range(max(1, self.n_cutoffs))]
+        step = pd.Timedelta(days=self.cutoff_step_days)
         snaps = []
-        for c in cutoffs:
+        for k in range(max(1, self.n_cutoffs)):
+            c = train - k * step
             if c - pd.Timedelta(days=30) < first and snaps:
                 break
             try:
@@ -221,7 +207,7 @@ class ChurnPropensityModel:
                 if not snaps:
                     raise
                 break
-        return snaps  # latest first: snaps[0] is the validation fold
+        return snaps
 
     def _fit(self, orders, train_cutoff, test_cutoff, extras) -> ChurnPropensityModel:
         from sklearn.inspection import permutation_importance
@@ -240,18 +226,29 @@ class ChurnPropensityModel:
             )
         snaps = self._training_snapshots(orders, train, extras)
         te = self._snapshot(orders, test, extras)
-        self.feature_names_ = [c for c in snaps[0].X.columns if c in te.X.columns]
-        fit_X, fit_y, val_X, val_y = _folds(snaps, self.feature_names_, self.random_state)
-        clf = self._boosted(fit_X, fit_y, val_X, val_y)
-        rates = [float(s.y.mean()) for s in snaps]
-        cal = ScoreCalibrator().fit(
-            clf.predict_proba(val_X)[:, 1], val_y.to_numpy(), float(np.mean(rates))
+        names = [c for c in snaps[0].X.columns if c in te.X.columns]
+        fit_X, fit_y, val_X, val_y = _folds(snaps, names, horizon, self.random_state)
+        # a feature with one value (or none) in the fit fold cannot split anything
+        names = [c for c in names if fit_X[c].nunique() > 1]
+        fit_X, val_X = fit_X[names], val_X[names]
+        self.feature_names_ = names
+        self.params_, self.tuning_, val_pred = tune(
+            fit_X, fit_y, val_X, val_y, self.max_iter, self.learning_rate, self.random_state
         )
-        Xt, yt = te.X[self.feature_names_], te.y.to_numpy()
-        raw = clf.predict_proba(Xt)[:, 1]
+        self.n_iter_ = self.params_["max_iter"]
+        rates = [float(s.y.mean()) for s in snaps]
+        cal = ScoreCalibrator().fit(val_pred, val_y.to_numpy(), float(np.mean(rates)))
+        if self.refit:  # every training snapshot (all labels end by the test cut-off)
+            fit_X = pd.concat([s.X[names] for s in snaps])
+            fit_y = pd.concat([s.y for s in snaps])
+        hyper = {k: v for k, v in self.params_.items() if k != "max_iter"}
+        self.model_ = classifier(hyper, self.n_iter_, self.learning_rate, self.random_state)
+        self.model_.fit(fit_X, fit_y)
+        Xt, yt = te.X[names], te.y.to_numpy()
+        raw = self.model_.predict_proba(Xt)[:, 1]
         prob = cal.predict(raw)
         imp = permutation_importance(
-            clf,
+            self.model_,
             Xt,
             yt,
             scoring="roc_auc",
@@ -273,6 +270,7 @@ class ChurnPropensityModel:
             test_label_end=str((test + horizon).date()),
             horizon_days=self.horizon_days,
             n_iter=self.n_iter_,
+            model_params=self.params_,
             train_customers=len(fit_y),
             test_customers=len(yt),
             train_churn_rate=float(fit_y.mean()),
@@ -282,22 +280,14 @@ class ChurnPropensityModel:
                 (
                     {"feature": f, "importance": float(m), "std": float(s)}
                     for f, m, s in zip(
-                        self.feature_names_, imp.importances_mean, imp.importances_std, strict=True
+                        names, imp.importances_mean, imp.importances_std, strict=True
                     )
                 ),
                 key=lambda d: -d["importance"],
             ),
         )
         self.served_ = self.report_["served"]
-        self.evaluation_model_ = clf
-        if self.refit:
-            X = pd.concat([s.X[self.feature_names_] for s in snaps])
-            y = pd.concat([s.y for s in snaps])
-            self.model_ = self._classifier(self.n_iter_).fit(X, y)
-            model_score = self.model_.predict_proba(Xt)[:, 1]
-        else:
-            self.model_, model_score = clf, raw
-        served_score = model_score if self.served_ == "model" else base[self.served_].to_numpy()
+        served_score = raw if self.served_ == "model" else base[self.served_].to_numpy()
         # the served probabilities are calibrated on the latest labelled window (the test one)
         self.calibrator_ = ScoreCalibrator().fit(
             served_score, yt, float(np.mean([*rates, yt.mean()]))
@@ -364,11 +354,12 @@ class ChurnPropensityModel:
         return out
 
 
-def _folds(snaps: list[_Snapshot], names: list[str], seed: int):
-    """Fit and validation folds: the earlier snapshots and the latest one, or (with one
-    snapshot only) a random quarter of its customers as validation."""
-    if len(snaps) > 1:
-        rest = snaps[1:]
+def _folds(snaps: list[_Snapshot], names: list[str], horizon: pd.Timedelta, seed: int):
+    """Fit and validation folds. The validation fold is the latest snapshot; the fit fold the
+    snapshots whose labels end on or before its cut-off (so the validation labels are unseen),
+    or, when there are none, a random three quarters of the latest snapshot's customers."""
+    rest = [s for s in snaps[1:] if s.cutoff + horizon <= snaps[0].cutoff]
+    if rest:
         X = pd.concat([s.X[names] for s in rest])
         y = pd.concat([s.y for s in rest])
         return X, y, snaps[0].X[names], snaps[0].y

@@ -112,7 +112,8 @@ def explain_degenerate(reasons: list[str], model: str = "BG/NBD", lang: str = "z
     reasons : list of str
         Codes of ``DEGENERATE_REASONS`` (a model's ``degenerate_reasons_``).
     model : str
-        The model's name (BG/NBD or Pareto/NBD); the other one is suggested.
+        The model's name (BG/NBD, MBG/NBD or Pareto/NBD); Pareto/NBD is suggested, or BG/NBD
+        for Pareto/NBD.
     lang : str
         zh or en.
 
@@ -130,7 +131,7 @@ def explain_degenerate(reasons: list[str], model: str = "BG/NBD", lang: str = "z
 
     if not reasons:
         return ""
-    other = "Pareto/NBD" if model == "BG/NBD" else "BG/NBD"
+    other = "BG/NBD" if model == "Pareto/NBD" else "Pareto/NBD"
     return _(
         "The {model} fit is degenerate ({reasons}): on this data the model cannot tell "
         "customers who stopped buying from those who still buy, so its P(alive) and forecasts "

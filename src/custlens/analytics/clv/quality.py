@@ -1,6 +1,6 @@
 """How far to trust a CLV forecast: transaction models compared on a holdout, and the choice.
 
-Every candidate model (BG/NBD, Pareto/NBD) is fitted on the calibration period and asked to
+Every candidate model (BG/NBD, Pareto/NBD, MBG/NBD) is fitted on the calibration period and asked to
 forecast the repeat purchases of the holdout (``compare_holdout``). The model chosen is the one
 with the smallest absolute % error of the *total* repeat purchases in the holdout; ties (to 0.1
 percentage point) go to the smaller mean absolute error per customer. Degenerate fits (see
@@ -29,7 +29,7 @@ from .validation import HoldoutReport, compare_holdout
 from .workflow import MODELS, ClvFit, fit_clv_models
 
 ADEQUATE_ERROR_PCT = 20.0
-CANDIDATES = ("bgnbd", "pareto")
+CANDIDATES = ("bgnbd", "pareto", "mbgnbd")
 MIN_HISTORY_DAYS = 168
 MIN_REPEAT_BUYERS = 20
 MAX_HOLDOUT_DAYS = 364

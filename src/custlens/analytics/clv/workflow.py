@@ -18,10 +18,11 @@ from custlens.errors import InputError
 
 from .bgnbd import BetaGeoModel
 from .gamma_gamma import GammaGammaModel
+from .mbgnbd import ModifiedBetaGeoModel
 from .paretonbd import ParetoNBDModel
 from .summary import TIME_UNIT_NAMES, unit_days
 
-MODELS = {"bgnbd": BetaGeoModel, "pareto": ParetoNBDModel}
+MODELS = {"bgnbd": BetaGeoModel, "pareto": ParetoNBDModel, "mbgnbd": ModifiedBetaGeoModel}
 CORRELATION_NOTE = (
     "frequency and monetary_value correlate (r = {r}); the Gamma-Gamma model assumes they are "
     "independent, so spend forecasts may be biased"
@@ -117,7 +118,8 @@ class ClvFit:
 def fit_clv_models(
     summary: pd.DataFrame, model: str = "bgnbd", penalizer_coef: float = 0.0, spend: bool = True
 ) -> ClvFit:
-    """Fit BG/NBD (``model="bgnbd"``) or Pareto/NBD (``"pareto"``) and Gamma-Gamma.
+    """Fit BG/NBD (``model="bgnbd"``), Pareto/NBD (``"pareto"``) or MBG/NBD (``"mbgnbd"``) and
+    Gamma-Gamma.
 
     Gamma-Gamma uses repeat buyers with a positive mean repeat spend; the others are counted in
     ``notes``, as is a frequency-spend correlation warning.

@@ -286,6 +286,20 @@ def campaigns(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     return _finite(data)
 
 
+@router.get("/churn", tags=["customer value"])
+def churn(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
+    """The churn model against its baselines at the test cut-off, as `custlens churn train`
+    reports them: ROC AUC, PR AUC, Brier score, the rankings compared, the one served and the
+    reliability by decile (the CLV page's figures, computed once per data version)."""
+    from custlens.web.routes.value import churn_quality_data
+
+    lang = lang_of(request)
+    quality, error = churn_quality_data(request, scope_of(request, principal), lang)
+    if quality is None:
+        raise HTTPException(422, error)
+    return _finite({k: v for k, v in quality.items() if k != "by_customer"})
+
+
 @router.get("/tags", tags=["customer value"])
 def tags(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Customers per tag of the last analysis run."""

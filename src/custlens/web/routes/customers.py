@@ -331,10 +331,15 @@ def customer_detail(
 
 
 def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
-    """The served churn probability and reasons of one customer, from the CLV page's cached
-    churn model (None before that page has been opened)."""
-    hit = ctx_of(request).peek(("churn_quality", scope.key, (lang_of(request),)))
-    if hit is None or cid not in hit["by_customer"].index:
+    """The served churn probability and reasons of one customer, from the churn model the CLV
+    page shows; ``{"pending": True}`` while that model is fitted in the background (started by
+    the first page that needs it), None when the data cannot support one."""
+    from custlens.web.routes.value import churn_quality_soon
+
+    hit = churn_quality_soon(request, scope, lang_of(request))
+    if hit is None:
+        return {"pending": True}
+    if isinstance(hit, str) or cid not in hit["by_customer"].index:
         return None
     row = hit["by_customer"].loc[cid]
     out = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
