@@ -178,6 +178,10 @@ from custlens.cli.config import register as register_config  # noqa: E402
 
 register_config(app)
 
+from custlens.cli.satisfaction import register as register_satisfaction  # noqa: E402
+
+register_satisfaction(app)
+
 
 def run() -> None:
     """Entry point of the ``custlens`` command."""

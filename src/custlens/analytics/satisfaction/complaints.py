@@ -37,7 +37,7 @@ COMPLAINT_TYPES: dict[str, str] = {
     "delivery": "物流|快递|配送|发货|送货|超时|延迟|delivery|shipping|late",
     "refund": "退款|退货|退钱|到账|refund|return",
     "damaged": "破损|损坏|坏了|碎|漏|damaged|broken",
-    "quality": "质量|假货|异味|做工|瑕疵|quality|fake",
+    "defect": "质量|假货|异味|做工|瑕疵|quality|fake|defect",
     "service": "客服|态度|不理|service|rude",
     "price": "优惠|券|价格|价保|多收|coupon|price",
     "invoice": "发票|invoice",

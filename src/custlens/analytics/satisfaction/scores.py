@@ -11,8 +11,8 @@ Definitions (docs/satisfaction.md):
 
 The dimensions: ``month`` / ``quarter`` of ``feedback_time``; ``channel`` and ``category`` of
 the order the feedback is about (``order_id``; feedback about no order has none, and an order
-of several categories counts in each); ``segment``: a customer-level table of groups that the
-caller passes (for example the stored RFM segments).
+of several categories counts in each); ``segment`` and ``stage``: a customer-level table of groups
+that the caller passes (the stored RFM segments or lifecycle stages).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 __all__ = ["DIMENSIONS", "feedback_by", "satisfaction_scores"]
 
-DIMENSIONS = ("month", "quarter", "channel", "category", "segment")
+DIMENSIONS = ("month", "quarter", "channel", "category", "segment", "stage")
 Z95 = 1.959964
 
 
@@ -61,7 +61,7 @@ def feedback_by(
         per_order = orders.filter(orders[by].notnull()).select("order_id", group=orders[by])
         per_order = per_order.distinct()
         return feedback.inner_join(per_order, "order_id")
-    if by == "segment":
+    if by in ("segment", "stage"):
         if groups is None:
             raise ValueError("feedback by segment needs a table of customer groups")
         g = groups.select("customer_id", group=groups.group.cast("string"))

@@ -1,0 +1,326 @@
+"""`custlens satisfaction ...`: review sentiment, NPS, CSAT, ratings and complaints.
+
+Thin over custlens.analytics.satisfaction; analytics are imported inside the commands, so
+that `custlens --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from custlens.cli.common import (
+    EngineOpt,
+    Format,
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    emit,
+    handle_errors,
+    stderr,
+    workspace,
+)
+from custlens.errors import InputError
+
+satisfaction_app = typer.Typer(
+    no_args_is_help=True, help="Customer satisfaction: NPS, CSAT, complaints, review sentiment."
+)
+
+SENTIMENT_LABELS = ("positive", "neutral", "negative")
+
+
+class By(str, Enum):
+    """What `custlens satisfaction scores|complaints --by` groups on."""
+
+    none = "none"
+    month = "month"
+    quarter = "quarter"
+    channel = "channel"
+    category = "category"
+    segment = "segment"
+    stage = "stage"
+
+
+ByOpt = Annotated[By, typer.Option("--by", help="Group by period, order channel/category, segment")]
+HEADERS = {
+    "group": "Group",
+    "nps_answers": "NPS answers",
+    "promoters": "Promoters",
+    "passives": "Passives",
+    "detractors": "Detractors",
+    "nps": "NPS",
+    "nps_low": "NPS 95% low",
+    "nps_high": "NPS 95% high",
+    "ratings": "Ratings",
+    "csat": "CSAT",
+    "avg_rating": "Average rating",
+    "complaints": "Complaints",
+    "per_1000_orders": "Complaints per 1,000 orders",
+    "resolved": "Resolved",
+    "resolution_rate": "Resolution rate",
+    "complainers": "Complainers",
+    "repeat_complainers": "Repeat complainers",
+    "complaint_type": "Complaint type",
+    "share": "Share",
+    "nps_group": "NPS group",
+    "customers": "Customers",
+    "churned": "Churned",
+    "churn_rate": "Churn rate",
+    "sentiment_score": "Sentiment score",
+    "sentiment_label": "Sentiment",
+}
+
+
+def _groups(ws, by: By):
+    """The customer groups of --by segment / stage, from the last `custlens analyze`."""
+    from custlens.store.results import require_run, stored
+
+    if by not in (By.segment, By.stage):
+        return None
+    require_run(ws)
+    if by == By.segment:
+        t = stored(ws, "rfm_scores")
+        return t.select("customer_id", group=t.segment_code)
+    t = stored(ws, "customer_lifecycle")
+    return t.select("customer_id", group=t.stage_code)
+
+
+def _rows(frame) -> list[dict]:
+    floats = frame.select_dtypes("float").columns
+    frame = frame.assign(**{c: frame[c].round(4) for c in floats})
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _words(rows: list[dict], columns: tuple[str, ...], lang: str) -> list[dict]:
+    """Codes of ``columns`` as words of ``lang`` (terminal tables only)."""
+    from custlens.i18n import gettext
+
+    return [
+        {k: gettext(v, lang) if k in columns and isinstance(v, str) else v for k, v in r.items()}
+        for r in rows
+    ]
+
+
+@satisfaction_app.command("scores")
+@handle_errors
+def scores_cmd(
+    by: ByOpt = By.none,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """NPS (with its 95% interval), CSAT (share of 4-5 ratings) and average rating.
+
+    --by month|quarter (feedback time), channel|category (of the order the feedback is
+    about), segment|stage (from the last `custlens analyze`). Definitions: docs/satisfaction.md.
+
+    Example: custlens satisfaction scores --by quarter --format csv
+    """
+    from custlens.analytics.satisfaction.scores import satisfaction_scores
+
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    key = None if by == By.none else by.value
+    expr = satisfaction_scores(
+        ws.table("feedback", eng), key, ws.table("orders", eng), _groups(ws, by)
+    )
+    rows = _rows(expr.to_pandas())
+    emit(rows, fmt, "Satisfaction scores", settings=ws.settings, labels=HEADERS)
+
+
+class ComplaintView(str, Enum):
+    """What `custlens satisfaction complaints --view` shows."""
+
+    summary = "summary"
+    types = "types"
+
+
+@satisfaction_app.command("complaints")
+@handle_errors
+def complaints_cmd(
+    by: ByOpt = By.none,
+    view: Annotated[
+        ComplaintView, typer.Option("--view", help="summary (rates) or types")
+    ] = ComplaintView.summary,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Complaints per 1,000 orders, resolution rate, repeat complainers, or complaint types.
+
+    Example: custlens satisfaction complaints --by channel
+    """
+    from custlens.analytics.satisfaction.complaints import complaint_summary, complaint_types
+
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    feedback = ws.table("feedback", eng)
+    if view == ComplaintView.types:
+        rows = _rows(complaint_types(feedback).to_pandas())
+        if fmt == Format.table:
+            rows = _words(rows, ("complaint_type",), ws.settings.lang)
+        emit(rows, fmt, "Complaint types", settings=ws.settings, labels=HEADERS)
+        return
+    key = None if by == By.none else by.value
+    expr = complaint_summary(feedback, ws.table("orders", eng), key, _groups(ws, by))
+    emit(_rows(expr.to_pandas()), fmt, "Complaints", settings=ws.settings, labels=HEADERS)
+
+
+@satisfaction_app.command("churn")
+@handle_errors
+def churn_cmd(
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Churn rate of promoters, passives and detractors (by their last NPS answer), with the
+    detractor - promoter difference and its two-proportion z-test.
+
+    Example: custlens satisfaction churn --format json
+    """
+    from custlens.analytics.satisfaction.churn_link import churn_by_nps_group, compare_churn
+    from custlens.analytics.value.metrics import default_as_of
+    from custlens.i18n import gettext
+
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    orders = ws.table("orders", eng)
+    frame = churn_by_nps_group(
+        ws.table("feedback", eng), orders, default_as_of(orders), ws.settings.lifecycle.churn_days
+    ).to_pandas()
+    test = compare_churn(frame)
+    rows = _rows(frame)
+    if fmt == Format.json:
+        emit({"groups": rows, "detractor_vs_promoter": test}, fmt)
+        return
+    stderr.print(
+        gettext(
+            "Detractors - promoters churn rate: {difference} (z = {z}, p = {p})",
+            ws.settings.lang,
+            difference=f"{test['difference']:+.1%}",
+            z=f"{test['z']:.2f}",
+            p=f"{test['p_value']:.3g}",
+        ),
+        markup=False,
+        highlight=False,
+    )
+    if fmt == Format.table:
+        rows = _words(rows, ("nps_group",), ws.settings.lang)
+    emit(rows, fmt, "Churn by NPS group", settings=ws.settings, labels=HEADERS)
+
+
+@satisfaction_app.command("reviews")
+@handle_errors
+def reviews_cmd(
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Sentiment of the imported reviews (feedback of type review); phone numbers in the
+    texts are masked.
+
+    Example: custlens satisfaction reviews --format csv > reviews.csv
+    """
+    from custlens.analytics.satisfaction.reviews import review_sentiment
+
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    rows = _rows(review_sentiment(ws.table("feedback", eng)))
+    if fmt == Format.table:
+        rows = _words(rows, ("sentiment_label",), ws.settings.lang)
+    emit(
+        rows,
+        fmt,
+        "Review sentiment",
+        settings=ws.settings,
+        labels=HEADERS,
+        columns=["feedback_time", "customer_id", "rating", "text", "sentiment_label"],
+    )
+
+
+@satisfaction_app.command("sentiment")
+@handle_errors
+def sentiment_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file of texts")],
+    text_column: Annotated[
+        str | None,
+        typer.Option(
+            "--text-column", help="Column of the texts [default: text, 内容, 评价内容 ...]"
+        ),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet (name or number)")] = None,
+    fmt: FormatOpt = Format.csv,
+    lang: LangOpt = None,
+) -> None:
+    """Score review texts: every input column plus sentiment_score (0..1) and sentiment_label.
+
+    sentiment_score is the probability that the text is positive; sentiment_label is
+    negative below 0.4, neutral up to 0.6, positive above (正面/中性/负面 in Chinese tables).
+    No workspace is needed; the model runs offline. Accuracy: docs/satisfaction.md.
+
+    Example: custlens satisfaction sentiment reviews.xlsx --text-column 评价内容 --format json
+    """
+    import pandas as pd
+
+    from custlens.analytics.satisfaction.sentiment import score_sentiment
+    from custlens.i18n import gettext
+    from custlens.io.text_table import read_text_table
+
+    lg = lang.value if lang else "zh"
+    frame = read_text_table(file, sheet=sheet, lang=lg)
+    column = text_column or _text_column(list(frame.columns))
+    if column is None or column not in frame.columns:
+        raise InputError.of(
+            "{file}: no text column {column} among {columns}; pass --text-column",
+            file=file.name,
+            column=repr(column or "text"),
+            columns=", ".join(map(str, frame.columns)),
+        )
+    scored = score_sentiment(frame[column].tolist())
+    out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
+    counts = out["sentiment_label"].value_counts()
+    stderr.print(
+        gettext(
+            "{n} texts scored: {positive} positive, {neutral} neutral, {negative} negative",
+            lg,
+            n=f"{len(out):,}",
+            **{k: f"{int(counts.get(k, 0)):,}" for k in SENTIMENT_LABELS},
+        ),
+        markup=False,
+        highlight=False,
+    )
+    if fmt == Format.table:
+        out["sentiment_label"] = out["sentiment_label"].map(
+            lambda v: gettext(v, lg) if isinstance(v, str) else v
+        )
+    out["sentiment_score"] = out["sentiment_score"].round(4)
+    rows = out.astype(object).where(out.notna(), None).to_dict("records")
+    emit(
+        rows,
+        fmt,
+        "Review sentiment",
+        lang=lg,
+        labels=HEADERS,
+        columns=[column, "sentiment_score", "sentiment_label"],
+    )
+
+
+def _text_column(columns: list[str]) -> str | None:
+    """The review-text column by its name (the feedback table's aliases), or None."""
+    from custlens.io.mapping import build_mapping
+    from custlens.schema.tables import TABLES
+
+    found = build_mapping(TABLES["feedback"], columns).columns.get("text")
+    return found or next((c for c in columns if c.lower() in ("text", "review")), None)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `custlens satisfaction ...` to the main app."""
+    app.add_typer(
+        satisfaction_app,
+        name="satisfaction",
+        help="Customer satisfaction: NPS, CSAT, complaints, review sentiment.",
+    )
