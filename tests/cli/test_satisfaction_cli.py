@@ -87,6 +87,7 @@ def test_scores_and_complaints(ws_dir):
 def test_churn_and_reviews(ws_dir):
     churn = run_json(ws_dir, "churn")
     assert churn["detractor_vs_promoter"]["difference"] > 0
+    assert {o["term"] for o in churn["odds_ratios"]} >= {"detractor", "passive"}
     reviews = run_json(ws_dir, "reviews")
     labels = {r["sentiment_label"] for r in reviews}
     assert labels <= {"positive", "neutral", "negative"} and "negative" in labels

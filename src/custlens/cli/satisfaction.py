@@ -71,6 +71,11 @@ HEADERS = {
     "churn_rate": "Churn rate",
     "sentiment_score": "Sentiment score",
     "sentiment_label": "Sentiment",
+    "term": "Term",
+    "odds_ratio": "Odds ratio",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
+    "p_value": "p value",
 }
 
 
@@ -181,20 +186,26 @@ def churn_cmd(
 
     Example: custlens satisfaction churn --format json
     """
-    from custlens.analytics.satisfaction.churn_link import churn_by_nps_group, compare_churn
+    from custlens.analytics.satisfaction.churn_link import (
+        churn_by_nps_group,
+        churn_odds_ratios,
+        compare_churn,
+        customer_churn_frame,
+    )
     from custlens.analytics.value.metrics import default_as_of
     from custlens.i18n import gettext
 
     ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
     orders = ws.table("orders", eng)
-    frame = churn_by_nps_group(
-        ws.table("feedback", eng), orders, default_as_of(orders), ws.settings.lifecycle.churn_days
-    ).to_pandas()
+    args = (ws.table("feedback", eng), orders, default_as_of(orders))
+    frame = churn_by_nps_group(*args, ws.settings.lifecycle.churn_days).to_pandas()
     test = compare_churn(frame)
+    customers = customer_churn_frame(*args, ws.settings.lifecycle.churn_days).to_pandas()
+    odds = _rows(churn_odds_ratios(customers)) if customers["nps_group"].nunique() > 1 else []
     rows = _rows(frame)
     if fmt == Format.json:
-        emit({"groups": rows, "detractor_vs_promoter": test}, fmt)
+        emit({"groups": rows, "detractor_vs_promoter": test, "odds_ratios": odds}, fmt)
         return
     stderr.print(
         gettext(
@@ -210,6 +221,15 @@ def churn_cmd(
     if fmt == Format.table:
         rows = _words(rows, ("nps_group",), ws.settings.lang)
     emit(rows, fmt, "Churn by NPS group", settings=ws.settings, labels=HEADERS)
+    if fmt == Format.table and odds:
+        odds = _words(odds, ("term",), ws.settings.lang)
+        emit(
+            odds,
+            fmt,
+            "Churn odds ratios (logistic regression)",
+            settings=ws.settings,
+            labels=HEADERS,
+        )
 
 
 @satisfaction_app.command("reviews")

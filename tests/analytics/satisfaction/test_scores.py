@@ -8,7 +8,12 @@ import ibis
 import pandas as pd
 import pytest
 
-from custlens.analytics.satisfaction.churn_link import churn_by_nps_group, compare_churn
+from custlens.analytics.satisfaction.churn_link import (
+    churn_by_nps_group,
+    churn_odds_ratios,
+    compare_churn,
+    customer_churn_frame,
+)
 from custlens.analytics.satisfaction.complaints import (
     complaint_rate_by_group,
     complaint_summary,
@@ -118,3 +123,15 @@ def test_detractors_churn_more_than_promoters(demo):
 def test_compare_churn_without_a_group():
     rates = pd.DataFrame({"nps_group": ["promoter"], "customers": [10], "churned": [3]})
     assert math.isnan(compare_churn(rates)["p_value"])
+
+
+def test_detractors_have_higher_churn_odds_controlling_for_frequency_and_spend(demo):
+    ws, _truth, _planted = demo
+    orders = ws.table("orders")
+    frame = customer_churn_frame(
+        ws.table("feedback"), orders, default_as_of(orders), ws.settings.lifecycle.churn_days
+    ).to_pandas()
+    odds = churn_odds_ratios(frame).set_index("term")
+    # the planted effect: unhappy (declining, churned) customers answer low and churn
+    assert odds.loc["detractor", "ci_low"] > 1.0
+    assert odds.loc["detractor", "p_value"] < 0.05

@@ -19,7 +19,14 @@ from scipy.stats import norm
 
 from custlens.analytics.orders import analyzable_orders
 
-__all__ = ["NPS_GROUPS", "churn_by_nps_group", "compare_churn", "nps_group"]
+__all__ = [
+    "NPS_GROUPS",
+    "churn_by_nps_group",
+    "churn_odds_ratios",
+    "compare_churn",
+    "customer_churn_frame",
+    "nps_group",
+]
 
 NPS_GROUPS = ("promoter", "passive", "detractor")
 
@@ -42,6 +49,45 @@ def nps_group(score: ir.IntegerValue) -> ir.StringValue:
     )
 
 
+def customer_churn_frame(
+    feedback: ir.Table, orders: ir.Table, as_of: dt.date, churn_days: int
+) -> ir.Table:
+    """One row per customer with an NPS answer and an order: group, orders, spend, churned.
+
+    Parameters
+    ----------
+    feedback, orders : ibis.expr.types.Table
+        The stored ``feedback`` and ``orders`` tables.
+    as_of : datetime.date
+        The day churn is judged on.
+    churn_days : int
+        Days without an order after which a customer has churned.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``customer_id``, ``nps_group`` (of the last answer), ``frequency`` (orders),
+        ``monetary`` (spend), ``last_order``, ``churned`` (0/1).
+    """
+    answers = feedback.filter(feedback.nps.notnull())
+    ranked = answers.mutate(
+        _rank=ibis.row_number().over(
+            group_by=answers.customer_id,
+            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
+        )
+    )
+    last = ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
+    o = analyzable_orders(orders)
+    per_customer = o.group_by("customer_id").aggregate(
+        frequency=o.order_id.nunique().cast("int64"),
+        monetary=o.amount.sum().cast("float64"),
+        last_order=o.order_date.max(),
+    )
+    cutoff = ibis.literal(as_of - dt.timedelta(days=churn_days))
+    t = last.inner_join(per_customer, "customer_id")
+    return t.mutate(churned=(t.last_order <= cutoff).cast("int64"))
+
+
 def churn_by_nps_group(
     feedback: ir.Table, orders: ir.Table, as_of: dt.date, churn_days: int
 ) -> ir.Table:
@@ -61,19 +107,7 @@ def churn_by_nps_group(
     ibis.expr.types.Table
         ``nps_group``, ``customers``, ``churned``, ``churn_rate``.
     """
-    answers = feedback.filter(feedback.nps.notnull())
-    ranked = answers.mutate(
-        _rank=ibis.row_number().over(
-            group_by=answers.customer_id,
-            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
-        )
-    )
-    last = ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
-    o = analyzable_orders(orders)
-    last_order = o.group_by("customer_id").aggregate(last_order=o.order_date.max())
-    cutoff = ibis.literal(as_of - dt.timedelta(days=churn_days))
-    t = last.inner_join(last_order, "customer_id")
-    t = t.mutate(churned=(t.last_order <= cutoff).cast("int64"))
+    t = customer_churn_frame(feedback, orders, as_of, churn_days)
     agg = t.group_by("nps_group").aggregate(
         customers=t.count().cast("int64"), churned=t.churned.sum().cast("int64")
     )
@@ -118,3 +152,47 @@ def compare_churn(
         return {"difference": p1 - p2, "z": math.nan, "p_value": math.nan}
     z = (p1 - p2) / se
     return {"difference": p1 - p2, "z": z, "p_value": float(2 * norm.sf(abs(z)))}
+
+
+def churn_odds_ratios(customers: pd.DataFrame) -> pd.DataFrame:
+    """Logistic regression of churn on the NPS group, controlling for frequency and spend.
+
+    ``churned ~ passive + detractor + log(1 + frequency) + log(1 + monetary)``, promoters the
+    reference group (statsmodels ``Logit``). Recency is left out on purpose: churn is defined
+    by recency, so controlling for it would explain churn by itself. The odds ratios measure an
+    association, not a cause.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        :func:`customer_churn_frame` as pandas.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term``, ``odds_ratio``, ``ci_low``, ``ci_high`` (95 %), ``p_value``, one row per
+        term except the intercept.
+    """
+    import numpy as np
+    import statsmodels.api as sm
+
+    x = pd.DataFrame(
+        {
+            "passive": (customers["nps_group"] == "passive").astype(float),
+            "detractor": (customers["nps_group"] == "detractor").astype(float),
+            "log_frequency": np.log1p(customers["frequency"].astype(float)),
+            "log_monetary": np.log1p(customers["monetary"].astype(float).clip(lower=0)),
+        }
+    )
+    fit = sm.Logit(customers["churned"].astype(float), sm.add_constant(x)).fit(disp=0)
+    ci = fit.conf_int()
+    terms = list(x.columns)
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "odds_ratio": np.exp(fit.params[terms]).to_numpy(),
+            "ci_low": np.exp(ci.loc[terms, 0]).to_numpy(),
+            "ci_high": np.exp(ci.loc[terms, 1]).to_numpy(),
+            "p_value": fit.pvalues[terms].to_numpy(),
+        }
+    )
