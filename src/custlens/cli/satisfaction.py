@@ -248,7 +248,7 @@ def reviews_cmd(
 
     ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
-    rows = _rows(review_sentiment(ws.table("feedback", eng)))
+    rows = _rows(review_sentiment(ws.table("feedback", eng), customers=ws.table("customers", eng)))
     if fmt == Format.table:
         rows = _words(rows, ("sentiment_label",), ws.settings.lang)
     emit(
