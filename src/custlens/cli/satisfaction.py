@@ -71,6 +71,10 @@ HEADERS = {
     "churn_rate": "Churn rate",
     "sentiment_score": "Sentiment score",
     "sentiment_label": "Sentiment",
+    "aspect": "Aspect",
+    "mentions": "Mentions",
+    "avg_sentiment": "Average sentiment",
+    "negative_share": "Negative share",
     "term": "Term",
     "odds_ratio": "Odds ratio",
     "ci_low": "95% low",
@@ -230,6 +234,33 @@ def churn_cmd(
             settings=ws.settings,
             labels=HEADERS,
         )
+
+
+@satisfaction_app.command("aspects")
+@handle_errors
+def aspects_cmd(
+    by: ByOpt = By.none,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Sentiment per aspect of the reviews (物流, 质量, 价格, 客服, 包装, 尺码, 效果): mentions,
+    average sentiment and negative share, the most negative aspect first.
+
+    Example: custlens satisfaction aspects --by category
+    """
+    from custlens.analytics.satisfaction.aspects import aspect_sentiment
+
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    key = None if by == By.none else by.value
+    frame = aspect_sentiment(
+        ws.table("feedback", eng), key, ws.table("orders", eng), _groups(ws, by)
+    )
+    rows = _rows(frame)
+    if fmt == Format.table:
+        rows = _words(rows, ("aspect",), ws.settings.lang)
+    emit(rows, fmt, "Review aspects", settings=ws.settings, labels=HEADERS)
 
 
 @satisfaction_app.command("reviews")
