@@ -79,6 +79,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "patterns",
         "association",
         "behaviour",
+        "satisfaction",
         "clv",
     ]
     summary = zh.sections[0]
@@ -162,6 +163,7 @@ def test_html_is_self_contained(reports):
         "购买模式",
         "关联分析",
         "漏斗与行为",
+        "客户满意度",
         "客户终身价值与流失风险",
     ]
     assert html.count("<svg") >= 6  # charts inline

@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "patterns": "patterns",
     "association": "association",
     "behaviour": "behaviour",
+    "satisfaction": "satisfaction",
     "clv": "clv",
 }
 # weekly: the last complete Monday-Sunday week with data, against the week before it;

@@ -38,6 +38,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("/patterns", "Purchase patterns", "view"),
             ("/association", "Association", "view"),
             ("/compare", "Period comparison", "view"),
+            ("/satisfaction", "Customer satisfaction", "view"),
             ("/quality", "Data quality", "view"),
         ],
     ),

@@ -32,6 +32,7 @@ ANALYZED_IN = {
     "customers": ("Customer overview", "Customer value: segments and lifecycle"),
     "orders": ("Summary", "Purchase patterns", "Customer lifetime value and churn risk"),
     "events": ("Funnel and behaviour",),
+    "feedback": ("Customer satisfaction",),
 }
 
 

@@ -17,6 +17,7 @@ def register_routes(app: FastAPI) -> None:
         overview,
         patterns,
         reports,
+        satisfaction,
         value,
     )
 
@@ -27,6 +28,7 @@ def register_routes(app: FastAPI) -> None:
         patterns,
         value,
         behaviour,
+        satisfaction,
         imports,
         reports,
         admin,
