@@ -96,6 +96,13 @@ def test_churn_and_reviews(ws_dir):
     assert sum(r["sentiment_label"] == "negative" for r in low) > 0.6 * len(low)
 
 
+def test_alerts_are_masked(ws_dir):
+    alerts = run_json(ws_dir, "alerts", "--top-share", "0.5")
+    assert alerts and all(a["name"] is None or "*" in a["name"] for a in alerts)
+    ranks = [a["revenue_rank"] for a in alerts]
+    assert ranks == sorted(ranks)
+
+
 def test_segment_needs_an_analysis(ws_dir):
     r = runner.invoke(
         app, ["satisfaction", "scores", "--by", "segment", "--workspace", str(ws_dir)]

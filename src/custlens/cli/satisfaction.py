@@ -23,6 +23,7 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
+from custlens.cli.satisfaction_view import HEADERS, code_words, customer_groups, plain_rows
 from custlens.errors import InputError
 
 satisfaction_app = typer.Typer(
@@ -45,72 +46,6 @@ class By(str, Enum):
 
 
 ByOpt = Annotated[By, typer.Option("--by", help="Group by period, order channel/category, segment")]
-HEADERS = {
-    "group": "Group",
-    "nps_answers": "NPS answers",
-    "promoters": "Promoters",
-    "passives": "Passives",
-    "detractors": "Detractors",
-    "nps": "NPS",
-    "nps_low": "NPS 95% low",
-    "nps_high": "NPS 95% high",
-    "ratings": "Ratings",
-    "csat": "CSAT",
-    "avg_rating": "Average rating",
-    "complaints": "Complaints",
-    "per_1000_orders": "Complaints per 1,000 orders",
-    "resolved": "Resolved",
-    "resolution_rate": "Resolution rate",
-    "complainers": "Complainers",
-    "repeat_complainers": "Repeat complainers",
-    "complaint_type": "Complaint type",
-    "share": "Share",
-    "nps_group": "NPS group",
-    "customers": "Customers",
-    "churned": "Churned",
-    "churn_rate": "Churn rate",
-    "sentiment_score": "Sentiment score",
-    "sentiment_label": "Sentiment",
-    "aspect": "Aspect",
-    "mentions": "Mentions",
-    "avg_sentiment": "Average sentiment",
-    "negative_share": "Negative share",
-    "term": "Term",
-    "odds_ratio": "Odds ratio",
-    "ci_low": "95% low",
-    "ci_high": "95% high",
-    "p_value": "p value",
-}
-
-
-def _groups(ws, by: By):
-    """The customer groups of --by segment / stage, from the last `custlens analyze`."""
-    from custlens.store.results import require_run, stored
-
-    if by not in (By.segment, By.stage):
-        return None
-    require_run(ws)
-    if by == By.segment:
-        t = stored(ws, "rfm_scores")
-        return t.select("customer_id", group=t.segment_code)
-    t = stored(ws, "customer_lifecycle")
-    return t.select("customer_id", group=t.stage_code)
-
-
-def _rows(frame) -> list[dict]:
-    floats = frame.select_dtypes("float").columns
-    frame = frame.assign(**{c: frame[c].round(4) for c in floats})
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def _words(rows: list[dict], columns: tuple[str, ...], lang: str) -> list[dict]:
-    """Codes of ``columns`` as words of ``lang`` (terminal tables only)."""
-    from custlens.i18n import gettext
-
-    return [
-        {k: gettext(v, lang) if k in columns and isinstance(v, str) else v for k, v in r.items()}
-        for r in rows
-    ]
 
 
 @satisfaction_app.command("scores")
@@ -134,9 +69,9 @@ def scores_cmd(
     eng = engine.value if engine else None
     key = None if by == By.none else by.value
     expr = satisfaction_scores(
-        ws.table("feedback", eng), key, ws.table("orders", eng), _groups(ws, by)
+        ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
     )
-    rows = _rows(expr.to_pandas())
+    rows = plain_rows(expr.to_pandas())
     emit(rows, fmt, "Satisfaction scores", settings=ws.settings, labels=HEADERS)
 
 
@@ -168,14 +103,45 @@ def complaints_cmd(
     eng = engine.value if engine else None
     feedback = ws.table("feedback", eng)
     if view == ComplaintView.types:
-        rows = _rows(complaint_types(feedback).to_pandas())
+        rows = plain_rows(complaint_types(feedback).to_pandas())
         if fmt == Format.table:
-            rows = _words(rows, ("complaint_type",), ws.settings.lang)
+            rows = code_words(rows, ("complaint_type",), ws.settings.lang)
         emit(rows, fmt, "Complaint types", settings=ws.settings, labels=HEADERS)
         return
     key = None if by == By.none else by.value
-    expr = complaint_summary(feedback, ws.table("orders", eng), key, _groups(ws, by))
-    emit(_rows(expr.to_pandas()), fmt, "Complaints", settings=ws.settings, labels=HEADERS)
+    expr = complaint_summary(feedback, ws.table("orders", eng), key, customer_groups(ws, by))
+    emit(plain_rows(expr.to_pandas()), fmt, "Complaints", settings=ws.settings, labels=HEADERS)
+
+
+@satisfaction_app.command("alerts")
+@handle_errors
+def alerts_cmd(
+    top_share: Annotated[
+        float, typer.Option("--top-share", help="Share of buyers counted as high-value")
+    ] = 0.2,
+    engine: EngineOpt = None,
+    ws_path: WorkspaceOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Open (unresolved) complaints of high-value customers, names and phones masked.
+
+    Example: custlens satisfaction alerts --top-share 0.1 --format csv
+    """
+    from custlens.analytics.satisfaction.complaints import open_complaints_of_top_customers
+    from custlens.store.results import with_masked_names
+
+    if not 0 < top_share <= 1:
+        raise InputError.of("--top-share must be between 0 and 1")
+    ws = workspace(ws_path, read_only=True)
+    eng = engine.value if engine else None
+    expr = open_complaints_of_top_customers(
+        ws.table("feedback", eng), ws.table("orders", eng), top_share
+    )
+    table = with_masked_names(ws, expr.to_pyarrow())
+    rows = plain_rows(table.to_pandas())
+    if fmt == Format.table:
+        rows = code_words(rows, ("complaint_type",), ws.settings.lang)
+    emit(rows, fmt, "Open complaints of high-value customers", settings=ws.settings, labels=HEADERS)
 
 
 @satisfaction_app.command("churn")
@@ -206,8 +172,8 @@ def churn_cmd(
     frame = churn_by_nps_group(*args, ws.settings.lifecycle.churn_days).to_pandas()
     test = compare_churn(frame)
     customers = customer_churn_frame(*args, ws.settings.lifecycle.churn_days).to_pandas()
-    odds = _rows(churn_odds_ratios(customers)) if customers["nps_group"].nunique() > 1 else []
-    rows = _rows(frame)
+    odds = plain_rows(churn_odds_ratios(customers)) if customers["nps_group"].nunique() > 1 else []
+    rows = plain_rows(frame)
     if fmt == Format.json:
         emit({"groups": rows, "detractor_vs_promoter": test, "odds_ratios": odds}, fmt)
         return
@@ -223,10 +189,10 @@ def churn_cmd(
         highlight=False,
     )
     if fmt == Format.table:
-        rows = _words(rows, ("nps_group",), ws.settings.lang)
+        rows = code_words(rows, ("nps_group",), ws.settings.lang)
     emit(rows, fmt, "Churn by NPS group", settings=ws.settings, labels=HEADERS)
     if fmt == Format.table and odds:
-        odds = _words(odds, ("term",), ws.settings.lang)
+        odds = code_words(odds, ("term",), ws.settings.lang)
         emit(
             odds,
             fmt,
@@ -255,11 +221,11 @@ def aspects_cmd(
     eng = engine.value if engine else None
     key = None if by == By.none else by.value
     frame = aspect_sentiment(
-        ws.table("feedback", eng), key, ws.table("orders", eng), _groups(ws, by)
+        ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
     )
-    rows = _rows(frame)
+    rows = plain_rows(frame)
     if fmt == Format.table:
-        rows = _words(rows, ("aspect",), ws.settings.lang)
+        rows = code_words(rows, ("aspect",), ws.settings.lang)
     emit(rows, fmt, "Review aspects", settings=ws.settings, labels=HEADERS)
 
 
@@ -279,9 +245,11 @@ def reviews_cmd(
 
     ws = workspace(ws_path, read_only=True)
     eng = engine.value if engine else None
-    rows = _rows(review_sentiment(ws.table("feedback", eng), customers=ws.table("customers", eng)))
+    rows = plain_rows(
+        review_sentiment(ws.table("feedback", eng), customers=ws.table("customers", eng))
+    )
     if fmt == Format.table:
-        rows = _words(rows, ("sentiment_label",), ws.settings.lang)
+        rows = code_words(rows, ("sentiment_label",), ws.settings.lang)
     emit(
         rows,
         fmt,

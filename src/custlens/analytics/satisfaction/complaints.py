@@ -22,7 +22,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from custlens.analytics.orders import analyzable_orders
+from custlens.analytics.orders import analyzable_orders, revenue_per_customer
+from custlens.analytics.satisfaction.reviews import mask_phones_in_text
 from custlens.analytics.satisfaction.scores import feedback_by
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "complaint_summary",
     "complaint_types",
     "complaints",
+    "open_complaints_of_top_customers",
 ]
 
 COMPLAINT_TYPES: dict[str, str] = {
@@ -199,3 +201,49 @@ def complaint_rate_by_group(feedback: ir.Table, orders: ir.Table, groups: ir.Tab
         buyers=t.count().cast("int64"), complainers=t.complained.sum().cast("int64")
     )
     return agg.mutate(complaint_rate=agg.complainers / agg.buyers.cast("float64")).order_by("group")
+
+
+def open_complaints_of_top_customers(
+    feedback: ir.Table, orders: ir.Table, top_share: float = 0.2
+) -> ir.Table:
+    """Unresolved complaints of the customers in the top ``top_share`` by revenue: an alert list.
+
+    A complaint is open when ``resolved`` is false or unknown. The top customers are the first
+    ``top_share`` of buyers ranked by revenue (ties broken by customer id).
+
+    Parameters
+    ----------
+    feedback, orders : ibis.expr.types.Table
+        The stored ``feedback`` and ``orders`` tables.
+    top_share : float, default 0.2
+        Share of buyers counted as high-value.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``customer_id``, ``revenue``, ``revenue_rank``, ``feedback_id``, ``feedback_time``,
+        ``complaint_type``, ``text`` (phone numbers masked), the highest-value customers and
+        the oldest complaints first.
+    """
+    value = revenue_per_customer(orders)
+    ranked = value.mutate(
+        revenue_rank=ibis.row_number().over(order_by=[ibis.desc(value.revenue), value.customer_id])
+        + 1,
+        buyers=value.count().over(),
+    )
+    top = ranked.filter(ranked.revenue_rank <= (ranked.buyers * top_share).ceil())
+    top = top.select(
+        "customer_id", revenue=top.revenue.cast("float64"), revenue_rank="revenue_rank"
+    )
+    c = complaints(feedback)
+    open_ = c.filter(~c.resolved.fill_null(False))
+    t = open_.inner_join(top, "customer_id")
+    return t.select(
+        "customer_id",
+        "revenue",
+        "revenue_rank",
+        "feedback_id",
+        "feedback_time",
+        "complaint_type",
+        text=mask_phones_in_text(t.text),
+    ).order_by(["revenue_rank", "feedback_time", "feedback_id"])
