@@ -79,6 +79,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "patterns",
         "association",
         "behaviour",
+        "satisfaction",
         "clv",
         "campaigns",
     ]
@@ -163,6 +164,7 @@ def test_html_is_self_contained(reports):
         "购买模式",
         "关联分析",
         "漏斗与行为",
+        "客户满意度",
         "客户终身价值与流失风险",
         "营销活动与实验",
     ]

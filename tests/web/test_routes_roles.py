@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/association"): "view",
     ("GET", "/compare"): "view",
     ("GET", "/quality"): "view",
+    ("GET", "/satisfaction"): "view",
     ("GET", "/segments"): "view",
     ("GET", "/lifecycle"): "view",
     ("GET", "/tags"): "view",

@@ -185,6 +185,9 @@ from custlens.cli.campaigns import register as register_campaigns  # noqa: E402
 
 register_campaigns(app)
 register_abtest(app)
+from custlens.cli.satisfaction import register as register_satisfaction  # noqa: E402
+
+register_satisfaction(app)
 
 
 def run() -> None:

@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "patterns": "patterns",
     "association": "association",
     "behaviour": "behaviour",
+    "satisfaction": "satisfaction",
     "clv": "clv",
     "campaigns": "campaigns",
 }

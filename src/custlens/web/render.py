@@ -43,6 +43,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("/association", "Association", "view"),
             ("/compare", "Period comparison", "view"),
             ("/campaigns", "Campaigns", "view"),
+            ("/satisfaction", "Customer satisfaction", "view"),
             ("/quality", "Data quality", "view"),
         ],
     ),

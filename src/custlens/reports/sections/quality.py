@@ -34,12 +34,13 @@ ANALYZED_IN = {
     "events": ("Funnel and behaviour",),
     "campaigns": ("Campaigns and experiments",),
     "campaign_responses": ("Campaigns and experiments",),
+    "feedback": ("Customer satisfaction",),
 }
 
 
 def imported_tables(ctx: Context) -> list[dict]:
     """Every table of the workspace with its row count and the report sections that use it
-    (``used_in``; "not analysed yet" for feedback), so nothing
+    (``used_in``; "not analysed yet" for a table no section reads), so nothing
     imported is silently left out."""
     rows = []
     for name, table in TABLES.items():

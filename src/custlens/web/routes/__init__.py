@@ -18,6 +18,7 @@ def register_routes(app: FastAPI) -> None:
         overview,
         patterns,
         reports,
+        satisfaction,
         value,
     )
 
@@ -29,6 +30,7 @@ def register_routes(app: FastAPI) -> None:
         value,
         behaviour,
         campaigns,
+        satisfaction,
         imports,
         reports,
         admin,

@@ -1,0 +1,1 @@
+"""Customer satisfaction: review sentiment, NPS, CSAT, ratings and complaints."""
