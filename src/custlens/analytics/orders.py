@@ -52,7 +52,8 @@ def one_line_orders(orders: ir.Table) -> bool:
     Returns
     -------
     bool
-        True when the table has the store's key and every line number is 1.
+        True when the table has the store's key, every line has an order id and every line
+        number is 1.
 
     Examples
     --------
@@ -63,25 +64,29 @@ def one_line_orders(orders: ir.Table) -> bool:
     True
     >>> one_line_orders(t.mutate(line_no=ibis.literal(2)))
     False
+    >>> one_line_orders(t.mutate(order_id=ibis.null("string")))
+    False
     """
     if not {"order_line_key", "line_no"} <= set(orders.columns):
         return False
     row = orders.aggregate(
         lines=orders.count(),
+        ids=orders.order_id.count(),
         numbered=orders.line_no.count(),
         low=orders.line_no.min(),
         top=orders.line_no.max(),
     ).execute()
-    lines, numbered, low, top = (row[c].iloc[0] for c in ("lines", "numbered", "low", "top"))
-    return bool(numbered == lines and (lines == 0 or low == top == 1))
+    lines, ids, numbered, low, top = (
+        row[c].iloc[0] for c in ("lines", "ids", "numbered", "low", "top")
+    )
+    return bool(ids == numbered == lines and (lines == 0 or low == top == 1))
 
 
 def order_count(orders: ir.Table, lines: ir.Table) -> ir.IntegerScalar:
     """The number of distinct orders among ``lines`` (a filter of the table ``orders``).
 
     A plain line count when :func:`one_line_orders` says every order has one line (exact, and
-    far cheaper than a distinct count per group), the distinct order ids otherwise. Lines
-    without an order id are not counted either way.
+    far cheaper than a distinct count per group), the distinct order ids otherwise.
 
     Parameters
     ----------
@@ -95,8 +100,7 @@ def order_count(orders: ir.Table, lines: ir.Table) -> ir.IntegerScalar:
     ibis.expr.types.IntegerScalar
         The order count, to use in an aggregation of ``lines``.
     """
-    ids = lines.order_id
-    return ids.count() if one_line_orders(orders) else ids.nunique()
+    return lines.count() if one_line_orders(orders) else lines.order_id.nunique()
 
 
 def _reviewed(orders: ir.Table, include_flagged: bool) -> ir.Table:
