@@ -58,3 +58,34 @@ def test_store_totals_name_customers_and_buyers_apart(loaded, write):
     ).fetchone()
     assert (row["customers"], row["buyers"]) == expected == (5, 3)
     assert "customers" not in store_totals(loaded.table("orders")).columns
+
+
+def test_order_count_is_exact_with_one_line_and_multi_line_orders(ws, write):
+    import datetime as dt
+
+    from custlens.analytics.orders import one_line_orders
+    from custlens.analytics.value.metrics import summarise_rfm
+
+    header = "订单编号,客户编号,下单时间,购买数量,单价,总金额\n"
+    import_file(
+        ws, "orders", write("a.csv", header + "A1,C1,2024-01-02,1,5,5\nA2,C1,2024-01-03,1,7,7\n")
+    )
+    as_of = dt.date(2024, 2, 1)
+
+    def counts():
+        rows = summarise_rfm(ws.table("orders"), as_of).to_pyarrow().to_pylist()
+        return sorted((r["customer_id"], r["orders"]) for r in rows)
+
+    assert one_line_orders(ws.table("orders")) and counts() == [("C1", 2)]
+    # a two-line order: lines are no longer orders
+    import_file(
+        ws,
+        "orders",
+        write(
+            "b.csv",
+            header + "B1,C2,2024-01-04,1,1,1\nB1,C2,2024-01-04,2,1,2\n",
+        ),
+    )
+    lines = ws.table("orders").count().execute()
+    assert not one_line_orders(ws.table("orders")) and counts() == [("C1", 2), ("C2", 1)]
+    assert lines == 4

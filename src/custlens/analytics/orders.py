@@ -36,6 +36,73 @@ def analyzable_orders(orders: ir.Table, include_flagged: bool = False) -> ir.Tab
     return expr.mutate(quantity=expr.net_quantity, amount=expr.net_amount)
 
 
+def one_line_orders(orders: ir.Table) -> bool:
+    """Whether every order of the stored ``orders`` table has a single line.
+
+    The store keys a line by ``order_line_key`` = order id + line number and keeps that key
+    unique (duplicates are rejected at import, re-imports update by it), so when every line is
+    line 1 no order id occurs twice: counting lines then counts orders exactly, without a
+    distinct count. A table without the store's key (lines from elsewhere) answers False.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+
+    Returns
+    -------
+    bool
+        True when the table has the store's key, every line has an order id and every line
+        number is 1.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"order_id": ["A", "B"], "line_no": [1, 1],
+    ...                    "order_line_key": ["A#1", "B#1"]})
+    >>> one_line_orders(t)
+    True
+    >>> one_line_orders(t.mutate(line_no=ibis.literal(2)))
+    False
+    >>> one_line_orders(t.mutate(order_id=ibis.null("string")))
+    False
+    """
+    if not {"order_line_key", "line_no"} <= set(orders.columns):
+        return False
+    row = orders.aggregate(
+        lines=orders.count(),
+        ids=orders.order_id.count(),
+        numbered=orders.line_no.count(),
+        low=orders.line_no.min(),
+        top=orders.line_no.max(),
+    ).execute()
+    lines, ids, numbered, low, top = (
+        row[c].iloc[0] for c in ("lines", "ids", "numbered", "low", "top")
+    )
+    return bool(ids == numbered == lines and (lines == 0 or low == top == 1))
+
+
+def order_count(orders: ir.Table, lines: ir.Table) -> ir.IntegerScalar:
+    """The number of distinct orders among ``lines`` (a filter of the table ``orders``).
+
+    A plain line count when :func:`one_line_orders` says every order has one line (exact, and
+    far cheaper than a distinct count per group), the distinct order ids otherwise.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The stored ``orders`` table.
+    lines : ibis.expr.types.Table
+        Lines of ``orders`` (filtered, e.g. :func:`analyzable_orders`), usually grouped.
+
+    Returns
+    -------
+    ibis.expr.types.IntegerScalar
+        The order count, to use in an aggregation of ``lines``.
+    """
+    return lines.count() if one_line_orders(orders) else lines.order_id.nunique()
+
+
 def _reviewed(orders: ir.Table, include_flagged: bool) -> ir.Table:
     """``orders`` without the lines marked needs_review (需核实), unless ``include_flagged``."""
     return orders if include_flagged else orders.filter(~orders.needs_review.fill_null(False))

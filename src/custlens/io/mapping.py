@@ -38,6 +38,7 @@ from custlens.store.sql import SqlParams, quote_name
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 KEYS = ("table", "columns", "compute", "constants", "date_format", "values", "float_ids")
 EPOCH_FORMATS = ("epoch_s", "epoch_ms")
+NO_TEXT = "CAST(NULL AS VARCHAR)"  # the text of a column the file does not have
 
 
 def normalise_header(text: str) -> str:
@@ -121,7 +122,7 @@ class Mapping:
         elif col.name in self.constants:
             return f"CAST({p.add(self.constants[col.name])} AS VARCHAR)"
         else:
-            return "CAST(NULL AS VARCHAR)"
+            return NO_TEXT
         if col.kind == "id" and self.float_ids:
             text = float_id_expr(text)
         if col.kind in ("date", "datetime"):

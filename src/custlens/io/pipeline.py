@@ -25,7 +25,7 @@ from custlens.io.date_sniff import detect_date_format
 from custlens.io.mapping import build_mapping, load_mapping_file
 from custlens.io.mapping_draft import check_required
 from custlens.io.phones import register_phone_function
-from custlens.io.readers import read_source
+from custlens.io.readers import keep_source_rows, read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
 from custlens.io.upsert import create_customers_from_orders, drop_temp, plan_rows, write_rows
@@ -108,121 +108,134 @@ def import_file(
     ``isolate`` parses the file in a child process (see :func:`custlens.io.readers.read_source`;
     the web server parses every upload that way).
     """
-    step = progress or (lambda stage: None)
-    table = get_table(table_name, ws.settings)  # phone rules of the workspace
-    path = Path(path)
-    lang = lang or ws.settings.lang
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    spec = load_mapping_file(Path(mapping_file), lang) if mapping_file else None
-    started = local_now(ws)
-    now = now or started
-    result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
-    rejected_rows = None
-    try:
-        step("read")
-        # read outside the transaction: rows then keep their file positions as rowids
-        src = read_source(
-            ws.con, path, "_raw", sheet=sheet, limits=ws.settings.limits, lang=lang, isolate=isolate
-        )
-        mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
-        check_required(ws.con, table, mapping, src.columns, lang)
-        result.notes += detect_date_format(ws.con, table, mapping, lang)
-        result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
-        step("validate")
-        # staging (temp tables only) also runs before the transaction: DuckDB scans
-        # committed temp tables in parallel, a transaction's own new rows in one thread.
-        # Rows are numbered now; later steps need no order and run fully in parallel.
-        ws.con.execute("SET preserve_insertion_order = false")
-        register_phone_function(ws.con, table)
-        text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
-        result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
-        collect_problems(ws.con, table, mapping, text_of)
-        ws.con.execute("DROP TABLE _ruled")  # the keyed rows hold what is written
-        if src.fmt == "csv" and ends_mid_row(path, src.encoding, src.delimiter, len(src.columns)):
+    with ws.within_memory_limit():  # the process, not DuckDB alone, within memory_limit
+        step = progress or (lambda stage: None)
+        table = get_table(table_name, ws.settings)  # phone rules of the workspace
+        path = Path(path)
+        lang = lang or ws.settings.lang
+        if not path.exists():
+            raise InputError(f"{path}: file not found")
+        spec = load_mapping_file(Path(mapping_file), lang) if mapping_file else None
+        started = local_now(ws)
+        now = now or started
+        result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
+        rejected_rows = None
+        try:
+            step("read")
+            # read outside the transaction: rows then keep their file positions as rowids
+            src = read_source(
+                ws.con,
+                path,
+                "_raw",
+                sheet=sheet,
+                limits=ws.settings.limits,
+                lang=lang,
+                isolate=isolate,
+            )
+            mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
+            check_required(ws.con, table, mapping, src.columns, lang)
+            result.notes += detect_date_format(ws.con, table, mapping, lang)
+            result.mapping, result.ignored_columns = mapping.describe(), mapping.ignored
+            step("validate")
+            # staging (temp tables only) also runs before the transaction: DuckDB scans
+            # committed temp tables in parallel, a transaction's own new rows in one thread.
+            # Rows are numbered now; later steps need no order and run fully in parallel.
+            ws.con.execute("SET preserve_insertion_order = false")
+            register_phone_function(ws.con, table)
+            text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
+            result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
+            collect_problems(ws.con, table, mapping, text_of)
+            ws.con.execute("DROP TABLE _ruled")  # the keyed rows hold what is written
+            if src.fmt == "csv" and ends_mid_row(
+                path, src.encoding, src.delimiter, len(src.columns)
+            ):
+                ws.con.execute(
+                    "INSERT INTO _problems SELECT max(_row), NULL, 'truncated_file', NULL FROM _raw"
+                )
+            # every row the rejects file may need has a problem (rejected rows have errors)
+            keep_source_rows(ws.con, "SELECT _row FROM _problems")
+            with ws.transaction() as con:
+                import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+                result.import_id = import_id
+                record_problems(con, import_id, table)
+                step("write")
+                fills = plan_rows(con, table, mapping, result)
+                # orders that are only added get their flags before they are written (not when
+                # they bring returns: the flags judge sale lines net of their returns)
+                flag_first = (
+                    table.name == "orders"
+                    and not result.updated
+                    and not con.execute(
+                        "SELECT EXISTS (SELECT 1 FROM _keyed_base WHERE quantity < 0)"
+                    ).fetchone()[0]
+                )
+                if flag_first:
+                    quality.compute_order_flags(con, ws.settings, incoming=True)
+                write_rows(
+                    con,
+                    table,
+                    mapping,
+                    import_id,
+                    now,
+                    result,
+                    "_flags" if flag_first else None,
+                    fills=fills,
+                )
+                if table.name == "orders":
+                    result.customers_created = create_customers_from_orders(con, import_id, now)
+                drop_temp(con, "_final")
+                for view in ("_keyed", "_keyed_all"):  # free the staged rows
+                    con.execute(f"DROP VIEW {view}")
+                con.execute("DROP TABLE _keyed_base")
+                if table.name == "orders":
+                    returns.link_returns(con, import_id)
+                step("quality")
+                if table.name in ("orders", "customers"):
+                    if not flag_first:
+                        quality.compute_order_flags(con, ws.settings)
+                    quality.apply_order_flags(con, import_id if table.name == "orders" else None)
+                _summarise(con, table, import_id, result, lang)
+                if result.rejected:
+                    rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)
+                _write_log(con, result, started, local_now(ws))
+                if result.customers_created:
+                    _log_created_customers(con, result, started, local_now(ws))
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            result.import_id = None
+            return result
+        except InputError:
+            raise
+        except BaseException as exc:
+            _log_failure(ws, result, started, exc)
+            raise
+        finally:
+            ws.con.execute("SET preserve_insertion_order = true")
+        if rejected_rows is not None:
+            stored = rejects_files.earlier_rejects(
+                ws.con, ws.rejects_dir, table.name, result.sha256, result.rejected, import_id
+            )
+            if stored is None:  # new rejects: written once, the oldest files beyond the limit go
+                out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
+                stored = rejects.stored_name(ws.root, out)
             ws.con.execute(
-                "INSERT INTO _problems SELECT max(_row), NULL, 'truncated_file', NULL FROM _raw"
+                "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [stored, import_id]
             )
-        with ws.transaction() as con:
-            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
-            result.import_id = import_id
-            record_problems(con, import_id, table)
-            step("write")
-            fills = plan_rows(con, table, mapping, result)
-            # orders that are only added get their flags before they are written (not when
-            # they bring returns: the flags judge sale lines net of their returns)
-            flag_first = (
-                table.name == "orders"
-                and not result.updated
-                and not con.execute(
-                    "SELECT EXISTS (SELECT 1 FROM _keyed_base WHERE quantity < 0)"
-                ).fetchone()[0]
+            rejects_files.prune_rejects(
+                ws.con, ws.rejects_dir, table.name, ws.settings.rejects_keep
             )
-            if flag_first:
-                quality.compute_order_flags(con, ws.settings, incoming=True)
-            write_rows(
-                con,
-                table,
-                mapping,
-                import_id,
-                now,
-                result,
-                "_flags" if flag_first else None,
-                fills=fills,
-            )
-            if table.name == "orders":
-                result.customers_created = create_customers_from_orders(con, import_id, now)
-            drop_temp(con, "_final")
-            for view in ("_keyed", "_keyed_all"):  # free the staged rows
-                con.execute(f"DROP VIEW {view}")
-            con.execute("DROP TABLE _keyed_base")
-            if table.name == "orders":
-                returns.link_returns(con, import_id)
-            step("quality")
-            if table.name in ("orders", "customers"):
-                if not flag_first:
-                    quality.compute_order_flags(con, ws.settings)
-                quality.apply_order_flags(con, import_id if table.name == "orders" else None)
-            _summarise(con, table, import_id, result, lang)
-            if result.rejected:
-                rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)
-            _write_log(con, result, started, local_now(ws))
-            if result.customers_created:
-                _log_created_customers(con, result, started, local_now(ws))
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        result.import_id = None
+            result.rejects_file = str(rejects.locate_rejects(ws.rejects_dir, stored))
+        step("mirror")
+        # a file that changed no row leaves the mirror as it was (its rows' flags did not change
+        # either: they depend on the stored rows alone), unless it is not written yet
+        if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
+            ws.write_parquet(table.name)
+            if table.name == "customers":
+                ws.write_parquet("orders")
+        if result.customers_created:  # customers the orders brought
+            ws.write_parquet("customers")
         return result
-    except InputError:
-        raise
-    except BaseException as exc:
-        _log_failure(ws, result, started, exc)
-        raise
-    finally:
-        ws.con.execute("SET preserve_insertion_order = true")
-    if rejected_rows is not None:
-        stored = rejects_files.earlier_rejects(
-            ws.con, ws.rejects_dir, table.name, result.sha256, result.rejected, import_id
-        )
-        if stored is None:  # new rejects: written once, the oldest files beyond the limit go
-            out = rejects.write_rejects(rejected_rows, src, ws.rejects_dir, import_id)
-            stored = rejects.stored_name(ws.root, out)
-        ws.con.execute(
-            "UPDATE import_log SET rejects_file = ? WHERE import_id = ?", [stored, import_id]
-        )
-        rejects_files.prune_rejects(ws.con, ws.rejects_dir, table.name, ws.settings.rejects_keep)
-        result.rejects_file = str(rejects.locate_rejects(ws.rejects_dir, stored))
-    step("mirror")
-    # a file that changed no row leaves the mirror as it was (its rows' flags did not change
-    # either: they depend on the stored rows alone), unless it is not written yet
-    if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
-        ws.write_parquet(table.name)
-        if table.name == "customers":
-            ws.write_parquet("orders")
-    if result.customers_created:  # customers the orders brought
-        ws.write_parquet("customers")
-    return result
 
 
 def _summarise(con: Any, table: Table, import_id: int, result: ImportResult, lang: str) -> None:

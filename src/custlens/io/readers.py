@@ -261,6 +261,27 @@ def _materialise(
     )
 
 
+def keep_source_rows(con: duckdb.DuckDBPyConnection, rows_sql: str, view: str = "_raw") -> None:
+    """Keep, of the source rows in ``view`` (:func:`read_source`), those whose ``_row`` is in
+    ``rows_sql`` alone, e.g. the rows with a problem once they are known: the rejects file
+    needs nothing else, and the others need not stay in memory until the import ends.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The connection holding ``view`` and its table ``<view>_rows``.
+    rows_sql : str
+        A query of one column, the row numbers to keep.
+    view : str
+        The view of the source rows.
+    """
+    con.execute(f"CREATE TEMP TABLE {view}_kept AS SELECT * FROM {view} WHERE _row IN ({rows_sql})")
+    con.execute(f"DROP VIEW {view}")
+    con.execute(f"DROP TABLE {view}_rows")
+    con.execute(f"ALTER TABLE {view}_kept RENAME TO {view}_rows")
+    con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {view}_rows")
+
+
 def read_error_message(path: Path, exc: duckdb.Error, limits: ImportLimits, lang: str) -> str:
     """The user's message for a DuckDB error while reading ``path``."""
     if "maximum line size" in str(exc).lower():

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from custlens.config import Settings
-from custlens.io.mapping import Mapping
+from custlens.io.mapping import NO_TEXT, Mapping
 from custlens.io.normalise import column_sql
 from custlens.io.rules import derived_columns, key_sql, row_rules, system_sql
 from custlens.schema.problems import PROBLEM_CODES, column_severity
@@ -22,10 +22,10 @@ def stage_rows(
 ) -> dict[str, str]:
     """One pass over the raw rows: text clean-up, typed values, column and row rules.
 
-    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value is
-    that text), ``<col>`` (typed value), ``_codes`` (the row's problems as
-    ``column:code,...``; NULL for most rows), ``_flags`` (warnings kept on the stored row) and
-    ``_err`` (the row is rejected). A bad value rejects the row only in a required or
+    Creates ``_ruled`` with, per row: ``t_<col>`` (cleaned text; left out where the value
+    is that text or the file has no such column), ``<col>`` (typed value), ``_codes`` (the
+    row's problems as ``column:code,...``; NULL for most rows), ``_flags`` (warnings kept on
+    the stored row) and ``_err`` (the row is rejected). A bad value rejects the row only in a required or
     strict column; elsewhere it is left empty (or set to the column's default) and reported
     as a warning (:func:`custlens.schema.problems.column_severity`), as is a value a
     warning rule finds in such a column. Returns, per column, the staged column holding its
@@ -34,10 +34,13 @@ def stage_rows(
     """
     p = SqlParams()
     texts = []
+    absent = set()  # columns without a text in this file: no staged copy of their NULLs
     for col in table.columns:
         # mapped, computed (CAST((sql) AS VARCHAR) over the raw columns) or constant
         text = mapping.text_sql(col, p, settings.timezone)
         texts.append(f"{text} AS {quote_name('t_' + col.name)}")
+        if text == NO_TEXT:
+            absent.add(col.name)
     typed = []
     derived = derived_columns(table.name)
     # where the value is the cleaned text itself (ids, names ...) only one copy is kept
@@ -54,8 +57,12 @@ def stage_rows(
                 f"{_kept_value(col, p, quote_name('e_' + col.name))} AS {quote_name(col.name)}"
             )
         same = value == text and col.name not in derived and col.name in mapping.columns
-        text_of[col.name] = quote_name(col.name) if same else text
-    dropped = [quote_name("t_" + name) for name, t in text_of.items() if t == quote_name(name)]
+        text_of[col.name] = (
+            NO_TEXT if col.name in absent else quote_name(col.name) if same else text
+        )
+    dropped = [
+        quote_name("t_" + name) for name, t in text_of.items() if t in (quote_name(name), NO_TEXT)
+    ]
     replace = ", ".join(f"{sql} AS {quote_name(name)}" for name, sql in derived.items())
     rules = row_rules(table.name, settings, p, now)
     rule_cols = [

@@ -28,6 +28,7 @@ from custlens.config import CONFIG_FILE, Settings
 from custlens.errors import UsageError, WorkspaceError
 from custlens.i18n import gettext
 from custlens.schema.tables import TABLES
+from custlens.store.memory import within_limit
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 from custlens.store.sql import quote_literal, quote_name
 
@@ -250,6 +251,13 @@ class Workspace:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+
+    @contextmanager
+    def within_memory_limit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A block (an import) during which the whole process, not DuckDB alone, stays
+        within the ``memory_limit`` setting (:func:`custlens.store.memory.within_limit`)."""
+        with within_limit(self.con, self.settings.memory_limit):
+            yield self.con
 
     # ---- Ibis tables ------------------------------------------------------------------
     def ibis(self, engine: str | None = None) -> Any:

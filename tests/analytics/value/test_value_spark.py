@@ -13,7 +13,7 @@ from custlens.analytics.value.lifecycle import (
     summarise_stages,
 )
 from custlens.analytics.value.metrics import compute_customer_metrics, default_as_of
-from custlens.analytics.value.rfm import score_rfm
+from custlens.analytics.value.rfm import compute_rfm, score_rfm
 from custlens.analytics.value.segments import assign_segments, summarise_segments
 from custlens.analytics.value.tags import (
     apply_rules,
@@ -88,6 +88,12 @@ def test_rfm_and_segments_parity(spark_ws):
         spark_ws, lambda e: summarise_segments(assign_segments(score_rfm(metrics(spark_ws, e))))
     )
     assert duck == spark and duck[0]["customers"] > 0
+
+
+def test_light_rfm_parity(spark_ws):
+    # compute_rfm counts orders from the orders table alone (lines or distinct ids)
+    duck, spark = both(spark_ws, lambda e: compute_rfm(spark_ws.table("orders", e), vf.AS_OF))
+    assert duck == spark and len(duck) == 10
 
 
 def test_lifecycle_parity(spark_ws):

@@ -1,8 +1,8 @@
 """Product association (关联分析): baskets, pair rules, multi-item rules, sequential rules.
 
-Everything is a join/aggregate in the engine. Pair rules are a self-join of the basket table
-on the basket id after pruning items below the minimum support (an itemset is never more
-frequent than its items). Multi-item itemsets are grown level by level the same way
+Everything is a join/aggregate in the engine. Pair rules cross each basket's list of item
+codes with itself after pruning items below the minimum support (an itemset is never more
+frequent than its items). Multi-item itemsets are grown level by level by self-joins
 (Apriori candidate generation in SQL), which returns exactly the frequent itemsets
 FP-growth would, without a one-hot matrix in memory: baskets x items never materialise.
 
@@ -79,18 +79,59 @@ def item_support(baskets: ir.Table) -> ir.Table:
 def pair_rules(
     baskets: ir.Table, min_support: float = 0.001, min_confidence: float = 0.0, min_count: int = 1
 ) -> ir.Table:
-    """Rules A -> B with count, support, confidence P(B|A), lift and conviction."""
-    items = item_support(baskets)
-    keep = items.filter(items.support >= min_support)
-    b = baskets.semi_join(keep, "item")
-    pairs = _basket_pairs(b)
-    once = pairs.group_by(["a", "b"]).aggregate(n_ab=pairs.count())
-    # each unordered pair is joined once (a < b) and mirrored after counting: half the join
-    # output of emitting both directions, and the mirror is of the counted pairs only
-    counts = once.union(once.select(a="b", b="a", n_ab="n_ab"))
-    sa = keep.select(a="item", n_a="n", support_a="support", n_baskets="n_baskets")
-    sb = keep.select(b="item", n_b="n", support_b="support")
+    """Rules A -> B with count, support, confidence P(B|A), lift and conviction.
+
+    Each item gets an integer code, its rank by basket count (the most frequent is 0), and
+    each basket the list of its items' codes, in one pass that also counts the baskets. The
+    pairs are the list crossed with itself inside each basket (both directions at once, no
+    join of the basket rows with themselves), on the codes of the items with enough support
+    alone: ranking by count puts them first, so they are the codes below their number.
+
+    Parameters
+    ----------
+    baskets : ibis Table
+        Distinct (basket_id, item) pairs (:func:`build_baskets`).
+    min_support : float
+        Smallest share of baskets holding both items.
+    min_confidence : float
+        Smallest P(B|A).
+    min_count : int
+        Smallest number of baskets holding both items.
+
+    Returns
+    -------
+    ibis Table
+        a, b, n_ab, n_a, n_b, n_baskets, support, support_a, support_b, confidence, lift,
+        conviction; by lift (highest first), then a, then b.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> b = ibis.memtable({"basket_id": ["1", "1", "2", "2", "3"],
+    ...                    "item": ["tea", "cup", "tea", "cup", "tea"]})
+    >>> r = pair_rules(b, min_support=0.0).to_pyarrow()
+    >>> r.column("a").to_pylist(), r.column("n_ab").to_pylist()
+    (['cup', 'tea'], [2, 2])
+    """
+    named = baskets.filter(baskets.item.notnull())
+    items = named.group_by("item").aggregate(n=named.count())
+    items = items.mutate(code=ibis.row_number().over(order_by=[ibis.desc(items.n), items.item]))
+    coded = baskets.left_join(items.select("item", "code"), "item")
+    lists = coded.group_by(coded.basket_id).aggregate(codes=coded.code.collect())
+    items = items.cross_join(lists.aggregate(n_baskets=lists.count()))
+    keep = items.mutate(support=items.n.cast("float64") / items.n_baskets)
+    keep = keep.filter(keep.support >= min_support)
+    kept = keep.aggregate(kept=keep.count())  # the kept items are the codes 0 .. kept - 1
+    first = lists.filter(lists.codes.length() > 1).cross_join(kept)
+    first = first.mutate(a=first.codes.unnest())
+    first = first.filter(first.a < first.kept)
+    both = first.mutate(b=first.codes.unnest())
+    both = both.filter((both.b < both.kept) & (both.a != both.b))
+    counts = both.group_by(["a", "b"]).aggregate(n_ab=both.count())
+    sa = keep.select(a="code", item_a="item", n_a="n", support_a="support", n_baskets="n_baskets")
+    sb = keep.select(b="code", item_b="item", n_b="n", support_b="support")
     rules = counts.join(sa, "a").join(sb, "b")
+    rules = rules.mutate(a=rules.item_a, b=rules.item_b)
     confidence = rules.n_ab.cast("float64") / rules.n_a
     support = rules.n_ab.cast("float64") / rules.n_baskets
     rules = rules.mutate(support=support, confidence=confidence)
@@ -125,13 +166,6 @@ def confidence_matrix(baskets: ir.Table) -> ir.Table:
     """P(B|A) for every pair of items (the category heatmap), including A == B as 1."""
     rules = pair_rules(baskets, min_support=0.0)
     return rules.select(a="a", b="b", confidence="confidence", lift="lift", n_ab="n_ab")
-
-
-def _basket_pairs(b: ir.Table) -> ir.Table:
-    """Each unordered pair of distinct items in a basket once (a < b)."""
-    left = b.rename(a="item")
-    right = b.rename(b="item")
-    return left.join(right, "basket_id").filter(ibis._.a < ibis._.b).select("basket_id", "a", "b")
 
 
 def frequent_itemsets(baskets: ir.Table, min_support: float = 0.01, max_len: int = 3) -> ir.Table:

@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from custlens.analytics.orders import analyzable_orders
+from custlens.analytics.orders import analyzable_orders, order_count
 from custlens.config import MetricsSettings
 from custlens.errors import InputError
 
@@ -292,7 +292,7 @@ def summarise_rfm(
     o = o.filter(o.order_date < ibis.date(as_of))
     c = o.group_by("customer_id").aggregate(
         last_order_date=o.order_date.max(),
-        orders=o.order_id.nunique(),
+        orders=order_count(orders, o),
         revenue=o.amount.sum().cast(MONEY),
     )
     return c.mutate(
@@ -310,7 +310,7 @@ def channel_mix(
     lines = order_lines(orders, as_of, include_flagged=include_flagged)
     lines = lines.mutate(channel=lines.channel.fill_null("unknown"))
     per = lines.group_by(["customer_id", "channel"]).aggregate(
-        orders=lines.order_id.nunique(), revenue=lines.amount.sum().cast(MONEY)
+        orders=order_count(orders, lines), revenue=lines.amount.sum().cast(MONEY)
     )
     total = per.orders.sum().over(group_by="customer_id")
     return per.mutate(share=per.orders / total).order_by(["customer_id", "channel"])

@@ -62,8 +62,8 @@ def quantile_lookup(
     The same scores as ``quantile_score`` (the minimum rank of a value is the number of rows
     ordered before it), from a grouped count and a running sum over the distinct values,
     instead of ranking every row: far fewer rows to sort when values repeat (orders, days).
-    Join it back on ``column == _v``; a NULL value (no equal) has the score of the row whose
-    ``_v`` is NULL.
+    Join it back on ``column`` IS NOT DISTINCT FROM ``_v``: a NULL value has the score of the
+    row whose ``_v`` is NULL.
 
     Parameters
     ----------
@@ -139,18 +139,18 @@ def score_rfm(metrics: ir.Table, settings: RfmSettings | None = None) -> ir.Tabl
         t = t.mutate(m_score=threshold_score(t.revenue, list(s.monetary_thresholds)))
     else:
         lookups.append(("revenue", "m_score", s.monetary_quantiles, False))
+    joined = t
     for column, score, n, descending in lookups:
         lookup = quantile_lookup(base, column, n, score, descending)
-        # a NULL value never equals its group's _v: it gets the NULL group's score
-        at_null = lookup.filter(lookup._v.isnull())[score].max().as_scalar()
-        t = t.left_join(lookup, t[column] == lookup._v).drop("_v")
-        t = t.mutate(**{score: t[score].fill_null(at_null)})
-    out = t.select(
+        lookup = lookup.rename(**{f"_{score}_of": "_v"})  # one chain of joins, no drops
+        # null-safe: a NULL value gets the score of the NULL group (``_v`` IS NULL)
+        joined = joined.left_join(lookup, t[column].identical_to(lookup[f"_{score}_of"]))
+    out = joined.select(
         "customer_id",
         "as_of",
         "recency_days",
-        frequency=t.orders,
-        monetary=t.revenue,
+        frequency=joined.orders,
+        monetary=joined.revenue,
         r_score="r_score",
         f_score="f_score",
         m_score="m_score",
