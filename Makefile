@@ -64,6 +64,9 @@ demo: demo-deps $(STAMP)
 	$(BIN)/custlens analyze -w $(DEMO_WS)
 	$(BIN)/custlens clv predict -w $(DEMO_WS) --format csv > $(DEMO_DIR)/clv.csv
 	$(BIN)/custlens funnel -w $(DEMO_WS) --breakdown channel
+	$(BIN)/custlens campaigns summary -w $(DEMO_WS)
+	$(BIN)/custlens abtest analyze -w $(DEMO_WS) --experiment CP014
+	$(BIN)/custlens satisfaction scores -w $(DEMO_WS) --by quarter
 	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports
 	$(BIN)/custlens report -w $(DEMO_WS) --out $(DEMO_DIR)/reports --lang en --format html,pdf
 	@echo ""

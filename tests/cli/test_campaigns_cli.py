@@ -106,6 +106,25 @@ def test_abtest_analyze_file(tmp_path):
     assert "也许" in r.output
 
 
+def test_abtest_table_marks_the_cuped_difference(tmp_path):
+    """With a pre-period column the revenue difference shown is CUPED's, not the raw one of
+    the two means beside it: the table marks it and says so under it."""
+    lines = ["客户编号,分组,是否转化,revenue,实验前收入"]
+    lines += [f"A{i},对照组,{'是' if i < 30 else '否'},{10 + i % 7},{i % 11}" for i in range(300)]
+    lines += [f"B{i},实验组,{'是' if i < 54 else '否'},{12 + i % 7},{i % 13}" for i in range(300)]
+    path = tmp_path / "ab.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = json.loads(run("abtest", "analyze", "--file", path, "-f", "json").stdout)
+    rev = out["results"][1]
+    assert rev["cuped_diff"] is not None and rev["cuped_diff"] != pytest.approx(rev["diff"])
+    r = run("abtest", "analyze", "--file", path)
+    assert r.exit_code == 0, r.output
+    assert "人均收入 *" in r.stdout and "转化率 *" not in r.stdout
+    reduction = f"{rev['variance_reduction']:.0%}"
+    assert f"* 人均收入：差异与置信区间已用实验前收入做 CUPED 调整（方差降低 {reduction}）" in r.stderr
+    assert f"{rev['cuped_diff']:,.2f}" in r.stdout
+
+
 def test_abtest_plan():
     r = run("abtest", "plan", "--baseline", 0.1, "--mde", 0.02, "--daily", 500, "-f", "json")
     assert r.exit_code == 0, r.output

@@ -81,6 +81,7 @@ def analyze_cmd(
     Example: custlens abtest analyze --experiment CP014 --metric conversion --metric revenue_per_user
     """
     from custlens.analytics.campaigns.abtest import analyze_experiment, experiment_frame
+    from custlens.analytics.campaigns.decision import metric_name
     from custlens.cli.campaigns import campaign_tables
 
     if (experiment is None) == (file is None):
@@ -114,6 +115,18 @@ def analyze_cmd(
         columns=None if wide else RESULT_COLUMNS,
         wide=wide,
     )
+    for r in res["results"]:
+        if r["cuped_diff"] is not None:
+            stderr.print(
+                gettext(
+                    "* {metric}: difference and interval adjusted by CUPED with the pre-period"
+                    " revenue (variance -{reduction})",
+                    lg,
+                    metric=metric_name(r["metric"], lg),
+                    reduction=f"{r['variance_reduction']:.0%}",
+                ),
+                highlight=False,
+            )
     for r in res["results"]:
         stderr.print(r["decision"], highlight=False)
 
@@ -187,7 +200,7 @@ def result_cells(results: list[dict[str, Any]], lang: str) -> list[dict[str, Any
         out.append(
             {
                 **r,
-                "metric": metric_name(r["metric"], lang),
+                "metric": metric_name(r["metric"], lang) + (" *" if pre else ""),
                 "value_control": value(r["value_control"]),
                 "value_treatment": value(r["value_treatment"]),
                 "diff": interval_text(r[f"{pre}diff"], None, None, rate, lang),

@@ -82,6 +82,20 @@ def spring_dips(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
+BUDGET_CUSTOMERS = 200_000  # the budgets of build_campaigns are those of a shop this size
+
+
+def sized_budgets(campaigns: list[dict], n_customers: int) -> list[dict]:
+    """``campaigns`` with budgets scaled to a shop of ``n_customers`` (at least ¥1,000, whole
+    hundreds), so a small demo world's campaigns do not cost many times what they sell.
+
+    >>> [c["budget"] for c in sized_budgets([{"budget": 800_000}, {"budget": 50_000}], 20_000)]
+    [80000, 5000]
+    """
+    scale = n_customers / BUDGET_CUSTOMERS
+    return [{**c, "budget": max(1_000, round(c["budget"] * scale / 100) * 100)} for c in campaigns]
+
+
 def build_campaigns(start: date, end: date) -> list[dict]:
     """About five campaigns a year: the three big promotions plus smaller ones (two A/B tests)."""
     rows = []

@@ -33,7 +33,7 @@ from custlens.demo.tables import (
     orders_table,
     responses_table,
 )
-from custlens.demo.timeline import Calendar, build_campaigns
+from custlens.demo.timeline import Calendar, build_campaigns, sized_budgets
 from custlens.demo.writer import write_table
 from custlens.errors import UsageError
 
@@ -97,7 +97,7 @@ def generate_world(
     latent = purchases.latent
     orders = build_orders(rng[3], people, purchases, products, cal)
     del purchases
-    campaigns = build_campaigns(start, end)
+    campaigns = sized_budgets(build_campaigns(start, end), n_customers)
     campaign_ids = [c["campaign_id"] for c in campaigns]
 
     files, rows = {}, {}
