@@ -17,6 +17,7 @@ from custlens.cli.common import (
     Format,
     FormatOpt,
     LangOpt,
+    WideOpt,
     WorkspaceOpt,
     emit,
     handle_errors,
@@ -45,6 +46,9 @@ class By(str, Enum):
     stage = "stage"
 
 
+# a terminal table's columns (--wide, csv and json: all of them)
+SCORE_COLUMNS = ["group", "nps", "nps_low", "nps_high", "nps_answers", "csat", "avg_rating"]
+
 ByOpt = Annotated[By, typer.Option("--by", help="Group by period, order channel/category, segment")]
 
 
@@ -55,6 +59,7 @@ def scores_cmd(
     engine: EngineOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
+    wide: WideOpt = False,
 ) -> None:
     """NPS (with its 95% interval), CSAT (share of 4-5 ratings) and average rating.
 
@@ -72,7 +77,17 @@ def scores_cmd(
         ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
     )
     rows = plain_rows(expr.to_pandas())
-    emit(rows, fmt, "Satisfaction scores", settings=ws.settings, labels=HEADERS)
+    if fmt == Format.table and key is None:
+        rows = code_words(rows, ("group",), ws.settings.lang)
+    emit(
+        rows,
+        fmt,
+        "Satisfaction scores",
+        settings=ws.settings,
+        labels=HEADERS,
+        columns=SCORE_COLUMNS,
+        wide=wide,
+    )
 
 
 class ComplaintView(str, Enum):
@@ -110,7 +125,10 @@ def complaints_cmd(
         return
     key = None if by == By.none else by.value
     expr = complaint_summary(feedback, ws.table("orders", eng), key, customer_groups(ws, by))
-    emit(plain_rows(expr.to_pandas()), fmt, "Complaints", settings=ws.settings, labels=HEADERS)
+    rows = plain_rows(expr.to_pandas())
+    if fmt == Format.table and key is None:
+        rows = code_words(rows, ("group",), ws.settings.lang)
+    emit(rows, fmt, "Complaints", settings=ws.settings, labels=HEADERS)
 
 
 @satisfaction_app.command("alerts")

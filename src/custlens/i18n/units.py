@@ -98,11 +98,15 @@ COUNTS = frozenset(
 # plain numbers with two decimals (ratios that are not shares, scores, weights)
 DECIMALS = frozenset(
     [
+        "avg_rating",
         "conviction",
         "index",
         "lift",
         "mean_frequency",
         "mean_orders",
+        "nps",
+        "nps_high",
+        "nps_low",
         "roi",
         "uplift",
     ]
@@ -115,7 +119,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"(yoy_)?change_pct|\w+_change_pct", "rel"),  # a relative change: +12.5%
     (r".*_pp", "pp"),
     (r"(.*_)?(rate|share|retention|probability|confidence|p_alive)(_\w+)?", "rate"),
-    (r"conversion_from_\w+|support(_[ab])?|rate_\d+d", "rate"),
+    (r"conversion_from_\w+|support(_[ab])?|rate_\d+d|csat", "rate"),
     (r"(n_\w+|rows_\w+|\w+_sessions|eligible_\d+d|repeat_\d+d|orders_\d+d)", "int"),
     (r"(mean_|median_)?\w*days", "days"),
     (r"\w+_ma|\w+_per_day|mean_pages", "mean"),  # averages of counts: one decimal

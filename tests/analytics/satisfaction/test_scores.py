@@ -69,8 +69,11 @@ def test_nps_csat_by_hand():
 def test_scores_by_month_and_channel():
     fb = ibis.memtable(FEEDBACK)
     months = satisfaction_scores(fb, "month").to_pandas().set_index("group")
-    assert months.loc["2024-01-01", "nps"] == pytest.approx(100 * (2 - 0) / 3)
-    assert months.loc["2024-02-01", "nps"] == pytest.approx(-100.0)
+    assert months.loc["2024-01", "nps"] == pytest.approx(100 * (2 - 0) / 3)
+    assert months.loc["2024-02", "nps"] == pytest.approx(-100.0)
+    quarters = satisfaction_scores(fb, "quarter").to_pandas()
+    assert list(quarters["group"]) == ["2024-Q1"]  # written as --period reads it
+    assert quarters["nps_answers"].iloc[0] == months["nps_answers"].sum()
     channels = satisfaction_scores(fb, "channel", ibis.memtable(ORDERS)).to_pandas()
     by = channels.set_index("group")
     assert by.loc["APP", "ratings"] == 2 and by.loc["APP", "csat"] == 1.0  # o1 5, o2 4

@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from custlens.analytics.orders import analyzable_orders, revenue_per_customer
 from custlens.analytics.satisfaction.reviews import mask_phones_in_text
-from custlens.analytics.satisfaction.scores import feedback_by
+from custlens.analytics.satisfaction.scores import feedback_by, period_group
 
 __all__ = [
     "COMPLAINT_TYPES",
@@ -73,8 +73,7 @@ def _orders_by(orders: ir.Table, by: str | None, groups: ir.Table | None) -> ir.
     if by is None or by == "none":
         keyed = o.mutate(group=ibis.literal("all"))
     elif by in ("month", "quarter"):
-        unit = "M" if by == "month" else "Q"
-        keyed = o.mutate(group=o.order_date.truncate(unit).cast("date").cast("string"))
+        keyed = o.mutate(group=period_group(o.order_date, by))
     elif by in ("channel", "category"):
         keyed = o.filter(o[by].notnull()).mutate(group=o[by])
     else:

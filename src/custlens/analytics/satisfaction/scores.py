@@ -26,6 +26,15 @@ DIMENSIONS = ("month", "quarter", "channel", "category", "segment", "stage")
 Z95 = 1.959964
 
 
+def period_group(when: ir.Value, by: str) -> ir.StringValue:
+    """The month (``2024-01``) or quarter (``2024-Q1``) of a date or timestamp column, written
+    as a period the ``--period`` options read."""
+    year = when.year().cast("string")
+    if by == "month":
+        return year.concat("-", when.month().cast("string").lpad(2, "0"))
+    return year.concat("-Q", when.quarter().cast("string"))
+
+
 def feedback_by(
     feedback: ir.Table,
     by: str | None,
@@ -53,8 +62,7 @@ def feedback_by(
     if by is None or by == "none":
         return feedback.mutate(group=ibis.literal("all"))
     if by in ("month", "quarter"):
-        unit = "M" if by == "month" else "Q"
-        return feedback.mutate(group=feedback.feedback_time.truncate(unit).date().cast("string"))
+        return feedback.mutate(group=period_group(feedback.feedback_time, by))
     if by in ("channel", "category"):
         if orders is None:
             raise ValueError(f"feedback by {by} needs the orders table")
