@@ -60,8 +60,11 @@ def test_effect_names_the_method(hand_ws):
     assert rows[("K2", "revenue_per_customer")]["basis"] == "control_group"
     assert rows[("K2", "revenue_per_customer")]["diff"] == pytest.approx(30.0)
     table = run("campaigns", "effect", "-w", hand_ws, "-c", "K1")
-    assert "分层匹配" in table.stdout and "个百分点" in table.stdout
-    assert "K2" not in table.stdout
+    assert "分层匹配" in table.stdout and "K2" not in table.stdout
+    # 3 unexposed customers are too few to compare with: no estimate, and the reason
+    assert "个百分点" not in table.stdout and "nan" not in table.stdout
+    assert "K1: 没有对照组，可比的未触达客户仅 3 位（至少需要 30 位）：不做估计。" in table.stderr
+    assert "个百分点" in run("campaigns", "effect", "-w", hand_ws, "-c", "K2").stdout
 
 
 def test_abtest_analyze_experiment_prints_checks_and_decision(hand_ws):

@@ -18,6 +18,7 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
+    stderr,
     workspace,
 )
 from custlens.cli.value import OutOpt, _out, _show
@@ -115,6 +116,9 @@ def effect_cmd(
         columns=None if wide else EFFECT_COLUMNS,
         wide=wide,
     )
+    unestimated = frame[frame["diff"].isna()].drop_duplicates("campaign_id")
+    for cid, note in zip(unestimated["campaign_id"], unestimated["basis_note"], strict=True):
+        stderr.print(f"{cid}: {note}", markup=False, highlight=False)
 
 
 @campaigns_app.command("sensitivity")
@@ -228,6 +232,8 @@ def interval_text(
     from custlens.i18n import gettext
 
     scale = 100.0 if rate else 1.0
+    if value is not None and value != value:  # NaN: no estimate (the note says why)
+        return "–"
     if value is not None:
         text = f"{value * scale:+,.1f}" if rate else f"{value:+,.2f}"
         return gettext("{value} percentage points", lang, value=text) if rate else text

@@ -33,15 +33,19 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
         unit = gettext("{value} percentage points", lang, value="") if rate else ""
+        known = _known(e["diff"])
         effects.append(
             {
                 "campaign_name": names.get(e["campaign_id"], e["campaign_id"]),
                 "metric": metric_name(e["metric"], lang),
                 "basis": gettext(BASIS[e["basis"]], lang),
-                "diff": _number(e["diff"], scale, f"+,.{digits}f") + unit,
+                "diff": _number(e["diff"], scale, f"+,.{digits}f") + unit if known else "–",
+                # without an estimate the interval cell says why (too few to compare with)
                 "ci": _number(e["ci_low"], scale, f",.{digits}f")
                 + " – "
-                + _number(e["ci_high"], scale, f",.{digits}f"),
+                + _number(e["ci_high"], scale, f",.{digits}f")
+                if known
+                else e["basis_note"],
                 "p_value": format_p(e["p_value"]) if _known(e["p_value"]) else "–",
                 "n_1": e["n_1"],
                 "n_0": e["n_0"],

@@ -70,7 +70,10 @@ def test_effect_with_control_group_by_hand(hand):
     assert rev.incremental == pytest.approx(60.0)
 
 
-def test_effect_matched_strata_by_hand(hand):
+def test_effect_matched_strata_by_hand(hand, monkeypatch):
+    from custlens.analytics.campaigns import effect
+
+    monkeypatch.setattr(effect, "MIN_COMPARISON", 3)  # the hand world's 3 comparison customers
     e = campaign_effects(hand, ["K1"]).set_index("metric")
     conv, rev = e.loc["conversion"], e.loc["revenue_per_customer"]
     # C1 alone has a purchase before the start: no comparison in its stratum, left out.
@@ -82,6 +85,16 @@ def test_effect_matched_strata_by_hand(hand):
     assert rev["diff"] == pytest.approx(25 - 40 / 3)
     assert rev.incremental == pytest.approx((25 - 40 / 3) * 3)
     assert "No control group" in campaign_effects(hand, ["K1"], lang="en").basis_note[0]
+
+
+def test_no_matched_estimate_from_too_few_comparison_customers(hand):
+    """Three unexposed customers cannot stand for what the exposed would have done: no
+    estimate, and the note says how many there were and how many are needed."""
+    e = campaign_effects(hand, ["K1"], lang="en").set_index("metric")
+    assert e["n_0"].tolist() == [3, 3]
+    assert e["diff"].isna().all() and e["p_value"].isna().all()
+    assert e["basis_note"].iloc[0].startswith("No control group, and only 3 comparable")
+    assert "at least 30" in e["basis_note"].iloc[0]
 
 
 @pytest.fixture(scope="module")

@@ -93,8 +93,9 @@ def test_stratified_difference_by_hand():
     assert r["diff"] == pytest.approx(5 / 3, abs=TOL)
     assert r["matched_share"] == pytest.approx(0.75)
     assert r["strata"] == 2
-    # variance: (2/3)^2 (2/2 + 2/2) + (1/3)^2 (0 + 0)
-    assert r["se"] == pytest.approx((4 / 9 * 2) ** 0.5, abs=TOL)
+    # variance: (2/3)^2 (2/2 + 2/2) + (1/3)^2 (s²/1 + 0/3), where b's single treated customer
+    # takes the variance of all matched treated customers (3, 5, 2: s² = 7/3)
+    assert r["se"] == pytest.approx((4 / 9 * 2 + 1 / 9 * 7 / 3) ** 0.5, abs=TOL)
 
 
 def test_relative_lift_delta_method_by_hand():

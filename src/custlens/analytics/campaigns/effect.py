@@ -13,7 +13,8 @@ campaign has one, else against a matched comparison of customers who were not ex
   compared, and the differences are weighted by the exposed customers of the stratum
   (:func:`~.stats.stratified_difference`). Conversion is then "bought in the window" (the
   comparison has no response flag). Assumes that, within a stratum, exposure is as good as
-  random: targeting on anything the strata do not hold biases the estimate.
+  random: targeting on anything the strata do not hold biases the estimate. With fewer than
+  :data:`MIN_COMPARISON` matched comparison customers there is no estimate (the note says so).
 
 Each result names the method and why it was chosen (``basis`` and ``basis_note``).
 """
@@ -39,6 +40,7 @@ POST_DAYS = 30  # a purchase this many days after the end is a repurchase
 NO_PURCHASE_DAYS = 3650  # recency_days of a customer without a purchase before the start
 PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
+MIN_COMPARISON = 30  # fewer matched comparison customers: no matched estimate
 
 
 def campaign_effects(
@@ -251,6 +253,16 @@ def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
     out = []
     for metric, col in (("conversion", "bought"), ("revenue_per_customer", "revenue")):
         s = stratified_difference(sub["stratum"], is_t, sub[col].astype(float))
+        why = note
+        if s["n_0"] < MIN_COMPARISON:  # too few to stand for what the exposed would have done
+            s = {**s, **dict.fromkeys(("diff", "ci_low", "ci_high", "p_value"), float("nan"))}
+            why = _(
+                "No control group, and only {n} comparable unexposed customers (at least {min}"
+                " are needed): no estimate.",
+                lang,
+                n=s["n_0"],
+                min=MIN_COMPARISON,
+            )
         out.append(
             _row(
                 campaign_id,
@@ -262,7 +274,7 @@ def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
                 s["n_1"],
                 s["n_0"],
                 s["matched_share"],
-                note,
+                why,
                 int(is_t.sum()),
             )
         )

@@ -134,7 +134,8 @@ def stratified_difference(
     comparison customers, the difference of mean outcomes, weighted by its treated count.
 
     Strata without comparison customers are left out; ``matched_share`` says how many treated
-    customers the estimate covers. Variance: Σ w² (s²_t/n_t + s²_c/n_c), normal interval.
+    customers the estimate covers. Variance: Σ w² (s²_t/n_t + s²_c/n_c), normal interval; an
+    arm with one customer in a stratum takes that arm's variance over all matched customers.
 
     Parameters
     ----------
@@ -174,7 +175,13 @@ def stratified_difference(
         return _empty_stratified(n_t_all)
     n1, n0 = g[("count", True)], g[("count", False)]
     m1, m0 = g[("mean", True)], g[("mean", False)]
-    var = g[("var", True)].fillna(0) / n1 + g[("var", False)].fillna(0) / n0
+    # an arm of one customer in a stratum has no variance of its own: it takes the variance of
+    # that arm over every matched customer (0 would claim a certainty one customer cannot give)
+    matched = frame[frame["s"].isin(g.index)]
+    pooled = matched.groupby("t")["y"].var().reindex([False, True]).fillna(0.0)
+    var_1 = g[("var", True)].fillna(pooled[True])
+    var_0 = g[("var", False)].fillna(pooled[False])
+    var = var_1 / n1 + var_0 / n0
     w = n1 / n1.sum()
     diff = float((w * (m1 - m0)).sum())
     se = float(np.sqrt((w**2 * var).sum()))
