@@ -175,8 +175,16 @@ def _p_value(m: Measure, a: dict, b: dict) -> float | None:
 
 
 def two_proportion_p(x1: float, n1: float, x2: float, n2: float) -> float | None:
-    """Two-sided p-value of the pooled two-proportion z-test."""
+    """Two-sided p-value of the pooled two-proportion z-test; None when a count is not a
+    proportion of its base (e.g. buyers from orders over visitors from a behaviour log that
+    covers only part of the period): there is no such test to run.
+
+    >>> round(two_proportion_p(30, 100, 20, 100), 4), two_proportion_p(918, 345, 10, 100)
+    (0.1025, None)
+    """
     if not n1 or not n2:
+        return None
+    if not (0 <= x1 <= n1 and 0 <= x2 <= n2):
         return None
     pooled = (x1 + x2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
