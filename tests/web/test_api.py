@@ -187,6 +187,9 @@ def test_customer_360_values_match_the_tables(clients, con):
     masked by the masking module, decimals as numbers, dates and times as ISO text."""
     import json
 
+    import pandas as pd
+
+    from custlens.analytics.satisfaction.reviews import mask_texts
     from custlens.privacy.masking import mask_table
     from custlens.web.queries import plain_rows
 
@@ -222,7 +225,22 @@ def test_customer_360_values_match_the_tables(clients, con):
         "SELECT feedback_time, feedback_type, rating, nps, text, resolved FROM feedback "
         "WHERE customer_id = ? ORDER BY feedback_time DESC LIMIT 50"
     )
+    # texts shown with phones and the customer's name masked; reviews with their sentiment
+    name = con.execute("SELECT name FROM customers WHERE customer_id = ?", [cid]).fetchone()[0]
+    texts = mask_texts(pd.Series([r["text"] for r in feedback]), name)
+    for row, masked in zip(feedback, texts, strict=True):
+        row["text"] = masked
+    sentiment = [
+        (r.pop("sentiment_label"), r.pop("sentiment_score"), r["feedback_type"])
+        for r in body["feedback"]
+    ]
     assert sorted(body["feedback"], key=key) == sorted(feedback, key=key)
+    for label, score, kind in sentiment:
+        if kind != "review" or label is None:
+            assert label is None and score is None
+        else:
+            assert label in ("positive", "neutral", "negative") and 0 <= score <= 1
+
     tags = arrow(
         "SELECT tag, category, source, weight, valid_from, valid_to FROM customer_tags "
         "WHERE customer_id = ? AND valid_to IS NULL ORDER BY tag"

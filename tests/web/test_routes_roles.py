@@ -81,6 +81,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/tags"): "view",
     ("GET", "/api/v1/tags/preview"): "view",
     ("GET", "/api/v1/funnel"): "view",
+    ("GET", "/api/v1/satisfaction"): "view",
     ("GET", "/api/v1/imports"): "import",
     ("POST", "/api/v1/imports"): "import",
     ("GET", "/api/v1/audit"): "audit",

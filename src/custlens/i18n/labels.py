@@ -301,6 +301,14 @@ SOURCE_LABELS = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # chart axes
 KIND_LABELS = {"lifecycle": "lifecycle stage", "segment": "segment", "group": "value group"}
+# satisfaction codes (sentiment, complaint type, NPS group): the code is its own msgid
+FEEDBACK_CODES = {
+    c: c
+    for c in (
+        *("positive", "neutral", "negative", "promoter", "passive", "detractor"),
+        *("delivery", "refund", "damaged", "defect", "service", "price", "invoice", "other"),
+    )
+}
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}
 
 
@@ -347,6 +355,9 @@ CODE_COLUMNS: dict[str, Callable[..., str | None]] = {
     "kind": _msgids(KIND_LABELS),
     "churn_risk_basis": _msgids(BASIS_LABELS),
     "basis": _msgids(BASIS_LABELS),
+    "sentiment_label": _msgids(FEEDBACK_CODES),
+    "complaint": _msgids(FEEDBACK_CODES),
+    "nps_group": _msgids(FEEDBACK_CODES),
 }
 
 

@@ -3,7 +3,8 @@
 Bought a category (and ``also`` a second one in the same order), ordered in a period, at an
 hour / weekday, through a channel or store; an order marked 需核实 for a reason; first order
 in a month (cohort); reached a funnel step; had a session following a path (路径 chart, with
-its start node and length). Built with Ibis on the principal's scoped tables (so drill-downs
+its start node and length); gave feedback in a period, complained about a type, or is in an
+NPS group (满意度 page). Built with Ibis on the principal's scoped tables (so drill-downs
 respect row filters) and returned as one table of ``customer_id``; the customer list then
 compiles it once into its SQL.
 """
@@ -30,6 +31,9 @@ DRILL_PARAMS = (
     "cohort",
     "funnel_step",
     "path",
+    "feedback_period",
+    "complaint",
+    "nps_group",
 )
 
 
@@ -93,5 +97,26 @@ def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
 
         events = scope.table("events")
         who = path_customers(events, q.path, start=q.path_start, length=q.path_length or 4)
+        c = c.semi_join(who, "customer_id")
+    if q.feedback_period or q.complaint or q.nps_group:
+        c = _feedback_drill(scope, q, c, as_of)
+    return c
+
+
+def _feedback_drill(scope: ScopedWorkspace, q: Any, c: ir.Table, as_of: Any) -> ir.Table:
+    """``c`` narrowed to the customers behind a figure of the 满意度 page."""
+    from custlens.analytics.satisfaction import customers as behind
+    from custlens.analytics.value.metrics import default_as_of
+
+    feedback = scope.table("feedback")
+    if q.feedback_period:
+        p = parse_period(q.feedback_period, as_of)
+        c = c.semi_join(behind.answered_in(feedback, p.start, p.end), "customer_id")
+    if q.complaint:
+        c = c.semi_join(behind.complained_about(feedback, q.complaint), "customer_id")
+    if q.nps_group:
+        orders = scope.table("orders")
+        churn_days = scope.settings.lifecycle.churn_days
+        who = behind.in_nps_group(feedback, orders, q.nps_group, default_as_of(orders), churn_days)
         c = c.semi_join(who, "customer_id")
     return c

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from custlens.analytics.satisfaction.churn_link import NPS_GROUPS
+from custlens.analytics.satisfaction.complaints import COMPLAINT_TYPES
 from custlens.errors import InputError
 
 BASE_COLUMNS = (
@@ -62,6 +64,9 @@ FILTER_LABELS = {
     "funnel_step": "Reached funnel step",
     "cohort": "First order in month",
     "path": "Followed path",
+    "feedback_period": "Rated or answered NPS in",
+    "complaint": "Complained about",
+    "nps_group": "NPS group (last answer)",
 }
 FUNNEL_PARAMS = ("funnel_steps", "funnel_window", "funnel_order")
 PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-down came from
@@ -100,6 +105,9 @@ class CustomerQuery:
     path: str | None = None
     path_start: str | None = None
     path_length: int | None = None
+    feedback_period: str | None = None
+    complaint: str | None = None
+    nps_group: str | None = None
     sort: str = "customer_id"
     desc: bool = False
     page: int = 1
@@ -139,6 +147,10 @@ class CustomerQuery:
             raise InputError.of("cluster: a name or a number of at most 9 digits")
         if q.path_length is not None and not 2 <= q.path_length <= 6:
             raise InputError.of("path length must be 2-6")
+        if q.complaint and q.complaint not in (*COMPLAINT_TYPES, "other"):
+            raise InputError.of("unknown complaint type {value}", value=q.complaint)
+        if q.nps_group and q.nps_group not in NPS_GROUPS:
+            raise InputError.of("nps_group must be promoter, passive or detractor")
         q.page = max(1, min(q.page, 10**7))
         q.per_page = max(1, min(q.per_page, max_per_page))
         return q

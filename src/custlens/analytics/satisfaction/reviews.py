@@ -9,7 +9,14 @@ import pandas as pd
 
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 
-__all__ = ["PHONE_IN_TEXT", "mask_names_in_text", "mask_phones_in_text", "review_sentiment"]
+__all__ = [
+    "PHONE_IN_TEXT",
+    "feedback_sentiment",
+    "mask_names_in_text",
+    "mask_phones_in_text",
+    "mask_texts",
+    "review_sentiment",
+]
 
 # a mainland mobile number inside free text (not part of a longer digit run)
 PHONE_IN_TEXT = r"(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})($|[^0-9])"
@@ -61,6 +68,33 @@ def mask_names_in_text(text: ir.StringValue, name: ir.StringValue) -> ir.StringV
     return ibis.ifelse(usable, text.replace(name, masked), text)
 
 
+def mask_texts(texts: pd.Series, name: str | None = None) -> pd.Series:
+    """The rule of :func:`mask_phones_in_text` and :func:`mask_names_in_text` on a pandas
+    column (a few texts already read, e.g. one customer's feedback): mobile numbers as
+    ``138****5678``, the author's ``name`` (two characters or more) after its first character.
+
+    Parameters
+    ----------
+    texts : pandas.Series
+        Free texts (missing values stay missing).
+    name : str, optional
+        The author's name.
+
+    Returns
+    -------
+    pandas.Series
+
+    Examples
+    --------
+    >>> mask_texts(pd.Series(["我是张三丰，电话13812345678", None]), "张三丰").tolist()
+    ['我是张**，电话138****5678', None]
+    """
+    out = texts.astype("object").str.replace(PHONE_IN_TEXT, r"\1\2****\3\4", regex=True)
+    if name and len(name) >= 2:
+        out = out.str.replace(name, name[0] + "*" * (len(name) - 1), regex=False)
+    return out.where(texts.notna(), None)
+
+
 def review_sentiment(
     feedback: ir.Table,
     kinds: tuple[str, ...] = ("review",),
@@ -101,3 +135,44 @@ def review_sentiment(
     # scored on the text as written (masks are noise to the model), shown masked
     scored = score_sentiment(frame.pop("_raw").tolist())
     return pd.concat([frame.reset_index(drop=True), scored], axis=1)
+
+
+def feedback_sentiment(
+    rows: list[dict], name: str | None = None, unmasked: bool = False
+) -> list[dict]:
+    """A few feedback rows already read (one customer's, 客户360): phone numbers and ``name``
+    inside ``text`` masked (unless ``unmasked``), each review scored.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Feedback rows with ``feedback_type`` and ``text``.
+    name : str, optional
+        The author's name, masked inside the texts.
+    unmasked : bool
+        Show the texts as written (an admin's unmasked view).
+
+    Returns
+    -------
+    list of dict
+        The rows plus ``sentiment_score`` (0..1) and ``sentiment_label`` (positive / neutral /
+        negative) for reviews, None for other feedback.
+
+    Examples
+    --------
+    >>> out = feedback_sentiment([{"feedback_type": "review", "text": "质量很好，物流也快"},
+    ...     {"feedback_type": "complaint", "text": "请回电13812345678"}])
+    >>> out[0]["sentiment_label"], out[1]["sentiment_label"], out[1]["text"]
+    ('positive', None, '请回电138****5678')
+    """
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows)
+    reviews = frame["feedback_type"].eq("review") & frame["text"].notna()
+    # scored on the text as written, shown masked
+    scored = score_sentiment(frame["text"].where(reviews, None).tolist())
+    frame["sentiment_score"] = scored["sentiment_score"].round(4)
+    frame["sentiment_label"] = scored["sentiment_label"]
+    if not unmasked:
+        frame["text"] = mask_texts(frame["text"], name)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

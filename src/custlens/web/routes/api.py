@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.satisfaction.complaints import COMPLAINT_TYPES
 from custlens.io.quality import quality_report
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
@@ -113,6 +114,9 @@ def customers(
     store: str | None = _text(),
     flag: str | None = _text(),
     risk: str | None = Query(None, pattern="^(high|medium|low)$"),
+    feedback_period: str | None = _text(),
+    complaint: str | None = Query(None, pattern=f"^({'|'.join([*COMPLAINT_TYPES, 'other'])})$"),
+    nps_group: str | None = Query(None, pattern="^(promoter|passive|detractor)$"),
     sort: str = Query("customer_id", max_length=40),
     desc: bool = False,
     page: int = Query(1, ge=1, le=10**7),

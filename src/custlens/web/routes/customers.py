@@ -310,7 +310,7 @@ def customer_detail(
         "profile": profile,
         "orders": rows["orders"],
         "events": rows.get("events", []),
-        "feedback": rows.get("feedback", []),
+        "feedback": _feedback(rows.get("feedback", []), found[0].get("name"), policy),
         **{key: rows.get(key) for key, _, _ in STORED},
         "tags": sorted(
             (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
@@ -328,6 +328,14 @@ def customer_detail(
         detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
     detail["churn"] = _churn_of(request, scope, cid)
     return detail
+
+
+def _feedback(rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy) -> list:
+    """The feedback rows with each review's sentiment; phones and the customer's name in the
+    texts masked unless ``policy`` shows names (an admin's unmasked view)."""
+    from custlens.analytics.satisfaction.reviews import feedback_sentiment
+
+    return feedback_sentiment(rows, None if policy.allows("name") else name, policy.allows("name"))
 
 
 def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
