@@ -297,6 +297,10 @@ SOURCE_LABELS = {
     "push": "push",
     "referral": "referral",
     "campaign": "campaign",
+    # where a customer's tag came from (tag lists and tag changes on 客户360)
+    "rule": "by rule",
+    "import": "imported",
+    "manual": "by hand",
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SHORT_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # chart axes
