@@ -55,7 +55,7 @@ def _holders(tags) -> dict[str, list[str]]:
 def test_hand_workspace_tags_land_on_the_expected_customers(ws, write):
     run = analyze_value(_hand_workspace(ws, write), cluster=False)
     got = _holders(run.tags)
-    # C1 scores 0.72 over 2 exposures (test_sensitivity.py); C2 scores
+    # C1 scores 0.57 over 2 exposures (test_sensitivity.py); C2 scores
     # (2 x 0.55 + 1/2 + 0 + 0.05 / (0.05 + 1/102)) / 5 = 0.487 < 0.5 although 1 of its 2 orders
     # came with a campaign (the old rule's tag); C5 has a single exposure, C3 and C4 none
     assert got["活动敏感型"] == ["C1"]

@@ -99,7 +99,7 @@ def analyze_value(
         Exclusive analysis date; default: the day after the last analysable order.
     engine : {"duckdb", "spark"}, optional
         Default: the workspace's engine. Manual tags and stored scores are read on DuckDB;
-        the campaign / satisfaction features are computed on DuckDB (null on Spark).
+        the campaign / satisfaction features are computed on DuckDB and joined on either.
     cluster : bool
         Fit K-Means clusters (needs two customers or more).
     include_flagged : bool
@@ -115,7 +115,7 @@ def analyze_value(
     started = dt.datetime.now()
     chain = workspace_value_chain(ws, eng, as_of, include_flagged)
     rules = load_rules(rules_path(ws.root, s.tags.rules_file))
-    features = workspace_features(ws, eng, chain.as_of)
+    features = workspace_features(ws, chain.as_of)
     with chain.metrics.cache() as cached:
         cached_chain = chain.with_metrics(cached)
         frame = cached_chain.tag_frame(ws.table("customers", eng), stored_scores(ws, eng), features)

@@ -179,24 +179,20 @@ def workspace_tag_frame(
 
     chain = workspace_value_chain(ws, engine, as_of)
     assert chain.as_of is not None
-    features = workspace_features(ws, engine, chain.as_of)
+    features = workspace_features(ws, chain.as_of)
     frame = chain.tag_frame(ws.table("customers", engine), stored_scores(ws, engine), features)
     return frame, chain.as_of
 
 
-def workspace_features(
-    ws: Workspace, engine: str | None = None, as_of: dt.date | None = None
-) -> ir.Table | None:
+def workspace_features(ws: Workspace, as_of: dt.date | None = None) -> ir.Table:
     """The campaign and satisfaction features of the workspace's customers for the tag frame
-    (:func:`~custlens.analytics.value.tags.features.customer_features`), computed on DuckDB.
+    (:func:`~custlens.analytics.value.tags.features.customer_features`).
 
-    On the Spark engine they are None (the feature columns of the tag frame stay null), as the
-    stored CLV / churn scores are: the scores come from pandas and a sentiment model, not from
-    Spark."""
+    They are computed from the DuckDB tables whatever the engine (the sentiment model and the
+    sensitivity score run in pandas) and returned as an in-memory table, which DuckDB and Spark
+    both join."""
     from custlens.analytics.value.tags.features import FEATURE_TABLES, customer_features
 
-    if (engine or ws.settings.engine) != "duckdb":
-        return None
     return customer_features({k: ws.table(k, "duckdb") for k in FEATURE_TABLES}, as_of)
 
 

@@ -58,8 +58,18 @@ TAG_COLUMNS = {
 def _attach(frame: ir.Table, extra: ir.Table | None, columns: dict[str, str]) -> ir.Table:
     if extra is None:
         return frame.mutate(**{c: ibis.null(t) for c, t in columns.items()})
-    picked = extra.select("customer_id", *[extra[c].cast(t).name(c) for c, t in columns.items()])
+    picked = extra.select(
+        "customer_id", *[_nan_as_null(extra[c]).cast(t).name(c) for c, t in columns.items()]
+    )
     return frame.left_join(picked, "customer_id").drop("customer_id_right")
+
+
+def _nan_as_null(value: ir.Value) -> ir.Value:
+    # an in-memory table reaches Spark through pandas, where a missing number is NaN (and
+    # Spark orders NaN above every number): read NaN as missing
+    if value.type().is_floating():
+        return ibis.ifelse(value.isnan(), ibis.null(value.type()), value)
+    return value
 
 
 def tag_frame(

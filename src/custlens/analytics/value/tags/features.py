@@ -72,7 +72,7 @@ def sensitivity_features(tables: dict[str, Any], as_of: dt.date | None = None) -
         t["orders"] = t["orders"].filter(t["orders"].order_date < as_of)
         t["campaigns"] = t["campaigns"].filter(t["campaigns"].start_date < as_of)
     if int(t["campaigns"].count().to_pyarrow().as_py()) == 0:
-        return pd.DataFrame({"customer_id": pd.Series(dtype=str)})
+        return pd.DataFrame(columns=["customer_id", *SENSITIVITY_COLUMNS])
     s = campaign_sensitivity(t)
     return s[["customer_id", "campaign_sensitivity"]].assign(campaign_exposures=s["exposures"])
 
@@ -104,8 +104,10 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     ...     "text": [None, None, "物流太慢", "用了两天就坏了，很失望"],
     ...     "resolved": [None, None, False, None], "order_id": [None] * 4}))
     >>> f = satisfaction_features(fb).set_index("customer_id")
-    >>> f.loc["a", "nps_group"], int(f.loc["b", "open_complaints"]), f.loc["b", "negative_review_share"]
-    ('promoter', 1, 1.0)
+    >>> f.loc["a", "nps_group"], int(f.loc["b", "open_complaints"])
+    ('promoter', 1)
+    >>> float(f.loc["b", "negative_review_share"])
+    1.0
     """
     from custlens.analytics.satisfaction.churn_link import nps_group
     from custlens.analytics.satisfaction.complaints import complaints
@@ -161,17 +163,23 @@ def customer_features(tables: dict[str, Any], as_of: dt.date | None = None) -> i
     Returns
     -------
     ibis.expr.types.Table
-        An in-memory table: ``customer_id`` and :data:`FEATURE_COLUMNS`; customers without
-        any feature are absent (pass it to
+        An in-memory table: ``customer_id`` and :data:`FEATURE_COLUMNS` (numbers as float64);
+        customers without any feature are absent (pass it to
         :func:`~custlens.analytics.value.tags.engine.tag_frame` as ``features``).
     """
     sens = sensitivity_features(tables, as_of)
     sat = satisfaction_features(tables["feedback"], as_of)
     both = sens.merge(sat, on="customer_id", how="outer")
+    both = both.reindex(columns=["customer_id", *FEATURE_COLUMNS])
     for col in _ZERO_WHEN_MISSING:
         both[col] = both[col].fillna(0).astype("int64")
+    # numbers travel as float64 (an integer column with nulls does not survive the pandas
+    # hand-over of the Spark engine); tag_frame casts them to FEATURE_COLUMNS' types
     fields = [pa.field("customer_id", pa.string())]
-    fields += [pa.field(c, ibis.dtype(t).to_pyarrow()) for c, t in FEATURE_COLUMNS.items()]
+    fields += [
+        pa.field(c, pa.string() if t == "string" else pa.float64())
+        for c, t in FEATURE_COLUMNS.items()
+    ]
     schema = pa.schema(fields)
     data = pa.Table.from_pandas(both[schema.names], schema=schema, preserve_index=False)
     return ibis.memtable(data)
