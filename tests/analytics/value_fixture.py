@@ -6,7 +6,7 @@ below 80 (C03 is exactly 80). Every seed-tag threshold has a customer on its bou
 
     C01 3 orders in 30 days (高频 at 3.0/month), 3 of 5 lines new (新品偏好 at 60%), VIP
     C02 3 orders in 31 days (2.90/month), 4 of 7 lines new, 2 of 3 orders discounted
-    C03 2 orders in 60 days (1.0/month: not 低频), 1 of 2 orders in a campaign (活动敏感型)
+    C03 2 orders in 60 days (1.0/month: not 低频), 1 of 2 orders in a campaign
     C04 one order 31 days ago (R 3 boundary, 新客); a later order on 2024-07-01 is excluded
     C05 last order 90 days ago (R 3 boundary), AOV 240 = 1.5 x store AOV
     C06 last order 91 days ago (R 2), AOV 239.99, spend fell to 0 (衰退)

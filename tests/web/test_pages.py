@@ -160,6 +160,21 @@ def test_tag_rule_preview(clients, con):
     assert 'id="rule-count"' in html
 
 
+def test_tag_rule_preview_uses_campaign_and_satisfaction_columns(clients, con):
+    from custlens.analytics.value.tags import load_rules
+
+    rules = {r.name: r.expr for r in load_rules()}
+    for tag in ("活动敏感型", "满意", "不满", "投诉"):
+        stored = con.execute(
+            "SELECT count(DISTINCT customer_id) FROM customer_tags "
+            "WHERE tag = ? AND valid_to IS NULL",
+            [tag],
+        ).fetchone()[0]
+        body = clients["vic"].get("/api/v1/tags/preview", params={"rule": rules[tag]}).json()
+        # the tester counts what the stored analysis tagged
+        assert stored > 0 and body["matched"] == stored, tag
+
+
 def test_manual_tag_and_analysis_run(fresh_app, fresh_ws):
     ana = login(fresh_app, "ana")
     cid = fresh_ws.con.execute("SELECT customer_id FROM customers LIMIT 1").fetchone()[0]

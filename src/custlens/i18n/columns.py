@@ -322,6 +322,13 @@ COLUMN_LABELS: dict[str, str] = {
     "target_rate": "Target rate",
     "baseline": "Baseline",
     "days": "Days",
+    # campaign and satisfaction features of the tag frame
+    "campaign_exposures": "Campaign exposures",
+    "nps_group": "NPS group",
+    "open_complaints": "Open complaints",
+    "reviews": "Reviews",
+    "positive_review_share": "Positive review share",
+    "negative_review_share": "Negative review share",
 }
 
 # KPI names of the reports and pages that are not ids of the metric catalogue

@@ -107,13 +107,22 @@ def tags(scope: Scope, min_share: float = 0.01, top: int = 30, lang: str = "zh")
     return {"rows": rows, "spec": spec, "customers": customers}
 
 
-def preview_tag_rule(scope: Scope, expr: str) -> dict[str, Any]:
-    """Live match count of a tag rule over the stored metrics (errors as InputError)."""
+def tag_features(scope: Scope, as_of: Any) -> Any:
+    """The campaign / satisfaction features of the scope's customers up to ``as_of``."""
+    from custlens.analytics.value.tags.features import FEATURE_TABLES, customer_features
+
+    return customer_features({k: scope.table(k) for k in FEATURE_TABLES}, as_of)
+
+
+def preview_tag_rule(scope: Scope, expr: str, features: Any = None) -> dict[str, Any]:
+    """Live match count of a tag rule over the stored metrics and ``features``
+    (:func:`tag_features`; errors as InputError)."""
     from custlens.analytics.value.tags import RuleError
 
     if not expr.strip():
         raise InputError.of("the rule is empty")
-    frame = stored_value_chain(scope.table).tag_frame(scope.table("customers"))
+    chain = stored_value_chain(scope.table)
+    frame = chain.tag_frame(scope.table("customers"), features=features)
     try:
         row = preview_rule(frame, expr[:500]).to_pyarrow().to_pylist()[0]
     except RuleError:

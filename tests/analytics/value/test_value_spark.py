@@ -147,3 +147,23 @@ def test_rule_tags_parity(spark_ws):
         assert duck == spark
     duck, spark = both(spark_ws, lambda e: imported_tags(spark_ws.table("customers", e)))
     assert duck == spark and len(duck) == 3
+
+
+def test_campaign_and_satisfaction_tags_on_spark(spark_ws, tmp_path, write):
+    """The features are computed on DuckDB and joined on Spark: the same tags as DuckDB."""
+    from custlens.analytics.value.chain import workspace_tag_frame
+    from custlens.io.pipeline import import_file
+    from custlens.store import init_workspace
+    from tests.analytics.campaigns.hand_fixture import load_hand_campaigns
+    from tests.analytics.value.test_tag_features import FEEDBACK
+
+    ws = init_workspace(tmp_path / "hand")
+    try:
+        load_hand_campaigns(ws, write)
+        import_file(ws, "feedback", write("feedback.csv", FEEDBACK))
+        names = {"活动敏感型", "满意", "不满", "投诉"}
+        rules = [r for r in load_rules() if r.name in names]
+        duck, spark = both(ws, lambda e: apply_rules(workspace_tag_frame(ws, e)[0], rules))
+    finally:
+        ws.close()
+    assert duck == spark and {r["tag"] for r in duck} == names

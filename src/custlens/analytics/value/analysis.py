@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
-from custlens.analytics.value.chain import workspace_value_chain
+from custlens.analytics.value.chain import workspace_features, workspace_value_chain
 from custlens.analytics.value.clustering import RfmClustering
 from custlens.analytics.value.tags import (
     apply_rules,
@@ -98,7 +98,8 @@ def analyze_value(
     as_of : datetime.date, optional
         Exclusive analysis date; default: the day after the last analysable order.
     engine : {"duckdb", "spark"}, optional
-        Default: the workspace's engine. Manual tags and stored scores are read on DuckDB.
+        Default: the workspace's engine. Manual tags and stored scores are read on DuckDB;
+        the campaign / satisfaction features are computed on DuckDB and joined on either.
     cluster : bool
         Fit K-Means clusters (needs two customers or more).
     include_flagged : bool
@@ -114,9 +115,10 @@ def analyze_value(
     started = dt.datetime.now()
     chain = workspace_value_chain(ws, eng, as_of, include_flagged)
     rules = load_rules(rules_path(ws.root, s.tags.rules_file))
+    features = workspace_features(ws, chain.as_of)
     with chain.metrics.cache() as cached:
         cached_chain = chain.with_metrics(cached)
-        frame = cached_chain.tag_frame(ws.table("customers", eng), stored_scores(ws, eng))
+        frame = cached_chain.tag_frame(ws.table("customers", eng), stored_scores(ws, eng), features)
         metrics = cached.to_pyarrow()
         segments = cached_chain.segments.to_pyarrow()
         stages = cached_chain.stages.to_pyarrow()

@@ -52,11 +52,15 @@ class ValueChain:
     settings: Any = None
 
     def tag_frame(
-        self, customers: ir.Table | None = None, scores: ir.Table | None = None
+        self,
+        customers: ir.Table | None = None,
+        scores: ir.Table | None = None,
+        features: ir.Table | None = None,
     ) -> ir.Table:
-        """The tag frame: metrics + segment + stage + customer attributes + stored scores
+        """The tag frame: metrics + segment + stage + customer attributes + stored scores +
+        campaign and satisfaction features
         (see :func:`~custlens.analytics.value.tags.engine.tag_frame`)."""
-        return tag_frame(self.metrics, self.segments, self.stages, customers, scores)
+        return tag_frame(self.metrics, self.segments, self.stages, customers, scores, features)
 
     def with_metrics(self, metrics: ir.Table) -> ValueChain:
         """The same chain over other metrics (e.g. the cached ones of a long run)."""
@@ -169,14 +173,27 @@ def workspace_value_chain(
 def workspace_tag_frame(
     ws: Workspace, engine: str | None = None, as_of: dt.date | None = None
 ) -> tuple[ir.Table, dt.date]:
-    """The tag frame over the workspace (with its customers and stored CLV / churn scores)
-    and its as-of date."""
+    """The tag frame over the workspace (with its customers, stored CLV / churn scores and
+    campaign / satisfaction features) and its as-of date."""
     from custlens.store.scores import stored_scores
 
     chain = workspace_value_chain(ws, engine, as_of)
-    frame = chain.tag_frame(ws.table("customers", engine), stored_scores(ws, engine))
     assert chain.as_of is not None
+    features = workspace_features(ws, chain.as_of)
+    frame = chain.tag_frame(ws.table("customers", engine), stored_scores(ws, engine), features)
     return frame, chain.as_of
+
+
+def workspace_features(ws: Workspace, as_of: dt.date | None = None) -> ir.Table:
+    """The campaign and satisfaction features of the workspace's customers for the tag frame
+    (:func:`~custlens.analytics.value.tags.features.customer_features`).
+
+    They are computed from the DuckDB tables whatever the engine (the sentiment model and the
+    sensitivity score run in pandas) and returned as an in-memory table, which DuckDB and Spark
+    both join."""
+    from custlens.analytics.value.tags.features import FEATURE_TABLES, customer_features
+
+    return customer_features({k: ws.table(k, "duckdb") for k in FEATURE_TABLES}, as_of)
 
 
 def stored_value_chain(table: Callable[[str], ir.Table]) -> ValueChain:

@@ -315,9 +315,18 @@ def tag_preview(
     request: Request, rule: str = Query(..., max_length=500), principal: Principal = VIEW
 ) -> dict[str, Any]:
     """Live match count of a tag rule expression, e.g. ``orders >= 3 and aov > 200``."""
-    if latest_run(ctx_of(request).con()) is None:
+    run = latest_run(ctx_of(request).con())
+    if run is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
-    return value_queries.preview_tag_rule(scope_of(request, principal), rule)
+    scope = scope_of(request, principal)
+    feats = cached(
+        request,
+        scope,
+        "tag_features",
+        run["as_of"],
+        compute=lambda: value_queries.tag_features(scope, run["as_of"]),
+    )
+    return value_queries.preview_tag_rule(scope, rule, feats)
 
 
 @router.get("/funnel", tags=["behaviour"])

@@ -83,9 +83,18 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
     """The tags page, with a preview of a rule being written."""
     preview = error = None
-    if rule and results.latest_run(ctx_of(request).con()) is not None:
+    run = results.latest_run(ctx_of(request).con()) if rule else None
+    if rule and run is not None:
+        scope = scope_of(request, principal)
         try:
-            preview = value_queries.preview_tag_rule(scope_of(request, principal), rule)
+            feats = cached(
+                request,
+                scope,
+                "tag_features",
+                run["as_of"],
+                compute=lambda: value_queries.tag_features(scope, run["as_of"]),
+            )
+            preview = value_queries.preview_tag_rule(scope, rule, feats)
         except CustlensError as exc:
             error = exc.message_in(lang_of(request))
     return _page(

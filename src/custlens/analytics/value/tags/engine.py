@@ -2,8 +2,9 @@
 
 The tag frame joins the customer metrics with the RFM segment, the lifecycle stage and the
 customer attributes (gender, age, province, city, level, industry, registration_channel,
-registration_date), so a rule can use any of them. Columns that were not supplied are present
-as nulls, so every rule validates against the same schema.
+registration_date), the stored CLV / churn scores and the campaign and satisfaction features of
+:mod:`custlens.analytics.value.tags.features`, so a rule can use any of them. Columns that were
+not supplied are present as nulls, so every rule validates against the same schema.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.analytics.value.tags.expr import compile_rule
+from custlens.analytics.value.tags.features import FEATURE_COLUMNS
 from custlens.analytics.value.tags.rules import TagRule, rule_table
 
 SEGMENT_COLUMNS = {
@@ -56,8 +58,18 @@ TAG_COLUMNS = {
 def _attach(frame: ir.Table, extra: ir.Table | None, columns: dict[str, str]) -> ir.Table:
     if extra is None:
         return frame.mutate(**{c: ibis.null(t) for c, t in columns.items()})
-    picked = extra.select("customer_id", *[extra[c].cast(t).name(c) for c, t in columns.items()])
+    picked = extra.select(
+        "customer_id", *[_nan_as_null(extra[c]).cast(t).name(c) for c, t in columns.items()]
+    )
     return frame.left_join(picked, "customer_id").drop("customer_id_right")
+
+
+def _nan_as_null(value: ir.Value) -> ir.Value:
+    # an in-memory table reaches Spark through pandas, where a missing number is NaN (and
+    # Spark orders NaN above every number): read NaN as missing
+    if value.type().is_floating():
+        return ibis.ifelse(value.isnan(), ibis.null(value.type()), value)
+    return value
 
 
 def tag_frame(
@@ -66,16 +78,25 @@ def tag_frame(
     staged: ir.Table | None = None,
     customers: ir.Table | None = None,
     scores: ir.Table | None = None,
+    features: ir.Table | None = None,
 ) -> ir.Table:
     """metrics + RFM segment + lifecycle stage + customer attributes + stored CLV / churn
-    scores (null until `clv predict --store` / `churn score --store` ran), one row per
-    customer."""
+    scores (null until `clv predict --store` / `churn score --store` ran) + campaign and
+    satisfaction features (:func:`~custlens.analytics.value.tags.features.customer_features`;
+    null when not given), one row per customer. With features, a customer absent from them
+    has 0 ``complaints`` and ``open_complaints``."""
     frame = _attach(metrics, segmented, SEGMENT_COLUMNS)
     frame = _attach(frame, staged, STAGE_COLUMNS)
     if customers is not None:
         customers = customers.mutate(registration_channel=customers.channel)
     frame = _attach(frame, customers, CUSTOMER_COLUMNS)
-    return _attach(frame, scores, SCORE_COLUMNS)
+    frame = _attach(frame, scores, SCORE_COLUMNS)
+    frame = _attach(frame, features, FEATURE_COLUMNS)
+    if features is None:
+        return frame
+    return frame.mutate(
+        complaints=frame.complaints.fill_null(0), open_complaints=frame.open_complaints.fill_null(0)
+    )
 
 
 def apply_rules(frame: ir.Table, rules: list[TagRule]) -> ir.Table:
