@@ -324,7 +324,6 @@ COLUMN_LABELS: dict[str, str] = {
     "days": "Days",
     # campaign and satisfaction features of the tag frame
     "campaign_exposures": "Campaign exposures",
-    "nps_group": "NPS group",
     "open_complaints": "Open complaints",
     "reviews": "Reviews",
     "positive_review_share": "Positive review share",
