@@ -21,7 +21,7 @@ def scores_by_month(rows: Rows, lang: str = "zh") -> dict[str, Any]:
     Parameters
     ----------
     rows : list of dict
-        Rows of ``satisfaction_scores(feedback, "month")``: ``group`` (the month's first day),
+        Rows of ``satisfaction_scores(feedback, "month")``: ``group`` (the month, ``YYYY-MM``),
         ``nps``, ``nps_answers``, ``csat``, ``ratings``.
     lang : str
         zh or en.
@@ -33,7 +33,7 @@ def scores_by_month(rows: Rows, lang: str = "zh") -> dict[str, Any]:
 
     Examples
     --------
-    >>> spec = scores_by_month([{"group": "2024-01-01", "nps": 20.0, "csat": 0.8,
+    >>> spec = scores_by_month([{"group": "2024-01", "nps": 20.0, "csat": 0.8,
     ...     "nps_answers": 10, "ratings": 5}], "en")
     >>> spec["data"]["values"][0]["drill_month"], spec["layer"][0]["mark"]["type"]
     ('2024-01', 'bar')
