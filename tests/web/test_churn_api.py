@@ -65,3 +65,30 @@ def test_churn_api_and_cli_give_the_same_figures(world, fresh_app, tmp_path):
     for mine, theirs in zip(got["reliability"], train["reliability"], strict=True):
         assert mine == pytest.approx(theirs, abs=1e-12)
     assert "by_customer" not in got
+
+
+def test_background_fit_reads_on_its_own_cursor(fresh_app, fresh_ws, monkeypatch):
+    """A DuckDB cursor serves one thread at a time: the 客户360 background fit must not read
+    through the cursor of the request that started it (that request goes on using it, and the
+    two together failed with "closed pending query result" and a 500)."""
+    from custlens.analytics.churn import summary
+
+    ctx = fresh_app.state.ctx
+    seen: list[bool] = []
+    real = summary.churn_quality
+
+    def spy(tables, lang):
+        seen.append(tables["orders"]._find_backend().con is ctx.con())
+        return real(tables, lang)
+
+    monkeypatch.setattr(summary, "churn_quality", spy)
+    client = login(fresh_app, "admin")
+    cids = [
+        r[0] for r in fresh_ws.con.execute("SELECT customer_id FROM customers LIMIT 30").fetchall()
+    ]
+    pages = [client.get(f"/api/v1/customers/{cid}") for cid in cids]  # while the fit runs
+    assert [p.status_code for p in pages] == [200] * len(cids)
+    deadline = time.monotonic() + 600
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert seen == [True]

@@ -130,3 +130,14 @@ def test_demo_campaigns_without_control_are_matched(demo):
     assert len(e) == 2 * truth["campaigns"]["n"]
     # campaign-sensitive customers are targeted and respond: the big promotions lift purchases
     assert (others[others.metric == "conversion"]["diff"] > 0).mean() > 0.8
+
+
+def test_customer_outcomes_come_in_customer_order(hand):
+    """Sums and variances follow row order; the query results come in any order, so the
+    frame is sorted (zh and en reports once differed in a p-value's last digit)."""
+    from custlens.analytics.campaigns.effect import customer_outcomes
+
+    c = hand["campaigns"].to_pandas().set_index("campaign_id").loc["K1"]
+    frame = customer_outcomes(hand, "K1", c.start_date, c.end_date)
+    ids = frame["customer_id"].tolist()
+    assert len(ids) > 3 and ids == sorted(ids)

@@ -163,7 +163,9 @@ def customer_outcomes(
     if customers is not None:
         reg = customers.filter(customers.registration_date <= lo)
         known.append(reg.select("customer_id").to_pandas()["customer_id"])
-    frame = pd.DataFrame({"customer_id": pd.unique(pd.concat(known, ignore_index=True))})
+    ids = pd.unique(pd.concat(known, ignore_index=True))
+    # sorted: the query results come in any order, and float sums follow the row order
+    frame = pd.DataFrame({"customer_id": pd.Series(ids).sort_values(ignore_index=True)})
     frame = frame.merge(resp, on="customer_id", how="left")
     for extra in (hist, win, after):
         frame = frame.merge(extra, on="customer_id", how="left")

@@ -183,8 +183,11 @@ def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | 
         _CHURN_BACKGROUND[key] = None
 
     def fit() -> None:
+        # this thread's own cursor: a DuckDB cursor serves one thread at a time, and the
+        # request thread goes on using its own while the model is fitted
+        own = scope_of(request, scope.principal)
         try:
-            _quality, error = churn_quality_data(request, scope, lang)
+            _quality, error = churn_quality_data(request, own, lang)
         except Exception:  # reported in the log; the CLV page shows it in its own request
             log.exception("fitting the churn model in the background failed")
             error = gettext("The churn model could not be fitted.", lang)
