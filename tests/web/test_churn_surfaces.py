@@ -118,7 +118,7 @@ def test_churn_model_quality_is_one_set_of_numbers(world, surfaces, tmp_path):
     assert served == [train["served_label"]]
     assert train["served_note"] in clv.narrative
     names = {b["name"] for b in train["baselines"]}
-    assert names == {"recency", "frequency", "rfm_rank", "bgnbd"}
+    assert names == {"recency", "frequency", "rfm_rank", "bgnbd", "bgnbd_no_purchase"}
 
 
 def test_customer_page_shows_the_served_churn_reasons(surfaces, clients):

@@ -69,7 +69,7 @@ def test_baseline_aucs_match_an_independent_computation(small):
         "rfm_rank": rfm,
     }
     got = {b["name"]: b for b in model.report_["baselines"]}
-    assert set(got) == {"recency", "frequency", "rfm_rank", "bgnbd"}
+    assert set(got) == {"recency", "frequency", "rfm_rank", "bgnbd", "bgnbd_no_purchase"}
     for name, score in expected.items():
         assert got[name]["roc_auc"] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
         assert got[name]["pr_auc"] == pytest.approx(average_precision_score(y, score), abs=1e-12)
@@ -216,6 +216,6 @@ def test_tuning_and_training_see_nothing_after_the_training_labels(small):
     refit = ChurnPropensityModel(horizon_days=90, n_repeats=1)
     refit.fit(changed, "2024-06-01", "2024-09-01")
     assert refit.params_ == model.params_ and refit.tuning_ == model.tuning_
-    X = churn_features(prepare_orders(orders), "2024-06-01")[model.feature_names_]
+    X = model._features(prepare_orders(orders), "2024-06-01", None)[model.feature_names_]
     np.testing.assert_array_equal(refit.model_.predict_proba(X), model.model_.predict_proba(X))
     assert refit.report_["roc_auc"] != model.report_["roc_auc"]  # the test period did change

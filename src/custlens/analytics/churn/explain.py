@@ -58,6 +58,8 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
     "events_30d": (None, LESS_BROWSING),
     "events_90d": (None, LESS_BROWSING),
     "campaign_responses": (None, NO_CAMPAIGNS),
+    "bgnbd_p_alive": (None, NO_PURCHASE),  # silent for long against the customer's own pace
+    "bgnbd_no_purchase": (LESS_OFTEN, None),  # buys rarely even while active
 }
 
 

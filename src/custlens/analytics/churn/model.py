@@ -25,6 +25,7 @@ from custlens.analytics.churn.features import (
 from custlens.analytics.churn.quality import (
     ScoreCalibrator,
     baseline_scores,
+    bgnbd_scores,
     brier_score,
     compare_baselines,
     evaluation_report,
@@ -146,8 +147,18 @@ class ChurnPropensityModel:
         self.cutoff_step_days = cutoff_step_days
         self.random_state = random_state
 
-    def _snapshot(self, orders, cutoff, extras) -> _Snapshot:
+    def _features(self, orders, cutoff, extras) -> pd.DataFrame:
+        """``churn_features`` and the BG/NBD fit at the cut-off (P(alive), P(no purchase in the
+        horizon)): the model starts from the best simple ranking instead of competing with it."""
         X = churn_features(orders, cutoff, extras=extras)
+        bgnbd = bgnbd_scores(orders, cutoff_day(cutoff, "cutoff"), self.horizon_days)
+        if bgnbd is not None:
+            X["bgnbd_p_alive"] = bgnbd["p_alive"].reindex(X.index)
+            X["bgnbd_no_purchase"] = bgnbd["p_no_purchase"].reindex(X.index)
+        return X
+
+    def _snapshot(self, orders, cutoff, extras) -> _Snapshot:
+        X = self._features(orders, cutoff, extras)
         y = churn_labels(orders, X.index, cutoff, self.horizon_days)
         if y.nunique() < 2:
             raise InputError(
@@ -255,7 +266,7 @@ class ChurnPropensityModel:
             n_repeats=self.n_repeats,
             random_state=self.random_state,
         )
-        base = baseline_scores(orders, te.X, test)
+        base = baseline_scores(orders, te.X, test, self.horizon_days)
         self.report_ = evaluation_report(yt, raw)
         self.report_.update(compare_baselines(yt, raw, base))
         self.report_.update(
@@ -333,7 +344,7 @@ class ChurnPropensityModel:
         if feedback is not None:
             extras.feedback = feedback
         day = cutoff_day(cutoff, "cutoff") if cutoff is not None else orders["order_date"].max()
-        X = churn_features(orders, day, extras=extras)
+        X = self._features(orders, day, extras)
         missing = set(self.feature_names_) - set(X.columns)
         if missing:
             raise InputError(f"features missing at scoring: {', '.join(sorted(missing))}")
@@ -342,7 +353,7 @@ class ChurnPropensityModel:
             raw = self.model_.predict_proba(Xf)[:, 1]
             reasons = churn_reasons(self.model_, Xf, lang)
         else:
-            raw = baseline_scores(orders, X, day)[self.served_].to_numpy()
+            raw = baseline_scores(orders, X, day, self.horizon_days)[self.served_].to_numpy()
             reasons = baseline_reasons(X, self.served_, lang)
         prob = pd.Series(self.calibrator_.predict(raw), index=X.index, name="churn_probability")
         out = pd.concat(

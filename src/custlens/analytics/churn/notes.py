@@ -99,6 +99,7 @@ RANKING_NAMES = {
     "frequency": "frequency only",
     "rfm_rank": "RFM rank (recency rank minus frequency rank)",
     "bgnbd": "BG/NBD 1 - P(alive)",
+    "bgnbd_no_purchase": "BG/NBD P(no purchase in the horizon)",
 }
 
 

@@ -3,7 +3,10 @@ metrics, the Brier score and a reliability table, and which ranking is served.
 
 A churn model is only worth its cost when it ranks customers better than the simple rules a
 reader could apply by hand: recency alone, frequency alone, an RFM rank (recency rank minus
-frequency rank) and the BG/NBD model's 1 - P(alive). All are scored at the same cut-off and
+frequency rank), the BG/NBD model's 1 - P(alive) and its probability of no purchase in the
+horizon (P(alive) alone calls every customer without a repeat purchase alive, so it ranks
+one-time buyers as the least likely to churn; the no-purchase probability also counts how
+rarely a customer buys while active). All are scored at the same cut-off and
 checked against the same labels as the model. When the model does not beat the best of them,
 the best baseline's ranking is served instead (and the output says so).
 """
@@ -17,10 +20,12 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 
-BASELINES = ("recency", "frequency", "rfm_rank", "bgnbd")
+BASELINES = ("recency", "frequency", "rfm_rank", "bgnbd", "bgnbd_no_purchase")
 
 
-def baseline_scores(orders: pd.DataFrame, features: pd.DataFrame, cutoff: Any) -> pd.DataFrame:
+def baseline_scores(
+    orders: pd.DataFrame, features: pd.DataFrame, cutoff: Any, horizon_days: int = 90
+) -> pd.DataFrame:
     """Baseline churn scores (higher = more likely to churn) per customer at ``cutoff``.
 
     Parameters
@@ -31,12 +36,14 @@ def baseline_scores(orders: pd.DataFrame, features: pd.DataFrame, cutoff: Any) -
         ``churn_features`` at the same cut-off (recency_days, frequency).
     cutoff : pandas.Timestamp
         The cut-off.
+    horizon_days : int, default 90
+        The churn horizon (for the BG/NBD probability of no purchase in it).
 
     Returns
     -------
     pandas.DataFrame
-        Columns recency, frequency, rfm_rank and (when the BG/NBD fit succeeds) bgnbd, indexed
-        like ``features``.
+        Columns recency, frequency, rfm_rank and (when the BG/NBD fit succeeds) bgnbd and
+        bgnbd_no_purchase, indexed like ``features``.
     """
     rec = features["recency_days"]
     freq = features["frequency"]
@@ -47,14 +54,44 @@ def baseline_scores(orders: pd.DataFrame, features: pd.DataFrame, cutoff: Any) -
             "rfm_rank": rec.rank(method="average") - freq.rank(method="average"),
         }
     )
-    p_alive = _bgnbd_p_alive(orders, cutoff)
-    if p_alive is not None:
-        out["bgnbd"] = 1.0 - p_alive.reindex(features.index)
+    if "bgnbd_p_alive" in features:  # the model's features hold the fit at this cut-off
+        bgnbd = features[["bgnbd_p_alive", "bgnbd_no_purchase"]].set_axis(
+            ["p_alive", "p_no_purchase"], axis=1
+        )
+    else:
+        bgnbd = bgnbd_scores(orders, cutoff, horizon_days)
+    if bgnbd is not None:
+        out["bgnbd"] = 1.0 - bgnbd["p_alive"].reindex(features.index)
+        out["bgnbd_no_purchase"] = bgnbd["p_no_purchase"].reindex(features.index)
     return out
 
 
-def _bgnbd_p_alive(orders: pd.DataFrame, cutoff: pd.Timestamp) -> pd.Series | None:
-    """BG/NBD P(alive) at the cut-off from the orders before it (weeks); None if it cannot fit."""
+def bgnbd_scores(
+    orders: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int
+) -> pd.DataFrame | None:
+    """BG/NBD at the cut-off from the orders before it (weeks): P(alive) and the probability of
+    no purchase in the next ``horizon_days``; None if it cannot fit.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        ``prepare_orders`` output.
+    cutoff : pandas.Timestamp
+        The cut-off (orders on or before it are the history).
+    horizon_days : int
+        Length of the window after the cut-off.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        p_alive and p_no_purchase per customer.
+
+    Notes
+    -----
+    While alive a customer cannot drop out before their next purchase, so P(no purchase in t)
+    = 1 - P(alive) + P(alive) * ((alpha + T) / (alpha + T + t)) ** (r + x) (the NBD part with
+    the Gamma posterior of the purchase rate).
+    """
     from custlens.analytics.clv.bgnbd import BetaGeoModel
     from custlens.analytics.clv.summary import summary_from_orders
 
@@ -69,7 +106,12 @@ def _bgnbd_p_alive(orders: pd.DataFrame, cutoff: pd.Timestamp) -> pd.Series | No
         p = model.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
     except (CustlensError, FloatingPointError, ValueError):
         return None
-    return pd.Series(np.asarray(p, dtype="float64"), index=s.index)
+    r, alpha = model.params_["r"], model.params_["alpha"]
+    x, age = s["frequency"].to_numpy(float), s["T"].to_numpy(float)
+    t = horizon_days / 7.0
+    quiet = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
+    p = np.asarray(p, dtype="float64")
+    return pd.DataFrame({"p_alive": p, "p_no_purchase": 1.0 - p + p * quiet}, index=s.index)
 
 
 def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
