@@ -17,6 +17,7 @@ from custlens.i18n import gettext
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
 from custlens.schema.tables import TABLES
+from custlens.store.sentiment import SENTIMENT_COLUMNS
 from custlens.store.sql import quote_name
 from custlens.web.queries import plain_rows
 from custlens.web.render import lang_of
@@ -48,7 +49,15 @@ EVENT_COLUMNS = (
     "device",
     "search_query",
 )
-FEEDBACK_COLUMNS = ("feedback_time", "feedback_type", "rating", "nps", "text", "resolved")
+FEEDBACK_COLUMNS = (
+    "feedback_time",
+    "feedback_type",
+    "rating",
+    "nps",
+    "text",
+    "resolved",
+    *SENTIMENT_COLUMNS,  # stored at import (a review not scored yet is scored on the page)
+)
 
 
 def _part(
@@ -201,8 +210,8 @@ def customer_detail(
 
 
 def _feedback(rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy) -> list:
-    """The feedback rows with each review's sentiment; phones and the customer's name in the
-    texts masked unless ``policy`` shows names (an admin's unmasked view)."""
+    """The feedback rows with each review's (stored) sentiment; phones and the customer's name
+    in the texts masked unless ``policy`` shows names (an admin's unmasked view)."""
     from custlens.analytics.satisfaction.reviews import feedback_sentiment
 
     return feedback_sentiment(rows, None if policy.allows("name") else name, policy.allows("name"))

@@ -12,11 +12,13 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.analytics.value.analysis import analyze_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.store import results
+from custlens.store.sentiment import store_sentiment
 from custlens.web import value_queries
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
@@ -216,6 +218,9 @@ def run_analysis(
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
     with ctx.writing():
+        store_sentiment(
+            ctx.ws, score_sentiment
+        )  # reviews of a workspace older than stored sentiment
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
     ctx.invalidate()
     record(

@@ -12,7 +12,9 @@ frame is built, and attached like the stored CLV / churn scores.
   (``resolved`` false or unknown); 0 without any;
 - ``reviews``, ``positive_review_share``, ``negative_review_share``: the customer's review
   texts, and the shares of them labelled positive / negative by
-  :func:`custlens.analytics.satisfaction.sentiment.score_sentiment` (null without a review).
+  :func:`custlens.analytics.satisfaction.sentiment.score_sentiment` (null without a review);
+  the labels stored at import are read (:mod:`custlens.store.sentiment`), the model runs
+  only for reviews without one.
 
 Only data before ``as_of`` counts (orders, feedback, campaigns started before it).
 """
