@@ -37,6 +37,7 @@ from custlens.web.routes.common import (
 )
 from custlens.web.routes.overview import overview_data
 from custlens.web.routes.patterns import _period
+from custlens.web.routes.value import preview_rule
 from custlens.web.scope import restricted
 
 router = APIRouter(prefix="/api/v1")
@@ -307,15 +308,7 @@ def tag_preview(
     run = latest_run(ctx_of(request).con())
     if run is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
-    scope = scope_of(request, principal)
-    feats = cached(
-        request,
-        scope,
-        "tag_features",
-        run["as_of"],
-        compute=lambda: value_queries.tag_features(scope, run["as_of"]),
-    )
-    return value_queries.preview_tag_rule(scope, rule, feats)
+    return preview_rule(request, principal, rule, run["as_of"])
 
 
 @router.get("/funnel", tags=["behaviour"])
