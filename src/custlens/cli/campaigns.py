@@ -238,7 +238,7 @@ def interval_text(
     if value is not None:
         text = f"{value * scale:+,.1f}" if rate else f"{value:+,.2f}"
         return gettext("{value} percentage points", lang, value=text) if rate else text
-    if not (known(low) and known(high)):
+    if high is None or not known(low):
         return ""
     digits = 1 if rate else 2
     return f"{low * scale:,.{digits}f} – {high * scale:,.{digits}f}"
