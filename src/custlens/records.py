@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported where it is used: the CLI builds without it
@@ -91,3 +92,60 @@ def _plain(value: Any) -> Any:
 
 def _finite(value: float) -> bool:
     return value - value == 0.0
+
+
+def known(value: Any) -> bool:
+    """Whether a value is there: neither None nor a NaN float.
+
+    A NaN stands where an estimate could not be made (e.g. no comparison customers);
+    pages, reports and the CLI then show a dash or a note instead of a number.
+
+    Parameters
+    ----------
+    value
+        Any value, typically a cell of :func:`to_records` output or a float from analytics.
+
+    Returns
+    -------
+    bool
+        False for None and NaN, True for anything else.
+
+    Examples
+    --------
+    >>> known(0.0), known(None), known(float("nan")), known("text")
+    (True, False, False, True)
+    """
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def json_ready(value: Any) -> Any:
+    """A value with NaN / infinite floats as None and NumPy scalars as Python values.
+
+    Dicts and lists are converted all the way down, so a fit's statistics (whose standard
+    errors may be NaN or infinite for a degenerate fit) serialise as JSON ``null``.
+
+    Parameters
+    ----------
+    value
+        A scalar, dict or list.
+
+    Returns
+    -------
+    Any
+        The same structure with plain JSON values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> json_ready({"se": [float("inf"), np.float64(0.5)], "n": np.int64(3)})
+    {'se': [None, 0.5], 'n': 3}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item"):
+        return json_ready(value.item())
+    return value

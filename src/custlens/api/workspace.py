@@ -111,7 +111,9 @@ def import_file(
     (1, 1)
     >>> ws.close()
     """
+    from custlens.analytics.satisfaction.sentiment import score_sentiment
     from custlens.io.pipeline import import_file as run_import
+    from custlens.store.sentiment import store_sentiment
 
     if isinstance(mapping, dict):  # the importer reads mappings from YAML files
         with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +122,8 @@ def import_file(
             result = run_import(ws, table, path, sheet=sheet, mapping_file=spec, dry_run=dry_run)
     else:
         result = run_import(ws, table, path, sheet=sheet, mapping_file=mapping, dry_run=dry_run)
+    if table == "feedback" and not dry_run:  # each new or changed review scored once
+        store_sentiment(ws, score_sentiment)
     return result.to_dict()
 
 
@@ -171,12 +175,15 @@ def demo_workspace(
 
 def _build_demo(root: Path, customers: int, seed: int) -> Workspace:
     """Generate the demo files under ``root/data`` and import them into ``root/workspace``."""
+    from custlens.analytics.satisfaction.sentiment import score_sentiment
     from custlens.demo import generate_world
     from custlens.io.pipeline import import_file as run_import
+    from custlens.store.sentiment import store_sentiment
 
     truth = generate_world(root / "data", n_customers=customers, seed=seed)
     ws = init_workspace(root / "workspace")
     for name in DEMO_TABLES:
         if name in truth["files"]:
             run_import(ws, name, root / "data" / truth["files"][name])
+    store_sentiment(ws, score_sentiment)
     return ws

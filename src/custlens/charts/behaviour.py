@@ -17,7 +17,7 @@ from custlens.charts.basic import SCHEMA, category_axis
 from custlens.charts.data import full_week
 from custlens.charts.theme import with_locale
 from custlens.i18n import gettext
-from custlens.i18n.labels import SHORT_WEEKDAYS
+from custlens.i18n.codes import SHORT_WEEKDAYS
 
 Rows = list[dict[str, Any]]
 

@@ -39,12 +39,15 @@ def analyze_cmd(
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
     from custlens.analytics.churn.notes import churned_stage_label
+    from custlens.analytics.satisfaction.sentiment import score_sentiment
     from custlens.analytics.value.analysis import analyze_value
     from custlens.analytics.value.segments import summarise_segments
     from custlens.store import results
+    from custlens.store.sentiment import store_sentiment
 
     ws = workspace(ws_path)
     with stderr.status(phrase("analysing ...")):
+        store_sentiment(ws, score_sentiment)  # reviews of a workspace older than stored sentiment
         analysis = analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
         run = results.save_analysis(ws, analysis)
     info = {

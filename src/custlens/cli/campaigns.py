@@ -22,6 +22,7 @@ from custlens.cli.common import (
     workspace,
 )
 from custlens.cli.value import OutOpt, _out, _show
+from custlens.records import known
 
 campaigns_app = typer.Typer(
     help="Campaigns: participation, conversion, revenue, ROI and incremental effect.",
@@ -232,12 +233,12 @@ def interval_text(
     from custlens.i18n import gettext
 
     scale = 100.0 if rate else 1.0
-    if value is not None and value != value:  # NaN: no estimate (the note says why)
+    if value is not None and not known(value):  # NaN: no estimate (the note says why)
         return "–"
     if value is not None:
         text = f"{value * scale:+,.1f}" if rate else f"{value:+,.2f}"
         return gettext("{value} percentage points", lang, value=text) if rate else text
-    if low is None or high is None or low != low:
+    if high is None or not known(low):
         return ""
     digits = 1 if rate else 2
     return f"{low * scale:,.{digits}f} – {high * scale:,.{digits}f}"

@@ -28,7 +28,6 @@ from custlens.cli.clv import (
     TimeUnit,
     TimeUnitOpt,
     TopOpt,
-    _clean,
     _fit,
     _orders,
     _rounded,
@@ -45,6 +44,7 @@ from custlens.cli.common import (
     stderr,
 )
 from custlens.errors import InputError
+from custlens.records import json_ready
 
 churn_app = typer.Typer(no_args_is_help=True, help="Churn risk and churn propensity.")
 
@@ -136,7 +136,7 @@ def train_cmd(
         frame, train_cutoff, test_cutoff, extras=extras
     )
     lang = _lang(ws_path, file)
-    rep = _clean(model.report_)
+    rep = json_ready(model.report_)
     rep["served_label"] = ranking_name(rep["served"], lang)
     rep["served_note"] = served_note(rep, lang)
     if fmt == Format.json:

@@ -21,7 +21,7 @@ from custlens.cli.churn_risk import (
     risk_info,
     risk_title,
 )
-from custlens.cli.clv_input import clean, read_orders, rounded, rows
+from custlens.cli.clv_input import read_orders, rounded, rows
 from custlens.cli.common import (
     EngineOpt,
     Format,
@@ -36,9 +36,10 @@ from custlens.cli.common import (
 )
 from custlens.errors import InputError
 from custlens.i18n import gettext
+from custlens.records import json_ready
 
 # the names cli/churn.py imports from this module
-_clean, _orders, _rounded, _rows = clean, read_orders, rounded, rows
+_orders, _rounded, _rows = read_orders, rounded, rows
 
 clv_app = typer.Typer(
     no_args_is_help=True, help="Customer lifetime value (BG/NBD, Pareto/NBD, MBG/NBD)."
@@ -185,11 +186,11 @@ def fit_cmd(
     """
     src = (file, columns, ws_path, engine)
     _, fit = _fit(src, time_unit, calibration_end, observation_end, model, penalizer)
-    info = clean(fit.to_dict() | _quality(fit, _error_lang(None, ws_path)))
+    info = json_ready(fit.to_dict() | _quality(fit, _error_lang(None, ws_path)))
     if fmt == Format.json:
         emit(info, fmt)
         return
-    rows = rounded(clean(fit.params_rows()), 6)
+    rows = rounded(json_ready(fit.params_rows()), 6)
     title = "{model} + Gamma-Gamma, time unit: {unit}, calibration end {end}"
     args = {
         "model": info["model"],
@@ -280,7 +281,7 @@ def predict_cmd(
     if fmt == Format.json:
         emit(
             {
-                "fit": clean(fit.to_dict() | _quality(fit, lang)),
+                "fit": json_ready(fit.to_dict() | _quality(fit, lang)),
                 "time_unit": fit.transaction_model.time_unit_,
                 "horizon_months": months,
                 "discount_rate_monthly": discount_rate,

@@ -3,12 +3,12 @@ and JSON-ready rows of their results."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custlens.cli.common import workspace
 from custlens.errors import InputError
+from custlens.records import json_ready
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,19 +91,6 @@ def read_orders(src: tuple, churn: bool = False) -> tuple[pd.DataFrame, Any]:
     return frame, feedback
 
 
-def clean(value: Any) -> Any:
-    """JSON-ready: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean(v) for v in value]
-    if hasattr(value, "item"):
-        return clean(value.item())
-    return value
-
-
 def rounded(rows: list[dict], digits: int) -> list[dict]:
     return [
         {k: round(v, digits) if isinstance(v, float) else v for k, v in r.items()} for r in rows
@@ -111,5 +98,5 @@ def rounded(rows: list[dict], digits: int) -> list[dict]:
 
 
 def rows(frame: pd.DataFrame, index: bool = True, digits: int | None = None) -> list[dict]:
-    out = clean((frame.reset_index() if index else frame).to_dict(orient="records"))
+    out = json_ready((frame.reset_index() if index else frame).to_dict(orient="records"))
     return out if digits is None else rounded(out, digits)

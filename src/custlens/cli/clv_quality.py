@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from custlens.cli.clv_input import clean, rounded, rows
+from custlens.cli.clv_input import rounded, rows
 from custlens.cli.common import Format, emit, stderr
 from custlens.errors import InputError
 from custlens.i18n import gettext
+from custlens.records import json_ready
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,11 +81,11 @@ def print_quality(
         }
         if report.notes:
             out["notes"] = report.notes
-        emit(clean(out), fmt)
+        emit(json_ready(out), fmt)
         return
     drop = {"degenerate_reasons"} | ({"failed"} if all(c.fit for c in check.candidates) else set())
     compared = [{k: v for k, v in r.items() if k not in drop} for r in check.rows()]
-    emit(rounded(clean(compared), 3), fmt, title="Models compared on the holdout", lang=lang)
+    emit(rounded(json_ready(compared), 3), fmt, title="Models compared on the holdout", lang=lang)
     agg = [{"what": "repeat purchases", **report.purchases}]
     if report.spend:
         agg.append({"what": "spend", **report.spend})
@@ -96,7 +97,7 @@ def print_quality(
         "unit": fit.to_dict()["time_unit_name"],
     }
     title = "{model}: holdout {start} .. {end} ({n} {unit})"
-    emit(rounded(clean(agg), 3), fmt, title=title, title_args=args, lang=lang)
+    emit(rounded(json_ready(agg), 3), fmt, title=title, title_args=args, lang=lang)
     if fmt != Format.table:
         return
     emit(

@@ -136,8 +136,10 @@ def _run_import(
     lg: str,
     fmt: Format,
 ) -> None:
+    from custlens.analytics.satisfaction.sentiment import score_sentiment
     from custlens.io.pipeline import STAGES, import_file
     from custlens.schema.problems import describe
+    from custlens.store.sentiment import store_sentiment
 
     with Progress(
         SpinnerColumn(),
@@ -166,6 +168,8 @@ def _run_import(
             lang=lg,
             progress=advance,
         )
+        if table == "feedback" and not dry_run:  # each new or changed review scored once
+            store_sentiment(ws, score_sentiment)
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,8 +24,17 @@ from custlens.cli.common import (
     stderr,
     workspace,
 )
-from custlens.cli.satisfaction_view import HEADERS, code_words, customer_groups, plain_rows
+from custlens.cli.satisfaction_view import (
+    HEADERS,
+    code_words,
+    customer_groups,
+    plain_rows,
+    show_view,
+)
 from custlens.errors import InputError
+
+if TYPE_CHECKING:
+    from custlens.store.workspace import Workspace
 
 satisfaction_app = typer.Typer(
     no_args_is_help=True, help="Customer satisfaction: NPS, CSAT, complaints, review sentiment."
@@ -52,6 +61,17 @@ SCORE_COLUMNS = ["group", "nps", "nps_low", "nps_high", "nps_answers", "csat", "
 ByOpt = Annotated[By, typer.Option("--by", help="Group by period, order channel/category, segment")]
 
 
+def _grouped(ws: Workspace, eng: str | None, by: By) -> tuple[Any, str | None, Any, Any]:
+    """feedback, the --by key (None: no grouping), orders and the customer groups."""
+    key = None if by == By.none else by.value
+    return ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
+
+
+def _group_codes(by: By) -> tuple[str, ...]:
+    """Ungrouped, the one group is a code (all) a table writes as a word."""
+    return ("group",) if by == By.none else ()
+
+
 @satisfaction_app.command("scores")
 @handle_errors
 def scores_cmd(
@@ -70,21 +90,13 @@ def scores_cmd(
     """
     from custlens.analytics.satisfaction.scores import satisfaction_scores
 
-    ws = workspace(ws_path, read_only=True)
-    eng = engine.value if engine else None
-    key = None if by == By.none else by.value
-    expr = satisfaction_scores(
-        ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
-    )
-    rows = plain_rows(expr.to_pandas())
-    if fmt == Format.table and key is None:
-        rows = code_words(rows, ("group",), ws.settings.lang)
-    emit(
-        rows,
+    show_view(
+        ws_path,
+        engine,
+        lambda ws, eng: satisfaction_scores(*_grouped(ws, eng, by)).to_pandas(),
         fmt,
         "Satisfaction scores",
-        settings=ws.settings,
-        labels=HEADERS,
+        _group_codes(by),
         columns=SCORE_COLUMNS,
         wide=wide,
     )
@@ -114,21 +126,22 @@ def complaints_cmd(
     """
     from custlens.analytics.satisfaction.complaints import complaint_summary, complaint_types
 
-    ws = workspace(ws_path, read_only=True)
-    eng = engine.value if engine else None
-    feedback = ws.table("feedback", eng)
     if view == ComplaintView.types:
-        rows = plain_rows(complaint_types(feedback).to_pandas())
-        if fmt == Format.table:
-            rows = code_words(rows, ("complaint_type",), ws.settings.lang)
-        emit(rows, fmt, "Complaint types", settings=ws.settings, labels=HEADERS)
+        show_view(
+            ws_path,
+            engine,
+            lambda ws, eng: complaint_types(ws.table("feedback", eng)).to_pandas(),
+            fmt,
+            "Complaint types",
+            ("complaint_type",),
+        )
         return
-    key = None if by == By.none else by.value
-    expr = complaint_summary(feedback, ws.table("orders", eng), key, customer_groups(ws, by))
-    rows = plain_rows(expr.to_pandas())
-    if fmt == Format.table and key is None:
-        rows = code_words(rows, ("group",), ws.settings.lang)
-    emit(rows, fmt, "Complaints", settings=ws.settings, labels=HEADERS)
+
+    def summary(ws: Workspace, eng: str | None) -> Any:
+        feedback, key, orders, groups = _grouped(ws, eng, by)
+        return complaint_summary(feedback, orders, key, groups).to_pandas()
+
+    show_view(ws_path, engine, summary, fmt, "Complaints", _group_codes(by))
 
 
 @satisfaction_app.command("alerts")
@@ -150,16 +163,16 @@ def alerts_cmd(
 
     if not 0 < top_share <= 1:
         raise InputError.of("--top-share must be between 0 and 1")
-    ws = workspace(ws_path, read_only=True)
-    eng = engine.value if engine else None
-    expr = open_complaints_of_top_customers(
-        ws.table("feedback", eng), ws.table("orders", eng), top_share
+
+    def alerts(ws: Workspace, eng: str | None) -> Any:
+        expr = open_complaints_of_top_customers(
+            ws.table("feedback", eng), ws.table("orders", eng), top_share
+        )
+        return with_masked_names(ws, expr.to_pyarrow()).to_pandas()
+
+    show_view(
+        ws_path, engine, alerts, fmt, "Open complaints of high-value customers", ("complaint_type",)
     )
-    table = with_masked_names(ws, expr.to_pyarrow())
-    rows = plain_rows(table.to_pandas())
-    if fmt == Format.table:
-        rows = code_words(rows, ("complaint_type",), ws.settings.lang)
-    emit(rows, fmt, "Open complaints of high-value customers", settings=ws.settings, labels=HEADERS)
 
 
 @satisfaction_app.command("churn")
@@ -235,16 +248,14 @@ def aspects_cmd(
     """
     from custlens.analytics.satisfaction.aspects import aspect_sentiment
 
-    ws = workspace(ws_path, read_only=True)
-    eng = engine.value if engine else None
-    key = None if by == By.none else by.value
-    frame = aspect_sentiment(
-        ws.table("feedback", eng), key, ws.table("orders", eng), customer_groups(ws, by)
+    show_view(
+        ws_path,
+        engine,
+        lambda ws, eng: aspect_sentiment(*_grouped(ws, eng, by)),
+        fmt,
+        "Review aspects",
+        ("aspect",),
     )
-    rows = plain_rows(frame)
-    if fmt == Format.table:
-        rows = code_words(rows, ("aspect",), ws.settings.lang)
-    emit(rows, fmt, "Review aspects", settings=ws.settings, labels=HEADERS)
 
 
 @satisfaction_app.command("reviews")
@@ -261,19 +272,15 @@ def reviews_cmd(
     """
     from custlens.analytics.satisfaction.reviews import review_sentiment
 
-    ws = workspace(ws_path, read_only=True)
-    eng = engine.value if engine else None
-    rows = plain_rows(
-        review_sentiment(ws.table("feedback", eng), customers=ws.table("customers", eng))
-    )
-    if fmt == Format.table:
-        rows = code_words(rows, ("sentiment_label",), ws.settings.lang)
-    emit(
-        rows,
+    show_view(
+        ws_path,
+        engine,
+        lambda ws, eng: review_sentiment(
+            ws.table("feedback", eng), customers=ws.table("customers", eng)
+        ),
         fmt,
         "Review sentiment",
-        settings=ws.settings,
-        labels=HEADERS,
+        ("sentiment_label",),
         columns=["feedback_time", "customer_id", "rating", "text", "sentiment_label"],
     )
 

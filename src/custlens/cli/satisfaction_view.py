@@ -1,8 +1,16 @@
-"""Headers and row helpers of `custlens satisfaction ...` (tables in the workspace's language)."""
+"""Headers, row helpers and the shared command body of `custlens satisfaction ...` (tables in
+the workspace's language)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from custlens.cli.common import Format, emit, workspace
+
+if TYPE_CHECKING:
+    from custlens.store.workspace import Workspace
 
 HEADERS = {
     "group": "Group",
@@ -72,3 +80,46 @@ def code_words(rows: list[dict], columns: tuple[str, ...], lang: str) -> list[di
         {k: gettext(v, lang) if k in columns and isinstance(v, str) else v for k, v in r.items()}
         for r in rows
     ]
+
+
+def show_view(
+    ws_path: Path | None,
+    engine: Any,
+    compute: Callable[[Workspace, str | None], Any],
+    fmt: Format,
+    title: str,
+    codes: tuple[str, ...] = (),
+    *,
+    columns: list[str] | None = None,
+    wide: bool = False,
+) -> None:
+    """Open the workspace read-only, compute a table and print it (table, JSON or CSV).
+
+    The body every `custlens satisfaction ...` view shares: ``compute(ws, engine)`` returns
+    a pandas frame; its rows go to :func:`custlens.cli.common.emit` with the satisfaction
+    headers, and in a terminal table the codes of ``codes`` columns read as words.
+
+    Parameters
+    ----------
+    ws_path : Path, optional
+        The command's ``--workspace``.
+    engine : Engine, optional
+        The command's ``--engine``.
+    compute : callable
+        ``(workspace, engine name or None) -> pandas.DataFrame``.
+    fmt : Format
+        table, json or csv.
+    title : str
+        English msgid of the table's title.
+    codes : tuple of str
+        Columns whose codes a terminal table shows as words.
+    columns : list of str, optional
+        The columns a table shows by default (``wide`` shows all).
+    wide : bool
+        The command's ``--wide``.
+    """
+    ws = workspace(ws_path, read_only=True)
+    rows = plain_rows(compute(ws, engine.value if engine else None))
+    if fmt == Format.table and codes:
+        rows = code_words(rows, codes, ws.settings.lang)
+    emit(rows, fmt, title, settings=ws.settings, labels=HEADERS, columns=columns, wide=wide)

@@ -27,6 +27,7 @@ from rich.text import Text
 from custlens.i18n import gettext, normalise_lang
 from custlens.i18n.labels import code_label, column_label, is_code_column
 from custlens.i18n.units import format_text, format_value, unit_of
+from custlens.records import known
 
 # columns whose numbers take the unit of the row's metric (KPI tables, comparisons)
 _BY_METRIC = frozenset(["value", "previous", "last_year", "base", "change", "yoy_change"])
@@ -64,7 +65,7 @@ def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, currency:
         if unit == "money" and _NUMBER.fullmatch(value):
             return format_value(float(value), unit, lang, currency)
         return format_text(value)
-    if unit == "plain" and isinstance(value, float) and value == value:
+    if unit == "plain" and isinstance(value, float) and known(value):
         if value == int(value) and abs(value) < 1e15:
             value = int(value)
         else:

@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from custlens.i18n import gettext
+from custlens.records import known
 
 # amounts (the one column vocabulary); terminal tables show them in the workspace's currency
 MONEY = frozenset(
@@ -221,7 +222,7 @@ def format_value(value: Any, unit: str, lang: str = "zh", currency: str = "CNY")
     >>> format_value(12.04, "days", "en")
     '12.0'
     """
-    if value is None or (isinstance(value, float) and value != value):
+    if not known(value):
         return ""
     if isinstance(value, bool):
         return gettext("yes" if value else "no", lang)

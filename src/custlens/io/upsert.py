@@ -11,6 +11,7 @@ from custlens.io.mapping import Mapping
 from custlens.io.rules import key_sql, system_sql
 from custlens.schema.tables import Table
 from custlens.store.migrations import SYSTEM_COLUMNS
+from custlens.store.sentiment import SENTIMENT_COLUMNS
 from custlens.store.sql import quote_name
 
 
@@ -77,7 +78,9 @@ def write_rows(
             values[c] = "r.reasons" if reasons else "NULL"
         elif c == "needs_review":
             values[c] = "r.reasons IS NOT NULL" if reasons else "FALSE"
-        elif c == "return_of":  # set by custlens.io.returns once the rows are written
+        elif (
+            c == "return_of" or c in SENTIMENT_COLUMNS
+        ):  # set by custlens.io.returns once the rows are written
             values[c] = "NULL"
         elif col is not None and col.default is not None:
             values[c] = f"coalesce(f.{quote_name(c)}, '{col.default}')"
@@ -116,6 +119,8 @@ def write_rows(
     for c in system_sql(table.name):
         if c not in table.names and c in stored_cols:
             sets.append(f"{quote_name(c)} = f.{quote_name(c)}")
+    # a changed review is scored again after the import
+    sets += [f"{quote_name(c)} = NULL" for c in SENTIMENT_COLUMNS if c in stored_cols]
     _execute(
         con,
         f"UPDATE {name} SET {', '.join(sets)} FROM _final f "

@@ -36,7 +36,13 @@ SYSTEM_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "events": [("event_key", "VARCHAR"), ("event_date", "DATE"), ("import_id", "INTEGER")],
     "campaigns": [("import_id", "INTEGER")],
     "campaign_responses": [("import_id", "INTEGER")],
-    "feedback": [("feedback_key", "VARCHAR"), ("import_id", "INTEGER")],
+    "feedback": [
+        ("feedback_key", "VARCHAR"),
+        ("import_id", "INTEGER"),
+        # a review's sentiment, scored once after its import (custlens.store.sentiment)
+        ("sentiment_score", "DOUBLE"),
+        ("sentiment_label", "VARCHAR"),
+    ],
 }
 
 
@@ -243,5 +249,15 @@ def _v9() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10() -> list[str]:
+    """Review sentiment stored with the feedback (:mod:`custlens.store.sentiment`): the rows
+    of an older workspace have none yet and are scored, once, by the next import or analysis.
+    """
+    return [
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS sentiment_score DOUBLE",
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS sentiment_label VARCHAR",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 LATEST_VERSION = len(MIGRATIONS)

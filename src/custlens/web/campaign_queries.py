@@ -7,7 +7,7 @@ from typing import Any
 
 from custlens.i18n import gettext
 from custlens.i18n.units import format_p
-from custlens.records import to_records
+from custlens.records import known, to_records
 from custlens.web.queries import Scope
 
 BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
@@ -33,25 +33,25 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
         unit = gettext("{value} percentage points", lang, value="") if rate else ""
-        known = _known(e["diff"])
+        estimated = known(e["diff"])
         effects.append(
             {
                 "campaign_name": names.get(e["campaign_id"], e["campaign_id"]),
                 "metric": metric_name(e["metric"], lang),
                 "basis": gettext(BASIS[e["basis"]], lang),
-                "diff": _number(e["diff"], scale, f"+,.{digits}f") + unit if known else "–",
+                "diff": _number(e["diff"], scale, f"+,.{digits}f") + unit if estimated else "–",
                 # without an estimate the interval cell says why (too few to compare with)
                 "ci": _number(e["ci_low"], scale, f",.{digits}f")
                 + " – "
                 + _number(e["ci_high"], scale, f",.{digits}f")
-                if known
+                if estimated
                 else e["basis_note"],
-                "p_value": format_p(e["p_value"]) if _known(e["p_value"]) else "–",
+                "p_value": format_p(e["p_value"]) if known(e["p_value"]) else "–",
                 "n_1": e["n_1"],
                 "n_0": e["n_0"],
             }
         )
-        if e["basis"] == "control_group" and rate and _known(e["diff"]):
+        if e["basis"] == "control_group" and rate and known(e["diff"]):
             result = {**e, "kind": "rate", "significant": bool(e["p_value"] < ALPHA)}
             decisions.append(
                 gettext(
@@ -80,9 +80,5 @@ def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     }
 
 
-def _known(value: Any) -> bool:
-    return value is not None and value == value  # NaN: no comparison customers
-
-
 def _number(value: Any, scale: float, spec: str) -> str:
-    return format(value * scale, spec) if _known(value) else "–"
+    return format(value * scale, spec) if known(value) else "–"

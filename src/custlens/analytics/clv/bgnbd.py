@@ -52,6 +52,8 @@ class BetaGeoModel(TransactionModel):
     param_names = ("r", "alpha", "a", "b")
     scale_params = ("alpha",)
     model_name = "BG/NBD"
+    # MBG/NBD lets a customer drop out at time zero, before any repeat purchase
+    _dropout_at_zero = False
 
     # ---- likelihood -------------------------------------------------------------------
     def _prepare(self, x, tx, T, w) -> dict:
@@ -187,8 +189,10 @@ class BetaGeoModel(TransactionModel):
         )
 
     def probability_of_n_purchases_up_to_time(self, t: float, n: Any) -> np.ndarray:
-        """P(X(t) = n) for a new customer, t in ``time_unit_`` periods (FHL 2005 eq. 8)."""
+        """P(X(t) = n) for a new customer, t in ``time_unit_`` periods (FHL 2005 eq. 8; the
+        MBG/NBD form where the model lets a customer drop out at time zero)."""
         r, alpha, a, b = self._p()
+        z = 1 if self._dropout_at_zero else 0
         n = as_array(n, "n").astype(np.int64)
         t = float(t)
         log_q = np.log(t / (alpha + t)) if t > 0 else -np.inf
@@ -199,7 +203,7 @@ class BetaGeoModel(TransactionModel):
             log_terms = gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * log_q
             cum = np.concatenate([[0.0], np.cumsum(np.exp(log_terms + log_p0))])
             first = np.exp(
-                betaln(a, b + n)
+                betaln(a, b + n + z)
                 - betaln(a, b)
                 + gammaln(r + n)
                 - gammaln(r)
@@ -207,5 +211,5 @@ class BetaGeoModel(TransactionModel):
                 + log_p0
                 + n * log_q
             )
-            second = np.exp(betaln(a + 1, b + n - 1) - betaln(a, b)) * (1 - cum[n])
-        return first + np.where(n > 0, second, 0.0)
+            second = np.exp(betaln(a + 1, b + n - 1 + z) - betaln(a, b)) * (1 - cum[n])
+        return first + (second if z else np.where(n > 0, second, 0.0))

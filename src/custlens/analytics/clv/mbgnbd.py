@@ -37,6 +37,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     """
 
     model_name = "MBG/NBD"
+    _dropout_at_zero = True
 
     def _prepare(self, x, tx, T, w) -> dict:
         xu, inv = np.unique(x, return_inverse=True)
@@ -108,27 +109,3 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         t = as_array(t, "t")
         hyp = hyp2f1(r, b + 1, a + b, t / (alpha + t))
         return b / (a - 1) * (1 - hyp * np.exp(r * (np.log(alpha) - np.log(alpha + t))))
-
-    def probability_of_n_purchases_up_to_time(self, t: float, n: Any) -> np.ndarray:
-        """P(X(t) = n) for a new customer, t in ``time_unit_`` periods."""
-        r, alpha, a, b = self._p()
-        n = as_array(n, "n").astype(np.int64)
-        t = float(t)
-        log_q = np.log(t / (alpha + t)) if t > 0 else -np.inf
-        log_p0 = r * (np.log(alpha) - np.log(alpha + t))
-        m = int(n.max()) if n.size else 0
-        j = np.arange(max(m, 1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_terms = gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * log_q
-            cum = np.concatenate([[0.0], np.cumsum(np.exp(log_terms + log_p0))])
-            first = np.exp(
-                betaln(a, b + n + 1)
-                - betaln(a, b)
-                + gammaln(r + n)
-                - gammaln(r)
-                - gammaln(n + 1)
-                + log_p0
-                + n * log_q
-            )
-            second = np.exp(betaln(a + 1, b + n) - betaln(a, b)) * (1 - cum[n])
-        return first + second

@@ -25,6 +25,7 @@ __all__ = [
     "churn_odds_ratios",
     "compare_churn",
     "customer_churn_frame",
+    "latest_nps_group",
     "nps_group",
 ]
 
@@ -49,6 +50,37 @@ def nps_group(score: ir.IntegerValue) -> ir.StringValue:
     )
 
 
+def latest_nps_group(feedback: ir.Table) -> ir.Table:
+    """The NPS group of each customer's latest answer (ties: the larger feedback id).
+
+    Parameters
+    ----------
+    feedback : ibis.expr.types.Table
+        The stored ``feedback`` table (or a filtered part of it).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``customer_id``, ``nps_group``; one row per customer with an NPS answer.
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> fb = ibis.memtable(pd.DataFrame({"feedback_id": ["F1", "F2"], "customer_id": ["a", "a"],
+    ...     "feedback_time": pd.to_datetime(["2024-01-01", "2024-02-01"]), "nps": [3, 10]}))
+    >>> latest_nps_group(fb).to_pyarrow().to_pylist()
+    [{'customer_id': 'a', 'nps_group': 'promoter'}]
+    """
+    answers = feedback.filter(feedback.nps.notnull())
+    ranked = answers.mutate(
+        _rank=ibis.row_number().over(
+            group_by=answers.customer_id,
+            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
+        )
+    )
+    return ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
+
+
 def customer_churn_frame(
     feedback: ir.Table, orders: ir.Table, as_of: dt.date, churn_days: int
 ) -> ir.Table:
@@ -69,14 +101,7 @@ def customer_churn_frame(
         ``customer_id``, ``nps_group`` (of the last answer), ``frequency`` (orders),
         ``monetary`` (spend), ``last_order``, ``churned`` (0/1).
     """
-    answers = feedback.filter(feedback.nps.notnull())
-    ranked = answers.mutate(
-        _rank=ibis.row_number().over(
-            group_by=answers.customer_id,
-            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
-        )
-    )
-    last = ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
+    last = latest_nps_group(feedback)
     o = analyzable_orders(orders)
     per_customer = o.group_by("customer_id").aggregate(
         frequency=o.order_id.nunique().cast("int64"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from custlens.analytics.satisfaction.sentiment import score_sentiment
+from custlens.store.sentiment import SENTIMENT_COLUMNS
 
 __all__ = [
     "PHONE_IN_TEXT",
@@ -16,6 +18,7 @@ __all__ = [
     "mask_phones_in_text",
     "mask_texts",
     "review_sentiment",
+    "with_sentiment",
 ]
 
 # a mainland mobile number inside free text (not part of a longer digit run)
@@ -100,7 +103,8 @@ def review_sentiment(
     kinds: tuple[str, ...] = ("review",),
     customers: ir.Table | None = None,
 ) -> pd.DataFrame:
-    """Feedback texts of ``kinds`` with ``sentiment_score`` and ``sentiment_label``.
+    """Feedback texts of ``kinds`` with ``sentiment_score`` and ``sentiment_label``: the
+    stored ones (:mod:`custlens.store.sentiment`), the model run only for rows without.
 
     Parameters
     ----------
@@ -123,6 +127,9 @@ def review_sentiment(
         names = customers.select("customer_id", author=customers["name"])
         t = t.left_join(names, "customer_id")
         text = mask_names_in_text(mask_phones_in_text(t.text), t.author)
+    kept = {}
+    if "sentiment_score" in t.columns:  # stored: NaN for a text the model could not score
+        kept = {c: t[c] for c in SENTIMENT_COLUMNS} | {"_stored": t.sentiment_score.notnull()}
     t = t.select(
         "feedback_id",
         "customer_id",
@@ -130,18 +137,64 @@ def review_sentiment(
         "rating",
         text=text,
         _raw=t.text,
+        **kept,
     ).order_by(["feedback_time", "feedback_id"])
-    frame = t.to_pandas()
-    # scored on the text as written (masks are noise to the model), shown masked
-    scored = score_sentiment(frame.pop("_raw").tolist())
-    return pd.concat([frame.reset_index(drop=True), scored], axis=1)
+    frame = t.to_pandas().reset_index(drop=True)
+    texts, stored = frame.pop("_raw"), frame.pop("_stored") if kept else None
+    return with_sentiment(frame, texts, stored)
+
+
+def with_sentiment(
+    frame: pd.DataFrame, texts: pd.Series, stored: pd.Series | None = None
+) -> pd.DataFrame:
+    """``frame`` with ``sentiment_score`` and ``sentiment_label`` for ``texts`` (one per row):
+    the stored sentiment where ``stored`` (:mod:`custlens.store.sentiment`), the model's
+    elsewhere. The model is run only for rows without a stored sentiment (on the text as
+    written: masks are noise to it), and not at all when every row has one.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows; with ``stored``, also the stored ``sentiment_score`` and ``sentiment_label``.
+    texts : pandas.Series
+        The texts, aligned with ``frame``; None for a row that is not scored.
+    stored : pandas.Series of bool, optional
+        Which rows carry a stored sentiment (default: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with both columns last.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"sentiment_score": [0.9, None], "sentiment_label": ["positive", None]})
+    >>> texts = pd.Series(["(not read again)", "用了两天就坏了，很失望"])
+    >>> with_sentiment(frame, texts, pd.Series([True, False]))["sentiment_label"].tolist()
+    ['positive', 'negative']
+    """
+    out = frame.drop(columns=[c for c in SENTIMENT_COLUMNS if c in frame.columns])
+    score = np.full(len(frame), np.nan)
+    label = np.full(len(frame), None, dtype=object)
+    kept = np.zeros(len(frame), bool) if stored is None else stored.to_numpy(bool)
+    if kept.any():
+        score[kept] = frame["sentiment_score"].to_numpy(float)[kept]
+        label[kept] = frame["sentiment_label"].to_numpy(object)[kept]
+    missing = ~kept & texts.notna().to_numpy()
+    if missing.any():
+        scored = score_sentiment(texts[missing].tolist())
+        score[missing] = scored["sentiment_score"].to_numpy(float)
+        label[missing] = scored["sentiment_label"].to_numpy(object)
+    label[pd.isna(label)] = None
+    return out.assign(sentiment_score=score, sentiment_label=label)
 
 
 def feedback_sentiment(
     rows: list[dict], name: str | None = None, unmasked: bool = False
 ) -> list[dict]:
     """A few feedback rows already read (one customer's, 客户360): phone numbers and ``name``
-    inside ``text`` masked (unless ``unmasked``), each review scored.
+    inside ``text`` masked (unless ``unmasked``), each review with its sentiment (the stored
+    one when the rows carry it, else scored).
 
     Parameters
     ----------
@@ -169,10 +222,13 @@ def feedback_sentiment(
         return []
     frame = pd.DataFrame(rows)
     reviews = frame["feedback_type"].eq("review") & frame["text"].notna()
-    # scored on the text as written, shown masked
-    scored = score_sentiment(frame["text"].where(reviews, None).tolist())
-    frame["sentiment_score"] = scored["sentiment_score"].round(4)
-    frame["sentiment_label"] = scored["sentiment_label"]
+    stored = None
+    if "sentiment_score" in frame.columns:  # None: not scored yet; NaN: scored, no score
+        given = np.array([r.get("sentiment_score") is not None for r in rows])
+        stored = pd.Series(given, index=frame.index)
+    frame = with_sentiment(frame, frame["text"].where(reviews, None), stored)
+    frame["sentiment_score"] = frame["sentiment_score"].where(reviews).round(4)
+    frame["sentiment_label"] = frame["sentiment_label"].where(reviews, None)
     if not unmasked:
         frame["text"] = mask_texts(frame["text"], name)
     return frame.astype(object).where(frame.notna(), None).to_dict("records")

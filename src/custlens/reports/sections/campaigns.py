@@ -9,6 +9,7 @@ from datetime import timedelta
 from custlens.analytics.campaigns.decision import decide, metric_name
 from custlens.analytics.campaigns.effect import campaign_effects
 from custlens.analytics.campaigns.summary import campaign_summary
+from custlens.records import known
 from custlens.reports.context import Context
 from custlens.reports.model import Column, Section, TableBlock
 
@@ -54,14 +55,14 @@ def build(ctx: Context) -> Section | None:
                 "campaign_name": names.get(e["campaign_id"], e["campaign_id"]),
                 "metric": metric_name(e["metric"], ctx.lang),
                 "basis": ctx._(BASIS[e["basis"]]),
-                "diff": e["diff"] * scale if _known(e["diff"]) else None,
+                "diff": e["diff"] * scale if known(e["diff"]) else None,
                 "ci": f"{e['ci_low'] * scale:.{digits}f} – {e['ci_high'] * scale:.{digits}f}"
-                if _known(e["diff"])
+                if known(e["diff"])
                 else "–",
-                "p_value": e["p_value"] if _known(e["p_value"]) else None,
+                "p_value": e["p_value"] if known(e["p_value"]) else None,
             }
         )
-        if e["basis"] == "control_group" and rate and _known(e["diff"]):
+        if e["basis"] == "control_group" and rate and known(e["diff"]):
             name = names.get(e["campaign_id"], e["campaign_id"])
             s.narrative.append(
                 ctx._("{campaign}: {decision}", campaign=name, decision=_decision(e, ctx.lang))
@@ -96,7 +97,3 @@ def _decision(effect: dict, lang: str) -> str:
         "significant": bool(effect["p_value"] < ALPHA),
     }
     return decide(result, False, lang)
-
-
-def _known(value: float | None) -> bool:
-    return value is not None and value == value  # NaN: no comparison customers

@@ -7,7 +7,6 @@ masking as the pages: the handlers call the same functions.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
@@ -19,6 +18,7 @@ from custlens.analytics.satisfaction.complaints import COMPLAINT_TYPES
 from custlens.io.quality import quality_report
 from custlens.privacy import audit, users
 from custlens.privacy.policy import Principal
+from custlens.records import json_ready
 from custlens.store.results import latest_run
 from custlens.web import queries, value_queries
 from custlens.web.render import lang_of, render
@@ -37,6 +37,7 @@ from custlens.web.routes.common import (
 )
 from custlens.web.routes.overview import overview_data
 from custlens.web.routes.patterns import _period
+from custlens.web.routes.value import preview_rule
 from custlens.web.scope import restricted
 
 router = APIRouter(prefix="/api/v1")
@@ -256,17 +257,6 @@ def lifecycle(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     )
 
 
-def _finite(value: Any) -> Any:
-    """JSON-ready: NaN / infinite floats (e.g. the standard errors of a degenerate fit) as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 @router.get("/clv", tags=["customer value"])
 def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Churn risk (流失风险) tiers with CLV, and what they rest on: BG/NBD P(alive) ranks, or
@@ -274,7 +264,7 @@ def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     from custlens.web.routes.value import clv_data
 
     data = clv_data(request, scope_of(request, principal), lang_of(request))
-    return _finite({k: data[k] for k in ("fit", "quality", "params", "churn_risk", "tiers")})
+    return json_ready({k: data[k] for k in ("fit", "quality", "params", "churn_risk", "tiers")})
 
 
 @router.get("/campaigns", tags=["campaigns"])
@@ -287,7 +277,7 @@ def campaigns(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     scope = scope_of(request, principal)
     lang = lang_of(request)
     data = cached(request, scope, "campaigns_api", lang, compute=lambda: campaigns_api(scope, lang))
-    return _finite(data)
+    return json_ready(data)
 
 
 @router.get("/churn", tags=["customer value"])
@@ -301,7 +291,7 @@ def churn(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     quality, error = churn_quality_data(request, scope_of(request, principal), lang)
     if quality is None:
         raise HTTPException(422, error)
-    return _finite({k: v for k, v in quality.items() if k != "by_customer"})
+    return json_ready({k: v for k, v in quality.items() if k != "by_customer"})
 
 
 @router.get("/tags", tags=["customer value"])
@@ -318,15 +308,7 @@ def tag_preview(
     run = latest_run(ctx_of(request).con())
     if run is None:
         raise HTTPException(404, "no stored analysis yet: run `custlens analyze` first")
-    scope = scope_of(request, principal)
-    feats = cached(
-        request,
-        scope,
-        "tag_features",
-        run["as_of"],
-        compute=lambda: value_queries.tag_features(scope, run["as_of"]),
-    )
-    return value_queries.preview_tag_rule(scope, rule, feats)
+    return preview_rule(request, principal, rule, run["as_of"])
 
 
 @router.get("/funnel", tags=["behaviour"])

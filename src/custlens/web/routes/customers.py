@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pyarrow as pa
-from fastapi import APIRouter, Form, HTTPException
+from fastapi import APIRouter, Form
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -18,13 +17,10 @@ from starlette.responses import Response
 from custlens.errors import InputError
 from custlens.i18n import gettext
 from custlens.io.export import localise_headers, write_table
-from custlens.privacy.masking import mask_table
-from custlens.privacy.policy import MASKED, MaskingPolicy, Principal
-from custlens.schema.tables import TABLES
+from custlens.privacy.policy import Principal
 from custlens.store.results import set_manual_tag
-from custlens.store.sql import quote_name
 from custlens.web import choices, customer_params, customer_query
-from custlens.web.queries import Scope, plain_rows
+from custlens.web.queries import Scope
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import (
     ANALYZE,
@@ -38,8 +34,8 @@ from custlens.web.routes.common import (
     scope_of,
     stored_results,
 )
+from custlens.web.routes.customer_detail import customer_detail
 from custlens.web.routes.value import clv_data
-from custlens.web.scope import scoped_sql
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,207 +149,6 @@ def _cleanup(directory: Path) -> None:
 
 
 # ---- 客户360 ---------------------------------------------------------------------------------
-ORDER_COLUMNS = (
-    "order_id",
-    "order_time",
-    "category",
-    "product_name",
-    "quantity",
-    "unit_price",
-    "amount",
-    "payment_method",
-    "channel",
-    "store_id",
-    "status",
-    "needs_review",
-)
-EVENT_COLUMNS = (
-    "event_time",
-    "event_type",
-    "page_type",
-    "category",
-    "product_id",
-    "channel",
-    "source",
-    "device",
-    "search_query",
-)
-FEEDBACK_COLUMNS = ("feedback_time", "feedback_type", "rating", "nps", "text", "resolved")
-
-
-def _part(
-    name: str,
-    principal: Principal,
-    cid: str,
-    cols: tuple[str, ...] | None,
-    order: str = "",
-    limit: int = 1,
-) -> tuple[str, list[Any]]:
-    """``(sql, params)``: rows of ``name`` for one customer, within the principal's rows
-    (parameterised SQL, read through the customer_id index or the zone maps of a table kept
-    in customer order; only ``cols`` when given: each column read costs)."""
-    sql, params = scoped_sql(name, principal, cid, cols, materialize=bool(order))
-    tail = f" ORDER BY {order} DESC" if order else ""
-    select = ", ".join(cols) if cols else "*"
-    return f"SELECT {select} FROM ({sql}){tail} LIMIT {int(limit)}", params
-
-
-def _fetch_rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    """Rows of a small query as dicts (DuckDB's Python values: what Arrow's ``to_pylist``
-    gives, without building Arrow buffers for a few rows)."""
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _parts(con: Any, parts: dict[str, tuple[str, list[Any], bool]]) -> dict[str, Any]:
-    """Every part, one small query each: ``key -> (sql, params, many)``; a part is a list of
-    rows when ``many``, else its first row or None. (One query of scalar subqueries costs
-    more CPU: DuckDB plans an aggregate hash table per subquery to check it returns one row,
-    and a cross product to join them.)"""
-    out: dict[str, Any] = {}
-    for key, (sql, params, many) in parts.items():
-        rows = plain_rows(_fetch_rows(con, sql, params))
-        out[key] = rows if many else (rows[0] if rows else None)
-    return out
-
-
-# stored results on 客户360: (key, table, columns the page shows); the API returns whole rows
-STORED = (
-    (
-        "metrics",
-        "customer_metrics",
-        (
-            "revenue",
-            "orders",
-            "aov",
-            "recency_days",
-            "orders_per_month",
-            "favourite_category",
-            "main_channel",
-        ),
-    ),
-    (
-        "rfm",
-        "rfm_scores",
-        ("r_score", "f_score", "m_score", "rfm_code", "segment", "value_group"),
-    ),
-    ("lifecycle", "customer_lifecycle", ("stage",)),
-    ("cluster", "customer_clusters", ("cluster", "cluster_name")),
-)
-
-
-TAG_COLUMNS = ("tag", "category", "source", "weight", "valid_from", "valid_to")
-
-# tables 客户360 reads that a workspace may well not have filled (no behaviour log, no
-# feedback, no clustering): known empty, they are not queried for every customer
-OPTIONAL = ("events", "feedback", "customer_clusters")
-
-
-def _filled(request: Request) -> frozenset[str]:
-    """Which of :data:`OPTIONAL` hold rows (per data version)."""
-    ctx = ctx_of(request)
-
-    def compute() -> frozenset[str]:
-        con = ctx.con()
-        exists = "SELECT EXISTS (SELECT 1 FROM {})"
-        return frozenset(t for t in OPTIONAL if con.execute(exists.format(t)).fetchone()[0])
-
-    return ctx.cached(("filled_tables",), compute)
-
-
-PROFILE_COLUMNS = tuple(c.name for c in TABLES["customers"].columns)
-PROFILE_SELECT = ", ".join(quote_name(c) for c in PROFILE_COLUMNS)
-PROFILE_PII = tuple(c.name for c in TABLES["customers"].columns if c.pii)
-
-
-def _masked(row: dict[str, Any], policy: MaskingPolicy) -> dict[str, Any]:
-    """``row`` with its PII masked by the one masking module (a one-row Arrow table of the
-    PII columns only: the other columns pass through unchanged)."""
-    pii = pa.table({n: pa.array([row[n]], pa.string()) for n in PROFILE_PII})
-    return {**row, **mask_table(pii, policy).to_pylist()[0]}
-
-
-def customer_detail(
-    request: Request,
-    principal: Principal,
-    cid: str,
-    policy: MaskingPolicy = MASKED,
-    whole_rows: bool = False,
-) -> dict[str, Any]:
-    """Everything 客户360 shows of one customer; ``whole_rows``: every column of the stored
-    results (the API), else the ones the page shows."""
-    con = ctx_of(request).con()
-    sql, params = scoped_sql("customers", principal, cid, materialize=False)
-    found = _fetch_rows(con, f"SELECT {PROFILE_SELECT} FROM ({sql}) LIMIT 1", params)
-    if not found:
-        raise HTTPException(
-            404, gettext("No such customer (or not visible to you).", lang_of(request))
-        )
-    profile = _masked(found[0], policy)
-    filled = _filled(request)
-    parts = {"orders": (*_part("orders", principal, cid, ORDER_COLUMNS, "order_time", 100), True)}
-    if "events" in filled:
-        parts["events"] = (*_part("events", principal, cid, EVENT_COLUMNS, "event_time", 100), True)
-    if "feedback" in filled:
-        parts["feedback"] = (
-            *_part("feedback", principal, cid, FEEDBACK_COLUMNS, "feedback_time", 50),
-            True,
-        )
-    if stored_results(request):
-        for key, table, cols in STORED:
-            if table not in OPTIONAL or table in filled:
-                parts[key] = (*_part(table, principal, cid, None if whole_rows else cols), False)
-        parts["tags"] = (*_part("customer_tags", principal, cid, TAG_COLUMNS, "", 1000), True)
-    rows = _parts(con, parts)
-    detail: dict[str, Any] = {
-        "profile": profile,
-        "orders": rows["orders"],
-        "events": rows.get("events", []),
-        "feedback": _feedback(rows.get("feedback", []), found[0].get("name"), policy),
-        **{key: rows.get(key) for key, _, _ in STORED},
-        "tags": sorted(
-            (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
-        ),
-        # every tag the customer had, newest first: when each was given and (ended) taken off
-        "tag_history": sorted(
-            rows.get("tags", []), key=lambda t: str(t["valid_from"]), reverse=True
-        ),
-        "clv": None,
-    }
-    scope = scope_of(request, principal)
-    hit = ctx_of(request).peek(("clv", scope.key, (lang_of(request),)))
-    if hit is not None and cid in hit["by_customer"].index:
-        row = hit["by_customer"].loc[cid]
-        detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    detail["churn"] = _churn_of(request, scope, cid)
-    return detail
-
-
-def _feedback(rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy) -> list:
-    """The feedback rows with each review's sentiment; phones and the customer's name in the
-    texts masked unless ``policy`` shows names (an admin's unmasked view)."""
-    from custlens.analytics.satisfaction.reviews import feedback_sentiment
-
-    return feedback_sentiment(rows, None if policy.allows("name") else name, policy.allows("name"))
-
-
-def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
-    """The served churn probability and reasons of one customer, from the churn model the CLV
-    page shows; ``{"pending": True}`` while that model is fitted in the background (started by
-    the first page that needs it), None when the data cannot support one."""
-    from custlens.web.routes.value import churn_quality_soon
-
-    hit = churn_quality_soon(request, scope, lang_of(request))
-    if hit is None:
-        return {"pending": True}
-    if isinstance(hit, str) or cid not in hit["by_customer"].index:
-        return None
-    row = hit["by_customer"].loc[cid]
-    out = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    return {**out, "served_label": hit["served_label"]}
-
-
 @router.get("/customers/{cid}")
 def customer_360(request: Request, cid: str, principal: Principal = VIEW) -> Response:
     """The customer 360 page: profile (masked), orders, tags, scores and events."""

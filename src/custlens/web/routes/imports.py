@@ -22,12 +22,14 @@ from fastapi.responses import FileResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.errors import InputError
 from custlens.i18n import bilingual, gettext
 from custlens.io.pipeline import ImportResult, import_file
 from custlens.io.rejects import locate_rejects
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES
+from custlens.store.sentiment import store_sentiment
 from custlens.web import previews
 from custlens.web.queries import import_log
 from custlens.web.render import lang_of, render
@@ -108,7 +110,10 @@ def run_import(ctx: Any, table: str, path: Path, dry_run: bool, lang: str) -> Im
     """Import under the workspace's write lock, the file parsed in a child process."""
     with ctx.writing():
         # parsed in a child process: no parser failure can stop the server
-        return import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang, isolate=True)
+        result = import_file(ctx.ws, table, path, dry_run=dry_run, lang=lang, isolate=True)
+        if table == "feedback" and not dry_run:  # each new or changed review scored once
+            store_sentiment(ctx.ws, score_sentiment)
+        return result
 
 
 def import_upload(

@@ -3,7 +3,6 @@ the page (charts drill down to the customers behind them) and ``GET /api/v1/sati
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -16,20 +15,10 @@ from custlens.analytics.satisfaction.scores import satisfaction_scores
 from custlens.analytics.value.metrics import default_as_of
 from custlens.charts.satisfaction import complaints_by_type, scores_by_month
 from custlens.privacy.policy import Principal
+from custlens.records import json_ready
 from custlens.web.routes.common import VIEW, cached, has_rows, scope_of
 
 router = APIRouter()
-
-
-def _finite(value: Any) -> Any:
-    """JSON-ready: NaN / infinite floats (a test of one group) as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _churn(scope: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
@@ -80,7 +69,7 @@ def satisfaction_api_data(scope: Any, by: str | None) -> dict[str, Any]:
     """What ``GET /api/v1/satisfaction`` returns (see there)."""
     feedback, orders = scope.table("feedback"), scope.table("orders")
     groups, test = _churn(scope)
-    return _finite(
+    return json_ready(
         {
             "by": by or "none",
             "scores": satisfaction_scores(feedback, by, orders).to_pyarrow().to_pylist(),

@@ -12,11 +12,13 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.analytics.value.analysis import analyze_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.store import results
+from custlens.store.sentiment import store_sentiment
 from custlens.web import value_queries
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
@@ -79,22 +81,45 @@ def lifecycle_page(request: Request, principal: Principal = VIEW) -> Response:
     )
 
 
+def preview_rule(request: Request, principal: Principal, rule: str, as_of: Any) -> dict[str, Any]:
+    """The match count of a tag rule over the customers the principal sees, on the tag
+    features as of the last analysis (computed once per data version and scope).
+
+    Parameters
+    ----------
+    request : Request
+        The request (its app holds the workspace and the cache).
+    principal : Principal
+        Whose rows count.
+    rule : str
+        A tag rule expression, e.g. ``orders >= 3 and aov > 200``.
+    as_of : date
+        The ``as_of`` of the last analysis run.
+
+    Returns
+    -------
+    dict
+        As :func:`custlens.web.value_queries.preview_tag_rule`.
+    """
+    scope = scope_of(request, principal)
+    feats = cached(
+        request,
+        scope,
+        "tag_features",
+        as_of,
+        compute=lambda: value_queries.tag_features(scope, as_of),
+    )
+    return value_queries.preview_tag_rule(scope, rule, feats)
+
+
 @router.get("/tags")
 def tags_page(request: Request, rule: str | None = None, principal: Principal = VIEW) -> Response:
     """The tags page, with a preview of a rule being written."""
     preview = error = None
     run = results.latest_run(ctx_of(request).con()) if rule else None
     if rule and run is not None:
-        scope = scope_of(request, principal)
         try:
-            feats = cached(
-                request,
-                scope,
-                "tag_features",
-                run["as_of"],
-                compute=lambda: value_queries.tag_features(scope, run["as_of"]),
-            )
-            preview = value_queries.preview_tag_rule(scope, rule, feats)
+            preview = preview_rule(request, principal, rule, run["as_of"])
         except CustlensError as exc:
             error = exc.message_in(lang_of(request))
     return _page(
@@ -216,6 +241,9 @@ def run_analysis(
         return RedirectResponse(safe_next(next), status_code=303)
     ctx = ctx_of(request)
     with ctx.writing():
+        store_sentiment(
+            ctx.ws, score_sentiment
+        )  # reviews of a workspace older than stored sentiment
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
     ctx.invalidate()
     record(

@@ -12,7 +12,9 @@ frame is built, and attached like the stored CLV / churn scores.
   (``resolved`` false or unknown); 0 without any;
 - ``reviews``, ``positive_review_share``, ``negative_review_share``: the customer's review
   texts, and the shares of them labelled positive / negative by
-  :func:`custlens.analytics.satisfaction.sentiment.score_sentiment` (null without a review).
+  :func:`custlens.analytics.satisfaction.sentiment.score_sentiment` (null without a review);
+  the labels stored at import are read (:mod:`custlens.store.sentiment`), the model runs
+  only for reviews without one.
 
 Only data before ``as_of`` counts (orders, feedback, campaigns started before it).
 """
@@ -109,21 +111,14 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     >>> float(f.loc["b", "negative_review_share"])
     1.0
     """
-    from custlens.analytics.satisfaction.churn_link import nps_group
+    from custlens.analytics.satisfaction.churn_link import latest_nps_group
     from custlens.analytics.satisfaction.complaints import complaints
     from custlens.analytics.satisfaction.reviews import review_sentiment
 
     fb = feedback
     if as_of is not None:
         fb = fb.filter(fb.feedback_time.date() < as_of)
-    answers = fb.filter(fb.nps.notnull())
-    ranked = answers.mutate(
-        _rank=ibis.row_number().over(
-            group_by=answers.customer_id,
-            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
-        )
-    )
-    latest = ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
+    latest = latest_nps_group(fb)
     c = complaints(fb)
     counts = c.group_by("customer_id").aggregate(
         complaints=c.count().cast("int64"),
