@@ -243,5 +243,42 @@ def _v9() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10() -> list[str]:
+    """Ingestion through the API (see custlens.io.ingest_log).
+
+    * ``api_tokens.scopes``: what a token may do, comma-separated (``api`` reads and
+      imports as its user may, ``ingest`` posts rows to the ingestion endpoints); the
+      tokens made before scopes had ``api`` alone.
+    * ``ingest_batches``: every batch applied from the write-ahead file, by its id, written
+      in the batch's own transaction (a replay skips the batches found here).
+    * ``ingest_requests``: the response of each ``Idempotency-Key`` of a token.
+    """
+    return [
+        "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS scopes VARCHAR DEFAULT 'api'",
+        "UPDATE api_tokens SET scopes = 'api' WHERE scopes IS NULL",
+        """CREATE TABLE IF NOT EXISTS ingest_batches (
+            batch_id VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, username VARCHAR,
+            token_id VARCHAR, rows_received INTEGER, import_id INTEGER, status VARCHAR,
+            received_at TIMESTAMP, applied_at TIMESTAMP
+        )""",
+        """CREATE TABLE IF NOT EXISTS ingest_requests (
+            token_id VARCHAR NOT NULL, idempotency_key VARCHAR NOT NULL,
+            body_sha256 VARCHAR NOT NULL, status_code INTEGER NOT NULL, response VARCHAR,
+            created_at TIMESTAMP, PRIMARY KEY (token_id, idempotency_key)
+        )""",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+]
 LATEST_VERSION = len(MIGRATIONS)
