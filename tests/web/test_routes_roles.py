@@ -86,7 +86,15 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/imports"): "import",
     ("GET", "/api/v1/audit"): "audit",
     ("GET", "/api/v1/users"): "manage_users",
+    ("POST", "/api/v1/customers"): "import",
+    ("POST", "/api/v1/orders"): "import",
+    ("POST", "/api/v1/events"): "import",
+    ("GET", "/api/v1/ingest/batches/{batch_id}"): "import",
 }
+# routes that take a bearer token with the ingest scope and never a session (403 to one)
+INGEST_ONLY = {k for k in EXPECTED if k[1] in ("/api/v1/customers", "/api/v1/orders",
+               "/api/v1/events", "/api/v1/ingest/batches/{batch_id}") and k[0] == "POST"
+               or k[1].startswith("/api/v1/ingest/")}  # fmt: skip
 
 # path parameters and a request that passes the guard without changing anything (a missing
 # or invalid field, an unknown target): the handler then answers 4xx, never 401/403
@@ -97,6 +105,7 @@ PATH_VALUES = {
     "username": "no-such-user",
     "token_id": "nosuchid",
     "session_id": "0123456789abcdef",
+    "batch_id": "no-such-batch",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},
@@ -141,6 +150,7 @@ def test_every_route_has_the_expected_guard(app):
         guard = guard_of(route)
         assert guard is not None, f"{method} {path} has no Guard"
         found[(method, path)] = guard.permission
+        assert (guard.scope == "ingest") == ((method, path) in INGEST_ONLY), (method, path)
     assert set(found) == set(EXPECTED), (
         f"new: {sorted(set(found) - set(EXPECTED))}, gone: {sorted(set(EXPECTED) - set(found))}"
     )
@@ -207,6 +217,7 @@ def test_role_matrix(role, role_clients):
         perm = EXPECTED[(method, path)]
         resp = _call(client, method, path, client.csrf)
         allowed = perm in (PUBLIC, LOGGED_IN) or perm in PERMISSIONS[role]
+        allowed = allowed and (method, path) not in INGEST_ONLY
         results[(method, path)] = resp.status_code
         if allowed:
             assert resp.status_code not in (401, 403), (role, method, path, resp.text[:300])

@@ -343,8 +343,7 @@ def list_tokens(con: Any, username: str | None = None) -> list[dict[str, Any]]:
     """The API tokens (never their secret), of one user or of all."""
     ensure_token_table(con)
     sql = (
-        "SELECT token_id, username, name, created_at, last_used_at, revoked, scopes "
-        "FROM api_tokens"
+        "SELECT token_id, username, name, created_at, last_used_at, revoked, scopes FROM api_tokens"
     )
     params: list[Any] = []
     if username:
