@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
-from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
 
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
 
 BATCHES = 3
 ROWS = 40  # customers a batch

@@ -74,7 +74,7 @@ def token_list(
 
     Example: custlens token list pos
     """
-    ws = workspace(ws_path, read_only=True)
+    ws = workspace(ws_path)  # (the token table is created on first use)
     emit(users.list_tokens(ws.con, username), fmt, title="API tokens")
 
 
