@@ -38,9 +38,9 @@ def records_table(records: Sequence[Any], lang: str = "zh") -> pa.Table:
 
     Examples
     --------
-    >>> records_table([{"customer_id": "C1", "age": 30}, {"customer_id": "C2", "vip": True}])
-    ... .to_pylist()
-    [{'customer_id': 'C1', 'age': '30', 'vip': None}, {'customer_id': 'C2', 'age': None, 'vip': 'true'}]
+    >>> rows = [{"customer_id": "C1", "age": 30}, {"customer_id": "C2", "vip": True}]
+    >>> records_table(rows).to_pydict()
+    {'customer_id': ['C1', 'C2'], 'age': ['30', None], 'vip': [None, 'true']}
     """
     if not all(isinstance(r, dict) for r in records):
         raise InputError.of("the request body must be a JSON array of objects")
