@@ -212,5 +212,6 @@ def test_write_ahead_file_holds_the_batch_before_it_is_applied(tmp_path):
         batch = client.get(f"/api/v1/ingest/batches/{got.json()['batch_id']}",
                            headers=_auth(tokens["pos"])).json()  # fmt: skip
         assert batch["status"] == "applied"
+        assert ingest_log.wal_path(ws.root).stat().st_size == 0  # all applied: emptied
     finally:
         ws.close()

@@ -115,6 +115,7 @@ def serve_cmd(
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         clear_server_info(ws.root)
+        app.state.ingestor.close()  # applies the batches still queued
         ctx.snapshots.close()
         ctx.close()
         ws.close()

@@ -158,10 +158,20 @@ def replay(ws: Workspace) -> int:
     todo = pending(ws)
     for entry in todo:
         apply_entry(ws, entry)
-    path = wal_path(ws.root)
-    if path.exists() and not pending(ws):
-        path.write_bytes(b"")
+    compact(ws)
     return len(todo)
+
+
+def compact(ws: Workspace) -> bool:
+    """Empty the write-ahead file when every batch in it is applied; True if emptied. The
+    caller holds the workspace's write lock (no batch is appended meanwhile)."""
+    path = wal_path(ws.root)
+    if not path.exists() or path.stat().st_size == 0 or pending(ws):
+        return False
+    with path.open("r+b") as fh:
+        fh.truncate(0)
+        os.fsync(fh.fileno())
+    return True
 
 
 @dataclass

@@ -93,23 +93,38 @@ class Ingestor:
         while (entry := self._queue.get()) is not None:
             if self.apply_delay:
                 time.sleep(self.apply_delay)
+            result = None
             try:
                 with self.ctx.writing():
                     result = ingest_log.apply_entry(self.ctx.ws, entry)
+                    if self._queue.empty():  # all applied: the file starts again empty
+                        ingest_log.compact(self.ctx.ws)
                 self.ctx.invalidate()
-                self.results[entry["batch_id"]] = result
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batch %s not applied", entry["batch_id"])
             with self._lock:
                 done = self._done.pop(entry["batch_id"], None)
+                if done is not None:  # a request waits for it
+                    self.results[entry["batch_id"]] = result
             if done is not None:
                 done.set()
 
+    def wait(self, batch_id: str, done: threading.Event, seconds: float) -> tuple[bool, Any]:
+        """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None)."""
+        applied = done.wait(seconds)
+        with self._lock:
+            self._done.pop(batch_id, None)  # (given up: the applier keeps no result for it)
+            return applied, self.results.pop(batch_id, None)
+
     def close(self) -> None:
-        """Stop the applier thread after the batches queued so far."""
+        """Stop the applier thread after the batches queued so far (then the write-ahead
+        file is emptied, when every batch in it is applied)."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
+            self._thread = None
+            with self.ctx.writing():
+                ingest_log.compact(self.ctx.ws)
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:

@@ -104,16 +104,16 @@ def _accept(
     }
     ingestor = request.app.state.ingestor
     if entry is not None:
-        if ingestor.submit(entry).wait(ctx.options.ingest_wait_seconds):
-            result = ingestor.results.pop(entry["batch_id"], None)
-            if result is not None:
-                body.update(
-                    applied=True,
-                    import_id=result.import_id,
-                    inserted=result.inserted,
-                    updated=result.updated,
-                    unchanged=result.unchanged,
-                )
+        done = ingestor.submit(entry)
+        applied, result = ingestor.wait(entry["batch_id"], done, ctx.options.ingest_wait_seconds)
+        if applied and result is not None:
+            body.update(
+                applied=True,
+                import_id=result.import_id,
+                inserted=result.inserted,
+                updated=result.updated,
+                unchanged=result.unchanged,
+            )
         record(
             request,
             "import",
