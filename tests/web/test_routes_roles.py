@@ -90,6 +90,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/orders"): "import",
     ("POST", "/api/v1/events"): "import",
     ("GET", "/api/v1/ingest/batches/{batch_id}"): "import",
+    ("GET", "/api/v1/changes"): "view",
 }
 # routes that take a bearer token with the ingest scope and never a session (403 to one)
 INGEST_ONLY = {

@@ -252,6 +252,10 @@ def _v10() -> list[str]:
     * ``ingest_batches``: every batch applied from the write-ahead file, by its id, written
       in the batch's own transaction (a replay skips the batches found here).
     * ``ingest_requests``: the response of each ``Idempotency-Key`` of a token.
+    * ``profile_thresholds``: the RFM cut-offs and centres of a full analysis run, which the
+      profiles of customers touched by ingested rows are scored with until the next run.
+    * ``profile_changes``: each customer's segment and lifecycle-stage changes (from, to,
+      when, cause) made by those updates.
     """
     return [
         "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS scopes VARCHAR DEFAULT 'api'",
@@ -265,6 +269,13 @@ def _v10() -> list[str]:
             token_id VARCHAR NOT NULL, idempotency_key VARCHAR NOT NULL,
             body_sha256 VARCHAR NOT NULL, status_code INTEGER NOT NULL, response VARCHAR,
             created_at TIMESTAMP, PRIMARY KEY (token_id, idempotency_key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS profile_thresholds (
+            run_id INTEGER PRIMARY KEY, thresholds VARCHAR NOT NULL, created_at TIMESTAMP
+        )""",
+        """CREATE TABLE IF NOT EXISTS profile_changes (
+            customer_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, from_code VARCHAR,
+            to_code VARCHAR, changed_at TIMESTAMP NOT NULL, cause VARCHAR
         )""",
     ]
 

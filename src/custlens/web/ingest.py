@@ -20,6 +20,7 @@ from typing import Any
 
 from custlens.io import ingest_log
 from custlens.io.pipeline import local_now
+from custlens.store.sql import quote_name
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ class Ingestor:
             try:
                 with self.ctx.writing():
                     result = ingest_log.apply_entry(self.ctx.ws, entry)
+                    if result is not None and result.import_id is not None:
+                        cause = f"api:{entry['table']} {entry['batch_id']}"
+                        self._refresh(result.import_id, entry["table"], cause)
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
                 self.ctx.invalidate()
@@ -108,6 +112,12 @@ class Ingestor:
                     self.results[entry["batch_id"]] = result
             if done is not None:
                 done.set()
+
+    def _refresh(self, import_id: int, table: str, cause: str) -> None:
+        try:
+            refresh_profiles(self.ctx.ws, import_id, table, cause)
+        except Exception:  # the batch is applied; the next full analysis scores them anyway
+            log.exception("profiles of import %s not updated", import_id)
 
     def wait(self, batch_id: str, done: threading.Event, seconds: float) -> tuple[bool, Any]:
         """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None)."""
@@ -125,6 +135,69 @@ class Ingestor:
             self._thread = None
             with self.ctx.writing():
                 ingest_log.compact(self.ctx.ws)
+
+
+def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
+    """Score the customers whose rows an import wrote again, with the thresholds of the latest
+    full analysis (:mod:`custlens.analytics.value.frozen`), and log their segment and stage
+    changes. Returns the number of changes (0 before the first full analysis).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, open for writing (the caller holds the write lock).
+    import_id : int
+        The import whose rows were written.
+    table : str
+        Its table (``customers``, ``orders`` or ``events``).
+    cause : str
+        Logged with each change.
+
+    Returns
+    -------
+    int
+        The number of segment and stage changes logged.
+    """
+    from custlens.analytics.value.frozen import frozen_chain, thresholds_from_run
+    from custlens.analytics.value.metrics import default_as_of
+    from custlens.store import profiles
+    from custlens.store.results import latest_run, stored
+
+    run = latest_run(ws)
+    if run is None:
+        return 0
+    ids = [
+        r[0]
+        for r in ws.con.execute(
+            f"SELECT DISTINCT customer_id FROM {quote_name(table)} WHERE import_id = ?",
+            [import_id],
+        ).fetchall()
+    ]
+    if not ids:
+        return 0
+    run_id = run["run_id"]
+    thresholds = profiles.stored_thresholds(ws.con, run_id)
+    if thresholds is None:  # first update since the run: its scores are still all its own
+        rfm = profiles.run_params(ws.con, run_id).get("rfm", {})
+        thresholds = thresholds_from_run(stored(ws, "rfm_scores"), rfm)
+        profiles.save_thresholds(ws.con, run_id, thresholds)
+    orders = ws.table("orders", "duckdb")
+    as_of = max(run["as_of"], default_as_of(orders))
+    metrics, segments, stages = frozen_chain(
+        orders,
+        as_of,
+        thresholds,
+        ws.settings,
+        ids,
+        events=ws.table("events", "duckdb"),
+        responses=ws.table("campaign_responses", "duckdb"),
+    )
+    rows = {
+        "customer_metrics": metrics.to_pyarrow(),
+        "rfm_scores": segments.to_pyarrow(),
+        "customer_lifecycle": stages.to_pyarrow(),
+    }
+    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws))
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:

@@ -9,11 +9,12 @@ answer; re-sent rows add nothing either way, being matched by their natural keys
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,7 +27,8 @@ from custlens.privacy.policy import Principal
 from custlens.web.auth import Guard
 from custlens.web.ingest import store_response, stored_response
 from custlens.web.render import lang_of
-from custlens.web.routes.common import ctx_of, record
+from custlens.web.routes.common import VIEW, ctx_of, record
+from custlens.web.scope import scoped_sql
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 INGEST = Depends(Guard("import", scope="ingest"))
@@ -167,3 +169,37 @@ def ingest_batch(request: Request, batch_id: str, principal: Principal = INGEST)
     data = dict(zip(keys, row, strict=True))
     data["applied_at"] = str(data["applied_at"]) if data["applied_at"] else None
     return JSONResponse({"batch_id": batch_id, **data})
+
+
+@router.get("/changes", tags=["profiles"])
+def changes(
+    request: Request,
+    since: str | None = Query(None, max_length=32),
+    limit: int = Query(1000, ge=1, le=10000),
+    principal: Principal = VIEW,
+) -> Response:
+    """Segment and lifecycle-stage changes of customers (``kind`` segment or stage, from, to,
+    time, cause) made by ingested rows since the latest full analysis, after ``since``
+    (ISO date or time, workspace time zone), oldest first; only customers the caller sees."""
+    after = None
+    if since:
+        try:
+            after = dt.datetime.fromisoformat(since)
+        except ValueError:
+            return _error(request, 400, "since must be a date or time like 2024-06-01T12:00")
+    inner, params = scoped_sql("profile_changes", principal)
+    sql = f"SELECT customer_id, kind, from_code, to_code, changed_at, cause FROM ({inner})"
+    if after is not None:
+        sql += " WHERE changed_at > ?"
+        params = [*params, after]
+    rows = (
+        ctx_of(request)
+        .con()
+        .execute(sql + " ORDER BY changed_at, customer_id LIMIT ?", [*params, limit])
+        .fetchall()
+    )
+    keys = ("customer_id", "kind", "from", "to", "changed_at", "cause")
+    items = [dict(zip(keys, r, strict=True)) for r in rows]
+    for item in items:
+        item["changed_at"] = item["changed_at"].isoformat(sep=" ")
+    return JSONResponse({"changes": items})
