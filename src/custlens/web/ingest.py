@@ -158,7 +158,10 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
     int
         The number of segment and stage changes logged.
     """
-    from custlens.analytics.value.frozen import frozen_chain, thresholds_from_run
+    import ibis
+
+    from custlens.analytics.value.frozen import frozen_chain, frozen_segments, thresholds_from_run
+    from custlens.analytics.value.lifecycle import assign_lifecycle
     from custlens.analytics.value.metrics import default_as_of
     from custlens.store import profiles
     from custlens.store.results import latest_run, stored
@@ -183,7 +186,7 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
         profiles.save_thresholds(ws.con, run_id, thresholds)
     orders = ws.table("orders", "duckdb")
     as_of = max(run["as_of"], default_as_of(orders))
-    metrics, segments, stages = frozen_chain(
+    metrics, _, _ = frozen_chain(
         orders,
         as_of,
         thresholds,
@@ -192,10 +195,12 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
         events=ws.table("events", "duckdb"),
         responses=ws.table("campaign_responses", "duckdb"),
     )
+    computed = metrics.to_pyarrow()  # once: the segments and stages read it
+    cached = ibis.memtable(computed)
     rows = {
-        "customer_metrics": metrics.to_pyarrow(),
-        "rfm_scores": segments.to_pyarrow(),
-        "customer_lifecycle": stages.to_pyarrow(),
+        "customer_metrics": computed,
+        "rfm_scores": frozen_segments(cached, thresholds).to_pyarrow(),
+        "customer_lifecycle": assign_lifecycle(cached, ws.settings.lifecycle).to_pyarrow(),
     }
     return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws))
 
