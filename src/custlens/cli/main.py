@@ -176,6 +176,10 @@ from custlens.cli.web import register as register_web  # noqa: E402
 
 register_web(app)
 
+from custlens.cli.ingest import register as register_ingest  # noqa: E402
+
+register_ingest(app)
+
 from custlens.cli.config import register as register_config  # noqa: E402
 
 register_config(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
 import sys
 from typing import Annotated
 
@@ -66,6 +67,13 @@ def serve_cmd(
             "X-Forwarded-For is believed (e.g. 127.0.0.1); by default nobody's"
         ),
     ] = "",
+    ingest_wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds an ingestion request waits for its batch to be applied before "
+            "answering 202 (0: answer once the batch is on disk)"
+        ),
+    ] = 10.0,
     lang: LangOpt = None,
 ) -> None:
     """Serve the web dashboard and JSON API for a workspace.
@@ -89,6 +97,9 @@ def serve_cmd(
         secure_cookies=secure_cookies,
         session_idle_minutes=session_minutes,
         forwarded_allow_ips=proxies,
+        ingest_wait_seconds=ingest_wait,
+        # a test's hook: acknowledged batches wait this long before they are applied
+        ingest_apply_delay=float(os.environ.get("CUSTLENS_INGEST_APPLY_DELAY") or 0),
     )
     app = create_app(ws.settings, ws, opts)
     url = f"http://{host}:{port}/"
@@ -104,6 +115,7 @@ def serve_cmd(
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         clear_server_info(ws.root)
+        app.state.ingestor.close()  # applies the batches still queued
         ctx.snapshots.close()
         ctx.close()
         ws.close()

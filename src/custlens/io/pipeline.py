@@ -25,7 +25,7 @@ from custlens.io.date_sniff import detect_date_format
 from custlens.io.mapping import build_mapping, load_mapping_file
 from custlens.io.mapping_draft import check_required
 from custlens.io.phones import register_phone_function
-from custlens.io.readers import keep_source_rows, read_source
+from custlens.io.readers import SourceFile, keep_source_rows, read_source
 from custlens.io.staging import collect_problems, record_problems, stage_rows
 from custlens.io.truncation import ends_mid_row
 from custlens.io.upsert import create_customers_from_orders, drop_temp, plan_rows, write_rows
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_PROBLEMS = 200
 STAGES = ("read", "validate", "write", "quality", "mirror")
+RECORDS = "records"  # the format of rows that came as records (the ingestion API), not a file
 
 
 @dataclass
@@ -108,30 +109,93 @@ def import_file(
     ``isolate`` parses the file in a child process (see :func:`custlens.io.readers.read_source`;
     the web server parses every upload that way).
     """
+    path = Path(path)
+    lang = lang or ws.settings.lang
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    spec = load_mapping_file(Path(mapping_file), lang) if mapping_file else None
+
+    def read() -> SourceFile:
+        return read_source(
+            ws.con,
+            path,
+            "_raw",
+            sheet=sheet,
+            limits=ws.settings.limits,
+            lang=lang,
+            isolate=isolate,
+        )
+
+    source = Source(path.name, file_sha256(path), read, spec)
+    return import_source(
+        ws, table_name, source, dry_run=dry_run, lang=lang, now=now, progress=progress
+    )
+
+
+@dataclass
+class Source:
+    """Rows to import, however they arrive: a file, or a batch of records from the API.
+
+    ``read`` creates the temp view ``_raw`` (text columns and ``_row``, see
+    :func:`custlens.io.readers.read_source`) and returns what was read; ``restrict`` (optional)
+    is called on the staged rows (temp table ``_ruled``) before their problems are collected,
+    and ``before_commit`` inside the import's transaction once the rows are written (also in
+    a dry run, whose transaction then rolls back: ``ImportResult.dry_run`` tells).
+    """
+
+    name: str
+    sha256: str
+    read: Callable[[], SourceFile]
+    mapping_spec: Any = None
+    restrict: Callable[[Any, Table], None] | None = None
+    before_commit: Callable[[Any, ImportResult], None] | None = None
+
+
+def import_source(
+    ws: Workspace,
+    table_name: str,
+    source: Source,
+    *,
+    dry_run: bool = False,
+    lang: str | None = None,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Import the rows of ``source`` into ``table_name``: the one validation, normalisation
+    and write path of file imports (:func:`import_file`) and of the ingestion API
+    (:mod:`custlens.io.records`).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace written to.
+    table_name : str
+        A canonical table (``customers``, ``orders``, ``events`` ...).
+    source : Source
+        How to read the rows, and the optional row restriction and commit hook.
+    dry_run : bool
+        Validate and roll back: the result says what an import would do.
+    lang, now, progress
+        Message language, the import's time, a callback per stage (see ``STAGES``).
+
+    Returns
+    -------
+    ImportResult
+        Counts, problems and the rejects file (files only).
+    """
     with ws.within_memory_limit():  # the process, not DuckDB alone, within memory_limit
         step = progress or (lambda stage: None)
         table = get_table(table_name, ws.settings)  # phone rules of the workspace
-        path = Path(path)
         lang = lang or ws.settings.lang
-        if not path.exists():
-            raise InputError(f"{path}: file not found")
-        spec = load_mapping_file(Path(mapping_file), lang) if mapping_file else None
+        spec = source.mapping_spec
         started = local_now(ws)
         now = now or started
-        result = ImportResult(None, table.name, path.name, file_sha256(path), dry_run=dry_run)
+        result = ImportResult(None, table.name, source.name, source.sha256, dry_run=dry_run)
         rejected_rows = None
         try:
             step("read")
             # read outside the transaction: rows then keep their file positions as rowids
-            src = read_source(
-                ws.con,
-                path,
-                "_raw",
-                sheet=sheet,
-                limits=ws.settings.limits,
-                lang=lang,
-                isolate=isolate,
-            )
+            src = source.read()
             mapping = build_mapping(table, src.columns, spec, lang=lang, con=ws.con)
             check_required(ws.con, table, mapping, src.columns, lang)
             result.notes += detect_date_format(ws.con, table, mapping, lang)
@@ -144,10 +208,12 @@ def import_file(
             register_phone_function(ws.con, table)
             text_of = stage_rows(ws.con, table, mapping, ws.settings, now)
             result.rows_read = ws.con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
+            if source.restrict is not None:
+                source.restrict(ws.con, table)
             collect_problems(ws.con, table, mapping, text_of)
             ws.con.execute("DROP TABLE _ruled")  # the keyed rows hold what is written
             if src.fmt == "csv" and ends_mid_row(
-                path, src.encoding, src.delimiter, len(src.columns)
+                src.path, src.encoding, src.delimiter, len(src.columns)
             ):
                 ws.con.execute(
                     "INSERT INTO _problems SELECT max(_row), NULL, 'truncated_file', NULL FROM _raw"
@@ -195,11 +261,13 @@ def import_file(
                         quality.compute_order_flags(con, ws.settings)
                     quality.apply_order_flags(con, import_id if table.name == "orders" else None)
                 _summarise(con, table, import_id, result, lang)
-                if result.rejected:
+                if result.rejected and src.fmt != RECORDS:
                     rejected_rows = rejects.fetch_rejected(con, src.columns, table, lang, import_id)
                 _write_log(con, result, started, local_now(ws))
                 if result.customers_created:
                     _log_created_customers(con, result, started, local_now(ws))
+                if source.before_commit is not None:
+                    source.before_commit(con, result)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -212,7 +280,7 @@ def import_file(
             raise
         finally:
             ws.con.execute("SET preserve_insertion_order = true")
-        if rejected_rows is not None:
+        if rejected_rows is not None:  # (records: their rejects are in the API's response)
             stored = rejects_files.earlier_rejects(
                 ws.con, ws.rejects_dir, table.name, result.sha256, result.rejected, import_id
             )

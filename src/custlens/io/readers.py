@@ -159,12 +159,12 @@ def read_source(
 
             parquet, src = read_isolated(path, sheet, limits, lang, tmpdir)
             try:
-                _materialise(con, con.read_parquet(str(parquet)), view, src.columns)
+                materialise(con, con.read_parquet(str(parquet)), view, src.columns)
             finally:
                 parquet.unlink(missing_ok=True)
             return src
         rel, src = open_source(con, path, sheet, tmpdir, limits=limits, lang=lang)
-        _materialise(con, rel, view, src.columns)
+        materialise(con, rel, view, src.columns)
     except duckdb.Error as exc:
         raise InputError(read_error_message(path, exc, limits, lang)) from exc
     finally:
@@ -237,10 +237,15 @@ def open_source(
     return rel, SourceFile(path, fmt, columns, encoding, delimiter, sheet)
 
 
-def _materialise(
-    con: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation, view: str, columns: list[str]
+def materialise(
+    con: duckdb.DuckDBPyConnection,
+    rel: duckdb.DuckDBPyRelation,
+    view: str,
+    columns: list[str],
+    first_row: int = 2,
 ) -> None:
-    """Copy ``rel`` into temp table ``<view>_rows`` and define ``view`` with ``_row``."""
+    """Copy ``rel`` into temp table ``<view>_rows`` and define ``view`` with ``_row``, the
+    first row's number ``first_row`` (2 for a file: its header is row 1)."""
     # materialised once, in file order (the reader runs in parallel and DuckDB keeps
     # insertion order), so a row's rowid is its position: ``_row`` = rowid + 2 (the Excel
     # row number, header = row 1) with no ordered numbering pass
@@ -254,7 +259,9 @@ def _materialise(
         con.unregister("_src_rel")
     # (a file column called rowid would hide the pseudo-column: number rows instead)
     number = (
-        "row_number() OVER () + 1" if any(c.lower() == "rowid" for c in columns) else "rowid + 2"
+        f"row_number() OVER () + {int(first_row) - 1}"
+        if any(c.lower() == "rowid" for c in columns)
+        else f"rowid + {int(first_row)}"
     )
     con.execute(
         f"CREATE TEMP VIEW {view} AS SELECT CAST({number} AS INTEGER) AS _row, * FROM {view}_rows"

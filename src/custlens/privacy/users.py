@@ -35,8 +35,11 @@ TOKEN_PREFIX = "clt_"
 TOKEN_DDL = """CREATE TABLE IF NOT EXISTS api_tokens (
     token_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, username VARCHAR NOT NULL,
     name VARCHAR, created_at TIMESTAMP, last_used_at TIMESTAMP,
-    revoked BOOLEAN DEFAULT FALSE
+    revoked BOOLEAN DEFAULT FALSE, scopes VARCHAR DEFAULT 'api'
 )"""
+# what a token may do: ``api`` call the API as its user may; ``ingest`` post rows to the
+# ingestion endpoints (custlens.web.routes.ingest)
+TOKEN_SCOPES = ("api", "ingest")
 
 
 @dataclass(frozen=True)
@@ -293,19 +296,45 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(con: Any, username: str, name: str = "") -> tuple[str, str]:
-    """A new token for ``username``: (token_id, token). The token is shown only once."""
+@dataclass(frozen=True)
+class TokenAccess:
+    """The owner of a valid token, the token's id and its scopes (see ``TOKEN_SCOPES``)."""
+
+    user: User
+    token_id: str
+    scopes: tuple[str, ...] = ("api",)
+
+
+def create_token(
+    con: Any, username: str, name: str = "", scopes: tuple[str, ...] = ("api",)
+) -> tuple[str, str]:
+    """A new token for ``username``: (token_id, token). The token is shown only once.
+    ``scopes`` says what it may do (``TOKEN_SCOPES``)."""
     user = require_user(con, username)
     if user.disabled:
         raise InputError(f"user {username!r} is disabled")
+    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
+    if unknown or not scopes:
+        raise InputError.of(
+            "unknown token scope {scope}; expected {scopes}",
+            scope=", ".join(unknown) or "-",
+            scopes=", ".join(TOKEN_SCOPES),
+        )
     ensure_token_table(con)
     secret = secrets.token_urlsafe(32)
     token_id = secret[:8]
     token = f"{TOKEN_PREFIX}{secret}"
     con.execute(
-        "INSERT INTO api_tokens (token_id, token_hash, username, name, created_at, revoked) "
-        "VALUES (?, ?, ?, ?, ?, FALSE)",
-        [token_id, _token_hash(token), username, (name or "")[:100], dt.datetime.now()],
+        "INSERT INTO api_tokens (token_id, token_hash, username, name, created_at, revoked, "
+        "scopes) VALUES (?, ?, ?, ?, ?, FALSE, ?)",
+        [
+            token_id,
+            _token_hash(token),
+            username,
+            (name or "")[:100],
+            dt.datetime.now(),
+            ",".join(dict.fromkeys(scopes)),
+        ],
     )
     return token_id, token
 
@@ -313,12 +342,14 @@ def create_token(con: Any, username: str, name: str = "") -> tuple[str, str]:
 def list_tokens(con: Any, username: str | None = None) -> list[dict[str, Any]]:
     """The API tokens (never their secret), of one user or of all."""
     ensure_token_table(con)
-    sql = "SELECT token_id, username, name, created_at, last_used_at, revoked FROM api_tokens"
+    sql = (
+        "SELECT token_id, username, name, created_at, last_used_at, revoked, scopes FROM api_tokens"
+    )
     params: list[Any] = []
     if username:
         sql += " WHERE username = ?"
         params.append(username)
-    keys = ("token_id", "username", "name", "created_at", "last_used_at", "revoked")
+    keys = ("token_id", "username", "name", "created_at", "last_used_at", "revoked", "scopes")
     rows = con.execute(sql + " ORDER BY created_at DESC", params).fetchall()
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -352,11 +383,18 @@ def revoke_user_tokens(con: Any, username: str) -> int:
 
 def resolve_token(con: Any, token: str) -> User | None:
     """The enabled user owning a valid, unrevoked ``token``, else None."""
+    access = resolve_token_access(con, token)
+    return access.user if access else None
+
+
+def resolve_token_access(con: Any, token: str) -> TokenAccess | None:
+    """The enabled user owning a valid, unrevoked ``token`` with the token's id and scopes,
+    else None."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     token_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8]
     row = con.execute(
-        "SELECT token_hash, username, last_used_at FROM api_tokens "
+        "SELECT token_hash, username, last_used_at, scopes FROM api_tokens "
         "WHERE token_id = ? AND NOT revoked",
         [token_id],
     ).fetchone()
@@ -372,4 +410,4 @@ def resolve_token(con: Any, token: str) -> User | None:
             con.execute(
                 "UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now, token_id]
             )
-    return user
+    return TokenAccess(user, token_id, tuple((row[3] or "api").split(",")))

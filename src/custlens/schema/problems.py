@@ -176,6 +176,13 @@ _CODES = [
         "Kept and reported as an unmatched return; it is not subtracted from net sales",
     ),
     ProblemCode(
+        "outside_scope",
+        "error",
+        "outside your data scope (your account's row filters)",
+        "Send rows of your own stores, provinces or channels only (an order needs a customer "
+        "you can see), or use a token of an account without row filters",
+    ),
+    ProblemCode(
         "orphan_order",
         "info",
         "customer not in the customer table",

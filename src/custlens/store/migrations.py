@@ -259,5 +259,54 @@ def _v10() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+def _v11() -> list[str]:
+    """Ingestion through the API (see custlens.io.ingest_log).
+
+    * ``api_tokens.scopes``: what a token may do, comma-separated (``api`` reads and
+      imports as its user may, ``ingest`` posts rows to the ingestion endpoints); the
+      tokens made before scopes had ``api`` alone.
+    * ``ingest_batches``: every batch applied from the write-ahead file, by its id, written
+      in the batch's own transaction (a replay skips the batches found here).
+    * ``ingest_requests``: the response of each ``Idempotency-Key`` of a token.
+    * ``profile_thresholds``: the RFM cut-offs and centres of a full analysis run, which the
+      profiles of customers touched by ingested rows are scored with until the next run.
+    * ``profile_changes``: each customer's segment and lifecycle-stage changes (from, to,
+      when, cause) made by those updates.
+    """
+    return [
+        "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS scopes VARCHAR DEFAULT 'api'",
+        "UPDATE api_tokens SET scopes = 'api' WHERE scopes IS NULL",
+        """CREATE TABLE IF NOT EXISTS ingest_batches (
+            batch_id VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, username VARCHAR,
+            token_id VARCHAR, rows_received INTEGER, import_id INTEGER, status VARCHAR,
+            received_at TIMESTAMP, applied_at TIMESTAMP
+        )""",
+        """CREATE TABLE IF NOT EXISTS ingest_requests (
+            token_id VARCHAR NOT NULL, idempotency_key VARCHAR NOT NULL,
+            body_sha256 VARCHAR NOT NULL, status_code INTEGER NOT NULL, response VARCHAR,
+            created_at TIMESTAMP, PRIMARY KEY (token_id, idempotency_key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS profile_thresholds (
+            run_id INTEGER PRIMARY KEY, thresholds VARCHAR NOT NULL, created_at TIMESTAMP
+        )""",
+        """CREATE TABLE IF NOT EXISTS profile_changes (
+            customer_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, from_code VARCHAR,
+            to_code VARCHAR, changed_at TIMESTAMP NOT NULL, cause VARCHAR
+        )""",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+    _v11,
+]
 LATEST_VERSION = len(MIGRATIONS)

@@ -35,6 +35,7 @@ from custlens.web import previews
 from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
 from custlens.web.auth import is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
+from custlens.web.ingest import Ingestor, RateLimiter
 from custlens.web.render import lang_of, make_templates, render
 from custlens.web.security import (
     BodyLimitMiddleware,
@@ -47,7 +48,13 @@ from custlens.web.session_persist import StoredSessions
 from custlens.web.warm import Warmer
 
 STATIC = Path(__file__).parent / "static"
-UPLOAD_PATHS = ("/import/preview", "/api/v1/imports")
+UPLOAD_PATHS = (
+    "/import/preview",
+    "/api/v1/imports",
+    "/api/v1/customers",
+    "/api/v1/orders",
+    "/api/v1/events",
+)
 
 
 def create_app(
@@ -69,6 +76,10 @@ def create_app(
         )
     app = _bare_app()
     app.state.ctx = ctx
+    # batches acknowledged by the ingestion API but not applied when the server stopped
+    app.state.ingestor = Ingestor(ctx, opts.ingest_apply_delay)
+    app.state.ingestor.replay()
+    app.state.ingest_rate = RateLimiter(opts.ingest_rate_per_minute)
     app.state.templates = make_templates(settings.currency, settings.timezone)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _error_handlers(app)

@@ -32,6 +32,8 @@ class Caller:
 
     user: users.User
     via_token: bool
+    token_id: str | None = None
+    scopes: tuple[str, ...] = ()
 
     @property
     def principal(self) -> Principal:
@@ -62,8 +64,14 @@ def _auth_key(request: Request) -> tuple[str, str] | None:
 def identify_cached(request: Request) -> Caller | None:
     """The caller when known from a recent look-up (no database access), else None."""
     key = _auth_key(request)
-    user = request.app.state.ctx.auth_peek(key) if key else None
-    return Caller(user, key[0] == "token") if user is not None and key else None
+    found = request.app.state.ctx.auth_peek(key) if key else None
+    return _caller(found) if found is not None else None
+
+
+def _caller(found: users.User | users.TokenAccess) -> Caller:
+    if isinstance(found, users.TokenAccess):
+        return Caller(found.user, True, found.token_id, found.scopes)
+    return Caller(found, False)
 
 
 def identify(request: Request) -> Caller | None:
@@ -74,8 +82,8 @@ def identify(request: Request) -> Caller | None:
         return None
     kind, value = key
     if kind == "token":
-        user = ctx.auth_cached(key, lambda: users.resolve_token(ctx.con(), value))
-        return Caller(user, True) if user else None
+        access = ctx.auth_cached(key, lambda: users.resolve_token_access(ctx.con(), value))
+        return _caller(access) if access else None
     user = ctx.auth_cached(key, lambda: users.get_user(ctx.con(), value))
     if user is None or user.disabled:
         ctx.sessions.drop(request.state.session.sid)
@@ -86,11 +94,12 @@ def identify(request: Request) -> Caller | None:
 class Guard:
     """FastAPI dependency: returns the caller's Principal (None on public routes)."""
 
-    def __init__(self, permission: str | None):
+    def __init__(self, permission: str | None, scope: str = "api"):
         self.permission = permission
+        self.scope = scope  # the token scope a bearer token needs (users.TOKEN_SCOPES)
 
     def __repr__(self) -> str:
-        return f"Guard({self.permission!r})"
+        return f"Guard({self.permission!r}, scope={self.scope!r})"
 
     async def __call__(self, request: Request) -> Principal | None:
         caller = identify_cached(request) or await run_in_threadpool(identify, request)
@@ -104,6 +113,15 @@ class Guard:
         if request.method not in SAFE_METHODS and not caller.via_token:
             await _check_csrf(request)
         principal = caller.principal
+        if self.scope != "api" and not caller.via_token:
+            # (ingestion takes a token made for it, never a browser session)
+            raise PermissionDenied.of(
+                "This needs an API token with the {scope} scope.", scope=self.scope
+            )
+        if caller.via_token and self.scope not in caller.scopes:
+            raise PermissionDenied.of(
+                "This needs an API token with the {scope} scope.", scope=self.scope
+            )
         if self.permission != LOGGED_IN and not principal.can(self.permission):
             raise PermissionDenied.of(
                 "You may not do this. ({detail})",

@@ -52,6 +52,13 @@ class WebOptions:
     # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
     # empty: nobody's, so a client cannot choose the address audited and throttled
     forwarded_allow_ips: tuple[str, ...] = ()
+    # ingestion API (custlens.web.routes.ingest): rows a request, requests a minute per
+    # token, seconds a request waits for its batch to be applied, and a delay before each
+    # apply (0; set by CUSTLENS_INGEST_APPLY_DELAY for the crash test of the write-ahead file)
+    ingest_max_rows: int = 5000
+    ingest_rate_per_minute: int = 120
+    ingest_wait_seconds: float = 10.0
+    ingest_apply_delay: float = 0.0
 
 
 class ResultCache:

@@ -37,6 +37,7 @@ CUSTOMER_KEYED = (
     "customer_clusters",
     "customer_scores",
     "customer_search",
+    "profile_changes",
 )
 
 

@@ -96,7 +96,20 @@ def assign_segments(scored: ir.Table, settings: RfmSettings | None = None) -> ir
         r_high = t.recency_days < _centre(t.recency_days, s.split)
         f_high = t.frequency > _centre(t.frequency, s.split)
         m_high = t.monetary.cast("float64") > _centre(t.monetary, s.split)
-    t = t.mutate(r_high=r_high, f_high=f_high, m_high=m_high)
+    return label_segments(t.mutate(r_high=r_high, f_high=f_high, m_high=m_high))
+
+
+def label_segments(t: ir.Table) -> ir.Table:
+    """Add segment(_code) and value_group(_code) to a table with r_high, f_high and m_high
+    (:func:`assign_segments`, or :mod:`custlens.analytics.value.frozen` with stored centres).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"r_high": [True, False], "f_high": [True, True], "m_high": [True, False]})
+    >>> label_segments(t).segment_code.to_list()
+    ['important_value', 'general_keep']
+    """
     branches = [
         (
             (t.r_high == seg.pattern[0])

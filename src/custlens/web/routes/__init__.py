@@ -15,6 +15,7 @@ def register_routes(app: FastAPI) -> None:
         campaigns,
         customers,
         imports,
+        ingest,
         overview,
         patterns,
         reports,
@@ -36,5 +37,6 @@ def register_routes(app: FastAPI) -> None:
         admin,
         account,
         api,
+        ingest,
     ):
         app.include_router(module.router)

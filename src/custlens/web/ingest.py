@@ -1,0 +1,225 @@
+"""The ingestion API's machinery: checking, the write-ahead file, applying, rate and replays.
+
+A batch posted to ``/api/v1/{customers,orders,events}`` is checked by a dry run of the file
+import (:func:`custlens.io.ingest_log.check_batch`), appended to the write-ahead file, and
+acknowledged; one applier thread then imports each batch in its own transaction, in the
+order they arrived. The request waits for its batch up to ``WebOptions.ingest_wait_seconds``
+so that the answer usually says it is applied; a batch not applied by then is applied later
+(and after a restart, from the write-ahead file).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from custlens.io import ingest_log
+from custlens.io.pipeline import local_now
+from custlens.store.sql import quote_name
+
+log = logging.getLogger(__name__)
+
+INGEST_TABLES = ("customers", "orders", "events")
+
+
+@dataclass
+class RateLimiter:
+    """At most ``per_minute`` requests a minute per key (a token bucket of that size)."""
+
+    per_minute: int
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_needed(self, key: str) -> float:
+        """Seconds until ``key`` may call again; 0 takes one call from its bucket now."""
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) / rate
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0
+
+
+class Ingestor:
+    """Applies acknowledged batches, one transaction each, on a thread of its own.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The app's context: its workspace and write lock.
+    apply_delay : float
+        Seconds to wait before applying each batch (0; a test sets it to stop the server
+        between the acknowledgement and the apply).
+    """
+
+    def __init__(self, ctx: Any, apply_delay: float = 0.0):
+        self.ctx = ctx
+        self.apply_delay = apply_delay
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._done: dict[str, threading.Event] = {}
+        self.results: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def replay(self) -> int:
+        """Apply what the write-ahead file holds and was not applied (at start)."""
+        with self.ctx.writing():
+            applied = ingest_log.replay(self.ctx.ws)
+        if applied:
+            log.warning("applied %d ingested batches left by the last run", applied)
+            self.ctx.invalidate()
+        return applied
+
+    def submit(self, entry: dict[str, Any]) -> threading.Event:
+        """Queue an entry written to the write-ahead file; the event is set once applied."""
+        done = threading.Event()
+        with self._lock:
+            self._done[entry["batch_id"]] = done
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+                self._thread.start()
+        self._queue.put(entry)
+        return done
+
+    def _run(self) -> None:
+        while (entry := self._queue.get()) is not None:
+            if self.apply_delay:
+                time.sleep(self.apply_delay)
+            result = None
+            try:
+                with self.ctx.writing():
+                    result = ingest_log.apply_entry(self.ctx.ws, entry)
+                    if result is not None and result.import_id is not None:
+                        cause = f"api:{entry['table']} {entry['batch_id']}"
+                        self._refresh(result.import_id, entry["table"], cause)
+                    if self._queue.empty():  # all applied: the file starts again empty
+                        ingest_log.compact(self.ctx.ws)
+                self.ctx.invalidate()
+            except Exception:  # left in the write-ahead file: applied at the next start
+                log.exception("ingest batch %s not applied", entry["batch_id"])
+            with self._lock:
+                done = self._done.pop(entry["batch_id"], None)
+                if done is not None:  # a request waits for it
+                    self.results[entry["batch_id"]] = result
+            if done is not None:
+                done.set()
+
+    def _refresh(self, import_id: int, table: str, cause: str) -> None:
+        try:
+            refresh_profiles(self.ctx.ws, import_id, table, cause)
+        except Exception:  # the batch is applied; the next full analysis scores them anyway
+            log.exception("profiles of import %s not updated", import_id)
+
+    def wait(self, batch_id: str, done: threading.Event, seconds: float) -> tuple[bool, Any]:
+        """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None)."""
+        applied = done.wait(seconds)
+        with self._lock:
+            self._done.pop(batch_id, None)  # (given up: the applier keeps no result for it)
+            return applied, self.results.pop(batch_id, None)
+
+    def close(self) -> None:
+        """Stop the applier thread after the batches queued so far (then the write-ahead
+        file is emptied, when every batch in it is applied)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+            with self.ctx.writing():
+                ingest_log.compact(self.ctx.ws)
+
+
+def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
+    """Score the customers whose rows an import wrote again, with the thresholds of the latest
+    full analysis (:mod:`custlens.analytics.value.frozen`), and log their segment and stage
+    changes. Returns the number of changes (0 before the first full analysis).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, open for writing (the caller holds the write lock).
+    import_id : int
+        The import whose rows were written.
+    table : str
+        Its table (``customers``, ``orders`` or ``events``).
+    cause : str
+        Logged with each change.
+
+    Returns
+    -------
+    int
+        The number of segment and stage changes logged.
+    """
+    import ibis
+
+    from custlens.analytics.value.frozen import frozen_chain, frozen_segments, thresholds_from_run
+    from custlens.analytics.value.lifecycle import assign_lifecycle
+    from custlens.analytics.value.metrics import default_as_of
+    from custlens.store import profiles
+    from custlens.store.results import latest_run, stored
+
+    run = latest_run(ws)
+    if run is None:
+        return 0
+    ids = [
+        r[0]
+        for r in ws.con.execute(
+            f"SELECT DISTINCT customer_id FROM {quote_name(table)} WHERE import_id = ?",
+            [import_id],
+        ).fetchall()
+    ]
+    if not ids:
+        return 0
+    run_id = run["run_id"]
+    thresholds = profiles.stored_thresholds(ws.con, run_id)
+    if thresholds is None:  # first update since the run: its scores are still all its own
+        rfm = profiles.run_params(ws.con, run_id).get("rfm", {})
+        thresholds = thresholds_from_run(stored(ws, "rfm_scores"), rfm)
+        profiles.save_thresholds(ws.con, run_id, thresholds)
+    orders = ws.table("orders", "duckdb")
+    as_of = max(run["as_of"], default_as_of(orders))
+    metrics, _, _ = frozen_chain(
+        orders,
+        as_of,
+        thresholds,
+        ws.settings,
+        ids,
+        events=ws.table("events", "duckdb"),
+        responses=ws.table("campaign_responses", "duckdb"),
+    )
+    computed = metrics.to_pyarrow()  # once: the segments and stages read it
+    cached = ibis.memtable(computed)
+    rows = {
+        "customer_metrics": computed,
+        "rfm_scores": frozen_segments(cached, thresholds).to_pyarrow(),
+        "customer_lifecycle": assign_lifecycle(cached, ws.settings.lifecycle).to_pyarrow(),
+    }
+    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws))
+
+
+def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:
+    """The (body sha256, status, response) stored for ``key`` of ``token_id``, if any."""
+    row = con.execute(
+        "SELECT body_sha256, status_code, response FROM ingest_requests "
+        "WHERE token_id = ? AND idempotency_key = ?",
+        [token_id, key],
+    ).fetchone()
+    return (row[0], row[1], json.loads(row[2])) if row else None
+
+
+def store_response(
+    con: Any, token_id: str, key: str, body_sha: str, status: int, body: dict, ws: Any
+) -> None:
+    """Keep the response to ``key`` of ``token_id``: the same request gets it again."""
+    con.execute(
+        "INSERT OR IGNORE INTO ingest_requests VALUES (?, ?, ?, ?, ?, ?)",
+        [token_id, key, body_sha, status, json.dumps(body, ensure_ascii=False), local_now(ws)],
+    )
