@@ -189,6 +189,11 @@ from custlens.cli.satisfaction import register as register_satisfaction  # noqa:
 
 register_satisfaction(app)
 
+from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
+from custlens.cli.satisfaction_service import register as register_service  # noqa: E402
+
+register_service(satisfaction_app)
+
 
 def run() -> None:
     """Entry point of the ``custlens`` command."""

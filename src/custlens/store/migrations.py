@@ -243,5 +243,14 @@ def _v9() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10() -> list[str]:
+    """Feedback: ``resolved_time`` (time to resolve a complaint) and ``responded`` (surveys and
+    callbacks answered)."""
+    return [
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS resolved_time TIMESTAMP",
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS responded BOOLEAN",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 LATEST_VERSION = len(MIGRATIONS)
