@@ -22,7 +22,7 @@ from custlens.errors import InputError
 KEYWORD_HEADERS = {
     "group": "Group",
     "rank": "Rank",
-    "term": "Term",
+    "term": "Keyword",
     "score": "Score",
     "reviews": "Reviews",
 }
