@@ -55,11 +55,15 @@ def vws(ws, tmp_path):
     return ws
 
 
+FEEDBACK_MEASURES = ("nps", "csat")  # from the feedback table; the value fixture has none
+
+
 def test_catalogue_is_complete_and_consistent():
-    assert len({m.id for m in MEASURES}) == len(MEASURES) == len(JUNE_BY_HAND)
-    assert [m.id for m in MEASURES] == list(JUNE_BY_HAND)
+    assert len({m.id for m in MEASURES}) == len(MEASURES) == len(JUNE_BY_HAND) + 2
+    assert [m.id for m in MEASURES] == [*JUNE_BY_HAND, *FEEDBACK_MEASURES]
     for m in MEASURES:
-        assert m.unit in UNITS and m.good in ("up", "down") and m.source in ("orders", "events")
+        assert m.unit in UNITS and m.good in ("up", "down")
+        assert m.source in ("orders", "events", "feedback")
         assert set(m.formula.components()) <= set(COMPONENTS), m.id
         if m.test == "proportion":  # a z-test needs counts: numerator and denominator
             assert m.unit == "rate" and m.counts is not None, m.id
@@ -91,17 +95,55 @@ def test_docstring_examples_run():
 def test_june_by_hand_through_the_python_function(vws):
     values = measure_values(vws.table("orders"), JUNE, vws.table("events"), as_of=vf.AS_OF)
     assert values.pop("coverage") == "full"
+    assert [values.pop(m) for m in FEEDBACK_MEASURES] == [None, None]  # no feedback: empty
     assert values == pytest.approx(JUNE_BY_HAND, abs=1e-9)
+
+
+def test_nps_and_csat_by_hand(vws):
+    import ibis
+    import pandas as pd
+
+    feedback = ibis.memtable(
+        pd.DataFrame(
+            {
+                "feedback_time": pd.to_datetime(
+                    [
+                        "2024-06-01 09:00",
+                        "2024-06-10 00:00",
+                        "2024-06-20 12:00",
+                        "2024-06-30 23:59",
+                        "2024-06-15 08:00",
+                        "2024-07-01 00:00",
+                        "2024-05-31 23:59",
+                    ]
+                ),
+                "nps": [10, 9, 7, 3, None, 0, 10],
+                "rating": [None, 5, None, 2, 4, 1, 1],
+            }
+        )
+    )
+    values = measure_values(
+        vws.table("orders"), JUNE, vws.table("events"), as_of=vf.AS_OF, feedback=feedback
+    )
+    # June: answers 10, 9, 7, 3 -> 2 promoters, 1 detractor of 4: NPS 100 * (2 - 1) / 4 = 25;
+    # ratings 5, 2, 4 -> 2 of 3 are 4-5. 2024-07-01 and 2024-05-31 are outside June.
+    assert values["nps"] == pytest.approx(25.0)
+    assert values["csat"] == pytest.approx(2 / 3)
+    (csat,) = compare_periods(vws.table("orders"), "csat", JUNE, MAY, feedback=feedback)
+    assert (csat.value, csat.base) == (pytest.approx(2 / 3), 0.0)  # May: one rating of 1
+    assert csat.p_value == pytest.approx(two_proportion_p(2, 3, 0, 1))
 
 
 def test_june_by_hand_through_kpi_and_compare(vws):
     orders, events = vws.table("orders"), vws.table("events")
     rows = store_kpis(orders, JUNE.start, JUNE.end, "month", events, as_of=vf.AS_OF)
     kpis = {r["kpi"]: r["value"] for r in rows.to_pyarrow().to_pylist()}
+    assert [kpis.pop(m) for m in FEEDBACK_MEASURES] == [None, None]
     assert kpis == pytest.approx(JUNE_BY_HAND, abs=1e-9)
     # compare measures as of the day after the last order (C04's 2024-07-01 order is after
     # June and changes nothing in it)
     found = {c.metric: c for c in compare_all(orders, JUNE, MAY, events=events)}
+    assert [found.pop(m).value for m in FEEDBACK_MEASURES] == [None, None]
     assert {k: c.value for k, c in found.items()} == pytest.approx(JUNE_BY_HAND, abs=1e-9)
     # May by hand: C02 (new), C03 (new), C04 (new), one order each; nobody repeats
     rr = found["repurchase_rate"]

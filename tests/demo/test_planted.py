@@ -168,7 +168,14 @@ def test_complaints_follow_churn(world):
         assert value["measured"] == pytest.approx(value["planted"], abs=0.05)
     ratings = feedback[feedback.feedback_type == "评价"].rating.astype(int)
     assert ratings.between(1, 5).all()
-    assert feedback[feedback.feedback_type == "问卷"].nps.astype(int).between(0, 10).all()
+    surveys = feedback[feedback.feedback_type == "问卷"]
+    answered = surveys[surveys.responded == "是"]
+    assert answered.nps.astype(int).between(0, 10).all()
+    assert (surveys[surveys.responded == "否"].nps == "").all()  # unanswered: no score
+    assert set(surveys.responded) == {"是", "否"}
+    timed = feedback[feedback.resolved_time != ""]
+    assert (timed.resolved == "是").all()
+    assert (timed.resolved_time >= timed.feedback_time).all()
 
 
 def test_ab_tests_have_planted_uplift(world):

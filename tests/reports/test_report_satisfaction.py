@@ -42,7 +42,14 @@ def test_section_renders_and_names_its_numbers(ws):
         "各季度 NPS 与 CSAT",
         "投诉类型",
         "各 NPS 分组的流失率",
+        "流失风险比（Cox 模型）",
     }
+    hazards = next(t for t in section.tables if t.title == "流失风险比（Cox 模型）")
+    terms = {r["term"]: r for r in hazards.rows}
+    assert {"贬损者", "被动者"} <= set(terms)
+    # the same fit as `custlens satisfaction hazards` (demo: detractors churn sooner)
+    assert terms["贬损者"]["ci_low"] < terms["贬损者"]["hazard_ratio"] < terms["贬损者"]["ci_high"]
+    assert terms["贬损者"]["hazard_ratio"] > 1
     assert any("每千单投诉" in n for n in section.narrative)
     churn = next(t for t in section.tables if t.title == "各 NPS 分组的流失率")
     assert {r["nps_group"] for r in churn.rows} <= {"推荐者", "被动者", "贬损者"}

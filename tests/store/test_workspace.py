@@ -70,9 +70,32 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 11
+    assert ws.schema_version() == LATEST_VERSION == 12
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
+    ws.close()
+
+
+def test_v10_adds_the_feedback_service_columns(tmp_path):
+    """A v9 workspace's feedback table (no resolved_time / responded) gets both, rows kept."""
+    root = tmp_path / "v9"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(9):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("ALTER TABLE feedback DROP COLUMN resolved_time")
+    con.execute("ALTER TABLE feedback DROP COLUMN responded")
+    con.execute(
+        "INSERT INTO feedback (customer_id, feedback_time, feedback_type) "
+        "VALUES ('C1', TIMESTAMP '2024-01-01 10:00:00', 'complaint')"
+    )
+    con.close()
+    ws = open_workspace(root)
+    row = ws.con.execute("SELECT resolved_time, responded FROM feedback").fetchall()
+    assert row == [(None, None)]
     ws.close()
 
 

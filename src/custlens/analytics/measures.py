@@ -115,7 +115,8 @@ class Measure:
     splittable : bool
         Can be split by an order column (``custlens compare --by channel``).
     source : str
-        ``orders`` or ``events`` (empty without a behaviour log).
+        ``orders``, ``events`` (empty without a behaviour log) or ``feedback`` (empty without
+        feedback).
     """
 
     id: str
@@ -160,6 +161,10 @@ COMPONENTS = {
     "churned": "customers whose silence passed churn_days during the period",
     "visitors": "distinct visitors in the behaviour log (customer, anonymous or session id)",
     "converted": "visitors with a purchase event (pay) in the period",
+    "nps_answers": "feedback rows with an NPS answer (0-10) given in the period",
+    "nps_points": "100 × (promoters (9-10) − detractors (0-6)) among those answers",
+    "ratings": "feedback rows with a rating (1-5) given in the period",
+    "satisfied_ratings": "ratings of 4 or 5",
 }
 
 MEASURES: tuple[Measure, ...] = (
@@ -290,6 +295,28 @@ MEASURES: tuple[Measure, ...] = (
         test="proportion",
         splittable=False,
         source="events",
+    ),
+    Measure(
+        "nps",
+        "Net promoter score (NPS)",
+        (
+            "Net promoter score of the NPS answers given in the period: 100 × (promoters − "
+            "detractors) / answers, from −100 to 100 (custlens satisfaction scores)."
+        ),
+        Div(Col("nps_points"), Col("nps_answers")),
+        "ratio",
+        splittable=False,
+        source="feedback",
+    ),
+    Measure(
+        "csat",
+        "CSAT",
+        "Share of the period's ratings (1-5) that are 4 or 5.",
+        Div(Col("satisfied_ratings"), Col("ratings")),
+        "rate",
+        test="proportion",
+        splittable=False,
+        source="feedback",
     ),
 )
 

@@ -45,7 +45,9 @@ def metrics_markdown() -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in MEASURES:
-        only = " (behaviour log · 行为日志)" if m.source == "events" else ""
+        only = {"events": " (behaviour log · 行为日志)", "feedback": " (feedback · 客户反馈)"}.get(
+            m.source, ""
+        )
         out.append(
             f"| `{m.id}` | {m.name} | {gettext(m.name, 'zh')} | `{m.formula.text()}` | "
             f"{m.unit} · {UNIT_ZH[m.unit]} | `{m.fmt}` | {GOOD[m.good]} | {TEST[m.test]} | "

@@ -28,6 +28,7 @@ from custlens.errors import UsageError
 
 PERIOD_KEYS = ["period_start", "period_end"]
 _COUNTS = ("orders", "items", "buyers", "new_customers", "repeat_buyers", "campaign_buyers")
+_FEEDBACK = ("nps_answers", "nps_points", "ratings", "satisfied_ratings")
 
 
 def periods_of(*periods: Period) -> ir.Table:
@@ -45,6 +46,7 @@ def measure_components(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    feedback: ir.Table | None = None,
 ) -> ir.Table:
     """One row per period of ``periods`` (and per value of ``by``) with the catalogue's
     components and the period's ``coverage``.
@@ -67,6 +69,10 @@ def measure_components(
     by : str, optional
         An order column to split by (``channel``, ``category``); lines without a value in it
         are left out, and so are the components of unsplittable measures (churn, events).
+    feedback : ibis.expr.types.Table, optional
+        The ``feedback`` table, for NPS and CSAT (NULL without it). Feedback is counted by the
+        date of its ``feedback_time`` over the whole period, as ``custlens satisfaction
+        scores`` counts it (not cut at ``as_of``).
 
     Returns
     -------
@@ -126,6 +132,11 @@ def measure_components(
         gross_sales=out.gross_sales.fill_null(zero),
         **{c: out[c].fill_null(0) for c in _COUNTS},
     )
+    if by or feedback is None:
+        out = out.mutate(**{c: ibis.null("int64") for c in _FEEDBACK})
+    else:
+        out = _attach(out, _satisfaction(feedback, p), keys)
+        out = out.mutate(**{c: out[c].fill_null(0) for c in _FEEDBACK})
     if by:
         out = out.mutate(
             active_at_start=ibis.null("int64"),
@@ -157,6 +168,7 @@ def compute_measures(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    feedback: ir.Table | None = None,
 ) -> ir.Table:
     """Every catalogue measure (float64) per period of ``periods``, beside its components.
 
@@ -171,7 +183,9 @@ def compute_measures(
         not measures themselves (``repeat_buyers``, ``churned`` ...) and ``coverage``, ordered
         by period.
     """
-    c = measure_components(orders, periods, events, churn_days, as_of, include_flagged, by)
+    c = measure_components(
+        orders, periods, events, churn_days, as_of, include_flagged, by, feedback
+    )
     ids = {m.id for m in MEASURES}
     keep = {k: c[k] for k in _component_names(c, by) if k not in ids}
     values = {m.id: m.formula.build(c) for m in MEASURES}
@@ -191,6 +205,7 @@ def measure_rows(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    feedback: ir.Table | None = None,
 ) -> dict[Period, dict[Any, dict[str, Any]]]:
     """Measures and components of each of ``periods`` as plain dicts, in one query.
 
@@ -201,7 +216,7 @@ def measure_rows(
         other components and ``coverage``.
     """
     table = compute_measures(
-        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by
+        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by, feedback
     )
     out: dict[Period, dict[Any, dict[str, Any]]] = {p: {} for p in periods}
     for row in table.to_pyarrow().to_pylist():
@@ -217,6 +232,7 @@ def measure_values(
     churn_days: int = 180,
     as_of: dt.date | None = None,
     include_flagged: bool = False,
+    feedback: ir.Table | None = None,
 ) -> dict[str, Any]:
     """Every catalogue measure of one period, as ``{id: value}`` plus ``coverage``.
 
@@ -236,7 +252,9 @@ def measure_values(
     >>> v["gmv"], v["orders"], v["buyers"], v["repurchase_rate"]  # c1: 2 orders, 1 day
     (60.0, 3.0, 2.0, 0.0)
     """
-    rows = measure_rows(orders, [period], events, churn_days, as_of, include_flagged)
+    rows = measure_rows(
+        orders, [period], events, churn_days, as_of, include_flagged, feedback=feedback
+    )
     row = rows[period].get(None, {})
     return {m.id: row.get(m.id) for m in MEASURES} | {"coverage": row.get("coverage", "none")}
 
@@ -316,6 +334,20 @@ def _conversion(events: ir.Table, p: ir.Table, as_of: dt.date | None) -> ir.Tabl
     j = e.join(p, (e.event_date >= p.period_start) & (e.event_date <= p.period_end))
     return j.group_by(PERIOD_KEYS).aggregate(
         visitors=j.visitor.nunique(), converted=j.visitor.nunique(where=j.paid)
+    )
+
+
+def _satisfaction(feedback: ir.Table, p: ir.Table) -> ir.Table:
+    """NPS and CSAT components per period, by the date of the feedback time."""
+    f = feedback.mutate(_day=feedback.feedback_time.cast("date"))
+    j = f.join(p, (f._day >= p.period_start) & (f._day <= p.period_end))
+    nps = j.nps.cast("int64")
+    rating = j.rating.cast("int64")
+    return j.group_by(PERIOD_KEYS).aggregate(
+        nps_answers=j.count(where=nps.between(0, 10)),
+        nps_points=100 * (j.count(where=nps >= 9) - j.count(where=nps.between(0, 6))),
+        ratings=j.count(where=rating.between(1, 5)),
+        satisfied_ratings=j.count(where=rating.between(4, 5)),
     )
 
 

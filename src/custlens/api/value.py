@@ -267,7 +267,8 @@ def kpi(
         first = max(last - dt.timedelta(days=364), as_day(found) if found else last)
     churn_days = ws.settings.lifecycle.churn_days
     events = ws.table("events", engine)
-    expr = store_kpis(orders, first, last, freq, events, churn_days, as_of)
+    feedback = ws.table("feedback", engine)
+    expr = store_kpis(orders, first, last, freq, events, churn_days, as_of, feedback=feedback)
     if kpis:
         expr = expr.filter(expr.kpi.isin(list(kpis)))
     return finish(expr, lazy)
@@ -339,6 +340,7 @@ def compare(
     else:
         events = ws.table("events", engine)
         churn_days = ws.settings.lifecycle.churn_days
-        found = compare_periods(orders, metric, p, base, by, events, churn_days)
+        feedback = ws.table("feedback", engine)
+        found = compare_periods(orders, metric, p, base, by, events, churn_days, feedback)
         rows = [c.as_dict() for c in found]
     return pd.DataFrame(rows)

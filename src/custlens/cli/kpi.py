@@ -98,6 +98,7 @@ def kpi_cmd(
         ws.table("events", eng),
         ws.settings.lifecycle.churn_days,
         as_of,
+        feedback=ws.table("feedback", eng),
     )
     if kpi:
         expr = expr.filter(expr.kpi.isin(kpi))

@@ -193,6 +193,15 @@ from custlens.cli.satisfaction import register as register_satisfaction  # noqa:
 
 register_satisfaction(app)
 
+from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
+from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402
+from custlens.cli.satisfaction_service import register as register_service  # noqa: E402
+from custlens.cli.satisfaction_topics import register as register_topics  # noqa: E402
+
+register_service(satisfaction_app)
+register_topics(satisfaction_app)
+register_hazards(satisfaction_app)
+
 
 def run() -> None:
     """Entry point of the ``custlens`` command."""

@@ -345,7 +345,8 @@ def compare_cmd(
     else:
         events = ws.table("events", engine.value if engine else None)
         churn_days = ws.settings.lifecycle.churn_days
-        found = compare_periods(orders, metric, p, base, by, events, churn_days)
+        feedback = ws.table("feedback", engine.value if engine else None)
+        found = compare_periods(orders, metric, p, base, by, events, churn_days, feedback)
         rows = [c.as_dict() for c in found]
     lang = ws.settings.lang
     print_data_up_to(min(p.end, last), lang)

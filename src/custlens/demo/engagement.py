@@ -80,6 +80,12 @@ CALLBACKS = (
     "回访：已解决客户的售后问题",
 )
 FEEDBACK_TYPES = ("review", "survey", "complaint", "callback")
+# median days to resolve a complaint, per text of COMPLAINTS (lognormal, sigma RESOLVE_SIGMA)
+RESOLVE_DAYS = (3.0, 1.5, 5.0, 1.0, 0.5, 7.0)
+RESOLVE_SIGMA = 0.6
+RESOLVE_TIME_BLANK = 0.1  # share of resolved complaints exported without a resolved time
+RESPONSE_RATE = {"survey": 0.6, "callback": 0.7}  # invitations answered
+NO_ANSWER = "回访：未接通"
 
 
 def _by_segment(table: dict, default: float, segment: np.ndarray) -> np.ndarray:
@@ -289,6 +295,7 @@ def build_feedback(
         rng.random(cp.size) < np.where(seg[cp] == SEGMENTS.index("churned"), 0.4, 0.75)
     ).astype(np.int64)
     none = np.full(cp.size, -1)
+    complaint_texts = len(texts)
     add(
         cp,
         orders.second[about] + rng.integers(3_600, 20 * 86_400, cp.size),
@@ -318,6 +325,10 @@ def build_feedback(
     out = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     order = np.lexsort((out["customer"], out["second"]))
     out = {k: v[order] for k, v in out.items()}
+    out, service = _plant_service(
+        rng, out, (buyers, some, orders, end_sec), complaint_texts, len(texts)
+    )
+    texts.append(NO_ANSWER)
     out["texts"] = texts
     complained = np.zeros(people.n, dtype=bool)
     complained[out["customer"][out["type"] == 2]] = True
@@ -332,5 +343,65 @@ def build_feedback(
         "nps_mean": NPS_MEAN,
         "review_rate": REVIEW_RATE,
         "survey_rate": SURVEY_RATE,
+        **service,
     }
     return out, truth
+
+
+def _plant_service(rng, out, context, complaint_texts, no_answer_text):
+    """Resolved times of complaints and unanswered surveys / callbacks, drawn after every
+    other feedback draw so that the rows above stay as they were; the unanswered rows are
+    appended after them (feedback ids of the earlier rows unchanged)."""
+    buyers, some, orders, end_sec = context
+    n = out["customer"].size
+    cp = np.flatnonzero((out["type"] == 2) & (out["resolved"] == 1))
+    kind = out["text"][cp] - complaint_texts
+    days = np.array(RESOLVE_DAYS)[kind] * rng.lognormal(0.0, RESOLVE_SIGMA, cp.size)
+    when = out["second"][cp] + np.rint(days * 86_400).astype(np.int64)
+    keep = (when <= end_sec) & (rng.random(cp.size) >= RESOLVE_TIME_BLANK)
+    resolved_second = np.full(n, -1, dtype=np.int64)
+    resolved_second[cp[keep]] = when[keep]
+    responded = np.where(np.isin(out["type"], (1, 3)), 1, -1)
+    extra = []
+    for kind_code, name in ((1, "survey"), (3, "callback")):
+        r = RESPONSE_RATE[name]
+        rate = {1: SURVEY_RATE, 3: CALLBACK_RATE}[kind_code] * (1 - r) / r
+        who = buyers[rng.random(buyers.size) < rate]
+        second = orders.second[some[who]] + rng.integers(86_400, 30 * 86_400, who.size)
+        who, second = who[second <= end_sec], second[second <= end_sec]
+        none = np.full(who.size, -1)
+        text = np.full(who.size, no_answer_text if kind_code == 3 else -1)
+        extra.append(
+            {
+                "customer": who,
+                "second": second.astype(np.int64),
+                "type": np.full(who.size, kind_code),
+                "rating": none,
+                "nps": none,
+                "text": text,
+                "resolved": none,
+                "order": none,
+                "resolved_second": none,
+                "responded": np.zeros(who.size, dtype=np.int64),
+            }
+        )
+    out = {**out, "resolved_second": resolved_second, "responded": responded}
+    out = {k: np.concatenate([out[k], *[e[k] for e in extra]]) for k in out}
+    timed = resolved_second[cp[keep]] - out["second"][cp[keep]]
+    rates = {}
+    for kind_code, name in ((1, "survey"), (3, "callback")):
+        mine = out["responded"][out["type"] == kind_code]
+        rates[name] = {"planted": RESPONSE_RATE[name], "measured": _rate(mine == 1)}
+    service = {
+        "resolve_days": {
+            "planted_median_by_text": dict(zip(COMPLAINTS, RESOLVE_DAYS, strict=True)),
+            "sigma": RESOLVE_SIGMA,
+            "measured_median": round(float(np.median(timed)) / 86_400, 4) if timed.size else None,
+            "measured_p90": round(float(np.quantile(timed, 0.9)) / 86_400, 4)
+            if timed.size
+            else None,
+            "timed": int(timed.size),
+        },
+        "response_rate": rates,
+    }
+    return out, service

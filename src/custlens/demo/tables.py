@@ -174,5 +174,11 @@ def feedback_table(fb: dict, headers: str) -> Columns:
         "nps": _optional_ints(fb["nps"]),
         "text": F.take_text(fb["texts"], fb["text"]),
         "resolved": F.blank_where(F.bool_text(np.maximum(resolved, 0), headers), resolved < 0),
+        "resolved_time": F.blank_where(
+            F.format_datetimes(np.maximum(fb["resolved_second"], 0)), fb["resolved_second"] < 0
+        ),
+        "responded": F.blank_where(
+            F.bool_text(np.maximum(fb["responded"], 0), headers), fb["responded"] < 0
+        ),
         "order_id": _optional_ids("O", fb["order"], 10),
     }

@@ -145,6 +145,8 @@ COLUMN_LABELS: dict[str, str] = {
     "n_b": "Baskets with B",
     "n_baskets": "Baskets",
     "name": "Name",
+    # an answer of the feedback table; the KPI of the same id is named by the metric catalogue
+    "nps": "NPS score",
     "nps_group": "NPS group",
     "needs_review": "Needs review",
     "order_date": "Order date",

@@ -105,9 +105,6 @@ DECIMALS = frozenset(
         "lift",
         "mean_frequency",
         "mean_orders",
-        "nps",
-        "nps_high",
-        "nps_low",
         "roi",
         "uplift",
     ]
@@ -124,6 +121,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"(n_\w+|rows_\w+|\w+_sessions|eligible_\d+d|repeat_\d+d|orders_\d+d)", "int"),
     (r"(mean_|median_)?\w*days", "days"),
     (r"\w+_ma|\w+_per_day|mean_pages", "mean"),  # averages of counts: one decimal
+    (r"nps(_low|_high)?", "mean"),  # net promoter scores, -100..100: one decimal
     (r"mean_\w+_score|z_\w+|\w+_per_\w+|alpha|beta|gamma", "float"),
 )
 

@@ -73,5 +73,17 @@ def export_table(
 ) -> tuple[Path, int]:
     """Write ``table_name`` masked according to ``policy``; returns (path, rows)."""
     data = mask_table(fetch_table(con, table_name), policy)
+    if "text" in data.column_names and not policy.allows("name"):
+        data = _mask_free_text(con, data)
     data = localise_headers(data, table_name, lang)
     return write_table(data, out, fmt), data.num_rows
+
+
+def _mask_free_text(con: Any, data: pa.Table) -> pa.Table:
+    """Phone numbers and customers' names inside the ``text`` column (feedback) masked."""
+    from custlens.privacy.free_text import mask_free_text
+    from custlens.store.free_text import customer_names
+
+    texts = mask_free_text(data.column("text").to_pandas(), customer_names(con))
+    i = data.column_names.index("text")
+    return data.set_column(i, "text", pa.array(texts, pa.string()))

@@ -91,6 +91,8 @@ EXAMPLES = {
         "nps": "9",
         "text": "物流很快，质量很好",
         "resolved": "是",
+        "resolved_time": "",
+        "responded": "",
         "order_id": "",
     },
 }

@@ -296,6 +296,15 @@ def _v11() -> list[str]:
     ]
 
 
+def _v12() -> list[str]:
+    """Feedback: ``resolved_time`` (time to resolve a complaint) and ``responded`` (surveys and
+    callbacks answered)."""
+    return [
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS resolved_time TIMESTAMP",
+        "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS responded BOOLEAN",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -308,5 +317,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v9,
     _v10,
     _v11,
+    _v12,
 ]
 LATEST_VERSION = len(MIGRATIONS)

@@ -322,10 +322,19 @@ def tags_as_of(ws: Workspace, when: dt.date | None = None) -> ir.Table:
 
 
 def with_masked_names(ws: Workspace, table: pa.Table, policy: MaskingPolicy = MASKED) -> pa.Table:
-    """``table`` with the customer's name (masked) as its second column, row order kept."""
+    """``table`` with the customer's name (masked) as its second column, row order kept; a
+    ``text`` column (feedback) with phone numbers and customers' names inside it masked."""
     names = ws.con.execute("SELECT customer_id, name FROM customers").fetch_arrow_table()
     index = pc.index_in(table.column("customer_id"), value_set=names.column("customer_id"))
-    return mask_table(table.add_column(1, "name", pc.take(names.column("name"), index)), policy)
+    table = table.add_column(1, "name", pc.take(names.column("name"), index))
+    if "text" in table.column_names and not policy.allows("name"):
+        from custlens.privacy.free_text import mask_free_text
+        from custlens.store.free_text import customer_names
+
+        texts = mask_free_text(table.column("text").to_pandas(), customer_names(ws.con))
+        i = table.column_names.index("text")
+        table = table.set_column(i, "text", pa.array(texts, pa.string()))
+    return mask_table(table, policy)
 
 
 # stored per-customer attributes an analysis can break down by: name -> (table, column)

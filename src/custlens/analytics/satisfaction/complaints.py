@@ -14,7 +14,8 @@ Definitions (docs/satisfaction.md):
 - **type**: found in the complaint's text by keywords (:data:`COMPLAINT_TYPES`, first match
   wins; ``other`` when none matches).
 
-The time to resolve is not computed: the feedback table has no resolution time.
+The time to resolve and the response rates of surveys and callbacks are in
+:mod:`custlens.analytics.satisfaction.service`.
 """
 
 from __future__ import annotations

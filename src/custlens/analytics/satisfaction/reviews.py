@@ -1,7 +1,10 @@
-"""Imported feedback texts with their sentiment; phone numbers and the author's name inside
-the text masked (the rule of custlens.privacy.masking: 13812345678 -> 138****5678, 张三丰 -> 张**)."""
+"""Imported feedback texts with their sentiment; phone numbers and the names of known customers
+inside the text masked (the rule of custlens.privacy.masking: 13812345678 -> 138****5678,
+张三丰 -> 张**)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -9,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.analytics.satisfaction.sentiment import score_sentiment
+from custlens.privacy.free_text import PHONE_IN_TEXT, mask_free_text
 from custlens.store.sentiment import SENTIMENT_COLUMNS
 
 __all__ = [
@@ -20,9 +24,6 @@ __all__ = [
     "review_sentiment",
     "with_sentiment",
 ]
-
-# a mainland mobile number inside free text (not part of a longer digit run)
-PHONE_IN_TEXT = r"(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})($|[^0-9])"
 
 
 def mask_phones_in_text(text: ir.StringValue) -> ir.StringValue:
@@ -71,7 +72,7 @@ def mask_names_in_text(text: ir.StringValue, name: ir.StringValue) -> ir.StringV
     return ibis.ifelse(usable, text.replace(name, masked), text)
 
 
-def mask_texts(texts: pd.Series, name: str | None = None) -> pd.Series:
+def mask_texts(texts: pd.Series, name: str | None = None, others: Sequence[str] = ()) -> pd.Series:
     """The rule of :func:`mask_phones_in_text` and :func:`mask_names_in_text` on a pandas
     column (a few texts already read, e.g. one customer's feedback): mobile numbers as
     ``138****5678``, the author's ``name`` (two characters or more) after its first character.
@@ -82,6 +83,9 @@ def mask_texts(texts: pd.Series, name: str | None = None) -> pd.Series:
         Free texts (missing values stay missing).
     name : str, optional
         The author's name.
+    others : sequence of str, optional
+        Other known names (other customers'), masked wherever they occur
+        (:func:`custlens.privacy.free_text.mask_free_text`).
 
     Returns
     -------
@@ -91,10 +95,14 @@ def mask_texts(texts: pd.Series, name: str | None = None) -> pd.Series:
     --------
     >>> mask_texts(pd.Series(["我是张三丰，电话13812345678", None]), "张三丰").tolist()
     ['我是张**，电话138****5678', None]
+    >>> mask_texts(pd.Series(["李雷帮我退的货"]), "张三丰", ["李雷"]).tolist()
+    ['李*帮我退的货']
     """
     out = texts.astype("object").str.replace(PHONE_IN_TEXT, r"\1\2****\3\4", regex=True)
     if name and len(name) >= 2:
         out = out.str.replace(name, name[0] + "*" * (len(name) - 1), regex=False)
+    if len(others):
+        out = mask_free_text(out, others)
     return out.where(texts.notna(), None)
 
 
@@ -113,7 +121,8 @@ def review_sentiment(
     kinds : tuple of str, default ("review",)
         Feedback types to score.
     customers : ibis.expr.types.Table, optional
-        The ``customers`` table: each author's name inside their text is masked.
+        The ``customers`` table: each author's name, and every other customer's name, inside
+        the texts is masked.
 
     Returns
     -------
@@ -140,6 +149,9 @@ def review_sentiment(
         **kept,
     ).order_by(["feedback_time", "feedback_id"])
     frame = t.to_pandas().reset_index(drop=True)
+    if customers is not None and "name" in customers.columns:
+        known = customers.select(name=customers["name"]).distinct().to_pandas()["name"]
+        frame["text"] = mask_free_text(frame["text"], known)
     texts, stored = frame.pop("_raw"), frame.pop("_stored") if kept else None
     return with_sentiment(frame, texts, stored)
 
@@ -190,7 +202,10 @@ def with_sentiment(
 
 
 def feedback_sentiment(
-    rows: list[dict], name: str | None = None, unmasked: bool = False
+    rows: list[dict],
+    name: str | None = None,
+    unmasked: bool = False,
+    others: Sequence[str] = (),
 ) -> list[dict]:
     """A few feedback rows already read (one customer's, 客户360): phone numbers and ``name``
     inside ``text`` masked (unless ``unmasked``), each review with its sentiment (the stored
@@ -204,6 +219,8 @@ def feedback_sentiment(
         The author's name, masked inside the texts.
     unmasked : bool
         Show the texts as written (an admin's unmasked view).
+    others : sequence of str, optional
+        Other customers' names that may occur in the texts, masked too.
 
     Returns
     -------
@@ -230,5 +247,5 @@ def feedback_sentiment(
     frame["sentiment_score"] = frame["sentiment_score"].where(reviews).round(4)
     frame["sentiment_label"] = frame["sentiment_label"].where(reviews, None)
     if not unmasked:
-        frame["text"] = mask_texts(frame["text"], name)
+        frame["text"] = mask_texts(frame["text"], name, others)
     return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -16,7 +16,9 @@ they change what a score means:
   lands near the middle, on the side of its last clause.
 
 Scores in the neutral band ``[0.4, 0.6)`` are labelled ``neutral``; below it ``negative``, at
-or above it ``positive``. Accuracy figures and their data are in docs/satisfaction.md.
+or above it ``positive``. English texts (no CJK character) are scored by
+:mod:`custlens.analytics.satisfaction.english` instead. Accuracy figures and their data are in
+docs/satisfaction.md.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
+
+from custlens.analytics.satisfaction.english import detect_language, score_english
 
 __all__ = [
     "NEUTRAL_BAND",
@@ -344,8 +348,11 @@ def score_sentiment(
     model = model or _shipped()
     raw = pd.Series(list(texts), dtype="object")
     clean = raw.where(raw.notna(), "").astype(str).str.strip()
-    present = np.flatnonzero(clean.str.len().to_numpy() > 0)
     score = np.full(len(raw), np.nan)
+    english = np.flatnonzero(detect_language(clean.tolist()) == "en")
+    score[english] = score_english(clean.iloc[english].tolist())
+    chinese = (clean.str.len().to_numpy() > 0) & np.isnan(score)
+    present = np.flatnonzero(chinese)
     if present.size:
         flipped = _flip_negations(clean.iloc[present].tolist(), model)
         clauses = pd.Series(flipped).str.split(_CONTRAST_RE, regex=True).explode()

@@ -1,4 +1,5 @@
-"""Customer satisfaction (客户满意度): NPS, CSAT, complaints and churn by NPS group.
+"""Customer satisfaction (客户满意度): NPS, CSAT, complaints, churn by NPS group and the Cox
+model of time to churn.
 
 Definitions in docs/satisfaction.md; every number comes from custlens.analytics.satisfaction,
 read through the report's row-filtered workspace.
@@ -109,6 +110,21 @@ def build(ctx: Context) -> Section | None:
             rows,
         )
     )
+    hazards = _hazards(ctx, upto, orders.filter(orders.order_date < as_of), churn_days)
+    if hazards:
+        s.tables.append(
+            TableBlock(
+                ctx._("Churn hazard ratios (Cox model)"),
+                [
+                    Column("term", ctx._("Term")),
+                    Column("hazard_ratio", ctx._("Hazard ratio"), "float"),
+                    Column("ci_low", ctx._("95% low"), "float"),
+                    Column("ci_high", ctx._("95% high"), "float"),
+                    Column("p_value", ctx._("p value"), "float"),
+                ],
+                hazards,
+            )
+        )
     if now["nps"] is not None:
         s.narrative.append(
             ctx._(
@@ -128,3 +144,22 @@ def build(ctx: Context) -> Section | None:
             )
         )
     return s
+
+
+def _hazards(ctx: Context, feedback: Any, orders: Any, churn_days: int) -> list[dict]:
+    """Rows of the Cox model's hazard ratios (none when too few customers to fit it)."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    from custlens.analytics.satisfaction.hazards import churn_hazard_frame, fit_churn_hazards
+
+    frame = churn_hazard_frame(feedback, orders, ctx.as_of, churn_days)
+    if len(frame) < 20 or frame["churned"].nunique() < 2:
+        return []
+    try:
+        fitted = fit_churn_hazards(frame)
+    except (ValueError, ArithmeticError, ConvergenceWarning):
+        return []
+    rows = fitted.to_dict("records")
+    for row in rows:
+        row["term"] = ctx._(row["term"])
+    return rows

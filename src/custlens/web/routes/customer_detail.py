@@ -189,7 +189,7 @@ def customer_detail(
         "profile": profile,
         "orders": rows["orders"],
         "events": rows.get("events", []),
-        "feedback": _feedback(rows.get("feedback", []), found[0].get("name"), policy),
+        "feedback": _feedback(con, rows.get("feedback", []), found[0].get("name"), policy),
         **{key: rows.get(key) for key, _, _ in STORED},
         "tags": sorted(
             (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
@@ -209,12 +209,17 @@ def customer_detail(
     return detail
 
 
-def _feedback(rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy) -> list:
-    """The feedback rows with each review's (stored) sentiment; phones and the customer's name
-    in the texts masked unless ``policy`` shows names (an admin's unmasked view)."""
+def _feedback(
+    con: Any, rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy
+) -> list:
+    """The feedback rows with each review's sentiment; phones, the customer's name and other
+    customers' names in the texts masked unless ``policy`` shows names (an admin's view)."""
     from custlens.analytics.satisfaction.reviews import feedback_sentiment
+    from custlens.store.free_text import names_in_texts
 
-    return feedback_sentiment(rows, None if policy.allows("name") else name, policy.allows("name"))
+    shown = policy.allows("name")
+    others = [] if shown else names_in_texts(con, [r.get("text") for r in rows])
+    return feedback_sentiment(rows, None if shown else name, shown, others)
 
 
 def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
