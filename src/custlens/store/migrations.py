@@ -243,5 +243,31 @@ def _v9() -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10() -> list[str]:
+    """Dashboards users build (custlens.store.dashboards): the spec as JSON, its owner and
+    who it is shared with."""
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS dashboard_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS dashboards (
+            dashboard_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, owner VARCHAR NOT NULL,
+            spec VARCHAR NOT NULL,             -- JSON (custlens.dashboards.spec.DashboardSpec)
+            shared_roles VARCHAR NOT NULL,     -- JSON list of roles
+            shared_users VARCHAR NOT NULL,     -- JSON list of user names
+            created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+        )""",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+]
 LATEST_VERSION = len(MIGRATIONS)
