@@ -183,7 +183,8 @@ def read_spec(data: dict) -> DashboardSpec:
             where = ".".join(str(x) for x in e.get("loc", ()))
             cause = (e.get("ctx") or {}).get("error")
             if isinstance(cause, SpecProblem):
-                parts.append(("{where}: " + cause.msgid, {"where": where, **(cause.params or {})}))
+                problem: object = (cause.msgid, cause.params)
             else:
-                parts.append(("{where}: {problem}", {"where": where, "problem": e.get("msg", "")}))
+                problem = e.get("msg", "")
+            parts.append(("{where}: {problem}", {"where": where, "problem": problem}))
         raise InputError.of_each(parts) from None

@@ -14,6 +14,8 @@ def register_routes(app: FastAPI) -> None:
         behaviour,
         campaigns,
         customers,
+        dashboards,
+        dashboards_api,
         imports,
         overview,
         patterns,
@@ -25,6 +27,7 @@ def register_routes(app: FastAPI) -> None:
     for module in (
         auth,
         overview,
+        dashboards,
         customers,
         patterns,
         value,
@@ -35,6 +38,7 @@ def register_routes(app: FastAPI) -> None:
         reports,
         admin,
         account,
+        dashboards_api,
         api,
     ):
         app.include_router(module.router)
