@@ -13,7 +13,8 @@ month of the customer's first analysable order, ``period`` splits the period by 
 
 Global filters: ``channel`` and ``store`` keep the orders of that channel / store,
 ``segment`` the customers of that segment; ``period`` is the default period of every widget
-(a widget may name its own). Without any, the last 12 months of data are shown.
+(a widget may name its own). Without any, the 12 calendar months up to the last day with
+data are shown.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from custlens.analytics.value.metrics import default_as_of
 from custlens.dashboards.spec import BY_MONTH, Filters, Widget
 from custlens.store.scoped import ScopedWorkspace
 
-DEFAULT_PERIOD = "last-12m"
 # the customer list's drill-down parameter of each dimension (custlens.web.customer_drill)
 DRILL_PARAMS = {
     "channel": "order_channel",
@@ -81,9 +81,13 @@ def scoped_orders(scope: ScopedWorkspace, filters: Filters) -> ir.Table:
 
 
 def widget_period(widget: Widget, filters: Filters, last_day: dt.date) -> Period:
-    """The period a widget shows: its own, else the dashboard's, else the last 12 months up
-    to ``last_day`` (the viewer's last day with data); ``last-…`` periods end on it."""
-    text = widget.period or filters.period or DEFAULT_PERIOD
+    """The period a widget shows: its own, else the dashboard's, else the 12 calendar months
+    up to ``last_day`` (the viewer's last day with data; whole months, so a split by month
+    starts with a whole one); ``last-…`` periods end on ``last_day``."""
+    text = widget.period or filters.period
+    if not text:
+        first = shift_period(period_start(last_day, "month"), "month", -11)
+        return Period(first, last_day)
     return parse_period(text, last_day)
 
 

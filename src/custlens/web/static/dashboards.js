@@ -84,8 +84,10 @@
     var opt = row.querySelector("[name=metric]").selectedOptions[0];
     row.querySelector(".definition").textContent = opt ? opt.title : "";
     row.setAttribute("data-preview", "loading");
+    var ticket = (row._ticket = (row._ticket || 0) + 1);  // only the latest answer is shown
     api("POST", "/api/v1/dashboards/preview", { widget: widgetOf(row), filters: filters() })
       .then(function (data) {
+        if (ticket !== row._ticket) return;
         err.hidden = true;
         box.innerHTML = "";
         if (data.chart) {
@@ -100,6 +102,7 @@
         row.setAttribute("data-preview", "ok");
       })
       .catch(function (e) {
+        if (ticket !== row._ticket) return;
         box.innerHTML = "";
         err.textContent = e.message;
         err.hidden = false;
