@@ -86,6 +86,20 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/imports"): "import",
     ("GET", "/api/v1/audit"): "audit",
     ("GET", "/api/v1/users"): "manage_users",
+    ("GET", "/dashboards"): "view",
+    ("GET", "/dashboards/new"): "view",
+    ("GET", "/dashboards/{dashboard_id}"): "view",
+    ("GET", "/dashboards/{dashboard_id}/edit"): "view",
+    ("POST", "/dashboards/{dashboard_id}/delete"): "view",
+    ("GET", "/api/v1/dashboards"): "view",
+    ("POST", "/api/v1/dashboards"): "view",
+    ("GET", "/api/v1/dashboards/schema"): "view",
+    ("POST", "/api/v1/dashboards/preview"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("PUT", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("DELETE", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}/data"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}/widgets/{index}/export"): "export",
 }
 
 # path parameters and a request that passes the guard without changing anything (a missing
@@ -97,6 +111,8 @@ PATH_VALUES = {
     "username": "no-such-user",
     "token_id": "nosuchid",
     "session_id": "0123456789abcdef",
+    "dashboard_id": "999999",
+    "index": "0",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},
@@ -155,6 +171,8 @@ def _call(client, method: str, path: str, csrf: str | None):
     kw = dict(HARMLESS.get((method, path), {}))
     if method == "POST":
         kw["data"] = {**kw.get("data", {}), **({"csrf_token": csrf} if csrf else {})}
+    elif method in ("PUT", "DELETE") and csrf:
+        kw["headers"] = {"X-CSRF-Token": csrf}
     return client.request(method, url, follow_redirects=False, **kw)
 
 
