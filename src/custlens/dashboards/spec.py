@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from custlens.analytics.measures import BY_ID, MEASURE_IDS
 from custlens.analytics.patterns.periods import parse_period
-from custlens.errors import InputError
+from custlens.errors import InputError, translate
 
 DIMENSIONS = (
     "channel",
@@ -187,4 +187,6 @@ def read_spec(data: dict) -> DashboardSpec:
             else:
                 problem = e.get("msg", "")
             parts.append(("{where}: {problem}", {"where": where, "problem": problem}))
-        raise InputError.of_each(parts) from None
+        err = InputError("; ".join(translate(m, p, "en") for m, p in parts))
+        err.parts = parts
+        raise err from None

@@ -1,7 +1,9 @@
 """Saved dashboards in the workspace database (table ``dashboards``, migration v10).
 
-Parameterised SQL only. Who may read or change a dashboard is decided by
-:mod:`custlens.dashboards.access`; this module stores and reads.
+Parameterised SQL only. The spec is stored as the JSON text of
+:class:`custlens.dashboards.spec.DashboardSpec` (validated before it gets here) with its
+sharing in two columns the listing filters on. Who may read or change a dashboard is decided
+by :mod:`custlens.dashboards.access`; this module stores and reads.
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-
-from custlens.dashboards.spec import DashboardSpec
 
 _COLUMNS = "dashboard_id, name, owner, spec, created_at, updated_at"
 
@@ -21,19 +21,20 @@ def _row(row: tuple) -> dict[str, Any]:
         "id": int(did),
         "name": name,
         "owner": owner,
-        "spec": DashboardSpec.model_validate_json(spec),
+        "spec": spec,
         "created_at": created,
         "updated_at": updated,
     }
 
 
-def _sharing(spec: DashboardSpec) -> tuple[str, str]:
-    return json.dumps(sorted(set(spec.shared_with.roles))), json.dumps(
-        sorted(set(spec.shared_with.users))
-    )
+def _sharing(spec: dict[str, Any]) -> tuple[str, str]:
+    shared = spec.get("shared_with") or {}
+    roles = sorted(set(shared.get("roles") or []))
+    users = sorted(set(shared.get("users") or []))
+    return json.dumps(roles, ensure_ascii=False), json.dumps(users, ensure_ascii=False)
 
 
-def create_dashboard(con: Any, owner: str, spec: DashboardSpec) -> int:
+def create_dashboard(con: Any, owner: str, spec: dict[str, Any]) -> int:
     """Store ``spec`` owned by ``owner``; returns the new dashboard id.
 
     Parameters
@@ -42,30 +43,40 @@ def create_dashboard(con: Any, owner: str, spec: DashboardSpec) -> int:
         A DuckDB connection (cursor) on the workspace database.
     owner : str
         The user name of the owner.
-    spec : DashboardSpec
+    spec : dict
+        A validated dashboard spec as JSON data (``name``, ``shared_with``, ``widgets`` ...).
 
     Returns
     -------
     int
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from custlens.store import init_workspace
+    >>> with init_workspace(tempfile.mkdtemp()) as ws:
+    ...     did = create_dashboard(ws.con, "ana", {"name": "周报", "shared_with": {"roles": ["viewer"]}})
+    ...     [b["name"] for b in visible_dashboards(ws.con, "vic", "viewer")]
+    ['周报']
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     roles, users = _sharing(spec)
     row = con.execute(
         "INSERT INTO dashboards VALUES (nextval('dashboard_id_seq'), ?, ?, ?, ?, ?, ?, ?) "
         "RETURNING dashboard_id",
-        [spec.name, owner, spec.model_dump_json(), roles, users, now, now],
+        [spec["name"], owner, json.dumps(spec, ensure_ascii=False), roles, users, now, now],
     ).fetchone()
     return int(row[0])
 
 
-def update_dashboard(con: Any, dashboard_id: int, spec: DashboardSpec) -> None:
+def update_dashboard(con: Any, dashboard_id: int, spec: dict[str, Any]) -> None:
     """Replace the spec of dashboard ``dashboard_id`` (the owner stays)."""
     roles, users = _sharing(spec)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
         "UPDATE dashboards SET name = ?, spec = ?, shared_roles = ?, shared_users = ?, "
         "updated_at = ? WHERE dashboard_id = ?",
-        [spec.name, spec.model_dump_json(), roles, users, now, dashboard_id],
+        [spec["name"], json.dumps(spec, ensure_ascii=False), roles, users, now, dashboard_id],
     )
 
 
@@ -75,7 +86,8 @@ def delete_dashboard(con: Any, dashboard_id: int) -> None:
 
 
 def get_dashboard(con: Any, dashboard_id: int) -> dict[str, Any] | None:
-    """Dashboard ``dashboard_id`` (id, name, owner, spec, created_at, updated_at) or None."""
+    """Dashboard ``dashboard_id`` (id, name, owner, spec as JSON text, created_at, updated_at)
+    or None."""
     row = con.execute(
         f"SELECT {_COLUMNS} FROM dashboards WHERE dashboard_id = ?", [dashboard_id]
     ).fetchone()

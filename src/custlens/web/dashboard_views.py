@@ -19,7 +19,7 @@ from starlette.requests import Request
 from custlens.charts.dashboard import DIMENSION_NAMES, widget_chart
 from custlens.dashboards.access import may_change, may_open
 from custlens.dashboards.data import drill_of, metric_info, widget_rows
-from custlens.dashboards.spec import Filters, Widget
+from custlens.dashboards.spec import DashboardSpec, Filters, Widget
 from custlens.i18n import gettext
 from custlens.io.export import write_table
 from custlens.privacy.policy import Principal
@@ -30,10 +30,28 @@ from custlens.web.routes.common import cached, ctx_of, scope_of
 FILTER_KEYS = ("period", "channel", "store", "segment")
 
 
+def _parsed(board: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored dashboard with its spec read into a :class:`DashboardSpec`."""
+    if board is None:
+        return None
+    return {**board, "spec": DashboardSpec.model_validate_json(board["spec"])}
+
+
+def get_board(request: Request, dashboard_id: int) -> dict[str, Any] | None:
+    """Stored dashboard ``dashboard_id`` (spec read), whoever asks; None when there is none."""
+    return _parsed(store.get_dashboard(ctx_of(request).con(), dashboard_id))
+
+
+def visible_boards(request: Request, principal: Principal) -> list[dict[str, Any]]:
+    """The dashboards ``principal`` may open (spec read), by name."""
+    con = ctx_of(request).con()
+    return [_parsed(b) for b in store.visible_dashboards(con, principal.username, principal.role)]
+
+
 def load_board(request: Request, principal: Principal, dashboard_id: int) -> dict[str, Any]:
     """The stored dashboard ``dashboard_id`` if ``principal`` may open it, else 404 (whether
     it exists is not told)."""
-    board = store.get_dashboard(ctx_of(request).con(), dashboard_id)
+    board = get_board(request, dashboard_id)
     if board is None or not may_open(principal, board):
         raise HTTPException(404, "dashboard not found")
     return board

@@ -71,7 +71,7 @@ def _choices(request: Request, principal: Principal) -> dict[str, Any]:
 @router.get("/dashboards")
 def dashboards_page(request: Request, principal: Principal = VIEW) -> Response:
     """The dashboards the user may open, with links to build a new one."""
-    boards = store.visible_dashboards(ctx_of(request).con(), principal.username, principal.role)
+    boards = views.visible_boards(request, principal)
     rows = [{**b, "may_change": may_change(principal, b)} for b in boards]
     return render(request, "dashboards.html", {"boards": rows})
 

@@ -44,8 +44,7 @@ def dashboard_schema(principal: Principal = VIEW) -> dict[str, Any]:
 def list_dashboards(request: Request, principal: Principal = VIEW) -> list[dict[str, Any]]:
     """The dashboards the caller may open: their own, those shared with them or their role
     (an admin: all)."""
-    boards = store.visible_dashboards(ctx_of(request).con(), principal.username, principal.role)
-    return [views.summary(b, principal) for b in boards]
+    return [views.summary(b, principal) for b in views.visible_boards(request, principal)]
 
 
 @router.post("/dashboards", status_code=201)
@@ -55,9 +54,9 @@ def create_dashboard(
     """Save a new dashboard owned by the caller."""
     spec = read_spec(payload)
     con = ctx_of(request).con()
-    did = store.create_dashboard(con, principal.username, spec)
+    did = store.create_dashboard(con, principal.username, spec.model_dump())
     record(request, "dashboard_create", principal.username, {"id": did, "name": spec.name})
-    return views.summary(store.get_dashboard(con, did), principal)
+    return views.summary(views.get_board(request, did), principal)
 
 
 @router.post("/dashboards/preview")
@@ -97,9 +96,9 @@ def update_dashboard(
     require_change(principal, board)
     spec = read_spec(payload)
     con = ctx_of(request).con()
-    store.update_dashboard(con, dashboard_id, spec)
+    store.update_dashboard(con, dashboard_id, spec.model_dump())
     record(request, "dashboard_update", principal.username, {"id": dashboard_id, "name": spec.name})
-    return views.summary(store.get_dashboard(con, dashboard_id), principal)
+    return views.summary(views.get_board(request, dashboard_id), principal)
 
 
 @router.delete("/dashboards/{dashboard_id}", status_code=204)
