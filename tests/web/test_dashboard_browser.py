@@ -1,5 +1,5 @@
 """仪表板 in a real browser (Debian's Chromium): an analyst builds a dashboard of three
-widgets from the lists with a live preview, reorders them, shares it with viewers and saves;
+widgets from the lists with a live preview, reorders them (a button and a drag), shares it with viewers and saves;
 after a reload it is the same; a viewer opens it, a 广东-only viewer sees smaller numbers, and
 a bar drills down to the customers behind it. Screenshots: test-artifacts/web/dash-*.png."""
 
@@ -66,8 +66,13 @@ def test_build_share_reload_and_view_a_dashboard(
     _charts_ready(page)
     expect(rows.nth(0).locator(".preview canvas")).to_have_count(1)
     expect(rows.nth(2).locator(".definition")).to_contain_text("净销售额")
-    rows.nth(2).locator("[data-act=up]").click()
-    rows.nth(1).locator("[data-act=up]").click()
+    rows.nth(2).locator("[data-act=up]").click()  # bar, KPI, line
+    page.set_viewport_size({"width": 1280, "height": 2000})  # both rows on screen while dragging
+    page.drag_and_drop(
+        "#widget-list > section:nth-child(2) .drag-handle",
+        "#widget-list > section:nth-child(1)",
+        target_position={"x": 40, "y": 4},
+    )
     assert [rows.nth(i).locator("select[name=chart]").input_value() for i in range(3)] == [
         "kpi",
         "bar",

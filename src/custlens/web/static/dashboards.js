@@ -1,4 +1,4 @@
-/* 仪表板 builder: widgets picked from lists, moved up/down, each previewed live through
+/* 仪表板 builder: widgets picked from lists, moved up/down or dragged by their handle, each previewed live through
    POST /api/v1/dashboards/preview; saved with POST/PUT /api/v1/dashboards. Every visible text
    comes from the page (the message catalogue), none from here. */
 (function () {
@@ -128,9 +128,24 @@
         else if (act === "down" && row.nextElementSibling) list.insertBefore(row.nextElementSibling, row);
       });
     });
+    var handle = row.querySelector(".drag-handle");
+    handle.addEventListener("dragstart", function (e) {
+      dragged = row;
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", "");
+    });
+    row.addEventListener("dragover", function (e) { if (dragged) e.preventDefault(); });
+    row.addEventListener("drop", function (e) {
+      e.preventDefault();
+      if (!dragged || dragged === row) return;
+      var after = e.clientY > row.getBoundingClientRect().top + row.offsetHeight / 2;
+      list.insertBefore(dragged, after ? row.nextElementSibling : row);
+      dragged = null;
+    });
     list.appendChild(row);
     preview(row);
   }
+  var dragged = null;
 
   form.elements.name.value = spec.name || "";
   var f = spec.filters || {};
