@@ -203,6 +203,8 @@ def test_pages_list_view_and_guard_the_builder(dash, users):
     page = vic.get(f"/dashboards/{did}").text
     assert "复购率" in page and "两个及以上不同日期" in page  # the metric's definition on hover
     assert "/customers?" in page  # the table's rows drill to the customers
+    card = page.split('data-kpi="repurchase_rate"')[1].split("</div>\n      </div>")[0]
+    assert "个百分点" in card, card  # a rate changes in percentage points
     assert vic.get(f"/dashboards/{did}/edit").status_code == 403
     assert admin.get(f"/dashboards/{did}/edit").status_code == 200
     assert vic.get("/dashboards/new").status_code == 200
