@@ -27,6 +27,7 @@ LAYER = {
     **dict.fromkeys(("io", "store", "privacy"), 1),
     "analytics": 2,
     "charts": 3,
+    "dashboards": 3,  # the dashboard spec and widget data: over analytics and store
     "reports": 4,
     **dict.fromkeys(("web", "cli", "api", "demo"), 5),
 }

@@ -82,14 +82,37 @@ def crawl(client, start: str = "/", limit: int = 400) -> tuple[dict[str, int], d
     return status, found_on
 
 
+@pytest.fixture(scope="module")
+def shared_dashboard(app) -> int:
+    """A 仪表板 shared with every role, so the crawl opens its view (its builder for admins),
+    its widgets' drill-down links and exports."""
+    admin = login(app, "admin")
+    spec = {
+        "name": "巡检",
+        "shared_with": {"roles": ["analyst", "viewer"]},
+        "widgets": [
+            {"metric": "gmv", "chart": "kpi"},
+            {"metric": "orders", "chart": "table", "dimension": "province"},
+            {"metric": "buyers", "chart": "table", "dimension": "period"},
+            {"metric": "gmv", "chart": "bar", "dimension": "segment"},
+        ],
+    }
+    resp = admin.post("/api/v1/dashboards", json=spec, headers={"X-CSRF-Token": admin.csrf})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
+
+
 @pytest.mark.parametrize("username", sorted(PASSWORDS))
-def test_every_link_opens_for_every_user(app, username):
+def test_every_link_opens_for_every_user(app, username, shared_dashboard):
     client = login(app, username)
     status, found_on = crawl(client)
     dead = {url: (code, found_on[url]) for url, code in status.items() if code >= 400}
     assert not dead, f"{username} ({ROLES[username]}): dead links {dead}"
-    # the crawl reached the pages of the navigation and beyond
+    # the crawl reached the pages of the navigation and beyond, the 仪表板 too
     assert len(status) >= 15, sorted(status)
+    assert f"/dashboards/{shared_dashboard}" in status, sorted(status)
+    drills = [u for u, page in found_on.items() if page == f"/dashboards/{shared_dashboard}"]
+    assert any(u.startswith("/customers?") and "province=" in u for u in drills), drills
 
 
 def test_navigation_hides_what_the_user_may_not_do(clients):

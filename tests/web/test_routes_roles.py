@@ -91,6 +91,20 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/events"): "import",
     ("GET", "/api/v1/ingest/batches/{batch_id}"): "import",
     ("GET", "/api/v1/changes"): "view",
+    ("GET", "/dashboards"): "view",
+    ("GET", "/dashboards/new"): "view",
+    ("GET", "/dashboards/{dashboard_id}"): "view",
+    ("GET", "/dashboards/{dashboard_id}/edit"): "view",
+    ("POST", "/dashboards/{dashboard_id}/delete"): "view",
+    ("GET", "/api/v1/dashboards"): "view",
+    ("POST", "/api/v1/dashboards"): "view",
+    ("GET", "/api/v1/dashboards/schema"): "view",
+    ("POST", "/api/v1/dashboards/preview"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("PUT", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("DELETE", "/api/v1/dashboards/{dashboard_id}"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}/data"): "view",
+    ("GET", "/api/v1/dashboards/{dashboard_id}/widgets/{index}/export"): "export",
 }
 # routes that take a bearer token with the ingest scope and never a session (403 to one)
 INGEST_ONLY = {
@@ -110,6 +124,8 @@ PATH_VALUES = {
     "token_id": "nosuchid",
     "session_id": "0123456789abcdef",
     "batch_id": "no-such-batch",
+    "dashboard_id": "999999",
+    "index": "0",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},
@@ -169,6 +185,8 @@ def _call(client, method: str, path: str, csrf: str | None):
     kw = dict(HARMLESS.get((method, path), {}))
     if method == "POST":
         kw["data"] = {**kw.get("data", {}), **({"csrf_token": csrf} if csrf else {})}
+    elif method in ("PUT", "DELETE") and csrf:
+        kw["headers"] = {"X-CSRF-Token": csrf}
     return client.request(method, url, follow_redirects=False, **kw)
 
 

@@ -46,6 +46,9 @@ ACTIONS = (
     "token_create",
     "token_revoke",
     "session_revoke",
+    "dashboard_create",
+    "dashboard_update",
+    "dashboard_delete",
 )
 COLUMNS = ("logged_at", "username", "action", "detail", "ip")
 

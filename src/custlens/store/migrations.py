@@ -305,6 +305,21 @@ def _v12() -> list[str]:
     ]
 
 
+def _v13() -> list[str]:
+    """Dashboards users build (custlens.store.dashboards): the spec as JSON, its owner and
+    who it is shared with."""
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS dashboard_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS dashboards (
+            dashboard_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, owner VARCHAR NOT NULL,
+            spec VARCHAR NOT NULL,             -- JSON (custlens.dashboards.spec.DashboardSpec)
+            shared_roles VARCHAR NOT NULL,     -- JSON list of roles
+            shared_users VARCHAR NOT NULL,     -- JSON list of user names
+            created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -318,5 +333,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v10,
     _v11,
     _v12,
+    _v13,
 ]
 LATEST_VERSION = len(MIGRATIONS)

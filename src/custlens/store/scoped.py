@@ -35,8 +35,16 @@ if TYPE_CHECKING:
 
 # tables without customers' rows, the same for every user: read in full under row filters
 SHARED = ("campaigns", "analysis_runs", "clusters")
-# accounts, sessions and the audit trail: not data, never handed out by a scoped workspace
-ACCOUNT_TABLES = ("users", "api_tokens", "web_sessions", "audit_log", "ingest_requests")
+# accounts, sessions, the audit trail and saved dashboards: not data, never handed out by a
+# scoped workspace
+ACCOUNT_TABLES = (
+    "users",
+    "api_tokens",
+    "web_sessions",
+    "audit_log",
+    "ingest_requests",
+    "dashboards",
+)
 
 
 def restricted(principal: Principal) -> bool:

@@ -38,6 +38,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
         "Dashboards",
         [
             ("/", "Overview", "view"),
+            ("/dashboards", "My dashboards", "view"),
             ("/customers", "Customer list", "view"),
             ("/patterns", "Purchase patterns", "view"),
             ("/association", "Association", "view"),

@@ -14,6 +14,8 @@ def register_routes(app: FastAPI) -> None:
         behaviour,
         campaigns,
         customers,
+        dashboards,
+        dashboards_api,
         imports,
         ingest,
         overview,
@@ -26,6 +28,7 @@ def register_routes(app: FastAPI) -> None:
     for module in (
         auth,
         overview,
+        dashboards,
         customers,
         patterns,
         value,
@@ -36,6 +39,7 @@ def register_routes(app: FastAPI) -> None:
         reports,
         admin,
         account,
+        dashboards_api,
         api,
         ingest,
     ):

@@ -4,6 +4,7 @@
   "use strict";
   var views = {};
   window.custlensViews = views;
+  window.custlensEmbed = function (el, cfg) { embedSpec(el, cfg); };
 
   function drillUrl(drill, datum) {
     var params = new URLSearchParams();
@@ -35,7 +36,11 @@
   function embed(el) {
     var block = document.getElementById(el.getAttribute("data-chart"));
     if (!block || typeof vegaEmbed === "undefined") return;
-    var cfg = JSON.parse(block.textContent);
+    embedSpec(el, JSON.parse(block.textContent));
+  }
+
+  /* draw {spec, drill} into el (also used by the dashboard builder's live preview) */
+  function embedSpec(el, cfg) {
     fitWidth(el, cfg.spec);
     var opts = {
       renderer: "canvas",
