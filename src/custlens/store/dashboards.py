@@ -1,4 +1,4 @@
-"""Saved dashboards in the workspace database (table ``dashboards``, migration v10).
+"""Saved dashboards in the workspace database (table ``dashboards``, migration v13).
 
 Parameterised SQL only. The spec is stored as the JSON text of
 :class:`custlens.dashboards.spec.DashboardSpec` (validated before it gets here) with its
