@@ -111,7 +111,7 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     >>> float(f.loc["b", "negative_review_share"])
     1.0
     """
-    from custlens.analytics.satisfaction.churn_link import nps_group
+    from custlens.analytics.satisfaction.churn_link import latest_first, nps_group
     from custlens.analytics.satisfaction.complaints import complaints
     from custlens.analytics.satisfaction.reviews import review_sentiment
 
@@ -122,7 +122,7 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     ranked = answers.mutate(
         _rank=ibis.row_number().over(
             group_by=answers.customer_id,
-            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
+            order_by=latest_first(answers),
         )
     )
     latest = ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
