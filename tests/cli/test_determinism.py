@@ -3,7 +3,9 @@
 Two worlds are analysed twice: a small demo workspace, and tests/analytics/partial_fixture.py
 (orders only, the data ends 2011-12-22, nine days before the quarter's end, and the same quarter
 a year earlier has no data). Each runs here with DuckDB on 1 thread, and in a second Python
-process with 4 threads and another string-hash seed (so set and dict-of-set orders differ too).
+process with 4 threads, another string-hash seed (so set and dict-of-set orders differ too) and
+on a copy of the workspace whose tables hold the same rows stored in another order (shuffled
+with a fixed seed), so that a query without ORDER BY returns its rows in another order.
 Each command's stdout must be byte for byte the same. ``analyze`` runs on its own copy of each
 workspace and its stored results are read back through the CLI. ``report`` writes XLSX files
 (whose generation time differs): their numeric cells are what is compared, and the Chinese and
@@ -21,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 from typer.testing import CliRunner
@@ -102,6 +105,20 @@ COMMANDS: dict[str, list[tuple[str, ...]]] = {
         ("patterns", "repurchase", "--keyword", "奶粉", *J),
         ("patterns", "repurchase", "--overdue", *C),
     ],
+    "campaigns": [
+        ("campaigns", "summary", *J),
+        ("campaigns", "effect", *J),
+        ("campaigns", "sensitivity", *C),
+    ],
+    "abtest": [("abtest", "analyze", "--experiment", "CP014", "--resamples", "200", *J)],
+    "satisfaction": [
+        ("satisfaction", "scores", "--by", "quarter", *J),
+        ("satisfaction", "complaints", *J),
+        ("satisfaction", "churn", *J),
+        ("satisfaction", "aspects", *J),
+        ("satisfaction", "reviews", *C),
+    ],
+    "report": [("report", "--format", "xlsx", "--lang", "zh")],
     "basket": [
         ("basket", "--top", "100", *J),
         ("basket", "--level", "product", "--top", "100", *C),
@@ -178,10 +195,38 @@ def run_all(roots: dict[str, str], threads: str, out: str) -> None:
     Path(out).write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
 
 
+def shuffle_rows(database: Path, seed: int = 7) -> None:
+    """Store the rows of every table of a DuckDB file again in another order: the same data, a
+    different physical order (a permutation fixed by ``seed``)."""
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("SET threads = 1")  # inserted in the order given
+        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()
+        for (name,) in tables:
+            con.execute(f'CREATE TEMP TABLE rows_copy AS SELECT * FROM "{name}"')
+            con.execute(f'DELETE FROM "{name}"')
+            con.execute(
+                f'INSERT INTO "{name}" SELECT * FROM rows_copy ORDER BY hash(rowid + ?)', [seed]
+            )
+            con.execute("DROP TABLE rows_copy")
+    finally:
+        con.close()
+
+
+def first_rows(database: Path, table: str) -> list[tuple]:
+    """The first rows of ``table`` as stored (no ORDER BY)."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(f'SELECT * FROM "{table}" LIMIT 20').fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
-def workspaces(tmp_path_factory) -> dict[str, tuple[Path, Path, Path]]:
-    """Per world, three identical workspaces: one that no run writes to, and one per run for
-    ``analyze`` (which stores its results), so that every other command reads the same data."""
+def workspaces(tmp_path_factory) -> dict[str, tuple[Path, Path, Path, Path]]:
+    """Per world, four workspaces of the same data: one that no run writes to, one per run for
+    ``analyze`` (which stores its results), so that every other command reads the same data, and
+    for the second run both with their rows shuffled (copies 2 and 3)."""
     root = tmp_path_factory.mktemp("determinism")
     truth = generate_world(root / "data", n_customers=300, seed=5)
     files = {table: root / "data" / name for table, name in truth["files"].items()}
@@ -192,23 +237,51 @@ def workspaces(tmp_path_factory) -> dict[str, tuple[Path, Path, Path]]:
         for table, path in imports.items():
             import_file(ws, table, path)
         ws.close()
-        for copy in ("b", "c"):
+        for copy in "bcd":
             shutil.copytree(root / world / "a", root / world / copy)
-        found[world] = tuple(root / world / copy / "ws" for copy in "abc")
+        for copy in "cd":
+            shuffle_rows(root / world / copy / "ws" / "custlens.duckdb")
+        found[world] = tuple(root / world / copy / "ws" for copy in "abcd")
     return found
 
 
-def _roots(workspaces: dict[str, tuple[Path, Path, Path]], copy: int) -> dict[str, str]:
-    """The workspace of every run: ``analyze`` on its own ``copy``, the others on copy 0."""
+def _roots(workspaces: dict[str, tuple[Path, ...]], run: int) -> dict[str, str]:
+    """The workspace of every command of ``run`` (1: here, 2: the other process): ``analyze``
+    on its own copy (1 or 2), the others on copy 0 here and on the shuffled copy 3 there."""
+    reading = 0 if run == 1 else 3
     return {
-        name: str(workspaces[world][copy if name.endswith("analyze") else 0])
+        name: str(workspaces[world][run if name.endswith("analyze") else reading])
         for name, (world, _) in RUNS.items()
     }
 
 
+def test_shuffled_copies_hold_the_same_rows_in_another_order(workspaces):
+    for world, copies in workspaces.items():
+        plain, shuffled = (copies[i] / "custlens.duckdb" for i in (0, 3))
+        assert first_rows(plain, "orders") != first_rows(shuffled, "orders"), world
+        con = duckdb.connect(str(plain), read_only=True)
+        try:
+            con.execute(f"ATTACH '{shuffled}' AS shuffled (READ_ONLY)")
+            names = (
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND database_name = ?"
+            )
+            tables = [t for (t,) in con.execute(names, [plain.stem]).fetchall()]
+            assert "orders" in tables
+            for t in tables:
+                count = (
+                    f'SELECT (SELECT count(*) FROM "{t}"), (SELECT count(*) FROM shuffled."{t}")'
+                )
+                n, m = con.execute(count).fetchone()
+                missing = f'SELECT * FROM "{t}" EXCEPT ALL SELECT * FROM shuffled."{t}"'
+                assert n == m and con.execute(missing).fetchall() == [], (world, t)
+        finally:
+            con.close()
+
+
 @pytest.fixture(scope="module")
 def other_run(workspaces, tmp_path_factory):
-    """stdout of every command from another process: 4 DuckDB threads, another hash seed."""
+    """stdout of every command from another process: 4 DuckDB threads, another hash seed, the
+    rows of every table stored in another order."""
     out = tmp_path_factory.mktemp("other") / "stdout.json"
     seed = os.environ.get("PYTHONHASHSEED", "")
     env = {

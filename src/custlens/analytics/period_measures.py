@@ -109,13 +109,16 @@ def measure_components(
         repeat_buyers=per_buyer.count(where=per_buyer.days >= 2),
         campaign_buyers=per_buyer.count(where=per_buyer.campaign),
     )
-    value = facts.value.cast("float64")
+    # mean and variance from exact DECIMAL sums: float sums (AVG, VAR_SAMP of DOUBLE) follow
+    # the order the threads add the rows in, and the t-test of `compare` prints the last bits
+    value = facts.value.cast("decimal(18,2)")
+    n, total, squares = facts.count(), value.sum(), (value * value).sum()
     sales = facts.group_by(keys).aggregate(
         gmv=facts.value.sum().cast("decimal(18,2)"),
-        orders=facts.count(),
+        orders=n,
         items=facts.items.sum(),
-        order_value_mean=value.mean(),
-        order_value_var=value.var(how="sample"),
+        order_value_mean=total.cast("float64") / n,
+        order_value_var=(n * squares - total * total).cast("float64") / (n * (n - 1)).nullif(0),
     )
     lines = sale_lines(orders, include_flagged)
     lines = lines.filter(lines.order_date < ibis.date(as_of))

@@ -186,8 +186,8 @@ def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> di
         t: pred.index[pred["churn_risk"] == t].astype(str).tolist()
         for t in ("high", "medium", "low")
     }
-    top = pred.sort_values("clv", ascending=False).head(20) if "clv" in pred else pred.head(20)
-    top = top.reset_index(names="customer_id")
+    top = pred.sort_values("clv", ascending=False, kind="stable") if "clv" in pred else pred
+    top = top.head(20).reset_index(names="customer_id")  # ties: in customer order
     tm = fit.transaction_model
     return {
         "fit": fit.to_dict(),

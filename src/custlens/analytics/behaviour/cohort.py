@@ -48,7 +48,8 @@ def cohort_retention(
         raise UsageError(f"cohort_by must be one of {', '.join(COHORT_BY)}")
     o = analyzable_orders(orders, include_flagged)
     o = o.select(customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date), a=o.amount)
-    active = o.group_by(["customer_id", "m"]).aggregate(revenue=o.a.sum().cast("float64"))
+    # revenue stays DECIMAL until the cells are summed: exact, whatever order the rows add in
+    active = o.group_by(["customer_id", "m"]).aggregate(revenue=o.a.sum())
     if cohort_by == "first_order":
         first = active.group_by("customer_id").aggregate(c=active.m.min())
     else:
@@ -62,7 +63,7 @@ def cohort_retention(
     j = active.inner_join(first, "customer_id")
     j = j.mutate(period=j.m - j.c).filter(lambda t: t.period >= 0)
     cells = j.group_by(["c", "period"]).aggregate(
-        customers=j.customer_id.nunique(), revenue=j.revenue.sum()
+        customers=j.customer_id.nunique(), revenue=j.revenue.sum().cast("float64")
     )
     base = cells.filter(cells.period == 0).select(c0="c", revenue0="revenue")
     out = cells.inner_join(size, "c").left_join(base, cells.c == base.c0)
@@ -132,7 +133,7 @@ def new_vs_returning(orders: ir.Table, include_flagged: bool = False) -> ir.Tabl
     o = analyzable_orders(orders, include_flagged)
     o = o.select(
         "order_id", customer_id=o.customer_id.cast("string"), m=_month_index(o.order_date),
-        a=o.amount.cast("float64"),
+        a=o.amount,
     )  # fmt: skip
     first = o.group_by("customer_id").aggregate(m0=o.m.min())
     j = o.inner_join(first, "customer_id").mutate(new=lambda t: t.m == t.m0)
@@ -141,8 +142,9 @@ def new_vs_returning(orders: ir.Table, include_flagged: bool = False) -> ir.Tabl
         returning_customers=j.customer_id.nunique(where=~j.new),
         new_orders=j.order_id.nunique(where=j.new),
         returning_orders=j.order_id.nunique(where=~j.new),
-        new_revenue=j.a.sum(where=j.new).fill_null(0).round(2),
-        returning_revenue=j.a.sum(where=~j.new).fill_null(0).round(2),
+        # DECIMAL sums (exact in any row order), then floats
+        new_revenue=j.a.sum(where=j.new).fill_null(0).cast("float64").round(2),
+        returning_revenue=j.a.sum(where=~j.new).fill_null(0).cast("float64").round(2),
     )
     return out.mutate(month=_month_start(out.m)).drop("m").relocate("month").order_by("month")
 

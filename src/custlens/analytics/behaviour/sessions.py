@@ -111,7 +111,7 @@ def session_table(
         source=first(e.source, e.source.notnull()),
         channel=first(e.channel, e.channel.notnull()),
         device=first(e.device, e.device.notnull()),
-        dwell_seconds=e.dwell_seconds.sum().fill_null(0.0),
+        dwell_seconds=_exact_sum(e.dwell_seconds).fill_null(0.0),
         searches=e.count(where=e.event_type == SEARCH_EVENT),
         paid=(e.event_type.isin(PURCHASE_EVENTS)).any(),
     )
@@ -120,6 +120,15 @@ def session_table(
         bounce=agg.pages == 1,
         session_date=agg.start_time.date(),
     )
+
+
+def _exact_sum(seconds: ir.NumericColumn) -> ir.FloatingValue:
+    """Seconds summed to the millisecond as DECIMAL: a float sum follows the order the engine's
+    threads add the rows in, and a mean dwell at a rounding boundary would then flip."""
+    return seconds.cast(DWELL).sum().cast("float64")
+
+
+DWELL = "decimal(18, 3)"
 
 
 def summarise_sessions(
@@ -143,7 +152,7 @@ def summarise_sessions(
         paying_sessions=s.count(where=s.paid),
         mean_duration_seconds=s.duration_seconds.mean().round(1),
         mean_pages=s.pages.mean().round(2),
-        total_dwell=s.dwell_seconds.sum(),
+        total_dwell=_exact_sum(s.dwell_seconds),
     )
     out = out.mutate(
         bounce_rate=rate_of(out.bounces, out.sessions),

@@ -30,6 +30,7 @@ import pandas as pd
 
 from custlens.analytics.campaigns.stats import stratified_difference, two_proportion_z, welch_t
 from custlens.analytics.campaigns.summary import exposed_flag
+from custlens.analytics.frames import ordered_frame, sorted_by
 from custlens.analytics.orders import analyzable_orders
 from custlens.i18n import gettext as _
 
@@ -68,7 +69,8 @@ def campaign_effects(
         value_1, value_0, diff, ci_low, ci_high, p_value, matched_share, exposed,
         incremental (diff × exposed: extra conversions or extra revenue), basis_note.
     """
-    campaigns = tables["campaigns"].to_pandas()
+    # in start order (as the campaign summary lists them), not in the stored rows' order
+    campaigns = ordered_frame(tables["campaigns"], ["start_date", "campaign_id"])
     if campaign_ids is not None:
         campaigns = campaigns[campaigns["campaign_id"].isin(campaign_ids)]
     rows: list[dict] = []
@@ -139,7 +141,8 @@ def customer_outcomes(
         group=r.group,
         is_exposed=exposed_flag(r),
         converted=r.converted.fill_null(False),
-    ).to_pandas()
+    )
+    resp = ordered_frame(resp, "customer_id")
     o = analyzable_orders(tables["orders"])
     lo, hi = ibis.literal(start, "date"), ibis.literal(end, "date")
     before = o.filter(o.order_date < lo)
@@ -157,15 +160,15 @@ def customer_outcomes(
     )
     after = o.filter((o.order_date > hi) & (o.order_date <= hi + ibis.interval(days=post_days)))
     after = after.group_by("customer_id").aggregate(post_orders=after.order_id.nunique())
-    hist, win, after = hist.to_pandas(), win.to_pandas(), after.to_pandas()
+    hist, win, after = (ordered_frame(t, "customer_id") for t in (hist, win, after))
     known = [hist["customer_id"], resp["customer_id"]]
     customers = tables.get("customers")
     if customers is not None:
         reg = customers.filter(customers.registration_date <= lo)
         known.append(reg.select("customer_id").to_pandas()["customer_id"])
-    ids = pd.unique(pd.concat(known, ignore_index=True))
-    # sorted: the query results come in any order, and float sums follow the row order
-    frame = pd.DataFrame({"customer_id": pd.Series(ids).sort_values(ignore_index=True)})
+    ids = pd.Series(pd.unique(pd.concat(known, ignore_index=True)), name="customer_id")
+    # by customer: the float sums, variances and fits downstream follow the row order
+    frame = sorted_by(ids.to_frame(), "customer_id")
     frame = frame.merge(resp, on="customer_id", how="left")
     for extra in (hist, win, after):
         frame = frame.merge(extra, on="customer_id", how="left")

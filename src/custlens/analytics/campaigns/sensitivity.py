@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.analytics.campaigns.summary import exposed_flag
+from custlens.analytics.frames import ordered_frame
 from custlens.analytics.orders import analyzable_orders
 
 PRIOR_EXPOSURES = 2.0
@@ -91,8 +92,10 @@ def campaign_sensitivity(
         lambda t: t.order_date.between(t.lo, t.hi)
     )
     inside = inside.group_by("customer_id").aggregate(orders_inside=inside.order_id.nunique())
-    frame = per.to_pandas()
-    for extra in (hist.to_pandas(), inside.to_pandas(), _registered(tables)):
+    # by customer: the overall participation rate adds over the rows in their order
+    frame = ordered_frame(per, "customer_id")
+    extras = (ordered_frame(hist, "customer_id"), ordered_frame(inside, "customer_id"))
+    for extra in (*extras, _registered(tables)):
         frame = frame.merge(extra, on="customer_id", how="left")
     last_day = pd.Timestamp(orders.order_date.max().to_pandas() or pd.Timestamp.today())
     return _score(frame, last_day, threshold, min_exposures)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.analytics.clv.summary import as_pandas, parse_day, to_datetime
+from custlens.analytics.frames import ordered_frame
 from custlens.errors import InputError
 
 WINDOWS = (30, 90, 180, 365)
@@ -232,15 +233,18 @@ def churn_extras_frames(tables: dict[str, Any]) -> ChurnExtras:
         if t is None or time_col not in t.columns:
             return None
         t = t.filter(t.customer_id.notnull() & t[time_col].notnull())
-        df = as_pandas(t.select(*[c for c in cols if c in t.columns]).to_pyarrow())
+        # by customer and time: per-customer means and sums add the rows in this order
+        df = ordered_frame(
+            t.select(*[c for c in cols if c in t.columns]), ["customer_id", time_col]
+        )
         return df if len(df) else None
 
     returns = None
     orders = tables.get("orders")
     if orders is not None and "quantity" in orders.columns:
         r = orders.filter((orders.quantity < 0) & orders.customer_id.notnull())
-        returns = as_pandas(
-            r.select("customer_id", "order_date", amount=r.amount.cast("float64")).to_pyarrow()
+        returns = ordered_frame(
+            r.select("customer_id", "order_date", "amount"), ["customer_id", "order_date"]
         )
         returns = returns if len(returns) else None
     return ChurnExtras(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens.analytics.frames import ordered_frame
 from custlens.analytics.satisfaction.scores import feedback_by
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 
@@ -90,8 +91,10 @@ def aspect_sentiment(
         the most negative aspect (lowest average sentiment) first.
     """
     reviews = feedback.filter((feedback.feedback_type == "review") & feedback.text.notnull())
-    t = feedback_by(reviews, by, orders, groups).select("group", "text")
-    frame = t.to_pandas()
+    t = feedback_by(reviews, by, orders, groups)
+    # in feedback order: the mean sentiment adds the reviews' scores in row order
+    keys = [c for c in ("feedback_time", "feedback_id", "customer_id") if c in t.columns]
+    frame = ordered_frame(t.select(*keys, "group", "text"), keys)
     mentions = review_aspects(frame["text"])
     mentions["group"] = frame["group"].to_numpy()[mentions["row"].to_numpy()]
     mentions["negative"] = (mentions["sentiment_label"] == "negative").astype(float)

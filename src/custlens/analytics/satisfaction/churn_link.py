@@ -25,6 +25,7 @@ __all__ = [
     "churn_odds_ratios",
     "compare_churn",
     "customer_churn_frame",
+    "latest_first",
     "latest_nps_group",
     "nps_group",
 ]
@@ -51,7 +52,7 @@ def nps_group(score: ir.IntegerValue) -> ir.StringValue:
 
 
 def latest_nps_group(feedback: ir.Table) -> ir.Table:
-    """The NPS group of each customer's latest answer (ties: the larger feedback id).
+    """The NPS group of each customer's latest answer (ties: :func:`latest_first`).
 
     Parameters
     ----------
@@ -75,7 +76,7 @@ def latest_nps_group(feedback: ir.Table) -> ir.Table:
     ranked = answers.mutate(
         _rank=ibis.row_number().over(
             group_by=answers.customer_id,
-            order_by=[ibis.desc(answers.feedback_time), ibis.desc(answers.feedback_id)],
+            order_by=latest_first(answers),
         )
     )
     return ranked.filter(ranked._rank == 0).select("customer_id", nps_group=nps_group(ranked.nps))
@@ -221,3 +222,32 @@ def churn_odds_ratios(customers: pd.DataFrame) -> pd.DataFrame:
             "p_value": fit.pvalues[terms].to_numpy(),
         }
     )
+
+
+def latest_first(feedback: ir.Table) -> list:
+    """The order of "the last answer": newest first; at one instant the larger id, then the
+    larger stored ``feedback_key`` (the id, or a hash of the row when it has none), so the
+    answer chosen never depends on the order the rows are stored in.
+
+    Parameters
+    ----------
+    feedback : ibis.expr.types.Table
+        Feedback rows (``feedback_time``, ``feedback_id``, optionally ``feedback_key``).
+
+    Returns
+    -------
+    list
+        Sort keys for ``order_by`` (e.g. of a ``row_number`` window per customer).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> fb = ibis.memtable({"feedback_id": [None, None], "feedback_key": ["h1", "h2"],
+    ...     "feedback_time": ["2024-01-01", "2024-01-01"], "nps": [3, 9]})
+    >>> fb.order_by(latest_first(fb)).nps.to_list()
+    [9, 3]
+    """
+    keys = [ibis.desc(feedback.feedback_time), ibis.desc(feedback.feedback_id)]
+    if "feedback_key" in feedback.columns:
+        keys.append(ibis.desc(feedback.feedback_key))
+    return keys

@@ -78,9 +78,10 @@ def resolve_segment(name: str) -> str | None:
 
 
 def _centre(column: ir.NumericColumn, split: str) -> ir.FloatingValue:
-    value = column.cast("float64")
-    agg = value.median() if split == "median" else value.mean()
-    return agg.over(ibis.window())
+    if split == "median":
+        return column.cast("float64").median().over(ibis.window())
+    # the mean of the column as stored (integers, DECIMAL money): an exact sum in any row order
+    return column.mean().over(ibis.window()).cast("float64")
 
 
 def assign_segments(scored: ir.Table, settings: RfmSettings | None = None) -> ir.Table:

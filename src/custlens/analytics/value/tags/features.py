@@ -29,6 +29,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from custlens.analytics.frames import ordered_frame, sorted_by
+
 __all__ = [
     "FEATURE_COLUMNS",
     "SATISFACTION_COLUMNS",
@@ -136,7 +138,9 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
             negative_review_share=("_neg", "mean"),
         )
     )
-    out = latest.to_pandas().merge(counts.to_pandas(), on="customer_id", how="outer")
+    out = ordered_frame(latest, "customer_id").merge(
+        ordered_frame(counts, "customer_id"), on="customer_id", how="outer"
+    )
     out = out.merge(reviews, on="customer_id", how="outer")
     for col in _ZERO_WHEN_MISSING:
         out[col] = out[col].fillna(0).astype("int64")
@@ -165,7 +169,7 @@ def customer_features(tables: dict[str, Any], as_of: dt.date | None = None) -> i
     sens = sensitivity_features(tables, as_of)
     sat = satisfaction_features(tables["feedback"], as_of)
     both = sens.merge(sat, on="customer_id", how="outer")
-    both = both.reindex(columns=["customer_id", *FEATURE_COLUMNS])
+    both = sorted_by(both, "customer_id").reindex(columns=["customer_id", *FEATURE_COLUMNS])
     for col in _ZERO_WHEN_MISSING:
         both[col] = both[col].fillna(0).astype("int64")
     # numbers travel as float64 (an integer column with nulls does not survive the pandas
