@@ -313,6 +313,12 @@ FEEDBACK_CODES = {
         *("delivery", "refund", "damaged", "defect", "service", "price", "invoice", "other"),
     )
 }
+ARM_LABELS = {
+    "treatment": "Treatment",
+    "control": "Control",
+    "exposed": "Exposed, matched",
+    "comparison": "Matched comparison",
+}
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}
 
 
@@ -362,6 +368,7 @@ CODE_COLUMNS: dict[str, Callable[..., str | None]] = {
     "sentiment_label": _msgids(FEEDBACK_CODES),
     "complaint": _msgids(FEEDBACK_CODES),
     "nps_group": _msgids(FEEDBACK_CODES),
+    "arm": _msgids(ARM_LABELS),
 }
 
 

@@ -4,6 +4,7 @@ read through the caller's row-filtered scope (docs/campaigns.md)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from custlens.i18n import gettext
 from custlens.i18n.units import format_p
@@ -11,6 +12,8 @@ from custlens.records import to_records
 from custlens.web.queries import Scope
 
 BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+# the arms (analytics.campaigns.arms) behind n_1 and n_0 of each basis
+ARMS = {"control_group": ("treatment", "control"), "matched_strata": ("exposed", "comparison")}
 ALPHA = 0.05
 
 
@@ -49,6 +52,8 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                 "p_value": format_p(e["p_value"]) if _known(e["p_value"]) else "–",
                 "n_1": e["n_1"],
                 "n_0": e["n_0"],
+                "href_1": arm_link(e["campaign_id"], ARMS[e["basis"]][0]),
+                "href_0": arm_link(e["campaign_id"], ARMS[e["basis"]][1]),
             }
         )
         if e["basis"] == "control_group" and rate and _known(e["diff"]):
@@ -78,6 +83,17 @@ def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         "campaigns": to_records(summary),
         "effects": [] if effects is None else to_records(effects),
     }
+
+
+def arm_link(campaign_id: str, arm: str) -> str:
+    """The customer list of one arm of a campaign's comparison (a drill-down of the 客户 page).
+
+    Examples
+    --------
+    >>> arm_link("CP 1", "control")
+    '/customers?campaign=CP+1&arm=control'
+    """
+    return "/customers?" + urlencode({"campaign": campaign_id, "arm": arm})
 
 
 def _known(value: Any) -> bool:
