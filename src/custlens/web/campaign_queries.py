@@ -31,7 +31,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         ).to_pandas()
     )
     names = {r["campaign_id"]: r["campaign_name"] for r in summary}
-    effects, decisions = [], []
+    effects, decisions, ab = [], [], []
     for e in to_records(campaign_effects(tables, lang=lang)) if summary else []:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
@@ -56,6 +56,10 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                 "href_0": arm_link(e["campaign_id"], ARMS[e["basis"]][1]),
             }
         )
+        if e["basis"] == "control_group" and rate:
+            ab.append(
+                {"campaign_id": e["campaign_id"], "campaign_name": names.get(e["campaign_id"])}
+            )
         if e["basis"] == "control_group" and rate and _known(e["diff"]):
             result = {**e, "kind": "rate", "significant": bool(e["p_value"] < ALPHA)}
             decisions.append(
@@ -66,7 +70,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                     decision=decide(result, False, lang),
                 )
             )
-    return {"summary": summary, "effects": effects, "decisions": decisions}
+    return {"summary": summary, "effects": effects, "decisions": decisions, "ab": ab}
 
 
 def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
@@ -83,6 +87,30 @@ def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         "campaigns": to_records(summary),
         "effects": [] if effects is None else to_records(effects),
     }
+
+
+def uplift_targets(scope: Scope, campaign_id: str, top: int, policy: Any) -> Any:
+    """The uplift target list of a past A/B campaign over the rows ``scope`` may see: the
+    ``top`` customers by predicted uplift with name and phone masked as ``policy`` says.
+
+    Returns
+    -------
+    pyarrow.Table
+        customer_id, name, phone, predicted_uplift.
+    """
+    from custlens.analytics.campaigns.uplift import (
+        TLearner,
+        target_list,
+        target_table,
+        uplift_frame,
+    )
+    from custlens.privacy.masking import mask_table
+
+    names = ("campaigns", "campaign_responses", "orders", "customers")
+    tables = {k: scope.table(k) for k in names}
+    frame = uplift_frame(tables, campaign_id)
+    targets = target_list(TLearner().fit(frame), frame, top, tables["customers"])
+    return mask_table(target_table(targets), policy)
 
 
 def arm_link(campaign_id: str, arm: str) -> str:
