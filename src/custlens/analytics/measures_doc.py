@@ -45,7 +45,11 @@ def metrics_markdown() -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in MEASURES:
-        only = " (behaviour log · 行为日志)" if m.source == "events" else ""
+        only = {
+            "events": " (behaviour log · 行为日志)",
+            "campaigns": " (campaign responses · 活动响应)",
+        }
+        only = only.get(m.source, "")
         out.append(
             f"| `{m.id}` | {m.name} | {gettext(m.name, 'zh')} | `{m.formula.text()}` | "
             f"{m.unit} · {UNIT_ZH[m.unit]} | `{m.fmt}` | {GOOD[m.good]} | {TEST[m.test]} | "

@@ -28,6 +28,7 @@ from custlens.errors import UsageError
 
 PERIOD_KEYS = ["period_start", "period_end"]
 _COUNTS = ("orders", "items", "buyers", "new_customers", "repeat_buyers", "campaign_buyers")
+RESPONSE_COUNTS = ("campaign_exposed", "campaign_participants", "campaign_converted")
 
 
 def periods_of(*periods: Period) -> ir.Table:
@@ -45,6 +46,7 @@ def measure_components(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """One row per period of ``periods`` (and per value of ``by``) with the catalogue's
     components and the period's ``coverage``.
@@ -67,6 +69,10 @@ def measure_components(
     by : str, optional
         An order column to split by (``channel``, ``category``); lines without a value in it
         are left out, and so are the components of unsplittable measures (churn, events).
+    responses : ibis.expr.types.Table, optional
+        Campaign responses dated by their campaign's start
+        (:func:`custlens.analytics.campaigns.summary.dated_responses`); without them (or when
+        there are none) the campaign response components are NULL, never 0.
 
     Returns
     -------
@@ -132,6 +138,7 @@ def measure_components(
             churned=ibis.null("int64"),
             visitors=ibis.null("int64"),
             converted=ibis.null("int64"),
+            **dict.fromkeys(RESPONSE_COUNTS, ibis.null("int64")),
         )
     else:
         out = _attach(out, _churn(per_order, p, churn_days, as_of), keys)
@@ -146,6 +153,7 @@ def measure_components(
             )
         else:
             out = out.mutate(visitors=ibis.null("int64"), converted=ibis.null("int64"))
+        out = _with_responses(out, p, responses, as_of)
     return _attach(out, span, PERIOD_KEYS)
 
 
@@ -157,6 +165,7 @@ def compute_measures(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """Every catalogue measure (float64) per period of ``periods``, beside its components.
 
@@ -171,7 +180,9 @@ def compute_measures(
         not measures themselves (``repeat_buyers``, ``churned`` ...) and ``coverage``, ordered
         by period.
     """
-    c = measure_components(orders, periods, events, churn_days, as_of, include_flagged, by)
+    c = measure_components(
+        orders, periods, events, churn_days, as_of, include_flagged, by, responses
+    )
     ids = {m.id for m in MEASURES}
     keep = {k: c[k] for k in _component_names(c, by) if k not in ids}
     values = {m.id: m.formula.build(c) for m in MEASURES}
@@ -191,6 +202,7 @@ def measure_rows(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     by: str | None = None,
+    responses: ir.Table | None = None,
 ) -> dict[Period, dict[Any, dict[str, Any]]]:
     """Measures and components of each of ``periods`` as plain dicts, in one query.
 
@@ -201,7 +213,7 @@ def measure_rows(
         other components and ``coverage``.
     """
     table = compute_measures(
-        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by
+        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by, responses
     )
     out: dict[Period, dict[Any, dict[str, Any]]] = {p: {} for p in periods}
     for row in table.to_pyarrow().to_pylist():
@@ -217,6 +229,7 @@ def measure_values(
     churn_days: int = 180,
     as_of: dt.date | None = None,
     include_flagged: bool = False,
+    responses: ir.Table | None = None,
 ) -> dict[str, Any]:
     """Every catalogue measure of one period, as ``{id: value}`` plus ``coverage``.
 
@@ -236,7 +249,9 @@ def measure_values(
     >>> v["gmv"], v["orders"], v["buyers"], v["repurchase_rate"]  # c1: 2 orders, 1 day
     (60.0, 3.0, 2.0, 0.0)
     """
-    rows = measure_rows(orders, [period], events, churn_days, as_of, include_flagged)
+    rows = measure_rows(
+        orders, [period], events, churn_days, as_of, include_flagged, responses=responses
+    )
     row = rows[period].get(None, {})
     return {m.id: row.get(m.id) for m in MEASURES} | {"coverage": row.get("coverage", "none")}
 
@@ -302,6 +317,28 @@ def _churn(per_order: ir.Table, p: ir.Table, churn_days: int, as_of: dt.date) ->
     out = _attach(_attach(p, active, PERIOD_KEYS), lost, PERIOD_KEYS)
     return out.mutate(
         active_at_start=out.active_at_start.fill_null(0), churned=out.churned.fill_null(0)
+    )
+
+
+def _with_responses(
+    out: ir.Table, p: ir.Table, responses: ir.Table | None, as_of: dt.date
+) -> ir.Table:
+    """``out`` with the campaign response counts of each period: the rows of the campaigns
+    starting in it (before ``as_of``); NULL without responses, 0 in a period without one."""
+    if responses is None:
+        return out.mutate(**dict.fromkeys(RESPONSE_COUNTS, ibis.null("int64")))
+    r = responses.filter(responses.start_date < ibis.date(as_of))
+    j = r.join(p, (r.start_date >= p.period_start) & (r.start_date <= p.period_end))
+    counts = j.group_by(PERIOD_KEYS).aggregate(
+        campaign_exposed=j.count(where=j.is_exposed),
+        campaign_participants=j.count(where=j.is_exposed & j.participated),
+        campaign_converted=j.count(where=j.is_exposed & j.converted),
+    )
+    out = _attach(out, counts, PERIOD_KEYS)
+    answered = (responses.count() > 0).as_scalar()
+    unknown = ibis.null("int64")
+    return out.mutate(
+        **{k: ibis.ifelse(answered, out[k].fill_null(0), unknown) for k in RESPONSE_COUNTS}
     )
 
 

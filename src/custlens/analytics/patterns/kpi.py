@@ -115,12 +115,15 @@ def compute_kpis(
     churn_days: int = 180,
     as_of: dt.date | None = None,
     include_flagged: bool = False,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """One row per period of ``periods`` (period_start, period_end, ...) with every KPI of the
     catalogue, the components behind them and the period's ``coverage`` (full | partial |
     none; KPIs NULL for none). See :func:`custlens.analytics.period_measures.compute_measures`.
     """
-    return compute_measures(orders, periods, events, churn_days, as_of, include_flagged)
+    return compute_measures(
+        orders, periods, events, churn_days, as_of, include_flagged, responses=responses
+    )
 
 
 def compare_kpis(kpis: ir.Table, periods: ir.Table) -> ir.Table:
@@ -201,8 +204,10 @@ def store_kpis(
     churn_days: int = 180,
     as_of: dt.date | None = None,
     include_flagged: bool = False,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
-    """KPIs for ``start``..``end`` by ``freq`` with previous-period and last-year comparisons."""
+    """KPIs for ``start``..``end`` by ``freq`` with previous-period and last-year comparisons
+    (``responses``: dated campaign responses for the campaign response KPIs)."""
     periods = periods_table(build_periods(start, end, freq))
-    kpis = compute_kpis(orders, periods, events, churn_days, as_of, include_flagged)
+    kpis = compute_kpis(orders, periods, events, churn_days, as_of, include_flagged, responses)
     return compare_kpis(kpis, periods)
