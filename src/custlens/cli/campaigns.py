@@ -215,6 +215,7 @@ def effect_cells(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     basis = {
         "control_group": gettext("Against the control group", lang),
         "matched_strata": gettext("Matched strata", lang),
+        "matched_propensity": gettext("Propensity matching", lang),
     }
     out = []
     for r in rows:

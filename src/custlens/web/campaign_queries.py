@@ -6,14 +6,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from custlens.analytics.campaigns.effect import BASIS_NAMES
 from custlens.i18n import gettext
 from custlens.i18n.units import format_p
 from custlens.records import to_records
 from custlens.web.queries import Scope
 
-BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+BASIS = BASIS_NAMES
 # the arms (analytics.campaigns.arms) behind n_1 and n_0 of each basis
-ARMS = {"control_group": ("treatment", "control"), "matched_strata": ("exposed", "comparison")}
+ARMS = {
+    "control_group": ("treatment", "control"),
+    "matched_strata": ("exposed", "comparison"),
+    "matched_propensity": ("exposed", "comparison"),
+}
 ALPHA = 0.05
 
 

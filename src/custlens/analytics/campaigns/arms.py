@@ -3,9 +3,10 @@ them (:mod:`custlens.analytics.campaigns.effect`).
 
 - ``treatment`` / ``control``: the campaign's responses in that group (a campaign with a
   control group compares these two);
-- ``exposed`` / ``comparison``: without a control group, the exposed customers and the
-  unexposed ones of the history strata holding both (the matched comparison); a customer in a
-  stratum with no counterpart is in neither, as the estimate leaves it out;
+- ``exposed`` / ``comparison``: without a control group, the matched exposed customers and
+  their comparison customers, as :func:`~.effect.comparison_sets` chooses them (the unexposed
+  ones of the history strata holding both, or the propensity-score neighbours when the strata
+  match too few); an unmatched customer is in neither, as the estimate leaves it out;
 - ``audience`` (no arm given): every customer with a response to the campaign.
 
 The counts of these lists are the ``n_1`` and ``n_0`` of the effect rows, so a click on a count
@@ -69,11 +70,11 @@ def arm_customers(tables: dict[str, Any], campaign_id: str, arm: str | None = No
 
 
 def _matched(tables: dict[str, Any], campaign_id: str, arm: str) -> ir.Table:
-    """The matched exposed customers or their comparison, from the customers' history strata
-    (computed as the effect computes them, then handed back as a table)."""
+    """The matched exposed customers or their comparison (computed as the effect computes
+    them, then handed back as a table)."""
     import pandas as pd
 
-    from custlens.analytics.campaigns.effect import customer_outcomes
+    from custlens.analytics.campaigns.effect import comparison_sets, customer_outcomes
 
     c = tables["campaigns"]
     window = c.filter(c.campaign_id == campaign_id).select("start_date", "end_date").to_pandas()
@@ -82,12 +83,7 @@ def _matched(tables: dict[str, Any], campaign_id: str, arm: str) -> ir.Table:
     else:
         start, end = window.iloc[0]
         frame = customer_outcomes(tables, campaign_id, start, end)
-        exposed = frame["arm"].isin(("exposed", "treatment"))
-        pool = frame[exposed | (frame["arm"] == "unexposed")]
-        is_t = exposed[pool.index]
-        by_stratum = is_t.groupby(pool["stratum"])
-        n_t, n = by_stratum.transform("sum"), by_stratum.transform("size")
-        both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
-        side = is_t if arm == "exposed" else ~is_t
-        ids = pool.loc[both & side, "customer_id"].astype("string")
+        _basis, exposed, comparison = comparison_sets(frame)
+        ids = frame.loc[exposed if arm == "exposed" else comparison, "customer_id"]
+        ids = ids.astype("string")
     return ibis.memtable(pd.DataFrame({"customer_id": ids}), schema={"customer_id": "string"})

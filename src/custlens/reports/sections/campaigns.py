@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from custlens.analytics.campaigns.decision import decide, metric_name
-from custlens.analytics.campaigns.effect import campaign_effects
+from custlens.analytics.campaigns.effect import BASIS_NAMES, campaign_effects
 from custlens.analytics.campaigns.summary import campaign_summary, dated_responses
 from custlens.analytics.measures import get_measure
 from custlens.analytics.period_measures import measure_rows
@@ -104,7 +104,7 @@ def _kpis(ctx: Context) -> list[Kpi]:
     return out
 
 
-BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+BASIS = BASIS_NAMES
 
 
 def _decision(effect: dict, lang: str) -> str:
