@@ -112,4 +112,6 @@ def test_arm_page_shows_the_arm_as_a_filter_chip(clients):
     text = visible_text(html)
     assert "活动分组: 对照组" in text or "活动分组：对照组" in text
     bad = clients["vic"].get("/api/v1/customers", params={"campaign": campaign, "arm": "x"})
-    assert bad.status_code == 400 and "未知的活动分组" in bad.text
+    assert bad.status_code == 422  # the API's documented values
+    page = clients["vic"].get("/customers", params={"campaign": campaign, "arm": "x"})
+    assert "未知的活动分组" in visible_text(page.text)
