@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from custlens.analytics import measures, measures_doc, period_measures
+from custlens.analytics.campaigns.summary import dated_responses
 from custlens.analytics.measures import COMPONENTS, MEASURES, UNITS, get_measure
 from custlens.analytics.patterns.compare import compare_all, compare_periods, two_proportion_p
 from custlens.analytics.patterns.kpi import store_kpis
@@ -43,19 +44,43 @@ JUNE_BY_HAND = {
     "new_customer_share": 1 / 5,
     "repurchase_rate": 2 / 5,
     "campaign_participation_rate": 1 / 5,
+    "exposed_participation_rate": 2 / 4,  # J1: C01..C04 exposed, C01 and C02 took part
+    "exposed_conversion_rate": 1 / 4,  # C01 converted; C05 (control) is not counted
     "churn_rate": 1 / 9,
     "visitors": 4,
     "conversion_rate": 1 / 4,
 }
 
 
+# campaigns starting in June (J1) and May (M1), counted in the period of their start
+CAMPAIGNS = """活动编号,活动名称,活动类型,渠道,开始日期,结束日期
+J1,六月促销,节日促销,APP,2024-06-05,2024-06-15
+M1,五月召回,召回,短信,2024-05-10,2024-05-20
+"""
+RESPONSES = """活动编号,客户编号,分组,是否触达,是否参与,是否转化
+J1,C01,,是,是,是
+J1,C02,,是,是,否
+J1,C03,,是,否,否
+J1,C04,实验组,,否,否
+J1,C05,对照组,,否,是
+M1,C06,,是,是,是
+M1,C07,,是,否,否
+"""
+
+
 @pytest.fixture
-def vws(ws, tmp_path):
+def vws(ws, tmp_path, write):
     vf.load(ws, tmp_path / "data")
+    import_file(ws, "campaigns", write("campaigns.csv", CAMPAIGNS))
+    import_file(ws, "campaign_responses", write("responses.csv", RESPONSES))
     return ws
 
 
 FEEDBACK_MEASURES = ("nps", "csat")  # from the feedback table; the value fixture has none
+
+
+def responses_of(ws):
+    return dated_responses(ws.table("campaigns"), ws.table("campaign_responses"))
 
 
 def test_catalogue_is_complete_and_consistent():
@@ -63,7 +88,7 @@ def test_catalogue_is_complete_and_consistent():
     assert [m.id for m in MEASURES] == [*JUNE_BY_HAND, *FEEDBACK_MEASURES]
     for m in MEASURES:
         assert m.unit in UNITS and m.good in ("up", "down")
-        assert m.source in ("orders", "events", "feedback")
+        assert m.source in ("orders", "events", "feedback", "campaigns")
         assert set(m.formula.components()) <= set(COMPONENTS), m.id
         if m.test == "proportion":  # a z-test needs counts: numerator and denominator
             assert m.unit == "rate" and m.counts is not None, m.id
@@ -93,7 +118,9 @@ def test_docstring_examples_run():
 
 
 def test_june_by_hand_through_the_python_function(vws):
-    values = measure_values(vws.table("orders"), JUNE, vws.table("events"), as_of=vf.AS_OF)
+    values = measure_values(
+        vws.table("orders"), JUNE, vws.table("events"), as_of=vf.AS_OF, responses=responses_of(vws)
+    )
     assert values.pop("coverage") == "full"
     assert [values.pop(m) for m in FEEDBACK_MEASURES] == [None, None]  # no feedback: empty
     assert values == pytest.approx(JUNE_BY_HAND, abs=1e-9)
@@ -136,13 +163,17 @@ def test_nps_and_csat_by_hand(vws):
 
 def test_june_by_hand_through_kpi_and_compare(vws):
     orders, events = vws.table("orders"), vws.table("events")
-    rows = store_kpis(orders, JUNE.start, JUNE.end, "month", events, as_of=vf.AS_OF)
+    responses = responses_of(vws)
+    rows = store_kpis(
+        orders, JUNE.start, JUNE.end, "month", events, as_of=vf.AS_OF, responses=responses
+    )
     kpis = {r["kpi"]: r["value"] for r in rows.to_pyarrow().to_pylist()}
     assert [kpis.pop(m) for m in FEEDBACK_MEASURES] == [None, None]
     assert kpis == pytest.approx(JUNE_BY_HAND, abs=1e-9)
     # compare measures as of the day after the last order (C04's 2024-07-01 order is after
     # June and changes nothing in it)
-    found = {c.metric: c for c in compare_all(orders, JUNE, MAY, events=events)}
+    found = compare_all(orders, JUNE, MAY, events=events, responses=responses)
+    found = {c.metric: c for c in found}
     assert [found.pop(m).value for m in FEEDBACK_MEASURES] == [None, None]
     assert {k: c.value for k, c in found.items()} == pytest.approx(JUNE_BY_HAND, abs=1e-9)
     # May by hand: C02 (new), C03 (new), C04 (new), one order each; nobody repeats
@@ -150,6 +181,20 @@ def test_june_by_hand_through_kpi_and_compare(vws):
     assert (rr.base, rr.change) == (0.0, pytest.approx(0.4))
     assert rr.p_value == pytest.approx(two_proportion_p(2, 5, 0, 3))
     assert found["aov"].p_value is not None and found["gmv"].p_value is None
+    # May by hand: M1 exposed C06, C07, C06 took part
+    ep = found["exposed_participation_rate"]
+    assert (ep.base, ep.change) == (0.5, 0.0)
+    assert ep.p_value == pytest.approx(two_proportion_p(2, 4, 1, 2))
+
+
+def test_campaign_response_measures_are_empty_without_responses(vws):
+    orders, events = vws.table("orders"), vws.table("events")
+    none = responses_of(vws).limit(0)  # a workspace whose responses table is empty
+    for responses in (None, none):
+        values = measure_values(orders, JUNE, events, as_of=vf.AS_OF, responses=responses)
+        assert values["exposed_participation_rate"] is None
+        assert values["exposed_conversion_rate"] is None
+        assert values["gmv"] == pytest.approx(1719.99)
 
 
 SAME_DAY = """订单编号,客户编号,下单时间,购买数量,单价

@@ -155,3 +155,25 @@ def test_uplift_needs_an_ab_campaign_with_both_outcomes(hand_ws):
     r = run("campaigns", "uplift", "-w", hand_ws, "-c", "K2")
     assert r.exit_code == 1
     assert "增益模型要求实验组和对照组中各有至少 10 位已转化和 10 位未转化的客户" in r.output
+
+
+def test_uplift_target_list_is_masked(tmp_path):
+    from custlens.privacy.masking import mask_value
+    from tests.conftest import demo_workspace
+
+    tables = ("customers", "orders", "campaigns", "campaign_responses")
+    ws, _ = demo_workspace(tmp_path, 1500, 3, tables=tables)
+    stored = {
+        r[0]: (r[1], r[2])
+        for r in ws.con.execute("SELECT customer_id, name, phone FROM customers").fetchall()
+    }
+    ws.close()
+    r = run("campaigns", "uplift", "-w", tmp_path / "ws", "-c", "CP014", "--top", 30, "-f", "csv")
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 30 and list(rows[0])[:3] == ["customer_id", "name", "phone"]
+    assert sum(1 for row in rows if all(stored[row["customer_id"]])) >= 15
+    for row in rows:  # a missing name or phone stays empty
+        name, phone = stored[row["customer_id"]]
+        assert row["name"] == (mask_value("name", name) or "") and row["name"] != name
+        assert row["phone"] == (mask_value("phone", phone) or "") and row["phone"] != phone

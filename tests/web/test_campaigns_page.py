@@ -4,7 +4,9 @@ caller's row filters."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
+import pytest
 from tests.web.test_page_language import visible_text
 
 
@@ -52,3 +54,64 @@ def test_campaigns_api_gives_plain_numbers(clients, shared_ws):
     assert ab and all(isinstance(e["diff"], float) for e in ab)
     for e in body["effects"]:  # a campaign without comparison customers has null figures
         assert e["diff"] is None or e["ci_low"] <= e["diff"] <= e["ci_high"]
+
+
+def _arm_links(html: str) -> list[tuple[str, str, int]]:
+    """(campaign, arm, count shown) of every linked count of the effect table."""
+    found = re.findall(
+        r'<a href="/customers\?campaign=([^&"]+)&amp;arm=([a-z]+)">([0-9,]+)</a>', html
+    )
+    return [(unquote_plus(c), arm, int(n.replace(",", ""))) for c, arm, n in found]
+
+
+def _listed(client, params: dict) -> tuple[int, set[str]]:
+    ids: set[str] = set()
+    page = 1
+    while True:
+        body = client.get("/api/v1/customers", params={**params, "page": page, "per_page": 200})
+        assert body.status_code == 200, body.text[:300]
+        data = body.json()
+        ids |= {r["customer_id"] for r in data["rows"]}
+        if page >= data["pages"]:
+            return data["total"], ids
+        page += 1
+
+
+@pytest.mark.parametrize("user", ["ana", "gd"])
+def test_each_arm_count_drills_to_as_many_customers(clients, shared_ws, user):
+    links = _arm_links(clients[user].get("/campaigns").text)
+    arms = {arm for _, arm, _ in links}
+    assert {"treatment", "control", "exposed", "comparison"} <= arms
+    # every arm of one campaign of each basis, and the 广东 user's rows checked against SQL
+    picked = {arm: (c, n) for c, arm, n in links if n > 0}
+    gd = {
+        r[0]
+        for r in shared_ws.con.execute(
+            "SELECT customer_id FROM customers WHERE province = '广东'"
+        ).fetchall()
+    }
+    for arm, (campaign, shown) in picked.items():
+        total, ids = _listed(clients[user], {"campaign": campaign, "arm": arm})
+        assert total == len(ids) == shown, (arm, campaign, total, len(ids), shown)
+        if user == "gd":
+            assert ids <= gd, ids - gd
+        if arm in ("treatment", "control"):
+            expected = shared_ws.con.execute(
+                "SELECT DISTINCT r.customer_id FROM campaign_responses r JOIN customers k "
+                'USING (customer_id) WHERE r.campaign_id = ? AND r."group" = ?'
+                + (" AND k.province = '广东'" if user == "gd" else ""),
+                [campaign, arm],
+            ).fetchall()
+            assert ids == {r[0] for r in expected}
+
+
+def test_arm_page_shows_the_arm_as_a_filter_chip(clients):
+    links = _arm_links(clients["vic"].get("/campaigns").text)
+    campaign = next(c for c, arm, _ in links if arm == "control")
+    html = clients["vic"].get(f"/customers?campaign={campaign}&arm=control").text
+    text = visible_text(html)
+    assert "活动分组: 对照组" in text or "活动分组：对照组" in text
+    bad = clients["vic"].get("/api/v1/customers", params={"campaign": campaign, "arm": "x"})
+    assert bad.status_code == 422  # the API's documented values
+    page = clients["vic"].get("/customers", params={"campaign": campaign, "arm": "x"})
+    assert "未知的活动分组" in visible_text(page.text)

@@ -21,6 +21,7 @@ from tests.analytics import partial_fixture as pf
 from tests.web.conftest import login
 from typer.testing import CliRunner
 
+from custlens.analytics.campaigns.summary import dated_responses
 from custlens.analytics.measures import MEASURE_IDS, MEASURES, get_measure, measure_label
 from custlens.analytics.patterns.compare import compare_all
 from custlens.analytics.patterns.periods import Period, comparison_period, parse_period
@@ -73,9 +74,14 @@ def cli(ws, *args) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def _responses(ws):
+    return dated_responses(ws.table("campaigns"), ws.table("campaign_responses"))
+
+
 def _values(ws, period: Period) -> dict[str, Any]:
     churn_days = ws.settings.lifecycle.churn_days
-    return measure_values(ws.table("orders"), period, ws.table("events"), churn_days)
+    orders, events = ws.table("orders"), ws.table("events")
+    return measure_values(orders, period, events, churn_days, responses=_responses(ws))
 
 
 def _demo(request) -> World:
@@ -91,7 +97,14 @@ def _demo(request) -> World:
     # (returns are worked on tests/analytics/value_fixture.py)
     no_refunds = {"returns": 0.0, "refund_rate": 0.0}
     assert {k: world.truth[k] for k in no_refunds} == no_refunds
-    assert all(world.truth[m] for m in MEASURE_IDS if m not in no_refunds), world.truth
+    # the campaign response rates count the campaigns starting in the month
+    starting = ws.con.execute(
+        "SELECT count(*) FROM campaigns WHERE start_date BETWEEN ? AND ?",
+        [month.start, month.end],
+    ).fetchone()[0]
+    responses = ("exposed_participation_rate", "exposed_conversion_rate")
+    assert all(world.truth[m] for m in MEASURE_IDS if m not in {*no_refunds, *responses})
+    assert all((world.truth[m] is not None) == (starting > 0) for m in responses), starting
     return world
 
 
@@ -186,6 +199,7 @@ def test_compare_function_and_its_tests(world):
         base,
         events=ws.table("events"),
         churn_days=ws.settings.lifecycle.churn_days,
+        responses=_responses(ws),
     )
     same({c.metric: c.value for c in found}, world.truth, "compare_all")
     same({c.metric: c.base for c in found}, world.base, "compare_all base")
@@ -197,7 +211,9 @@ def test_compare_function_and_its_tests(world):
     if world.base["coverage"] == "none":
         assert tested == set()  # nothing to test against
     else:
-        assert tested == {m.id for m in MEASURES if m.test}
+        # a test needs both values (no campaign may start in the month: no response rates)
+        both = {m for m in MEASURE_IDS if None not in (world.truth[m], world.base[m])}
+        assert tested == {m.id for m in MEASURES if m.test and m.id in both}
 
 
 def _report(world, lang: str):

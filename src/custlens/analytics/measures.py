@@ -115,8 +115,8 @@ class Measure:
     splittable : bool
         Can be split by an order column (``custlens compare --by channel``).
     source : str
-        ``orders``, ``events`` (empty without a behaviour log) or ``feedback`` (empty without
-        feedback).
+        ``orders``, ``events`` (empty without a behaviour log), ``feedback`` (empty without
+        feedback) or ``campaigns`` (empty without campaign responses).
     """
 
     id: str
@@ -156,6 +156,9 @@ COMPONENTS = {
     "new_customers": "buyers whose first analysable order ever falls in the period",
     "repeat_buyers": "buyers with purchases on two or more distinct days in the period",
     "campaign_buyers": "buyers with an order carrying a campaign id in the period",
+    "campaign_exposed": "exposed customers' responses to the campaigns starting in the period",
+    "campaign_participants": "of these, the responses marked participated",
+    "campaign_converted": "of these, the responses marked converted",
     "active_at_start": "customers whose last purchase before the period start is at most "
     "churn_days before it",
     "churned": "customers whose silence passed churn_days during the period",
@@ -263,6 +266,32 @@ MEASURES: tuple[Measure, ...] = (
         Div(Col("campaign_buyers"), Col("buyers")),
         "rate",
         test="proportion",
+    ),
+    Measure(
+        "exposed_participation_rate",
+        "Participation of exposed customers",
+        (
+            "Participants over exposed customers of the campaigns starting in the period, "
+            "as the campaign analysis counts them."
+        ),
+        Div(Col("campaign_participants"), Col("campaign_exposed")),
+        "rate",
+        test="proportion",
+        splittable=False,
+        source="campaigns",
+    ),
+    Measure(
+        "exposed_conversion_rate",
+        "Conversion of exposed customers",
+        (
+            "Converted over exposed customers of the campaigns starting in the period, "
+            "as the campaign analysis counts them."
+        ),
+        Div(Col("campaign_converted"), Col("campaign_exposed")),
+        "rate",
+        test="proportion",
+        splittable=False,
+        source="campaigns",
     ),
     Measure(
         "churn_rate",

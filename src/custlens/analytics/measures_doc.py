@@ -45,9 +45,12 @@ def metrics_markdown() -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in MEASURES:
-        only = {"events": " (behaviour log · 行为日志)", "feedback": " (feedback · 客户反馈)"}.get(
-            m.source, ""
-        )
+        only = {
+            "events": " (behaviour log · 行为日志)",
+            "feedback": " (feedback · 客户反馈)",
+            "campaigns": " (campaign responses · 活动响应)",
+        }
+        only = only.get(m.source, "")
         out.append(
             f"| `{m.id}` | {m.name} | {gettext(m.name, 'zh')} | `{m.formula.text()}` | "
             f"{m.unit} · {UNIT_ZH[m.unit]} | `{m.fmt}` | {GOOD[m.good]} | {TEST[m.test]} | "

@@ -29,6 +29,7 @@ from custlens.errors import UsageError
 PERIOD_KEYS = ["period_start", "period_end"]
 _COUNTS = ("orders", "items", "buyers", "new_customers", "repeat_buyers", "campaign_buyers")
 _FEEDBACK = ("nps_answers", "nps_points", "ratings", "satisfied_ratings")
+RESPONSE_COUNTS = ("campaign_exposed", "campaign_participants", "campaign_converted")
 
 
 def periods_of(*periods: Period) -> ir.Table:
@@ -47,6 +48,7 @@ def measure_components(
     include_flagged: bool = False,
     by: str | None = None,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """One row per period of ``periods`` (and per value of ``by``) with the catalogue's
     components and the period's ``coverage``.
@@ -73,6 +75,10 @@ def measure_components(
         The ``feedback`` table, for NPS and CSAT (NULL without it). Feedback is counted by the
         date of its ``feedback_time`` over the whole period, as ``custlens satisfaction
         scores`` counts it (not cut at ``as_of``).
+    responses : ibis.expr.types.Table, optional
+        Campaign responses dated by their campaign's start
+        (:func:`custlens.analytics.campaigns.summary.dated_responses`); without them (or when
+        there are none) the campaign response components are NULL, never 0.
 
     Returns
     -------
@@ -146,6 +152,7 @@ def measure_components(
             churned=ibis.null("int64"),
             visitors=ibis.null("int64"),
             converted=ibis.null("int64"),
+            **dict.fromkeys(RESPONSE_COUNTS, ibis.null("int64")),
         )
     else:
         out = _attach(out, _churn(per_order, p, churn_days, as_of), keys)
@@ -160,6 +167,7 @@ def measure_components(
             )
         else:
             out = out.mutate(visitors=ibis.null("int64"), converted=ibis.null("int64"))
+        out = _with_responses(out, p, responses, as_of)
     return _attach(out, span, PERIOD_KEYS)
 
 
@@ -172,6 +180,7 @@ def compute_measures(
     include_flagged: bool = False,
     by: str | None = None,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """Every catalogue measure (float64) per period of ``periods``, beside its components.
 
@@ -187,7 +196,7 @@ def compute_measures(
         by period.
     """
     c = measure_components(
-        orders, periods, events, churn_days, as_of, include_flagged, by, feedback
+        orders, periods, events, churn_days, as_of, include_flagged, by, feedback, responses
     )
     ids = {m.id for m in MEASURES}
     keep = {k: c[k] for k in _component_names(c, by) if k not in ids}
@@ -209,6 +218,7 @@ def measure_rows(
     include_flagged: bool = False,
     by: str | None = None,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> dict[Period, dict[Any, dict[str, Any]]]:
     """Measures and components of each of ``periods`` as plain dicts, in one query.
 
@@ -219,7 +229,15 @@ def measure_rows(
         other components and ``coverage``.
     """
     table = compute_measures(
-        orders, periods_of(*periods), events, churn_days, as_of, include_flagged, by, feedback
+        orders,
+        periods_of(*periods),
+        events,
+        churn_days,
+        as_of,
+        include_flagged,
+        by,
+        feedback,
+        responses,
     )
     out: dict[Period, dict[Any, dict[str, Any]]] = {p: {} for p in periods}
     for row in table.to_pyarrow().to_pylist():
@@ -236,6 +254,7 @@ def measure_values(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> dict[str, Any]:
     """Every catalogue measure of one period, as ``{id: value}`` plus ``coverage``.
 
@@ -256,7 +275,14 @@ def measure_values(
     (60.0, 3.0, 2.0, 0.0)
     """
     rows = measure_rows(
-        orders, [period], events, churn_days, as_of, include_flagged, feedback=feedback
+        orders,
+        [period],
+        events,
+        churn_days,
+        as_of,
+        include_flagged,
+        feedback=feedback,
+        responses=responses,
     )
     row = rows[period].get(None, {})
     return {m.id: row.get(m.id) for m in MEASURES} | {"coverage": row.get("coverage", "none")}
@@ -323,6 +349,28 @@ def _churn(per_order: ir.Table, p: ir.Table, churn_days: int, as_of: dt.date) ->
     out = _attach(_attach(p, active, PERIOD_KEYS), lost, PERIOD_KEYS)
     return out.mutate(
         active_at_start=out.active_at_start.fill_null(0), churned=out.churned.fill_null(0)
+    )
+
+
+def _with_responses(
+    out: ir.Table, p: ir.Table, responses: ir.Table | None, as_of: dt.date
+) -> ir.Table:
+    """``out`` with the campaign response counts of each period: the rows of the campaigns
+    starting in it (before ``as_of``); NULL without responses, 0 in a period without one."""
+    if responses is None:
+        return out.mutate(**dict.fromkeys(RESPONSE_COUNTS, ibis.null("int64")))
+    r = responses.filter(responses.start_date < ibis.date(as_of))
+    j = r.join(p, (r.start_date >= p.period_start) & (r.start_date <= p.period_end))
+    counts = j.group_by(PERIOD_KEYS).aggregate(
+        campaign_exposed=j.count(where=j.is_exposed),
+        campaign_participants=j.count(where=j.is_exposed & j.participated),
+        campaign_converted=j.count(where=j.is_exposed & j.converted),
+    )
+    out = _attach(out, counts, PERIOD_KEYS)
+    answered = (responses.count() > 0).as_scalar()
+    unknown = ibis.null("int64")
+    return out.mutate(
+        **{k: ibis.ifelse(answered, out[k].fill_null(0), unknown) for k in RESPONSE_COUNTS}
     )
 
 

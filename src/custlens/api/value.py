@@ -265,10 +265,17 @@ def kpi(
     if first is None:
         found = analyzable_orders(orders).order_date.min().execute()
         first = max(last - dt.timedelta(days=364), as_day(found) if found else last)
+    from custlens.analytics.campaigns.summary import dated_responses
+
     churn_days = ws.settings.lifecycle.churn_days
     events = ws.table("events", engine)
+    responses = dated_responses(
+        ws.table("campaigns", engine), ws.table("campaign_responses", engine)
+    )
     feedback = ws.table("feedback", engine)
-    expr = store_kpis(orders, first, last, freq, events, churn_days, as_of, feedback=feedback)
+    expr = store_kpis(
+        orders, first, last, freq, events, churn_days, as_of, feedback=feedback, responses=responses
+    )
     if kpis:
         expr = expr.filter(expr.kpi.isin(list(kpis)))
     return finish(expr, lazy)
@@ -338,9 +345,16 @@ def compare(
     elif metric == "segments":
         rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
     else:
+        from custlens.analytics.campaigns.summary import dated_responses
+
         events = ws.table("events", engine)
         churn_days = ws.settings.lifecycle.churn_days
+        responses = dated_responses(
+            ws.table("campaigns", engine), ws.table("campaign_responses", engine)
+        )
         feedback = ws.table("feedback", engine)
-        found = compare_periods(orders, metric, p, base, by, events, churn_days, feedback)
+        found = compare_periods(
+            orders, metric, p, base, by, events, churn_days, feedback, responses
+        )
         rows = [c.as_dict() for c in found]
     return pd.DataFrame(rows)

@@ -172,20 +172,27 @@ def uplift_cmd(
     out: OutOpt = None,
 ) -> None:
     """Uplift model (T-learner) from a past A/B campaign: held-out Qini coefficient and uplift
-    at 10% / 30% on stderr, and the customers with the highest predicted uplift.
+    at 10% / 30% on stderr, and the customers with the highest predicted uplift (names and
+    phones masked: 张**, 138****1234).
 
     Example: custlens campaigns uplift --campaign CP014 --top 200 --format csv
     """
-    import pyarrow as pa
-
-    from custlens.analytics.campaigns.uplift import TLearner, target_list, uplift_frame
+    from custlens.analytics.campaigns.uplift import (
+        TLearner,
+        target_list,
+        target_table,
+        uplift_frame,
+    )
     from custlens.cli.common import say
+    from custlens.privacy.masking import mask_table
+    from custlens.privacy.policy import LOCAL_OPERATOR
 
     ws = workspace(ws_path, read_only=True)
-    frame = uplift_frame(campaign_tables(ws), campaign)
+    tables = campaign_tables(ws)
+    frame = uplift_frame(tables, campaign)
     model = TLearner().fit(frame)
     r = model.report_
-    targets = target_list(model, frame, top)
+    targets = target_list(model, frame, top, tables["customers"])
     say(
         "Uplift model on {n} held-out customers: Qini coefficient {qini}, uplift in the top 10% "
         "{u10}, top 30% {u30}; expected extra conversions from the list: {extra}",
@@ -195,7 +202,7 @@ def uplift_cmd(
         u30=f"{r['uplift_at_30']:+.3f}",
         extra=f"{targets.attrs['expected_incremental']:.1f}",
     )
-    table = pa.Table.from_pandas(targets, preserve_index=False)
+    table = mask_table(target_table(targets), LOCAL_OPERATOR.masking())
     _out(table, out)
     _show(table, fmt, "Uplift target list", settings=ws.settings)
 
@@ -209,6 +216,7 @@ def effect_cells(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     basis = {
         "control_group": gettext("Against the control group", lang),
         "matched_strata": gettext("Matched strata", lang),
+        "matched_propensity": gettext("Propensity matching", lang),
     }
     out = []
     for r in rows:

@@ -77,6 +77,7 @@ def kpi_cmd(
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
+    from custlens.analytics.campaigns.summary import dated_responses
     from custlens.analytics.measures import get_measure
     from custlens.analytics.patterns.kpi import store_kpis
     from custlens.analytics.value.metrics import default_as_of
@@ -99,6 +100,7 @@ def kpi_cmd(
         ws.settings.lifecycle.churn_days,
         as_of,
         feedback=ws.table("feedback", eng),
+        responses=dated_responses(ws.table("campaigns", eng), ws.table("campaign_responses", eng)),
     )
     if kpi:
         expr = expr.filter(expr.kpi.isin(kpi))

@@ -112,4 +112,10 @@ FEEDBACK_CODES = {
         *("delivery", "refund", "damaged", "defect", "service", "price", "invoice", "other"),
     )
 }
+ARM_LABELS = {
+    "treatment": "Treatment",
+    "control": "Control",
+    "exposed": "Exposed, matched",
+    "comparison": "Matched comparison",
+}
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}

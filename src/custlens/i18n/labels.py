@@ -25,6 +25,7 @@ from functools import cache
 
 from custlens.i18n import bilingual, gettext
 from custlens.i18n.codes import (
+    ARM_LABELS,
     AUDIT_ACTIONS,
     BASIS_LABELS,
     FEEDBACK_CODES,
@@ -273,6 +274,7 @@ CODE_COLUMNS: dict[str, Callable[..., str | None]] = {
     "sentiment_label": _msgids(FEEDBACK_CODES),
     "complaint": _msgids(FEEDBACK_CODES),
     "nps_group": _msgids(FEEDBACK_CODES),
+    "arm": _msgids(ARM_LABELS),
 }
 
 

@@ -4,13 +4,21 @@ read through the caller's row-filtered scope (docs/campaigns.md)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+from custlens.analytics.campaigns.effect import BASIS_NAMES
 from custlens.i18n import gettext
 from custlens.i18n.units import format_p
 from custlens.records import known, to_records
 from custlens.web.queries import Scope
 
-BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+BASIS = BASIS_NAMES
+# the arms (analytics.campaigns.arms) behind n_1 and n_0 of each basis
+ARMS = {
+    "control_group": ("treatment", "control"),
+    "matched_strata": ("exposed", "comparison"),
+    "matched_propensity": ("exposed", "comparison"),
+}
 ALPHA = 0.05
 
 
@@ -28,7 +36,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         ).to_pandas()
     )
     names = {r["campaign_id"]: r["campaign_name"] for r in summary}
-    effects, decisions = [], []
+    effects, decisions, ab = [], [], []
     for e in to_records(campaign_effects(tables, lang=lang)) if summary else []:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
@@ -49,8 +57,14 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                 "p_value": format_p(e["p_value"]) if known(e["p_value"]) else "–",
                 "n_1": e["n_1"],
                 "n_0": e["n_0"],
+                "href_1": arm_link(e["campaign_id"], ARMS[e["basis"]][0]),
+                "href_0": arm_link(e["campaign_id"], ARMS[e["basis"]][1]),
             }
         )
+        if e["basis"] == "control_group" and rate:
+            ab.append(
+                {"campaign_id": e["campaign_id"], "campaign_name": names.get(e["campaign_id"])}
+            )
         if e["basis"] == "control_group" and rate and known(e["diff"]):
             result = {**e, "kind": "rate", "significant": bool(e["p_value"] < ALPHA)}
             decisions.append(
@@ -61,7 +75,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                     decision=decide(result, False, lang),
                 )
             )
-    return {"summary": summary, "effects": effects, "decisions": decisions}
+    return {"summary": summary, "effects": effects, "decisions": decisions, "ab": ab}
 
 
 def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
@@ -78,6 +92,41 @@ def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         "campaigns": to_records(summary),
         "effects": [] if effects is None else to_records(effects),
     }
+
+
+def uplift_targets(scope: Scope, campaign_id: str, top: int, policy: Any) -> Any:
+    """The uplift target list of a past A/B campaign over the rows ``scope`` may see: the
+    ``top`` customers by predicted uplift with name and phone masked as ``policy`` says.
+
+    Returns
+    -------
+    pyarrow.Table
+        customer_id, name, phone, predicted_uplift.
+    """
+    from custlens.analytics.campaigns.uplift import (
+        TLearner,
+        target_list,
+        target_table,
+        uplift_frame,
+    )
+    from custlens.privacy.masking import mask_table
+
+    names = ("campaigns", "campaign_responses", "orders", "customers")
+    tables = {k: scope.table(k) for k in names}
+    frame = uplift_frame(tables, campaign_id)
+    targets = target_list(TLearner().fit(frame), frame, top, tables["customers"])
+    return mask_table(target_table(targets), policy)
+
+
+def arm_link(campaign_id: str, arm: str) -> str:
+    """The customer list of one arm of a campaign's comparison (a drill-down of the 客户 page).
+
+    Examples
+    --------
+    >>> arm_link("CP 1", "control")
+    '/customers?campaign=CP+1&arm=control'
+    """
+    return "/customers?" + urlencode({"campaign": campaign_id, "arm": arm})
 
 
 def _number(value: Any, scale: float, spec: str) -> str:

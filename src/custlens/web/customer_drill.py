@@ -4,8 +4,8 @@ Bought a category (and ``also`` a second one in the same order), ordered in a pe
 hour / weekday, through a channel or store; an order marked 需核实 for a reason; first order
 in a month (cohort); reached a funnel step; had a session following a path (路径 chart, with
 its start node and length); gave feedback in a period, complained about a type, or is in an
-NPS group (满意度 page). Built with Ibis on the principal's scoped tables (so drill-downs
-respect row filters) and returned as one table of ``customer_id``; the customer list then
+NPS group (满意度 page); is in an arm of a campaign's comparison (营销活动 page). Built
+with Ibis on the principal's scoped tables (so drill-downs respect row filters) and returned as one table of ``customer_id``; the customer list then
 compiles it once into its SQL.
 """
 
@@ -34,6 +34,7 @@ DRILL_PARAMS = (
     "feedback_period",
     "complaint",
     "nps_group",
+    "campaign",
 )
 
 
@@ -100,6 +101,12 @@ def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
         c = c.semi_join(who, "customer_id")
     if q.feedback_period or q.complaint or q.nps_group:
         c = _feedback_drill(scope, q, c, as_of)
+    if q.campaign:
+        from custlens.analytics.campaigns.arms import arm_customers
+
+        names = ("campaigns", "campaign_responses", "orders", "customers")
+        who = arm_customers({k: scope.table(k) for k in names}, q.campaign, q.arm)
+        c = c.semi_join(who, "customer_id")
     return c
 
 

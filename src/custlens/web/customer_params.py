@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from custlens.analytics.campaigns.arms import ARMS
 from custlens.analytics.satisfaction.churn_link import NPS_GROUPS
 from custlens.analytics.satisfaction.complaints import COMPLAINT_TYPES
 from custlens.errors import InputError
@@ -67,6 +68,8 @@ FILTER_LABELS = {
     "feedback_period": "Rated or answered NPS in",
     "complaint": "Complained about",
     "nps_group": "NPS group (last answer)",
+    "campaign": "Campaign",
+    "arm": "Campaign arm",
 }
 FUNNEL_PARAMS = ("funnel_steps", "funnel_window", "funnel_order")
 PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-down came from
@@ -108,6 +111,8 @@ class CustomerQuery:
     feedback_period: str | None = None
     complaint: str | None = None
     nps_group: str | None = None
+    campaign: str | None = None
+    arm: str | None = None
     sort: str = "customer_id"
     desc: bool = False
     page: int = 1
@@ -151,6 +156,10 @@ class CustomerQuery:
             raise InputError.of("unknown complaint type {value}", value=q.complaint)
         if q.nps_group and q.nps_group not in NPS_GROUPS:
             raise InputError.of("nps_group must be promoter, passive or detractor")
+        if q.arm and q.arm not in ARMS:
+            raise InputError.of("unknown campaign arm {value}", value=q.arm)
+        if q.arm and not q.campaign:
+            raise InputError.of("'arm' needs a campaign")
         q.page = max(1, min(q.page, 10**7))
         q.per_page = max(1, min(q.per_page, max_per_page))
         return q

@@ -45,6 +45,7 @@ CARD_MEASURES = (
     "conversion_rate",
     "churn_rate",
     "campaign_participation_rate",
+    "exposed_participation_rate",
     "new_customers",
 )
 CARD_KPIS = tuple((m.id, m.name, m.unit) for m in map(get_measure, CARD_MEASURES))
@@ -106,9 +107,14 @@ def kpi_cards(
     unit; the change is in percentage points for rates, relative otherwise."""
     if compare_with not in COMPARES:
         raise InputError.of("compare must be previous or yoy")
+    from custlens.analytics.campaigns.summary import dated_responses
+
     events = scope.table("events")
     orders = scope.table("orders")
-    table = kpi.store_kpis(orders, period.start, period.end, freq, events, churn_days)
+    responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
+    table = kpi.store_kpis(
+        orders, period.start, period.end, freq, events, churn_days, responses=responses
+    )
     rows = table.to_pyarrow().to_pylist()
     by_kpi = {r["kpi"]: r for r in rows if r["period_start"] == period.start}
     cards = []
@@ -225,9 +231,12 @@ def period_comparison(
     with the measure's display ``label``), and GMV per channel in both."""
     p = parse_period(period_text, last)
     base = comparison_period(p, against, last)
+    from custlens.analytics.campaigns.summary import dated_responses
+
     orders = scope.table("orders")
+    responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
     found = compare.compare_all(
-        orders, p, base, events=scope.table("events"), churn_days=churn_days
+        orders, p, base, events=scope.table("events"), churn_days=churn_days, responses=responses
     )
     rows = [r.as_dict() | {"label": measure_label(r.metric, lang)} for r in found]
     by_channel = []

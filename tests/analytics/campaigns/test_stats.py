@@ -140,3 +140,18 @@ def test_stratified_difference_without_any_comparison():
     r = stratified_difference(["a", "b"], [1, 1], [1.0, 2.0])
     assert r["strata"] == 0 and r["matched_share"] == 0.0
     assert r["diff"] != r["diff"]  # NaN: nothing to compare with
+
+
+def test_bootstrap_of_mostly_zero_revenue_matches_the_textbook_bootstrap():
+    # 90% of users buy nothing: only the buyers' values are drawn, the distribution is the same
+    rng = np.random.default_rng(2)
+    n = 4000
+    y1 = np.where(rng.random(n) < 0.10, rng.lognormal(4, 1, n), 0.0)
+    y0 = np.where(rng.random(n) < 0.08, rng.lognormal(4, 1, n), 0.0)
+    fast = bootstrap_mean_difference(y1, y0, 4000, seed=3, chunk_cells=20_000)
+    draws = [rng.choice(y1, n).mean() - rng.choice(y0, n).mean() for _ in range(4000)]
+    low, high = np.quantile(draws, [0.025, 0.975])
+    se = np.std(draws)
+    assert fast["ci_low"] == pytest.approx(low, abs=0.15 * se)
+    assert fast["ci_high"] == pytest.approx(high, abs=0.15 * se)
+    assert fast["diff"] == pytest.approx(y1.mean() - y0.mean())

@@ -117,6 +117,8 @@ def test_june_against_may_and_last_june(vws):
     assert k[(june, "items")]["value"] == 16.0
     assert k[(june, "new_customer_share")]["value"] == 0.2
     assert k[(june, "nps")]["value"] is None and k[(june, "csat")]["value"] is None  # no feedback
+    # no campaign responses in this workspace: the response KPIs are empty, not 0
+    assert k[(june, "exposed_participation_rate")]["value"] is None
     assert len(k) == 18
 
 

@@ -13,8 +13,13 @@ campaign has one, else against a matched comparison of customers who were not ex
   compared, and the differences are weighted by the exposed customers of the stratum
   (:func:`~.stats.stratified_difference`). Conversion is then "bought in the window" (the
   comparison has no response flag). Assumes that, within a stratum, exposure is as good as
-  random: targeting on anything the strata do not hold biases the estimate. With fewer than
-  :data:`MIN_COMPARISON` matched comparison customers there is no estimate (the note says so).
+  random: targeting on anything the strata do not hold biases the estimate.
+- **matched_propensity** (倾向得分匹配): when the exact strata match fewer than
+  :data:`MIN_COMPARISON` comparison customers (exposure concentrated in a few strata), each
+  exposed customer is matched with the nearest unexposed one on a logistic propensity score of
+  the same history (days since the last purchase, orders, revenue, pre-period revenue), within
+  a caliper (:mod:`~.matching`). When that too matches fewer than :data:`MIN_COMPARISON`
+  comparison customers there is no estimate (the note says so).
 
 Each result names the method and why it was chosen (``basis`` and ``basis_note``).
 """
@@ -28,6 +33,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from custlens.analytics.campaigns.matching import matched_difference, propensity_match
 from custlens.analytics.campaigns.stats import stratified_difference, two_proportion_z, welch_t
 from custlens.analytics.campaigns.summary import exposed_flag
 from custlens.analytics.frames import ordered_frame, sorted_by
@@ -42,6 +48,13 @@ NO_PURCHASE_DAYS = 3650  # recency_days of a customer without a purchase before 
 PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
 MIN_COMPARISON = 30  # fewer matched comparison customers: no matched estimate
+# each basis's name (an English msgid): the CLI, the page and the report name the method by it
+BASIS_NAMES = {
+    "control_group": "Against the control group",
+    "matched_strata": "Matched strata",
+    "matched_propensity": "Propensity matching",
+}
+HISTORY = ("recency_days", "frequency", "history_revenue", "pre_revenue")  # propensity features
 
 
 def campaign_effects(
@@ -65,7 +78,8 @@ def campaign_effects(
     -------
     pandas.DataFrame
         One row per campaign and metric: campaign_id, metric, basis (control_group |
-        matched_strata), test (z_test | fisher_exact | welch_t | exact_strata), n_1, n_0,
+        matched_strata | matched_propensity), test (z_test | fisher_exact | welch_t |
+        exact_strata | propensity_nn), n_1, n_0,
         value_1, value_0, diff, ci_low, ci_high, p_value, matched_share, exposed,
         incremental (diff × exposed: extra conversions or extra revenue), basis_note.
     """
@@ -250,14 +264,35 @@ def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
     pool = exposed | (arm == "unexposed")
     sub = frame[pool]
     is_t = exposed[pool]
+    outcomes = (("conversion", "bought"), ("revenue_per_customer", "revenue"))
+    strata = {
+        m: stratified_difference(sub["stratum"], is_t, sub[c].astype(float)) for m, c in outcomes
+    }
+    pairs = _propensity_pairs(sub, is_t) if strata["conversion"]["n_0"] < MIN_COMPARISON else None
+    if pairs is not None:
+        note = _(
+            "No control group, and exact strata matched only {n} unexposed customers: each "
+            "exposed customer is compared with the nearest unexposed customer on a propensity "
+            "score of the same history (caliper 0.2 SD).",
+            lang,
+            n=strata["conversion"]["n_0"],
+        )
+        out = []
+        for metric, col in outcomes:
+            m = matched_difference(sub[col].to_numpy(float), *pairs, int(is_t.sum()))
+            out.append(
+                _row(campaign_id, metric, "matched_propensity", m, m["mean_1"], m["mean_0"],
+                     m["n_1"], m["n_0"], m["matched_share"], note, int(is_t.sum()))
+            )  # fmt: skip
+        return out
     note = _(
         "No control group: exposed customers compared with unexposed customers of the same "
         "recency, frequency and revenue strata before the start.",
         lang,
     )
     out = []
-    for metric, col in (("conversion", "bought"), ("revenue_per_customer", "revenue")):
-        s = stratified_difference(sub["stratum"], is_t, sub[col].astype(float))
+    for metric, _col in outcomes:
+        s = strata[metric]
         why = note
         if s["n_0"] < MIN_COMPARISON:  # too few to stand for what the exposed would have done
             s = {**s, **dict.fromkeys(("diff", "ci_low", "ci_high", "p_value"), float("nan"))}
@@ -284,6 +319,53 @@ def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
             )
         )
     return out
+
+
+def _propensity_pairs(sub: pd.DataFrame, is_t: np.ndarray) -> tuple | None:
+    """Propensity-matched (exposed, comparison) row positions of ``sub``, or None when they
+    hold fewer than :data:`MIN_COMPARISON` distinct comparison customers."""
+    if is_t.sum() < MIN_ARM or (~is_t).sum() < MIN_COMPARISON:
+        return None
+    t_idx, c_idx = propensity_match(sub[list(HISTORY)].to_numpy(float), is_t)
+    return (t_idx, c_idx) if len(np.unique(c_idx)) >= MIN_COMPARISON else None
+
+
+def comparison_sets(frame: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray]:
+    """The customers a matched comparison compares, as the effect chooses them: the basis
+    (``matched_strata`` or ``matched_propensity``) and two boolean masks over the rows of
+    ``frame`` (:func:`customer_outcomes`): the matched exposed customers and their
+    comparison customers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The outcomes of one campaign without a control group.
+
+    Returns
+    -------
+    (str, numpy.ndarray, numpy.ndarray)
+        basis, exposed mask, comparison mask.
+    """
+    arm = frame["arm"].to_numpy()
+    exposed = np.isin(arm, ("exposed", "treatment"))
+    pool = exposed | (arm == "unexposed")
+    sub = frame[pool]
+    is_t = exposed[pool]
+    positions = np.flatnonzero(pool)
+    t_mask, c_mask = np.zeros(len(frame), bool), np.zeros(len(frame), bool)
+    by_stratum = pd.Series(is_t).groupby(sub["stratum"].to_numpy())
+    n_t = by_stratum.transform("sum").to_numpy()
+    n = by_stratum.transform("size").to_numpy()
+    both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
+    if int((both & ~is_t).sum()) < MIN_COMPARISON:
+        pairs = _propensity_pairs(sub, is_t)
+        if pairs is not None:
+            t_mask[positions[pairs[0]]] = True
+            c_mask[positions[pairs[1]]] = True
+            return "matched_propensity", t_mask, c_mask
+    t_mask[positions[both & is_t]] = True
+    c_mask[positions[both & ~is_t]] = True
+    return "matched_strata", t_mask, c_mask
 
 
 def _row(

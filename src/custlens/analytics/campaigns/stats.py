@@ -29,6 +29,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from custlens.analytics.campaigns.resampling import resampled_means
+
 Z95 = float(stats.norm.ppf(0.975))
 SRM_ALPHA = 0.001  # an SRM p-value below this flags a broken assignment
 FISHER_MIN_EXPECTED = 5.0
@@ -228,7 +230,9 @@ def bootstrap_mean_difference(
     """Percentile bootstrap interval of mean(y1) − mean(y0), each arm resampled on its own.
 
     Resamples are drawn as index matrices of at most ``chunk_cells`` cells at a time
-    (vectorised, bounded memory).
+    (vectorised, bounded memory). An arm that is mostly zeros (revenue per user) draws only
+    its non-zero values: how many of the n draws hit one is Binomial(n, k/n), which gives the
+    same bootstrap distribution at about k/n of the cost.
 
     Parameters
     ----------
@@ -256,7 +260,7 @@ def bootstrap_mean_difference(
     """
     rng = np.random.default_rng(seed)
     y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
-    means = [_resampled_means(rng, y, n_resamples, chunk_cells) for y in (y1, y0)]
+    means = [resampled_means(rng, y, n_resamples, chunk_cells) for y in (y1, y0)]
     d = means[0] - means[1]
     lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
     return {
@@ -266,15 +270,6 @@ def bootstrap_mean_difference(
         "n_resamples": n_resamples,
         "method": "bootstrap",
     }
-
-
-def _resampled_means(rng: np.random.Generator, y: np.ndarray, b: int, cells: int) -> np.ndarray:
-    rows = max(1, cells // max(y.size, 1))
-    out = np.empty(b)
-    for start in range(0, b, rows):  # chunks of resamples, each drawn as one matrix
-        k = min(rows, b - start)
-        out[start : start + k] = y[rng.integers(0, y.size, (k, y.size))].mean(axis=1)
-    return out
 
 
 def relative_lift(y1: np.ndarray, y0: np.ndarray, alpha: float = 0.05) -> dict:

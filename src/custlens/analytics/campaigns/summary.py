@@ -35,6 +35,36 @@ def exposed_flag(responses: ir.Table) -> ir.BooleanValue:
     return responses.exposed.fill_null(not_control)
 
 
+def dated_responses(campaigns: ir.Table, responses: ir.Table) -> ir.Table:
+    """Each campaign response with its campaign's start date and the flags the campaign
+    summary counts, for the catalogue's campaign response metrics (a campaign counts in the
+    period of its start date: ``exposed_participation_rate`` and ``exposed_conversion_rate``
+    of :mod:`custlens.analytics.measures`).
+
+    Parameters
+    ----------
+    campaigns, responses : ibis.expr.types.Table
+        The stored ``campaigns`` and ``campaign_responses`` tables.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        campaign_id, customer_id, start_date, is_exposed, participated, converted (booleans,
+        blanks false; ``is_exposed`` as :func:`exposed_flag`).
+    """
+    r = responses.select(
+        "campaign_id",
+        "customer_id",
+        is_exposed=exposed_flag(responses),
+        participated=responses.participated.fill_null(False),
+        converted=responses.converted.fill_null(False),
+    )
+    c = campaigns.select("campaign_id", "start_date")
+    return r.join(c, "campaign_id").select(
+        r.campaign_id, r.customer_id, c.start_date, r.is_exposed, r.participated, r.converted
+    )
+
+
 def campaign_summary(
     campaigns: ir.Table,
     responses: ir.Table,

@@ -19,6 +19,8 @@ resembles it. Each arm needs both converted and unconverted customers to fit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -202,17 +204,59 @@ def _x(frame: pd.DataFrame) -> np.ndarray:
     return np.clip(frame[list(FEATURES)].to_numpy(dtype=float), 0, None)
 
 
-def target_list(model: TLearner, frame: pd.DataFrame, k: int) -> pd.DataFrame:
+def target_list(
+    model: TLearner, frame: pd.DataFrame, k: int, customers: Any = None
+) -> pd.DataFrame:
     """The ``k`` customers of ``frame`` with the highest predicted uplift, and the incremental
     conversions expected from treating them (the sum of their uplifts).
+
+    Parameters
+    ----------
+    model : TLearner
+        A fitted model.
+    frame : pandas.DataFrame
+        Customers with the model's features (:func:`uplift_frame`).
+    k : int
+        Length of the list.
+    customers : ibis.expr.types.Table, optional
+        The ``customers`` table: the list then carries each customer's ``name`` and ``phone``
+        as stored. Whoever shows or exports the list masks them
+        (:func:`custlens.privacy.masking.mask_table`).
 
     Returns
     -------
     pandas.DataFrame
-        customer_id, predicted_uplift (rank order) with ``attrs["expected_incremental"]``.
+        customer_id, [name, phone,] predicted_uplift (rank order) with
+        ``attrs["expected_incremental"]``.
     """
     out = frame[["customer_id"]].assign(predicted_uplift=model.predict_uplift(frame))
     out = out.sort_values(["predicted_uplift", "customer_id"], ascending=[False, True]).head(k)
     out = out.reset_index(drop=True)
-    out.attrs["expected_incremental"] = float(out["predicted_uplift"].clip(lower=0).sum())
+    expected = float(out["predicted_uplift"].clip(lower=0).sum())
+    if customers is not None:
+        ids = out["customer_id"].tolist()
+        found = customers.filter(customers.customer_id.isin(ids))
+        found = found.select("customer_id", "name", "phone").to_pandas()
+        out = out.merge(found.drop_duplicates("customer_id"), on="customer_id", how="left")
+        out = out[["customer_id", "name", "phone", "predicted_uplift"]]
+    out.attrs["expected_incremental"] = expected
     return out
+
+
+def target_table(targets: pd.DataFrame) -> Any:
+    """The target list as an Arrow table with plain ``string`` text columns (what the masking
+    and export functions take).
+
+    Examples
+    --------
+    >>> t = target_table(pd.DataFrame({"customer_id": ["a"], "predicted_uplift": [0.1]}))
+    >>> t.schema.field("customer_id").type
+    DataType(string)
+    """
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(targets, preserve_index=False)
+    text = [pa.string() if pa.types.is_large_string(t) else t for t in table.schema.types]
+    return table.cast(
+        pa.schema([pa.field(n, t) for n, t in zip(table.column_names, text, strict=True)])
+    )

@@ -72,10 +72,11 @@ def period_summary(
     by: str | None = None,
     events: ir.Table | None = None,
     churn_days: int = 180,
+    responses: ir.Table | None = None,
 ) -> dict[Any, dict[str, Any]]:
     """Every measure and component of ``period`` as a dict (keyed by the ``by`` value, or
     None)."""
-    return measure_rows(orders, [period], events, churn_days, by=by)[period]
+    return measure_rows(orders, [period], events, churn_days, by=by, responses=responses)[period]
 
 
 def compare_all(
@@ -87,6 +88,7 @@ def compare_all(
     churn_days: int = 180,
     metrics: list[str] | None = None,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> list[Comparison]:
     """Each of ``metrics`` (default: every splittable one with ``by``, else all) in ``period``
     against ``base``: absolute and relative change, p-value; both periods in one query.
@@ -107,6 +109,10 @@ def compare_all(
         Catalogue ids (or an alias in :data:`ALIASES`).
     feedback : ibis.expr.types.Table, optional
         The ``feedback`` table (NPS and CSAT are empty without it).
+    responses : ibis.expr.types.Table, optional
+        Dated campaign responses
+        (:func:`custlens.analytics.campaigns.summary.dated_responses`) for the campaign
+        response metrics (empty without them).
 
     Returns
     -------
@@ -120,7 +126,9 @@ def compare_all(
     check_splittable(ids, by)
     first, last = period_bounds(orders)
     cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
-    rows = measure_rows(orders, [period, base], events, churn_days, by=by, feedback=feedback)
+    rows = measure_rows(
+        orders, [period, base], events, churn_days, by=by, feedback=feedback, responses=responses
+    )
     a = rows[period] if cov_a != "none" else {}
     b = rows[base] if cov_b != "none" else {}
     keys = sorted(set(a) | set(b), key=lambda k: (k is None, str(k)))
@@ -143,11 +151,20 @@ def compare_periods(
     events: ir.Table | None = None,
     churn_days: int = 180,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> list[Comparison]:
     """``metric`` in ``period`` against ``base`` (absolute and % change, p-value); see
     :func:`compare_all`."""
     return compare_all(
-        orders, period, base, by, events, churn_days, metrics=[metric], feedback=feedback
+        orders,
+        period,
+        base,
+        by,
+        events,
+        churn_days,
+        metrics=[metric],
+        feedback=feedback,
+        responses=responses,
     )
 
 

@@ -116,6 +116,7 @@ def compute_kpis(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """One row per period of ``periods`` (period_start, period_end, ...) with every KPI of the
     catalogue, the components behind them and the period's ``coverage`` (full | partial |
@@ -123,7 +124,14 @@ def compute_kpis(
     :func:`custlens.analytics.period_measures.compute_measures`.
     """
     return compute_measures(
-        orders, periods, events, churn_days, as_of, include_flagged, feedback=feedback
+        orders,
+        periods,
+        events,
+        churn_days,
+        as_of,
+        include_flagged,
+        feedback=feedback,
+        responses=responses,
     )
 
 
@@ -206,9 +214,13 @@ def store_kpis(
     as_of: dt.date | None = None,
     include_flagged: bool = False,
     feedback: ir.Table | None = None,
+    responses: ir.Table | None = None,
 ) -> ir.Table:
     """KPIs for ``start``..``end`` by ``freq`` with previous-period and last-year comparisons
-    (NPS and CSAT from ``feedback``)."""
+    (NPS and CSAT from ``feedback``; ``responses``: dated campaign responses for the campaign
+    response KPIs)."""
     periods = periods_table(build_periods(start, end, freq))
-    kpis = compute_kpis(orders, periods, events, churn_days, as_of, include_flagged, feedback)
+    kpis = compute_kpis(
+        orders, periods, events, churn_days, as_of, include_flagged, feedback, responses
+    )
     return compare_kpis(kpis, periods)

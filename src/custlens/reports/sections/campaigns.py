@@ -1,17 +1,23 @@
-"""Campaigns and experiments (营销活动与实验): the campaigns of the year to the period's end with
-participation, conversion, revenue and ROI, their incremental effect and, for those with a
-control group, the A/B decision (docs/campaigns.md)."""
+"""Campaigns and experiments (营销活动与实验): the catalogue's campaign response KPIs of the
+period (participation and conversion of the exposed customers, with the previous period and
+last year), the campaigns of the year to the period's end with participation, conversion,
+revenue and ROI, their incremental effect and, for those with a control group, the A/B decision
+(docs/campaigns.md)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from custlens.analytics.campaigns.decision import decide, metric_name
-from custlens.analytics.campaigns.effect import campaign_effects
-from custlens.analytics.campaigns.summary import campaign_summary
+from custlens.analytics.campaigns.effect import BASIS_NAMES, campaign_effects
+from custlens.analytics.campaigns.summary import campaign_summary, dated_responses
+from custlens.analytics.measures import get_measure
+from custlens.analytics.period_measures import measure_rows
 from custlens.records import known
 from custlens.reports.context import Context
-from custlens.reports.model import Column, Section, TableBlock
+from custlens.reports.model import Column, Kpi, Section, TableBlock
+
+KPI_MEASURES = ("exposed_participation_rate", "exposed_conversion_rate")
 
 LOOKBACK_DAYS = 365  # campaigns ending within a year before the period's end
 ALPHA = 0.05
@@ -25,7 +31,7 @@ def build(ctx: Context) -> Section | None:
     rows = summary.to_pyarrow().to_pylist()
     if not rows:
         return None
-    s = Section("campaigns", ctx._("Campaigns and experiments"))
+    s = Section("campaigns", ctx._("Campaigns and experiments"), kpis=_kpis(ctx))
     s.tables.append(
         TableBlock(
             ctx._("Campaigns"),
@@ -84,7 +90,22 @@ def build(ctx: Context) -> Section | None:
     return s
 
 
-BASIS = {"control_group": "Against the control group", "matched_strata": "Matched strata"}
+def _kpis(ctx: Context) -> list[Kpi]:
+    """The catalogue's campaign response KPIs of the period, the previous one and last year
+    (the numbers `custlens kpi` and the dashboard give for the same periods)."""
+    periods = [ctx.period, ctx.previous, ctx.year_ago]
+    covered = [p for p in dict.fromkeys(periods) if ctx.coverage(p) != "none"]
+    responses = dated_responses(ctx.table("campaigns"), ctx.table("campaign_responses"))
+    rows = measure_rows(ctx.table("orders"), covered, responses=responses) if covered else {}
+    values = [rows.get(p, {}).get(None, {}) for p in periods]
+    out = []
+    for key in KPI_MEASURES:
+        now, prev, ago = (v.get(key) for v in values)
+        out.append(Kpi(key, ctx._(get_measure(key).name), now, "pct", prev, ago))
+    return out
+
+
+BASIS = BASIS_NAMES
 
 
 def _decision(effect: dict, lang: str) -> str:

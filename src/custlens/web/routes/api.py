@@ -118,6 +118,8 @@ def customers(
     feedback_period: str | None = _text(),
     complaint: str | None = Query(None, pattern=f"^({'|'.join([*COMPLAINT_TYPES, 'other'])})$"),
     nps_group: str | None = Query(None, pattern="^(promoter|passive|detractor)$"),
+    campaign: str | None = _text(),
+    arm: str | None = Query(None, pattern="^(treatment|control|exposed|comparison)$"),
     sort: str = Query("customer_id", max_length=40),
     desc: bool = False,
     page: int = Query(1, ge=1, le=10**7),
