@@ -188,6 +188,9 @@ register_abtest(app)
 from custlens.cli.satisfaction import register as register_satisfaction  # noqa: E402
 
 register_satisfaction(app)
+from custlens.cli.recommend import register as register_recommend  # noqa: E402
+
+register_recommend(app)
 
 
 def run() -> None:

@@ -4,7 +4,8 @@ A product's repurchase cycle is the median number of days between consecutive pu
 it by the same customer. It is a replenishment product when enough such intervals exist
 (``min_intervals``) and they are regular: their median absolute deviation is at most
 ``max_spread`` times the median (a tin of formula every 28 +/- 3 days is; a T-shirt bought
-again after 40 or 400 days is not).
+again after 40 or 400 days is not), and at least ``min_repeat_share`` of its buyers buy it
+again (a product most people buy once is not replenished, however regular a few are).
 
 A customer's replenishment product is *due* when at least ``cycle - lead_days`` days have
 passed since they last bought it, and not more than ``lapse`` cycles (after that the routine
@@ -22,7 +23,8 @@ from custlens.errors import NotFittedError
 
 def repurchase_cycles(history: History) -> pd.DataFrame:
     """Per item with a repeat purchase: ``cycle_days`` (median interval), ``spread`` (median
-    absolute deviation / median) and ``intervals``; indexed by item code.
+    absolute deviation / median), ``intervals`` and ``repeat_share`` (share of its buyers who
+    bought it again); indexed by item code.
 
     Examples
     --------
@@ -41,11 +43,18 @@ def repurchase_cycles(history: History) -> pd.DataFrame:
     gaps = pd.DataFrame({"item": lines["item"], "gap": lines["day"].diff()})[same.to_numpy()]
     per = gaps.groupby("item")["gap"]
     median = per.median()
+    buyers = lines.groupby("item")["customer"].nunique()
+    again = lines[same.to_numpy()].groupby("item")["customer"].nunique()
     mad = (
         (gaps["gap"] - median.reindex(gaps["item"]).to_numpy()).abs().groupby(gaps["item"]).median()
     )
     return pd.DataFrame(
-        {"cycle_days": median, "spread": mad / median.clip(lower=1), "intervals": per.size()}
+        {
+            "cycle_days": median,
+            "spread": mad / median.clip(lower=1),
+            "intervals": per.size(),
+            "repeat_share": (again / buyers).reindex(median.index),
+        }
     )
 
 
@@ -65,18 +74,22 @@ class BuyAgain:
         self,
         min_intervals: int = 5,
         max_spread: float = 0.25,
+        min_repeat_share: float = 0.3,
         lead_days: int = 7,
         lapse: float = 3.0,
     ):
         self.min_intervals = min_intervals
         self.max_spread = max_spread
+        self.min_repeat_share = min_repeat_share
         self.lead_days = lead_days
         self.lapse = lapse
 
     def fit(self, history: History) -> BuyAgain:
         cycles = repurchase_cycles(history)
         regular = cycles[
-            (cycles["intervals"] >= self.min_intervals) & (cycles["spread"] <= self.max_spread)
+            (cycles["intervals"] >= self.min_intervals)
+            & (cycles["spread"] <= self.max_spread)
+            & (cycles["repeat_share"] >= self.min_repeat_share)
         ]
         cycle = np.zeros(history.data.n_items)
         cycle[regular.index.to_numpy(np.int64)] = regular["cycle_days"].to_numpy()

@@ -88,7 +88,8 @@ def purchase_lines(orders: ir.Table) -> pd.DataFrame:
         category=o.category.cast("string").max(),
         unit_price=o.unit_price.cast("float64").max(),
     )
-    return expr.to_pandas()
+    # in a fixed order: item and customer codes, and so ALS's start, do not vary by run
+    return expr.order_by(["customer_id", "order_date", "order_id", "item"]).to_pandas()
 
 
 def purchase_data(lines: pd.DataFrame, customer_groups: pd.DataFrame | None = None) -> PurchaseData:

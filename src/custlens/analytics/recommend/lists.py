@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from custlens.analytics.recommend.interactions import History
-from custlens.analytics.recommend.ranking import NEG, apply_exclusions, fuse, ranks, top_k
+from custlens.analytics.recommend.ranking import apply_exclusions, fuse, ranks, top_k
 
 CELLS_PER_BATCH = 4_000_000  # customers x items cells of one dense score matrix
 
@@ -81,7 +81,7 @@ def served_scores(
     none, one = n_orders == 0, n_orders == 1
     if none.any():
         scores[none] = pop[none]
-        source[none] = names.index("preference")
+        source[none] = names.index("popularity")
     if one.any() and cold_items:
         co = batch.scores["cooccurrence"][one]
         take = min(cold_items, co.shape[1])

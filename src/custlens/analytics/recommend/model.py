@@ -31,10 +31,10 @@ from custlens.analytics.recommend.lists import (
 from custlens.analytics.recommend.metrics import ranking_metrics
 from custlens.analytics.recommend.ranking import top_k
 from custlens.analytics.recommend.recommenders import (
-    PreferenceTrend,
     CoOccurrence,
     ImplicitALS,
     ItemCF,
+    PreferenceTrend,
     SegmentPopularity,
 )
 from custlens.errors import InputError, NotFittedError
