@@ -74,7 +74,7 @@ class ProductRecommender:
         self,
         k: int = 10,
         recent_days: int = 30,
-        per_category: int | None = 3,
+        per_category: int | None = 4,
         validation_days: int = 30,
         factors: int = 32,
         iterations: int = 15,
