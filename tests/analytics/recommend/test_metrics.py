@@ -48,6 +48,12 @@ def test_a_perfect_list_scores_one():
     assert m["precision"] == pytest.approx(2 / 3)
 
 
+def test_empty_lists_score_zero():
+    m = ranking_metrics(np.full((4, 3), -1), _truth(), n_items=8)
+    assert (m["precision"], m["recall"], m["ndcg"], m["hit_rate"], m["coverage"]) == (0, 0, 0, 0, 0)
+    assert m["customers"] == 3
+
+
 def test_top_k_keeps_at_most_n_per_category_and_skips_excluded_items():
     scores = np.array([[9.0, 8.0, 7.0, 6.0, 5.0, 4.0]])
     category = np.array([0, 0, 0, 1, 1, 2])

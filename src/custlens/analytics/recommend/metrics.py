@@ -47,7 +47,8 @@ def ranking_metrics(top: np.ndarray, truth: sp.csr_matrix, n_items: int) -> dict
     valid = top >= 0
     rows = np.repeat(np.arange(top.shape[0]), k).reshape(top.shape)
     hit = np.zeros(top.shape, dtype=bool)
-    hit[valid] = np.asarray(truth[rows[valid], top[valid]]).ravel() != 0
+    if valid.any():  # (scipy answers an empty fancy index with a matrix, not an array)
+        hit[valid] = np.asarray(truth[rows[valid], top[valid]]).ravel() != 0
     n_hit = hit.sum(axis=1)
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hit * discount).sum(axis=1)
