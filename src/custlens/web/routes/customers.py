@@ -327,11 +327,10 @@ def customer_detail(
         row = hit["by_customer"].loc[cid]
         detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
     detail["churn"] = _churn_of(request, scope, cid)
-    from custlens.web.recommendations import recommendations_soon  # 推荐商品
+    if not whole_rows:  # 推荐商品 on the page; the API has its own route
+        from custlens.web.recommendations import recommendations_soon
 
-    detail["recommendations"] = (
-        None if whole_rows else recommendations_soon(request, principal, cid)
-    )
+        detail["recommendations"] = recommendations_soon(request, principal, cid)
     return detail
 
 
