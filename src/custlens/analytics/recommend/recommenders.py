@@ -170,15 +170,16 @@ class ImplicitALS:
 
         x = history.counts.astype(np.float32)
         x.data = 1 + self.alpha * np.log1p(x.data)
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=1.0,
-            iterations=self.iterations,
-            random_state=self.random_state,
-            num_threads=self.threads,
-        )
+        # built under the thread cap too: implicit checks the BLAS threads when it starts
         with threadpool_limits(limits=self.threads):
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=1.0,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.threads,
+            )
             model.fit(x.tocsr(), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
