@@ -65,9 +65,19 @@ class ProductRecommender:
 
     Examples
     --------
-    >>> rec = ProductRecommender(k=10, recent_days=30)  # doctest: +SKIP
-    >>> rec.fit(data).served_  # doctest: +SKIP
-    'blend'
+    >>> import pandas as pd
+    >>> from custlens.analytics.recommend.interactions import purchase_data
+    >>> lines = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+    ...     "order_id": ["1", "2", "3", "4", "5"],
+    ...     "order_date": pd.to_datetime(["2024-01-01", "2024-03-10", "2024-01-05",
+    ...                                   "2024-03-12", "2024-03-15"]),
+    ...     "item": ["x", "y", "x", "y", "x"], "product_name": ["X", "Y", "X", "Y", "X"],
+    ...     "category": ["c1", "c2", "c1", "c2", "c1"]})
+    >>> rec = ProductRecommender(k=2, factors=2).fit(purchase_data(lines))
+    >>> rec.served_  # the best on recall@k in the validation window (the last 30 days)
+    'popularity'
+    >>> rec.lists(np.array([2]))[0].tolist()  # c bought x two days ago: y, then nothing
+    [[1, -1]]
     """
 
     def __init__(
