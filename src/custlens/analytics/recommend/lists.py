@@ -30,6 +30,7 @@ class Batch:
     rows: np.ndarray
     scores: dict[str, np.ndarray]
     due: np.ndarray
+    ranks: dict[str, np.ndarray] | None = None
 
 
 def score_batch(members: dict, history: History, rows: np.ndarray, recent_days: int) -> Batch:
@@ -52,8 +53,11 @@ def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int |
 
 
 def blend_scores(batch: Batch, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Blended scores and the contributing member's index (in ``batch.scores`` order)."""
-    return fuse({n: ranks(s) for n, s in batch.scores.items()}, weights)
+    """Blended scores and the contributing member's index (in ``batch.scores`` order); the
+    members' ranks are computed once per batch (the weight search fuses them many times)."""
+    if batch.ranks is None:
+        batch.ranks = {n: ranks(s) for n, s in batch.scores.items()}
+    return fuse(batch.ranks, weights)
 
 
 def served_scores(
