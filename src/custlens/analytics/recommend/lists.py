@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from custlens.analytics.recommend.interactions import History
-from custlens.analytics.recommend.ranking import apply_exclusions, fuse, ranks, top_k
+from custlens.analytics.recommend.ranking import apply_exclusions, ranks, reciprocal_ranks, top_k
 
 CELLS_PER_BATCH = 4_000_000  # customers x items cells of one dense score matrix
 
@@ -30,7 +30,7 @@ class Batch:
     rows: np.ndarray
     scores: dict[str, np.ndarray]
     due: np.ndarray
-    ranks: dict[str, np.ndarray] | None = None
+    recip: np.ndarray | None = None  # (members, rows, items) 1 / (offset + rank)
 
 
 def score_batch(members: dict, history: History, rows: np.ndarray, recent_days: int) -> Batch:
@@ -52,12 +52,23 @@ def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int |
     return {n: top_k(s.copy(), category, k, per_category) for n, s in batch.scores.items()}
 
 
-def blend_scores(batch: Batch, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Blended scores and the contributing member's index (in ``batch.scores`` order); the
-    members' ranks are computed once per batch (the weight search fuses them many times)."""
-    if batch.ranks is None:
-        batch.ranks = {n: ranks(s) for n, s in batch.scores.items()}
-    return fuse(batch.ranks, weights)
+def blend_scores(
+    batch: Batch, weights: dict[str, float], with_source: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Blended scores and the contributing member's index (in ``batch.scores`` order; None
+    without ``with_source``). The members' reciprocal ranks are computed once per batch: the
+    weight search fuses them many times."""
+    if batch.recip is None:
+        batch.recip = reciprocal_ranks({n: ranks(s) for n, s in batch.scores.items()})
+    w = np.array([weights.get(n, 0.0) for n in batch.scores], dtype=np.float32)
+    parts = batch.recip
+    fused = np.tensordot(w, parts, axes=1)
+    if not with_source:
+        return fused, None
+    weighted = parts * w[:, None, None]
+    source = weighted.argmax(axis=0)
+    source[weighted.max(axis=0) <= 0] = -1
+    return fused, source
 
 
 def served_scores(

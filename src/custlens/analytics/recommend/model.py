@@ -169,7 +169,12 @@ class ProductRecommender:
 
         def evaluate(w: dict) -> dict:
             tops = [
-                top_k(blend_scores(b, w)[0], data.item_category, self.k, self.per_category)
+                top_k(
+                    blend_scores(b, w, with_source=False)[0],
+                    data.item_category,
+                    self.k,
+                    self.per_category,
+                )
                 for b in batch_list
             ]
             return _metrics(tops, truth, data.n_items)

@@ -111,14 +111,24 @@ def fuse(
     ([[1.0, 1.5, 0.5]], [[0, 1, 1]])
     """
     names = list(rank_list)
-    parts = np.stack(
-        [
-            np.where(
-                rank_list[n] > 0, weights.get(n, 0.0) / (offset + np.maximum(rank_list[n], 1)), 0.0
-            )
-            for n in names
-        ]
-    ).astype(np.float32)
+    w = np.array([weights.get(n, 0.0) for n in names], dtype=np.float32)
+    parts = reciprocal_ranks(rank_list, offset) * w[:, None, None]
     best = parts.argmax(axis=0)
     best[parts.max(axis=0) <= 0] = -1
     return parts.sum(axis=0), best
+
+
+def reciprocal_ranks(rank_list: dict[str, np.ndarray], offset: float = 10.0) -> np.ndarray:
+    """(recommenders, rows, items) float32: ``1 / (offset + rank)``, 0 where unranked.
+
+    Examples
+    --------
+    >>> reciprocal_ranks({"a": np.array([[1, 0]])}, offset=1.0).tolist()
+    [[[0.5, 0.0]]]
+    """
+    first = next(iter(rank_list.values()))
+    out = np.zeros((len(rank_list), *first.shape), dtype=np.float32)
+    for m, r in enumerate(rank_list.values()):  # one matrix step per recommender
+        hit = r > 0
+        out[m][hit] = 1.0 / (offset + r[hit])
+    return out
