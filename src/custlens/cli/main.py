@@ -192,6 +192,9 @@ register_abtest(app)
 from custlens.cli.satisfaction import register as register_satisfaction  # noqa: E402
 
 register_satisfaction(app)
+from custlens.cli.recommend import register as register_recommend  # noqa: E402
+
+register_recommend(app)
 
 from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
 from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402

@@ -206,6 +206,10 @@ def customer_detail(
         row = hit["by_customer"].loc[cid]
         detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
     detail["churn"] = _churn_of(request, scope, cid)
+    if not whole_rows:  # 推荐商品 on the page; the API has its own route
+        from custlens.web.recommendations import recommendations_soon
+
+        detail["recommendations"] = recommendations_soon(request, principal, cid)
     return detail
 
 

@@ -1,0 +1,1 @@
+"""Product recommendations (个性化推荐): candidate recommenders, rules, blend and evaluation."""

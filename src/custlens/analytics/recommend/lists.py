@@ -1,0 +1,117 @@
+"""Scoring a batch of customers with every recommender, and the lists that follow the rules.
+
+Batches keep the dense (customers, items) matrices small; inside a batch every step is a
+matrix operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from custlens.analytics.recommend.interactions import History
+from custlens.analytics.recommend.ranking import apply_exclusions, ranks, reciprocal_ranks, top_k
+
+CELLS_PER_BATCH = 4_000_000  # customers x items cells of one dense score matrix
+
+
+def batches(rows: np.ndarray, n_items: int):
+    """``rows`` in slices of at most CELLS_PER_BATCH / n_items customers."""
+    size = max(1, CELLS_PER_BATCH // max(n_items, 1))
+    for start in range(0, rows.size, size):
+        yield rows[start : start + size]
+
+
+@dataclass
+class Batch:
+    """Every recommender's scores (rules applied) for a batch of customers."""
+
+    rows: np.ndarray
+    scores: dict[str, np.ndarray]
+    due: np.ndarray
+    recip: np.ndarray | None = None  # (members, rows, items) 1 / (offset + rank)
+
+
+def score_batch(members: dict, history: History, rows: np.ndarray, recent_days: int) -> Batch:
+    """Each member's scores for ``rows`` with the rules applied: -inf for an item bought in
+    the last ``recent_days`` days unless buy-again finds it due."""
+    due = members["buy_again"].due(history, rows)
+    last = history.last[rows].tocoo()
+    recent = np.zeros(due.shape, dtype=bool)
+    near = history.day - (last.data - 1) < recent_days
+    recent[last.row[near], last.col[near]] = True
+    scores = {
+        name: apply_exclusions(m.score(history, rows), recent, due) for name, m in members.items()
+    }
+    return Batch(rows, scores, due)
+
+
+def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int | None) -> dict:
+    """Top-k lists of every member for the batch."""
+    return {n: top_k(s.copy(), category, k, per_category) for n, s in batch.scores.items()}
+
+
+def blend_scores(
+    batch: Batch, weights: dict[str, float], with_source: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Blended scores and the contributing member's index (in ``batch.scores`` order; None
+    without ``with_source``). The members' reciprocal ranks are computed once per batch: the
+    weight search fuses them many times."""
+    if batch.recip is None:
+        batch.recip = reciprocal_ranks({n: ranks(s) for n, s in batch.scores.items()})
+    w = np.array([weights.get(n, 0.0) for n in batch.scores], dtype=np.float32)
+    parts = batch.recip
+    fused = np.tensordot(w, parts, axes=1)
+    if not with_source:
+        return fused, None
+    weighted = parts * w[:, None, None]
+    source = weighted.argmax(axis=0)
+    source[weighted.max(axis=0) <= 0] = -1
+    return fused, source
+
+
+def served_scores(
+    batch: Batch, history: History, served: str, weights: dict[str, float], cold_items: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """The served recommender's scores with the cold-start rules, and per cell the member
+    whose opinion it is (index in ``batch.scores`` order).
+
+    Customers without orders get the recent popularity within their group (segment or
+    region). Customers with one order
+    get their best ``cold_items`` co-occurrence items (bought in the same orders as what they
+    bought) at the top of the list, the served recommender filling the rest. Due
+    replenishment products (buy again) lead every list.
+    """
+    names = list(batch.scores)
+    if served == "blend":
+        scores, source = blend_scores(batch, weights)
+    else:
+        scores = batch.scores[served].copy()
+        source = np.full(scores.shape, names.index(served))
+    n_orders = history.n_orders[batch.rows]
+    # for a customer without history the preference recommender is the recent popularity
+    # within their group, each category at its overall share
+    pop = batch.scores["preference"]
+    none, one = n_orders == 0, n_orders == 1
+    if none.any():
+        scores[none] = pop[none]
+        source[none] = names.index("popularity")
+    if one.any() and cold_items:
+        co = batch.scores["cooccurrence"][one]
+        take = min(cold_items, co.shape[1])
+        best = np.argpartition(-co, take - 1, axis=1)[:, :take]
+        value = np.take_along_axis(co, best, axis=1)
+        ok = np.isfinite(value) & (value > 0)
+        r = np.flatnonzero(one)[np.nonzero(ok)[0]]
+        c = best[ok]
+        top = np.where(np.isfinite(scores[one]), scores[one], 0).max(axis=1)
+        scores[r, c] = top[np.nonzero(ok)[0]] + 1 + value[ok]
+        source[r, c] = names.index("cooccurrence")
+    again = batch.scores["buy_again"]
+    due = np.isfinite(again) & (again > 0)
+    if due.any():  # a due replenishment product always leads the list
+        top = np.where(np.isfinite(scores), scores, 0).max(axis=1, keepdims=True)
+        scores[due] = (top + 2 + again)[due]
+        source[due] = names.index("buy_again")
+    return scores, source

@@ -1,0 +1,134 @@
+"""From scores to lists: the rules every list follows, and the blend of several recommenders.
+
+Rules: an item the customer bought in the last ``recent_days`` is not shown unless it is a
+due replenishment product; a list holds at most ``per_category`` items of one category (the
+next best of another category takes the place). The blend is weighted reciprocal-rank
+fusion: an item's blended score is ``sum_m w_m / (offset + rank_m)`` over the recommenders
+that have an opinion on it (a score above 0), ``rank_m`` counting from 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NEG = np.float32(-np.inf)
+
+
+def apply_exclusions(scores: np.ndarray, recent: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """``scores`` with -inf where the item was bought recently and is not due (in place)."""
+    scores[recent & ~due] = NEG
+    return scores
+
+
+def top_k(
+    scores: np.ndarray, category: np.ndarray, k: int = 10, per_category: int | None = 3
+) -> np.ndarray:
+    """The ``k`` best items per row with at most ``per_category`` of one category.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        (rows, items); -inf or 0 and below is never recommended.
+    category : numpy.ndarray
+        Category code per item.
+    k : int
+        List length.
+    per_category : int or None
+        Most items of one category in a list; None for no limit.
+
+    Returns
+    -------
+    numpy.ndarray
+        (rows, k) item codes, best first, -1 where fewer items qualify.
+
+    Examples
+    --------
+    >>> s = np.array([[5.0, 4.0, 3.0, 2.0]])
+    >>> top_k(s, np.array([0, 0, 0, 1]), k=3, per_category=2).tolist()
+    [[0, 1, 3]]
+    """
+    n_rows, n_items = scores.shape
+    pool = min(n_items, k * 5 if per_category else k)
+    cand = np.argpartition(-scores, pool - 1, axis=1)[:, :pool] if pool < n_items else None
+    if cand is None:
+        cand = np.tile(np.arange(n_items), (n_rows, 1))
+    cs = np.take_along_axis(scores, cand, axis=1)
+    order = np.argsort(-cs, axis=1, kind="stable")
+    cand = np.take_along_axis(cand, order, axis=1)
+    cs = np.take_along_axis(cs, order, axis=1)
+    ok = np.isfinite(cs) & (cs > 0)
+    if per_category:
+        ok &= _rank_in_category(category[cand]) < per_category
+    # kept candidates first, in score order
+    pos = np.argsort(~ok, axis=1, kind="stable")[:, :k]
+    out = np.take_along_axis(cand, pos, axis=1)
+    out[~np.take_along_axis(ok, pos, axis=1)] = -1
+    if out.shape[1] < k:
+        out = np.hstack([out, np.full((n_rows, k - out.shape[1]), -1)])
+    return out
+
+
+def _rank_in_category(cats: np.ndarray) -> np.ndarray:
+    """Per row, how many earlier positions hold the same category (0 for the first)."""
+    n_rows, width = cats.shape
+    row = np.repeat(np.arange(n_rows), width)
+    flat = cats.ravel()
+    order = np.lexsort((np.tile(np.arange(width), n_rows), flat, row))
+    r, c = row[order], flat[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    start = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size) - start
+    return rank.reshape(n_rows, width)
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each item in its row (1 = best); 0 where the score is 0 or below."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    out = np.empty(scores.shape, dtype=np.int32)
+    np.put_along_axis(out, order, np.arange(1, scores.shape[1] + 1, dtype=np.int32)[None, :], 1)
+    out[~(scores > 0)] = 0
+    return out
+
+
+def fuse(
+    rank_list: dict[str, np.ndarray], weights: dict[str, float], offset: float = 10.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted reciprocal-rank fusion of per-recommender ranks (:func:`ranks`).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The blended scores, and per cell the index (in ``rank_list`` order) of the
+        recommender that contributed most (-1: none).
+
+    Examples
+    --------
+    >>> r = {"a": np.array([[1, 2, 0]]), "b": np.array([[0, 1, 2]])}
+    >>> s, src = fuse(r, {"a": 1.0, "b": 1.0}, offset=0.0)
+    >>> s.round(2).tolist(), src.tolist()
+    ([[1.0, 1.5, 0.5]], [[0, 1, 1]])
+    """
+    names = list(rank_list)
+    w = np.array([weights.get(n, 0.0) for n in names], dtype=np.float32)
+    parts = reciprocal_ranks(rank_list, offset) * w[:, None, None]
+    best = parts.argmax(axis=0)
+    best[parts.max(axis=0) <= 0] = -1
+    return parts.sum(axis=0), best
+
+
+def reciprocal_ranks(rank_list: dict[str, np.ndarray], offset: float = 10.0) -> np.ndarray:
+    """(recommenders, rows, items) float32: ``1 / (offset + rank)``, 0 where unranked.
+
+    Examples
+    --------
+    >>> reciprocal_ranks({"a": np.array([[1, 0]])}, offset=1.0).tolist()
+    [[[0.5, 0.0]]]
+    """
+    first = next(iter(rank_list.values()))
+    out = np.zeros((len(rank_list), *first.shape), dtype=np.float32)
+    for m, r in enumerate(rank_list.values()):  # one matrix step per recommender
+        hit = r > 0
+        out[m][hit] = 1.0 / (offset + r[hit])
+    return out

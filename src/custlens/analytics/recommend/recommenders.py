@@ -1,0 +1,281 @@
+"""Candidate recommenders. Each ``fit(history)`` returns self and ``score(history, rows)``
+returns a dense (len(rows), items) float32 matrix: higher is better, 0 is "no opinion".
+
+Scores are matrix products over a batch of customers, never a loop over customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from custlens.analytics.patterns.basket import pair_rules
+from custlens.analytics.recommend.interactions import History, ibis_baskets
+from custlens.errors import NotFittedError
+
+
+def _check(model: object, attr: str) -> None:
+    if not hasattr(model, attr):
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit() first")
+
+
+def binary(history: History, rows: np.ndarray) -> sp.csr_matrix:
+    """The rows' customer x item matrix with 1 where the customer bought the item."""
+    x = history.counts[rows].astype(np.float32)
+    x.data[:] = 1
+    return x
+
+
+class SegmentPopularity:
+    """Items by the share of the customer's group (segment or region) who bought them, the
+    overall share breaking ties and filling groups too small to rank (the baseline).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custlens.analytics.recommend.interactions import purchase_data, history_at
+    >>> lines = pd.DataFrame({"customer_id": ["a", "b", "c"], "order_id": ["1", "2", "3"],
+    ...     "order_date": pd.to_datetime(["2024-01-01"] * 3), "item": ["x", "y", "y"],
+    ...     "product_name": ["X", "Y", "Y"], "category": ["c"] * 3})
+    >>> h = history_at(purchase_data(lines), 20000)
+    >>> SegmentPopularity().fit(h).score(h, np.array([0])).round(2).tolist()
+    [[0.33, 0.67]]
+    """
+
+    name = "popularity"
+
+    def fit(self, history: History) -> SegmentPopularity:
+        data = history.data
+        x = binary(history, np.arange(data.n_customers))
+        n_groups = len(data.group_names)
+        member = sp.csr_matrix(
+            (
+                np.ones(data.n_customers, dtype=np.float32),
+                (data.group, np.arange(data.n_customers)),
+            ),
+            shape=(n_groups, data.n_customers),
+        )
+        buyers = np.asarray((member @ x).todense(), dtype=np.float32)
+        size = np.maximum(np.bincount(data.group, minlength=n_groups), 1)[:, None]
+        overall = np.asarray(x.sum(axis=0), dtype=np.float32).ravel() / max(data.n_customers, 1)
+        # the overall share breaks ties inside a group (and ranks groups with no buyers)
+        self.group_scores_ = buyers / size + 1e-3 * overall
+        self.overall_ = overall
+        return self
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "group_scores_")
+        return self.group_scores_[history.data.group[rows]]
+
+
+class CoOccurrence:
+    """Items bought in the same orders as the customer's items: the sum of P(b | a) over the
+    items a the customer bought, with the pair counts and confidences of
+    :func:`custlens.analytics.patterns.basket.pair_rules`. Only pairs bought together in at
+    least ``min_count`` orders and at least ``min_lift`` times as often as by chance count
+    (weaker pairs are mostly chance in a small shop).
+    """
+
+    name = "cooccurrence"
+
+    def __init__(self, min_count: int = 3, min_lift: float = 2.0):
+        self.min_count = min_count
+        self.min_lift = min_lift
+
+    def fit(self, history: History) -> CoOccurrence:
+        n = history.data.n_items
+        rules = pair_rules(ibis_baskets(history), min_support=0.0, min_count=self.min_count)
+        rules = rules.filter(rules.lift >= self.min_lift).select("a", "b", "confidence").to_pandas()
+        self.similarity_ = sp.csr_matrix(
+            (
+                rules["confidence"].to_numpy(np.float32),
+                (rules["a"].astype(np.int64), rules["b"].astype(np.int64)),
+            ),
+            shape=(n, n),
+        )
+        return self
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "similarity_")
+        return np.asarray((binary(history, rows) @ self.similarity_).todense(), dtype=np.float32)
+
+
+class ItemCF:
+    """Item-based collaborative filtering: cosine similarity of the items' buyer vectors
+    (customer x item, bought or not), the customer's items' similarities summed.
+    """
+
+    name = "itemcf"
+
+    def __init__(self, neighbours: int = 50):
+        self.neighbours = neighbours
+
+    def fit(self, history: History) -> ItemCF:
+        x = binary(history, np.arange(history.data.n_customers)).tocsc()
+        norm = np.sqrt(np.asarray(x.power(2).sum(axis=0)).ravel())
+        norm[norm == 0] = 1
+        xn = x @ sp.diags(1 / norm)
+        sim = (xn.T @ xn).tocsr()
+        sim.setdiag(0)
+        sim.eliminate_zeros()
+        self.similarity_ = _keep_neighbours(sim, self.neighbours)
+        return self
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "similarity_")
+        return np.asarray((binary(history, rows) @ self.similarity_).todense(), dtype=np.float32)
+
+
+def _keep_neighbours(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Each item's ``k`` most similar items (the row's largest values), vectorised: the
+    entries ranked within their row by value, the ones ranked k or later dropped."""
+    coo = sim.tocoo()
+    order = np.lexsort((-coo.data, coo.row))
+    row = coo.row[order]
+    start = np.searchsorted(row, row, side="left")
+    keep = (np.arange(row.size) - start) < k
+    idx = order[keep]
+    return sp.csr_matrix((coo.data[idx], (coo.row[idx], coo.col[idx])), shape=sim.shape)
+
+
+class ImplicitALS:
+    """Implicit-feedback matrix factorisation (ALS, the ``implicit`` library, CPU), trained on
+    purchase counts with confidence ``1 + alpha * log1p(count)``.
+
+    ``random_state`` fixes the initial factors and ``threads`` caps the solver's threads (and
+    the BLAS threads under it), so a fit is repeatable on a shared machine.
+    """
+
+    name = "als"
+
+    def __init__(
+        self,
+        factors: int = 32,
+        regularization: float = 0.05,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        random_state: int = 0,
+        threads: int = 1,
+    ):
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.random_state = random_state
+        self.threads = threads
+
+    def fit(self, history: History) -> ImplicitALS:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        x = history.counts.astype(np.float32)
+        x.data = 1 + self.alpha * np.log1p(x.data)
+        # built under the thread cap too: implicit checks the BLAS threads when it starts
+        with threadpool_limits(limits=self.threads):
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=1.0,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.threads,
+            )
+            model.fit(x.tocsr(), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        return self
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "item_factors_")
+        with threadpool_limits(limits=self.threads):
+            s = self.user_factors_[rows] @ self.item_factors_.T
+        # a customer without purchases has no taste to factor: no opinion
+        s[history.n_orders[rows] == 0] = 0
+        return np.maximum(s, 0).astype(np.float32)
+
+
+class PreferenceTrend:
+    """What sells now among the customer's kind of products: P(category | customer) x
+    P(item | category, customer's group, last ``trend_days``) x a Gaussian kernel
+    (``price_width`` in log price) around the customer's usual price level x the likelihood
+    ratio of their taste for new products (first sold in the last ``new_days``).
+
+    The customer's category shares are smoothed towards everyone's (``prior`` purchases'
+    worth), so a customer without orders gets the overall recent best-sellers. An item's
+    recent share within its category counts purchases in the last ``trend_days`` before the
+    cut-off, plus a tenth of its older purchases (so a product not bought lately still ranks
+    after the trending ones rather than not at all).
+    """
+
+    name = "preference"
+
+    def __init__(
+        self,
+        trend_days: int = 180,
+        prior: float = 3.0,
+        price_width: float | None = 1.0,
+        group_prior: float = 20.0,
+        new_days: int | None = 90,
+    ):
+        self.new_days = new_days
+        self.group_prior = group_prior
+        self.trend_days = trend_days
+        self.prior = prior
+        self.price_width = price_width
+
+    def fit(self, history: History) -> PreferenceTrend:
+        data = history.data
+        lines = history.lines
+        cat = data.item_category
+        n_cat, n_groups = len(data.categories), len(data.group_names)
+        recent = lines["day"] >= history.day - self.trend_days
+        weight = np.where(recent, 1.0, 0.1)
+        pull = np.bincount(lines["item"], weights=weight, minlength=data.n_items)
+        total = np.bincount(cat, weights=pull, minlength=n_cat)
+        overall = pull / np.maximum(total[cat], 1e-12)
+        # within the customer's group, shrunk towards everyone's by group_prior purchases
+        group = data.group[lines["customer"].to_numpy()]
+        g_pull = sp.csr_matrix(
+            (weight, (group, lines["item"].to_numpy())), shape=(n_groups, data.n_items)
+        ).toarray()
+        g_total = np.zeros((n_groups, n_cat))
+        np.add.at(g_total.T, cat, g_pull.T)
+        self.item_share_ = (
+            (g_pull + self.group_prior * overall[None, :]) / (g_total[:, cat] + self.group_prior)
+        ).astype(np.float32)
+        # new products: first sold in the last new_days; each customer's share of new buys
+        first = np.full(data.n_items, np.iinfo(np.int64).max)
+        np.minimum.at(first, lines["item"].to_numpy(), lines["day"].to_numpy())
+        self.is_new_ = history.day - first <= self.new_days
+        new_buy = lines["day"].to_numpy() - first[lines["item"].to_numpy()] <= self.new_days
+        self.new_share_ = float(np.clip(new_buy.mean() if new_buy.size else 0.0, 0.01, 0.99))
+        n_cust = data.n_customers
+        self.customer_new_ = np.bincount(lines["customer"], weights=new_buy, minlength=n_cust)
+        counts = np.bincount(cat[lines["item"]], minlength=n_cat).astype(np.float64)
+        self.category_share_ = counts / max(counts.sum(), 1)
+        self.by_category_ = sp.csr_matrix(
+            (np.ones(data.n_items, dtype=np.float32), (np.arange(data.n_items), cat)),
+            shape=(data.n_items, n_cat),
+        )
+        return self
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "item_share_")
+        per_cat = np.asarray((history.counts[rows] @ self.by_category_).todense())
+        n = per_cat.sum(axis=1, keepdims=True)
+        affinity = (per_cat + self.prior * self.category_share_) / (n + self.prior)
+        data = history.data
+        cat = data.item_category
+        out = affinity[:, cat] * self.item_share_[data.group[rows]]
+        if self.price_width:  # the customer's price band: items near their usual price level
+            x = history.counts[rows]
+            level = (x @ data.item_level) / np.maximum(n.ravel(), 1)
+            gap = data.item_level[None, :] - level[:, None]
+            near = np.exp(-0.5 * (gap / self.price_width) ** 2)
+            out *= np.where(n > 0, near, 1.0)
+        if self.new_days:  # likelihood ratio of the customer's taste for new products
+            q = self.new_share_
+            p = (self.customer_new_[rows] + q) / (n.ravel() + 1)
+            ratio = np.where(self.is_new_[None, :], p[:, None] / q, (1 - p[:, None]) / (1 - q))
+            out *= ratio
+        return out.astype(np.float32)

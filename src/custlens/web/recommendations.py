@@ -1,0 +1,96 @@
+"""推荐商品 on 客户360 and ``GET /api/v1/customers/{id}/recommendations``.
+
+The recommender is fitted once per data version and row scope (seconds on a shop's data):
+in the background for the page, which says so until it is ready, or in the request for the
+API. Lists are computed for the one customer asked about.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from starlette.requests import Request
+
+from custlens.errors import CustlensError
+from custlens.i18n import gettext
+from custlens.web.render import lang_of
+from custlens.web.routes.common import cached, ctx_of, scope_of
+
+log = logging.getLogger(__name__)
+_BACKGROUND: dict[tuple, str | None] = {}
+_LOCK = threading.Lock()
+
+
+def fit_recommender(scope: Any) -> Any:
+    """A :class:`ProductRecommender` fitted on the orders ``scope`` may see, popularity within
+    the stored RFM segments (else the province)."""
+    from custlens.analytics.recommend.interactions import purchase_data, purchase_lines
+    from custlens.analytics.recommend.model import ProductRecommender
+    from custlens.analytics.recommend.served import customer_groups
+
+    segments = scope.table("rfm_scores")
+    has_segments = int(segments.count().to_pyarrow().as_py()) > 0
+    groups = customer_groups(scope.table("customers"), segments if has_segments else None)
+    data = purchase_data(purchase_lines(scope.table("orders")), groups.to_pandas())
+    return ProductRecommender().fit(data)
+
+
+def _model(request: Request, scope: Any) -> Any:
+    return cached(request, scope, "recommender", compute=lambda: fit_recommender(scope))
+
+
+def _items(model: Any, cid: str, lang: str) -> list[dict[str, Any]]:
+    from custlens.analytics.recommend.served import recommendations
+
+    if cid not in model.data_.customers:
+        return []
+    table = recommendations(model, [cid], lang)
+    return table.drop(columns=["customer_id"]).to_dict("records")
+
+
+def customer_recommendations(request: Request, principal: Any, cid: str) -> dict[str, Any]:
+    """The customer's list now (the API): ``items`` or ``error``."""
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    try:
+        return {"items": _items(_model(request, scope), cid, lang)}
+    except CustlensError as exc:
+        return {"items": [], "error": exc.message_in(lang)}
+
+
+def recommendations_soon(request: Request, principal: Any, cid: str) -> dict[str, Any]:
+    """The customer's list if the recommender is fitted, else ``pending`` while a fit runs
+    in the background (started once per data version and scope), or ``error``."""
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    ctx = ctx_of(request)
+    model = ctx.peek(("recommender", scope.key, ()))
+    if model is not None:
+        return {"items": _items(model, cid, lang)}
+    key = (id(ctx), ctx.data_version(), scope.key)
+    with _LOCK:
+        if key in _BACKGROUND:
+            error = _BACKGROUND[key]
+            return {"pending": True} if error is None else {"items": [], "error": error}
+        _BACKGROUND[key] = None
+
+    def fit() -> None:
+        own = scope_of(request, principal)  # this thread's own cursor
+        error = None
+        try:
+            _model(request, own)
+        except CustlensError as exc:
+            error = exc.message_in(lang)
+        except Exception:  # reported in the log; the page says there is no list
+            log.exception("fitting the recommender in the background failed")
+            error = gettext("The recommender could not be fitted.", lang)
+        with _LOCK:
+            if error is None:
+                _BACKGROUND.pop(key, None)
+            else:
+                _BACKGROUND[key] = error
+
+    threading.Thread(target=fit, name="custlens-recommend", daemon=True).start()
+    return {"pending": True}
