@@ -30,6 +30,7 @@ import ibis
 from custlens.config import Settings
 from custlens.store.search import refresh_search_index
 from custlens.store.workspace import Workspace
+from custlens.web.background import BackgroundFits
 
 
 @dataclass
@@ -126,6 +127,7 @@ class AppContext:
     sessions: Any = None  # security.SessionStore, set by create_app
     warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
     snapshots: Any = None  # store.snapshot.Snapshotter under `custlens serve` (read-only CLI)
+    fits: BackgroundFits = field(default_factory=BackgroundFits)  # churn model, recommender
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
     _auth_version: int = 0
@@ -256,9 +258,10 @@ class AppContext:
         return self.cache.peek((self.data_version(), key))
 
     def close(self) -> None:
-        """Stop the warmer and close every per-thread cursor."""
+        """Stop the warmer, wait for background fits and close every per-thread cursor."""
         if self.warmer is not None:
             self.warmer.close()
+        self.fits.close()
         with self._cursor_lock:
             for cur in self._cursors:
                 with contextlib.suppress(Exception):

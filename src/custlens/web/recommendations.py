@@ -7,20 +7,15 @@ API. Lists are computed for the one customer asked about.
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from starlette.requests import Request
 
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
+from custlens.web.background import PENDING, FitFailed
 from custlens.web.render import lang_of
 from custlens.web.routes.common import cached, ctx_of, scope_of
-
-log = logging.getLogger(__name__)
-_BACKGROUND: dict[tuple, str | None] = {}
-_LOCK = threading.Lock()
 
 
 def fit_recommender(scope: Any) -> Any:
@@ -69,28 +64,15 @@ def recommendations_soon(request: Request, principal: Any, cid: str) -> dict[str
     model = ctx.peek(("recommender", scope.key, ()))
     if model is not None:
         return {"items": _items(model, cid, lang)}
-    key = (id(ctx), ctx.data_version(), scope.key)
-    with _LOCK:
-        if key in _BACKGROUND:
-            error = _BACKGROUND[key]
-            return {"pending": True} if error is None else {"items": [], "error": error}
-        _BACKGROUND[key] = None
 
     def fit() -> None:
-        own = scope_of(request, principal)  # this thread's own cursor
-        error = None
         try:
-            _model(request, own)
+            _model(request, scope_of(request, principal))  # this thread's own cursor
         except CustlensError as exc:
-            error = exc.message_in(lang)
-        except Exception:  # reported in the log; the page says there is no list
-            log.exception("fitting the recommender in the background failed")
-            error = gettext("The recommender could not be fitted.", lang)
-        with _LOCK:
-            if error is None:
-                _BACKGROUND.pop(key, None)
-            else:
-                _BACKGROUND[key] = error
+            raise FitFailed(exc.message_in(lang)) from exc
 
-    threading.Thread(target=fit, name="custlens-recommend", daemon=True).start()
-    return {"pending": True}
+    key = ("recommender", id(ctx), ctx.data_version(), scope.key, lang)
+    state = ctx.fits.start(
+        key, fit, lambda exc: gettext("The recommender could not be fitted.", lang)
+    )
+    return {"pending": True} if state is PENDING else {"items": [], "error": state}

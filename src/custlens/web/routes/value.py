@@ -3,8 +3,6 @@ customer-value analysis."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -26,11 +24,6 @@ from custlens.web.routes.common import ANALYZE, VIEW, cached, ctx_of, record, sc
 from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
-# churn models being fitted in the background for 客户360: (app context id, data version,
-# scope, language) -> None while running, or the error message when the data cannot support one
-_CHURN_BACKGROUND: dict[tuple, str | None] = {}
-_CHURN_LOCK = threading.Lock()
 
 
 def stored_page_data(
@@ -197,33 +190,25 @@ def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | 
         The figures (as :func:`churn_quality_data`), the message saying why there are none,
         or None while they are being computed.
     """
+    from custlens.web.background import PENDING, FitFailed
+
     ctx = ctx_of(request)
     hit = ctx.peek(("churn_quality", scope.key, (lang,)))
     if hit is not None:
         return hit
-    key = (id(ctx), ctx.data_version(), scope.key, lang)
-    with _CHURN_LOCK:
-        if key in _CHURN_BACKGROUND:
-            return _CHURN_BACKGROUND[key]
-        _CHURN_BACKGROUND[key] = None
 
     def fit() -> None:
         # this thread's own cursor: a DuckDB cursor serves one thread at a time, and the
         # request thread goes on using its own while the model is fitted
-        own = scope_of(request, scope.principal)
-        try:
-            _quality, error = churn_quality_data(request, own, lang)
-        except Exception:  # reported in the log; the CLV page shows it in its own request
-            log.exception("fitting the churn model in the background failed")
-            error = gettext("The churn model could not be fitted.", lang)
-        with _CHURN_LOCK:  # done: the result cache holds the figures, or keep the error
-            if error is None:
-                _CHURN_BACKGROUND.pop(key, None)
-            else:
-                _CHURN_BACKGROUND[key] = error
+        _quality, error = churn_quality_data(request, scope_of(request, scope.principal), lang)
+        if error is not None:
+            raise FitFailed(error)
 
-    threading.Thread(target=fit, name="custlens-churn", daemon=True).start()
-    return None
+    key = ("churn", id(ctx), ctx.data_version(), scope.key, lang)
+    state = ctx.fits.start(
+        key, fit, lambda exc: gettext("The churn model could not be fitted.", lang)
+    )
+    return None if state is PENDING else state
 
 
 @router.post("/analysis/run")
