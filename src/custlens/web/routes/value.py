@@ -3,8 +3,6 @@ customer-value analysis."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -24,11 +22,6 @@ from custlens.web.routes.common import ANALYZE, VIEW, cached, ctx_of, record, sc
 from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
-# churn models being fitted in the background for 客户360: (app context id, data version,
-# scope, language) -> None while running, or the error message when the data cannot support one
-_CHURN_BACKGROUND: dict[tuple, str | None] = {}
-_CHURN_LOCK = threading.Lock()
 
 
 def stored_page_data(
@@ -127,21 +120,51 @@ def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
     )
 
 
+def clv_soon(request: Request, principal: Principal, lang: str) -> dict[str, Any] | None:
+    """The CLV page's forecasts when computed (cached), else None while the models are fitted
+    in the background (seconds to minutes at millions of customers: never inside a page)."""
+    ctx = ctx_of(request)
+    churn_days = ctx.settings.lifecycle.churn_days
+    scope = scope_of(request, principal)
+    return ctx.soon(
+        ("clv", scope.key, (lang,)),  # the key of clv_data, which 客户360 peeks at too
+        lambda: value_queries.clv_predictions(scope_of(request, principal), lang, churn_days),
+        ctx.options.fit_wait_seconds,
+    )
+
+
 @router.get("/clv")
 def clv_page(request: Request, principal: Principal = VIEW) -> Response:
-    """The CLV page: predicted purchases, value and P(alive) per customer group."""
+    """The CLV page: predicted purchases, value and P(alive) per customer group (a note while
+    the models are being fitted after a change of data)."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
+    pending = False
     try:
-        data = clv_data(request, scope, lang)
+        data = clv_soon(request, principal, lang)
+        pending = data is None
+        if pending:
+            error = gettext("The CLV model is being fitted; reload the page in a minute.", lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
-    churn, churn_error = churn_quality_data(request, scope, lang)
+    churn = churn_quality_soon(request, scope, lang, ctx_of(request).options.fit_wait_seconds)
+    churn_error, churn_pending = None, churn is None
+    if churn_pending:
+        churn_error = gettext("The churn model is being fitted; reload the page in a minute.", lang)
+    elif isinstance(churn, str):
+        churn, churn_error = None, churn
     return render(
         request,
         "clv.html",
-        {"data": data, "error": error, "churn_quality": churn, "churn_quality_error": churn_error},
+        {
+            "data": data,
+            "error": error,
+            "clv_pending": pending,
+            "churn_quality": churn,
+            "churn_quality_error": churn_error,
+            "churn_pending": churn_pending,
+        },
     )
 
 
@@ -162,9 +185,12 @@ def churn_quality_data(request: Request, scope: Any, lang: str) -> tuple[dict | 
     return quality, None
 
 
-def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | None:
+def churn_quality_soon(
+    request: Request, scope: Any, lang: str, wait: float = 0.0
+) -> dict | str | None:
     """The churn figures if already computed; else a fit started in the background, once per
-    data version and scope (it takes seconds to minutes, too long to hold up a 客户360 page).
+    data version and scope (it takes seconds to minutes, too long to hold up a page), waited
+    for up to ``wait`` seconds.
 
     Returns
     -------
@@ -172,33 +198,19 @@ def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | 
         The figures (as :func:`churn_quality_data`), the message saying why there are none,
         or None while they are being computed.
     """
-    ctx = ctx_of(request)
-    hit = ctx.peek(("churn_quality", scope.key, (lang,)))
-    if hit is not None:
-        return hit
-    key = (id(ctx), ctx.data_version(), scope.key, lang)
-    with _CHURN_LOCK:
-        if key in _CHURN_BACKGROUND:
-            return _CHURN_BACKGROUND[key]
-        _CHURN_BACKGROUND[key] = None
+    from custlens.analytics.churn.summary import churn_quality, workspace_tables
 
-    def fit() -> None:
-        # this thread's own cursor: a DuckDB cursor serves one thread at a time, and the
-        # request thread goes on using its own while the model is fitted
-        own = scope_of(request, scope.principal)
-        try:
-            _quality, error = churn_quality_data(request, own, lang)
-        except Exception:  # reported in the log; the CLV page shows it in its own request
-            log.exception("fitting the churn model in the background failed")
-            error = gettext("The churn model could not be fitted.", lang)
-        with _CHURN_LOCK:  # done: the result cache holds the figures, or keep the error
-            if error is None:
-                _CHURN_BACKGROUND.pop(key, None)
-            else:
-                _CHURN_BACKGROUND[key] = error
-
-    threading.Thread(target=fit, name="custlens-churn", daemon=True).start()
-    return None
+    principal, ctx = scope.principal, ctx_of(request)
+    try:
+        return ctx.soon(
+            ("churn_quality", scope.key, (lang,)),  # the key of churn_quality_data
+            lambda: churn_quality(workspace_tables(scope_of(request, principal)), lang),
+            wait,
+        )
+    except CustlensError as exc:
+        return exc.message_in(lang)
+    except Exception:  # logged by the background thread; the page says so
+        return gettext("The churn model could not be fitted.", lang)
 
 
 @router.post("/analysis/run")
