@@ -16,7 +16,8 @@ Prints one table: the cold latency and the warm p50 / p95 / p99 per request kind
 of its group (pages and the API look-up p95 < 300 ms, customer search p95 < 100 ms, login
 p95 < 300 ms) and whether it is met; throughput, errors, the machine's load and the cores the
 server and this load generator used (on a small machine the generator competes with the
-server). ``--cold-only`` stops after the cold pass.
+server). ``--cold-only`` stops after the cold pass; ``--settle SECONDS`` waits for the warming
+pass to fit the CLV and churn models before the load (else the load starts at once).
 
 The workspace is built once per ``--workdir`` (default: a temp dir per size and seed) and
 reused by later runs; opening it with a newer custlens applies its schema migrations.
@@ -40,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from web_requests import ADMIN, KINDS, PASSWORD, TARGETS, TIMEOUT, cold_pass, load
+from web_requests import ADMIN, KINDS, PASSWORD, TARGETS, TIMEOUT, cold_pass, load, settle
 
 RESULTS = Path(__file__).parent / "results" / "web.jsonl"
 TABLES = ("customers", "orders", "events", "campaigns", "campaign_responses", "feedback")
@@ -234,6 +235,8 @@ def run(ws_dir: Path, ids: list[str], args: argparse.Namespace) -> tuple[dict, l
         cold, token = asyncio.run(cold_pass(base, ids))
         machine["cold_pass_s"] = time.perf_counter() - started - machine["start_s"]
         records = []
+        if args.settle and not args.cold_only:
+            machine["settled_s"] = asyncio.run(settle(base, args.settle))
         if not args.cold_only:
             cpu = (_cpu_seconds(server.pid), time.process_time())
             records = asyncio.run(load(base, ids, token, args.concurrency, args.duration))
@@ -265,6 +268,13 @@ def main() -> None:
         "--no-analyze", "--no-analyse", action="store_true", help="skip the stored analysis"
     )
     ap.add_argument("--cold-only", action="store_true", help="only the cold pass, no load")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=0,
+        help="after the cold pass, wait up to this many seconds for the warming pass to fit "
+        "the CLV and churn models before the load [default: 0, load at once]",
+    )
     ap.add_argument("--save", action="store_true", help=f"append the result to {RESULTS}")
     ap.add_argument("--peer-python", default=None, help="ignored (no peer for this bench)")
     ap.add_argument("--serve", default=None, help=argparse.SUPPRESS)
@@ -286,7 +296,7 @@ def main() -> None:
     print(
         f"machine: {machine['cpus']} cores, load {machine['load_before']:.2f} before / "
         f"{machine['load_after']:.2f} after; server up in {machine['start_s']:.1f}s, cold pass "
-        f"{machine['cold_pass_s']:.1f}s; during the load the server used "
+        f"{machine['cold_pass_s']:.1f}s, settled {machine.get('settled_s', 0):.0f}s; during the load the server used "
         f"{machine.get('server_cpu_share')} and this client {machine.get('client_cpu_share')} "
         "cores (the client shares the machine)"
     )

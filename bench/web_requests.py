@@ -142,3 +142,19 @@ async def load(base: str, ids: list[str], token: str, clients: int, duration: fl
 
     await asyncio.gather(*(worker(i) for i in range(clients)))
     return records
+
+
+async def settle(base: str, seconds: float) -> float:
+    """Wait (up to ``seconds``) until the CLV page no longer says its models are being fitted,
+    which the warming pass does last; the seconds waited."""
+    import httpx
+
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as c:
+        await login(c)
+        while time.perf_counter() - t0 < seconds:
+            page = (await c.get("/clv")).text
+            if "clv-pending" not in page and "churn-quality-pending" not in page:
+                break
+            await asyncio.sleep(5)
+    return time.perf_counter() - t0
