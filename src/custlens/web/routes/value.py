@@ -3,6 +3,7 @@ customer-value analysis."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -141,6 +142,9 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
     scope = scope_of(request, principal)
     data = error = None
     pending = False
+    wait = ctx_of(request).options.fit_wait_seconds  # for both models together
+    started = time.monotonic()
+    churn = churn_quality_soon(request, scope, lang)  # both fits start at once
     try:
         data = clv_soon(request, principal, lang)
         pending = data is None
@@ -148,7 +152,9 @@ def clv_page(request: Request, principal: Principal = VIEW) -> Response:
             error = gettext("The CLV model is being fitted; reload the page in a minute.", lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
-    churn = churn_quality_soon(request, scope, lang, ctx_of(request).options.fit_wait_seconds)
+    if churn is None:
+        left = max(0.0, wait - (time.monotonic() - started))
+        churn = churn_quality_soon(request, scope, lang, left)
     churn_error, churn_pending = None, churn is None
     if churn_pending:
         churn_error = gettext("The churn model is being fitted; reload the page in a minute.", lang)
