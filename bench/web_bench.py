@@ -188,7 +188,7 @@ def report(records: list, cold: dict[str, float], duration: float, meta: dict) -
         p95 = pct(lat, 95)
         summary[group] = {"p50": pct(lat, 50), "p95": p95, "p99": pct(lat, 99)}
         summary[group]["target_p95"] = target
-        verdict = "met" if p95 < target else "OVER TARGET"
+        verdict = "no requests" if p95 != p95 else ("met" if p95 < target else "OVER TARGET")
         print(
             f"group {group:28} p50 {_ms(summary[group]['p50'])}  p95 {_ms(p95)}  p99 "
             f"{_ms(summary[group]['p99'])} ms  (target p95 < {target} ms: {verdict})"
