@@ -17,6 +17,7 @@ from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
 from custlens.store.results import save_analysis
 from custlens.web.app import create_app
+from custlens.web.context import WebOptions
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -86,7 +87,7 @@ def shared_ws(world, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(shared_ws):
-    application = create_app(None, shared_ws)
+    application = create_app(None, shared_ws, WebOptions(warm_models=False))
     yield application
     application.state.ctx.close()
 
@@ -100,7 +101,9 @@ def fresh_ws(world, tmp_path):
 
 @pytest.fixture
 def fresh_app(fresh_ws):
-    application = create_app(None, fresh_ws)
+    # the models are fitted when a page first asks (the warming pass would fit them in every
+    # test's background; tests/web/test_warm.py covers that)
+    application = create_app(None, fresh_ws, WebOptions(warm_models=False))
     yield application
     application.state.ctx.close()
 
@@ -129,6 +132,22 @@ def login(app, username: str, password: str | None = None) -> TestClient:
     client.csrf = csrf_of(client, "/account")  # the token of the new session
     client.username = username
     return client
+
+
+PENDING = ('id="clv-pending"', 'id="churn-quality-pending"')
+
+
+def fitted(client: TestClient, path: str = "/clv", seconds: float = 600) -> str:
+    """The page once the CLV and churn models it shows are fitted (they are fitted in the
+    background; until then the page says so)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    page = client.get(path).text
+    while any(p in page for p in PENDING) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page = client.get(path).text
+    return page
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ def test_targets_by_kind_of_request():
     assert target_of({"method": "GET", "path": "/"}) == DEFAULT_TARGET
     assert target_of({"method": "POST", "path": "/customers"}) == DEFAULT_TARGET
     assert target_of({"method": "GET", "path": "/static/app.css"}) is None
+    assert target_of({"method": "POST", "path": "/login"}) is None
 
 
 def test_earliest_deadline_is_admitted_first():
@@ -122,3 +123,53 @@ def test_app_serves_through_the_gate(app):
     resp = TestClient(app).get("/login")
     assert resp.status_code == 200
     assert gate.active == 0
+
+
+def test_login_does_not_wait_for_dashboards_being_computed(fresh_ws, monkeypatch):
+    """Every slot held by a page whose analytics hang: logging in still answers."""
+    import threading
+
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import PASSWORDS, csrf_of
+
+    from custlens.web import campaign_queries
+    from custlens.web.app import create_app
+    from custlens.web.context import WebOptions
+    from custlens.web.routes import campaigns
+
+    app = create_app(None, fresh_ws, WebOptions(warm_caches=False, max_active_requests=1))
+    release, entered = threading.Event(), threading.Event()
+    real = campaign_queries.campaigns_page
+
+    def slow_campaigns(scope, lang="zh"):
+        entered.set()
+        assert release.wait(120)
+        return real(scope, lang)
+
+    monkeypatch.setattr(campaigns, "campaigns_page", slow_campaigns)
+    try:
+        busy = TestClient(app)
+        pw = {"password": PASSWORDS["ana"]}
+        form = {"username": "ana", **pw, "csrf_token": csrf_of(busy)}
+        busy.post("/login", data=form, follow_redirects=False)
+        page = threading.Thread(target=lambda: busy.get("/campaigns"), daemon=True)
+        page.start()
+        assert entered.wait(120)  # the one slot is held by the page being computed
+        assert app.state.gate.active == 1
+        done: dict[str, int] = {}
+
+        def sign_in() -> None:
+            client = TestClient(app)
+            form = {"username": "vic", "password": PASSWORDS["vic"], "csrf_token": csrf_of(client)}
+            done["status"] = client.post("/login", data=form, follow_redirects=False).status_code
+
+        who = threading.Thread(target=sign_in, daemon=True)
+        who.start()
+        who.join(60)
+        assert done.get("status") == 303 and not release.is_set()
+        release.set()
+        page.join(120)
+        assert app.state.gate.active == 0
+    finally:
+        release.set()
+        app.state.ctx.close()

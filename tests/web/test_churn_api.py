@@ -15,10 +15,20 @@ from typer.testing import CliRunner
 from custlens.analytics.churn import explain
 from custlens.cli.main import app as cli
 from custlens.i18n import gettext
+from custlens.web.app import create_app
+from custlens.web.context import WebOptions
 
 
-def test_customer_page_shows_churn_reasons_without_the_clv_page(fresh_app, fresh_ws):
-    client = login(fresh_app, "admin")
+@pytest.fixture
+def cold_app(fresh_ws):
+    """An app that does not fit the models in its warming pass (a request starts the fit)."""
+    application = create_app(None, fresh_ws, WebOptions(warm_caches=False))
+    yield application
+    application.state.ctx.close()
+
+
+def test_customer_page_shows_churn_reasons_without_the_clv_page(cold_app, fresh_ws):
+    client = login(cold_app, "admin")
     cid = fresh_ws.con.execute(
         "SELECT customer_id FROM orders GROUP BY 1 ORDER BY max(order_date), 1 LIMIT 1"
     ).fetchone()[0]

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from tests.web.conftest import copy_world
+from tests.web.conftest import copy_world, fitted
 from typer.testing import CliRunner
 
 from custlens.analytics.value.lifecycle import resolve_stage
@@ -40,7 +40,7 @@ def surfaces(world, tmp_path_factory, clients):
         "api_lifecycle": web.get("/api/v1/lifecycle").json(),
         "api_clv": web.get("/api/v1/clv").json(),
         "lifecycle_page": web.get("/lifecycle").text,
-        "clv_page": web.get("/clv").text,
+        "clv_page": fitted(web),
     }
 
 

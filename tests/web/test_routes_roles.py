@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/tags/preview"): "view",
     ("GET", "/api/v1/funnel"): "view",
     ("GET", "/api/v1/satisfaction"): "view",
+    ("GET", "/api/v1/customers/{customer_id}/recommendations"): "view",
+    ("GET", "/campaigns/uplift/export"): "export",
     ("GET", "/api/v1/imports"): "import",
     ("POST", "/api/v1/imports"): "import",
     ("GET", "/api/v1/audit"): "audit",

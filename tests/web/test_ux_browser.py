@@ -96,6 +96,11 @@ def test_screenshots_of_the_changed_pages(page: Page, server: str, console):  # 
     page.set_viewport_size({"width": WIDTH, "height": 900})
     _login(page, server)
     page.goto(f"{server}/clv")  # CLV and churn risk for the 客户360 summary
+    for _ in range(600):  # fitted in the background: the page says so until they are done
+        if not page.locator("#clv-pending, #churn-quality-pending").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
     customer = _customer(page, server)
     pages = {
         "customers": "/customers",

@@ -17,6 +17,7 @@ work is in progress.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -30,7 +31,8 @@ import ibis
 from custlens.config import Settings
 from custlens.store.search import refresh_search_index
 from custlens.store.workspace import Workspace
-from custlens.web.background import BackgroundFits
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +52,9 @@ class WebOptions:
     # requests executing at once, the rest queued by deadline (0: two per core; see admission)
     max_active_requests: int = 0
     warm_caches: bool = True  # compute the common dashboards after start and every change
+    warm_models: bool = True  # ... and then fit the CLV and churn models (unrestricted scope)
+    # how long a page waits for a model fit (CLV, churn) before saying it is being fitted
+    fit_wait_seconds: float = 2.0
     # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
     # empty: nobody's, so a client cannot choose the address audited and throttled
     forwarded_allow_ips: tuple[str, ...] = ()
@@ -127,7 +132,6 @@ class AppContext:
     sessions: Any = None  # security.SessionStore, set by create_app
     warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
     snapshots: Any = None  # store.snapshot.Snapshotter under `custlens serve` (read-only CLI)
-    fits: BackgroundFits = field(default_factory=BackgroundFits)  # churn model, recommender
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
     _auth_version: int = 0
@@ -136,6 +140,10 @@ class AppContext:
     _local: threading.local = field(default_factory=threading.local)
     _cursors: list[Any] = field(default_factory=list)
     _cursor_lock: threading.Lock = field(default_factory=threading.Lock)
+    # AppContext.soon: (version, key) -> Event while computing, the exception when it failed
+    _soon: dict[Any, Any] = field(default_factory=dict)
+    _soon_threads: list[threading.Thread] = field(default_factory=list)
+    _closing: bool = False
 
     @property
     def lang_default(self) -> str:
@@ -257,11 +265,91 @@ class AppContext:
         """A cached value if present (never computes)."""
         return self.cache.peek((self.data_version(), key))
 
-    def close(self) -> None:
-        """Stop the warmer, wait for background fits and close every per-thread cursor."""
+    def soon(self, key: Any, compute: Callable[[], Any], wait: float = 0.0) -> Any:
+        """The cached value of ``key`` if there is one; else ``compute`` runs in a background
+        thread (once per data version and key: the warming pass or an earlier request may be
+        computing it already) and this waits up to ``wait`` seconds for it, then returns None.
+
+        For results that take seconds to minutes at millions of rows (model fits): a request
+        shows that they are being computed instead of holding up its page and the requests
+        queued behind it. ``compute`` runs on the background thread, so it must read through
+        that thread's cursor (call :meth:`backend` / ``scope_of`` inside it).
+
+        Raises
+        ------
+        Exception
+            What ``compute`` raised in the background, to every later caller for the same data
+            version (a model that cannot be fitted on this data is not fitted again).
+        """
+        hit = self.peek(key)
+        if hit is not None:
+            return hit
+        version = self.data_version()
+        with self._cursor_lock:
+            for old in [k for k in self._soon if k[0] != version]:
+                del self._soon[old]
+            state = self._soon.get((version, key))
+            start = state is None
+            if start and self._closing:  # shutting down: start nothing more
+                return None
+            if start:
+                state = self._soon[(version, key)] = threading.Event()
+                thread = threading.Thread(
+                    target=self._compute_soon, args=(version, key, compute, state), daemon=True
+                )
+                self._soon_threads = [t for t in self._soon_threads if t.is_alive()]
+                self._soon_threads.append(thread)
+        if start:
+            thread.start()
+        if isinstance(state, threading.Event):
+            if not state.wait(wait):
+                return None
+            with self._cursor_lock:
+                state = self._soon.get((version, key))
+            if state is None or isinstance(state, threading.Event):
+                return self.cache.peek((version, key))
+        raise state
+
+    def _compute_soon(self, version: int, key: Any, compute: Callable, done: threading.Event):
+        """The background thread of :meth:`soon`."""
+        failure = None
+        try:
+            with self.parallel():
+                self.cache.get((version, key), compute)
+        except Exception as exc:  # the page reports it; logged for the operator
+            log.info("background computation of %r failed: %s", key[:1], exc)
+            failure = exc
+        finally:
+            self._forget_thread()
+        with self._cursor_lock:
+            if failure is None:
+                self._soon.pop((version, key), None)
+            else:
+                self._soon[(version, key)] = failure
+        done.set()
+
+    def _forget_thread(self) -> None:
+        """Close this (ending) thread's cursor and backend."""
+        cur = getattr(self._local, "con", None)
+        self._local.__dict__.clear()
+        if cur is not None:
+            with self._cursor_lock:
+                if cur in self._cursors:
+                    self._cursors.remove(cur)
+            with contextlib.suppress(Exception):
+                cur.close()
+
+    def close(self, fits_timeout: float = 600.0) -> None:
+        """Stop the warmer, wait for the background computations of :meth:`soon` (a model fit
+        torn down at process exit, inside its native thread pool, aborts the process) and
+        close every per-thread cursor."""
         if self.warmer is not None:
             self.warmer.close()
-        self.fits.close()
+        with self._cursor_lock:
+            self._closing = True
+            threads = list(self._soon_threads)
+        for thread in threads:
+            thread.join(fits_timeout)
         with self._cursor_lock:
             for cur in self._cursors:
                 with contextlib.suppress(Exception):

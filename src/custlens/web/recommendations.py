@@ -13,7 +13,6 @@ from starlette.requests import Request
 
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
-from custlens.web.background import PENDING, FitFailed
 from custlens.web.render import lang_of
 from custlens.web.routes.common import cached, ctx_of, scope_of
 
@@ -60,19 +59,15 @@ def recommendations_soon(request: Request, principal: Any, cid: str) -> dict[str
     in the background (started once per data version and scope), or ``error``."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
-    ctx = ctx_of(request)
-    model = ctx.peek(("recommender", scope.key, ()))
-    if model is not None:
-        return {"items": _items(model, cid, lang)}
-
-    def fit() -> None:
-        try:
-            _model(request, scope_of(request, principal))  # this thread's own cursor
-        except CustlensError as exc:
-            raise FitFailed(exc.message_in(lang)) from exc
-
-    key = ("recommender", id(ctx), ctx.data_version(), scope.key, lang)
-    state = ctx.fits.start(
-        key, fit, lambda exc: gettext("The recommender could not be fitted.", lang)
-    )
-    return {"pending": True} if state is PENDING else {"items": [], "error": state}
+    try:
+        model = ctx_of(request).soon(  # the key of _model's cache entry
+            ("recommender", scope.key, ()),
+            lambda: fit_recommender(scope_of(request, principal)),  # that thread's own cursor
+        )
+    except CustlensError as exc:
+        return {"items": [], "error": exc.message_in(lang)}
+    except Exception:  # logged by the background thread; the page says so
+        return {"items": [], "error": gettext("The recommender could not be fitted.", lang)}
+    if model is None:
+        return {"pending": True}
+    return {"items": _items(model, cid, lang)}

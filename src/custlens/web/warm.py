@@ -4,9 +4,11 @@ A cold KPI period or chart costs seconds at millions of rows (总览 for a new p
 1M customers). Computed inside a request it holds up that request and, on a busy server, the
 requests queued behind it. So after the app starts, and after every change of data (imports,
 analysis runs, manual tags) or of users, one background thread fills the result cache for the
-pages opened first: 总览 for the latest week, month and quarter, 购买模式, 分群与RFM,
-生命周期 and the unfiltered customer list, in the workspace's language, for the unrestricted
-scope and for the row filters of each enabled user (up to :data:`MAX_SCOPES`).
+pages opened first: 总览 for the latest month (where a login lands), the unfiltered customer
+list, 总览 for the latest week and quarter, 购买模式, 分群与RFM, 生命周期, 营销活动, 满意度 and the
+default 漏斗, in the workspace's language, for the unrestricted scope and for the row filters
+of each enabled user (up to :data:`MAX_SCOPES`); then the CLV and churn models of the
+unrestricted scope.
 
 It calls the same functions with the same cache keys as the requests, so a request arriving
 meanwhile waits for the computation in progress (the cache's single flight) instead of
@@ -15,6 +17,7 @@ starting its own. A pass stops early when another change asks for a new one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -22,6 +25,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from custlens.errors import CustlensError
 from custlens.i18n import normalise_lang
 from custlens.privacy import users
 from custlens.privacy.policy import Principal
@@ -41,17 +45,10 @@ def warm_principals(ctx: Any) -> list[Principal]:
     return list(scopes.values())[:MAX_SCOPES]
 
 
-def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
-    """The computations of the first pages for ``principal`` (each fills the result cache)."""
-    from custlens.web import value_queries
-    from custlens.web.routes.customers import list_data
-    from custlens.web.routes.overview import overview_data
-    from custlens.web.routes.patterns import patterns_data
-    from custlens.web.routes.value import stored_page_data
-
-    lang = normalise_lang(app.state.ctx.settings.lang)
-    # the route functions take a request for its app (context) and language cookie only
-    request = Request(
+def _request(app: Any, lang: str) -> Request:
+    """A request for the route functions, which take it for its app (context) and language
+    cookie only."""
+    return Request(
         {
             "type": "http",
             "app": app,
@@ -62,11 +59,42 @@ def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
             "state": {"lang_cookie": lang, "session": None},
         }
     )
-    steps: list[Callable[[], Any]] = [lambda: list_data(request, principal, {})]
-    steps += [
+
+
+def model_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
+    """The CLV and churn model fits of ``principal``'s scope (the CLV page and 客户360 say that
+    they are being fitted until they are done)."""
+    from custlens.web.routes.common import scope_of
+    from custlens.web.routes.value import churn_quality_data, clv_data
+
+    lang = normalise_lang(app.state.ctx.settings.lang)
+    request = _request(app, lang)
+    return [
+        lambda: clv_data(request, scope_of(request, principal), lang),
+        lambda: churn_quality_data(request, scope_of(request, principal), lang),
+    ]
+
+
+def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
+    """The computations of the first pages for ``principal`` (each fills the result cache):
+    总览 of the latest month first (the page a login lands on), then the customer list, the
+    other periods and the other dashboards."""
+    from custlens.web import choices, value_queries
+    from custlens.web.routes.behaviour import funnel_data
+    from custlens.web.routes.campaigns import campaigns_data
+    from custlens.web.routes.customers import list_data
+    from custlens.web.routes.overview import overview_data
+    from custlens.web.routes.patterns import patterns_data
+    from custlens.web.routes.satisfaction import satisfaction_page_data
+    from custlens.web.routes.value import stored_page_data
+
+    lang = normalise_lang(app.state.ctx.settings.lang)
+    request = _request(app, lang)
+    steps: list[Callable[[], Any]] = [
         lambda p=p: overview_data(request, principal, p, None, None, "previous", lang)
         for p in PERIODS
     ]
+    steps.insert(1, lambda: list_data(request, principal, {}))
     steps.append(lambda: patterns_data(request, principal, None))
     steps += [
         lambda name=name, build=build: stored_page_data(request, principal, name, build)
@@ -74,6 +102,12 @@ def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
             ("segments", value_queries.segments),
             ("lifecycle", value_queries.lifecycle),
         )
+    ]
+    funnel = (choices.default_steps(lang), "14d", "sequential", "")
+    steps += [
+        lambda: campaigns_data(request, principal, lang),
+        lambda: satisfaction_page_data(request, principal, lang),
+        lambda: funnel_data(request, principal, *funnel, lang),
     ]
     return steps
 
@@ -122,10 +156,16 @@ class Warmer:
         """Every step for every scope; False when stopped early."""
         ctx = self._app.state.ctx
         with ctx.parallel():
-            for principal in warm_principals(ctx):
-                for step in page_steps(self._app, principal):
-                    if self._cancelled():
-                        return False
+            principals = warm_principals(ctx)
+            # the model fits (minutes at millions of customers) of the unrestricted scope only,
+            # after every scope's dashboards; other scopes fit theirs when first asked
+            steps = [s for p in principals for s in page_steps(self._app, p)]
+            if ctx.options.warm_models:
+                steps += model_steps(self._app, principals[0])
+            for step in steps:
+                if self._cancelled():
+                    return False
+                with contextlib.suppress(CustlensError):  # the page shows the message
                     step()
         return True
 

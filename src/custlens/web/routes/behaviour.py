@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -22,20 +23,18 @@ class _Empty(Exception):
     """The page's table has no rows: the page shows what to import instead."""
 
 
-@router.get("/funnel")
-def funnel_page(
+def funnel_data(
     request: Request,
-    steps: str = "",
-    window: str = "14d",
-    order: str = "sequential",
-    breakdown: str = "",
-    principal: Principal = VIEW,
-) -> Response:
-    """The funnel page: conversion per step for the chosen steps, window, order and breakdown."""
-    lang = lang_of(request)
+    principal: Principal,
+    steps: str,
+    window: str,
+    order: str,
+    breakdown: str,
+    lang: str,
+) -> tuple[dict | None, str | None, bool, Any]:
+    """The funnel page's table (cached), the error message of a wrong spec, whether there are
+    no events, and the step choices."""
     scope = scope_of(request, principal)
-    steps = steps[:500] or choices.default_steps(lang)  # the step names of the page's language
-    window, order, breakdown = window[:10], order[:20], breakdown[:20]
     data = error = None
     empty = not has_rows(request, scope, "events")
     try:
@@ -57,10 +56,29 @@ def funnel_page(
         error = exc.message_in(lang)
     except _Empty:
         pass
-    fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
     picks = cached(
         request, scope, "step_choices", lang, compute=lambda: choices.step_choices(scope, lang)
     )
+    return data, error, empty, picks
+
+
+@router.get("/funnel")
+def funnel_page(
+    request: Request,
+    steps: str = "",
+    window: str = "14d",
+    order: str = "sequential",
+    breakdown: str = "",
+    principal: Principal = VIEW,
+) -> Response:
+    """The funnel page: conversion per step for the chosen steps, window, order and breakdown."""
+    lang = lang_of(request)
+    steps = steps[:500] or choices.default_steps(lang)  # the step names of the page's language
+    window, order, breakdown = window[:10], order[:20], breakdown[:20]
+    data, error, empty, picks = funnel_data(
+        request, principal, steps, window, order, breakdown, lang
+    )
+    fixed = {"funnel_steps": steps, "funnel_window": window, "funnel_order": order}
     return render(
         request,
         "funnel.html",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
@@ -23,17 +24,20 @@ from custlens.web.routes.common import EXPORT, VIEW, cached, record, scope_of
 router = APIRouter(include_in_schema=False)
 
 
+def campaigns_data(request: Request, principal: Principal, lang: str) -> dict[str, Any]:
+    """The campaigns page's data for ``principal`` (cached per data version)."""
+    scope = scope_of(request, principal)
+    return cached(request, scope, "campaigns", lang, compute=lambda: campaigns_page(scope, lang))
+
+
 @router.get("/campaigns")
 def campaigns(request: Request, principal: Principal = VIEW) -> Response:
     """The campaigns page: participation, conversion, revenue and ROI per campaign, the
     incremental effect with its method, and the A/B decisions."""
     lang = lang_of(request)
-    scope = scope_of(request, principal)
     data = error = None
     try:
-        data = cached(
-            request, scope, "campaigns", lang, compute=lambda: campaigns_page(scope, lang)
-        )
+        data = campaigns_data(request, principal, lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
     return render(request, "campaigns.html", {"data": data, "error": error})

@@ -55,14 +55,22 @@ def satisfaction_page(request: Request, principal: Principal = VIEW) -> Response
     """The customer satisfaction page (an empty state until feedback is imported)."""
     from custlens.web.render import lang_of, render
 
+    data = satisfaction_page_data(request, principal, lang_of(request))
+    if data is None:
+        return render(request, "satisfaction.html", {"empty": True})
+    return render(request, "satisfaction.html", {**data, "empty": False})
+
+
+def satisfaction_page_data(
+    request: Request, principal: Principal, lang: str
+) -> dict[str, Any] | None:
+    """The satisfaction page's data for ``principal`` (cached), None before any feedback."""
     scope = scope_of(request, principal)
     if not has_rows(request, scope, "feedback"):
-        return render(request, "satisfaction.html", {"empty": True})
-    lang = lang_of(request)
-    data = cached(
+        return None
+    return cached(
         request, scope, "satisfaction", lang, compute=lambda: satisfaction_data(scope, lang)
     )
-    return render(request, "satisfaction.html", {**data, "empty": False})
 
 
 def satisfaction_api_data(scope: Any, by: str | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ customer-value analysis."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -145,21 +146,56 @@ def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
     )
 
 
+def clv_soon(request: Request, principal: Principal, lang: str) -> dict[str, Any] | None:
+    """The CLV page's forecasts when computed (cached), else None while the models are fitted
+    in the background (seconds to minutes at millions of customers: never inside a page)."""
+    ctx = ctx_of(request)
+    churn_days = ctx.settings.lifecycle.churn_days
+    scope = scope_of(request, principal)
+    return ctx.soon(
+        ("clv", scope.key, (lang,)),  # the key of clv_data, which 客户360 peeks at too
+        lambda: value_queries.clv_predictions(scope_of(request, principal), lang, churn_days),
+        ctx.options.fit_wait_seconds,
+    )
+
+
 @router.get("/clv")
 def clv_page(request: Request, principal: Principal = VIEW) -> Response:
-    """The CLV page: predicted purchases, value and P(alive) per customer group."""
+    """The CLV page: predicted purchases, value and P(alive) per customer group (a note while
+    the models are being fitted after a change of data)."""
     lang = lang_of(request)
     scope = scope_of(request, principal)
     data = error = None
+    pending = False
+    wait = ctx_of(request).options.fit_wait_seconds  # for both models together
+    started = time.monotonic()
+    churn = churn_quality_soon(request, scope, lang)  # both fits start at once
     try:
-        data = clv_data(request, scope, lang)
+        data = clv_soon(request, principal, lang)
+        pending = data is None
+        if pending:
+            error = gettext("The CLV model is being fitted; reload the page in a minute.", lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
-    churn, churn_error = churn_quality_data(request, scope, lang)
+    if churn is None:
+        left = max(0.0, wait - (time.monotonic() - started))
+        churn = churn_quality_soon(request, scope, lang, left)
+    churn_error, churn_pending = None, churn is None
+    if churn_pending:
+        churn_error = gettext("The churn model is being fitted; reload the page in a minute.", lang)
+    elif isinstance(churn, str):
+        churn, churn_error = None, churn
     return render(
         request,
         "clv.html",
-        {"data": data, "error": error, "churn_quality": churn, "churn_quality_error": churn_error},
+        {
+            "data": data,
+            "error": error,
+            "clv_pending": pending,
+            "churn_quality": churn,
+            "churn_quality_error": churn_error,
+            "churn_pending": churn_pending,
+        },
     )
 
 
@@ -180,9 +216,12 @@ def churn_quality_data(request: Request, scope: Any, lang: str) -> tuple[dict | 
     return quality, None
 
 
-def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | None:
+def churn_quality_soon(
+    request: Request, scope: Any, lang: str, wait: float = 0.0
+) -> dict | str | None:
     """The churn figures if already computed; else a fit started in the background, once per
-    data version and scope (it takes seconds to minutes, too long to hold up a 客户360 page).
+    data version and scope (it takes seconds to minutes, too long to hold up a page), waited
+    for up to ``wait`` seconds.
 
     Returns
     -------
@@ -190,25 +229,19 @@ def churn_quality_soon(request: Request, scope: Any, lang: str) -> dict | str | 
         The figures (as :func:`churn_quality_data`), the message saying why there are none,
         or None while they are being computed.
     """
-    from custlens.web.background import PENDING, FitFailed
+    from custlens.analytics.churn.summary import churn_quality, workspace_tables
 
-    ctx = ctx_of(request)
-    hit = ctx.peek(("churn_quality", scope.key, (lang,)))
-    if hit is not None:
-        return hit
-
-    def fit() -> None:
-        # this thread's own cursor: a DuckDB cursor serves one thread at a time, and the
-        # request thread goes on using its own while the model is fitted
-        _quality, error = churn_quality_data(request, scope_of(request, scope.principal), lang)
-        if error is not None:
-            raise FitFailed(error)
-
-    key = ("churn", id(ctx), ctx.data_version(), scope.key, lang)
-    state = ctx.fits.start(
-        key, fit, lambda exc: gettext("The churn model could not be fitted.", lang)
-    )
-    return None if state is PENDING else state
+    principal, ctx = scope.principal, ctx_of(request)
+    try:
+        return ctx.soon(
+            ("churn_quality", scope.key, (lang,)),  # the key of churn_quality_data
+            lambda: churn_quality(workspace_tables(scope_of(request, principal)), lang),
+            wait,
+        )
+    except CustlensError as exc:
+        return exc.message_in(lang)
+    except Exception:  # logged by the background thread; the page says so
+        return gettext("The churn model could not be fitted.", lang)
 
 
 @router.post("/analysis/run")
