@@ -81,7 +81,9 @@ def _responses(ws):
 def _values(ws, period: Period) -> dict[str, Any]:
     churn_days = ws.settings.lifecycle.churn_days
     orders, events = ws.table("orders"), ws.table("events")
-    return measure_values(orders, period, events, churn_days, responses=_responses(ws))
+    return measure_values(
+        orders, period, events, churn_days, feedback=ws.table("feedback"), responses=_responses(ws)
+    )
 
 
 def _demo(request) -> World:
@@ -199,6 +201,7 @@ def test_compare_function_and_its_tests(world):
         base,
         events=ws.table("events"),
         churn_days=ws.settings.lifecycle.churn_days,
+        feedback=ws.table("feedback"),
         responses=_responses(ws),
     )
     same({c.metric: c.value for c in found}, world.truth, "compare_all")

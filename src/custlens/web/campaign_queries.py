@@ -61,7 +61,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                 "href_0": arm_link(e["campaign_id"], ARMS[e["basis"]][1]),
             }
         )
-        if e["basis"] == "control_group" and rate:
+        if e["basis"] == "control_group" and rate and _upliftable(e):
             ab.append(
                 {"campaign_id": e["campaign_id"], "campaign_name": names.get(e["campaign_id"])}
             )
@@ -131,3 +131,18 @@ def arm_link(campaign_id: str, arm: str) -> str:
 
 def _number(value: Any, scale: float, spec: str) -> str:
     return format(value * scale, spec) if known(value) else "–"
+
+
+def _upliftable(effect: dict) -> bool:
+    """Whether an A/B conversion result has enough converted and unconverted customers in
+    each arm for the uplift model (:data:`~custlens.analytics.campaigns.uplift.MIN_CELL`), so
+    the page offers only target lists that can be built."""
+    from custlens.analytics.campaigns.uplift import MIN_CELL
+
+    cells = []
+    for n, rate in ((effect["n_1"], effect["value_1"]), (effect["n_0"], effect["value_0"])):
+        if not known(rate):
+            return False
+        converted = round(n * rate)
+        cells += [converted, n - converted]
+    return min(cells) >= MIN_CELL

@@ -112,8 +112,16 @@ def kpi_cards(
     events = scope.table("events")
     orders = scope.table("orders")
     responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
+    feedback = scope.table("feedback")
     table = kpi.store_kpis(
-        orders, period.start, period.end, freq, events, churn_days, responses=responses
+        orders,
+        period.start,
+        period.end,
+        freq,
+        events,
+        churn_days,
+        feedback=feedback,
+        responses=responses,
     )
     rows = table.to_pyarrow().to_pylist()
     by_kpi = {r["kpi"]: r for r in rows if r["period_start"] == period.start}
@@ -236,7 +244,13 @@ def period_comparison(
     orders = scope.table("orders")
     responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
     found = compare.compare_all(
-        orders, p, base, events=scope.table("events"), churn_days=churn_days, responses=responses
+        orders,
+        p,
+        base,
+        events=scope.table("events"),
+        churn_days=churn_days,
+        feedback=scope.table("feedback"),
+        responses=responses,
     )
     rows = [r.as_dict() | {"label": measure_label(r.metric, lang)} for r in found]
     by_channel = []

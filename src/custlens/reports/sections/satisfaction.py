@@ -159,7 +159,11 @@ def _hazards(ctx: Context, feedback: Any, orders: Any, churn_days: int) -> list[
         fitted = fit_churn_hazards(frame)
     except (ValueError, ArithmeticError, ConvergenceWarning):
         return []
+    from custlens.i18n.columns import COLUMN_LABELS
+    from custlens.i18n.labels import column_label
+
     rows = fitted.to_dict("records")
-    for row in rows:
-        row["term"] = ctx._(row["term"])
+    for row in rows:  # a covariate that is a column has its column label, a code its word
+        term = row["term"]
+        row["term"] = column_label(term, ctx.lang) if term in COLUMN_LABELS else ctx._(term)
     return rows

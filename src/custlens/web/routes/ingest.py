@@ -132,7 +132,7 @@ def _accept(
 @router.post("/customers")
 async def ingest_customers(request: Request, principal: Principal = INGEST) -> Response:
     """Add or update customers: a JSON array of objects keyed by column names (as in the
-    customer template); at most ``ingest_max_rows`` a request. The answer lists accepted rows
+    customer template); at most 5,000 rows a request by default. The answer lists accepted rows
     (by position, 0 first) and rejected rows with their problems."""
     return await _ingest(request, "customers", principal)
 
