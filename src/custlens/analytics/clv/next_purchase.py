@@ -65,7 +65,7 @@ def purchase_probability(
     --------
     >>> m = BetaGeoModel.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "W")
     >>> round(float(purchase_probability(m, 13, 2, 30.43, 38.86)[0]), 4)
-    0.2464
+    0.3235
     """
     if not isinstance(model, BetaGeoModel) or type(model).__name__ != "BetaGeoModel":
         raise InputError("the next-purchase probability needs a BG/NBD model (BetaGeoModel)")
