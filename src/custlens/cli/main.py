@@ -195,6 +195,9 @@ register_satisfaction(app)
 from custlens.cli.recommend import register as register_recommend  # noqa: E402
 
 register_recommend(app)
+from custlens.cli.nextbuy import register as register_nextbuy  # noqa: E402
+
+register_nextbuy(app)
 
 from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
 from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402

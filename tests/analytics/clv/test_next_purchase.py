@@ -71,8 +71,8 @@ def test_cdnow_purchasers_in_90_days_within_tolerance():
     assert deciles["actual"].sum() == by[90]["actual"]
     assert deciles["predicted"].sum() == pytest.approx(by[90]["predicted"])
     # the top decile holds several times its share of the purchasers
-    assert deciles.loc[0, "lift"] > 3 and deciles.loc[0, "cumulative_capture"] > 0.3
-    assert deciles["cumulative_capture"].iloc[-1] == pytest.approx(1.0)
+    assert deciles.loc[0, "lift"] > 3 and deciles.loc[0, "cumulative_share"] > 0.3
+    assert deciles["cumulative_share"].iloc[-1] == pytest.approx(1.0)
 
 
 def test_decile_table_counts_every_customer_once():
@@ -81,7 +81,7 @@ def test_decile_table_counts_every_customer_once():
     t = pd.DataFrame(decile_table(p, bought))
     assert t["customers"].sum() == 95 and t["customers"].max() - t["customers"].min() <= 1
     assert t["decile"].tolist() == list(range(1, 11))
-    assert t["mean_predicted"].is_monotonic_decreasing
+    assert t["mean_probability"].is_monotonic_decreasing
     assert t["actual"].sum() == bought.sum()
 
 
@@ -109,8 +109,10 @@ def test_demo_dates_follow_the_category_cycles(demo):
     table = predict_next_purchase(ws.table("orders"))
     as_of = pd.Timestamp(table.attrs["calibration_end"])
     assert set(table["basis"]) == {"category_cycle", "bgnbd"}
-    assert (table["p_30d"] <= table["p_60d"]).all() and (table["p_60d"] <= table["p_90d"]).all()
-    assert (table["p_90d"] <= table["p_alive"] + 1e-12).all()
+    assert (table["purchase_probability_30d"] <= table["purchase_probability_60d"]).all() and (
+        table["purchase_probability_60d"] <= table["purchase_probability_90d"]
+    ).all()
+    assert (table["purchase_probability_90d"] <= table["p_alive"] + 1e-12).all()
     # the dates of category_cycle customers, recomputed from the order lines
     orders = ws.table("orders").to_pandas()
     orders = orders[(orders["status"] == "paid") & ~orders["needs_review"].fillna(False)]
@@ -129,5 +131,7 @@ def test_demo_dates_follow_the_category_cycles(demo):
     # the due list: expected within 14 days and likely, most likely first
     due_rows = due_list(table, within_days=14, min_probability=0.2)
     assert len(due_rows) > 0
-    assert (due_rows["days_until"] <= 14).all() and (due_rows["p_30d"] >= 0.2).all()
-    assert due_rows["p_30d"].is_monotonic_decreasing
+    assert (due_rows["days_until"] <= 14).all() and (
+        due_rows["purchase_probability_30d"] >= 0.2
+    ).all()
+    assert due_rows["purchase_probability_30d"].is_monotonic_decreasing

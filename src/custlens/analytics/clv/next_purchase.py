@@ -68,7 +68,7 @@ def purchase_probability(
     0.3235
     """
     if not isinstance(model, BetaGeoModel) or type(model).__name__ != "BetaGeoModel":
-        raise InputError("the next-purchase probability needs a BG/NBD model (BetaGeoModel)")
+        raise InputError.of("the next-purchase probability needs a BG/NBD model (BetaGeoModel)")
     model._check_fitted()
     r, alpha = model.params_["r"], model.params_["alpha"]
     x, tx, age = check_rfm(frequency, recency, T)
@@ -144,7 +144,7 @@ def next_purchase_table(
     Returns
     -------
     pandas.DataFrame
-        Indexed by customer_id: frequency, recency, T, p_alive, ``p_{h}d`` per horizon,
+        Indexed by customer_id: frequency, recency, T, p_alive, ``purchase_probability_{h}d`` per horizon,
         median_wait_days, next_purchase_date, days_until, basis, cycle_category, cycle_days.
     """
     days = unit_days(summary.attrs.get("time_unit") or model.time_unit_ or "D")
@@ -153,7 +153,7 @@ def next_purchase_table(
     out = summary[["frequency", "recency", "T"]].copy()
     out["p_alive"] = model.conditional_probability_alive(x, tx, age)
     for h in horizons:
-        out[f"p_{h}d"] = purchase_probability(model, h / days, x, tx, age)
+        out[f"purchase_probability_{h}d"] = purchase_probability(model, h / days, x, tx, age)
     wait = np.maximum(np.ceil(median_wait(model, x, age) * days), 1).astype("int64")
     out["median_wait_days"] = wait
     bgnbd_date = as_of + pd.to_timedelta(wait, unit="D")
@@ -212,7 +212,7 @@ def predict_next_purchase(
     """
     frame = orders_frame(orders)
     if frame.empty:
-        raise InputError("no orders to predict the next purchase from")
+        raise InputError.of("no orders to predict the next purchase from")
     summary = summary_from_orders(frame, time_unit=time_unit, calibration_end=as_of)
     model = BetaGeoModel(penalizer_coef=penalizer_coef).fit(summary)
     cut = pd.Timestamp(summary.attrs["calibration_end"]).date()
@@ -231,12 +231,12 @@ def due_list(
     Returns
     -------
     pandas.DataFrame
-        customer_id, next_purchase_date, days_until, ``p_{horizon}d``, p_alive, basis,
+        customer_id, next_purchase_date, days_until, ``purchase_probability_{horizon}d``, p_alive, basis,
         cycle_category.
     """
-    col = f"p_{horizon}d"
+    col = f"purchase_probability_{horizon}d"
     if col not in table:
-        raise InputError(f"no {horizon}-day probability: predict with that horizon")
+        raise InputError.of("no {days}-day probability: predict with that horizon", days=horizon)
     keep = (table["days_until"] <= within_days) & (table[col] >= min_probability)
     cols = ["next_purchase_date", "days_until", col, "p_alive", "basis", "cycle_category"]
     out = table.loc[keep, cols].reset_index(names="customer_id")

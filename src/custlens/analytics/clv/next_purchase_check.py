@@ -55,11 +55,11 @@ def check_next_purchase(
     -------
     dict
         calibration_end, holdout_days, customers, params, ``horizons`` (a row per horizon:
-        days, predicted, actual, ratio), ``deciles`` (decile, customers, mean_predicted,
-        actual_rate, predicted, actual, lift, cumulative_capture) at the longest horizon.
+        days, predicted, actual, ratio), ``deciles`` (decile, customers, mean_probability,
+        actual_rate, predicted, actual, lift, cumulative_share) at the longest horizon.
     """
     if holdout_days < 1 or not horizons or max(horizons) > holdout_days or min(horizons) < 1:
-        raise InputError("horizons must be between 1 and holdout_days days")
+        raise InputError.of("horizons must be between 1 and holdout_days days")
     last = int(
         pd.to_datetime(frame["order_date"])
         .max()
@@ -117,7 +117,7 @@ def decile_table(p: np.ndarray, bought: np.ndarray, groups: int = 10) -> list[di
     Examples
     --------
     >>> t = decile_table(np.array([0.9, 0.1, 0.8, 0.2]), np.array([1, 0, 1, 0]), groups=2)
-    >>> [(r["decile"], r["actual"], r["lift"], r["cumulative_capture"]) for r in t]
+    >>> [(r["decile"], r["actual"], r["lift"], r["cumulative_share"]) for r in t]
     [(1, 2, 2.0, 1.0), (2, 0, 0.0, 1.0)]
     """
     p = np.asarray(p, dtype="float64")
@@ -128,7 +128,7 @@ def decile_table(p: np.ndarray, bought: np.ndarray, groups: int = 10) -> list[di
     df = pd.DataFrame({"decile": decile, "p": p, "bought": bought})
     g = df.groupby("decile").agg(
         customers=("p", "size"),
-        mean_predicted=("p", "mean"),
+        mean_probability=("p", "mean"),
         actual_rate=("bought", "mean"),
         predicted=("p", "sum"),
         actual=("bought", "sum"),
@@ -136,6 +136,6 @@ def decile_table(p: np.ndarray, bought: np.ndarray, groups: int = 10) -> list[di
     overall = bought.mean() if len(bought) else 0.0
     total = max(int(bought.sum()), 1)
     g["lift"] = g["actual_rate"] / overall if overall else np.nan
-    g["cumulative_capture"] = g["actual"].cumsum() / total
+    g["cumulative_share"] = g["actual"].cumsum() / total
     g["actual"] = g["actual"].astype(int)
     return g.reset_index().to_dict("records")
