@@ -38,6 +38,14 @@ class Group(str, Enum):
     region = "region"
 
 
+StrictPriceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-price",
+        help="Leave out items priced outside the customer's price band "
+        "(by default price only weighs in)",
+    ),
+]
 GroupOpt = Annotated[
     Group,
     typer.Option(
@@ -73,6 +81,7 @@ NAMES = {
 def _data(ws: Any, group: Group):
     from custlens.analytics.recommend.interactions import purchase_data, purchase_lines
     from custlens.analytics.recommend.served import customer_groups
+    from custlens.analytics.recommend.signals import with_events
     from custlens.store import results
 
     segments = None
@@ -83,7 +92,8 @@ def _data(ws: Any, group: Group):
         elif group == Group.segment:
             results.require_run(ws)
     groups = customer_groups(ws.table("customers", "duckdb"), segments).to_pandas()
-    return purchase_data(purchase_lines(ws.table("orders", "duckdb")), groups)
+    data = purchase_data(purchase_lines(ws.table("orders", "duckdb")), groups)
+    return with_events(data, ws.table("events", "duckdb"))
 
 
 def _lang(ws: Any, lang: Any) -> str:
@@ -97,6 +107,7 @@ def evaluate_cmd(
     recent_days: Annotated[int, typer.Option(help="Skip items bought in the last N days")] = 30,
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
+    strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
@@ -114,7 +125,11 @@ def evaluate_cmd(
     lg = _lang(ws, lang)
     with stderr.status(phrase("evaluating recommenders ...", lg)):
         rep = evaluate_recommenders(
-            _data(ws, group), test_days, recent_days=recent_days, per_category=per_category
+            _data(ws, group),
+            test_days,
+            recent_days=recent_days,
+            per_category=per_category,
+            strict_price=strict_price,
         )
     if fmt == Format.json:
         emit(rep, fmt)
@@ -135,11 +150,15 @@ def evaluate_cmd(
     emit([{c: r[c] for c in cols} for r in rows], fmt, lang=lg, labels=LABELS)
 
 
-def _fit(ws: Any, group: Group, recent_days: int, per_category: int, k: int = 10):
+def _fit(
+    ws: Any, group: Group, recent_days: int, per_category: int, k: int = 10, strict: bool = False
+):
     from custlens.analytics.recommend.model import ProductRecommender
 
     data = _data(ws, group)
-    return ProductRecommender(k=k, recent_days=recent_days, per_category=per_category).fit(data)
+    return ProductRecommender(
+        k=k, recent_days=recent_days, per_category=per_category, strict_price=strict
+    ).fit(data)
 
 
 @recommend_app.command("customer")
@@ -149,6 +168,7 @@ def customer_cmd(
     recent_days: Annotated[int, typer.Option(help="Skip items bought in the last N days")] = 30,
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
+    strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
@@ -162,7 +182,7 @@ def customer_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category)
+        model = _fit(ws, group, recent_days, per_category, strict=strict_price)
     table = recommendations(model, [customer_id], lg)
     table["source"] = [phrase(NAMES[s], lg) for s in table["source"]]
     cols = ["rank", "product_name", "category", "reason", "source"]
@@ -177,6 +197,7 @@ def export_cmd(
     recent_days: Annotated[int, typer.Option(help="Skip items bought in the last N days")] = 30,
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
+    strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
 ) -> None:
@@ -193,7 +214,7 @@ def export_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category, k=top)
+        model = _fit(ws, group, recent_days, per_category, k=top, strict=strict_price)
         table = recommendations(model, None, lg)
     table = table.drop(columns=["source"])
     data = pa.Table.from_pandas(table, preserve_index=False)

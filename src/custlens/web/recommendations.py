@@ -23,11 +23,13 @@ def fit_recommender(scope: Any) -> Any:
     from custlens.analytics.recommend.interactions import purchase_data, purchase_lines
     from custlens.analytics.recommend.model import ProductRecommender
     from custlens.analytics.recommend.served import customer_groups
+    from custlens.analytics.recommend.signals import with_events
 
     segments = scope.table("rfm_scores")
     has_segments = int(segments.count().to_pyarrow().as_py()) > 0
     groups = customer_groups(scope.table("customers"), segments if has_segments else None)
     data = purchase_data(purchase_lines(scope.table("orders")), groups.to_pandas())
+    data = with_events(data, scope.table("events"))  # views and add-to-cart for ALS
     return ProductRecommender().fit(data)
 
 

@@ -44,6 +44,9 @@ class PurchaseData:
         Category names by code.
     group : numpy.ndarray
         Group code (segment or region) of each customer; ``group_names`` names them.
+    signals : pandas.DataFrame, optional
+        Views and add-to-cart events coded like ``lines``: ``customer``, ``item``, ``day``,
+        ``kind`` (``view`` | ``cart``); see :mod:`custlens.analytics.recommend.signals`.
     """
 
     lines: pd.DataFrame
@@ -55,6 +58,7 @@ class PurchaseData:
     categories: pd.Index
     group: np.ndarray
     group_names: pd.Index
+    signals: pd.DataFrame | None = None
 
     @property
     def n_customers(self) -> int:

@@ -33,18 +33,57 @@ class Batch:
     recip: np.ndarray | None = None  # (members, rows, items) 1 / (offset + rank)
 
 
-def score_batch(members: dict, history: History, rows: np.ndarray, recent_days: int) -> Batch:
+def score_batch(
+    members: dict,
+    history: History,
+    rows: np.ndarray,
+    recent_days: int,
+    price_margin: float | None = None,
+) -> Batch:
     """Each member's scores for ``rows`` with the rules applied: -inf for an item bought in
-    the last ``recent_days`` days unless buy-again finds it due."""
+    the last ``recent_days`` days unless buy-again finds it due, and, with a
+    ``price_margin``, for an item outside the customer's price band
+    (:func:`outside_price_band`)."""
     due = members["buy_again"].due(history, rows)
     last = history.last[rows].tocoo()
     recent = np.zeros(due.shape, dtype=bool)
     near = history.day - (last.data - 1) < recent_days
     recent[last.row[near], last.col[near]] = True
+    if price_margin is not None:
+        recent |= outside_price_band(history, rows, price_margin)
     scores = {
         name: apply_exclusions(m.score(history, rows), recent, due) for name, m in members.items()
     }
     return Batch(rows, scores, due)
+
+
+def outside_price_band(history: History, rows: np.ndarray, margin: float) -> np.ndarray:
+    """(len(rows), items) booleans: items priced outside the customer's band, the lowest to
+    the highest price level (``item_level``: log price relative to the item's category) of
+    what they bought, widened by ``margin`` in log price on each side. A customer without
+    purchases has no band.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custlens.analytics.recommend.interactions import purchase_data, history_at
+    >>> lines = pd.DataFrame({"customer_id": ["a", "b", "b"], "order_id": ["1", "2", "2"],
+    ...     "order_date": pd.to_datetime(["2024-01-01"] * 3), "item": ["x", "y", "z"],
+    ...     "product_name": ["X", "Y", "Z"], "category": ["c"] * 3,
+    ...     "unit_price": [10.0, 20.0, 100.0]})
+    >>> h = history_at(purchase_data(lines), 20000)
+    >>> outside_price_band(h, np.array([0, 1]), np.log(1.5)).tolist()
+    [[False, True, True], [True, False, False]]
+    """
+    x = history.counts[rows].tocoo()
+    level = history.data.item_level
+    low = np.full(rows.size, np.inf)
+    high = np.full(rows.size, -np.inf)
+    np.minimum.at(low, x.row, level[x.col])
+    np.maximum.at(high, x.row, level[x.col])
+    out = (level[None, :] < (low - margin)[:, None]) | (level[None, :] > (high + margin)[:, None])
+    out[~np.isfinite(low)] = False
+    return out
 
 
 def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int | None) -> dict:

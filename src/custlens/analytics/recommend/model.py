@@ -60,6 +60,15 @@ class ProductRecommender:
         ALS settings.
     lead_days : int
         Buy-again suggests a product this many days before its cycle is over.
+    strict_price : bool
+        Leave out items priced outside the customer's band (the lowest to the highest
+        relative price level of what they bought, widened by ``price_margin`` in log price);
+        the preference recommender weighs the price softly either way.
+    price_margin : float
+        Widening of the band on each side (log 1.5: half as dear again, or two thirds).
+    view_weight, cart_weight : float
+        ALS: a day's product view / add-to-cart counts as this fraction of a purchase
+        (when the data carries events, :mod:`custlens.analytics.recommend.signals`).
     random_state, threads : int
         ALS seed and thread cap.
 
@@ -92,7 +101,15 @@ class ProductRecommender:
         lead_days: int = 7,
         random_state: int = 0,
         threads: int = 1,
+        view_weight: float = 0.1,
+        cart_weight: float = 0.3,
+        strict_price: bool = False,
+        price_margin: float = float(np.log(1.5)),
     ):
+        self.strict_price = strict_price
+        self.price_margin = price_margin
+        self.view_weight = view_weight
+        self.cart_weight = cart_weight
         self.k = k
         self.recent_days = recent_days
         self.per_category = per_category
@@ -103,6 +120,9 @@ class ProductRecommender:
         self.lead_days = lead_days
         self.random_state = random_state
         self.threads = threads
+
+    def _margin(self) -> float | None:
+        return self.price_margin if self.strict_price else None
 
     def _members(self, history: History) -> dict:
         members = {
@@ -116,6 +136,8 @@ class ProductRecommender:
                 alpha=self.alpha,
                 random_state=self.random_state,
                 threads=self.threads,
+                view_weight=self.view_weight,
+                cart_weight=self.cart_weight,
             ),
             "buy_again": BuyAgain(lead_days=self.lead_days),
         }
@@ -144,7 +166,8 @@ class ProductRecommender:
         if rows.size == 0:
             raise InputError("no purchases in the validation window: choose a longer window")
         batch_list = [
-            score_batch(members, history, b, self.recent_days) for b in batches(rows, data.n_items)
+            score_batch(members, history, b, self.recent_days, self._margin())
+            for b in batches(rows, data.n_items)
         ]
         member_tops = [
             member_lists(b, data.item_category, self.k, self.per_category) for b in batch_list
@@ -217,7 +240,7 @@ class ProductRecommender:
         names = np.array(list(self.members_), dtype=object)
         tops, sources = [], []
         for b in batches(np.asarray(rows, dtype=np.int64), self.data_.n_items):
-            batch = score_batch(self.members_, history, b, self.recent_days)
+            batch = score_batch(self.members_, history, b, self.recent_days, self._margin())
             if which in self.members_:
                 scores, src = batch.scores[which], np.full(batch.due.shape, MEMBERS.index(which))
             elif which == "blend":

@@ -141,7 +141,10 @@ def _keep_neighbours(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
 
 class ImplicitALS:
     """Implicit-feedback matrix factorisation (ALS, the ``implicit`` library, CPU), trained on
-    purchase counts with confidence ``1 + alpha * log1p(count)``.
+    purchase counts with confidence ``1 + alpha * log1p(count)``, where ``count`` adds
+    ``view_weight`` per day the customer viewed the product and ``cart_weight`` per day they
+    put it in the cart (when the data carries such signals,
+    :mod:`custlens.analytics.recommend.signals`; 0 leaves them out).
 
     ``random_state`` fixes the initial factors and ``threads`` caps the solver's threads (and
     the BLAS threads under it), so a fit is repeatable on a shared machine.
@@ -157,6 +160,8 @@ class ImplicitALS:
         iterations: int = 15,
         random_state: int = 0,
         threads: int = 1,
+        view_weight: float = 0.0,
+        cart_weight: float = 0.0,
     ):
         self.factors = factors
         self.regularization = regularization
@@ -164,11 +169,19 @@ class ImplicitALS:
         self.iterations = iterations
         self.random_state = random_state
         self.threads = threads
+        self.view_weight = view_weight
+        self.cart_weight = cart_weight
 
     def fit(self, history: History) -> ImplicitALS:
         from implicit.cpu.als import AlternatingLeastSquares
 
+        from custlens.analytics.recommend.signals import signal_matrix
+
         x = history.counts.astype(np.float32)
+        weights = {"view": self.view_weight, "cart": self.cart_weight}
+        signals = signal_matrix(history, weights)
+        if signals is not None:
+            x = (x + signals).tocsr()
         x.data = 1 + self.alpha * np.log1p(x.data)
         # built under the thread cap too: implicit checks the BLAS threads when it starts
         with threadpool_limits(limits=self.threads):
