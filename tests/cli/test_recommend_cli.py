@@ -80,3 +80,12 @@ def test_export_writes_masked_lists(ws_dir, tmp_path):
     r = runner.invoke(app, ["recommend", "export", "-w", str(ws_dir), "--out", str(xlsx)])
     assert r.exit_code == 0, r.output
     assert xlsx.stat().st_size > 0
+
+
+def test_strict_price_is_an_option_of_the_lists(ws_dir):
+    args = ["recommend", "customer", "C00000007", "-w", str(ws_dir), "--format", "json"]
+    r = runner.invoke(app, [*args, "--strict-price"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert rows and all(x["reason"] for x in rows)
+    assert [x["rank"] for x in rows] == list(range(1, len(rows) + 1))

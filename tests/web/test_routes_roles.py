@@ -83,6 +83,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/funnel"): "view",
     ("GET", "/api/v1/satisfaction"): "view",
     ("GET", "/api/v1/customers/{customer_id}/recommendations"): "view",
+    ("GET", "/api/v1/customers/{customer_id}/next-purchase"): "view",
     ("GET", "/campaigns/uplift/export"): "export",
     ("GET", "/api/v1/imports"): "import",
     ("POST", "/api/v1/imports"): "import",

@@ -210,6 +210,9 @@ def customer_detail(
         from custlens.web.recommendations import recommendations_soon
 
         detail["recommendations"] = recommendations_soon(request, principal, cid)
+        from custlens.web.next_purchase import next_purchase_soon
+
+        detail["next_purchase"] = next_purchase_soon(request, principal, cid)  # 下次购买
     return detail
 
 
