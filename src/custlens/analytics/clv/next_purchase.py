@@ -81,6 +81,18 @@ def median_wait(model: BetaGeoModel, frequency: Any, T: Any) -> np.ndarray:
     """Periods until a customer still alive has bought with probability 1/2:
     ``(alpha + T) (2^(1/(r + x)) - 1)``.
 
+    Parameters
+    ----------
+    model : BetaGeoModel
+        Fitted; ``T`` and the result in its time unit.
+    frequency, T : array-like
+        Repeat purchases and age of each customer.
+
+    Returns
+    -------
+    numpy.ndarray
+        The median wait in periods.
+
     Examples
     --------
     >>> m = BetaGeoModel.from_params({"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 2.0}, "W")
@@ -101,6 +113,23 @@ def customer_category_due(
 
     Cycles come from :func:`custlens.analytics.patterns.repurchase.category_cycles` on the
     orders up to ``as_of``.
+
+    Parameters
+    ----------
+    orders : ibis.expr.types.Table
+        The workspace orders (with ``category``).
+    as_of : datetime.date
+        The cut-off (inclusive).
+    min_intervals : int
+        Intervals a category needs to have a cycle.
+    lapse : float
+        A category bought more than ``lapse`` cycles ago is out of routine.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        customer_id, cycle_due_date, cycle_category, cycle_days: one row per customer with a
+        category in routine.
     """
     from custlens.analytics.patterns.repurchase import category_cycles, purchase_days
 
