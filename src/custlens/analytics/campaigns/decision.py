@@ -1,8 +1,10 @@
 """Plain-language reading of an A/B result: 实验组提升转化率 +1.8 个百分点（95% CI 0.6–3.0），可以推广.
 
-Every sentence is a catalogue message (zh default, en). Rates are stated in percentage points,
-means in the metric's unit; the estimate read is the CUPED one where the metric has a
-pre-period value, else the plain one, and significance is after Holm's correction.
+Every sentence is a catalogue message (zh default, en). Rates (and ratios whose unit is a
+rate, such as the repurchase rate) are stated in percentage points, other metrics in their
+unit; the estimate read is the CUPED one where the metric has a pre-period value, else the
+plain one; read sequentially (``decided_on`` ``sequential``) the interval is the always-valid
+confidence sequence; significance is after Holm's correction.
 """
 
 from __future__ import annotations
@@ -21,14 +23,27 @@ METRIC_NAMES = {
 
 
 def metric_name(metric: str, lang: str = "zh") -> str:
-    """The display name of an A/B metric id.
+    """The display name of an A/B metric id: a catalogue measure by its catalogue name, a
+    total compared per customer as "… per customer".
 
     Examples
     --------
     >>> metric_name("conversion", "zh"), metric_name("conversion", "en")
     ('转化率', 'conversion rate')
+    >>> metric_name("items", "en"), metric_name("refund_rate", "zh")
+    ('Items sold per customer', '退款率')
     """
-    return _(METRIC_NAMES.get(metric, metric), lang)
+    if metric in METRIC_NAMES:
+        return _(METRIC_NAMES[metric], lang)
+    from custlens.analytics.campaigns.ab_metrics import ab_metric
+    from custlens.analytics.measures import BY_ID, measure_label
+
+    if metric not in BY_ID:
+        return metric
+    name = measure_label(metric, lang)
+    if ab_metric(metric).den is None:
+        return _("{metric} per customer", lang, metric=name)
+    return name
 
 
 def _amount(value: float, kind: str, lang: str) -> str:
@@ -73,16 +88,32 @@ def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
             "broken and no result can be trusted; fix the assignment first",
             lang,
         )
-    kind = result["kind"]
+    kind = "rate" if result.get("unit") == "rate" else result["kind"]
     prefix = "cuped_" if result.get("cuped_diff") is not None else ""
     diff = result[f"{prefix}diff"]
+    lo, hi = result[f"{prefix}ci_low"], result[f"{prefix}ci_high"]
+    sequential = result.get("decided_on") == "sequential"
+    if sequential:
+        diff, lo, hi = result["diff"], result["cs_low"], result["cs_high"]
     params = {
         "metric": metric_name(result["metric"], lang),
         "diff": _amount(diff, kind, lang),
-        "lo": _bound(result[f"{prefix}ci_low"], kind),
-        "hi": _bound(result[f"{prefix}ci_high"], kind),
+        "lo": _bound(lo, kind),
+        "hi": _bound(hi, kind),
     }
-    if not result["significant"]:
+    text = _plain(result["significant"], diff, params, lang)
+    if sequential:
+        return _(
+            "{decision} (always-valid mSPRT test, p = {p}: may be read at any look)",
+            lang,
+            decision=text,
+            p=f"{result['p_always_valid']:.4f}",
+        )
+    return text
+
+
+def _plain(significant: bool, diff: float, params: dict, lang: str) -> str:
+    if not significant:
         return _(
             "No significant difference in {metric}: {diff} (95% CI {lo} to {hi}); do not roll "
             "it out yet, or collect more data",
@@ -101,7 +132,8 @@ def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
 
 
 def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
-    """The warning for results read before the planned sample.
+    """The note for results read before the planned sample: the decision then rests on the
+    always-valid (mSPRT) p-value.
 
     Examples
     --------
@@ -109,10 +141,9 @@ def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
     True
     """
     return _(
-        "Only {n} of the planned {planned} customers per arm: reading results before the "
-        "planned sample and stopping at the first significant one inflates false positives; "
-        "wait for the planned sample, or use a sequential test (e.g. mSPRT) built for "
-        "continuous monitoring",
+        "Only {n} of the planned {planned} customers per arm: a fixed-sample p-value read "
+        "before the planned sample is not valid, so the decision rests on the always-valid "
+        "mSPRT p-value and confidence sequence, which may be read at any time",
         lang,
         n=n,
         planned=planned,

@@ -186,7 +186,7 @@ def uplift_frame(tables: dict, campaign_id: str) -> pd.DataFrame:
     pandas.DataFrame
         customer_id, treated, converted and :data:`FEATURES`.
     """
-    from custlens.analytics.campaigns.abtest import _day
+    from custlens.analytics.campaigns.experiment import _day
     from custlens.analytics.campaigns.effect import customer_outcomes
 
     c = tables["campaigns"]
