@@ -33,16 +33,18 @@ abtest_app = typer.Typer(
     help="A/B tests: analyse results, plan sample sizes.", no_args_is_help=True
 )
 
-RESULT_COLUMNS = [
+RESULT_COLUMNS = ["metric", "value_control", "value_treatment", "diff", "ci", "p_adjusted"]
+# read early or sequentially, the decision rests on the always-valid p-value: shown beside them
+LOOK_COLUMNS = [
     "metric",
-    "value_control",
-    "value_treatment",
+    "look",
+    "n_control",
+    "n_treatment",
     "diff",
-    "ci",
-    "p_adjusted",
+    "p_naive",
     "p_always_valid",
+    "cs",
 ]
-LOOK_COLUMNS = ["metric", "look", "n_control", "n_treatment", "diff", "p_naive", "p_always_valid", "cs"]
 PLAN_COLUMNS = ["baseline", "target_rate", "effect_size", "n_per_arm", "n_total", "days"]
 # file column -> the experiment frame's column (besides the response table's aliases)
 FILE_COLUMNS = {
@@ -143,7 +145,7 @@ def analyze_cmd(
         settings,
         lang=lg,
         title_args={"name": res["experiment"]},
-        columns=None if wide else RESULT_COLUMNS,
+        columns=None if wide else _result_columns(res),
         wide=wide,
     )
     for r in res["results"]:
@@ -171,6 +173,13 @@ def analyze_cmd(
         )
     for r in res["results"]:
         stderr.print(r["decision"], highlight=False)
+
+
+def _result_columns(res: dict) -> list[str]:
+    """The table's columns: with the always-valid p-value when the decision rests on it."""
+    if any(r["decided_on"] == "sequential" for r in res["results"]):
+        return [*RESULT_COLUMNS, "p_always_valid"]
+    return RESULT_COLUMNS
 
 
 def _split(text: str) -> tuple[float, float]:

@@ -13,10 +13,10 @@ from statsmodels.stats.proportion import proportion_effectsize, proportions_ztes
 
 from custlens.analytics.campaigns.ab_metrics import ratio_difference
 from custlens.analytics.campaigns.abtest import analyze_experiment, experiment_frame
+from custlens.analytics.campaigns.planning import plan_conversion_test, plan_mean_test
 from custlens.analytics.patterns.periods import Period
 from custlens.analytics.period_measures import measure_values
 from custlens.analytics.value.metrics import default_as_of
-from custlens.analytics.campaigns.planning import plan_conversion_test, plan_mean_test
 from custlens.errors import InputError, UsageError
 from tests.conftest import demo_workspace
 

@@ -64,7 +64,8 @@ def always_valid(diff, var, tau2: float, alpha: float = 0.05) -> dict:
     Parameters
     ----------
     diff, var : array-like
-        The difference and its variance at each look, in look order.
+        The difference and its variance at each look, in look order (the last axis: a
+        2-D array holds one sequence of looks per row).
     tau2 : float
         Variance of the mixing distribution (τ²), fixed before the first look.
     alpha : float, default 0.05
@@ -91,9 +92,9 @@ def always_valid(diff, var, tau2: float, alpha: float = 0.05) -> dict:
     lo = np.where(var > 0, diff - half, -np.inf)
     hi = np.where(var > 0, diff + half, np.inf)
     return {
-        "p_value": np.minimum.accumulate(p),
-        "ci_low": np.maximum.accumulate(lo),
-        "ci_high": np.minimum.accumulate(hi),
+        "p_value": np.minimum.accumulate(p, axis=-1),
+        "ci_low": np.maximum.accumulate(lo, axis=-1),
+        "ci_high": np.minimum.accumulate(hi, axis=-1),
     }
 
 
