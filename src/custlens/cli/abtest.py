@@ -351,7 +351,7 @@ def plan_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Customers per arm (and days, with --daily) to detect a change of conversion rate or of
-    a mean; results read before that sample are not valid (peeking).
+    a mean; to read results before that sample, use abtest analyze --sequential.
 
     Example: custlens abtest plan --baseline 0.10 --mde 0.02 --power 0.8 --daily 500
     """
@@ -367,8 +367,9 @@ def plan_cmd(
     if fmt == Format.table:
         stderr.print(
             gettext(
-                "Read the results only once the planned sample is reached: looking earlier and "
-                "stopping at the first significant result inflates false positives",
+                "A fixed-sample test is valid once the planned sample is reached; to read the "
+                "results earlier or repeatedly, use abtest analyze --sequential (mSPRT), whose "
+                "always-valid p-value may be read at any look",
                 lg,
             ),
             highlight=False,

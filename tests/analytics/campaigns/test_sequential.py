@@ -14,7 +14,7 @@ from scipy import stats as sps
 from custlens.analytics.campaigns.abtest import analyze_experiment
 from custlens.analytics.campaigns.sequential import (
     always_valid,
-    always_valid_from_interval,
+    interval_always_valid,
     msprt_log_ratio,
     sequential_looks,
 )
@@ -40,9 +40,9 @@ def test_mixture_ratio_by_hand_and_as_in_the_paper():
     assert r["p_value"][0] == pytest.approx(0.598440, abs=1e-6)
     assert (r["ci_low"][0], r["ci_high"][0]) == pytest.approx((-0.614864, 1.614864), abs=1e-6)
     z = sps.norm.ppf(0.975)
-    assert always_valid_from_interval(0.5, 0.5 - 0.2 * z, 0.5 + 0.2 * z, 0.1) == pytest.approx(
-        r["p_value"][0], rel=1e-9
-    )
+    one = interval_always_valid(0.5, 0.5 - 0.2 * z, 0.5 + 0.2 * z, 0.1)
+    assert one["p_always_valid"] == pytest.approx(r["p_value"][0], rel=1e-9)
+    assert one["cs_high"] == pytest.approx(r["ci_high"][0], rel=1e-9)
 
 
 def _peeks(sims: int, per_look: int, looks: int, effect: float, seed: int):

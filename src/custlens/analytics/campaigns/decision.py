@@ -148,3 +148,49 @@ def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
         n=n,
         planned=planned,
     )
+
+
+def campaign_decision(effect: dict, lang: str = "zh", alpha: float = 0.05) -> str:
+    """The A/B decision on a campaign's control-group conversion effect as the report and the
+    营销活动 page state it. A page is read again and again while a campaign runs, so the
+    decision rests on the always-valid mSPRT p-value and confidence sequence of the data so
+    far (:mod:`~.sequential`; τ 25% of the control's rate), not on the fixed-sample test.
+
+    Parameters
+    ----------
+    effect : dict
+        A conversion row of :func:`~.effect.campaign_effects` (diff, ci_low, ci_high, value_0).
+    lang : str
+        zh or en.
+    alpha : float, default 0.05
+        Significance level.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> e = {"metric": "conversion", "diff": 0.06, "ci_low": 0.04, "ci_high": 0.08,
+    ...      "value_0": 0.10}
+    >>> campaign_decision(e, "en").startswith("Treatment raises conversion rate by +6.0")
+    True
+    """
+    from custlens.analytics.campaigns.sequential import default_tau, interval_always_valid
+
+    tau = default_tau(effect["value_0"])
+    av = interval_always_valid(effect["diff"], effect["ci_low"], effect["ci_high"], tau, alpha)
+    # a difference of two rates lies in [-1, 1]: the sequence is cut to it
+    av["cs_low"], av["cs_high"] = max(av["cs_low"], -1.0), min(av["cs_high"], 1.0)
+    result = {
+        "metric": effect["metric"],
+        "kind": "rate",
+        "unit": "rate",
+        "diff": effect["diff"],
+        "ci_low": effect["ci_low"],
+        "ci_high": effect["ci_high"],
+        "decided_on": "sequential",
+        "significant": bool(av["p_always_valid"] < alpha),
+        **av,
+    }
+    return decide(result, False, lang)

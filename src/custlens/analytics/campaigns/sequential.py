@@ -98,21 +98,29 @@ def always_valid(diff, var, tau2: float, alpha: float = 0.05) -> dict:
     }
 
 
-def always_valid_from_interval(
-    diff: float, ci_low: float, ci_high: float, tau: float, level: float = 0.95
-) -> float:
-    """The always-valid p-value of one look from a fixed-sample estimate and its normal
-    interval (its standard error is the interval's half-width over z).
+def interval_always_valid(
+    diff: float, ci_low: float, ci_high: float, tau: float, alpha: float = 0.05
+) -> dict:
+    """The always-valid p-value and confidence sequence of one look from a fixed-sample
+    estimate and its normal 1 − ``alpha`` interval (the standard error is the interval's
+    half-width over z).
 
     Examples
     --------
     >>> se = 0.2; z = 1.959963984540054
-    >>> round(always_valid_from_interval(0.5, 0.5 - z * se, 0.5 + z * se, 0.1), 4)
-    0.5984
+    >>> r = interval_always_valid(0.5, 0.5 - z * se, 0.5 + z * se, 0.1)
+    >>> round(r["p_always_valid"], 4), round(r["cs_low"], 4), round(r["cs_high"], 4)
+    (0.5984, -0.6149, 1.6149)
     """
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(stats.norm.ppf(1 - alpha / 2))
     se = (ci_high - ci_low) / (2 * z)
-    return float(always_valid([diff], [se * se], tau * tau)["p_value"][0])
+    r = always_valid([diff], [se * se], tau * tau, alpha)
+    return {
+        "p_always_valid": float(r["p_value"][0]),
+        "cs_low": float(r["ci_low"][0]),
+        "cs_high": float(r["ci_high"][0]),
+        "tau": float(tau),
+    }
 
 
 def default_tau(control_value: float) -> float:
