@@ -125,7 +125,8 @@ def test_abtest_table_marks_the_cuped_difference(tmp_path):
     assert "人均收入 *" in r.stdout and "转化率 *" not in r.stdout
     reduction = f"{rev['variance_reduction']:.0%}"
     assert (
-        f"* 人均收入：差异与置信区间已用实验前收入做 CUPED 调整（方差降低 {reduction}）" in r.stderr
+        f"* 人均收入：差异与置信区间已用该指标的实验前数值做 CUPED 调整（方差降低 {reduction}）"
+        in r.stderr
     )
     assert f"{rev['cuped_diff']:,.2f}" in r.stdout
 

@@ -25,9 +25,12 @@ def test_section_lists_campaigns_effects_and_the_ab_decision(hand):
     assert float(by_name["春季促销"]["revenue"]) == pytest.approx(250.0)
     methods = {(r["campaign_name"], r["basis"]) for r in effects.rows}
     assert ("春季促销", "分层匹配") in methods and ("召回测试", "对照组对比") in methods
-    # K2: 1 of 2 converted in each arm
+    # K2: 1 of 2 converted in each arm; decided on the always-valid p-value (a report is read
+    # while campaigns run): se 0.5, τ = 0.25 × 0.5, Λ = √(0.25 / 0.265625) < 1 so p = 1, and
+    # the confidence sequence ±5.07 is cut to the possible ±100 points
     assert s.narrative == [
-        "召回测试：转化率差异不显著：+0.0 个百分点（95% CI -98.0–98.0），暂不推广，可继续收集数据"
+        "召回测试：转化率差异不显著：+0.0 个百分点（95% CI -100.0–100.0），暂不推广，可继续收集数据"
+        "（始终有效的 mSPRT 序贯检验，p = 1.0000，任何时候查看都有效）"
     ]
     html = render_html(report)
     assert "营销活动与实验" in html and "召回测试" in html

@@ -34,11 +34,22 @@ abtest_app = typer.Typer(
 )
 
 RESULT_COLUMNS = ["metric", "value_control", "value_treatment", "diff", "ci", "p_adjusted"]
+# read early or sequentially, the decision rests on the always-valid p-value: shown beside them
+LOOK_COLUMNS = [
+    "metric",
+    "look",
+    "n_control",
+    "n_treatment",
+    "diff",
+    "p_naive",
+    "p_always_valid",
+    "cs",
+]
 PLAN_COLUMNS = ["baseline", "target_rate", "effect_size", "n_per_arm", "n_total", "days"]
 # file column -> the experiment frame's column (besides the response table's aliases)
 FILE_COLUMNS = {
-    "revenue": ("revenue", "收入", "销售额", "金额"),
-    "pre_revenue": ("pre_revenue", "实验前收入", "前期收入"),
+    "revenue": ("revenue", "gmv", "收入", "销售额", "金额"),
+    "pre_revenue": ("pre_revenue", "pre_gmv", "实验前收入", "前期收入"),
     "orders": ("orders", "订单数"),
     "bought": ("bought", "是否下单"),
 }
@@ -59,26 +70,38 @@ def analyze_cmd(
         typer.Option(
             "--metric",
             "-m",
-            help="conversion, purchase_rate, revenue_per_user, orders_per_user, aov, "
-            "repurchase_rate (repeatable)",
+            help="A metric catalogue id (aov, repurchase_rate, gmv, orders, buyers, "
+            "refund_rate ...; docs/metrics.md), conversion, or revenue_per_user, "
+            "purchase_rate, orders_per_user (repeatable)",
         ),
     ] = None,
     planned_n: Annotated[
-        int | None, typer.Option(help="Planned customers per arm (warns when fewer)")
+        int | None,
+        typer.Option(help="Planned customers per arm (fewer: decide on the always-valid p)"),
+    ] = None,
+    sequential: Annotated[
+        bool,
+        typer.Option(help="mSPRT: always-valid p-value and confidence sequence per look"),
+    ] = False,
+    looks: Annotated[int, typer.Option(help="Looks of --sequential")] = 10,
+    tau: Annotated[
+        float | None,
+        typer.Option(help="mSPRT mixing SD in the metric's unit (default 25% of control)"),
     ] = None,
     split: Annotated[str, typer.Option(help="Planned control:treatment split")] = "50:50",
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples")] = 2000,
     pre_days: Annotated[int, typer.Option(help="Pre-period days (CUPED, balance)")] = 90,
-    post_days: Annotated[int, typer.Option(help="Days after the end for repurchase_rate")] = 30,
+    post_days: Annotated[int, typer.Option(help="Days after the end still measured")] = 0,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
     lang: LangOpt = None,
     wide: WideOpt = False,
 ) -> None:
     """Analyse an A/B test: sample-ratio, balance, overlap and peeking checks, then each
-    metric's difference, 95% CI, lift, CUPED and Holm-corrected p-value, and a decision.
+    metric's difference, 95% CI, lift, CUPED, Holm-corrected and always-valid (mSPRT)
+    p-values, and a decision. Order metrics come from the metric catalogue.
 
-    Example: custlens abtest analyze --experiment CP014 --metric conversion --metric revenue_per_user
+    Example: custlens abtest analyze --experiment CP014 --metric conversion --metric aov --sequential
     """
     from custlens.analytics.campaigns.abtest import analyze_experiment, experiment_frame
     from custlens.analytics.campaigns.decision import metric_name
@@ -96,13 +119,23 @@ def analyze_cmd(
         lg = lang.value if lang else "zh"
         frame = read_experiment_file(file)
         settings = None
-    res = analyze_experiment(frame, metric, planned, planned_n, n_resamples=resamples, lang=lg)
+    res = analyze_experiment(
+        frame,
+        metric,
+        planned,
+        planned_n,
+        n_resamples=resamples,
+        lang=lg,
+        sequential=sequential,
+        looks=looks,
+        tau=tau,
+    )
     res["experiment"] = experiment or str(file)
     if fmt == Format.json:
         emit(res, fmt)
         return
     if fmt == Format.csv:
-        emit(res["results"], fmt)
+        emit(res["sequential"] if sequential else res["results"], fmt)
         return
     _print_checks(res, lg)
     emit(
@@ -112,23 +145,41 @@ def analyze_cmd(
         settings,
         lang=lg,
         title_args={"name": res["experiment"]},
-        columns=None if wide else RESULT_COLUMNS,
+        columns=None if wide else _result_columns(res),
         wide=wide,
     )
     for r in res["results"]:
         if r["cuped_diff"] is not None:
             stderr.print(
                 gettext(
-                    "* {metric}: difference and interval adjusted by CUPED with the pre-period"
-                    " revenue (variance -{reduction})",
+                    "* {metric}: difference and interval adjusted by CUPED with the metric's "
+                    "pre-period value (variance -{reduction})",
                     lg,
                     metric=metric_name(r["metric"], lg),
                     reduction=f"{r['variance_reduction']:.0%}",
                 ),
                 highlight=False,
             )
+    if res["sequential"]:
+        emit(
+            look_cells(res["sequential"], lg),
+            fmt,
+            "Sequential test (mSPRT) of {name}",
+            settings,
+            lang=lg,
+            title_args={"name": res["experiment"]},
+            columns=None if wide else LOOK_COLUMNS,
+            wide=wide,
+        )
     for r in res["results"]:
         stderr.print(r["decision"], highlight=False)
+
+
+def _result_columns(res: dict) -> list[str]:
+    """The table's columns: with the always-valid p-value when the decision rests on it."""
+    if any(r["decided_on"] == "sequential" for r in res["results"]):
+        return [*RESULT_COLUMNS, "p_always_valid"]
+    return RESULT_COLUMNS
 
 
 def _split(text: str) -> tuple[float, float]:
@@ -191,7 +242,7 @@ def result_cells(results: list[dict[str, Any]], lang: str) -> list[dict[str, Any
 
     out = []
     for r in results:
-        rate = r["kind"] == "rate"
+        rate = r["unit"] == "rate"
         pre = "cuped_" if r["cuped_diff"] is not None else ""
 
         def value(v: float, rate: bool = rate) -> str:
@@ -206,6 +257,31 @@ def result_cells(results: list[dict[str, Any]], lang: str) -> list[dict[str, Any
                 "diff": interval_text(r[f"{pre}diff"], None, None, rate, lang),
                 "ci": interval_text(None, r[f"{pre}ci_low"], r[f"{pre}ci_high"], rate, lang),
                 "p_adjusted": format_p(r["p_adjusted"]),
+                "p_always_valid": format_p(r["p_always_valid"]),
+            }
+        )
+    return out
+
+
+def look_cells(looks: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The looks of the sequential test readable in a terminal: the difference, the naive
+    fixed-sample p-value, the always-valid p-value and the confidence sequence."""
+    from custlens.analytics.campaigns.ab_metrics import ab_metric
+    from custlens.analytics.campaigns.decision import metric_name
+    from custlens.cli.campaigns import interval_text
+    from custlens.i18n.units import format_p
+
+    out = []
+    for r in looks:
+        rate = ab_metric(r["metric"]).unit == "rate"
+        out.append(
+            {
+                **r,
+                "metric": metric_name(r["metric"], lang),
+                "diff": interval_text(r["diff"], None, None, rate, lang),
+                "p_naive": format_p(r["p_naive"]),
+                "p_always_valid": format_p(r["p_always_valid"]),
+                "cs": interval_text(None, r["cs_low"], r["cs_high"], rate, lang),
             }
         )
     return out
@@ -275,7 +351,7 @@ def plan_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Customers per arm (and days, with --daily) to detect a change of conversion rate or of
-    a mean; results read before that sample are not valid (peeking).
+    a mean; to read results before that sample, use abtest analyze --sequential.
 
     Example: custlens abtest plan --baseline 0.10 --mde 0.02 --power 0.8 --daily 500
     """
@@ -291,8 +367,9 @@ def plan_cmd(
     if fmt == Format.table:
         stderr.print(
             gettext(
-                "Read the results only once the planned sample is reached: looking earlier and "
-                "stopping at the first significant result inflates false positives",
+                "A fixed-sample test is valid once the planned sample is reached; to read the "
+                "results earlier or repeatedly, use abtest analyze --sequential (mSPRT), whose "
+                "always-valid p-value may be read at any look",
                 lg,
             ),
             highlight=False,

@@ -25,7 +25,7 @@ ALPHA = 0.05
 def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     """Campaign summary rows, effect rows (differences in the metric's unit, method named) and
     one decision sentence per campaign with a control group."""
-    from custlens.analytics.campaigns.decision import decide, metric_name
+    from custlens.analytics.campaigns.decision import campaign_decision, metric_name
     from custlens.analytics.campaigns.effect import campaign_effects
     from custlens.analytics.campaigns.summary import campaign_summary
 
@@ -66,13 +66,13 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                 {"campaign_id": e["campaign_id"], "campaign_name": names.get(e["campaign_id"])}
             )
         if e["basis"] == "control_group" and rate and known(e["diff"]):
-            result = {**e, "kind": "rate", "significant": bool(e["p_value"] < ALPHA)}
+            # the page is looked at while a campaign runs: decided on the always-valid p-value
             decisions.append(
                 gettext(
                     "{campaign}: {decision}",
                     lang,
                     campaign=names.get(e["campaign_id"], e["campaign_id"]),
-                    decision=decide(result, False, lang),
+                    decision=campaign_decision(e, lang, ALPHA),
                 )
             )
     return {"summary": summary, "effects": effects, "decisions": decisions, "ab": ab}

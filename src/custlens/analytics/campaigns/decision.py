@@ -1,8 +1,10 @@
 """Plain-language reading of an A/B result: 实验组提升转化率 +1.8 个百分点（95% CI 0.6–3.0），可以推广.
 
-Every sentence is a catalogue message (zh default, en). Rates are stated in percentage points,
-means in the metric's unit; the estimate read is the CUPED one where the metric has a
-pre-period value, else the plain one, and significance is after Holm's correction.
+Every sentence is a catalogue message (zh default, en). Rates (and ratios whose unit is a
+rate, such as the repurchase rate) are stated in percentage points, other metrics in their
+unit; the estimate read is the CUPED one where the metric has a pre-period value, else the
+plain one; read sequentially (``decided_on`` ``sequential``) the interval is the always-valid
+confidence sequence; significance is after Holm's correction.
 """
 
 from __future__ import annotations
@@ -21,14 +23,27 @@ METRIC_NAMES = {
 
 
 def metric_name(metric: str, lang: str = "zh") -> str:
-    """The display name of an A/B metric id.
+    """The display name of an A/B metric id: a catalogue measure by its catalogue name, a
+    total compared per customer as "… per customer".
 
     Examples
     --------
     >>> metric_name("conversion", "zh"), metric_name("conversion", "en")
     ('转化率', 'conversion rate')
+    >>> metric_name("items", "en"), metric_name("refund_rate", "zh")
+    ('Items sold per customer', '退款率')
     """
-    return _(METRIC_NAMES.get(metric, metric), lang)
+    if metric in METRIC_NAMES:
+        return _(METRIC_NAMES[metric], lang)
+    from custlens.analytics.campaigns.ab_metrics import ab_metric
+    from custlens.analytics.measures import BY_ID, measure_label
+
+    if metric not in BY_ID:
+        return metric
+    name = measure_label(metric, lang)
+    if ab_metric(metric).den is None:
+        return _("{metric} per customer", lang, metric=name)
+    return name
 
 
 def _amount(value: float, kind: str, lang: str) -> str:
@@ -73,16 +88,32 @@ def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
             "broken and no result can be trusted; fix the assignment first",
             lang,
         )
-    kind = result["kind"]
+    kind = "rate" if result.get("unit") == "rate" else result["kind"]
     prefix = "cuped_" if result.get("cuped_diff") is not None else ""
     diff = result[f"{prefix}diff"]
+    lo, hi = result[f"{prefix}ci_low"], result[f"{prefix}ci_high"]
+    sequential = result.get("decided_on") == "sequential"
+    if sequential:
+        diff, lo, hi = result["diff"], result["cs_low"], result["cs_high"]
     params = {
         "metric": metric_name(result["metric"], lang),
         "diff": _amount(diff, kind, lang),
-        "lo": _bound(result[f"{prefix}ci_low"], kind),
-        "hi": _bound(result[f"{prefix}ci_high"], kind),
+        "lo": _bound(lo, kind),
+        "hi": _bound(hi, kind),
     }
-    if not result["significant"]:
+    text = _plain(result["significant"], diff, params, lang)
+    if sequential:
+        return _(
+            "{decision} (always-valid mSPRT test, p = {p}: may be read at any look)",
+            lang,
+            decision=text,
+            p=f"{result['p_always_valid']:.4f}",
+        )
+    return text
+
+
+def _plain(significant: bool, diff: float, params: dict, lang: str) -> str:
+    if not significant:
         return _(
             "No significant difference in {metric}: {diff} (95% CI {lo} to {hi}); do not roll "
             "it out yet, or collect more data",
@@ -101,7 +132,8 @@ def decide(result: dict, srm_mismatch: bool, lang: str = "zh") -> str:
 
 
 def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
-    """The warning for results read before the planned sample.
+    """The note for results read before the planned sample: the decision then rests on the
+    always-valid (mSPRT) p-value.
 
     Examples
     --------
@@ -109,11 +141,56 @@ def peeking_note(n: int, planned: int, lang: str = "zh") -> str:
     True
     """
     return _(
-        "Only {n} of the planned {planned} customers per arm: reading results before the "
-        "planned sample and stopping at the first significant one inflates false positives; "
-        "wait for the planned sample, or use a sequential test (e.g. mSPRT) built for "
-        "continuous monitoring",
+        "Only {n} of the planned {planned} customers per arm: a fixed-sample p-value read "
+        "before the planned sample is not valid, so the decision rests on the always-valid "
+        "mSPRT p-value and confidence sequence, which may be read at any time",
         lang,
         n=n,
         planned=planned,
     )
+
+
+def campaign_decision(effect: dict, lang: str = "zh", alpha: float = 0.05) -> str:
+    """The A/B decision on a campaign's control-group conversion effect as the report and the
+    营销活动 page state it. A page is read again and again while a campaign runs, so the
+    decision rests on the always-valid mSPRT p-value and confidence sequence of the data so
+    far (:mod:`~.sequential`; τ 25% of the control's rate), not on the fixed-sample test.
+
+    Parameters
+    ----------
+    effect : dict
+        A conversion row of :func:`~.effect.campaign_effects` (diff, ci_low, ci_high, value_0).
+    lang : str
+        zh or en.
+    alpha : float, default 0.05
+        Significance level.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> e = {"metric": "conversion", "diff": 0.06, "ci_low": 0.04, "ci_high": 0.08,
+    ...      "value_0": 0.10}
+    >>> campaign_decision(e, "en").startswith("Treatment raises conversion rate by +6.0")
+    True
+    """
+    from custlens.analytics.campaigns.sequential import default_tau, interval_always_valid
+
+    tau = default_tau(effect["value_0"])
+    av = interval_always_valid(effect["diff"], effect["ci_low"], effect["ci_high"], tau, alpha)
+    # a difference of two rates lies in [-1, 1]: the sequence is cut to it
+    av["cs_low"], av["cs_high"] = max(av["cs_low"], -1.0), min(av["cs_high"], 1.0)
+    result = {
+        "metric": effect["metric"],
+        "kind": "rate",
+        "unit": "rate",
+        "diff": effect["diff"],
+        "ci_low": effect["ci_low"],
+        "ci_high": effect["ci_high"],
+        "decided_on": "sequential",
+        "significant": bool(av["p_always_valid"] < alpha),
+        **av,
+    }
+    return decide(result, False, lang)

@@ -7,11 +7,14 @@ gives each customer a propensity score; each exposed customer is matched with th
 customer nearest on the logit of the score (with replacement), if that neighbour lies within the
 **caliper** of 0.2 standard deviations of the logit (Austin 2011); exposed customers without a
 neighbour inside it are left out (``matched_share`` says how many were kept). The effect on the
-exposed is the mean of the matched pairs' differences; its standard error is that of the pair
-differences (a normal interval; the reuse of a comparison customer by several exposed ones is
-not accounted for, so the interval is somewhat narrow when few comparison customers are reused
-often). *Assumes* exposure depends only on the features (no unmeasured targeting) and that the
-exposed and comparison scores overlap.
+exposed is the mean of the matched pairs' differences, ȳₜ − Σⱼ Kⱼ yⱼ / n with Kⱼ the number of
+exposed customers comparison customer j stands for. Its variance counts that reuse (Abadie &
+Imbens 2006, conditional on the matches): s²ₜ / n + s²꜀ · Σ Kⱼ² / n², with s²ₜ the variance of the
+matched exposed customers' outcomes and s²꜀ that of the distinct comparison customers'; a few
+comparison customers standing for many exposed ones widen the interval as they should (the
+standard error of the pair differences alone would be far too narrow then). Normal interval.
+*Assumes* exposure depends only on the features (no unmeasured targeting) and that the exposed
+and comparison scores overlap.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ def propensity_match(
 def matched_difference(
     y: np.ndarray, t_idx: np.ndarray, c_idx: np.ndarray, n_treated: int, alpha: float = 0.05
 ) -> dict:
-    """The effect on the matched exposed customers: mean of the pair differences.
+    """The effect on the matched exposed customers: mean of the pair differences, with a
+    standard error that counts the reuse of comparison customers.
 
     Parameters
     ----------
@@ -115,7 +119,9 @@ def matched_difference(
             "mean_0": nan,
         }
     diff = float(pairs.mean())
-    se = float(pairs.std(ddof=1) / np.sqrt(n))
+    reused, uses = np.unique(c_idx, return_counts=True)
+    var_c = float(y[reused].var(ddof=1)) if reused.size > 1 else 0.0
+    se = float(np.sqrt(y[t_idx].var(ddof=1) / n + var_c * (uses**2).sum() / n**2))
     z = diff / se if se > 0 else 0.0
     q = float(stats.norm.ppf(1 - alpha / 2))
     return {

@@ -186,8 +186,8 @@ def uplift_frame(tables: dict, campaign_id: str) -> pd.DataFrame:
     pandas.DataFrame
         customer_id, treated, converted and :data:`FEATURES`.
     """
-    from custlens.analytics.campaigns.abtest import _day
     from custlens.analytics.campaigns.effect import customer_outcomes
+    from custlens.analytics.campaigns.experiment import _day
 
     c = tables["campaigns"]
     found = c.filter(c.campaign_id == campaign_id).select("start_date", "end_date").to_pandas()

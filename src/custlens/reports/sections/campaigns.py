@@ -2,13 +2,14 @@
 period (participation and conversion of the exposed customers, with the previous period and
 last year), the campaigns of the year to the period's end with participation, conversion,
 revenue and ROI, their incremental effect and, for those with a control group, the A/B decision
-(docs/campaigns.md)."""
+on the always-valid mSPRT p-value, which stays valid however often the report is read while a
+campaign runs (docs/campaigns.md)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from custlens.analytics.campaigns.decision import decide, metric_name
+from custlens.analytics.campaigns.decision import campaign_decision, metric_name
 from custlens.analytics.campaigns.effect import BASIS_NAMES, campaign_effects
 from custlens.analytics.campaigns.summary import campaign_summary, dated_responses
 from custlens.analytics.measures import get_measure
@@ -109,12 +110,5 @@ BASIS = BASIS_NAMES
 
 
 def _decision(effect: dict, lang: str) -> str:
-    result = {
-        "metric": effect["metric"],
-        "kind": "rate",
-        "diff": effect["diff"],
-        "ci_low": effect["ci_low"],
-        "ci_high": effect["ci_high"],
-        "significant": bool(effect["p_value"] < ALPHA),
-    }
-    return decide(result, False, lang)
+    """The decision on the always-valid p-value: a report is read while campaigns run."""
+    return campaign_decision(effect, lang, ALPHA)
