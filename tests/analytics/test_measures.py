@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from custlens.analytics import measures, measures_doc, period_measures
+from custlens.analytics import measure_model, measures, measures_doc, period_measures
 from custlens.analytics.campaigns.summary import dated_responses
 from custlens.analytics.measures import COMPONENTS, MEASURES, UNITS, get_measure
 from custlens.analytics.patterns.compare import compare_all, compare_periods, two_proportion_p
@@ -112,7 +112,7 @@ def test_metrics_doc_is_current():
 
 
 def test_docstring_examples_run():
-    for module in (measures, measures_doc, period_measures):
+    for module in (measure_model, measures, measures_doc, period_measures):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

@@ -1,5 +1,5 @@
-"""Widget data worked by hand on five orders, for everyone and for a 广东-only user; the
-spec's rules."""
+"""Widget data worked by hand on five orders, two feedback answers and two campaign responses,
+for everyone and for a 广东-only user; the spec's rules."""
 
 from __future__ import annotations
 
@@ -65,6 +65,26 @@ def con():
         },
     )
     con.create_table("events", events)
+    # June: c1 (广东) a promoter, c2 (浙江) a detractor; campaign K1 starts on 2024-06-01 and
+    # reaches both, only c1 takes part
+    feedback = {
+        "customer_id": ["c1", "c2"],
+        "feedback_time": [dt.datetime(2024, 6, 4, 10), dt.datetime(2024, 6, 6, 9)],
+        "nps": [10, 0],
+        "rating": [5, 2],
+    }
+    con.create_table("feedback", ibis.memtable(feedback))
+    campaigns = {"campaign_id": ["K1"], "start_date": [D(2024, 6, 1)], "end_date": [D(2024, 6, 9)]}
+    con.create_table("campaigns", ibis.memtable(campaigns))
+    responses = {
+        "campaign_id": ["K1", "K1"],
+        "customer_id": ["c1", "c2"],
+        "group": ["treatment", "treatment"],
+        "exposed": [True, True],
+        "participated": [True, False],
+        "converted": [True, False],
+    }
+    con.create_table("campaign_responses", ibis.memtable(responses))
     return con
 
 
@@ -105,6 +125,25 @@ def test_kpi_card_compares_with_the_previous_month(con):
     assert (row["value"], row["previous"]) == (180.0, 70.0)
     assert row["change_pct"] == pytest.approx(110 / 70)
     assert _rows(con, GD, w)["rows"][0]["value"] == 150.0
+
+
+@pytest.mark.parametrize(
+    ("metric", "everyone", "guangdong"),
+    [
+        ("nps", 0.0, 100.0),  # (1 promoter − 1 detractor) / 2 answers; 广东: c1 alone
+        ("csat", 0.5, 1.0),  # ratings of 4-5 / ratings
+        ("exposed_participation_rate", 0.5, 1.0),
+        ("exposed_conversion_rate", 0.5, 1.0),
+    ],
+)
+def test_kpi_cards_of_feedback_and_campaign_responses(con, metric, everyone, guangdong):
+    """NPS, CSAT and the campaign response rates are read like every other input: through the
+    viewer's row filters (a 广东 analyst counts c1 only); a channel filter, which feedback and
+    responses do not carry, leaves them empty rather than counting every channel."""
+    w = {"metric": metric, "chart": "kpi", "period": "2024-06"}
+    assert _rows(con, ADMIN, w)["rows"][0]["value"] == pytest.approx(everyone)
+    assert _rows(con, GD, w)["rows"][0]["value"] == pytest.approx(guangdong)
+    assert _rows(con, ADMIN, w, channel="APP")["rows"][0]["value"] is None
 
 
 def test_line_by_month_and_the_channel_filter(con):

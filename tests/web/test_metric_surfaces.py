@@ -311,3 +311,26 @@ def test_web_overview_cards(world):
         shown = re.search(r'<div class="value">([^<]*)</div>', card)[1]
         assert shown == _card_text(world.truth[key], get_measure(key).unit), key
         assert ("无可比数据" in card) == (world.base["coverage"] == "none"), key
+
+
+@pytest.mark.parametrize("metric", MEASURE_IDS)
+def test_dashboard_kpi_widget(world, metric):
+    """A dashboard's KPI card (the builder's preview, the viewer's row-filtered workspace)
+    shows the catalogue's value of the period, of the previous one and of last year: NPS and
+    CSAT from the feedback and the campaign response rates too, never empty where `custlens
+    kpi` has a value."""
+    widget = {"metric": metric, "chart": "kpi", "period": str(world.period)}
+    client = world.client
+    resp = client.post(
+        "/api/v1/dashboards/preview",
+        json={"widget": widget},
+        headers={"X-CSRF-Token": client.csrf},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["period"] == str(world.period)
+    (row,) = body["rows"]
+    same({metric: row["value"]}, world.truth, "dashboard widget")
+    same({metric: row["previous"]}, world.previous, "dashboard widget previous")
+    same({metric: row["last_year"]}, world.year_ago, "dashboard widget last year")
+    assert row["coverage"] == world.truth["coverage"]

@@ -251,31 +251,21 @@ def kpi(
     >>> table[["period_start", "kpi"]].astype(str).values.tolist()
     [['2025-01-01', 'gmv'], ['2025-04-01', 'gmv']]
     """
+    from custlens.analytics.measure_inputs import measure_inputs
     from custlens.analytics.measures import get_measure
     from custlens.analytics.orders import analyzable_orders
     from custlens.analytics.patterns.kpi import store_kpis
-    from custlens.analytics.value.metrics import default_as_of
 
     for key in kpis or []:
         get_measure(key)  # an unknown id is an error that lists the known ones
-    orders = ws.table("orders", engine)
-    as_of = default_as_of(orders)
+    inputs = measure_inputs(ws, engine)
+    orders, as_of = inputs.orders, inputs.as_of
     last = as_day(end) or as_of - dt.timedelta(days=1)
     first = as_day(start)
     if first is None:
         found = analyzable_orders(orders).order_date.min().execute()
         first = max(last - dt.timedelta(days=364), as_day(found) if found else last)
-    from custlens.analytics.campaigns.summary import dated_responses
-
-    churn_days = ws.settings.lifecycle.churn_days
-    events = ws.table("events", engine)
-    responses = dated_responses(
-        ws.table("campaigns", engine), ws.table("campaign_responses", engine)
-    )
-    feedback = ws.table("feedback", engine)
-    expr = store_kpis(
-        orders, first, last, freq, events, churn_days, as_of, feedback=feedback, responses=responses
-    )
+    expr = store_kpis(orders, first, last, freq, **inputs.keywords())
     if kpis:
         expr = expr.filter(expr.kpi.isin(list(kpis)))
     return finish(expr, lazy)
@@ -345,16 +335,9 @@ def compare(
     elif metric == "segments":
         rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
     else:
-        from custlens.analytics.campaigns.summary import dated_responses
+        from custlens.analytics.measure_inputs import measure_inputs
 
-        events = ws.table("events", engine)
-        churn_days = ws.settings.lifecycle.churn_days
-        responses = dated_responses(
-            ws.table("campaigns", engine), ws.table("campaign_responses", engine)
-        )
-        feedback = ws.table("feedback", engine)
-        found = compare_periods(
-            orders, metric, p, base, by, events, churn_days, feedback, responses
-        )
+        inputs = measure_inputs(ws, engine)
+        found = compare_periods(inputs.orders, metric, p, base, by, **inputs.keywords())
         rows = [c.as_dict() for c in found]
     return pd.DataFrame(rows)

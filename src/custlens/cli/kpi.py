@@ -77,31 +77,19 @@ def kpi_cmd(
 
     Example: custlens kpi --freq quarter --start 2024-01-01 --end 2024-12-31 --format csv
     """
-    from custlens.analytics.campaigns.summary import dated_responses
+    from custlens.analytics.measure_inputs import measure_inputs
     from custlens.analytics.measures import get_measure
     from custlens.analytics.patterns.kpi import store_kpis
-    from custlens.analytics.value.metrics import default_as_of
 
     for key in kpi or []:
         get_measure(key)  # an unknown id is a usage error that lists the known ones
     ws = workspace(ws_path, read_only=True)
-    eng = _engine(engine)
-    orders = ws.table("orders", eng)
-    as_of = default_as_of(orders)
+    inputs = measure_inputs(ws, _engine(engine))
+    orders, as_of = inputs.orders, inputs.as_of
     one_day = dt.timedelta(days=1)
     last = _date(end) or as_of - one_day
     first = _date(start) or max(last - dt.timedelta(days=364), _first_order_day(orders, last))
-    expr = store_kpis(
-        orders,
-        first,
-        last,
-        freq.value,
-        ws.table("events", eng),
-        ws.settings.lifecycle.churn_days,
-        as_of,
-        feedback=ws.table("feedback", eng),
-        responses=dated_responses(ws.table("campaigns", eng), ws.table("campaign_responses", eng)),
-    )
+    expr = store_kpis(orders, first, last, freq.value, **inputs.keywords())
     if kpi:
         expr = expr.filter(expr.kpi.isin(kpi))
     table = expr.to_pyarrow()

@@ -343,16 +343,10 @@ def compare_cmd(
     elif metric == "segments":
         rows = [c.as_dict() for c in compare_segments(orders, p, base, ws.settings)]
     else:
-        from custlens.analytics.campaigns.summary import dated_responses
+        from custlens.analytics.measure_inputs import measure_inputs
 
-        eng = engine.value if engine else None
-        events = ws.table("events", eng)
-        churn_days = ws.settings.lifecycle.churn_days
-        responses = dated_responses(ws.table("campaigns", eng), ws.table("campaign_responses", eng))
-        feedback = ws.table("feedback", engine.value if engine else None)
-        found = compare_periods(
-            orders, metric, p, base, by, events, churn_days, feedback, responses
-        )
+        inputs = measure_inputs(ws, engine.value if engine else None)
+        found = compare_periods(inputs.orders, metric, p, base, by, **inputs.keywords())
         rows = [c.as_dict() for c in found]
     lang = ws.settings.lang
     print_data_up_to(min(p.end, last), lang)

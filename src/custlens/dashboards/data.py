@@ -3,8 +3,10 @@ viewer's row-filtered workspace.
 
 Every number comes from :func:`custlens.analytics.period_measures.compute_measures` (or, for
 KPI cards, :func:`custlens.analytics.patterns.kpi.store_kpis`), the functions behind
-``custlens kpi`` and the KPI API, over ``scope.table("orders")``: a 广东-restricted analyst
-and an admin opening the same shared dashboard each see the totals of their own rows.
+``custlens kpi`` and the KPI API, over the inputs
+:func:`custlens.analytics.measure_inputs.measure_inputs` reads from the viewer's scope (orders,
+behaviour log, feedback, dated campaign responses): a 广东-restricted analyst and an admin
+opening the same shared dashboard each see the totals of their own rows.
 
 Dimensions: ``channel``, ``category`` and ``store`` are order columns; ``province`` comes from
 the customer, ``segment`` and ``stage`` from the stored RFM and lifecycle results, ``tag``
@@ -20,17 +22,18 @@ data are shown.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
+from custlens.analytics.measure_inputs import MeasureInputs, measure_inputs
 from custlens.analytics.measures import get_measure
 from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.patterns.kpi import build_periods, period_start, shift_period, store_kpis
 from custlens.analytics.patterns.periods import Period, parse_period
 from custlens.analytics.period_measures import compute_measures, periods_of
-from custlens.analytics.value.metrics import default_as_of
 from custlens.dashboards.spec import BY_MONTH, Filters, Widget
 from custlens.store.scoped import ScopedWorkspace
 
@@ -74,10 +77,55 @@ def scoped_orders(scope: ScopedWorkspace, filters: Filters) -> ir.Table:
     if filters.store:
         o = o.filter(o.store_id == filters.store)
     if filters.segment:
-        r = scope.table("rfm_scores")
-        r = r.filter((r.segment == filters.segment) | (r.segment_code == filters.segment))
-        o = o.semi_join(r.select("customer_id"), "customer_id")
+        o = o.semi_join(_segment_customers(scope, filters.segment), "customer_id")
     return o
+
+
+def filtered_inputs(scope: ScopedWorkspace, filters: Filters, churn_days: int) -> MeasureInputs:
+    """The catalogue's inputs (:func:`custlens.analytics.measure_inputs.measure_inputs`) as
+    ``scope`` sees them, under the dashboard's filters.
+
+    The orders are :func:`scoped_orders`; the behaviour log keeps the events of the channel
+    and the customers of the segment (unknown under a store filter: events carry no store);
+    the feedback and the campaign responses keep the segment's customers and are unknown
+    (empty NPS, CSAT and campaign response rates) under a channel or store filter, which they
+    do not carry. ``as_of`` is the viewer's, before the filters: a channel's card is measured
+    up to the same day as the whole.
+
+    Parameters
+    ----------
+    scope : ScopedWorkspace
+        The viewer's row-filtered workspace.
+    filters : Filters
+        The dashboard's global filters.
+    churn_days : int
+        ``[lifecycle] churn_days`` of the workspace.
+
+    Returns
+    -------
+    MeasureInputs
+    """
+    inputs = measure_inputs(scope, churn_days=churn_days)
+    feedback, responses = inputs.feedback, inputs.responses
+    if filters.channel or filters.store:
+        feedback = responses = None
+    elif filters.segment:
+        customers = _segment_customers(scope, filters.segment)
+        feedback = feedback.semi_join(customers, "customer_id")
+        responses = responses.semi_join(customers, "customer_id")
+    return replace(
+        inputs,
+        orders=scoped_orders(scope, filters),
+        events=_events(scope, filters),
+        feedback=feedback,
+        responses=responses,
+    )
+
+
+def _segment_customers(scope: ScopedWorkspace, segment: str) -> ir.Table:
+    """The ``customer_id`` of the customers in RFM segment ``segment`` (name or code)."""
+    r = scope.table("rfm_scores")
+    return r.filter((r.segment == segment) | (r.segment_code == segment)).select("customer_id")
 
 
 def widget_period(widget: Widget, filters: Filters, last_day: dt.date) -> Period:
@@ -151,9 +199,7 @@ def _events(scope: ScopedWorkspace, filters: Filters) -> ir.Table | None:
     if filters.channel:
         e = e.filter(e.channel == filters.channel)
     if filters.segment:
-        r = scope.table("rfm_scores")
-        r = r.filter((r.segment == filters.segment) | (r.segment_code == filters.segment))
-        e = e.semi_join(r.select("customer_id"), "customer_id")
+        e = e.semi_join(_segment_customers(scope, filters.segment), "customer_id")
     return e
 
 
@@ -184,21 +230,20 @@ def widget_rows(
     last = bounds.column("hi")[0].as_py()
     if last is None:
         return {"period": None, "rows": [], "empty": True}
-    as_of = default_as_of(base)
     p = widget_period(widget, filters, last)
-    orders = scoped_orders(scope, filters)
-    events = _events(scope, filters)
+    inputs = filtered_inputs(scope, filters, churn_days)
+    orders = inputs.orders
     m = widget.metric
     if widget.dimension is None:
         freq = _freq_of(p)
-        t = store_kpis(orders, p.start, p.end, freq, events, churn_days, as_of)
+        t = store_kpis(orders, p.start, p.end, freq, **inputs.keywords())
         t = t.filter((t.kpi == m) & (t.period_start == p.start))
         keep = ["value", "previous", "change_pct", "last_year", "yoy_change_pct", "coverage"]
         rows = t.select(*keep).to_pyarrow().to_pylist()
         return {"period": str(p), "rows": rows, "empty": False}
     if widget.dimension == "period":
         parts = split_period(p, widget.grain)
-        t = compute_measures(orders, periods_of(*parts), events, churn_days, as_of)
+        t = compute_measures(orders, periods_of(*parts), **inputs.keywords())
         t = t.select("period_start", "period_end", "coverage", value=t[m])
         rows = t.order_by("period_start").to_pyarrow().to_pylist()
         for r in rows:
@@ -207,7 +252,7 @@ def widget_rows(
     dim = widget.dimension
     o = _with_dimension(scope, orders, dim)
     parts = split_period(p, widget.grain) if widget.chart in BY_MONTH else [p]
-    t = compute_measures(o, periods_of(*parts), None, churn_days, as_of, by=dim)
+    t = compute_measures(o, periods_of(*parts), by=dim, **inputs.keywords())
     t = t.filter(t[dim].notnull()).select("period_start", "period_end", dim, value=t[m])
     totals = t.group_by(dim).aggregate(total=t.value.sum())
     top = totals.order_by([ibis.desc("total"), dim]).limit(widget.limit)

@@ -29,6 +29,11 @@ def _r(x: float, digits: int = 4) -> float:
     return round(float(x), digits)
 
 
+def measured_rate(mask: np.ndarray) -> float:
+    """The share of True in ``mask`` as truth.json records it (4 places; 0.0 when empty)."""
+    return round(float(mask.mean()), 4) if mask.size else 0.0
+
+
 def measure_categories(orders: Orders, products: Products) -> dict:
     """Share of order lines and of revenue per category, next to the planted shares."""
     cat = products.category[orders.product]

@@ -10,7 +10,7 @@ from custlens.demo import formats as F
 from custlens.demo.baskets import PAYMENTS, Orders
 from custlens.demo.behaviour import EVENT_TYPES, SOURCES, STEPS, WEB_CHANNELS, Events
 from custlens.demo.dirt import ORDER_KINDS, OrderRows
-from custlens.demo.engagement import FEEDBACK_TYPES
+from custlens.demo.feedback import FEEDBACK_TYPES
 from custlens.demo.people import CHANNELS, Customers
 from custlens.demo.products import CATEGORIES, Products
 from custlens.demo.timeline import Calendar, to_days

@@ -21,7 +21,8 @@ from custlens.demo.dirt import (
     apply_customer_dirt,
     plan_order_rows,
 )
-from custlens.demo.engagement import build_feedback, build_responses
+from custlens.demo.engagement import build_responses
+from custlens.demo.feedback import build_feedback
 from custlens.demo.people import PARENT_RATE, SEGMENTS, generate_customers
 from custlens.demo.products import CATEGORIES, CATEGORY_SHARES, NEW_PRODUCT_DAYS, build_products
 from custlens.demo.purchases import FORMULA_CYCLE_DAYS, simulate_purchases

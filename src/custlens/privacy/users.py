@@ -1,20 +1,15 @@
-"""Workspace users: argon2 password hashes, roles, row filters and API tokens.
+"""Workspace users: argon2 password hashes, roles, row filters; their API tokens are kept by
+:mod:`custlens.privacy.tokens` (the names are also offered here).
 
 Users live in the workspace ``users`` table (username, password_hash, role, row_filters JSON,
 disabled, created_at). Row filters limit a user to some values of ``store_id``, ``province``,
 ``channel`` and ``industry`` (see :func:`parse_row_filters`); they become the
 :class:`~custlens.privacy.policy.Principal` every query is filtered with.
-
-API tokens for scripts are random 256-bit strings shown once; only their SHA-256 is stored
-(table ``api_tokens``, created on first use: a slow password hash is not needed for a
-high-entropy random secret, and a fast one keeps every API call cheap).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import re
 import secrets
@@ -27,19 +22,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from custlens.errors import InputError
 from custlens.privacy.policy import ROLES, Principal
+from custlens.privacy.tokens import TOKEN_DDL as TOKEN_DDL
+from custlens.privacy.tokens import TOKEN_PREFIX as TOKEN_PREFIX
+from custlens.privacy.tokens import TOKEN_SCOPES as TOKEN_SCOPES
+from custlens.privacy.tokens import TokenAccess as TokenAccess
+from custlens.privacy.tokens import create_token as create_token
+from custlens.privacy.tokens import ensure_token_table as ensure_token_table
+from custlens.privacy.tokens import list_tokens as list_tokens
+from custlens.privacy.tokens import resolve_token as resolve_token
+from custlens.privacy.tokens import resolve_token_access as resolve_token_access
+from custlens.privacy.tokens import revoke_token as revoke_token
+from custlens.privacy.tokens import revoke_user_tokens
 
 ROW_FILTER_COLUMNS = ("store_id", "province", "channel", "industry")
 MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[\w.@-]{1,64}$")
-TOKEN_PREFIX = "clt_"
-TOKEN_DDL = """CREATE TABLE IF NOT EXISTS api_tokens (
-    token_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, username VARCHAR NOT NULL,
-    name VARCHAR, created_at TIMESTAMP, last_used_at TIMESTAMP,
-    revoked BOOLEAN DEFAULT FALSE, scopes VARCHAR DEFAULT 'api'
-)"""
-# what a token may do: ``api`` call the API as its user may; ``ingest`` post rows to the
-# ingestion endpoints (custlens.web.routes.ingest)
-TOKEN_SCOPES = ("api", "ingest")
 
 
 @dataclass(frozen=True)
@@ -284,130 +281,3 @@ def set_row_filters(
         "UPDATE users SET row_filters = ? WHERE username = ?", [_filters_json(filters), username]
     )
     return filters
-
-
-# ---- API tokens ------------------------------------------------------------------------------
-def ensure_token_table(con: Any) -> None:
-    """Create the API token table when the workspace lacks it."""
-    con.execute(TOKEN_DDL)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class TokenAccess:
-    """The owner of a valid token, the token's id and its scopes (see ``TOKEN_SCOPES``)."""
-
-    user: User
-    token_id: str
-    scopes: tuple[str, ...] = ("api",)
-
-
-def create_token(
-    con: Any, username: str, name: str = "", scopes: tuple[str, ...] = ("api",)
-) -> tuple[str, str]:
-    """A new token for ``username``: (token_id, token). The token is shown only once.
-    ``scopes`` says what it may do (``TOKEN_SCOPES``)."""
-    user = require_user(con, username)
-    if user.disabled:
-        raise InputError(f"user {username!r} is disabled")
-    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
-    if unknown or not scopes:
-        raise InputError.of(
-            "unknown token scope {scope}; expected {scopes}",
-            scope=", ".join(unknown) or "-",
-            scopes=", ".join(TOKEN_SCOPES),
-        )
-    ensure_token_table(con)
-    secret = secrets.token_urlsafe(32)
-    token_id = secret[:8]
-    token = f"{TOKEN_PREFIX}{secret}"
-    con.execute(
-        "INSERT INTO api_tokens (token_id, token_hash, username, name, created_at, revoked, "
-        "scopes) VALUES (?, ?, ?, ?, ?, FALSE, ?)",
-        [
-            token_id,
-            _token_hash(token),
-            username,
-            (name or "")[:100],
-            dt.datetime.now(),
-            ",".join(dict.fromkeys(scopes)),
-        ],
-    )
-    return token_id, token
-
-
-def list_tokens(con: Any, username: str | None = None) -> list[dict[str, Any]]:
-    """The API tokens (never their secret), of one user or of all."""
-    ensure_token_table(con)
-    sql = (
-        "SELECT token_id, username, name, created_at, last_used_at, revoked, scopes FROM api_tokens"
-    )
-    params: list[Any] = []
-    if username:
-        sql += " WHERE username = ?"
-        params.append(username)
-    keys = ("token_id", "username", "name", "created_at", "last_used_at", "revoked", "scopes")
-    rows = con.execute(sql + " ORDER BY created_at DESC", params).fetchall()
-    return [dict(zip(keys, r, strict=True)) for r in rows]
-
-
-def revoke_token(con: Any, token_id: str, username: str | None = None) -> bool:
-    """Revoke a token (only one of ``username``'s when given); True if one was revoked."""
-    ensure_token_table(con)
-    sql = "UPDATE api_tokens SET revoked = TRUE WHERE token_id = ? AND NOT revoked"
-    params = [token_id]
-    if username:
-        sql += " AND username = ?"
-        params.append(username)
-    before = con.execute(
-        "SELECT count(*) FROM api_tokens WHERE token_id = ? AND NOT revoked"
-        + (" AND username = ?" if username else ""),
-        params,
-    ).fetchone()[0]
-    con.execute(sql, params)
-    return bool(before)
-
-
-def revoke_user_tokens(con: Any, username: str) -> int:
-    """Revoke every active token of ``username``; returns how many were active."""
-    ensure_token_table(con)
-    active = con.execute(
-        "SELECT count(*) FROM api_tokens WHERE username = ? AND NOT revoked", [username]
-    ).fetchone()[0]
-    con.execute("UPDATE api_tokens SET revoked = TRUE WHERE username = ?", [username])
-    return int(active)
-
-
-def resolve_token(con: Any, token: str) -> User | None:
-    """The enabled user owning a valid, unrevoked ``token``, else None."""
-    access = resolve_token_access(con, token)
-    return access.user if access else None
-
-
-def resolve_token_access(con: Any, token: str) -> TokenAccess | None:
-    """The enabled user owning a valid, unrevoked ``token`` with the token's id and scopes,
-    else None."""
-    if not token or not token.startswith(TOKEN_PREFIX):
-        return None
-    token_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8]
-    row = con.execute(
-        "SELECT token_hash, username, last_used_at, scopes FROM api_tokens "
-        "WHERE token_id = ? AND NOT revoked",
-        [token_id],
-    ).fetchone()
-    if row is None or not secrets.compare_digest(row[0], _token_hash(token)):
-        return None
-    user = get_user(con, row[1])
-    if user is None or user.disabled:
-        return None
-    now = dt.datetime.now()
-    if row[2] is None or now - row[2] > dt.timedelta(minutes=1):
-        # best effort: concurrent requests may race on this row
-        with contextlib.suppress(Exception):
-            con.execute(
-                "UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now, token_id]
-            )
-    return TokenAccess(user, token_id, tuple((row[3] or "api").split(",")))

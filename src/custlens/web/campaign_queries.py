@@ -135,14 +135,11 @@ def _number(value: Any, scale: float, spec: str) -> str:
 
 def _upliftable(effect: dict) -> bool:
     """Whether an A/B conversion result has enough converted and unconverted customers in
-    each arm for the uplift model (:data:`~custlens.analytics.campaigns.uplift.MIN_CELL`), so
+    each arm for the uplift model (:func:`~custlens.analytics.campaigns.uplift.enough_to_fit`), so
     the page offers only target lists that can be built."""
-    from custlens.analytics.campaigns.uplift import MIN_CELL
+    from custlens.analytics.campaigns.uplift import enough_to_fit
 
-    cells = []
-    for n, rate in ((effect["n_1"], effect["value_1"]), (effect["n_0"], effect["value_0"])):
-        if not known(rate):
-            return False
-        converted = round(n * rate)
-        cells += [converted, n - converted]
-    return min(cells) >= MIN_CELL
+    if not (known(effect["value_1"]) and known(effect["value_0"])):
+        return False
+    n_1, n_0 = effect["n_1"], effect["n_0"]
+    return enough_to_fit(n_1, round(n_1 * effect["value_1"]), n_0, round(n_0 * effect["value_0"]))

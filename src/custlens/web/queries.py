@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from custlens.analytics.measure_inputs import measure_inputs
 from custlens.analytics.measures import get_measure, measure_label
 from custlens.analytics.patterns import basket, compare, kpi, products
 from custlens.analytics.patterns import timing as patterns
@@ -107,22 +108,8 @@ def kpi_cards(
     unit; the change is in percentage points for rates, relative otherwise."""
     if compare_with not in COMPARES:
         raise InputError.of("compare must be previous or yoy")
-    from custlens.analytics.campaigns.summary import dated_responses
-
-    events = scope.table("events")
-    orders = scope.table("orders")
-    responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
-    feedback = scope.table("feedback")
-    table = kpi.store_kpis(
-        orders,
-        period.start,
-        period.end,
-        freq,
-        events,
-        churn_days,
-        feedback=feedback,
-        responses=responses,
-    )
+    inputs = measure_inputs(scope, churn_days=churn_days)
+    table = kpi.store_kpis(inputs.orders, period.start, period.end, freq, **inputs.keywords())
     rows = table.to_pyarrow().to_pylist()
     by_kpi = {r["kpi"]: r for r in rows if r["period_start"] == period.start}
     cards = []
@@ -239,19 +226,9 @@ def period_comparison(
     with the measure's display ``label``), and GMV per channel in both."""
     p = parse_period(period_text, last)
     base = comparison_period(p, against, last)
-    from custlens.analytics.campaigns.summary import dated_responses
-
-    orders = scope.table("orders")
-    responses = dated_responses(scope.table("campaigns"), scope.table("campaign_responses"))
-    found = compare.compare_all(
-        orders,
-        p,
-        base,
-        events=scope.table("events"),
-        churn_days=churn_days,
-        feedback=scope.table("feedback"),
-        responses=responses,
-    )
+    inputs = measure_inputs(scope, churn_days=churn_days)
+    orders = inputs.orders
+    found = compare.compare_all(orders, p, base, **inputs.keywords())
     rows = [r.as_dict() | {"label": measure_label(r.metric, lang)} for r in found]
     by_channel = []
     for label, period, summary in (

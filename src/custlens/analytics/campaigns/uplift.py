@@ -30,6 +30,39 @@ MIN_CELL = 10  # customers per arm and outcome, to fit and to hold some out
 FEATURES = ("recency_days", "frequency", "history_revenue", "pre_revenue")
 
 
+def enough_to_fit(
+    treated_n: int, treated_converted: int, control_n: int, control_converted: int
+) -> bool:
+    """Whether a T-learner can be fitted on these customers: each arm has at least
+    :data:`MIN_CELL` converted and :data:`MIN_CELL` unconverted customers.
+
+    Parameters
+    ----------
+    treated_n, control_n : int
+        Customers in the treated and in the control arm.
+    treated_converted, control_converted : int
+        Of them, the converted.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> enough_to_fit(100, 10, 80, 70)
+    True
+    >>> enough_to_fit(100, 10, 80, 75)  # 5 unconverted control customers
+    False
+    """
+    cells = (
+        treated_converted,
+        treated_n - treated_converted,
+        control_converted,
+        control_n - control_converted,
+    )
+    return min(cells) >= MIN_CELL
+
+
 def qini_curve(uplift: np.ndarray, treated: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     """The Qini curve of a ranking by predicted uplift.
 
@@ -130,8 +163,11 @@ class TLearner:
 
         t = frame["treated"].to_numpy(dtype=bool)
         y = frame["converted"].to_numpy(dtype=bool)
-        cells = np.bincount(t * 2 + y, minlength=4)
-        if cells.min() < MIN_CELL:
+        converted = int(y.sum())
+        treated_converted = int((t & y).sum())
+        if not enough_to_fit(
+            int(t.sum()), treated_converted, int((~t).sum()), converted - treated_converted
+        ):
             raise InputError.of(
                 "uplift modelling needs at least {n} converted and {n} unconverted customers "
                 "in each arm",

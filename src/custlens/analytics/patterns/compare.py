@@ -15,6 +15,7 @@ against 0.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,7 @@ def compare_all(
     metrics: list[str] | None = None,
     feedback: ir.Table | None = None,
     responses: ir.Table | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Comparison]:
     """Each of ``metrics`` (default: every splittable one with ``by``, else all) in ``period``
     against ``base``: absolute and relative change, p-value; both periods in one query.
@@ -113,6 +115,8 @@ def compare_all(
         Dated campaign responses
         (:func:`custlens.analytics.campaigns.summary.dated_responses`) for the campaign
         response metrics (empty without them).
+    as_of : date, optional
+        First day not counted (default: the day after the last analysable order).
 
     Returns
     -------
@@ -127,7 +131,14 @@ def compare_all(
     first, last = period_bounds(orders)
     cov_a, cov_b = coverage(period, first, last), coverage(base, first, last)
     rows = measure_rows(
-        orders, [period, base], events, churn_days, by=by, feedback=feedback, responses=responses
+        orders,
+        [period, base],
+        events,
+        churn_days,
+        as_of,
+        by=by,
+        feedback=feedback,
+        responses=responses,
     )
     a = rows[period] if cov_a != "none" else {}
     b = rows[base] if cov_b != "none" else {}
@@ -152,6 +163,7 @@ def compare_periods(
     churn_days: int = 180,
     feedback: ir.Table | None = None,
     responses: ir.Table | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Comparison]:
     """``metric`` in ``period`` against ``base`` (absolute and % change, p-value); see
     :func:`compare_all`."""
@@ -165,6 +177,7 @@ def compare_periods(
         metrics=[metric],
         feedback=feedback,
         responses=responses,
+        as_of=as_of,
     )
 
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from custlens.analytics.campaigns.decision import campaign_decision, metric_name
 from custlens.analytics.campaigns.effect import BASIS_NAMES, campaign_effects
-from custlens.analytics.campaigns.summary import campaign_summary, dated_responses
+from custlens.analytics.campaigns.summary import campaign_summary
+from custlens.analytics.measure_inputs import measure_inputs
 from custlens.analytics.measures import get_measure
 from custlens.analytics.period_measures import measure_rows
 from custlens.records import known
@@ -96,8 +97,11 @@ def _kpis(ctx: Context) -> list[Kpi]:
     (the numbers `custlens kpi` and the dashboard give for the same periods)."""
     periods = [ctx.period, ctx.previous, ctx.year_ago]
     covered = [p for p in dict.fromkeys(periods) if ctx.coverage(p) != "none"]
-    responses = dated_responses(ctx.table("campaigns"), ctx.table("campaign_responses"))
-    rows = measure_rows(ctx.table("orders"), covered, responses=responses) if covered else {}
+    if covered:
+        inputs = measure_inputs(ctx.ws, ctx.engine)
+        rows = measure_rows(inputs.orders, covered, **inputs.keywords())
+    else:
+        rows = {}
     values = [rows.get(p, {}).get(None, {}) for p in periods]
     out = []
     for key in KPI_MEASURES:

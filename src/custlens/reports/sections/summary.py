@@ -6,6 +6,7 @@ a percentage against 0; one the data covers only in part is named in the narrati
 
 from __future__ import annotations
 
+from custlens.analytics.measure_inputs import measure_inputs
 from custlens.analytics.measures import get_measure
 from custlens.analytics.period_measures import measure_rows
 from custlens.i18n.numbers import format_change, format_pct
@@ -29,7 +30,6 @@ KPIS = [(m.id, m.name, KINDS[m.unit]) for m in (get_measure(key) for key in SUMM
 
 
 def build(ctx: Context) -> Section:
-    orders = ctx.table("orders")
     cov = {
         "period": ctx.coverage(ctx.period),
         "previous": ctx.coverage(ctx.previous),
@@ -38,7 +38,11 @@ def build(ctx: Context) -> Section:
 
     periods = {k: getattr(ctx, k) for k in cov}
     with_data = list(dict.fromkeys(p for k, p in periods.items() if cov[k] != "none"))
-    rows = measure_rows(orders, with_data) if with_data else {}
+    if with_data:
+        inputs = measure_inputs(ctx.ws, ctx.engine)
+        rows = measure_rows(inputs.orders, with_data, **inputs.keywords())
+    else:
+        rows = {}
 
     def summary(key: str) -> dict:  # nothing for a period without data
         return {} if cov[key] == "none" else rows[periods[key]].get(None, {})
