@@ -257,3 +257,17 @@ def metric_info(metric: str, lang: str) -> dict[str, str]:
         "unit": mm.unit,
         "format": mm.fmt,
     }
+
+
+def widget_title(widget: Widget, lang: str) -> str:
+    """A widget's title in ``lang``: its own, else its metric's name (by its dimension)."""
+    from custlens.charts.dashboard import DIMENSION_NAMES
+    from custlens.i18n import gettext
+
+    if widget.title:
+        return widget.title
+    name = metric_info(widget.metric, lang)["name"]
+    if not widget.dimension:
+        return name
+    dimension = gettext(DIMENSION_NAMES[widget.dimension], lang)
+    return gettext("{metric} by {dimension}", lang, metric=name, dimension=dimension)
