@@ -100,6 +100,30 @@ def test_v10_adds_the_feedback_service_columns(tmp_path):
     ws.close()
 
 
+def test_v16_adds_report_schedules_and_runs(tmp_path):
+    """A v13 workspace (dashboards, no schedules) gets the schedule and run tables; its
+    dashboards are kept and a schedule can be stored and read back."""
+    from custlens.store import schedules
+
+    root = tmp_path / "v13"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(13):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO dashboards VALUES (1, 'x', 'ana', '{}', '[]', '[]', now(), now())")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == 16
+    assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 1
+    assert ws.con.execute("SELECT count(*) FROM report_runs").fetchone()[0] == 0
+    sid = schedules.add_schedule(ws.con, "周报", "weekly", "ana", dashboard_id=1)
+    assert schedules.get_schedule(ws.con, sid)["dashboard_id"] == 1
+    ws.close()
+
+
 def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
     """A v5 workspace with data: v6 adds the customer_id indexes, rewrites tags in customer
     order and fills the search index from the customers already there."""

@@ -45,7 +45,8 @@ def schedule_add(
         ),
     ] = "weekly",
     dashboard: Annotated[
-        int | None, typer.Option(help="Report this dashboard's widgets [default: the standard report]")
+        int | None,
+        typer.Option(help="Report this dashboard's widgets [default: the standard report]"),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="Comma-separated: html,xlsx,pdf")
@@ -53,9 +54,7 @@ def schedule_add(
     sections: Annotated[
         str | None, typer.Option(help="The standard report's sections, comma-separated [all]")
     ] = None,
-    hour: Annotated[
-        int, typer.Option(help="Local hour from which the report is due (0-23)")
-    ] = 6,
+    hour: Annotated[int, typer.Option(help="Local hour from which the report is due (0-23)")] = 6,
     owner: Annotated[
         str | None,
         typer.Option(help="Dashboard user whose rows the report holds [default: every row]"),
@@ -166,8 +165,13 @@ def schedule_run(
             typer.echo(str(ws.root / REPORTS_DIR / name))
     for run in failed:
         stderr.print(
-            _("Report {name} ({period}) failed: {error}", lg, name=run["name"],
-              period=run["period"], error=run["error"]),
+            _(
+                "Report {name} ({period}) failed: {error}",
+                lg,
+                name=run["name"],
+                period=run["period"],
+                error=run["error"],
+            ),
             highlight=False,
         )
     if not runs:

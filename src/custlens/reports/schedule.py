@@ -29,9 +29,8 @@ from custlens.analytics.patterns.periods import Period
 from custlens.clock import now_in, utc_now
 from custlens.errors import InputError
 from custlens.privacy import audit
-from custlens.privacy.policy import Principal
+from custlens.privacy.policy import LOCAL_OPERATOR, Principal
 from custlens.store import schedules as store
-from custlens.privacy.policy import LOCAL_OPERATOR
 from custlens.store.scoped import ScopedWorkspace
 
 FREQUENCIES = ("weekly", "monthly")

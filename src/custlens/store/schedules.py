@@ -176,7 +176,9 @@ def record_run(
 
 def list_runs(con: Any, schedule_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """The latest runs (of one schedule, or of all), newest first."""
-    where, params = ("WHERE schedule_id = ?", [schedule_id]) if schedule_id is not None else ("", [])
+    where, params = (
+        ("WHERE schedule_id = ?", [schedule_id]) if schedule_id is not None else ("", [])
+    )
     rows = con.execute(
         f"SELECT {_RUN_COLUMNS} FROM report_runs {where} ORDER BY run_id DESC LIMIT ?",
         [*params, limit],
@@ -186,7 +188,9 @@ def list_runs(con: Any, schedule_id: int | None = None, limit: int = 200) -> lis
 
 def get_run(con: Any, run_id: int) -> dict[str, Any] | None:
     """Run ``run_id``, or None."""
-    row = con.execute(f"SELECT {_RUN_COLUMNS} FROM report_runs WHERE run_id = ?", [run_id]).fetchone()
+    row = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM report_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
     return None if row is None else _run(row)
 
 
