@@ -53,7 +53,7 @@ def test_add_run_list_and_download(site):
     assert _form(ana, f"/reports/schedules/{s['id']}/run", {}).status_code == 303
     page = ana.get("/reports").text
     assert "渠道周报" in page and "完成" in page
-    link = re.search(rf'href="(/reports/runs/(\d+)/0)"', page)
+    link = re.search(r'href="(/reports/runs/(\d+)/0)"', page)
     assert link, page[-3000:]
     got = ana.get(link.group(1))
     assert got.status_code == 200
