@@ -219,6 +219,9 @@ def test_widget_widths_lay_out_the_page_and_charts_offer_images(users):
     assert classes == [("kpi", "w-third"), ("bar", "w-two-thirds"), ("table", "w-full")]
     # PNG / SVG for the drawn chart only (a KPI card and a table have no chart to save)
     assert page.count('data-image="png"') == page.count('data-image="svg"') == 1
+    # the KPI card's sparkline: the last 12 months, one point each
+    spark = re.search(r'<svg class="spark"[^>]*><polyline points="([^"]+)"', page)
+    assert spark and len(spark.group(1).split()) == 12, page[:2000]
     bad = _post(ana, {"name": "x", "widgets": [{**widgets[0], "width": "1/4"}]})
     assert bad.status_code == 400
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from custlens.charts.dashboard import DIMENSION_NAMES, widget_chart
+from custlens.charts.dashboard import DIMENSION_NAMES, sparkline_points, widget_chart
 from custlens.dashboards.access import may_change, may_open
 from custlens.dashboards.data import drill_of, metric_info, widget_rows, widget_title
 from custlens.dashboards.spec import DashboardSpec, Filters, Widget
@@ -110,6 +110,8 @@ def widget_payload(
         "rows": rows,
         "chart": spec,
         "drill": drill_of(widget, filters, data["period"]),
+        "trend": data.get("trend") or [],
+        "spark": sparkline_points(data.get("trend") or []),
     }
 
 
