@@ -67,6 +67,7 @@ def _settled(page: Page) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_text_overflows_at_1280_and_1920(page: Page, server: str, console, lang):  # noqa: F811
+    page.set_default_timeout(120_000)  # a loaded CI machine fits models in the background
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
     _login(page, server)
     page.goto(f"{server}/lang?to={lang}&next=/")
