@@ -92,28 +92,39 @@ def is_due(con: Any, schedule: dict[str, Any], now: dt.datetime) -> Period | Non
     return p if utc_now() - last["finished_at"] >= RETRY_AFTER else None
 
 
-def _owner_scope(ws: Any, con: Any, owner: str) -> ScopedWorkspace:
+def _owner_scope(ws: Any, con: Any, owner: str, backend: Any = None) -> ScopedWorkspace:
     """The owner's row-filtered view: a dashboard user's own rows; the local operator (an
-    owner written ``cli:…``) sees every row."""
+    owner written ``cli:…``) sees every row. Read through ``backend`` when given (a server
+    thread's own Ibis backend), else through the workspace's."""
+    if owner.startswith("cli:") or owner == "cli":
+        principal = LOCAL_OPERATOR
+    else:
+        principal = _active_user(con, owner)
+    if backend is not None:
+        return ScopedWorkspace(backend, principal, ws)
+    return ScopedWorkspace.of(ws, principal)
+
+
+def _active_user(con: Any, owner: str) -> Principal:
+    """The dashboard user ``owner`` as a Principal; InputError when gone or disabled."""
     from custlens.privacy.users import get_user
 
-    if owner.startswith("cli:") or owner == "cli":
-        return ScopedWorkspace.of(ws, LOCAL_OPERATOR)
     user = get_user(con, owner)
     if user is None or user.disabled:
         raise InputError.of("the schedule's owner {owner} is not an active user", owner=owner)
-    principal: Principal = user.principal()
-    return ScopedWorkspace.of(ws, principal)
+    return user.principal()
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^\w-]+", "-", text).strip("-")[:40] or "report"
 
 
-def write_files(ws: Any, con: Any, schedule: dict[str, Any], p: Period) -> list[Path]:
+def write_files(
+    ws: Any, con: Any, schedule: dict[str, Any], p: Period, backend: Any = None
+) -> list[Path]:
     """Build ``schedule``'s report of ``p`` in its owner's scope and write one file per format
     under ``<workspace>/reports/schedule-<id>/``; returns the paths."""
-    scope = _owner_scope(ws, con, schedule["owner"])
+    scope = _owner_scope(ws, con, schedule["owner"], backend)
     out = Path(ws.root) / REPORTS_DIR / f"schedule-{schedule['id']}"
     out.mkdir(parents=True, exist_ok=True)
     lang = schedule["lang"]
@@ -131,7 +142,9 @@ def write_files(ws: Any, con: Any, schedule: dict[str, Any], p: Period) -> list[
     return [write_report(report, fmt, out / f"{stem}.{fmt}") for fmt in schedule["formats"]]
 
 
-def run_schedule(ws: Any, con: Any, schedule: dict[str, Any], p: Period) -> dict[str, Any]:
+def run_schedule(
+    ws: Any, con: Any, schedule: dict[str, Any], p: Period, backend: Any = None
+) -> dict[str, Any]:
     """Make ``schedule``'s report of ``p``: write its files, record the run (``ok`` or
     ``failed`` with the error), audit it and hand the files to the delivery hook.
 
@@ -156,7 +169,7 @@ def run_schedule(ws: Any, con: Any, schedule: dict[str, Any], p: Period) -> dict
     started = utc_now()
     root = Path(ws.root) / REPORTS_DIR
     try:
-        paths = write_files(ws, con, schedule, p)
+        paths = write_files(ws, con, schedule, p, backend)
     except Exception as exc:  # recorded and shown on 报表; the next due check tries again
         error = exc.message_in(schedule["lang"]) if isinstance(exc, InputError) else str(exc)
         error = error or type(exc).__name__
@@ -173,7 +186,11 @@ def run_schedule(ws: Any, con: Any, schedule: dict[str, Any], p: Period) -> dict
 
 
 def run_due(
-    ws: Any, con: Any | None = None, now: dt.datetime | None = None, force: bool = False
+    ws: Any,
+    con: Any | None = None,
+    now: dt.datetime | None = None,
+    force: bool = False,
+    backend: Any = None,
 ) -> list[dict[str, Any]]:
     """Run every schedule that is due at ``now`` (default: now in the workspace's time zone);
     ``force`` runs each for its latest complete period even if made already.
@@ -192,7 +209,7 @@ def run_due(
         else:
             p = is_due(con, schedule, now)
         if p is not None:
-            runs.append(run_schedule(ws, con, schedule, p))
+            runs.append(run_schedule(ws, con, schedule, p, backend))
     return runs
 
 

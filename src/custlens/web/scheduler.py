@@ -3,7 +3,8 @@
 The server holds the workspace file, so it is the one to run the schedules while it is up
 (`custlens schedule run` from cron does the same job when no server runs). Every
 ``interval`` seconds the thread takes the app's write lock and calls
-:func:`custlens.reports.schedule.run_due` through its own cursor.
+:func:`custlens.reports.schedule.run_due` through its own cursor and Ibis backend (a DuckDB
+connection is not shared between threads).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class ReportScheduler:
         from custlens.reports.schedule import run_due
 
         with self.ctx.write_lock:
-            return run_due(self.ctx.ws, self.ctx.con())
+            return run_due(self.ctx.ws, self.ctx.con(), backend=self.ctx.backend())
 
     def _loop(self) -> None:
         try:

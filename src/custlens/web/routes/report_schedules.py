@@ -145,7 +145,7 @@ def run_schedule_now(request: Request, schedule_id: int, principal: Principal = 
     ctx = ctx_of(request)
     p = report_period(schedule["frequency"], now_in(ctx.settings.timezone).date())
     with ctx.write_lock:
-        run = run_schedule(ctx.ws, ctx.con(), schedule, p)
+        run = run_schedule(ctx.ws, ctx.con(), schedule, p, ctx.backend())
     lang = lang_of(request)
     if run["status"] == "ok":
         flash(
