@@ -115,6 +115,7 @@ def test_build_share_reload_and_view_a_dashboard(
     for user in ("vic", "gdv"):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         other = context.new_page()
+        other.set_default_timeout(120_000)  # a loaded CI machine logs in slowly
         _login(other, server, user)
         other.goto(f"{server}/dashboards")
         other.get_by_role("link", name="经营周看板").click()
