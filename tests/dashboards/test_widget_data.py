@@ -192,3 +192,17 @@ def test_a_widget_that_cannot_be_drawn_is_refused(widget, zh):
         read_spec({"name": "t", "widgets": [widget]})
     assert zh in info.value.message_in("zh")
     assert info.value.message_in("zh").startswith("widgets.0")
+
+
+def test_kpi_card_sparkline_by_week_when_the_period_is_one_month(con):
+    """June 2024 in its five Monday-Sunday weeks (cut to June): 06-01..02 nothing, 06-03..09
+    o1 + o3 (100 + 30; 广东 only o1), 06-10..16 o2 (50); o4 is refunded (not analysable), so
+    the data end on 06-10 and the weeks after it have no number at all (not 0); April lies
+    before the first order (05-30)."""
+    w = {"metric": "gmv", "chart": "kpi", "period": "2024-06"}
+    assert _rows(con, ADMIN, w)["trend"] == [0.0, 130.0, 50.0, None, None]
+    assert _rows(con, GD, w)["trend"] == [0.0, 100.0, 50.0, None, None]
+    by_quarter = {"metric": "gmv", "chart": "kpi", "period": "2024-Q2", "grain": "month"}
+    assert _rows(con, ADMIN, by_quarter)["trend"] == [None, 70.0, 180.0]
+    one_week = {"metric": "gmv", "chart": "kpi", "period": "2024-06-03..2024-06-09"}
+    assert _rows(con, ADMIN, one_week)["trend"] == []  # too short for a line

@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 13
+    assert ws.schema_version() == LATEST_VERSION == 16
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
@@ -97,6 +97,30 @@ def test_v10_adds_the_feedback_service_columns(tmp_path):
     ws = open_workspace(root)
     row = ws.con.execute("SELECT resolved_time, responded FROM feedback").fetchall()
     assert row == [(None, None)]
+    ws.close()
+
+
+def test_v16_adds_report_schedules_and_runs(tmp_path):
+    """A v13 workspace (dashboards, no schedules) gets the schedule and run tables; its
+    dashboards are kept and a schedule can be stored and read back."""
+    from custlens.store import schedules
+
+    root = tmp_path / "v13"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(13):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO dashboards VALUES (1, 'x', 'ana', '{}', '[]', '[]', now(), now())")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == 16
+    assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 1
+    assert ws.con.execute("SELECT count(*) FROM report_runs").fetchone()[0] == 0
+    sid = schedules.add_schedule(ws.con, "周报", "weekly", "ana", dashboard_id=1)
+    assert schedules.get_schedule(ws.con, sid)["dashboard_id"] == 1
     ws.close()
 
 

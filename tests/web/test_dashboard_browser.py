@@ -78,6 +78,9 @@ def test_build_share_reload_and_view_a_dashboard(
         "bar",
         "line",
     ]
+    # the bar and the line side by side, half the width each
+    for i in (1, 2):
+        rows.nth(i).locator("select[name=width]").select_option("1/2")
     page.check("input[name=share_role][value=viewer]")
     _shot(page, "builder-zh")
     page.click("#save-dashboard")
@@ -94,12 +97,25 @@ def test_build_share_reload_and_view_a_dashboard(
     hover = page.locator("section.widget .widget-title").first.get_attribute("title")
     assert "净销售额" in hover and "退货" in hover
     _shot(page, "view-zh")
+    halves = [page.locator("section.widget").nth(i).bounding_box() for i in (1, 2)]
+    assert halves[0]["y"] == halves[1]["y"] and halves[0]["x"] < halves[1]["x"], halves
+    full = page.locator("section.widget").nth(0).bounding_box()["width"]
+    assert 0.4 * full < halves[0]["width"] < 0.55 * full, (halves, full)
+    # the bar chart saved as PNG and SVG, drawn in the browser
+    for fmt, magic in (("png", b"\x89PNG"), ("svg", b"<svg")):
+        with page.expect_download() as info:
+            page.locator(f"section.widget-bar button[data-image={fmt}]").click()
+        download = info.value
+        assert download.suggested_filename.endswith(f".{fmt}")
+        with open(download.path(), "rb") as fh:
+            assert fh.read(200).lstrip().startswith(magic), fmt
     assert not console, console
 
     # a viewer sees it in the list; a 广东-only viewer sees their own, smaller numbers
     for user in ("vic", "gdv"):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         other = context.new_page()
+        other.set_default_timeout(120_000)  # a loaded CI machine logs in slowly
         _login(other, server, user)
         other.goto(f"{server}/dashboards")
         other.get_by_role("link", name="经营周看板").click()

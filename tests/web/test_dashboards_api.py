@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pyarrow.csv as pacsv
 import pytest
@@ -152,6 +153,20 @@ def test_a_bad_spec_is_refused_in_the_users_language(users):
     assert set(schema["properties"]) >= {"name", "filters", "shared_with", "widgets"}
 
 
+def test_sharing_with_an_unknown_user_is_refused_in_the_users_language(dash, users):
+    ana = users["ana"]
+    spec = {"name": "共享", "shared_with": {"users": ["vic", "nobody", "vicc"]}}
+    resp = _post(ana, spec)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["message"] == "无法共享给不存在的用户：nobody, vicc"
+    did = _post(ana, {**spec, "shared_with": {"users": ["vic"]}}).json()["id"]
+    en = login(dash[0], "ana")
+    en.get("/lang", params={"to": "en", "next": "/"})
+    resp = _post(en, {**spec, "shared_with": {"users": ["nobody"]}}, f"{URL}/{did}", "put")
+    assert resp.status_code == 400
+    assert resp.json()["error"]["message"] == "cannot share with unknown users: nobody"
+
+
 def test_global_filters_in_the_url_narrow_every_widget(dash, users):
     admin = users["admin"]
     spec = {"name": "渠道", "widgets": [{"metric": "orders", "chart": "kpi", "period": "last-12m"}]}
@@ -184,6 +199,31 @@ def test_widget_export_is_for_exporters_and_audited(dash, users):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     what = [d for u, d in _audit(ws, "export") if d.get("what") == "dashboard_widget"]
     assert {d["format"] for d in what} == {"csv", "xlsx"}
+
+
+def test_widget_widths_lay_out_the_page_and_charts_offer_images(users):
+    ana = users["ana"]
+    widgets = [
+        {"metric": "gmv", "chart": "kpi", "width": "1/3"},
+        {"metric": "orders", "dimension": "channel", "chart": "bar", "width": "2/3"},
+        {"metric": "buyers", "dimension": "channel", "chart": "table"},
+    ]
+    did = _post(ana, {"name": "宽度", "widgets": widgets}).json()["id"]
+    assert [w["width"] for w in ana.get(f"{URL}/{did}").json()["spec"]["widgets"]] == [
+        "1/3",
+        "2/3",
+        "full",  # the default: existing dashboards keep one widget a row
+    ]
+    page = ana.get(f"/dashboards/{did}").text
+    classes = re.findall(r'<section class="widget widget-(\w+) (w-[\w-]+)"', page)
+    assert classes == [("kpi", "w-third"), ("bar", "w-two-thirds"), ("table", "w-full")]
+    # PNG / SVG for the drawn chart only (a KPI card and a table have no chart to save)
+    assert page.count('data-image="png"') == page.count('data-image="svg"') == 1
+    # the KPI card's sparkline: the last 12 months, one point each
+    spark = re.search(r'<svg class="spark"[^>]*><polyline points="([^"]+)"', page)
+    assert spark and len(spark.group(1).split()) == 12, page[:2000]
+    bad = _post(ana, {"name": "x", "widgets": [{**widgets[0], "width": "1/4"}]})
+    assert bad.status_code == 400
 
 
 def test_pages_list_view_and_guard_the_builder(dash, users):

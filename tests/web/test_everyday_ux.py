@@ -174,6 +174,7 @@ def test_empty_pages_say_what_to_do(tmp_path):
             ("/cohort", "orders", "还没有订单数据"),
             ("/", "orders", "还没有订单数据"),
             ("/compare", "orders", "还没有订单数据"),
+            ("/campaigns", "campaigns", "还没有活动数据"),
         ):
             html = boss.get(path).text
             assert f'data-empty="{table}"' in html and text in html, path

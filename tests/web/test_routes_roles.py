@@ -47,6 +47,10 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/import/{import_id}/rejects"): "import",
     ("GET", "/reports"): "export",
     ("POST", "/reports"): "export",
+    ("POST", "/reports/schedules"): "export",
+    ("POST", "/reports/schedules/{schedule_id}/delete"): "export",
+    ("POST", "/reports/schedules/{schedule_id}/run"): "export",
+    ("GET", "/reports/runs/{run_id}/{index}"): "export",
     ("GET", "/admin/users"): "manage_users",
     ("POST", "/admin/users"): "manage_users",
     ("POST", "/admin/users/{username}/role"): "manage_users",
@@ -129,6 +133,8 @@ PATH_VALUES = {
     "batch_id": "no-such-batch",
     "dashboard_id": "999999",
     "index": "0",
+    "schedule_id": "999999",
+    "run_id": "999999",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},
@@ -139,6 +145,7 @@ HARMLESS = {
     ("POST", "/import/preview"): {"data": {"table": "customers"}},
     ("POST", "/import/commit"): {"data": {"token": "no-such-upload"}},
     ("POST", "/reports"): {"data": {"format": "doc"}},
+    ("POST", "/reports/schedules"): {"data": {"name": "x", "frequency": "daily"}},
     ("POST", "/admin/users"): {"data": {"username": "bad name!", "password": "x"}},
     ("POST", "/admin/users/{username}/role"): {"data": {"role": "admin"}},
     ("POST", "/admin/users/{username}/password"): {"data": {"password": "long-enough-1"}},

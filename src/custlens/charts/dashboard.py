@@ -109,3 +109,26 @@ def widget_chart(
         "mark": mark,
         "encoding": {**enc, "tooltip": tooltip},
     }
+
+
+def sparkline_points(values: list[float | None], width: int = 120, height: int = 28) -> str:
+    """The ``points`` of an SVG polyline drawing ``values`` (oldest first) in a ``width`` ×
+    ``height`` box, highest value at the top; missing values are skipped.
+
+    Examples
+    --------
+    >>> sparkline_points([1.0, 3.0, 2.0], width=100, height=20)
+    '0.0,19.0 50.0,1.0 100.0,10.0'
+    >>> sparkline_points([None, 5.0])
+    ''
+    """
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return ""
+    lo = min(v for _, v in known)
+    span = (max(v for _, v in known) - lo) or 1.0
+    step = width / (len(values) - 1)
+    inner = height - 2  # a pixel of margin above and below the line
+    return " ".join(
+        f"{round(i * step, 1)},{round(1 + inner * (1 - (v - lo) / span), 1)}" for i, v in known
+    )

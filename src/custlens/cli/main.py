@@ -184,6 +184,10 @@ from custlens.cli.config import register as register_config  # noqa: E402
 
 register_config(app)
 
+from custlens.cli.schedule import register as register_schedule  # noqa: E402
+
+register_schedule(app)
+
 from custlens.cli.abtest import register as register_abtest  # noqa: E402
 from custlens.cli.campaigns import register as register_campaigns  # noqa: E402
 

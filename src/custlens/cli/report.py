@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from custlens.cli.common import EngineOpt, LangOpt, WorkspaceOpt, handle_errors, stderr, workspace
 from custlens.errors import UsageError
 from custlens.reports.build import PRESETS, SECTIONS, build_report
+from custlens.reports.files import write_report
 
 WRITERS = ("html", "xlsx", "pdf")
 
@@ -93,16 +94,4 @@ def report_cmd(
         typer.echo(str(p))
 
 
-def write(report, fmt: str, path: Path) -> Path:
-    """Render ``report`` as ``fmt`` (html, xlsx or pdf) at ``path``; returns the path."""
-    if fmt == "html":
-        from custlens.reports.html import write_html
-
-        return write_html(report, path)
-    if fmt == "xlsx":
-        from custlens.reports.xlsx import write_xlsx
-
-        return write_xlsx(report, path)
-    from custlens.reports.pdf import write_pdf
-
-    return write_pdf(report, path)
+write = write_report  # the name earlier callers import

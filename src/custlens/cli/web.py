@@ -74,6 +74,10 @@ def serve_cmd(
             "answering 202 (0: answer once the batch is on disk)"
         ),
     ] = 10.0,
+    schedules: Annotated[
+        bool,
+        typer.Option(help="Make the scheduled reports when due (see `custlens schedule`)"),
+    ] = True,
     lang: LangOpt = None,
 ) -> None:
     """Serve the web dashboard and JSON API for a workspace.
@@ -109,12 +113,20 @@ def serve_cmd(
     ctx.snapshots.request()
     write_server_info(ws.root, url)
     stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=url))
+    scheduler = None
+    if schedules:
+        from custlens.web.scheduler import ReportScheduler
+
+        interval = float(os.environ.get("CUSTLENS_SCHEDULE_INTERVAL") or 300)
+        scheduler = ReportScheduler(ctx, interval).start()
     try:
         # forwarded headers are handled by the app (WebOptions.forwarded_allow_ips), never
         # by uvicorn's own FORWARDED_ALLOW_IPS default
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         clear_server_info(ws.root)
+        if scheduler is not None:
+            scheduler.close()
         app.state.ingestor.close()  # applies the batches still queued
         ctx.snapshots.close()
         ctx.close()

@@ -51,3 +51,16 @@ def require_change(principal: Principal, board: dict[str, Any]) -> None:
             name=board["name"],
             owner=board["owner"],
         )
+
+
+def check_shared_users(con: Any, spec: Any) -> None:
+    """Raise :class:`InputError` (zh / en) naming the users a dashboard is shared with that do
+    not exist, so a typing mistake is not saved as a share that never reaches anyone."""
+    from custlens.errors import InputError
+    from custlens.privacy.users import unknown_users
+
+    unknown = unknown_users(con, list(spec.shared_with.users))
+    if unknown:
+        raise InputError.of(
+            "cannot share with unknown users: {names}", names=", ".join(unknown)[:300]
+        )

@@ -203,6 +203,27 @@ def _events(scope: ScopedWorkspace, filters: Filters) -> ir.Table | None:
     return e
 
 
+def kpi_trend(
+    orders: ir.Table,
+    p: Period,
+    metric: str,
+    grain: str,
+    events: ir.Table | None,
+    churn_days: int,
+    as_of: dt.date,
+) -> list[float | None]:
+    """A KPI card's sparkline: ``metric`` per ``grain`` part of ``p`` (per week when the grain
+    gives fewer than three parts), oldest first; empty when ``p`` is shorter than that."""
+    parts = split_period(p, grain)
+    if len(parts) < 3:
+        parts = split_period(p, "week")
+    if len(parts) < 3:
+        return []
+    t = compute_measures(orders, periods_of(*parts), events, churn_days, as_of)
+    values = t.order_by("period_start").select(value=t[metric]).to_pyarrow().column("value")
+    return [None if v is None else float(v) for v in values.to_pylist()]
+
+
 def widget_rows(
     scope: ScopedWorkspace, widget: Widget, filters: Filters, churn_days: int = 180
 ) -> dict[str, Any]:
@@ -223,7 +244,8 @@ def widget_rows(
     dict
         ``period`` (``a..b`` text), ``rows`` (``value`` per dimension value, with ``period``
         for period splits; a KPI card's one row also has ``previous``, ``change_pct`` and
-        ``coverage``) and ``empty`` (no orders in scope).
+        ``coverage``), ``empty`` (no orders in scope) and, for a KPI card, ``trend`` (its
+        sparkline, see :func:`kpi_trend`).
     """
     base = scope.table("orders")
     bounds = analyzable_orders(base).aggregate(hi=base.order_date.max()).to_pyarrow()
@@ -240,7 +262,8 @@ def widget_rows(
         t = t.filter((t.kpi == m) & (t.period_start == p.start))
         keep = ["value", "previous", "change_pct", "last_year", "yoy_change_pct", "coverage"]
         rows = t.select(*keep).to_pyarrow().to_pylist()
-        return {"period": str(p), "rows": rows, "empty": False}
+        spark = kpi_trend(orders, p, m, widget.grain, events, churn_days, as_of)
+        return {"period": str(p), "rows": rows, "empty": False, "trend": spark}
     if widget.dimension == "period":
         parts = split_period(p, widget.grain)
         t = compute_measures(orders, periods_of(*parts), **inputs.keywords())
@@ -302,3 +325,17 @@ def metric_info(metric: str, lang: str) -> dict[str, str]:
         "unit": mm.unit,
         "format": mm.fmt,
     }
+
+
+def widget_title(widget: Widget, lang: str) -> str:
+    """A widget's title in ``lang``: its own, else its metric's name (by its dimension)."""
+    from custlens.charts.dashboard import DIMENSION_NAMES
+    from custlens.i18n import gettext
+
+    if widget.title:
+        return widget.title
+    name = metric_info(widget.metric, lang)["name"]
+    if not widget.dimension:
+        return name
+    dimension = gettext(DIMENSION_NAMES[widget.dimension], lang)
+    return gettext("{metric} by {dimension}", lang, metric=name, dimension=dimension)

@@ -37,6 +37,8 @@ DIMENSIONS = (
 )
 CHARTS = ("kpi", "line", "bar", "stacked_bar", "pie", "heatmap", "table", "funnel")
 GRAINS = ("week", "month", "quarter")
+# a widget's share of the dashboard's width (on a narrow screen every widget is full width)
+WIDTHS = ("1/3", "1/2", "2/3", "full")
 ROLES = ("admin", "analyst", "viewer")
 # chart types drawn over months × a dimension
 BY_MONTH = ("stacked_bar", "heatmap")
@@ -97,6 +99,9 @@ class Widget(BaseModel):
     grain: Literal[GRAINS] = "month"  # type: ignore[valid-type]
     title: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=12, ge=1, le=50, description="Most categories shown.")
+    width: Literal[WIDTHS] = Field(  # type: ignore[valid-type]
+        default="full", description="Share of the dashboard's width: 1/3, 1/2, 2/3 or full."
+    )
 
     _period = field_validator("period")(classmethod(lambda cls, v: _check_period(v)))
 

@@ -4,9 +4,10 @@ Actions written by the web dashboard and the CLI: ``login``, ``login_failed``,
 ``login_locked``, ``logout``, ``import``, ``export``, ``report``, ``rejects_download``,
 ``unmask``, ``tag_change``, ``analysis``, ``user_add``, ``user_disable``, ``user_enable``,
 ``user_role``, ``user_filters``, ``user_passwd``, ``user_unlock``, ``token_create``,
-``token_revoke``, ``session_revoke``. ``detail`` is a short text or JSON (never a password or unmasked value);
-for ``user_unlock`` and ``user_passwd`` it is exactly the user name acted on (lockout
-counting starts again after them).
+``token_revoke``, ``session_revoke``, ``schedule_add``, ``schedule_remove``,
+``scheduled_report``, ``scheduled_report_failed``. ``detail`` is a short text or JSON
+(never a password or unmasked value); for ``user_unlock`` and ``user_passwd`` it is exactly
+the user name acted on (lockout counting starts again after them).
 
 Times: ``logged_at`` is stored in UTC (a TIMESTAMP without zone), so the log reads the same
 whichever zone the server runs in or the workspace is set to. :func:`list_entries` returns
@@ -49,6 +50,10 @@ ACTIONS = (
     "dashboard_create",
     "dashboard_update",
     "dashboard_delete",
+    "schedule_add",
+    "schedule_remove",
+    "scheduled_report",
+    "scheduled_report_failed",
 )
 COLUMNS = ("logged_at", "username", "action", "detail", "ip")
 

@@ -180,6 +180,18 @@ def require_user(con: Any, username: str) -> User:
     return user
 
 
+def unknown_users(con: Any, names: list[str]) -> list[str]:
+    """The names in ``names`` that are no user's, sorted (one query for the whole list)."""
+    if not names:
+        return []
+    rows = con.execute(
+        "SELECT DISTINCT n FROM (SELECT unnest(?::VARCHAR[]) AS n) "
+        "WHERE n NOT IN (SELECT username FROM users) ORDER BY n",
+        [list(names)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def list_users(con: Any) -> list[User]:
     """Every user, by name."""
     rows = con.execute(f"SELECT {_USER_COLS} FROM users ORDER BY username").fetchall()

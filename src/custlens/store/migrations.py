@@ -320,6 +320,44 @@ def _v13() -> list[str]:
     ]
 
 
+def _v14() -> list[str]:
+    """Kept for the change merged as v14 (no statements here)."""
+    return []
+
+
+def _v15() -> list[str]:
+    """Kept for the change merged as v15 (no statements here)."""
+    return []
+
+
+def _v16() -> list[str]:
+    """Scheduled reports (custlens.store.schedules): weekly or monthly, the standard report or
+    one dashboard, and every run with its period, status and files."""
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS report_schedule_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS report_schedules (
+            schedule_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL,
+            frequency VARCHAR NOT NULL,        -- weekly | monthly
+            dashboard_id INTEGER,              -- NULL: the standard report
+            lang VARCHAR NOT NULL, formats VARCHAR NOT NULL,  -- comma-separated
+            sections VARCHAR,                  -- comma-separated; NULL: every section
+            run_hour INTEGER NOT NULL,         -- local hour from which a period's report is due
+            owner VARCHAR NOT NULL,            -- whose rows the report holds
+            created_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE IF NOT EXISTS report_run_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS report_runs (
+            run_id INTEGER PRIMARY KEY, schedule_id INTEGER NOT NULL,
+            schedule_name VARCHAR NOT NULL, owner VARCHAR NOT NULL,  -- kept when it is removed
+            period VARCHAR NOT NULL,           -- a..b, the report's period
+            started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,  -- UTC
+            status VARCHAR NOT NULL,           -- ok | failed
+            files VARCHAR NOT NULL,            -- JSON list, relative to <workspace>/reports
+            error VARCHAR, delivery VARCHAR    -- what failed; what the delivery hook answered
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -334,5 +372,8 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v11,
     _v12,
     _v13,
+    _v14,
+    _v15,
+    _v16,
 ]
 LATEST_VERSION = len(MIGRATIONS)

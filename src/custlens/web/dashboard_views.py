@@ -16,9 +16,9 @@ import pyarrow as pa
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from custlens.charts.dashboard import DIMENSION_NAMES, widget_chart
+from custlens.charts.dashboard import DIMENSION_NAMES, sparkline_points, widget_chart
 from custlens.dashboards.access import may_change, may_open
-from custlens.dashboards.data import drill_of, metric_info, widget_rows
+from custlens.dashboards.data import drill_of, metric_info, widget_rows, widget_title
 from custlens.dashboards.spec import DashboardSpec, Filters, Widget
 from custlens.i18n import gettext
 from custlens.io.export import write_table
@@ -97,14 +97,7 @@ def widget_payload(
         compute=lambda: widget_rows(scope, widget, filters, churn_days),
     )
     info = metric_info(widget.metric, lang)
-    title = widget.title or info["name"]
-    if widget.dimension:
-        title = widget.title or gettext(
-            "{metric} by {dimension}",
-            lang,
-            metric=info["name"],
-            dimension=gettext(DIMENSION_NAMES[widget.dimension], lang),
-        )
+    title = widget_title(widget, lang)
     rows = plain_rows([dict(r) for r in data["rows"]])
     spec = widget_chart(
         rows, widget.chart, widget.dimension, title, info["name"], info["format"], lang
@@ -117,6 +110,8 @@ def widget_payload(
         "rows": rows,
         "chart": spec,
         "drill": drill_of(widget, filters, data["period"]),
+        "trend": data.get("trend") or [],
+        "spark": sparkline_points(data.get("trend") or []),
     }
 
 

@@ -19,7 +19,7 @@ from custlens.io.export import localise_headers, write_table
 from custlens.privacy.policy import Principal
 from custlens.web.campaign_queries import campaigns_page, uplift_targets
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import EXPORT, VIEW, cached, record, scope_of
+from custlens.web.routes.common import EXPORT, VIEW, cached, has_rows, record, scope_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,11 +36,13 @@ def campaigns(request: Request, principal: Principal = VIEW) -> Response:
     incremental effect with its method, and the A/B decisions."""
     lang = lang_of(request)
     data = error = None
+    # no campaigns imported: the page says what to upload instead of empty tables
+    empty = not has_rows(request, scope_of(request, principal), "campaigns")
     try:
-        data = campaigns_data(request, principal, lang)
+        data = None if empty else campaigns_data(request, principal, lang)
     except CustlensError as exc:
         error = exc.message_in(lang)
-    return render(request, "campaigns.html", {"data": data, "error": error})
+    return render(request, "campaigns.html", {"data": data, "error": error, "empty": empty})
 
 
 MAX_TARGETS = 100_000

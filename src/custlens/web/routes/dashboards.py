@@ -18,7 +18,7 @@ from starlette.responses import Response
 from custlens.analytics.measures import MEASURES
 from custlens.charts.dashboard import DIMENSION_NAMES
 from custlens.dashboards.access import may_change, require_change
-from custlens.dashboards.spec import CHARTS, DIMENSIONS, GRAINS, ROLES
+from custlens.dashboards.spec import CHARTS, DIMENSIONS, GRAINS, ROLES, WIDTHS
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.store import dashboards as store
@@ -62,6 +62,7 @@ def _choices(request: Request, principal: Principal) -> dict[str, Any]:
         "charts": [(c, gettext(CHART_NAMES[c], lang)) for c in CHARTS],
         "dim_names": {d: gettext(DIMENSION_NAMES[d], lang) for d in DIMENSIONS},
         "grains": [(g, gettext(GRAIN_NAMES[g], lang)) for g in GRAINS],
+        "widths": [(w, gettext("full width", lang) if w == "full" else w) for w in WIDTHS],
         "roles": [(r, gettext(r, lang)) for r in ROLES],
         "periods": period_picks(request, scope),
         "values": cached(request, scope, "dashboard-picks", compute=values),

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from custlens.charts.theme import themed
-from custlens.dashboards.access import require_change
+from custlens.dashboards.access import check_shared_users, require_change
 from custlens.dashboards.spec import DashboardSpec, read_spec
 from custlens.errors import InputError
 from custlens.privacy.policy import Principal
@@ -54,6 +54,7 @@ def create_dashboard(
     """Save a new dashboard owned by the caller."""
     spec = read_spec(payload)
     con = ctx_of(request).con()
+    check_shared_users(con, spec)
     did = store.create_dashboard(con, principal.username, spec.model_dump())
     record(request, "dashboard_create", principal.username, {"id": did, "name": spec.name})
     return views.summary(views.get_board(request, did), principal)
@@ -96,6 +97,7 @@ def update_dashboard(
     require_change(principal, board)
     spec = read_spec(payload)
     con = ctx_of(request).con()
+    check_shared_users(con, spec)
     store.update_dashboard(con, dashboard_id, spec.model_dump())
     record(request, "dashboard_update", principal.username, {"id": dashboard_id, "name": spec.name})
     return views.summary(views.get_board(request, dashboard_id), principal)

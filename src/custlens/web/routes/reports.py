@@ -20,9 +20,11 @@ from starlette.responses import Response
 from custlens.errors import InputError
 from custlens.privacy.policy import Principal
 from custlens.reports.build import SECTIONS, build_report
+from custlens.reports.files import write_report
 from custlens.web.render import lang_of, render
 from custlens.web.routes.common import EXPORT, period_picks, record, scope_of
 from custlens.web.routes.customers import _cleanup
+from custlens.web.routes.report_schedules import schedule_view
 from custlens.web.scope import restricted
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +38,8 @@ MEDIA = {
 
 @router.get("/reports")
 def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
-    """The report page: choose period, comparison, sections and format."""
+    """The report page: choose period, comparison, sections and format; the scheduled
+    reports with their history and downloads."""
     return render(
         request,
         "reports.html",
@@ -45,6 +48,7 @@ def reports_page(request: Request, principal: Principal = EXPORT) -> Response:
             "formats": FORMATS,
             "restricted": restricted(principal),
             "periods": period_picks(request, scope_of(request, principal)),
+            **schedule_view(request, principal),
         },
     )
 
@@ -67,18 +71,7 @@ def generate_report(
     out_dir = Path(tempfile.mkdtemp(prefix="custlens-report-"))
     stem = f"custlens-report-{report.period.replace('..', '_')}-{lang}"
     path = out_dir / f"{stem}.{fmt}"
-    if fmt == "html":
-        from custlens.reports.html import write_html
-
-        write_html(report, path)
-    elif fmt == "xlsx":
-        from custlens.reports.xlsx import write_xlsx
-
-        write_xlsx(report, path)
-    else:
-        from custlens.reports.pdf import write_pdf
-
-        write_pdf(report, path)
+    write_report(report, fmt, path)
     record(
         request,
         "report",

@@ -84,6 +84,27 @@
     document.querySelectorAll("[data-step-pick]").forEach(stepPicker);
     document.querySelectorAll("form[data-busy]").forEach(busyForm);
     document.querySelectorAll("a[data-busy]").forEach(busyLink);
+    document.querySelectorAll("button[data-image]").forEach(imageExport);
+  }
+
+  /* a dashboard widget's chart saved as PNG (twice the screen's pixels) or SVG, drawn in the
+     browser from the chart already shown: no server round trip, no outside service */
+  function imageExport(button) {
+    button.addEventListener("click", function () {
+      var box = button.closest(".widget");
+      var el = box && box.querySelector(".chart");
+      var view = el && views[el.id];
+      if (!view) return;
+      var fmt = button.getAttribute("data-image");
+      view.toImageURL(fmt, fmt === "png" ? 2 : 1).then(function (url) {
+        var a = document.createElement("a");
+        a.href = url;
+        a.download = (button.getAttribute("data-name") || "chart") + "." + fmt;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      });
+    });
   }
 
   /* funnel builder: a picked step is appended to the steps field, joined by " > " */

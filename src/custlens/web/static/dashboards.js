@@ -37,7 +37,7 @@
   var tpl = document.getElementById("widget-template");
   var status = document.getElementById("save-status");
   var spec = JSON.parse(document.getElementById("dashboard-spec").textContent);
-  var FIELDS = ["metric", "dimension", "chart", "period", "grain", "title"];
+  var FIELDS = ["metric", "dimension", "chart", "period", "grain", "width", "title"];
   var chartIds = 0;
 
   function filters() {
@@ -55,6 +55,7 @@
       w[k] = v === "" ? null : v;
     });
     if (!w.grain) w.grain = "month";
+    if (!w.width) w.width = "full";
     return w;
   }
 
