@@ -18,6 +18,7 @@ def register_routes(app: FastAPI) -> None:
         dashboards_api,
         imports,
         ingest,
+        notify,
         overview,
         patterns,
         reports,
@@ -42,5 +43,6 @@ def register_routes(app: FastAPI) -> None:
         dashboards_api,
         api,
         ingest,
+        notify,
     ):
         app.include_router(module.router)
