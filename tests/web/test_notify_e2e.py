@@ -106,7 +106,7 @@ def served(tmp_path_factory):
     log = open(root / "serve.log", "w")  # noqa: SIM115 (closed after the server stops)
     proc = subprocess.Popen(
         [CUSTLENS, "serve", "-w", str(root / "ws"), "--port", str(server_port),
-         "--notify-attempts", str(ATTEMPTS), "--notify-backoff", "0.2"],
+         "--notify-attempts", str(ATTEMPTS), "--notify-backoff", "0.2", "--ingest-wait", "120"],
         env=ENV, stdout=log, stderr=log,
     )  # fmt: skip
     try:
@@ -189,3 +189,24 @@ def test_segment_change_reaches_webhooks_and_live_feeds(served):
     mine = next(f for f in feeds["admin"] if f["kind"] == "segment")
     assert mine["to"] == "important_value" and mine["group"] == "高价值"
     assert "*" in mine["name"]  # masked
+
+
+def test_admins_manage_subscriptions_through_the_api(served):
+    url = served["url"]
+    admin = {"Authorization": f"Bearer {served['tokens']['admin']}"}
+    spec = {"name": "沉睡大客户", "trigger": "inactive", "url": "https://crm.example.com/h",
+            "days": 60, "min_clv": 1000}  # fmt: skip
+    made = httpx.post(f"{url}/api/v1/subscriptions", json=spec, headers=admin, timeout=30)
+    assert made.status_code == 201, made.text
+    assert len(made.json()["secret"]) == 64
+    listed = httpx.get(f"{url}/api/v1/subscriptions", headers=admin, timeout=30).json()
+    mine = next(s for s in listed["subscriptions"] if s["id"] == made.json()["id"])
+    assert mine["params"] == {"days": 60, "min_clv": 1000.0} and "secret" not in mine
+    bad = httpx.post(f"{url}/api/v1/subscriptions", json={**spec, "url": "ftp://x"},
+                     headers=admin, timeout=30)  # fmt: skip
+    assert bad.status_code == 400
+    sid = made.json()["id"]
+    assert httpx.delete(f"{url}/api/v1/subscriptions/{sid}", headers=admin).status_code == 200
+    assert httpx.delete(f"{url}/api/v1/subscriptions/{sid}", headers=admin).status_code == 404
+    feed = {"Authorization": f"Bearer {served['tokens']['gd']}"}
+    assert httpx.get(f"{url}/api/v1/subscriptions", headers=feed).status_code == 403

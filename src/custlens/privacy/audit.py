@@ -49,6 +49,8 @@ ACTIONS = (
     "dashboard_create",
     "dashboard_update",
     "dashboard_delete",
+    "subscription_add",
+    "subscription_remove",
 )
 COLUMNS = ("logged_at", "username", "action", "detail", "ip")
 

@@ -244,7 +244,7 @@ def enqueue_complaints(con: Any, table: str, import_id: int, cause: str, now: dt
         "JOIN subscriptions s ON s.active AND s.trigger = 'complaint' "
         f"AND list_contains({_LIST}, r.segment_code) ORDER BY c.at, c.customer_id"
     )
-    return _insert(con, select, [*params, cause, now, now])
+    return _insert(con, select, [cause, now, now, *params])
 
 
 def enqueue_inactive(con: Any, today: dt.date, now: dt.datetime) -> int:
