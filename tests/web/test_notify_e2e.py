@@ -17,6 +17,7 @@ import httpx
 import pytest
 from tests.conftest import demo_workspace
 from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
+from tests.web.conftest import csrf_of
 
 from custlens.analytics.value.analysis import analyze_value
 from custlens.analytics.value.segments import SEGMENT_GROUP
@@ -210,3 +211,18 @@ def test_admins_manage_subscriptions_through_the_api(served):
     assert httpx.delete(f"{url}/api/v1/subscriptions/{sid}", headers=admin).status_code == 404
     feed = {"Authorization": f"Bearer {served['tokens']['gd']}"}
     assert httpx.get(f"{url}/api/v1/subscriptions", headers=feed).status_code == 403
+
+
+def test_overview_carries_the_live_feed(served):
+    url = served["url"]
+    with httpx.Client(base_url=url, timeout=60) as browser:  # a session, as a browser has
+        token = csrf_of(browser)
+        form = {"username": "gd", "password": "gd-pass-0001", "csrf_token": token, "next": "/"}
+        assert browser.post("/login", data=form).status_code == 303
+        page = browser.get("/")
+    assert page.status_code == 200, page.text[:300]
+    assert 'id="live-feed"' in page.text and "实时变化" in page.text
+    assert 'data-src="/api/v1/changes/stream"' in page.text
+    script = httpx.get(f"{url}/static/live_feed.js", timeout=30)
+    assert script.status_code == 200 and "EventSource" in script.text
+    assert "innerHTML" not in script.text  # names and codes go in as text
