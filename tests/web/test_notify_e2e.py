@@ -25,6 +25,7 @@ from custlens.privacy import users
 from custlens.store import subscriptions
 from custlens.store.results import latest_run, save_analysis
 from custlens.web.notify import SIGNATURE_HEADER, verify
+from custlens.web.security import LANG_COOKIE
 
 ATTEMPTS = 3
 
@@ -215,11 +216,27 @@ def test_admins_manage_subscriptions_through_the_api(served):
 
 def test_overview_carries_the_live_feed(served):
     url = served["url"]
-    with httpx.Client(base_url=url, timeout=60) as browser:  # a session, as a browser has
+    # a session, as a browser has (a connection a request: no race with the server's
+    # keep-alive timeout on a loaded machine)
+    with httpx.Client(base_url=url, timeout=120, headers={"connection": "close"}) as browser:
         token = csrf_of(browser)
         form = {"username": "gd", "password": "gd-pass-0001", "csrf_token": token, "next": "/"}
         assert browser.post("/login", data=form).status_code == 303
         page = browser.get("/")
+        # 客户360 (after the first test moved them): the change on the timeline, zh and en;
+        # the other customer is outside 广东
+        mine = browser.get(f"/customers/{served['gd']}", params={"tab": "changes"}).text
+        browser.cookies.set(LANG_COOKIE, "en")  # as GET /lang sets it
+        mine_en = browser.get(f"/customers/{served['gd']}", params={"tab": "changes"}).text
+        theirs = browser.get(f"/customers/{served['other']}", params={"tab": "changes"})
+    assert theirs.status_code == 404
+    for html, title, names in ((mine, "分群与阶段变化", ("重要价值", "客户分群")),
+                               (mine_en, "Segment and stage changes", ("Champions", "segment"))):  # fmt: skip
+        assert title in html
+        timeline = html[html.index('id="profile-timeline"') :]
+        timeline = timeline[: timeline.index("</table>")]
+        assert all(n in timeline for n in names), timeline[:2000]
+        assert "api:orders " in timeline
     assert page.status_code == 200, page.text[:300]
     assert 'id="live-feed"' in page.text and "实时变化" in page.text
     assert 'data-src="/api/v1/changes/stream"' in page.text
