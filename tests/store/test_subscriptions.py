@@ -11,6 +11,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+from custlens.analytics.value.targets import subscription_target
 from custlens.cli.main import app
 from custlens.errors import UsageError
 from custlens.store import init_workspace, open_workspace
@@ -19,6 +20,10 @@ from custlens.web.notify import sign, verify
 
 NOW = dt.datetime(2024, 6, 1, 12, 0)
 HOOK = "http://127.0.0.1:9/hook"
+
+
+def _add(con, name: str, trigger: str, url: str, **options) -> dict:
+    return subs.add_subscription(con, name, trigger, url, *subscription_target(trigger, **options))
 
 
 @pytest.fixture
@@ -37,9 +42,9 @@ def _payloads(con) -> list[tuple[int, str, dict]]:
 
 def test_changes_notify_entering_and_leaving_a_value_group(ws):
     con = ws.con
-    churn = subs.add_subscription(con, "流失", "enters", HOOK, kind="segment", target="流失预警")
-    left = subs.add_subscription(con, "高价值流失", "leaves", HOOK, kind="segment", target="高价值")
-    stage = subs.add_subscription(con, "流失阶段", "enters", HOOK, kind="stage", target="流失")
+    churn = _add(con, "流失", "enters", HOOK, kind="segment", target="流失预警")
+    left = _add(con, "高价值流失", "leaves", HOOK, kind="segment", target="高价值")
+    stage = _add(con, "流失阶段", "enters", HOOK, kind="stage", target="流失")
     assert churn["codes"] == ["general_keep", "important_keep", "important_retain"]
     changes = [  # (customer, kind, from, to, cause)
         ("C1", "segment", "important_value", "important_keep", "b1"),  # enters, leaves
@@ -67,18 +72,18 @@ def test_changes_notify_entering_and_leaving_a_value_group(ws):
 
 def test_bad_subscriptions_are_refused(ws):
     with pytest.raises(UsageError):
-        subs.add_subscription(ws.con, "x", "enters", HOOK, kind="segment", target="不存在")
+        _add(ws.con, "x", "enters", HOOK, kind="segment", target="不存在")
     with pytest.raises(UsageError):
-        subs.add_subscription(ws.con, "x", "enters", "ftp://x", kind="tag", target="a")
+        _add(ws.con, "x", "enters", "ftp://x", kind="tag", target="a")
     with pytest.raises(UsageError):
-        subs.add_subscription(ws.con, "x", "inactive", HOOK)
+        _add(ws.con, "x", "inactive", HOOK)
     assert subs.list_subscriptions(ws.con) == []
 
 
 def test_vip_complaints_and_inactive_high_clv_customers(ws):
     con = ws.con
-    vip = subs.add_subscription(con, "VIP投诉", "complaint", HOOK)
-    idle = subs.add_subscription(con, "沉睡", "inactive", HOOK, days=30, min_clv=500)
+    vip = _add(con, "VIP投诉", "complaint", HOOK)
+    idle = _add(con, "沉睡", "inactive", HOOK, days=30, min_clv=500)
     con.execute(
         "INSERT INTO rfm_scores (customer_id, segment_code) VALUES "
         "('V1', 'important_value'), ('N1', 'general_value')"
@@ -107,7 +112,7 @@ def test_vip_complaints_and_inactive_high_clv_customers(ws):
 
 def test_failed_attempts_back_off_then_go_to_the_dead_letters(ws):
     con = ws.con
-    subs.add_subscription(con, "t", "enters", HOOK, kind="tag", target="高复购")
+    _add(con, "t", "enters", HOOK, kind="tag", target="高复购")
     con.execute("INSERT INTO profile_changes VALUES ('C1', 'tag', NULL, '高复购', ?, 'b')", [NOW])
     assert subs.enqueue_changes(con, "b", NOW) == 1
     (item,) = subs.due_notifications(con, NOW)

@@ -21,6 +21,7 @@ from tests.web.conftest import csrf_of
 
 from custlens.analytics.value.analysis import analyze_value
 from custlens.analytics.value.segments import SEGMENT_GROUP
+from custlens.analytics.value.targets import subscription_target
 from custlens.privacy import users
 from custlens.store import subscriptions
 from custlens.store.results import latest_run, save_analysis
@@ -93,9 +94,8 @@ def served(tmp_path_factory):
     hook = f"http://127.0.0.1:{port}"
     secrets = {}
     for name in ("ok", "flaky", "down"):
-        made = subscriptions.add_subscription(
-            ws.con, name, "enters", f"{hook}/{name}", kind="segment", target="高价值"
-        )
+        what = subscription_target("enters", kind="segment", target="高价值")
+        made = subscriptions.add_subscription(ws.con, name, "enters", f"{hook}/{name}", *what)
         secrets[f"/{name}"] = made["secret"]
     ws.con.execute("CHECKPOINT")
     ws.close()

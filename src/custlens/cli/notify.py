@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from custlens.analytics.value.targets import subscription_target
 from custlens.cli.common import (
     Format,
     FormatOpt,
@@ -97,10 +98,8 @@ def sub_add(
     """
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
-    made = subscriptions.add_subscription(
-        ws.con, name, trigger, url, kind=kind, target=target, days=days, min_clv=min_clv,
-        vip=vip, owner=_actor(),
-    )  # fmt: skip
+    what = subscription_target(trigger, kind, target, days, min_clv, vip)
+    made = subscriptions.add_subscription(ws.con, name, trigger, url, *what, owner=_actor())
     audit.record(ws.con, "subscription_add", _actor(), {"id": made["id"], "url": url})
     stderr.print(_("Subscription {id} (its secret is shown once):", lg, id=made["id"]))
     emit(made, Format.json)

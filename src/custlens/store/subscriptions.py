@@ -25,48 +25,8 @@ from typing import Any
 from custlens.errors import UsageError
 
 TRIGGERS = ("enters", "leaves", "complaint", "inactive")
-KINDS = ("segment", "stage", "tag")
 COMPLAINT_TYPES = ("complaint", "投诉")
 _LIST = "CAST(json(s.codes) AS VARCHAR[])"  # a subscription's codes as a list
-
-
-def resolve_codes(kind: str, target: str) -> list[str]:
-    """The stored codes that count as inside ``target``: a value group stands for its
-    segments (流失预警 -> important_keep, important_retain, general_keep).
-
-    Parameters
-    ----------
-    kind : str
-        ``segment``, ``stage`` or ``tag``.
-    target : str
-        A segment, value group or stage by code, Chinese or English name; a tag as it is.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> resolve_codes("segment", "流失预警")
-    ['general_keep', 'important_keep', 'important_retain']
-    >>> resolve_codes("stage", "Churned")
-    ['churned']
-    """
-    from custlens.analytics.value.lifecycle import resolve_stage
-    from custlens.analytics.value.segments import SEGMENT_GROUP, resolve_segment
-
-    if kind == "segment":
-        code = resolve_segment(target)
-        if code is not None:
-            grouped = sorted(s for s, g in SEGMENT_GROUP.items() if g == code)
-            return grouped or [code]
-    elif kind == "stage":
-        code = resolve_stage(target)
-        if code is not None:
-            return [code]
-    elif kind == "tag" and target.strip():
-        return [target.strip()]
-    raise UsageError.of("unknown {kind}: {name}", kind=kind, name=target)
 
 
 def add_subscription(
@@ -74,12 +34,10 @@ def add_subscription(
     name: str,
     trigger: str,
     url: str,
+    kind: str | None,
+    codes: list[str],
+    params: dict[str, Any],
     *,
-    kind: str | None = None,
-    target: str | None = None,
-    days: int | None = None,
-    min_clv: float | None = None,
-    vip: str = "高价值",
     owner: str | None = None,
     secret: str | None = None,
 ) -> dict[str, Any]:
@@ -95,12 +53,9 @@ def add_subscription(
         ``enters``, ``leaves``, ``complaint`` or ``inactive``.
     url : str
         The webhook (``http://`` or ``https://``).
-    kind, target : str, optional
-        For ``enters`` / ``leaves``: ``segment``, ``stage`` or ``tag`` and which one.
-    days, min_clv : optional
-        For ``inactive``: days without an order, and the CLV from which a customer counts.
-    vip : str
-        For ``complaint``: the segment or value group whose customers are VIPs.
+    kind, codes, params
+        What :func:`custlens.analytics.value.targets.subscription_target` made of the
+        subscription's options.
     owner : str, optional
         Who made it.
     secret : str, optional
@@ -115,21 +70,6 @@ def add_subscription(
         raise UsageError.of("unknown {kind}: {name}", kind="trigger", name=trigger)
     if not url.startswith(("http://", "https://")):
         raise UsageError.of("the webhook must be an http:// or https:// URL")
-    params: dict[str, Any] = {}
-    codes: list[str] = []
-    if trigger in ("enters", "leaves"):
-        if kind not in KINDS or not target:
-            raise UsageError.of("give --kind segment|stage|tag and --target for {trigger}",
-                                trigger=trigger)  # fmt: skip
-        codes = resolve_codes(kind, target)
-        params["target"] = target
-    elif trigger == "complaint":
-        kind, codes = "segment", resolve_codes("segment", vip)
-        params["vip"] = vip
-    else:
-        if days is None or days < 1:
-            raise UsageError.of("give --days (at least 1) for {trigger}", trigger=trigger)
-        kind, params = None, {"days": int(days), "min_clv": float(min_clv or 0)}
     secret = secret or secrets.token_hex(32)
     sid = con.execute("SELECT nextval('subscription_id_seq')").fetchone()[0]
     con.execute(

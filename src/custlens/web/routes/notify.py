@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from custlens.analytics.value.lifecycle import stage_names
 from custlens.analytics.value.segments import SEGMENT_GROUP, segment_names
+from custlens.analytics.value.targets import subscription_target
 from custlens.errors import UsageError
 from custlens.i18n import gettext
 from custlens.io.pipeline import local_now
@@ -153,9 +154,10 @@ def add_subscription(
     if not name:
         raise UsageError.of("give the subscription a name")
     ctx = ctx_of(request)
+    what = subscription_target(trigger, **given)
     with ctx.writing() as con:
         made = subscriptions.add_subscription(
-            con, name, trigger, url, owner=principal.username, **given
+            con, name, trigger, url, *what, owner=principal.username
         )
     record(request, "subscription_add", principal.username, {"id": made["id"], "url": url})
     return JSONResponse(made, status_code=201)
