@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 16
+    assert ws.schema_version() == LATEST_VERSION == 17
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
@@ -116,7 +116,7 @@ def test_v16_adds_report_schedules_and_runs(tmp_path):
     con.execute("INSERT INTO dashboards VALUES (1, 'x', 'ana', '{}', '[]', '[]', now(), now())")
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == 16
+    assert ws.schema_version() == LATEST_VERSION
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 1
     assert ws.con.execute("SELECT count(*) FROM report_runs").fetchone()[0] == 0
     sid = schedules.add_schedule(ws.con, "周报", "weekly", "ana", dashboard_id=1)
@@ -194,6 +194,31 @@ def test_v8_drops_the_unread_content_hash_and_the_serving_indexes(tmp_path):
     assert ws.con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0] == 0
     row = ws.con.execute("SELECT order_id, customer_id, amount FROM orders").fetchall()
     assert row == [("O1", "C1", 12.5)]
+    ws.close()
+
+
+def test_v17_adds_subscriptions_and_notifications(tmp_path):
+    """A v13 workspace with a logged profile change gets the subscription and notification
+    tables (empty, their id sequences starting at 1); the change is kept."""
+    root = tmp_path / "v13"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(13):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute(
+        "INSERT INTO profile_changes VALUES ('C1', 'segment', 'general_develop', "
+        "'important_value', TIMESTAMP '2024-06-01 10:00:00', 'api:orders b1')"
+    )
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION
+    assert ws.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
+    assert ws.con.execute("SELECT count(*) FROM notifications").fetchone()[0] == 0
+    assert ws.con.execute("SELECT nextval('notification_id_seq')").fetchone()[0] == 1
+    assert ws.con.execute("SELECT count(*) FROM profile_changes").fetchone()[0] == 1
     ws.close()
 
 

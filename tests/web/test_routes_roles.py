@@ -98,6 +98,12 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/events"): "import",
     ("GET", "/api/v1/ingest/batches/{batch_id}"): "import",
     ("GET", "/api/v1/changes"): "view",
+    ("GET", "/api/v1/changes/stream"): "view",
+    ("GET", "/api/v1/subscriptions"): "manage_users",
+    ("POST", "/api/v1/subscriptions"): "manage_users",
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): "manage_users",
+    ("GET", "/api/v1/notifications/dead"): "manage_users",
+    ("POST", "/api/v1/notifications/dead/retry"): "manage_users",
     ("GET", "/dashboards"): "view",
     ("GET", "/dashboards/new"): "view",
     ("GET", "/dashboards/{dashboard_id}"): "view",
@@ -135,6 +141,7 @@ PATH_VALUES = {
     "index": "0",
     "schedule_id": "999999",
     "run_id": "999999",
+    "subscription_id": "999999",
 }
 HARMLESS = {
     ("GET", "/customers/export"): {"params": {"format": "pdf"}},
@@ -154,6 +161,7 @@ HARMLESS = {
     ("POST", "/api/v1/imports"): {"params": {"table": "customers"}},
     ("GET", "/api/v1/compare"): {"params": {"period": "2025-11"}},
     ("GET", "/api/v1/tags/preview"): {"params": {"rule": "orders >= 1"}},
+    ("GET", "/api/v1/changes/stream"): {"params": {"since": "not-a-time"}},
 }
 ROLE_USERS = {"viewer": "vic", "analyst": "ana", "admin": "admin"}
 

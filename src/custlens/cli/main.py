@@ -179,6 +179,9 @@ register_web(app)
 from custlens.cli.ingest import register as register_ingest  # noqa: E402
 
 register_ingest(app)
+from custlens.cli.notify import register as register_notify  # noqa: E402
+
+register_notify(app)
 
 from custlens.cli.config import register as register_config  # noqa: E402
 

@@ -78,6 +78,13 @@ def serve_cmd(
         bool,
         typer.Option(help="Make the scheduled reports when due (see `custlens schedule`)"),
     ] = True,
+    notify_attempts: Annotated[
+        int, typer.Option(help="Webhook attempts before a notification is dead-lettered")
+    ] = 8,
+    notify_backoff: Annotated[
+        float,
+        typer.Option(help="Seconds before a webhook's second attempt (doubled each time)"),
+    ] = 30.0,
     lang: LangOpt = None,
 ) -> None:
     """Serve the web dashboard and JSON API for a workspace.
@@ -104,6 +111,8 @@ def serve_cmd(
         ingest_wait_seconds=ingest_wait,
         # a test's hook: acknowledged batches wait this long before they are applied
         ingest_apply_delay=float(os.environ.get("CUSTLENS_INGEST_APPLY_DELAY") or 0),
+        notify_max_attempts=notify_attempts,
+        notify_backoff_seconds=notify_backoff,
     )
     app = create_app(ws.settings, ws, opts)
     url = f"http://{host}:{port}/"
@@ -111,6 +120,7 @@ def serve_cmd(
     ctx = app.state.ctx
     ctx.snapshots = Snapshotter(ws.con.cursor(), ws.root)
     ctx.snapshots.request()
+    ctx.notifier.start()  # retries left by the last run, inactive customers
     write_server_info(ws.root, url)
     stderr.print(_("Serving {root} at {url}", lg, root=ws.root, url=url))
     scheduler = None
@@ -122,7 +132,15 @@ def serve_cmd(
     try:
         # forwarded headers are handled by the app (WebOptions.forwarded_allow_ips), never
         # by uvicorn's own FORWARDED_ALLOW_IPS default
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        # live feeds (SSE) end within a few seconds of a stop
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            timeout_graceful_shutdown=5,
+        )
     finally:
         clear_server_info(ws.root)
         if scheduler is not None:

@@ -55,6 +55,8 @@ AUDIT_ACTIONS = {
     "dashboard_update": "dashboard changed",
     "dashboard_delete": "dashboard deleted",
     "settings": "settings changed",
+    "subscription_add": "subscription added",
+    "subscription_remove": "subscription removed",
     "add": "added",
     "remove": "removed",
 }

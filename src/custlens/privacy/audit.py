@@ -54,6 +54,8 @@ ACTIONS = (
     "schedule_remove",
     "scheduled_report",
     "scheduled_report_failed",
+    "subscription_add",
+    "subscription_remove",
 )
 COLUMNS = ("logged_at", "username", "action", "detail", "ip")
 

@@ -358,6 +358,37 @@ def _v16() -> list[str]:
     ]
 
 
+def _v17() -> list[str]:
+    """Notifications of profile changes (custlens.store.subscriptions).
+
+    * ``subscriptions``: what to notify (a customer entering or leaving a segment, value
+      group, lifecycle stage or tag; a VIP's complaint; a high-CLV customer inactive for some
+      days), the webhook URL and the secret its body is signed with.
+    * ``notifications``: every notification to deliver, its attempts, when it is next tried
+      and its status (``pending``, ``delivered``, or ``dead`` after the last attempt failed).
+    """
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS subscription_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS subscriptions (
+            subscription_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL,
+            trigger VARCHAR NOT NULL,    -- enters | leaves | complaint | inactive
+            kind VARCHAR,                -- segment | stage | tag (enters / leaves)
+            codes VARCHAR NOT NULL,      -- JSON list of the codes that count as inside
+            params VARCHAR NOT NULL,     -- JSON: days, min_clv, vip codes ...
+            url VARCHAR NOT NULL, secret VARCHAR NOT NULL, owner VARCHAR,
+            active BOOLEAN NOT NULL DEFAULT TRUE, created_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE IF NOT EXISTS notification_id_seq START 1",
+        """CREATE TABLE IF NOT EXISTS notifications (
+            notification_id BIGINT PRIMARY KEY, subscription_id INTEGER NOT NULL,
+            customer_id VARCHAR NOT NULL, payload VARCHAR NOT NULL, cause VARCHAR,
+            created_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TIMESTAMP,
+            last_error VARCHAR, delivered_at TIMESTAMP
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -375,5 +406,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v14,
     _v15,
     _v16,
+    _v17,
 ]
 LATEST_VERSION = len(MIGRATIONS)

@@ -31,7 +31,8 @@ from typing import Any
 LOOKUP_TARGET = 0.150
 DEFAULT_TARGET = 0.500
 LOOKUP_PATHS = ("/customers", "/api/v1/customers")
-UNQUEUED_PATHS = ("/login", "/logout", "/lang")  # signing in never waits on analytics
+# signing in never waits on analytics; a live feed (SSE) stays open and must not hold a slot
+UNQUEUED_PATHS = ("/login", "/logout", "/lang", "/api/v1/changes/stream")
 
 
 def default_limit() -> int:

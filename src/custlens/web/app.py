@@ -36,6 +36,7 @@ from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_l
 from custlens.web.auth import is_api
 from custlens.web.context import AppContext, ResultCache, WebOptions
 from custlens.web.ingest import Ingestor, RateLimiter
+from custlens.web.notify import Notifier
 from custlens.web.render import lang_of, make_templates, render
 from custlens.web.security import (
     BodyLimitMiddleware,
@@ -77,6 +78,13 @@ def create_app(
     app = _bare_app()
     app.state.ctx = ctx
     # batches acknowledged by the ingestion API but not applied when the server stopped
+    ctx.notifier = Notifier(
+        ctx,
+        max_attempts=opts.notify_max_attempts,
+        backoff=opts.notify_backoff_seconds,
+        timeout=opts.notify_timeout_seconds,
+        inactive_check_seconds=opts.notify_inactive_check_seconds,
+    )
     app.state.ingestor = Ingestor(ctx, opts.ingest_apply_delay)
     app.state.ingestor.replay()
     app.state.ingest_rate = RateLimiter(opts.ingest_rate_per_minute)

@@ -65,6 +65,16 @@ class WebOptions:
     ingest_rate_per_minute: int = 120
     ingest_wait_seconds: float = 10.0
     ingest_apply_delay: float = 0.0
+    # notifications (custlens.web.notify): webhook attempts before the dead-letter list, the
+    # seconds before the second attempt (doubled before each later one), a webhook's time to
+    # answer, how often to look for inactive high-CLV customers (0: never); the live feed's
+    # poll interval and how long one stream lasts before the browser reconnects
+    notify_max_attempts: int = 8
+    notify_backoff_seconds: float = 30.0
+    notify_timeout_seconds: float = 10.0
+    notify_inactive_check_seconds: float = 3600.0
+    feed_poll_seconds: float = 1.0
+    feed_max_seconds: float = 300.0
 
 
 class ResultCache:
@@ -132,6 +142,7 @@ class AppContext:
     sessions: Any = None  # security.SessionStore, set by create_app
     warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
     snapshots: Any = None  # store.snapshot.Snapshotter under `custlens serve` (read-only CLI)
+    notifier: Any = None  # notify.Notifier (webhook delivery), set by create_app
     _version: int = 0
     _auth: dict[Any, tuple[float, int, Any]] = field(default_factory=dict)
     _auth_version: int = 0
@@ -144,6 +155,11 @@ class AppContext:
     _soon: dict[Any, Any] = field(default_factory=dict)
     _soon_threads: list[threading.Thread] = field(default_factory=list)
     _closing: bool = False
+
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` began (live feeds end)."""
+        return self._closing
 
     @property
     def lang_default(self) -> str:
@@ -340,13 +356,16 @@ class AppContext:
                 cur.close()
 
     def close(self, fits_timeout: float = 600.0) -> None:
-        """Stop the warmer, wait for the background computations of :meth:`soon` (a model fit
+        """Stop the warmer and the webhook delivery, wait for the background computations of :meth:`soon` (a model fit
         torn down at process exit, inside its native thread pool, aborts the process) and
         close every per-thread cursor."""
         if self.warmer is not None:
             self.warmer.close()
         with self._cursor_lock:
             self._closing = True
+        if self.notifier is not None:
+            self.notifier.close()
+        with self._cursor_lock:
             threads = list(self._soon_threads)
         for thread in threads:
             thread.join(fits_timeout)

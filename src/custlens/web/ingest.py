@@ -21,6 +21,7 @@ from typing import Any
 from custlens.io import ingest_log
 from custlens.io.pipeline import local_now
 from custlens.store.sql import quote_name
+from custlens.web.notify import enqueue_after_batch
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Ingestor:
                     if result is not None and result.import_id is not None:
                         cause = f"api:{entry['table']} {entry['batch_id']}"
                         self._refresh(result.import_id, entry["table"], cause)
+                        self._notify(result.import_id, entry["table"], cause)
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
                 self.ctx.invalidate()
@@ -118,6 +120,17 @@ class Ingestor:
             refresh_profiles(self.ctx.ws, import_id, table, cause)
         except Exception:  # the batch is applied; the next full analysis scores them anyway
             log.exception("profiles of import %s not updated", import_id)
+
+    def _notify(self, import_id: int, table: str, cause: str) -> None:
+        try:
+            made = enqueue_after_batch(self.ctx.ws, table, import_id, cause)
+        except Exception:  # the changes stay logged; only their notifications are missing
+            log.exception("notifications of import %s not made", import_id)
+            return
+        notifier = self.ctx.notifier
+        if made and notifier is not None:
+            notifier.start()
+            notifier.wake()
 
     def wait(self, batch_id: str, done: threading.Event, seconds: float) -> tuple[bool, Any]:
         """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None)."""

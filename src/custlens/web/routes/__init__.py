@@ -18,6 +18,7 @@ def register_routes(app: FastAPI) -> None:
         dashboards_api,
         imports,
         ingest,
+        notify,
         overview,
         patterns,
         report_schedules,
@@ -44,5 +45,6 @@ def register_routes(app: FastAPI) -> None:
         dashboards_api,
         api,
         ingest,
+        notify,
     ):
         app.include_router(module.router)

@@ -153,6 +153,31 @@ def _masked(row: dict[str, Any], policy: MaskingPolicy) -> dict[str, Any]:
     return {**row, **mask_table(pii, policy).to_pylist()[0]}
 
 
+CHANGE_COLUMNS = ("changed_at", "kind", "from_code", "to_code", "cause")
+
+
+def _named_changes(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Segment, stage and tag changes (newest first) with their kind, from and to named in
+    ``lang`` (a tag is its own name)."""
+    from custlens.analytics.value.lifecycle import stage_names
+    from custlens.analytics.value.segments import segment_names
+    from custlens.i18n.codes import KIND_LABELS
+
+    names = {"segment": segment_names(lang), "stage": stage_names(lang)}
+    kinds = {**KIND_LABELS, "stage": KIND_LABELS["lifecycle"], "tag": "Tag"}
+    out = []
+    for row in rows:  # a customer's changes: a few rows
+        named = names.get(row["kind"], {})
+        out.append({
+            **row,
+            "changed_at": str(row["changed_at"])[:19],  # to the second
+            "kind_label": gettext(kinds.get(row["kind"], row["kind"]), lang),
+            "from_label": named.get(row["from_code"], row["from_code"]) or "—",
+            "to_label": named.get(row["to_code"], row["to_code"]) or "—",
+        })  # fmt: skip
+    return out
+
+
 def customer_detail(
     request: Request,
     principal: Principal,
@@ -184,6 +209,10 @@ def customer_detail(
             if table not in OPTIONAL or table in filled:
                 parts[key] = (*_part(table, principal, cid, None if whole_rows else cols), False)
         parts["tags"] = (*_part("customer_tags", principal, cid, TAG_COLUMNS, "", 1000), True)
+        parts["changes"] = (
+            *_part("profile_changes", principal, cid, CHANGE_COLUMNS, "changed_at", 200),
+            True,
+        )
     rows = _parts(con, parts)
     detail: dict[str, Any] = {
         "profile": profile,
@@ -198,6 +227,7 @@ def customer_detail(
         "tag_history": sorted(
             rows.get("tags", []), key=lambda t: str(t["valid_from"]), reverse=True
         ),
+        "profile_changes": _named_changes(rows.get("changes", []), lang_of(request)),
         "clv": None,
     }
     scope = scope_of(request, principal)
