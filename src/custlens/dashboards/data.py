@@ -203,15 +203,7 @@ def _events(scope: ScopedWorkspace, filters: Filters) -> ir.Table | None:
     return e
 
 
-def kpi_trend(
-    orders: ir.Table,
-    p: Period,
-    metric: str,
-    grain: str,
-    events: ir.Table | None,
-    churn_days: int,
-    as_of: dt.date,
-) -> list[float | None]:
+def kpi_trend(p: Period, metric: str, grain: str, inputs: MeasureInputs) -> list[float | None]:
     """A KPI card's sparkline: ``metric`` per ``grain`` part of ``p`` (per week when the grain
     gives fewer than three parts), oldest first; empty when ``p`` is shorter than that."""
     parts = split_period(p, grain)
@@ -219,7 +211,7 @@ def kpi_trend(
         parts = split_period(p, "week")
     if len(parts) < 3:
         return []
-    t = compute_measures(orders, periods_of(*parts), events, churn_days, as_of)
+    t = compute_measures(inputs.orders, periods_of(*parts), **inputs.keywords())
     values = t.order_by("period_start").select(value=t[metric]).to_pyarrow().column("value")
     return [None if v is None else float(v) for v in values.to_pylist()]
 
@@ -262,7 +254,7 @@ def widget_rows(
         t = t.filter((t.kpi == m) & (t.period_start == p.start))
         keep = ["value", "previous", "change_pct", "last_year", "yoy_change_pct", "coverage"]
         rows = t.select(*keep).to_pyarrow().to_pylist()
-        spark = kpi_trend(orders, p, m, widget.grain, events, churn_days, as_of)
+        spark = kpi_trend(p, m, widget.grain, inputs)
         return {"period": str(p), "rows": rows, "empty": False, "trend": spark}
     if widget.dimension == "period":
         parts = split_period(p, widget.grain)
