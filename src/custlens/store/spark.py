@@ -155,17 +155,18 @@ def connect_spark(ws: Workspace) -> Any:
     """An Ibis PySpark backend with the workspace's Parquet mirror registered as its tables."""
     import ibis
 
+    from custlens.store.mirror import mirror_files, mirror_in_step
+
     if not ws.parquet_dir.exists():
         raise WorkspaceError(f"{ws.parquet_dir} is missing: import data first")
     session = spark_session(
         ws.settings.spark_master, ws.settings.timezone, ws.root / "logs" / "spark.log"
     )
     for name in TABLES:
-        path = ws.parquet_dir / name
-        if not path.exists():
+        if not mirror_in_step(ws, name):  # never mirrored, older layout, or left behind
             ws.write_parquet(name)
-        frame = session.read.parquet(str(path))
-        if "month" in frame.columns:
-            frame = frame.drop("month")
+        files = [str(f) for f in mirror_files(ws, name)]
+        frame = session.read.parquet(*files)
+        frame = frame.drop(*[c for c in ("month", "bucket") if c in frame.columns])
         frame.createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
