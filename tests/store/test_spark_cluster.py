@@ -70,3 +70,21 @@ def test_every_check_runs_on_duckdb(tmp_path):
     assert ran == {n for n, (needs, _) in CHECKS.items() if set(needs) <= {"orders"}}
     assert all(r.equal and r.rows > 0 for r in results), results
     ws.close()
+
+
+@pytest.mark.spark
+def test_every_check_agrees_on_local_spark(tmp_path):
+    """Every analysis of the engine check, on a generated shop, on Spark local mode in this
+    process: the same rows as DuckDB."""
+    require_spark()
+    ws, _ = demo_workspace(tmp_path, n_customers=120, seed=3)
+    from custlens.analytics.value.metrics import default_as_of
+
+    results = check_engines(
+        ws.table, default_as_of(ws.table("orders")), present=lambda n: ws.count(n) > 0
+    )
+    assert [r.name for r in results] == list(CHECKS)
+    differ = [(r.name, r.difference) for r in results if not r.equal]
+    assert not differ
+    assert all(r.rows > 0 for r in results), [(r.name, r.rows) for r in results]
+    ws.close()
