@@ -139,3 +139,14 @@ def test_doctor_compacts_and_repairs_a_missing_file(ws, write):
     assert all(len(f) == 1 for f in _files(again).values())
     assert mirror_in_step(again, "orders") and _mirrored(again) == _table(again)
     again.close()
+
+
+def test_an_empty_table_is_mirrored_as_one_empty_file(ws):
+    assert not mirror_in_step(ws, "events")  # never mirrored
+    ws.write_parquet("events")
+    files = mirror_files(ws, "events")
+    assert len(files) == 1 and mirror_in_step(ws, "events")
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(files[0])
+    assert table.num_rows == 0 and "customer_id" in table.column_names

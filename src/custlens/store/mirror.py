@@ -239,6 +239,8 @@ def compact_mirror(ws: Workspace, name: str) -> int:
 def mirror_in_step(ws: Workspace, name: str) -> bool:
     """Whether the manifest's partitions match the table's (rows and fingerprints) and every
     file it lists exists: what `custlens doctor` checks."""
+    if not (ws.parquet_dir / name / MANIFEST).exists():
+        return False
     cols = [c for c in _columns(ws, name) if c not in MIRROR_SKIP]
     listed = read_manifest(ws, name)["partitions"]
     now = _fingerprints(ws, name, cols, None)
