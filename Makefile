@@ -15,7 +15,7 @@ DEMO_SERVE ?= 1
 DEMO_APT_PACKAGES := fonts-noto-cjk libpangoft2-1.0-0 libharfbuzz-subset0
 APT_PACKAGES := openjdk-17-jre-headless $(DEMO_APT_PACKAGES) poppler-utils chromium
 
-.PHONY: test demo bench bench-env lint format clean system-deps demo-deps venv
+.PHONY: test demo cluster-demo bench bench-env lint format clean system-deps demo-deps venv
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,18 @@ demo: demo-deps $(STAMP)
 	  echo ""; echo "Dashboard: http://127.0.0.1:8000/   login: demo-admin / demo-admin-123   (Ctrl-C to stop)"; \
 	  $(BIN)/custlens serve -w $(DEMO_WS) --host 127.0.0.1 --port 8000; fi
 
+# the analyses on a Spark standalone cluster (a master and two workers, separate JVM processes
+# on this machine), compared with DuckDB: see docs/scale.md
+CLUSTER_DIR ?= cluster-demo-output
+CLUSTER_CUSTOMERS ?= 2000
+cluster-demo: system-deps $(STAMP)
+	$(BIN)/custlens demo generate --customers $(CLUSTER_CUSTOMERS) --seed $(DEMO_SEED) --out $(CLUSTER_DIR)/data
+	$(BIN)/custlens init $(CLUSTER_DIR)/workspace
+	@for t in customers orders events campaigns campaign_responses feedback; do \
+	  $(BIN)/custlens import $$t $(CLUSTER_DIR)/data/$$t.csv -w $(CLUSTER_DIR)/workspace || exit 1; \
+	done
+	$(BIN)/custlens --timings spark check -w $(CLUSTER_DIR)/workspace --local-cluster 2
+
 # peers for the benchmarks (never runtime dependencies), in their own environment
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed:
@@ -92,4 +104,4 @@ bench: system-deps $(STAMP) bench-env
 	  $(BIN)/python $$b --peer-python $(BENCH_VENV)/bin/python || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache spark-warehouse
+	rm -rf $(VENV) $(DEMO_DIR) $(CLUSTER_DIR) .pytest_cache .ruff_cache spark-warehouse

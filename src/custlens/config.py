@@ -47,6 +47,9 @@ class Settings:
     phone_required: bool = True  # customers files must carry a phone number
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    # where the Parquet mirror Spark reads lives: "" = <workspace>/parquet; a path (relative to
+    # the workspace or absolute, e.g. a shared mount every executor sees)
+    spark_mirror: str = ""
     max_upload_mb: int = 200
     rejects_keep: int = 20  # rejects files kept per table (older ones are deleted)
     upload_preview_ttl_minutes: float = 60  # an upload not imported is deleted after this
@@ -86,6 +89,8 @@ class Settings:
         spark = data.get("spark", {})
         if "master" in spark:
             general["spark_master"] = spark["master"]
+        if "mirror" in spark:
+            general["spark_mirror"] = spark["mirror"]
         known = {f.name for f in fields(cls)} - {"workspace", *SECTIONS}
         unknown = set(general) - known
         if unknown:
@@ -121,6 +126,7 @@ class Settings:
             "",
             "[spark]",
             f'master = "{self.spark_master}"    # e.g. spark://host:7077 for a cluster',
+            f'mirror = "{self.spark_mirror}"    # Parquet mirror path; "" = <workspace>/parquet',
             "",
         ]
         for name in SECTIONS:
@@ -278,10 +284,10 @@ def asdict_settings(settings: Settings) -> dict[str, dict[str, Any]]:
     general = {
         f.name: getattr(settings, f.name)
         for f in fields(Settings)
-        if f.name not in {"workspace", "spark_master", *SECTIONS}
+        if f.name not in {"workspace", "spark_master", "spark_mirror", *SECTIONS}
     }
     out: dict[str, dict[str, Any]] = {"general": general}
-    out["spark"] = {"master": settings.spark_master}
+    out["spark"] = {"master": settings.spark_master, "mirror": settings.spark_mirror}
     out.update({name: asdict(getattr(settings, name)) for name in SECTIONS})
     return out
 

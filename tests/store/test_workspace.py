@@ -231,8 +231,9 @@ def test_newer_workspace_is_refused(tmp_path):
 
 
 def test_parquet_mirror_partitioned_by_month(loaded):
-    months = sorted(p.name for p in (loaded.parquet_dir / "orders").iterdir())
+    months = sorted(p.name for p in (loaded.parquet_dir / "orders").iterdir() if p.is_dir())
     assert months == ["month=2024-02", "month=2024-03", "month=2024-04"]
+    assert (loaded.parquet_dir / "orders" / "_manifest.json").is_file()
     table = pq.read_table(loaded.parquet_dir / "orders")
     assert table.num_rows == 5
     assert pq.read_table(loaded.parquet_dir / "customers").num_rows == 3

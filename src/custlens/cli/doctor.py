@@ -31,6 +31,10 @@ def doctor_cmd(
     repair: Annotated[
         bool, typer.Option("--repair", help="Rebuild indexes, search index and Parquet mirror")
     ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option("--compact", help="Merge Parquet mirror partitions of several files"),
+    ] = False,
     lang: LangOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
@@ -39,12 +43,18 @@ def doctor_cmd(
     scans, the search index and the Parquet mirror against the tables. Exit 1 when a
     problem remains.
 
-    Example: custlens doctor --repair
+    Example: custlens doctor --repair ; custlens doctor --compact
     """
     from custlens.store.integrity import check_workspace, repair_workspace
 
-    ws = workspace(ws_path, read_only=not repair)
+    ws = workspace(ws_path, read_only=not (repair or compact))
     lg = lang.value if lang else ws.settings.lang
+    if compact:
+        from custlens.schema.tables import TABLES
+        from custlens.store.mirror import compact_mirror
+
+        merged = sum(compact_mirror(ws, name) for name in TABLES)
+        stderr.print(_("Parquet partitions compacted: {n}", lg, n=merged), highlight=False)
     findings = check_workspace(ws)
     if repair and any(not f.ok and f.derived for f in findings):
         rebuilt = repair_workspace(ws)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from custlens.cli.common import (
     WorkspaceOpt,
     emit,
     handle_errors,
+    say,
     stderr,
     workspace,
 )
@@ -35,11 +37,33 @@ app = typer.Typer(
 
 @app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Show the version")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show the Spark engine's own log on the terminal")
+    ] = False,
+    timings: Annotated[
+        bool, typer.Option("--timings", help="Print how long the command took (and Spark's start)")
+    ] = False,
 ) -> None:
     if version:
         typer.echo(f"custlens {__version__}")
         raise typer.Exit(0)
+    from custlens.store import spark
+
+    spark.set_verbose(verbose)
+    if timings:
+        started = time.perf_counter()
+        ctx.call_on_close(lambda: _print_timings(time.perf_counter() - started))
+
+
+def _print_timings(total: float) -> None:
+    """`--timings`: the command's wall time and, when Spark ran, its session start."""
+    from custlens.store import spark
+
+    say("time: {seconds:.2f} s", seconds=total)
+    if spark.START_SECONDS is not None:
+        say("Spark session start: {seconds:.2f} s", seconds=spark.START_SECONDS)
 
 
 @app.command("init")
@@ -205,6 +229,9 @@ register_recommend(app)
 from custlens.cli.nextbuy import register as register_nextbuy  # noqa: E402
 
 register_nextbuy(app)
+from custlens.cli.spark import register as register_spark  # noqa: E402
+
+register_spark(app)
 
 from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
 from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402

@@ -298,7 +298,7 @@ def import_source(
         # a file that changed no row leaves the mirror as it was (its rows' flags did not change
         # either: they depend on the stored rows alone), unless it is not written yet
         if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
-            ws.write_parquet(table.name)
+            ws.write_parquet(table.name, import_id)
             if table.name == "customers":
                 ws.write_parquet("orders")
         if result.customers_created:  # customers the orders brought

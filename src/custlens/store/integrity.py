@@ -11,7 +11,6 @@ latest import, where damage from an interrupted write would be.
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,15 +157,18 @@ def _search_check(con: Any) -> Finding:
 
 
 def _mirror_checks(ws: Any) -> list[Finding]:
+    from custlens.store.mirror import mirror_files, mirror_in_step
+
     out = []
     for name in TABLES:
         have = ws.count(name)
-        files = glob.glob(str(ws.parquet_dir / name / "**" / "*.parquet"), recursive=True)
+        files = [str(f) for f in mirror_files(ws, name) if f.exists()]
         if not files:
             out.append(Finding("mirror", name, have, 0, have == 0, True))
             continue
         mirrored = ws.con.execute(
             "SELECT count(*) FROM read_parquet(?, union_by_name = true)", [files]
         ).fetchone()[0]
-        out.append(Finding("mirror", name, have, int(mirrored), have == mirrored, True))
+        ok = have == mirrored and mirror_in_step(ws, name)
+        out.append(Finding("mirror", name, have, int(mirrored), ok, True))
     return out

@@ -130,7 +130,10 @@ class Workspace:
 
     @property
     def parquet_dir(self) -> Path:
-        return self.root / "parquet"
+        """The Parquet mirror Spark reads: ``[spark] mirror`` (relative to the workspace or
+        absolute), by default ``<workspace>/parquet``."""
+        mirror = self.settings.spark_mirror
+        return self.root / Path(mirror).expanduser() if mirror else self.root / "parquet"
 
     @property
     def rejects_dir(self) -> Path:
@@ -292,11 +295,14 @@ class Workspace:
         )
 
     # ---- Parquet mirror (store.mirror) -------------------------------------------------
-    def write_parquet(self, name: str) -> Path:
-        """Rewrite the Parquet mirror of one table atomically (see :mod:`custlens.store.mirror`)."""
-        from custlens.store.mirror import write_mirror
+    def write_parquet(self, name: str, import_id: int | None = None) -> Path:
+        """Bring the Parquet mirror of one table in step, writing only the partitions that
+        changed (appending ``import_id``'s new rows where that is all that changed); see
+        :mod:`custlens.store.mirror`."""
+        from custlens.store.mirror import sync_mirror
 
-        return write_mirror(self, name)
+        sync_mirror(self, name, import_id)
+        return self.parquet_dir / name
 
     def write_all_parquet(self) -> None:
         """Rewrite the Parquet mirror of every canonical table."""
