@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 13
+    assert ws.schema_version() == LATEST_VERSION == 14
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
@@ -97,6 +97,28 @@ def test_v10_adds_the_feedback_service_columns(tmp_path):
     ws = open_workspace(root)
     row = ws.con.execute("SELECT resolved_time, responded FROM feedback").fetchall()
     assert row == [(None, None)]
+    ws.close()
+
+
+def test_v14_adds_model_results_and_score_runs(tmp_path):
+    """A v13 workspace with stored scores gets the model results table and the run columns of
+    customer_scores, its scores kept (no run yet: null)."""
+    root = tmp_path / "v13"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(13):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO customer_scores (customer_id, clv) VALUES ('C1', 12.5)")
+    con.close()
+    ws = open_workspace(root)
+    row = ws.con.execute(
+        "SELECT clv, clv_run_id, churn_run_id, churn_reasons_zh FROM customer_scores"
+    ).fetchall()
+    assert row == [(12.5, None, None, None)]
+    assert ws.con.execute("SELECT count(*) FROM model_results").fetchone()[0] == 0
     ws.close()
 
 
