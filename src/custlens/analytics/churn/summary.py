@@ -38,15 +38,57 @@ def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 
         five top drivers and ``by_customer`` (a DataFrame of the served churn_probability,
         churn_risk, churn_risk_label and churn_reasons at the last order date).
     """
+    model, frame, extras = fit_churn(tables, horizon_days, n_repeats=1)
+    keep = ["churn_probability", "churn_risk", "churn_risk_label", "churn_reasons"]
+    scores = model.score(frame, extras=extras, lang=lang)
+    return {**quality_summary(model.report_, lang), "by_customer": scores[keep]}
+
+
+def fit_churn(
+    tables: dict[str, Any], horizon_days: int = 90, n_repeats: int = 3
+) -> tuple[Any, Any, Any]:
+    """The churn propensity model fitted on a workspace's tables (default cut-offs).
+
+    Parameters
+    ----------
+    tables : dict
+        As :func:`churn_quality`.
+    horizon_days : int, default 90
+        Churn = no purchase in the next ``horizon_days``.
+    n_repeats : int, default 3
+        Permutation repeats of the top drivers (`custlens churn train`'s default).
+
+    Returns
+    -------
+    tuple
+        The fitted :class:`~custlens.analytics.churn.model.ChurnPropensityModel`, the order
+        frame and the extra activity it was fitted on (to score with).
+    """
     from custlens.analytics.churn.features import churn_extras_frames
     from custlens.analytics.churn.model import ChurnPropensityModel, churn_orders_frame
 
     frame = churn_orders_frame(tables["orders"])
     extras = churn_extras_frames(tables)
-    model = ChurnPropensityModel(horizon_days=horizon_days, n_repeats=1)
-    rep = model.fit(frame, extras=extras).report_
-    scores = model.score(frame, extras=extras, lang=lang)
-    keep = ["churn_probability", "churn_risk", "churn_risk_label", "churn_reasons"]
+    model = ChurnPropensityModel(horizon_days=horizon_days, n_repeats=n_repeats)
+    model.fit(frame, extras=extras)
+    return model, frame, extras
+
+
+def quality_summary(rep: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """The quality figures of a fitted churn model's ``report_`` for the pages and the report.
+
+    Parameters
+    ----------
+    rep : dict
+        :attr:`ChurnPropensityModel.report_`.
+    lang : str
+        ``zh`` or ``en`` for the names and the note.
+
+    Returns
+    -------
+    dict
+        As :func:`churn_quality` without ``by_customer``.
+    """
     top = rep["lift_by_decile"][0]["lift"] if rep["lift_by_decile"] else None
     rows = [
         {
@@ -85,7 +127,6 @@ def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 
             for r in rows
         ],
         "top_drivers": rep["top_drivers"][:5],
-        "by_customer": scores[keep],
     }
 
 
