@@ -13,7 +13,6 @@ from typing import Any
 from custlens.analytics.churn.tiers import RISK_LABELS, TIERS
 from custlens.charts import basic
 from custlens.i18n import gettext
-from custlens.records import to_records
 from custlens.store.models import run_scores, stored_models
 from custlens.web.queries import Scope
 
@@ -108,7 +107,7 @@ def clv_view(scope: Scope, stored: dict[str, Any], lang: str = "zh") -> dict[str
             heading,
             gettext("Customers", lang),
         ),
-        "top": to_records(_labelled(top, lang)) if top else [],
+        "top": _labelled(top, lang),
         "run": run_note(stored, lang),
     }
 
