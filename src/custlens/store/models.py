@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from custlens.store.results import stored
 from custlens.store.scores import store_churn_scores, store_clv_scores
@@ -74,7 +75,8 @@ def save_models(ws: Workspace, run_id: int, as_of: dt.date, models: Any) -> dict
         clv = store_clv_scores(ws, models.clv_scores, models.clv_model, run_id)
     if models.churn_scores is not None:
         churn = store_churn_scores(ws, models.churn_scores, models.churn_method, run_id)
-    now = dt.datetime.now()
+    # the import log's clock (the workspace's time zone), so an import after the run is later
+    now = dt.datetime.now(ZoneInfo(ws.settings.timezone)).replace(tzinfo=None)
     with ws.transaction():
         for kind, summary in (("clv", models.clv_summary), ("churn", models.churn_summary)):
             ws.con.execute(
@@ -113,6 +115,9 @@ def stored_models(source: Any) -> dict[str, dict[str, Any]]:
     ...     stored_models(ws)
     {}
     """
+    from custlens.store.scoped import ScopedWorkspace
+
+    source = ScopedWorkspace.of(source)  # a workspace: read as the local operator
     m = source.table("model_results")
     latest = m.filter(m.run_id == m.run_id.max().over(group_by=m.kind))
     rows = latest.to_pyarrow().to_pylist()  # one row per kind

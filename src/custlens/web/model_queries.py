@@ -43,9 +43,8 @@ def run_note(stored: dict[str, Any], lang: str) -> dict[str, Any]:
     return {"run_id": stored["run_id"], "as_of": stored["as_of"], "text": note, "stale": stale}
 
 
-def _labelled(tiers: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    order = {t: i for i, t in enumerate(TIERS)}
-    rows = sorted(tiers, key=lambda r: order.get(r["churn_risk"], 9))
+def _labelled(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """``rows`` with the display name of their churn-risk tier."""
     return [{**r, "churn_risk_label": gettext(RISK_LABELS[r["churn_risk"]], lang)} for r in rows]
 
 
@@ -86,7 +85,8 @@ def clv_view(scope: Scope, stored: dict[str, Any], lang: str = "zh") -> dict[str
         .to_pyarrow()
         .to_pylist()
     )
-    tiers = _labelled(tiers, lang)
+    order = {t: i for i, t in enumerate(TIERS)}
+    tiers = _labelled(sorted(tiers, key=lambda r: order[r["churn_risk"]]), lang)
     data = dict(summary[lang])
     heading = data["churn_risk"]["label"]
     top = (

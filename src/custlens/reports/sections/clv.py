@@ -32,19 +32,18 @@ def build(ctx: Context) -> Section | None:
             )
         )
         return s
-    s.narrative.append(
-        ctx._(
-            "Scores and model figures from analysis run {run_id} as of {as_of}: the models are "
-            "fitted once on all of the workspace's data.",
-            run_id=stored["run_id"],
-            as_of=stored["as_of"],
-        )
+    run = ctx._(
+        "Scores and model figures from analysis run {run_id} as of {as_of}: the models are "
+        "fitted once on all of the workspace's data.",
+        run_id=stored["run_id"],
+        as_of=stored["as_of"],
     )
     summary = stored["summary"]
     if "error" in summary:
         s.narrative.append(
             ctx._("The CLV models could not be fitted: {error}", error=summary["error"][ctx.lang])
         )
+        s.narrative.append(run)
         churn_quality_block(ctx, s, models.get("churn"))
         return s
     data = summary[ctx.lang]
@@ -111,6 +110,7 @@ def build(ctx: Context) -> Section | None:
                 share=format_pct(share),
             )
         )
+    s.narrative.append(run)
     churn_quality_block(ctx, s, models.get("churn"))
     return s
 
