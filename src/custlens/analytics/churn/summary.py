@@ -2,8 +2,9 @@
 baselines, the ranking served, the Brier score and the reliability by decile.
 
 The same :class:`~custlens.analytics.churn.model.ChurnPropensityModel` fit as
-``custlens churn train`` (default cut-offs, horizon 90 days), so every surface shows the same
-figures for the same data.
+``custlens churn train`` (default cut-offs, horizon 90 days); `custlens analyze` fits it once
+on the whole workspace (:mod:`custlens.analytics.model_run`) and every surface reads the
+figures it stored.
 """
 
 from __future__ import annotations
@@ -16,34 +17,6 @@ from custlens.i18n import gettext as _
 TABLES = ("orders", "feedback", "events", "campaign_responses")
 
 
-def churn_quality(tables: dict[str, Any], lang: str = "zh", horizon_days: int = 90) -> dict:
-    """Fit the churn model on a workspace's tables and return its quality figures.
-
-    Parameters
-    ----------
-    tables : dict
-        Table name to Ibis table: ``orders`` and any of :data:`TABLES` (empty or missing
-        tables add no features).
-    lang : str
-        ``zh`` or ``en`` for the names and the note.
-    horizon_days : int, default 90
-        Churn = no purchase in the next ``horizon_days``.
-
-    Returns
-    -------
-    dict
-        roc_auc, pr_auc, brier, test_cutoff, test_churn_rate, served, served_label,
-        served_note, model_beats_baseline, lift_over_best, rankings (the model and each
-        baseline: name, label, roc_auc, pr_auc, top_decile_lift, served), reliability, the
-        five top drivers and ``by_customer`` (a DataFrame of the served churn_probability,
-        churn_risk, churn_risk_label and churn_reasons at the last order date).
-    """
-    model, frame, extras = fit_churn(tables, horizon_days, n_repeats=1)
-    keep = ["churn_probability", "churn_risk", "churn_risk_label", "churn_reasons"]
-    scores = model.score(frame, extras=extras, lang=lang)
-    return {**quality_summary(model.report_, lang), "by_customer": scores[keep]}
-
-
 def fit_churn(
     tables: dict[str, Any], horizon_days: int = 90, n_repeats: int = 3
 ) -> tuple[Any, Any, Any]:
@@ -52,7 +25,8 @@ def fit_churn(
     Parameters
     ----------
     tables : dict
-        As :func:`churn_quality`.
+        Table name to Ibis table: ``orders`` and any of :data:`TABLES` (empty or missing
+        tables add no features).
     horizon_days : int, default 90
         Churn = no purchase in the next ``horizon_days``.
     n_repeats : int, default 3
@@ -87,7 +61,10 @@ def quality_summary(rep: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     Returns
     -------
     dict
-        As :func:`churn_quality` without ``by_customer``.
+        roc_auc, pr_auc, brier, test_cutoff, test_churn_rate, served, served_label,
+        served_note, model_beats_baseline, lift_over_best, horizon_days, rankings (the model
+        and each baseline: name, label, roc_auc, pr_auc, top_decile_lift, served), reliability
+        and the five top drivers.
     """
     top = rep["lift_by_decile"][0]["lift"] if rep["lift_by_decile"] else None
     rows = [
