@@ -16,6 +16,7 @@ from custlens.cli.main import app as cli
 from custlens.i18n import gettext
 from custlens.web.app import create_app
 from custlens.web.context import WebOptions
+from custlens.web.security import LANG_COOKIE
 
 
 @pytest.fixture
@@ -84,3 +85,28 @@ def test_churn_api_and_cli_give_the_same_figures(world, fresh_app, tmp_path):
     for mine, theirs in zip(got["reliability"], train["reliability"], strict=True):
         assert mine == pytest.approx(theirs, abs=1e-12)
     assert "by_customer" not in got
+
+
+def test_the_clv_page_says_to_run_the_analysis_then_which_run(world, cold_app, fresh_ws):
+    """Nothing stored: the page says to run the analysis (zh/en). Data imported after the
+    stored run: the page says the scores are from that run."""
+    from custlens.io.pipeline import import_file
+
+    client = login(cold_app, "admin")
+    run_id = fresh_ws.con.execute("SELECT max(run_id) FROM model_results").fetchone()[0]
+    page = client.get("/clv").text
+    assert 'id="models-run"' in page and f'data-run-id="{run_id}"' in page
+    assert 'id="models-stale"' not in page
+    orders = world["truth"]["files"]["orders"]
+    import_file(fresh_ws, "orders", world["data"] / orders)
+    cold_app.state.ctx.invalidate()
+    page = client.get("/clv").text
+    assert 'id="models-stale"' in page and f"运行 {run_id} 之后又导入了数据" in page
+    fresh_ws.con.execute("DELETE FROM model_results")
+    cold_app.state.ctx.invalidate()
+    page = client.get("/clv").text
+    assert 'id="models-not-run"' in page and "CLV 与流失模型尚未拟合" in page
+    assert 'id="churn-risk-rule"' not in page and "data-roc-auc" not in page
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get("/clv").text
+    assert "The CLV and churn models have not been fitted yet" in page

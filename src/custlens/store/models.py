@@ -124,6 +124,7 @@ def stored_models(source: Any) -> dict[str, dict[str, Any]]:
     if not rows:
         return {}
     log = source.table("import_log")
+    log = log.filter(log.status != "failed")  # a failed import changed nothing
     imported = log.finished_at.max().to_pyarrow().as_py()
     return {
         r["kind"]: {
