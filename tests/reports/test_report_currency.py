@@ -7,10 +7,14 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
+from custlens.analytics.model_run import fit_workspace_models
+from custlens.analytics.value.analysis import analyze_value
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
 from custlens.reports.pdf import write_pdf
 from custlens.reports.xlsx import write_xlsx
+from custlens.store.models import store_models
+from custlens.store.results import save_analysis
 from tests.conftest import demo_workspace
 
 SECTIONS = ["summary", "value", "clv"]
@@ -21,6 +25,10 @@ def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("gbp")
     workspace, _truth = demo_workspace(
         root, 400, 5, settings={"currency": "GBP", "timezone": "Europe/London"}
+    )
+    # `custlens analyze`: the report reads the models it fits on the whole workspace
+    store_models(
+        workspace, save_analysis(workspace, analyze_value(workspace)), fit_workspace_models
     )
     yield workspace
     workspace.close()

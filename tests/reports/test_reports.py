@@ -15,13 +15,17 @@ from PIL import Image
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from custlens.analytics.model_run import fit_workspace_models
 from custlens.analytics.patterns.compare import period_summary
 from custlens.analytics.patterns.periods import parse_period
+from custlens.analytics.value.analysis import analyze_value
 from custlens.cli.main import app
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
 from custlens.reports.pdf import write_pdf
 from custlens.reports.xlsx import write_xlsx
+from custlens.store.models import store_models
+from custlens.store.results import save_analysis
 from tests.conftest import demo_workspace
 
 PERIOD = "2025-Q4"
@@ -33,6 +37,10 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 def ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     workspace, _truth = demo_workspace(root, 2500, 9)
+    # `custlens analyze`: the report reads the models it fits on the whole workspace
+    store_models(
+        workspace, save_analysis(workspace, analyze_value(workspace)), fit_workspace_models
+    )
     yield workspace
     workspace.close()
 

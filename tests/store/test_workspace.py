@@ -124,6 +124,28 @@ def test_v16_adds_report_schedules_and_runs(tmp_path):
     ws.close()
 
 
+def test_v14_adds_model_results_and_score_runs(tmp_path):
+    """A v13 workspace with stored scores gets the model results table and the run columns of
+    customer_scores, its scores kept (no run yet: null)."""
+    root = tmp_path / "v13"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(13):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO customer_scores (customer_id, clv) VALUES ('C1', 12.5)")
+    con.close()
+    ws = open_workspace(root)
+    row = ws.con.execute(
+        "SELECT clv, clv_run_id, churn_run_id, churn_reasons_zh FROM customer_scores"
+    ).fetchall()
+    assert row == [(12.5, None, None, None)]
+    assert ws.con.execute("SELECT count(*) FROM model_results").fetchone()[0] == 0
+    ws.close()
+
+
 def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
     """A v5 workspace with data: v6 adds the customer_id indexes, rewrites tags in customer
     order and fills the search index from the customers already there."""

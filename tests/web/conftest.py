@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from custlens.analytics.model_run import fit_workspace_models
 from custlens.analytics.value.analysis import analyze_value
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from custlens.store.models import store_models
 from custlens.store.results import save_analysis
 from custlens.web.app import create_app
 from custlens.web.context import WebOptions
@@ -64,7 +66,8 @@ def world(tmp_path_factory) -> dict:
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    save_analysis(ws, analyze_value(ws))
+    # as `custlens analyze`: the value analysis, then the models on the whole workspace
+    store_models(ws, save_analysis(ws, analyze_value(ws)), fit_workspace_models)
     for name, pw in PASSWORDS.items():
         users.add_user(ws.con, name, pw, ROLES[name], FILTERS.get(name))
     ws.con.execute("CHECKPOINT")
@@ -87,7 +90,7 @@ def shared_ws(world, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(shared_ws):
-    application = create_app(None, shared_ws, WebOptions(warm_models=False))
+    application = create_app(None, shared_ws, WebOptions())
     yield application
     application.state.ctx.close()
 
@@ -101,9 +104,7 @@ def fresh_ws(world, tmp_path):
 
 @pytest.fixture
 def fresh_app(fresh_ws):
-    # the models are fitted when a page first asks (the warming pass would fit them in every
-    # test's background; tests/web/test_warm.py covers that)
-    application = create_app(None, fresh_ws, WebOptions(warm_models=False))
+    application = create_app(None, fresh_ws, WebOptions())
     yield application
     application.state.ctx.close()
 
@@ -132,22 +133,6 @@ def login(app, username: str, password: str | None = None) -> TestClient:
     client.csrf = csrf_of(client, "/account")  # the token of the new session
     client.username = username
     return client
-
-
-PENDING = ('id="clv-pending"', 'id="churn-quality-pending"')
-
-
-def fitted(client: TestClient, path: str = "/clv", seconds: float = 600) -> str:
-    """The page once the CLV and churn models it shows are fitted (they are fitted in the
-    background; until then the page says so)."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    page = client.get(path).text
-    while any(p in page for p in PENDING) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        page = client.get(path).text
-    return page
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,11 @@
-"""The churn model over HTTP: 客户360 shows a customer's served churn probability and reasons
-on a fresh server (no other page opened first), and `/api/v1/churn` gives the figures of
-`custlens churn train --format json` for the same workspace."""
+"""The churn model over HTTP: 客户360 shows a customer's stored churn probability and reasons
+on a fresh server (no other page opened first, nothing fitted by the web), and `/api/v1/churn`
+gives the figures of `custlens churn train --format json` for the same workspace."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from tests.web.conftest import copy_world, login
@@ -17,28 +16,28 @@ from custlens.cli.main import app as cli
 from custlens.i18n import gettext
 from custlens.web.app import create_app
 from custlens.web.context import WebOptions
+from custlens.web.security import LANG_COOKIE
 
 
 @pytest.fixture
 def cold_app(fresh_ws):
-    """An app that does not fit the models in its warming pass (a request starts the fit)."""
+    """An app without the warming pass: what a page shows is read when it is asked for."""
     application = create_app(None, fresh_ws, WebOptions(warm_caches=False))
     yield application
     application.state.ctx.close()
 
 
-def test_customer_page_shows_churn_reasons_without_the_clv_page(cold_app, fresh_ws):
+def test_customer_page_shows_stored_churn_reasons_at_once(cold_app, fresh_ws, monkeypatch):
+    from custlens.analytics import model_run
+    from custlens.analytics.churn import summary
+
+    monkeypatch.setattr(summary, "fit_churn", _no_fit)
+    monkeypatch.setattr(model_run, "fit_workspace_models", _no_fit)
     client = login(cold_app, "admin")
     cid = fresh_ws.con.execute(
         "SELECT customer_id FROM orders GROUP BY 1 ORDER BY max(order_date), 1 LIMIT 1"
     ).fetchone()[0]
-    # the first visit starts the model in the background and says so, without waiting for it
     page = client.get(f"/customers/{cid}").text
-    assert "流失模型正在拟合" in page and 'id="churn-reasons"' not in page
-    deadline = time.monotonic() + 600
-    while 'id="churn-pending"' in page and time.monotonic() < deadline:
-        time.sleep(1)
-        page = client.get(f"/customers/{cid}").text
     prob = re.search(r'id="churn-probability"[^>]*>([^<]+)<', page)
     reasons = re.search(r'id="churn-reasons">([^<]*)<', page)
     assert prob and "%" in prob.group(1), "no churn probability on 客户360"
@@ -50,9 +49,20 @@ def test_customer_page_shows_churn_reasons_without_the_clv_page(cold_app, fresh_
     }
     for part in reasons.group(1).split(gettext(", ", "zh")):
         assert any(p and p in part for p in phrases), part
-    # the ranking the API names is the one the page names (one fit, cached)
+    stored = fresh_ws.con.execute(
+        "SELECT churn_probability, churn_reasons_zh FROM customer_scores WHERE customer_id = ?",
+        [cid],
+    ).fetchone()
+    assert reasons.group(1) == stored[1]
+    detail = client.get(f"/api/v1/customers/{cid}").json()
+    assert detail["churn"]["churn_probability"] == stored[0]
+    # the ranking the API names is the one the page names (one stored model)
     api = client.get("/api/v1/churn").json()
     assert api["served_label"] in page
+
+
+def _no_fit(*args, **kwargs):
+    raise AssertionError("a model fitted by the web")
 
 
 def test_churn_api_and_cli_give_the_same_figures(world, fresh_app, tmp_path):
@@ -77,28 +87,26 @@ def test_churn_api_and_cli_give_the_same_figures(world, fresh_app, tmp_path):
     assert "by_customer" not in got
 
 
-def test_background_fit_reads_on_its_own_cursor(fresh_app, fresh_ws, monkeypatch):
-    """A DuckDB cursor serves one thread at a time: the 客户360 background fit must not read
-    through the cursor of the request that started it (that request goes on using it, and the
-    two together failed with "closed pending query result" and a 500)."""
-    from custlens.analytics.churn import summary
+def test_the_clv_page_says_to_run_the_analysis_then_which_run(world, cold_app, fresh_ws):
+    """Nothing stored: the page says to run the analysis (zh/en). Data imported after the
+    stored run: the page says the scores are from that run."""
+    from custlens.io.pipeline import import_file
 
-    ctx = fresh_app.state.ctx
-    seen: list[bool] = []
-    real = summary.churn_quality
-
-    def spy(tables, lang):
-        seen.append(tables["orders"]._find_backend().con is ctx.con())
-        return real(tables, lang)
-
-    monkeypatch.setattr(summary, "churn_quality", spy)
-    client = login(fresh_app, "admin")
-    cids = [
-        r[0] for r in fresh_ws.con.execute("SELECT customer_id FROM customers LIMIT 30").fetchall()
-    ]
-    pages = [client.get(f"/api/v1/customers/{cid}") for cid in cids]  # while the fit runs
-    assert [p.status_code for p in pages] == [200] * len(cids)
-    deadline = time.monotonic() + 600
-    while not seen and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert seen == [True]
+    client = login(cold_app, "admin")
+    run_id = fresh_ws.con.execute("SELECT max(run_id) FROM model_results").fetchone()[0]
+    page = client.get("/clv").text
+    assert 'id="models-run"' in page and f'data-run-id="{run_id}"' in page
+    assert 'id="models-stale"' not in page
+    orders = world["truth"]["files"]["orders"]
+    import_file(fresh_ws, "orders", world["data"] / orders)
+    cold_app.state.ctx.invalidate()
+    page = client.get("/clv").text
+    assert 'id="models-stale"' in page and f"运行 {run_id} 之后又导入了数据" in page
+    fresh_ws.con.execute("DELETE FROM model_results")
+    cold_app.state.ctx.invalidate()
+    page = client.get("/clv").text
+    assert 'id="models-not-run"' in page and "CLV 与流失模型尚未拟合" in page
+    assert 'id="churn-risk-rule"' not in page and "data-roc-auc" not in page
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get("/clv").text
+    assert "The CLV and churn models have not been fitted yet" in page

@@ -1,6 +1,9 @@
 """One set of churn numbers: on the demo world the churned stage (流失阶段) has the same count in
 `custlens lifecycle`, the report and the web page / API, and the churn-risk tiers (流失风险)
-the same counts in `custlens clv predict`, the report and the web page / API."""
+the same counts in `custlens clv predict`, the report and the web page / API. The models are
+fitted once by `custlens analyze` (the world fixture) on the whole workspace: a customer's
+churn probability and CLV are the CLI's on every surface, and a 广东 analyst sees the stored
+scores of 广东 customers only, with the whole workspace's model figures."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import json
 import re
 
 import pytest
-from tests.web.conftest import copy_world, fitted
+from tests.web.conftest import copy_world
 from typer.testing import CliRunner
 
 from custlens.analytics.value.lifecycle import resolve_stage
@@ -40,7 +43,8 @@ def surfaces(world, tmp_path_factory, clients):
         "api_lifecycle": web.get("/api/v1/lifecycle").json(),
         "api_clv": web.get("/api/v1/clv").json(),
         "lifecycle_page": web.get("/lifecycle").text,
-        "clv_page": fitted(web),
+        "clv_page": web.get("/clv").text,
+        "web": web,
     }
 
 
@@ -159,3 +163,52 @@ def test_clv_model_and_its_holdout_error_are_one_choice(surfaces):
     assert any(chosen in n and f"{check['error_pct']:+.1f}%" in n for n in clv.narrative)
     compared = next(t for t in clv.tables if t.title == "各模型在验证期的对比")
     assert compared.rows[0]["model"] == chosen
+
+
+def test_a_customers_churn_probability_and_clv_are_one_set_of_numbers(world, surfaces, tmp_path):
+    """`custlens clv predict` / `churn score` (JSON), the API, 客户360 and the CLV page give the
+    top customer the same CLV and churn probability: the stored scores of the analysis run."""
+    top = re.search(r'data-customer="([^"]+)" data-clv="([^"]+)"', surfaces["clv_page"])
+    assert top, "no customer on the CLV page"
+    cid, page_clv = top.group(1), float(top.group(2))
+    cli_clv = {r["customer_id"]: r["clv"] for r in surfaces["cli_predict"]["customers"]}
+    path = copy_world(world, tmp_path / "ws")
+    r = CliRunner().invoke(cli, ["churn", "score", "-w", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    cli_prob = {row["customer_id"]: row["churn_probability"] for row in json.loads(r.stdout)}
+    web = surfaces["web"]
+    api = web.get(f"/api/v1/customers/{cid}").json()
+    assert api["clv"]["clv"] == pytest.approx(cli_clv[cid], rel=1e-9) == page_clv
+    assert max(cli_clv.values()) == pytest.approx(page_clv, rel=1e-9)  # the top one
+    assert api["churn"]["churn_probability"] == pytest.approx(cli_prob[cid], abs=1e-12)
+    page = web.get(f"/customers/{cid}").text
+    shown = re.search(r'id="churn-probability"[^>]*>([\d.]+)%', page)
+    assert shown and float(shown.group(1)) == pytest.approx(cli_prob[cid] * 100, abs=0.051)
+
+
+def test_a_guangdong_analyst_sees_guangdong_scores_and_the_whole_model(surfaces, clients, con):
+    """The 广东 analyst's CLV page and API count and list only 广东 customers' stored scores;
+    the model figures are the whole workspace's (the admin's), labelled as such."""
+    gd = clients["gd"]
+    page = gd.get("/clv").text
+    ids = re.findall(r'data-customer="([^"]+)"', page)
+    assert ids
+    provinces = con.execute(
+        f"SELECT DISTINCT province FROM customers WHERE customer_id IN "
+        f"({', '.join('?' * len(ids))})",
+        ids,
+    ).fetchall()
+    assert provinces == [("广东",)]
+    api = gd.get("/api/v1/clv").json()
+    expected = con.execute(
+        "SELECT count(*) FROM customer_scores s JOIN customers c USING (customer_id) "
+        "WHERE c.province = '广东' AND s.clv_run_id IS NOT NULL AND s.clv_churn_risk IS NOT NULL"
+    ).fetchone()[0]
+    total = sum(t["customers"] for t in api["tiers"])
+    assert 0 < total == expected < sum(t["customers"] for t in surfaces["api_clv"]["tiers"])
+    # the model is the whole workspace's: same choice and error as the admin's
+    assert api["quality"] == surfaces["api_clv"]["quality"]
+    assert api["fit"]["customers"] == surfaces["api_clv"]["fit"]["customers"]
+    assert "模型在工作区的全部数据上拟合一次" in page
+    m = re.search(r'data-roc-auc="([\d.]+)"', page)
+    assert m and m.group(0) in surfaces["clv_page"]

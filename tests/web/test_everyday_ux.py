@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from tests.web.conftest import fitted, login
+from tests.web.conftest import login
 
 
 def datalist(html: str, list_id: str) -> list[str]:
@@ -129,7 +129,6 @@ def busy_customer(con):
 
 def test_customer_360_summary_and_tabs(clients, con, busy_customer):
     client = clients["admin"]
-    fitted(client)  # CLV and churn risk for the summary
     html = client.get(f"/customers/{busy_customer}").text
     summary = re.search(
         r'<div class="cards summary" id="customer-summary">(.*?)\n</div>', html, re.S

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from tests.web.conftest import fitted, login
+from tests.web.conftest import login
 
 from custlens.web import queries
 from custlens.web.app import create_app
@@ -21,7 +21,7 @@ def _fail(*args, **kwargs):
 
 @pytest.mark.parametrize("warm", [True, False])
 def test_overview_periods_are_computed_before_the_request(fresh_ws, monkeypatch, warm):
-    app = create_app(None, fresh_ws, WebOptions(warm_caches=warm, warm_models=False))
+    app = create_app(None, fresh_ws, WebOptions(warm_caches=warm))
     ctx = app.state.ctx
     try:
         if warm:
@@ -72,65 +72,39 @@ def test_restricted_users_scopes_are_warmed(fresh_app):
     assert len({tuple(sorted(s.items())) for s in scopes}) == len(scopes)
 
 
-def test_other_dashboards_and_models_are_warmed(fresh_ws, monkeypatch):
-    """营销活动, 满意度, the default 漏斗 and the CLV / churn models: computed by the warming
-    pass, so no request computes them."""
+def test_other_dashboards_are_warmed_and_no_model_is_fitted(fresh_ws, monkeypatch):
+    """营销活动, 满意度, the default 漏斗 and the CLV page (its stored scores): computed by the
+    warming pass, so no request computes them; neither the pass nor a page fits a CLV or churn
+    model (`custlens analyze` fitted them)."""
+    from custlens.analytics import model_run
     from custlens.analytics.churn import summary
-    from custlens.web import value_queries
+    from custlens.analytics.clv import quality
+    from custlens.web import model_queries, value_queries
     from custlens.web.routes import campaigns, satisfaction
 
-    fresh_app = create_app(None, fresh_ws, WebOptions(fit_wait_seconds=0))
+    monkeypatch.setattr(quality, "fit_checked", _fail)
+    monkeypatch.setattr(summary, "fit_churn", _fail)
+    monkeypatch.setattr(model_run, "fit_workspace_models", _fail)
+    fresh_app = create_app(None, fresh_ws, WebOptions())
     ctx = fresh_app.state.ctx
     assert ctx.warmer.wait(900) and ctx.warmer.passes >= 1
     monkeypatch.setattr(campaigns, "campaigns_page", _fail)
     monkeypatch.setattr(satisfaction, "satisfaction_data", _fail)
     monkeypatch.setattr(value_queries, "funnel_table", _fail)
-    monkeypatch.setattr(value_queries, "clv_predictions", _fail)
-    monkeypatch.setattr(summary, "churn_quality", _fail)
+    monkeypatch.setattr(model_queries, "clv_view", _fail)
     client = login(fresh_app, "admin")
     for path in ("/campaigns", "/satisfaction", "/funnel", "/clv"):
         page = client.get(path)
         assert page.status_code == 200, path
-    assert 'id="clv-pending"' not in page.text and 'id="churn-risk-rule"' in page.text
-    assert "data-roc-auc" in page.text  # the churn model's figures, not a pending note
+    assert 'id="churn-risk-rule"' in page.text and 'id="models-run"' in page.text
+    assert "data-roc-auc" in page.text  # the stored churn model's figures
     ctx.close()
-
-
-def test_a_model_is_fitted_in_the_background_not_in_the_page(fresh_ws, monkeypatch):
-    """The CLV page does not wait for a model fit: it says the model is being fitted, then
-    shows it once the fit is done."""
-    import threading
-
-    from custlens.web import value_queries
-
-    app = create_app(None, fresh_ws, WebOptions(warm_caches=False, fit_wait_seconds=0))
-    release, calls = threading.Event(), []
-    real = value_queries.clv_predictions
-
-    def slow(*args, **kwargs):
-        calls.append(1)
-        assert release.wait(120)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(value_queries, "clv_predictions", slow)
-    try:
-        client = login(app, "admin")
-        page = client.get("/clv").text
-        assert 'id="clv-pending"' in page and "CLV 模型正在拟合" in page
-        assert client.get("/clv").status_code == 200  # still fitting: no second fit
-        release.set()
-        page = fitted(client)
-        assert 'id="clv-pending"' not in page and 'id="churn-risk-rule"' in page
-        assert len(calls) == 1
-    finally:
-        release.set()
-        app.state.ctx.close()
 
 
 def test_closing_waits_for_background_computations(fresh_ws):
     """A model fit torn down at process exit, inside its native thread pool, aborts the
     process: closing the app waits for what :meth:`soon` started, and starts nothing more."""
-    app = create_app(None, fresh_ws, WebOptions(warm_caches=False, warm_models=False))
+    app = create_app(None, fresh_ws, WebOptions(warm_caches=False))
     ctx = app.state.ctx
     done, ran = threading.Event(), []
 

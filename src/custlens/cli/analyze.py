@@ -31,10 +31,19 @@ def analyze_cmd(
     as_of: AsOfOpt = None,
     engine: EngineOpt = None,
     clusters: Annotated[bool, typer.Option("--clusters/--no-clusters", help="Run K-Means")] = True,
+    models: Annotated[
+        bool,
+        typer.Option(
+            "--models/--no-models",
+            help="Fit the CLV and churn models on all the data and store their scores",
+        ),
+    ] = True,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Compute and store metrics, RFM, segments, lifecycle, tags (with history) and clusters.
+    """Compute and store metrics, RFM, segments, lifecycle, tags (with history) and clusters;
+    then fit the CLV and churn models once on the whole workspace and store their per-customer
+    scores and quality figures (what the CLV与流失 page, 客户360 and the report show).
 
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
@@ -54,6 +63,8 @@ def analyze_cmd(
         k: getattr(run, k)
         for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
     }
+    if models:
+        info.update(models_step(ws, run))
     staged = results.stored(ws, "customer_lifecycle")
     churned = int(staged.filter(staged.stage_code == "churned").count().to_pyarrow().as_py())
     days = ws.settings.lifecycle.churn_days
@@ -81,3 +92,13 @@ def analyze_cmd(
     if fmt == Format.table:
         summary = summarise_segments(results.stored(ws, "rfm_scores"), "value_group_code")
         _show(summary.to_pyarrow(), fmt, "Value groups", "segments", settings=ws.settings)
+
+
+def models_step(ws, run) -> dict:
+    """Fit the CLV and churn models on the whole workspace and store them with ``run`` (the
+    web's 运行分析 calls the same :func:`custlens.store.models.store_models`)."""
+    from custlens.analytics.model_run import fit_workspace_models
+    from custlens.store.models import store_models
+
+    with stderr.status(phrase("fitting the CLV and churn models ...")):
+        return store_models(ws, run, fit_workspace_models)

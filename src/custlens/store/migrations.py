@@ -321,8 +321,20 @@ def _v13() -> list[str]:
 
 
 def _v14() -> list[str]:
-    """Kept for the change merged as v14 (no statements here)."""
-    return []
+    """The models `custlens analyze` fits once on the whole workspace: their quality summaries
+    (``model_results``, JSON per run and kind) and the run that wrote each customer's scores."""
+    return [
+        """CREATE TABLE IF NOT EXISTS model_results (
+            run_id INTEGER NOT NULL, kind VARCHAR NOT NULL,   -- churn | clv
+            as_of DATE, summary VARCHAR NOT NULL,              -- JSON, per language
+            created_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, kind)
+        )""",
+        "ALTER TABLE customer_scores ADD COLUMN IF NOT EXISTS clv_run_id INTEGER",
+        "ALTER TABLE customer_scores ADD COLUMN IF NOT EXISTS clv_churn_risk VARCHAR",
+        "ALTER TABLE customer_scores ADD COLUMN IF NOT EXISTS churn_run_id INTEGER",
+        "ALTER TABLE customer_scores ADD COLUMN IF NOT EXISTS churn_reasons_zh VARCHAR",
+        "ALTER TABLE customer_scores ADD COLUMN IF NOT EXISTS churn_reasons_en VARCHAR",
+    ]
 
 
 def _v15() -> list[str]:

@@ -15,7 +15,8 @@ Semantics of a user's row filters (``store_id``, ``province``, ``channel``, ``in
 * stored analysis results (metrics, RFM, lifecycle, tags, clusters, CLV and churn scores)
   follow their customer the same way: through ``customer_id``;
 * tables without customers' rows that are the same for everyone (:data:`SHARED`: campaign
-  definitions, analysis runs, cluster centroids) are read in full; any other table without a
+  definitions, analysis runs, cluster centroids, the quality summaries of the models fitted
+  on the whole workspace) are read in full; any other table without a
   ``customer_id`` (the import log, its problems) counts rows of every customer, so it has no
   rows under row filters.
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 # tables without customers' rows, the same for every user: read in full under row filters
-SHARED = ("campaigns", "analysis_runs", "clusters")
+SHARED = ("campaigns", "analysis_runs", "clusters", "model_results")
 # accounts, sessions, the audit trail and saved dashboards: not data, never handed out by a
 # scoped workspace
 ACCOUNT_TABLES = (

@@ -30,7 +30,9 @@ CLV_COLUMNS = (
 )
 
 
-def store_clv_scores(ws: Workspace, predictions: pd.DataFrame, model: str) -> int:
+def store_clv_scores(
+    ws: Workspace, predictions: pd.DataFrame, model: str, run_id: int | None = None
+) -> int:
     """Upsert P(alive), expected purchases, expected spend and CLV per customer.
 
     Parameters
@@ -41,6 +43,9 @@ def store_clv_scores(ws: Workspace, predictions: pd.DataFrame, model: str) -> in
         Indexed by customer_id, with any of :data:`CLV_COLUMNS`.
     model : str
         The transaction model's name, kept with the scores.
+    run_id : int, optional
+        The analysis run whose models made them (`custlens analyze`); None for scores made
+        outside a run (`clv predict --store`), which the pages do not show as the run's.
 
     Returns
     -------
@@ -48,12 +53,15 @@ def store_clv_scores(ws: Workspace, predictions: pd.DataFrame, model: str) -> in
         Customers written.
     """
     frame = predictions.reset_index().rename(columns={"index": "customer_id"})
-    cols = [c for c in CLV_COLUMNS if c in frame]
+    cols = [c for c in (*CLV_COLUMNS, "clv_churn_risk") if c in frame]
     data = pa.Table.from_pandas(frame[["customer_id", *cols]], preserve_index=False)
-    return _upsert(ws, data, cols, {"clv_scored_at": dt.datetime.now(), "clv_model": model})
+    stamp = {"clv_scored_at": dt.datetime.now(), "clv_model": model, "clv_run_id": run_id}
+    return _upsert(ws, data, cols, stamp)
 
 
-def store_churn_scores(ws: Workspace, scores: pd.DataFrame, method: str) -> int:
+def store_churn_scores(
+    ws: Workspace, scores: pd.DataFrame, method: str, run_id: int | None = None
+) -> int:
     """Upsert churn probability and risk tier per customer.
 
     Parameters
@@ -64,6 +72,9 @@ def store_churn_scores(ws: Workspace, scores: pd.DataFrame, method: str) -> int:
         Indexed by customer_id, with ``churn_probability`` and ``churn_risk``.
     method : str
         How the scores were made, kept with them.
+    run_id : int, optional
+        As for :func:`store_clv_scores`; with it, ``churn_reasons_zh`` / ``churn_reasons_en``
+        are kept too when ``scores`` has them.
 
     Returns
     -------
@@ -71,15 +82,11 @@ def store_churn_scores(ws: Workspace, scores: pd.DataFrame, method: str) -> int:
         Customers written.
     """
     frame = scores.reset_index().rename(columns={"index": "customer_id"})
-    data = pa.Table.from_pandas(
-        frame[["customer_id", "churn_probability", "churn_risk"]], preserve_index=False
-    )
-    return _upsert(
-        ws,
-        data,
-        ["churn_probability", "churn_risk"],
-        {"churn_scored_at": dt.datetime.now(), "churn_method": method},
-    )
+    cols = ["churn_probability", "churn_risk"]
+    cols += [c for c in ("churn_reasons_zh", "churn_reasons_en") if c in frame]
+    data = pa.Table.from_pandas(frame[["customer_id", *cols]], preserve_index=False)
+    stamp = {"churn_scored_at": dt.datetime.now(), "churn_method": method, "churn_run_id": run_id}
+    return _upsert(ws, data, cols, stamp)
 
 
 def _upsert(ws: Workspace, data: pa.Table, cols: list[str], constants: dict[str, Any]) -> int:

@@ -52,9 +52,6 @@ class WebOptions:
     # requests executing at once, the rest queued by deadline (0: two per core; see admission)
     max_active_requests: int = 0
     warm_caches: bool = True  # compute the common dashboards after start and every change
-    warm_models: bool = True  # ... and then fit the CLV and churn models (unrestricted scope)
-    # how long a page waits for a model fit (CLV, churn) before saying it is being fitted
-    fit_wait_seconds: float = 2.0
     # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks);
     # empty: nobody's, so a client cannot choose the address audited and throttled
     forwarded_allow_ips: tuple[str, ...] = ()

@@ -3,8 +3,9 @@
 Segments, lifecycle stages, tags and clusters are read from the latest stored analysis run
 (``custlens analyze`` or the 运行分析 button; custlens.store.results tells whether there is
 one), filtered to the customers the principal may see.
-CLV / churn and funnels are computed on the principal's scoped tables (and cached by the
-caller per data version).
+Funnels and paths are computed on the principal's scoped tables (and cached by the caller per
+data version); the CLV and churn models are stored by `custlens analyze` and read in
+custlens.web.model_queries.
 """
 
 from __future__ import annotations
@@ -149,72 +150,6 @@ def clusters(scope: Scope, lang: str = "zh") -> dict[str, Any]:
         gettext("Customers", lang),
     )
     return {"rows": rows, "spec": spec}
-
-
-# ---- CLV and churn -------------------------------------------------------------------------
-def clv_predictions(scope: Scope, lang: str = "zh", churn_days: int = 180) -> dict[str, Any]:
-    """The transaction model chosen on a holdout (BG/NBD or Pareto/NBD; ``quality`` says which,
-    its holdout error and whether it is adequate) + Gamma-Gamma on the principal's orders:
-    parameters, per-customer forecasts,
-    value per churn-risk tier (流失风险: P(alive) rank, or the lifecycle rule with
-    ``churn_days`` when the fit is degenerate) and what the tiers rest on. Weekly time unit,
-    calibrated to the last order, as `custlens clv predict`."""
-    from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
-    from custlens.analytics.clv.diagnostics import explain_degenerate
-    from custlens.analytics.clv.plotting import holdout_by_frequency_spec
-    from custlens.analytics.clv.quality import fit_checked
-    from custlens.analytics.clv.summary import orders_frame
-    from custlens.analytics.clv.workflow import predict_customers, value_by_tier
-
-    frame = orders_frame(scope.table("orders"))
-    if frame.empty:
-        raise InputError.of("no orders to fit a CLV model on")
-    fit, check = fit_checked(frame, "W")  # the model chosen on a holdout (see quality.py)
-    pred = predict_customers(fit, churn_days=churn_days, lang=lang)
-    tiers = to_records(value_by_tier(pred))
-    basis = pred.attrs["churn_risk_basis"]
-    heading = churn_risk_heading(basis, lang)
-    spec = basic.bar(
-        tiers,
-        "churn_risk_label",
-        "customers",
-        gettext("Customers per churn risk", lang),
-        heading,
-        gettext("Customers", lang),
-    )
-    ids = {
-        t: pred.index[pred["churn_risk"] == t].astype(str).tolist()
-        for t in ("high", "medium", "low")
-    }
-    top = pred.sort_values("clv", ascending=False, kind="stable") if "clv" in pred else pred
-    top = top.head(20).reset_index(names="customer_id")  # ties: in customer order
-    tm = fit.transaction_model
-    return {
-        "fit": fit.to_dict(),
-        "quality": {
-            **check.to_dict(lang),
-            "degenerate_explanation": explain_degenerate(
-                tm.degenerate_reasons_, tm.model_name, lang
-            ),
-        },
-        "quality_spec": None
-        if check.best is None
-        else holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", lang),
-        "params": fit.params_rows(),
-        "churn_risk": {
-            "basis": basis,
-            "label": heading,
-            "rule": churn_risk_rule(pred, lang, tm.model_name),
-            "degenerate": bool(tm.degenerate_),
-            "degenerate_reasons": list(tm.degenerate_reasons_),
-            "churn_days": churn_days,
-        },
-        "tiers": tiers,
-        "spec": spec,
-        "ids": ids,
-        "top": to_records(top),
-        "by_customer": pred,
-    }
 
 
 # ---- funnel --------------------------------------------------------------------------------

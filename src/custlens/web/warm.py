@@ -6,9 +6,9 @@ requests queued behind it. So after the app starts, and after every change of da
 analysis runs, manual tags) or of users, one background thread fills the result cache for the
 pages opened first: 总览 for the latest month (where a login lands), the unfiltered customer
 list, 总览 for the latest week and quarter, 购买模式, 分群与RFM, 生命周期, 营销活动, 满意度 and the
-default 漏斗, in the workspace's language, for the unrestricted scope and for the row filters
-of each enabled user (up to :data:`MAX_SCOPES`); then the CLV and churn models of the
-unrestricted scope.
+default 漏斗 and the stored CLV scores, in the workspace's language, for the unrestricted scope
+and for the row filters of each enabled user (up to :data:`MAX_SCOPES`). No model is fitted
+here: `custlens analyze` fits them once on the whole workspace.
 
 It calls the same functions with the same cache keys as the requests, so a request arriving
 meanwhile waits for the computation in progress (the cache's single flight) instead of
@@ -61,20 +61,6 @@ def _request(app: Any, lang: str) -> Request:
     )
 
 
-def model_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
-    """The CLV and churn model fits of ``principal``'s scope (the CLV page and 客户360 say that
-    they are being fitted until they are done)."""
-    from custlens.web.routes.common import scope_of
-    from custlens.web.routes.value import churn_quality_data, clv_data
-
-    lang = normalise_lang(app.state.ctx.settings.lang)
-    request = _request(app, lang)
-    return [
-        lambda: clv_data(request, scope_of(request, principal), lang),
-        lambda: churn_quality_data(request, scope_of(request, principal), lang),
-    ]
-
-
 def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
     """The computations of the first pages for ``principal`` (each fills the result cache):
     总览 of the latest month first (the page a login lands on), then the customer list, the
@@ -82,11 +68,12 @@ def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
     from custlens.web import choices, value_queries
     from custlens.web.routes.behaviour import funnel_data
     from custlens.web.routes.campaigns import campaigns_data
+    from custlens.web.routes.common import scope_of
     from custlens.web.routes.customers import list_data
     from custlens.web.routes.overview import overview_data
     from custlens.web.routes.patterns import patterns_data
     from custlens.web.routes.satisfaction import satisfaction_page_data
-    from custlens.web.routes.value import stored_page_data
+    from custlens.web.routes.value import clv_data, stored_page_data
 
     lang = normalise_lang(app.state.ctx.settings.lang)
     request = _request(app, lang)
@@ -108,6 +95,8 @@ def page_steps(app: Any, principal: Principal) -> list[Callable[[], Any]]:
         lambda: campaigns_data(request, principal, lang),
         lambda: satisfaction_page_data(request, principal, lang),
         lambda: funnel_data(request, principal, *funnel, lang),
+        # the stored CLV scores of the scope (the models are fitted by `custlens analyze`)
+        lambda: clv_data(request, scope_of(request, principal), lang),
     ]
     return steps
 
@@ -157,11 +146,7 @@ class Warmer:
         ctx = self._app.state.ctx
         with ctx.parallel():
             principals = warm_principals(ctx)
-            # the model fits (minutes at millions of customers) of the unrestricted scope only,
-            # after every scope's dashboards; other scopes fit theirs when first asked
             steps = [s for p in principals for s in page_steps(self._app, p)]
-            if ctx.options.warm_models:
-                steps += model_steps(self._app, principals[0])
             for step in steps:
                 if self._cancelled():
                     return False

@@ -1,46 +1,65 @@
-"""CLV and churn risk: BG/NBD + Gamma-Gamma fitted on orders up to the period end, or to the
-last order when the data stops first (the report's as-of date).
+"""CLV and churn risk: the models `custlens analyze` fitted once on the whole workspace
+(the transaction model chosen on a holdout with Gamma-Gamma, weekly, calibrated to the last
+order) and the per-customer scores it stored, of the customers the report covers.
 
 Churn risk here is the model's (流失风险): buyers ranked by P(alive), or the lifecycle rule
 when the fit is degenerate; the churned stage (流失阶段) is in the customer-value section.
-The fit is weekly, as in `custlens clv predict` and on the web page, so the tiers agree.
+The report reads what the CLV与流失 page and `custlens clv predict` show; it fits nothing.
 """
 
 from __future__ import annotations
 
-from custlens.analytics.churn.notes import churn_risk_heading, churn_risk_rule
-from custlens.analytics.clv.diagnostics import explain_degenerate
-from custlens.analytics.clv.plotting import holdout_by_frequency_spec
-from custlens.analytics.clv.quality import fit_checked
-from custlens.analytics.clv.summary import orders_frame
-from custlens.analytics.clv.workflow import predict_customers, value_by_tier
+from typing import Any
+
+from custlens.analytics.churn.tiers import RISK_LABELS
+from custlens.analytics.clv.workflow import value_by_tier
 from custlens.charts.value import clv_histogram
-from custlens.errors import CustlensError
 from custlens.i18n.numbers import currency_symbol, format_pct
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
+from custlens.store.models import run_scores, stored_models
 
 
 def build(ctx: Context) -> Section | None:
-    orders = ctx.table("orders")
-    frame = orders_frame(orders.filter(orders.order_date <= ctx.period.end))
-    if frame.empty:
-        return None
-    try:  # the model chosen on a holdout (analytics/clv/quality.py), then fitted on it all
-        end = min(ctx.period.end, ctx.last_order).isoformat()
-        fit, check = fit_checked(frame, "W", calibration_end=end)
-    except CustlensError as exc:
-        s = Section("clv", ctx._("Customer lifetime value and churn risk"))
-        s.narrative.append(ctx._("The CLV models could not be fitted: {error}", error=str(exc)))
+    models = stored_models(ctx.ws)
+    stored = models.get("clv")
+    s = Section("clv", ctx._("Customer lifetime value and churn risk"))
+    if stored is None:
+        s.narrative.append(
+            ctx._(
+                "The CLV and churn models have not been fitted yet: run the analysis (custlens "
+                "analyze, or Run analysis on the segments page)."
+            )
+        )
         return s
-    pred = predict_customers(fit, churn_days=ctx.ws.settings.lifecycle.churn_days, lang=ctx.lang)
+    run = ctx._(
+        "Scores and model figures from analysis run {run_id} as of {as_of}: the models are "
+        "fitted once on all of the workspace's data.",
+        run_id=stored["run_id"],
+        as_of=stored["as_of"],
+    )
+    summary = stored["summary"]
+    if "error" in summary:
+        s.narrative.append(
+            ctx._("The CLV models could not be fitted: {error}", error=summary["error"][ctx.lang])
+        )
+        s.narrative.append(run)
+        churn_quality_block(ctx, s, models.get("churn"))
+        return s
+    data = summary[ctx.lang]
+    scores = run_scores(ctx.table("customer_scores"), "clv", stored["run_id"])
+    scores = scores.filter(scores.clv_churn_risk.notnull())
+    pred = scores.select("p_alive", "clv", churn_risk=scores.clv_churn_risk).to_pandas()
+    if pred.empty:
+        return None
+    pred["churn_risk_label"] = pred["churn_risk"].map(
+        {t: ctx._(label) for t, label in RISK_LABELS.items()}
+    )
     # what the table shows: P(alive) as a percentage with 2 decimals, money in cents
     shown = {"mean_p_alive": 4, "mean_clv": 2, "total_clv": 2}
     tiers = value_by_tier(pred).round(shown).to_dict("records")
-    s = Section("clv", ctx._("Customer lifetime value and churn risk"))
-    tm = fit.transaction_model
-    heading = churn_risk_heading(pred.attrs["churn_risk_basis"], ctx.lang)
-    s.narrative.append(churn_risk_rule(pred, ctx.lang, tm.model_name))
+    heading = data["churn_risk"]["label"]
+    s.narrative.append(data["churn_risk"]["rule"])
     counts = {t["churn_risk"]: t["customers"] for t in tiers}
     s.narrative.append(
         ctx._(
@@ -65,17 +84,19 @@ def build(ctx: Context) -> Section | None:
             chart={"type": "bar", "x": "churn_risk_label", "y": ["customers"]},
         )
     )
-    _add_quality(s, ctx, check, tm)
-    params = {**tm.params_, **(fit.spend_model.params_ if fit.spend_model else {})}
+    _add_quality(s, ctx, data)
     s.tables.append(
         TableBlock(
-            ctx._("{model} parameters (time unit: weeks)", model=tm.model_name),
+            ctx._("{model} parameters (time unit: weeks)", model=data["fit"]["model"]),
             [Column("param", ctx._("Parameter")), Column("value", ctx._("Value"), "float")],
             # 6 significant digits: what a reader can use (and no long digit runs in the file)
-            [{"param": k, "value": float(f"{v:.6g}")} for k, v in params.items()],
+            [
+                {"param": r["parameter"], "value": float(f"{r['estimate']:.6g}")}
+                for r in data["params"]
+            ],
         )
     )
-    if "clv" in pred:
+    if pred["clv"].notna().any():
         symbol = currency_symbol(ctx.currency, ctx.lang)
         spec = clv_histogram(pred["clv"], ctx.lang, symbol)
         s.charts.append(ChartBlock(ctx._("CLV distribution"), spec))
@@ -89,23 +110,21 @@ def build(ctx: Context) -> Section | None:
                 share=format_pct(share),
             )
         )
-    churn_quality_block(ctx, s)
+    s.narrative.append(run)
+    churn_quality_block(ctx, s, models.get("churn"))
     return s
 
 
-def churn_quality_block(ctx: Context, s: Section) -> None:
-    """The churn model against its baselines, its calibration and the ranking served
+def churn_quality_block(ctx: Context, s: Section, stored: dict[str, Any] | None) -> None:
+    """The stored churn model against its baselines, its calibration and the ranking served
     (as `custlens churn train` and the web page show them; see docs/prediction.md)."""
-    from custlens.analytics.churn.summary import churn_quality, workspace_tables
-
-    tables = workspace_tables(ctx.ws)
-    orders = tables["orders"]
-    tables["orders"] = orders.filter(orders.order_date <= ctx.period.end)
-    try:
-        q = churn_quality(tables, ctx.lang)
-    except CustlensError as exc:
-        s.narrative.append(ctx._("The churn model could not be evaluated: {error}", error=str(exc)))
+    if stored is None:
         return
+    if "error" in stored["summary"]:
+        error = stored["summary"]["error"][ctx.lang]
+        s.narrative.append(ctx._("The churn model could not be evaluated: {error}", error=error))
+        return
+    q = stored["summary"][ctx.lang]
     s.narrative.append(q["served_note"])
     s.narrative.append(
         ctx._(
@@ -150,16 +169,20 @@ def churn_quality_block(ctx: Context, s: Section) -> None:
     )
 
 
-def _add_quality(s: Section, ctx: Context, check, tm) -> None:
+def _add_quality(s: Section, ctx: Context, data: dict[str, Any]) -> None:
     """The holdout check: which model, its error, whether adequate, a degenerate fit in words."""
-    s.narrative.extend(check.verdict(ctx.lang))
-    best = check.best.degenerate_reasons if check.best else []
-    if tm.degenerate_reasons_ and tm.degenerate_reasons_ != best:
-        s.narrative.append(explain_degenerate(tm.degenerate_reasons_, tm.model_name, ctx.lang))
-    if check.best is not None:
-        spec = holdout_by_frequency_spec(check.best.report.by_frequency, "purchases", ctx.lang)
-        s.charts.append(ChartBlock(spec["title"], spec))
-    rows = [r for r in check.rows() if r.get("error_pct") is not None]
+    check = data["quality"]
+    s.narrative.extend(check["verdict"])
+    best = next((c for c in check["candidates"] if c.get("model") == check["chosen"]), {})
+    reasons = data["churn_risk"]["degenerate_reasons"]
+    if reasons and reasons != (best.get("degenerate_reasons") or []):
+        s.narrative.append(check["degenerate_explanation"])
+    if data["quality_spec"] is not None:
+        s.charts.append(ChartBlock(data["quality_spec"]["title"], data["quality_spec"]))
+    cols = ("model", "predicted_total", "actual_total", "error_pct", "mae")
+    rows = [
+        {k: r.get(k) for k in cols} for r in check["candidates"] if r.get("error_pct") is not None
+    ]
     if rows:
         s.tables.append(
             TableBlock(

@@ -289,11 +289,18 @@ def lifecycle(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 @router.get("/clv", tags=["customer value"])
 def clv(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """Churn risk (流失风险) tiers with CLV, and what they rest on: BG/NBD P(alive) ranks, or
-    the lifecycle rule when the fit is degenerate (``churn_risk.degenerate``)."""
-    from custlens.web.routes.value import clv_data
+    the lifecycle rule when the fit is degenerate (``churn_risk.degenerate``). The models are
+    the ones `custlens analyze` fitted on the whole workspace (``run``); the tiers count the
+    customers the caller sees."""
+    from custlens.i18n import gettext
+    from custlens.web.routes.value import NOT_RUN, clv_data
 
-    data = clv_data(request, scope_of(request, principal), lang_of(request))
-    return json_ready({k: data[k] for k in ("fit", "quality", "params", "churn_risk", "tiers")})
+    lang = lang_of(request)
+    data = clv_data(request, scope_of(request, principal), lang)
+    if data is None or "error" in data:
+        raise HTTPException(422, gettext(NOT_RUN, lang) if data is None else data["error"])
+    keys = ("fit", "quality", "params", "churn_risk", "tiers", "run")
+    return json_ready({k: data[k] for k in keys})
 
 
 @router.get("/campaigns", tags=["campaigns"])
@@ -313,14 +320,15 @@ def campaigns(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
 def churn(request: Request, principal: Principal = VIEW) -> dict[str, Any]:
     """The churn model against its baselines at the test cut-off, as `custlens churn train`
     reports them: ROC AUC, PR AUC, Brier score, the rankings compared, the one served and the
-    reliability by decile (the CLV page's figures, computed once per data version)."""
+    reliability by decile (the CLV page's figures: the model `custlens analyze` fitted on the
+    whole workspace, ``run``)."""
     from custlens.web.routes.value import churn_quality_data
 
     lang = lang_of(request)
-    quality, error = churn_quality_data(request, scope_of(request, principal), lang)
+    quality, error = churn_quality_data(request, lang)
     if quality is None:
         raise HTTPException(422, error)
-    return json_ready({k: v for k, v in quality.items() if k != "by_customer"})
+    return json_ready(quality)
 
 
 @router.get("/tags", tags=["customer value"])

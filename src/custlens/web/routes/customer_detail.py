@@ -21,7 +21,7 @@ from custlens.store.sentiment import SENTIMENT_COLUMNS
 from custlens.store.sql import quote_name
 from custlens.web.queries import plain_rows
 from custlens.web.render import lang_of
-from custlens.web.routes.common import ctx_of, scope_of, stored_results
+from custlens.web.routes.common import ctx_of, stored_results
 from custlens.web.scope import scoped_sql
 
 ORDER_COLUMNS = (
@@ -230,12 +230,7 @@ def customer_detail(
         "profile_changes": _named_changes(rows.get("changes", []), lang_of(request)),
         "clv": None,
     }
-    scope = scope_of(request, principal)
-    hit = ctx_of(request).peek(("clv", scope.key, (lang_of(request),)))
-    if hit is not None and cid in hit["by_customer"].index:
-        row = hit["by_customer"].loc[cid]
-        detail["clv"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    detail["churn"] = _churn_of(request, scope, cid)
+    detail["clv"], detail["churn"] = _models_of(request, principal, cid)
     if not whole_rows:  # 推荐商品 on the page; the API has its own route
         from custlens.web.recommendations import recommendations_soon
 
@@ -259,17 +254,17 @@ def _feedback(
     return feedback_sentiment(rows, None if shown else name, shown, others)
 
 
-def _churn_of(request: Request, scope: Any, cid: str) -> dict[str, Any] | None:
-    """The served churn probability and reasons of one customer, from the churn model the CLV
-    page shows; ``{"pending": True}`` while that model is fitted in the background (started by
-    the first page that needs it), None when the data cannot support one."""
-    from custlens.web.routes.value import churn_quality_soon
+def _models_of(request: Request, principal: Principal, cid: str) -> tuple[Any, Any]:
+    """The customer's stored CLV and churn scores of the latest analysis run (the models it
+    fitted on the whole workspace), read within the principal's rows."""
+    from custlens.web.model_queries import customer_models
+    from custlens.web.routes.value import stored_models
 
-    hit = churn_quality_soon(request, scope, lang_of(request))
-    if hit is None:
-        return {"pending": True}
-    if isinstance(hit, str) or cid not in hit["by_customer"].index:
-        return None
-    row = hit["by_customer"].loc[cid]
-    out = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    return {**out, "served_label": hit["served_label"]}
+    stored = stored_models(request)
+    if not stored:
+        return None, None
+
+    def one(table: str, key: str, cols: tuple[str, ...]) -> tuple[str, list[Any]]:
+        return scoped_sql(table, principal, key, cols, materialize=False)
+
+    return customer_models(ctx_of(request).con(), one, cid, stored, lang_of(request))

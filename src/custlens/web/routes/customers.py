@@ -20,6 +20,7 @@ from custlens.io.export import localise_headers, write_table
 from custlens.privacy.policy import Principal
 from custlens.store.results import set_manual_tag
 from custlens.web import choices, customer_params, customer_query
+from custlens.web.model_queries import tier_ids
 from custlens.web.queries import Scope
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.common import (
@@ -35,7 +36,7 @@ from custlens.web.routes.common import (
     stored_results,
 )
 from custlens.web.routes.customer_detail import customer_detail
-from custlens.web.routes.value import clv_data
+from custlens.web.routes.value import stored_models
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,11 +44,16 @@ router = APIRouter(include_in_schema=False)
 def _only(
     request: Request, scope: Scope, q: customer_params.CustomerQuery, lang: str
 ) -> list[str] | None:
-    """The customer ids of a churn-risk tier (from the CLV page's cached forecasts)."""
+    """The customer ids of a churn-risk tier (of the stored CLV scores the principal sees;
+    none before an analysis run stored them)."""
     if not q.risk:
         return None
-    pred = clv_data(request, scope, lang)
-    return pred["ids"][q.risk]
+    stored = stored_models(request).get("clv")
+    if stored is None:
+        return []
+    return cached(
+        request, scope, "clv_tier", q.risk, compute=lambda: tier_ids(scope, stored, q.risk)
+    )
 
 
 def list_data(request: Request, principal: Principal, params: Any) -> dict[str, Any]:

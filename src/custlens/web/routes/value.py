@@ -3,7 +3,6 @@ customer-value analysis."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -11,14 +10,16 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.model_run import fit_workspace_models
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.analytics.value.analysis import analyze_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
-from custlens.privacy.policy import Principal
+from custlens.privacy.policy import LOCAL_OPERATOR, Principal
 from custlens.store import results
+from custlens.store.models import store_models
 from custlens.store.sentiment import store_sentiment
-from custlens.web import value_queries
+from custlens.web import model_queries, value_queries
 from custlens.web.render import flash, lang_of, render
 from custlens.web.routes.auth import safe_next
 from custlens.web.routes.common import ANALYZE, VIEW, cached, ctx_of, record, scope_of
@@ -134,114 +135,60 @@ def clusters_page(request: Request, principal: Principal = VIEW) -> Response:
     )
 
 
-def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any]:
-    """The CLV page's forecasts (cached), with the workspace's lifecycle churn rule."""
-    churn_days = ctx_of(request).settings.lifecycle.churn_days
-    return cached(
-        request,
-        scope,
-        "clv",
-        lang,
-        compute=lambda: value_queries.clv_predictions(scope, lang, churn_days),
-    )
-
-
-def clv_soon(request: Request, principal: Principal, lang: str) -> dict[str, Any] | None:
-    """The CLV page's forecasts when computed (cached), else None while the models are fitted
-    in the background (seconds to minutes at millions of customers: never inside a page)."""
+def stored_models(request: Request) -> dict[str, dict[str, Any]]:
+    """The model summaries of the latest `custlens analyze` run (cached per data version)."""
     ctx = ctx_of(request)
-    churn_days = ctx.settings.lifecycle.churn_days
-    scope = scope_of(request, principal)
-    return ctx.soon(
-        ("clv", scope.key, (lang,)),  # the key of clv_data, which 客户360 peeks at too
-        lambda: value_queries.clv_predictions(scope_of(request, principal), lang, churn_days),
-        ctx.options.fit_wait_seconds,
+    return ctx.cached(
+        ("stored_models",),
+        lambda: model_queries.models_of(scope_of(request, LOCAL_OPERATOR)),
     )
+
+
+def clv_data(request: Request, scope: Any, lang: str) -> dict[str, Any] | None:
+    """The CLV page's data from the stored models (cached per scope), None before a run
+    stored them."""
+    stored = stored_models(request).get("clv")
+    if stored is None:
+        return None
+    return cached(
+        request, scope, "clv", lang, compute=lambda: model_queries.clv_view(scope, stored, lang)
+    )
+
+
+def churn_quality_data(request: Request, lang: str) -> tuple[dict | None, str | None]:
+    """The stored churn model's figures (the whole workspace's), or why there are none."""
+    stored = stored_models(request).get("churn")
+    if stored is None:
+        return None, gettext(NOT_RUN, lang)
+    return model_queries.churn_view(stored, lang)
+
+
+NOT_RUN = (
+    "The CLV and churn models have not been fitted yet: run the analysis (custlens analyze, "
+    "or Run analysis on the segments page)."
+)
 
 
 @router.get("/clv")
 def clv_page(request: Request, principal: Principal = VIEW) -> Response:
-    """The CLV page: predicted purchases, value and P(alive) per customer group (a note while
-    the models are being fitted after a change of data)."""
+    """The CLV page: predicted purchases, value and P(alive) per customer group and the churn
+    model's quality, as stored by the latest analysis run (fitted there on all the data)."""
     lang = lang_of(request)
-    scope = scope_of(request, principal)
-    data = error = None
-    pending = False
-    wait = ctx_of(request).options.fit_wait_seconds  # for both models together
-    started = time.monotonic()
-    churn = churn_quality_soon(request, scope, lang)  # both fits start at once
-    try:
-        data = clv_soon(request, principal, lang)
-        pending = data is None
-        if pending:
-            error = gettext("The CLV model is being fitted; reload the page in a minute.", lang)
-    except CustlensError as exc:
-        error = exc.message_in(lang)
-    if churn is None:
-        left = max(0.0, wait - (time.monotonic() - started))
-        churn = churn_quality_soon(request, scope, lang, left)
-    churn_error, churn_pending = None, churn is None
-    if churn_pending:
-        churn_error = gettext("The churn model is being fitted; reload the page in a minute.", lang)
-    elif isinstance(churn, str):
-        churn, churn_error = None, churn
+    data = clv_data(request, scope_of(request, principal), lang)
+    error = gettext(NOT_RUN, lang) if data is None else data.get("error")
+    churn, churn_error = churn_quality_data(request, lang)
     return render(
         request,
         "clv.html",
         {
-            "data": data,
+            "data": None if error else data,
+            "run": (data or {}).get("run"),
             "error": error,
-            "clv_pending": pending,
+            "not_run": data is None,
             "churn_quality": churn,
-            "churn_quality_error": churn_error,
-            "churn_pending": churn_pending,
+            "churn_quality_error": None if data is None else churn_error,
         },
     )
-
-
-def churn_quality_data(request: Request, scope: Any, lang: str) -> tuple[dict | None, str | None]:
-    """The churn model against its baselines (cached): figures, or why there are none."""
-    from custlens.analytics.churn.summary import churn_quality, workspace_tables
-
-    try:
-        quality = cached(
-            request,
-            scope,
-            "churn_quality",
-            lang,
-            compute=lambda: churn_quality(workspace_tables(scope), lang),
-        )
-    except CustlensError as exc:
-        return None, exc.message_in(lang)
-    return quality, None
-
-
-def churn_quality_soon(
-    request: Request, scope: Any, lang: str, wait: float = 0.0
-) -> dict | str | None:
-    """The churn figures if already computed; else a fit started in the background, once per
-    data version and scope (it takes seconds to minutes, too long to hold up a page), waited
-    for up to ``wait`` seconds.
-
-    Returns
-    -------
-    dict, str or None
-        The figures (as :func:`churn_quality_data`), the message saying why there are none,
-        or None while they are being computed.
-    """
-    from custlens.analytics.churn.summary import churn_quality, workspace_tables
-
-    principal, ctx = scope.principal, ctx_of(request)
-    try:
-        return ctx.soon(
-            ("churn_quality", scope.key, (lang,)),  # the key of churn_quality_data
-            lambda: churn_quality(workspace_tables(scope_of(request, principal)), lang),
-            wait,
-        )
-    except CustlensError as exc:
-        return exc.message_in(lang)
-    except Exception:  # logged by the background thread; the page says so
-        return gettext("The churn model could not be fitted.", lang)
 
 
 @router.post("/analysis/run")
@@ -263,6 +210,7 @@ def run_analysis(
             ctx.ws, score_sentiment
         )  # reviews of a workspace older than stored sentiment
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
+        store_models(ctx.ws, run, fit_workspace_models)  # as `custlens analyze` does
     ctx.invalidate()
     record(
         request,
