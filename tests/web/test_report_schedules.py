@@ -20,7 +20,7 @@ from custlens.web.scheduler import ReportScheduler
 @pytest.fixture(scope="module")
 def site(world, tmp_path_factory):
     ws = open_workspace(copy_world(world, tmp_path_factory.mktemp("sched") / "ws"))
-    app = create_app(None, ws, WebOptions(warm_models=False))
+    app = create_app(None, ws, WebOptions())
     yield app, ws
     app.state.ctx.close()
     ws.close()
