@@ -99,7 +99,7 @@ def experiment_frame(
         customer_id, variant, converted (the response flag), bought, revenue, orders, aov (in
         the campaign window), repurchased (in the post window), pre_revenue, pre_bought.
     """
-    from custlens.analytics.campaigns.effect import customer_outcomes
+    from custlens.analytics.campaigns.outcomes import customer_outcomes
 
     c = tables["campaigns"]
     found = c.filter(c.campaign_id == campaign_id).select("start_date", "end_date").to_pandas()
