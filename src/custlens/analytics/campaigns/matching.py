@@ -17,7 +17,8 @@ exposed and comparison scores overlap.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from custlens.analytics.campaigns.moments import matched_from_moments
 
 CALIPER = 0.2  # in standard deviations of the logit of the propensity score
 
@@ -105,27 +106,9 @@ def matched_difference(
     y = np.asarray(y, float)
     pairs = y[t_idx] - y[c_idx]
     n = len(pairs)
-    out = {"method": "propensity_nn", "n_1": n, "n_0": len(np.unique(c_idx))}
-    out["matched_share"] = n / n_treated if n_treated else 0.0
-    if n < 2:
-        nan = float("nan")
-        return {**out, **dict.fromkeys(("diff", "se", "ci_low", "ci_high", "z"), nan)} | {
-            "p_value": nan,
-            "mean_1": nan,
-            "mean_0": nan,
-        }
-    diff = float(pairs.mean())
-    se = float(pairs.std(ddof=1) / np.sqrt(n))
-    z = diff / se if se > 0 else 0.0
-    q = float(stats.norm.ppf(1 - alpha / 2))
-    return {
-        **out,
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
-        "mean_1": float(y[t_idx].mean()),
-        "mean_0": float(y[c_idx].mean()),
-    }
+    sd = float(pairs.std(ddof=1)) if n > 1 else float("nan")
+    means = (float(y[t_idx].mean()), float(y[c_idx].mean())) if n else (np.nan, np.nan)
+    n_comparison = len(np.unique(c_idx))
+    return matched_from_moments(
+        n, float(pairs.mean()) if n else np.nan, sd, *means, n_comparison, n_treated, alpha
+    )
