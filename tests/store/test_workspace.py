@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 13
+    assert ws.schema_version() == LATEST_VERSION == 15
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
@@ -97,6 +97,29 @@ def test_v10_adds_the_feedback_service_columns(tmp_path):
     ws = open_workspace(root)
     row = ws.con.execute("SELECT resolved_time, responded FROM feedback").fetchall()
     assert row == [(None, None)]
+    ws.close()
+
+
+def test_v15_adds_the_stored_campaign_outcomes(tmp_path):
+    """A v14 workspace with a campaign gets the (empty) campaign outcome tables, data kept:
+    its campaign pages then ask for `custlens analyze`."""
+    root = tmp_path / "v14"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(14):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO campaigns (campaign_id, campaign_name) VALUES ('K1', '春季')")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION
+    for table in ("campaign_outcomes", "campaign_bases"):
+        assert ws.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    cols = {r[0] for r in ws.con.execute("DESCRIBE campaign_outcomes").fetchall()}
+    assert {"campaign_id", "customer_id", "arm", "stratum", "matched_id"} <= cols
+    assert ws.count("campaigns") == 1
     ws.close()
 
 

@@ -320,6 +320,29 @@ def _v13() -> list[str]:
     ]
 
 
+def _v14() -> list[str]:
+    """Kept for the workspace changes numbered before the stored campaign outcomes."""
+    return []
+
+
+def _v15() -> list[str]:
+    """Stored campaign outcomes (custlens.store.campaign_outcomes): one row per compared
+    customer of each campaign, written by `custlens analyze`, and each campaign's comparison
+    (control group, exact strata or propensity matching) chosen over the whole workspace."""
+    return [
+        """CREATE TABLE IF NOT EXISTS campaign_outcomes (
+            campaign_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
+            arm VARCHAR NOT NULL,              -- treatment | control | exposed | comparison
+            stratum INTEGER, converted BOOLEAN, bought BOOLEAN, revenue DOUBLE,
+            matched_id VARCHAR                 -- an exposed customer's propensity neighbour
+        )""",
+        """CREATE TABLE IF NOT EXISTS campaign_bases (
+            campaign_id VARCHAR PRIMARY KEY, basis VARCHAR NOT NULL,
+            strata_matched BIGINT, computed_at TIMESTAMP NOT NULL
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -334,5 +357,7 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v11,
     _v12,
     _v13,
+    _v14,
+    _v15,
 ]
 LATEST_VERSION = len(MIGRATIONS)

@@ -26,6 +26,7 @@ Each result names the method and why it was chosen (``basis`` and ``basis_note``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -106,34 +107,28 @@ _COLUMNS = [
 
 
 def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
-    arm = frame["arm"].to_numpy()
-    treated, control = arm == "treatment", arm == "control"
-    if treated.sum() >= MIN_ARM and control.sum() >= MIN_ARM:
+    c = choose_comparison(frame)
+    if c.basis == "control_group":
         conv = frame["converted"].to_numpy()
         rev = frame["revenue"].to_numpy()
-        n1, n0 = int(treated.sum()), int(control.sum())
-        z = two_proportion_z(int(conv[treated].sum()), n1, int(conv[control].sum()), n0)
-        t = welch_t(rev[treated], rev[control])
+        t_mask, c_mask = c.exposed, c.compared
+        n1, n0 = int(t_mask.sum()), int(c_mask.sum())
+        z = two_proportion_z(int(conv[t_mask].sum()), n1, int(conv[c_mask].sum()), n0)
+        t = welch_t(rev[t_mask], rev[c_mask])
         return effect_rows(campaign_id, "control_group", control_results(z, t, n1, n0), lang)
-    exposed = np.isin(arm, ("exposed", "treatment"))
-    pool = exposed | (arm == "unexposed")
-    sub = frame[pool]
-    is_t = exposed[pool]
-    strata = {
-        m: stratified_difference(sub["stratum"], is_t, sub[c].astype(float))
-        for m, c in OUTCOMES.items()
-    }
-    n_strata = strata["conversion"]["n_0"]
-    pairs = _propensity_pairs(sub, is_t) if n_strata < MIN_COMPARISON else None
-    if pairs is not None:
+    if c.basis == "matched_propensity":
         results = {
-            m: matched_difference(sub[c].to_numpy(float), *pairs, int(is_t.sum()))
-            for m, c in OUTCOMES.items()
+            m: matched_difference(frame[col].to_numpy(float), *c.pairs, c.n_exposed)
+            for m, col in OUTCOMES.items()
         }
-        return effect_rows(
-            campaign_id, "matched_propensity", results, lang, int(is_t.sum()), n_strata
-        )
-    return effect_rows(campaign_id, "matched_strata", strata, lang, int(is_t.sum()))
+        return effect_rows(campaign_id, c.basis, results, lang, c.n_exposed, c.n_strata)
+    sub = frame[c.pool]
+    is_t = c.exposed[c.pool]
+    results = {
+        m: stratified_difference(sub["stratum"], is_t, sub[col].astype(float))
+        for m, col in OUTCOMES.items()
+    }
+    return effect_rows(campaign_id, c.basis, results, lang, c.n_exposed)
 
 
 # the outcome column each metric compares without a control group (no response flag there)
@@ -240,6 +235,77 @@ def _propensity_pairs(sub: pd.DataFrame, is_t: np.ndarray) -> tuple | None:
     return (t_idx, c_idx) if len(np.unique(c_idx)) >= MIN_COMPARISON else None
 
 
+@dataclass
+class Comparison:
+    """The comparison the effect of one campaign makes, as :func:`choose_comparison` chose it.
+
+    ``exposed`` and ``compared`` are boolean masks over the rows of the campaign's
+    :func:`customer_outcomes`: the treatment and control groups (``control_group``), or every
+    exposed customer of the pool and the customers a matched comparison draws on: the
+    unexposed customers of the strata holding exposed ones (``matched_strata``), the distinct
+    propensity neighbours (``matched_propensity``, with ``pairs``: the (exposed, comparison)
+    row positions, a comparison customer repeated once per exposed one it stands for).
+    ``pool`` masks the exposed and unexposed customers; ``n_strata`` counts the unexposed
+    customers in strata holding both arms.
+    """
+
+    basis: str
+    exposed: np.ndarray
+    compared: np.ndarray
+    pool: np.ndarray
+    n_strata: int = 0
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def n_exposed(self) -> int:
+        """Exposed customers of the pool (every one, matched or not)."""
+        return int(self.exposed.sum())
+
+
+def choose_comparison(frame: pd.DataFrame, matched_only: bool = False) -> Comparison:
+    """The comparison of one campaign: its control group when both groups hold at least
+    :data:`MIN_ARM` customers, else the exact strata of the history, else (strata matching
+    fewer than :data:`MIN_COMPARISON` unexposed customers) propensity-score neighbours.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`customer_outcomes` of the campaign.
+    matched_only : bool, default False
+        Choose between the matched comparisons even when there is a control group.
+
+    Returns
+    -------
+    Comparison
+        The basis and the customers it compares.
+    """
+    arm = frame["arm"].to_numpy()
+    treated, control = arm == "treatment", arm == "control"
+    if not matched_only and treated.sum() >= MIN_ARM and control.sum() >= MIN_ARM:
+        return Comparison("control_group", treated, control, treated | control)
+    exposed = np.isin(arm, ("exposed", "treatment"))
+    pool = exposed | (arm == "unexposed")
+    sub = frame[pool]
+    is_t = exposed[pool]
+    positions = np.flatnonzero(pool)
+    by_stratum = pd.Series(is_t).groupby(sub["stratum"].to_numpy())
+    n_t = by_stratum.transform("sum").to_numpy()
+    n = by_stratum.transform("size").to_numpy()
+    both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
+    n_strata = int((both & ~is_t).sum())
+    compared = np.zeros(len(frame), bool)
+    if n_strata < MIN_COMPARISON:
+        pairs = _propensity_pairs(sub, is_t)
+        if pairs is not None:
+            t_pos, c_pos = positions[pairs[0]], positions[pairs[1]]
+            compared[c_pos] = True
+            return Comparison(
+                "matched_propensity", pool & exposed, compared, pool, n_strata, (t_pos, c_pos)
+            )
+    compared[positions[(n_t > 0) & ~is_t]] = True
+    return Comparison("matched_strata", pool & exposed, compared, pool, n_strata)
+
+
 def comparison_sets(frame: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray]:
     """The customers a matched comparison compares, as the effect chooses them: the basis
     (``matched_strata`` or ``matched_propensity``) and two boolean masks over the rows of
@@ -256,26 +322,15 @@ def comparison_sets(frame: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray]:
     (str, numpy.ndarray, numpy.ndarray)
         basis, exposed mask, comparison mask.
     """
-    arm = frame["arm"].to_numpy()
-    exposed = np.isin(arm, ("exposed", "treatment"))
-    pool = exposed | (arm == "unexposed")
-    sub = frame[pool]
-    is_t = exposed[pool]
-    positions = np.flatnonzero(pool)
+    c = choose_comparison(frame, matched_only=True)
     t_mask, c_mask = np.zeros(len(frame), bool), np.zeros(len(frame), bool)
-    by_stratum = pd.Series(is_t).groupby(sub["stratum"].to_numpy())
-    n_t = by_stratum.transform("sum").to_numpy()
-    n = by_stratum.transform("size").to_numpy()
-    both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
-    if int((both & ~is_t).sum()) < MIN_COMPARISON:
-        pairs = _propensity_pairs(sub, is_t)
-        if pairs is not None:
-            t_mask[positions[pairs[0]]] = True
-            c_mask[positions[pairs[1]]] = True
-            return "matched_propensity", t_mask, c_mask
-    t_mask[positions[both & is_t]] = True
-    c_mask[positions[both & ~is_t]] = True
-    return "matched_strata", t_mask, c_mask
+    if c.pairs is not None:
+        t_mask[c.pairs[0]] = True
+        c_mask[c.pairs[1]] = True
+        return c.basis, t_mask, c_mask
+    strata = frame["stratum"].to_numpy()
+    both = np.intersect1d(strata[c.exposed], strata[c.compared])
+    return c.basis, c.exposed & np.isin(strata, both), c.compared & np.isin(strata, both)
 
 
 def _row(
