@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.analytics.value.analysis import analyze_value
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from custlens.store.results import save_analysis
 from custlens.web.app import create_app
 from custlens.web.context import WebOptions
@@ -65,6 +67,7 @@ def world(tmp_path_factory) -> dict:
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
     save_analysis(ws, analyze_value(ws))
+    store_campaign_outcomes(ws, outcome_rows)  # the campaign step of `custlens analyze`
     for name, pw in PASSWORDS.items():
         users.add_user(ws.con, name, pw, ROLES[name], FILTERS.get(name))
     ws.con.execute("CHECKPOINT")

@@ -143,6 +143,33 @@ def stored_effects(outcomes: ir.Table, bases: pd.DataFrame, lang: str = "zh") ->
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
+def stored_bases(
+    bases: ir.Table, campaigns: ir.Table, campaign_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """The stored comparisons of the campaigns in ``campaigns``, in their start order (as
+    :func:`~.effect.campaign_effects` lists them).
+
+    Parameters
+    ----------
+    bases : ibis.expr.types.Table
+        The stored ``campaign_bases``.
+    campaigns : ibis.expr.types.Table
+        The campaigns to show (a campaign removed since the analysis is left out).
+    campaign_ids : list of str, optional
+        Only these campaigns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        campaign_id, basis, strata_matched.
+    """
+    c = campaigns.select("campaign_id", "start_date")
+    if campaign_ids is not None:
+        c = c.filter(c.campaign_id.isin(campaign_ids))
+    j = bases.join(c, "campaign_id").order_by(["start_date", "campaign_id"])
+    return j.select("campaign_id", "basis", "strata_matched").to_pandas()
+
+
 def _frame(expr: ir.Table, index: str | None = None) -> pd.DataFrame:
     frame = expr.to_pandas()
     return frame.set_index(index) if index else frame

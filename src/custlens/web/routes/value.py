@@ -11,12 +11,14 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.analytics.value.analysis import analyze_value
 from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.store import results
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from custlens.store.sentiment import store_sentiment
 from custlens.web import value_queries
 from custlens.web.render import flash, lang_of, render
@@ -263,6 +265,7 @@ def run_analysis(
             ctx.ws, score_sentiment
         )  # reviews of a workspace older than stored sentiment
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
+        store_campaign_outcomes(ctx.ws, outcome_rows)  # the campaign step of `custlens analyze`
     ctx.invalidate()
     record(
         request,
