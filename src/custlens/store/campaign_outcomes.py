@@ -62,14 +62,14 @@ def store_campaign_outcomes(
     return {"campaigns": len(bases), "rows": len(rows), "computed_at": computed_at}
 
 
-def outcomes_status(backend: Any) -> dict[str, Any] | None:
+def outcomes_status(bases: Any) -> dict[str, Any] | None:
     """When the stored campaign outcomes were computed and whether data came in since.
 
     Parameters
     ----------
-    backend : ibis backend
-        The workspace's DuckDB backend (the stored run and the import log are the same for
-        every user; the rows themselves are read through the user's scope).
+    bases : ibis.expr.types.Table
+        The stored ``campaign_bases`` (the same for every user); the import log is read from
+        the same DuckDB database.
 
     Returns
     -------
@@ -82,13 +82,14 @@ def outcomes_status(backend: Any) -> dict[str, Any] | None:
     >>> import tempfile
     >>> from custlens.store import init_workspace
     >>> with init_workspace(tempfile.mkdtemp()) as ws:
-    ...     outcomes_status(ws.ibis("duckdb")) is None
+    ...     outcomes_status(ws.ibis("duckdb").table("campaign_bases")) is None
     True
     """
-    b = backend.table("campaign_bases")
-    computed = b.computed_at.max().to_pyarrow().as_py()
+    import ibis
+
+    computed = bases.computed_at.max().to_pyarrow().as_py()
     if computed is None:
         return None
-    log = backend.table("import_log")  # imported files and ingested batches alike
+    log = ibis.get_backend(bases).table("import_log")  # imported files and ingested batches
     imported = log.filter(log.status != "failed").finished_at.max().to_pyarrow().as_py()
     return {"computed_at": computed, "stale": imported is not None and imported > computed}

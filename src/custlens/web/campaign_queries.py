@@ -22,37 +22,38 @@ ARMS = {
 ALPHA = 0.05
 
 
-def effects_of_scope(scope: Scope, lang: str = "zh") -> tuple[Any, str | None]:
-    """The campaign effects over the stored outcome rows ``scope`` may see, and a notice when
-    nothing is stored (run the analysis) or data was imported since it was.
+def _effects(scope: Scope, lang: str) -> tuple[Any, str | None]:
+    """The stored effects ``scope`` may see and a notice when nothing is stored (run the
+    analysis) or data was imported since."""
+    from custlens.analytics.campaigns.stored import effects_of_scope
 
-    Returns
-    -------
-    (pandas.DataFrame or None, str or None)
-        The rows of :func:`~custlens.analytics.campaigns.effect.campaign_effects` (None when
-        nothing is stored) and the notice.
-    """
-    from custlens.analytics.campaigns.stored import stored_bases, stored_effects
-    from custlens.store.campaign_outcomes import outcomes_status
-
-    status = outcomes_status(scope.backend)
+    effects, status = effects_of_scope(scope, lang)
     if status is None:
         return None, gettext(
             "Campaign effects are computed by the analysis: run `custlens analyze` (or Run "
             "analysis on the dashboard) to see them.",
             lang,
         )
-    bases = stored_bases(scope.table("campaign_bases"), scope.table("campaigns"))
-    effects = stored_effects(scope.table("campaign_outcomes"), bases, lang)
-    notice = None
-    if status["stale"]:
-        notice = gettext(
-            "Campaign effects as of the analysis of {when}: data was imported since; run the "
-            "analysis again to include it.",
-            lang,
-            when=status["computed_at"].strftime("%Y-%m-%d %H:%M"),
-        )
-    return effects, notice
+    return effects, stale_notice(status, lang)
+
+
+def stale_notice(status: dict[str, Any], lang: str) -> str | None:
+    """The notice of stored campaign effects older than the data, else None.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> stale_notice({"computed_at": dt.datetime(2025, 1, 2, 9, 30), "stale": True}, "en")[:44]
+    'Campaign effects as of the analysis of 2025-'
+    """
+    if not status["stale"]:
+        return None
+    return gettext(
+        "Campaign effects as of the analysis of {when}: data was imported since; run the "
+        "analysis again to include it.",
+        lang,
+        when=status["computed_at"].strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
@@ -69,7 +70,7 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     )
     names = {r["campaign_id"]: r["campaign_name"] for r in summary}
     effects, decisions, ab = [], [], []
-    stored, notice = effects_of_scope(scope, lang) if summary else (None, None)
+    stored, notice = _effects(scope, lang) if summary else (None, None)
     for e in to_records(stored) if stored is not None else []:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
@@ -126,7 +127,7 @@ def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     summary = campaign_summary(
         tables["campaigns"], tables["campaign_responses"], tables["orders"]
     ).to_pandas()
-    effects, notice = effects_of_scope(scope, lang) if len(summary) else (None, None)
+    effects, notice = _effects(scope, lang) if len(summary) else (None, None)
     return {
         "campaigns": to_records(summary),
         "effects": [] if effects is None else to_records(effects),

@@ -143,6 +143,37 @@ def stored_effects(outcomes: ir.Table, bases: pd.DataFrame, lang: str = "zh") ->
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
+def effects_of_scope(
+    scope: Any, lang: str = "zh", campaigns: ir.Table | None = None
+) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """The effects over the stored outcome rows a user's scope may see, and the stored run's
+    status; what the 营销活动 page, the API and the report show.
+
+    Parameters
+    ----------
+    scope : ScopedWorkspace
+        The user's row-filtered workspace (``scope.table(name)``).
+    lang : str
+        zh or en for ``basis_note``.
+    campaigns : ibis.expr.types.Table, optional
+        The campaigns to show (default: every campaign).
+
+    Returns
+    -------
+    (pandas.DataFrame or None, dict or None)
+        The rows of :func:`~.effect.campaign_effects` (None when nothing is stored) and
+        :func:`custlens.store.campaign_outcomes.outcomes_status`.
+    """
+    from custlens.store.campaign_outcomes import outcomes_status
+
+    status = outcomes_status(scope.table("campaign_bases"))
+    if status is None:
+        return None, None
+    campaigns = scope.table("campaigns") if campaigns is None else campaigns
+    bases = stored_bases(scope.table("campaign_bases"), campaigns)
+    return stored_effects(scope.table("campaign_outcomes"), bases, lang), status
+
+
 def stored_bases(
     bases: ir.Table, campaigns: ir.Table, campaign_ids: list[str] | None = None
 ) -> pd.DataFrame:
