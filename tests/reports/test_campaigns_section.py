@@ -6,8 +6,8 @@ import pytest
 
 from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.reports.build import build_report
-from custlens.store.campaign_outcomes import store_campaign_outcomes
 from custlens.reports.html import render_html
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from tests.analytics.campaigns.hand_fixture import load_hand_campaigns
 
 
