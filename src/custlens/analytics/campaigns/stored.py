@@ -122,22 +122,24 @@ def stored_effects(outcomes: ir.Table, bases: pd.DataFrame, lang: str = "zh") ->
     ids = list(bases["campaign_id"])
     o = outcomes.filter(outcomes.campaign_id.isin(ids)) if ids else outcomes.limit(0)
     control = _control_moments(o)
-    strata = {m: _strata_moments(o, col) for m, col in OUTCOMES.items()}
-    e = o.filter(o.arm == "exposed")
-    exposed = _frame(e.group_by("campaign_id").aggregate(n=e.count()), "campaign_id")
+    strata = _strata_moments(o)
+    exposed = strata[strata["t"]].groupby("campaign_id")["count"].sum()
     pairs = _pair_moments(o)
     rows: list[dict] = []
     for b in bases.itertuples(index=False):
-        cid, n_exposed = b.campaign_id, int(exposed["n"].get(b.campaign_id, 0))
+        cid, n_exposed = b.campaign_id, int(exposed.get(b.campaign_id, 0))
         if b.basis == "control_group":
             rows += _control_rows(cid, control.get(cid, {}), lang)
         elif b.basis == "matched_propensity":
             results = {m: _matched(pairs, cid, m, n_exposed) for m in OUTCOMES}
             rows += effect_rows(cid, b.basis, results, lang, n_exposed, int(b.strata_matched))
         else:
+            mine = strata[strata["campaign_id"] == cid]
             results = {
-                m: stratified_from_moments(g[g["campaign_id"] == cid], n_exposed)
-                for m, g in strata.items()
+                m: stratified_from_moments(
+                    mine.rename(columns={f"{col}_mean": "mean", f"{col}_var": "var"}), n_exposed
+                )
+                for m, col in OUTCOMES.items()
             }
             rows += effect_rows(cid, b.basis, results, lang, n_exposed)
     return pd.DataFrame(rows, columns=_COLUMNS)
@@ -251,14 +253,17 @@ def _too_few(cid: str, t: dict | None, c: dict | None, lang: str) -> list[dict]:
             enumerate(rows)]  # fmt: skip
 
 
-def _strata_moments(o: ir.Table, col: str) -> pd.DataFrame:
+def _strata_moments(o: ir.Table) -> pd.DataFrame:
+    """Per campaign, stratum and arm (``t``: exposed): count, mean and sample variance of
+    each outcome, in one query."""
     s = o.filter(o.arm.isin(("exposed", "comparison")))
-    y = s[col].cast("float64")
-    return _frame(
-        s.group_by(["campaign_id", "stratum", (s.arm == "exposed").name("t")]).aggregate(
-            count=s.count(), mean=y.mean(), var=y.var(how="sample")
-        )
-    ).rename(columns={"stratum": "s"})
+    aggs: dict[str, Any] = {"count": s.count()}
+    for col in OUTCOMES.values():
+        y = s[col].cast("float64")
+        aggs |= {f"{col}_mean": y.mean(), f"{col}_var": y.var(how="sample")}
+    keys = ["campaign_id", "stratum", (s.arm == "exposed").name("t")]
+    frame = _frame(s.group_by(keys).aggregate(**aggs)).rename(columns={"stratum": "s"})
+    return frame.astype({"t": bool})
 
 
 def _pairs(o: ir.Table) -> ir.Table:
