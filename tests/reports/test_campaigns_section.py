@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.reports.build import build_report
 from custlens.reports.html import render_html
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from tests.analytics.campaigns.hand_fixture import load_hand_campaigns
 
 
 @pytest.fixture
 def hand(ws, write):
     load_hand_campaigns(ws, write)
+    store_campaign_outcomes(ws, outcome_rows)  # the campaign step of `custlens analyze`
     return ws
 
 
@@ -44,3 +47,22 @@ def test_section_in_english(hand):
 
 def test_no_section_without_campaigns(loaded):
     assert build_report(loaded, sections=["campaigns"]).sections == []
+
+
+def test_without_stored_outcomes_the_section_asks_for_the_analysis(ws, write):
+    load_hand_campaigns(ws, write)
+    (s,) = build_report(ws, period="2024-04", sections=["campaigns"], lang="zh").sections
+    assert s.tables[1].rows == []
+    assert any("custlens analyze" in n and "增量效果" in n for n in s.narrative)
+    (en,) = build_report(ws, period="2024-04", sections=["campaigns"], lang="en").sections
+    assert "Campaign effects are computed by the analysis" in en.narrative[0]
+
+
+def test_outcomes_older_than_an_import_are_flagged(hand, write):
+    from custlens.io.pipeline import import_file
+
+    path = write("more.csv", "客户编号,姓名,联系方式,注册日期\nC7,庚,13812345677,2024-01-01\n")
+    import_file(hand, "customers", path)
+    (s,) = build_report(hand, period="2024-04", sections=["campaigns"], lang="zh").sections
+    assert s.tables[1].rows  # the stored effects are still shown
+    assert any("此后又导入了数据" in n for n in s.narrative)

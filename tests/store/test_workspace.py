@@ -146,6 +146,29 @@ def test_v14_adds_model_results_and_score_runs(tmp_path):
     ws.close()
 
 
+def test_v15_adds_the_stored_campaign_outcomes(tmp_path):
+    """A v14 workspace with a campaign gets the (empty) campaign outcome tables, data kept:
+    its campaign pages then ask for `custlens analyze`."""
+    root = tmp_path / "v14"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(14):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO campaigns (campaign_id, campaign_name) VALUES ('K1', '春季')")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION
+    for table in ("campaign_outcomes", "campaign_bases"):
+        assert ws.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    cols = {r[0] for r in ws.con.execute("DESCRIBE campaign_outcomes").fetchall()}
+    assert {"campaign_id", "customer_id", "arm", "stratum", "matched_id"} <= cols
+    assert ws.count("campaigns") == 1
+    ws.close()
+
+
 def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
     """A v5 workspace with data: v6 adds the customer_id indexes, rewrites tags in customer
     order and fills the search index from the customers already there."""

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.analytics.model_run import fit_workspace_models
 from custlens.analytics.value.analysis import analyze_value
 from custlens.demo import generate_world
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from custlens.store.models import store_models
 from custlens.store.results import save_analysis
 from custlens.web.app import create_app
@@ -66,8 +68,11 @@ def world(tmp_path_factory) -> dict:
     ws = init_workspace(root / "ws")
     for table, name in truth["files"].items():
         import_file(ws, table, root / "data" / name)
-    # as `custlens analyze`: the value analysis, then the models on the whole workspace
-    store_models(ws, save_analysis(ws, analyze_value(ws)), fit_workspace_models)
+    # as `custlens analyze`: the value analysis, the campaign outcomes, then the models on the
+    # whole workspace
+    run = save_analysis(ws, analyze_value(ws))
+    store_campaign_outcomes(ws, outcome_rows)
+    store_models(ws, run, fit_workspace_models)
     for name, pw in PASSWORDS.items():
         users.add_user(ws.con, name, pw, ROLES[name], FILTERS.get(name))
     ws.con.execute("CHECKPOINT")

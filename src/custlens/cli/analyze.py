@@ -1,13 +1,14 @@
 """`custlens analyze`: compute the customer-value analysis and store it as the latest run.
 
 Thin: custlens.analytics.value.analysis computes, custlens.store.results stores and reads the
-stored results back. Analytics are imported inside the command, so that `custlens --help`
+stored results back; the campaign step (:func:`store_campaigns`) stores each campaign's
+per-customer outcomes. Analytics are imported inside the command, so that `custlens --help`
 stays fast.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,9 +42,10 @@ def analyze_cmd(
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Compute and store metrics, RFM, segments, lifecycle, tags (with history) and clusters;
-    then fit the CLV and churn models once on the whole workspace and store their per-customer
-    scores and quality figures (what the CLV与流失 page, 客户360 and the report show).
+    """Compute and store metrics, RFM, segments, lifecycle, tags (with history), clusters and
+    each campaign's per-customer outcomes (the 营销活动 page's effects); then fit the CLV and
+    churn models once on the whole workspace and store their per-customer scores and quality
+    figures (what the CLV与流失 page, 客户360 and the report show).
 
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
@@ -59,10 +61,12 @@ def analyze_cmd(
         store_sentiment(ws, score_sentiment)  # reviews of a workspace older than stored sentiment
         analysis = analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
         run = results.save_analysis(ws, analysis)
+        outcomes = store_campaigns(ws)
     info = {
         k: getattr(run, k)
         for k in ("run_id", "as_of", "engine", "customers", "tags", "clusters", "history_updated")
     }
+    info["campaigns"] = outcomes["campaigns"]
     if models:
         info.update(models_step(ws, run))
     staged = results.stored(ws, "customer_lifecycle")
@@ -102,3 +106,24 @@ def models_step(ws, run) -> dict:
 
     with stderr.status(phrase("fitting the CLV and churn models ...")):
         return store_models(ws, run, fit_workspace_models)
+
+
+def store_campaigns(ws: Any) -> dict[str, Any]:
+    """The campaign step of the analysis: every campaign's per-customer outcomes and its
+    comparison, computed over the whole workspace and stored (docs/campaigns.md); the web's
+    运行分析 runs the same step.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, open for writing.
+
+    Returns
+    -------
+    dict
+        campaigns, rows and computed_at of the stored outcomes.
+    """
+    from custlens.analytics.campaigns.stored import outcome_rows
+    from custlens.store.campaign_outcomes import store_campaign_outcomes
+
+    return store_campaign_outcomes(ws, outcome_rows)

@@ -338,8 +338,21 @@ def _v14() -> list[str]:
 
 
 def _v15() -> list[str]:
-    """Kept for the change merged as v15 (no statements here)."""
-    return []
+    """Stored campaign outcomes (custlens.store.campaign_outcomes): one row per compared
+    customer of each campaign, written by `custlens analyze`, and each campaign's comparison
+    (control group, exact strata or propensity matching) chosen over the whole workspace."""
+    return [
+        """CREATE TABLE IF NOT EXISTS campaign_outcomes (
+            campaign_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
+            arm VARCHAR NOT NULL,              -- treatment | control | exposed | comparison
+            stratum INTEGER, converted BOOLEAN, bought BOOLEAN, revenue DOUBLE,
+            matched_id VARCHAR                 -- an exposed customer's propensity neighbour
+        )""",
+        """CREATE TABLE IF NOT EXISTS campaign_bases (
+            campaign_id VARCHAR PRIMARY KEY, basis VARCHAR NOT NULL,
+            strata_matched BIGINT, computed_at TIMESTAMP NOT NULL
+        )""",
+    ]
 
 
 def _v16() -> list[str]:

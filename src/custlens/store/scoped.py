@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 # tables without customers' rows, the same for every user: read in full under row filters
-SHARED = ("campaigns", "analysis_runs", "clusters", "model_results")
+SHARED = ("campaigns", "analysis_runs", "clusters", "model_results", "campaign_bases")
 # accounts, sessions, the audit trail and saved dashboards: not data, never handed out by a
 # scoped workspace
 ACCOUNT_TABLES = (

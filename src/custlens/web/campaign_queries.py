@@ -22,14 +22,47 @@ ARMS = {
 ALPHA = 0.05
 
 
+def _effects(scope: Scope, lang: str) -> tuple[Any, str | None]:
+    """The stored effects ``scope`` may see and a notice when nothing is stored (run the
+    analysis) or data was imported since."""
+    from custlens.analytics.campaigns.stored import effects_of_scope
+
+    effects, status = effects_of_scope(scope, lang)
+    if status is None:
+        return None, gettext(
+            "Campaign effects are computed by the analysis: run `custlens analyze` (or Run "
+            "analysis on the dashboard) to see them.",
+            lang,
+        )
+    return effects, stale_notice(status, lang)
+
+
+def stale_notice(status: dict[str, Any], lang: str) -> str | None:
+    """The notice of stored campaign effects older than the data, else None.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> stale_notice({"computed_at": dt.datetime(2025, 1, 2, 9, 30), "stale": True}, "en")[:44]
+    'Campaign effects as of the analysis of 2025-'
+    """
+    if not status["stale"]:
+        return None
+    return gettext(
+        "Campaign effects as of the analysis of {when}: data was imported since; run the "
+        "analysis again to include it.",
+        lang,
+        when=status["computed_at"].strftime("%Y-%m-%d %H:%M"),
+    )
+
+
 def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
-    """Campaign summary rows, effect rows (differences in the metric's unit, method named) and
-    one decision sentence per campaign with a control group."""
+    """Campaign summary rows, effect rows (differences in the metric's unit, method named, from
+    the stored outcomes) and one decision sentence per campaign with a control group."""
     from custlens.analytics.campaigns.decision import campaign_decision, metric_name
-    from custlens.analytics.campaigns.effect import campaign_effects
     from custlens.analytics.campaigns.summary import campaign_summary
 
-    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders", "customers")}
+    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders")}
     summary = to_records(
         campaign_summary(
             tables["campaigns"], tables["campaign_responses"], tables["orders"]
@@ -37,7 +70,8 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
     )
     names = {r["campaign_id"]: r["campaign_name"] for r in summary}
     effects, decisions, ab = [], [], []
-    for e in to_records(campaign_effects(tables, lang=lang)) if summary else []:
+    stored, notice = _effects(scope, lang) if summary else (None, None)
+    for e in to_records(stored) if stored is not None else []:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
         unit = gettext("{value} percentage points", lang, value="") if rate else ""
@@ -75,22 +109,29 @@ def campaigns_page(scope: Scope, lang: str = "zh") -> dict[str, Any]:
                     decision=campaign_decision(e, lang, ALPHA),
                 )
             )
-    return {"summary": summary, "effects": effects, "decisions": decisions, "ab": ab}
+    return {
+        "summary": summary,
+        "effects": effects,
+        "decisions": decisions,
+        "ab": ab,
+        "notice": notice,
+    }
 
 
 def campaigns_api(scope: Scope, lang: str = "zh") -> dict[str, Any]:
-    """The campaign summary and every effect row with plain numbers, for the JSON API."""
-    from custlens.analytics.campaigns.effect import campaign_effects
+    """The campaign summary and every effect row with plain numbers (from the stored outcomes;
+    ``notice`` says when there are none or data was imported since), for the JSON API."""
     from custlens.analytics.campaigns.summary import campaign_summary
 
-    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders", "customers")}
+    tables = {k: scope.table(k) for k in ("campaigns", "campaign_responses", "orders")}
     summary = campaign_summary(
         tables["campaigns"], tables["campaign_responses"], tables["orders"]
     ).to_pandas()
-    effects = campaign_effects(tables, lang=lang) if len(summary) else None
+    effects, notice = _effects(scope, lang) if len(summary) else (None, None)
     return {
         "campaigns": to_records(summary),
         "effects": [] if effects is None else to_records(effects),
+        "notice": notice,
     }
 
 

@@ -105,6 +105,7 @@ def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
         from custlens.analytics.campaigns.arms import arm_customers
 
         names = ("campaigns", "campaign_responses", "orders", "customers")
+        names += ("campaign_outcomes", "campaign_bases")  # the arms the page counted
         who = arm_customers({k: scope.table(k) for k in names}, q.campaign, q.arm)
         c = c.semi_join(who, "customer_id")
     return c

@@ -38,6 +38,7 @@ CUSTOMER_KEYED = (
     "customer_scores",
     "customer_search",
     "profile_changes",
+    "campaign_outcomes",
 )
 
 

@@ -135,7 +135,7 @@ def test_demo_campaigns_without_control_are_matched(demo):
 def test_customer_outcomes_come_in_customer_order(hand):
     """Sums and variances follow row order; the query results come in any order, so the
     frame is sorted (zh and en reports once differed in a p-value's last digit)."""
-    from custlens.analytics.campaigns.effect import customer_outcomes
+    from custlens.analytics.campaigns.outcomes import customer_outcomes
 
     c = hand["campaigns"].to_pandas().set_index("campaign_id").loc["K1"]
     frame = customer_outcomes(hand, "K1", c.start_date, c.end_date)

@@ -31,7 +31,9 @@ def arm_customers(tables: dict[str, Any], campaign_id: str, arm: str | None = No
     tables : dict
         Table name to Ibis table: ``campaigns``, ``campaign_responses``, ``orders`` and
         optionally ``customers`` (the same tables the effect was computed from, so a
-        row-filtered scope gives the arms of its own rows).
+        row-filtered scope gives the arms of its own rows), and ``campaign_outcomes`` with
+        ``campaign_bases`` to read the matched arms from the stored outcomes
+        (:mod:`.stored`), as the 营销活动 page counts them.
     campaign_id : str
         The campaign.
     arm : str, optional
@@ -70,11 +72,21 @@ def arm_customers(tables: dict[str, Any], campaign_id: str, arm: str | None = No
 
 
 def _matched(tables: dict[str, Any], campaign_id: str, arm: str) -> ir.Table:
-    """The matched exposed customers or their comparison (computed as the effect computes
-    them, then handed back as a table)."""
+    """The matched exposed customers or their comparison: from the stored outcomes when the
+    tables hold them (as the page's effect counts them), else computed as the effect computes
+    them, then handed back as a table."""
     import pandas as pd
 
-    from custlens.analytics.campaigns.effect import comparison_sets, customer_outcomes
+    if "campaign_outcomes" in tables and "campaign_bases" in tables:
+        from custlens.analytics.campaigns.stored import stored_arm
+
+        b = tables["campaign_bases"]
+        found = b.filter(b.campaign_id == campaign_id).basis.to_pandas()
+        if len(found) and found.iloc[0] != "control_group":
+            return stored_arm(tables["campaign_outcomes"], campaign_id, arm, found.iloc[0])
+
+    from custlens.analytics.campaigns.effect import comparison_sets
+    from custlens.analytics.campaigns.outcomes import customer_outcomes
 
     c = tables["campaigns"]
     window = c.filter(c.campaign_id == campaign_id).select("start_date", "end_date").to_pandas()

@@ -26,26 +26,19 @@ Each result names the method and why it was chosen (``basis`` and ``basis_note``
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from custlens.analytics.campaigns.matching import matched_difference, propensity_match
+from custlens.analytics.campaigns.outcomes import HISTORY, customer_outcomes
 from custlens.analytics.campaigns.stats import stratified_difference, two_proportion_z, welch_t
-from custlens.analytics.campaigns.summary import exposed_flag
-from custlens.analytics.frames import ordered_frame, sorted_by
-from custlens.analytics.orders import analyzable_orders
+from custlens.analytics.frames import ordered_frame
 from custlens.i18n import gettext as _
 
-RECENCY_EDGES = (30, 90, 180, 365)
-FREQUENCY_EDGES = (2, 4, 10)
 METRICS = ("conversion", "revenue_per_customer")
-POST_DAYS = 30  # a purchase this many days after the end is a repurchase
-NO_PURCHASE_DAYS = 3650  # recency_days of a customer without a purchase before the start
-PRE_DAYS = 90  # the pre-period of the CUPED covariate
 MIN_ARM = 2  # fewer customers in an arm: no estimate
 MIN_COMPARISON = 30  # fewer matched comparison customers: no matched estimate
 # each basis's name (an English msgid): the CLI, the page and the report name the method by it
@@ -54,7 +47,6 @@ BASIS_NAMES = {
     "matched_strata": "Matched strata",
     "matched_propensity": "Propensity matching",
 }
-HISTORY = ("recency_days", "frequency", "history_revenue", "pre_revenue")  # propensity features
 
 
 def campaign_effects(
@@ -114,187 +106,114 @@ _COLUMNS = [
 ]
 
 
-def customer_outcomes(
-    tables: dict[str, Any],
-    campaign_id: str,
-    start: dt.date,
-    end: dt.date,
-    pre_days: int = PRE_DAYS,
-    post_days: int = POST_DAYS,
-) -> pd.DataFrame:
-    """One row per customer known before ``start`` or in the campaign's responses: arm,
-    response flags, window revenue, orders and purchase, a purchase in the ``post_days`` after
-    the end, the revenue of the ``pre_days`` before the start (the pre-period value of the
-    metric) and the history strata at ``start``.
+def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
+    c = choose_comparison(frame)
+    if c.basis == "control_group":
+        conv = frame["converted"].to_numpy()
+        rev = frame["revenue"].to_numpy()
+        t_mask, c_mask = c.exposed, c.compared
+        n1, n0 = int(t_mask.sum()), int(c_mask.sum())
+        z = two_proportion_z(int(conv[t_mask].sum()), n1, int(conv[c_mask].sum()), n0)
+        t = welch_t(rev[t_mask], rev[c_mask])
+        return effect_rows(campaign_id, "control_group", control_results(z, t, n1, n0), lang)
+    if c.basis == "matched_propensity":
+        results = {
+            m: matched_difference(frame[col].to_numpy(float), *c.pairs, c.n_exposed)
+            for m, col in OUTCOMES.items()
+        }
+        return effect_rows(campaign_id, c.basis, results, lang, c.n_exposed, c.n_strata)
+    sub = frame[c.pool]
+    is_t = c.exposed[c.pool]
+    results = {
+        m: stratified_difference(sub["stratum"], is_t, sub[col].astype(float))
+        for m, col in OUTCOMES.items()
+    }
+    return effect_rows(campaign_id, c.basis, results, lang, c.n_exposed)
+
+
+# the outcome column each metric compares without a control group (no response flag there)
+OUTCOMES = {"conversion": "bought", "revenue_per_customer": "revenue"}
+
+
+def control_results(z: dict, t: dict, n1: int, n0: int) -> dict[str, dict]:
+    """The two tests of a campaign with a control group as :func:`effect_rows` takes them.
 
     Parameters
     ----------
-    tables : dict
-        ``campaign_responses``, ``orders`` and optionally ``customers`` as Ibis tables.
-    campaign_id : str
-        The campaign.
-    start, end : datetime.date
-        The campaign window.
-    pre_days : int, default 90
-        Length of the pre-period.
-    post_days : int, default 30
-        Length of the window after the end in which a purchase is a repurchase.
+    z : dict
+        :func:`~.stats.two_proportion_z` of the converted flags.
+    t : dict
+        :func:`~.stats.welch_t` (or :func:`~.moments.welch_from_moments`) of the revenue.
+    n1, n0 : int
+        Customers of the treatment and the control group.
 
     Returns
     -------
-    pandas.DataFrame
-        customer_id, arm (treatment | control | exposed | unexposed), converted, revenue,
-        orders, bought, aov (window revenue / orders, NaN without orders), repurchased (a
-        purchase in the post window), pre_revenue, stratum, and the history at the start: recency_days
-        (3650 without a purchase), frequency (orders) and history_revenue.
+    dict
+        metric to the test's result with ``mean_1``, ``mean_0``, ``n_1``, ``n_0`` and
+        ``matched_share`` (1: every customer of both groups is compared).
     """
-    r = tables["campaign_responses"]
-    r = r.filter(r.campaign_id == campaign_id)
-    resp = r.select(
-        "customer_id",
-        group=r.group,
-        is_exposed=exposed_flag(r),
-        converted=r.converted.fill_null(False),
-    )
-    resp = ordered_frame(resp, "customer_id")
-    o = analyzable_orders(tables["orders"])
-    lo, hi = ibis.literal(start, "date"), ibis.literal(end, "date")
-    before = o.filter(o.order_date < lo)
-    hist = before.group_by("customer_id").aggregate(
-        last_order=before.order_date.max(),
-        frequency=before.order_id.nunique(),
-        history_revenue=before.amount.sum().cast("float64"),
-        pre_revenue=before.amount.sum(
-            where=before.order_date >= lo - ibis.interval(days=pre_days)
-        ).cast("float64"),
-    )
-    win = o.filter(o.order_date.between(lo, hi))
-    win = win.group_by("customer_id").aggregate(
-        revenue=win.amount.sum().cast("float64"), orders=win.order_id.nunique()
-    )
-    after = o.filter((o.order_date > hi) & (o.order_date <= hi + ibis.interval(days=post_days)))
-    after = after.group_by("customer_id").aggregate(post_orders=after.order_id.nunique())
-    hist, win, after = (ordered_frame(t, "customer_id") for t in (hist, win, after))
-    known = [hist["customer_id"], resp["customer_id"]]
-    customers = tables.get("customers")
-    if customers is not None:
-        reg = customers.filter(customers.registration_date <= lo)
-        known.append(reg.select("customer_id").to_pandas()["customer_id"])
-    ids = pd.Series(pd.unique(pd.concat(known, ignore_index=True)), name="customer_id")
-    # by customer: the float sums, variances and fits downstream follow the row order
-    frame = sorted_by(ids.to_frame(), "customer_id")
-    frame = frame.merge(resp, on="customer_id", how="left")
-    for extra in (hist, win, after):
-        frame = frame.merge(extra, on="customer_id", how="left")
-    frame["revenue"] = frame["revenue"].fillna(0.0)
-    frame["pre_revenue"] = frame["pre_revenue"].fillna(0.0)
-    frame["orders"] = frame["orders"].fillna(0).astype("int64")
-    frame["bought"] = frame["revenue"] > 0
-    frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
-    frame["repurchased"] = frame["post_orders"].fillna(0) > 0
-    frame["converted"] = frame["converted"].fillna(False).astype(bool)
-    exposed = frame["is_exposed"].fillna(False).astype(bool)
-    frame["arm"] = np.select(
-        [frame["group"] == "treatment", frame["group"] == "control", exposed],
-        ["treatment", "control", "exposed"],
-        "unexposed",
-    )
-    frame["stratum"] = _strata(frame, start)
-    frame["frequency"] = frame["frequency"].fillna(0).astype("int64")
-    frame["history_revenue"] = frame["history_revenue"].fillna(0.0)
-    last = pd.to_datetime(frame["last_order"])
-    frame["recency_days"] = (pd.Timestamp(start) - last).dt.days.fillna(NO_PURCHASE_DAYS)
-    keep = ["customer_id", "arm", "converted", "revenue", "orders", "bought", "aov", "repurchased"]
-    return frame[[*keep, "pre_revenue", "stratum", "recency_days", "frequency", "history_revenue"]]
-
-
-def _strata(frame: pd.DataFrame, start: dt.date) -> np.ndarray:
-    """Recency band × frequency band × revenue tercile at the start; 0 = no purchase yet."""
-    has = frame["last_order"].notna().to_numpy()
-    days = (pd.Timestamp(start) - pd.to_datetime(frame["last_order"])).dt.days.to_numpy()
-    recency = np.searchsorted(RECENCY_EDGES, np.nan_to_num(days), side="right") + 1
-    freq = np.searchsorted(FREQUENCY_EDGES, frame["frequency"].fillna(0), side="right") + 1
-    ranks = frame["history_revenue"].where(has).rank(pct=True).fillna(0).to_numpy()
-    tercile = np.minimum(np.ceil(ranks * 3), 3).astype(int)
-    return np.where(has, recency * 100 + freq * 10 + tercile, 0)
-
-
-def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
-    arm = frame["arm"].to_numpy()
-    treated, control = arm == "treatment", arm == "control"
-    if treated.sum() >= MIN_ARM and control.sum() >= MIN_ARM:
-        conv = frame["converted"].to_numpy()
-        rev = frame["revenue"].to_numpy()
-        z = two_proportion_z(
-            int(conv[treated].sum()),
-            int(treated.sum()),
-            int(conv[control].sum()),
-            int(control.sum()),
-        )
-        t = welch_t(rev[treated], rev[control])
-        n1, n0 = int(treated.sum()), int(control.sum())
-        note = _("Control group: exposed and held-out customers were assigned at random.", lang)
-        return [
-            _row(
-                campaign_id,
-                "conversion",
-                "control_group",
-                z,
-                z["rate_1"],
-                z["rate_0"],
-                n1,
-                n0,
-                1.0,
-                note,
-            ),
-            _row(
-                campaign_id,
-                "revenue_per_customer",
-                "control_group",
-                t,
-                t["mean_1"],
-                t["mean_0"],
-                n1,
-                n0,
-                1.0,
-                note,
-            ),
-        ]
-    exposed = np.isin(arm, ("exposed", "treatment"))
-    pool = exposed | (arm == "unexposed")
-    sub = frame[pool]
-    is_t = exposed[pool]
-    outcomes = (("conversion", "bought"), ("revenue_per_customer", "revenue"))
-    strata = {
-        m: stratified_difference(sub["stratum"], is_t, sub[c].astype(float)) for m, c in outcomes
+    sizes = {"n_1": n1, "n_0": n0, "matched_share": 1.0}
+    return {
+        "conversion": {**z, "mean_1": z["rate_1"], "mean_0": z["rate_0"], **sizes},
+        "revenue_per_customer": {**t, **sizes},
     }
-    pairs = _propensity_pairs(sub, is_t) if strata["conversion"]["n_0"] < MIN_COMPARISON else None
-    if pairs is not None:
+
+
+def effect_rows(
+    campaign_id: str,
+    basis: str,
+    results: dict[str, dict],
+    lang: str,
+    exposed: int | None = None,
+    n_strata: int | None = None,
+) -> list[dict]:
+    """The effect rows of one campaign (one per metric) from its tests, with the note that
+    names the method and why; :func:`campaign_effects` and the effects of stored outcomes
+    (:mod:`.stored`) both build their rows here.
+
+    Parameters
+    ----------
+    campaign_id : str
+        The campaign.
+    basis : str
+        control_group, matched_strata or matched_propensity.
+    results : dict
+        metric to the test's result (diff, ci_low, ci_high, p_value, method, mean_1, mean_0,
+        n_1, n_0, matched_share).
+    lang : str
+        zh or en for ``basis_note``.
+    exposed : int, optional
+        The exposed customers (default ``n_1``).
+    n_strata : int, optional
+        The comparison customers the exact strata matched (named by the propensity note).
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`campaign_effects`.
+    """
+    if basis == "control_group":
+        note = _("Control group: exposed and held-out customers were assigned at random.", lang)
+    elif basis == "matched_propensity":
         note = _(
             "No control group, and exact strata matched only {n} unexposed customers: each "
             "exposed customer is compared with the nearest unexposed customer on a propensity "
             "score of the same history (caliper 0.2 SD).",
             lang,
-            n=strata["conversion"]["n_0"],
+            n=n_strata,
         )
-        out = []
-        for metric, col in outcomes:
-            m = matched_difference(sub[col].to_numpy(float), *pairs, int(is_t.sum()))
-            out.append(
-                _row(campaign_id, metric, "matched_propensity", m, m["mean_1"], m["mean_0"],
-                     m["n_1"], m["n_0"], m["matched_share"], note, int(is_t.sum()))
-            )  # fmt: skip
-        return out
-    note = _(
-        "No control group: exposed customers compared with unexposed customers of the same "
-        "recency, frequency and revenue strata before the start.",
-        lang,
-    )
+    else:
+        note = _(
+            "No control group: exposed customers compared with unexposed customers of the same "
+            "recency, frequency and revenue strata before the start.",
+            lang,
+        )
     out = []
-    for metric, _col in outcomes:
-        s = strata[metric]
-        why = note
-        if s["n_0"] < MIN_COMPARISON:  # too few to stand for what the exposed would have done
+    for metric in METRICS:
+        s, why = results[metric], note
+        if basis == "matched_strata" and s["n_0"] < MIN_COMPARISON:
+            # too few to stand for what the exposed would have done
             s = {**s, **dict.fromkeys(("diff", "ci_low", "ci_high", "p_value"), float("nan"))}
             why = _(
                 "No control group, and only {n} comparable unexposed customers (at least {min}"
@@ -303,21 +222,7 @@ def _effects_of(campaign_id: str, frame: pd.DataFrame, lang: str) -> list[dict]:
                 n=s["n_0"],
                 min=MIN_COMPARISON,
             )
-        out.append(
-            _row(
-                campaign_id,
-                metric,
-                "matched_strata",
-                s,
-                s["mean_1"],
-                s["mean_0"],
-                s["n_1"],
-                s["n_0"],
-                s["matched_share"],
-                why,
-                int(is_t.sum()),
-            )
-        )
+        out.append(_row(campaign_id, metric, basis, s, why, exposed))
     return out
 
 
@@ -328,6 +233,77 @@ def _propensity_pairs(sub: pd.DataFrame, is_t: np.ndarray) -> tuple | None:
         return None
     t_idx, c_idx = propensity_match(sub[list(HISTORY)].to_numpy(float), is_t)
     return (t_idx, c_idx) if len(np.unique(c_idx)) >= MIN_COMPARISON else None
+
+
+@dataclass
+class Comparison:
+    """The comparison the effect of one campaign makes, as :func:`choose_comparison` chose it.
+
+    ``exposed`` and ``compared`` are boolean masks over the rows of the campaign's
+    :func:`customer_outcomes`: the treatment and control groups (``control_group``), or every
+    exposed customer of the pool and the customers a matched comparison draws on: the
+    unexposed customers of the strata holding exposed ones (``matched_strata``), the distinct
+    propensity neighbours (``matched_propensity``, with ``pairs``: the (exposed, comparison)
+    row positions, a comparison customer repeated once per exposed one it stands for).
+    ``pool`` masks the exposed and unexposed customers; ``n_strata`` counts the unexposed
+    customers in strata holding both arms.
+    """
+
+    basis: str
+    exposed: np.ndarray
+    compared: np.ndarray
+    pool: np.ndarray
+    n_strata: int = 0
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def n_exposed(self) -> int:
+        """Exposed customers of the pool (every one, matched or not)."""
+        return int(self.exposed.sum())
+
+
+def choose_comparison(frame: pd.DataFrame, matched_only: bool = False) -> Comparison:
+    """The comparison of one campaign: its control group when both groups hold at least
+    :data:`MIN_ARM` customers, else the exact strata of the history, else (strata matching
+    fewer than :data:`MIN_COMPARISON` unexposed customers) propensity-score neighbours.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`customer_outcomes` of the campaign.
+    matched_only : bool, default False
+        Choose between the matched comparisons even when there is a control group.
+
+    Returns
+    -------
+    Comparison
+        The basis and the customers it compares.
+    """
+    arm = frame["arm"].to_numpy()
+    treated, control = arm == "treatment", arm == "control"
+    if not matched_only and treated.sum() >= MIN_ARM and control.sum() >= MIN_ARM:
+        return Comparison("control_group", treated, control, treated | control)
+    exposed = np.isin(arm, ("exposed", "treatment"))
+    pool = exposed | (arm == "unexposed")
+    sub = frame[pool]
+    is_t = exposed[pool]
+    positions = np.flatnonzero(pool)
+    by_stratum = pd.Series(is_t).groupby(sub["stratum"].to_numpy())
+    n_t = by_stratum.transform("sum").to_numpy()
+    n = by_stratum.transform("size").to_numpy()
+    both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
+    n_strata = int((both & ~is_t).sum())
+    compared = np.zeros(len(frame), bool)
+    if n_strata < MIN_COMPARISON:
+        pairs = _propensity_pairs(sub, is_t)
+        if pairs is not None:
+            t_pos, c_pos = positions[pairs[0]], positions[pairs[1]]
+            compared[c_pos] = True
+            return Comparison(
+                "matched_propensity", pool & exposed, compared, pool, n_strata, (t_pos, c_pos)
+            )
+    compared[positions[(n_t > 0) & ~is_t]] = True
+    return Comparison("matched_strata", pool & exposed, compared, pool, n_strata)
 
 
 def comparison_sets(frame: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray]:
@@ -346,56 +322,35 @@ def comparison_sets(frame: pd.DataFrame) -> tuple[str, np.ndarray, np.ndarray]:
     (str, numpy.ndarray, numpy.ndarray)
         basis, exposed mask, comparison mask.
     """
-    arm = frame["arm"].to_numpy()
-    exposed = np.isin(arm, ("exposed", "treatment"))
-    pool = exposed | (arm == "unexposed")
-    sub = frame[pool]
-    is_t = exposed[pool]
-    positions = np.flatnonzero(pool)
+    c = choose_comparison(frame, matched_only=True)
     t_mask, c_mask = np.zeros(len(frame), bool), np.zeros(len(frame), bool)
-    by_stratum = pd.Series(is_t).groupby(sub["stratum"].to_numpy())
-    n_t = by_stratum.transform("sum").to_numpy()
-    n = by_stratum.transform("size").to_numpy()
-    both = (n_t > 0) & (n_t < n)  # a stratum holding exposed and comparison customers
-    if int((both & ~is_t).sum()) < MIN_COMPARISON:
-        pairs = _propensity_pairs(sub, is_t)
-        if pairs is not None:
-            t_mask[positions[pairs[0]]] = True
-            c_mask[positions[pairs[1]]] = True
-            return "matched_propensity", t_mask, c_mask
-    t_mask[positions[both & is_t]] = True
-    c_mask[positions[both & ~is_t]] = True
-    return "matched_strata", t_mask, c_mask
+    if c.pairs is not None:
+        t_mask[c.pairs[0]] = True
+        c_mask[c.pairs[1]] = True
+        return c.basis, t_mask, c_mask
+    strata = frame["stratum"].to_numpy()
+    both = np.intersect1d(strata[c.exposed], strata[c.compared])
+    return c.basis, c.exposed & np.isin(strata, both), c.compared & np.isin(strata, both)
 
 
 def _row(
-    campaign_id: str,
-    metric: str,
-    basis: str,
-    res: dict,
-    v1: float,
-    v0: float,
-    n1: int,
-    n0: int,
-    matched_share: float,
-    note: str,
-    exposed: int | None = None,
+    campaign_id: str, metric: str, basis: str, res: dict, note: str, exposed: int | None
 ) -> dict:
-    exposed = n1 if exposed is None else exposed
+    exposed = res["n_1"] if exposed is None else exposed
     return {
         "campaign_id": campaign_id,
         "metric": metric,
         "basis": basis,
         "test": res["method"],
-        "n_1": n1,
-        "n_0": n0,
-        "value_1": v1,
-        "value_0": v0,
+        "n_1": res["n_1"],
+        "n_0": res["n_0"],
+        "value_1": res["mean_1"],
+        "value_0": res["mean_0"],
         "diff": res["diff"],
         "ci_low": res["ci_low"],
         "ci_high": res["ci_high"],
         "p_value": res["p_value"],
-        "matched_share": matched_share,
+        "matched_share": res["matched_share"],
         "exposed": exposed,
         "incremental": res["diff"] * exposed,
         "basis_note": note,

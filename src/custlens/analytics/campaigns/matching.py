@@ -20,7 +20,8 @@ and comparison scores overlap.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from custlens.analytics.campaigns.moments import matched_from_moments
 
 CALIPER = 0.2  # in standard deviations of the logit of the propensity score
 
@@ -109,29 +110,19 @@ def matched_difference(
     y = np.asarray(y, float)
     pairs = y[t_idx] - y[c_idx]
     n = len(pairs)
-    out = {"method": "propensity_nn", "n_1": n, "n_0": len(np.unique(c_idx))}
-    out["matched_share"] = n / n_treated if n_treated else 0.0
-    if n < 2:
-        nan = float("nan")
-        return {**out, **dict.fromkeys(("diff", "se", "ci_low", "ci_high", "z"), nan)} | {
-            "p_value": nan,
-            "mean_1": nan,
-            "mean_0": nan,
-        }
-    diff = float(pairs.mean())
+    if n == 0:
+        return matched_from_moments(0, np.nan, np.nan, np.nan, np.nan, 0, 0, n_treated, alpha)
     reused, uses = np.unique(c_idx, return_counts=True)
     var_c = float(y[reused].var(ddof=1)) if reused.size > 1 else 0.0
-    se = float(np.sqrt(y[t_idx].var(ddof=1) / n + var_c * (uses**2).sum() / n**2))
-    z = diff / se if se > 0 else 0.0
-    q = float(stats.norm.ppf(1 - alpha / 2))
-    return {
-        **out,
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
-        "mean_1": float(y[t_idx].mean()),
-        "mean_0": float(y[c_idx].mean()),
-    }
+    var_1 = float(y[t_idx].var(ddof=1)) if n > 1 else np.nan
+    return matched_from_moments(
+        n,
+        float(y[t_idx].mean()),
+        float(y[c_idx].mean()),
+        var_1,
+        var_c,
+        int((uses**2).sum()),
+        len(reused),
+        n_treated,
+        alpha,
+    )

@@ -29,6 +29,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from custlens.analytics.campaigns.moments import stratified_from_moments, welch_from_moments
 from custlens.analytics.campaigns.resampling import resampled_means
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -108,25 +109,9 @@ def welch_t(y1: np.ndarray, y0: np.ndarray, alpha: float = 0.05) -> dict:
     (1.0, 1.4142)
     """
     y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
-    n1, n0 = y1.size, y0.size
-    v1, v0 = y1.var(ddof=1) / n1, y0.var(ddof=1) / n0
-    se = math.sqrt(v1 + v0)
-    diff = float(y1.mean() - y0.mean())
-    df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1)) if se > 0 else float(n1 + n0 - 2)
-    t = diff / se if se > 0 else 0.0
-    q = float(stats.t.ppf(1 - alpha / 2, df))
-    return {
-        "mean_1": float(y1.mean()),
-        "mean_0": float(y0.mean()),
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "t": t,
-        "df": float(df),
-        "p_value": float(2 * stats.t.sf(abs(t), df)) if se > 0 else 1.0,
-        "method": "welch_t",
-    }
+    return welch_from_moments(
+        y1.size, y1.mean(), y1.var(ddof=1), y0.size, y0.mean(), y0.var(ddof=1), alpha
+    )
 
 
 def stratified_difference(
@@ -168,55 +153,8 @@ def stratified_difference(
     frame = pd.DataFrame(
         {"s": np.asarray(stratum), "t": np.asarray(treated, dtype=bool), "y": np.asarray(y, float)}
     )
-    g = frame.groupby(["s", "t"])["y"].agg(["count", "mean", "var"]).unstack("t")
-    both = pd.MultiIndex.from_product([["count", "mean", "var"], [False, True]])
-    g = g.reindex(columns=both)  # an arm absent from every stratum is a column of NaN
-    g = g.dropna(subset=[("count", True), ("count", False)])
-    n_t_all = int(frame["t"].sum())
-    if g.empty:
-        return _empty_stratified(n_t_all)
-    n1, n0 = g[("count", True)], g[("count", False)]
-    m1, m0 = g[("mean", True)], g[("mean", False)]
-    # an arm of one customer in a stratum has no variance of its own: it takes the variance of
-    # that arm over every matched customer (0 would claim a certainty one customer cannot give)
-    matched = frame[frame["s"].isin(g.index)]
-    pooled = matched.groupby("t")["y"].var().reindex([False, True]).fillna(0.0)
-    var_1 = g[("var", True)].fillna(pooled[True])
-    var_0 = g[("var", False)].fillna(pooled[False])
-    var = var_1 / n1 + var_0 / n0
-    w = n1 / n1.sum()
-    diff = float((w * (m1 - m0)).sum())
-    se = float(np.sqrt((w**2 * var).sum()))
-    z = diff / se if se > 0 else 0.0
-    q = float(stats.norm.ppf(1 - alpha / 2))
-    return {
-        "mean_1": float((w * m1).sum()),
-        "mean_0": float((w * m0).sum()),
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
-        "n_1": int(n1.sum()),
-        "n_0": int(n0.sum()),
-        "strata": len(g),
-        "matched_share": float(n1.sum() / n_t_all) if n_t_all else 0.0,
-        "method": "exact_strata",
-    }
-
-
-def _empty_stratified(n_t: int) -> dict:
-    nan = float("nan")
-    return {
-        **dict.fromkeys(("mean_1", "mean_0", "diff", "se", "ci_low", "ci_high", "z"), nan),
-        "p_value": nan,
-        "n_1": 0,
-        "n_0": 0,
-        "strata": 0,
-        "matched_share": 0.0,
-        "method": "exact_strata",
-    }
+    groups = frame.groupby(["s", "t"])["y"].agg(["count", "mean", "var"]).reset_index()
+    return stratified_from_moments(groups, int(frame["t"].sum()), alpha)
 
 
 def bootstrap_mean_difference(

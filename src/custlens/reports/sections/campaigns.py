@@ -1,16 +1,18 @@
 """Campaigns and experiments (营销活动与实验): the catalogue's campaign response KPIs of the
 period (participation and conversion of the exposed customers, with the previous period and
 last year), the campaigns of the year to the period's end with participation, conversion,
-revenue and ROI, their incremental effect and, for those with a control group, the A/B decision
-on the always-valid mSPRT p-value, which stays valid however often the report is read while a
-campaign runs (docs/campaigns.md)."""
+revenue and ROI, their incremental effect (from the outcomes `custlens analyze` stored, over the
+rows the reader may see) and, for those with a control group, the A/B decision on the
+always-valid mSPRT p-value, which stays valid however often the report is read while a campaign
+runs (docs/campaigns.md)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from custlens.analytics.campaigns.decision import campaign_decision, metric_name
-from custlens.analytics.campaigns.effect import BASIS_NAMES, campaign_effects
+from custlens.analytics.campaigns.effect import BASIS_NAMES
+from custlens.analytics.campaigns.stored import effects_of_scope
 from custlens.analytics.campaigns.summary import campaign_summary
 from custlens.analytics.measure_inputs import measure_inputs
 from custlens.analytics.measures import get_measure
@@ -50,12 +52,25 @@ def build(ctx: Context) -> Section | None:
             rows,
         )
     )
-    tables = {k: ctx.table(k) for k in ("campaign_responses", "orders", "customers")}
-    tables["campaigns"] = c
-    effects = campaign_effects(tables, lang=ctx.lang)
+    # the effects of the stored outcomes (`custlens analyze`) over the rows the reader may see
+    effects, status = effects_of_scope(ctx.ws, ctx.lang, c)
+    if status is None:
+        s.narrative.append(
+            ctx._(
+                "Campaign effects are computed by the analysis: run `custlens analyze` to see them."
+            )
+        )
+    elif status["stale"]:
+        s.narrative.append(
+            ctx._(
+                "Campaign effects as of the analysis of {when}: data was imported since; run the "
+                "analysis again to include it.",
+                when=status["computed_at"].strftime("%Y-%m-%d %H:%M"),
+            )
+        )
     names = {r["campaign_id"]: r["campaign_name"] for r in rows}
     effect_rows = []
-    for e in effects.to_dict("records"):
+    for e in effects.to_dict("records") if effects is not None else []:
         rate = e["metric"] == "conversion"
         scale, digits = (100.0, 1) if rate else (1.0, 2)
         effect_rows.append(

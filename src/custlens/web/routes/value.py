@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from custlens.analytics.campaigns.stored import outcome_rows
 from custlens.analytics.model_run import fit_workspace_models
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.analytics.value.analysis import analyze_value
@@ -17,6 +18,7 @@ from custlens.errors import CustlensError
 from custlens.i18n import gettext
 from custlens.privacy.policy import LOCAL_OPERATOR, Principal
 from custlens.store import results
+from custlens.store.campaign_outcomes import store_campaign_outcomes
 from custlens.store.models import store_models
 from custlens.store.sentiment import store_sentiment
 from custlens.web import model_queries, value_queries
@@ -211,6 +213,7 @@ def run_analysis(
         )  # reviews of a workspace older than stored sentiment
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
         store_models(ctx.ws, run, fit_workspace_models)  # as `custlens analyze` does
+        store_campaign_outcomes(ctx.ws, outcome_rows)  # the campaign step of `custlens analyze`
     ctx.invalidate()
     record(
         request,
