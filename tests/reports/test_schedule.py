@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 
 import pytest
@@ -118,6 +119,21 @@ def test_a_dashboard_schedule_writes_its_widgets_numbers(partial):
     sheet = book.worksheets[0]
     assert sheet.cell(3, 1).value == 70  # A6, the week's only order
     assert "2011-11-14..2011-11-20" in sheet.cell(1, 1).value
+
+
+def test_a_dashboard_schedule_in_pdf_writes_a_pdf(partial):
+    spec = {"name": "销售", "widgets": [{"metric": "gmv", "chart": "kpi"}]}
+    did = dashboards.create_dashboard(partial.con, "ana", spec)
+    schedules.add_schedule(partial.con, "销售周报", "weekly", "cli:t", "zh", ["pdf"], did)
+    (run,) = run_due(partial, now=dt.datetime(2011, 11, 21, 8))
+    assert run["status"] == "ok" and [f[-4:] for f in run["files"]] == [".pdf"]
+    text = subprocess.run(
+        ["pdftotext", str(partial.root / "reports" / run["files"][0]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "销售" in text and "2011-11-14..2011-11-20" in text and "70.00" in text
 
 
 def test_a_failing_report_is_recorded_as_failed(partial):

@@ -121,8 +121,8 @@ def write_dashboard_report(
     formats: list[str],
     stem: Path,
 ) -> list[Path]:
-    """Write dashboard ``dashboard_id``'s numbers for ``p`` as ``stem.xlsx`` and / or
-    ``stem.html`` (a PDF is asked for the standard report only; it is written as HTML here).
+    """Write dashboard ``dashboard_id``'s numbers for ``p`` as ``stem.xlsx``, ``stem.html`` and
+    / or ``stem.pdf`` (the HTML page printed by WeasyPrint, as the standard report's PDF).
 
     Returns
     -------
@@ -134,5 +134,15 @@ def write_dashboard_report(
     if "xlsx" in formats:
         paths.append(_xlsx(name, p, tables, stem.with_name(stem.name + ".xlsx")))
     if "html" in formats or "pdf" in formats:
-        paths.append(_html(name, p, tables, lang, stem.with_name(stem.name + ".html")))
+        page = _html(name, p, tables, lang, stem.with_name(stem.name + ".html"))
+        if "pdf" in formats:
+            from weasyprint import HTML
+
+            pdf = stem.with_name(stem.name + ".pdf")
+            HTML(filename=str(page)).write_pdf(str(pdf))
+            paths.append(pdf)
+        if "html" in formats:
+            paths.append(page)
+        else:
+            page.unlink()
     return paths
