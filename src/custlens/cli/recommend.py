@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from custlens.cli.common import (
+    EngineOpt,
     Format,
     FormatOpt,
     LangOpt,
@@ -70,7 +71,9 @@ NAMES = {
 }
 
 
-def _data(ws: Any, group: Group):
+def _data(ws: Any, group: Group, engine: Any = None):
+    # the purchase lines (the big part) on the chosen engine; the customers' groups read
+    # the analysis results stored in the workspace, so they stay on DuckDB
     from custlens.analytics.recommend.interactions import purchase_data, purchase_lines
     from custlens.analytics.recommend.served import customer_groups
     from custlens.store import results
@@ -83,7 +86,8 @@ def _data(ws: Any, group: Group):
         elif group == Group.segment:
             results.require_run(ws)
     groups = customer_groups(ws.table("customers", "duckdb"), segments).to_pandas()
-    return purchase_data(purchase_lines(ws.table("orders", "duckdb")), groups)
+    eng = engine.value if engine else None
+    return purchase_data(purchase_lines(ws.table("orders", eng)), groups)
 
 
 def _lang(ws: Any, lang: Any) -> str:
@@ -98,6 +102,7 @@ def evaluate_cmd(
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -105,6 +110,9 @@ def evaluate_cmd(
     precision@10, recall@10, NDCG@10, hit rate and catalogue coverage of every recommender,
     the blend and the served lists. The served recommender is the best on recall@10 in a
     validation window inside the training period.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend evaluate -w shop --test-days 30 --format json
     """
@@ -114,7 +122,7 @@ def evaluate_cmd(
     lg = _lang(ws, lang)
     with stderr.status(phrase("evaluating recommenders ...", lg)):
         rep = evaluate_recommenders(
-            _data(ws, group), test_days, recent_days=recent_days, per_category=per_category
+            _data(ws, group, engine), test_days, recent_days=recent_days, per_category=per_category
         )
     if fmt == Format.json:
         emit(rep, fmt)
@@ -135,10 +143,12 @@ def evaluate_cmd(
     emit([{c: r[c] for c in cols} for r in rows], fmt, lang=lg, labels=LABELS)
 
 
-def _fit(ws: Any, group: Group, recent_days: int, per_category: int, k: int = 10):
+def _fit(
+    ws: Any, group: Group, recent_days: int, per_category: int, k: int = 10, engine: Any = None
+):
     from custlens.analytics.recommend.model import ProductRecommender
 
-    data = _data(ws, group)
+    data = _data(ws, group, engine)
     return ProductRecommender(k=k, recent_days=recent_days, per_category=per_category).fit(data)
 
 
@@ -150,10 +160,14 @@ def customer_cmd(
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The customer's top 10 products with a reason each.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend customer C00000042 -w shop
     """
@@ -162,7 +176,7 @@ def customer_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category)
+        model = _fit(ws, group, recent_days, per_category, engine=engine)
     table = recommendations(model, [customer_id], lg)
     table["source"] = [phrase(NAMES[s], lg) for s in table["source"]]
     cols = ["rank", "product_name", "category", "reason", "source"]
@@ -178,9 +192,13 @@ def export_cmd(
     per_category: Annotated[int, typer.Option(help="Most items of one category per list")] = 4,
     group: GroupOpt = Group.auto,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """Every customer's list (campaign lists), customer names masked.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend export -w shop --top 10 --out lists.xlsx
     """
@@ -193,7 +211,7 @@ def export_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category, k=top)
+        model = _fit(ws, group, recent_days, per_category, k=top, engine=engine)
         table = recommendations(model, None, lg)
     table = table.drop(columns=["source"])
     data = pa.Table.from_pandas(table, preserve_index=False)
