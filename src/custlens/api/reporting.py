@@ -133,10 +133,7 @@ def clv_summary(
     """
     from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 
-    if isinstance(data, Workspace):
-        orders = orders_frame(data.table("orders", engine))
-    else:
-        orders = data
+    orders = orders_frame(data.table("orders", engine)) if isinstance(data, Workspace) else data
     return summary_from_orders(
         orders,
         time_unit=time_unit,
