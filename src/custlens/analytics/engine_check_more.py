@@ -59,7 +59,7 @@ def _clv_days(t: Tables, as_of: dt.date) -> ir.Table:
 def _clv_summary(t: Tables, as_of: dt.date) -> Any:
     from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 
-    summary = summary_from_orders(orders_frame(t("orders")), observation_end=as_of)
+    summary = summary_from_orders(orders_frame(t("orders")))
     return summary.reset_index()
 
 
