@@ -21,7 +21,9 @@ def shop(tmp_path_factory):
     require_spark()
     root = tmp_path_factory.mktemp("engines")
     ws, _ = demo_workspace(root, n_customers=120, seed=3)
-    last = ws.table("orders").order_date.max().execute()
+    from custlens.analytics.value.metrics import default_as_of
+
+    last = default_as_of(ws.table("orders"))  # the last analysable order day
     ws.close()
     return root / "ws", last
 
@@ -50,6 +52,7 @@ COMMANDS = {
     "kpi": ["kpi", "--freq", "month"],
     "campaigns summary": ["campaigns", "summary"],
     "satisfaction scores": ["satisfaction", "scores", "--by", "channel"],
+    "satisfaction service": ["satisfaction", "service"],
     "traffic sources": ["attribution", "--view", "sources", "--by", "source"],
     "lifecycle": ["lifecycle"],
 }
