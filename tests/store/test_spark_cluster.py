@@ -67,7 +67,7 @@ def test_every_check_runs_on_duckdb(tmp_path):
         ws.table, as_of, engines=("duckdb", "duckdb"), present=lambda n: ws.count(n) > 0
     )
     ran = {r.name for r in results}
-    assert ran == {n for n, (needs, _) in CHECKS.items() if set(needs) <= {"orders"}}
+    assert ran == {n for n, (needs, _) in CHECKS.items() if set(needs) <= {"customers", "orders"}}
     assert all(r.equal and r.rows > 0 for r in results), results
     ws.close()
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from custlens.analytics.engine_check_more import MORE_CHECKS
+
 Tables = Callable[[str], ir.Table]
 
 
@@ -122,7 +124,7 @@ def _campaigns(t: Tables, as_of: dt.date) -> ir.Table:
 
 
 # name -> (tables it reads, the expression); the names are shown to users as they are
-CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Tables, dt.date], ir.Table]]] = {
+CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Tables, dt.date], Any]]] = {
     "customer metrics": (("orders",), _metrics),
     "RFM segments": (("orders",), _segments),
     "lifecycle": (("orders",), _lifecycle),
@@ -139,6 +141,7 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Tables, dt.date], ir.Table]]]
     "top categories": (("orders",), _top_items),
     "hour x weekday": (("orders",), _hours),
     "campaigns": (("campaigns", "campaign_responses"), _campaigns),
+    **MORE_CHECKS,
 }
 
 
@@ -205,9 +208,17 @@ def first_difference(left: list[dict], right: list[dict]) -> str:
     return ""
 
 
-def _rows(expr: ir.Table) -> tuple[list[dict], float]:
+def _rows(result: Any) -> tuple[list[dict], float]:
+    # an Ibis expression runs here; a frame or rows were computed by the builder
     started = time.perf_counter()
-    rows = expr.to_pyarrow().to_pylist()
+    if isinstance(result, ir.Table):
+        rows = result.to_pyarrow().to_pylist()
+    elif isinstance(result, list):
+        rows = result
+    else:  # a pandas frame: through Arrow, so missing values are None like the others
+        import pyarrow as pa
+
+        rows = pa.Table.from_pandas(result, preserve_index=False).to_pylist()
     return sorted(rows, key=_sort_key), time.perf_counter() - started
 
 
@@ -242,8 +253,12 @@ def check_engines(
     for name, (needs, build) in CHECKS.items():
         if (only and name not in only) or not all(present(n) for n in needs):
             continue
-        left, t0 = _rows(build(lambda n: tables(n, engines[0]), as_of))
-        right, t1 = _rows(build(lambda n: tables(n, engines[1]), as_of))
+        started = time.perf_counter()
+        left, _ = _rows(build(lambda n: tables(n, engines[0]), as_of))
+        t0 = time.perf_counter() - started
+        started = time.perf_counter()
+        right, _ = _rows(build(lambda n: tables(n, engines[1]), as_of))
+        t1 = time.perf_counter() - started
         diff = first_difference(left, right)
         results.append(CheckResult(name, len(left), not diff, (t0, t1), diff))
     return results

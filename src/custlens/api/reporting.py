@@ -98,6 +98,7 @@ def clv_summary(
     time_unit: str = "W",
     calibration_end: str | dt.date | None = None,
     observation_end: str | dt.date | None = None,
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary value, the input of the CLV models.
 
@@ -112,6 +113,10 @@ def clv_summary(
         Last day the models learn from; default the last order.
     observation_end : str or datetime.date, optional
         Last day of the data (with ``calibration_end``, the holdout period is in between).
+    engine : {"duckdb", "spark"}, optional
+        Where a workspace's orders are aggregated to one row per customer and purchase day;
+        default the workspace's ``engine`` setting. The summary is then computed here from
+        those rows, the same on either engine.
 
     Returns
     -------
@@ -128,7 +133,7 @@ def clv_summary(
     """
     from custlens.analytics.clv.summary import orders_frame, summary_from_orders
 
-    orders = orders_frame(data.table("orders")) if isinstance(data, Workspace) else data
+    orders = orders_frame(data.table("orders", engine)) if isinstance(data, Workspace) else data
     return summary_from_orders(
         orders,
         time_unit=time_unit,

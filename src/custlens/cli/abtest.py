@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from custlens.cli.common import (
+    EngineOpt,
     Format,
     FormatOpt,
     LangOpt,
@@ -93,13 +94,16 @@ def analyze_cmd(
     pre_days: Annotated[int, typer.Option(help="Pre-period days (CUPED, balance)")] = 90,
     post_days: Annotated[int, typer.Option(help="Days after the end still measured")] = 0,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     lang: LangOpt = None,
     wide: WideOpt = False,
 ) -> None:
     """Analyse an A/B test: sample-ratio, balance, overlap and peeking checks, then each
     metric's difference, 95% CI, lift, CUPED, Holm-corrected and always-valid (mSPRT)
-    p-values, and a decision. Order metrics come from the metric catalogue.
+    p-values, and a decision. Order metrics come from the metric catalogue. With --experiment
+    the per-customer frame is computed on the chosen engine (--engine spark); the tests run
+    here.
 
     Example: custlens abtest analyze --experiment CP014 --metric conversion --metric aov --sequential
     """
@@ -113,7 +117,7 @@ def analyze_cmd(
     if experiment is not None:
         ws = workspace(ws_path, read_only=True)
         lg = lang.value if lang else ws.settings.lang
-        frame = experiment_frame(campaign_tables(ws), experiment, pre_days, post_days)
+        frame = experiment_frame(campaign_tables(ws, engine), experiment, pre_days, post_days)
         settings = ws.settings
     else:
         lg = lang.value if lang else "zh"

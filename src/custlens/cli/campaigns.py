@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from custlens.cli.common import (
+    EngineOpt,
     Format,
     FormatOpt,
     LangOpt,
@@ -42,9 +43,11 @@ SUMMARY_COLUMNS = [
 EFFECT_COLUMNS = ["campaign_id", "metric", "basis", "diff", "ci", "p_value"]
 
 
-def campaign_tables(ws: Any) -> dict[str, Any]:
-    """The workspace's tables a campaign analysis reads."""
-    return {name: ws.table(name) for name in TABLES}
+def campaign_tables(ws: Any, engine: Any = None) -> dict[str, Any]:
+    """The workspace's tables a campaign analysis reads, on ``engine`` (an ``Engine`` or
+    its name; default: the workspace's setting)."""
+    eng = getattr(engine, "value", engine)
+    return {name: ws.table(name, eng) for name in TABLES}
 
 
 @campaigns_app.command("summary")
@@ -55,6 +58,7 @@ def summary_cmd(
         float | None, typer.Option(help="Cost of one used coupon, for campaigns without budget")
     ] = None,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
     wide: WideOpt = False,
@@ -67,7 +71,7 @@ def summary_cmd(
     from custlens.analytics.campaigns.summary import campaign_summary
 
     ws = workspace(ws_path, read_only=True)
-    t = campaign_tables(ws)
+    t = campaign_tables(ws, engine)
     table = campaign_summary(
         t["campaigns"], t["campaign_responses"], t["orders"], post_days, coupon_cost
     ).to_pyarrow()
@@ -84,6 +88,7 @@ def effect_cmd(
         list[str] | None, typer.Option("--campaign", "-c", help="Only this campaign (repeatable)")
     ] = None,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     lang: LangOpt = None,
     out: OutOpt = None,
@@ -91,7 +96,8 @@ def effect_cmd(
 ) -> None:
     """Incremental effect of each campaign on conversion and revenue per customer: against its
     control group when it has one, else against unexposed customers of the same RFM strata;
-    difference, 95% CI, p-value and the method used.
+    difference, 95% CI, p-value and the method used. The per-customer outcomes are computed
+    on the chosen engine (--engine spark), the tests on them here.
 
     Example: custlens campaigns effect --campaign CP014 --format json
     """
@@ -101,7 +107,7 @@ def effect_cmd(
 
     ws = workspace(ws_path, read_only=True)
     lg = lang.value if lang else ws.settings.lang
-    frame = campaign_effects(campaign_tables(ws), campaign or None, lg)
+    frame = campaign_effects(campaign_tables(ws, engine), campaign or None, lg)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     _out(table, out)
     if fmt != Format.table:
@@ -131,6 +137,7 @@ def sensitivity_cmd(
     min_exposures: Annotated[int, typer.Option(help="Exposures needed to be 活动敏感型")] = 2,
     top: Annotated[int | None, typer.Option(help="Only the N highest scores")] = None,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
     wide: WideOpt = False,
@@ -146,7 +153,7 @@ def sensitivity_cmd(
     from custlens.cli.common import say
 
     ws = workspace(ws_path, read_only=True)
-    frame = campaign_sensitivity(campaign_tables(ws), threshold, min_exposures)
+    frame = campaign_sensitivity(campaign_tables(ws, engine), threshold, min_exposures)
     say(
         "{n} of {total} exposed customers are campaign-sensitive (score ≥ {threshold}, "
         "≥ {min} exposures)",
@@ -168,12 +175,14 @@ def uplift_cmd(
     campaign: Annotated[str, typer.Option("--campaign", "-c", help="A past A/B campaign")],
     top: Annotated[int, typer.Option(help="Customers in the target list")] = 100,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Uplift model (T-learner) from a past A/B campaign: held-out Qini coefficient and uplift
     at 10% / 30% on stderr, and the customers with the highest predicted uplift (names and
-    phones masked: 张**, 138****1234).
+    phones masked: 张**, 138****1234). The model's inputs (per-customer outcomes and
+    features) are computed on the chosen engine (--engine spark); the model is fitted here.
 
     Example: custlens campaigns uplift --campaign CP014 --top 200 --format csv
     """
@@ -188,7 +197,7 @@ def uplift_cmd(
     from custlens.privacy.policy import LOCAL_OPERATOR
 
     ws = workspace(ws_path, read_only=True)
-    tables = campaign_tables(ws)
+    tables = campaign_tables(ws, engine)
     frame = uplift_frame(tables, campaign)
     model = TLearner().fit(frame)
     r = model.report_

@@ -125,6 +125,8 @@ def train_cmd(
     lift and top drivers. When the model does not beat the best baseline, the output says so
     and the churn scores use that baseline's ranking (``served``).
 
+    Features on the chosen engine (--engine spark); the model is fitted here.
+
     Example: custlens churn train orders.csv --horizon-days 90 --format json
     """
     from custlens.analytics.churn.model import ChurnPropensityModel
@@ -225,6 +227,8 @@ def score_cmd(
     高流失风险, --low-share highest: 低流失风险); a degenerate fit falls back to the lifecycle
     rule (no purchase in more than churn_days days: 高流失风险). Not the churned stage
     (流失阶段) of `custlens lifecycle`, which is the rule alone.
+
+    Features on the chosen engine (--engine spark); the model is fitted here.
 
     Example: custlens churn score orders.csv --method palive --time-unit W --format csv
     """

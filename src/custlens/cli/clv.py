@@ -182,6 +182,8 @@ def fit_cmd(
     """Fit BG/NBD (or Pareto/NBD; auto: the better on a holdout) and Gamma-Gamma; print parameters,
     standard errors, log-likelihood, and how the model forecasts the last third of the history.
 
+    Orders per customer-day on the engine (--engine spark); models fitted here.
+
     Example: custlens clv fit cdnow_sample.csv --time-unit W --calibration-end 1997-09-30 --format json
     """
     src = (file, columns, ws_path, engine)
@@ -238,6 +240,8 @@ def predict_cmd(
     高流失风险, the --low-share with the highest 低流失风险. When the fit is degenerate (the model
     cannot separate active from churned customers) the tiers follow the lifecycle rule instead
     (no purchase in more than churn_days: 高流失风险, the churned stage 流失阶段).
+
+    Orders per customer-day on the engine (--engine spark); models fitted here.
 
     Example: custlens clv predict orders.csv --time-unit W --months 12 --format csv > clv.csv
     """
@@ -334,6 +338,8 @@ def validate_cmd(
     the holdout (totals, % error, MAE per customer, by calibration frequency, by decile of
     predicted value); --model auto (default) chooses the model with the smallest error of the
     total repeat purchases. Read the figures with docs/clv-quality.md.
+
+    Orders per customer-day on the engine (--engine spark); models fitted here.
 
     Example: custlens clv validate cdnow_sample.csv --calibration-end 1997-09-30 --observation-end 1998-06-30
     """

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from custlens.cli.common import (
+    EngineOpt,
     Format,
     FormatOpt,
     LangOpt,
@@ -78,7 +79,9 @@ NAMES = {
 }
 
 
-def _data(ws: Any, group: Group):
+def _data(ws: Any, group: Group, engine: Any = None):
+    # the purchase lines (the big part) on the chosen engine; the customers' groups read
+    # the analysis results stored in the workspace, so they stay on DuckDB
     from custlens.analytics.recommend.interactions import purchase_data, purchase_lines
     from custlens.analytics.recommend.served import customer_groups
     from custlens.analytics.recommend.signals import with_events
@@ -92,8 +95,9 @@ def _data(ws: Any, group: Group):
         elif group == Group.segment:
             results.require_run(ws)
     groups = customer_groups(ws.table("customers", "duckdb"), segments).to_pandas()
-    data = purchase_data(purchase_lines(ws.table("orders", "duckdb")), groups)
-    return with_events(data, ws.table("events", "duckdb"))
+    eng = engine.value if engine else None
+    data = purchase_data(purchase_lines(ws.table("orders", eng)), groups)
+    return with_events(data, ws.table("events", eng))
 
 
 def _lang(ws: Any, lang: Any) -> str:
@@ -109,6 +113,7 @@ def evaluate_cmd(
     group: GroupOpt = Group.auto,
     strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -116,6 +121,9 @@ def evaluate_cmd(
     precision@10, recall@10, NDCG@10, hit rate and catalogue coverage of every recommender,
     the blend and the served lists. The served recommender is the best on recall@10 in a
     validation window inside the training period.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend evaluate -w shop --test-days 30 --format json
     """
@@ -125,7 +133,7 @@ def evaluate_cmd(
     lg = _lang(ws, lang)
     with stderr.status(phrase("evaluating recommenders ...", lg)):
         rep = evaluate_recommenders(
-            _data(ws, group),
+            _data(ws, group, engine),
             test_days,
             recent_days=recent_days,
             per_category=per_category,
@@ -151,11 +159,17 @@ def evaluate_cmd(
 
 
 def _fit(
-    ws: Any, group: Group, recent_days: int, per_category: int, k: int = 10, strict: bool = False
+    ws: Any,
+    group: Group,
+    recent_days: int,
+    per_category: int,
+    k: int = 10,
+    strict: bool = False,
+    engine: Any = None,
 ):
     from custlens.analytics.recommend.model import ProductRecommender
 
-    data = _data(ws, group)
+    data = _data(ws, group, engine)
     return ProductRecommender(
         k=k, recent_days=recent_days, per_category=per_category, strict_price=strict
     ).fit(data)
@@ -170,10 +184,14 @@ def customer_cmd(
     group: GroupOpt = Group.auto,
     strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The customer's top 10 products with a reason each.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend customer C00000042 -w shop
     """
@@ -182,7 +200,7 @@ def customer_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category, strict=strict_price)
+        model = _fit(ws, group, recent_days, per_category, strict=strict_price, engine=engine)
     table = recommendations(model, [customer_id], lg)
     table["source"] = [phrase(NAMES[s], lg) for s in table["source"]]
     cols = ["rank", "product_name", "category", "reason", "source"]
@@ -199,9 +217,13 @@ def export_cmd(
     group: GroupOpt = Group.auto,
     strict_price: StrictPriceOpt = False,
     ws_path: WorkspaceOpt = None,
+    engine: EngineOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """Every customer's list (campaign lists), customer names masked.
+
+    The purchase lines the recommenders learn from are computed on the chosen engine
+    (--engine spark); the models are fitted here.
 
     Example: custlens recommend export -w shop --top 10 --out lists.xlsx
     """
@@ -214,7 +236,9 @@ def export_cmd(
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
     with stderr.status(phrase("fitting recommenders ...", lg)):
-        model = _fit(ws, group, recent_days, per_category, k=top, strict=strict_price)
+        model = _fit(
+            ws, group, recent_days, per_category, k=top, strict=strict_price, engine=engine
+        )
         table = recommendations(model, None, lg)
     table = table.drop(columns=["source"])
     data = pa.Table.from_pandas(table, preserve_index=False)

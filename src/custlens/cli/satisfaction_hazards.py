@@ -38,6 +38,8 @@ def hazards_cmd(
     Time runs from the first order to churn (last order + churn_days) or to the analysis day.
     Definitions: docs/satisfaction.md.
 
+    Durations and covariates on the engine (--engine spark); the model fitted here.
+
     Example: custlens satisfaction hazards --format json
     """
     from custlens.analytics.satisfaction.hazards import churn_hazard_frame, fit_churn_hazards

@@ -53,6 +53,8 @@ def keywords_cmd(
     """Top TF-IDF terms of the reviews (jieba words; English texts too) per sentiment label
     or group. Names and phone numbers are masked before the words are cut.
 
+    Texts selected on the engine (--engine spark); words counted here.
+
     Example: custlens satisfaction keywords --by category --top 5 --format csv
     """
     from custlens.analytics.satisfaction.keywords import keywords_by

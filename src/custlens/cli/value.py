@@ -239,6 +239,8 @@ def clusters_cmd(
 ) -> None:
     """K-Means clusters on log-scaled, standardised R, F, M with readable names.
 
+    Metrics on the engine (--engine spark); k-means fitted here.
+
     Example: custlens clusters --k 4 --format json
     """
     import pyarrow as pa

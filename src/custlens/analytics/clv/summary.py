@@ -246,13 +246,23 @@ def orders_frame(orders_table: Any, include_flagged: bool = False) -> pd.DataFra
     Aggregates in the engine (analysable orders: paid, not needs_review) before anything is
     pulled into Python, so the frame has one row per customer and purchase day.
     """
+    # in key order: per-customer float sums in pandas then add in the same order every run
+    return as_pandas(customer_days_expr(orders_table, include_flagged).to_pyarrow())
+
+
+def customer_days_expr(orders_table: Any, include_flagged: bool = False) -> Any:
+    """The engine's part of :func:`orders_frame`: an Ibis expression of customer_id,
+    order_date and amount (float) per customer and purchase day, in key order.
+
+    It runs on the engine the table comes from (DuckDB or Spark); the CLV summary
+    (frequency, recency, T, monetary value) and the models then work on its rows.
+    """
     from custlens.analytics.orders import analyzable_orders
 
     o = analyzable_orders(orders_table, include_flagged)
     keys = ["customer_id", "order_date"]
     expr = o.group_by(keys).aggregate(amount=o.amount.sum().cast("float64"))
-    # in key order: per-customer float sums in pandas then add in the same order every run
-    return as_pandas(expr.order_by(keys).to_pyarrow())
+    return expr.order_by(keys)
 
 
 def _iso(day: int) -> str:

@@ -70,7 +70,9 @@ def complaint_resolution(feedback: ir.Table) -> ir.Table:
     c = complaints(feedback)
     seconds = c.resolved_time.epoch_seconds() - c.feedback_time.epoch_seconds()
     usable = c.resolved_time.notnull() & (seconds >= 0) & c.resolved.fill_null(True)
-    c = c.mutate(days=ibis.ifelse(usable, seconds / 86_400.0, ibis.null("float64")))
+    # a double divided: Spark reads the literal 86400.0 as a DECIMAL and rounds the quotient
+    days = seconds.cast("float64") / 86_400
+    c = c.mutate(days=ibis.ifelse(usable, days, ibis.null("float64")))
     per_type = c.group_by("complaint_type").aggregate(**_resolution(c))
     overall = c.aggregate(**_resolution(c)).mutate(complaint_type=ibis.literal(ALL))
     t = per_type.union(overall.select(*per_type.columns))
