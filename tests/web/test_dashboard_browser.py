@@ -82,6 +82,9 @@ def test_build_share_reload_and_view_a_dashboard(
     for i in (1, 2):
         rows.nth(i).locator("select[name=width]").select_option("1/2")
     page.check("input[name=share_role][value=viewer]")
+    # users are picked from a list of the workspace's other users (not typed)
+    expect(page.locator("input[name=share_user][value=ana]")).to_have_count(0)
+    page.check("input[name=share_user][value=gdv]")
     _shot(page, "builder-zh")
     page.click("#save-dashboard")
     page.wait_for_url(re.compile(r"/dashboards/\d+$"))
@@ -93,6 +96,11 @@ def test_build_share_reload_and_view_a_dashboard(
     page.reload()
     _charts_ready(page)
     assert _titles(page) == titles and _kpi_value(page) == total
+    page.goto(url + "/edit")  # the sharing was saved: the builder shows it again
+    expect(page.locator("input[name=share_user][value=gdv]")).to_be_checked()
+    expect(page.locator("input[name=share_user][value=vic]")).not_to_be_checked()
+    page.goto(url)
+    _charts_ready(page)
     # the definition on hover
     hover = page.locator("section.widget .widget-title").first.get_attribute("title")
     assert "净销售额" in hover and "退货" in hover

@@ -21,6 +21,7 @@ from custlens.dashboards.access import may_change, require_change
 from custlens.dashboards.spec import CHARTS, DIMENSIONS, GRAINS, ROLES, WIDTHS
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
+from custlens.privacy.users import list_users
 from custlens.store import dashboards as store
 from custlens.web import dashboard_views as views
 from custlens.web.choices import distinct_values
@@ -64,6 +65,12 @@ def _choices(request: Request, principal: Principal) -> dict[str, Any]:
         "grains": [(g, gettext(GRAIN_NAMES[g], lang)) for g in GRAINS],
         "widths": [(w, gettext("full width", lang) if w == "full" else w) for w in WIDTHS],
         "roles": [(r, gettext(r, lang)) for r in ROLES],
+        # the users a dashboard can be shared with (a pick-list, not typed names)
+        "usernames": [
+            u.username
+            for u in list_users(ctx_of(request).con())
+            if u.username != principal.username and not u.disabled
+        ],
         "periods": period_picks(request, scope),
         "values": cached(request, scope, "dashboard-picks", compute=values),
     }

@@ -40,10 +40,15 @@
   var FIELDS = ["metric", "dimension", "chart", "period", "grain", "width", "title"];
   var chartIds = 0;
 
+  // the dashboard's own filters (each widget row has a "period" select of its own)
+  function globalField(k) {
+    return form.querySelector("#global-filters [name=" + k + "]");
+  }
+
   function filters() {
     var out = {};
     ["period", "channel", "store", "segment"].forEach(function (k) {
-      out[k] = form.elements[k].value || null;
+      out[k] = globalField(k).value || null;
     });
     return out;
   }
@@ -151,20 +156,22 @@
   form.elements.name.value = spec.name || "";
   var f = spec.filters || {};
   ["period", "channel", "store", "segment"].forEach(function (k) {
-    if (f[k]) form.elements[k].value = f[k];
+    if (f[k]) globalField(k).value = f[k];
   });
   var sharing = spec.shared_with || { roles: [], users: [] };
   form.querySelectorAll("[name=share_role]").forEach(function (c) {
     c.checked = sharing.roles.indexOf(c.value) >= 0;
   });
-  form.elements.share_users.value = (sharing.users || []).join(", ");
+  form.querySelectorAll("[name=share_user]").forEach(function (c) {
+    c.checked = (sharing.users || []).indexOf(c.value) >= 0;
+  });
   (spec.widgets || []).forEach(addRow);
 
   document.getElementById("add-widget").addEventListener("click", function () {
     addRow({ metric: "gmv", chart: "kpi" });
   });
   ["period", "channel", "store", "segment"].forEach(function (k) {
-    form.elements[k].addEventListener("change", function () {
+    globalField(k).addEventListener("change", function () {
       list.querySelectorAll("[data-widget-row]").forEach(preview);
     });
   });
@@ -178,7 +185,8 @@
       shared_with: {
         roles: Array.prototype.map.call(form.querySelectorAll("[name=share_role]:checked"),
           function (c) { return c.value; }),
-        users: form.elements.share_users.value.split(/[,，\s]+/).filter(Boolean)
+        users: Array.prototype.map.call(form.querySelectorAll("[name=share_user]:checked"),
+          function (c) { return c.value; })
       },
       widgets: Array.prototype.map.call(list.querySelectorAll("[data-widget-row]"), widgetOf)
     };
