@@ -161,7 +161,7 @@ def main() -> None:
     generated = ensure_world(data, args.customers, args.seed, env)
     if generated:
         record["generate"] = generated
-        print(f"generate: {generated['seconds']} s, peak RSS {generated['rss_mb']} MB")
+        print(f"generate: {generated['seconds']} s, peak RSS {generated['rss_mb']} MB", flush=True)
     record["rows"] = json.loads((data / "truth.json").read_text(encoding="utf-8"))["rows"]
     workspaces = {"duckdb": tmp / "ws", "duckdb-2gb": tmp / "ws-2gb"}
     try:

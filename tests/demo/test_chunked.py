@@ -11,6 +11,7 @@ import pytest
 
 from custlens.demo import formats as F
 from custlens.demo import generate_world
+from custlens.errors import UsageError
 from custlens.schema import TABLES
 
 
@@ -79,3 +80,9 @@ def test_below_threshold_is_unchanged(tmp_path):
     assert "chunked" not in small and "chunked" not in at_threshold
     for name in small["files"].values():
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_xlsx_cannot_be_chunked(tmp_path):
+    with pytest.raises(UsageError) as err:
+        generate_world(tmp_path, n_customers=20, fmt="xlsx", chunk_threshold=10, chunk_customers=10)
+    assert "csv, parquet" in err.value.message_in("zh")

@@ -111,9 +111,9 @@ def generate_chunked(
         The reduced truth (see the module docstring), also written as ``truth.json``.
     """
     if fmt not in ("csv", "parquet"):
-        raise UsageError("format must be one of {formats}", formats="csv, parquet")
+        raise UsageError.of("format must be one of {formats}", formats="csv, parquet")
     if chunk_customers < 1:
-        raise UsageError("n_customers must be at least 1")
+        raise UsageError.of("chunk_customers must be at least 1")
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = Calendar(start, end)
     sizes = [chunk_customers] * (n_customers // chunk_customers)
