@@ -13,6 +13,9 @@ import pyarrow.compute as pc
 
 SECONDS_PER_DAY = 86_400
 NULL = pa.scalar(None, pa.string())
+# numbers added to the ids of these prefixes (``C``, ``O``, ...): a world generated in chunks
+# numbers each chunk's ids after the previous chunks' (see ``custlens.demo.chunked``)
+ID_OFFSETS: dict[str, int] = {}
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -44,7 +47,7 @@ def _from_matrix(matrix: np.ndarray) -> pa.Array:
 
 def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """``format_ids("C", [1, 2], 6)`` -> ``["C000001", "C000002"]``."""
-    numbers = np.asarray(numbers, dtype=np.int64)
+    numbers = np.asarray(numbers, dtype=np.int64) + ID_OFFSETS.get(prefix, 0)
     return _from_matrix(np.hstack([_literal(prefix, numbers.size), _digits(numbers, width)]))
 
 

@@ -41,6 +41,9 @@ from custlens.errors import UsageError
 FORMATS = ("csv", "xlsx", "parquet")
 HEADERS = ("zh", "en")
 TRUTH_VERSION = 1
+# above this many customers the world is generated in chunks (byte-identical output below it)
+CHUNK_THRESHOLD = 200_000
+CHUNK_CUSTOMERS = 100_000
 
 
 def _check(
@@ -69,6 +72,8 @@ def generate_world(
     headers: str = "zh",
     start: date = date(2023, 1, 1),
     end: date = date(2025, 12, 31),
+    chunk_threshold: int = CHUNK_THRESHOLD,
+    chunk_customers: int = CHUNK_CUSTOMERS,
 ) -> dict:
     """Write the six import files plus the truth files and return ``truth.json`` as a dict.
 
@@ -84,8 +89,19 @@ def generate_world(
 
     >>> truth = generate_world(Path("demo"), n_customers=5_000, fmt="xlsx")  # doctest: +SKIP
     >>> truth["dirt"]["orders"]["negative_amount"]  # doctest: +SKIP
+
+    A world of more than ``chunk_threshold`` customers is generated and written in chunks of
+    ``chunk_customers`` customers (CSV or Parquet, constant memory; see
+    ``custlens.demo.chunked``): its files differ from an unchunked world of the same seed and
+    its ``truth.json`` is reduced to row and dirt counts.
     """
     _check(n_customers, seed, fmt, dirty_rate, headers, start, end)
+    if n_customers > chunk_threshold:
+        from custlens.demo.chunked import generate_chunked
+
+        return generate_chunked(
+            Path(out_dir), n_customers, seed, fmt, dirty_rate, headers, start, end, chunk_customers
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
@@ -247,13 +263,21 @@ def _linked_rows(n: int, records: dict, row_customer: np.ndarray, row_code: np.n
 def _write_truth_tables(
     out_dir: Path, people, latent, cal: Calendar, dirt: dict, records: dict
 ) -> None:
+    pq.write_table(
+        truth_customers_table(people, latent, cal, records), out_dir / "truth_customers.parquet"
+    )
+    pq.write_table(truth_dirt_table(dirt), out_dir / "truth_dirt.parquet")
+
+
+def truth_customers_table(people, latent, cal: Calendar, records: dict) -> pa.Table:
+    """Segment, drawn parameters and planted customer problem of every customer."""
     n = people.n
     buyer = latent["buyer"]
     first = np.floor(latent["t0"]).astype(np.int64)
     code = np.full(n, -1)
     own = records["code"] != CUSTOMER_KINDS.index("duplicate_row")
     code[records["index"][own]] = records["code"][own]
-    truth_customers = pa.table(
+    return pa.table(
         {
             "customer_id": customer_ids(np.arange(n)),
             "segment": F.take_text(list(SEGMENTS), people.segment),
@@ -274,7 +298,10 @@ def _write_truth_tables(
             "dirt": F.take_text(list(CUSTOMER_KINDS), code),
         }
     )
-    pq.write_table(truth_customers, out_dir / "truth_customers.parquet")
+
+
+def truth_dirt_table(dirt: dict) -> pa.Table:
+    """Every planted dirty row: table, file row, code, key and whether it is an error."""
     parts = [
         pa.table(
             {
@@ -287,4 +314,4 @@ def _write_truth_tables(
         )
         for table, d in dirt.items()
     ]
-    pq.write_table(pa.concat_tables(parts), out_dir / "truth_dirt.parquet")
+    return pa.concat_tables(parts)

@@ -48,6 +48,56 @@ def write_table(
     return path.name
 
 
+class TableStream:
+    """Write one table chunk by chunk (CSV or Parquet) with constant memory.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Directory of the file.
+    table : str
+        Canonical table name (``orders``, ``events`` ...).
+    fmt : str
+        ``"csv"`` or ``"parquet"``; the file is the one ``write_table`` would write.
+    headers : str
+        ``"zh"`` or ``"en"`` column headers.
+    """
+
+    def __init__(self, out_dir: Path, table: str, fmt: str, headers: str) -> None:
+        self.table, self.fmt, self.headers = table, fmt, headers
+        self.path = out_dir / f"{table}.{EXTENSIONS[fmt]}"
+        self.rows = 0
+        self._writer = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, columns: dict[str, pa.Array]) -> None:
+        """Append one chunk of rows (the same columns in the same order every time)."""
+        names = list(columns)
+        data = pa.table(
+            [columns[c] for c in names], names=header_names(self.table, names, self.headers)
+        )
+        if self._writer is None:
+            self._schema = data.schema
+            if self.fmt == "parquet":
+                self._writer = pq.ParquetWriter(
+                    self.path, self._schema, compression="zstd", store_schema=False
+                )
+            else:
+                self._writer = pacsv.CSVWriter(
+                    self.path, self._schema, write_options=pacsv.WriteOptions(batch_size=65_536)
+                )
+        elif data.schema != self._schema:
+            data = data.cast(self._schema)
+        self._writer.write_table(data)
+        self.rows += data.num_rows
+
+    def close(self) -> str:
+        """Close the file; returns its name."""
+        if self._writer is not None:
+            self._writer.close()
+        return self.path.name
+
+
 def _write_csv(data: pa.Table, path: Path) -> None:
     options = pacsv.WriteOptions(include_header=True, batch_size=65_536)
     pacsv.write_csv(data, path, options)
