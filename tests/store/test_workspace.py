@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 13
+    assert ws.schema_version() == LATEST_VERSION == 17
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept

@@ -195,6 +195,9 @@ register_satisfaction(app)
 from custlens.cli.recommend import register as register_recommend  # noqa: E402
 
 register_recommend(app)
+from custlens.cli.forecast import register as register_forecast  # noqa: E402
+
+register_forecast(app)
 
 from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
 from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402

@@ -320,6 +320,42 @@ def _v13() -> list[str]:
     ]
 
 
+def _v14() -> list[str]:
+    """Reserved: the number is taken by a change developed alongside (renumbered at merge)."""
+    return []
+
+
+def _v15() -> list[str]:
+    """Reserved: the number is taken by a change developed alongside (renumbered at merge)."""
+    return []
+
+
+def _v16() -> list[str]:
+    """Reserved: the number is taken by a change developed alongside (renumbered at merge)."""
+    return []
+
+
+def _v17() -> list[str]:
+    """Demand forecasts (custlens.store.forecasts): the latest run per level, measure and
+    frequency, its backtest, and the history and forecast rows the report and web page show."""
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS forecast_run_seq START 1",
+        """CREATE TABLE IF NOT EXISTS forecast_runs (
+            run_id INTEGER PRIMARY KEY, level VARCHAR NOT NULL, measure VARCHAR NOT NULL,
+            freq VARCHAR NOT NULL, horizon INTEGER NOT NULL, served VARCHAR NOT NULL,
+            backtest VARCHAR NOT NULL,        -- JSON: per model mase, smape, relative_mase
+            series_backtest VARCHAR NOT NULL, -- JSON: per series MASE of served and benchmark
+            cutoffs VARCHAR NOT NULL,         -- JSON list of ISO dates
+            history_end DATE NOT NULL, created_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS demand_forecasts (
+            run_id INTEGER NOT NULL, unique_id VARCHAR NOT NULL, label VARCHAR,
+            ds DATE NOT NULL, kind VARCHAR NOT NULL,  -- history | forecast
+            y DOUBLE, yhat DOUBLE, lo_80 DOUBLE, hi_80 DOUBLE, lo_95 DOUBLE, hi_95 DOUBLE
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -334,5 +370,9 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v11,
     _v12,
     _v13,
+    _v14,
+    _v15,
+    _v16,
+    _v17,
 ]
 LATEST_VERSION = len(MIGRATIONS)

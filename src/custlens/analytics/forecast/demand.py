@@ -126,7 +126,7 @@ def forecast_demand(
     """
     horizon = horizon or DEFAULT_HORIZON[series.freq]
     if folds < 1 or horizon < 1:
-        raise UsageError("folds and horizon must be at least 1")
+        raise UsageError.of("folds and horizon must be at least 1")
     events = load_calendar() if events is None else events
     frame = series.frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     lengths = frame.groupby("unique_id", observed=True).size()
@@ -136,7 +136,11 @@ def forecast_demand(
     skipped = sorted(set(lengths.index) - set(keep))
     frame = frame[frame["unique_id"].isin(keep)].reset_index(drop=True)
     if frame.empty or n_max - folds * horizon < 2 * m + 2:
-        raise UsageError(f"the history is too short for {folds} folds of {horizon} periods")
+        raise UsageError.of(
+            "the history is too short for {folds} folds of {horizon} periods",
+            folds=folds,
+            horizon=horizon,
+        )
     tier = "fast" if series.level == "product" or len(keep) > FAST_ABOVE else "full"
     names = candidate_names(series.freq, n_max - folds * horizon, tier)
     if models:

@@ -54,7 +54,12 @@ class DemandSeries:
 def check_choice(value: str, choices, what: str) -> str:
     """``value`` when it is one of ``choices``, else a UsageError naming them."""
     if value not in choices:
-        raise UsageError(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+        raise UsageError.of(
+            "{what} must be one of {choices}, not {value}",
+            what=what,
+            choices=", ".join(choices),
+            value=repr(value),
+        )
     return value
 
 
@@ -119,7 +124,7 @@ def demand_series(
 def _complete(daily: pd.DataFrame, end) -> pd.DataFrame:
     """Every day from each series' first sale to the last day, zeros filled in."""
     if daily.empty:
-        raise UsageError("no orders to forecast")
+        raise UsageError.of("no orders to forecast")
     daily = daily.assign(ds=pd.to_datetime(daily["order_date"]))
     last = pd.Timestamp(end) if end is not None else daily["ds"].max()
     days = pd.date_range(daily["ds"].min(), last, freq="D")
