@@ -238,6 +238,10 @@ def export_cmd(
     rows = forecast_table(ws, run["run_id"])
     rows["ds"] = rows["ds"].astype(str)
     data = pa.Table.from_pandas(rows, preserve_index=False)
+    large = pa.types.is_large_string
+    data = data.cast(
+        pa.schema([pa.field(f.name, pa.string() if large(f.type) else f.type) for f in data.schema])
+    )
     write_table(data, out, "xlsx" if out.suffix.lower() == ".xlsx" else "csv")
     say("{n} rows -> {path}", n=f"{data.num_rows:,}", path=str(out))
 
