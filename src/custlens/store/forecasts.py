@@ -79,20 +79,35 @@ def save_forecast(ws: Workspace, fc: DemandForecast) -> int:
     return run_id
 
 
-def forecast_runs(ws: Workspace) -> list[dict[str, Any]]:
-    """Every stored run (newest first), backtests parsed."""
-    cur = ws.con.execute("SELECT * FROM forecast_runs ORDER BY run_id DESC")
-    names = [d[0] for d in cur.description]
+def _stored(ws: Any, name: str) -> Any:
+    """A stored forecast table as Ibis, from a workspace or a scoped one (web, reports)."""
+    if hasattr(ws, "principal"):
+        return ws.table(name)
+    return ws.ibis("duckdb").table(name)
+
+
+def forecast_runs(ws: Any) -> list[dict[str, Any]]:
+    """Every stored run (newest first), backtests parsed.
+
+    Parameters
+    ----------
+    ws : Workspace or ScopedWorkspace
+
+    Returns
+    -------
+    list of dict
+        The ``forecast_runs`` rows; ``backtest``, ``series_backtest`` and ``cutoffs`` parsed.
+    """
+    runs = _stored(ws, "forecast_runs")
     out = []
-    for row in cur.fetchall():
-        run = dict(zip(names, row, strict=True))
+    for run in runs.order_by(runs.run_id.desc()).to_pandas().to_dict("records"):
         for col in ("backtest", "series_backtest", "cutoffs"):
             run[col] = json.loads(run[col])
         out.append(run)
     return out
 
 
-def forecast_run(ws: Workspace, level: str, measure: str, freq: str) -> dict[str, Any] | None:
+def forecast_run(ws: Any, level: str, measure: str, freq: str) -> dict[str, Any] | None:
     """The stored run of ``level``, ``measure`` and ``freq``, or None."""
     for run in forecast_runs(ws):
         if (run["level"], run["measure"], run["freq"]) == (level, measure, freq):
@@ -100,10 +115,8 @@ def forecast_run(ws: Workspace, level: str, measure: str, freq: str) -> dict[str
     return None
 
 
-def forecast_table(ws: Workspace, run_id: int) -> pd.DataFrame:
+def forecast_table(ws: Any, run_id: int) -> pd.DataFrame:
     """History and forecast rows of a stored run (``ROW_COLUMNS``), by series and day."""
-    return ws.con.execute(
-        "SELECT " + ", ".join(ROW_COLUMNS) + " FROM demand_forecasts WHERE run_id = ? "
-        "ORDER BY unique_id, ds",
-        [run_id],
-    ).df()
+    rows = _stored(ws, "demand_forecasts")
+    rows = rows.filter(rows.run_id == int(run_id)).select(*ROW_COLUMNS)
+    return rows.order_by(["unique_id", "ds"]).to_pandas()
