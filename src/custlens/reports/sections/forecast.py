@@ -8,6 +8,7 @@ Forecasts are shop-wide aggregates: a reader restricted to some rows does not ge
 from __future__ import annotations
 
 from custlens.charts.forecast import forecast_chart
+from custlens.i18n import gettext
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
 from custlens.store.forecasts import forecast_runs, forecast_table
@@ -26,7 +27,15 @@ MAX_RUNS = 4
 
 def run_title(ctx: Context, run: dict) -> str:
     """``Units, daily, per category`` in the context's language."""
-    _ = ctx._
+    return run_title_in(ctx.lang, run)
+
+
+def run_title_in(lang: str, run: dict) -> str:
+    """``Units, daily, per category`` in ``lang``."""
+
+    def _(msgid: str, **kw: object) -> str:
+        return gettext(msgid, lang, **kw)
+
     return _(
         "{measure}, {freq}, {level}",
         measure=_(MEASURE_NAMES[run["measure"]]),
