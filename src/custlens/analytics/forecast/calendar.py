@@ -21,7 +21,7 @@ import yaml
 
 from custlens.analytics.patterns.calendar import CHINESE_NEW_YEAR
 from custlens.errors import InputError
-from custlens.i18n import gettext
+from custlens.i18n import bilingual, gettext
 
 CALENDAR_FILE = "forecast_calendar.yaml"
 _MONTH_DAY = re.compile(r"\d{2}-\d{2}")
@@ -41,7 +41,7 @@ class CalendarEvent:
 
     def label(self, lang: str = "zh") -> str:
         """The event's name in ``lang`` (zh | en)."""
-        return self.name_en if lang == "en" else self.name
+        return bilingual(self.name, self.name_en, lang)
 
     def windows(self, first: date, last: date) -> list[tuple[date, date, date | None]]:
         """Every (start, end, peak) of the event overlapping ``first .. last``."""
