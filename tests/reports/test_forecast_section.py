@@ -1,5 +1,5 @@
 """The report's 需求预测 section: shown from a stored forecast, in zh and en, with the chart of
-history, forecast and interval bands; absent before any forecast is stored."""
+history, forecast and interval bands; a note on how to make one before any is stored."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def ws(tmp_path_factory):
 
 def test_section_absent_before_and_shown_after_a_stored_forecast(ws):
     before = build_report(ws, sections=["forecast"], lang="zh")
-    assert not [s for s in before.sections if s.key == "forecast"]
+    (empty,) = [s for s in before.sections if s.key == "forecast"]
+    assert "custlens forecast run" in empty.narrative[0] and not empty.charts
     series = demand_series(ws.table("orders"), "category", "units", "W")
     fc = forecast_demand(series, horizon=6, folds=3)
     save_forecast(ws, fc)

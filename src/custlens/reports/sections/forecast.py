@@ -1,8 +1,8 @@
 """Demand forecast (需求预测): the forecasts `custlens forecast run` stored, their backtest
 against seasonal naive, and a chart of history, forecast and interval bands. Nothing is fitted
-here; without a stored forecast the section is left out.
+here; without a stored forecast the section says how to make one.
 
-Forecasts are shop-wide aggregates: a reader restricted to some rows does not get the section.
+Forecasts are shop-wide aggregates: a reader restricted to some rows is told so instead.
 """
 
 from __future__ import annotations
@@ -45,12 +45,20 @@ def run_title_in(lang: str, run: dict) -> str:
 
 
 def build(ctx: Context) -> Section | None:
+    s = Section("forecast", ctx._("Demand forecast"))
     if getattr(ctx.ws, "restricted", False):
-        return None
+        msgid = (
+            "Demand forecasts cover the whole shop; they are not shown to accounts limited "
+            "to some rows."
+        )
+        s.narrative.append(ctx._(msgid))
+        return s
     runs = forecast_runs(ctx.ws)[:MAX_RUNS]
     if not runs:
-        return None
-    s = Section("forecast", ctx._("Demand forecast"))
+        s.narrative.append(
+            ctx._("No demand forecast has been stored yet: run `custlens forecast run`.")
+        )
+        return s
     for run in runs:
         title = run_title(ctx, run)
         served = next(r for r in run["backtest"] if r["model"] == run["served"])
