@@ -113,7 +113,7 @@ def forecast_demand(
     shrink : float
         Periods of baseline the pooled uplift factor weighs in each series' factor.
     n_jobs : int
-        Processes statsforecast fits series in.
+        Accepted for compatibility; series are fitted one after another in this process.
 
     Returns
     -------

@@ -104,8 +104,8 @@ def fold_errors(cv: pd.DataFrame, history: pd.DataFrame, models: list[str], seas
     Parameters
     ----------
     cv : pandas.DataFrame
-        ``unique_id, ds, cutoff, y`` and one forecast column per model (statsforecast's
-        ``cross_validation`` output).
+        ``unique_id, ds, cutoff, y`` and one forecast column per model (as
+        :func:`custlens.analytics.forecast.models.cross_validate` returns).
     history : pandas.DataFrame
         The series (``unique_id, ds, y``) the folds were cut from.
     models : list of str

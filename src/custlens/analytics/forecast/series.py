@@ -47,7 +47,7 @@ class DemandSeries:
 
     @property
     def sf_freq(self) -> str:
-        """The pandas frequency statsforecast is given."""
+        """The pandas frequency of the series (``D`` or ``W-MON``)."""
         return FREQS[self.freq]
 
 
