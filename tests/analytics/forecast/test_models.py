@@ -56,9 +56,20 @@ def test_auto_ets_follows_a_trend_and_mstl_a_yearly_season():
     assert np.mean(np.abs(got - ahead)) < np.mean(np.abs(flat - ahead))
 
 
+class _NoForecastLibraries:
+    """Refuses any top-level package named ``*forecast`` (the forecasting libraries)."""
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top.endswith("forecast"):
+            raise ImportError(f"{top} is not a dependency")
+        return None
+
+
 def test_models_need_no_other_forecasting_library(monkeypatch):
-    for blocked in ("statsforecast", "coreforecast", "utilsforecast", "neuralforecast"):
-        monkeypatch.setitem(sys.modules, blocked, None)
+    for mod in [m for m in sys.modules if m.split(".")[0].endswith("forecast")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setattr(sys, "meta_path", [_NoForecastLibraries(), *sys.meta_path])
     reloaded = importlib.reload(models)
     frame = _frame({"a": _weekly(800, 50.0, 5)})
     for name in reloaded.MODELS:
