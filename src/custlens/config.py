@@ -16,6 +16,7 @@ from custlens.errors import InputError
 from custlens.i18n import gettext, normalise_lang
 from custlens.settings_sections import (
     ClusterSettings,
+    ForecastSettings,
     ImportLimits,
     LifecycleSettings,
     MetricsSettings,
@@ -62,6 +63,7 @@ class Settings:
     tags: TagSettings = field(default_factory=TagSettings)
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     strategies: StrategySettings = field(default_factory=StrategySettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
     limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
@@ -145,6 +147,7 @@ SECTIONS: dict[str, type] = {
     "tags": TagSettings,
     "clusters": ClusterSettings,
     "strategies": StrategySettings,
+    "forecast": ForecastSettings,
     "limits": ImportLimits,
 }
 

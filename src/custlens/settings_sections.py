@@ -96,6 +96,19 @@ class StrategySettings:
 
 
 @dataclass
+class ForecastSettings:
+    """The ``[forecast]`` settings of demand forecasting (docs/forecast.md)."""
+
+    calendar_file: str = (
+        "forecast_calendar.yaml"  # in the workspace; the shipped defaults when missing
+    )
+    horizon_days: int = 60  # days ahead of a daily forecast (weekly: horizon_days // 7 weeks)
+    folds: int = 3  # backtest cutoffs (rolling origin)
+    top_products: int = 20  # products (and stores) forecast one by one
+    uplift_shrink: float = 7.0  # days of baseline the pooled promotion uplift weighs per series
+
+
+@dataclass
 class ImportLimits:
     """What a file to import may declare before it is read (see docs/reliability.md).
 

@@ -70,7 +70,7 @@ def test_older_workspace_is_migrated(tmp_path):
     )
     con.close()
     ws = open_workspace(root)
-    assert ws.schema_version() == LATEST_VERSION == 17
+    assert ws.schema_version() == LATEST_VERSION == 18
     assert ws.con.execute("SELECT count(*) FROM dashboards").fetchone()[0] == 0
     assert ws.con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert ws.count("customers") == 1  # data kept
@@ -292,3 +292,24 @@ def test_bad_config_is_reported(tmp_path):
 
     with pytest.raises(InputError, match="unknown keys"):
         open_workspace(tmp_path / "w")
+
+
+def test_v18_adds_the_demand_forecast_tables(tmp_path):
+    """A v17 workspace with data gets the (empty) forecast tables, its data kept."""
+    root = tmp_path / "v17"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version in range(17):
+        for stmt in MIGRATIONS[version]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    con.execute("INSERT INTO campaigns (campaign_id, campaign_name) VALUES ('K1', '春季')")
+    con.close()
+    ws = open_workspace(root)
+    assert ws.schema_version() == LATEST_VERSION
+    for table in ("forecast_runs", "demand_forecasts"):
+        assert ws.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+    assert ws.con.execute("SELECT nextval('forecast_run_seq')").fetchone()[0] == 1
+    assert ws.count("campaigns") == 1
+    ws.close()

@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/paths"): "view",
     ("GET", "/cohort"): "view",
     ("GET", "/campaigns"): "view",
+    ("GET", "/forecast"): "view",
     ("GET", "/import"): "import",
     ("POST", "/import/preview"): "import",
     ("POST", "/import/commit"): "import",

@@ -232,6 +232,9 @@ register_nextbuy(app)
 from custlens.cli.spark import register as register_spark  # noqa: E402
 
 register_spark(app)
+from custlens.cli.forecast import register as register_forecast  # noqa: E402
+
+register_forecast(app)
 
 from custlens.cli.satisfaction import satisfaction_app  # noqa: E402
 from custlens.cli.satisfaction_hazards import register as register_hazards  # noqa: E402

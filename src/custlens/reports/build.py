@@ -27,6 +27,7 @@ SECTIONS: dict[str, str] = {
     "satisfaction": "satisfaction",
     "clv": "clv",
     "campaigns": "campaigns",
+    "forecast": "forecast",
 }
 # weekly: the last complete Monday-Sunday week with data, against the week before it;
 # monthly: the last complete calendar month with data, against the month before it (a rolling

@@ -414,6 +414,27 @@ def _v17() -> list[str]:
     ]
 
 
+def _v18() -> list[str]:
+    """Demand forecasts (custlens.store.forecasts): the latest run per level, measure and
+    frequency, its backtest, and the history and forecast rows the report and web page show."""
+    return [
+        "CREATE SEQUENCE IF NOT EXISTS forecast_run_seq START 1",
+        """CREATE TABLE IF NOT EXISTS forecast_runs (
+            run_id INTEGER PRIMARY KEY, level VARCHAR NOT NULL, measure VARCHAR NOT NULL,
+            freq VARCHAR NOT NULL, horizon INTEGER NOT NULL, served VARCHAR NOT NULL,
+            backtest VARCHAR NOT NULL,        -- JSON: per model mase, smape, relative_mase
+            series_backtest VARCHAR NOT NULL, -- JSON: per series MASE of served and benchmark
+            cutoffs VARCHAR NOT NULL,         -- JSON list of ISO dates
+            history_end DATE NOT NULL, created_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS demand_forecasts (
+            run_id INTEGER NOT NULL, unique_id VARCHAR NOT NULL, label VARCHAR,
+            ds DATE NOT NULL, kind VARCHAR NOT NULL,  -- history | forecast
+            y DOUBLE, yhat DOUBLE, lo_80 DOUBLE, hi_80 DOUBLE, lo_95 DOUBLE, hi_95 DOUBLE
+        )""",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _v1,
     _v2,
@@ -432,5 +453,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _v15,
     _v16,
     _v17,
+    _v18,
 ]
 LATEST_VERSION = len(MIGRATIONS)

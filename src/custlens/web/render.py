@@ -44,6 +44,7 @@ NAV: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("/association", "Association", "view"),
             ("/compare", "Period comparison", "view"),
             ("/campaigns", "Campaigns", "view"),
+            ("/forecast", "Demand forecast", "view"),
             ("/satisfaction", "Customer satisfaction", "view"),
             ("/quality", "Data quality", "view"),
         ],

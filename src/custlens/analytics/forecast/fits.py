@@ -1,0 +1,176 @@
+"""One series, one model: point forecasts and interval half-widths (numpy and statsmodels).
+
+Every function takes the history ``y`` (a 1-d float array, regular periods, oldest first), the
+horizon ``h`` and the interval levels in percent, and returns ``(yhat, {level: half_width})``,
+both of length ``h``. Intervals are symmetric around the point forecast.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+ETS_MAXITER = 200
+
+
+def _z(level: int) -> float:
+    return float(norm.ppf(0.5 + level / 200))
+
+
+def _ets_configs(season: int) -> list[dict]:
+    """The small set of ETS configurations AutoETS chooses from by AIC (additive errors)."""
+    seasonal = "add" if season > 1 else None
+    configs = [
+        {"trend": None, "seasonal": seasonal},
+        {"trend": "add", "damped_trend": True, "seasonal": seasonal},
+    ]
+    if seasonal:
+        configs.append({"trend": None, "seasonal": None})
+    return configs
+
+
+def auto_ets(y: np.ndarray, h: int, levels: tuple[int, ...], season: int = 1):
+    """ETS (statsmodels ``ETSModel``) with the lowest AIC among a few additive configurations.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The history.
+    h : int
+        Periods ahead.
+    levels : tuple of int
+        Interval levels in percent (the model's analytic prediction intervals).
+    season : int
+        Season length (1: no season).
+
+    Returns
+    -------
+    tuple
+        ``(yhat, {level: half_width})``.
+    """
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    if season > 1 and len(y) < 2 * season + 2:
+        season = 1
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cfg in _ets_configs(season):
+            model = ETSModel(
+                pd.Series(y),
+                error="add",
+                seasonal_periods=season if cfg["seasonal"] else None,
+                initialization_method="heuristic" if len(y) >= 10 + 2 * season else "estimated",
+                **cfg,
+            )
+            try:
+                fit = model.fit(disp=False, maxiter=ETS_MAXITER)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if np.isfinite(fit.aic) and (best is None or fit.aic < best.aic):
+                best = fit
+        if best is None:
+            return seasonal_naive(y, h, levels, max(season, 1))
+        pred = best.get_prediction(start=len(y), end=len(y) + h - 1)
+        yhat = np.asarray(pred.predicted_mean, dtype=float)
+        sd = np.sqrt(np.maximum(np.asarray(pred.forecast_variance, dtype=float), 0))
+        half = {lv: _z(lv) * sd for lv in levels}
+    return yhat, half
+
+
+def mstl_ets(y: np.ndarray, h: int, levels: tuple[int, ...], periods: tuple[int, ...]):
+    """MSTL decomposition (statsmodels) with the seasonal components repeated from their last
+    cycle and the deseasonalised series (trend + remainder) forecast by :func:`auto_ets`
+    without a season; intervals are those of that ETS forecast.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The history.
+    h : int
+        Periods ahead.
+    levels : tuple of int
+        Interval levels in percent.
+    periods : tuple of int
+        Season lengths; those longer than half the history are left out.
+
+    Returns
+    -------
+    tuple
+        ``(yhat, {level: half_width})``.
+    """
+    from statsmodels.tsa.seasonal import MSTL
+
+    periods = tuple(p for p in periods if 2 * p < len(y))
+    if not periods:
+        return auto_ets(y, h, levels, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = MSTL(y, periods=periods if len(periods) > 1 else periods[0]).fit()
+    seasonal = np.asarray(res.seasonal, dtype=float).reshape(len(y), -1)
+    ahead = np.zeros(h)
+    for j, p in enumerate(periods):
+        last = seasonal[-p:, j]
+        ahead += np.resize(last, h)  # repeats the last cycle from its first period
+    deseason = y - seasonal.sum(axis=1)
+    base, half = auto_ets(deseason, h, levels, 1)
+    return base + ahead, half
+
+
+def seasonal_naive(y: np.ndarray, h: int, levels: tuple[int, ...], season: int):
+    """The last season repeated; intervals from the spread of ``y[t] - y[t-m]``, widening with
+    the number of seasons ahead.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The history.
+    h : int
+        Periods ahead.
+    levels : tuple of int
+        Interval levels in percent.
+    season : int
+        Season length ``m``.
+
+    Returns
+    -------
+    tuple
+        ``(yhat, {level: half_width})``.
+    """
+    m = max(1, min(season, len(y)))
+    yhat = np.resize(y[-m:], h)
+    half = {}
+    if levels:
+        diff = y[m:] - y[:-m]
+        sd = float(np.sqrt(np.mean(diff**2))) if len(diff) else 0.0
+        k = np.arange(h) // m + 1
+        half = {lv: _z(lv) * sd * np.sqrt(k) for lv in levels}
+    return yhat, half
+
+
+def seasonal_window_average(y: np.ndarray, h: int, season: int, window: int = 4) -> np.ndarray:
+    """Mean of the last ``window`` seasons, position by position, repeated ``h`` periods."""
+    m = max(1, min(season, len(y)))
+    k = max(1, min(window, len(y) // m))
+    last = y[len(y) - k * m :].reshape(k, m).mean(axis=0)
+    return np.resize(last, h)
+
+
+def seasonal_es(y: np.ndarray, h: int, season: int) -> np.ndarray:
+    """Seasonal exponential smoothing: each position of the season is smoothed on its own
+    across cycles with one smoothing weight, the weight (from a grid) that minimises the
+    in-sample one-step squared error; the last smoothed season is repeated ``h`` periods."""
+    m = max(1, min(season, len(y)))
+    n = len(y) // m * m
+    cycles = y[len(y) - n :].reshape(-1, m)  # cycles x positions
+    alphas = np.array([0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8])
+    level = np.tile(cycles[0], (len(alphas), 1))
+    sse = np.zeros(len(alphas))
+    a = alphas[:, None]
+    for row in cycles[1:]:  # one step per cycle, all weights and positions at once
+        sse += ((row - level) ** 2).sum(axis=1)
+        level = level + a * (row - level)
+    return np.resize(level[int(np.argmin(sse))], h)
