@@ -150,9 +150,10 @@ def _fit_churn(out: WorkspaceModels, tables: dict[str, Any], horizon_days: int) 
         out.churn_summary = _errors(exc)
         return
     out.churn_summary = json_ready({lang: quality_summary(model.report_, lang) for lang in LANGS})
-    zh = scored["zh"]
-    out.churn_scores = zh[["churn_probability", "churn_risk"]].assign(
-        churn_reasons_zh=zh["churn_reasons"], churn_reasons_en=scored["en"]["churn_reasons"]
+    # the probability and risk code are the same in every language; the reasons are text
+    first = scored[LANGS[0]]
+    out.churn_scores = first[["churn_probability", "churn_risk"]].assign(
+        **{f"churn_reasons_{lang}": scored[lang]["churn_reasons"] for lang in LANGS}
     )
     served = model.served_
     out.churn_method = "propensity" if served == "model" else f"baseline:{served}"
