@@ -49,9 +49,10 @@ def _root(
     if version:
         typer.echo(f"custlens {__version__}")
         raise typer.Exit(0)
-    from custlens.store import spark
+    if verbose:  # (imported only when asked: `custlens --help` stays light)
+        from custlens.store import spark
 
-    spark.set_verbose(verbose)
+        spark.set_verbose(True)
     if timings:
         started = time.perf_counter()
         ctx.call_on_close(lambda: _print_timings(time.perf_counter() - started))

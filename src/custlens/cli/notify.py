@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from custlens.analytics.value.targets import subscription_target
 from custlens.cli.common import (
     Format,
     FormatOpt,
@@ -21,7 +20,6 @@ from custlens.cli.common import (
 )
 from custlens.errors import UsageError
 from custlens.i18n import gettext as _
-from custlens.io.pipeline import local_now
 from custlens.privacy import audit
 from custlens.store import subscriptions
 
@@ -98,6 +96,8 @@ def sub_add(
     """
     ws = workspace(ws_path)
     lg = lang.value if lang else ws.settings.lang
+    from custlens.analytics.value.targets import subscription_target
+
     what = subscription_target(trigger, kind, target, days, min_clv, vip)
     made = subscriptions.add_subscription(ws.con, name, trigger, url, *what, owner=_actor())
     audit.record(ws.con, "subscription_add", _actor(), {"id": made["id"], "url": url})
@@ -151,6 +151,8 @@ def sub_retry(ws_path: WorkspaceOpt = None) -> None:
     Example: custlens subscriptions retry
     """
     ws = workspace(ws_path)
+    from custlens.io.pipeline import local_now
+
     typer.echo(subscriptions.retry_dead(ws.con, local_now(ws)))
 
 

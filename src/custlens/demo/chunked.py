@@ -37,7 +37,8 @@ from custlens.demo.dirt import (
     apply_customer_dirt,
     plan_order_rows,
 )
-from custlens.demo.engagement import build_feedback, build_responses
+from custlens.demo.engagement import build_responses
+from custlens.demo.feedback import build_feedback
 from custlens.demo.people import generate_customers
 from custlens.demo.products import CATEGORIES, CATEGORY_SHARES, build_products
 from custlens.demo.purchases import simulate_purchases
