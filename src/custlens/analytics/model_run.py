@@ -71,12 +71,16 @@ def fit_workspace_models(
 
     Examples
     --------
-    >>> import ibis
-    >>> empty = ibis.memtable(
-    ...     {"customer_id": ["A"], "order_date": ["2024-01-01"], "amount": [1.0]}
-    ... ).filter(ibis._.customer_id == "B")
-    >>> fit_workspace_models({"orders": empty}).clv_scores is None
+    A workspace without orders fits nothing and says why:
+
+    >>> import tempfile
+    >>> from custlens.analytics.churn.summary import workspace_tables
+    >>> from custlens.store import init_workspace
+    >>> ws = init_workspace(tempfile.mkdtemp() + "/ws")
+    >>> models = fit_workspace_models(workspace_tables(ws))
+    >>> models.clv_scores is None and models.churn_scores is None
     True
+    >>> ws.close()
     """
     out = WorkspaceModels()
     _fit_clv(out, tables["orders"], churn_days)

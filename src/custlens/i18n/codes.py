@@ -57,6 +57,10 @@ AUDIT_ACTIONS = {
     "settings": "settings changed",
     "subscription_add": "subscription added",
     "subscription_remove": "subscription removed",
+    "schedule_add": "report schedule added",
+    "schedule_remove": "report schedule removed",
+    "scheduled_report": "scheduled report made",
+    "scheduled_report_failed": "scheduled report failed",
     "add": "added",
     "remove": "removed",
 }

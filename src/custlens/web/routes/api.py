@@ -175,8 +175,8 @@ def customer_next_purchase(
     request: Request, customer_id: str, principal: Principal = VIEW
 ) -> dict[str, Any]:
     """The customer's expected next purchase date and probabilities of buying within
-    30/60/90 days (docs/next-purchase.md); ``next_purchase`` is null for a customer without
-    orders; 404 for a customer the principal may not see."""
+    30/60/90 days (docs/next-purchase.md); null for a customer without orders; 404 for a
+    customer the principal may not see."""
     from custlens.web.next_purchase import customer_next_purchase as row
 
     cid = customer_id[:100]

@@ -145,9 +145,10 @@ def add_subscription(
     spec: dict[str, Any] = Body(...),
     principal: Principal = MANAGE_USERS,
 ) -> Response:
-    """Add a subscription: ``{"name", "trigger": enters|leaves|complaint|inactive, "url",
-    "kind": segment|stage|tag, "target", "days", "min_clv", "vip"}``. The answer carries the
-    signing secret, shown this once."""
+    """Add a subscription from a JSON object: its name, trigger (enters, leaves, complaint or
+    inactive), webhook URL, and for the trigger its kind (segment, stage or tag), target,
+    days, minimum CLV and VIP segments (the fields are listed in docs/ingestion.md). The
+    answer carries the signing secret, shown this once."""
     keys = ("kind", "target", "days", "min_clv", "vip")
     given = {k: spec[k] for k in keys if spec.get(k) is not None}
     name, trigger, url = (str(spec.get(k) or "") for k in ("name", "trigger", "url"))
