@@ -299,6 +299,38 @@ def comparison_cells(
     return out
 
 
+def export_masked(ws: Workspace, frame: Any, out: Path) -> int:
+    """Write a pandas ``frame`` of customer rows to ``out`` (XLSX by its suffix, else CSV)
+    with customer names masked, as every customer-list export does; the rows written.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace whose customers the rows name.
+    frame : pandas.DataFrame
+        The rows, with ``customer_id``.
+    out : pathlib.Path
+        The file to write.
+
+    Returns
+    -------
+    int
+    """
+    import pyarrow as pa
+
+    from custlens.io.export import write_table
+    from custlens.store.results import with_masked_names
+
+    data = pa.Table.from_pandas(frame, preserve_index=False)
+    plain = [  # large_string columns (pandas 3) as string: the writers take both alike
+        pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
+        for f in data.schema
+    ]
+    data = with_masked_names(ws, data.cast(pa.schema(plain)))
+    write_table(data, out, "xlsx" if out.suffix.lower() == ".xlsx" else "csv")
+    return data.num_rows
+
+
 def print_data_up_to(day: dt.date, lang: str) -> None:
     """数据截至 2011-12-09 / Data up to 2011-12-09 (stderr): the last day the figures count."""
     from custlens.i18n import gettext

@@ -20,6 +20,7 @@ from custlens.cli.common import (
     LangOpt,
     WorkspaceOpt,
     emit,
+    export_masked,
     handle_errors,
     phrase,
     stderr,
@@ -173,28 +174,14 @@ def due_cmd(
 
 def _export(ws: Any, rows: Any, out: Path, lang: str) -> None:
     """``rows`` to ``out`` (xlsx or csv) with the customers' names, masked."""
-    import pyarrow as pa
-
-    from custlens.io.export import write_table
-    from custlens.store.results import with_masked_names
 
     frame = rows.copy()
     frame["next_purchase_date"] = frame["next_purchase_date"].astype(str)
     frame["cycle_category"] = (
         frame["cycle_category"].astype(object).where(frame["cycle_category"].notna(), None)
     )
-    data = pa.Table.from_pandas(frame, preserve_index=False)
-    data = data.cast(
-        pa.schema(
-            [
-                pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
-                for f in data.schema
-            ]
-        )
-    )
-    data = with_masked_names(ws, data)
-    write_table(data, out, "xlsx" if out.suffix.lower() == ".xlsx" else "csv")
-    _say(lang, "{n} rows -> {path}", n=f"{data.num_rows:,}", path=str(out))
+    n = export_masked(ws, frame, out)
+    _say(lang, "{n} rows -> {path}", n=f"{n:,}", path=str(out))
 
 
 @nextbuy_app.command("validate")

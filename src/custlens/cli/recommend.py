@@ -19,6 +19,7 @@ from custlens.cli.common import (
     LangOpt,
     WorkspaceOpt,
     emit,
+    export_masked,
     handle_errors,
     phrase,
     say,
@@ -227,11 +228,8 @@ def export_cmd(
 
     Example: custlens recommend export -w shop --top 10 --out lists.xlsx
     """
-    import pyarrow as pa
 
     from custlens.analytics.recommend.served import recommendations
-    from custlens.io.export import write_table
-    from custlens.store.results import with_masked_names
 
     ws = workspace(ws_path, read_only=True)
     lg = _lang(ws, lang)
@@ -241,19 +239,8 @@ def export_cmd(
         )
         table = recommendations(model, None, lg)
     table = table.drop(columns=["source"])
-    data = pa.Table.from_pandas(table, preserve_index=False)
-    data = data.cast(
-        pa.schema(
-            [
-                pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
-                for f in data.schema
-            ]
-        )
-    )
-    data = with_masked_names(ws, data)
-    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
-    write_table(data, out, fmt)
-    say("{n} rows -> {path}", n=f"{data.num_rows:,}", path=str(out))
+    n = export_masked(ws, table, out)
+    say("{n} rows -> {path}", n=f"{n:,}", path=str(out))
 
 
 def register(app: typer.Typer) -> None:
