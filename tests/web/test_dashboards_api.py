@@ -176,6 +176,9 @@ def test_global_filters_in_the_url_narrow_every_widget(dash, users):
     assert 0 < store < everyone
     page = admin.get(f"/dashboards/{did}", params={"channel": "门店"})
     assert page.status_code == 200 and 'value="门店" selected' in page.text
+    # a period the URL cannot mean is a 400 saying why, never a server error
+    bad = admin.get(f"{URL}/{did}/data", params={"period": "0"})
+    assert bad.status_code == 400 and "period" in bad.json()["error"]["message"], bad.text
 
 
 def test_widget_export_is_for_exporters_and_audited(dash, users):

@@ -16,7 +16,7 @@ Rules checked here, so a saved dashboard always renders:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -178,10 +178,30 @@ def read_spec(data: dict) -> DashboardSpec:
     ...
     custlens.errors.InputError: widgets.0: a line chart needs the period dimension
     """
+    return _validated(DashboardSpec, data)
+
+
+def read_filters(data: dict[str, Any]) -> Filters:
+    """Global filters (as given in a dashboard's URL) checked as :func:`read_spec` checks a
+    spec: a bad value is an InputError saying which, never a server error.
+
+    Examples
+    --------
+    >>> read_filters({"period": "2024-Q4"}).period
+    '2024-Q4'
+    >>> read_filters({"period": "0"})
+    Traceback (most recent call last):
+    ...
+    custlens.errors.InputError: period: ...
+    """
+    return _validated(Filters, data)
+
+
+def _validated(model: Any, data: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
     try:
-        return DashboardSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         parts = []
         for e in exc.errors():

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from custlens.charts.dashboard import DIMENSION_NAMES, sparkline_points, widget_chart
 from custlens.dashboards.access import may_change, may_open
 from custlens.dashboards.data import drill_of, metric_info, widget_rows, widget_title
-from custlens.dashboards.spec import DashboardSpec, Filters, Widget
+from custlens.dashboards.spec import DashboardSpec, Filters, Widget, read_filters
 from custlens.i18n import gettext
 from custlens.io.export import write_table
 from custlens.privacy.policy import Principal
@@ -78,7 +78,7 @@ def url_filters(saved: Filters, params: Any) -> Filters:
     for key in FILTER_KEYS:
         if key in params:
             data[key] = params[key] or None
-    return Filters.model_validate(data)
+    return read_filters(data)
 
 
 def widget_payload(
