@@ -90,6 +90,7 @@ def test_sections_and_computed_narrative(ws, reports):
         "satisfaction",
         "clv",
         "campaigns",
+        "forecast",
     ]
     summary = zh.sections[0]
     gmv = {k.key: k for k in summary.kpis}["gmv"]
@@ -175,6 +176,7 @@ def test_html_is_self_contained(reports):
         "客户满意度",
         "客户终身价值与流失风险",
         "营销活动与实验",
+        "需求预测",
     ]
     assert html.count("<svg") >= 6  # charts inline
 
