@@ -167,6 +167,16 @@ WideOpt = Annotated[
 ]
 
 
+def cli_actor() -> str:
+    """The local account running the CLI as the audit log records it (``cli:<user>``)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container without a passwd entry)
+        return "cli"
+
+
 def phrase(msgid: str, lang: str | None = None, **params: Any) -> str:
     """``msgid`` from the catalogue with ``params``, in ``lang`` or else the language of the
     running command's workspace (zh before one is opened)."""

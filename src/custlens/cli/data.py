@@ -8,21 +8,19 @@ from typing import Annotated
 
 import typer
 
-from custlens.cli.common import LangOpt, WorkspaceOpt, handle_errors, stderr, workspace, wrote
+from custlens.cli.common import (
+    LangOpt,
+    WorkspaceOpt,
+    cli_actor,
+    handle_errors,
+    stderr,
+    workspace,
+    wrote,
+)
 from custlens.cli.importing import TableName
 from custlens.i18n import gettext
 from custlens.io.template import write_template
 from custlens.privacy import audit
-
-
-def _operator() -> str:
-    """The local account running the CLI, recorded in the audit log."""
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 class FileFormat(str, Enum):
@@ -52,7 +50,7 @@ def export_cmd(
     audit.record(
         ws.con,
         "export",
-        _operator(),
+        cli_actor(),
         {"table": table.value, "format": fmt.value, "rows": rows, "file": str(path), "via": "cli"},
     )
     stderr.print(gettext("{rows} rows -> {path}", lg, rows=rows, path=path), highlight=False)

@@ -13,6 +13,7 @@ from custlens.cli.common import (
     FormatOpt,
     LangOpt,
     WorkspaceOpt,
+    cli_actor,
     emit,
     handle_errors,
     stderr,
@@ -23,12 +24,6 @@ from custlens.i18n import gettext as _
 from custlens.privacy import audit, users
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts: create, list, revoke.")
-
-
-def _actor() -> str:
-    from custlens.cli.web import _actor as actor
-
-    return actor()
 
 
 @token_app.command("create")
@@ -54,7 +49,7 @@ def token_create(
     audit.record(
         ws.con,
         "token_create",
-        _actor(),
+        cli_actor(),
         {"user": username, "token_id": token_id, "scopes": ",".join(scopes)},
     )
     stderr.print(
@@ -93,7 +88,7 @@ def token_revoke(
     lg = lang.value if lang else ws.settings.lang
     if not users.revoke_token(ws.con, token_id):
         raise InputError.of("no active token {token_id}", token_id=token_id)
-    audit.record(ws.con, "token_revoke", _actor(), {"token_id": token_id})
+    audit.record(ws.con, "token_revoke", cli_actor(), {"token_id": token_id})
     stderr.print(_("Saved.", lg))
 
 

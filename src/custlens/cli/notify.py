@@ -13,6 +13,7 @@ from custlens.cli.common import (
     FormatOpt,
     LangOpt,
     WorkspaceOpt,
+    cli_actor,
     emit,
     handle_errors,
     stderr,
@@ -26,12 +27,6 @@ from custlens.store import subscriptions
 sub_app = typer.Typer(
     no_args_is_help=True, help="Webhook notifications of segment, stage and tag changes."
 )
-
-
-def _actor() -> str:
-    from custlens.cli.web import _actor as actor
-
-    return actor()
 
 
 @handle_errors
@@ -99,8 +94,8 @@ def sub_add(
     from custlens.analytics.value.targets import subscription_target
 
     what = subscription_target(trigger, kind, target, days, min_clv, vip)
-    made = subscriptions.add_subscription(ws.con, name, trigger, url, *what, owner=_actor())
-    audit.record(ws.con, "subscription_add", _actor(), {"id": made["id"], "url": url})
+    made = subscriptions.add_subscription(ws.con, name, trigger, url, *what, owner=cli_actor())
+    audit.record(ws.con, "subscription_add", cli_actor(), {"id": made["id"], "url": url})
     stderr.print(_("Subscription {id} (its secret is shown once):", lg, id=made["id"]))
     emit(made, Format.json)
 
@@ -129,7 +124,7 @@ def sub_remove(
     ws = workspace(ws_path)
     if not subscriptions.remove_subscription(ws.con, subscription_id):
         raise UsageError.of("no subscription {id}", id=subscription_id)
-    audit.record(ws.con, "subscription_remove", _actor(), {"id": subscription_id})
+    audit.record(ws.con, "subscription_remove", cli_actor(), {"id": subscription_id})
 
 
 @sub_app.command("dead")

@@ -17,12 +17,12 @@ from custlens.cli.common import (
     FormatOpt,
     LangOpt,
     WorkspaceOpt,
+    cli_actor,
     emit,
     handle_errors,
     stderr,
     workspace,
 )
-from custlens.cli.web import _actor
 from custlens.errors import InputError
 from custlens.i18n import gettext as _
 
@@ -83,9 +83,9 @@ def schedule_add(
 
         if get_dashboard(ws.con, dashboard) is None:
             raise InputError.of("dashboard {id} not found", id=dashboard)
-    who = owner or _actor()
+    who = owner or cli_actor()
     sid = schedules.add_schedule(ws.con, name, frequency, who, lg, formats, dashboard, keys, hour)
-    audit.record(ws.con, "schedule_add", _actor(), {"schedule": sid, "name": name})
+    audit.record(ws.con, "schedule_add", cli_actor(), {"schedule": sid, "name": name})
     typer.echo(str(sid))
 
 
@@ -138,7 +138,7 @@ def schedule_remove(
     ws = workspace(ws_path)
     if not schedules.remove_schedule(ws.con, schedule_id):
         raise InputError.of("schedule {id} not found", id=schedule_id)
-    audit.record(ws.con, "schedule_remove", _actor(), {"schedule": schedule_id})
+    audit.record(ws.con, "schedule_remove", cli_actor(), {"schedule": schedule_id})
 
 
 @schedule_app.command("run")

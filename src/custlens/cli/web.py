@@ -7,7 +7,6 @@ managing users from the command line (or use the dashboard's 用户 page while i
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import sys
 from typing import Annotated
@@ -20,6 +19,7 @@ from custlens.cli.common import (
     LangOpt,
     WideOpt,
     WorkspaceOpt,
+    cli_actor,
     emit,
     handle_errors,
     stderr,
@@ -30,13 +30,6 @@ from custlens.i18n import gettext as _
 from custlens.privacy import audit, users
 
 user_app = typer.Typer(no_args_is_help=True, help="Dashboard users: add, list, disable, passwd.")
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
 
 
 def _lang(lang: object, ws: object) -> str:
@@ -178,7 +171,7 @@ def user_add(
     audit.record(
         ws.con,
         "user_add",
-        _actor(),
+        cli_actor(),
         {
             "user": user.username,
             "role": user.role,
@@ -218,7 +211,9 @@ def user_disable(
     ws = workspace(ws_path)
     lg = _lang(lang, ws)
     users.set_disabled(ws.con, username, not enable)
-    audit.record(ws.con, "user_enable" if enable else "user_disable", _actor(), {"user": username})
+    audit.record(
+        ws.con, "user_enable" if enable else "user_disable", cli_actor(), {"user": username}
+    )
     stderr.print(_("Saved.", lg))
 
 
@@ -248,7 +243,7 @@ def user_passwd(
     pw = _read_password(password, password_stdin, lg)
     revoked = users.set_password(ws.con, username, pw, keep_tokens=keep_tokens)
     StoredSessions(lambda: ws.con).delete_user(username)
-    audit.record(ws.con, "user_passwd", _actor(), username)
+    audit.record(ws.con, "user_passwd", cli_actor(), username)
     stderr.print(_("API tokens revoked: {n}", lg, n=revoked))
     stderr.print(_("Saved.", lg))
 
