@@ -11,6 +11,19 @@ from custlens.store import init_workspace, open_workspace
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 
 
+def _at_version(tmp_path, version: int):
+    """A workspace file at schema ``version`` (``tmp_path/v<version>``), its connection open."""
+    root = tmp_path / f"v{version}"
+    root.mkdir()
+    con = duckdb.connect(str(root / "custlens.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for v in range(version):
+        for stmt in MIGRATIONS[v]():
+            con.execute(stmt)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [v + 1])
+    return root, con
+
+
 def test_init_creates_files_and_is_idempotent(tmp_path):
     ws = init_workspace(tmp_path / "w")
     assert (tmp_path / "w" / "custlens.toml").exists()
@@ -79,14 +92,7 @@ def test_older_workspace_is_migrated(tmp_path):
 
 def test_v10_adds_the_feedback_service_columns(tmp_path):
     """A v9 workspace's feedback table (no resolved_time / responded) gets both, rows kept."""
-    root = tmp_path / "v9"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(9):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 9)
     con.execute("ALTER TABLE feedback DROP COLUMN resolved_time")
     con.execute("ALTER TABLE feedback DROP COLUMN responded")
     con.execute(
@@ -105,14 +111,7 @@ def test_v16_adds_report_schedules_and_runs(tmp_path):
     dashboards are kept and a schedule can be stored and read back."""
     from custlens.store import schedules
 
-    root = tmp_path / "v13"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(13):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 13)
     con.execute("INSERT INTO dashboards VALUES (1, 'x', 'ana', '{}', '[]', '[]', now(), now())")
     con.close()
     ws = open_workspace(root)
@@ -127,14 +126,7 @@ def test_v16_adds_report_schedules_and_runs(tmp_path):
 def test_v14_adds_model_results_and_score_runs(tmp_path):
     """A v13 workspace with stored scores gets the model results table and the run columns of
     customer_scores, its scores kept (no run yet: null)."""
-    root = tmp_path / "v13"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(13):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 13)
     con.execute("INSERT INTO customer_scores (customer_id, clv) VALUES ('C1', 12.5)")
     con.close()
     ws = open_workspace(root)
@@ -149,14 +141,7 @@ def test_v14_adds_model_results_and_score_runs(tmp_path):
 def test_v15_adds_the_stored_campaign_outcomes(tmp_path):
     """A v14 workspace with a campaign gets the (empty) campaign outcome tables, data kept:
     its campaign pages then ask for `custlens analyze`."""
-    root = tmp_path / "v14"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(14):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 14)
     con.execute("INSERT INTO campaigns (campaign_id, campaign_name) VALUES ('K1', '春季')")
     con.close()
     ws = open_workspace(root)
@@ -172,14 +157,7 @@ def test_v15_adds_the_stored_campaign_outcomes(tmp_path):
 def test_v6_indexes_customer_lookups_and_builds_the_search_index(tmp_path):
     """A v5 workspace with data: v6 adds the customer_id indexes, rewrites tags in customer
     order and fills the search index from the customers already there."""
-    root = tmp_path / "v5"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(5):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 5)
     con.execute(
         "INSERT INTO customers (customer_id, name, phone, province) VALUES "
         "('C2', '李四', '13900001111', '浙江'), ('C1', '张三', '13812345678', '广东')"
@@ -245,14 +223,7 @@ def test_v8_drops_the_unread_content_hash_and_the_serving_indexes(tmp_path):
 def test_v17_adds_subscriptions_and_notifications(tmp_path):
     """A v13 workspace with a logged profile change gets the subscription and notification
     tables (empty, their id sequences starting at 1); the change is kept."""
-    root = tmp_path / "v13"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(13):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 13)
     con.execute(
         "INSERT INTO profile_changes VALUES ('C1', 'segment', 'general_develop', "
         "'important_value', TIMESTAMP '2024-06-01 10:00:00', 'api:orders b1')"
@@ -296,14 +267,7 @@ def test_bad_config_is_reported(tmp_path):
 
 def test_v18_adds_the_demand_forecast_tables(tmp_path):
     """A v17 workspace with data gets the (empty) forecast tables, its data kept."""
-    root = tmp_path / "v17"
-    root.mkdir()
-    con = duckdb.connect(str(root / "custlens.duckdb"))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    for version in range(17):
-        for stmt in MIGRATIONS[version]():
-            con.execute(stmt)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
+    root, con = _at_version(tmp_path, 17)
     con.execute("INSERT INTO campaigns (campaign_id, campaign_name) VALUES ('K1', '春季')")
     con.close()
     ws = open_workspace(root)
