@@ -46,7 +46,7 @@ format: $(STAMP)
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
+	$(BIN)/pytest -q -rs --durations=30 $(PYTEST_ARGS)
 
 demo: demo-deps $(STAMP)
 	$(BIN)/custlens demo generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/data
