@@ -109,3 +109,12 @@ def test_segment_needs_an_analysis(ws_dir):
     )
     assert r.exit_code == 2 or r.exit_code == 1
     assert "analyze" in r.output
+
+
+def test_keywords_textrank_by_category(ws_dir):
+    rows = run_json(ws_dir, "keywords", "--by", "category", "--top", "3", "--method", "textrank")
+    assert rows and all(r["rank"] <= 3 and 0 < r["score"] <= 1.0 + 1e-9 for r in rows)
+    tops = [r for r in rows if r["rank"] == 1]
+    assert all(r["score"] == pytest.approx(1.0) for r in tops)
+    bad = runner.invoke(app, ["satisfaction", "keywords", "-w", str(ws_dir), "--method", "lda"])
+    assert bad.exit_code != 0

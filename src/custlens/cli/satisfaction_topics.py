@@ -40,22 +40,32 @@ class KeywordsBy(str, Enum):
     stage = "stage"
 
 
+class KeywordMethod(str, Enum):
+    """How `custlens satisfaction keywords --method` ranks the terms."""
+
+    tfidf = "tfidf"
+    textrank = "textrank"
+
+
 @handle_errors
 def keywords_cmd(
     by: Annotated[
         KeywordsBy, typer.Option("--by", help="Sentiment label, order category, period ...")
     ] = KeywordsBy.sentiment,
     top: Annotated[int, typer.Option("--top", help="Terms per group")] = 10,
+    method: Annotated[
+        KeywordMethod, typer.Option("--method", help="tfidf (mean TF-IDF) or textrank (jieba)")
+    ] = KeywordMethod.tfidf,
     engine: EngineOpt = None,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Top TF-IDF terms of the reviews (jieba words; English texts too) per sentiment label
-    or group. Names and phone numbers are masked before the words are cut.
+    """Top TF-IDF or TextRank terms of the reviews (jieba words; English texts too) per
+    sentiment label or group. Names and phone numbers are masked before the words are cut.
 
     Texts selected on the engine (--engine spark); words counted here.
 
-    Example: custlens satisfaction keywords --by category --top 5 --format csv
+    Example: custlens satisfaction keywords --by category --top 5 --method textrank
     """
     from custlens.analytics.satisfaction.keywords import keywords_by
     from custlens.cli.satisfaction_view import code_words, customer_groups, plain_rows
@@ -72,6 +82,7 @@ def keywords_cmd(
         customer_groups(ws, by),
         top,
         mask=text_masker(ws),
+        method=method.value,
     )
     rows = plain_rows(frame)
     if fmt == Format.table and by == KeywordsBy.sentiment:

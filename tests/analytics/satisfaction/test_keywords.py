@@ -7,7 +7,12 @@ import math
 import pandas as pd
 import pytest
 
-from custlens.analytics.satisfaction.keywords import keywords_by, review_keywords, tokenize_reviews
+from custlens.analytics.satisfaction.keywords import (
+    keywords_by,
+    review_keywords,
+    textrank_keywords,
+    tokenize_reviews,
+)
 from tests.conftest import demo_workspace
 
 
@@ -62,3 +67,35 @@ def test_demo_keywords_by_sentiment_and_category(demo):
     by_category = keywords_by(feedback, "category", orders, top=5)
     assert by_category["group"].nunique() >= 5
     assert (by_category.groupby("group").size() <= 5).all()
+
+
+def test_textrank_ranks_the_linked_terms_first():
+    texts = pd.Series(
+        [
+            "物流很快，包装很好",
+            "物流不错，包装完好，质量也好",
+            "质量太差，客服不理人",
+            "Fast shipping, great packaging",
+            "The zipper broke, terrible zipper",
+        ]
+    )
+    groups = pd.Series(["zh", "zh", "zh", "en", "en"])
+    out = textrank_keywords(texts, groups, top=3)
+    zh = out[out["group"] == "zh"].set_index("term")
+    # 质量 co-occurs with the most other terms (包装, 完好, 差 ... across two reviews)
+    assert zh["rank"].idxmin() in {"质量", "物流", "包装"}
+    assert zh["score"].max() == pytest.approx(1.0)
+    assert zh.loc["物流", "reviews"] == 2
+    en = out[out["group"] == "en"]
+    assert "zipper" in set(en["term"]) and not {"the", "a"} & set(en["term"])
+    assert out.groupby("group")["rank"].max().le(3).all()
+
+
+def test_demo_keywords_textrank(demo):
+    tfidf = keywords_by(demo.table("feedback"), "sentiment", top=8)
+    out = keywords_by(demo.table("feedback"), "sentiment", top=8, method="textrank")
+    top = out.groupby("group")["term"].apply(set).to_dict()
+    assert {"失望", "异味", "物流"} & top["negative"]
+    assert not top["negative"] & {"满意", "好评"}
+    assert out["score"].between(0, 1.0 + 1e-9).all()
+    assert not out[["group", "term"]].equals(tfidf[["group", "term"]])

@@ -10,6 +10,12 @@ Each review is a document: a term's weight in a review is its sublinear TF-IDF (
 ``TfidfVectorizer``, L2-normalised over the review), and a term's **score** in a group is the
 mean of its weights over the group's reviews. The top ``top`` terms per group are kept, with
 ``reviews``, the number of the group's reviews that contain the term.
+
+With ``method="textrank"`` the score is instead the term's TextRank weight (jieba's
+``jieba.analyse.TextRank``: nouns, verbs, adjectives and English words that occur within five
+tokens of each other in a review are linked, and the graph is ranked like PageRank; the weights
+are scaled so that the group's top term has 1.0). The group's reviews are ranked as one text,
+one review a line; ``reviews`` counts the group's reviews whose text contains the term.
 """
 
 from __future__ import annotations
@@ -28,7 +34,19 @@ from custlens.analytics.satisfaction.english import detect_language
 from custlens.analytics.satisfaction.scores import feedback_by
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 
-__all__ = ["keywords_by", "review_keywords", "stop_words", "tokenize_reviews"]
+__all__ = [
+    "KEYWORD_METHODS",
+    "keywords_by",
+    "review_keywords",
+    "stop_words",
+    "textrank_keywords",
+    "tokenize_reviews",
+]
+
+KEYWORD_METHODS = ("tfidf", "textrank")
+# parts of speech TextRank keeps: nouns, place and other proper nouns, verbs, verbal nouns,
+# adjectives and English words
+_TEXTRANK_POS = ("n", "ns", "nz", "vn", "v", "a", "an", "eng")
 
 _TERM = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[a-z][a-z'-]{2,})$")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
@@ -155,6 +173,66 @@ def review_keywords(texts: pd.Series, groups: pd.Series, top: int = 10) -> pd.Da
     return out[out["reviews"] > 0].reset_index(drop=True)[columns]
 
 
+def textrank_keywords(texts: pd.Series, groups: pd.Series, top: int = 10) -> pd.DataFrame:
+    """Top ``top`` TextRank terms per group of review texts (Chinese and English).
+
+    Parameters
+    ----------
+    texts : pandas.Series
+        Review texts.
+    groups : pandas.Series
+        The group of each text (same length and order).
+    top : int, default 10
+        Terms kept per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`review_keywords`; ``score`` is the TextRank weight (1.0 for the group's top
+        term).
+
+    Examples
+    --------
+    >>> t = pd.Series(["物流很快，包装很好", "物流不错，包装完好", "质量太差，客服不理人"])
+    >>> g = pd.Series(["positive", "positive", "negative"])
+    >>> out = textrank_keywords(t, g, top=2)
+    >>> sorted(out[out["group"] == "positive"]["term"])
+    ['包装', '物流']
+    """
+    import jieba.analyse
+
+    columns = ["group", "rank", "term", "score", "reviews"]
+    _jieba()
+    ranker = jieba.analyse.TextRank()
+    ranker.stop_words = set(ranker.stop_words) | stop_words()
+    clean = texts.where(texts.notna(), "").astype(str).str.strip().str.lower()
+    keep = clean.str.len().to_numpy() > 0
+    frames = []
+    for name, part in clean[keep].groupby(groups[keep].astype(str).to_numpy(), sort=True):
+        ranked = ranker.textrank(
+            "\n".join(part), topK=None, withWeight=True, allowPOS=_TEXTRANK_POS
+        )
+        terms = [(w, s) for w, s in ranked if _TERM.match(w)][:top]
+        if not terms:
+            continue
+        words, weights = zip(*terms, strict=True)
+        reviews = [int(part.str.contains(w, regex=False).sum()) for w in words]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "rank": np.arange(1, len(words) + 1),
+                    "term": list(words),
+                    "score": np.asarray(weights, dtype=float),
+                    "reviews": np.asarray(reviews, dtype=np.int64),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def keywords_by(
     feedback: ir.Table,
     by: str = "sentiment",
@@ -162,6 +240,7 @@ def keywords_by(
     groups: ir.Table | None = None,
     top: int = 10,
     mask=None,
+    method: str = "tfidf",
 ) -> pd.DataFrame:
     """Top terms of the imported reviews per sentiment label or per group of ``by``.
 
@@ -179,6 +258,8 @@ def keywords_by(
     mask : callable, optional
         Applied to the texts (a pandas Series, with ``customer_id``) before the words are cut,
         so that no masked name or phone number can become a term.
+    method : {"tfidf", "textrank"}, default "tfidf"
+        :func:`review_keywords` or :func:`textrank_keywords`.
 
     Returns
     -------
@@ -195,4 +276,5 @@ def keywords_by(
         frame["group"] = score_sentiment(frame["text"].tolist())["sentiment_label"].to_numpy()
         frame = frame[frame["group"].notna()]
         texts = texts.loc[frame.index]
-    return review_keywords(texts.reset_index(drop=True), frame["group"].reset_index(drop=True), top)
+    rank = textrank_keywords if method == "textrank" else review_keywords
+    return rank(texts.reset_index(drop=True), frame["group"].reset_index(drop=True), top)
