@@ -87,16 +87,23 @@ def corpus(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def lexicon(folder: Path) -> tuple[list[str], list[int]]:
-    """HowNet positive and negative words of 2-4 characters."""
+    """HowNet positive and negative words of 2-4 characters (a word in both lists is left out)."""
     path = next(folder.rglob("zh_common_HowNet.yaml"))
     words = yaml.safe_load(path.read_text("utf-8"))["Dictionary"]
-    pos = [w for w in words["pos"] if 1 < len(w) <= 4]
-    neg = [w for w in words["neg"] if 1 < len(w) <= 4]
+    pos = {w for w in words["pos"] if 1 < len(w) <= 4}
+    neg = {w for w in words["neg"] if 1 < len(w) <= 4}
+    pos, neg = sorted(pos - neg), sorted(neg - pos)
     return pos + neg, [1] * len(pos) + [0] * len(neg)
 
 
 def fit(texts, labels, lex):
-    return train_sentiment_model([*texts, *lex[0]], [*labels, *lex[1]])
+    words = np.asarray(lex[0], dtype=object)
+    polar = np.asarray(lex[1])
+    return train_sentiment_model(
+        [*texts, *lex[0]],
+        [*labels, *lex[1]],
+        lexicon=(words[polar == 1].tolist(), words[polar == 0].tolist()),
+    )
 
 
 def figures(truth, scores) -> dict:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custlens.analytics.satisfaction.negation import flip_negations
 from custlens.analytics.satisfaction.sentiment import (
     SentimentModel,
     label_sentiment,
@@ -45,6 +46,19 @@ def test_negation_rule_changes_the_linear_model():
     assert (raw < 0.5).all()
     ruled = score_sentiment(["没有想象中差", "完全没有异味，孩子用着放心", "一点也不卡"])
     assert (ruled["sentiment_score"] > 0.6).all()
+
+
+def test_negation_bears_only_on_evaluative_words():
+    model = load_sentiment_model()
+    assert {"干净", "新鲜"} <= model.positive_words and "失望" in model.negative_words
+    # a cue before a noun or a verb is no negation of sentiment: the text is left as it is
+    plain = ["没有电梯", "不建议入住", "没有早餐", "不知道"]
+    assert flip_negations(plain, model.positive_words, model.negative_words) == plain
+    assert flip_negations(["卫生不干净"], model.positive_words, model.negative_words) == ["卫生差"]
+    out = score_sentiment(
+        ["房间卫生非常不干净", "不建议购买，用了两天就坏", "楼层没有电梯，很不方便"]
+    )
+    assert out["sentiment_label"].tolist() == ["negative"] * 3
 
 
 def test_fixed_expressions_are_not_negations():

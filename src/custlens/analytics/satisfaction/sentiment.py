@@ -6,10 +6,11 @@ shipped as arrays in ``custlens/datasets/sentiment/model.npz``: it runs offline 
 nothing beyond scikit-learn. Two rules sit around the linear model, both stated here because
 they change what a score means:
 
-- **negation**: a negation cue (不, 没有, 一点也不, 没有想象中 ...) followed by a short span the
-  model finds clearly polar on its own flips that span: "没有异味" and "没有想象中差" read as
-  praise, "不太好" as criticism. Fixed expressions that merely start with a cue (不错, 不过,
-  不少, 无论 ...) are left alone.
+- **negation** (:mod:`custlens.analytics.satisfaction.negation`): a negation cue (不, 没有,
+  一点也不, 没有想象中 ...) directly followed by an evaluative word (a word of the model's
+  sentiment lexicon, a product defect or one of a few one-character words) flips that word:
+  "没有异味" and "没有想象中差" read as praise, "不太好" and "不干净" as criticism; a cue
+  before any other word (没有电梯, 不建议) is left to the linear model.
 - **contrast**: a review with a contrast word (但是, 不过, 可惜, 就是 ...) is also scored clause
   by clause (the last clause weighs 0.6, the mean of the earlier ones 0.4) and its score is
   the mean of that and the whole-text score, so a mixed review ("质量不错，就是物流太慢")
@@ -34,6 +35,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from custlens.analytics.satisfaction.english import detect_language, score_english
+from custlens.analytics.satisfaction.negation import flip_negations
 
 __all__ = [
     "NEUTRAL_BAND",
@@ -49,60 +51,7 @@ NEUTRAL_BAND = (0.4, 0.6)
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
 CONTRAST_WEIGHT = 0.6  # weight of the clause after the last contrast word
 
-_CUES = (
-    "没有想象中的",
-    "没有想象中",
-    "没想象中",
-    "没有说的那么",
-    "没有那么",
-    "没那么",
-    "一点也不",
-    "一点都不",
-    "完全没有",
-    "完全不",
-    "并没有",
-    "并不",
-    "从不",
-    "不是很",
-    "不太",
-    "不够",
-    "不算",
-    "不会",
-    "没有",
-    "不",
-    "没",
-    "无",
-)
-# words that begin with a cue but are not negations
-_FIXED = (
-    "不错",
-    "不过",
-    "不少",
-    "不仅",
-    "不但",
-    "不管",
-    "不论",
-    "不断",
-    "不禁",
-    "不愧",
-    "不得不",
-    "不久",
-    "无论",
-    "没想到",
-    "没得说",
-    "不一样",
-)
-# comparative negation: 没有 / 不像 ... 那么 / 那样 / 这么 ("没有宣传的那么好")
-_COMPARATIVE = r"(?:没有?|并?不像)[^，。！？!?,.；;、\s]{0,6}?(?:那么|那样|这么)"
-_CUE_RE = re.compile(
-    r"(?!"
-    + "|".join(_FIXED)
-    + r")("
-    + "|".join([_COMPARATIVE, *_CUES])
-    + r")([^，。！？!?,.；;、\s]{1,4})"
-)
 _CONTRAST_RE = re.compile(r"但是|但|不过|可是|可惜|然而|就是|只是")
-_POLAR = 0.2  # a span flips only when its own score is this far from 0.5
 
 
 @dataclass(frozen=True)
@@ -119,6 +68,9 @@ class SentimentModel:
         The logistic regression intercept.
     ngram_range : tuple of int
         Character n-gram lengths, inclusive.
+    positive_words, negative_words : frozenset of str
+        The sentiment lexicon: evaluative words a negation cue can bear on, and their
+        polarity. Empty: only the built-in one-character words.
 
     Examples
     --------
@@ -131,6 +83,8 @@ class SentimentModel:
     idf: np.ndarray
     intercept: float
     ngram_range: tuple[int, int] = (1, 3)
+    positive_words: frozenset[str] = frozenset()
+    negative_words: frozenset[str] = frozenset()
 
     @property
     def n_features(self) -> int:
@@ -191,7 +145,7 @@ class SentimentModel:
         -------
         dict of str to numpy.ndarray
             ``index``, ``coef``, ``idf``, ``idf_default``, ``intercept``, ``n_features``,
-            ``ngram_range``.
+            ``ngram_range``, ``positive_words``, ``negative_words``.
         """
         idf_default = float(np.max(self.idf))
         index = np.flatnonzero((self.coef != 0) | (self.idf != idf_default)).astype(np.int32)
@@ -203,6 +157,8 @@ class SentimentModel:
             "intercept": np.array(self.intercept),
             "n_features": np.array(self.n_features),
             "ngram_range": np.array(self.ngram_range),
+            "positive_words": np.array(sorted(self.positive_words), dtype=str),
+            "negative_words": np.array(sorted(self.negative_words), dtype=str),
         }
 
     @classmethod
@@ -224,7 +180,18 @@ class SentimentModel:
         coef[arrays["index"]] = arrays["coef"]
         idf[arrays["index"]] = arrays["idf"]
         lo, hi = (int(v) for v in arrays["ngram_range"])
-        return cls(coef=coef, idf=idf, intercept=float(arrays["intercept"]), ngram_range=(lo, hi))
+        empty = np.array([], dtype=str)
+        pos, neg = (
+            frozenset(map(str, arrays.get(f"{k}_words", empty))) for k in ("positive", "negative")
+        )
+        return cls(
+            coef=coef,
+            idf=idf,
+            intercept=float(arrays["intercept"]),
+            ngram_range=(lo, hi),
+            positive_words=pos,
+            negative_words=neg,
+        )
 
 
 def train_sentiment_model(
@@ -234,6 +201,7 @@ def train_sentiment_model(
     sample_weight: Sequence[float] | None = None,
     n_features: int = 2**18,
     c: float = 4.0,
+    lexicon: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> SentimentModel:
     """Fit the linear sentiment model on labelled texts (1 positive, 0 negative).
 
@@ -249,6 +217,9 @@ def train_sentiment_model(
         Size of the hashed feature space.
     c : float, default 4.0
         Inverse regularisation strength of the logistic regression.
+    lexicon : tuple of two sequences of str, optional
+        Positive and negative evaluative words, kept for the negation rule (see
+        :class:`SentimentModel`); pass them as training texts too for the model to learn them.
 
     Returns
     -------
@@ -270,7 +241,11 @@ def train_sentiment_model(
     lr = LogisticRegression(C=c, max_iter=3000, solver="liblinear")
     lr.fit(x, np.asarray(labels), sample_weight=sample_weight)
     return SentimentModel(
-        coef=lr.coef_.ravel().copy(), idf=tfidf.idf_.copy(), intercept=float(lr.intercept_[0])
+        coef=lr.coef_.ravel().copy(),
+        idf=tfidf.idf_.copy(),
+        intercept=float(lr.intercept_[0]),
+        positive_words=frozenset(lexicon[0]),
+        negative_words=frozenset(lexicon[1]),
     )
 
 
@@ -298,27 +273,6 @@ def _shipped() -> SentimentModel:
         with as_file(resource) as path, np.load(path) as arrays:
             _CACHE["model"] = SentimentModel.from_arrays(dict(arrays))
     return _CACHE["model"]
-
-
-def _flip_negations(texts: list[str], model: SentimentModel) -> list[str]:
-    matches = [list(_CUE_RE.finditer(t)) for t in texts]
-    spans = [m.group(2)[:k] for ms in matches for m in ms for k in range(1, len(m.group(2)) + 1)]
-    if not spans:
-        return texts
-    probs = iter(model.predict_proba(spans))
-    out = []
-    for text, ms in zip(texts, matches, strict=True):
-        pieces, last = [], 0
-        for m in ms:
-            span = m.group(2)
-            p = np.fromiter((next(probs) for _ in range(len(span))), float, len(span))
-            k = int(np.argmax(np.abs(p - 0.5)))
-            if abs(p[k] - 0.5) < _POLAR:
-                continue
-            pieces += [text[last : m.start()], "好" if p[k] < 0.5 else "差"]
-            last = m.start(2) + k + 1
-        out.append("".join([*pieces, text[last:]]))
-    return out
 
 
 def score_sentiment(
@@ -354,7 +308,9 @@ def score_sentiment(
     chinese = (clean.str.len().to_numpy() > 0) & np.isnan(score)
     present = np.flatnonzero(chinese)
     if present.size:
-        flipped = _flip_negations(clean.iloc[present].tolist(), model)
+        flipped = flip_negations(
+            clean.iloc[present].tolist(), model.positive_words, model.negative_words
+        )
         clauses = pd.Series(flipped).str.split(_CONTRAST_RE, regex=True).explode()
         clauses = clauses[clauses.str.strip().str.len() > 0]
         owner = clauses.index.to_numpy()
