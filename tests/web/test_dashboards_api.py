@@ -139,6 +139,20 @@ def test_owners_and_admins_change_others_only_read(dash, users):
     assert ("admin", {"id": did, "name": "我的"}) in _audit(ws, "dashboard_delete")
 
 
+def test_the_owner_deletes_from_the_list_page(dash, users):
+    _, ws = dash
+    vic = users["vic"]
+    did = _post(vic, {"name": "旧的", "widgets": [{"metric": "orders", "chart": "kpi"}]}).json()[
+        "id"
+    ]
+    page = vic.post(
+        f"/dashboards/{did}/delete", data={"csrf_token": vic.csrf}, follow_redirects=False
+    )
+    assert page.status_code == 303 and page.headers["location"] == "/dashboards"
+    assert vic.get(f"{URL}/{did}").status_code == 404
+    assert ("vic", {"id": did, "name": "旧的"}) in _audit(ws, "dashboard_delete")
+
+
 def test_a_bad_spec_is_refused_in_the_users_language(users):
     ana = users["ana"]
     bad = {"name": "x", "widgets": [{"metric": "gmv", "chart": "line", "dimension": "channel"}]}

@@ -17,7 +17,7 @@ from fastapi import HTTPException
 from starlette.requests import Request
 
 from custlens.charts.dashboard import DIMENSION_NAMES, sparkline_points, widget_chart
-from custlens.dashboards.access import may_change, may_open
+from custlens.dashboards.access import may_change, may_open, require_change
 from custlens.dashboards.data import drill_of, metric_info, widget_rows, widget_title
 from custlens.dashboards.spec import DashboardSpec, Filters, Widget, read_filters
 from custlens.i18n import gettext
@@ -25,7 +25,7 @@ from custlens.io.export import write_table
 from custlens.privacy.policy import Principal
 from custlens.store import dashboards as store
 from custlens.web.queries import plain_rows
-from custlens.web.routes.common import cached, ctx_of, scope_of
+from custlens.web.routes.common import cached, ctx_of, record, scope_of
 
 FILTER_KEYS = ("period", "channel", "store", "segment")
 
@@ -54,6 +54,33 @@ def load_board(request: Request, principal: Principal, dashboard_id: int) -> dic
     board = get_board(request, dashboard_id)
     if board is None or not may_open(principal, board):
         raise HTTPException(404, "dashboard not found")
+    return board
+
+
+def delete_board(request: Request, principal: Principal, dashboard_id: int) -> dict[str, Any]:
+    """Delete dashboard ``dashboard_id`` if ``principal`` may change it (its owner or an
+    admin; 404 when it may not be opened, 403 when it may not be changed) and audit it.
+
+    Parameters
+    ----------
+    request : starlette.requests.Request
+        The request (its app's workspace and the caller's address for the audit trail).
+    principal : Principal
+        The caller.
+    dashboard_id : int
+        The dashboard to delete.
+
+    Returns
+    -------
+    dict
+        The deleted dashboard, as :func:`load_board` read it.
+    """
+    board = load_board(request, principal, dashboard_id)
+    require_change(principal, board)
+    store.delete_dashboard(ctx_of(request).con(), dashboard_id)
+    record(
+        request, "dashboard_delete", principal.username, {"id": dashboard_id, "name": board["name"]}
+    )
     return board
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from custlens.analytics.campaigns.moments import normal_interval
 from custlens.analytics.measures import MEASURES, Col, Div, Sub, get_measure
 from custlens.errors import UsageError
 
@@ -199,7 +200,6 @@ def ratio_difference(
     diff = r1 - r0
     se = math.sqrt(v1 + v0)
     q = float(stats.norm.ppf(1 - alpha / 2))
-    z = diff / se if se > 0 else 0.0
     nan = float("nan")
     lift = lo = hi = nan
     if r1 > 0 and r0 > 0:
@@ -209,12 +209,7 @@ def ratio_difference(
     return {
         "ratio_1": r1,
         "ratio_0": r0,
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
+        **normal_interval(diff, se, alpha),
         "lift": lift,
         "lift_ci_low": lo,
         "lift_ci_high": hi,

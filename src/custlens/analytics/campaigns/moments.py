@@ -14,6 +14,41 @@ import pandas as pd
 from scipy import stats
 
 
+def normal_interval(diff: float, se: float, alpha: float = 0.05) -> dict:
+    """The normal-approximation test of a difference: its interval, z and two-sided p-value.
+
+    Parameters
+    ----------
+    diff : float
+        The estimated difference (arm 1 − arm 0).
+    se : float
+        Its standard error; 0 gives z 0 and p-value 1 (nothing can be told apart).
+    alpha : float, default 0.05
+        1 − confidence level of the interval.
+
+    Returns
+    -------
+    dict
+        diff, se, ci_low, ci_high, z, p_value.
+
+    Examples
+    --------
+    >>> r = normal_interval(2.0, 1.0)
+    >>> round(r["ci_low"], 3), round(r["ci_high"], 3), r["z"], round(r["p_value"], 4)
+    (0.04, 3.96, 2.0, 0.0455)
+    """
+    z = diff / se if se > 0 else 0.0
+    q = float(stats.norm.ppf(1 - alpha / 2))
+    return {
+        "diff": diff,
+        "se": se,
+        "ci_low": diff - q * se,
+        "ci_high": diff + q * se,
+        "z": z,
+        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
+    }
+
+
 def welch_from_moments(
     n1: int, m1: float, v1: float, n0: int, m0: float, v0: float, alpha: float = 0.05
 ) -> dict:
@@ -103,17 +138,10 @@ def stratified_from_moments(groups: pd.DataFrame, n_treated: int, alpha: float =
     w = n1 / n1.sum()
     diff = float((w * (m1 - m0)).sum())
     se = float(np.sqrt((w**2 * var).sum()))
-    z = diff / se if se > 0 else 0.0
-    q = float(stats.norm.ppf(1 - alpha / 2))
     return {
         "mean_1": float((w * m1).sum()),
         "mean_0": float((w * m0).sum()),
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
+        **normal_interval(diff, se, alpha),
         "n_1": int(n1.sum()),
         "n_0": int(n0.sum()),
         "strata": len(g),
@@ -204,16 +232,9 @@ def matched_from_moments(
     var_c = 0.0 if var_c is None or np.isnan(var_c) else float(var_c)
     diff = float(mean_1) - float(mean_0)
     se = float(np.sqrt(var_1 / n + var_c * uses_sq / n**2))
-    z = diff / se if se > 0 else 0.0
-    q = float(stats.norm.ppf(1 - alpha / 2))
     return {
         **out,
-        "diff": diff,
-        "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
-        "z": z,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
+        **normal_interval(diff, se, alpha),
         "mean_1": float(mean_1),
         "mean_0": float(mean_0),
     }

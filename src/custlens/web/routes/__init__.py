@@ -13,6 +13,7 @@ def register_routes(app: FastAPI) -> None:
         auth,
         behaviour,
         campaigns,
+        customer_api,
         customers,
         dashboards,
         dashboards_api,
@@ -46,6 +47,7 @@ def register_routes(app: FastAPI) -> None:
         account,
         dashboards_api,
         api,
+        customer_api,
         ingest,
         notify,
     ):

@@ -22,11 +22,10 @@ from custlens.dashboards.spec import CHARTS, DIMENSIONS, GRAINS, ROLES, WIDTHS
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.privacy.users import list_users
-from custlens.store import dashboards as store
 from custlens.web import dashboard_views as views
 from custlens.web.choices import distinct_values
 from custlens.web.render import flash, lang_of, query_string, render
-from custlens.web.routes.common import VIEW, cached, ctx_of, period_picks, record, scope_of
+from custlens.web.routes.common import VIEW, cached, ctx_of, period_picks, scope_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,11 +134,6 @@ def view_dashboard(request: Request, dashboard_id: int, principal: Principal = V
 @router.post("/dashboards/{dashboard_id}/delete")
 def delete_dashboard(request: Request, dashboard_id: int, principal: Principal = VIEW) -> Response:
     """Delete a dashboard from the list page (its owner or an admin)."""
-    board = views.load_board(request, principal, dashboard_id)
-    require_change(principal, board)
-    store.delete_dashboard(ctx_of(request).con(), dashboard_id)
-    record(
-        request, "dashboard_delete", principal.username, {"id": dashboard_id, "name": board["name"]}
-    )
+    board = views.delete_board(request, principal, dashboard_id)
     flash(request, "ok", gettext("Dashboard {name} deleted.", lang_of(request), name=board["name"]))
     return RedirectResponse("/dashboards", status_code=303)

@@ -106,12 +106,7 @@ def update_dashboard(
 @router.delete("/dashboards/{dashboard_id}", status_code=204)
 def delete_dashboard(request: Request, dashboard_id: int, principal: Principal = VIEW) -> Response:
     """Delete a dashboard (its owner or an admin)."""
-    board = views.load_board(request, principal, dashboard_id)
-    require_change(principal, board)
-    store.delete_dashboard(ctx_of(request).con(), dashboard_id)
-    record(
-        request, "dashboard_delete", principal.username, {"id": dashboard_id, "name": board["name"]}
-    )
+    views.delete_board(request, principal, dashboard_id)
     return Response(status_code=204)
 
 
