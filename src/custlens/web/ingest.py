@@ -151,9 +151,10 @@ class Ingestor:
 
 
 def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
-    """Score the customers whose rows an import wrote again, with the thresholds of the latest
-    full analysis (:mod:`custlens.analytics.value.frozen`), and log their segment and stage
-    changes. Returns the number of changes (0 before the first full analysis).
+    """Score and tag the customers whose rows an import wrote again, with the thresholds and
+    statistics of the latest full analysis (:mod:`custlens.analytics.value.frozen`), and log
+    their segment, stage and tag changes. Returns the number of changes (0 before the first
+    full analysis).
 
     Parameters
     ----------
@@ -169,7 +170,7 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
     Returns
     -------
     int
-        The number of segment and stage changes logged.
+        The number of segment, stage and tag changes logged.
     """
     import ibis
 
@@ -215,7 +216,33 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
         "rfm_scores": frozen_segments(cached, thresholds).to_pyarrow(),
         "customer_lifecycle": assign_lifecycle(cached, ws.settings.lifecycle).to_pyarrow(),
     }
-    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws))
+    tags = _rule_tags(ws, run_id, rows, ids, as_of)
+    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
+
+
+def _rule_tags(ws: Any, run_id: int, rows: dict[str, Any], ids: list[str], as_of: Any) -> Any:
+    """The touched customers' rule tags with the run's statistics (None: the run kept none)."""
+    import ibis
+
+    from custlens.analytics.value.frozen import frozen_rule_tags, frozen_tag_frame
+    from custlens.analytics.value.tags import load_rules, rules_path
+    from custlens.analytics.value.tags.features import FEATURE_TABLES
+    from custlens.store import profiles
+    from custlens.store.scores import stored_scores
+
+    rules = load_rules(rules_path(ws.root, ws.settings.tags.rules_file))
+    frame = frozen_tag_frame(
+        *(ibis.memtable(rows[t]) for t in profiles.PROFILE_NAMES),
+        {k: ws.table(k, "duckdb") for k in FEATURE_TABLES},
+        stored_scores(ws, "duckdb"),
+        ids,
+        as_of,
+    )
+    made = frozen_rule_tags(frame, rules, profiles.run_params(ws.con, run_id))
+    if made is None:
+        return None
+    tags, names = made
+    return tags.to_pyarrow(), names, as_of
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:
