@@ -270,17 +270,30 @@ def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int
     return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
 
 
+_RULES: dict[Any, list[Any]] = {}  # parsed tags.yaml by (path, mtime): parsing checks each rule
+
+
+def _rules(path: Any) -> list[Any]:
+    from custlens.analytics.value.tags import load_rules
+
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+    if key not in _RULES:
+        _RULES.clear()
+        _RULES[key] = load_rules(path)
+    return _RULES[key]
+
+
 def _rule_tags(ws: Any, run_id: int, rows: dict[str, Any], ids: list[str], as_of: Any) -> Any:
     """The touched customers' rule tags with the run's statistics (None: the run kept none)."""
     import ibis
 
     from custlens.analytics.value.frozen import frozen_rule_tags, frozen_tag_frame
-    from custlens.analytics.value.tags import load_rules, rules_path
+    from custlens.analytics.value.tags import rules_path
     from custlens.analytics.value.tags.features import FEATURE_TABLES
     from custlens.store import profiles
     from custlens.store.scores import stored_scores
 
-    rules = load_rules(rules_path(ws.root, ws.settings.tags.rules_file))
+    rules = _rules(rules_path(ws.root, ws.settings.tags.rules_file))
     frame = frozen_tag_frame(
         *(ibis.memtable(rows[t]) for t in profiles.PROFILE_NAMES),
         {k: ws.table(k, "duckdb") for k in FEATURE_TABLES},

@@ -176,6 +176,7 @@ def frozen_chain(
         metrics, segments, stages.
     """
     if customer_ids is not None:
+        customer_ids = _id_column(customer_ids)
         orders = orders.filter(orders.customer_id.isin(customer_ids))
         if events is not None:
             events = events.filter(events.customer_id.isin(customer_ids))
@@ -191,6 +192,13 @@ def frozen_chain(
     segments = frozen_segments(metrics, thresholds)
     stages = assign_lifecycle(metrics, getattr(settings, "lifecycle", None))
     return metrics, segments, stages
+
+
+def _id_column(customer_ids: list[str]) -> ir.Column:
+    # a table of the ids, not thousands of literals in the SQL (whose compiling costs seconds)
+    return ibis.memtable(
+        {"customer_id": list(customer_ids)}, schema={"customer_id": "string"}
+    ).customer_id
 
 
 def frozen_rule_tags(
@@ -264,6 +272,7 @@ def frozen_tag_frame(
     from custlens.analytics.value.tags.engine import tag_frame
     from custlens.analytics.value.tags.features import customer_features
 
+    customer_ids = _id_column(customer_ids)
     feedback = tables["feedback"]
     own = {**tables, "feedback": feedback.filter(feedback.customer_id.isin(customer_ids))}
     features = customer_features(own, as_of)
