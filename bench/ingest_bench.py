@@ -11,8 +11,10 @@ orders batch (``--order-rows`` lines of existing customers) and an events batch
 
 Prints throughput (order lines/s, events/s), latency p50 / p95 / p99 per table and per
 minute of the run (growth over the run shows as rising minutes), errors by status, and the
-server's peak RSS (VmHWM). Targets (docs/ingestion.md): 5,000 events/s and 1,000 order
-lines/s with p95 under 2 s at 1M customers on 2 cores.
+server's peak RSS (VmHWM), and appends them as a line to bench/results/ingest.jsonl (with the
+scale, so that small runs on a busy machine are not read as the target's). Targets
+(docs/ingestion.md): 5,000 events/s and 1,000 order lines/s with p95 under 2 s at 1M customers on
+2 cores.
 
     python bench/ingest_bench.py [--customers 100000] [--duration 60] [--concurrency 4]
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -35,6 +38,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 CUSTLENS = str(Path(sys.executable).parent / "custlens")
+RESULTS = HERE / "results" / "ingest.jsonl"
 
 
 def build(workdir: Path, customers: int, clients: int) -> tuple[Path, list[str], dt.date]:
@@ -115,26 +119,34 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def report(results: list, started: float, seconds: float, rss: float) -> None:
-    """Print throughput, latency percentiles, errors and peak RSS."""
+def report(results: list, started: float, seconds: float, rss: float) -> dict:
+    """Print throughput, latency percentiles, errors and peak RSS; return them."""
     ok = [r for r in results if r[4] == 200]
     print(f"requests {len(results)}, applied in time {len(ok)}, over {seconds:.0f} s")
+    out: dict = {"seconds": round(seconds, 1), "requests": len(results), "applied": len(ok)}
     for table in ("orders", "events"):
         mine = [r for r in ok if r[1] == table]
         rows = sum(r[2] for r in mine)
         lat = [r[3] for r in mine]
-        print(f"{table:7s} {rows / seconds:9.0f} rows/s  p50 {_pct(lat, .5):6.2f} s  "
-              f"p95 {_pct(lat, .95):6.2f} s  p99 {_pct(lat, .99):6.2f} s")  # fmt: skip
+        p = {q: _pct(lat, q) for q in (0.5, 0.95, 0.99)}  # nan: none applied in time
+        print(f"{table:7s} {rows / seconds:9.0f} rows/s  p50 {p[.5]:6.2f} s  "
+              f"p95 {p[.95]:6.2f} s  p99 {p[.99]:6.2f} s")  # fmt: skip
+        out[table] = {"rows_per_s": round(rows / seconds, 1),
+                      **{f"p{int(q * 100)}_s": round(v, 3) if v == v else None
+                         for q, v in p.items()}}  # fmt: skip
+    minutes = []
     for minute in range(int(seconds // 60) + 1):
         lat = [r[3] for r in ok if minute * 60 <= r[0] - started < (minute + 1) * 60]
         if lat:
             print(f"minute {minute + 1}: p95 {_pct(lat, 0.95):.2f} s ({len(lat)} requests)")
+            minutes.append(round(_pct(lat, 0.95), 3))
     errors: dict = {}
     for r in results:
         if r[4] != 200:
-            errors[r[4]] = errors.get(r[4], 0) + 1
+            errors[str(r[4])] = errors.get(str(r[4]), 0) + 1
     print(f"not applied in time / errors by status: {errors or 'none'}")
     print(f"server peak RSS {rss:.0f} MB")
+    return {**out, "p95_by_minute_s": minutes, "errors": errors, "peak_rss_mb": round(rss)}
 
 
 def main() -> None:
@@ -175,7 +187,13 @@ def main() -> None:
                                    for i, t in enumerate(tokens)))  # fmt: skip
 
         asyncio.run(run())
-        report(results, started, time.monotonic() - started, peak_rss_mb(server.pid))
+        figures = report(results, started, time.monotonic() - started, peak_rss_mb(server.pid))
+        line = {"at": dt.datetime.now().isoformat(timespec="seconds"),
+                "customers": args.customers, "concurrency": args.concurrency,
+                "order_rows": args.order_rows, "event_rows": args.event_rows,
+                "cpus": os.cpu_count(), **figures}  # fmt: skip
+        with RESULTS.open("a") as fh:
+            fh.write(json.dumps(line) + "\n")
     finally:
         server.terminate()
         server.wait(timeout=120)

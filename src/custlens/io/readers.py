@@ -258,11 +258,11 @@ def materialise(
     finally:
         con.unregister("_src_rel")
     # (a file column called rowid would hide the pseudo-column: number rows instead)
-    number = (
-        f"row_number() OVER () + {int(first_row) - 1}"
-        if any(c.lower() == "rowid" for c in columns)
-        else f"rowid + {int(first_row)}"
-    )
+    if any(c.lower() == "rowid" for c in columns):
+        number = f"row_number() OVER () + {int(first_row) - 1}"
+    else:  # rows written inside a transaction number from a transaction-local base
+        base = con.execute(f"SELECT min(rowid) FROM {view}_rows").fetchone()[0] or 0
+        number = f"rowid + {int(first_row) - int(base)}"
     con.execute(
         f"CREATE TEMP VIEW {view} AS SELECT CAST({number} AS INTEGER) AS _row, * FROM {view}_rows"
     )

@@ -5,6 +5,8 @@ again with the thresholds of the latest full analysis
 (:mod:`custlens.analytics.value.frozen`); :func:`replace_profiles` writes those rows into
 ``customer_metrics``, ``rfm_scores`` and ``customer_lifecycle`` and logs every segment or stage
 that changed in ``profile_changes`` (customer, kind, from, to, time, cause), in one transaction.
+With the customers' rule tags, it also moves their tag history (``customer_tags``) and logs each
+tag gained (kind ``tag``, from null to the tag) or lost (from the tag to null).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ PROFILE_TABLES = (
     ("rfm_scores", "segment_code", "segment"),
     ("customer_lifecycle", "stage_code", "stage"),
 )
+PROFILE_NAMES = tuple(t for t, _, _ in PROFILE_TABLES)
 
 
 def run_params(con: Any, run_id: int) -> dict[str, Any]:
@@ -54,8 +57,10 @@ def replace_profiles(
     rows: dict[str, pa.Table],
     cause: str,
     now: dt.datetime,
+    tags: tuple[pa.Table, list[str], dt.date] | None = None,
 ) -> int:
-    """Write recomputed profile rows and log the segment and stage changes, in one transaction.
+    """Write recomputed profile rows and log the segment, stage and tag changes, in one
+    transaction.
 
     Parameters
     ----------
@@ -69,6 +74,10 @@ def replace_profiles(
         What caused the update (e.g. ``api:orders batch 5f0c…``).
     now : datetime
         The time of the change.
+    tags : tuple, optional
+        The customers' rule tags (customer_id, tag, category, weight, source), the tag names
+        the evaluated rules give (only these are closed when no longer given) and the date the
+        tags hold from.
 
     Returns
     -------
@@ -105,4 +114,65 @@ def replace_profiles(
                 )
             finally:
                 con.unregister("_profile_new")
+        if tags is not None:
+            customers = rows["customer_metrics"].select(["customer_id"])
+            logged += _replace_rule_tags(con, run_id, customers, tags, cause, now)
     return logged
+
+
+_SAME = "n.customer_id = t.customer_id AND n.tag = t.tag AND n.source = t.source"
+_OPEN_RULE = (
+    "t.valid_to IS NULL AND t.source = 'rule' AND t.tag IN (SELECT unnest(?)) "
+    "AND t.customer_id IN (SELECT customer_id FROM _tag_customers)"
+)
+
+
+def _replace_rule_tags(
+    con: Any,
+    run_id: int,
+    customers: pa.Table,
+    tags: tuple[pa.Table, list[str], dt.date],
+    cause: str,
+    now: dt.datetime,
+) -> int:
+    """Close the customers' open rule tags no longer given, open the new ones, log both."""
+    new, names, as_of = tags
+    con.register("_tag_customers", customers)
+    con.register("_tag_new", new)
+    try:
+        before = con.execute("SELECT count(*) FROM profile_changes").fetchone()[0]
+        lost = f"{_OPEN_RULE} AND NOT EXISTS (SELECT 1 FROM _tag_new n WHERE {_SAME})"
+        con.execute(
+            "INSERT INTO profile_changes SELECT t.customer_id, 'tag', t.tag, NULL, ?, ? "
+            f"FROM customer_tags t WHERE {lost} ORDER BY t.customer_id, t.tag",
+            [now, cause, names],
+        )
+        con.execute(
+            f"UPDATE customer_tags t SET valid_to = ?, run_id = ? WHERE {lost}",
+            [as_of, run_id, names],
+        )
+        con.execute(
+            "DELETE FROM customer_tags WHERE valid_to IS NOT NULL AND valid_to <= valid_from"
+        )
+        con.execute(
+            "UPDATE customer_tags t SET weight = n.weight, category = n.category "
+            f"FROM _tag_new n WHERE t.valid_to IS NULL AND {_SAME} AND "
+            "(t.weight IS DISTINCT FROM n.weight OR t.category IS DISTINCT FROM n.category)"
+        )
+        gained = (
+            "FROM (SELECT DISTINCT * FROM _tag_new) n WHERE NOT EXISTS (SELECT 1 FROM "
+            f"customer_tags t WHERE t.valid_to IS NULL AND {_SAME}) ORDER BY n.customer_id, n.tag"
+        )
+        con.execute(
+            f"INSERT INTO profile_changes SELECT n.customer_id, 'tag', NULL, n.tag, ?, ? {gained}",
+            [now, cause],
+        )
+        con.execute(
+            "INSERT INTO customer_tags SELECT n.customer_id, n.tag, n.category, n.source, "
+            f"n.weight, ?, NULL, ? {gained}",
+            [as_of, run_id],
+        )
+        return con.execute("SELECT count(*) FROM profile_changes").fetchone()[0] - before
+    finally:
+        con.unregister("_tag_new")
+        con.unregister("_tag_customers")

@@ -107,6 +107,11 @@ def open_workspace(
     return ws
 
 
+class TransactionAborted(RuntimeError):
+    """A transaction rolled back at its end because a block inside it failed (an internal
+    signal: the caller applies the blocks one transaction each instead)."""
+
+
 class Workspace:
     """Owns the DuckDB connection and hands out Ibis tables on either engine."""
 
@@ -117,6 +122,8 @@ class Workspace:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._ibis: Any = None
         self._spark: Any = None
+        self._tx_depth = 0  # transactions open (nested ones join the outermost)
+        self._tx_broken = False  # a nested block failed: the outermost rolls back
 
     # ---- connection -------------------------------------------------------------------
     @property
@@ -245,14 +252,35 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: any exception (including KeyboardInterrupt) rolls back."""
+        """All-or-nothing: any exception (including KeyboardInterrupt) rolls back.
+
+        Inside another transaction of this workspace, the block joins it (several ingested
+        batches are applied in one): an exception in the block, even one its caller catches,
+        makes the enclosing transaction roll back at its end and raise
+        :class:`TransactionAborted`."""
         con = self.con
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield con
+            except BaseException:
+                self._tx_broken = True
+                raise
+            finally:
+                self._tx_depth -= 1
+            return
         con.execute("BEGIN TRANSACTION")
+        self._tx_depth, self._tx_broken = 1, False
         try:
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            self._tx_depth = 0
+        if self._tx_broken:
+            con.execute("ROLLBACK")
+            raise TransactionAborted("a block inside the transaction failed: rolled back")
         con.execute("COMMIT")
 
     @contextmanager

@@ -85,7 +85,9 @@ def create_app(
         timeout=opts.notify_timeout_seconds,
         inactive_check_seconds=opts.notify_inactive_check_seconds,
     )
-    app.state.ingestor = Ingestor(ctx, opts.ingest_apply_delay)
+    app.state.ingestor = Ingestor(
+        ctx, opts.ingest_apply_delay, opts.ingest_batch_seconds, opts.ingest_batch_rows
+    )
     app.state.ingestor.replay()
     app.state.ingest_rate = RateLimiter(opts.ingest_rate_per_minute)
     app.state.templates = make_templates(settings.currency, settings.timezone)

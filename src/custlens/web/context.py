@@ -57,11 +57,15 @@ class WebOptions:
     forwarded_allow_ips: tuple[str, ...] = ()
     # ingestion API (custlens.web.routes.ingest): rows a request, requests a minute per
     # token, seconds a request waits for its batch to be applied, and a delay before each
-    # apply (0; set by CUSTLENS_INGEST_APPLY_DELAY for the crash test of the write-ahead file)
+    # apply (0; set by CUSTLENS_INGEST_APPLY_DELAY for the crash test of the write-ahead file);
+    # batches arriving within ingest_batch_seconds of each other, up to ingest_batch_rows
+    # rows, are applied in one transaction
     ingest_max_rows: int = 5000
     ingest_rate_per_minute: int = 120
     ingest_wait_seconds: float = 10.0
     ingest_apply_delay: float = 0.0
+    ingest_batch_seconds: float = 0.5
+    ingest_batch_rows: int = 5000
     # notifications (custlens.web.notify): webhook attempts before the dead-letter list, the
     # seconds before the second attempt (doubled before each later one), a webhook's time to
     # answer, how often to look for inactive high-CLV customers (0: never); the live feed's

@@ -2,8 +2,9 @@
 
 A batch posted to ``/api/v1/{customers,orders,events}`` is checked by a dry run of the file
 import (:func:`custlens.io.ingest_log.check_batch`), appended to the write-ahead file, and
-acknowledged; one applier thread then imports each batch in its own transaction, in the
-order they arrived. The request waits for its batch up to ``WebOptions.ingest_wait_seconds``
+acknowledged; one applier thread then imports the batches in the order they arrived,
+micro-batched: those that arrive within half a second of the first waiting one (at most 5,000
+rows) in one transaction, followed by one profile update of the customers they touched. The request waits for its batch up to ``WebOptions.ingest_wait_seconds``
 so that the answer usually says it is applied; a batch not applied by then is applied later
 (and after a restart, from the write-ahead file).
 """
@@ -51,20 +52,31 @@ class RateLimiter:
 
 
 class Ingestor:
-    """Applies acknowledged batches, one transaction each, on a thread of its own.
+    """Applies acknowledged batches on a thread of its own, micro-batched: the batches that
+    arrive within ``window`` seconds of the first one waiting (or until ``max_rows`` rows) are
+    applied in one transaction, then the touched customers' profiles are updated once.
 
     Parameters
     ----------
     ctx : AppContext
         The app's context: its workspace and write lock.
     apply_delay : float
-        Seconds to wait before applying each batch (0; a test sets it to stop the server
-        between the acknowledgement and the apply).
+        Seconds to wait before applying each micro-batch (0; a test sets it to stop the
+        server between the acknowledgement and the apply).
+    window : float
+        Seconds a micro-batch collects batches after its first.
+    max_rows : int
+        Rows that close a micro-batch early.
     """
 
-    def __init__(self, ctx: Any, apply_delay: float = 0.0):
+    def __init__(
+        self, ctx: Any, apply_delay: float = 0.0, window: float = 0.5, max_rows: int = 5000
+    ):
         self.ctx = ctx
         self.apply_delay = apply_delay
+        self.window = window
+        self.max_rows = max_rows
+        self.transactions = 0  # micro-batches applied (each in one transaction)
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._done: dict[str, threading.Event] = {}
         self.results: dict[str, Any] = {}
@@ -91,41 +103,84 @@ class Ingestor:
         self._queue.put(entry)
         return done
 
+    def _collect(self, first: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """The micro-batch starting with ``first``; True when the queue asked to stop."""
+        group, rows = [first], len(first["rows"])
+        ends = time.monotonic() + self.window
+        while rows < self.max_rows:
+            try:
+                entry = self._queue.get(timeout=max(0.0, ends - time.monotonic()))
+            except queue.Empty:
+                break
+            if entry is None:
+                return group, True
+            group.append(entry)
+            rows += len(entry["rows"])
+        return group, False
+
     def _run(self) -> None:
-        while (entry := self._queue.get()) is not None:
+        stop = False
+        while not stop and (first := self._queue.get()) is not None:
+            group, stop = self._collect(first)
             if self.apply_delay:
                 time.sleep(self.apply_delay)
-            result = None
+            results: dict[str, Any] = {}
             try:
                 with self.ctx.writing():
-                    result = ingest_log.apply_entry(self.ctx.ws, entry)
-                    if result is not None and result.import_id is not None:
-                        cause = f"api:{entry['table']} {entry['batch_id']}"
-                        self._refresh(result.import_id, entry["table"], cause)
-                        self._notify(result.import_id, entry["table"], cause)
+                    results = self._apply(group)
+                    imports = [
+                        (e["table"], r.import_id)
+                        for e in group
+                        if (r := results.get(e["batch_id"])) is not None and r.import_id
+                    ]
+                    if imports:
+                        cause = f"api:{group[0]['table']} {group[0]['batch_id']}"
+                        if len(group) > 1:
+                            cause += f" +{len(group) - 1}"
+                        self._refresh(imports, cause)
+                        self._notify(imports, cause)
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
                 self.ctx.invalidate()
             except Exception:  # left in the write-ahead file: applied at the next start
-                log.exception("ingest batch %s not applied", entry["batch_id"])
-            with self._lock:
-                done = self._done.pop(entry["batch_id"], None)
-                if done is not None:  # a request waits for it
-                    self.results[entry["batch_id"]] = result
-            if done is not None:
-                done.set()
+                log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])
+            for entry in group:
+                with self._lock:
+                    done = self._done.pop(entry["batch_id"], None)
+                    if done is not None:  # a request waits for it
+                        self.results[entry["batch_id"]] = results.get(entry["batch_id"])
+                if done is not None:
+                    done.set()
 
-    def _refresh(self, import_id: int, table: str, cause: str) -> None:
+    def _apply(self, group: list[dict[str, Any]]) -> dict[str, Any]:
+        """Apply a micro-batch in one transaction; when a batch in it fails, one transaction
+        a batch instead (the failed one is recorded as failed, the others applied)."""
+        ws = self.ctx.ws
+        if len(group) > 1:
+            try:
+                with ws.transaction():
+                    results = {e["batch_id"]: ingest_log.apply_entry(ws, e) for e in group}
+                self.transactions += 1
+                return results
+            except Exception:  # rolled back (TransactionAborted when a batch failed in it)
+                log.warning("a micro-batch of %d failed: one by one now", len(group), exc_info=True)
+        results = {}
+        for entry in group:
+            results[entry["batch_id"]] = ingest_log.apply_entry(ws, entry)
+            self.transactions += 1
+        return results
+
+    def _refresh(self, imports: list[tuple[str, int]], cause: str) -> None:
         try:
-            refresh_profiles(self.ctx.ws, import_id, table, cause)
+            refresh_profiles(self.ctx.ws, imports, cause)
         except Exception:  # the batch is applied; the next full analysis scores them anyway
-            log.exception("profiles of import %s not updated", import_id)
+            log.exception("profiles of imports %s not updated", imports)
 
-    def _notify(self, import_id: int, table: str, cause: str) -> None:
+    def _notify(self, imports: list[tuple[str, int]], cause: str) -> None:
         try:
-            made = enqueue_after_batch(self.ctx.ws, table, import_id, cause)
+            made = enqueue_after_batch(self.ctx.ws, imports, cause)
         except Exception:  # the changes stay logged; only their notifications are missing
-            log.exception("notifications of import %s not made", import_id)
+            log.exception("notifications of imports %s not made", imports)
             return
         notifier = self.ctx.notifier
         if made and notifier is not None:
@@ -150,26 +205,25 @@ class Ingestor:
                 ingest_log.compact(self.ctx.ws)
 
 
-def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
-    """Score the customers whose rows an import wrote again, with the thresholds of the latest
-    full analysis (:mod:`custlens.analytics.value.frozen`), and log their segment and stage
-    changes. Returns the number of changes (0 before the first full analysis).
+def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int:
+    """Score and tag the customers whose rows some imports wrote again, with the thresholds and
+    statistics of the latest full analysis (:mod:`custlens.analytics.value.frozen`), and log
+    their segment, stage and tag changes. Returns the number of changes (0 before the first
+    full analysis).
 
     Parameters
     ----------
     ws : Workspace
         The workspace, open for writing (the caller holds the write lock).
-    import_id : int
-        The import whose rows were written.
-    table : str
-        Its table (``customers``, ``orders`` or ``events``).
+    imports : list of (str, int)
+        The tables (``customers``, ``orders`` or ``events``) and ids of the imports.
     cause : str
         Logged with each change.
 
     Returns
     -------
     int
-        The number of segment and stage changes logged.
+        The number of segment, stage and tag changes logged.
     """
     import ibis
 
@@ -182,13 +236,10 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
     run = latest_run(ws)
     if run is None:
         return 0
-    ids = [
-        r[0]
-        for r in ws.con.execute(
-            f"SELECT DISTINCT customer_id FROM {quote_name(table)} WHERE import_id = ?",
-            [import_id],
-        ).fetchall()
-    ]
+    union = " UNION ".join(
+        f"SELECT customer_id FROM {quote_name(table)} WHERE import_id = ?" for table, _ in imports
+    )
+    ids = [r[0] for r in ws.con.execute(union, [i for _, i in imports]).fetchall()]
     if not ids:
         return 0
     run_id = run["run_id"]
@@ -215,7 +266,46 @@ def refresh_profiles(ws: Any, import_id: int, table: str, cause: str) -> int:
         "rfm_scores": frozen_segments(cached, thresholds).to_pyarrow(),
         "customer_lifecycle": assign_lifecycle(cached, ws.settings.lifecycle).to_pyarrow(),
     }
-    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws))
+    tags = _rule_tags(ws, run_id, rows, ids, as_of)
+    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
+
+
+_RULES: dict[Any, list[Any]] = {}  # parsed tags.yaml by (path, mtime): parsing checks each rule
+
+
+def _rules(path: Any) -> list[Any]:
+    from custlens.analytics.value.tags import load_rules
+
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+    if key not in _RULES:
+        _RULES.clear()
+        _RULES[key] = load_rules(path)
+    return _RULES[key]
+
+
+def _rule_tags(ws: Any, run_id: int, rows: dict[str, Any], ids: list[str], as_of: Any) -> Any:
+    """The touched customers' rule tags with the run's statistics (None: the run kept none)."""
+    import ibis
+
+    from custlens.analytics.value.frozen import frozen_rule_tags, frozen_tag_frame
+    from custlens.analytics.value.tags import rules_path
+    from custlens.analytics.value.tags.features import FEATURE_TABLES
+    from custlens.store import profiles
+    from custlens.store.scores import stored_scores
+
+    rules = _rules(rules_path(ws.root, ws.settings.tags.rules_file))
+    frame = frozen_tag_frame(
+        *(ibis.memtable(rows[t]) for t in profiles.PROFILE_NAMES),
+        {k: ws.table(k, "duckdb") for k in FEATURE_TABLES},
+        stored_scores(ws, "duckdb"),
+        ids,
+        as_of,
+    )
+    made = frozen_rule_tags(frame, rules, profiles.run_params(ws.con, run_id))
+    if made is None:
+        return None
+    tags, names = made
+    return tags.to_pyarrow(), names, as_of
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:

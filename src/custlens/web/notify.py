@@ -176,11 +176,25 @@ class Notifier:
         return f"HTTP {got.status_code}"
 
 
-def enqueue_after_batch(ws: Any, table: str, import_id: int | None, cause: str) -> int:
-    """Notifications for what one applied batch changed (its profile changes, its
-    complaints); the caller holds the write lock. Returns how many were made."""
+def enqueue_after_batch(ws: Any, imports: list[tuple[str, int]], cause: str) -> int:
+    """Notifications for what one applied micro-batch changed (its profile changes, its
+    complaints); the caller holds the write lock. Returns how many were made.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, open for writing.
+    imports : list of (str, int)
+        The tables and import ids of the micro-batch.
+    cause : str
+        The cause its profile changes were logged with.
+
+    Returns
+    -------
+    int
+    """
     now = local_now(ws)
     made = subscriptions.enqueue_changes(ws.con, cause, now)
-    if import_id is not None:
+    for table, import_id in imports:
         made += subscriptions.enqueue_complaints(ws.con, table, import_id, cause, now)
     return made

@@ -28,6 +28,7 @@ from custlens.analytics.value.tags import (
     rules_path,
     tag_stats,
 )
+from custlens.analytics.value.tags.population import population_statistics
 from custlens.store.results import stored
 from custlens.store.scores import stored_scores
 
@@ -65,7 +66,10 @@ class ValueAnalysis:
     k : int or None
         The number of clusters.
     params : dict
-        The settings sections the analysis used, kept with the run.
+        Kept with the run: the settings sections the analysis used, the values of the tag
+        rules' functions over all customers (``tag_statistics``, see
+        :mod:`custlens.analytics.value.tags.population`) and the rare tags merged
+        (``merged_tags``), with which ingested rows' customers are tagged until the next run.
     """
 
     as_of: dt.date
@@ -123,6 +127,7 @@ def analyze_value(
         segments = cached_chain.segments.to_pyarrow()
         stages = cached_chain.stages.to_pyarrow()
         rule_tags = apply_rules(frame, rules).to_pyarrow()
+        statistics = population_statistics([r.expr for r in rules], frame)
     manual = combine_manual(
         imported_tags(ws.table("customers", "duckdb")), stored(ws, "manual_tags")
     )
@@ -150,7 +155,11 @@ def analyze_value(
         clusters=profiles,
         customer_clusters=per_customer,
         k=model.k_ if model is not None else None,
-        params={k: asdict(getattr(s, k)) for k in PARAM_SECTIONS},
+        params={
+            **{k: asdict(getattr(s, k)) for k in PARAM_SECTIONS},
+            "tag_statistics": statistics,
+            "merged_tags": targets,
+        },
     )
 
 

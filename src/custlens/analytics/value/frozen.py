@@ -4,7 +4,9 @@ RFM scores by quantiles and the segments' high/low split depend on every custome
 full analyses (`custlens analyze`), the customers touched by ingested rows are scored with the
 cut-offs and centres the last full analysis had (:func:`thresholds_from_run`), so that one
 customer's update equals what a full run with those thresholds gives (:func:`frozen_chain`), and
-nobody else moves. Metrics and lifecycle stages are per customer already.
+nobody else moves. Metrics and lifecycle stages are per customer already. Rule tags are
+likewise evaluated with the values the run's rules had over all customers and its rare-tag
+merges (:func:`frozen_rule_tags`).
 
 Cut-offs are read from the run's scored customers: for F and M, the score ``k`` starts at the
 smallest value scored ``k`` or more (``score = 1 + number of cut-offs reached``); for R, at the
@@ -14,6 +16,7 @@ run's recency bins. A value between two seen values gets the lower one's score.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from typing import Any
 
@@ -173,6 +176,7 @@ def frozen_chain(
         metrics, segments, stages.
     """
     if customer_ids is not None:
+        customer_ids = _id_column(customer_ids)
         orders = orders.filter(orders.customer_id.isin(customer_ids))
         if events is not None:
             events = events.filter(events.customer_id.isin(customer_ids))
@@ -188,3 +192,93 @@ def frozen_chain(
     segments = frozen_segments(metrics, thresholds)
     stages = assign_lifecycle(metrics, getattr(settings, "lifecycle", None))
     return metrics, segments, stages
+
+
+def _id_column(customer_ids: list[str]) -> ir.Column:
+    # a table of the ids, not thousands of literals in the SQL (whose compiling costs seconds)
+    return ibis.memtable(
+        {"customer_id": list(customer_ids)}, schema={"customer_id": "string"}
+    ).customer_id
+
+
+def frozen_rule_tags(
+    frame: ir.Table, rules: list[Any], params: dict[str, Any]
+) -> tuple[ir.Table, list[str]] | None:
+    """The rule tags of the customers of ``frame`` as the run whose ``params`` are given
+    would give them: its values of the functions over all customers and its rare-tag merges.
+
+    Parameters
+    ----------
+    frame : ibis Table
+        The tag frame of some customers (:func:`frozen_tag_frame`).
+    rules : list of TagRule
+        The workspace's rules.
+    params : dict
+        What the run kept (``tag_statistics``, ``merged_tags``).
+
+    Returns
+    -------
+    tuple or None
+        The tags (customer_id, tag, category, weight, source) and the tag names the evaluated
+        rules give; None when the run kept no statistics (made by an older version). Rules
+        whose functions the run did not see (added since) are left out.
+    """
+    from custlens.analytics.value.tags.engine import apply_rules
+    from custlens.analytics.value.tags.expr import population_calls
+    from custlens.analytics.value.tags.stats import merge_rare_tags
+
+    if "tag_statistics" not in params:
+        return None
+    stats = params["tag_statistics"]
+    usable = [r for r in rules if all(ast.unparse(c) in stats for c in population_calls(r.expr))]
+    targets = params.get("merged_tags") or {}
+    tags = merge_rare_tags(apply_rules(frame, usable, stats), targets)
+    names = sorted({targets.get(r.name, r.name) for r in usable})
+    return tags, names
+
+
+def frozen_tag_frame(
+    metrics: ir.Table,
+    segments: ir.Table,
+    stages: ir.Table,
+    tables: dict[str, ir.Table],
+    scores: ir.Table | None,
+    customer_ids: list[str],
+    as_of: dt.date,
+) -> ir.Table:
+    """The tag frame of some customers, as the full one would have their rows.
+
+    Parameters
+    ----------
+    metrics, segments, stages : ibis Table
+        The customers' rows (:func:`frozen_chain`).
+    tables : dict
+        The workspace's tables of
+        :data:`~custlens.analytics.value.tags.features.FEATURE_TABLES`.
+    scores : ibis Table or None
+        The stored CLV / churn scores.
+    customer_ids : list of str
+        The customers.
+    as_of : datetime.date
+        Exclusive analysis date.
+
+    Returns
+    -------
+    ibis Table
+        One row per customer of ``metrics``. Satisfaction features read the customers' own
+        feedback; campaign sensitivity is computed over every exposed customer, because its
+        participation rate is shrunk towards theirs.
+    """
+    from custlens.analytics.value.tags.engine import tag_frame
+    from custlens.analytics.value.tags.features import customer_features
+
+    customer_ids = _id_column(customer_ids)
+    feedback = tables["feedback"]
+    own = {**tables, "feedback": feedback.filter(feedback.customer_id.isin(customer_ids))}
+    features = customer_features(own, as_of)
+    features = features.filter(features.customer_id.isin(customer_ids))
+    customers = tables["customers"]
+    customers = customers.filter(customers.customer_id.isin(customer_ids))
+    if scores is not None:
+        scores = scores.filter(scores.customer_id.isin(customer_ids))
+    return tag_frame(metrics, segments, stages, customers, scores, features)

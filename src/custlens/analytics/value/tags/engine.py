@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -99,12 +100,19 @@ def tag_frame(
     )
 
 
-def apply_rules(frame: ir.Table, rules: list[TagRule]) -> ir.Table:
-    """Long table customer_id, tag, category, weight, source='rule': one row per match."""
+def apply_rules(
+    frame: ir.Table, rules: list[TagRule], frozen: dict[str, Any] | None = None
+) -> ir.Table:
+    """Long table customer_id, tag, category, weight, source='rule': one row per match.
+
+    With ``frozen`` (:func:`~custlens.analytics.value.tags.population.population_statistics`
+    of a full analysis), functions over all customers take those values, so a frame of a few
+    customers is tagged as the full analysis would tag them."""
     if not rules:
         return empty_tags(frame)
     flags = frame.select(
-        "customer_id", **{f"r{i}": compile_rule(r.expr, frame) for i, r in enumerate(rules)}
+        "customer_id",
+        **{f"r{i}": compile_rule(r.expr, frame, frozen) for i, r in enumerate(rules)},
     )
     long = flags.pivot_longer(
         [f"r{i}" for i in range(len(rules))], names_to="rule_id", values_to="matched"

@@ -12,6 +12,14 @@ The text is parsed with :func:`ast.parse` and only a whitelist of nodes is accep
 
 Anything else (attribute access, indexing, lambdas, unknown names or functions) is a
 :class:`RuleError` naming what was wrong.
+
+The functions over all customers (:data:`POPULATION`) make a rule depend on everyone. Between two
+full analyses, the customers touched by ingested rows are tagged with the values those
+functions had in the last full analysis
+(:func:`~custlens.analytics.value.tags.population.population_statistics`, stored with the run):
+``compile_rule(text, table, frozen=stats)`` reads an aggregate as its stored number,
+``top(x, s)`` as ``x >= cut`` and ``bottom(x, s)`` as ``x <= cut`` (the cut: the smallest /
+largest value the full run tagged), and ``rank_pct(x)`` by the run's percentiles (to 0.01).
 """
 
 from __future__ import annotations
@@ -104,6 +112,8 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
 }
 # aggregates see decimal columns as they are (exact sums), everything else as float64
 AGGREGATES = {"mean", "sum", "min", "max", "median", "count"}
+POPULATION = AGGREGATES | {"top", "bottom", "rank_pct"}  # their value depends on everyone
+PERCENTILES = 100  # rank_pct with stored statistics: steps of 1 / PERCENTILES
 
 
 def parse_rule(text: str) -> ast.Expression:
@@ -137,18 +147,46 @@ def column_names(text: str) -> set[str]:
     }
 
 
-def compile_rule(text: str, table: ir.Table) -> ir.BooleanValue:
-    """The rule as an Ibis boolean expression over ``table`` (nulls count as false)."""
+def compile_rule(
+    text: str, table: ir.Table, frozen: dict[str, Any] | None = None
+) -> ir.BooleanValue:
+    """The rule as an Ibis boolean expression over ``table`` (nulls count as false).
+
+    Parameters
+    ----------
+    text : str
+        The rule.
+    table : ibis Table
+        The tag frame.
+    frozen : dict, optional
+        ``population_statistics`` of a full analysis: functions over all customers take
+        these values instead of being computed over ``table``.
+
+    Returns
+    -------
+    ibis BooleanValue
+    """
     tree = parse_rule(text)
-    result = _Compiler(table).visit(tree.body)
+    result = _Compiler(table, frozen).visit(tree.body)
     if not isinstance(result, ir.BooleanValue):
         raise RuleError.of("the expression must be a condition (true or false), e.g. orders >= 3")
     return result.fill_null(False)
 
 
+def population_calls(text: str) -> list[ast.Call]:
+    """The calls of functions over all customers in a rule (outermost first)."""
+    tree = parse_rule(text)
+    return [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in POPULATION
+    ]
+
+
 class _Compiler:
-    def __init__(self, table: ir.Table):
+    def __init__(self, table: ir.Table, frozen: dict[str, Any] | None = None):
         self.table = table
+        self.frozen = frozen
 
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -244,6 +282,14 @@ class _Compiler:
         arity, fn = FUNCTIONS[name]
         if node.keywords or len(node.args) != arity:
             raise RuleError.of("{name}() takes {n} argument(s)", name=name, n=arity)
+        if self.frozen is not None and name in POPULATION:
+            key = ast.unparse(node)
+            if key not in self.frozen:
+                raise RuleError.of("no stored value of {name}", name=repr(key))
+            args = [self.visit(a) for a in node.args] if name not in AGGREGATES else []
+            from custlens.analytics.value.tags.population import frozen_call
+
+            return frozen_call(name, self.frozen[key], args)
         args = [
             self.visit_Name(a, raw=True)
             if name in AGGREGATES and isinstance(a, ast.Name) and a.id not in CONSTANT_NAMES
