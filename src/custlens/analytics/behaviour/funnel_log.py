@@ -56,7 +56,13 @@ def fetch(e: ir.Table, spec: FunnelSpec, mode: str) -> pa.RecordBatchReader:
     else:
         keyed = e.mutate(_key=_hash(e.actor))
         ordered = (keyed.drop("actor") if mode == "hash" else keyed).order_by(["_key", "t", *ties])
-    return ordered.to_pyarrow_batches(chunk_size=max(ROWS_PER_PART // 4, 1))
+    # Materialised, then read in batches. A streamed result (``to_pyarrow_batches``) stays open
+    # on the thread's DuckDB connection; the next statement on that connection cancels it
+    # while holding the GIL, and when the open query still has tasks that scan Python (Arrow)
+    # data, the cancel waits for the GIL it holds: the thread spins for ever (seen in the web
+    # server's warming thread). A materialised result leaves nothing open.
+    table = ordered.to_pyarrow()
+    return table.to_reader(max_chunksize=max(ROWS_PER_PART // 4, 1))
 
 
 def visitor_names(e: ir.Table) -> tuple[np.ndarray, pa.Array] | None:
