@@ -213,15 +213,23 @@ def backtest_cmd(
 @forecast_app.command("export")
 @handle_errors
 def export_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .xlsx or .csv")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write: .xlsx or .csv")
+    ] = None,
     level: LevelOpt = Level.category,
     measure: MeasureOpt = Measure.units,
     freq: FreqOpt = Freq.D,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="json: the forecast document on stdout"),
+    ] = None,
 ) -> None:
     """Write the stored forecast (run `custlens forecast run` first): series, date, forecast
-    and 80% / 95% intervals, with the history shown beside it.
+    and 80% / 95% intervals, with the history shown beside it. ``--format json`` prints the
+    document GET /api/v1/forecasts gives (model served, backtest MASE, per series history
+    and forecast).
 
     Example: custlens forecast export -w shop --level category --out forecast.xlsx
     """
@@ -229,12 +237,17 @@ def export_cmd(
 
     from custlens.errors import UsageError
     from custlens.io.export import write_table
-    from custlens.store.forecasts import forecast_run, forecast_table
+    from custlens.store.forecasts import forecast_document, forecast_run, forecast_table
 
     ws = workspace(ws_path, read_only=True)
     run = forecast_run(ws, level.value, measure.value, freq.value)
     if run is None:
         raise UsageError.of("no stored forecast: run `custlens forecast run` first")
+    if fmt == Format.json:
+        emit(forecast_document(ws, run, _lang(ws, lang)), fmt)
+        return
+    if out is None:
+        raise UsageError.of("--out is required (or --format json)")
     rows = forecast_table(ws, run["run_id"])
     rows["ds"] = rows["ds"].astype(str)
     data = pa.Table.from_pandas(rows, preserve_index=False)
