@@ -86,25 +86,11 @@ def _lang(ws: Any, lang: Any) -> str:
 
 
 def _forecast(ws: Any, level: Level, measure: Measure, freq: Freq, horizon, end, lg: str):
-    from custlens.analytics.forecast.calendar import calendar_path, load_calendar
-    from custlens.analytics.forecast.demand import forecast_demand
-    from custlens.analytics.forecast.series import demand_series
+    from custlens.analytics.forecast.workspace import forecast_workspace
 
-    cfg = ws.settings.forecast
     end_day = date.fromisoformat(end) if end else None
-    series = demand_series(
-        ws.table("orders", "duckdb"),
-        level.value,
-        measure.value,
-        freq.value,
-        cfg.top_products,
-        end_day,
-    )
-    if horizon is None:
-        horizon = cfg.horizon_days if freq == Freq.D else max(cfg.horizon_days // 7, 1)
-    events = load_calendar(calendar_path(ws.root, cfg.calendar_file))
     with stderr.status(phrase("backtesting and fitting forecast models ...", lg)):
-        return forecast_demand(series, horizon, cfg.folds, events=events, shrink=cfg.uplift_shrink)
+        return forecast_workspace(ws, level.value, measure.value, freq.value, horizon, end_day)
 
 
 def _say_served(fc: Any) -> None:

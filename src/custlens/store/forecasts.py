@@ -79,6 +79,37 @@ def save_forecast(ws: Workspace, fc: DemandForecast) -> int:
     return run_id
 
 
+def store_analysis_forecast(ws: Workspace, make: Any) -> dict[str, Any]:
+    """The forecast step of `custlens analyze` (and of the web's 运行分析): ``make(ws)``
+    forecasts (:func:`custlens.analytics.forecast.workspace.forecast_workspace`, units per
+    category and day) and the result is stored as :func:`save_forecast` does. A history too
+    short for the backtest stores nothing and says why.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace, open for writing.
+    make : callable
+        ``make(ws) -> DemandForecast``.
+
+    Returns
+    -------
+    dict
+        ``forecast_model`` (the model served) and ``forecast_mase`` (its backtest MASE), or
+        ``forecast_model`` None and ``forecast_note`` (the reason, in the workspace's
+        language).
+    """
+    from custlens.errors import UsageError
+
+    try:
+        fc = make(ws)
+    except UsageError as exc:
+        return {"forecast_model": None, "forecast_note": exc.message_in(ws.settings.lang)}
+    save_forecast(ws, fc)
+    mase = fc.backtest.set_index("model").loc[fc.served, "mase"]
+    return {"forecast_model": fc.served, "forecast_mase": round(float(mase), 3)}
+
+
 def _stored(ws: Any, name: str) -> Any:
     """A stored forecast table as Ibis, from a workspace or a scoped one (web, reports)."""
     if hasattr(ws, "principal"):
