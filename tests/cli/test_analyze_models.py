@@ -1,7 +1,6 @@
 """`custlens analyze` fits the CLV and churn models once on the whole workspace and stores their
 scores and quality summaries; `churn train` / `clv predict` (JSON) print the same figures;
-`--no-models` skips the step; the category demand forecast is stored too (`--no-forecast`
-skips it); an import after the run marks the stored models stale."""
+`--no-models` skips the step; `--forecast` stores the category demand forecast too; an import after the run marks the stored models stale."""
 
 from __future__ import annotations
 
@@ -52,7 +51,7 @@ def test_no_models_skips_the_step(world):
 
 
 def test_analyze_stores_what_the_model_commands_print(world):
-    out = json.loads(_run(world["ws"], "analyze", "-f", "json").stdout)
+    out = json.loads(_run(world["ws"], "analyze", "--forecast", "-f", "json").stdout)
     assert out["clv_customers"] > 0 and out["churn_customers"] > 0
     ws = _con(world["ws"])
     try:

@@ -43,17 +43,19 @@ def analyze_cmd(
         bool,
         typer.Option(
             "--forecast/--no-forecast",
-            help="Backtest the forecast models and store the daily units forecast per category",
+            help="Also backtest the forecast models and store the daily units forecast per "
+            "category (as `custlens forecast run --level category`; minutes on a large shop)",
         ),
-    ] = True,
+    ] = False,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compute and store metrics, RFM, segments, lifecycle, tags (with history), clusters and
     each campaign's per-customer outcomes (the 营销活动 page's effects); then fit the CLV and
     churn models once on the whole workspace and store their per-customer scores and quality
-    figures (what the CLV与流失 page, 客户360 and the report show); and store the demand
-    forecast of units per category and day (需求预测, as `custlens forecast run` would).
+    figures (what the CLV与流失 page, 客户360 and the report show); with ``--forecast``, also
+    store the demand forecast of units per category and day (需求预测, as `custlens forecast
+    run` would).
 
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
