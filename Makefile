@@ -61,8 +61,7 @@ demo: demo-deps $(STAMP)
 	$(BIN)/custlens patterns time -w $(DEMO_WS)
 	$(BIN)/custlens patterns repurchase -w $(DEMO_WS) --keyword 奶粉
 	$(BIN)/custlens basket -w $(DEMO_WS) --level product --keyword 奶粉 --keyword 纸尿裤 --top 5
-	$(BIN)/custlens analyze -w $(DEMO_WS)
-	$(BIN)/custlens forecast run -w $(DEMO_WS) --level category
+	$(BIN)/custlens analyze -w $(DEMO_WS) --forecast
 	$(BIN)/custlens clv predict -w $(DEMO_WS) --format csv > $(DEMO_DIR)/clv.csv
 	$(BIN)/custlens funnel -w $(DEMO_WS) --breakdown channel
 	$(BIN)/custlens campaigns summary -w $(DEMO_WS)

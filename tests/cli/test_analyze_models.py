@@ -1,6 +1,6 @@
 """`custlens analyze` fits the CLV and churn models once on the whole workspace and stores their
 scores and quality summaries; `churn train` / `clv predict` (JSON) print the same figures;
-`--no-models` skips the step; an import after the run marks the stored models stale."""
+`--no-models` skips the step; `--forecast` stores the category demand forecast too; an import after the run marks the stored models stale."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from custlens.cli.main import app
 from custlens.io.pipeline import import_file
+from custlens.store.forecasts import forecast_runs
 from custlens.store.models import stored_models
 from tests.conftest import demo_workspace
 
@@ -38,22 +39,24 @@ def _con(ws):
 
 
 def test_no_models_skips_the_step(world):
-    out = json.loads(_run(world["ws"], "analyze", "--no-models", "-f", "json").stdout)
-    assert "clv_model" not in out
+    args = ("analyze", "--no-models", "--no-forecast", "-f", "json")
+    out = json.loads(_run(world["ws"], *args).stdout)
+    assert "clv_model" not in out and "forecast_model" not in out
     ws = _con(world["ws"])
     try:
-        assert stored_models(ws) == {}
+        assert stored_models(ws) == {} and forecast_runs(ws) == []
         assert ws.con.execute("SELECT count(*) FROM customer_scores").fetchone()[0] == 0
     finally:
         ws.close()
 
 
 def test_analyze_stores_what_the_model_commands_print(world):
-    out = json.loads(_run(world["ws"], "analyze", "-f", "json").stdout)
+    out = json.loads(_run(world["ws"], "analyze", "--forecast", "-f", "json").stdout)
     assert out["clv_customers"] > 0 and out["churn_customers"] > 0
     ws = _con(world["ws"])
     try:
         stored = stored_models(ws)
+        (forecast,) = forecast_runs(ws)
         scores = ws.con.execute(
             "SELECT customer_id, clv, churn_probability FROM customer_scores "
             "WHERE clv_run_id = ? AND churn_run_id = ?",
@@ -66,6 +69,13 @@ def test_analyze_stores_what_the_model_commands_print(world):
         "churn": out["run_id"],
     }
     assert not stored["clv"]["stale"]
+    # the forecast step: daily units per category, as `forecast run` stores it
+    assert (forecast["level"], forecast["measure"], forecast["freq"]) == ("category", "units", "D")
+    served = next(r for r in forecast["backtest"] if r["model"] == forecast["served"])
+    assert out["forecast_model"] == forecast["served"]
+    assert out["forecast_mase"] == round(served["mase"], 3)
+    doc = json.loads(_run(world["ws"], "forecast", "export", "--format", "json").stdout)
+    assert doc["served"] == out["forecast_model"] and len(doc["series"]) >= 5
     train = json.loads(_run(world["ws"], "churn", "train", "-f", "json").stdout)
     churn = stored["churn"]["summary"]["zh"]
     for key in ("roc_auc", "pr_auc", "brier", "served", "served_note", "test_cutoff"):

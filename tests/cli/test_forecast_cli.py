@@ -47,6 +47,17 @@ def test_run_stores_the_served_forecast_and_export_writes_it(ws_dir, tmp_path):
     assert r.exit_code == 0, r.output
     read = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert len(read) == len(rows) and {"ds", "yhat", "lo_80", "hi_95"} <= set(read[0])
+    r = runner.invoke(app, ["forecast", "export", "-w", str(ws_dir), "--level", "channel",
+                            "--freq", "W", "--format", "json", "--lang", "en"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["served"] == out["served"] and doc["level_label"] == "per channel"
+    from_csv = {
+        (c["unique_id"], c["ds"]): float(c["yhat"]) for c in read if c["kind"] == "forecast"
+    }
+    from_json = {(s["unique_id"], p["ds"]): p["yhat"] for s in doc["series"] for p in s["forecast"]}
+    assert from_json.keys() == from_csv.keys()
+    assert all(abs(from_json[k] - from_csv[k]) < 1e-3 for k in from_csv)
 
 
 def test_backtest_table_in_english_and_errors_in_chinese(ws_dir):

@@ -9,6 +9,7 @@ from tests.web.conftest import login
 
 from custlens.analytics.behaviour import funnel, paths
 from custlens.privacy import audit
+from custlens.store.forecasts import forecast_runs
 from custlens.web.queries import Scope
 from custlens.web.value_queries import funnel_spec, reached_step
 
@@ -187,6 +188,8 @@ def test_manual_tag_and_analysis_run(fresh_app, fresh_ws):
     )
     assert resp.status_code == 303 and resp.headers["location"] == "/lifecycle"
     assert fresh_ws.con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0] == runs + 1
+    # no category forecast was stored, so none is made (运行分析 refreshes a stored one)
+    assert forecast_runs(fresh_ws) == []
     gd = login(fresh_app, "gd")  # row filters: may not recompute everyone's results
     gd.post("/analysis/run", data={"csrf_token": gd.csrf})
     assert fresh_ws.con.execute("SELECT count(*) FROM analysis_runs").fetchone()[0] == runs + 1

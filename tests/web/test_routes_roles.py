@@ -86,6 +86,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/tags"): "view",
     ("GET", "/api/v1/tags/preview"): "view",
     ("GET", "/api/v1/funnel"): "view",
+    ("GET", "/api/v1/forecasts"): "view",
     ("GET", "/api/v1/satisfaction"): "view",
     ("GET", "/api/v1/customers/{customer_id}/recommendations"): "view",
     ("GET", "/api/v1/customers/{customer_id}/next-purchase"): "view",

@@ -39,13 +39,23 @@ def analyze_cmd(
             help="Fit the CLV and churn models on all the data and store their scores",
         ),
     ] = True,
+    forecast: Annotated[
+        bool,
+        typer.Option(
+            "--forecast/--no-forecast",
+            help="Also backtest the forecast models and store the daily units forecast per "
+            "category (as `custlens forecast run --level category`; minutes on a large shop)",
+        ),
+    ] = False,
     ws_path: WorkspaceOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compute and store metrics, RFM, segments, lifecycle, tags (with history), clusters and
     each campaign's per-customer outcomes (the 营销活动 page's effects); then fit the CLV and
     churn models once on the whole workspace and store their per-customer scores and quality
-    figures (what the CLV与流失 page, 客户360 and the report show).
+    figures (what the CLV与流失 page, 客户360 and the report show); with ``--forecast``, also
+    store the demand forecast of units per category and day (需求预测, as `custlens forecast
+    run` would).
 
     Example: custlens analyze --as-of 2025-07-01 --engine spark
     """
@@ -69,6 +79,8 @@ def analyze_cmd(
     info["campaigns"] = outcomes["campaigns"]
     if models:
         info.update(models_step(ws, run))
+    if forecast:
+        info.update(forecast_step(ws))
     staged = results.stored(ws, "customer_lifecycle")
     churned = int(staged.filter(staged.stage_code == "churned").count().to_pyarrow().as_py())
     days = ws.settings.lifecycle.churn_days
@@ -106,6 +118,16 @@ def models_step(ws, run) -> dict:
 
     with stderr.status(phrase("fitting the CLV and churn models ...")):
         return store_models(ws, run, fit_workspace_models)
+
+
+def forecast_step(ws: Any) -> dict[str, Any]:
+    """The daily units forecast per category, backtested and stored (the web's 运行分析
+    calls the same :func:`custlens.store.forecasts.store_analysis_forecast`)."""
+    from custlens.analytics.forecast.workspace import forecast_workspace
+    from custlens.store.forecasts import store_analysis_forecast
+
+    with stderr.status(phrase("backtesting and fitting forecast models ...")):
+        return store_analysis_forecast(ws, forecast_workspace)
 
 
 def store_campaigns(ws: Any) -> dict[str, Any]:

@@ -86,25 +86,11 @@ def _lang(ws: Any, lang: Any) -> str:
 
 
 def _forecast(ws: Any, level: Level, measure: Measure, freq: Freq, horizon, end, lg: str):
-    from custlens.analytics.forecast.calendar import calendar_path, load_calendar
-    from custlens.analytics.forecast.demand import forecast_demand
-    from custlens.analytics.forecast.series import demand_series
+    from custlens.analytics.forecast.workspace import forecast_workspace
 
-    cfg = ws.settings.forecast
     end_day = date.fromisoformat(end) if end else None
-    series = demand_series(
-        ws.table("orders", "duckdb"),
-        level.value,
-        measure.value,
-        freq.value,
-        cfg.top_products,
-        end_day,
-    )
-    if horizon is None:
-        horizon = cfg.horizon_days if freq == Freq.D else max(cfg.horizon_days // 7, 1)
-    events = load_calendar(calendar_path(ws.root, cfg.calendar_file))
     with stderr.status(phrase("backtesting and fitting forecast models ...", lg)):
-        return forecast_demand(series, horizon, cfg.folds, events=events, shrink=cfg.uplift_shrink)
+        return forecast_workspace(ws, level.value, measure.value, freq.value, horizon, end_day)
 
 
 def _say_served(fc: Any) -> None:
@@ -213,15 +199,23 @@ def backtest_cmd(
 @forecast_app.command("export")
 @handle_errors
 def export_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .xlsx or .csv")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write: .xlsx or .csv")
+    ] = None,
     level: LevelOpt = Level.category,
     measure: MeasureOpt = Measure.units,
     freq: FreqOpt = Freq.D,
     ws_path: WorkspaceOpt = None,
     lang: LangOpt = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="json: the forecast document on stdout"),
+    ] = None,
 ) -> None:
     """Write the stored forecast (run `custlens forecast run` first): series, date, forecast
-    and 80% / 95% intervals, with the history shown beside it.
+    and 80% / 95% intervals, with the history shown beside it. ``--format json`` prints the
+    document GET /api/v1/forecasts gives (model served, backtest MASE, per series history
+    and forecast).
 
     Example: custlens forecast export -w shop --level category --out forecast.xlsx
     """
@@ -229,12 +223,17 @@ def export_cmd(
 
     from custlens.errors import UsageError
     from custlens.io.export import write_table
-    from custlens.store.forecasts import forecast_run, forecast_table
+    from custlens.store.forecasts import forecast_document, forecast_run, forecast_table
 
     ws = workspace(ws_path, read_only=True)
     run = forecast_run(ws, level.value, measure.value, freq.value)
     if run is None:
         raise UsageError.of("no stored forecast: run `custlens forecast run` first")
+    if fmt == Format.json:
+        emit(forecast_document(ws, run, _lang(ws, lang)), fmt)
+        return
+    if out is None:
+        raise UsageError.of("--out is required (or --format json)")
     rows = forecast_table(ws, run["run_id"])
     rows["ds"] = rows["ds"].astype(str)
     data = pa.Table.from_pandas(rows, preserve_index=False)

@@ -16,6 +16,7 @@ commands pass rows with the stable English keys and codes that JSON and CSV carr
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -51,8 +52,53 @@ def metric_unit(column: str, row: dict[str, Any]) -> str:
     return unit
 
 
-def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, currency: str) -> str:
-    """One cell as text: a code in words, a number in its unit, a timestamp short."""
+def column_decimals(column: str, rows: list[dict[str, Any]]) -> int | None:
+    """Decimals every number of ``column`` shows, so that one column has one format
+    (``52.00`` beside ``123.58``, never ``52``); None where the unit fixes its own format.
+
+    Plain numbers: none when all are whole, else the most any of them needs (two from 100
+    up, four significant digits below, at most four decimals). Days: one decimal when any
+    is fractional.
+
+    Examples
+    --------
+    >>> column_decimals("total", [{"total": 52.0}, {"total": 123.58}])
+    2
+    >>> column_decimals("total", [{"total": 52.0}, {"total": 7}])
+    0
+    """
+    unit = unit_of(column)
+    if unit not in ("plain", "days") or column in _BY_METRIC:
+        return None
+    values = [float(v) for r in rows if _is_number(v := r.get(column))]
+    fractional = [v for v in values if v != int(v)]
+    if not fractional:
+        return 0
+    if unit == "days":
+        return 1
+    return max(_decimals_needed(v) for v in fractional)
+
+
+def _decimals_needed(value: float) -> int:
+    """Decimals of ``value`` at two decimals from 100 up, else four significant digits."""
+    size = abs(value)
+    if size >= 100:
+        return 2
+    return int(min(max(3 - math.floor(math.log10(size)), 0), 4))
+
+
+def cell_text(
+    column: str,
+    value: Any,
+    row: dict[str, Any],
+    lang: str,
+    currency: str,
+    decimals: int | None = None,
+) -> str:
+    """One cell as text: a code in words, a number in its unit, a timestamp short.
+
+    ``decimals`` (from :func:`column_decimals`) fixes the decimals of a plain or days number,
+    so that every cell of its column has the same format."""
     if is_code_column(column):
         value = code_label(column, value, lang)
     if column in ("change_pct", "yoy_change_pct") and _is_rate_metric(row):
@@ -61,6 +107,10 @@ def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, currency:
         if isinstance(absolute, int | float):
             return format_value(absolute, "pp", lang, currency)
     unit = metric_unit(column, row) if column in _BY_METRIC else unit_of(column)
+    if decimals is not None and unit in ("plain", "days") and _is_number(value):
+        if unit == "plain" and decimals == 0 and abs(value) < 10000:
+            return str(int(value))
+        return f"{value:,.{decimals}f}"
     if isinstance(value, str):
         if unit == "money" and _NUMBER.fullmatch(value):
             return format_value(float(value), unit, lang, currency)
@@ -73,6 +123,10 @@ def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, currency:
     if unit == "plain" and isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     return format_value(value, unit, lang, currency)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and known(value)
 
 
 def _is_rate_metric(row: dict[str, Any]) -> bool:
@@ -128,7 +182,10 @@ def render_table(
         ]
     columns = [c for c in columns if not any(c.endswith(x) for x in _SIBLINGS.values())]
     headers = [gettext(labels[c], lang) if c in labels else column_label(c, lang) for c in columns]
-    texts = [[cell_text(c, r.get(c), r, lang, currency) for c in columns] for r in rows]
+    decimals = {c: column_decimals(c, rows) for c in columns}
+    texts = [
+        [cell_text(c, r.get(c), r, lang, currency, decimals[c]) for c in columns] for r in rows
+    ]
     numeric = {c for c in columns if _numeric(c, rows) and not is_code_column(c)}
     # per column: the least width (cells kept whole for numbers and ids, longest word of
     # text; a header may wrap) and the natural width (nothing wraps)

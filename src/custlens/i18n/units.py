@@ -51,6 +51,7 @@ MONEY = frozenset(
         "new_revenue",
         "post_revenue",
         "predicted_clv",
+        "returning_revenue",
         "returns",
         "revenue",
         "revenue_ma",

@@ -11,17 +11,14 @@ from custlens.charts.forecast import forecast_chart
 from custlens.i18n import gettext
 from custlens.reports.context import Context
 from custlens.reports.model import ChartBlock, Column, Section, TableBlock
-from custlens.store.forecasts import forecast_runs, forecast_table
+from custlens.store.forecasts import (
+    FREQ_NAMES,
+    LEVEL_NAMES,
+    MEASURE_NAMES,
+    forecast_runs,
+    forecast_table,
+)
 
-LEVEL_NAMES = {
-    "total": "the whole shop",
-    "category": "per category",
-    "product": "per product (top sellers)",
-    "channel": "per channel",
-    "store": "per store",
-}
-MEASURE_NAMES = {"units": "Units", "revenue": "Revenue"}
-FREQ_NAMES = {"D": "daily", "W": "weekly"}
 MAX_RUNS = 4
 
 

@@ -52,3 +52,4 @@ def register_routes(app: FastAPI) -> None:
         notify,
     ):
         app.include_router(module.router)
+    app.include_router(forecast.api_router)

@@ -5,9 +5,9 @@ instead of shown them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,11 +15,16 @@ from custlens.charts.forecast import forecast_chart
 from custlens.i18n import gettext
 from custlens.privacy.policy import Principal
 from custlens.reports.sections.forecast import LEVEL_NAMES, MEASURE_NAMES, run_title_in
-from custlens.store.forecasts import forecast_runs, forecast_table
+from custlens.store.forecasts import forecast_document, forecast_runs, forecast_table
 from custlens.web.render import lang_of, render
 from custlens.web.routes.common import VIEW, scope_of
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["forecasts"])
+NOT_STORED = "No demand forecast has been stored yet: run `custlens forecast run`."
+RESTRICTED = (
+    "Demand forecasts cover the whole shop; they are not shown to accounts limited to some rows."
+)
 
 
 def forecast_page(scope: Any, lang: str, run_id: int | None, series: str | None) -> dict[str, Any]:
@@ -28,13 +33,11 @@ def forecast_page(scope: Any, lang: str, run_id: int | None, series: str | None)
     if not runs:
         return {"runs": []}
     run = next((r for r in runs if r["run_id"] == run_id), runs[0])
-    rows = forecast_table(scope, run["run_id"])
-    ahead = rows[rows["kind"] == "forecast"]
-    totals = ahead.groupby(["unique_id", "label"], as_index=False)["yhat"].sum()
-    totals = totals.sort_values("yhat", ascending=False)
-    ids = totals["unique_id"].tolist()
+    doc = forecast_document(scope, run, lang)
+    ids = [r["unique_id"] for r in doc["series"]]
     chosen = series if series in ids else ids[0]
-    label = totals.set_index("unique_id").loc[chosen, "label"]
+    label = next(r["label"] for r in doc["series"] if r["unique_id"] == chosen)
+    rows = forecast_table(scope, run["run_id"])
     title = run_title_in(lang, run)
     unit = gettext(MEASURE_NAMES[run["measure"]], lang)
     return {
@@ -42,11 +45,8 @@ def forecast_page(scope: Any, lang: str, run_id: int | None, series: str | None)
         "run": run,
         "title": title,
         "level": gettext(LEVEL_NAMES[run["level"]], lang),
-        "backtest": [{**r, "relative_mase": r["relative_mase"]} for r in run["backtest"]],
-        "series": [
-            {"unique_id": i, "label": lb, "total": float(t)}
-            for i, lb, t in totals[["unique_id", "label", "yhat"]].itertuples(index=False)
-        ],
+        "backtest": doc["backtest"],
+        "series": [{k: r[k] for k in ("unique_id", "label", "total")} for r in doc["series"]],
         "chosen": chosen,
         "spec": forecast_chart(rows[rows["unique_id"] == chosen], f"{title}: {label}", unit, lang),
         "money": run["measure"] == "revenue",
@@ -65,3 +65,29 @@ def forecast(
         return render(request, "forecast.html", {"data": None, "restricted": True})
     data = forecast_page(scope, lang, run, series[:200] if series else None)
     return render(request, "forecast.html", {"data": data, "restricted": False})
+
+
+@api_router.get("/forecasts")
+def forecasts_api(
+    request: Request,
+    level: Literal["total", "category", "product", "channel", "store"] | None = Query(None),
+    measure: Literal["units", "revenue"] | None = Query(None),
+    freq: Literal["D", "W"] | None = Query(None),
+    principal: Principal = VIEW,
+) -> dict[str, Any]:
+    """The stored demand forecasts (需求预测), newest run first, optionally one ``level``,
+    ``measure`` or ``freq``: per run the model served and the backtest MASE of every candidate
+    against seasonal naive, and per series its history, point forecast and 80% / 95%
+    intervals by date. The numbers of `custlens forecast export --format json` and of the
+    page 需求预测. Shop-wide aggregates: not available with row filters."""
+    lang = lang_of(request)
+    scope = scope_of(request, principal)
+    if scope.restricted:
+        raise HTTPException(403, gettext(RESTRICTED, lang))
+    wanted = {"level": level, "measure": measure, "freq": freq}
+    runs = [
+        r for r in forecast_runs(scope) if all(v is None or r[k] == v for k, v in wanted.items())
+    ]
+    if not runs:
+        raise HTTPException(404, gettext(NOT_STORED, lang))
+    return {"forecasts": [forecast_document(scope, r, lang) for r in runs]}

@@ -206,6 +206,9 @@ def run_analysis(
             gettext("Users with row filters cannot run the analysis on all data.", lang),
         )
         return RedirectResponse(safe_next(next), status_code=303)
+    from custlens.analytics.forecast.workspace import forecast_workspace
+    from custlens.store.forecasts import forecast_runs, store_analysis_forecast
+
     ctx = ctx_of(request)
     with ctx.writing():
         store_sentiment(
@@ -214,6 +217,8 @@ def run_analysis(
         run = results.save_analysis(ctx.ws, analyze_value(ctx.ws))
         store_models(ctx.ws, run, fit_workspace_models)  # as `custlens analyze` does
         store_campaign_outcomes(ctx.ws, outcome_rows)  # the campaign step of `custlens analyze`
+        if any(r["level"] == "category" for r in forecast_runs(ctx.ws)):  # refresh a stored one
+            store_analysis_forecast(ctx.ws, forecast_workspace)
     ctx.invalidate()
     record(
         request,
