@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,15 @@ def loaded(ws, write):
     import_file(ws, "customers", write("customers.csv", CUSTOMERS_CSV))
     import_file(ws, "orders", write("orders.csv", ORDERS_CSV))
     return ws
+
+
+def stop_server(proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Stop a `custlens serve` started by a test with SIGTERM; one that does not stop in
+    ``seconds`` is killed (never left running beside the rest of the suite) and fails the test."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.wait(timeout=30)
+        raise AssertionError(f"the server did not stop within {seconds:.0f} s of SIGTERM") from exc

@@ -17,7 +17,7 @@ import pytest
 from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace
-from tests.conftest import CUSTOMERS_CSV, ORDERS_CSV
+from tests.conftest import CUSTOMERS_CSV, ORDERS_CSV, stop_server
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CUSTLENS = str(Path(sys.executable).parent / "custlens")
@@ -59,8 +59,7 @@ def served(tmp_path):
             pass
         time.sleep(0.2)
     yield {"root": tmp_path / "ws", "url": url, "token": token, "dir": tmp_path}
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop_server(proc, 30)
 
 
 def _wait_for(check, seconds: float = 60) -> None:

@@ -23,7 +23,7 @@ from custlens.privacy import users
 from custlens.store import open_workspace
 from custlens.store.integrity import check_workspace
 from custlens.store.serving import prepare_serving
-from tests.conftest import demo_workspace
+from tests.conftest import demo_workspace, stop_server
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CUSTLENS = str(Path(sys.executable).parent / "custlens")
@@ -184,8 +184,7 @@ def test_server_killed_while_building_indexes_and_importing(base, tmp_path):
             got = httpx.get(f"{url}/api/v1/customers/{cid}", headers=auth, timeout=30)
             assert got.status_code == 200, (cid, got.text[:300])
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_server(proc, 30)
 
 
 ABORT_AFTER_IMPORT = """

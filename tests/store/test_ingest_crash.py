@@ -12,6 +12,7 @@ import httpx
 
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from tests.conftest import stop_server
 from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
 
 BATCHES = 3
@@ -65,8 +66,7 @@ def test_acknowledged_batches_survive_a_kill_before_apply(tmp_path):
         try:
             _wait_up(proc, url)
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            stop_server(proc, 60)
     with open_workspace(root) as ws:
         ids = [r[0] for r in ws.con.execute("SELECT customer_id FROM customers").fetchall()]
         applied = ws.con.execute(

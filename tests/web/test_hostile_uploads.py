@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import stop_server
 from tests.io.hostile import corpus
 
 from custlens.privacy import users
@@ -116,5 +117,4 @@ def test_server_survives_the_bombs(tmp_path):
         )
         assert ok.status_code == 200 and ok.json()["inserted"] == 1, ok.text[:500]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server, 30)

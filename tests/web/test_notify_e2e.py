@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from tests.conftest import demo_workspace
+from tests.conftest import demo_workspace, stop_server
 from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
 from tests.web.conftest import csrf_of
 
@@ -116,8 +116,7 @@ def served(tmp_path_factory):
         yield {"url": url, "tokens": tokens, "gd": gd, "other": other, "secrets": secrets,
                "as_of": run["as_of"], "log": root / "serve.log"}  # fmt: skip
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        stop_server(proc, 60)
         receiver.shutdown()
         log.close()
 
