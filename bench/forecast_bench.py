@@ -5,11 +5,7 @@ origin backtest (3 folds of 28 days) + served forecast with 80/95% intervals, as
 Data: Poisson daily units per product with a weekly profile, a yearly season, 618 / 双11 /
 年货节 lifts and product sizes from a Zipf-like law (many small, intermittent series).
 
-    python bench/forecast_bench.py [--series 10000] [--jobs 1] [--level product]
-
-``--level category`` (at most 100 series) runs the full set of candidates instead of the fast
-one, AutoETS, AutoARIMA and MSTL among them, and also times AutoARIMA alone (with the
-benchmark): what the ARIMA candidate costs per series.
+    python bench/forecast_bench.py [--series 10000] [--jobs 1]
 
 Target: under 5 minutes on 2 cores for 10,000 series. Prints seconds, the ratio of seconds to
 the seasonal naive run, and the served model's MASE relative to seasonal naive.
@@ -36,7 +32,7 @@ RESULTS = Path(__file__).parent / "results" / "forecast.jsonl"
 LIFTS = {"618": 2.0, "618_peak": 3.0, "double11": 2.8, "double11_peak": 4.5, "nianhuo": 1.5}
 
 
-def make_series(n: int, seed: int = 7, level: str = "product") -> DemandSeries:
+def make_series(n: int, seed: int = 7) -> DemandSeries:
     """``n`` synthetic product series over 2024-01-01 .. 2025-12-30 (730 days)."""
     rng = np.random.default_rng(seed)
     days = pd.date_range("2024-01-01", periods=730, freq="D")
@@ -52,7 +48,7 @@ def make_series(n: int, seed: int = 7, level: str = "product") -> DemandSeries:
     y = rng.poisson(rate).astype(float).ravel()
     ids = np.repeat([f"P{i:05d}" for i in range(n)], len(days))
     frame = pd.DataFrame({"unique_id": ids, "ds": np.tile(days, n), "y": y})
-    return DemandSeries(frame, level, "units", "D", {})
+    return DemandSeries(frame, "product", "units", "D", {})
 
 
 def cpu_seconds() -> float:
@@ -67,10 +63,9 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--horizon", type=int, default=28)
-    ap.add_argument("--level", choices=["product", "category"], default="product")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    series = make_series(args.series, level=args.level)
+    series = make_series(args.series)
     made = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), cpu_seconds()
     naive = forecast_demand(series, args.horizon, 3, models=["SeasonalNaive"], n_jobs=args.jobs)
@@ -79,18 +74,9 @@ def main() -> None:
     served = forecast_demand(series, args.horizon, 3, n_jobs=args.jobs)
     served_s, served_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     table = served.backtest.set_index("model")
-    arima = {}
-    if "AutoARIMA" in table.index:
-        c0 = cpu_seconds()
-        forecast_demand(series, args.horizon, 3, models=["AutoARIMA"], n_jobs=args.jobs)
-        arima = {
-            "arima_cpu_seconds": round(cpu_seconds() - c0 - naive_cpu, 1),
-            "arima_mase": round(float(table.loc["AutoARIMA", "mase"]), 3),
-        }
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "series": args.series,
-        "level": args.level,
         "days": 730,
         "engine": "statsmodels+numpy",
         "folds": 3,
@@ -111,7 +97,6 @@ def main() -> None:
         ),
         "mase_ratio_vs_naive": round(float(table.loc[served.served, "relative_mase"]), 3),
         "target_seconds": 300,
-        **arima,
     }
     print(json.dumps(result, ensure_ascii=False, indent=1))
     with RESULTS.open("a", encoding="utf-8") as fh:

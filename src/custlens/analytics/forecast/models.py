@@ -23,13 +23,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custlens.analytics.forecast import arima, fits
+from custlens.analytics.forecast import fits
 
 BENCHMARK = "SeasonalNaive"
 FAST_ABOVE = 100
 DAILY_SEASONS = (7, 365)
 CONFORMAL_WINDOWS = 2
-MODELS = ("AutoETS", "AutoARIMA", "MSTL", "SeasonalES", "SeasonalWindowAverage", BENCHMARK)
+MODELS = ("AutoETS", "MSTL", "SeasonalES", "SeasonalWindowAverage", BENCHMARK)
 
 
 def season_length(freq: str, n_periods: int) -> int:
@@ -45,8 +45,6 @@ def candidate_names(freq: str, n_periods: int, tier: str) -> list[str]:
     if tier == "fast":
         return ["SeasonalES", "SeasonalWindowAverage", BENCHMARK]
     names = ["AutoETS"]
-    if n_periods >= arima.MIN_PERIODS:
-        names.append("AutoARIMA")
     if (freq == "D" and n_periods >= 2 * 365) or (freq == "W" and n_periods >= 104):
         names.append("MSTL")
     return [*names, BENCHMARK]
@@ -90,8 +88,6 @@ def fit_one(name: str, y: np.ndarray, freq: str, m: int, h: int, levels: tuple[i
     """
     if name == "AutoETS":
         return fits.auto_ets(y, h, levels, 7 if freq == "D" else 1)
-    if name == "AutoARIMA":
-        return arima.auto_arima(y, h, levels, 7 if freq == "D" else 1)
     if name == "MSTL":
         return fits.mstl_ets(y, h, levels, DAILY_SEASONS if freq == "D" else (52,))
     if name == BENCHMARK:
