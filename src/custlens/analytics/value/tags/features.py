@@ -33,9 +33,11 @@ from custlens.analytics.frames import ordered_frame, sorted_by
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "FEATURE_SCHEMA",
     "SATISFACTION_COLUMNS",
     "SENSITIVITY_COLUMNS",
     "customer_features",
+    "feature_table",
     "satisfaction_features",
     "sensitivity_features",
 ]
@@ -168,17 +170,37 @@ def customer_features(tables: dict[str, Any], as_of: dt.date | None = None) -> i
     """
     sens = sensitivity_features(tables, as_of)
     sat = satisfaction_features(tables["feedback"], as_of)
-    both = sens.merge(sat, on="customer_id", how="outer")
+    return ibis.memtable(feature_table(sens, sat))
+
+
+def feature_table(sensitivity: pd.DataFrame, satisfaction: pd.DataFrame) -> pa.Table:
+    """The features of :func:`customer_features` from its two parts, as an Arrow table of
+    :data:`FEATURE_SCHEMA`, one row per customer, ordered by customer_id.
+
+    Parameters
+    ----------
+    sensitivity, satisfaction : pandas.DataFrame
+        :func:`sensitivity_features` and :func:`satisfaction_features` (of the same customers).
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    both = sensitivity.merge(satisfaction, on="customer_id", how="outer")
     both = sorted_by(both, "customer_id").reindex(columns=["customer_id", *FEATURE_COLUMNS])
     for col in _ZERO_WHEN_MISSING:
         both[col] = both[col].fillna(0).astype("int64")
-    # numbers travel as float64 (an integer column with nulls does not survive the pandas
-    # hand-over of the Spark engine); tag_frame casts them to FEATURE_COLUMNS' types
-    fields = [pa.field("customer_id", pa.string())]
-    fields += [
+    return pa.Table.from_pandas(
+        both[FEATURE_SCHEMA.names], schema=FEATURE_SCHEMA, preserve_index=False
+    )
+
+
+# numbers travel as float64 (an integer column with nulls does not survive the pandas hand-over
+# of the Spark engine); tag_frame casts them to FEATURE_COLUMNS' types
+FEATURE_SCHEMA = pa.schema(
+    [pa.field("customer_id", pa.string())]
+    + [
         pa.field(c, pa.string() if t == "string" else pa.float64())
         for c, t in FEATURE_COLUMNS.items()
     ]
-    schema = pa.schema(fields)
-    data = pa.Table.from_pandas(both[schema.names], schema=schema, preserve_index=False)
-    return ibis.memtable(data)
+)
