@@ -17,6 +17,7 @@ them the scores a run over everyone gives.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ _TABLES = {
 }
 _FEATURES = "_touched_features"
 _PLANS: dict[Any, Plan] = {}
+_LAST_DAY: dict[str, str] = {}  # the last order day's query by workspace
 _RULES: dict[Any, list[Any]] = {}  # parsed tags.yaml by (path, mtime): parsing checks each rule
 
 
@@ -76,7 +78,7 @@ class Plan:
             frozen_tag_frame,
         )
         from custlens.analytics.value.lifecycle import assign_lifecycle
-        from custlens.analytics.value.tags.features import FEATURE_SCHEMA
+        from custlens.analytics.value.tags.features import FEATURE_SCHEMA, satisfaction_queries
         from custlens.store.scores import stored_scores
 
         self.memtables: dict[str, pa.Table] = {}  # (the rules' table) registered to run
@@ -127,6 +129,12 @@ class Plan:
         # (with the types Ibis gives them: DuckDB sums integers as HUGEINT)
         self.sensitivity = {k: (sql(q), q.schema().to_pyarrow()) for k, q in ordered.items()}
         self.population = sql(population_expr(everyone))
+        feedback = ws.table("feedback", "duckdb")
+        own_feedback = feedback.filter(feedback.customer_id.isin(touched.customer_id))
+        queries = satisfaction_queries(own_feedback, as_of)
+        queries = {k: ordered_expr(q, "customer_id") for k, q in queries.items() if k != "reviews"}
+        queries["reviews"] = satisfaction_queries(own_feedback, as_of)["reviews"]
+        self.satisfaction = {k: (sql(q), q.schema().to_pyarrow()) for k, q in queries.items()}
 
 
 def _campaign_tables(ws: Any, as_of: Any) -> dict[str, Any]:
@@ -210,7 +218,6 @@ def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int
         The number of segment, stage and tag changes logged.
     """
     from custlens.analytics.value.frozen import thresholds_from_run
-    from custlens.analytics.value.metrics import default_as_of
     from custlens.store import profiles
     from custlens.store.results import latest_run, stored
 
@@ -235,13 +242,30 @@ def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int
             rfm = profiles.run_params(con, run_id).get("rfm", {})
             thresholds = thresholds_from_run(stored(ws, "rfm_scores"), rfm)
             profiles.save_thresholds(con, run_id, thresholds)
-        as_of = max(run["as_of"], default_as_of(ws.table("orders", "duckdb")))
+        as_of = _as_of(ws, run["as_of"])
         steps = plan(ws, run_id, thresholds, as_of, profiles.run_params(con, run_id))
         rows, tags = touched_profiles(ws, steps, as_of)
         return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
     finally:
         for name in (TOUCHED, *_TABLES):
             con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _as_of(ws: Any, run_as_of: Any) -> Any:
+    """The later of the run's date and the day after the last analysable order (the query
+    compiled once per workspace)."""
+    import ibis
+
+    from custlens.analytics.orders import analyzable_orders
+    from custlens.analytics.value.metrics import as_date
+
+    key = str(ws.root)
+    if key not in _LAST_DAY:
+        last = analyzable_orders(ws.table("orders", "duckdb")).order_date.max()
+        _LAST_DAY.clear()
+        _LAST_DAY[key] = str(ibis.to_sql(last.name("last_day"), dialect="duckdb"))
+    last = ws.con.execute(_LAST_DAY[key]).fetchone()[0]
+    return run_as_of if last is None else max(run_as_of, as_date(last) + dt.timedelta(days=1))
 
 
 def touched_profiles(ws: Any, steps: Plan, as_of: Any) -> tuple[dict[str, pa.Table], Any]:
@@ -298,18 +322,18 @@ def touched_features(ws: Any, steps: Plan, as_of: Any) -> pa.Table:
         :data:`~custlens.analytics.value.tags.features.FEATURE_SCHEMA`, one row per customer
         with a feature.
     """
-    import ibis
     import pandas as pd
 
     from custlens.analytics.campaigns.sensitivity import population_tuple, score_sensitivity
     from custlens.analytics.value.tags.features import (
         SENSITIVITY_COLUMNS,
         feature_table,
-        satisfaction_features,
+        satisfaction_frame,
     )
 
     con = ws.con
     parts = {k: _fetch(con, q).cast(t).to_pandas() for k, (q, t) in steps.sensitivity.items()}
+    sat = {k: _fetch(con, q).cast(t).to_pandas() for k, (q, t) in steps.satisfaction.items()}
     frame = parts["exposures"]
     if frame.empty:
         sens = pd.DataFrame(columns=["customer_id", *SENSITIVITY_COLUMNS])
@@ -319,7 +343,4 @@ def touched_features(ws: Any, steps: Plan, as_of: Any) -> pa.Table:
         population = population_tuple(_fetch(con, steps.population).to_pylist()[0])
         s = score_sensitivity(frame, population)
         sens = s[["customer_id", "campaign_sensitivity"]].assign(campaign_exposures=s["exposures"])
-    feedback = ws.table("feedback", "duckdb")
-    touched = ibis.table({"customer_id": "string"}, name=TOUCHED)
-    own = feedback.filter(feedback.customer_id.isin(touched.customer_id))
-    return feature_table(sens, satisfaction_features(own, as_of))
+    return feature_table(sens, satisfaction_frame(sat["latest"], sat["counts"], sat["reviews"]))

@@ -39,6 +39,8 @@ __all__ = [
     "customer_features",
     "feature_table",
     "satisfaction_features",
+    "satisfaction_frame",
+    "satisfaction_queries",
     "sensitivity_features",
 ]
 
@@ -115,20 +117,62 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     >>> float(f.loc["b", "negative_review_share"])
     1.0
     """
+    parts = satisfaction_queries(feedback, as_of)
+    latest = ordered_frame(parts["latest"], "customer_id")
+    counts = ordered_frame(parts["counts"], "customer_id")
+    return satisfaction_frame(latest, counts, parts["reviews"].to_pandas())
+
+
+def satisfaction_queries(feedback: ir.Table, as_of: dt.date | None = None) -> dict[str, ir.Table]:
+    """The queries of :func:`satisfaction_features`: ``latest`` (NPS group of the latest
+    answer), ``counts`` (complaints) and ``reviews``
+    (:func:`~custlens.analytics.satisfaction.reviews.review_rows`).
+
+    Parameters
+    ----------
+    feedback : ibis.expr.types.Table
+        The stored ``feedback`` table (or some customers' rows of it).
+    as_of : datetime.date, optional
+        Exclusive date: later feedback is left out.
+
+    Returns
+    -------
+    dict of ibis.expr.types.Table
+    """
     from custlens.analytics.satisfaction.churn_link import latest_nps_group
     from custlens.analytics.satisfaction.complaints import complaints
-    from custlens.analytics.satisfaction.reviews import review_sentiment
+    from custlens.analytics.satisfaction.reviews import review_rows
 
     fb = feedback
     if as_of is not None:
         fb = fb.filter(fb.feedback_time.date() < as_of)
-    latest = latest_nps_group(fb)
     c = complaints(fb)
     counts = c.group_by("customer_id").aggregate(
         complaints=c.count().cast("int64"),
         open_complaints=(~c.resolved.fill_null(False)).sum().cast("int64"),
     )
-    scored = review_sentiment(fb)
+    return {"latest": latest_nps_group(fb), "counts": counts, "reviews": review_rows(fb)}
+
+
+def satisfaction_frame(
+    latest: pd.DataFrame, counts: pd.DataFrame, reviews: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`satisfaction_features` from the results of :func:`satisfaction_queries`
+    (``latest`` and ``counts`` ordered by customer, ``reviews`` in their query's order).
+
+    Parameters
+    ----------
+    latest, counts, reviews : pandas.DataFrame
+        The three queries' rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`satisfaction_features`.
+    """
+    from custlens.analytics.satisfaction.reviews import scored_reviews
+
+    scored = scored_reviews(reviews.reset_index(drop=True))
     scored = scored[scored["sentiment_label"].notna()]
     label = scored["sentiment_label"]
     reviews = (
@@ -140,9 +184,7 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
             negative_review_share=("_neg", "mean"),
         )
     )
-    out = ordered_frame(latest, "customer_id").merge(
-        ordered_frame(counts, "customer_id"), on="customer_id", how="outer"
-    )
+    out = latest.merge(counts, on="customer_id", how="outer")
     out = out.merge(reviews, on="customer_id", how="outer")
     for col in _ZERO_WHEN_MISSING:
         out[col] = out[col].fillna(0).astype("int64")
