@@ -27,6 +27,11 @@ from custlens.web.notify import enqueue_after_batch
 log = logging.getLogger(__name__)
 
 INGEST_TABLES = ("customers", "orders", "events")
+# after a micro-batch, the dashboard caches are warmed and the read-only snapshot written again
+# (work over the whole workspace) once no batch arrived for QUIET_SECONDS, or after
+# MAX_DEFER_SECONDS of steady arrivals, not after every micro-batch
+QUIET_SECONDS = 2.0
+MAX_DEFER_SECONDS = 30.0
 
 
 @dataclass
@@ -82,6 +87,7 @@ class Ingestor:
         self.results: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._deferred: float | None = None  # since when warming / the snapshot wait
 
     def replay(self) -> int:
         """Apply what the write-ahead file holds and was not applied (at start)."""
@@ -118,9 +124,24 @@ class Ingestor:
             rows += len(entry["rows"])
         return group, False
 
+    def _next(self) -> dict[str, Any] | None:
+        """The next queued entry; meanwhile, once no batch came for ``QUIET_SECONDS``, the
+        dashboard caches are warmed and the snapshot written (deferred while rows arrive)."""
+        while True:
+            if self._deferred is None:
+                return self._queue.get()
+            try:
+                return self._queue.get(timeout=QUIET_SECONDS)
+            except queue.Empty:
+                self._background()
+
+    def _background(self) -> None:
+        self._deferred = None
+        self.ctx.refresh_background()
+
     def _run(self) -> None:
         stop = False
-        while not stop and (first := self._queue.get()) is not None:
+        while not stop and (first := self._next()) is not None:
             group, stop = self._collect(first)
             if self.apply_delay:
                 time.sleep(self.apply_delay)
@@ -141,7 +162,13 @@ class Ingestor:
                         self._notify(imports, cause)
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
-                self.ctx.invalidate()
+                # caches cleared now; warming them and the snapshot (whole-workspace work)
+                # wait for a pause in the arrivals, or at most MAX_DEFER_SECONDS
+                self.ctx.invalidate(background=False)
+                now = time.monotonic()
+                self._deferred = self._deferred or now
+                if now - self._deferred >= MAX_DEFER_SECONDS:
+                    self._background()
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])
             for entry in group:
