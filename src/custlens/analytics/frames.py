@@ -42,6 +42,25 @@ def ordered_frame(expr: Any, keys: Sequence[str] | str, decimals_as_float: bool 
     >>> ordered_frame(t, "customer_id").values.tolist()
     [['a', 1.0], ['b', 0.5], ['b', 2.5]]
     """
+    return ordered_expr(expr, keys, decimals_as_float).to_pandas()
+
+
+def ordered_expr(expr: Any, keys: Sequence[str] | str, decimals_as_float: bool = True) -> Any:
+    """The query of :func:`ordered_frame` (``expr`` ordered, decimals cast), not yet run.
+
+    Parameters
+    ----------
+    expr : ibis.expr.types.Table
+        The query.
+    keys : str or sequence of str
+        The natural key, first in the order.
+    decimals_as_float : bool, default True
+        Cast DECIMAL columns to float64.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+    """
     keys = [keys] if isinstance(keys, str) else list(keys)
     schema = expr.schema()
     rest = [c for c in expr.columns if c not in keys and _sortable(schema[c])]
@@ -49,7 +68,7 @@ def ordered_frame(expr: Any, keys: Sequence[str] | str, decimals_as_float: bool 
     if decimals_as_float:  # cast after the exact sums, in the engine
         money = {c: ordered[c].cast("float64") for c in expr.columns if schema[c].is_decimal()}
         ordered = ordered.mutate(**money) if money else ordered
-    return ordered.to_pandas()
+    return ordered
 
 
 def _sortable(dtype: Any) -> bool:

@@ -215,14 +215,22 @@ class AppContext:
         with self.write_lock, self.parallel():
             yield self.ws.con
 
-    def invalidate(self) -> None:
-        """After a write: bring derived tables up to date, then forget cached results."""
+    def invalidate(self, background: bool = True) -> None:
+        """After a write: bring derived tables up to date, then forget cached results; with
+        ``background``, also warm the caches and copy the snapshot again
+        (:meth:`refresh_background`; the ingestion applier defers them while rows arrive)."""
         with self.writing():
             refresh_search_index(self.ws.con)
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()
         self.orderings.clear()
+        if background:
+            self.refresh_background()
+
+    def refresh_background(self) -> None:
+        """Warm the dashboard caches and write the read-only snapshot again, in the
+        background threads."""
         self._warm()
         if self.snapshots is not None:
             self.snapshots.request()

@@ -21,12 +21,17 @@ from typing import Any
 
 from custlens.io import ingest_log
 from custlens.io.pipeline import local_now
-from custlens.store.sql import quote_name
+from custlens.web.ingest_profiles import refresh_profiles
 from custlens.web.notify import enqueue_after_batch
 
 log = logging.getLogger(__name__)
 
 INGEST_TABLES = ("customers", "orders", "events")
+# after a micro-batch, the dashboard caches are warmed and the read-only snapshot written again
+# (work over the whole workspace) once no batch arrived for QUIET_SECONDS, or after
+# MAX_DEFER_SECONDS of steady arrivals, not after every micro-batch
+QUIET_SECONDS = 2.0
+MAX_DEFER_SECONDS = 30.0
 
 
 @dataclass
@@ -82,6 +87,7 @@ class Ingestor:
         self.results: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._deferred: float | None = None  # since when warming / the snapshot wait
 
     def replay(self) -> int:
         """Apply what the write-ahead file holds and was not applied (at start)."""
@@ -118,9 +124,24 @@ class Ingestor:
             rows += len(entry["rows"])
         return group, False
 
+    def _next(self) -> dict[str, Any] | None:
+        """The next queued entry; meanwhile, once no batch came for ``QUIET_SECONDS``, the
+        dashboard caches are warmed and the snapshot written (deferred while rows arrive)."""
+        while True:
+            if self._deferred is None:
+                return self._queue.get()
+            try:
+                return self._queue.get(timeout=QUIET_SECONDS)
+            except queue.Empty:
+                self._background()
+
+    def _background(self) -> None:
+        self._deferred = None
+        self.ctx.refresh_background()
+
     def _run(self) -> None:
         stop = False
-        while not stop and (first := self._queue.get()) is not None:
+        while not stop and (first := self._next()) is not None:
             group, stop = self._collect(first)
             if self.apply_delay:
                 time.sleep(self.apply_delay)
@@ -141,7 +162,13 @@ class Ingestor:
                         self._notify(imports, cause)
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
-                self.ctx.invalidate()
+                # caches cleared now; warming them and the snapshot (whole-workspace work)
+                # wait for a pause in the arrivals, or at most MAX_DEFER_SECONDS
+                self.ctx.invalidate(background=False)
+                now = time.monotonic()
+                self._deferred = self._deferred or now
+                if now - self._deferred >= MAX_DEFER_SECONDS:
+                    self._background()
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])
             for entry in group:
@@ -203,109 +230,6 @@ class Ingestor:
             self._thread = None
             with self.ctx.writing():
                 ingest_log.compact(self.ctx.ws)
-
-
-def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int:
-    """Score and tag the customers whose rows some imports wrote again, with the thresholds and
-    statistics of the latest full analysis (:mod:`custlens.analytics.value.frozen`), and log
-    their segment, stage and tag changes. Returns the number of changes (0 before the first
-    full analysis).
-
-    Parameters
-    ----------
-    ws : Workspace
-        The workspace, open for writing (the caller holds the write lock).
-    imports : list of (str, int)
-        The tables (``customers``, ``orders`` or ``events``) and ids of the imports.
-    cause : str
-        Logged with each change.
-
-    Returns
-    -------
-    int
-        The number of segment, stage and tag changes logged.
-    """
-    import ibis
-
-    from custlens.analytics.value.frozen import frozen_chain, frozen_segments, thresholds_from_run
-    from custlens.analytics.value.lifecycle import assign_lifecycle
-    from custlens.analytics.value.metrics import default_as_of
-    from custlens.store import profiles
-    from custlens.store.results import latest_run, stored
-
-    run = latest_run(ws)
-    if run is None:
-        return 0
-    union = " UNION ".join(
-        f"SELECT customer_id FROM {quote_name(table)} WHERE import_id = ?" for table, _ in imports
-    )
-    ids = [r[0] for r in ws.con.execute(union, [i for _, i in imports]).fetchall()]
-    if not ids:
-        return 0
-    run_id = run["run_id"]
-    thresholds = profiles.stored_thresholds(ws.con, run_id)
-    if thresholds is None:  # first update since the run: its scores are still all its own
-        rfm = profiles.run_params(ws.con, run_id).get("rfm", {})
-        thresholds = thresholds_from_run(stored(ws, "rfm_scores"), rfm)
-        profiles.save_thresholds(ws.con, run_id, thresholds)
-    orders = ws.table("orders", "duckdb")
-    as_of = max(run["as_of"], default_as_of(orders))
-    metrics, _, _ = frozen_chain(
-        orders,
-        as_of,
-        thresholds,
-        ws.settings,
-        ids,
-        events=ws.table("events", "duckdb"),
-        responses=ws.table("campaign_responses", "duckdb"),
-    )
-    computed = metrics.to_pyarrow()  # once: the segments and stages read it
-    cached = ibis.memtable(computed)
-    rows = {
-        "customer_metrics": computed,
-        "rfm_scores": frozen_segments(cached, thresholds).to_pyarrow(),
-        "customer_lifecycle": assign_lifecycle(cached, ws.settings.lifecycle).to_pyarrow(),
-    }
-    tags = _rule_tags(ws, run_id, rows, ids, as_of)
-    return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
-
-
-_RULES: dict[Any, list[Any]] = {}  # parsed tags.yaml by (path, mtime): parsing checks each rule
-
-
-def _rules(path: Any) -> list[Any]:
-    from custlens.analytics.value.tags import load_rules
-
-    key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
-    if key not in _RULES:
-        _RULES.clear()
-        _RULES[key] = load_rules(path)
-    return _RULES[key]
-
-
-def _rule_tags(ws: Any, run_id: int, rows: dict[str, Any], ids: list[str], as_of: Any) -> Any:
-    """The touched customers' rule tags with the run's statistics (None: the run kept none)."""
-    import ibis
-
-    from custlens.analytics.value.frozen import frozen_rule_tags, frozen_tag_frame
-    from custlens.analytics.value.tags import rules_path
-    from custlens.analytics.value.tags.features import FEATURE_TABLES
-    from custlens.store import profiles
-    from custlens.store.scores import stored_scores
-
-    rules = _rules(rules_path(ws.root, ws.settings.tags.rules_file))
-    frame = frozen_tag_frame(
-        *(ibis.memtable(rows[t]) for t in profiles.PROFILE_NAMES),
-        {k: ws.table(k, "duckdb") for k in FEATURE_TABLES},
-        stored_scores(ws, "duckdb"),
-        ids,
-        as_of,
-    )
-    made = frozen_rule_tags(frame, rules, profiles.run_params(ws.con, run_id))
-    if made is None:
-        return None
-    tags, names = made
-    return tags.to_pyarrow(), names, as_of
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -41,7 +42,10 @@ WEIGHTS = (2.0, 1.0, 1.0, 1.0)
 
 
 def campaign_sensitivity(
-    tables: dict[str, Any], threshold: float = THRESHOLD, min_exposures: int = MIN_EXPOSURES
+    tables: dict[str, Any],
+    threshold: float = THRESHOLD,
+    min_exposures: int = MIN_EXPOSURES,
+    population: tuple[float, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """The campaign-sensitivity score of every exposed customer.
 
@@ -54,6 +58,10 @@ def campaign_sensitivity(
         Score from which a customer is campaign-sensitive.
     min_exposures : int, default 2
         Exposures needed before a customer can be called campaign-sensitive.
+    population : tuple, optional
+        The participation rate of all exposed customers and the last order day of the data
+        (:func:`population_values`), when ``tables`` hold only some customers' rows: their
+        scores are then those of a run over everyone.
 
     Returns
     -------
@@ -61,27 +69,35 @@ def campaign_sensitivity(
         customer_id, exposures, participations, the four parts, campaign_sensitivity and
         campaign_sensitive, ordered by score (highest first) and customer id.
     """
-    r = tables["campaign_responses"]
-    r = r.filter(exposed_flag(r))
-    c = tables["campaigns"].select("campaign_id", "start_date", "end_date")
-    exp = r.join(c, "campaign_id").select(
-        r.customer_id,
-        r.campaign_id,
-        participated=r.participated.fill_null(False),
-        lo=c.start_date,
-        hi=c.end_date,
-    )
+    parts = sensitivity_queries(tables)
+    frame = ordered_frame(parts["exposures"], "customer_id")
+    for name in ("history", "inside", "registered"):
+        frame = frame.merge(ordered_frame(parts[name], "customer_id"), on="customer_id", how="left")
+    if population is None:
+        population = population_values(tables)
+    return score_sensitivity(frame, population, threshold, min_exposures)
+
+
+def sensitivity_queries(tables: dict[str, Any]) -> dict[str, Any]:
+    """The per-customer inputs of :func:`campaign_sensitivity` as Ibis tables (one row per
+    customer each): ``exposures``, ``history``, ``inside`` and ``registered``.
+
+    Parameters
+    ----------
+    tables : dict
+        As :func:`campaign_sensitivity`.
+
+    Returns
+    -------
+    dict of ibis Table
+    """
+    exp = _exposures(tables)
     per = exp.group_by("customer_id").aggregate(
         exposures=exp.campaign_id.nunique(),
         participations=exp.participated.sum(),
         window_days=(exp.hi.delta(exp.lo, unit="day") + 1).sum(),
     )
-    o = analyzable_orders(tables["orders"])
-    orders = o.group_by(["customer_id", "order_id"]).aggregate(
-        order_date=o.order_date.min(),
-        campaign=o.campaign_id.notnull().any(),
-        discounted=(o.discount.fill_null(0) > 0).any(),
-    )
+    orders = _orders(tables)
     hist = orders.group_by("customer_id").aggregate(
         orders=orders.count(),
         campaign_orders=orders.campaign.sum(),
@@ -92,30 +108,106 @@ def campaign_sensitivity(
         lambda t: t.order_date.between(t.lo, t.hi)
     )
     inside = inside.group_by("customer_id").aggregate(orders_inside=inside.order_id.nunique())
-    # by customer: the overall participation rate adds over the rows in their order
-    frame = ordered_frame(per, "customer_id")
-    extras = (ordered_frame(hist, "customer_id"), ordered_frame(inside, "customer_id"))
-    for extra in (*extras, _registered(tables)):
-        frame = frame.merge(extra, on="customer_id", how="left")
-    last_day = pd.Timestamp(orders.order_date.max().to_pandas() or pd.Timestamp.today())
-    return _score(frame, last_day, threshold, min_exposures)
-
-
-def _registered(tables: dict[str, Any]) -> pd.DataFrame:
     customers = tables.get("customers")
     if customers is None:
-        return pd.DataFrame({"customer_id": pd.Series(dtype=str), "registration_date": []})
-    return customers.select("customer_id", "registration_date").to_pandas()
+        registered = per.select("customer_id", registration_date=ibis.null("date"))
+    else:
+        registered = customers.select("customer_id", "registration_date")
+    return {"exposures": per, "history": hist, "inside": inside, "registered": registered}
+
+
+def population_values(tables: dict[str, Any]) -> tuple[float, pd.Timestamp]:
+    """The values of :func:`campaign_sensitivity` over everyone: the participation rate of all
+    exposed customers (participations over exposures) and the last order day of the data.
+
+    Parameters
+    ----------
+    tables : dict
+        As :func:`campaign_sensitivity`, with every customer's rows.
+
+    Returns
+    -------
+    tuple of float and pandas.Timestamp
+    """
+    return population_tuple(population_expr(tables).to_pyarrow().to_pylist()[0])
+
+
+def population_expr(tables: dict[str, Any]) -> Any:
+    """One row, ``overall`` and ``last_day``, of :func:`population_values` as an Ibis table."""
+    exp = _exposures(tables)
+    pairs = exp.select("customer_id", "campaign_id").distinct()
+    orders = _orders(tables)
+    rate = exp.aggregate(p=exp.participated.sum())
+    rate = rate.cross_join(pairs.aggregate(e=pairs.count()))
+    rate = rate.cross_join(orders.aggregate(last_day=orders.order_date.max()))
+    return rate.select(
+        overall=rate.p.fill_null(0).cast("float64") / ibis.greatest(rate.e, 1),
+        last_day=rate.last_day,
+    )
+
+
+def population_tuple(row: dict[str, Any]) -> tuple[float, pd.Timestamp]:
+    """``(overall, last_day)`` from a row of :func:`population_expr`."""
+    day = row["last_day"]
+    return float(row["overall"]), pd.Timestamp(day if day is not None else pd.Timestamp.today())
+
+
+def _exposures(tables: dict[str, Any]) -> Any:
+    r = tables["campaign_responses"]
+    r = r.filter(exposed_flag(r))
+    c = tables["campaigns"].select("campaign_id", "start_date", "end_date")
+    return r.join(c, "campaign_id").select(
+        r.customer_id,
+        r.campaign_id,
+        participated=r.participated.fill_null(False),
+        lo=c.start_date,
+        hi=c.end_date,
+    )
+
+
+def _orders(tables: dict[str, Any]) -> Any:
+    o = analyzable_orders(tables["orders"])
+    return o.group_by(["customer_id", "order_id"]).aggregate(
+        order_date=o.order_date.min(),
+        campaign=o.campaign_id.notnull().any(),
+        discounted=(o.discount.fill_null(0) > 0).any(),
+    )
+
+
+def score_sensitivity(
+    frame: pd.DataFrame,
+    population: tuple[float, pd.Timestamp],
+    threshold: float = THRESHOLD,
+    min_exposures: int = MIN_EXPOSURES,
+) -> pd.DataFrame:
+    """The scores of :func:`campaign_sensitivity` from its inputs, merged by customer.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The ``exposures`` rows with the ``history``, ``inside`` and ``registered`` columns of
+        :func:`sensitivity_queries`, left-joined by customer_id, ordered by customer_id.
+    population : tuple
+        :func:`population_values`.
+    threshold, min_exposures
+        As :func:`campaign_sensitivity`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`campaign_sensitivity`.
+    """
+    overall, last_day = population
+    return _score(frame, overall, pd.Timestamp(last_day), threshold, min_exposures)
 
 
 def _score(
-    frame: pd.DataFrame, last_day: pd.Timestamp, threshold: float, min_exp: int
+    frame: pd.DataFrame, overall: float, last_day: pd.Timestamp, threshold: float, min_exp: int
 ) -> pd.DataFrame:
     f = frame.copy()
     for col in ("orders", "campaign_orders", "discounted_orders", "orders_inside"):
         f[col] = f[col].fillna(0).astype("int64")
     f["participations"] = f["participations"].fillna(0).astype("int64")
-    overall = f["participations"].sum() / max(f["exposures"].sum(), 1)
     f["participation_rate"] = (f["participations"] + PRIOR_EXPOSURES * overall) / (
         f["exposures"] + PRIOR_EXPOSURES
     )

@@ -130,6 +130,28 @@ def review_sentiment(
         ``feedback_id``, ``customer_id``, ``feedback_time``, ``rating``, ``text`` (phones
         and names masked), ``sentiment_score``, ``sentiment_label``, in time order.
     """
+    frame = review_rows(feedback, kinds, customers).to_pandas().reset_index(drop=True)
+    if customers is not None and "name" in customers.columns:
+        known = customers.select(name=customers["name"]).distinct().to_pandas()["name"]
+        frame["text"] = mask_free_text(frame["text"], known)
+    return scored_reviews(frame)
+
+
+def review_rows(
+    feedback: ir.Table, kinds: tuple[str, ...] = ("review",), customers: ir.Table | None = None
+) -> ir.Table:
+    """The query of :func:`review_sentiment`: its rows, before the sentiment is read or scored
+    (with the raw text and whether a sentiment is stored), in time order.
+
+    Parameters
+    ----------
+    feedback, kinds, customers
+        As :func:`review_sentiment`.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+    """
     t = feedback.filter(feedback.feedback_type.isin(list(kinds)) & feedback.text.notnull())
     text = mask_phones_in_text(t.text)
     if customers is not None and "name" in customers.columns:
@@ -139,7 +161,7 @@ def review_sentiment(
     kept = {}
     if "sentiment_score" in t.columns:  # stored: NaN for a text the model could not score
         kept = {c: t[c] for c in SENTIMENT_COLUMNS} | {"_stored": t.sentiment_score.notnull()}
-    t = t.select(
+    return t.select(
         "feedback_id",
         "customer_id",
         "feedback_time",
@@ -148,11 +170,24 @@ def review_sentiment(
         _raw=t.text,
         **kept,
     ).order_by(["feedback_time", "feedback_id"])
-    frame = t.to_pandas().reset_index(drop=True)
-    if customers is not None and "name" in customers.columns:
-        known = customers.select(name=customers["name"]).distinct().to_pandas()["name"]
-        frame["text"] = mask_free_text(frame["text"], known)
-    texts, stored = frame.pop("_raw"), frame.pop("_stored") if kept else None
+
+
+def scored_reviews(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`review_rows` (run into pandas) with their sentiment, as
+    :func:`review_sentiment` returns them.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows, index 0..n-1.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    frame = frame.copy()
+    texts = frame.pop("_raw")
+    stored = frame.pop("_stored") if "_stored" in frame.columns else None
     return with_sentiment(frame, texts, stored)
 
 

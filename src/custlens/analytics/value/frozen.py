@@ -148,7 +148,7 @@ def frozen_chain(
     as_of: dt.date,
     thresholds: dict[str, Any],
     settings: Any = None,
-    customer_ids: list[str] | None = None,
+    customer_ids: list[str] | ir.Table | None = None,
     events: ir.Table | None = None,
     responses: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table, ir.Table]:
@@ -164,8 +164,9 @@ def frozen_chain(
         :func:`thresholds_from_run`.
     settings : Settings, optional
         The workspace settings (``metrics`` and ``lifecycle`` sections).
-    customer_ids : list of str, optional
-        Only these customers (their orders alone are read); None: everyone.
+    customer_ids : list of str or ibis Table, optional
+        Only these customers (their orders alone are read), or a table of their
+        ``customer_id``; None: everyone.
     events, responses : ibis Table, optional
         Behaviour events and campaign responses (metrics ``active_hour`` and
         ``campaigns_joined``), as the full analysis reads them.
@@ -194,8 +195,10 @@ def frozen_chain(
     return metrics, segments, stages
 
 
-def _id_column(customer_ids: list[str]) -> ir.Column:
+def _id_column(customer_ids: list[str] | ir.Table) -> ir.Column:
     # a table of the ids, not thousands of literals in the SQL (whose compiling costs seconds)
+    if isinstance(customer_ids, ir.Table):
+        return customer_ids.customer_id
     return ibis.memtable(
         {"customer_id": list(customer_ids)}, schema={"customer_id": "string"}
     ).customer_id
@@ -241,10 +244,10 @@ def frozen_tag_frame(
     metrics: ir.Table,
     segments: ir.Table,
     stages: ir.Table,
-    tables: dict[str, ir.Table],
+    customers: ir.Table,
     scores: ir.Table | None,
-    customer_ids: list[str],
-    as_of: dt.date,
+    features: ir.Table,
+    customer_ids: list[str] | ir.Table,
 ) -> ir.Table:
     """The tag frame of some customers, as the full one would have their rows.
 
@@ -252,33 +255,26 @@ def frozen_tag_frame(
     ----------
     metrics, segments, stages : ibis Table
         The customers' rows (:func:`frozen_chain`).
-    tables : dict
-        The workspace's tables of
-        :data:`~custlens.analytics.value.tags.features.FEATURE_TABLES`.
+    customers : ibis Table
+        The customers table (only the given customers' rows are read).
     scores : ibis Table or None
-        The stored CLV / churn scores.
-    customer_ids : list of str
-        The customers.
-    as_of : datetime.date
-        Exclusive analysis date.
+        The stored CLV / churn scores (likewise).
+    features : ibis Table
+        The customers' campaign and satisfaction features (the columns of
+        :data:`~custlens.analytics.value.tags.features.FEATURE_SCHEMA`), as a run over
+        everyone has them.
+    customer_ids : list of str or ibis Table
+        The customers, or a table of their ``customer_id``.
 
     Returns
     -------
     ibis Table
-        One row per customer of ``metrics``. Satisfaction features read the customers' own
-        feedback; campaign sensitivity is computed over every exposed customer, because its
-        participation rate is shrunk towards theirs.
+        One row per customer of ``metrics``.
     """
     from custlens.analytics.value.tags.engine import tag_frame
-    from custlens.analytics.value.tags.features import customer_features
 
-    customer_ids = _id_column(customer_ids)
-    feedback = tables["feedback"]
-    own = {**tables, "feedback": feedback.filter(feedback.customer_id.isin(customer_ids))}
-    features = customer_features(own, as_of)
-    features = features.filter(features.customer_id.isin(customer_ids))
-    customers = tables["customers"]
-    customers = customers.filter(customers.customer_id.isin(customer_ids))
+    ids = _id_column(customer_ids)
+    customers = customers.filter(customers.customer_id.isin(ids))
     if scores is not None:
-        scores = scores.filter(scores.customer_id.isin(customer_ids))
+        scores = scores.filter(scores.customer_id.isin(ids))
     return tag_frame(metrics, segments, stages, customers, scores, features)

@@ -33,10 +33,14 @@ from custlens.analytics.frames import ordered_frame, sorted_by
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "FEATURE_SCHEMA",
     "SATISFACTION_COLUMNS",
     "SENSITIVITY_COLUMNS",
     "customer_features",
+    "feature_table",
     "satisfaction_features",
+    "satisfaction_frame",
+    "satisfaction_queries",
     "sensitivity_features",
 ]
 
@@ -113,20 +117,62 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
     >>> float(f.loc["b", "negative_review_share"])
     1.0
     """
+    parts = satisfaction_queries(feedback, as_of)
+    latest = ordered_frame(parts["latest"], "customer_id")
+    counts = ordered_frame(parts["counts"], "customer_id")
+    return satisfaction_frame(latest, counts, parts["reviews"].to_pandas())
+
+
+def satisfaction_queries(feedback: ir.Table, as_of: dt.date | None = None) -> dict[str, ir.Table]:
+    """The queries of :func:`satisfaction_features`: ``latest`` (NPS group of the latest
+    answer), ``counts`` (complaints) and ``reviews``
+    (:func:`~custlens.analytics.satisfaction.reviews.review_rows`).
+
+    Parameters
+    ----------
+    feedback : ibis.expr.types.Table
+        The stored ``feedback`` table (or some customers' rows of it).
+    as_of : datetime.date, optional
+        Exclusive date: later feedback is left out.
+
+    Returns
+    -------
+    dict of ibis.expr.types.Table
+    """
     from custlens.analytics.satisfaction.churn_link import latest_nps_group
     from custlens.analytics.satisfaction.complaints import complaints
-    from custlens.analytics.satisfaction.reviews import review_sentiment
+    from custlens.analytics.satisfaction.reviews import review_rows
 
     fb = feedback
     if as_of is not None:
         fb = fb.filter(fb.feedback_time.date() < as_of)
-    latest = latest_nps_group(fb)
     c = complaints(fb)
     counts = c.group_by("customer_id").aggregate(
         complaints=c.count().cast("int64"),
         open_complaints=(~c.resolved.fill_null(False)).sum().cast("int64"),
     )
-    scored = review_sentiment(fb)
+    return {"latest": latest_nps_group(fb), "counts": counts, "reviews": review_rows(fb)}
+
+
+def satisfaction_frame(
+    latest: pd.DataFrame, counts: pd.DataFrame, reviews: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`satisfaction_features` from the results of :func:`satisfaction_queries`
+    (``latest`` and ``counts`` ordered by customer, ``reviews`` in their query's order).
+
+    Parameters
+    ----------
+    latest, counts, reviews : pandas.DataFrame
+        The three queries' rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`satisfaction_features`.
+    """
+    from custlens.analytics.satisfaction.reviews import scored_reviews
+
+    scored = scored_reviews(reviews.reset_index(drop=True))
     scored = scored[scored["sentiment_label"].notna()]
     label = scored["sentiment_label"]
     reviews = (
@@ -138,9 +184,7 @@ def satisfaction_features(feedback: ir.Table, as_of: dt.date | None = None) -> p
             negative_review_share=("_neg", "mean"),
         )
     )
-    out = ordered_frame(latest, "customer_id").merge(
-        ordered_frame(counts, "customer_id"), on="customer_id", how="outer"
-    )
+    out = latest.merge(counts, on="customer_id", how="outer")
     out = out.merge(reviews, on="customer_id", how="outer")
     for col in _ZERO_WHEN_MISSING:
         out[col] = out[col].fillna(0).astype("int64")
@@ -168,17 +212,37 @@ def customer_features(tables: dict[str, Any], as_of: dt.date | None = None) -> i
     """
     sens = sensitivity_features(tables, as_of)
     sat = satisfaction_features(tables["feedback"], as_of)
-    both = sens.merge(sat, on="customer_id", how="outer")
+    return ibis.memtable(feature_table(sens, sat))
+
+
+def feature_table(sensitivity: pd.DataFrame, satisfaction: pd.DataFrame) -> pa.Table:
+    """The features of :func:`customer_features` from its two parts, as an Arrow table of
+    :data:`FEATURE_SCHEMA`, one row per customer, ordered by customer_id.
+
+    Parameters
+    ----------
+    sensitivity, satisfaction : pandas.DataFrame
+        :func:`sensitivity_features` and :func:`satisfaction_features` (of the same customers).
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    both = sensitivity.merge(satisfaction, on="customer_id", how="outer")
     both = sorted_by(both, "customer_id").reindex(columns=["customer_id", *FEATURE_COLUMNS])
     for col in _ZERO_WHEN_MISSING:
         both[col] = both[col].fillna(0).astype("int64")
-    # numbers travel as float64 (an integer column with nulls does not survive the pandas
-    # hand-over of the Spark engine); tag_frame casts them to FEATURE_COLUMNS' types
-    fields = [pa.field("customer_id", pa.string())]
-    fields += [
+    return pa.Table.from_pandas(
+        both[FEATURE_SCHEMA.names], schema=FEATURE_SCHEMA, preserve_index=False
+    )
+
+
+# numbers travel as float64 (an integer column with nulls does not survive the pandas hand-over
+# of the Spark engine); tag_frame casts them to FEATURE_COLUMNS' types
+FEATURE_SCHEMA = pa.schema(
+    [pa.field("customer_id", pa.string())]
+    + [
         pa.field(c, pa.string() if t == "string" else pa.float64())
         for c, t in FEATURE_COLUMNS.items()
     ]
-    schema = pa.schema(fields)
-    data = pa.Table.from_pandas(both[schema.names], schema=schema, preserve_index=False)
-    return ibis.memtable(data)
+)
