@@ -14,6 +14,7 @@ def web_messages() -> set[str]:
     from tests.i18n_scan import messages
 
     from custlens.analytics.measures import MEASURES
+    from custlens.i18n.columns import FILTER_LABELS
     from custlens.privacy.policy import ROLES
     from custlens.reports.build import SECTIONS
     from custlens.schema.tables import TABLES
@@ -31,7 +32,7 @@ def web_messages() -> set[str]:
         found.add(group)
         found |= {label for _, label, _ in items}
     found |= {label for _, label, _ in queries.CARD_KPIS}
-    found |= set(customer_params.FILTER_LABELS.values()) | set(customer_params.SORTS)
+    found |= set(FILTER_LABELS.values()) | set(customer_params.SORTS)
     found |= (
         set(ROLES)
         | set(queries.PERIOD_KINDS)

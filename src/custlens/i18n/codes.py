@@ -125,3 +125,10 @@ ARM_LABELS = {
     "comparison": "Matched comparison",
 }
 BASIS_LABELS = {"propensity": "churn propensity", "p_alive": "P(alive)", "rule": "lifecycle rule"}
+
+# what an audited export wrote (the ``what`` of its detail)
+EXPORT_WHAT = {
+    "customers": "Customer list",
+    "uplift_targets": "Uplift target list",
+    "dashboard_widget": "Dashboard widget",
+}

@@ -346,3 +346,38 @@ COLUMN_LABELS: dict[str, str] = {
 KPI_ALIASES: dict[str, str] = {"customers": "buyers", "conversion": "conversion_rate"}
 # ... or, for a count that is no metric, the English msgid of its name
 KPI_EXTRA: dict[str, str] = {"segments": "Segments"}
+
+
+# query parameter -> message id of its label (the chips of the customer list, the
+# filters of an audited export)
+FILTER_LABELS = {
+    "q": "Search",
+    "segment": "Segment",
+    "stage": "Lifecycle stage",
+    "tag": "Tag",
+    "cluster": "Cluster",
+    "province": "Province",
+    "city": "City",
+    "channel": "Registration channel",
+    "level": "Level",
+    "gender": "Gender",
+    "min_revenue": "Revenue from",
+    "max_revenue": "Revenue up to",
+    "category": "Bought category",
+    "also": "Also bought (same order)",
+    "period": "Ordered in period",
+    "hour": "Ordered at hour",
+    "weekday": "Ordered on weekday",
+    "order_channel": "Order channel",
+    "store": "Store",
+    "flag": "Order marked 需核实 for",
+    "risk": "Churn risk",
+    "funnel_step": "Reached funnel step",
+    "cohort": "First order in month",
+    "path": "Followed path",
+    "feedback_period": "Rated or answered NPS in",
+    "complaint": "Complained about",
+    "nps_group": "NPS group (last answer)",
+    "campaign": "Campaign",
+    "arm": "Campaign arm",
+}

@@ -28,6 +28,7 @@ from custlens.i18n.codes import (
     ARM_LABELS,
     AUDIT_ACTIONS,
     BASIS_LABELS,
+    EXPORT_WHAT,
     FEEDBACK_CODES,
     KIND_LABELS,
     SOURCE_LABELS,
@@ -35,7 +36,7 @@ from custlens.i18n.codes import (
     STEP_LABELS,
     WEEKDAYS,
 )
-from custlens.i18n.columns import COLUMN_LABELS, KPI_ALIASES, KPI_EXTRA
+from custlens.i18n.columns import COLUMN_LABELS, FILTER_LABELS, KPI_ALIASES, KPI_EXTRA
 
 __all__ = ["CODE_COLUMNS", "COLUMN_LABELS", "code_label", "column_label", "is_code_column"]
 
@@ -209,11 +210,35 @@ def _detail(value: str, lang: str) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
-    parts = [
-        f"{column_label(k, lang)}: {code_label(k, v, lang) if not isinstance(v, dict | list) else v}"
-        for k, v in data.items()
-    ]
-    return gettext(", ", lang).join(parts)
+    return _detail_words(data, lang)
+
+
+# keys of an audit detail whose column name means something else elsewhere
+DETAIL_KEYS = {"what": "Export", "filters": "Filters", "campaign": "Campaign"}
+
+
+def _detail_words(data: dict, lang: str) -> str:
+    """``key: value`` pairs in words; a nested dict (an export's filters) in brackets, its
+    keys named as the customer list's filter chips name them."""
+
+    def name(key: str, nested: bool) -> str:
+        if nested and key in FILTER_LABELS:
+            return gettext(FILTER_LABELS[key], lang)
+        if not nested and key in DETAIL_KEYS:
+            return gettext(DETAIL_KEYS[key], lang)
+        return column_label(key, lang)
+
+    def words(value: object, key: str) -> object:
+        if isinstance(value, dict):
+            inner = gettext(", ", lang).join(
+                f"{name(k, True)}: {words(v, k)}" for k, v in value.items()
+            )
+            return f"({inner})"
+        if isinstance(value, list):
+            return gettext(", ", lang).join(str(words(v, key)) for v in value)
+        return code_label(key, value, lang)
+
+    return gettext(", ", lang).join(f"{name(k, False)}: {words(v, k)}" for k, v in data.items())
 
 
 def _weekday(value: object, lang: str) -> str | None:
@@ -275,6 +300,7 @@ CODE_COLUMNS: dict[str, Callable[..., str | None]] = {
     "complaint": _msgids(FEEDBACK_CODES),
     "nps_group": _msgids(FEEDBACK_CODES),
     "arm": _msgids(ARM_LABELS),
+    "what": _msgids(EXPORT_WHAT),
 }
 
 

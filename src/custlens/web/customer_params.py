@@ -12,6 +12,7 @@ from custlens.analytics.campaigns.arms import ARMS
 from custlens.analytics.satisfaction.churn_link import NPS_GROUPS
 from custlens.analytics.satisfaction.complaints import COMPLAINT_TYPES
 from custlens.errors import InputError
+from custlens.i18n.columns import FILTER_LABELS
 
 BASE_COLUMNS = (
     "customer_id",
@@ -39,38 +40,6 @@ NEEDS_RESULTS = ("revenue", "orders", "last_order_date")
 TEXT_LIMIT = 100
 CLUSTER_NUMBER = re.compile(r"[0-9]{1,9}")  # a cluster asked for by number, not name
 
-# query parameter -> message id of its label (chips on the page)
-FILTER_LABELS = {
-    "q": "Search",
-    "segment": "Segment",
-    "stage": "Lifecycle stage",
-    "tag": "Tag",
-    "cluster": "Cluster",
-    "province": "Province",
-    "city": "City",
-    "channel": "Registration channel",
-    "level": "Level",
-    "gender": "Gender",
-    "min_revenue": "Revenue from",
-    "max_revenue": "Revenue up to",
-    "category": "Bought category",
-    "also": "Also bought (same order)",
-    "period": "Ordered in period",
-    "hour": "Ordered at hour",
-    "weekday": "Ordered on weekday",
-    "order_channel": "Order channel",
-    "store": "Store",
-    "flag": "Order marked 需核实 for",
-    "risk": "Churn risk",
-    "funnel_step": "Reached funnel step",
-    "cohort": "First order in month",
-    "path": "Followed path",
-    "feedback_period": "Rated or answered NPS in",
-    "complaint": "Complained about",
-    "nps_group": "NPS group (last answer)",
-    "campaign": "Campaign",
-    "arm": "Campaign arm",
-}
 FUNNEL_PARAMS = ("funnel_steps", "funnel_window", "funnel_order")
 PATH_PARAMS = ("path_start", "path_length")  # the 路径 chart a path drill-down came from
 
