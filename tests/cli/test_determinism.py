@@ -2,9 +2,9 @@
 
 Two worlds are analysed twice: a small demo workspace, and tests/analytics/partial_fixture.py
 (orders only, the data ends 2011-12-22, nine days before the quarter's end, and the same quarter
-a year earlier has no data). Each runs here with DuckDB on 1 thread, and in a second Python
-process with 4 threads, another string-hash seed (so set and dict-of-set orders differ too) and
-on a copy of the workspace whose tables hold the same rows stored in another order (shuffled
+a year earlier has no data). Each runs in two Python processes side by side: one with DuckDB on
+1 thread, the other with 4 threads, another string-hash seed (so set and dict-of-set orders
+differ too) and on a copy of the workspace whose tables hold the same rows stored in another order (shuffled
 with a fixed seed), so that a query without ORDER BY returns its rows in another order.
 Each command's stdout must be byte for byte the same. ``analyze`` runs on its own copy of each
 workspace and its stored results are read back through the CLI. ``report`` writes XLSX files
@@ -278,42 +278,57 @@ def test_shuffled_copies_hold_the_same_rows_in_another_order(workspaces):
             con.close()
 
 
-@pytest.fixture(scope="module")
-def other_run(workspaces, tmp_path_factory):
-    """stdout of every command from another process: 4 DuckDB threads, another hash seed, the
-    rows of every table stored in another order."""
-    out = tmp_path_factory.mktemp("other") / "stdout.json"
-    seed = os.environ.get("PYTHONHASHSEED", "")
+def _start(roots: dict[str, str], threads: str, hash_seed: str, folder: Path) -> subprocess.Popen:
+    """Run every entry of RUNS in a new process (its stdout map in ``folder/stdout.json``)."""
     env = {
         **os.environ,
-        "PYTHONHASHSEED": str(int(seed) + 1) if seed.isdigit() else "1",
+        "PYTHONHASHSEED": hash_seed,
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
     }
     code = (
         "import sys, json; from tests.cli.test_determinism import run_all; "
-        "run_all(json.loads(sys.argv[1]), '4', sys.argv[2])"
+        "run_all(json.loads(sys.argv[1]), sys.argv[2], sys.argv[3])"
     )
-    roots = json.dumps(_roots(workspaces, 2))
-    done = subprocess.run(
-        [sys.executable, "-c", code, roots, str(out)], env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
+    out = folder / "stdout.json"
+    with open(folder / "stderr.txt", "w", encoding="utf-8") as err:
+        return subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(roots), threads, str(out)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+
+
+@pytest.fixture(scope="module")
+def runs(workspaces, tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
+    """stdout of every command from two processes run side by side: one with 1 DuckDB thread
+    on the rows as imported, the other with 4 threads, another hash seed and the rows of every
+    table stored in another order."""
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    seed = seed if seed.isdigit() else "0"
+    folders = [tmp_path_factory.mktemp(f"run{i}") for i in (1, 2)]
+    procs = [
+        _start(_roots(workspaces, 1), "1", seed, folders[0]),
+        _start(_roots(workspaces, 2), "4", str(int(seed) + 1), folders[1]),
+    ]
+    found = []
+    for proc, folder in zip(procs, folders, strict=True):
+        code = proc.wait(timeout=1800)
+        assert code == 0, (folder / "stderr.txt").read_text(encoding="utf-8")[-3000:]
+        found.append(json.loads((folder / "stdout.json").read_text(encoding="utf-8")))
+    return found[0], found[1]
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_same_output_on_every_run(name, workspaces, other_run, monkeypatch):
-    monkeypatch.setenv("CUSTLENS_THREADS", "1")
-    runner = CliRunner()
-    root = _roots(workspaces, 1)[name]
+def test_same_output_on_every_run(name, runs):
+    first, other = runs
     commands = RUNS[name][1]
-    found = "".join(printed(runner, args, root) for args in commands)
-    assert len(found) > 200 * len(commands) or name == "clv-fit"  # real output
-    assert found == other_run[name]
+    assert len(first[name]) > 200 * len(commands) or name == "clv-fit"  # real output
+    assert first[name] == other[name]
 
 
-def test_zh_and_en_reports_carry_the_same_numbers(other_run):
-    zh, en = (json.loads(other_run[f"partial-report-{lang}"]) for lang in ("zh", "en"))
+def test_zh_and_en_reports_carry_the_same_numbers(runs):
+    zh, en = (json.loads(runs[1][f"partial-report-{lang}"]) for lang in ("zh", "en"))
     # the summary sheet (no. 1) holds the catalogue's measures of the partial quarter
     assert [v for sheet, _, v in zh if sheet == 1][:3] == [230, 3, 3]  # GMV, orders, buyers
     assert len(zh) > 100 and zh == en
