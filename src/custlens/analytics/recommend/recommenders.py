@@ -6,9 +6,11 @@ Scores are matrix products over a batch of customers, never a loop over customer
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from custlens.analytics.patterns.basket import pair_rules
 from custlens.analytics.recommend.interactions import History, ibis_baskets
@@ -200,11 +202,18 @@ class ImplicitALS:
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
         _check(self, "item_factors_")
-        with threadpool_limits(limits=self.threads):
+        with _controller().limit(limits=self.threads):
             s = self.user_factors_[rows] @ self.item_factors_.T
         # a customer without purchases has no taste to factor: no opinion
         s[history.n_orders[rows] == 0] = 0
-        return np.maximum(s, 0).astype(np.float32)
+        return np.maximum(s, 0, out=s)
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    """The thread pools (BLAS) found once: a lookup scans the loaded libraries, which costs
+    milliseconds, and scoring every customer takes thousands of batches."""
+    return ThreadpoolController()
 
 
 class PreferenceTrend:
