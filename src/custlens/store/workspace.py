@@ -4,19 +4,16 @@ Layout::
 
     <dir>/custlens.toml      settings
     <dir>/custlens.duckdb    canonical tables, import log, users, audit
-    <dir>/parquet/<table>/   Parquet mirror read by the Spark engine (orders and events
-                             partitioned by month), rewritten at the end of each import
+    <dir>/parquet/<table>/   Parquet mirror read by the Spark engine (Hive-style partitions
+                             and a manifest), brought in step by each import (store.mirror)
     <dir>/rejects/           rejected rows of each import, in the input's format
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +23,15 @@ import duckdb
 
 from custlens.config import CONFIG_FILE, Settings
 from custlens.errors import UsageError, WorkspaceError
-from custlens.i18n import gettext
 from custlens.schema.tables import TABLES
 from custlens.store.memory import within_limit
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
+from custlens.store.opening import (  # WorkspaceLocked: also imported from here
+    WorkspaceLocked,
+    duckdb_threads,
+    locked_error,
+    preload_pandas,
+)
 from custlens.store.sql import quote_literal, quote_name
 
 DB_FILE = "custlens.duckdb"
@@ -63,16 +65,6 @@ def open_in_this_process(path: str | Path | None) -> bool:
     second connection with another mode, so callers reuse the writable one)."""
     db = resolve_workspace_path(path) / DB_FILE
     return bool(_OPEN.get(str(db.resolve())))
-
-
-class WorkspaceLocked(WorkspaceError):
-    """Another process has the workspace open for writing (``pid``; ``url`` when it is
-    `custlens serve`)."""
-
-    def __init__(self, message: str, pid: int, url: str | None):
-        super().__init__(message)
-        self.pid = pid
-        self.url = url
 
 
 class MigrationNeeded(WorkspaceError):
@@ -154,7 +146,7 @@ class Workspace:
         """
         if self._con is not None:
             return
-        _preload_pandas()
+        preload_pandas()
         # a write-ahead log left behind, with no connection of this process open on the
         # file: the last writer stopped without closing
         key = str(self.db_path.resolve())
@@ -165,7 +157,7 @@ class Workspace:
         except duckdb.Error as exc:
             held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
             if held:  # DuckDB: one process at a time may open the file for writing
-                raise _locked(
+                raise locked_error(
                     self.root, int(held[2]), Path(held[1]).name, self.settings.lang
                 ) from exc
             raise WorkspaceError.of(
@@ -336,69 +328,3 @@ class Workspace:
         """Rewrite the Parquet mirror of every canonical table."""
         for name in TABLES:
             self.write_parquet(name)
-
-
-def _locked(root: Path, pid: int, program: str, lang: str) -> WorkspaceLocked:
-    from custlens.i18n import gettext as _
-    from custlens.store.snapshot import server_info
-
-    info = server_info(root)
-    if info is None or int(info["pid"]) != pid:
-        return WorkspaceLocked(
-            _(
-                "workspace {root} is in use by another process (PID {pid}, {program}); "
-                "wait for it to finish or stop it",
-                lang,
-                root=root,
-                pid=pid,
-                program=program,
-            ),
-            pid,
-            None,
-        )
-    return WorkspaceLocked(
-        _(
-            "workspace {root} is served by `custlens serve` (PID {pid}) at {url}: commands that "
-            "only read use its snapshot; to change data use the web dashboard or its API, or "
-            "stop the server first",
-            lang,
-            root=root,
-            pid=pid,
-            url=info["url"],
-        ),
-        pid,
-        info["url"],
-    )
-
-
-def duckdb_threads(settings: Settings) -> int:
-    """DuckDB's thread count for a workspace: ``CUSTLENS_THREADS`` when set, else the
-    ``threads`` setting; 0 leaves DuckDB's default (one per core).
-
-    Results never depend on it: every analysis breaks ties and orders its rows by key
-    (docs/patterns.md, "Same input, same output"), so 1 and 8 threads print the same bytes.
-
-    Examples
-    --------
-    >>> duckdb_threads(Settings(Path("."), threads=2))
-    2
-    """
-    text = os.environ.get("CUSTLENS_THREADS", "").strip() or str(settings.threads)
-    if not text.isdigit():
-        raise UsageError(
-            gettext(
-                "Invalid DuckDB thread count {value}: use 0 (one per core) or more",
-                settings.lang,
-                value=text,
-            )
-        )
-    return int(text)
-
-
-def _preload_pandas() -> None:
-    """DuckDB's Python client imports pandas (~0.3 s) on the first statement with
-    parameters. Start that import in the background when a workspace opens, so it overlaps
-    the work before (the schema check, reading a file to import) instead of adding to it.
-    The workspace's own set-up statements take no parameters for the same reason."""
-    if "pandas" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
