@@ -208,13 +208,13 @@ report(sorted([int(r), int(f), int(m), int(k)] for (r, f, m), k in cells.items()
 """,
     ("funnel", "custlens"): r"""
 import ibis
-from custlens.analytics.behaviour.funnel import funnel_actors, funnel_steps
+from custlens.analytics.behaviour.funnel import build_funnel
 from custlens.analytics.behaviour.funnel_spec import FunnelSpec, Step
 con = ibis.duckdb.connect()
 events = con.read_parquet(DIR + "/events.parquet", table_name="events")
 spec = FunnelSpec(steps=tuple(Step.of(p, page_type=p) for p in PAGES))
 t0 = start()
-table = funnel_steps(funnel_actors(events, spec), spec).to_pyarrow()
+table = build_funnel(events, spec).to_pyarrow()  # the step table of `custlens funnel`
 seconds = time.perf_counter() - t0
 report(table.column("actors").to_pylist(), seconds)
 """,

@@ -264,15 +264,19 @@ def test_empty_workspace_pages(tmp_path):
     from custlens.privacy import users
     from custlens.store import init_workspace
     from custlens.web.app import create_app, iter_routes
+    from custlens.web.context import WebOptions
 
     ws = init_workspace(tmp_path / "empty")
     users.add_user(ws.con, "boss", "admin-pass-1", "admin")
-    app = create_app(None, ws)
+    # the live feed (an SSE stream) ends after feed_max_seconds: 1 s here, not 300 s
+    app = create_app(None, ws, WebOptions(feed_max_seconds=1.0))
     client = login(app, "boss", "admin-pass-1")
     paths = [r.path for r in iter_routes(app.routes) if "GET" in r.methods and "{" not in r.path]
     assert len(paths) > 30
     for path in paths:
         resp = client.get(path, follow_redirects=False)
         assert resp.status_code < 500, (path, resp.text[:300])
+        if path == "/api/v1/changes/stream":
+            assert resp.text.startswith("retry: 3000"), resp.text[:100]
     app.state.ctx.close()
     ws.close()
