@@ -109,7 +109,7 @@ def funnel(
     events = ws.table("events", engine)
     if view == "trend":
         return finish(fun.funnel_trend(events, spec, period), lazy)
-    actors = fun.funnel_actors(events, spec, ids=False)  # (both views count)
+    actors = fun.funnel_actors(events, spec)
     if view == "time":
         return finish(fun.time_to_convert(actors, spec), lazy)
     return finish(fun.funnel_steps(actors, spec), lazy)

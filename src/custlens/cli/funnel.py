@@ -146,8 +146,7 @@ def funnel_cmd(
         _chart(chart, charts.conversion_trend(rows.to_pylist()))
         emit(rows, fmt, title="Conversion by {period}", title_args={"period": period}, wide=wide)
         return
-    # (only the drop-off list names customers: the other views count)
-    actors = fun.funnel_actors(events, spec, attrs, ids=view == FunnelView.dropoff)
+    actors = fun.funnel_actors(events, spec, attrs)
     if view == FunnelView.time:
         rows = _rows(fun.time_to_convert(actors, spec))
         _chart(chart, charts.time_to_convert_histogram(rows.to_pylist()))

@@ -168,62 +168,6 @@ def test_hash_collision_in_names_sorts_by_visitor(monkeypatch, name):
     assert calls == ["hash", "actor"]
 
 
-def _counts(log: ibis.Table, s: FunnelSpec, ids: bool) -> list[tuple]:
-    cols = ["steps", "started_at", "last_step_at", "t0", "t1", "t2", "t3"]
-    cols += ["breakdown"] if s.breakdown else []
-    table = funnel_actors(log, s, ids=ids).to_pyarrow()
-    return sorted(tuple(r[c] for c in cols) for r in table.to_pylist())
-
-
-@pytest.mark.parametrize("name", ["plain", "exclusion", "step-attribution", "all-steps"])
-def test_counting_without_names_gives_the_same_funnel(many_parts, monkeypatch, name):
-    """Callers that only count (the step table, the trend) read no visitor names: the same
-    visitors, steps and times, actor and customer_id left null."""
-    fetch = funnel_log.fetch
-    calls = []
-
-    def recorded(e, spec, mode):
-        calls.append(mode)
-        return fetch(e, spec, mode)
-
-    monkeypatch.setattr(funnel_log, "fetch", recorded)
-    monkeypatch.setattr(
-        funnel_log, "visitor_names", lambda e: pytest.fail("names read by a counting caller")
-    )
-    log = random_log(4)
-    expected = _counts(log, _spec("window", SPECS[name]), ids=True)
-    got = funnel_actors(log, _spec("scan", SPECS[name]), ids=False).to_pyarrow()
-    assert set(got.column("actor").to_pylist()) == {None}
-    assert _counts(log, _spec("scan", SPECS[name]), ids=False) == expected
-    assert set(calls) == {"hash+check"}
-
-
-def test_counting_without_names_finds_a_hash_collision(monkeypatch):
-    """Without names, a second hash carried through the sort tells two visitors sharing the
-    first one apart: the log is then sorted by visitor name."""
-    fetch = funnel_log.fetch
-    calls = []
-
-    def colliding(e, spec, mode):
-        calls.append(mode)
-        reader = fetch(e, spec, mode)
-        if mode == "actor":
-            return reader
-        table = reader.read_all()  # every visitor gets the same first hash
-        table = table.set_column(
-            table.schema.get_field_index("_key"),
-            "_key",
-            pa.array([7] * table.num_rows, pa.uint64()),
-        ).sort_by([("t", "ascending")])
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
-
-    log = random_log(4, visitors=20, events=300)
-    expected = _counts(log, _spec("window", {}), ids=True)
-    monkeypatch.setattr(funnel_log, "fetch", colliding)
-    assert _counts(log, _spec("scan", {}), ids=False) == expected
-    assert calls == ["hash+check", "actor"]
-
-
 @pytest.mark.parametrize("exclusions", [(), (Exclusion(parse_step("search"), 0, 1),)])
 def test_empty_log(exclusions):
     empty = random_log(5, events=10).limit(0)

@@ -87,23 +87,17 @@ def _breakdown_column(
 
 
 def funnel_actors(
-    events: ir.Table,
-    spec: FunnelSpec | None = None,
-    attributes: ir.Table | None = None,
-    ids: bool = True,
+    events: ir.Table, spec: FunnelSpec | None = None, attributes: ir.Table | None = None
 ) -> ir.Table:
     """One row per visitor (person or session) who did the first step.
 
     Columns: actor, customer_id, steps (1..k, furthest step reached), converted, started_at,
     last_step_at, t0..t{k-1} (time each step was reached, null beyond ``steps``) and
-    ``breakdown`` when the spec has one. ``ids`` False, for callers that only count
-    (:func:`funnel_steps`): actor and customer_id may be null, which spares reading every
-    visitor's name (a breakdown by a customer attribute reads them anyway).
+    ``breakdown`` when the spec has one.
     """
     spec = spec or FunnelSpec()
     k = len(spec.steps)
-    ids = ids or bool(spec.breakdown and spec.breakdown not in events.columns)
-    best = _breakdown_column(furthest_chains(events, spec, ids), events, spec, attributes)
+    best = _breakdown_column(furthest_chains(events, spec), events, spec, attributes)
     cols = ["actor", "customer_id"]
     extra = ["breakdown"] if spec.breakdown else []
     return best.select(
@@ -174,10 +168,9 @@ def _from_first(wide: ir.Table, m: dict, n: int, null: ir.Value) -> ir.Value:
 def build_funnel(
     events: ir.Table, spec: FunnelSpec | None = None, attributes: ir.Table | None = None
 ) -> ir.Table:
-    """The funnel table: ``funnel_steps(funnel_actors(events, spec))`` (counts only, so
-    the visitors' names are not read)."""
+    """The funnel table: ``funnel_steps(funnel_actors(events, spec))``."""
     spec = spec or FunnelSpec()
-    return funnel_steps(funnel_actors(events, spec, attributes, ids=False), spec)
+    return funnel_steps(funnel_actors(events, spec, attributes), spec)
 
 
 def time_to_convert(
@@ -273,7 +266,7 @@ def purchase_conversion(
     steps = (STEP_ALIASES["detail"], STEP_ALIASES["pay"])
     attribution = "all_steps" if by in events.columns else "first_touch"
     spec = FunnelSpec(steps, window, count_by=count_by, breakdown=by, attribution=attribution)
-    a = funnel_actors(events, spec, attributes, ids=False)
+    a = funnel_actors(events, spec, attributes)
     out = a.group_by("breakdown").aggregate(viewers=a.count(), buyers=a.count(where=a.converted))
     out = out.mutate(conversion=rate_of(out.buyers, out.viewers))
     return out.rename({by: "breakdown"}).order_by([ibis.desc("viewers"), by])

@@ -356,7 +356,7 @@ def all_chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table |
     actor, level, start and end only (what ``funnel_trend`` reads), actor as a number."""
     e = mark_steps(events, spec)
     if _scanned(events, spec):
-        rows, excluded = funnel_scan.all_chains(e, spec)
+        rows, excluded = funnel_scan.all_chains(e, spec, visitors(events, spec))
         return ibis.memtable(rows), None if excluded is None else ibis.memtable(excluded)
     if spec.order == "strict":
         return strict_chains(e, spec), None
@@ -366,16 +366,12 @@ def all_chains(events: ir.Table, spec: FunnelSpec) -> tuple[ir.Table, ir.Table |
     return rows, exclusion_hits(e, spec, levels)
 
 
-def furthest_chains(events: ir.Table, spec: FunnelSpec, ids: bool = True) -> ir.Table:
+def furthest_chains(events: ir.Table, spec: FunnelSpec) -> ir.Table:
     """Per actor, the chain that got furthest (the first time that step was reached), with
-    excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv.
-
-    ``ids`` False: the caller only counts, so the scan may leave actor and customer_id null
-    (it then reads no visitor names); other methods fill them anyway."""
+    excluded actors left out: actor, customer_id, level, start, end, t0..t{k-1}, bv."""
     if _scanned(events, spec):
-        e = mark_steps(events, spec)
-        who = visitors(events, spec) if ids else None
-        return ibis.memtable(funnel_scan.furthest_chains(e, spec, who, ids))
+        best = funnel_scan.furthest_chains(mark_steps(events, spec), spec, visitors(events, spec))
+        return ibis.memtable(best)
     rows, excluded = all_chains(events, spec)
     return keep_furthest(rows, excluded, len(spec.steps))
 

@@ -44,10 +44,7 @@ def fetch(e: ir.Table, spec: FunnelSpec, mode: str) -> pa.RecordBatchReader:
     """A prepared log (``funnel_engine.mark_steps``) sorted by visitor and time, as a stream of
     batches. ``mode``: ``hash`` sorts by a 64-bit hash of the visitor (much cheaper than by
     the string) and leaves the name out (a string in every row doubles the sort's memory; see
-    :func:`visitor_names`), ``hash+check`` does the same and carries a second, independent
-    hash (``_k2``, of the reversed name) so that two visitors sharing ``_key`` are found
-    without reading the names (for callers that only count), ``hash+actor`` keeps the name,
-    ``actor`` sorts by the name."""
+    :func:`visitor_names`), ``hash+actor`` keeps it, ``actor`` sorts by the name."""
     e = e.filter(e.t.notnull()).mutate(code=e.code.cast(_bits_type(len(spec.steps))))
     if "xcode" in e.columns:
         e = e.mutate(xcode=e.xcode.cast(_bits_type(len(spec.exclusions))))
@@ -58,11 +55,7 @@ def fetch(e: ir.Table, spec: FunnelSpec, mode: str) -> pa.RecordBatchReader:
         ordered = e.order_by(["actor", "t", *ties])
     else:
         keyed = e.mutate(_key=_hash(e.actor))
-        if mode == "hash+check":
-            keyed = keyed.mutate(_k2=_hash(keyed.actor.reverse()))
-        if mode != "hash+actor":
-            keyed = keyed.drop("actor")
-        ordered = keyed.order_by(["_key", "t", *ties])
+        ordered = (keyed.drop("actor") if mode == "hash" else keyed).order_by(["_key", "t", *ties])
     # Materialised, then read in batches. A streamed result (``to_pyarrow_batches``) stays open
     # on the thread's DuckDB connection; the next statement on that connection cancels it
     # while holding the GIL, and when the open query still has tasks that scan Python (Arrow)

@@ -76,10 +76,6 @@ def _log(table: pa.Table) -> _Log | None:
     key = None if "actor" in table.column_names else as_numpy(table.column("_key"))
     if key is not None:
         np.not_equal(key[1:], key[:-1], out=new_actor[1:])
-        if "_k2" in table.column_names and n > 1:  # one _key, two second hashes: a collision
-            k2 = as_numpy(table.column("_k2"))
-            if ((k2[1:] != k2[:-1]) & ~new_actor[1:]).any():
-                return None
     elif n > 1:
         actor = table.column("actor")
         changed = pc.not_equal(actor.slice(1), actor.slice(0, n - 1))
@@ -113,9 +109,7 @@ def _log(table: pa.Table) -> _Log | None:
     )
 
 
-def _scan(
-    e: ir.Table, spec: FunnelSpec, work, visitors: ir.Table | None = None, ids: bool = True
-) -> list:
+def _scan(e: ir.Table, spec: FunnelSpec, work, visitors: ir.Table | None = None) -> list:
     """Stream the sorted log in visitor-aligned parts and run ``work(part, log, levels)`` on
     each in a thread pool while later parts are still being fetched (NumPy, Arrow and DuckDB
     release the GIL); ``work`` also gets the visitors' names (:func:`funnel_log.visitor_names`) or None when
@@ -124,17 +118,12 @@ def _scan(
 
     Person funnels look the names up in a separate query over ``visitors`` (default: the
     prepared log; the visitor is a column of the events, cheap to read again); session
-    funnels carry them (sessions are computed). With ``ids`` False (the caller only counts)
-    person funnels read no names: the log carries a second hash that detects a collision,
-    and ``work`` gets None for the names."""
+    funnels carry them (sessions are computed)."""
     person = spec.count_by == "person"
-    names = None
-    if not person:
+    names = funnel_log.visitor_names(e if visitors is None else visitors) if person else None
+    if spec.count_by != "person":
         modes = ["hash+actor", "actor"]
-    elif not ids:
-        modes = ["hash+check", "actor"]
     else:
-        names = funnel_log.visitor_names(e if visitors is None else visitors)
         modes = ["hash"] if names is not None else ["actor"]
 
     def run(part: pa.Table):
@@ -252,12 +241,9 @@ def _attributed(spec: FunnelSpec, chain: np.ndarray, level: np.ndarray) -> np.nd
 
 
 def _visitor_names(table: pa.Table, log: _Log, row: np.ndarray, names) -> pa.Array:
-    """The names of the visitors of rows ``row``: from the part, else looked up by hash
-    (nulls when the caller asked for none, ``names`` None)."""
+    """The names of the visitors of rows ``row``: from the part, else looked up by hash."""
     if log.key is None:
         return _take(table.column("actor"), row)
-    if names is None:
-        return pa.nulls(row.size, pa.string())
     keys, strings = names
     return strings.take(pa.array(np.searchsorted(keys, log.key[row])))
 
@@ -291,20 +277,17 @@ def _best_table(table: pa.Table, log: _Log, levels: list[_Level], spec: FunnelSp
     return pa.table(cols)
 
 
-def furthest_chains(
-    e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None, ids: bool = True
-) -> pa.Table:
+def furthest_chains(e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None) -> pa.Table:
     """Per visitor, the chain that got furthest (first reached), from a prepared log
     (``funnel_engine.mark_steps``). Columns as ``funnel_engine.keep_furthest``: actor,
     customer_id, level, start, end, t0..t{k-1}, bv; visitors excluded by an exclusion step
     (unless they converted before it) are left out. ``visitors``: where person funnels
-    look the names up (see :func:`_scan`); with ``ids`` False, person funnels leave actor
-    and customer_id null (for callers that only count)."""
+    look the names up (see :func:`_scan`)."""
 
     def work(part, log, levels, names):
         return _best_table(part, log, levels, spec, names)
 
-    return pa.concat_tables(_scan(e, spec, work, visitors, ids))
+    return pa.concat_tables(_scan(e, spec, work, visitors))
 
 
 def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSpec):
@@ -330,14 +313,16 @@ def _chain_rows(log: _Log, levels: list[_Level], table: pa.Table, spec: FunnelSp
     return rows, hits, log.visitors
 
 
-def all_chains(e: ir.Table, spec: FunnelSpec) -> tuple[pa.Table, pa.Table | None]:
+def all_chains(
+    e: ir.Table, spec: FunnelSpec, visitors: ir.Table | None = None
+) -> tuple[pa.Table, pa.Table | None]:
     """Every valid chain row (actor = visitor number, level, start, end) and, with exclusion
     steps, each excluded visitor's first exclusion time: what ``funnel_trend`` summarises."""
 
     def work(part, log, levels, _):
         return _chain_rows(log, levels, part, spec)
 
-    parts = _scan(e, spec, work, ids=False)  # (visitors are numbered here, not named)
+    parts = _scan(e, spec, work, visitors)
     rows, hits, offset = [], [], 0
     for r, h, visitors in parts:  # visitor numbers are per part: make them unique
         rows.append(r.set_column(0, "actor", pc.add(r.column(0), offset)))
