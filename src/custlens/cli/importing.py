@@ -136,10 +136,8 @@ def _run_import(
     lg: str,
     fmt: Format,
 ) -> None:
-    from custlens.analytics.satisfaction.sentiment import score_sentiment
     from custlens.io.pipeline import STAGES, import_file
     from custlens.schema.problems import describe
-    from custlens.store.sentiment import store_sentiment
 
     with Progress(
         SpinnerColumn(),
@@ -169,6 +167,10 @@ def _run_import(
             progress=advance,
         )
         if table == "feedback" and not dry_run:  # each new or changed review scored once
+            # (the model, scikit-learn and jieba load only for feedback: ~1 s)
+            from custlens.analytics.satisfaction.sentiment import score_sentiment
+            from custlens.store.sentiment import store_sentiment
+
             store_sentiment(ws, score_sentiment)
     if fmt != Format.table:
         emit(result.to_dict(), Format.json if fmt == Format.json else fmt)

@@ -64,13 +64,20 @@ def _columns(ws: Workspace, name: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _partition_key(name: str, columns: list[str]) -> tuple[str, str] | None:
+    """(key, SQL of the value) of the table's Hive-style partitions (``month=2024-05``,
+    ``bucket=07``); None for a table kept whole (``all``)."""
+    if name in PARQUET_PARTITIONS:
+        return "month", f"strftime({quote_name(PARQUET_PARTITIONS[name])}, '%Y-%m')"
+    if "customer_id" in columns:
+        return "bucket", f"lpad(CAST(hash(customer_id) % {BUCKETS} AS VARCHAR), 2, '0')"
+    return None
+
+
 def _partition_sql(name: str, columns: list[str]) -> str:
     """The SQL expression naming a row's partition directory."""
-    if name in PARQUET_PARTITIONS:
-        return f"'month=' || strftime({quote_name(PARQUET_PARTITIONS[name])}, '%Y-%m')"
-    if "customer_id" in columns:
-        return f"'bucket=' || lpad(CAST(hash(customer_id) % {BUCKETS} AS VARCHAR), 2, '0')"
-    return "'all'"
+    key = _partition_key(name, columns)
+    return f"'{key[0]}=' || {key[1]}" if key else "'all'"
 
 
 def read_manifest(ws: Workspace, name: str) -> dict[str, Any]:
@@ -130,6 +137,62 @@ def _write(
     return rel
 
 
+def _write_parts(
+    ws: Workspace,
+    name: str,
+    cols: list[str],
+    parts: list[str],
+    import_id: int | None,
+    tag: str,
+) -> dict[str, list[str]]:
+    """Write the rows of every partition in ``parts`` (only those of ``import_id`` when
+    given) in one scan of the table (DuckDB's partitioned COPY), a new file or more per
+    partition; each partition's files, relative to the table's directory.
+
+    Files are written under a staging directory, then moved into their partitions: none is
+    listed until the caller commits the manifest, so an interrupted write leaves only files
+    the next sync removes."""
+    if not parts:
+        return {}
+    all_cols = _columns(ws, name)
+    key = _partition_key(name, all_cols)
+    if key is None or key[0] in cols:  # one partition (``all``), or a column of that name
+        return {p: [_write(ws, name, cols, p, import_id, tag)] for p in parts}
+    root = ws.parquet_dir / name
+    staging = root / f".staging-{uuid.uuid4().hex[:12]}"
+    root.mkdir(parents=True, exist_ok=True)
+    keep = ", ".join(quote_name(c) for c in cols)
+    values = [p.split("=", 1)[1] for p in parts]
+    only = "AND import_id = $imp" if import_id is not None else ""
+    params: dict[str, Any] = {"values": values}
+    if import_id is not None:
+        params["imp"] = import_id
+    ws.con.execute(
+        f"COPY (SELECT {keep}, {key[1]} AS {key[0]} FROM {quote_name(name)} "
+        f"WHERE list_contains($values, {key[1]}) {only}) TO {quote_literal(staging)} "
+        f"(FORMAT parquet, PARTITION_BY ({key[0]}), FILENAME_PATTERN 'part-{tag}-{{uuid}}')",
+        params,
+    )
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        (root / part).mkdir(parents=True, exist_ok=True)
+        files = sorted((staging / part).glob("*.parquet")) if (staging / part).exists() else []
+        for f in files:
+            f.replace(root / part / f.name)
+        out[part] = [f"{part}/{f.name}" for f in files]
+    _remove_dir(staging)
+    return out
+
+
+def _remove_dir(path: Path) -> None:
+    """Remove a directory tree left empty (or holding only empty directories)."""
+    if not path.exists():
+        return
+    for d in sorted((p for p in path.rglob("*") if p.is_dir()), reverse=True):
+        d.rmdir()
+    path.rmdir()
+
+
 def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[str, int]:
     """Bring the mirror of ``name`` in step with the table, writing only what changed.
 
@@ -156,9 +219,9 @@ def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[
     tag = str(import_id) if import_id is not None else "sync"
     after: dict[str, dict] = {}
     counts = {"kept": 0, "appended": 0, "rewritten": 0, "dropped": 0}
+    appends, rewrites = [], []
     for part, fp in sorted(now.items()):
         old = before.get(part)
-        entry = {"rows": fp["rows"], "fingerprint": fp["fingerprint"]}
         intact = bool(old) and all((root / f).exists() for f in old["files"])
         if intact and (old["rows"], old["fingerprint"]) == (fp["rows"], fp["fingerprint"]):
             after[part] = old
@@ -168,12 +231,17 @@ def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[
             and fp["new_rows"]
             and (old["rows"], old["fingerprint"]) == (fp["old"], fp["old_fingerprint"])
         ):
-            new = _write(ws, name, cols, part, import_id, tag)
-            after[part] = {**entry, "files": [*old["files"], new]}
-            counts["appended"] += 1
+            appends.append(part)
         else:
-            after[part] = {**entry, "files": [_write(ws, name, cols, part, None, tag)]}
-            counts["rewritten"] += 1
+            rewrites.append(part)
+    # one scan of the table for all appends, one for all rewrites
+    for parts, only, kind in ((appends, import_id, "appended"), (rewrites, None, "rewritten")):
+        for part, files in _write_parts(ws, name, cols, parts, only, tag).items():
+            fp = now[part]
+            kept = before[part]["files"] if kind == "appended" else []
+            after[part] = {"rows": fp["rows"], "fingerprint": fp["fingerprint"]}
+            after[part]["files"] = [*kept, *files]
+            counts[kind] += 1
     if not now:  # an empty table: one empty file keeps the schema readable
         empty = before.get("all") if before.keys() == {"all"} else None
         if empty and empty["rows"] == 0:
@@ -225,11 +293,10 @@ def compact_mirror(ws: Workspace, name: str) -> int:
     root = ws.parquet_dir / name
     manifest = read_manifest(ws, name)
     cols = manifest.get("columns") or [c for c in _columns(ws, name) if c not in MIRROR_SKIP]
-    done = 0
-    for part, entry in manifest["partitions"].items():
-        if len(entry["files"]) > 1:
-            entry["files"] = [_write(ws, name, cols, part, None, "compact")]
-            done += 1
+    several = [p for p, entry in manifest["partitions"].items() if len(entry["files"]) > 1]
+    for part, files in _write_parts(ws, name, cols, several, None, "compact").items():
+        manifest["partitions"][part]["files"] = files
+    done = len(several)
     if done:
         _commit(root, manifest)
         _remove_unlisted(root, manifest["partitions"])
