@@ -101,7 +101,7 @@ def _top_k_threshold(
     """
     scores = np.ascontiguousarray(scores)
     n_rows, n_items = scores.shape
-    width = max(1, n_items // (16 * (pool + 1)))  # items per block
+    width = max(1, n_items // (32 * (pool + 1)))  # items per block
     n_main = n_items // width  # blocks of `width` items, strided over the row
     main = n_main * width
     size = scores.itemsize
@@ -112,18 +112,20 @@ def _top_k_threshold(
     bar = np.where(np.isnan(bar) | (bar < 0), 0, bar).astype(scores.dtype)
     chosen = (block_max >= bar[:, None]) & (block_max > 0)
     br, bb = np.nonzero(chosen)
-    step = np.arange(width)
-    cols = bb[:, None] + n_main * step[None, :]
-    if main < n_items:  # the left-over items: one more block per row
-        br = np.concatenate([br, np.arange(n_rows)])
-        tail = main + step[None, :].repeat(n_rows, axis=0)
-        cols = np.concatenate([cols, tail])
-    inside = cols < n_items
-    cols = np.minimum(cols, n_items - 1)
-    vals = scores.ravel()[br[:, None] * n_items + cols]
-    hit = inside & (vals >= bar[br][:, None]) & (vals > 0)
+    flat = (br * n_items + bb)[:, None] + n_main * np.arange(width)[None, :]
+    vals = scores.ravel()[flat]
+    hit = vals >= bar[br][:, None]
+    hit &= vals > 0
     i, j = np.nonzero(hit)
-    r, c, v = br[i], cols[i, j], vals[i, j]
+    r, c, v = br[i], bb[i] + n_main * j, vals[i, j]
+    if main < n_items:  # the left-over items of every row
+        rest = scores[:, main:]
+        hit = rest >= bar[:, None]
+        hit &= rest > 0
+        ri, rj = np.nonzero(hit)
+        r = np.concatenate([r, ri])
+        c = np.concatenate([c, main + rj])
+        v = np.concatenate([v, rest[ri, rj]])
     order = np.lexsort((c, -v, r))
     r, c, v = r[order], c[order], v[order]
     start = np.searchsorted(r, np.arange(n_rows))
