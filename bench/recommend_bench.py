@@ -11,8 +11,9 @@ Tools, each in its own subprocess so peak RSS is its own:
 
 - ``custlens_als``: the product's ALS path on an Ibis (DuckDB) table of the order lines:
   ``purchase_lines`` -> ``purchase_data`` -> ``history_at`` -> ``ImplicitALS.fit`` (with
-  buy-again, which the rules need), then every customer's top 10 through ``score_batch``
-  (recently bought items left out unless due) and ``top_k`` (at most 4 per category).
+  buy-again, which the rules need), then every customer's top 10 through ``member_top_k``
+  (recently bought items left out unless due, at most 4 per category; the lists
+  ``top_k(score_batch(...))`` gives, in large batches on ``--threads`` threads).
 - ``custlens_full``: what ``custlens recommend export`` computes, ``ProductRecommender.fit``
   (every member, validation window, blend weights) and ``lists`` for every customer;
   ``--full`` to run it (long at full scale; ``--timeout`` caps it).
@@ -57,8 +58,7 @@ CUSTLENS_ALS = """
 import ibis
 from custlens.analytics.recommend.buy_again import BuyAgain
 from custlens.analytics.recommend.interactions import history_at, purchase_data, purchase_lines
-from custlens.analytics.recommend.lists import batches, score_batch
-from custlens.analytics.recommend.ranking import top_k
+from custlens.analytics.recommend.lists import member_top_k
 from custlens.analytics.recommend.recommenders import ImplicitALS
 orders = ibis.duckdb.connect().read_parquet(path)
 data = purchase_data(purchase_lines(orders))
@@ -67,9 +67,8 @@ lap("load")
 members = {"als": ImplicitALS(threads=threads).fit(history),
            "buy_again": BuyAgain().fit(history)}
 lap("fit")
-tops = [top_k(score_batch(members, history, b, 30).scores["als"], data.item_category, 10, 4)
-        for b in batches(np.arange(data.n_customers), data.n_items)]
-top = np.vstack(tops)
+top = member_top_k(members["als"], members["buy_again"], history, np.arange(data.n_customers),
+                   30, 10, 4, threads=threads)
 lap("score")
 out = f"{top.shape[0]} lists, {int((top >= 0).sum())} items"
 """

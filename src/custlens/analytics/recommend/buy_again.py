@@ -104,14 +104,20 @@ class BuyAgain:
 
     def due(self, history: History, rows: np.ndarray) -> np.ndarray:
         """(len(rows), items) booleans: the replenishment products due for each customer."""
+        r, c, _, ok = self.due_entries(history, rows)
+        out = np.zeros((rows.size, history.data.n_items), dtype=bool)
+        out[r[ok], c[ok]] = True
+        return out
+
+    def due_entries(self, history: History, rows: np.ndarray):
+        """:meth:`elapsed` for the customers' latest purchases and whether each is due:
+        row positions, items, days since, due (booleans), without a dense matrix."""
         if not hasattr(self, "cycle_days_"):
             raise NotFittedError("BuyAgain is not fitted yet: call fit() first")
         r, c, days = self.elapsed(history, rows)
         cycle = self.cycle_days_[c]
         ok = (cycle > 0) & (days >= cycle - self.lead_days) & (days <= cycle * self.lapse)
-        out = np.zeros((rows.size, history.data.n_items), dtype=bool)
-        out[r[ok], c[ok]] = True
-        return out
+        return r, c, days, ok
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
         due = self.due(history, rows)

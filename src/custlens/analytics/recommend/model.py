@@ -25,6 +25,7 @@ from custlens.analytics.recommend.lists import (
     batches,
     blend_scores,
     member_lists,
+    member_top_k,
     score_batch,
     served_scores,
 )
@@ -236,14 +237,27 @@ class ProductRecommender:
         if not hasattr(self, "members_"):
             raise NotFittedError("ProductRecommender is not fitted yet: call fit() first")
         history = history or self.history_
+        if which in self.members_:  # one member: sparse rules, large batches, threads
+            top = member_top_k(
+                self.members_[which],
+                self.members_["buy_again"],
+                history,
+                np.asarray(rows, dtype=np.int64),
+                self.recent_days,
+                self.k,
+                self.per_category,
+                self._margin(),
+                threads=self.threads,
+            )
+            source = np.full(top.shape, "", dtype=object)
+            source[top >= 0] = which
+            return top, source
         cat = self.data_.item_category
         names = np.array(list(self.members_), dtype=object)
         tops, sources = [], []
         for b in batches(np.asarray(rows, dtype=np.int64), self.data_.n_items):
             batch = score_batch(self.members_, history, b, self.recent_days, self._margin())
-            if which in self.members_:
-                scores, src = batch.scores[which], np.full(batch.due.shape, MEMBERS.index(which))
-            elif which == "blend":
+            if which == "blend":
                 scores, src = blend_scores(batch, self.weights_)
             else:
                 scores, src = served_scores(batch, history, self.served_, self.weights_)

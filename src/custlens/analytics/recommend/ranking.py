@@ -10,6 +10,7 @@ that have an opinion on it (a score above 0), ``rank_m`` counting from 1.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 NEG = np.float32(-np.inf)
 
@@ -49,6 +50,22 @@ def top_k(
     """
     n_rows, n_items = scores.shape
     pool = min(n_items, k * 5 if per_category else k)
+    if n_rows == 0 or n_items < 8 * (pool + 1) or pool < 1:
+        return _top_k_partition(scores, category, k, per_category)
+    out, fallback = _top_k_threshold(scores, category, k, per_category, pool)
+    if fallback.any():
+        out[fallback] = _top_k_partition(scores[fallback], category, k, per_category)
+    return out
+
+
+def _top_k_partition(
+    scores: np.ndarray, category: np.ndarray, k: int, per_category: int | None
+) -> np.ndarray:
+    """:func:`top_k` by a partial sort of every row: the ``k * 5`` best items (``k``
+    without a category limit) are the candidates, ordered by score (ties in the partial
+    sort's order), then the rules."""
+    n_rows, n_items = scores.shape
+    pool = min(n_items, k * 5 if per_category else k)
     cand = np.argpartition(-scores, pool - 1, axis=1)[:, :pool] if pool < n_items else None
     if cand is None:
         cand = np.tile(np.arange(n_items), (n_rows, 1))
@@ -66,6 +83,77 @@ def top_k(
     if out.shape[1] < k:
         out = np.hstack([out, np.full((n_rows, k - out.shape[1]), -1)])
     return out
+
+
+def _top_k_threshold(
+    scores: np.ndarray, category: np.ndarray, k: int, per_category: int | None, pool: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_k` without sorting whole rows, and the rows it cannot decide.
+
+    The items are cut into blocks (block ``j`` holds the items ``j``, ``j + blocks``,
+    ``j + 2 blocks``, ...; the few items left over are always read); the ``pool + 1``-th
+    largest block maximum of a row is a score that at least ``pool + 1`` items reach, so the
+    items of the blocks reaching it and the left-over items, scoring at least that much (and
+    above 0), hold the row's ``pool + 1`` best. Only those few are read again and sorted
+    (score, then item code). A row whose lists could depend on how ties are broken (two
+    equal scores among its ``pool + 1`` best) or that holds a NaN or an infinite score there
+    is flagged for :func:`_top_k_partition`, which gives the lists it always gave.
+    """
+    scores = np.ascontiguousarray(scores)
+    n_rows, n_items = scores.shape
+    width = max(1, n_items // (32 * (pool + 1)))  # items per block
+    n_main = n_items // width  # blocks of `width` items, strided over the row
+    main = n_main * width
+    size = scores.itemsize
+    view = as_strided(scores, (n_rows, width, n_main), (scores.strides[0], n_main * size, size))
+    block_max = view.max(axis=1)
+    bar = np.partition(block_max, n_main - pool - 1, axis=1)[:, n_main - pool - 1]
+    fallback = np.isnan(block_max).any(axis=1) | np.isnan(scores[:, main:]).any(axis=1)
+    bar = np.where(np.isnan(bar) | (bar < 0), 0, bar).astype(scores.dtype)
+    chosen = (block_max >= bar[:, None]) & (block_max > 0)
+    br, bb = np.nonzero(chosen)
+    flat = (br * n_items + bb)[:, None] + n_main * np.arange(width)[None, :]
+    vals = scores.ravel()[flat]
+    hit = vals >= bar[br][:, None]
+    hit &= vals > 0
+    i, j = np.nonzero(hit)
+    r, c, v = br[i], bb[i] + n_main * j, vals[i, j]
+    if main < n_items:  # the left-over items of every row
+        rest = scores[:, main:]
+        hit = rest >= bar[:, None]
+        hit &= rest > 0
+        ri, rj = np.nonzero(hit)
+        r = np.concatenate([r, ri])
+        c = np.concatenate([c, main + rj])
+        v = np.concatenate([v, rest[ri, rj]])
+    order = np.lexsort((c, -v, r))
+    r, c, v = r[order], c[order], v[order]
+    start = np.searchsorted(r, np.arange(n_rows))
+    pos = np.arange(r.size) - start[r]
+    near = pos <= pool  # the pool + 1 best of each row
+    r, c, v, pos = r[near], c[near], v[near], pos[near]
+    tie = (r[1:] == r[:-1]) & (v[1:] == v[:-1])
+    fallback[r[1:][tie]] = True
+    fallback[r[~np.isfinite(v)]] = True
+    keep = pos < pool
+    r, c, pos = r[keep], c[keep], pos[keep]
+    if per_category:
+        cat = category[c]
+        by = np.lexsort((pos, cat, r))
+        rb, cb = r[by], cat[by]
+        new = np.ones(by.size, dtype=bool)
+        new[1:] = (rb[1:] != rb[:-1]) | (cb[1:] != cb[:-1])
+        first = np.maximum.accumulate(np.where(new, np.arange(by.size), 0))
+        rank = np.empty(by.size, dtype=np.int64)
+        rank[by] = np.arange(by.size) - first
+        ok = rank < per_category
+        r, c = r[ok], c[ok]
+    start = np.searchsorted(r, np.arange(n_rows))
+    slot = np.arange(r.size) - start[r]
+    take = slot < k
+    out = np.full((n_rows, k), -1, dtype=np.int64)
+    out[r[take], slot[take]] = c[take]
+    return out, fallback
 
 
 def _rank_in_category(cats: np.ndarray) -> np.ndarray:

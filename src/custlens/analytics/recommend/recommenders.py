@@ -201,9 +201,13 @@ class ImplicitALS:
         return self
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
-        _check(self, "item_factors_")
         with _controller().limit(limits=self.threads):
-            s = self.user_factors_[rows] @ self.item_factors_.T
+            return self.raw_scores(history, rows)
+
+    def raw_scores(self, history: History, rows: np.ndarray) -> np.ndarray:
+        """:meth:`score` without capping the BLAS threads (the caller caps them)."""
+        _check(self, "item_factors_")
+        s = self.user_factors_[rows] @ self.item_factors_.T
         # a customer without purchases has no taste to factor: no opinion
         s[history.n_orders[rows] == 0] = 0
         return np.maximum(s, 0, out=s)
