@@ -66,3 +66,49 @@ def test_concurrent_posts_share_transactions_and_apply_every_row_once(tmp_path):
     assert batches == (POSTERS + 1, POSTERS + 1, POSTERS + 1)
     assert sum(a["inserted"] for a in answers) == POSTERS * ROWS
     ws.close()
+
+
+def test_mirror_follows_ingested_batches_after_a_pause(tmp_path, monkeypatch):
+    """The Parquet mirror is not rewritten per micro-batch (a comparison of the whole table
+    each time) but once arrivals pause, and when the server closes: then it is in step."""
+    from custlens.store import mirror
+    from custlens.web import ingest
+
+    monkeypatch.setattr(ingest, "QUIET_SECONDS", 0.3)
+    synced: list[str] = []
+    real_sync = mirror.sync_mirror
+
+    def recorded(ws, name, import_id=None):
+        synced.append(name)
+        return real_sync(ws, name, import_id)
+
+    monkeypatch.setattr(mirror, "sync_mirror", recorded)
+    ws = init_workspace(tmp_path / "ws")
+    users.add_user(ws.con, "pos", "pos-pass-001", "analyst")
+    _, token = users.create_token(ws.con, "pos", "till", ("ingest",))
+    app = create_app(None, ws, WebOptions(warm_caches=False, ingest_wait_seconds=60))
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        for p in range(3):
+            got = client.post("/api/v1/customers", json=_batch(p), headers=auth)
+            assert got.status_code == 200 and got.json()["applied"], got.text
+        assert synced == []  # applied, the mirror not touched per batch
+        assert not mirror.mirror_in_step(ws, "customers")
+        ingestor = app.state.ingestor
+        for _ in range(100):  # the pause: brought in step by the applier thread
+            if len(set(synced)) == 3:
+                break
+            threading.Event().wait(0.1)
+        assert sorted(set(synced)) == ["customers", "events", "orders"]
+        with app.state.ctx.writing():
+            assert mirror.mirror_in_step(ws, "customers")
+        got = client.post("/api/v1/customers", json=_batch(7), headers=auth)
+        assert got.json()["applied"]
+    ingestor.close()  # (closing the server brings it in step too)
+    assert mirror.mirror_in_step(ws, "customers")
+    rows = ws.con.execute(
+        "SELECT count(*) FROM read_parquet(?)",
+        [[str(f) for f in mirror.mirror_files(ws, "customers")]],
+    ).fetchone()[0]
+    assert rows == 4 * ROWS
+    ws.close()

@@ -108,8 +108,9 @@ def pending(ws: Workspace) -> list[dict[str, Any]]:
     return [e for e in entries if e["batch_id"] not in done]
 
 
-def apply_entry(ws: Workspace, entry: dict[str, Any]) -> ImportResult | None:
-    """Import the rows of ``entry`` in one transaction that records the batch as applied.
+def apply_entry(ws: Workspace, entry: dict[str, Any], mirror: bool = True) -> ImportResult | None:
+    """Import the rows of ``entry`` in one transaction that records the batch as applied
+    (``mirror`` False: the caller brings the Parquet mirror in step afterwards).
 
     A batch that can no longer be imported as it stands (it passed the same checks when it
     arrived) is recorded as failed, so that it is not tried again; None is returned.
@@ -128,6 +129,7 @@ def apply_entry(ws: Workspace, entry: dict[str, Any]) -> ImportResult | None:
             row_filters=entry.get("row_filters") or None,
             before_commit=mark,
             lang=entry.get("lang"),
+            mirror=mirror,
         )
     except InputError:
         log.exception("ingest batch %s could not be applied", entry["batch_id"])

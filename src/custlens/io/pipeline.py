@@ -140,7 +140,10 @@ class Source:
     :func:`custlens.io.readers.read_source`) and returns what was read; ``restrict`` (optional)
     is called on the staged rows (temp table ``_ruled``) before their problems are collected,
     and ``before_commit`` inside the import's transaction once the rows are written (also in
-    a dry run, whose transaction then rolls back: ``ImportResult.dry_run`` tells).
+    a dry run, whose transaction then rolls back: ``ImportResult.dry_run`` tells). ``mirror``
+    False leaves the Parquet mirror to the caller (the ingestion server brings it in step
+    after a pause in arrivals, not after every micro-batch, whose transaction may also still
+    be open).
     """
 
     name: str
@@ -149,6 +152,7 @@ class Source:
     mapping_spec: Any = None
     restrict: Callable[[Any, Table], None] | None = None
     before_commit: Callable[[Any, ImportResult], None] | None = None
+    mirror: bool = True
 
 
 def import_source(
@@ -297,6 +301,8 @@ def import_source(
         step("mirror")
         # a file that changed no row leaves the mirror as it was (its rows' flags did not change
         # either: they depend on the stored rows alone), unless it is not written yet
+        if not source.mirror:
+            return result
         if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
             ws.write_parquet(table.name, import_id)
             if table.name == "customers":

@@ -126,6 +126,7 @@ def import_records(
     dry_run: bool = False,
     lang: str | None = None,
     now: datetime | None = None,
+    mirror: bool = True,
 ) -> ImportResult:
     """Import ``records`` (JSON objects keyed by column names or their zh/en headers) into
     ``table_name`` exactly as a file of those rows would be imported.
@@ -146,6 +147,8 @@ def import_records(
         Called with the connection and the result inside the import's transaction.
     dry_run, lang, now
         As :func:`custlens.io.pipeline.import_source`.
+    mirror : bool
+        False: leave the Parquet mirror to the caller (``Source.mirror``).
 
     Returns
     -------
@@ -167,5 +170,6 @@ def import_records(
         read,
         restrict=restrict_to(row_filters) if row_filters else None,
         before_commit=before_commit,
+        mirror=mirror,
     )
     return import_source(ws, table_name, source, dry_run=dry_run, lang=lang, now=now)

@@ -27,9 +27,10 @@ from custlens.web.notify import enqueue_after_batch
 log = logging.getLogger(__name__)
 
 INGEST_TABLES = ("customers", "orders", "events")
-# after a micro-batch, the dashboard caches are warmed and the read-only snapshot written again
-# (work over the whole workspace) once no batch arrived for QUIET_SECONDS, or after
-# MAX_DEFER_SECONDS of steady arrivals, not after every micro-batch
+# after a micro-batch, the Parquet mirror is brought in step, the dashboard caches are warmed
+# and the read-only snapshot written again (work over the whole workspace) once no batch
+# arrived for QUIET_SECONDS, or after MAX_DEFER_SECONDS of steady arrivals, not after every
+# micro-batch
 QUIET_SECONDS = 2.0
 MAX_DEFER_SECONDS = 30.0
 
@@ -88,6 +89,7 @@ class Ingestor:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._deferred: float | None = None  # since when warming / the snapshot wait
+        self._mirror_due = False  # batches applied since the mirror was last brought in step
 
     def replay(self) -> int:
         """Apply what the write-ahead file holds and was not applied (at start)."""
@@ -137,7 +139,22 @@ class Ingestor:
 
     def _background(self) -> None:
         self._deferred = None
+        self.sync_mirror()
         self.ctx.refresh_background()
+
+    def sync_mirror(self) -> None:
+        """Bring the Parquet mirror of the ingested tables in step (Spark reads it; `custlens
+        doctor` checks it): a comparison of each table with its manifest, then only the
+        partitions that changed are written."""
+        if not self._mirror_due:
+            return
+        try:
+            with self.ctx.writing():
+                for table in INGEST_TABLES:
+                    self.ctx.ws.write_parquet(table)
+            self._mirror_due = False
+        except Exception:  # the next pause, Spark's start or `custlens doctor --repair` retries
+            log.exception("Parquet mirror not brought in step after ingested batches")
 
     def _run(self) -> None:
         stop = False
@@ -149,6 +166,7 @@ class Ingestor:
             try:
                 with self.ctx.writing():
                     results = self._apply(group)
+                    self._mirror_due = True
                     imports = [
                         (e["table"], r.import_id)
                         for e in group
@@ -186,14 +204,16 @@ class Ingestor:
         if len(group) > 1:
             try:
                 with ws.transaction():
-                    results = {e["batch_id"]: ingest_log.apply_entry(ws, e) for e in group}
+                    results = {
+                        e["batch_id"]: ingest_log.apply_entry(ws, e, mirror=False) for e in group
+                    }
                 self.transactions += 1
                 return results
             except Exception:  # rolled back (TransactionAborted when a batch failed in it)
                 log.warning("a micro-batch of %d failed: one by one now", len(group), exc_info=True)
         results = {}
         for entry in group:
-            results[entry["batch_id"]] = ingest_log.apply_entry(ws, entry)
+            results[entry["batch_id"]] = ingest_log.apply_entry(ws, entry, mirror=False)
             self.transactions += 1
         return results
 
@@ -223,13 +243,15 @@ class Ingestor:
 
     def close(self) -> None:
         """Stop the applier thread after the batches queued so far (then the write-ahead
-        file is emptied, when every batch in it is applied)."""
+        file is emptied, when every batch in it is applied, and the Parquet mirror brought
+        in step)."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
             with self.ctx.writing():
                 ingest_log.compact(self.ctx.ws)
+            self.sync_mirror()
 
 
 def stored_response(con: Any, token_id: str, key: str) -> tuple[str, int, dict] | None:
