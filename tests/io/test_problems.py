@@ -360,6 +360,30 @@ def test_flags_across_imports(ws, write):
     _assert_flags_settled(ws)
 
 
+def test_flags_of_an_api_batch_judge_its_customers_alone(ws, write):
+    """A batch of records (the ingestion API) judges only its own customers' orders: the
+    flags equal those of a whole-table recomputation, and other customers' orders are not
+    read (their stored flags, here one set by hand, stay as they were)."""
+    from custlens.io.records import import_records
+
+    import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))
+    first = [f"O{i},C1,2024-02-01 10:0{i}:00,奶粉,1,10,0,10,已支付\n" for i in range(5)]
+    first += [f"P{i},C3,2024-02-01 10:0{i}:00,奶粉,1,10,0,10,已支付\n" for i in range(5)]
+    import_file(ws, "orders", write("o1.csv", ORD_HEADER + "".join(first)))
+    assert ws.con.execute("SELECT count(*) FROM orders WHERE needs_review").fetchone()[0] == 0
+    header = ORD_HEADER.strip().split(",")
+    row = "O5,C1,2024-02-01 10:05:00,奶粉,1,10,0,10,已支付".split(",")  # C1's 6th in 10 min
+    result = import_records(ws, "orders", [dict(zip(header, row, strict=True))])
+    assert result.problem_counts == {"burst_orders": 1}
+    _assert_flags_settled(ws)  # the same flags as judging every order
+    # C3 is not read by a batch without C3: a flag changed behind its back stays
+    ws.con.execute("UPDATE orders SET review_reasons = 'x' WHERE order_id = 'P0'")
+    row = "O6,C1,2024-03-01 10:00:00,奶粉,1,10,0,10,已支付".split(",")
+    import_records(ws, "orders", [dict(zip(header, row, strict=True))])
+    reasons = ws.con.execute("SELECT review_reasons FROM orders WHERE order_id = 'P0'").fetchone()
+    assert reasons == ("x",)
+
+
 def test_flags_when_an_import_changes_stored_orders(ws, write):
     """An import that updates stored rows recomputes the flags after writing them."""
     import_file(ws, "customers", write("c.csv", CUST_HEADER + GOOD_CUST))

@@ -240,7 +240,9 @@ def import_source(
                     ).fetchone()[0]
                 )
                 if flag_first:
-                    quality.compute_order_flags(con, ws.settings, incoming=True)
+                    quality.compute_order_flags(
+                        con, ws.settings, incoming=True, touched_only=src.fmt == RECORDS
+                    )
                 write_rows(
                     con,
                     table,

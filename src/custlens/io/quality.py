@@ -99,15 +99,24 @@ WITH incoming AS NOT MATERIALIZED (
 ),
 all_orders AS NOT MATERIALIZED (
     SELECT order_line_key, order_id, customer_id, order_time, order_date, amount, status,
-           row_flags, review_reasons, net_quantity, net_amount FROM orders
+           row_flags, review_reasons, net_quantity, net_amount FROM orders {{touched}}
     UNION ALL SELECT * FROM incoming
 ),"""
+# a batch that only adds orders can change the reasons of its own customers' orders alone
+TOUCHED_SQL = "WHERE customer_id IN (SELECT customer_id FROM incoming)"
 
 
-def compute_order_flags(con: Any, settings: Settings, incoming: bool = False) -> None:
+def compute_order_flags(
+    con: Any, settings: Settings, incoming: bool = False, touched_only: bool = False
+) -> None:
     """``_flags`` (order_line_key, reasons): the review reasons of every order whose reasons
     may have changed, over the stored orders or (``incoming``) those plus the new rows of the
-    import in progress, before they are written."""
+    import in progress, before they are written.
+
+    ``touched_only`` (with ``incoming``; the ingestion API's small batches): only the orders of
+    the incoming rows' customers are judged, the only ones whose reasons an import that adds
+    orders can change; a file import judges every order again, so that changed quality
+    settings reach all of them."""
     qs = settings.quality
     params = {
         "min_orders": qs.outlier_min_orders,
@@ -116,7 +125,10 @@ def compute_order_flags(con: Any, settings: Settings, incoming: bool = False) ->
         "minutes": qs.burst_minutes,
         "burst": qs.burst_orders,
     }
-    head = INCOMING_SQL if incoming else STORED_SQL
+    if incoming:
+        head = INCOMING_SQL.format(touched=TOUCHED_SQL if touched_only else "")
+    else:
+        head = STORED_SQL
     con.execute(f"CREATE OR REPLACE TEMP TABLE _flags AS {head}{FLAGS_SQL}", params)
 
 
