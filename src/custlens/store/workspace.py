@@ -290,6 +290,9 @@ class Workspace:
             if self._ibis is None:
                 import ibis  # (imported on first use: an import needs no Ibis)
 
+                from custlens.store.thread_backend import install
+
+                install()  # in-memory tables computed per thread (see thread_backend)
                 self._ibis = ibis.duckdb.from_connection(self.con)
             return self._ibis
         if engine == "spark":

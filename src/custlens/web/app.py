@@ -62,6 +62,9 @@ def create_app(
     settings: Settings | None, workspace: Workspace, options: WebOptions | None = None
 ) -> FastAPI:
     """The FastAPI app serving ``workspace`` (settings default to the workspace's)."""
+    from custlens.store.thread_backend import install
+
+    install(replace=True)  # in-memory tables computed per thread (see store.thread_backend)
     settings = settings or workspace.settings
     opts = options or WebOptions()
     ctx = AppContext(settings, workspace, opts, cache=ResultCache(opts.cache_entries))
