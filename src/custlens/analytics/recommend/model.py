@@ -27,7 +27,7 @@ from custlens.analytics.recommend.lists import (
     member_lists,
     member_top_k,
     score_batch,
-    served_scores,
+    served_top_k,
 )
 from custlens.analytics.recommend.metrics import ranking_metrics
 from custlens.analytics.recommend.ranking import top_k
@@ -252,20 +252,22 @@ class ProductRecommender:
             source = np.full(top.shape, "", dtype=object)
             source[top >= 0] = which
             return top, source
-        cat = self.data_.item_category
+        # the served recommender or the blend: sparse rules, large batches, threads
+        top, src = served_top_k(
+            self.members_,
+            self.weights_,
+            self.served_,
+            history,
+            np.asarray(rows, dtype=np.int64),
+            self.recent_days,
+            self.k,
+            self.per_category,
+            self._margin(),
+            threads=self.threads,
+            rules=which is None,
+        )
         names = np.array(list(self.members_), dtype=object)
-        tops, sources = [], []
-        for b in batches(np.asarray(rows, dtype=np.int64), self.data_.n_items):
-            batch = score_batch(self.members_, history, b, self.recent_days, self._margin())
-            if which == "blend":
-                scores, src = blend_scores(batch, self.weights_)
-            else:
-                scores, src = served_scores(batch, history, self.served_, self.weights_)
-            top = top_k(scores.copy(), cat, self.k, self.per_category)
-            picked = np.take_along_axis(src, np.maximum(top, 0), axis=1)
-            tops.append(top)
-            sources.append(np.where(top >= 0, names[np.maximum(picked, 0)], ""))
-        return np.vstack(tops), np.vstack(sources)
+        return top, np.where(top >= 0, names[np.maximum(src, 0)], "")
 
 
 def _metrics(tops: list[np.ndarray], truth, n_items: int) -> dict:

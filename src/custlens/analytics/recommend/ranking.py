@@ -4,7 +4,8 @@ Rules: an item the customer bought in the last ``recent_days`` is not shown unle
 due replenishment product; a list holds at most ``per_category`` items of one category (the
 next best of another category takes the place). The blend is weighted reciprocal-rank
 fusion: an item's blended score is ``sum_m w_m / (offset + rank_m)`` over the recommenders
-that have an opinion on it (a score above 0), ``rank_m`` counting from 1.
+that have an opinion on it (a score above 0), ``rank_m`` counting from 1, summed in float32
+in recommender order (:func:`weighted_sum`).
 """
 
 from __future__ import annotations
@@ -200,10 +201,30 @@ def fuse(
     """
     names = list(rank_list)
     w = np.array([weights.get(n, 0.0) for n in names], dtype=np.float32)
-    parts = reciprocal_ranks(rank_list, offset) * w[:, None, None]
+    recip = reciprocal_ranks(rank_list, offset)
+    parts = recip * w[:, None, None]
     best = parts.argmax(axis=0)
     best[parts.max(axis=0) <= 0] = -1
-    return parts.sum(axis=0), best
+    return weighted_sum(recip, w), best
+
+
+def weighted_sum(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_m weights[m] * parts[m]`` in float32, added in recommender order one term at a
+    time: every cell's value depends on its own terms only (not on the shape of the batch,
+    as a BLAS product's may), so lists are the same however the customers are batched.
+
+    Examples
+    --------
+    >>> weighted_sum(np.array([[0.5, 0.0], [0.25, 1.0]], dtype=np.float32),
+    ...              np.array([2.0, 1.0], dtype=np.float32)).tolist()
+    [1.25, 1.0]
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    out = np.zeros(parts.shape[1:], dtype=np.float32)
+    for m in range(parts.shape[0]):
+        if w[m] != 0:
+            out += w[m] * parts[m]
+    return out
 
 
 def reciprocal_ranks(rank_list: dict[str, np.ndarray], offset: float = 10.0) -> np.ndarray:

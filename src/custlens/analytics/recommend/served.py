@@ -15,11 +15,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from custlens.analytics.recommend.interactions import History
-from custlens.analytics.recommend.lists import batches
 from custlens.analytics.recommend.model import ProductRecommender
 from custlens.analytics.recommend.recommenders import binary
 from custlens.errors import InputError
 from custlens.i18n import gettext
+
+TABLE_CUSTOMERS = 8192  # customers per slice of the table
 
 REASONS = {
     "buy_again": "You buy this about every {days} days; it is due",
@@ -92,7 +93,9 @@ def recommendations(
         if (rows < 0).any():
             unknown = ", ".join(ids[rows < 0][:5])
             raise InputError(gettext("unknown customer: {ids}", lang, ids=unknown))
-    parts = [_table(model, history, b, lang) for b in batches(rows, data.n_items)]
+    # large slices: the lists of a slice are scored in threaded batches
+    size = TABLE_CUSTOMERS
+    parts = [_table(model, history, rows[s : s + size], lang) for s in range(0, rows.size, size)]
     if not parts:
         return pd.DataFrame(
             columns=[
