@@ -372,14 +372,19 @@ def test_flags_of_an_api_batch_judge_its_customers_alone(ws, write):
     import_file(ws, "orders", write("o1.csv", ORD_HEADER + "".join(first)))
     assert ws.con.execute("SELECT count(*) FROM orders WHERE needs_review").fetchone()[0] == 0
     header = ORD_HEADER.strip().split(",")
-    row = "O5,C1,2024-02-01 10:05:00,奶粉,1,10,0,10,已支付".split(",")  # C1's 6th in 10 min
-    result = import_records(ws, "orders", [dict(zip(header, row, strict=True))])
+
+    def record(line: str) -> dict[str, str]:
+        return dict(zip(header, line.split(","), strict=True))
+
+    # C1's 6th order in 10 minutes
+    result = import_records(
+        ws, "orders", [record("O5,C1,2024-02-01 10:05:00,奶粉,1,10,0,10,已支付")]
+    )
     assert result.problem_counts == {"burst_orders": 1}
     _assert_flags_settled(ws)  # the same flags as judging every order
     # C3 is not read by a batch without C3: a flag changed behind its back stays
     ws.con.execute("UPDATE orders SET review_reasons = 'x' WHERE order_id = 'P0'")
-    row = "O6,C1,2024-03-01 10:00:00,奶粉,1,10,0,10,已支付".split(",")
-    import_records(ws, "orders", [dict(zip(header, row, strict=True))])
+    import_records(ws, "orders", [record("O6,C1,2024-03-01 10:00:00,奶粉,1,10,0,10,已支付")])
     reasons = ws.con.execute("SELECT review_reasons FROM orders WHERE order_id = 'P0'").fetchone()
     assert reasons == ("x",)
 
