@@ -16,6 +16,7 @@ from custlens.analytics.recommend.interactions import History
 from custlens.analytics.recommend.ranking import (
     NEG,
     apply_exclusions,
+    rank_in_group,
     ranks,
     reciprocal_ranks,
     top_k,
@@ -504,15 +505,7 @@ def _blend_lists(
     keep = (pos < pool) & ~bad[r]
     r, c, sr, pos = r[keep], c[keep], sr[keep], pos[keep]
     if per_category:
-        cat = category[c]
-        by = np.lexsort((pos, cat, r))
-        rb, cb = r[by], cat[by]
-        new = np.ones(by.size, dtype=bool)
-        new[1:] = (rb[1:] != rb[:-1]) | (cb[1:] != cb[:-1])
-        first = np.maximum.accumulate(np.where(new, np.arange(by.size), 0))
-        rank = np.empty(by.size, dtype=np.int64)
-        rank[by] = np.arange(by.size) - first
-        ok = rank < per_category
+        ok = rank_in_group(r, category[c], pos) < per_category
         r, c, sr = r[ok], c[ok], sr[ok]
     start = np.searchsorted(r, np.arange(n))
     slot = np.arange(r.size) - start[r]

@@ -139,15 +139,7 @@ def _top_k_threshold(
     keep = pos < pool
     r, c, pos = r[keep], c[keep], pos[keep]
     if per_category:
-        cat = category[c]
-        by = np.lexsort((pos, cat, r))
-        rb, cb = r[by], cat[by]
-        new = np.ones(by.size, dtype=bool)
-        new[1:] = (rb[1:] != rb[:-1]) | (cb[1:] != cb[:-1])
-        first = np.maximum.accumulate(np.where(new, np.arange(by.size), 0))
-        rank = np.empty(by.size, dtype=np.int64)
-        rank[by] = np.arange(by.size) - first
-        ok = rank < per_category
+        ok = rank_in_group(r, category[c], pos) < per_category
         r, c = r[ok], c[ok]
     start = np.searchsorted(r, np.arange(n_rows))
     slot = np.arange(r.size) - start[r]
@@ -157,19 +149,31 @@ def _top_k_threshold(
     return out, fallback
 
 
+def rank_in_group(row: np.ndarray, group: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """For entries (row, group, pos): how many entries of the same row and group have a
+    smaller ``pos`` (0 for the first); the category cap keeps ranks below its limit.
+
+    Examples
+    --------
+    >>> rank_in_group(np.array([0, 0, 0, 1]), np.array([5, 7, 5, 5]), np.array([0, 1, 2, 0]))
+    array([0, 0, 1, 0])
+    """
+    by = np.lexsort((pos, group, row))
+    rb, gb = row[by], group[by]
+    new = np.ones(by.size, dtype=bool)
+    new[1:] = (rb[1:] != rb[:-1]) | (gb[1:] != gb[:-1])
+    first = np.maximum.accumulate(np.where(new, np.arange(by.size), 0))
+    rank = np.empty(by.size, dtype=np.int64)
+    rank[by] = np.arange(by.size) - first
+    return rank
+
+
 def _rank_in_category(cats: np.ndarray) -> np.ndarray:
     """Per row, how many earlier positions hold the same category (0 for the first)."""
     n_rows, width = cats.shape
     row = np.repeat(np.arange(n_rows), width)
-    flat = cats.ravel()
-    order = np.lexsort((np.tile(np.arange(width), n_rows), flat, row))
-    r, c = row[order], flat[order]
-    new = np.ones(order.size, dtype=bool)
-    new[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    start = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size) - start
-    return rank.reshape(n_rows, width)
+    pos = np.tile(np.arange(width), n_rows)
+    return rank_in_group(row, cats.ravel(), pos).reshape(n_rows, width)
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
