@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.analytics.recommend import lists as lists_module
+from custlens.analytics.recommend import served_lists
 from custlens.analytics.recommend.interactions import history_at, purchase_data
 from custlens.analytics.recommend.lists import outside_price_band
 from custlens.analytics.recommend.model import ProductRecommender
@@ -156,17 +156,17 @@ def test_served_lists_match_the_dense_path(
 ):
     model = _model(strict_price, weights, served)
     model.threads = 2
-    monkeypatch.setattr(lists_module, "SERVED_CELLS_PER_BATCH", 37 * N_ITEMS)
+    monkeypatch.setattr(served_lists, "SERVED_CELLS_PER_BATCH", 37 * N_ITEMS)
     if depth is not None:  # rank fewer items exactly: more rows decided by the bounds
-        monkeypatch.setattr(lists_module, "RANK_DEPTH", depth)
+        monkeypatch.setattr(served_lists, "RANK_DEPTH", depth)
     dense_rows = []
-    dense = lists_module._dense_lists
+    dense = served_lists._dense_lists
 
     def counted(batch, *args):
         dense_rows.append(batch.rows.size)
         return dense(batch, *args)
 
-    monkeypatch.setattr(lists_module, "_dense_lists", counted)
+    monkeypatch.setattr(served_lists, "_dense_lists", counted)
     rows = np.arange(N_CUSTOMERS)
     top, source = model.lists(rows, which=which)
     ref_top, ref_source = _reference(model, rows, which)
@@ -190,7 +190,7 @@ def test_served_lists_do_not_depend_on_the_batches(monkeypatch):
     model = _model(False, TIED, "blend")
     rows = np.random.default_rng(0).permutation(N_CUSTOMERS)[:150]
     whole = model.lists(rows)
-    monkeypatch.setattr(lists_module, "SERVED_CELLS_PER_BATCH", 7 * N_ITEMS)
+    monkeypatch.setattr(served_lists, "SERVED_CELLS_PER_BATCH", 7 * N_ITEMS)
     model.threads = 2
     parts = model.lists(rows)
     np.testing.assert_array_equal(whole[0], parts[0])

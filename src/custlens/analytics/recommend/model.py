@@ -27,7 +27,6 @@ from custlens.analytics.recommend.lists import (
     member_lists,
     member_top_k,
     score_batch,
-    served_top_k,
 )
 from custlens.analytics.recommend.metrics import ranking_metrics
 from custlens.analytics.recommend.ranking import top_k
@@ -38,6 +37,7 @@ from custlens.analytics.recommend.recommenders import (
     PreferenceTrend,
     SegmentPopularity,
 )
+from custlens.analytics.recommend.served_lists import served_top_k
 from custlens.errors import InputError, NotFittedError
 
 MEMBERS = ("popularity", "preference", "cooccurrence", "itemcf", "als", "buy_again")
