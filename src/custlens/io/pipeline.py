@@ -31,6 +31,7 @@ from custlens.io.truncation import ends_mid_row
 from custlens.io.upsert import create_customers_from_orders, drop_temp, plan_rows, write_rows
 from custlens.schema.problems import format_problem, kept_note, suggest
 from custlens.schema.tables import Table, get_table
+from custlens.store.mirror import sync_after_import
 from custlens.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -301,16 +302,9 @@ def import_source(
             )
             result.rejects_file = str(rejects.locate_rejects(ws.rejects_dir, stored))
         step("mirror")
-        # a file that changed no row leaves the mirror as it was (its rows' flags did not change
-        # either: they depend on the stored rows alone), unless it is not written yet
-        if not source.mirror:
-            return result
-        if result.inserted or result.updated or not (ws.parquet_dir / table.name).exists():
-            ws.write_parquet(table.name, import_id)
-            if table.name == "customers":
-                ws.write_parquet("orders")
-        if result.customers_created:  # customers the orders brought
-            ws.write_parquet("customers")
+        if source.mirror:
+            changed = bool(result.inserted or result.updated)
+            sync_after_import(ws, table.name, import_id, changed, result.customers_created)
         return result
 
 

@@ -254,6 +254,21 @@ def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[
     return counts
 
 
+def sync_after_import(
+    ws: Workspace, name: str, import_id: int, changed: bool, customers_created: int
+) -> None:
+    """Bring the mirror in step after import ``import_id`` into table ``name``: a file that
+    changed no row leaves it as it was (its rows' flags did not change either: they depend on
+    the stored rows alone) unless the table is not mirrored yet; customers bring their
+    orders' flags along; orders that created customers bring the customers."""
+    if changed or not (ws.parquet_dir / name).exists():
+        ws.write_parquet(name, import_id)
+        if name == "customers":
+            ws.write_parquet("orders")
+    if customers_created:
+        ws.write_parquet("customers")
+
+
 def _empty(ws: Workspace, name: str, cols: list[str], tag: str) -> str:
     rel = f"all/part-{tag}-{uuid.uuid4().hex[:12]}.parquet"
     target = ws.parquet_dir / name / rel
