@@ -32,10 +32,13 @@ KINDS = [
 ]
 
 
-def random_log(seed: int, visitors: int = 300, events: int = 4000) -> ibis.Table:
+def random_log(
+    seed: int, visitors: int = 300, events: int = 4000, stored: bool = False
+) -> ibis.Table:
     """Visitors with clustered events: many same-second moments, repeats and gaps. A session
     belongs to one visitor and one channel (so no tie between events at one moment makes
-    the attributed value or the session's customer ambiguous)."""
+    the attributed value or the session's customer ambiguous). ``stored``: a table of a
+    DuckDB database instead of an in-memory table."""
     rng = np.random.default_rng(seed)
     kind = rng.integers(0, len(KINDS), events)
     minutes = rng.integers(0, 30 * 24 * 60, events) // rng.choice([1, 60, 720], events)
@@ -52,6 +55,8 @@ def random_log(seed: int, visitors: int = 300, events: int = 4000) -> ibis.Table
             "channel": channels[(who + session) % 3],
         }
     )
+    if stored:
+        return ibis.duckdb.connect().create_table("events", frame)
     return ibis.memtable(frame)
 
 
@@ -94,8 +99,9 @@ def many_parts(monkeypatch):
 
 @pytest.mark.parametrize("name", list(SPECS))
 @pytest.mark.parametrize("seed", [1, 2])
-def test_scan_in_parts_matches_window_engine(many_parts, name, seed):
-    log = random_log(seed)
+@pytest.mark.parametrize("stored", [False, True], ids=["memtable", "stored"])
+def test_scan_in_parts_matches_window_engine(many_parts, name, seed, stored):
+    log = random_log(seed, stored=stored)
     expected = _actors(log, _spec("window", SPECS[name]))
     assert len(expected) > 100  # a log worth comparing: most visitors start the funnel
     assert _actors(log, _spec("scan", SPECS[name])) == expected
