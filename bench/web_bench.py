@@ -16,8 +16,9 @@ Prints one table: the cold latency and the warm p50 / p95 / p99 per request kind
 of its group (pages and the API look-up p95 < 300 ms, customer search p95 < 100 ms, login
 p95 < 300 ms) and whether it is met; throughput, errors, the machine's load and the cores the
 server and this load generator used (on a small machine the generator competes with the
-server). ``--cold-only`` stops after the cold pass; ``--settle SECONDS`` waits for the warming
-pass to fit the CLV and churn models before the load (else the load starts at once).
+server). ``--cold-only`` stops after the cold pass; ``--settle SECONDS`` waits until no page
+says a model is being fitted (churn; the recommender and the next-purchase model, whose fits
+the first 客户360 view starts) before the load (else the load starts at once).
 
 The workspace is built once per ``--workdir`` (default: a temp dir per size and seed) and
 reused by later runs; opening it with a newer custlens applies its schema migrations.
@@ -236,7 +237,7 @@ def run(ws_dir: Path, ids: list[str], args: argparse.Namespace) -> tuple[dict, l
         machine["cold_pass_s"] = time.perf_counter() - started - machine["start_s"]
         records = []
         if args.settle and not args.cold_only:
-            machine["settled_s"] = asyncio.run(settle(base, args.settle))
+            machine["settled_s"] = asyncio.run(settle(base, args.settle, ids[0]))
         if not args.cold_only:
             cpu = (_cpu_seconds(server.pid), time.process_time())
             records = asyncio.run(load(base, ids, token, args.concurrency, args.duration))
@@ -272,8 +273,9 @@ def main() -> None:
         "--settle",
         type=float,
         default=0,
-        help="after the cold pass, wait up to this many seconds for the warming pass to fit "
-        "the CLV and churn models before the load [default: 0, load at once]",
+        help="after the cold pass, wait up to this many seconds until no page says a model is "
+        "being fitted (churn, the recommender, next purchase) before the load [default: 0, "
+        "load at once]",
     )
     ap.add_argument("--save", action="store_true", help=f"append the result to {RESULTS}")
     ap.add_argument("--peer-python", default=None, help="ignored (no peer for this bench)")

@@ -146,17 +146,28 @@ async def load(base: str, ids: list[str], token: str, clients: int, duration: fl
     return records
 
 
-async def settle(base: str, seconds: float) -> float:
-    """Wait (up to ``seconds``) until the CLV page no longer says its models are being fitted,
-    which the warming pass does last; the seconds waited."""
+PENDING = (  # ids of the notes a page shows while a model is fitted in the background
+    "clv-pending",
+    "churn-quality-pending",
+    "churn-pending",
+    "recommendations-pending",
+    "next-purchase-pending",
+)
+
+
+async def settle(base: str, seconds: float, customer_id: str) -> float:
+    """Wait (up to ``seconds``) until neither the CLV page nor a 客户360 page says a model is
+    being fitted (the warming pass fits CLV and churn last; the first 客户360 view starts the
+    recommender's and the next-purchase model's fits): the load then measures the pages, not
+    a one-off fit beside them. The seconds waited."""
     import httpx
 
     t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as c:
         await login(c)
         while time.perf_counter() - t0 < seconds:
-            page = (await c.get("/clv")).text
-            if "clv-pending" not in page and "churn-quality-pending" not in page:
+            pages = [(await c.get(p)).text for p in ("/clv", f"/customers/{customer_id}")]
+            if not any(f'id="{m}"' in p or f'"{m}"' in p for p in pages for m in PENDING):
                 break
             await asyncio.sleep(5)
     return time.perf_counter() - t0

@@ -83,16 +83,20 @@ def test_every_output_masks_other_customers_names(ws_dir, tmp_path):
 
 
 def test_customer_360_feedback_masks_other_customers(ws_dir):
-    """客户360 (page and API) reads one customer's rows and looks their texts up in customers."""
+    """客户360 (page and API) reads one customer's rows and looks their texts up in the
+    customers' names (prepared once)."""
     from custlens.analytics.satisfaction.reviews import feedback_sentiment
     from custlens.store import open_workspace
-    from custlens.store.free_text import names_in_texts
+    from custlens.store.free_text import known_names, names_in_texts
 
     ws = open_workspace(ws_dir, read_only=True)
     rows = [{"feedback_type": "review", "text": "客服李四很耐心，张三很满意"}]
-    others = names_in_texts(ws.con, [r["text"] for r in rows])
+    known = known_names(ws.con)
+    others = names_in_texts(known, [r["text"] for r in rows])
     ws.close()
-    assert sorted(others) == ["张三", "李四"]
+    assert others == ["张三", "李四"]
+    assert names_in_texts(known, [None, "没有名字"]) == []
+    assert names_in_texts(known, []) == []
     shown = feedback_sentiment(rows, "张三", False, others)
     assert shown[0]["text"] == "客服李*很耐心，张*很满意"
     assert feedback_sentiment(rows, None, True)[0]["text"] == rows[0]["text"]  # admin view

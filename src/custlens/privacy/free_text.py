@@ -12,26 +12,67 @@ characters; a one-character "name" would mask ordinary words).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["PHONE_IN_TEXT", "find_names", "mask_free_text"]
+__all__ = ["PHONE_IN_TEXT", "KnownNames", "find_names", "mask_free_text"]
 
 # a mainland mobile number inside free text (not part of a longer digit run)
 PHONE_IN_TEXT = r"(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})($|[^0-9])"
 NAME_LENGTHS = (2, 3, 4)
 
 
-def _hits(clean: pd.Series, known: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class KnownNames:
+    """The names looked for in texts, prepared once for many lookups: the distinct names of
+    2-4 characters and their first characters, each an index whose hash table is built on the
+    first lookup and kept (a server masking one customer's reviews per request looks the
+    texts' windows up in it instead of reading every customer's name again).
+
+    Examples
+    --------
+    >>> KnownNames.of(["李雷", "王小明", "张", None, "李雷"]).names.tolist()
+    ['李雷', '王小明']
+    """
+
+    names: pd.Index
+    first: pd.Index
+
+    @classmethod
+    def of(cls, names: Iterable[str] | KnownNames) -> KnownNames:
+        """``names`` prepared (returned as they are when already prepared)."""
+        if isinstance(names, KnownNames):
+            return names
+        known = pd.Series(list(names), dtype=object).dropna().astype(str).astype(object)
+        unique = pd.Index(known[known.str.len().isin(NAME_LENGTHS)].unique(), dtype=object)
+        out = cls(unique, pd.Index(unique.str[0].unique(), dtype=object))
+        out.contains(np.array(["", ""], dtype=object))  # builds both hash tables now
+        out.starts(np.array([""], dtype=object))
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return self.names.empty
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Whether each of ``values`` is a known name."""
+        return self.names.get_indexer(pd.Index(values, dtype=object)) >= 0
+
+    def starts(self, chars: np.ndarray) -> np.ndarray:
+        """Whether each of ``chars`` is the first character of a known name."""
+        return self.first.get_indexer(pd.Index(chars, dtype=object)) >= 0
+
+
+def _hits(clean: pd.Series, known: KnownNames) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Characters of the texts (label, char) and the known-name windows: (start, length)."""
     chars = clean.map(list).explode().dropna()  # one row per character, the text's label kept
     label = chars.index.to_numpy()
     char = chars.to_numpy(dtype=object)
     size = label.size
     # only windows that begin with the first character of a known name (a surname)
-    first = pd.Index(known.str[0].unique(), dtype=object)
-    pos = np.flatnonzero(pd.Index(char, dtype=object).isin(first))
+    pos = np.flatnonzero(known.starts(char))
     window = char[pos]
     valid = np.ones(pos.size, dtype=bool)
     starts, lengths = [], []
@@ -40,25 +81,20 @@ def _hits(clean: pd.Series, known: pd.Index) -> tuple[np.ndarray, np.ndarray, np
         ahead = np.minimum(pos + step, size - 1)
         valid &= (pos + step < size) & (label[ahead] == label[pos])
         window = window + np.where(valid, char[ahead], "")  # the n characters from pos
-        hit = pos[valid & pd.Index(window, dtype=object).isin(known)]
+        hit = pos[valid & known.contains(window)]
         starts.append(hit)
         lengths.append(np.full(hit.size, n))
     return label, char, np.column_stack([np.concatenate(starts), np.concatenate(lengths)])
 
 
-def _known(names: Iterable[str]) -> pd.Index:
-    known = pd.Series(list(names), dtype=object).dropna().astype(str).astype(object)
-    return pd.Index(known[known.str.len().isin(NAME_LENGTHS)].unique(), dtype=object)
-
-
-def find_names(texts: pd.Series, names: Iterable[str]) -> pd.DataFrame:
+def find_names(texts: pd.Series, names: Iterable[str] | KnownNames) -> pd.DataFrame:
     """The known names each text contains.
 
     Parameters
     ----------
     texts : pandas.Series
         Free texts (any index).
-    names : iterable of str
+    names : iterable of str or KnownNames
         Known names (e.g. every customer's); those of 2-4 characters are looked for.
 
     Returns
@@ -72,7 +108,7 @@ def find_names(texts: pd.Series, names: Iterable[str]) -> pd.DataFrame:
     >>> find_names(texts, ["李雷", "王小明", "张"]).values.tolist()
     [[0, '李雷'], [0, '王小明']]
     """
-    known = _known(names)
+    known = KnownNames.of(names)
     clean = texts.dropna().astype(str)
     if known.empty or clean.empty:
         return pd.DataFrame({"row": pd.Series(dtype=texts.index.dtype), "name": []})
@@ -82,14 +118,14 @@ def find_names(texts: pd.Series, names: Iterable[str]) -> pd.DataFrame:
     return out.sort_values(["row", "name"], kind="stable").reset_index(drop=True)
 
 
-def mask_free_text(texts: pd.Series, names: Iterable[str] = ()) -> pd.Series:
+def mask_free_text(texts: pd.Series, names: Iterable[str] | KnownNames = ()) -> pd.Series:
     """``texts`` with mobile numbers and the known ``names`` inside them masked.
 
     Parameters
     ----------
     texts : pandas.Series
         Free texts; missing values stay missing.
-    names : iterable of str, optional
+    names : iterable of str or KnownNames, optional
         Known names (every customer's, for an export).
 
     Returns
@@ -106,7 +142,7 @@ def mask_free_text(texts: pd.Series, names: Iterable[str] = ()) -> pd.Series:
     out = texts.astype("object").reset_index(drop=True)
     present = out.notna()
     out[present] = out[present].astype(str).str.replace(PHONE_IN_TEXT, r"\1\2****\3\4", regex=True)
-    known = _known(names)
+    known = KnownNames.of(names)
     if not known.empty and present.any():
         label, char, hits = _hits(out[present], known)
         if hits.size:

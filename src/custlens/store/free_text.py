@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from custlens.privacy.free_text import NAME_LENGTHS, mask_free_text
+from custlens.privacy.free_text import NAME_LENGTHS, KnownNames, find_names, mask_free_text
 
-__all__ = ["customer_names", "names_in_texts", "text_masker"]
+__all__ = ["customer_names", "known_names", "names_in_texts", "text_masker"]
 
 _LENGTH = f"length(name) BETWEEN {min(NAME_LENGTHS)} AND {max(NAME_LENGTHS)}"
 
@@ -31,28 +31,47 @@ def customer_names(con: Any) -> list[str]:
     return [r[0] for r in rows]
 
 
-def names_in_texts(con: Any, texts: Sequence[str | None]) -> list[str]:
-    """The customer names that occur in a few ``texts`` (one customer's feedback, 客户360):
-    one scan of ``customers`` instead of reading every name.
+def known_names(con: Any) -> KnownNames:
+    """Every customer name of 2-4 characters, prepared for many lookups
+    (:class:`~custlens.privacy.free_text.KnownNames`).
 
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
         The workspace's connection.
+
+    Returns
+    -------
+    KnownNames
+    """
+    return KnownNames.of(customer_names(con))
+
+
+def names_in_texts(known: KnownNames, texts: Sequence[str | None]) -> list[str]:
+    """The known names that occur in a few ``texts`` (one customer's feedback, 客户360).
+
+    Parameters
+    ----------
+    known : KnownNames
+        The names looked for (:func:`known_names`).
     texts : sequence of str or None
         The texts.
 
     Returns
     -------
     list of str
+        Sorted.
+
+    Examples
+    --------
+    >>> known = KnownNames.of(["李雷", "韩梅梅"])
+    >>> names_in_texts(known, ["李雷说很好", None, "韩梅梅和李雷"])
+    ['李雷', '韩梅梅']
     """
-    blob = "\n".join(t for t in texts if t)
-    if not blob:
+    present = pd.Series([t for t in texts if t], dtype=object)
+    if present.empty:
         return []
-    rows = con.execute(
-        f"SELECT DISTINCT name FROM customers WHERE {_LENGTH} AND contains(?, name)", [blob]
-    ).fetchall()
-    return [r[0] for r in rows]
+    return sorted(find_names(present, known)["name"].unique())
 
 
 def text_masker(ws: Any) -> Callable[[pd.DataFrame], pd.Series]:

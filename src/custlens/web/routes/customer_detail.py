@@ -218,7 +218,7 @@ def customer_detail(
         "profile": profile,
         "orders": rows["orders"],
         "events": rows.get("events", []),
-        "feedback": _feedback(con, rows.get("feedback", []), found[0].get("name"), policy),
+        "feedback": _feedback(request, rows.get("feedback", []), found[0].get("name"), policy),
         **{key: rows.get(key) for key, _, _ in STORED},
         "tags": sorted(
             (t for t in rows.get("tags", []) if t["valid_to"] is None), key=lambda t: t["tag"]
@@ -242,15 +242,21 @@ def customer_detail(
 
 
 def _feedback(
-    con: Any, rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy
+    request: Request, rows: list[dict[str, Any]], name: str | None, policy: MaskingPolicy
 ) -> list:
     """The feedback rows with each review's sentiment; phones, the customer's name and other
-    customers' names in the texts masked unless ``policy`` shows names (an admin's view)."""
+    customers' names in the texts masked unless ``policy`` shows names (an admin's view).
+    Other customers' names are looked up in the workspace's names, prepared once per data
+    version (reading every customer's name per request cost ~25 ms at 1M customers)."""
     from custlens.analytics.satisfaction.reviews import feedback_sentiment
-    from custlens.store.free_text import names_in_texts
+    from custlens.store.free_text import known_names, names_in_texts
 
     shown = policy.allows("name")
-    others = [] if shown else names_in_texts(con, [r.get("text") for r in rows])
+    others = []
+    if not shown and rows:
+        ctx = ctx_of(request)
+        known = ctx.cached(("known_names",), lambda: known_names(ctx.con()))
+        others = names_in_texts(known, [r.get("text") for r in rows])
     return feedback_sentiment(rows, None if shown else name, shown, others)
 
 
