@@ -30,7 +30,7 @@ def _statuses(result) -> dict:
 
 
 def test_a_sound_workspace_passes(loaded):
-    prepare_serving(loaded.con)
+    prepare_serving(loaded)
     r = doctor(loaded, "--lang", "en", "--format", "json")
     assert r.exit_code == 0, r.output
     status = _statuses(r)
@@ -42,7 +42,7 @@ def test_a_sound_workspace_passes(loaded):
 
 
 def test_repair_rebuilds_mirror_and_search(loaded):
-    prepare_serving(loaded.con)
+    prepare_serving(loaded)
     loaded.con.execute("DELETE FROM customer_search WHERE customer_id = 'C002'")
     shutil.rmtree(loaded.parquet_dir / "orders")
     root = loaded.root
@@ -82,7 +82,7 @@ PLAIN_OPEN = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT 1'
 
 
 def test_a_stale_index_is_found_and_rebuilt(loaded, tmp_path):
-    prepare_serving(loaded.con)
+    prepare_serving(loaded)
     root = loaded.root
     loaded.close()
     rows = "".join(f"N{i:05d},新客{i},138{i:08d},2024-01-05\n" for i in range(3000))

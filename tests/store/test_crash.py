@@ -38,7 +38,7 @@ def base(tmp_path_factory) -> dict:
     ws, _truth = demo_workspace(root, 300, 5)
     users.add_user(ws.con, "admin", "admin-pass-1", "admin")
     _, token = users.create_token(ws.con, "admin", "tests")
-    prepare_serving(ws.con)
+    prepare_serving(ws)
     ws.close()
     rows = [f"C099{i:05d},新客{i},138{i:08d},2024-01-05" for i in range(NEW)]
     new = root / "new.csv"
@@ -56,7 +56,7 @@ def verify(root: Path) -> list[str]:
     counts against the import log. Returns the customer ids (sorted)."""
     ws = open_workspace(root)
     try:
-        prepare_serving(ws.con)
+        prepare_serving(ws)
         ids = [
             r[0] for r in ws.con.execute("SELECT customer_id FROM customers ORDER BY 1").fetchall()
         ]
@@ -214,7 +214,7 @@ def test_a_command_after_an_abort_leaves_no_stale_index(base, tmp_path):
     subprocess.run([CUSTLENS, "status", "-w", str(root)], env=ENV, check=True, capture_output=True)
     ws = open_workspace(root)
     try:
-        prepare_serving(ws.con)  # the server at its next start
+        prepare_serving(ws)  # the server at its next start
         new = [f"C099{i:05d}" for i in range(0, NEW, 7)]
         found = [
             ws.con.execute(

@@ -71,10 +71,27 @@ def duckdb_share(con: duckdb.DuckDBPyConnection, limit: str) -> int | None:
     return max(total - outside - max(MARGIN, total // 8), total // 4)
 
 
+def with_reserve(limit: str, reserve: int) -> str:
+    """DuckDB's ``memory_limit`` for a working-memory ``limit`` plus ``reserve`` bytes that
+    DuckDB holds and cannot spill (a served workspace's indexes); ``limit`` as it is when it
+    is not a size in bytes (e.g. a percentage of the machine's memory) or nothing is reserved.
+
+    Examples
+    --------
+    >>> with_reserve("1GB", 512 * MIB), with_reserve("1GB", 0), with_reserve("80%", MIB)
+    ('1465MiB', '1GB', '80%')
+    """
+    total = limit_bytes(limit)
+    if total is None or reserve <= 0:
+        return limit
+    return f"{(total + reserve) // MIB}MiB"
+
+
 @contextmanager
-def within_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+def within_limit(con: duckdb.DuckDBPyConnection, limit: str, reserve: int = 0) -> Iterator[None]:
     """Run a block with DuckDB's ``memory_limit`` at :func:`duckdb_share` of ``limit``, then
-    set it back to ``limit``.
+    set it back to ``limit``; ``reserve`` bytes held by DuckDB beyond the working memory
+    (:func:`with_reserve`) are added to both.
 
     Parameters
     ----------
@@ -82,13 +99,15 @@ def within_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         The workspace's connection.
     limit : str
         The workspace's ``memory_limit`` (a DuckDB size, e.g. ``1GB``).
+    reserve : int
+        Bytes of indexes a served workspace holds in DuckDB's memory.
     """
     share = duckdb_share(con, limit)
     if share is None:
         yield
         return
-    con.execute(f"SET memory_limit = '{share // MIB}MiB'")
+    con.execute(f"SET memory_limit = '{(share + max(reserve, 0)) // MIB}MiB'")
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = {quote_literal(limit)}")
+        con.execute(f"SET memory_limit = {quote_literal(with_reserve(limit, reserve))}")

@@ -24,7 +24,7 @@ import duckdb
 from custlens.config import CONFIG_FILE, Settings
 from custlens.errors import UsageError, WorkspaceError
 from custlens.schema.tables import TABLES
-from custlens.store.memory import within_limit
+from custlens.store.memory import with_reserve, within_limit
 from custlens.store.migrations import LATEST_VERSION, MIGRATIONS
 from custlens.store.opening import (  # WorkspaceLocked: also imported from here
     WorkspaceLocked,
@@ -116,6 +116,9 @@ class Workspace:
         self._spark: Any = None
         self._tx_depth = 0  # transactions open (nested ones join the outermost)
         self._tx_broken = False  # a nested block failed: the outermost rolls back
+        # bytes of DuckDB memory held beyond the working memory (the serving indexes of a
+        # served workspace; see reserve_memory)
+        self.memory_reserve = 0
 
     # ---- connection -------------------------------------------------------------------
     @property
@@ -168,7 +171,7 @@ class Workspace:
         self._con.execute("SET preserve_insertion_order = true")
         if not read_only:
             self._con.execute(f"SET temp_directory = {quote_literal(self.root / '.tmp')}")
-        self._con.execute(f"SET memory_limit = {quote_literal(self.settings.memory_limit)}")
+        self._con.execute(f"SET memory_limit = {quote_literal(self.duckdb_memory_limit())}")
         threads = duckdb_threads(self.settings)
         if threads:
             self._con.execute(f"SET threads = {threads}")
@@ -279,8 +282,21 @@ class Workspace:
     def within_memory_limit(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A block (an import) during which the whole process, not DuckDB alone, stays
         within the ``memory_limit`` setting (:func:`custlens.store.memory.within_limit`)."""
-        with within_limit(self.con, self.settings.memory_limit):
+        with within_limit(self.con, self.settings.memory_limit, self.memory_reserve):
             yield self.con
+
+    def duckdb_memory_limit(self) -> str:
+        """DuckDB's ``memory_limit``: the ``memory_limit`` setting (working memory) plus
+        :attr:`memory_reserve`."""
+        return with_reserve(self.settings.memory_limit, self.memory_reserve)
+
+    def reserve_memory(self, nbytes: int) -> None:
+        """Raise DuckDB's memory limit by ``nbytes`` held beyond the working memory: a served
+        workspace's customer_id indexes, which DuckDB loads as they are used and keeps in
+        memory (never spilled), so that queries keep the whole ``memory_limit`` to work in
+        (:func:`custlens.store.serving.index_memory`)."""
+        self.memory_reserve = max(int(nbytes), 0)
+        self.con.execute(f"SET memory_limit = {quote_literal(self.duckdb_memory_limit())}")
 
     # ---- Ibis tables ------------------------------------------------------------------
     def ibis(self, engine: str | None = None) -> Any:

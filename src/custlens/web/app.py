@@ -72,7 +72,7 @@ def create_app(
         users.ensure_token_table(workspace.con)
         previews.sweep(workspace.root, settings.upload_preview_ttl_minutes)  # left by a stop
         # indexes and search keys: data may have changed while not served
-        prepare_serving(workspace.con)
+        prepare_serving(workspace)
         ctx.sessions = SessionStore(
             opts.session_idle_minutes * 60,
             opts.session_max_hours * 3600,

@@ -30,6 +30,7 @@ import ibis
 
 from custlens.config import Settings
 from custlens.store.search import refresh_search_index
+from custlens.store.serving import index_memory
 from custlens.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ class AppContext:
         (:meth:`refresh_background`; the ingestion applier defers them while rows arrive)."""
         with self.writing():
             refresh_search_index(self.ws.con)
+            self.ws.reserve_memory(index_memory(self.ws.con))  # indexes grow with the rows
         with self._cursor_lock:
             self._version += 1
         self.cache.clear()
