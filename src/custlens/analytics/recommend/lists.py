@@ -6,6 +6,7 @@ matrix operation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -25,11 +26,10 @@ from custlens.analytics.recommend.recommenders import _controller
 CELLS_PER_BATCH = 4_000_000  # customers x items cells of one dense score matrix
 
 
-def batches(rows: np.ndarray, n_items: int):
-    """``rows`` in slices of at most CELLS_PER_BATCH / n_items customers."""
-    size = max(1, CELLS_PER_BATCH // max(n_items, 1))
-    for start in range(0, rows.size, size):
-        yield rows[start : start + size]
+def batches(rows: np.ndarray, n_items: int, cells: int = CELLS_PER_BATCH) -> list[np.ndarray]:
+    """``rows`` in slices of at most ``cells`` / n_items customers."""
+    size = max(1, cells // max(n_items, 1))
+    return [rows[start : start + size] for start in range(0, rows.size, size)]
 
 
 @dataclass
@@ -94,28 +94,44 @@ def member_top_k(
         (len(rows), k) item codes, best first, -1 where fewer items qualify.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    n_items = history.data.n_items
     category = history.data.item_category
-    size = max(1, LIST_CELLS_PER_BATCH // max(n_items, 1))
-    parts = [rows[s : s + size] for s in range(0, rows.size, size)]
+    parts = batches(rows, history.data.n_items, LIST_CELLS_PER_BATCH)
     raw = getattr(member, "raw_scores", None)
 
     def one(b: np.ndarray) -> np.ndarray:
         s = raw(history, b) if raw is not None else member.score(history, b)
-        r, c, days, due = buy_again.due_entries(history, b)
-        if price_margin is None:
-            out = (days < recent_days) & ~due
-            s[r[out], c[out]] = NEG
-        else:
-            mask = outside_price_band(history, b, price_margin)
-            mask[r[days < recent_days], c[days < recent_days]] = True
-            mask[r[due], c[due]] = False
-            s[mask] = NEG
+        exclusions(buy_again, history, b, recent_days, price_margin)(s)
         return top_k(s, category, k, per_category)
 
     if not parts:
         return np.full((0, k), -1, dtype=np.int64)
     return np.vstack(in_threads(one, parts, threads, getattr(member, "threads", 1)))
+
+
+def exclusions(
+    buy_again, history: History, rows: np.ndarray, recent_days: int, margin: float | None
+) -> Callable[[np.ndarray], None]:
+    """The rules of :func:`score_batch` set at the customers' purchase entries (no dense
+    masks without a price ``margin``): a function setting to -inf, in a (len(rows), items)
+    score matrix, the items bought in the last ``recent_days`` days and not due and, with
+    ``margin``, the items outside the customer's price band unless due."""
+    r, c, days, due = buy_again.due_entries(history, rows)
+    if margin is None:
+        out = (days < recent_days) & ~due
+        er, ec = r[out], c[out]
+
+        def at_entries(s: np.ndarray) -> None:
+            s[er, ec] = NEG
+
+        return at_entries
+    mask = outside_price_band(history, rows, margin)
+    mask[r[days < recent_days], c[days < recent_days]] = True
+    mask[r[due], c[due]] = False
+
+    def masked(s: np.ndarray) -> None:
+        s[mask] = NEG
+
+    return masked
 
 
 def in_threads(one, parts: list, threads: int, blas_threads: int) -> list:

@@ -12,13 +12,14 @@ from numpy.lib.stride_tricks import as_strided
 from custlens.analytics.recommend.interactions import History
 from custlens.analytics.recommend.lists import (
     Batch,
+    batches,
     blend_scores,
     cold_and_due,
+    exclusions,
     in_threads,
-    outside_price_band,
     served_scores,
 )
-from custlens.analytics.recommend.ranking import NEG, rank_in_group, top_k, weighted_sum
+from custlens.analytics.recommend.ranking import rank_in_group, top_k, weighted_sum
 
 SERVED_CELLS_PER_BATCH = 4_000_000  # customers x items cells per batch of served_top_k
 RANK_DEPTH = 200  # items ranked exactly per recommender and customer by served_top_k
@@ -60,9 +61,7 @@ def served_top_k(
         padding).
     """
     rows = np.asarray(rows, dtype=np.int64)
-    n_items = history.data.n_items
-    size = max(1, SERVED_CELLS_PER_BATCH // max(n_items, 1))
-    parts = [rows[s : s + size] for s in range(0, rows.size, size)]
+    parts = batches(rows, history.data.n_items, SERVED_CELLS_PER_BATCH)
 
     def one(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch = _sparse_rule_batch(members, history, b, recent_days, price_margin)
@@ -79,23 +78,12 @@ def _sparse_rule_batch(
 ) -> Batch:
     """:func:`score_batch` with the exclusions set at the purchase entries (the same
     scores)."""
-    r, c, days, due = members["buy_again"].due_entries(history, rows)
-    mask = None
-    if margin is None:
-        out = (days < recent_days) & ~due
-        er, ec = r[out], c[out]
-    else:
-        mask = outside_price_band(history, rows, margin)
-        mask[r[days < recent_days], c[days < recent_days]] = True
-        mask[r[due], c[due]] = False
+    exclude = exclusions(members["buy_again"], history, rows, recent_days, margin)
     scores = {}
     for name, m in members.items():
         raw = getattr(m, "raw_scores", None)
         s = raw(history, rows) if raw is not None else m.score(history, rows)
-        if mask is None:
-            s[er, ec] = NEG
-        else:
-            s[mask] = NEG
+        exclude(s)
         scores[name] = s
     return Batch(rows, scores, None)
 
