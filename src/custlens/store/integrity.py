@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from custlens.schema.tables import TABLES
-from custlens.store.migrations import CUSTOMER_INDEXES
 from custlens.store.search import FINGERPRINT, SEARCH_TABLE, STATE_TABLE, refresh_search_index
+from custlens.store.serving import serving_indexes
 from custlens.store.sql import quote_name
 
 SAMPLE_KEYS = 200  # keys per indexed table compared index vs scan (half of them the newest)
@@ -72,16 +72,6 @@ def repair_workspace(ws: Any) -> list[str]:
     ws.write_all_parquet()
     rebuilt.append("parquet")
     return rebuilt
-
-
-def serving_indexes(con: Any) -> list[str]:
-    """The tables that have their ``customer_id`` serving index."""
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_indexes() WHERE database_name = current_database() "
-        "AND index_name = table_name || '_customer_idx'"
-    ).fetchall()
-    have = {r[0] for r in rows}
-    return [t for t in CUSTOMER_INDEXES if t in have]
 
 
 def drop_serving_indexes(con: Any) -> list[str]:

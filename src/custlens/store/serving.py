@@ -24,15 +24,20 @@ from custlens.store.migrations import CUSTOMER_INDEXES
 from custlens.store.search import refresh_search_index
 
 
+def serving_indexes(con: Any) -> list[str]:
+    """The tables that have their ``customer_id`` serving index."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_indexes() WHERE database_name = current_database() "
+        "AND index_name = table_name || '_customer_idx'"
+    ).fetchall()
+    have = {r[0] for r in rows}
+    return [t for t in CUSTOMER_INDEXES if t in have]
+
+
 def ensure_customer_indexes(con: Any) -> list[str]:
     """Create the missing customer_id indexes; returns the tables that got one."""
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT index_name FROM duckdb_indexes() WHERE database_name = current_database()"
-        ).fetchall()
-    }
-    made = [t for t in CUSTOMER_INDEXES if f"{t}_customer_idx" not in have]
+    have = set(serving_indexes(con))
+    made = [t for t in CUSTOMER_INDEXES if t not in have]
     for t in made:
         con.execute(f"CREATE INDEX {t}_customer_idx ON {t} (customer_id)")
     return made
@@ -46,8 +51,6 @@ INDEX_BYTES_PER_ROW = 32
 def index_memory(con: Any) -> int:
     """Bytes the serving indexes take in DuckDB's memory once every part is loaded (an
     estimate from the indexed tables' rows)."""
-    from custlens.store.integrity import serving_indexes
-
     tables = serving_indexes(con)
     if not tables:
         return 0
