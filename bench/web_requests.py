@@ -167,7 +167,7 @@ async def settle(base: str, seconds: float, customer_id: str) -> float:
         await login(c)
         while time.perf_counter() - t0 < seconds:
             pages = [(await c.get(p)).text for p in ("/clv", f"/customers/{customer_id}")]
-            if not any(f'id="{m}"' in p or f'"{m}"' in p for p in pages for m in PENDING):
+            if not any(f'id="{m}"' in p for p in pages for m in PENDING):
                 break
             await asyncio.sleep(5)
     return time.perf_counter() - t0
