@@ -13,6 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from custlens.cli.main import app
+from custlens.schema.tables import TABLES
 from custlens.store.serving import prepare_serving
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -43,6 +44,8 @@ def test_a_sound_workspace_passes(loaded):
 
 def test_repair_rebuilds_mirror_and_search(loaded):
     prepare_serving(loaded)
+    for name in TABLES:  # the mirror Spark builds on first use
+        loaded.write_parquet(name)
     loaded.con.execute("DELETE FROM customer_search WHERE customer_id = 'C002'")
     shutil.rmtree(loaded.parquet_dir / "orders")
     root = loaded.root

@@ -54,6 +54,7 @@ def test_a_later_customers_file_fills_them_in(ws, write):
 
 
 def test_the_parquet_mirror_holds_the_created_customers(ws, write):
+    ws.parquet_dir.mkdir(parents=True)  # a kept mirror (Spark has read the workspace)
     import_file(ws, "orders", write("o.csv", ORDERS))
     mirrored = ws.con.execute(
         "SELECT count(*) FROM read_parquet(?)",
@@ -71,6 +72,7 @@ def test_an_order_moved_to_a_new_customer_creates_it(ws, write):
 
 
 def test_a_file_that_changes_nothing_leaves_the_mirror_as_it_was(ws, write):
+    ws.parquet_dir.mkdir(parents=True)  # a kept mirror (Spark has read the workspace)
     import_file(ws, "orders", write("o.csv", ORDERS))
 
     def files(table):

@@ -5,6 +5,8 @@ repaired)."""
 
 from __future__ import annotations
 
+import pytest
+
 from custlens.io.pipeline import import_file
 from custlens.store.integrity import check_workspace
 from custlens.store.mirror import compact_mirror, mirror_files, mirror_in_step, read_manifest
@@ -19,6 +21,13 @@ MAR_APR = (
     "O4,C3,2024-03-20 10:00:00,图书,小说,1,20.00,20.00\n"
     "O5,C1,2024-04-02 10:00:00,图书,小说,1,20.00,20.00\n"
 )
+
+
+@pytest.fixture
+def ws(ws):
+    """A workspace whose mirror is kept, as once Spark has read it (its directory exists)."""
+    ws.parquet_dir.mkdir(parents=True)
+    return ws
 
 
 def _files(ws) -> dict[str, list[str]]:
@@ -150,3 +159,34 @@ def test_an_empty_table_is_mirrored_as_one_empty_file(ws):
 
     table = pq.read_table(files[0])
     assert table.num_rows == 0 and "customer_id" in table.column_names
+
+
+def test_a_duckdb_only_workspace_keeps_no_mirror_until_spark_builds_it(tmp_path, write):
+    """No Parquet copy for a workspace Spark never read (imports skip it, doctor has nothing
+    to check); once the mirror is built (as `connect_spark` does), imports keep it in step."""
+    from custlens.store import init_workspace
+
+    ws = init_workspace(tmp_path / "plain")
+    import_file(ws, "orders", write("a.csv", HEAD + FEB_MAR))
+    assert not ws.parquet_dir.exists()
+    assert not [f for f in check_workspace(ws) if f.kind == "mirror"]
+    for name in ("orders", "customers"):  # Spark's first read
+        ws.write_parquet(name)
+    import_file(ws, "orders", write("b.csv", HEAD + MAR_APR))
+    assert mirror_in_step(ws, "orders") and _mirrored(ws) == _table(ws)
+    assert len(_files(ws)["month=2024-03"]) == 2  # appended, not rewritten
+    mirror = {f.table: f.ok for f in check_workspace(ws) if f.kind == "mirror"}
+    assert mirror["orders"] and mirror["customers"]
+    ws.close()
+
+
+def test_a_spark_workspace_keeps_its_mirror_from_the_first_import(tmp_path, write):
+    from custlens.config import update_settings
+    from custlens.store import init_workspace
+
+    update_settings(tmp_path / "ws", {"engine": "spark"})
+    ws = init_workspace(tmp_path / "ws")
+    import_file(ws, "orders", write("a.csv", HEAD + FEB_MAR))
+    assert mirror_in_step(ws, "orders") and _mirrored(ws) == _table(ws)
+    assert mirror_in_step(ws, "customers")  # the customers the orders created
+    ws.close()

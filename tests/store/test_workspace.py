@@ -247,6 +247,9 @@ def test_newer_workspace_is_refused(tmp_path):
 
 
 def test_parquet_mirror_partitioned_by_month(loaded):
+    assert not loaded.parquet_dir.exists()  # none until Spark reads the workspace
+    for name in ("orders", "customers"):
+        loaded.write_parquet(name)
     months = sorted(p.name for p in (loaded.parquet_dir / "orders").iterdir() if p.is_dir())
     assert months == ["month=2024-02", "month=2024-03", "month=2024-04"]
     assert (loaded.parquet_dir / "orders" / "_manifest.json").is_file()

@@ -84,6 +84,7 @@ def test_mirror_follows_ingested_batches_after_a_pause(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mirror, "sync_mirror", recorded)
     ws = init_workspace(tmp_path / "ws")
+    ws.parquet_dir.mkdir(parents=True)  # a kept mirror (Spark has read the workspace)
     users.add_user(ws.con, "pos", "pos-pass-001", "analyst")
     _, token = users.create_token(ws.con, "pos", "till", ("ingest",))
     app = create_app(None, ws, WebOptions(warm_caches=False, ingest_wait_seconds=60))

@@ -109,20 +109,28 @@ class Mapping:
         rows += [{"column": c, "source": f"= {v!r}"} for c, v in self.constants.items()]
         return rows
 
-    def text_sql(self, col: Column, p: SqlParams, timezone: str) -> str:
-        """SQL for column ``col``'s cleaned text from the raw row (``NULL`` when absent).
+    def clean_sql(self, col: Column, p: SqlParams) -> str:
+        """SQL for column ``col``'s trimmed, half-width text from the raw row (:func:`text_expr`;
+        ``NULL`` when absent): the part of :meth:`text_sql` that reads the raw row."""
+        if col.name in self.computed:
+            return text_expr(f"CAST(({self.computed[col.name]}) AS VARCHAR)")
+        if col.name in self.columns:
+            return text_expr(quote_name(self.columns[col.name]))
+        if col.name in self.constants:
+            return f"CAST({p.add(self.constants[col.name])} AS VARCHAR)"
+        return NO_TEXT
+
+    def text_sql(self, col: Column, p: SqlParams, timezone: str, clean: str | None = None) -> str:
+        """SQL for column ``col``'s cleaned text from the raw row (``NULL`` when absent), or
+        from ``clean``, a column holding :meth:`clean_sql` (computed once per row: the rules
+        below name the text several times).
 
         ID columns drop a float's ``.0`` (unless ``float_ids`` is off); date columns read
         unix timestamps (seconds or milliseconds) as ``timezone``'s wall-clock time.
         """
-        if col.name in self.computed:
-            text = text_expr(f"CAST(({self.computed[col.name]}) AS VARCHAR)")
-        elif col.name in self.columns:
-            text = text_expr(quote_name(self.columns[col.name]))
-        elif col.name in self.constants:
-            return f"CAST({p.add(self.constants[col.name])} AS VARCHAR)"
-        else:
-            return NO_TEXT
+        text = self.clean_sql(col, p) if clean is None else clean
+        if col.name not in self.computed and col.name not in self.columns:
+            return text  # absent or constant
         if col.kind == "id" and self.float_ids:
             text = float_id_expr(text)
         if col.kind in ("date", "datetime"):

@@ -33,14 +33,19 @@ def stage_rows(
     empty columns cost more to write than the rest of the staged row.)
     """
     p = SqlParams()
+    cleans = []  # each raw value trimmed and half-width once (the rules name it many times)
     texts = []
     absent = set()  # columns without a text in this file: no staged copy of their NULLs
     for col in table.columns:
         # mapped, computed (CAST((sql) AS VARCHAR) over the raw columns) or constant
-        text = mapping.text_sql(col, p, settings.timezone)
-        texts.append(f"{text} AS {quote_name('t_' + col.name)}")
-        if text == NO_TEXT:
+        clean = mapping.clean_sql(col, p)
+        if clean == NO_TEXT:
             absent.add(col.name)
+            texts.append(f"{NO_TEXT} AS {quote_name('t_' + col.name)}")
+            continue
+        cleans.append(f"{clean} AS {quote_name('c_' + col.name)}")
+        text = mapping.text_sql(col, p, settings.timezone, quote_name("c_" + col.name))
+        texts.append(f"{text} AS {quote_name('t_' + col.name)}")
     typed = []
     derived = derived_columns(table.name)
     # where the value is the cleaned text itself (ids, names ...) only one copy is kept
@@ -105,7 +110,9 @@ def stage_rows(
     con.execute("DROP TABLE IF EXISTS _ruled")
     con.execute(
         f"""CREATE TEMP TABLE _ruled AS
-        WITH _txt AS (SELECT _row, {raw_hash} AS _rawhash, {", ".join(texts)} FROM _raw),
+        WITH _cln AS (SELECT _row, {raw_hash} AS _rawhash, {", ".join(cleans or ["NULL AS _c"])}
+                      FROM _raw),
+        _txt AS (SELECT _row, _rawhash, {", ".join(texts)} FROM _cln),
         _typ AS (SELECT *, {", ".join(typed)} FROM _txt),
         _len AS (SELECT {f"* REPLACE ({', '.join(lenient)})" if lenient else "*"} FROM _typ),
         _der AS (SELECT {f"* REPLACE ({replace})" if replace else "*"} FROM _len),

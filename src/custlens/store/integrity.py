@@ -56,7 +56,8 @@ def check_workspace(ws: Any, sample: int = SAMPLE_KEYS) -> list[Finding]:
 
 
 def repair_workspace(ws: Any) -> list[str]:
-    """Rebuild what is derived (indexes that exist, search index, Parquet mirror).
+    """Rebuild what is derived (indexes that exist, search index, the Parquet mirror of the
+    tables that keep one: :func:`custlens.store.mirror.mirror_kept`).
 
     Returns the names of what was rebuilt. The tables themselves are not touched: a count
     that differs from the import log stays a problem for the user to look into.
@@ -69,8 +70,10 @@ def repair_workspace(ws: Any) -> list[str]:
         rebuilt.append(f"{table}_customer_idx")
     refresh_search_index(con, force=True)
     rebuilt.append(SEARCH_TABLE)
-    ws.write_all_parquet()
-    rebuilt.append("parquet")
+    from custlens.store.mirror import follow
+
+    if [name for name in TABLES if follow(ws, name)]:
+        rebuilt.append("parquet")
     return rebuilt
 
 
@@ -147,8 +150,10 @@ def _search_check(con: Any) -> Finding:
 
 
 def _mirror_checks(ws: Any) -> list[Finding]:
-    from custlens.store.mirror import mirror_files, mirror_in_step
+    from custlens.store.mirror import mirror_files, mirror_in_step, mirror_kept
 
+    if not mirror_kept(ws):  # a DuckDB-only workspace: no mirror to check
+        return []
     out = []
     for name in TABLES:
         have = ws.count(name)

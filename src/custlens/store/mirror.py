@@ -18,6 +18,12 @@ table's partitions with the manifest in one scan and writes only what changed:
 - any other change (updated or deleted rows) rewrites that partition only;
 - partitions that no longer have rows are dropped.
 
+The mirror exists for Spark alone, so a workspace that only ever runs on DuckDB has none:
+imports, ingestion and sentiment scoring keep the mirror in step once it exists
+(:func:`mirror_kept`: Spark built it on first use) or when the workspace's engine is Spark.
+A DuckDB-only import thereby skips a Parquet copy of its rows (a quarter of a large import's
+time, and the disk space of a second copy).
+
 The new manifest replaces the old one atomically (write, then rename): it is the commit point.
 Readers use the files it lists, so files of a failed or interrupted sync are ignored (and
 removed by the next sync or :func:`compact_mirror`). Because the sync compares content, not an
@@ -254,19 +260,38 @@ def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[
     return counts
 
 
+def mirror_kept(ws: Workspace) -> bool:
+    """Whether writes keep the mirror in step: once it exists (its directory: Spark built it),
+    when the workspace's engine is Spark or when its location is set (``[spark] mirror``, e.g.
+    for a cluster reading it). Otherwise there is no mirror to keep; :func:`custlens.store.spark.connect_spark` builds it when
+    Spark first reads the workspace."""
+    return (
+        ws.settings.engine == "spark" or bool(ws.settings.spark_mirror) or ws.parquet_dir.exists()
+    )
+
+
+def follow(ws: Workspace, name: str, import_id: int | None = None) -> bool:
+    """:func:`sync_mirror` where the mirror is kept (:func:`mirror_kept`); whether it ran."""
+    if not mirror_kept(ws):
+        return False
+    sync_mirror(ws, name, import_id)
+    return True
+
+
 def sync_after_import(
     ws: Workspace, name: str, import_id: int, changed: bool, customers_created: int
 ) -> None:
-    """Bring the mirror in step after import ``import_id`` into table ``name``: a file that
-    changed no row leaves it as it was (its rows' flags did not change either: they depend on
-    the stored rows alone) unless the table is not mirrored yet; customers bring their
-    orders' flags along; orders that created customers bring the customers."""
-    if changed or not (ws.parquet_dir / name).exists():
-        ws.write_parquet(name, import_id)
-        if name == "customers":
-            ws.write_parquet("orders")
+    """Bring the kept mirrors (:func:`mirror_kept`) in step after import ``import_id`` into
+    table ``name``: a file that changed no row leaves it as it was (its rows' flags did not
+    change either: they depend on the stored rows alone) unless the table is not mirrored
+    yet; customers bring their orders' flags along; orders that created customers bring the
+    customers."""
+    if changed or not (ws.parquet_dir / name / MANIFEST).exists():
+        synced = follow(ws, name, import_id)
+        if synced and name == "customers":
+            follow(ws, "orders")
     if customers_created:
-        ws.write_parquet("customers")
+        follow(ws, "customers")
 
 
 def _empty(ws: Workspace, name: str, cols: list[str], tag: str) -> str:

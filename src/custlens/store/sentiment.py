@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from custlens.store.mirror import follow
+
 if TYPE_CHECKING:
     from custlens.store.workspace import Workspace
 
@@ -105,5 +107,5 @@ def store_sentiment(ws: Workspace, scorer: Callable[[Sequence[str | None]], Any]
             )
         finally:
             con.unregister("_scored_sentiment")
-    ws.write_parquet("feedback")
+    follow(ws, "feedback")
     return rows.num_rows

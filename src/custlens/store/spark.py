@@ -157,13 +157,12 @@ def connect_spark(ws: Workspace) -> Any:
 
     from custlens.store.mirror import mirror_files, mirror_in_step
 
-    if not ws.parquet_dir.exists():
-        raise WorkspaceError(f"{ws.parquet_dir} is missing: import data first")
     session = spark_session(
         ws.settings.spark_master, ws.settings.timezone, ws.root / "logs" / "spark.log"
     )
     for name in TABLES:
-        if not mirror_in_step(ws, name):  # never mirrored, older layout, or left behind
+        # built on first use (a DuckDB-only workspace has none), or left behind, or older
+        if not mirror_in_step(ws, name):
             ws.write_parquet(name)
         files = [str(f) for f in mirror_files(ws, name)]
         frame = session.read.parquet(*files)

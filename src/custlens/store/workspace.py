@@ -1,11 +1,12 @@
-"""A workspace: one DuckDB file, ``custlens.toml`` and a Parquet mirror for Spark.
+"""A workspace: one DuckDB file, ``custlens.toml`` and, once Spark is used, a Parquet mirror.
 
 Layout::
 
     <dir>/custlens.toml      settings
     <dir>/custlens.duckdb    canonical tables, import log, users, audit
     <dir>/parquet/<table>/   Parquet mirror read by the Spark engine (Hive-style partitions
-                             and a manifest), brought in step by each import (store.mirror)
+                             and a manifest): built when Spark first reads the workspace,
+                             then brought in step by each import (store.mirror)
     <dir>/rejects/           rejected rows of each import, in the input's format
 """
 
@@ -342,8 +343,3 @@ class Workspace:
 
         sync_mirror(self, name, import_id)
         return self.parquet_dir / name
-
-    def write_all_parquet(self) -> None:
-        """Rewrite the Parquet mirror of every canonical table."""
-        for name in TABLES:
-            self.write_parquet(name)

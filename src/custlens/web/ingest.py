@@ -21,6 +21,7 @@ from typing import Any
 
 from custlens.io import ingest_log
 from custlens.io.pipeline import local_now
+from custlens.store.mirror import follow
 from custlens.web.ingest_profiles import refresh_profiles
 from custlens.web.notify import enqueue_after_batch
 
@@ -151,7 +152,7 @@ class Ingestor:
         try:
             with self.ctx.writing():
                 for table in INGEST_TABLES:
-                    self.ctx.ws.write_parquet(table)
+                    follow(self.ctx.ws, table)
             self._mirror_due = False
         except Exception:  # the next pause, Spark's start or `custlens doctor --repair` retries
             log.exception("Parquet mirror not brought in step after ingested batches")
