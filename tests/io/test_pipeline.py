@@ -159,6 +159,32 @@ def test_only_whole_row_copies_are_duplicates(ws, write):
     assert lines == [("O1#1",), ("O1#2",)]
 
 
+def test_an_events_file_overlapping_stored_events_adds_only_its_new_events(ws, write):
+    """Events are keyed by their content: a stored key is the same event (counted unchanged,
+    never updated), any other row is new."""
+    head = "客户编号,事件时间,事件类型,页面类型\n"
+    first = "C1,2024-02-01 10:00:00,浏览,首页\nC1,2024-02-01 10:01:00,浏览,商品详情\n"
+    second = (
+        "C1,2024-02-01 10:01:00,浏览,商品详情\n"  # stored
+        "C2,2024-02-02 09:00:00,浏览,首页\n"  # new
+        "C1,2024-02-01 10:00:00,浏览,购物车\n"  # a stored event's time, another page: new
+        "C1,2024-02-01 10:00:00,浏览,首页\n"  # stored
+    )
+    import_file(ws, "events", write("a.csv", head + first))
+    r = import_file(ws, "events", write("b.csv", head + second))
+    assert (r.inserted, r.unchanged, r.updated) == (2, 2, 0)
+    rows = ws.con.execute(
+        "SELECT customer_id, strftime(event_time, '%d %H:%M'), page_type, import_id FROM events "
+        "ORDER BY 2, 3"
+    ).fetchall()
+    assert rows == [
+        ("C1", "01 10:00", "cart", r.import_id),
+        ("C1", "01 10:00", "home", r.import_id - 1),
+        ("C1", "01 10:01", "detail", r.import_id - 1),
+        ("C2", "02 09:00", "home", r.import_id),
+    ]
+
+
 def test_events_with_the_same_values_in_different_rows_are_kept(ws, write):
     text = (
         "客户编号,事件时间,事件类型,页面类型,批次\n"

@@ -257,6 +257,7 @@ def import_source(
                 if table.name == "orders":
                     result.customers_created = create_customers_from_orders(con, import_id, now)
                 drop_temp(con, "_final")
+                drop_temp(con, "_stored")  # (the keys already stored: plan_rows)
                 for view in ("_keyed", "_keyed_all"):  # free the staged rows
                     con.execute(f"DROP VIEW {view}")
                 con.execute("DROP TABLE _keyed_base")

@@ -106,6 +106,11 @@ def key_sql(table: str) -> str:
     }[table]
 
 
+# tables whose key is a hash of every column of the row (``_hash``): a stored row with the
+# same key holds the same values, so a re-imported row is never an update
+CONTENT_KEYED = frozenset({"events"})
+
+
 def system_sql(
     table: str,
     fallback_hash: str = "_hash",

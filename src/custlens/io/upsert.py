@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from custlens.io.mapping import Mapping
-from custlens.io.rules import key_sql, system_sql
+from custlens.io.rules import CONTENT_KEYED, key_sql, system_sql
 from custlens.schema.tables import Table
 from custlens.store.migrations import SYSTEM_COLUMNS
 from custlens.store.sentiment import SENTIMENT_COLUMNS
@@ -27,6 +27,18 @@ def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
     if empty:  # every row is new: counted as they are written
         con.execute("CREATE TEMP VIEW _final AS SELECT *, 'insert' AS _action FROM _keyed")
         result.updated = result.unchanged = 0
+        return 0
+    if table.name in CONTENT_KEYED:  # a stored key is the same row: only keys are compared
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _stored AS SELECT k._key FROM _keyed k "
+            f"SEMI JOIN (SELECT {key} AS _tkey FROM {name}) t ON k._key = t._tkey"
+        )
+        con.execute(
+            "CREATE TEMP VIEW _final AS SELECT *, CASE WHEN _key IN (SELECT _key FROM _stored) "
+            "THEN 'unchanged' ELSE 'insert' END AS _action FROM _keyed"
+        )
+        result.updated = 0
+        result.unchanged = con.execute("SELECT count(*) FROM _stored").fetchone()[0]
         return 0
     compare = _compared(table, mapping)
     diff = " OR ".join(
