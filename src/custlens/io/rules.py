@@ -107,8 +107,10 @@ def key_sql(table: str) -> str:
 
 
 # tables whose key is a hash of every column of the row (``_hash``): a stored row with the
-# same key holds the same values, so a re-imported row is never an update
-CONTENT_KEYED = frozenset({"events"})
+# same key holds the same values, so a re-imported row is never an update; with a column of
+# those values that stored rows are found by (their day: the table is written in about that
+# order, so the scan for a day's or a file's range of days skips the other row groups)
+CONTENT_KEYED = {"events": "event_date"}
 
 
 def system_sql(

@@ -29,9 +29,14 @@ def plan_rows(con: Any, table: Table, mapping: Mapping, result: Any) -> int:
         result.updated = result.unchanged = 0
         return 0
     if table.name in CONTENT_KEYED:  # a stored key is the same row: only keys are compared
+        # (within the file's range of the column the key covers: the same key, the same day)
+        by = quote_name(CONTENT_KEYED[table.name])
+        low, high = con.execute(f"SELECT min({by}), max({by}) FROM _keyed").fetchone()
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _stored AS SELECT k._key FROM _keyed k "
-            f"SEMI JOIN (SELECT {key} AS _tkey FROM {name}) t ON k._key = t._tkey"
+            f"SEMI JOIN (SELECT {key} AS _tkey FROM {name} WHERE {by} BETWEEN $low AND $high) t "
+            "ON k._key = t._tkey",
+            {"low": low, "high": high},
         )
         con.execute(
             "CREATE TEMP VIEW _final AS SELECT *, CASE WHEN _key IN (SELECT _key FROM _stored) "
