@@ -34,6 +34,30 @@ INGEST_TABLES = ("customers", "orders", "events")
 # micro-batch
 QUIET_SECONDS = 2.0
 MAX_DEFER_SECONDS = 30.0
+# under steady arrivals, warming takes at most this share of the time: a pass that takes 20 s
+# (a large workspace) runs every 80 s, and one still running is let finish, not restarted
+STEADY_WARM_SHARE = 0.25
+
+
+def background_due(waited: float, warmer: Any) -> bool:
+    """Whether, after ``waited`` seconds of steady arrivals, the deferred background work
+    (warming, snapshot, mirror) runs now: not while a warming pass still runs (a new
+    request would cancel it and start over, so a pass longer than the interval would never
+    finish), and only once the arrivals have lasted ``MAX_DEFER_SECONDS`` and the last pass's
+    time over ``STEADY_WARM_SHARE``.
+
+    Examples
+    --------
+    >>> class W:
+    ...     last_seconds = 20.0
+    ...     def busy(self): return False
+    >>> background_due(31, None), background_due(31, W()), background_due(81, W())
+    (True, False, True)
+    """
+    if warmer is not None and warmer.busy():
+        return False
+    last = warmer.last_seconds if warmer is not None else 0.0
+    return waited >= max(MAX_DEFER_SECONDS, last / STEADY_WARM_SHARE)
 
 
 @dataclass
@@ -182,11 +206,11 @@ class Ingestor:
                     if self._queue.empty():  # all applied: the file starts again empty
                         ingest_log.compact(self.ctx.ws)
                 # caches cleared now; warming them and the snapshot (whole-workspace work)
-                # wait for a pause in the arrivals, or at most MAX_DEFER_SECONDS
+                # wait for a pause in the arrivals, or steady arrivals (background_due)
                 self.ctx.invalidate(background=False)
                 now = time.monotonic()
                 self._deferred = self._deferred or now
-                if now - self._deferred >= MAX_DEFER_SECONDS:
+                if background_due(now - self._deferred, self.ctx.warmer):
                     self._background()
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,11 @@ class Warmer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.passes = 0  # completed passes
+        self.last_seconds = 0.0  # how long the last completed pass took
+
+    def busy(self) -> bool:
+        """Whether a pass is pending or running."""
+        return not self._idle.is_set()
 
     def request(self) -> None:
         """Warm (again) soon; a pass in progress stops and starts over."""
@@ -160,9 +166,11 @@ class Warmer:
             if self._stop:
                 return
             self._wake.clear()
+            started = time.monotonic()
             try:
                 if self._pass():
                     self.passes += 1
+                    self.last_seconds = time.monotonic() - started
             except Exception:  # a page that fails here fails (and reports) in its request
                 log.exception("warming the dashboard caches failed")
             with self._lock:
