@@ -423,3 +423,28 @@ def test_every_code_is_tested():
         "outside_scope",  # tests/web/test_ingest_api.py (a token limited to one store)
     }
     assert tested == set(PROBLEM_CODES)
+
+
+def test_an_api_batch_leaves_the_process_memory_limit_to_concurrent_queries(ws):
+    """A file import lowers DuckDB's (process-wide) memory limit for its time so that the
+    whole process stays within ``memory_limit``; an API batch does not: in the server, other
+    threads' queries share that limit, and lowering it per batch made them run out of memory."""
+    from custlens.io.records import import_records
+    from custlens.store.memory import limit_bytes
+
+    ws.reserve_memory(512 * 2**20)  # as a served workspace holds its indexes
+    served = limit_bytes(ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    seen = []
+
+    def limit_now(con, result):
+        seen.append(
+            limit_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        )
+
+    record = {"客户编号": "C1", "事件时间": "2024-03-01 10:00:00", "事件类型": "浏览"}
+    import_records(ws, "events", [record], before_commit=limit_now)
+    assert seen == [served]
+    assert (
+        limit_bytes(ws.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        == served
+    )

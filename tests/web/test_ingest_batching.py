@@ -115,21 +115,22 @@ def test_mirror_follows_ingested_batches_after_a_pause(tmp_path, monkeypatch):
     ws.close()
 
 
-def test_steady_arrivals_let_a_long_warming_pass_finish():
-    """Under steady arrivals a warming pass still running is not restarted (it would never
-    finish on a large workspace), and passes are spaced by their own length."""
-    from custlens.web.ingest import MAX_DEFER_SECONDS, STEADY_WARM_SHARE, background_due
+def test_steady_arrivals_let_long_background_work_finish():
+    """Under steady arrivals a warming pass or snapshot copy still running is not restarted
+    (it would never finish on a large workspace), and runs are spaced by their own length."""
+    from custlens.web.ingest import MAX_DEFER_SECONDS, STEADY_BACKGROUND_SHARE, background_due
 
-    class Warmer:
+    class Worker:
         def __init__(self, busy: bool, last: float):
             self._busy, self.last_seconds = busy, last
 
         def busy(self) -> bool:
             return self._busy
 
-    assert not background_due(10_000, Warmer(True, 1.0))
-    assert background_due(MAX_DEFER_SECONDS, None)
-    assert not background_due(MAX_DEFER_SECONDS - 1, Warmer(False, 1.0))
-    long_pass = Warmer(False, 100.0)
-    assert not background_due(100 / STEADY_WARM_SHARE - 1, long_pass)
-    assert background_due(100 / STEADY_WARM_SHARE, long_pass)
+    assert not background_due(10_000, [Worker(True, 1.0), None])
+    assert not background_due(10_000, [Worker(False, 1.0), Worker(True, 1.0)])
+    assert background_due(MAX_DEFER_SECONDS, [None, None])
+    assert not background_due(MAX_DEFER_SECONDS - 1, [Worker(False, 1.0)])
+    long_runs = [Worker(False, 60.0), Worker(False, 40.0)]  # warming, then the snapshot
+    assert not background_due(100 / STEADY_BACKGROUND_SHARE - 1, long_runs)
+    assert background_due(100 / STEADY_BACKGROUND_SHARE, long_runs)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -144,7 +145,11 @@ class Source:
     a dry run, whose transaction then rolls back: ``ImportResult.dry_run`` tells). ``mirror``
     False leaves the Parquet mirror to the caller (the ingestion server brings it in step
     after a pause in arrivals, not after every micro-batch, whose transaction may also still
-    be open).
+    be open). ``squeeze_memory`` False runs the import at DuckDB's memory limit as it is,
+    instead of lowering it for the import's time so that the whole process stays within
+    ``memory_limit`` (:meth:`Workspace.within_memory_limit`): the limit is the process's, so
+    in a server answering requests beside small API batches, lowering it for each batch made
+    the other threads' queries fail with Out of Memory.
     """
 
     name: str
@@ -154,6 +159,7 @@ class Source:
     restrict: Callable[[Any, Table], None] | None = None
     before_commit: Callable[[Any, ImportResult], None] | None = None
     mirror: bool = True
+    squeeze_memory: bool = True
 
 
 def import_source(
@@ -188,7 +194,8 @@ def import_source(
     ImportResult
         Counts, problems and the rejects file (files only).
     """
-    with ws.within_memory_limit():  # the process, not DuckDB alone, within memory_limit
+    # the process, not DuckDB alone, within memory_limit (see Source.squeeze_memory)
+    with ws.within_memory_limit() if source.squeeze_memory else nullcontext():
         step = progress or (lambda stage: None)
         table = get_table(table_name, ws.settings)  # phone rules of the workspace
         lang = lang or ws.settings.lang

@@ -171,5 +171,6 @@ def import_records(
         restrict=restrict_to(row_filters) if row_filters else None,
         before_commit=before_commit,
         mirror=mirror,
+        squeeze_memory=False,  # a batch of at most a few thousand rows, beside served queries
     )
     return import_source(ws, table_name, source, dry_run=dry_run, lang=lang, now=now)

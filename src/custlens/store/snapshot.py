@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,10 @@ class Snapshotter:
         self._con = con
         self._root = Path(root)
         self._wake = threading.Event()
+        self._busy = False
         self._stop = False
         self.error: BaseException | None = None
+        self.last_seconds = 0.0  # how long the last copy took
         self._thread = threading.Thread(target=self._run, name="custlens-snapshot", daemon=True)
         self._thread.start()
 
@@ -86,11 +89,20 @@ class Snapshotter:
             if self._stop:
                 return
             self._wake.clear()
+            self._busy = True
+            started = time.monotonic()
             try:
                 write_snapshot(self._con, self._root)
                 self.error = None
+                self.last_seconds = time.monotonic() - started
             except Exception as exc:  # a failed copy leaves the previous snapshot in place
                 self.error = exc
+            finally:
+                self._busy = False
+
+    def busy(self) -> bool:
+        """Whether a copy is asked for or running."""
+        return self._busy or self._wake.is_set()
 
     def close(self) -> None:
         """Stop the background thread (after the snapshot in progress) and close its connection."""

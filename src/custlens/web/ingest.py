@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,30 +35,32 @@ INGEST_TABLES = ("customers", "orders", "events")
 # micro-batch
 QUIET_SECONDS = 2.0
 MAX_DEFER_SECONDS = 30.0
-# under steady arrivals, warming takes at most this share of the time: a pass that takes 20 s
-# (a large workspace) runs every 80 s, and one still running is let finish, not restarted
-STEADY_WARM_SHARE = 0.25
+# under steady arrivals, the background work (warming the caches, copying the snapshot) takes
+# at most this share of the time: passes that took 20 s (a large workspace) run every 80 s,
+# and one still running is let finish, not restarted
+STEADY_BACKGROUND_SHARE = 0.25
 
 
-def background_due(waited: float, warmer: Any) -> bool:
+def background_due(waited: float, workers: Sequence[Any]) -> bool:
     """Whether, after ``waited`` seconds of steady arrivals, the deferred background work
-    (warming, snapshot, mirror) runs now: not while a warming pass still runs (a new
-    request would cancel it and start over, so a pass longer than the interval would never
-    finish), and only once the arrivals have lasted ``MAX_DEFER_SECONDS`` and the last pass's
-    time over ``STEADY_WARM_SHARE``.
+    (warming, the snapshot, the mirror) runs now: not while a worker (``busy()``) still runs
+    (asked again, a warming pass would stop and start over, so a pass longer than the interval
+    would never finish), and only once the arrivals have lasted ``MAX_DEFER_SECONDS`` and the
+    workers' last runs (``last_seconds``) over ``STEADY_BACKGROUND_SHARE``.
 
     Examples
     --------
     >>> class W:
     ...     last_seconds = 20.0
     ...     def busy(self): return False
-    >>> background_due(31, None), background_due(31, W()), background_due(81, W())
+    >>> background_due(31, []), background_due(31, [W()]), background_due(81, [W()])
     (True, False, True)
     """
-    if warmer is not None and warmer.busy():
+    workers = [w for w in workers if w is not None]
+    if any(w.busy() for w in workers):
         return False
-    last = warmer.last_seconds if warmer is not None else 0.0
-    return waited >= max(MAX_DEFER_SECONDS, last / STEADY_WARM_SHARE)
+    last = sum(w.last_seconds for w in workers)
+    return waited >= max(MAX_DEFER_SECONDS, last / STEADY_BACKGROUND_SHARE)
 
 
 @dataclass
@@ -210,7 +213,8 @@ class Ingestor:
                 self.ctx.invalidate(background=False)
                 now = time.monotonic()
                 self._deferred = self._deferred or now
-                if background_due(now - self._deferred, self.ctx.warmer):
+                workers = (self.ctx.warmer, self.ctx.snapshots)
+                if background_due(now - self._deferred, workers):
                     self._background()
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])
