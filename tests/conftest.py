@@ -24,6 +24,26 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true is not allowed: {report.longrepr}"
 
 
+def pytest_sessionfinish(session, exitstatus):
+    session.config._custlens_exitstatus = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the test process once every report is written (junit file, summary), skipping the
+    interpreter's teardown: a daemon thread of an in-process server (warming, snapshot) may
+    still be inside DuckDB then, and tearing the interpreter down under it aborted the
+    process after every test had passed ("terminate called without an active exception")."""
+    status = getattr(config, "_custlens_exitstatus", None)
+    if status is None or hasattr(config, "workerinput"):  # (xdist workers end on their own)
+        return
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def demo_workspace(
     root: Path,
     n_customers: int,
