@@ -70,9 +70,11 @@ def repair_workspace(ws: Any) -> list[str]:
         rebuilt.append(f"{table}_customer_idx")
     refresh_search_index(con, force=True)
     rebuilt.append(SEARCH_TABLE)
-    from custlens.store.mirror import follow
+    from custlens.store.mirror import mirror_kept
 
-    if [name for name in TABLES if follow(ws, name)]:
+    if mirror_kept(ws):
+        for name in TABLES:
+            ws.write_parquet(name)
         rebuilt.append("parquet")
     return rebuilt
 

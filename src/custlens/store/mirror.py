@@ -263,8 +263,8 @@ def sync_mirror(ws: Workspace, name: str, import_id: int | None = None) -> dict[
 def mirror_kept(ws: Workspace) -> bool:
     """Whether writes keep the mirror in step: once it exists (its directory: Spark built it),
     when the workspace's engine is Spark or when its location is set (``[spark] mirror``, e.g.
-    for a cluster reading it). Otherwise there is no mirror to keep; :func:`custlens.store.spark.connect_spark` builds it when
-    Spark first reads the workspace."""
+    for a cluster reading it). Otherwise there is no mirror to keep;
+    :func:`custlens.store.spark.connect_spark` builds it when Spark first reads the workspace."""
     return (
         ws.settings.engine == "spark" or bool(ws.settings.spark_mirror) or ws.parquet_dir.exists()
     )
