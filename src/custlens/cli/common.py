@@ -26,8 +26,24 @@ if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.store.workspace import Workspace
 
-stderr = Console(stderr=True)
-stdout = Console()
+
+
+class TerminalConsole(Console):
+    """A Rich console that follows the terminal's width (``COLUMNS``) at every print.
+
+    Rich reads ``COLUMNS`` once, when a console is made, and keeps it. The CLI's consoles are
+    made at import and live as long as the process, so a process that runs several commands
+    (a test session, a notebook calling the app) would keep the width of the first one.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        if "width" not in kwargs:
+            self.width = None  # type: ignore[assignment]  # size reads COLUMNS at each use
+
+
+stderr = TerminalConsole(stderr=True)
+stdout = TerminalConsole()
 
 
 class Format(str, Enum):

@@ -7,18 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from custlens.cli.common import Lang, phrase, say
+from custlens.cli.common import Lang, phrase, say, stderr
 from custlens.i18n import DEFAULT_LANG
 
 demo_app = typer.Typer(
     help="Demo data with known answers: a synthetic shop, or the CDNOW benchmark sample.",
     no_args_is_help=True,
 )
-stderr = Console(stderr=True)
-
 
 @demo_app.callback()
 def demo() -> None:
