@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from custlens.store.workspace import Workspace
 
 
-
 class TerminalConsole(Console):
     """A Rich console that follows the terminal's width (``COLUMNS``) at every print.
 

@@ -17,6 +17,7 @@ demo_app = typer.Typer(
     no_args_is_help=True,
 )
 
+
 @demo_app.callback()
 def demo() -> None:
     """Demo data with known answers: a synthetic shop with planted segments, CLV parameters,
