@@ -105,9 +105,9 @@ def test_failure_to_log_a_failed_import_is_logged(loaded, write, monkeypatch, ca
 
     monkeypatch.setattr(quality, "apply_order_flags", boom)
     new = ORDERS_CSV + "O9,C003,2024-05-03 10:00:00,图书,词典,1,80.00,80.00\n"
-    with caplog.at_level("ERROR", logger="custlens.io.pipeline"), pytest.raises(_Unprintable):
+    with caplog.at_level("ERROR", logger="custlens.io.import_log"), pytest.raises(_Unprintable):
         import_file(loaded, "orders", write("o9.csv", new))
-    [record] = [r for r in caplog.records if r.name == "custlens.io.pipeline"]
+    [record] = [r for r in caplog.records if r.name == "custlens.io.import_log"]
     assert "o9.csv" in record.getMessage() and record.exc_info[0] is ValueError
 
 

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from custlens.io import ingest_log
-from custlens.io.pipeline import import_file, local_now
+from custlens.io.import_log import local_now
+from custlens.io.pipeline import import_file
 from custlens.privacy import users
 from custlens.store import init_workspace
 from custlens.web.app import create_app

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import PASSWORDS, csrf_of, login
 
 from custlens.privacy import audit
-from custlens.web.app import create_app
+from custlens.web.app import close_app, create_app
 from custlens.web.context import WebOptions
 
 
@@ -41,13 +41,14 @@ def test_login_sets_a_safe_session_cookie_and_audits(fresh_app, fresh_ws):
 
 
 def test_secure_cookie_flag_when_configured(fresh_ws):
-    app = create_app(None, fresh_ws, WebOptions(secure_cookies=True))
-    client = TestClient(app, base_url="https://testserver")
+    secure = create_app(None, fresh_ws, WebOptions(secure_cookies=True, warm_caches=False))
+    client = TestClient(secure, base_url="https://testserver")
     cookie = client.get("/login").headers["set-cookie"]
     assert "; Secure" in cookie and "HttpOnly" in cookie
-    plain = TestClient(create_app(None, fresh_ws))
-    assert "Secure" not in plain.get("/login").headers["set-cookie"]
-    app.state.ctx.close()
+    plain = create_app(None, fresh_ws, WebOptions(warm_caches=False))
+    assert "Secure" not in TestClient(plain).get("/login").headers["set-cookie"]
+    for app in (secure, plain):
+        close_app(app)
 
 
 def test_security_headers(clients):

@@ -3,11 +3,13 @@ no request computes them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
-from tests.web.conftest import login
+from tests.web.conftest import copy_world, login
 
 from custlens.web import queries
 from custlens.web.app import create_app
@@ -119,3 +121,30 @@ def test_closing_waits_for_background_computations(fresh_ws):
     assert ctx.soon(("late",), lambda: ran.append(1)) is None
     time.sleep(0.2)
     assert ran == []
+
+
+EXIT_WHILE_WARMING = """
+import sys, threading
+from custlens.store.workspace import open_workspace
+from custlens.web.app import create_app
+ws = open_workspace(sys.argv[1])
+app = create_app(None, ws)
+assert app.state.ctx.warmer.busy()
+print(sorted(t.name for t in threading.enumerate()))
+"""
+
+
+def test_a_process_that_exits_while_warming_stops_the_warming_first(world, tmp_path):
+    """A script that makes an app and ends at once (the warming pass still inside DuckDB) ends
+    cleanly: the app is closed at exit instead of the interpreter tearing down under it."""
+    root = copy_world(world, tmp_path / "ws")
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", EXIT_WHILE_WARMING, str(root)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "custlens-warm" in done.stdout
+        assert "terminate called" not in done.stderr

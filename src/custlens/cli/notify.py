@@ -146,7 +146,7 @@ def sub_retry(ws_path: WorkspaceOpt = None) -> None:
     Example: custlens subscriptions retry
     """
     ws = workspace(ws_path)
-    from custlens.io.pipeline import local_now
+    from custlens.io.import_log import local_now
 
     typer.echo(subscriptions.retry_dead(ws.con, local_now(ws)))
 

@@ -87,7 +87,7 @@ def serve_cmd(
     import uvicorn
 
     from custlens.store.snapshot import Snapshotter, clear_server_info, write_server_info
-    from custlens.web.app import create_app
+    from custlens.web.app import close_app, create_app
     from custlens.web.context import WebOptions
 
     ws = workspace(ws_path)
@@ -138,9 +138,8 @@ def serve_cmd(
         clear_server_info(ws.root)
         if scheduler is not None:
             scheduler.close()
-        app.state.ingestor.close()  # applies the batches still queued
         ctx.snapshots.close()
-        ctx.close()
+        close_app(app)  # applies the batches still queued
         ws.close()
 
 

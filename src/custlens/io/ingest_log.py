@@ -22,7 +22,7 @@ from typing import Any
 
 from custlens.errors import InputError
 from custlens.i18n import bilingual
-from custlens.io.pipeline import ImportResult, local_now
+from custlens.io.import_log import ImportResult, local_now
 from custlens.io.records import import_records
 from custlens.schema.problems import format_problem, kept_note
 from custlens.schema.tables import get_table

@@ -20,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 
 from custlens.errors import InputError
-from custlens.io.pipeline import RECORDS, ImportResult, Source, import_source
+from custlens.io.import_log import ImportResult
+from custlens.io.pipeline import RECORDS, Source, import_source
 from custlens.io.readers import SourceFile, materialise
 from custlens.schema.tables import Table
 from custlens.store.sql import quote_name

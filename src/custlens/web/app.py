@@ -6,6 +6,9 @@ connections are built here from the workspace the caller opened (``custlens serv
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +120,25 @@ def create_app(
     if opts.warm_caches:
         ctx.warmer = Warmer(app)
         ctx.warmer.request()
+    atexit.register(_close_at_exit, weakref.ref(app))
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Stop the background threads of ``app``: the ingestion applier (after the batches
+    queued), warming, webhook delivery and background computations; close its cursors."""
+    app.state.ingestor.close()
+    app.state.ctx.close()
+
+
+def _close_at_exit(ref: weakref.ref) -> None:
+    """At interpreter exit, close an app its caller left open (a script, a notebook): a
+    daemon thread still inside DuckDB while the interpreter tears down aborts the process
+    ("terminate called without an active exception")."""
+    app = ref()
+    if app is not None:
+        with contextlib.suppress(Exception):  # (its workspace may be closed already)
+            close_app(app)
 
 
 def _bare_app() -> FastAPI:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custlens.io import ingest_log
-from custlens.io.pipeline import local_now
+from custlens.io.import_log import local_now
 from custlens.store.mirror import follow
 from custlens.web.ingest_profiles import refresh_profiles
 from custlens.web.notify import enqueue_after_batch

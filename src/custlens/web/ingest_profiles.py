@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from custlens.io.pipeline import local_now
+from custlens.io.import_log import local_now
 from custlens.store.sql import quote_name
 
 log = logging.getLogger(__name__)

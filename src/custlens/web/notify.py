@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from custlens.io.pipeline import local_now
+from custlens.io.import_log import local_now
 from custlens.store import subscriptions
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,8 @@ from starlette.responses import Response
 from custlens.analytics.satisfaction.sentiment import score_sentiment
 from custlens.errors import InputError
 from custlens.i18n import bilingual, gettext
-from custlens.io.pipeline import ImportResult, import_file
+from custlens.io.import_log import ImportResult
+from custlens.io.pipeline import import_file
 from custlens.io.rejects import locate_rejects
 from custlens.privacy.policy import Principal
 from custlens.schema.tables import TABLES

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from custlens.i18n import gettext
 from custlens.io import ingest_log
-from custlens.io.pipeline import local_now
+from custlens.io.import_log import local_now
 from custlens.privacy.policy import Principal
 from custlens.web.auth import Guard
 from custlens.web.ingest import store_response, stored_response

@@ -27,7 +27,7 @@ from custlens.analytics.value.segments import SEGMENT_GROUP, segment_names
 from custlens.analytics.value.targets import subscription_target
 from custlens.errors import UsageError
 from custlens.i18n import gettext
-from custlens.io.pipeline import local_now
+from custlens.io.import_log import local_now
 from custlens.privacy.masking import mask_value
 from custlens.privacy.policy import Principal
 from custlens.store import subscriptions
