@@ -83,6 +83,7 @@ def test_read_commands_beside_the_server(served):
     assert summary.returncode == 0, summary.stderr
     assert json.loads(summary.stdout)["totals"]["orders"] > 0
     assert "快照" in summary.stderr  # says it reads the server's snapshot
+    assert (served["root"] / ".snapshot" / "wanted").exists()  # and asks for a fresh one
     # an import through the server shows up in the next snapshot
     new = "客户编号,姓名,联系方式,注册日期\nC900,新客,13800009000,2024-05-01\n"
     resp = httpx.post(

@@ -6,7 +6,9 @@ command such as `custlens summary` run beside it would fail. Instead the server 
 snapshot: a consistent copy (``COPY FROM DATABASE`` in one transaction) written to
 ``<workspace>/.snapshot/custlens.duckdb`` at start and again after every change made through
 it (imports, analysis runs, tags), in a background thread. Read-only commands that find the
-file locked open the snapshot read-only instead and say so. ``server.json`` beside it names the
+file locked open the snapshot read-only instead and say so. A copy is work over the whole
+database, so under steady ingestion through the API it is taken only when a reader asked for
+one (a reader touches ``wanted``), and otherwise at the next pause in the arrivals. ``server.json`` beside it names the
 serving process and its address, so commands that must write can say what to run instead.
 """
 
@@ -26,6 +28,7 @@ from custlens.store.sql import quote_literal, quote_name
 SNAPSHOT_DIR = ".snapshot"
 SNAPSHOT_FILE = "custlens.duckdb"
 SERVER_FILE = "server.json"
+WANTED_FILE = "wanted"
 
 
 def snapshot_path(root: Path) -> Path:
@@ -53,15 +56,42 @@ def write_snapshot(con: Any, root: Path) -> Path:
     tmp = target.with_name(f".{uuid.uuid4().hex}.duckdb")
     alias = f"snap_{uuid.uuid4().hex[:8]}"
     name = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH {quote_literal(tmp)} AS {alias}")
     try:
-        con.execute(f"COPY FROM DATABASE {quote_name(name)} TO {alias}")
+        con.execute(f"ATTACH {quote_literal(tmp)} AS {alias}")
+        try:
+            con.execute(f"COPY FROM DATABASE {quote_name(name)} TO {alias}")
+        finally:
+            con.execute(f"DETACH {alias}")
+        os.replace(tmp, target)
+    except BaseException:  # a copy cut short (an error, a stop) leaves no partial file
+        _remove(tmp)
+        raise
     finally:
-        con.execute(f"DETACH {alias}")
-    os.replace(tmp, target)
-    with contextlib.suppress(FileNotFoundError):
-        tmp.with_name(tmp.name + ".wal").unlink()
+        _remove(tmp.with_name(tmp.name + ".wal"))
     return target
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def ask_for_snapshot(root: Path) -> None:
+    """Tell the serving process that a reader used the snapshot (it copies again soon, also
+    under steady ingestion, when there were changes); a no-op where the folder is read-only."""
+    with contextlib.suppress(OSError):
+        (Path(root) / SNAPSHOT_DIR / WANTED_FILE).touch()
+
+
+def remove_partial_copies(root: Path) -> int:
+    """Remove the copies a serving process left half-written (it was killed during a copy):
+    only the process that holds the workspace writes them, so at its start they are stale.
+    Returns how many files were removed."""
+    folder = snapshot_path(root).parent
+    stale = [*folder.glob(".*.duckdb"), *folder.glob(".*.duckdb.wal")]
+    for path in stale:
+        _remove(path)
+    return len(stale)
 
 
 class Snapshotter:
@@ -71,17 +101,29 @@ class Snapshotter:
     def __init__(self, con: Any, root: Path):
         self._con = con
         self._root = Path(root)
+        remove_partial_copies(self._root)
         self._wake = threading.Event()
         self._busy = False
         self._stop = False
         self.error: BaseException | None = None
         self.last_seconds = 0.0  # how long the last copy took
+        self._copied_at = 0.0  # when the last copy began (wall clock, as the file's mtime)
         self._thread = threading.Thread(target=self._run, name="custlens-snapshot", daemon=True)
         self._thread.start()
 
-    def request(self) -> None:
-        """Ask for a fresh snapshot; the background thread takes it soon after."""
-        self._wake.set()
+    def request(self, only_if_wanted: bool = False) -> None:
+        """Ask for a fresh snapshot; the background thread takes it soon after. With
+        ``only_if_wanted``, only when a reader asked for one since the last copy began."""
+        if not only_if_wanted or self.wanted():
+            self._wake.set()
+
+    def wanted(self) -> bool:
+        """Whether a reader used the snapshot (:func:`ask_for_snapshot`) since the last copy."""
+        try:
+            asked = (self._root / SNAPSHOT_DIR / WANTED_FILE).stat().st_mtime
+        except OSError:
+            return False
+        return asked > self._copied_at
 
     def _run(self) -> None:
         while True:
@@ -91,6 +133,7 @@ class Snapshotter:
             self._wake.clear()
             self._busy = True
             started = time.monotonic()
+            self._copied_at = time.time()
             try:
                 write_snapshot(self._con, self._root)
                 self.error = None
@@ -104,11 +147,17 @@ class Snapshotter:
         """Whether a copy is asked for or running."""
         return self._busy or self._wake.is_set()
 
-    def close(self) -> None:
-        """Stop the background thread (after the snapshot in progress) and close its connection."""
+    def close(self, timeout: float = 60) -> None:
+        """Stop the background thread and close its connection; a copy in progress is cut
+        short (the previous snapshot stays)."""
         self._stop = True
         self._wake.set()
-        self._thread.join(timeout=60)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            if self._busy:  # (again until it lands: one sent before the copy began is lost)
+                with contextlib.suppress(Exception):
+                    self._con.interrupt()
+            self._thread.join(0.1)
         with contextlib.suppress(Exception):
             self._con.close()
 

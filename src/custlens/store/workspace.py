@@ -90,13 +90,14 @@ def open_workspace(
     try:
         ws.connect(read_only=read_only)
     except WorkspaceLocked:
-        from custlens.store.snapshot import snapshot_path
+        from custlens.store.snapshot import ask_for_snapshot, snapshot_path
 
         copy = snapshot_path(root)
         if not (read_only and snapshot and copy.exists()):
             raise
         ws = Workspace(root, db_file=copy)
         ws.connect(read_only=True)
+        ask_for_snapshot(root)  # (the server copies again soon when there were changes)
     return ws
 
 

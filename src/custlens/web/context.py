@@ -230,12 +230,15 @@ class AppContext:
         if background:
             self.refresh_background()
 
-    def refresh_background(self) -> None:
+    def refresh_background(self, steady: bool = False) -> None:
         """Warm the dashboard caches and write the read-only snapshot again, in the
-        background threads."""
-        self._warm()
+        background threads. ``steady`` (rows still arriving): no warming, whose results the
+        next micro-batch would retire unused, and the snapshot only when a reader asked for
+        one (:meth:`custlens.store.snapshot.Snapshotter.request`)."""
+        if not steady:
+            self._warm()
         if self.snapshots is not None:
-            self.snapshots.request()
+            self.snapshots.request(only_if_wanted=steady)
 
     def _warm(self) -> None:
         if self.warmer is not None:

@@ -31,13 +31,14 @@ log = logging.getLogger(__name__)
 INGEST_TABLES = ("customers", "orders", "events")
 # after a micro-batch, the Parquet mirror is brought in step, the dashboard caches are warmed
 # and the read-only snapshot written again (work over the whole workspace) once no batch
-# arrived for QUIET_SECONDS, or after MAX_DEFER_SECONDS of steady arrivals, not after every
-# micro-batch
+# arrived for QUIET_SECONDS, not after every micro-batch. Under steady arrivals only the mirror
+# follows, after MAX_DEFER_SECONDS, with the snapshot if a reader asked for one: a warming
+# pass's results are retired by the next micro-batch, so warming waits for the pause.
 QUIET_SECONDS = 2.0
 MAX_DEFER_SECONDS = 30.0
-# under steady arrivals, the background work (warming the caches, copying the snapshot) takes
-# at most this share of the time: passes that took 20 s (a large workspace) run every 80 s,
-# and one still running is let finish, not restarted
+# under steady arrivals, the background work (copying a snapshot a reader asked for) takes at
+# most this share of the time: a copy that took 20 s (a large workspace) runs every 80 s at
+# most, and one still running is let finish, not restarted
 STEADY_BACKGROUND_SHARE = 0.25
 
 
@@ -165,10 +166,13 @@ class Ingestor:
             except queue.Empty:
                 self._background()
 
-    def _background(self) -> None:
+    def _background(self, steady: bool = False) -> None:
+        """The deferred work: the mirror, warming and the snapshot; under ``steady`` arrivals
+        the mirror, and the snapshot only when a reader asked for one (warming and the rest
+        wait for the next pause, see ``AppContext.refresh_background``)."""
         self._deferred = None
         self.sync_mirror()
-        self.ctx.refresh_background()
+        self.ctx.refresh_background(steady)
 
     def sync_mirror(self) -> None:
         """Bring the Parquet mirror of the ingested tables in step (Spark reads it; `custlens
@@ -213,9 +217,10 @@ class Ingestor:
                 self.ctx.invalidate(background=False)
                 now = time.monotonic()
                 self._deferred = self._deferred or now
-                workers = (self.ctx.warmer, self.ctx.snapshots)
+                snapshots = self.ctx.snapshots
+                workers = (snapshots if snapshots and snapshots.wanted() else None,)
                 if background_due(now - self._deferred, workers):
-                    self._background()
+                    self._background(steady=True)
             except Exception:  # left in the write-ahead file: applied at the next start
                 log.exception("ingest batches %s not applied", [e["batch_id"] for e in group])
             for entry in group:

@@ -144,17 +144,20 @@ class Warmer:
         if thread is not None:
             thread.join(timeout)
 
-    def _cancelled(self) -> bool:
-        return self._stop or self._wake.is_set()
+    def _cancelled(self, version: int) -> bool:
+        """Stopped, asked again, or the data changed: the results of a pass are cached for
+        the data version it began with, which a change (an ingested micro-batch) retires."""
+        return self._stop or self._wake.is_set() or self._app.state.ctx.data_version() != version
 
     def _pass(self) -> bool:
         """Every step for every scope; False when stopped early."""
         ctx = self._app.state.ctx
+        version = ctx.data_version()
         with ctx.parallel():
             principals = warm_principals(ctx)
             steps = [s for p in principals for s in page_steps(self._app, p)]
             for step in steps:
-                if self._cancelled():
+                if self._cancelled(version):
                     return False
                 with contextlib.suppress(CustlensError):  # the page shows the message
                     step()
