@@ -3,7 +3,7 @@
 DuckDB lets one process open a database file for writing, and while it does no other process
 may open the file at all, not even read-only. `custlens serve` keeps the file open, so a
 command such as `custlens summary` run beside it would fail. Instead the server keeps a
-snapshot: a consistent copy (``COPY FROM DATABASE`` in one transaction) written to
+snapshot: a consistent copy (the file as of a checkpoint, :func:`write_snapshot`) written to
 ``<workspace>/.snapshot/custlens.duckdb`` at start and again after every change made through
 it (imports, analysis runs, tags), in a background thread. Read-only commands that find the
 file locked open the snapshot read-only instead and say so. A copy is work over the whole
@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import shutil
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from custlens.store.sql import quote_literal, quote_name
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_DIR = ".snapshot"
 SNAPSHOT_FILE = "custlens.duckdb"
@@ -38,6 +44,16 @@ def snapshot_path(root: Path) -> Path:
 
 def write_snapshot(con: Any, root: Path) -> Path:
     """Copy the database ``con`` is attached to into the snapshot file, atomically.
+
+    The copy is the database file as of a checkpoint: ``CHECKPOINT`` writes every committed
+    change into the file, and the file is then copied byte for byte while automatic
+    checkpoints are held off (between checkpoints DuckDB writes commits to its log and new
+    rows only to blocks the checkpointed state does not use, so the copy is that state whole,
+    whatever commits meanwhile). That is a read of the file at disk speed instead of a
+    re-encoding of every table and a rebuild of every index (``COPY FROM DATABASE``: about a
+    minute of both cores for a 2 GB workspace of 1M customers, a few seconds this way). A
+    database that is not a plain file, or a copy that does not open, is copied table by table
+    with ``COPY FROM DATABASE`` instead.
 
     Parameters
     ----------
@@ -54,14 +70,10 @@ def write_snapshot(con: Any, root: Path) -> Path:
     target = snapshot_path(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{uuid.uuid4().hex}.duckdb")
-    alias = f"snap_{uuid.uuid4().hex[:8]}"
-    name = con.execute("SELECT current_database()").fetchone()[0]
     try:
-        con.execute(f"ATTACH {quote_literal(tmp)} AS {alias}")
-        try:
-            con.execute(f"COPY FROM DATABASE {quote_name(name)} TO {alias}")
-        finally:
-            con.execute(f"DETACH {alias}")
+        if not _copy_checkpointed_file(con, tmp):
+            _remove(tmp)
+            _copy_database(con, tmp)
         os.replace(tmp, target)
     except BaseException:  # a copy cut short (an error, a stop) leaves no partial file
         _remove(tmp)
@@ -69,6 +81,39 @@ def write_snapshot(con: Any, root: Path) -> Path:
     finally:
         _remove(tmp.with_name(tmp.name + ".wal"))
     return target
+
+
+def _copy_checkpointed_file(con: Any, tmp: Path) -> bool:
+    """Checkpoint and copy the database file to ``tmp``; False when that cannot serve."""
+    path = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    if not path or not Path(path).is_file():
+        return False
+    threshold = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute("SET checkpoint_threshold = '1000 TB'")  # (a global setting: every connection)
+    try:
+        con.execute("CHECKPOINT")
+        shutil.copyfile(path, tmp)
+    finally:
+        con.execute(f"SET checkpoint_threshold = {quote_literal(threshold)}")
+    try:
+        with duckdb.connect(str(tmp), read_only=True) as copy:
+            copy.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+    except duckdb.Error:
+        log.warning("the copied database file %s does not open; copying table by table", tmp)
+        return False
+    return True
+
+
+def _copy_database(con: Any, tmp: Path) -> None:
+    alias = f"snap_{uuid.uuid4().hex[:8]}"
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH {quote_literal(tmp)} AS {alias}")
+    try:
+        con.execute(f"COPY FROM DATABASE {quote_name(name)} TO {alias}")
+    finally:
+        con.execute(f"DETACH {alias}")
 
 
 def _remove(path: Path) -> None:
