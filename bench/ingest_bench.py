@@ -87,7 +87,10 @@ def peak_rss_mb(pid: int) -> float:
 async def client(url, token, args, as_of, ids, results, ends, seq) -> None:
     """One closed-loop client: orders and events batches in turn until ``ends``."""
     headers = {"Authorization": f"Bearer {token}"}
-    rng = random.Random(seq)
+    # a run's rows are its own: another run on the same workspace sending the same order ids
+    # and events would find them stored (unchanged, nothing to update) and look fast
+    run = f"{time.time_ns():x}"
+    rng = random.Random(f"{run}-{seq}")
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
         n = 0
         while time.monotonic() < ends:
@@ -95,7 +98,7 @@ async def client(url, token, args, as_of, ids, results, ends, seq) -> None:
             day = as_of.isoformat()
             if n % 2:
                 table = "orders"
-                rows = [{"order_id": f"B{seq}-{n}-{i}", "customer_id": rng.choice(ids),
+                rows = [{"order_id": f"B{run}-{seq}-{n}-{i}", "customer_id": rng.choice(ids),
                          "order_time": f"{day} 12:{i % 60:02d}:00", "quantity": 1,
                          "amount": rng.randint(10, 900), "product_name": "压测商品"}
                         for i in range(args.order_rows)]  # fmt: skip
@@ -103,7 +106,7 @@ async def client(url, token, args, as_of, ids, results, ends, seq) -> None:
                 table = "events"
                 rows = [{"customer_id": rng.choice(ids), "event_type": "page_view",
                          "event_time": f"{day} 13:{i % 60:02d}:{n % 60:02d}",
-                         "session_id": f"S{seq}-{n}"}
+                         "session_id": f"S{run}-{seq}-{n}"}
                         for i in range(args.event_rows)]  # fmt: skip
             started = time.monotonic()
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -35,10 +37,10 @@ def test_a_failed_copy_leaves_the_previous_snapshot_and_no_partial_file(tmp_path
     con.execute("INSERT INTO t VALUES (1000)")
 
     def disk_full(src, dst):
-        Path(dst).write_bytes(Path(src).read_bytes()[:4096])
+        Path(dst).write_bytes(b"half a copy")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot.shutil, "copyfile", disk_full)
+    monkeypatch.setattr(snapshot, "copy_file_elsewhere", disk_full)
     with pytest.raises(OSError, match="No space"):
         write_snapshot(con, tmp_path)
     assert [p.name for p in target.parent.iterdir()] == [target.name]
@@ -156,4 +158,25 @@ def test_under_steady_arrivals_a_copy_is_taken_only_when_a_reader_asked(tmp_path
     _copies_done(snapshots)
     assert _rows(tmp_path) == 1002
     snapshots.close()
+    con.close()
+
+
+LOCKED = """
+import sys, duckdb
+try:
+    duckdb.connect(sys.argv[1]).close()
+except duckdb.IOException as exc:
+    sys.exit(3 if "lock" in str(exc).lower() else 4)
+"""
+
+
+def test_the_server_keeps_its_lock_on_the_file_after_a_copy(tmp_path):
+    """Reading the database file in the serving process itself would release DuckDB's lock on
+    it (closing any descriptor of a file drops the process's POSIX locks on it): another
+    process could then open the workspace for writing beside the server."""
+    path = tmp_path / "db.duckdb"
+    con = _database(path)
+    write_snapshot(con, tmp_path)
+    other = subprocess.run([sys.executable, "-c", LOCKED, str(path)], capture_output=True)
+    assert other.returncode == 3, other.stderr
     con.close()

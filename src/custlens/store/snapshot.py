@@ -18,7 +18,8 @@ import contextlib
 import json
 import logging
 import os
-import shutil
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -94,7 +95,7 @@ def _copy_checkpointed_file(con: Any, tmp: Path) -> bool:
     con.execute("SET checkpoint_threshold = '1000 TB'")  # (a global setting: every connection)
     try:
         con.execute("CHECKPOINT")
-        shutil.copyfile(path, tmp)
+        copy_file_elsewhere(Path(path), tmp)
     finally:
         con.execute(f"SET checkpoint_threshold = {quote_literal(threshold)}")
     try:
@@ -104,6 +105,19 @@ def _copy_checkpointed_file(con: Any, tmp: Path) -> bool:
         log.warning("the copied database file %s does not open; copying table by table", tmp)
         return False
     return True
+
+
+def copy_file_elsewhere(source: Path, dest: Path) -> None:
+    """Copy ``source`` to ``dest`` in a child process. Not in this one: DuckDB holds the
+    database file with a POSIX record lock, and closing any descriptor of a file releases every
+    such lock the process has on it, so opening the file here to read it would let other
+    processes open the workspace for writing beside the server."""
+    code = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(dest)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise OSError(f"copying {source} failed: {done.stderr.strip()[-500:]}")
 
 
 def _copy_database(con: Any, tmp: Path) -> None:
