@@ -8,8 +8,9 @@ snapshot: a consistent copy (the file as of a checkpoint, :func:`write_snapshot`
 it (imports, analysis runs, tags), in a background thread. Read-only commands that find the
 file locked open the snapshot read-only instead and say so. A copy is work over the whole
 database, so under steady ingestion through the API it is taken only when a reader asked for
-one (a reader touches ``wanted``), and otherwise at the next pause in the arrivals. ``server.json`` beside it names the
-serving process and its address, so commands that must write can say what to run instead.
+one (a reader touches ``wanted``), and otherwise at the next pause in the arrivals.
+``server.json`` beside it names the serving process and its address, so commands that must
+write can say what to run instead.
 """
 
 from __future__ import annotations
@@ -142,15 +143,12 @@ def ask_for_snapshot(root: Path) -> None:
         (Path(root) / SNAPSHOT_DIR / WANTED_FILE).touch()
 
 
-def remove_partial_copies(root: Path) -> int:
+def remove_partial_copies(root: Path) -> None:
     """Remove the copies a serving process left half-written (it was killed during a copy):
-    only the process that holds the workspace writes them, so at its start they are stale.
-    Returns how many files were removed."""
+    only the process that holds the workspace writes them, so at its start they are stale."""
     folder = snapshot_path(root).parent
-    stale = [*folder.glob(".*.duckdb"), *folder.glob(".*.duckdb.wal")]
-    for path in stale:
+    for path in [*folder.glob(".*.duckdb"), *folder.glob(".*.duckdb.wal")]:
         _remove(path)
-    return len(stale)
 
 
 class Snapshotter:
