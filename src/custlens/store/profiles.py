@@ -90,41 +90,66 @@ def replace_profiles(
             new = rows[table]
             con.register("_profile_new", new)
             try:
+                # the customers' stored rows, read once: the log and the delete use them
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _profile_old AS SELECT rowid AS rid, "
+                    f"customer_id{f', {code}' if code else ''} FROM {table} "
+                    "WHERE customer_id IN (SELECT customer_id FROM _profile_new)"
+                )
                 if code is not None:
-                    before = con.execute("SELECT count(*) FROM profile_changes").fetchone()[0]
-                    con.execute(
+                    logged += con.execute(
                         f"INSERT INTO profile_changes SELECT n.customer_id, ?, o.{code}, "
-                        f"n.{code}, ?, ? FROM _profile_new n LEFT JOIN {table} o "
-                        f"USING (customer_id) WHERE o.{code} IS DISTINCT FROM n.{code}",
+                        f"n.{code}, ?, ? FROM _profile_new n LEFT JOIN _profile_old o "
+                        f"USING (customer_id) WHERE o.{code} IS DISTINCT FROM n.{code} "
+                        "ORDER BY n.customer_id",
                         [kind, now, cause],
-                    )
-                    logged += con.execute("SELECT count(*) FROM profile_changes").fetchone()[0]
-                    logged -= before
+                    ).fetchone()[0]
                 columns = [
                     r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "run_id"
                 ]
                 keep = ", ".join(c for c in columns if c in new.column_names)
-                con.execute(
-                    f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM "
-                    "_profile_new)"
-                )
+                con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _profile_old)")
                 con.execute(
                     f"INSERT INTO {table} (run_id, {keep}) SELECT ?, {keep} FROM _profile_new",
                     [run_id],
                 )
             finally:
                 con.unregister("_profile_new")
+                con.execute("DROP TABLE IF EXISTS _profile_old")
         if tags is not None:
             customers = rows["customer_metrics"].select(["customer_id"])
             logged += _replace_rule_tags(con, run_id, customers, tags, cause, now)
     return logged
 
 
-_SAME = "n.customer_id = t.customer_id AND n.tag = t.tag AND n.source = t.source"
-_OPEN_RULE = (
-    "t.valid_to IS NULL AND t.source = 'rule' AND t.tag IN (SELECT unnest(?)) "
-    "AND t.customer_id IN (SELECT customer_id FROM _tag_customers)"
+_SAME = "n.customer_id = o.customer_id AND n.tag = o.tag AND n.source = o.source"
+# the open tags of the customers updated, of the sources the rules give, read once (with
+# their row ids): what is lost, changed and gained is found among them
+_OPEN = """
+CREATE OR REPLACE TEMP TABLE _tag_open AS
+SELECT rowid AS rid, customer_id, tag, source, weight, category FROM customer_tags
+WHERE valid_to IS NULL
+  AND (source = 'rule' OR source IN (SELECT source FROM _tag_new))
+  AND customer_id IN (SELECT customer_id FROM _tag_customers
+                      UNION SELECT customer_id FROM _tag_new)
+"""
+_LOST = f"""
+CREATE OR REPLACE TEMP TABLE _tag_lost AS
+SELECT o.* FROM _tag_open o
+WHERE o.source = 'rule' AND o.tag IN (SELECT unnest(?))
+  AND o.customer_id IN (SELECT customer_id FROM _tag_customers)
+  AND NOT EXISTS (SELECT 1 FROM _tag_new n WHERE {_SAME})
+"""
+_CHANGED = f"""
+CREATE OR REPLACE TEMP TABLE _tag_changed AS
+SELECT o.rid, n.weight, n.category FROM _tag_open o JOIN _tag_new n ON {_SAME}
+WHERE o.weight IS DISTINCT FROM n.weight OR o.category IS DISTINCT FROM n.category
+"""
+_GAINED = (
+    "FROM (SELECT DISTINCT * FROM _tag_new) n WHERE NOT EXISTS (SELECT 1 FROM _tag_open o "
+    f"WHERE {_SAME}) ORDER BY n.customer_id, n.tag"
 )
+_TAG_TEMP = ("_tag_open", "_tag_lost", "_tag_changed")
 
 
 def _replace_rule_tags(
@@ -135,44 +160,49 @@ def _replace_rule_tags(
     cause: str,
     now: dt.datetime,
 ) -> int:
-    """Close the customers' open rule tags no longer given, open the new ones, log both."""
+    """Close the customers' open rule tags no longer given, open the new ones, log both.
+
+    ``customer_tags`` is read once (the customers' open tags, with their row ids) and written
+    by row id: at a million customers each statement over the whole table cost ~0.13 s."""
     new, names, as_of = tags
     con.register("_tag_customers", customers)
     con.register("_tag_new", new)
     try:
-        before = con.execute("SELECT count(*) FROM profile_changes").fetchone()[0]
-        lost = f"{_OPEN_RULE} AND NOT EXISTS (SELECT 1 FROM _tag_new n WHERE {_SAME})"
-        con.execute(
-            "INSERT INTO profile_changes SELECT t.customer_id, 'tag', t.tag, NULL, ?, ? "
-            f"FROM customer_tags t WHERE {lost} ORDER BY t.customer_id, t.tag",
-            [now, cause, names],
-        )
-        con.execute(
-            f"UPDATE customer_tags t SET valid_to = ?, run_id = ? WHERE {lost}",
-            [as_of, run_id, names],
-        )
-        con.execute(
-            "DELETE FROM customer_tags WHERE valid_to IS NOT NULL AND valid_to <= valid_from"
-        )
-        con.execute(
-            "UPDATE customer_tags t SET weight = n.weight, category = n.category "
-            f"FROM _tag_new n WHERE t.valid_to IS NULL AND {_SAME} AND "
-            "(t.weight IS DISTINCT FROM n.weight OR t.category IS DISTINCT FROM n.category)"
-        )
-        gained = (
-            "FROM (SELECT DISTINCT * FROM _tag_new) n WHERE NOT EXISTS (SELECT 1 FROM "
-            f"customer_tags t WHERE t.valid_to IS NULL AND {_SAME}) ORDER BY n.customer_id, n.tag"
-        )
-        con.execute(
-            f"INSERT INTO profile_changes SELECT n.customer_id, 'tag', NULL, n.tag, ?, ? {gained}",
+        con.execute(_OPEN)
+        con.execute(_LOST, [names])
+        logged = con.execute(
+            "INSERT INTO profile_changes SELECT customer_id, 'tag', tag, NULL, ?, ? "
+            "FROM _tag_lost ORDER BY customer_id, tag",
             [now, cause],
-        )
+        ).fetchone()[0]
+        if logged:
+            con.execute(
+                "UPDATE customer_tags SET valid_to = ?, run_id = ? "
+                "WHERE rowid IN (SELECT rid FROM _tag_lost)",
+                [as_of, run_id],
+            )
+            con.execute(
+                "DELETE FROM customer_tags WHERE rowid IN (SELECT rid FROM _tag_lost) "
+                "AND valid_to <= valid_from"
+            )
+        con.execute(_CHANGED)
+        if con.execute("SELECT count(*) FROM _tag_changed").fetchone()[0]:
+            con.execute(
+                "UPDATE customer_tags t SET weight = c.weight, category = c.category "
+                "FROM _tag_changed c WHERE t.rowid = c.rid"
+            )
+        logged += con.execute(
+            f"INSERT INTO profile_changes SELECT n.customer_id, 'tag', NULL, n.tag, ?, ? {_GAINED}",
+            [now, cause],
+        ).fetchone()[0]
         con.execute(
             "INSERT INTO customer_tags SELECT n.customer_id, n.tag, n.category, n.source, "
-            f"n.weight, ?, NULL, ? {gained}",
+            f"n.weight, ?, NULL, ? {_GAINED}",
             [as_of, run_id],
         )
-        return con.execute("SELECT count(*) FROM profile_changes").fetchone()[0] - before
+        return logged
     finally:
         con.unregister("_tag_new")
         con.unregister("_tag_customers")
+        for name in _TAG_TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -92,7 +92,12 @@ def create_app(
         inactive_check_seconds=opts.notify_inactive_check_seconds,
     )
     app.state.ingestor = Ingestor(
-        ctx, opts.ingest_apply_delay, opts.ingest_batch_seconds, opts.ingest_batch_rows
+        ctx,
+        opts.ingest_apply_delay,
+        opts.ingest_batch_seconds,
+        opts.ingest_batch_rows,
+        opts.ingest_backlog_rows,
+        opts.ingest_checkpoint_mb,
     )
     app.state.ingestor.replay()
     app.state.ingest_rate = RateLimiter(opts.ingest_rate_per_minute)

@@ -60,13 +60,18 @@ class WebOptions:
     # token, seconds a request waits for its batch to be applied, and a delay before each
     # apply (0; set by CUSTLENS_INGEST_APPLY_DELAY for the crash test of the write-ahead file);
     # batches arriving within ingest_batch_seconds of each other, up to ingest_batch_rows
-    # rows, are applied in one transaction
+    # rows, and those already waiting, up to ingest_backlog_rows, are applied in one
+    # transaction; while batches arrive, DuckDB writes its log to the database file (a
+    # checkpoint, which rewrites every part of the profile tables an update touched) once the
+    # log holds ingest_checkpoint_mb, and at the next pause
     ingest_max_rows: int = 5000
     ingest_rate_per_minute: int = 120
     ingest_wait_seconds: float = 10.0
     ingest_apply_delay: float = 0.0
     ingest_batch_seconds: float = 0.5
     ingest_batch_rows: int = 5000
+    ingest_backlog_rows: int = 50_000
+    ingest_checkpoint_mb: int = 256
     # notifications (custlens.web.notify): webhook attempts before the dead-letter list, the
     # seconds before the second attempt (doubled before each later one), a webhook's time to
     # answer, how often to look for inactive high-CLV customers (0: never); the live feed's

@@ -80,7 +80,9 @@ def campaign_sensitivity(
 
 def sensitivity_queries(tables: dict[str, Any]) -> dict[str, Any]:
     """The per-customer inputs of :func:`campaign_sensitivity` as Ibis tables (one row per
-    customer each): ``exposures``, ``history``, ``inside`` and ``registered``.
+    customer each): ``exposures``, ``history`` (with the customer's ``last_order`` day, which
+    the score does not use: :func:`last_day_expr` over some customers), ``inside`` and
+    ``registered``.
 
     Parameters
     ----------
@@ -103,6 +105,7 @@ def sensitivity_queries(tables: dict[str, Any]) -> dict[str, Any]:
         campaign_orders=orders.campaign.sum(),
         discounted_orders=orders.discounted.sum(),
         first_order=orders.order_date.min(),
+        last_order=orders.order_date.max(),
     )
     inside = exp.join(orders, exp.customer_id == orders.customer_id).filter(
         lambda t: t.order_date.between(t.lo, t.hi)
@@ -134,16 +137,23 @@ def population_values(tables: dict[str, Any]) -> tuple[float, pd.Timestamp]:
 
 def population_expr(tables: dict[str, Any]) -> Any:
     """One row, ``overall`` and ``last_day``, of :func:`population_values` as an Ibis table."""
+    return overall_expr(tables).cross_join(last_day_expr(tables))
+
+
+def overall_expr(tables: dict[str, Any]) -> Any:
+    """One row, ``overall``: the participation rate of all exposed customers (participations
+    over exposures); it reads the campaign tables only."""
     exp = _exposures(tables)
     pairs = exp.select("customer_id", "campaign_id").distinct()
+    rate = exp.aggregate(p=exp.participated.sum()).cross_join(pairs.aggregate(e=pairs.count()))
+    return rate.select(overall=rate.p.fill_null(0).cast("float64") / ibis.greatest(rate.e, 1))
+
+
+def last_day_expr(tables: dict[str, Any]) -> Any:
+    """One row, ``last_day``: the latest day of an order (an order's day is its first
+    line's); the largest ``last_order`` of the ``history`` of :func:`sensitivity_queries`."""
     orders = _orders(tables)
-    rate = exp.aggregate(p=exp.participated.sum())
-    rate = rate.cross_join(pairs.aggregate(e=pairs.count()))
-    rate = rate.cross_join(orders.aggregate(last_day=orders.order_date.max()))
-    return rate.select(
-        overall=rate.p.fill_null(0).cast("float64") / ibis.greatest(rate.e, 1),
-        last_day=rate.last_day,
-    )
+    return orders.aggregate(last_day=orders.order_date.max())
 
 
 def population_tuple(row: dict[str, Any]) -> tuple[float, pd.Timestamp]:
