@@ -85,7 +85,9 @@ def test_kept_values_equal_the_aggregate_and_are_computed_only_when_needed(analy
 
     # rows written by another import in between (not this micro-batch's): computed again
     other = tmp_path / "more.csv"
-    other.write_text(f"订单号,客户ID,下单时间,商品名称,数量,金额\nF1,{a},{day} 09:00:00,茶叶,1,60\n")
+    other.write_text(
+        f"订单号,客户ID,下单时间,商品名称,数量,金额\nF1,{a},{day} 09:00:00,茶叶,1,60\n"
+    )
     import_file(ws, "orders", other)
     _orders(ws, [c], day, "P4-")
     assert population.computed == 4
