@@ -42,6 +42,9 @@ _TABLES = {
     "_touched_stages": "customer_lifecycle",
 }
 _FEATURES = "_touched_features"
+# the touched customers' order lines, read from ``orders`` once for the statements that need
+# them (the metrics and campaign sensitivity each scanned the whole table before)
+_ORDERS = "_touched_orders"
 _PLANS: dict[Any, Plan] = {}
 _LAST_DAY: dict[str, str] = {}  # the last order day's query by workspace
 _RULES: dict[Any, list[Any]] = {}  # parsed tags.yaml by (path, mtime): parsing checks each rule
@@ -101,8 +104,9 @@ class Plan:
 
         table = {n: ws.table(n, "duckdb") for n in ("orders", "events", "customers")}
         touched = ibis.table({"customer_id": "string"}, name=TOUCHED)
+        own_orders = ibis.table(table["orders"].schema(), name=_ORDERS)
         metrics, _, _ = frozen_chain(
-            table["orders"],
+            own_orders,
             as_of,
             thresholds,
             ws.settings,
@@ -131,6 +135,7 @@ class Plan:
         # campaign sensitivity: the touched customers' rows; two numbers over everyone
         everyone = _campaign_tables(ws, as_of)
         own = {k: t.filter(t.customer_id.isin(touched.customer_id)) for k, t in everyone.items()}
+        own["orders"] = own_orders.filter(own_orders.order_date < as_of)
         own["campaigns"] = everyone["campaigns"] = _campaigns(ws, as_of)
         queries = sensitivity_queries(own)
         ordered = {k: ordered_expr(q, "customer_id") for k, q in queries.items()}
@@ -337,7 +342,7 @@ def refresh_profiles(ws: Any, imports: list[tuple[str, int]], cause: str) -> int
         rows, tags = touched_profiles(ws, steps, as_of, order_imports)
         return profiles.replace_profiles(ws, run_id, rows, cause, local_now(ws), tags)
     finally:
-        for name in (TOUCHED, *_TABLES):
+        for name in (TOUCHED, _ORDERS, *_TABLES):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -382,6 +387,10 @@ def touched_profiles(
         the rule tags, their names and ``as_of`` (None: the run kept no tag statistics).
     """
     con = ws.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_ORDERS} AS SELECT * FROM orders "
+        f"WHERE customer_id IN (SELECT customer_id FROM {TOUCHED})"
+    )
     rows = {}
     # computed rows stay in the database (temporary tables) for the next statements
     statements = (steps.metrics, steps.segments, steps.stages)
