@@ -134,3 +134,26 @@ def test_steady_arrivals_let_long_background_work_finish():
     long_runs = [Worker(False, 60.0), Worker(False, 40.0)]  # warming, then the snapshot
     assert not background_due(100 / STEADY_BACKGROUND_SHARE - 1, long_runs)
     assert background_due(100 / STEADY_BACKGROUND_SHARE, long_runs)
+
+
+def test_a_micro_batch_takes_the_batches_already_waiting_up_to_the_backlog_limit():
+    """Behind (batches queued while the last micro-batch was applied), the next one takes
+    those already waiting beyond ``max_rows``, up to ``backlog_rows``; a stop request among
+    them ends the applier after them."""
+    from custlens.web.ingest import Ingestor
+
+    def entry(n: int) -> dict:
+        return {"batch_id": f"b{n}", "rows": [{}] * 2}
+
+    for backlog, taken in ((10, 5), (4, 2), (0, 2)):
+        ingestor = Ingestor(None, window=0.01, max_rows=4, backlog_rows=backlog)
+        for n in range(1, 8):
+            ingestor._queue.put(entry(n))
+        group, stop = ingestor._collect(entry(0))
+        assert [e["batch_id"] for e in group] == [f"b{n}" for n in range(taken)]
+        assert not stop and ingestor._queue.qsize() == 8 - taken
+    ingestor = Ingestor(None, window=0.01, max_rows=2, backlog_rows=10)
+    for item in (entry(1), entry(2), None, entry(3)):
+        ingestor._queue.put(item)
+    group, stop = ingestor._collect(entry(0))
+    assert stop and [e["batch_id"] for e in group] == ["b0", "b1", "b2"]

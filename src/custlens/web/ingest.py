@@ -165,24 +165,20 @@ class Ingestor:
         """The micro-batch starting with ``first``; True when the queue asked to stop."""
         group, rows = [first], len(first["rows"])
         ends = time.monotonic() + self.window
-        while rows < self.max_rows:
-            try:
-                entry = self._queue.get(timeout=max(0.0, ends - time.monotonic()))
-            except queue.Empty:
-                break
-            if entry is None:
-                return group, True
-            group.append(entry)
-            rows += len(entry["rows"])
-        while rows < self.backlog_rows:  # behind: the batches already waiting join it
-            try:
-                entry = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if entry is None:
-                return group, True
-            group.append(entry)
-            rows += len(entry["rows"])
+        # until the window ends or max_rows; then, behind, the batches already waiting join it
+        for limit, waits in ((self.max_rows, True), (self.backlog_rows, False)):
+            while rows < limit:
+                try:
+                    if waits:
+                        entry = self._queue.get(timeout=max(0.0, ends - time.monotonic()))
+                    else:
+                        entry = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if entry is None:
+                    return group, True
+                group.append(entry)
+                rows += len(entry["rows"])
         return group, False
 
     def _next(self) -> dict[str, Any] | None:
