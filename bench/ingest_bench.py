@@ -7,7 +7,9 @@ request's latency is "POST to updated segment"), and drives it from this process
 ``--concurrency`` closed-loop clients (httpx, asyncio), each with a token of its own (the API
 allows 120 requests a minute per token), for ``--duration`` seconds. Each client alternates an
 orders batch (``--order-rows`` lines of existing customers) and an events batch
-(``--event-rows``).
+(``--event-rows``). With ``--order-rate`` (and ``--event-rate``), batches are sent open-loop at
+those rows a second instead, whatever the answers, the tokens in turn, each batch's latency
+counted from when it was due: the sustained load the targets name.
 
 Prints throughput (order lines/s, events/s), latency p50 / p95 / p99 per table and per
 minute of the run (growth over the run shows as rising minutes), errors by status, and the
@@ -84,37 +86,73 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def batch(table, args, as_of, ids, rng, tag) -> list[dict]:
+    """One batch of ``table`` rows of random existing customers; ``tag`` keeps its order ids
+    and sessions its own (a run's rows are its own: another run on the same workspace sending
+    the same rows would find them stored, unchanged, nothing to update, and look fast)."""
+    day = as_of.isoformat()
+    if table == "orders":
+        return [{"order_id": f"B{tag}-{i}", "customer_id": rng.choice(ids),
+                 "order_time": f"{day} 12:{i % 60:02d}:00", "quantity": 1,
+                 "amount": rng.randint(10, 900), "product_name": "压测商品"}
+                for i in range(args.order_rows)]  # fmt: skip
+    return [{"customer_id": rng.choice(ids), "event_type": "page_view",
+             "event_time": f"{day} 13:{i % 60:02d}:{rng.randrange(60):02d}",
+             "session_id": f"S{tag}"}
+            for i in range(args.event_rows)]  # fmt: skip
+
+
+async def post(http, table, rows, results, started) -> None:
+    """POST one batch; its latency counts from ``started`` (when it was due)."""
+    try:
+        got = await http.post(f"/api/v1/{table}", json=rows)
+        status = got.status_code
+    except httpx.HTTPError as exc:
+        status = type(exc).__name__
+    results.append((started, table, len(rows), time.monotonic() - started, status))
+
+
 async def client(url, token, args, as_of, ids, results, ends, seq) -> None:
     """One closed-loop client: orders and events batches in turn until ``ends``."""
     headers = {"Authorization": f"Bearer {token}"}
-    # a run's rows are its own: another run on the same workspace sending the same order ids
-    # and events would find them stored (unchanged, nothing to update) and look fast
     run = f"{time.time_ns():x}"
     rng = random.Random(f"{run}-{seq}")
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
         n = 0
         while time.monotonic() < ends:
             n += 1
-            day = as_of.isoformat()
-            if n % 2:
-                table = "orders"
-                rows = [{"order_id": f"B{run}-{seq}-{n}-{i}", "customer_id": rng.choice(ids),
-                         "order_time": f"{day} 12:{i % 60:02d}:00", "quantity": 1,
-                         "amount": rng.randint(10, 900), "product_name": "压测商品"}
-                        for i in range(args.order_rows)]  # fmt: skip
-            else:
-                table = "events"
-                rows = [{"customer_id": rng.choice(ids), "event_type": "page_view",
-                         "event_time": f"{day} 13:{i % 60:02d}:{n % 60:02d}",
-                         "session_id": f"S{run}-{seq}-{n}"}
-                        for i in range(args.event_rows)]  # fmt: skip
-            started = time.monotonic()
-            try:
-                got = await http.post(f"/api/v1/{table}", json=rows)
-                status = got.status_code
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
-            results.append((started, table, len(rows), time.monotonic() - started, status))
+            table = "orders" if n % 2 else "events"
+            rows = batch(table, args, as_of, ids, rng, f"{run}-{seq}-{n}")
+            await post(http, table, rows, results, time.monotonic())
+
+
+async def open_loop(url, tokens, args, as_of, ids, results, ends) -> None:
+    """Batches sent at fixed rates whatever the answers (``--order-rate`` order lines and
+    ``--event-rate`` events a second), each on its own, the tokens in turn: the load the
+    targets name, with latency counted from when a batch was due."""
+    run = f"{time.time_ns():x}"
+    rng = random.Random(run)
+    clients = [httpx.AsyncClient(base_url=url, timeout=120,
+                                 headers={"Authorization": f"Bearer {t}"}) for t in tokens]  # fmt: skip
+    tasks: list[asyncio.Task] = []
+
+    async def send(table: str, every: float) -> None:
+        due, n = time.monotonic(), 0
+        while due < ends:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            n += 1
+            rows = batch(table, args, as_of, ids, rng, f"{run}-{table}-{n}")
+            http = clients[n % len(clients)]
+            tasks.append(asyncio.create_task(post(http, table, rows, results, due)))
+            due += every
+
+    try:
+        await asyncio.gather(send("orders", args.order_rows / args.order_rate),
+                             send("events", args.event_rows / args.event_rate))  # fmt: skip
+        await asyncio.gather(*tasks)
+    finally:
+        for http in clients:
+            await http.aclose()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -159,6 +197,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--order-rows", type=int, default=500)
     parser.add_argument("--event-rows", type=int, default=2500)
+    # open loop: batches sent at these rates whatever the answers (0: closed-loop clients)
+    parser.add_argument("--order-rate", type=float, default=0.0)
+    parser.add_argument("--event-rate", type=float, default=5000.0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--peer-python", default=None)  # (the Makefile passes it; unused)
     args = parser.parse_args()
@@ -186,6 +227,9 @@ def main() -> None:
         ends = started + args.duration
 
         async def run() -> None:
+            if args.order_rate:
+                await open_loop(url, tokens, args, as_of, ids, results, ends)
+                return
             await asyncio.gather(*(client(url, t, args, as_of, ids, results, ends, i)
                                    for i, t in enumerate(tokens)))  # fmt: skip
 
@@ -194,6 +238,7 @@ def main() -> None:
         line = {"at": dt.datetime.now().isoformat(timespec="seconds"),
                 "customers": args.customers, "concurrency": args.concurrency,
                 "order_rows": args.order_rows, "event_rows": args.event_rows,
+                "open_loop_rates": [args.order_rate, args.event_rate] if args.order_rate else None,
                 "cpus": os.cpu_count(), **figures}  # fmt: skip
         with RESULTS.open("a") as fh:
             fh.write(json.dumps(line) + "\n")

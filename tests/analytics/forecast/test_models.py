@@ -78,3 +78,37 @@ def test_models_need_no_other_forecasting_library(monkeypatch):
     cv = reloaded.cross_validate(frame, ["AutoETS", "SeasonalNaive"], "D", "D", 7, 2)
     assert set(cv["cutoff"]) == {DAYS[799 - 14], DAYS[799 - 7]}
     assert cv[["AutoETS", "SeasonalNaive", "y"]].notna().all().all()
+
+
+def _ar1_weekly(n: int, phi: float, seed: int, walk: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """100 + a weekly profile + AR(1) errors (phi) or a random walk; returns (y, the profile)."""
+    rng = np.random.default_rng(seed)
+    season = 10 * np.resize([0.0, 1.0, 2.0, 0.5, -1.0, 3.0, 4.0], n)
+    shocks = rng.normal(0, 2.0, n)
+    err = np.zeros(n)
+    for t in range(1, n):
+        err[t] = (1.0 if walk else phi) * err[t - 1] + shocks[t]
+    return 100 + season + err, season
+
+
+def test_auto_arima_recovers_ar1_errors_and_their_forecast():
+    """AR(1) errors (phi 0.7) around a weekly profile: the fit keeps the level (d = 0), finds
+    phi, and its one-step forecast is the conditional mean the true model gives,
+    100 + s[n] + phi (y[n-1] - 100 - s[n-1]), to a fraction of the noise (sd 2)."""
+    y, season = _ar1_weekly(801, 0.7, 7)
+    history, nxt = y[:800], np.resize([0.0, 1.0, 2.0, 0.5, -1.0, 3.0, 4.0], 801) * 10
+    fit, d, _ahead = fits.arima_fit(history, 1, models.ARIMA_SEASONS["D"][:1])
+    assert d == 0
+    phi = dict(zip(fit.param_names, fit.params, strict=True))["ar.L1"]
+    assert phi == pytest.approx(0.7, abs=0.08)
+    yhat, half = fits.auto_arima(history, 1, (95,), models.ARIMA_SEASONS["D"][:1])
+    expected = 100 + nxt[800] + 0.7 * (history[-1] - 100 - season[799])
+    assert yhat[0] == pytest.approx(expected, abs=0.6)
+    assert half[95][0] == pytest.approx(1.96 * 2.0, rel=0.15)  # one step: the shock's sd
+
+
+def test_auto_arima_differences_a_random_walk():
+    walk, _ = _ar1_weekly(600, 0.0, 8, walk=True)
+    stationary, _ = _ar1_weekly(600, 0.3, 8)
+    assert fits.arima_fit(walk, 7, models.ARIMA_SEASONS["D"])[1] == 1
+    assert fits.arima_fit(stationary, 7, models.ARIMA_SEASONS["D"])[1] == 0

@@ -5,7 +5,7 @@ calendar, and a rolling-origin backtest that picks the served model of each leve
 - :mod:`.series`: demand series from the order lines;
 - :mod:`.calendar`: the promotion calendar (``forecast_calendar.yaml``);
 - :mod:`.uplift`: uplift factors of the calendar's events, estimated from history;
-- :mod:`.models`: the candidate models (statsmodels ETS and MSTL, numpy);
+- :mod:`.models`: the candidate models (statsmodels ETS, ARIMA and MSTL, numpy);
 - :mod:`.metrics`: MASE and sMAPE;
 - :mod:`.demand`: :func:`forecast_demand` (backtest, served model, forecast);
 - :mod:`.workspace`: :func:`forecast_workspace` (a workspace's orders, settings and calendar).

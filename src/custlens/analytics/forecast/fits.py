@@ -81,6 +81,110 @@ def auto_ets(y: np.ndarray, h: int, levels: tuple[int, ...], season: int = 1):
     return yhat, half
 
 
+# (p, q) orders AutoARIMA chooses from by AICc: the common low orders of retail demand; each
+# fit costs 0.1-0.3 s on 1,000 days, so the search is kept this small
+ARIMA_ORDERS = ((1, 0), (0, 1), (1, 1))
+
+
+def fourier(t: np.ndarray, period: float, k: int) -> np.ndarray:
+    """``2k`` columns ``sin(2πjt/period), cos(2πjt/period)``, ``j = 1..k``.
+
+    Examples
+    --------
+    >>> fourier(np.arange(4.0), 4, 1).round(6).tolist()
+    [[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-1.0, -0.0]]
+    """
+    w = 2 * np.pi * np.outer(t, np.arange(1, k + 1)) / period
+    return np.column_stack([f(w[:, j]) for j in range(k) for f in (np.sin, np.cos)])
+
+
+def arima_fit(y: np.ndarray, h: int, seasons: tuple[tuple[float, int], ...]):
+    """Fourier terms of the seasons plus ARIMA(p, d, q) errors (a dynamic harmonic regression,
+    Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §12.1), in two
+    steps: the seasons' coefficients by least squares (on the differenced series when ``d`` is
+    1), then an ARIMA of what they leave, by maximum likelihood. ``d`` is 1 when a KPSS test
+    (5%) rejects the stationarity of the series with its seasons regressed out, else 0 with a
+    constant; ``(p, q)`` has the lowest AICc among :data:`ARIMA_ORDERS`. (One joint fit with
+    the Fourier terms as regressors took 3-8 times as long for the same forecasts.)
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The history.
+    h : int
+        Periods ahead.
+    seasons : tuple of (float, int)
+        ``(period, k)`` pairs; a season with fewer than two cycles of history is left out.
+
+    Returns
+    -------
+    tuple
+        The statsmodels results of the ARIMA (None when no order could be fitted), ``d`` and
+        the seasons' part of the ``h`` periods ahead.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.stattools import kpss
+
+    n = len(y)
+    t = np.arange(n + h, dtype=float)
+    terms = [fourier(t, p, k) for p, k in seasons if 2 * p < n]
+    x = np.column_stack(terms) if terms else np.zeros((n + h, 0))
+    design = np.column_stack([np.ones(n), x[:n]])
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = 1 if n >= 10 and np.ptp(resid) > 0 and kpss(resid, "c", nlags="auto")[1] < 0.05 else 0
+        if d:  # the seasons' coefficients from the changes, free of the wandering level
+            beta = np.linalg.lstsq(np.diff(x[:n], axis=0), np.diff(y), rcond=None)[0]
+        else:
+            beta = np.linalg.lstsq(design, y, rcond=None)[0][1:]
+        seasonal = x @ beta
+        rest = y - seasonal[:n]
+        for p, q in ARIMA_ORDERS:
+            model = ARIMA(rest, order=(p, d, q), trend="c" if d == 0 else "n")
+            try:
+                fit = model.fit(method="innovations_mle")
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
+                best = fit
+    return best, d, seasonal[n:]
+
+
+def auto_arima(
+    y: np.ndarray, h: int, levels: tuple[int, ...], seasons: tuple[tuple[float, int], ...]
+):
+    """:func:`arima_fit` forecast ``h`` periods, with the ARIMA's analytic intervals (the
+    seasons' coefficients taken as known); AutoETS when no order could be fitted.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The history.
+    h : int
+        Periods ahead.
+    levels : tuple of int
+        Interval levels in percent.
+    seasons : tuple of (float, int)
+        As :func:`arima_fit`.
+
+    Returns
+    -------
+    tuple
+        ``(yhat, {level: half_width})``.
+    """
+    fit, _d, seasonal = arima_fit(y, h, seasons)
+    if fit is None:
+        return auto_ets(y, h, levels, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pred = fit.get_forecast(steps=h)
+    yhat = np.asarray(pred.predicted_mean, dtype=float) + seasonal
+    se = np.asarray(pred.se_mean, dtype=float)
+    return yhat, {lv: _z(lv) * se for lv in levels}
+
+
 def mstl_ets(y: np.ndarray, h: int, levels: tuple[int, ...], periods: tuple[int, ...]):
     """MSTL decomposition (statsmodels) with the seasonal components repeated from their last
     cycle and the deseasonalised series (trend + remainder) forecast by :func:`auto_ets`

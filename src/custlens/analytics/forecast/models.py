@@ -4,11 +4,12 @@ series. Every series is fitted on its own (:mod:`custlens.analytics.forecast.fit
 Two sets, by how many series a level has:
 
 - ``full`` (categories, channels, stores, the total): AutoETS (statsmodels ``ETSModel``, the
-  lowest AIC among a few additive configurations, weekly season on daily data); MSTL
-  (statsmodels) with weekly and yearly seasons when a daily series has two years or more (a
-  52-week season on weekly series), its seasonal components repeated from their last cycle and
-  the deseasonalised series forecast by ETS; the seasonal naive benchmark. There is no ARIMA
-  candidate: a seasonal ARIMA on two or three years of days costs seconds a series.
+  lowest AIC among a few additive configurations, weekly season on daily data); AutoARIMA
+  (statsmodels ``ARIMA``: Fourier terms of the weekly and yearly seasons with ARIMA errors, d by
+  a KPSS test, p and q by AICc; a seasonal ARIMA on two or three years of days would cost
+  seconds a series); MSTL (statsmodels) with weekly and yearly seasons when a daily series has
+  two years or more (a 52-week season on weekly series), its seasonal components repeated from
+  their last cycle and the deseasonalised series forecast by ETS; the seasonal naive benchmark.
 - ``fast`` (products, or any level with more than ``FAST_ABOVE`` series): seasonal exponential
   smoothing and a seasonal window average (numpy, milliseconds a series, intervals by conformal
   prediction on ``CONFORMAL_WINDOWS`` holdout windows), and the seasonal naive benchmark.
@@ -29,7 +30,10 @@ BENCHMARK = "SeasonalNaive"
 FAST_ABOVE = 100
 DAILY_SEASONS = (7, 365)
 CONFORMAL_WINDOWS = 2
-MODELS = ("AutoETS", "MSTL", "SeasonalES", "SeasonalWindowAverage", BENCHMARK)
+MODELS = ("AutoETS", "AutoARIMA", "MSTL", "SeasonalES", "SeasonalWindowAverage", BENCHMARK)
+# AutoARIMA's Fourier terms (period, pairs): the week on daily data, the year once there are
+# two of it (a season needs two cycles of history)
+ARIMA_SEASONS = {"D": ((7.0, 3), (365.25, 4)), "W": ((365.25 / 7, 4),)}
 
 
 def season_length(freq: str, n_periods: int) -> int:
@@ -44,7 +48,7 @@ def candidate_names(freq: str, n_periods: int, tier: str) -> list[str]:
     """Names of the candidate models for a level (the benchmark included)."""
     if tier == "fast":
         return ["SeasonalES", "SeasonalWindowAverage", BENCHMARK]
-    names = ["AutoETS"]
+    names = ["AutoETS", "AutoARIMA"]
     if (freq == "D" and n_periods >= 2 * 365) or (freq == "W" and n_periods >= 104):
         names.append("MSTL")
     return [*names, BENCHMARK]
@@ -88,6 +92,8 @@ def fit_one(name: str, y: np.ndarray, freq: str, m: int, h: int, levels: tuple[i
     """
     if name == "AutoETS":
         return fits.auto_ets(y, h, levels, 7 if freq == "D" else 1)
+    if name == "AutoARIMA":
+        return fits.auto_arima(y, h, levels, ARIMA_SEASONS[freq])
     if name == "MSTL":
         return fits.mstl_ets(y, h, levels, DAILY_SEASONS if freq == "D" else (52,))
     if name == BENCHMARK:
