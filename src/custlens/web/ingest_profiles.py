@@ -11,10 +11,8 @@ compiling them costs more than running them on a few hundred customers.
 Campaign sensitivity shrinks a customer's participation rate towards that of all exposed
 customers and measures purchase rates up to the data's last order day: those two numbers are
 over everyone, the rest for the touched customers alone, which gives them the scores a run
-over everyone gives. The two are kept between micro-batches (:class:`Population`): the rate
-until the campaign tables change; the last day until orders change, and after a micro-batch
-of orders it is the touched customers' own last order day when that is not earlier (the
-others' orders did not change, so none of theirs is later), else computed again.
+over everyone gives. The two are kept between micro-batches
+(:class:`~custlens.web.ingest_population.Population`).
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import pyarrow as pa
 
 from custlens.io.import_log import local_now
 from custlens.store.sql import quote_name
+from custlens.web.ingest_population import Population
 
 log = logging.getLogger(__name__)
 
@@ -141,94 +140,13 @@ class Plan:
         ordered = {k: ordered_expr(q, "customer_id") for k, q in queries.items()}
         # (with the types Ibis gives them: DuckDB sums integers as HUGEINT)
         self.sensitivity = {k: (sql(q), q.schema().to_pyarrow()) for k, q in ordered.items()}
-        self.population = Population(
-            sql(overall_expr(everyone)), sql(last_day_expr(everyone)), _fingerprint_sql()
-        )
+        self.population = Population(sql(overall_expr(everyone)), sql(last_day_expr(everyone)))
         feedback = ws.table("feedback", "duckdb")
         own_feedback = feedback.filter(feedback.customer_id.isin(touched.customer_id))
         queries = satisfaction_queries(own_feedback, as_of)
         queries = {k: ordered_expr(q, "customer_id") for k, q in queries.items() if k != "reviews"}
         queries["reviews"] = satisfaction_queries(own_feedback, as_of)["reviews"]
         self.satisfaction = {k: (sql(q), q.schema().to_pyarrow()) for k, q in queries.items()}
-
-
-def _fingerprint_sql() -> str:
-    """Rows and latest import of ``orders``, ``campaign_responses`` and ``campaigns``: every
-    write of a row sets its ``import_id``, so equal numbers mean unchanged tables."""
-    parts = ", ".join(
-        f"(SELECT [count(*), coalesce(max(import_id), 0)] FROM {quote_name(t)})"
-        for t in ("orders", "campaign_responses", "campaigns")
-    )
-    return f"SELECT {parts}"
-
-
-class Population:
-    """The two values of campaign sensitivity over everyone (the participation rate of all
-    exposed customers, the last order day), kept between micro-batches of one :class:`Plan`.
-
-    Parameters
-    ----------
-    overall_sql, last_day_sql : str
-        :func:`~custlens.analytics.campaigns.sensitivity.overall_expr` and
-        :func:`~custlens.analytics.campaigns.sensitivity.last_day_expr` over everyone.
-    fingerprint_sql : str
-        :func:`_fingerprint_sql`.
-    """
-
-    def __init__(self, overall_sql: str, last_day_sql: str, fingerprint_sql: str) -> None:
-        self.overall_sql, self.last_day_sql = overall_sql, last_day_sql
-        self.fingerprint_sql = fingerprint_sql
-        self._overall: tuple[Any, float] | None = None  # (campaign tables' fingerprint, rate)
-        self._last_day: tuple[Any, Any] | None = None  # (orders' fingerprint, day)
-        self.computed = 0  # aggregates over everyone run (a test reads it)
-
-    def values(self, con: Any, touched_last: Any, order_imports: list[int]) -> tuple[Any, Any]:
-        """``(overall, last_day)`` now, as :func:`population_expr` over everyone gives them.
-
-        Parameters
-        ----------
-        con : duckdb.DuckDBPyConnection
-            The workspace's connection.
-        touched_last : date or None
-            The latest ``last_order`` of the touched customers (their ``history``).
-        order_imports : list of int
-            The imports of orders of this micro-batch.
-        """
-        orders, *campaigns = con.execute(self.fingerprint_sql).fetchone()
-        if self._overall is None or self._overall[0] != campaigns:
-            self.computed += 1
-            self._overall = (campaigns, con.execute(self.overall_sql).fetchone()[0])
-        if self._last_day is None or self._last_day[0] != orders:
-            touched_last = None if touched_last is None else pd.Timestamp(touched_last)
-            day = None
-            if self._last_day is not None:
-                (rows, latest), day = self._last_day
-                if not _only_these_imports(con, rows, latest, orders[0], order_imports) or (
-                    touched_last is None or (day is not None and touched_last < day)
-                ):
-                    day = None
-                else:
-                    day = touched_last
-            if day is None:
-                self.computed += 1
-                day = con.execute(self.last_day_sql).fetchone()[0]
-                day = None if day is None else pd.Timestamp(day)
-            self._last_day = (orders, day)
-        return self._overall[1], self._last_day[1]
-
-
-def _only_these_imports(con: Any, rows: int, latest: int, now: int, imports: list[int]) -> bool:
-    """Whether, since orders held ``rows`` rows whose latest import was ``latest`` (now
-    ``now`` rows), the only writes were rows added by ``imports``: no row of another import,
-    none updated (an update sets the import) or removed."""
-    if not imports:
-        return False
-    written, others = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE NOT list_contains(?, import_id)) "
-        "FROM orders WHERE import_id > ?",
-        [imports, latest],
-    ).fetchone()
-    return others == 0 and written == now - rows
 
 
 def _campaign_tables(ws: Any, as_of: Any) -> dict[str, Any]:
@@ -378,7 +296,7 @@ def touched_profiles(
     as_of : datetime.date
         The analysis date.
     order_imports : list of int, optional
-        The micro-batch's imports of orders (:meth:`Population.values`).
+        The micro-batch's imports of orders (:meth:`~custlens.web.ingest_population.Population.values`).
 
     Returns
     -------
