@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -11,6 +12,7 @@ from custlens.web.admission import (
     LOOKUP_TARGET,
     AdmissionGate,
     AdmissionMiddleware,
+    GateClosed,
     target_of,
 )
 
@@ -173,3 +175,48 @@ def test_login_does_not_wait_for_dashboards_being_computed(fresh_ws, monkeypatch
     finally:
         release.set()
         app.state.ctx.close()
+
+
+def test_a_closed_gate_turns_waiters_and_newcomers_away():
+    async def main() -> None:
+        gate = AdmissionGate(1)
+        await gate.acquire(0.0)  # running when the server begins to stop
+        waiters = [asyncio.create_task(gate.acquire(float(i))) for i in range(3)]
+        await asyncio.sleep(0.01)
+        gate.close()
+        for waiter in waiters:
+            with pytest.raises(GateClosed):
+                await asyncio.wait_for(waiter, 1)
+        with pytest.raises(GateClosed):
+            await gate.acquire(0.0)
+        assert gate.queued == 0
+        gate.release()  # the running request ends normally
+        assert gate.active == 0
+
+    asyncio.run(main())
+
+
+def test_middleware_answers_503_once_the_gate_is_closed():
+    async def main() -> list[dict]:
+        gate = AdmissionGate(1)
+        gate.close()
+        sent: list[dict] = []
+
+        async def app(scope, receive, send):  # never reached
+            raise AssertionError("a request ran after the gate closed")
+
+        async def send(message):
+            sent.append(message)
+
+        cookie = [(b"cookie", b"custlens_lang=en")]
+        for path, headers in (("/api/v1/customers", []), ("/", cookie)):
+            scope = {"type": "http", "method": "GET", "path": path, "headers": headers}
+            await AdmissionMiddleware(app, gate)(scope, None, send)
+        return sent
+
+    api_start, api_body, page_start, page_body = asyncio.run(main())
+    assert api_start["status"] == page_start["status"] == 503
+    assert (b"retry-after", b"5") in api_start["headers"]
+    assert json.loads(api_body["body"]) == {"detail": "服务正在停止，请稍后重试。"}
+    assert (b"content-type", b"text/plain; charset=utf-8") in page_start["headers"]
+    assert page_body["body"].decode() == "The server is stopping; please retry shortly."

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 
-import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from custlens.cli.main import app as cli
 from custlens.privacy import users
 from custlens.store import init_workspace, open_workspace
+from custlens.web.server import StoppingServer
 
 
 def _serve(tmp_path, monkeypatch, args, scenario):
@@ -25,12 +25,11 @@ def _serve(tmp_path, monkeypatch, args, scenario):
     ws.close()
     seen = {}
 
-    def fake_run(app, **kwargs):
-        config = uvicorn.Config(app, **kwargs)
-        config.load()  # the ASGI app uvicorn would serve, with its middleware
-        seen["result"] = scenario(config.loaded_app)
+    def fake_run(server):
+        server.config.load()  # the ASGI app uvicorn would serve, with its middleware
+        seen["result"] = scenario(server.config.loaded_app)
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(StoppingServer, "run", fake_run)
     out = CliRunner().invoke(cli, ["serve", "-w", str(root), *args])
     assert out.exit_code == 0, out.output
     ws = open_workspace(root)

@@ -84,11 +84,10 @@ def serve_cmd(
 
     Example: custlens serve -w demo-output/workspace --host 127.0.0.1 --port 8000
     """
-    import uvicorn
-
     from custlens.store.snapshot import Snapshotter, clear_server_info, write_server_info
     from custlens.web.app import close_app, create_app
     from custlens.web.context import WebOptions
+    from custlens.web.server import server_for
 
     ws = workspace(ws_path)
     lg = _lang(lang, ws)
@@ -123,17 +122,7 @@ def serve_cmd(
         interval = float(os.environ.get("CUSTLENS_SCHEDULE_INTERVAL") or 300)
         scheduler = ReportScheduler(ctx, interval).start()
     try:
-        # forwarded headers are handled by the app (WebOptions.forwarded_allow_ips), never
-        # by uvicorn's own FORWARDED_ALLOW_IPS default
-        # live feeds (SSE) end within a few seconds of a stop
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            proxy_headers=False,
-            timeout_graceful_shutdown=5,
-        )
+        server_for(app, host, port).run()
     finally:
         clear_server_info(ws.root)
         if scheduler is not None:

@@ -15,6 +15,11 @@ Static files and signing in and out (``/login``, ``/logout``, ``/lang``) skip th
 cost next to nothing, and a login never waits behind dashboards being computed. The gate is plain ASGI middleware
 and works across event loops (each waiter is woken on its own loop), so the test client's
 per-request loops share it too.
+
+When the server stops, :meth:`AdmissionGate.close` answers every waiting request, and any that
+arrives later, with 503 and ``Retry-After`` at once: they would otherwise wait out the
+server's grace period and be cut off with an error. Requests already executing finish
+within the grace period; one the server still cuts off is logged as one warning line.
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import json
+import logging
 import os
 import threading
 import time
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # latency targets (seconds) by kind of request: the order in which waiting requests start
 LOOKUP_TARGET = 0.150
@@ -50,8 +59,21 @@ def target_of(scope: dict) -> float | None:
     return DEFAULT_TARGET
 
 
+# seconds a client is told to wait before retrying a request the stopping server turned down
+RETRY_AFTER = 5
+STOPPING = {
+    "zh": "服务正在停止，请稍后重试。",
+    "en": "The server is stopping; please retry shortly.",
+}
+
+
+class GateClosed(Exception):
+    """The server is stopping: the request was not started."""
+
+
 class AdmissionGate:
-    """At most ``limit`` holders; waiters are admitted earliest deadline first."""
+    """At most ``limit`` holders; waiters are admitted earliest deadline first. After
+    :meth:`close`, waiters and new arrivals get :class:`GateClosed`."""
 
     def __init__(self, limit: int):
         if limit < 1:
@@ -61,6 +83,7 @@ class AdmissionGate:
         self._waiting: list[tuple[float, int, asyncio.Future]] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
+        self.closed = False
 
     @property
     def queued(self) -> int:
@@ -70,6 +93,8 @@ class AdmissionGate:
     async def acquire(self, deadline: float) -> None:
         """Take a free slot, or wait for one; waiters are served earliest ``deadline`` first."""
         with self._lock:
+            if self.closed:
+                raise GateClosed
             if self.active < self.limit and not self._waiting:
                 self.active += 1
                 return
@@ -87,7 +112,7 @@ class AdmissionGate:
     def release(self) -> None:
         """Hand the slot to the earliest waiting deadline, or free it."""
         with self._lock:
-            while self._waiting:
+            while self._waiting and not self.closed:
                 _, _, fut = heapq.heappop(self._waiting)
                 if fut.done():
                     continue
@@ -101,6 +126,51 @@ class AdmissionGate:
             self.release()
         else:
             fut.set_result(None)
+
+    def close(self) -> None:
+        """The server is stopping: turn away every waiter and every later arrival (thread-safe;
+        requests already admitted run on)."""
+        with self._lock:
+            self.closed = True
+            waiting, self._waiting = self._waiting, []
+        for _, _, fut in waiting:
+            fut.get_loop().call_soon_threadsafe(_turn_away, fut)
+
+
+def _turn_away(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(GateClosed())
+
+
+def _language(scope: dict) -> str:
+    """The answer's language: the language cookie (``/lang`` sets it), else the workspace's."""
+    from custlens.i18n import normalise_lang
+    from custlens.web.security import LANG_COOKIE, cookies_of
+
+    lang = cookies_of(scope).get(LANG_COOKIE)
+    if lang in STOPPING:
+        return lang
+    app = scope.get("app")
+    ctx = getattr(getattr(app, "state", None), "ctx", None)
+    return normalise_lang(ctx.settings.lang) if ctx is not None else "zh"
+
+
+async def _stopping(scope: dict, send: Any) -> None:
+    """503 with ``Retry-After``: JSON under /api/, plain text elsewhere."""
+    message = STOPPING[_language(scope)]
+    if scope.get("path", "").startswith("/api/"):
+        body, kind = json.dumps({"detail": message}, ensure_ascii=False), b"application/json"
+    else:
+        body, kind = message, b"text/plain; charset=utf-8"
+    data = body.encode()
+    headers = [
+        (b"content-type", kind),
+        (b"content-length", str(len(data)).encode()),
+        (b"retry-after", str(RETRY_AFTER).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
 
 
 class AdmissionMiddleware:
@@ -116,7 +186,11 @@ class AdmissionMiddleware:
         if target is None:
             await self.app(scope, receive, send)
             return
-        await self.gate.acquire(time.monotonic() + target)
+        try:
+            await self.gate.acquire(time.monotonic() + target)
+        except GateClosed:
+            await _stopping(scope, send)
+            return
         held = True
 
         async def send_released(message: dict) -> None:
@@ -128,6 +202,12 @@ class AdmissionMiddleware:
 
         try:
             await self.app(scope, receive, send_released)
+        except asyncio.CancelledError:
+            if not self.gate.closed:
+                raise
+            # the stopping server cut off a request that outlasted its grace period: one line,
+            # not a traceback per request
+            log.warning("stopped before it finished: %s %s", scope.get("method"), scope["path"])
         finally:
             if held:
                 held = False

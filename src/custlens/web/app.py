@@ -129,6 +129,14 @@ def create_app(
     return app
 
 
+def stop_accepting(app: FastAPI) -> None:
+    """The server begins to stop: requests waiting for a slot, and later ones, are answered
+    503 (``AdmissionGate.close``), and ingestion requests stop waiting for their batch to be
+    applied (202: on disk, applied by :func:`close_app`). Requests already running finish."""
+    app.state.gate.close()
+    app.state.ingestor.stop_waiting()
+
+
 def close_app(app: FastAPI) -> None:
     """Stop the background threads of ``app``: the ingestion applier (after the batches
     queued), warming, webhook delivery and background computations; close its cursors."""

@@ -138,6 +138,7 @@ class Ingestor:
         self._lock = threading.Lock()
         self._deferred: float | None = None  # since when warming / the snapshot wait
         self._mirror_due = False  # batches applied since the mirror was last brought in step
+        self._stopping = False  # the server stops: requests no longer wait for their batch
 
     def replay(self) -> int:
         """Apply what the write-ahead file holds and was not applied (at start)."""
@@ -305,11 +306,23 @@ class Ingestor:
             notifier.wake()
 
     def wait(self, batch_id: str, done: threading.Event, seconds: float) -> tuple[bool, Any]:
-        """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None)."""
-        applied = done.wait(seconds)
+        """Wait up to ``seconds`` for a batch: (applied in time, its ImportResult or None).
+        Once the server stops (:meth:`stop_waiting`) nobody waits: the batch is on disk and
+        is applied before the server exits."""
+        done.wait(0 if self._stopping else seconds)
         with self._lock:
             self._done.pop(batch_id, None)  # (given up: the applier keeps no result for it)
+            applied = batch_id in self.results  # (a failed batch's result is None)
             return applied, self.results.pop(batch_id, None)
+
+    def stop_waiting(self) -> None:
+        """The server stops: wake the requests waiting for their batch (they answer 202,
+        accepted; :meth:`close` applies the batches), and later ones do not wait."""
+        with self._lock:
+            self._stopping = True
+            waiting, self._done = self._done, {}
+        for done in waiting.values():
+            done.set()
 
     def close(self) -> None:
         """Stop the applier thread after the batches queued so far (then the write-ahead

@@ -215,7 +215,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        cookies = _cookies(scope)
+        cookies = cookies_of(scope)
         state["session"] = self.store.get(cookies.get(SESSION_COOKIE))
         state["lang_cookie"] = cookies.get(LANG_COOKIE)
 
@@ -290,7 +290,7 @@ class BodyLimitMiddleware:
             return
         path = scope.get("path", "")
         query = scope.get("query_string", b"")
-        cookie = _cookies(scope).get(LANG_COOKIE)
+        cookie = cookies_of(scope).get(LANG_COOKIE)
         lang = cookie if cookie in ("zh", "en") else self.lang
         if "\x00" in path or b"%00" in query or b"\x00" in query:
             await _plain(send, 400, gettext("invalid character in the URL", lang))
@@ -331,7 +331,8 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _cookies(scope: dict) -> dict[str, str]:
+def cookies_of(scope: dict) -> dict[str, str]:
+    """The request's cookies by name (the first of a repeated name)."""
     out: dict[str, str] = {}
     for key, value in scope.get("headers", []):
         if key != b"cookie":
