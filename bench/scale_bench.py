@@ -18,6 +18,9 @@ duckdb engines) fits in ``make bench``; the 10M-order run is
 
     python bench/scale_bench.py --customers 3000000 --engines duckdb,duckdb-2gb,spark,cluster
 
+``--workspace PATH`` runs the steps on a workspace imported before (the duckdb engine then
+skips ``import``), e.g. to measure ``analyze`` again after a change without the import.
+
 ``--peer-python`` is accepted for ``make bench`` and ignored (no peer tools here).
 """
 
@@ -151,6 +154,12 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--engines", default="duckdb,duckdb-2gb")
     parser.add_argument("--data", type=Path, help="Cache directory of the generated world")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        help="Run the steps on this workspace (already imported: the duckdb engine skips its "
+        "init and import) instead of a new one",
+    )
     parser.add_argument("--peer-python", help="Ignored (no peer tools)")
     args = parser.parse_args()
     steps = [s for s in args.steps.split(",") if s]
@@ -168,16 +177,18 @@ def main() -> None:
         record["generate"] = generated
         print(f"generate: {generated['seconds']} s, peak RSS {generated['rss_mb']} MB", flush=True)
     record["rows"] = json.loads((data / "truth.json").read_text(encoding="utf-8"))["rows"]
-    workspaces = {"duckdb": tmp / "ws", "duckdb-2gb": tmp / "ws-2gb"}
+    workspaces = {"duckdb": args.workspace or tmp / "ws", "duckdb-2gb": tmp / "ws-2gb"}
     try:
         for engine in engines:
             ws = workspaces.get(engine, workspaces["duckdb"])
-            if engine in workspaces:
+            reused = engine == "duckdb" and args.workspace is not None
+            if engine in workspaces and not reused:
                 init_workspace(ws, "4GB" if engine == "duckdb" else "2GB", env)
             elif not (ws / "custlens.toml").exists():
                 raise SystemExit("the Spark engines read the duckdb workspace: list duckdb first")
             record[engine] = {}
-            run_engine(engine, steps, data, ws, tmp, env, record[engine])
+            todo = [s for s in steps if not (reused and s == "import")]
+            run_engine(engine, todo, data, ws, tmp, env, record[engine])
     finally:  # an interrupted run keeps the steps it finished
         RESULTS.parent.mkdir(exist_ok=True)
         with RESULTS.open("a", encoding="utf-8") as f:

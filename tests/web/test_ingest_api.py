@@ -172,6 +172,7 @@ def test_rate_and_size_limits(tmp_path):
         assert client.post("/api/v1/customers", json=CUSTOMERS, headers=_auth(tokens["both"])).status_code == 200  # fmt: skip
         assert client.post("/api/v1/customers", content=b"{}", headers=_auth(tokens["both"])).status_code == 400  # fmt: skip
     finally:
+        client.app.state.ingestor.close()
         ws.close()
 
 

@@ -149,7 +149,7 @@ def _fit_churn(out: WorkspaceModels, tables: dict[str, Any], horizon_days: int) 
 
     try:
         model, frame, extras = fit_churn(tables, horizon_days)
-        scored = {lang: model.score(frame, extras=extras, lang=lang) for lang in LANGS}
+        scored = model.score_languages(frame, extras=extras, langs=tuple(LANGS))
     except CustlensError as exc:
         out.churn_summary = _errors(exc)
         return

@@ -106,6 +106,13 @@ def churn_reasons(model: Any, X: pd.DataFrame, lang: str = "zh", top: int = 2) -
     pandas.Series
         ``churn_reasons`` per customer ("" when nothing pushes towards churn).
     """
+    return reasons_in(reason_weights(model, X), X, lang, top)
+
+
+def reason_weights(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """How much each reason phrase pushes each customer towards churn (the features'
+    contributions summed by the phrase each feature's side of its median stands for): the
+    language-free part of :func:`churn_reasons`, computed once for every language."""
     contrib = feature_contributions(model, X)
     above = X.median() < X
     phrase_of = pd.DataFrame(
@@ -116,7 +123,12 @@ def churn_reasons(model: Any, X: pd.DataFrame, lang: str = "zh", top: int = 2) -
         p: contrib.where(phrase_of.eq(p), 0.0).sum(axis=1)
         for p in sorted({p for pair in PHRASES.values() for p in pair if p})
     }
-    return _join(pd.DataFrame(by_phrase), X, lang, top)
+    return pd.DataFrame(by_phrase)
+
+
+def reasons_in(weights: pd.DataFrame, X: pd.DataFrame, lang: str, top: int = 2) -> pd.Series:
+    """:func:`churn_reasons` from its :func:`reason_weights`."""
+    return _join(weights, X, lang, top)
 
 
 def baseline_reasons(X: pd.DataFrame, baseline: str, lang: str = "zh") -> pd.Series:

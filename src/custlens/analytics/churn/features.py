@@ -31,7 +31,9 @@ class ChurnExtras:
     feedback : pandas.DataFrame or None
         customer_id, feedback_time, feedback_type (``complaint`` counts), rating?
     events : pandas.DataFrame or None
-        customer_id, event_time (behaviour events).
+        customer_id, event_time (behaviour events), and ``n`` when each row counts the
+        customer's events of one day (:func:`churn_extras_frames` reads them so: a shop's
+        events are many times its orders, and the features count them by day).
     responses : pandas.DataFrame or None
         customer_id, response_time, participated? (campaign responses).
     returns : pandas.DataFrame or None
@@ -192,9 +194,9 @@ def _add_extras(feats: pd.DataFrame, extras: ChurnExtras, day: pd.Timestamp) -> 
         ev = _before(extras.events, "event_time", day, set())
         for days in (30, 90):
             recent = ev[ev["_t"] > day - pd.Timedelta(days=days)]
-            feats[f"events_{days}d"] = (
-                recent.groupby("customer_id").size().reindex(idx, fill_value=0)
-            )
+            per = recent.groupby("customer_id")
+            counted = per["n"].sum() if "n" in recent.columns else per.size()
+            feats[f"events_{days}d"] = counted.reindex(idx, fill_value=0)
     if extras.responses is not None:
         rs = _before(extras.responses, "response_time", day, set())
         if "participated" in rs.columns:
@@ -251,7 +253,7 @@ def churn_extras_frames(tables: dict[str, Any]) -> ChurnExtras:
         feedback=pick(
             "feedback", ("customer_id", "feedback_time", "feedback_type", "rating"), "feedback_time"
         ),
-        events=pick("events", ("customer_id", "event_time"), "event_time"),
+        events=_events_by_day(tables.get("events")),
         responses=pick(
             "campaign_responses",
             ("customer_id", "response_time", "participated"),
@@ -259,6 +261,20 @@ def churn_extras_frames(tables: dict[str, Any]) -> ChurnExtras:
         ),
         returns=returns,
     )
+
+
+def _events_by_day(events: Any) -> pd.DataFrame | None:
+    """customer_id, event_time (the day), n (the customer's events that day), counted in the
+    engine: the features count events by day, and reading every event into pandas took
+    gigabytes at millions of customers."""
+    if events is None or "event_time" not in events.columns:
+        return None
+    e = events.filter(events.customer_id.notnull() & events.event_time.notnull())
+    per_day = e.group_by(
+        customer_id=e.customer_id, event_time=e.event_time.truncate("D")
+    ).aggregate(n=e.count())
+    df = ordered_frame(per_day, ["customer_id", "event_time"])
+    return df if len(df) else None
 
 
 def cutoff_day(value: Any, name: str) -> pd.Timestamp:

@@ -9,14 +9,14 @@ evaluation cut-off (otherwise the training set would see the evaluation period).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from custlens.analytics.churn.explain import baseline_reasons, churn_reasons
+from custlens.analytics.churn.explain import baseline_reasons, reason_weights, reasons_in
 from custlens.analytics.churn.features import (
     ChurnExtras,
     churn_features,
@@ -95,6 +95,29 @@ def churn_labels(
     return pd.Series((~customers.isin(bought)).astype(int), index=customers, name="churned")
 
 
+def sample_customers(
+    orders: pd.DataFrame, extras: ChurnExtras, cap: int | None, seed: int
+) -> tuple[pd.DataFrame, ChurnExtras, dict[str, int] | None]:
+    """The orders and activity of a fixed random sample of about ``cap`` customers when there
+    are more (chosen by a seeded hash of the id: the same ids give the same sample), with
+    ``{"customers": sampled, "of": all}``; else the inputs as they are and None."""
+    ids = pd.Series(pd.unique(orders["customer_id"]))
+    if cap is None or len(ids) <= cap:
+        return orders, extras, None
+    hashed = pd.util.hash_pandas_object(ids, index=False, hash_key=f"custlensch{seed % 10**6:06d}")
+    chosen = ids[(hashed.to_numpy() >> np.uint64(32)) < int(cap / len(ids) * 2**32)]
+
+    def only(frame: Any) -> Any:
+        if frame is None:
+            return None
+        df = as_pandas(frame)
+        return df[df["customer_id"].isin(chosen).to_numpy()].reset_index(drop=True)
+
+    kept = ChurnExtras(**{f.name: only(getattr(extras, f.name)) for f in fields(ChurnExtras)})
+    sampled = only(orders)
+    return sampled, kept, {"customers": int(sampled["customer_id"].nunique()), "of": len(ids)}
+
+
 @dataclass
 class _Snapshot:
     cutoff: pd.Timestamp
@@ -117,7 +140,12 @@ class ChurnPropensityModel:
     decile, permutation importance, and the baselines of
     :mod:`custlens.analytics.churn.quality` on the same customers and labels. When the model
     does not beat the best baseline, that baseline's ranking is served (``served_``) by
-    :meth:`score`. The served probabilities are calibrated on the test snapshot (the latest
+    :meth:`score`. With more than ``max_train_customers`` customers, the snapshots are built
+    from a fixed random sample of that many (their orders and activity; the same sample at
+    every cut-off, chosen by a hash of the id and ``random_state``): the features of every
+    customer at every cut-off took more memory than the data (over 12 GB at 3M customers),
+    while a few hundred thousand customers estimate the model as well. :meth:`score` then
+    scores every customer. The served probabilities are calibrated on the test snapshot (the latest
     labelled window).
 
     Examples
@@ -137,6 +165,7 @@ class ChurnPropensityModel:
         n_cutoffs: int = 6,
         cutoff_step_days: int = 45,
         random_state: int = 0,
+        max_train_customers: int | None = 200_000,
     ):
         self.horizon_days = horizon_days
         self.max_iter = max_iter
@@ -146,6 +175,7 @@ class ChurnPropensityModel:
         self.n_cutoffs = n_cutoffs
         self.cutoff_step_days = cutoff_step_days
         self.random_state = random_state
+        self.max_train_customers = max_train_customers
 
     def _features(self, orders, cutoff, extras) -> pd.DataFrame:
         """``churn_features`` and the BG/NBD fit at the cut-off (P(alive), P(no purchase in the
@@ -197,10 +227,14 @@ class ChurnPropensityModel:
         extras = extras or ChurnExtras()
         if feedback is not None:
             extras.feedback = feedback
+        last = orders["order_date"].max()  # (the cut-offs follow all the data, not the sample)
+        orders, extras, self.train_sample_ = sample_customers(
+            orders, extras, self.max_train_customers, self.random_state
+        )
         # below ~100k customers OpenMP threads cost more than they give (badly so on a busy host)
         threads = None if orders["customer_id"].nunique() > 100_000 else 1
         with threadpool_limits(limits=threads):
-            return self._fit(orders, train_cutoff, test_cutoff, extras)
+            return self._fit(orders, train_cutoff, test_cutoff, extras, last)
 
     def _training_snapshots(self, orders, train, extras) -> list[_Snapshot]:
         """Snapshots at ``train`` and earlier cut-offs ``cutoff_step_days`` apart (latest
@@ -220,11 +254,10 @@ class ChurnPropensityModel:
                 break
         return snaps
 
-    def _fit(self, orders, train_cutoff, test_cutoff, extras) -> ChurnPropensityModel:
+    def _fit(self, orders, train_cutoff, test_cutoff, extras, last) -> ChurnPropensityModel:
         from sklearn.inspection import permutation_importance
 
         horizon = pd.Timedelta(days=self.horizon_days)
-        last = orders["order_date"].max()
         test = cutoff_day(test_cutoff, "test_cutoff") if test_cutoff is not None else last - horizon
         train = (
             cutoff_day(train_cutoff, "train_cutoff") if train_cutoff is not None else test - horizon
@@ -283,6 +316,7 @@ class ChurnPropensityModel:
             n_iter=self.n_iter_,
             model_params=self.params_,
             train_customers=len(fit_y),
+            train_sample=self.train_sample_,
             test_customers=len(yt),
             train_churn_rate=float(fit_y.mean()),
             validation_churn_rate=float(val_y.mean()),
@@ -337,6 +371,22 @@ class ChurnPropensityModel:
             churn_risk_label, churn_reasons and the features; attrs cutoff, horizon_days and
             served.
         """
+        return self.score_languages(
+            orders, cutoff, feedback, high_at, low_below, (lang,), extras=extras
+        )[lang]
+
+    def score_languages(
+        self,
+        orders: Any,
+        cutoff: Any = None,
+        feedback: Any = None,
+        high_at: float = 0.7,
+        low_below: float = 0.3,
+        langs: tuple[str, ...] = ("zh", "en"),
+        extras: ChurnExtras | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """:meth:`score` in each of ``langs``: the features, probabilities and reason weights
+        are computed once (the labels and reasons are text)."""
         if not hasattr(self, "model_"):
             raise NotFittedError("ChurnPropensityModel is not fitted yet: call fit() first")
         orders = prepare_orders(orders)
@@ -351,17 +401,19 @@ class ChurnPropensityModel:
         Xf = X[self.feature_names_]
         if self.served_ == "model":
             raw = self.model_.predict_proba(Xf)[:, 1]
-            reasons = churn_reasons(self.model_, Xf, lang)
+            weights = reason_weights(self.model_, Xf)
+            reasons = {lang: reasons_in(weights, Xf, lang) for lang in langs}
         else:
             raw = baseline_scores(orders, X, day, self.horizon_days)[self.served_].to_numpy()
-            reasons = baseline_reasons(X, self.served_, lang)
+            reasons = {lang: baseline_reasons(X, self.served_, lang) for lang in langs}
         prob = pd.Series(self.calibrator_.predict(raw), index=X.index, name="churn_probability")
-        out = pd.concat(
-            [prob, churn_risk_tiers(prob, high_at, low_below, lang), reasons, X], axis=1
-        )
-        out.attrs.update(
-            cutoff=str(day.date()), horizon_days=self.horizon_days, served=self.served_
-        )
+        out = {}
+        for lang in langs:
+            tiers = churn_risk_tiers(prob, high_at, low_below, lang)
+            out[lang] = pd.concat([prob, tiers, reasons[lang], X], axis=1)
+            out[lang].attrs.update(
+                cutoff=str(day.date()), horizon_days=self.horizon_days, served=self.served_
+            )
         return out
 
 

@@ -1,0 +1,92 @@
+"""The churn model at scale: events read as per-day counts give the features every event
+gives, training on a fixed sample of customers when there are many, and one scoring for
+both languages."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from custlens.analytics.churn.features import ChurnExtras, churn_extras_frames, churn_features
+from custlens.analytics.churn.model import ChurnPropensityModel, sample_customers
+from tests.analytics.churn.test_churn import planted_world
+
+
+@pytest.fixture(scope="module")
+def world():
+    orders, _ = planted_world(n=1500, seed=3)
+    rng = np.random.default_rng(5)
+    ids = orders["customer_id"].unique()
+    n = 40_000
+    # several events a day per customer, at times of day, some on the cut-off day itself
+    events = pd.DataFrame(
+        {
+            "customer_id": rng.choice(ids, n),
+            "event_time": pd.Timestamp("2023-01-01")
+            + pd.to_timedelta(rng.integers(0, 730 * 86400, n), unit="s"),
+        }
+    )
+    return orders, events
+
+
+def test_events_counted_by_day_give_the_features_of_every_event(world):
+    orders, events = world
+    cutoff = pd.Timestamp("2024-06-01")
+    per_day = churn_extras_frames(
+        {"orders": ibis.memtable(orders), "events": ibis.memtable(events)}
+    ).events
+    assert list(per_day.columns) == ["customer_id", "event_time", "n"]
+    assert per_day["n"].sum() == len(events) and len(per_day) < len(events)
+    assert (per_day["event_time"] == per_day["event_time"].dt.normalize()).all()
+    every = churn_features(orders, cutoff, extras=ChurnExtras(events=events))
+    counted = churn_features(orders, cutoff, extras=ChurnExtras(events=per_day))
+    assert every["events_90d"].sum() > 0
+    pd.testing.assert_frame_equal(counted, every)
+
+
+def test_training_uses_a_fixed_sample_of_customers_and_scores_everyone(world):
+    orders, events = world
+    extras = ChurnExtras(events=events)
+    all_ids = set(orders["customer_id"])
+    sampled, kept, info = sample_customers(orders, extras, 600, seed=0)
+    ids = set(sampled["customer_id"])
+    assert info == {"customers": len(ids), "of": len(all_ids)}
+    assert 450 < len(ids) < 750  # about the cap
+    # every row of a sampled customer, none of the others, in orders and activity alike
+    pd.testing.assert_frame_equal(
+        sampled, orders[orders["customer_id"].isin(ids)].reset_index(drop=True)
+    )
+    assert set(kept.events["customer_id"]) <= ids
+    assert len(kept.events) == events["customer_id"].isin(ids).sum()
+    # the same ids and seed give the same sample; another seed another one
+    again, _, _ = sample_customers(orders, extras, 600, seed=0)
+    pd.testing.assert_frame_equal(again, sampled)
+    other, _, _ = sample_customers(orders, extras, 600, seed=1)
+    assert set(other["customer_id"]) != ids
+    # no cap, or fewer customers than it: the inputs as they are
+    assert sample_customers(orders, extras, None, 0)[2] is None
+    assert sample_customers(orders, extras, len(all_ids), 0)[0] is orders
+
+    model = ChurnPropensityModel(horizon_days=90, n_repeats=1, max_train_customers=600)
+    model.fit(orders, "2024-06-01", "2024-09-01", extras=extras)
+    rep = model.report_
+    assert rep["train_sample"] == info
+    assert rep["test_customers"] <= len(ids) < len(all_ids)
+    assert rep["roc_auc"] > 0.7  # planted churners still found from the sample
+    scored = model.score(orders, "2024-09-01", extras=extras)
+    assert len(scored) == len(all_ids)  # everyone is scored
+
+
+def test_both_languages_are_scored_from_one_computation(world):
+    orders, events = world
+    extras = ChurnExtras(events=events)
+    model = ChurnPropensityModel(horizon_days=90, n_repeats=1).fit(orders, extras=extras)
+    assert model.report_["train_sample"] is None
+    both = model.score_languages(orders, extras=extras, langs=("zh", "en"))
+    for lang in ("zh", "en"):
+        pd.testing.assert_frame_equal(both[lang], model.score(orders, lang=lang, extras=extras))
+    assert (both["zh"]["churn_probability"] == both["en"]["churn_probability"]).all()
+    assert both["zh"]["churn_reasons"].str.contains("[\u4e00-\u9fff]").any()
+    assert not both["en"]["churn_reasons"].str.contains("[\u4e00-\u9fff]").any()
