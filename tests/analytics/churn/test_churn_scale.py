@@ -9,6 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custlens.analytics.churn.explain import (
+    NO_PURCHASE,
+    PHRASES,
+    feature_contributions,
+    reason_weights,
+)
 from custlens.analytics.churn.features import ChurnExtras, churn_extras_frames, churn_features
 from custlens.analytics.churn.model import ChurnPropensityModel, sample_customers
 from tests.analytics.churn.test_churn import planted_world
@@ -90,3 +96,24 @@ def test_both_languages_are_scored_from_one_computation(world):
     assert (both["zh"]["churn_probability"] == both["en"]["churn_probability"]).all()
     assert both["zh"]["churn_reasons"].str.contains("[\u4e00-\u9fff]").any()
     assert not both["en"]["churn_reasons"].str.contains("[\u4e00-\u9fff]").any()
+
+
+def test_reason_weights_in_parts_equal_one_pass(world):
+    orders, _ = world
+    model = ChurnPropensityModel(horizon_days=90, n_repeats=1).fit(orders)
+    X = model.score(orders)[model.feature_names_]
+    whole = reason_weights(model.model_, X, chunk_rows=len(X))
+    parts = reason_weights(model.model_, X, chunk_rows=97)  # the medians stay everyone's
+    pd.testing.assert_frame_equal(parts, whole)
+    assert (whole.to_numpy() > 0).any()
+    # each feature's contribution lands on the phrase of its side of the median
+    contrib = feature_contributions(model.model_, X)
+    expected = pd.Series(0.0, index=X.index)
+    for c in X.columns:
+        high, low = PHRASES.get(c, (None, None))
+        above = X[c] > X[c].median()
+        expected += contrib[c].where(
+            (above & (high == NO_PURCHASE)) | (~above & (low == NO_PURCHASE)), 0.0
+        )
+    assert (expected != 0).any()
+    np.testing.assert_allclose(whole[NO_PURCHASE], expected, atol=1e-12)

@@ -63,7 +63,9 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-def feature_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+def feature_contributions(
+    model: Any, X: pd.DataFrame, median: pd.Series | None = None
+) -> pd.DataFrame:
     """Per customer and feature: churn probability minus the probability with the feature at
     its median (positive = the feature pushes this customer towards churn).
 
@@ -73,6 +75,8 @@ def feature_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         Fitted on ``X``'s columns.
     X : pandas.DataFrame
         Features, one row per customer.
+    median : pandas.Series, optional
+        The medians to use (default: ``X``'s; a part of the customers passes everyone's).
 
     Returns
     -------
@@ -80,7 +84,7 @@ def feature_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         Same shape as ``X``.
     """
     base = model.predict_proba(X)[:, 1]
-    median = X.median()
+    median = X.median() if median is None else median
     out = {}
     for col in X.columns:  # one batch prediction per feature, over all customers at once
         moved = X.assign(**{col: median[col]})
@@ -109,21 +113,29 @@ def churn_reasons(model: Any, X: pd.DataFrame, lang: str = "zh", top: int = 2) -
     return reasons_in(reason_weights(model, X), X, lang, top)
 
 
-def reason_weights(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+def reason_weights(model: Any, X: pd.DataFrame, chunk_rows: int = 100_000) -> pd.DataFrame:
     """How much each reason phrase pushes each customer towards churn (the features'
     contributions summed by the phrase each feature's side of its median stands for): the
-    language-free part of :func:`churn_reasons`, computed once for every language."""
-    contrib = feature_contributions(model, X)
-    above = X.median() < X
-    phrase_of = pd.DataFrame(
-        {c: np.where(above[c], *PHRASES.get(c, (None, None))).astype(object) for c in X.columns},
-        index=X.index,
-    )
-    by_phrase = {
-        p: contrib.where(phrase_of.eq(p), 0.0).sum(axis=1)
-        for p in sorted({p for pair in PHRASES.values() for p in pair if p})
-    }
-    return pd.DataFrame(by_phrase)
+    language-free part of :func:`churn_reasons`, computed once for every language.
+
+    Customers are taken ``chunk_rows`` at a time (the medians are everyone's): each feature's
+    contribution needs a prediction on a copy of the rows, which over millions of customers at
+    once took gigabytes."""
+    phrases = sorted({p for pair in PHRASES.values() for p in pair if p})
+    column = {p: i for i, p in enumerate(phrases)}
+    median = X.median()
+    out = np.zeros((len(X), len(phrases)))
+    for start in range(0, len(X), chunk_rows):
+        part = X.iloc[start : start + chunk_rows]
+        contrib = feature_contributions(model, part, median).to_numpy()
+        above = (median < part).to_numpy()
+        weights = out[start : start + len(part)]
+        for j, col in enumerate(X.columns):
+            high, low = PHRASES.get(col, (None, None))
+            for side, phrase in ((above[:, j], high), (~above[:, j], low)):
+                if phrase is not None:
+                    weights[:, column[phrase]] += np.where(side, contrib[:, j], 0.0)
+    return pd.DataFrame(out, index=X.index, columns=phrases)
 
 
 def reasons_in(weights: pd.DataFrame, X: pd.DataFrame, lang: str, top: int = 2) -> pd.Series:
