@@ -117,3 +117,18 @@ def test_reason_weights_in_parts_equal_one_pass(world):
         )
     assert (expected != 0).any()
     np.testing.assert_allclose(whole[NO_PURCHASE], expected, atol=1e-12)
+
+
+def test_contributions_skip_only_customers_already_at_the_median(world):
+    orders, _ = world
+    model = ChurnPropensityModel(horizon_days=90, n_repeats=1).fit(orders)
+    X = model.score(orders)[model.feature_names_]
+    got = feature_contributions(model.model_, X)
+    base = model.model_.predict_proba(X)[:, 1]
+    median = X.median()
+    at_median = 0
+    for col in X.columns:  # the definition: every customer predicted with the feature moved
+        moved = model.model_.predict_proba(X.assign(**{col: median[col]}))[:, 1]
+        np.testing.assert_array_equal(got[col].to_numpy(), base - moved)
+        at_median += int((X[col] == median[col]).sum())
+    assert at_median > len(X)  # the shortcut is taken

@@ -92,3 +92,37 @@ def test_recovers_the_planted_hazard_ratios(fitted):
     assert out.loc["detractor", "p_value"] < 1e-6
     assert out.loc["detractor", "hazard_ratio"] == pytest.approx(2.0, rel=0.2)
     assert out.loc["detractor", "events"] == frame["churned"].sum() > 500
+
+
+def test_stored_review_sentiment_is_read_not_scored_again(monkeypatch):
+    from custlens.analytics.satisfaction import reviews as reviews_module
+
+    feedback, orders = planted_world(n=40, seed=2)
+    texts = ["质量很好，很满意", "用了两天就坏了，很失望", "物流太慢，包装破损"]
+    extra = pd.DataFrame(
+        {
+            "feedback_id": [f"R{i}" for i in range(6)],
+            "customer_id": [f"C{i:05d}" for i in (0, 0, 1, 2, 3, 3)],
+            "feedback_time": pd.Timestamp("2023-02-01 10:00"),
+            "feedback_type": "review",
+            "text": [texts[i % 3] for i in range(6)],
+        }
+    )
+    with_reviews = pd.concat([feedback, extra], ignore_index=True)
+    o = ibis.memtable(orders)
+    scored = churn_hazard_frame(ibis.memtable(with_reviews), o, AS_OF, CHURN_DAYS)
+    assert scored["negative_review_share"].gt(0).any()
+    # stored labels (here the opposite of the model's for one review) are what counts
+    labels = ["positive", "negative", "negative", "positive", "positive", "negative"]
+    stored = with_reviews.assign(
+        sentiment_score=np.where(with_reviews["feedback_type"] == "review", 0.5, np.nan),
+        sentiment_label=[None] * len(feedback) + labels,
+    )
+
+    def not_again(_texts):
+        raise AssertionError("stored sentiment was scored again")
+
+    monkeypatch.setattr(reviews_module, "score_sentiment", not_again)
+    frame = churn_hazard_frame(ibis.memtable(stored), o, AS_OF, CHURN_DAYS)
+    share = frame.set_index("customer_id")["negative_review_share"]
+    assert share[["C00000", "C00001", "C00002", "C00003"]].tolist() == [0.5, 1.0, 0.0, 0.5]

@@ -86,9 +86,15 @@ def feature_contributions(
     base = model.predict_proba(X)[:, 1]
     median = X.median() if median is None else median
     out = {}
-    for col in X.columns:  # one batch prediction per feature, over all customers at once
-        moved = X.assign(**{col: median[col]})
-        out[col] = base - model.predict_proba(moved)[:, 1]
+    for col in X.columns:  # one batch prediction per feature, over the customers at once
+        # a customer already at the median contributes exactly 0: predict for the others only
+        # (count features sit at their median for most customers)
+        moved = (X[col] != median[col]).to_numpy()  # (a missing value is moved too)
+        contribution = np.zeros(len(X))
+        if moved.any():
+            changed = X.loc[moved].assign(**{col: median[col]})
+            contribution[moved] = base[moved] - model.predict_proba(changed)[:, 1]
+        out[col] = contribution
     return pd.DataFrame(out, index=X.index)
 
 

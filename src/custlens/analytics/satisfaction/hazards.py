@@ -26,7 +26,8 @@ import pandas as pd
 
 from custlens.analytics.orders import analyzable_orders
 from custlens.analytics.satisfaction.churn_link import customer_churn_frame
-from custlens.analytics.satisfaction.sentiment import score_sentiment
+from custlens.analytics.satisfaction.reviews import with_sentiment
+from custlens.store.sentiment import SENTIMENT_COLUMNS
 
 __all__ = ["COVARIATES", "churn_hazard_frame", "fit_churn_hazards"]
 
@@ -72,8 +73,12 @@ def churn_hazard_frame(
     )
     frame = t.to_pandas().sort_values("customer_id", kind="stable").reset_index(drop=True)
     r = feedback.filter((feedback.feedback_type == "review") & feedback.text.notnull())
-    reviews = r.select("customer_id", "text").to_pandas()
-    labels = score_sentiment(reviews["text"].tolist())["sentiment_label"]
+    kept = {}
+    if "sentiment_score" in r.columns:  # stored at import: the model runs for the rest only
+        kept = {c: r[c] for c in SENTIMENT_COLUMNS} | {"_stored": r.sentiment_score.notnull()}
+    reviews = r.select("customer_id", "text", **kept).to_pandas()
+    stored = reviews.pop("_stored") if kept else None
+    labels = with_sentiment(reviews, reviews["text"], stored)["sentiment_label"]
     negative = (labels == "negative").astype(float).groupby(reviews["customer_id"].to_numpy())
     share = negative.mean()
     frame["negative_review_share"] = frame["customer_id"].map(share).fillna(0.0).to_numpy()
