@@ -132,3 +132,18 @@ def test_contributions_skip_only_customers_already_at_the_median(world):
         np.testing.assert_array_equal(got[col].to_numpy(), base - moved)
         at_median += int((X[col] == median[col]).sum())
     assert at_median > len(X)  # the shortcut is taken
+
+
+def test_features_do_not_depend_on_row_order_or_id_type(world):
+    orders, events = world
+    cutoff = pd.Timestamp("2024-06-01")
+    stranger = pd.DataFrame({"customer_id": ["NOBODY"] * 3, "event_time": cutoff})
+    extras = ChurnExtras(events=pd.concat([events, stranger], ignore_index=True))
+    base = churn_features(orders, cutoff, extras=extras)
+    assert base.index.is_monotonic_increasing and "NOBODY" not in base.index
+    shuffled = orders.sample(frac=1.0, random_state=0)
+    arrow = shuffled.assign(customer_id=shuffled["customer_id"].astype("string[pyarrow]"))
+    for other in (shuffled, arrow):
+        got = churn_features(other, cutoff, extras=extras)
+        pd.testing.assert_frame_equal(got, base, check_index_type=False)
+        assert got.index.tolist() == base.index.tolist()
