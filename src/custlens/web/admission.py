@@ -34,6 +34,8 @@ import threading
 import time
 from typing import Any
 
+from custlens.i18n import gettext
+
 log = logging.getLogger(__name__)
 
 # latency targets (seconds) by kind of request: the order in which waiting requests start
@@ -61,10 +63,7 @@ def target_of(scope: dict) -> float | None:
 
 # seconds a client is told to wait before retrying a request the stopping server turned down
 RETRY_AFTER = 5
-STOPPING = {
-    "zh": "服务正在停止，请稍后重试。",
-    "en": "The server is stopping; please retry shortly.",
-}
+STOPPING = "The server is stopping; please retry shortly."
 
 
 class GateClosed(Exception):
@@ -148,7 +147,7 @@ def _language(scope: dict) -> str:
     from custlens.web.security import LANG_COOKIE, cookies_of
 
     lang = cookies_of(scope).get(LANG_COOKIE)
-    if lang in STOPPING:
+    if lang in ("zh", "en"):
         return lang
     app = scope.get("app")
     ctx = getattr(getattr(app, "state", None), "ctx", None)
@@ -157,7 +156,7 @@ def _language(scope: dict) -> str:
 
 async def _stopping(scope: dict, send: Any) -> None:
     """503 with ``Retry-After``: JSON under /api/, plain text elsewhere."""
-    message = STOPPING[_language(scope)]
+    message = gettext(STOPPING, _language(scope))
     if scope.get("path", "").startswith("/api/"):
         body, kind = json.dumps({"detail": message}, ensure_ascii=False), b"application/json"
     else:
