@@ -16,7 +16,8 @@ from custlens.analytics.churn.explain import (
     reason_weights,
 )
 from custlens.analytics.churn.features import ChurnExtras, churn_extras_frames, churn_features
-from custlens.analytics.churn.model import ChurnPropensityModel, sample_customers
+from custlens.analytics.churn.model import ChurnPropensityModel
+from custlens.analytics.churn.sampling import sample_customers
 from tests.analytics.churn.test_churn import planted_world
 
 

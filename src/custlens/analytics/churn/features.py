@@ -9,6 +9,7 @@ one cut-off can be evaluated honestly at a later one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -44,6 +45,15 @@ class ChurnExtras:
     events: Any = None
     responses: Any = None
     returns: Any = None
+
+    def map(self, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> ChurnExtras:
+        """The same activity with ``fn`` applied to each frame given (as pandas)."""
+        return ChurnExtras(
+            **{
+                f.name: None if (frame := getattr(self, f.name)) is None else fn(as_pandas(frame))
+                for f in fields(self)
+            }
+        )
 
 
 def churn_features(
@@ -120,13 +130,7 @@ def _coded(extras: ChurnExtras, ids: pd.Index) -> ChurnExtras:
     """``extras`` with each customer id replaced by its position in ``ids`` (-1: a customer
     without orders, whom no feature row has)."""
 
-    def coded(frame: Any) -> Any:
-        if frame is None:
-            return None
-        df = as_pandas(frame)
-        return df.assign(customer_id=ids.get_indexer(df["customer_id"]))
-
-    return ChurnExtras(**{f.name: coded(getattr(extras, f.name)) for f in fields(ChurnExtras)})
+    return extras.map(lambda df: df.assign(customer_id=ids.get_indexer(df["customer_id"])))
 
 
 def _add_trends(feats: pd.DataFrame) -> None:

@@ -9,7 +9,7 @@ evaluation cut-off (otherwise the training set would see the evaluation period).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from custlens.analytics.churn.quality import (
     evaluation_report,
     reliability_table,
 )
+from custlens.analytics.churn.sampling import IMPORTANCE_CUSTOMERS, sample_customers
 from custlens.analytics.churn.tiers import (  # noqa: F401  (part of this module's API)
     RISK_LABELS,
     churn_risk_from_p_alive,
@@ -93,33 +94,6 @@ def churn_labels(
     window = orders[(orders["order_date"] > day) & (orders["order_date"] <= end)]
     bought = pd.Index(window["customer_id"].unique())
     return pd.Series((~customers.isin(bought)).astype(int), index=customers, name="churned")
-
-
-def sample_customers(
-    orders: pd.DataFrame, extras: ChurnExtras, cap: int | None, seed: int
-) -> tuple[pd.DataFrame, ChurnExtras, dict[str, int] | None]:
-    """The orders and activity of a fixed random sample of about ``cap`` customers when there
-    are more (chosen by a seeded hash of the id: the same ids give the same sample), with
-    ``{"customers": sampled, "of": all}``; else the inputs as they are and None."""
-    ids = pd.Series(pd.unique(orders["customer_id"]))
-    if cap is None or len(ids) <= cap:
-        return orders, extras, None
-    hashed = pd.util.hash_pandas_object(ids, index=False, hash_key=f"custlensch{seed % 10**6:06d}")
-    chosen = ids[(hashed.to_numpy() >> np.uint64(32)) < int(cap / len(ids) * 2**32)]
-
-    def only(frame: Any) -> Any:
-        if frame is None:
-            return None
-        df = as_pandas(frame)
-        return df[df["customer_id"].isin(chosen).to_numpy()].reset_index(drop=True)
-
-    kept = ChurnExtras(**{f.name: only(getattr(extras, f.name)) for f in fields(ChurnExtras)})
-    sampled = only(orders)
-    return sampled, kept, {"customers": int(sampled["customer_id"].nunique()), "of": len(ids)}
-
-
-# customers of the test snapshot the permutation importance (top drivers) is measured on
-IMPORTANCE_CUSTOMERS = 50_000
 
 
 @dataclass
