@@ -35,7 +35,7 @@ def _until(condition, seconds: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def test_a_stopping_server_answers_the_requests_in_flight(tmp_path, caplog):
+def test_a_stopping_server_answers_the_requests_in_flight(tmp_path, caplog, capsys):
     ws = init_workspace(tmp_path / "ws")
     users.add_user(ws.con, "pos", "pos-pass-001", "analyst")
     ingest = users.create_token(ws.con, "pos", "till", ("ingest",))[1]
@@ -83,6 +83,73 @@ def test_a_stopping_server_answers_the_requests_in_flight(tmp_path, caplog):
     body = answers["post"].json()
     assert body["accepted"] == [0] and body["applied"] is False
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert capsys.readouterr().err == ""  # uvicorn (which logs to stderr) cancelled nothing
     # the acknowledged batch was applied before the app closed
     assert ws.con.execute("SELECT order_id FROM orders").fetchall() == [("O1",)]
     ws.close()
+
+
+def test_a_request_outlasting_the_grace_period_is_answered_503(tmp_path, caplog, capsys):
+    """A request still executing when the grace period ends is cancelled by uvicorn; the
+    client gets 503 with Retry-After, not uvicorn's 500, and the log has one warning for it
+    (besides uvicorn's own line counting the cancelled tasks), no traceback."""
+    import asyncio
+
+    import uvicorn
+
+    ws = init_workspace(tmp_path / "ws")
+    users.add_user(ws.con, "pos", "pos-pass-001", "analyst")
+    reads = users.create_token(ws.con, "pos", "reads", ("api",))[1]
+    app = create_app(None, ws, WebOptions(warm_caches=False))
+    begun = threading.Event()
+
+    async def slow() -> dict:
+        begun.set()
+        await asyncio.sleep(60)
+        return {}
+
+    app.add_api_route("/api/v1/slow-for-test", slow)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=0.5)  # fmt: skip
+    server = StoppingServer(config, app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    caplog.set_level(logging.WARNING)
+    thread.start()
+    _until(lambda: server.started)
+    answers: dict[str, httpx.Response] = {}
+
+    def call() -> None:
+        answers["slow"] = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/slow-for-test",
+            headers={"Authorization": f"Bearer {reads}"},
+            timeout=30,
+        )
+
+    try:
+        client = threading.Thread(target=call)
+        client.start()
+        assert begun.wait(20)
+        started = time.monotonic()
+        server.should_exit = True
+        client.join(30)
+        thread.join(30)
+        assert time.monotonic() - started < 10  # cut off after the grace period, not at 60 s
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        close_app(app)
+        ws.close()
+    answer = answers["slow"]
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json() == {"detail": "服务正在停止，请稍后重试。"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["stopped before it finished: GET /api/v1/slow-for-test"], caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    # uvicorn logs to stderr: only its line counting what it cancelled, no "returned without
+    # starting response" (and 500) and no traceback
+    uvicorn_lines = capsys.readouterr().err.strip().splitlines()
+    assert uvicorn_lines == [
+        "ERROR:    Cancel 1 running task(s), timeout graceful shutdown exceeded"
+    ], uvicorn_lines

@@ -19,7 +19,9 @@ per-request loops share it too.
 When the server stops, :meth:`AdmissionGate.close` answers every waiting request, and any that
 arrives later, with 503 and ``Retry-After`` at once: they would otherwise wait out the
 server's grace period and be cut off with an error. Requests already executing finish
-within the grace period; one the server still cuts off is logged as one warning line.
+within the grace period. One that outlasts it is cancelled by the server (which logs one line
+saying how many it cancelled); the gate logs one warning line per such request and answers it
+503 with ``Retry-After`` too, unless its response had already begun.
 """
 
 from __future__ import annotations
@@ -205,8 +207,11 @@ class AdmissionMiddleware:
             if not self.gate.closed:
                 raise
             # the stopping server cut off a request that outlasted its grace period: one line,
-            # not a traceback per request
+            # not a traceback per request, and the client is told to retry (503) unless part
+            # of the answer was already sent
             log.warning("stopped before it finished: %s %s", scope.get("method"), scope["path"])
+            if held:
+                await _stopping(scope, send)
         finally:
             if held:
                 held = False
