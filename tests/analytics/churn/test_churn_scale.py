@@ -148,3 +148,29 @@ def test_features_do_not_depend_on_row_order_or_id_type(world):
         got = churn_features(other, cutoff, extras=extras)
         pd.testing.assert_frame_equal(got, base, check_index_type=False)
         assert got.index.tolist() == base.index.tolist()
+
+
+def test_activity_ids_are_looked_up_once_per_distinct_id():
+    """Activity customer ids become positions in the feature customers, whatever their
+    dtype: unknown and missing ids are -1."""
+    from custlens.analytics.churn.features import _positions
+
+    ids = pd.Index(["A", "B", "C"], dtype="str")
+    for dtype in ("str", object, "category"):
+        values = pd.Series(["C", "A", None, "Z", "C", "B"], dtype=dtype)
+        assert _positions(ids, values).tolist() == [2, 0, -1, -1, 2, 1], dtype
+
+
+def test_prepared_orders_keep_string_columns_as_they_are(world):
+    """prepare_orders passes string columns through without turning them into Python
+    objects: same values and dtype as the input."""
+    from custlens.analytics.churn.model import prepare_orders
+
+    orders, _ = world
+    frame = orders.astype({"customer_id": "str"}).assign(order_id=lambda d: d.index.astype(str))
+    prepared = prepare_orders(frame)
+    assert prepared["customer_id"].dtype == frame["customer_id"].dtype
+    assert prepared["customer_id"].tolist() == frame["customer_id"].tolist()
+    assert prepared["order_id"].tolist() == frame["order_id"].tolist()
+    objects = prepare_orders(frame.astype({"customer_id": object}))
+    assert objects["customer_id"].tolist() == frame["customer_id"].tolist()

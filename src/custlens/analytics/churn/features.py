@@ -130,7 +130,16 @@ def _coded(extras: ChurnExtras, ids: pd.Index) -> ChurnExtras:
     """``extras`` with each customer id replaced by its position in ``ids`` (-1: a customer
     without orders, whom no feature row has)."""
 
-    return extras.map(lambda df: df.assign(customer_id=ids.get_indexer(df["customer_id"])))
+    return extras.map(lambda df: df.assign(customer_id=_positions(ids, df["customer_id"])))
+
+
+def _positions(ids: pd.Index, values: pd.Series) -> np.ndarray:
+    """Each value's position in ``ids`` (-1: not there or missing), looking up each distinct
+    value once: activity has many rows per customer, and looking up millions of strings one by
+    one took seconds and gigabytes."""
+    codes, uniques = pd.factorize(values)
+    found = ids.get_indexer(uniques)
+    return np.where(codes < 0, -1, found[codes])
 
 
 def _add_trends(feats: pd.DataFrame) -> None:

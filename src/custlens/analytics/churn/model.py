@@ -58,14 +58,14 @@ def prepare_orders(
         raise InputError("no orders: the input is empty")
     out = pd.DataFrame(
         {
-            "customer_id": df[customer_id_col].to_numpy(),
+            "customer_id": _column(df[customer_id_col]),
             "order_date": to_datetime(df[datetime_col]).dt.normalize().to_numpy(),
             "amount": pd.to_numeric(df[monetary_col], errors="coerce").to_numpy(dtype="float64"),
         }
     )
     for col in ("order_id", "category"):
         if col in df.columns:
-            out[col] = df[col].to_numpy()
+            out[col] = _column(df[col])
     bad = out["customer_id"].isna() | out["order_date"].isna() | ~(out["amount"] >= 0)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
@@ -78,6 +78,14 @@ def prepare_orders(
             ],
         )
     return out
+
+
+def _column(values: pd.Series) -> Any:
+    """A column's values for a new frame: string columns as they are (turning millions of
+    strings into Python objects and back took gigabytes), anything else as a NumPy array."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.array
+    return values.to_numpy()
 
 
 def churn_labels(
