@@ -6,6 +6,10 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -154,3 +158,21 @@ def stop_server(proc: subprocess.Popen, seconds: float = 60) -> None:
         proc.kill()
         proc.wait(timeout=30)
         raise AssertionError(f"the server did not stop within {seconds:.0f} s of SIGTERM") from exc
+
+
+@contextmanager
+def http_receiver(
+    port: int, handler: type[BaseHTTPRequestHandler]
+) -> Iterator[ThreadingHTTPServer]:
+    """A local HTTP server (e.g. a webhook receiver) on ``port`` answering with ``handler`` in a
+    thread; stopped, its socket closed and its thread joined on exit (none is left running
+    when the suite ends)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, name=f"receiver-{port}", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)

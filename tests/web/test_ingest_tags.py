@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import demo_workspace
+from tests.conftest import demo_workspace, http_receiver
 from tests.store.test_crash import _free_port
 
 from custlens.analytics.value.analysis import analyze_value
@@ -125,8 +124,6 @@ def test_ingested_orders_move_tags_as_a_full_run_would_and_notify(analysed):
         ws.con, "aov", "enters", f"http://127.0.0.1:{port}/hook", *what
     )
     Receiver.calls.clear()
-    receiver = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     day = run["as_of"].isoformat()
     orders = [
         {"order_id": f"TAG{i}", "customer_id": cid, "order_time": day, "quantity": 1,
@@ -137,18 +134,18 @@ def test_ingested_orders_move_tags_as_a_full_run_would_and_notify(analysed):
         None, ws, WebOptions(warm_caches=False, ingest_wait_seconds=300, notify_backoff_seconds=0.2)
     )
     client = TestClient(app)
-    try:
-        got = client.post(
-            "/api/v1/orders", json=orders, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert got.status_code == 200 and got.json()["applied"], got.text
-        ends = time.monotonic() + 20
-        while len(Receiver.calls) < len(low) and time.monotonic() < ends:
-            time.sleep(0.1)
-    finally:
-        app.state.ingestor.close()
-        app.state.ingestor.ctx.notifier.close()
-        receiver.shutdown()
+    with http_receiver(port, Receiver):
+        try:
+            got = client.post(
+                "/api/v1/orders", json=orders, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert got.status_code == 200 and got.json()["applied"], got.text
+            ends = time.monotonic() + 20
+            while len(Receiver.calls) < len(low) and time.monotonic() < ends:
+                time.sleep(0.1)
+        finally:
+            app.state.ingestor.close()
+            app.state.ingestor.ctx.notifier.close()
     as_of = run["as_of"] + dt.timedelta(days=1)  # the day after the orders posted
     thresholds = stored_thresholds(ws.con, run["run_id"])
     full = _frozen_full_tags(ws, as_of, thresholds)

@@ -10,12 +10,12 @@ import json
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import httpx
 import pytest
-from tests.conftest import demo_workspace, stop_server
+from tests.conftest import demo_workspace, http_receiver, stop_server
 from tests.store.test_crash import CUSTLENS, ENV, _free_port, _wait_up
 from tests.web.conftest import csrf_of
 
@@ -101,24 +101,24 @@ def served(tmp_path_factory):
     ws.close()
     Receiver.calls.clear()
     Receiver.seen.clear()
-    receiver = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     server_port = _free_port()
     url = f"http://127.0.0.1:{server_port}"
     log = open(root / "serve.log", "w")  # noqa: SIM115 (closed after the server stops)
-    proc = subprocess.Popen(
-        [CUSTLENS, "serve", "-w", str(root / "ws"), "--port", str(server_port),
-         "--notify-attempts", str(ATTEMPTS), "--notify-backoff", "0.2", "--ingest-wait", "120"],
-        env=ENV, stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
-        _wait_up(proc, url)
-        yield {"url": url, "tokens": tokens, "gd": gd, "other": other, "secrets": secrets,
-               "as_of": run["as_of"], "log": root / "serve.log"}  # fmt: skip
-    finally:
-        stop_server(proc, 60)
-        receiver.shutdown()
-        log.close()
+    with http_receiver(port, Receiver):
+        proc = subprocess.Popen(
+            [CUSTLENS, "serve", "-w", str(root / "ws"), "--port", str(server_port),
+             "--notify-attempts", str(ATTEMPTS), "--notify-backoff", "0.2",
+             "--ingest-wait", "120"],
+            env=ENV, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            _wait_up(proc, url)
+            yield {"url": url, "tokens": tokens, "gd": gd, "other": other,
+                   "secrets": secrets, "as_of": run["as_of"],
+                   "log": root / "serve.log"}  # fmt: skip
+        finally:
+            stop_server(proc, 60)
+            log.close()
 
 
 def _wait(check, seconds: float = 30.0):
