@@ -69,8 +69,11 @@ def analyze_cmd(
     ws = workspace(ws_path)
     with stderr.status(phrase("analysing ...")):
         store_sentiment(ws, score_sentiment)  # reviews of a workspace older than stored sentiment
-        analysis = analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
-        run = results.save_analysis(ws, analysis)
+        # stored at once and not kept: the per-customer tables (gigabytes for millions of
+        # customers) are freed before the models are fitted
+        run = results.save_analysis(
+            ws, analyze_value(ws, _date(as_of), _engine(engine), cluster=clusters)
+        )
         outcomes = store_campaigns(ws)
     info = {
         k: getattr(run, k)

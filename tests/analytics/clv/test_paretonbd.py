@@ -99,6 +99,31 @@ def test_quadrature_agrees_with_the_closed_form():
         np.testing.assert_allclose(approx, exact, rtol=1e-9, atol=1e-9)
 
 
+def test_quadrature_in_chunks_and_threads_gives_the_same_numbers(monkeypatch):
+    """Large inputs run in cache-sized chunks on several threads: every row's integral and
+    moments are the numbers one pass over all rows on one thread gives, and the closed form's."""
+    from custlens.analytics.clv import paretonbd
+
+    rng = np.random.default_rng(11)
+    n = 5 * paretonbd._CHUNK + 17
+    x = rng.integers(0, 40, n).astype(float)
+    T = rng.uniform(0.05, 3.0, n)
+    tx = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    tx[:5] = T[:5]  # no interval left: log I is -inf
+    for params in [(0.9, 0.4, 0.6, 1.3), (1.7, 2.5, 0.3, 0.2)]:  # both branches
+        monkeypatch.setattr(paretonbd, "_THREADS", 3)
+        li, mom = log_integral_quadrature(*params, x, tx, T, moments=True)
+        monkeypatch.setattr(paretonbd, "_THREADS", 1)
+        monkeypatch.setattr(paretonbd, "_CHUNK", n)
+        one_li, one_mom = log_integral_quadrature(*params, x, tx, T, moments=True)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(li, one_li)
+        np.testing.assert_array_equal(mom, one_mom)
+        assert np.all(np.isneginf(li[:5])) and np.all(np.isfinite(li[5:]))
+        exact = log_integral(*params, x, tx, T)
+        np.testing.assert_allclose(li, exact, rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.parametrize("logp", [np.log([0.55, 10.6, 0.61, 11.7]), np.log([1.5, 3.0, 0.3, 40.0])])
 def test_analytic_gradient_matches_finite_differences(cdnow_summary, logp):
     model = ParetoNBDModel()
