@@ -82,9 +82,8 @@ def _quad_chunk(r, alpha, s, beta, x, tx, T, moments):
     else:
         g, d, mb, no = beta, alpha - beta, np.full(x.shape, s + 1.0), r + x
     with np.errstate(divide="ignore", invalid="ignore"):
-        u0, u1 = np.log(g + tx), np.log(g + T)
-        l0 = (1 - mb) * u0 - no * np.log(np.exp(u0) + d)
-        l1 = (1 - mb) * u1 - no * np.log(np.exp(u1) + d)
+        u0, u1 = ends = np.log(g + np.stack([tx, T]))
+        l0, l1 = (1 - mb) * ends - no * np.log(np.exp(ends) + d)  # L at both end points
         hp = u1 - u0
         empty = hp <= 0
         hp = np.where(empty, 1.0, hp)
