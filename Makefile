@@ -9,6 +9,9 @@ DEMO_SEED ?= 42
 DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
 DEMO_SERVE ?= 1
+# the tests run in this many processes (one per core here); a test file stays in one process,
+# so its module fixtures are built once (0 runs them in this process)
+TEST_WORKERS ?= 2
 # CJK fonts, Pango/HarfBuzz for PDF reports (all `make demo` needs); for the tests also Java 17
 # for Spark, poppler for PDF tests, Chromium for the browser tests (driven by Playwright, never
 # downloaded by it)
@@ -46,7 +49,7 @@ format: $(STAMP)
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -q -rs --durations=30 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -rs --durations=30 -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: demo-deps $(STAMP)
 	$(BIN)/custlens demo generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/data
