@@ -28,6 +28,15 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true is not allowed: {report.longrepr}"
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Every test needs its own node id: pytest-xdist (``make test`` runs two processes) keeps
+    one test of each id and would drop the others without a word."""
+    seen: set[str] = set()
+    twice = sorted({i.nodeid for i in items if i.nodeid in seen or seen.add(i.nodeid)})
+    if twice:
+        raise pytest.UsageError("tests sharing a node id: " + ", ".join(twice[:5]))
+
+
 def pytest_sessionfinish(session, exitstatus):
     session.config._custlens_exitstatus = int(exitstatus)
 

@@ -77,7 +77,7 @@ def _churn_source(src: tuple) -> tuple[Any, Any]:
     if file is not None:
         return _orders(src, churn=True)[0], None
     from custlens.analytics.churn.features import churn_extras_frames
-    from custlens.analytics.churn.model import churn_orders_frame
+    from custlens.analytics.churn.orders import churn_orders_frame
     from custlens.cli.common import workspace
 
     ws = workspace(ws_path)

@@ -77,7 +77,7 @@ def read_orders(src: tuple, churn: bool = False) -> tuple[pd.DataFrame, Any]:
     file, columns, ws_path, engine = src
     if file is not None:
         return read_file(file, columns), None
-    from custlens.analytics.churn.model import churn_orders_frame
+    from custlens.analytics.churn.orders import churn_orders_frame
     from custlens.analytics.clv.summary import orders_frame
 
     ws = workspace(ws_path)

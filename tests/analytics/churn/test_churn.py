@@ -10,12 +10,11 @@ from custlens.analytics.churn.model import (
     ChurnPropensityModel,
     churn_features,
     churn_labels,
-    churn_orders_frame,
     churn_risk_from_p_alive,
     churn_risk_from_silence,
     churn_risk_tiers,
-    prepare_orders,
 )
+from custlens.analytics.churn.orders import churn_orders_frame, prepare_orders
 from custlens.errors import InputError, NotFittedError
 
 START = np.datetime64("2023-01-01")

@@ -164,7 +164,7 @@ def test_activity_ids_are_looked_up_once_per_distinct_id():
 def test_prepared_orders_keep_string_columns_as_they_are(world):
     """prepare_orders passes string columns through without turning them into Python
     objects: same values and dtype as the input."""
-    from custlens.analytics.churn.model import prepare_orders
+    from custlens.analytics.churn.orders import prepare_orders
 
     orders, _ = world
     frame = orders.astype({"customer_id": "str"}).assign(order_id=lambda d: d.index.astype(str))

@@ -10,11 +10,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from custlens.analytics.churn.explain import churn_reasons
 from custlens.analytics.churn.features import ChurnExtras, churn_extras_frames, churn_features
-from custlens.analytics.churn.model import (
-    ChurnPropensityModel,
-    churn_orders_frame,
-    prepare_orders,
-)
+from custlens.analytics.churn.model import ChurnPropensityModel
+from custlens.analytics.churn.orders import churn_orders_frame, prepare_orders
 from custlens.analytics.churn.quality import reliability_table
 from tests.analytics.churn.test_churn import planted_world
 from tests.conftest import demo_workspace

@@ -12,7 +12,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from custlens.analytics.churn.features import churn_extras_frames
-from custlens.analytics.churn.model import ChurnPropensityModel, churn_orders_frame
+from custlens.analytics.churn.model import ChurnPropensityModel
+from custlens.analytics.churn.orders import churn_orders_frame
 from custlens.io.pipeline import import_file
 from custlens.store.workspace import init_workspace
 from tests.io.exports import invoice_history

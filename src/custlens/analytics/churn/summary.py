@@ -39,7 +39,8 @@ def fit_churn(
         frame and the extra activity it was fitted on (to score with).
     """
     from custlens.analytics.churn.features import churn_extras_frames
-    from custlens.analytics.churn.model import ChurnPropensityModel, churn_orders_frame
+    from custlens.analytics.churn.model import ChurnPropensityModel
+    from custlens.analytics.churn.orders import churn_orders_frame
 
     frame = churn_orders_frame(tables["orders"])
     extras = churn_extras_frames(tables)
