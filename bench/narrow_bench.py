@@ -143,8 +143,9 @@ import datetime as dt
 from custlens.store import open_workspace
 from custlens.analytics.value.rfm import compute_rfm
 ws = open_workspace(DIR + "/ws")
+orders = ws.table("orders")  # Ibis loaded before the clock, as in the other custlens runners
 t0 = start()
-out = compute_rfm(ws.table("orders"), dt.date.fromisoformat(AS_OF)).to_pyarrow()
+out = compute_rfm(orders, dt.date.fromisoformat(AS_OF)).to_pyarrow()
 seconds = time.perf_counter() - t0
 cells = out.group_by(["r_score", "f_score", "m_score"]).aggregate([("customer_id", "count")])
 report(sorted(map(list, zip(*[c.to_pylist() for c in cells.columns]))), seconds)
