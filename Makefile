@@ -11,7 +11,7 @@ DEMO_WS ?= $(DEMO_DIR)/workspace
 DEMO_SERVE ?= 1
 # the tests run in one process by default; TEST_WORKERS=2 runs them in two (pytest-xdist, a test
 # file stays in one process): 55 instead of 81 minutes here, but a worker that starts Spark after
-# other tests (the browser tests?) can crash in the fork that launches Spark's JVM gateway, so
+# other tests crashed once in the fork that launches Spark's JVM gateway (cause not yet found), so
 # it is not the default until that is understood
 TEST_WORKERS ?= 0
 # CJK fonts, Pango/HarfBuzz for PDF reports (all `make demo` needs); for the tests also Java 17

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,10 +30,10 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Every test needs its own node id: pytest-xdist (``make test`` runs two processes) keeps
-    one test of each id and would drop the others without a word."""
-    seen: set[str] = set()
-    twice = sorted({i.nodeid for i in items if i.nodeid in seen or seen.add(i.nodeid)})
+    """Every test needs its own node id: pytest-xdist (``make test TEST_WORKERS=2``) keeps one
+    test of each id and would drop the others without a word."""
+    counts = Counter(i.nodeid for i in items)
+    twice = sorted(nodeid for nodeid, n in counts.items() if n > 1)
     if twice:
         raise pytest.UsageError("tests sharing a node id: " + ", ".join(twice[:5]))
 
