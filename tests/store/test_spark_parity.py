@@ -75,3 +75,32 @@ def test_patterns_parity(spark_ws):
 
     duck, spark = both(cmp)
     assert duck[0]["value"] == spark[0]["value"] and duck[0]["base"] is None
+
+
+def test_the_jvm_is_launched_without_running_python_in_a_forked_child(spark_ws):
+    """The gateway JVM starts in its own session (so the terminal's Ctrl-C stays away from it)
+    and without PySpark's ``preexec_fn``, which made CPython fork() and run at-fork handlers
+    in the child, where a process that had used native thread pools crashed."""
+    import os
+    import signal
+
+    from pyspark import SparkContext, java_gateway
+
+    from custlens.store.spark import _popen_without_preexec, spark_session
+
+    session = spark_session()
+    proc = SparkContext._gateway.proc
+    assert proc.poll() is None  # the launcher (spark-submit) is running the JVM
+    assert os.getsid(proc.pid) == proc.pid != os.getsid(0)
+    assert java_gateway.Popen is not _popen_without_preexec  # PySpark itself is left as it was
+    assert session.range(3).count() == 3
+
+    # the replacement keeps everything else PySpark asks for and leaves SIGINT to the session
+    child = _popen_without_preexec(
+        ["sleep", "5"], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    )
+    try:
+        assert os.getsid(child.pid) == child.pid
+    finally:
+        child.kill()
+        child.wait()

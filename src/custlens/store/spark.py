@@ -58,6 +58,34 @@ def _stderr_to(log_path: Path | None) -> Iterator[None]:
         os.close(saved)
 
 
+def _popen_without_preexec(command: Any, **kwargs: Any) -> Any:
+    """Popen for PySpark's gateway launch, minus its ``preexec_fn``.
+
+    PySpark ignores SIGINT in the JVM through a ``preexec_fn``, which makes CPython fork()
+    (not vfork()) and run every at-fork handler in the child: in a process that has already
+    used native thread pools, a child died of a segmentation fault before exec. A new session
+    keeps the terminal's Ctrl-C away from the JVM just as well, and lets CPython vfork().
+    """
+    import subprocess
+
+    kwargs.pop("preexec_fn", None)
+    kwargs["start_new_session"] = True
+    return subprocess.Popen(command, **kwargs)
+
+
+@contextlib.contextmanager
+def _gateway_launch_without_fork() -> Iterator[None]:
+    """Launch PySpark's JVM gateway through :func:`_popen_without_preexec`."""
+    from pyspark import java_gateway
+
+    original = java_gateway.Popen
+    java_gateway.Popen = _popen_without_preexec
+    try:
+        yield
+    finally:
+        java_gateway.Popen = original
+
+
 def _log_tail(log_path: Path | None, lines: int = 8) -> str:
     if log_path is None or not log_path.exists():
         return ""
@@ -97,7 +125,7 @@ def spark_session(
     warehouse = tempfile.mkdtemp(prefix="custlens-spark-warehouse-")
     started = time.perf_counter()
     try:
-        with _stderr_to(log_path):
+        with _stderr_to(log_path), _gateway_launch_without_fork():
             _SESSION = (
                 SparkSession.builder.master(master)
                 .appName("custlens")
