@@ -9,11 +9,11 @@ DEMO_SEED ?= 42
 DEMO_DIR ?= demo-output
 DEMO_WS ?= $(DEMO_DIR)/workspace
 DEMO_SERVE ?= 1
-# the tests run in one process by default; TEST_WORKERS=2 runs them in two (pytest-xdist, a test
-# file stays in one process): 55 instead of 81 minutes here, but a worker that starts Spark after
-# other tests crashed once in the fork that launches Spark's JVM gateway (cause not yet found), so
-# it is not the default until that is understood
-TEST_WORKERS ?= 0
+# the tests run in two processes (pytest-xdist; a test file stays in one process, so module
+# fixtures are built once): 52 instead of 81 minutes here. TEST_WORKERS=0 runs them in one.
+# (Spark's JVM gateway is launched with vfork, see custlens.store.spark: a worker that had run
+# other tests once crashed in the fork() that PySpark's own launch used)
+TEST_WORKERS ?= 2
 # CJK fonts, Pango/HarfBuzz for PDF reports (all `make demo` needs); for the tests also Java 17
 # for Spark, poppler for PDF tests, Chromium for the browser tests (driven by Playwright, never
 # downloaded by it)

@@ -30,7 +30,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Every test needs its own node id: pytest-xdist (``make test TEST_WORKERS=2``) keeps one
+    """Every test needs its own node id: pytest-xdist (``make test`` runs two workers) keeps one
     test of each id and would drop the others without a word."""
     counts = Counter(i.nodeid for i in items)
     twice = sorted(nodeid for nodeid, n in counts.items() if n > 1)
