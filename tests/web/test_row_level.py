@@ -321,3 +321,41 @@ def test_sorted_pages_follow_the_full_order(user, clients, con):
     )
     ids = [r["customer_id"] for r in by_id.json()["rows"]]
     assert ids == sorted(ids, reverse=True) and len(ids) == 25
+
+
+@pytest.mark.parametrize("user", ["gd", "st", "admin"])
+def test_page_order_totals_are_the_visible_orders(user, shared_ws):
+    """A page's revenue / orders / last order date (workspace without stored results) read
+    through the page's row ids equal those of the user's full scoped orders, visible and
+    invisible customers alike (an invisible customer's orders count for nothing)."""
+    from custlens.privacy import users
+    from custlens.schema.returns import ANALYZABLE_SQL
+    from custlens.web.customer_query import _order_totals
+    from custlens.web.scope import scoped_sql
+
+    principal = users.get_user(shared_ws.con, user).principal()
+    cur = shared_ws.con.cursor()
+    ids = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id LIMIT 60"
+        ).fetchall()
+    ]
+    full, params = scoped_sql("orders", principal)
+    expected = {
+        cid: (revenue, n, last)
+        for cid, revenue, n, last in cur.execute(
+            f"SELECT customer_id, sum(net_amount), count(DISTINCT order_id), max(order_date) "
+            f"FROM ({full}) WHERE {ANALYZABLE_SQL} AND NOT coalesce(needs_review, false) "
+            f"AND list_contains(?::VARCHAR[], customer_id) GROUP BY customer_id",
+            [*params, ids],
+        ).fetchall()
+    }
+    got = {
+        cid: (r["revenue"], r["orders"], r["last_order_date"])
+        for cid, r in _order_totals(cur, principal, ids).items()
+    }
+    assert got == expected
+    assert 0 < len(got) <= len(ids)
+    if user != "admin":
+        assert len(got) < len(ids)  # some of these customers are not visible

@@ -48,6 +48,7 @@ def scoped_sql(
     customer_id: str | None = None,
     columns: Sequence[str] | None = None,
     materialize: bool = True,
+    source: str | None = None,
 ) -> tuple[str, list[Any]]:
     """``(sql, params)``: a SELECT of ``name`` with the principal's row filters, values as
     ``?`` parameters (never formatted into the text). Same rows as :func:`scoped_table`.
@@ -58,11 +59,15 @@ def scoped_sql(
     ``columns`` then limits what is read (fetching a row costs per column): the result has
     those columns, customer_id and the filtered ones. ``materialize=False`` returns an
     unrestricted principal's look-up as it is (no materialised step: about half the CPU of a
-    one-row read) for callers that add no ORDER BY, which would turn it into a scan."""
+    one-row read) for callers that add no ORDER BY, which would turn it into a scan.
+
+    ``source`` (without ``customer_id``) names a relation the caller defines, holding some
+    of the table's rows (e.g. a CTE of a page of customers' rows read through the index):
+    the row filters are applied to it instead of the whole table."""
     filters = principal.row_filters
     table_cols = set(TABLES[name].names) if name in TABLES else set()
     if customer_id is None:
-        source, params = quote_name(name), []
+        source, params = source or quote_name(name), []
     else:
         source, params = "_one", [customer_id]
     where: list[str] = []
