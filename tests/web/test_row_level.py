@@ -229,23 +229,25 @@ def test_scoped_sql_and_scoped_table_agree(user, app, shared_ws):
             assert via_sql < total, name
 
 
+def _principal_and_buyers(ws, user: str, n: int):
+    """``user``'s principal, a cursor, and the first ``n`` customers with orders: inside and
+    (for restricted users) outside the rows the user may see."""
+    from custlens.privacy import users
+
+    principal = users.get_user(ws.con, user).principal()
+    cur = ws.con.cursor()
+    sql = "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id LIMIT ?"
+    return principal, cur, [r[0] for r in cur.execute(sql, [n]).fetchall()]
+
+
 @pytest.mark.parametrize("user", ["gd", "st", "admin"])
 def test_one_customer_sql_matches_the_scoped_rows(user, shared_ws):
     """scoped_sql(name, principal, customer_id[, columns][, materialize]) — the 客户360
     look-up through the indexes — gives exactly that customer's rows of the full scoped
     rendering, in every customer-keyed table, for visible and invisible customers alike."""
-    from custlens.privacy import users
     from custlens.web.scope import CUSTOMER_KEYED, scoped_sql
 
-    principal = users.get_user(shared_ws.con, user).principal()
-    cur = shared_ws.con.cursor()
-    # customers with orders, inside and (for restricted users) outside the allowed rows
-    ids = [
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id LIMIT 40"
-        ).fetchall()
-    ]
+    principal, cur, ids = _principal_and_buyers(shared_ws, user, 40)
     checked = 0
     for name in ("customers", *CUSTOMER_KEYED):
         full, params = scoped_sql(name, principal)
@@ -326,21 +328,13 @@ def test_sorted_pages_follow_the_full_order(user, clients, con):
 @pytest.mark.parametrize("user", ["gd", "st", "admin"])
 def test_page_order_totals_are_the_visible_orders(user, shared_ws):
     """A page's revenue / orders / last order date (workspace without stored results) read
-    through the page's row ids equal those of the user's full scoped orders, visible and
+    through the customer_id index equal those of the user's full scoped orders, visible and
     invisible customers alike (an invisible customer's orders count for nothing)."""
-    from custlens.privacy import users
     from custlens.schema.returns import ANALYZABLE_SQL
     from custlens.web.customer_query import _order_totals
     from custlens.web.scope import scoped_sql
 
-    principal = users.get_user(shared_ws.con, user).principal()
-    cur = shared_ws.con.cursor()
-    ids = [
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id LIMIT 60"
-        ).fetchall()
-    ]
+    principal, cur, ids = _principal_and_buyers(shared_ws, user, 60)
     full, params = scoped_sql("orders", principal)
     expected = {
         cid: (revenue, n, last)
