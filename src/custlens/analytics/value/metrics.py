@@ -288,10 +288,7 @@ def summarise_rfm(
 ) -> ir.Table:
     """The light RFM inputs only: customer_id, recency_days, orders, revenue, aov."""
     as_of = as_of or default_as_of(orders, include_flagged)
-    # only the columns used below and by analyzable_orders: a smaller expression to compile
-    used = ("customer_id", "order_id", "order_date", "amount", "status", "needs_review")
-    used += ("quantity", "net_quantity", "net_amount")
-    o = analyzable_orders(orders.select(*(c for c in used if c in orders.columns)), include_flagged)
+    o = analyzable_orders(orders, include_flagged, ("customer_id", "order_id", "order_date"))
     o = o.filter(o.order_date < ibis.date(as_of))
     c = o.group_by("customer_id").aggregate(
         last_order_date=o.order_date.max(),
