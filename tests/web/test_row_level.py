@@ -270,6 +270,41 @@ def test_one_customer_sql_matches_the_scoped_rows(user, shared_ws):
     assert checked > 0
 
 
+@pytest.mark.parametrize("user", ["gd", "st", "admin"])
+def test_customer_list_sql_matches_the_scoped_rows(user, shared_ws):
+    """scoped_sql(name, principal, [ids][, columns]) — one page of customers, read through
+    the indexes — gives exactly those customers' rows of the full scoped rendering, in every
+    customer-keyed table, for a page mixing visible and invisible customers, one customer
+    and none."""
+    from custlens.web.scope import CUSTOMER_KEYED, scoped_sql
+
+    principal, cur, ids = _principal_and_buyers(shared_ws, user, 60)
+    checked = 0
+    for name in ("customers", *CUSTOMER_KEYED):
+        full, params = scoped_sql(name, principal)
+        for page in (ids, ids[:1], []):
+            expected = cur.execute(
+                f"SELECT customer_id, count(*) FROM ({full}) "
+                "WHERE list_contains(?::VARCHAR[], customer_id) GROUP BY ALL ORDER BY ALL",
+                [*params, page],
+            ).fetchall()
+            for columns in (None, ("customer_id",)):
+                sql, page_params = scoped_sql(name, principal, page, columns)
+                got = cur.execute(
+                    f"SELECT customer_id, count(*) FROM ({sql}) GROUP BY ALL ORDER BY ALL",
+                    page_params,
+                ).fetchall()
+                assert got == expected, (name, len(page), columns)
+            checked += sum(n for _, n in expected)
+    assert checked > 0
+    if user != "admin":  # some of these customers are not visible
+        visible = cur.execute(
+            f"SELECT count(*) FROM ({scoped_sql('customers', principal, ids)[0]})",
+            scoped_sql("customers", principal, ids)[1],
+        ).fetchone()[0]
+        assert 0 < visible < len(ids)
+
+
 def test_search_respects_row_filters(clients, con):
     """A plain search (answered from the search index) and a search with another filter
     (joined with customers) list only visible customers, with the right totals."""

@@ -37,3 +37,4 @@ BASE_NET_AMOUNT_SQL = (
 # a line the analyses count (custlens.analytics.orders.analyzable_orders, for the few raw SQL
 # readers): a paid sale line with something left after its returns, at ``net_amount``
 ANALYZABLE_SQL = "status = 'paid' AND (net_quantity > 0 OR net_amount > 0)"
+ANALYZABLE_COLUMNS = ("status", "net_quantity", "net_amount")  # what ANALYZABLE_SQL reads

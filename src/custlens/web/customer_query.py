@@ -27,7 +27,7 @@ import pyarrow as pa
 from custlens.errors import InputError
 from custlens.privacy.masking import mask_table
 from custlens.privacy.policy import MASKED, Principal
-from custlens.schema.returns import ANALYZABLE_SQL
+from custlens.schema.returns import ANALYZABLE_COLUMNS, ANALYZABLE_SQL
 from custlens.store.results import latest_run
 from custlens.store.scoped import ScopedWorkspace
 from custlens.store.search import SCOPE_COLUMNS, search_sql
@@ -42,7 +42,7 @@ from custlens.web.customer_params import (
     SORTS,
     CustomerQuery,
 )
-from custlens.web.scope import restricted, scoped_sql
+from custlens.web.scope import scoped_sql
 
 
 def has_results(con: Any) -> bool:
@@ -138,22 +138,19 @@ def _select(con: Any, sql: str, params: list[Any]) -> pa.Table:
 
 def _order_totals(con: Any, principal: Principal, ids: list[str]) -> dict[str, dict]:
     """Revenue, orders and last order date of one page of customers, from their orders (a
-    workspace without stored results)."""
+    workspace without stored results): the page's order lines only (one read of the
+    customer_id column, then of the columns used for the matching lines), within the
+    principal's rows."""
     if not ids:
         return {}
-    marks = ", ".join("?" * len(ids))
-    # the page's rows first, through the customer_id index (materialised, and only the
-    # columns used below are read), then the row filters: filtering every line of the scoped
-    # orders by the id list instead scans the table (~15x slower at 3.4M lines)
-    page = f"SELECT * FROM orders WHERE customer_id IN ({marks})"
-    orders, params = scoped_sql("orders", principal, source="_page")
+    cols = ("order_id", "order_date", "net_amount", "needs_review", *ANALYZABLE_COLUMNS)
+    orders, params = scoped_sql("orders", principal, ids, cols)
     sql = (
-        f"WITH _page AS MATERIALIZED ({page}) "
         "SELECT customer_id, sum(net_amount) AS revenue, count(DISTINCT order_id) AS orders, "
         f"max(order_date) AS last_order_date FROM ({orders}) WHERE {ANALYZABLE_SQL} "
         "AND NOT coalesce(needs_review, false) GROUP BY customer_id"
     )
-    rows = _select(con, sql, [*ids, *params]).to_pylist()
+    rows = _select(con, sql, params).to_pylist()
     return {r["customer_id"]: r for r in rows}
 
 
@@ -213,45 +210,32 @@ def _by_ids(con: Any, principal: Principal, ids: list[str]) -> pa.Table:
 
 
 def _visible_by_ids(principal: Principal, ids: list[str]) -> tuple[str, list[Any]]:
-    """``(sql, params)``: the list columns of those of ``ids`` the principal may see (``c``).
-
-    Row ids first, from a scan of the narrow customer_id column; then the wide columns of
-    those rows only (scanning every column for an id list spread over the table costs ~3x)."""
-    cols = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
-    marks = ", ".join("?" * len(ids)) or "NULL"
-    sql = (
-        f"SELECT {cols} FROM customers c WHERE c.rowid IN "
-        f"(SELECT rowid FROM customers WHERE customer_id IN ({marks}))"
-    )
-    params: list[Any] = list(ids)
-    if restricted(principal):
-        base, scope_params = scoped_sql("customers", principal)
-        sql += f" AND c.customer_id IN (SELECT customer_id FROM ({base}))"
-        params += scope_params
-    return sql, params
+    """``(sql, params)``: the list columns of those of ``ids`` the principal may see (``c``):
+    one read of the customer_id column for the id list, then of the list columns of those
+    rows only."""
+    sql, params = scoped_sql("customers", principal, ids, BASE_COLUMNS)
+    return f"SELECT {', '.join(BASE_COLUMNS)} FROM ({sql}) c", params
 
 
 def _page_rows(con: Any, principal: Principal, ids: list[str], stored: bool) -> pa.Table:
     """The list columns and the stored results of these visible customers, in the order of
-    ``ids``: one query, each table read for the page's ids only (through an index, or the
-    zone maps of a table kept in customer order) and joined on them. Without stored
-    results, the revenue, orders and last order date come from the orders."""
+    ``ids``: one query, each table read for the page's ids only (one list parameter: each
+    table's customer_id column is read once, then the page's rows) and joined on them.
+    Without stored results, the revenue, orders and last order date come from the orders."""
     if not stored:
         return _with_totals(_by_ids(con, principal, ids), _order_totals(con, principal, ids))
     customers, params = _visible_by_ids(principal, ids)
-    marks = ", ".join("?" * len(ids)) or "NULL"
+    page = "WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))"
     sql = (
         f"SELECT c.*, m.revenue, m.orders, m.last_order_date, r.segment, l.stage "
         f"FROM ({customers}) c "
         "LEFT JOIN (SELECT customer_id, revenue, orders, last_order_date FROM customer_metrics "
-        f"WHERE customer_id IN ({marks})) m USING (customer_id) "
-        f"LEFT JOIN (SELECT customer_id, segment FROM rfm_scores WHERE customer_id IN ({marks})) r "
-        "USING (customer_id) "
-        "LEFT JOIN (SELECT customer_id, stage FROM customer_lifecycle "
-        f"WHERE customer_id IN ({marks})) l USING (customer_id) "
-        "ORDER BY list_position(?::VARCHAR[], c.customer_id)"
+        f"{page}) m USING (customer_id) "
+        f"LEFT JOIN (SELECT customer_id, segment FROM rfm_scores {page}) r USING (customer_id) "
+        f"LEFT JOIN (SELECT customer_id, stage FROM customer_lifecycle {page}) l "
+        "USING (customer_id) ORDER BY list_position(?::VARCHAR[], c.customer_id)"
     )
-    return _select(con, sql, [*params, *ids, *ids, *ids, ids])
+    return _select(con, sql, [*params, ids, ids, ids, ids])
 
 
 def _with_totals(table: pa.Table, totals: dict[str, dict]) -> pa.Table:

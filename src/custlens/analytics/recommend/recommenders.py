@@ -96,6 +96,7 @@ class CoOccurrence:
             ),
             shape=(n, n),
         )
+        self.similarity_t_ = self.similarity_.T.tocsr()  # for the reasons (served lists)
         return self
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
@@ -122,6 +123,7 @@ class ItemCF:
         sim.setdiag(0)
         sim.eliminate_zeros()
         self.similarity_ = _keep_neighbours(sim, self.neighbours)
+        self.similarity_t_ = self.similarity_.T.tocsr()  # for the reasons (served lists)
         return self
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
