@@ -95,7 +95,10 @@ def shared_ws(world, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(shared_ws):
-    application = create_app(None, shared_ws, WebOptions())
+    # the session-scoped clients below log in once; a worker of a two-process run can leave
+    # one unused for longer than the default idle timeout (30 minutes), which logged it out
+    # (test_sessions.py checks the timeout on its own apps)
+    application = create_app(None, shared_ws, WebOptions(session_idle_minutes=24 * 60))
     yield application
     application.state.ctx.close()
 
