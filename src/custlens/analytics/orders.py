@@ -12,8 +12,11 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-# the columns the rule of analyzable_orders reads, and those it returns net of returns
-_RULE_COLUMNS = ("status", "needs_review", "net_quantity", "net_amount", "quantity", "amount")
+from custlens.schema.returns import ANALYZABLE_COLUMNS
+
+# the columns the rule of analyzable_orders reads (the SQL rendering's, and the review flag),
+# and those it returns net of returns
+_RULE_COLUMNS = (*ANALYZABLE_COLUMNS, "needs_review", "quantity", "amount")
 
 
 def analyzable_orders(
