@@ -1,8 +1,8 @@
 """The served lists (``ProductRecommender.lists``: the served recommender or the blend, with
 the cold-start and buy-again rules, and the reasons) against the dense path they replace:
 every member scored for a batch, dense masks for the recently bought items and the price
-band, every row ranked by a full sort, the reciprocal-rank blend, the served rules, then
-``top_k`` as the lists have always been cut."""
+band, every row ranked by a full sort (ties by item code), the reciprocal-rank blend of each
+member's ``BLEND_DEPTH`` best items, the served rules, then ``top_k``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.analytics.recommend import served_lists
+from custlens.analytics.recommend import recommenders, served_lists
 from custlens.analytics.recommend.interactions import history_at, purchase_data
-from custlens.analytics.recommend.lists import outside_price_band
+from custlens.analytics.recommend.lists import exclusions, outside_price_band
 from custlens.analytics.recommend.model import ProductRecommender
-from custlens.analytics.recommend.ranking import top_k
+from custlens.analytics.recommend.ranking import BLEND_DEPTH, dense_best, entry_order, top_k
 from custlens.analytics.recommend.served import recommendations
 
 N_CUSTOMERS, N_ITEMS, N_CATEGORIES, N_REPLENISH = 240, 600, 8, 12
@@ -91,7 +91,7 @@ def _reference(model: ProductRecommender, rows: np.ndarray, which: str | None = 
         order = np.argsort(-s, axis=1, kind="stable")  # every item of every row sorted
         rank = np.empty(s.shape, dtype=np.int32)
         np.put_along_axis(rank, order, np.arange(1, n_items + 1, dtype=np.int32)[None], 1)
-        hit = (rank > 0) & (s > 0)
+        hit = (rank <= BLEND_DEPTH) & (s > 0)
         recip[m][hit] = 1.0 / (10.0 + rank[hit])
     blend = np.zeros((rows.size, n_items), dtype=np.float32)
     for m in range(len(names)):  # float32, one member after the other
@@ -113,7 +113,7 @@ def _reference(model: ProductRecommender, rows: np.ndarray, which: str | None = 
         out[none] = scores["preference"][none]
         src[none] = names.index("popularity")
         co = scores["cooccurrence"][one]
-        best = np.argpartition(-co, 2, axis=1)[:, :3]
+        best = np.argsort(-np.where(np.isfinite(co), co, 0), axis=1, kind="stable")[:, :3]
         value = np.take_along_axis(co, best, axis=1)
         ok = np.isfinite(value) & (value > 0)
         r, c = np.flatnonzero(one)[np.nonzero(ok)[0]], best[ok]
@@ -142,23 +142,19 @@ TIED = {"popularity": 1.0, "preference": 1.0, "itemcf": 1.0}  # equal weights: t
 
 
 @pytest.mark.parametrize(
-    ("strict_price", "weights", "served", "which", "depth"),
+    ("strict_price", "weights", "served", "which"),
     [
-        (False, WEIGHTS, "blend", None, None),
-        (True, WEIGHTS, "blend", None, 0),
-        (False, TIED, "blend", None, 0),
-        (True, TIED, "blend", "blend", None),
-        (False, WEIGHTS, "als", None, None),
+        (False, WEIGHTS, "blend", None),
+        (True, WEIGHTS, "blend", None),
+        (False, TIED, "blend", None),
+        (True, TIED, "blend", "blend"),
+        (False, WEIGHTS, "als", None),
     ],
 )
-def test_served_lists_match_the_dense_path(
-    monkeypatch, strict_price, weights, served, which, depth
-):
+def test_served_lists_match_the_dense_path(monkeypatch, strict_price, weights, served, which):
     model = _model(strict_price, weights, served)
     model.threads = 2
     monkeypatch.setattr(served_lists, "SERVED_CELLS_PER_BATCH", 37 * N_ITEMS)
-    if depth is not None:  # rank fewer items exactly: more rows decided by the bounds
-        monkeypatch.setattr(served_lists, "RANK_DEPTH", depth)
     dense_rows = []
     dense = served_lists._dense_lists
 
@@ -173,8 +169,8 @@ def test_served_lists_match_the_dense_path(
     np.testing.assert_array_equal(top, ref_top)
     np.testing.assert_array_equal(source, ref_source)
     assert (top >= 0).sum() > N_CUSTOMERS * 5
-    if served == "blend":  # most rows decided without the dense path, some with it
-        assert 0 < sum(dense_rows) < N_CUSTOMERS / 2
+    if served == "blend":  # every row decided from the members' candidates
+        assert sum(dense_rows) == 0
     if which is None:
         assert {"buy_again", "cooccurrence", "popularity"} <= set(source.ravel())
         cat = model.data_.item_category[np.maximum(top, 0)]
@@ -195,3 +191,60 @@ def test_served_lists_do_not_depend_on_the_batches(monkeypatch):
     parts = model.lists(rows)
     np.testing.assert_array_equal(whole[0], parts[0])
     np.testing.assert_array_equal(whole[1], parts[1])
+
+
+@pytest.mark.parametrize("strict_price", [False, True])
+@pytest.mark.parametrize("depth", [3, 50, 200])
+def test_member_candidates_are_the_best_of_the_dense_scores(monkeypatch, strict_price, depth):
+    """Each member's own candidates (popularity from per-group orders, co-occurrence and
+    item CF from the sparse products, preference from segment bounds, due items) equal the
+    ``depth`` best of its dense scores after the exclusions (same items, order and values);
+    with one head item per segment and depth 200, preference rows cannot be decided from
+    the bounds and are scored densely."""
+    model = _model(strict_price, WEIGHTS, "blend")
+    history, members = model.history_, model.members_
+    rows = np.random.default_rng(1).permutation(N_CUSTOMERS)[:150]
+    margin = model.price_margin if strict_price else None
+    excluded = exclusions(members["buy_again"], history, rows, model.recent_days, margin)
+    dense_rows = []
+    pref = members["preference"]
+    score = type(pref).score
+    if depth == 200:  # a threshold too high for 200 items: the dense way
+        monkeypatch.setattr(recommenders, "SEGMENT_HEAD", 1)
+        pref.segments_ = None
+
+    def counted(self, history, rows):
+        dense_rows.append(rows.size)
+        return score(self, history, rows)
+
+    monkeypatch.setattr(type(pref), "score", counted)
+    for name in ("popularity", "cooccurrence", "itemcf", "preference", "buy_again"):
+        m = members[name]
+        dense_rows.clear()
+        r, c, v = m.candidates(history, rows, depth, excluded)
+        s = score(m, history, rows) if name == "preference" else m.score(history, rows)
+        want_r, want_c, want_v, nan = dense_best(s, depth, excluded)
+        assert not nan.any()
+        np.testing.assert_array_equal(r, want_r)
+        np.testing.assert_array_equal(c, want_c)
+        np.testing.assert_array_equal(v, want_v.astype(v.dtype))
+        assert r.size > 0
+        if name == "preference" and not strict_price and depth != 50:
+            # the bounds decide most rows at depth 3; at 200 some rows are scored densely
+            assert (sum(dense_rows) < rows.size / 2) if depth == 3 else sum(dense_rows) > 0
+
+
+def test_entry_order_is_lexsort():
+    rng = np.random.default_rng(4)
+    for trial in range(30):
+        n = int(rng.integers(0, 3000))
+        n_rows, n_cols = int(rng.integers(1, 400)), int(rng.integers(1, 70000))
+        r = rng.integers(0, n_rows, n)
+        c = rng.integers(0, n_cols, n)
+        v = (np.round(rng.random(n) * 8) / 8 + 0.125).astype(np.float32)
+        if trial % 5 == 0:
+            v[: n // 3] = np.inf  # not finite: the lexsort
+        if trial % 7 == 0:
+            v = v.astype(np.float64)
+        got = entry_order(r, c, v, n_rows, n_cols)
+        np.testing.assert_array_equal(got, np.lexsort((c, -v, r)))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.analytics.recommend.interactions import History
+from custlens.analytics.recommend.ranking import sparse_best
 from custlens.errors import NotFittedError
 
 
@@ -118,6 +119,17 @@ class BuyAgain:
         cycle = self.cycle_days_[c]
         ok = (cycle > 0) & (days >= cycle - self.lead_days) & (days <= cycle * self.lapse)
         return r, c, days, ok
+
+    def candidates(self, history: History, rows: np.ndarray, depth: int | None, excluded=None):
+        """:meth:`score`'s due items per row (all of them with ``depth`` None), without a
+        dense matrix: rows, items, scores ordered by row then rank (a due item is never
+        excluded by the list rules)."""
+        r, c, days, ok = self.due_entries(history, rows)
+        r, c, days = r[ok].astype(np.int64), c[ok].astype(np.int64), days[ok]
+        v = np.zeros(r.size, dtype=np.float32)
+        v[:] = 1 + np.minimum(days / np.maximum(self.cycle_days_[c], 1), self.lapse)
+        r, c, v, _ = sparse_best(r, c, v, rows.size, r.size if depth is None else depth)
+        return r, c, v
 
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
         due = self.due(history, rows)

@@ -6,7 +6,6 @@ matrix operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -14,8 +13,10 @@ import numpy as np
 
 from custlens.analytics.recommend.interactions import History
 from custlens.analytics.recommend.ranking import (
+    BLEND_DEPTH,
     NEG,
     apply_exclusions,
+    best_entries,
     ranks,
     reciprocal_ranks,
     top_k,
@@ -108,30 +109,62 @@ def member_top_k(
     return np.vstack(in_threads(one, parts, threads, getattr(member, "threads", 1)))
 
 
+@dataclass
+class Exclusions:
+    """The cells the list rules leave out for a batch of customers (:func:`exclusions`):
+    sorted keys ``row * n_items + item`` (recently bought and not due), or, with a price
+    margin, a dense (rows, items) mask. Calling it sets those cells of a dense score matrix
+    to -inf."""
+
+    n_items: int
+    keys: np.ndarray | None = None
+    mask: np.ndarray | None = None
+
+    def __call__(self, s: np.ndarray) -> None:
+        if self.mask is not None:
+            s[self.mask] = NEG
+        else:
+            s[self.keys // self.n_items, self.keys % self.n_items] = NEG
+
+    def take(self, idx: np.ndarray) -> Exclusions:
+        """The exclusions of the rows ``idx`` (positions), renumbered from 0."""
+        if self.mask is not None:
+            return Exclusions(self.n_items, mask=self.mask[idx])
+        r, c = self.keys // self.n_items, self.keys % self.n_items
+        new = np.full(int(r.max(initial=-1)) + 1, -1, dtype=np.int64)
+        idx = np.asarray(idx, dtype=np.int64)
+        new[idx[idx < new.size]] = np.flatnonzero(idx < new.size)
+        at = new[r]
+        keep = at >= 0
+        return Exclusions(self.n_items, keys=np.sort(at[keep] * self.n_items + c[keep]))
+
+    def dropped(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Booleans: whether the cells (row position, item) are left out."""
+        if self.mask is not None:
+            return self.mask[r, c]
+        if self.keys.size == 0:
+            return np.zeros(r.shape, dtype=bool)
+        key = r * self.n_items + c
+        pos = np.minimum(np.searchsorted(self.keys, key), self.keys.size - 1)
+        return self.keys[pos] == key
+
+
 def exclusions(
     buy_again, history: History, rows: np.ndarray, recent_days: int, margin: float | None
-) -> Callable[[np.ndarray], None]:
+) -> Exclusions:
     """The rules of :func:`score_batch` set at the customers' purchase entries (no dense
-    masks without a price ``margin``): a function setting to -inf, in a (len(rows), items)
-    score matrix, the items bought in the last ``recent_days`` days and not due and, with
-    ``margin``, the items outside the customer's price band unless due."""
+    masks without a price ``margin``): the items bought in the last ``recent_days`` days
+    and not due and, with ``margin``, the items outside the customer's price band unless
+    due (:class:`Exclusions`)."""
+    n_items = history.data.n_items
     r, c, days, due = buy_again.due_entries(history, rows)
     if margin is None:
         out = (days < recent_days) & ~due
-        er, ec = r[out], c[out]
-
-        def at_entries(s: np.ndarray) -> None:
-            s[er, ec] = NEG
-
-        return at_entries
+        return Exclusions(n_items, keys=np.sort(r[out] * n_items + c[out]))
     mask = outside_price_band(history, rows, margin)
     mask[r[days < recent_days], c[days < recent_days]] = True
     mask[r[due], c[due]] = False
-
-    def masked(s: np.ndarray) -> None:
-        s[mask] = NEG
-
-    return masked
+    return Exclusions(n_items, mask=mask)
 
 
 def in_threads(one, parts: list, threads: int, blas_threads: int) -> list:
@@ -181,11 +214,12 @@ def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int |
 def blend_scores(
     batch: Batch, weights: dict[str, float], with_source: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Blended scores and the contributing member's index (in ``batch.scores`` order; None
-    without ``with_source``). The members' reciprocal ranks are computed once per batch: the
-    weight search fuses them many times."""
+    """Blended scores (each member's :data:`BLEND_DEPTH` best items ranked) and the
+    contributing member's index (in ``batch.scores`` order; None without ``with_source``).
+    The members' reciprocal ranks are computed once per batch: the weight search fuses them
+    many times."""
     if batch.recip is None:
-        batch.recip = reciprocal_ranks({n: ranks(s) for n, s in batch.scores.items()})
+        batch.recip = reciprocal_ranks({n: ranks(s, BLEND_DEPTH) for n, s in batch.scores.items()})
     w = np.array([weights.get(n, 0.0) for n in batch.scores], dtype=np.float32)
     parts = batch.recip
     fused = weighted_sum(parts, w)
@@ -232,17 +266,14 @@ def cold_and_due(
     if none.any():
         scores[none] = pop[none]
         source[none] = names.index("popularity")
-    if one.any() and cold_items:
+    if one.any() and cold_items:  # their best co-occurrence items (ties by item code)
         co = batch.scores["cooccurrence"][one]
-        take = min(cold_items, co.shape[1])
-        best = np.argpartition(-co, take - 1, axis=1)[:, :take]
-        value = np.take_along_axis(co, best, axis=1)
-        ok = np.isfinite(value) & (value > 0)
-        r = np.flatnonzero(one)[np.nonzero(ok)[0]]
-        c = best[ok]
+        r, c, _, _ = best_entries(np.where(np.isfinite(co), co, 0), cold_items)
+        value = co[r, c]
         top = np.where(np.isfinite(scores[one]), scores[one], 0).max(axis=1)
-        scores[r, c] = top[np.nonzero(ok)[0]] + 1 + value[ok]
-        source[r, c] = names.index("cooccurrence")
+        rows = np.flatnonzero(one)[r]
+        scores[rows, c] = top[r] + 1 + value
+        source[rows, c] = names.index("cooccurrence")
     again = batch.scores["buy_again"]
     due = np.isfinite(again) & (again > 0)
     if due.any():  # a due replenishment product always leads the list

@@ -3,9 +3,13 @@
 Rules: an item the customer bought in the last ``recent_days`` is not shown unless it is a
 due replenishment product; a list holds at most ``per_category`` items of one category (the
 next best of another category takes the place). The blend is weighted reciprocal-rank
-fusion: an item's blended score is ``sum_m w_m / (offset + rank_m)`` over the recommenders
-that have an opinion on it (a score above 0), ``rank_m`` counting from 1, summed in float32
-in recommender order (:func:`weighted_sum`).
+fusion over each recommender's candidates: an item's blended score is
+``sum_m w_m / (offset + rank_m)`` over the recommenders that rank it among their
+:data:`BLEND_DEPTH` best items (a score above 0; ties by item code), ``rank_m`` counting from
+1, summed in float32 in recommender order (:func:`weighted_sum`). An item outside every
+recommender's candidates scores 0 and is not recommended.
+
+Lists are cut by score, ties broken by item code (the lower first).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 NEG = np.float32(-np.inf)
+BLEND_DEPTH = 50  # items each recommender contributes to the blend (its candidates)
 
 
 def apply_exclusions(scores: np.ndarray, recent: np.ndarray, due: np.ndarray) -> np.ndarray:
@@ -41,7 +46,8 @@ def top_k(
     Returns
     -------
     numpy.ndarray
-        (rows, k) item codes, best first, -1 where fewer items qualify.
+        (rows, k) item codes, best first (equal scores: the lower item code first), -1
+        where fewer items qualify.
 
     Examples
     --------
@@ -62,18 +68,12 @@ def top_k(
 def _top_k_partition(
     scores: np.ndarray, category: np.ndarray, k: int, per_category: int | None
 ) -> np.ndarray:
-    """:func:`top_k` by a partial sort of every row: the ``k * 5`` best items (``k``
-    without a category limit) are the candidates, ordered by score (ties in the partial
-    sort's order), then the rules."""
+    """:func:`top_k` by sorting every row (score, then item code): the ``k * 5`` best items
+    (``k`` without a category limit) are the candidates, then the rules."""
     n_rows, n_items = scores.shape
     pool = min(n_items, k * 5 if per_category else k)
-    cand = np.argpartition(-scores, pool - 1, axis=1)[:, :pool] if pool < n_items else None
-    if cand is None:
-        cand = np.tile(np.arange(n_items), (n_rows, 1))
+    cand = np.argsort(-scores, axis=1, kind="stable")[:, :pool]
     cs = np.take_along_axis(scores, cand, axis=1)
-    order = np.argsort(-cs, axis=1, kind="stable")
-    cand = np.take_along_axis(cand, order, axis=1)
-    cs = np.take_along_axis(cs, order, axis=1)
     ok = np.isfinite(cs) & (cs > 0)
     if per_category:
         ok &= _rank_in_category(category[cand]) < per_category
@@ -86,31 +86,38 @@ def _top_k_partition(
     return out
 
 
-def _top_k_threshold(
-    scores: np.ndarray, category: np.ndarray, k: int, per_category: int | None, pool: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`top_k` without sorting whole rows, and the rows it cannot decide.
+def _above_bar(
+    scores: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries holding each row's ``count`` best scores above 0 (and every entry tied with
+    the last of them), found without sorting whole rows; ordered by row, score (highest
+    first), item code.
 
     The items are cut into blocks (block ``j`` holds the items ``j``, ``j + blocks``,
-    ``j + 2 blocks``, ...; the few items left over are always read); the ``pool + 1``-th
-    largest block maximum of a row is a score that at least ``pool + 1`` items reach, so the
-    items of the blocks reaching it and the left-over items, scoring at least that much (and
-    above 0), hold the row's ``pool + 1`` best. Only those few are read again and sorted
-    (score, then item code). A row whose lists could depend on how ties are broken (two
-    equal scores among its ``pool + 1`` best) or that holds a NaN or an infinite score there
-    is flagged for :func:`_top_k_partition`, which gives the lists it always gave.
+    ``j + 2 blocks``, ...; the few items left over are always read); the ``count``-th largest
+    block maximum of a row is a score that at least ``count`` items reach, so only the items
+    of the blocks reaching it, and the left-over items, are read again.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Rows, items, scores, and per row whether it holds a NaN (its entries may then miss
+        some items).
     """
     scores = np.ascontiguousarray(scores)
     n_rows, n_items = scores.shape
-    width = max(1, n_items // (32 * (pool + 1)))  # items per block
+    width = max(1, n_items // (32 * count))  # items per block
     n_main = n_items // width  # blocks of `width` items, strided over the row
     main = n_main * width
     size = scores.itemsize
     view = as_strided(scores, (n_rows, width, n_main), (scores.strides[0], n_main * size, size))
     block_max = view.max(axis=1)
-    bar = np.partition(block_max, n_main - pool - 1, axis=1)[:, n_main - pool - 1]
-    fallback = np.isnan(block_max).any(axis=1) | np.isnan(scores[:, main:]).any(axis=1)
-    bar = np.where(np.isnan(bar) | (bar < 0), 0, bar).astype(scores.dtype)
+    nan = np.isnan(block_max).any(axis=1) | np.isnan(scores[:, main:]).any(axis=1)
+    if n_main >= count:
+        bar = np.partition(block_max, n_main - count, axis=1)[:, n_main - count]
+        bar = np.where(np.isnan(bar) | (bar < 0), 0, bar).astype(scores.dtype)
+    else:
+        bar = np.zeros(n_rows, dtype=scores.dtype)
     chosen = (block_max >= bar[:, None]) & (block_max > 0)
     br, bb = np.nonzero(chosen)
     flat = (br * n_items + bb)[:, None] + n_main * np.arange(width)[None, :]
@@ -127,17 +134,23 @@ def _top_k_threshold(
         r = np.concatenate([r, ri])
         c = np.concatenate([c, main + rj])
         v = np.concatenate([v, rest[ri, rj]])
-    order = np.lexsort((c, -v, r))
-    r, c, v = r[order], c[order], v[order]
+    order = entry_order(r, c, v, n_rows, n_items)
+    return r[order], c[order], v[order], nan
+
+
+def _top_k_threshold(
+    scores: np.ndarray, category: np.ndarray, k: int, per_category: int | None, pool: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`top_k` without sorting whole rows (:func:`_above_bar`), and the rows it cannot
+    decide: those holding a NaN, or an infinite score among their ``pool`` best (left to
+    :func:`_top_k_partition`, which never recommends them)."""
+    n_rows = scores.shape[0]
+    r, c, v, fallback = _above_bar(scores, pool)
     start = np.searchsorted(r, np.arange(n_rows))
     pos = np.arange(r.size) - start[r]
-    near = pos <= pool  # the pool + 1 best of each row
-    r, c, v, pos = r[near], c[near], v[near], pos[near]
-    tie = (r[1:] == r[:-1]) & (v[1:] == v[:-1])
-    fallback[r[1:][tie]] = True
+    keep = pos < pool  # the pool best of each row
+    r, c, v, pos = r[keep], c[keep], v[keep], pos[keep]
     fallback[r[~np.isfinite(v)]] = True
-    keep = pos < pool
-    r, c, pos = r[keep], c[keep], pos[keep]
     if per_category:
         ok = rank_in_group(r, category[c], pos) < per_category
         r, c = r[ok], c[ok]
@@ -147,6 +160,31 @@ def _top_k_threshold(
     out = np.full((n_rows, k), -1, dtype=np.int64)
     out[r[take], slot[take]] = c[take]
     return out, fallback
+
+
+def best_entries(
+    scores: np.ndarray, depth: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``depth`` best items scoring above 0 (ties by item code), without sorting
+    whole rows.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Rows, items and ranks (1 = best; int32), ordered by row then rank, and per row
+        whether it holds a NaN (its entries are then incomplete: :func:`ranks` sorts it).
+
+    Examples
+    --------
+    >>> r, c, rank, nan = best_entries(np.array([[0.5, 0.0, 0.7, 0.5]]), 2)
+    >>> c.tolist(), rank.tolist()
+    ([2, 0], [1, 2])
+    """
+    r, c, _, nan = _above_bar(scores, max(int(depth), 1))
+    start = np.searchsorted(r, np.arange(scores.shape[0]))
+    rank = (np.arange(r.size) - start[r] + 1).astype(np.int32)
+    keep = rank <= depth
+    return r[keep], c[keep], rank[keep], nan
 
 
 def rank_in_group(row: np.ndarray, group: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -176,12 +214,109 @@ def _rank_in_category(cats: np.ndarray) -> np.ndarray:
     return rank_in_group(row, cats.ravel(), pos).reshape(n_rows, width)
 
 
-def ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based rank of each item in its row (1 = best); 0 where the score is 0 or below."""
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` for integers by a sort and a mask (``np.unique`` took ten times as long
+    on the served lists' cell keys).
+
+    Examples
+    --------
+    >>> sorted_unique(np.array([5, 1, 5, 3])).tolist()
+    [1, 3, 5]
+    """
+    s = np.sort(a)
+    keep = np.ones(s.size, dtype=bool)
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
+def entry_order(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, n_cols: int):
+    """Indices ordering entries (row, item, score) by row, score (highest first), then item
+    code: ``np.lexsort((c, -v, r))``, by one integer key (about 10x faster) when the scores
+    are finite float32 above 0 and the row and item codes fit beside them in 64 bits.
+
+    Examples
+    --------
+    >>> r, c = np.array([1, 0, 0, 0]), np.array([0, 5, 2, 9])
+    >>> v = np.array([1.0, 0.5, 0.5, 2.0], dtype=np.float32)
+    >>> entry_order(r, c, v, 2, 10).tolist() == np.lexsort((c, -v, r)).tolist() == [3, 2, 1, 0]
+    True
+    """
+    row_bits = max(int(n_rows - 1).bit_length(), 1)
+    col_bits = max(int(n_cols - 1).bit_length(), 1)
+    if (
+        v.dtype == np.float32
+        and row_bits + col_bits <= 32
+        and bool(np.all(v > 0))
+        and bool(np.all(np.isfinite(v)))
+    ):
+        # a positive finite float32's bits order as the value does, and are below 0x7F800000
+        inverse = np.int64(0x7F800000) - v.view(np.int32).astype(np.int64)
+        key = (r.astype(np.int64) << (31 + col_bits)) | (inverse << col_bits) | c
+        return np.argsort(key)  # the keys are distinct: any sort gives the same order
+    return np.lexsort((c, -v, r))
+
+
+def dense_best(
+    scores: np.ndarray, depth: int, exclude=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`best_entries` of a dense score matrix after ``exclude(scores)`` (in place, e.g.
+    :class:`~custlens.analytics.recommend.lists.Exclusions`): rows, items, scores ordered by
+    row then rank, and the rows holding a NaN."""
+    if exclude is not None:
+        exclude(scores)
+    r, c, _, nan = best_entries(scores, depth)
+    return r, c, scores[r, c], nan
+
+
+def sparse_best(
+    r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, depth: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`best_entries` of a sparse matrix given as entries (row, item, score; at most one
+    per cell): the ``depth`` best above 0 per row, ordered by row then rank, with their
+    scores and ranks (int32).
+
+    Examples
+    --------
+    >>> r, c, v, rank = sparse_best(np.array([0, 0, 1]), np.array([4, 2, 3]),
+    ...                             np.array([0.5, 0.5, 0.0]), 2, 1)
+    >>> r.tolist(), c.tolist(), rank.tolist()
+    ([0], [2], [1])
+    """
+    keep = v > 0
+    r, c, v = r[keep], c[keep], v[keep]
+    order = entry_order(r, c, v, n_rows, int(c.max(initial=0)) + 1)
+    r, c, v = r[order], c[order], v[order]
+    start = np.searchsorted(r, np.arange(n_rows))
+    rank = (np.arange(r.size) - start[r] + 1).astype(np.int32)
+    keep = rank <= depth
+    return r[keep], c[keep], v[keep], rank[keep]
+
+
+def ranks(scores: np.ndarray, depth: int | None = None) -> np.ndarray:
+    """1-based rank of each item in its row (1 = best, ties by item code); 0 where the score
+    is 0 or below, or the rank beyond ``depth``.
+
+    Examples
+    --------
+    >>> ranks(np.array([[0.5, 0.0, 0.7, 0.5]])).tolist()
+    [[2, 0, 1, 3]]
+    >>> ranks(np.array([[0.5, 0.0, 0.7, 0.5]]), depth=2).tolist()
+    [[2, 0, 1, 0]]
+    """
+    if depth is not None and depth < scores.shape[1]:
+        r, c, rank, nan = best_entries(scores, depth)
+        out = np.zeros(scores.shape, dtype=np.int32)
+        out[r, c] = rank
+        if nan.any():  # entries may be missing: sort those rows
+            out[nan] = ranks(scores[nan], None)
+            out[nan] = np.where(out[nan] > depth, 0, out[nan])
+        return out
     order = np.argsort(-scores, axis=1, kind="stable")
     out = np.empty(scores.shape, dtype=np.int32)
     np.put_along_axis(out, order, np.arange(1, scores.shape[1] + 1, dtype=np.int32)[None, :], 1)
     out[~(scores > 0)] = 0
+    if depth is not None:
+        out[out > depth] = 0
     return out
 
 

@@ -14,6 +14,12 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from custlens.analytics.patterns.basket import pair_rules
 from custlens.analytics.recommend.interactions import History, ibis_baskets
+from custlens.analytics.recommend.ranking import (
+    best_entries,
+    dense_best,
+    entry_order,
+    sparse_best,
+)
 from custlens.errors import NotFittedError
 
 
@@ -70,6 +76,29 @@ class SegmentPopularity:
         _check(self, "group_scores_")
         return self.group_scores_[history.data.group[rows]]
 
+    def candidates(self, history: History, rows: np.ndarray, depth: int, excluded):
+        """:meth:`score`'s ``depth`` best items per row without the ``excluded`` cells
+        (:class:`~custlens.analytics.recommend.lists.Exclusions` given as keys), from each
+        group's items ordered once: rows, items, scores ordered by row then rank."""
+        _check(self, "group_scores_")
+        if excluded.mask is not None:  # a dense mask (price band): the dense way
+            return dense_best(self.score(history, rows), depth, excluded)[:3]
+        if getattr(self, "order_", None) is None:  # items by score (then item code), per group
+            self.order_ = np.argsort(-self.group_scores_, axis=1, kind="stable")
+            self.positive_ = (self.group_scores_ > 0).sum(axis=1)
+        n = rows.size
+        group = history.data.group[rows]
+        per_row = np.bincount(excluded.keys // excluded.n_items, minlength=n)
+        width = int(min(self.order_.shape[1], depth + (per_row.max() if n else 0)))
+        items = self.order_[group, :width]
+        r = np.repeat(np.arange(n), width)
+        ok = ~excluded.dropped(r, items.ravel()).reshape(n, width)
+        ok &= np.arange(width)[None, :] < self.positive_[group][:, None]
+        ok &= np.cumsum(ok, axis=1) <= depth
+        rr, j = np.nonzero(ok)
+        c = items[rr, j]
+        return rr, c, self.group_scores_[group[rr], c]
+
 
 class CoOccurrence:
     """Items bought in the same orders as the customer's items: the sum of P(b | a) over the
@@ -103,6 +132,11 @@ class CoOccurrence:
         _check(self, "similarity_")
         return np.asarray((binary(history, rows) @ self.similarity_).todense(), dtype=np.float32)
 
+    def candidates(self, history: History, rows: np.ndarray, depth: int, excluded):
+        """:meth:`score`'s ``depth`` best items per row without the ``excluded`` cells."""
+        _check(self, "similarity_")
+        return _similar_candidates(self.similarity_, history, rows, depth, excluded)
+
 
 class ItemCF:
     """Item-based collaborative filtering: cosine similarity of the items' buyer vectors
@@ -129,6 +163,22 @@ class ItemCF:
     def score(self, history: History, rows: np.ndarray) -> np.ndarray:
         _check(self, "similarity_")
         return np.asarray((binary(history, rows) @ self.similarity_).todense(), dtype=np.float32)
+
+    def candidates(self, history: History, rows: np.ndarray, depth: int, excluded):
+        """:meth:`score`'s ``depth`` best items per row without the ``excluded`` cells."""
+        _check(self, "similarity_")
+        return _similar_candidates(self.similarity_, history, rows, depth, excluded)
+
+
+def _similar_candidates(similarity, history: History, rows: np.ndarray, depth: int, excluded):
+    """The ``depth`` best items per row of ``binary(rows) @ similarity`` without the
+    ``excluded`` cells, from the sparse product (never a dense row): rows, items, scores
+    ordered by row then rank."""
+    x = (binary(history, rows) @ similarity).tocoo()
+    r, c, v = x.row.astype(np.int64), x.col.astype(np.int64), x.data
+    keep = ~excluded.dropped(r, c)
+    r, c, v, _ = sparse_best(r[keep], c[keep], v[keep], rows.size, depth)
+    return r, c, v
 
 
 def _keep_neighbours(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -222,6 +272,9 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+SEGMENT_HEAD = 8  # best group shares per segment whose bounds set the preference threshold
+
+
 class PreferenceTrend:
     """What sells now among the customer's kind of products: P(category | customer) x
     P(item | category, customer's group, last ``trend_days``) x a Gaussian kernel
@@ -287,23 +340,135 @@ class PreferenceTrend:
         )
         return self
 
-    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
-        _check(self, "item_share_")
+    def _factors(self, history: History, rows: np.ndarray) -> dict:
+        """The customers' factors of :meth:`score`: category affinity (rows, categories),
+        usual price level, whether they bought, the taste-for-new ratios of new and other
+        items."""
         per_cat = np.asarray((history.counts[rows] @ self.by_category_).todense())
         n = per_cat.sum(axis=1, keepdims=True)
-        affinity = (per_cat + self.prior * self.category_share_) / (n + self.prior)
-        data = history.data
-        cat = data.item_category
-        out = affinity[:, cat] * self.item_share_[data.group[rows]]
-        if self.price_width:  # the customer's price band: items near their usual price level
-            x = history.counts[rows]
-            level = (x @ data.item_level) / np.maximum(n.ravel(), 1)
-            gap = data.item_level[None, :] - level[:, None]
-            near = np.exp(-0.5 * (gap / self.price_width) ** 2)
-            out *= np.where(n > 0, near, 1.0)
-        if self.new_days:  # likelihood ratio of the customer's taste for new products
+        out = {
+            "affinity": (per_cat + self.prior * self.category_share_) / (n + self.prior),
+            "bought": n.ravel() > 0,
+        }
+        if self.price_width:
+            level = (history.counts[rows] @ history.data.item_level) / np.maximum(n.ravel(), 1)
+            out["level"] = level
+        if self.new_days:
             q = self.new_share_
             p = (self.customer_new_[rows] + q) / (n.ravel() + 1)
-            ratio = np.where(self.is_new_[None, :], p[:, None] / q, (1 - p[:, None]) / (1 - q))
-            out *= ratio
+            out["new"], out["old"] = p / q, (1 - p) / (1 - q)
+        return out
+
+    def score(self, history: History, rows: np.ndarray) -> np.ndarray:
+        _check(self, "item_share_")
+        f = self._factors(history, rows)
+        data = history.data
+        out = f["affinity"][:, data.item_category] * self.item_share_[data.group[rows]]
+        if self.price_width:  # the customer's price band: items near their usual price level
+            gap = data.item_level[None, :] - f["level"][:, None]
+            near = np.exp(-0.5 * (gap / self.price_width) ** 2)
+            out *= np.where(f["bought"][:, None], near, 1.0)
+        if self.new_days:  # likelihood ratio of the customer's taste for new products
+            out *= np.where(self.is_new_[None, :], f["new"][:, None], f["old"][:, None])
         return out.astype(np.float32)
+
+    def _cells(self, history: History, f: dict, rows: np.ndarray, r, c) -> np.ndarray:
+        """:meth:`score` at the cells (row position, item) only: the same values."""
+        data = history.data
+        out = f["affinity"][r, data.item_category[c]] * self.item_share_[data.group[rows[r]], c]
+        if self.price_width:
+            gap = data.item_level[c] - f["level"][r]
+            out *= np.where(f["bought"][r], np.exp(-0.5 * (gap / self.price_width) ** 2), 1.0)
+        if self.new_days:
+            out *= np.where(self.is_new_[c], f["new"][r], f["old"][r])
+        return out.astype(np.float32)
+
+    def _segments(self) -> dict:
+        """Per group, the items ordered by segment (category x new or not), then by their
+        group share (highest first), then item code: the order in which an item's score can
+        only fall (the other factors are the customer's per segment, the price kernel at
+        most 1). Built once."""
+        index = getattr(self, "segments_", None)
+        if index is None:
+            cat = self.by_category_.indices  # the category of each item (one per row)
+            seg = cat.astype(np.int64) * 2 + self.is_new_.astype(np.int64)
+            n_seg = int(self.by_category_.shape[1]) * 2
+            share = self.item_share_.astype(np.float64)
+            items = np.arange(share.shape[1])
+            order = np.stack([np.lexsort((items, -sh, seg)) for sh in share])
+            sorted_share = np.take_along_axis(share, order, axis=1)
+            start = np.searchsorted(seg[order[0]], np.arange(n_seg + 1))
+            head = np.arange(SEGMENT_HEAD)[None, :] + start[:-1, None]
+            ok = head < start[1:, None]
+            heads = np.where(ok[None], sorted_share[:, np.minimum(head, share.shape[1] - 1)], 0)
+            index = {
+                "order": order,
+                "keys": seg[order[0]][None, :] + (1 - sorted_share),  # ascending per segment
+                "start": start,
+                "heads": heads,  # (groups, segments, SEGMENT_HEAD) best shares
+            }
+            self.segments_ = index
+        return index
+
+    def candidates(self, history: History, rows: np.ndarray, depth: int, excluded):
+        """:meth:`score`'s ``depth`` best items per row without the ``excluded`` cells,
+        mostly without dense rows: an item's score is at most its segment's customer factor
+        times its group share, so the items whose bound reaches a threshold are scored
+        exactly, and a row is decided when ``depth`` of them score at least the threshold
+        (no other item can); rows not decided are scored densely."""
+        _check(self, "item_share_")
+        if excluded.mask is not None:  # a dense mask (price band): the dense way
+            return dense_best(self.score(history, rows), depth, excluded)[:3]
+        seg = self._segments()
+        f = self._factors(history, rows)
+        data = history.data
+        n_seg = seg["start"].size - 1
+        ratio = np.ones((rows.size, 2))
+        if self.new_days:
+            ratio = np.stack([f["old"], f["new"]], axis=1)
+        # (rows, segments): the customer's factor of each segment's items
+        factor = np.repeat(f["affinity"], 2, axis=1) * np.tile(ratio, (1, n_seg // 2))
+        group = data.group[rows]
+        bounds = (factor[:, :, None] * seg["heads"][group]).reshape(rows.size, -1)
+        want = min(4 * depth, bounds.shape[1])
+        bar = -np.partition(-bounds, want - 1, axis=1)[:, want - 1]
+        bar = np.maximum(bar, np.finfo(np.float64).tiny)
+        out_r, out_c, out_v, undecided = [], [], [], np.zeros(rows.size, dtype=bool)
+        for g in np.unique(group):
+            sel = np.flatnonzero(group == g)
+            with np.errstate(divide="ignore"):
+                x = bar[sel, None] / factor[sel]  # a share an item needs to reach the bar
+            query = np.arange(n_seg)[None, :] + 1 - x
+            end = np.searchsorted(seg["keys"][g], query.ravel(), side="right")
+            count = np.maximum(end.reshape(query.shape) - seg["start"][None, :-1], 0)
+            # the ragged ranges start .. start + count of every (row, segment)
+            sizes = count.ravel()
+            first = np.repeat(np.tile(seg["start"][:-1], sel.size), sizes)
+            step = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            r = np.repeat(np.repeat(sel, n_seg), sizes)
+            c = seg["order"][g][first + step]
+            keep = ~excluded.dropped(r, c)
+            r, c = r[keep], c[keep]
+            v = self._cells(history, f, rows, r, c)
+            reached = np.bincount(r[v >= bar[r] * (1 + 1e-6)], minlength=rows.size)
+            done = reached[sel] >= depth
+            undecided[sel[~done]] = True
+            keep = ~undecided[r]
+            out_r.append(r[keep])
+            out_c.append(c[keep])
+            out_v.append(v[keep])
+        r = np.concatenate(out_r)
+        c = np.concatenate(out_c)
+        v = np.concatenate(out_v)
+        r, c, v, _ = sparse_best(r, c, v, rows.size, depth)
+        if undecided.any():  # scored densely
+            idx = np.flatnonzero(undecided)
+            dense = self.score(history, rows[idx])
+            excluded.take(idx)(dense)
+            dr, dc, _, _ = best_entries(dense, depth)
+            r = np.concatenate([r, idx[dr]])
+            c = np.concatenate([c, dc])
+            v = np.concatenate([v, dense[dr, dc]])
+            order = entry_order(r, c, v, rows.size, data.n_items)
+            r, c, v = r[order], c[order], v[order]
+        return r, c, v
