@@ -12,7 +12,12 @@ import pytest
 
 from custlens.analytics.recommend import recommenders, served_lists
 from custlens.analytics.recommend.interactions import history_at, purchase_data
-from custlens.analytics.recommend.lists import exclusions, outside_price_band
+from custlens.analytics.recommend.lists import (
+    blend_scores,
+    exclusions,
+    outside_price_band,
+    score_batch,
+)
 from custlens.analytics.recommend.model import ProductRecommender
 from custlens.analytics.recommend.ranking import BLEND_DEPTH, dense_best, entry_order, top_k
 from custlens.analytics.recommend.served import recommendations
@@ -223,8 +228,7 @@ def test_member_candidates_are_the_best_of_the_dense_scores(monkeypatch, strict_
         dense_rows.clear()
         r, c, v = m.candidates(history, rows, depth, excluded)
         s = score(m, history, rows) if name == "preference" else m.score(history, rows)
-        want_r, want_c, want_v, nan = dense_best(s, depth, excluded)
-        assert not nan.any()
+        want_r, want_c, want_v = dense_best(s, depth, excluded)
         np.testing.assert_array_equal(r, want_r)
         np.testing.assert_array_equal(c, want_c)
         np.testing.assert_array_equal(v, want_v.astype(v.dtype))
@@ -248,3 +252,32 @@ def test_entry_order_is_lexsort():
             v = v.astype(np.float64)
         got = entry_order(r, c, v, n_rows, n_cols)
         np.testing.assert_array_equal(got, np.lexsort((c, -v, r)))
+
+
+@pytest.mark.parametrize("strict_price", [False, True])
+def test_validation_lists_from_candidates_equal_the_dense_lists(strict_price):
+    """What ``fit`` scores on the validation window (each member's lists, the blend's lists
+    for the weight search) from the members' candidates equals ``top_k`` over the dense
+    scores of ``score_batch`` and over ``blend_scores``."""
+    model = _model(strict_price, WEIGHTS, "blend")
+    history, members = model.history_, model.members_
+    rows = np.random.default_rng(2).permutation(N_CUSTOMERS)[:120]
+    margin = model.price_margin if strict_price else None
+    category, k, cap = history.data.item_category, model.k, model.per_category
+    batch = score_batch(members, history, rows, model.recent_days, margin)
+    cands = served_lists.member_candidates(
+        members, history, rows, model.recent_days, BLEND_DEPTH, margin, threads=2
+    )
+    assert len(cands) == 1
+    b, c = cands[0]
+    np.testing.assert_array_equal(b, rows)
+    for name in members:
+        want = top_k(batch.scores[name].copy(), category, k, cap)
+        got = served_lists.cut_lists(c[name], rows.size, category, k, cap, history.data.n_items)
+        np.testing.assert_array_equal(got, want)
+    fu = served_lists.fusion(c, list(members), history, rows)
+    for weights in (WEIGHTS, TIED, {**WEIGHTS, "als": 0.0}):
+        want = top_k(blend_scores(batch, weights, with_source=False)[0], category, k, cap)
+        got = served_lists.fused_top_k(fu, weights, history, rows.size, k, cap)
+        np.testing.assert_array_equal(got, want)
+        assert (got >= 0).sum() > rows.size * 5

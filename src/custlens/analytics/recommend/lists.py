@@ -206,11 +206,6 @@ def outside_price_band(history: History, rows: np.ndarray, margin: float) -> np.
     return out
 
 
-def member_lists(batch: Batch, category: np.ndarray, k: int, per_category: int | None) -> dict:
-    """Top-k lists of every member for the batch."""
-    return {n: top_k(s.copy(), category, k, per_category) for n, s in batch.scores.items()}
-
-
 def blend_scores(
     batch: Batch, weights: dict[str, float], with_source: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:

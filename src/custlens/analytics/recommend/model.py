@@ -20,16 +20,9 @@ from custlens.analytics.recommend.interactions import (
     bought_between,
     history_at,
 )
-from custlens.analytics.recommend.lists import (
-    Batch,
-    batches,
-    blend_scores,
-    member_lists,
-    member_top_k,
-    score_batch,
-)
+from custlens.analytics.recommend.lists import member_top_k
 from custlens.analytics.recommend.metrics import ranking_metrics
-from custlens.analytics.recommend.ranking import top_k
+from custlens.analytics.recommend.ranking import BLEND_DEPTH
 from custlens.analytics.recommend.recommenders import (
     CoOccurrence,
     ImplicitALS,
@@ -37,7 +30,13 @@ from custlens.analytics.recommend.recommenders import (
     PreferenceTrend,
     SegmentPopularity,
 )
-from custlens.analytics.recommend.served_lists import served_top_k
+from custlens.analytics.recommend.served_lists import (
+    cut_lists,
+    fused_top_k,
+    fusion,
+    member_candidates,
+    served_top_k,
+)
 from custlens.errors import InputError, NotFittedError
 
 MEMBERS = ("popularity", "preference", "cooccurrence", "itemcf", "als", "buy_again")
@@ -166,19 +165,28 @@ class ProductRecommender:
         rows = np.flatnonzero(np.diff(truth.indptr) > 0)
         if rows.size == 0:
             raise InputError("no purchases in the validation window: choose a longer window")
-        batch_list = [
-            score_batch(members, history, b, self.recent_days, self._margin())
-            for b in batches(rows, data.n_items)
-        ]
-        member_tops = [
-            member_lists(b, data.item_category, self.k, self.per_category) for b in batch_list
-        ]
+        pool = min(data.n_items, self.k * 5 if self.per_category else self.k)
+        cands = member_candidates(
+            members,
+            history,
+            rows,
+            self.recent_days,
+            max(BLEND_DEPTH, pool),
+            self._margin(),
+            threads=self.threads,
+        )
+        category, k, cap, n_items = data.item_category, self.k, self.per_category, data.n_items
         self.validation_ = {
-            name: _metrics([t[name] for t in member_tops], truth[rows], data.n_items)
+            name: _metrics(
+                [cut_lists(c[name], b.size, category, k, cap, n_items) for b, c in cands],
+                truth[rows],
+                n_items,
+            )
             for name in MEMBERS
         }
+        fusions = [(b.size, fusion(c, list(members), history, b)) for b, c in cands]
         self.weights_, self.validation_["blend"] = self._choose_weights(
-            batch_list, truth[rows], data
+            fusions, truth[rows], history
         )
         best = max(self.validation_, key=lambda n: self.validation_[n]["recall"])
         self.served_ = best
@@ -187,21 +195,13 @@ class ProductRecommender:
         self.data_ = data
         return self
 
-    def _choose_weights(self, batch_list: list[Batch], truth, data) -> tuple[dict, dict]:
+    def _choose_weights(self, fusions: list, truth, history: History) -> tuple[dict, dict]:
         """Coordinate ascent over :data:`WEIGHT_GRID` for each member's weight, two passes,
         starting from equal weights; the weights with the best validation recall."""
 
         def evaluate(w: dict) -> dict:
-            tops = [
-                top_k(
-                    blend_scores(b, w, with_source=False)[0],
-                    data.item_category,
-                    self.k,
-                    self.per_category,
-                )
-                for b in batch_list
-            ]
-            return _metrics(tops, truth, data.n_items)
+            tops = [fused_top_k(fu, w, history, n, self.k, self.per_category) for n, fu in fusions]
+            return _metrics(tops, truth, history.data.n_items)
 
         weights = dict.fromkeys(MEMBERS, 1.0)
         best = evaluate(weights)

@@ -258,14 +258,23 @@ def entry_order(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, n_cols
 
 def dense_best(
     scores: np.ndarray, depth: int, exclude=None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`best_entries` of a dense score matrix after ``exclude(scores)`` (in place, e.g.
     :class:`~custlens.analytics.recommend.lists.Exclusions`): rows, items, scores ordered by
-    row then rank, and the rows holding a NaN."""
+    row then rank. A NaN is no opinion, as in :func:`ranks` and :func:`top_k`."""
     if exclude is not None:
         exclude(scores)
     r, c, _, nan = best_entries(scores, depth)
-    return r, c, scores[r, c], nan
+    if nan.any():  # those rows again with NaN as 0
+        idx = np.flatnonzero(nan)
+        sub = np.nan_to_num(scores[idx], nan=0.0, posinf=np.inf, neginf=-np.inf)
+        sr, sc, _, _ = best_entries(sub, depth)
+        keep = ~nan[r]
+        r = np.concatenate([r[keep], idx[sr]])
+        c = np.concatenate([c[keep], sc])
+        order = np.argsort(r, kind="stable")
+        r, c = r[order], c[order]
+    return r, c, scores[r, c]
 
 
 def sparse_best(

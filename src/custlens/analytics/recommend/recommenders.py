@@ -82,7 +82,7 @@ class SegmentPopularity:
         group's items ordered once: rows, items, scores ordered by row then rank."""
         _check(self, "group_scores_")
         if excluded.mask is not None:  # a dense mask (price band): the dense way
-            return dense_best(self.score(history, rows), depth, excluded)[:3]
+            return dense_best(self.score(history, rows), depth, excluded)
         if getattr(self, "order_", None) is None:  # items by score (then item code), per group
             self.order_ = np.argsort(-self.group_scores_, axis=1, kind="stable")
             self.positive_ = (self.group_scores_ > 0).sum(axis=1)
@@ -418,7 +418,7 @@ class PreferenceTrend:
         (no other item can); rows not decided are scored densely."""
         _check(self, "item_share_")
         if excluded.mask is not None:  # a dense mask (price band): the dense way
-            return dense_best(self.score(history, rows), depth, excluded)[:3]
+            return dense_best(self.score(history, rows), depth, excluded)
         seg = self._segments()
         f = self._factors(history, rows)
         data = history.data

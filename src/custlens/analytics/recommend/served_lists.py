@@ -6,6 +6,8 @@ customers' purchase entries and the blend computed over the members' candidates 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from custlens.analytics.recommend.interactions import History
@@ -105,12 +107,53 @@ def _raw(member, history: History, rows: np.ndarray) -> np.ndarray:
 def _member_candidates(member, history, rows, depth, excluded):
     """A member's ``depth`` best items per row after the exclusions (its own sparse
     ``candidates`` when it has one, else from its dense scores): rows, items, scores
-    ordered by row then rank, and the rows holding a NaN."""
+    ordered by row then rank."""
     own = getattr(member, "candidates", None)
     if own is not None:
-        r, c, v = own(history, rows, depth, excluded)
-        return r, c, v, np.zeros(rows.size, dtype=bool)
+        return own(history, rows, depth, excluded)
     return dense_best(_raw(member, history, rows), depth, excluded)
+
+
+def member_candidates(
+    members: dict,
+    history: History,
+    rows: np.ndarray,
+    recent_days: int,
+    depth: int,
+    price_margin: float | None = None,
+    threads: int = 1,
+) -> list[tuple[np.ndarray, dict]]:
+    """Every member's ``depth`` best items for ``rows`` after the list rules' exclusions
+    (buy-again: every due item), in batches: ``[(batch rows, {name: (rows, items,
+    scores)})]`` with row positions within the batch, each row's best first."""
+    rows = np.asarray(rows, dtype=np.int64)
+
+    def one(b: np.ndarray) -> tuple[np.ndarray, dict]:
+        excluded = exclusions(members["buy_again"], history, b, recent_days, price_margin)
+        cands = {
+            nm: (
+                m.candidates(history, b, None, excluded)
+                if nm == "buy_again"
+                else _member_candidates(m, history, b, depth, excluded)
+            )
+            for nm, m in members.items()
+        }
+        return b, cands
+
+    parts = batches(rows, history.data.n_items, SERVED_CELLS_PER_BATCH)
+    return in_threads(one, parts, threads, getattr(members["als"], "threads", 1))
+
+
+def cut_lists(
+    cand: tuple, n: int, category: np.ndarray, k: int, per_category: int | None, n_items: int
+) -> np.ndarray:
+    """:func:`top_k`'s lists from one member's candidates (rows, items, scores; each row's
+    best first, at least the ``k * 5`` best): (n, k) item codes, -1 pads."""
+    r, c, v = cand
+    pool = min(n_items, k * 5 if per_category else k)
+    pos = _ranks(r, n) - 1
+    keep = (pos < pool) & np.isfinite(v)  # an infinite score holds a place, never shown
+    return _cut(r[keep], c[keep], pos[keep], None, n, category, k, per_category)[0]
 
 
 def _dense_lists(batch, history, weights, served, k, per_category, rules, cold_items):
@@ -130,8 +173,7 @@ def _candidate_lists(
     cold_items,
 ):  # fmt: skip
     """The blend's lists (with the rules: cold start, due items first) from the members'
-    candidates; customers without orders get the preference recommender's list, and rows
-    holding a NaN score go the dense way."""
+    candidates; customers without orders get the preference recommender's list."""
     n = rows.size
     names = list(members)
     top = np.full((n, k), -1, dtype=np.int64)
@@ -144,24 +186,19 @@ def _candidate_lists(
         source[none] = np.where(t >= 0, names.index("popularity"), -1)
     excluded = exclusions(members["buy_again"], history, rows, recent_days, margin)
     w = np.array([weights.get(nm, 0.0) for nm in names], dtype=np.float32)
-    cands, fallback = {}, np.zeros(n, dtype=bool)
+    cands = {}
     for m, nm in enumerate(names):
         ruled = rules and nm in ("cooccurrence", "buy_again")
         if w[m] == 0 and not ruled:
             continue
-        depth = None if rules and nm == "buy_again" else max(BLEND_DEPTH, cold_items)
         if nm == "buy_again":
-            r, c, v = members[nm].candidates(history, rows, depth, excluded)
-            nan = np.zeros(n, dtype=bool)
+            cands[nm] = members[nm].candidates(history, rows, None, excluded)
         else:
-            r, c, v, nan = _member_candidates(members[nm], history, rows, depth, excluded)
-        fallback |= nan
-        cands[nm] = (r, c, v)
+            depth = max(BLEND_DEPTH, cold_items)
+            cands[nm] = _member_candidates(members[nm], history, rows, depth, excluded)
     todo = ~none
-    fallback = _blend_lists(
-        cands, w, names, history, rows, k, per_category, pool, rules, cold_items, top, source,
-        todo & ~fallback,
-    ) | (fallback & todo)  # fmt: skip
+    fusion = _fusion(cands, names, history, rows, rules, cold_items, todo)
+    fallback = _fused_lists(fusion, w, history, n, k, per_category, pool, top, source, todo)
     if fallback.any():
         batch = _sparse_rule_batch(members, history, rows[fallback], recent_days, margin)
         t, s = _dense_lists(batch, history, weights, "blend", k, per_category, rules, cold_items)
@@ -169,29 +206,34 @@ def _candidate_lists(
     return top, source
 
 
-def _blend_lists(
-    cands, w, names, history, rows, k, per_category, pool, rules, cold_items, top, source, todo
-):
-    """Fill ``top`` and ``source`` for the rows ``todo`` from the members' candidates
-    (``cands``: rows, items, scores per member, each row's best first: their
-    :data:`BLEND_DEPTH` best are the only items the blend scores above 0) and the rules'
-    items; the rows it cannot decide (an infinite score: returned booleans) are left for the
-    dense path."""
-    offset = 10.0
+@dataclass
+class Fusion:
+    """The cells a batch's blend can score (the members' candidates and the rules' items),
+    each member's reciprocal rank there, and the rules' cells: weights change, these do
+    not."""
+
+    keys: np.ndarray  # row * n_items + item, sorted
+    parts: np.ndarray  # (members, cells) float32 1 / (offset + rank), 0 unranked
+    cold: tuple | None  # (cell positions, rows, co-occurrence scores)
+    due: tuple | None  # (cell positions, rows, buy-again scores)
+    names: list
+
+
+def _fusion(cands, names, history, rows, rules, cold_items, todo, offset=10.0) -> Fusion:
+    """:class:`Fusion` of the rows ``todo`` from the members' candidates (``cands``: rows,
+    items, scores per member, each row's best first: their :data:`BLEND_DEPTH` best are the
+    only items the blend scores above 0)."""
     n, n_items = rows.size, history.data.n_items
-    category = history.data.item_category
-    fallback = np.zeros(n, dtype=bool)
     ranked = {}
     for m, nm in enumerate(names):
-        if w[m] == 0 or nm not in cands:
+        if nm not in cands:
             continue
         r, c, _ = cands[nm]
         rank = _ranks(r, n)
         keep = todo[r] & (rank <= BLEND_DEPTH)
         ranked[m] = (r[keep] * n_items + c[keep], rank[keep])
     extra = []
-    cold = None
-    dr = np.zeros(0, dtype=np.int64)
+    cold = due = None
     if rules:
         one = todo & (history.n_orders[rows] == 1)
         if one.any() and cold_items:
@@ -201,56 +243,94 @@ def _blend_lists(
             extra.append(cold[0] * n_items + cold[1])
         dr, dc, again = cands["buy_again"]
         keep = todo[dr]
-        dr, dc, again = dr[keep], dc[keep], again[keep]
-        extra.append(dr * n_items + dc)
+        due = (dr[keep], dc[keep], again[keep])
+        extra.append(due[0] * n_items + due[1])
     keys = sorted_unique(
         np.concatenate([r[0] for r in ranked.values()] + extra + [np.zeros(0, np.int64)])
     )
-    crow, ccol = keys // n_items, keys % n_items
     parts = np.zeros((len(names), keys.size), dtype=np.float32)
     for m, (key, rank) in ranked.items():
         parts[m, np.searchsorted(keys, key)] = 1.0 / (offset + rank)
-    vals = weighted_sum(parts, w)
-    weighted = parts * w[:, None]
+    if cold is not None:
+        cold = (np.searchsorted(keys, cold[0] * n_items + cold[1]), cold[0], cold[2])
+    if due is not None and due[0].size:
+        due = (np.searchsorted(keys, due[0] * n_items + due[1]), due[0], due[2])
+    else:
+        due = None
+    return Fusion(keys, parts, cold, due, list(names))
+
+
+def _fused_lists(fu: Fusion, w, history, n, k, per_category, pool, top, source, todo):
+    """Fill ``top`` and ``source`` for the rows ``todo`` from the blend with weights ``w``
+    (and the rules' items on top); the rows it cannot decide (a score not finite: returned
+    booleans) are left for the dense path."""
+    n_items = history.data.n_items
+    crow, ccol = fu.keys // n_items, fu.keys % n_items
+    vals = weighted_sum(fu.parts, w)
+    weighted = fu.parts * w[:, None]
     src = weighted.argmax(axis=0)
     src[weighted.max(axis=0) <= 0] = -1
-    if rules:
+    if fu.cold is not None or fu.due is not None:
         rowmax = np.zeros(n, dtype=np.float32)
         np.maximum.at(rowmax, crow, vals)
-        if cold is not None:
-            r, c, value = cold
-            pos = np.searchsorted(keys, r * n_items + c)
+        if fu.cold is not None:
+            pos, r, value = fu.cold
             vals[pos] = rowmax[r] + 1 + value
-            src[pos] = names.index("cooccurrence")
+            src[pos] = fu.names.index("cooccurrence")
             np.maximum.at(rowmax, r, vals[pos])
-        if dr.size:
-            pos = np.searchsorted(keys, dr * n_items + dc)
-            vals[pos] = rowmax[dr] + 2 + again
-            src[pos] = names.index("buy_again")
+        if fu.due is not None:
+            pos, r, again = fu.due
+            vals[pos] = rowmax[r] + 2 + again
+            src[pos] = fu.names.index("buy_again")
     use = vals > 0
     r, c, v, sr = crow[use], ccol[use], vals[use], src[use]
     order = entry_order(r, c, v, n, n_items)
     r, c, v, sr = r[order], c[order], v[order], sr[order]
-    start = np.searchsorted(r, np.arange(n))
-    pos = np.arange(r.size) - start[r]
+    pos = _ranks(r, n) - 1
     near = pos < pool
     r, c, v, sr, pos = r[near], c[near], v[near], sr[near], pos[near]
+    fallback = np.zeros(n, dtype=bool)
     fallback[r[~np.isfinite(v)]] = True
     fallback &= todo
     keep = ~fallback[r]
-    r, c, sr, pos = r[keep], c[keep], sr[keep], pos[keep]
+    t, s = _cut(r[keep], c[keep], pos[keep], sr[keep], n, history.data.item_category, k,
+                per_category)  # fmt: skip
+    done = todo & ~fallback
+    top[done], source[done] = t[done], s[done]
+    return fallback
+
+
+def fused_top_k(fu: Fusion, weights: dict, history, n: int, k: int, per_category) -> np.ndarray:
+    """The blend's lists (no rules) of a batch's :class:`Fusion` with ``weights``."""
+    n_items = history.data.n_items
+    pool = min(n_items, k * 5 if per_category else k)
+    w = np.array([weights.get(nm, 0.0) for nm in fu.names], dtype=np.float32)
+    top = np.full((n, k), -1, dtype=np.int64)
+    source = np.full((n, k), -1, dtype=np.int64)
+    _fused_lists(fu, w, history, n, k, per_category, pool, top, source, np.ones(n, dtype=bool))
+    return top
+
+
+def fusion(cands: dict, names: list, history: History, rows: np.ndarray) -> Fusion:
+    """:class:`Fusion` of a batch's member candidates for the blend alone (no rules)."""
+    return _fusion(cands, names, history, rows, False, 0, np.ones(rows.size, dtype=bool))
+
+
+def _cut(r, c, pos, src, n, category, k, per_category):
+    """Lists from entries ordered by row and position (each row's pool): the category cap,
+    then the first ``k``; (n, k) items and sources (-1 pads)."""
     if per_category:
         ok = rank_in_group(r, category[c], pos) < per_category
-        r, c, sr = r[ok], c[ok], sr[ok]
-    start = np.searchsorted(r, np.arange(n))
-    slot = np.arange(r.size) - start[r]
+        r, c = r[ok], c[ok]
+        src = src[ok] if src is not None else None
+    slot = _ranks(r, n) - 1
     take = slot < k
-    done = todo & ~fallback
-    top[done] = -1
-    source[done] = -1
+    top = np.full((n, k), -1, dtype=np.int64)
     top[r[take], slot[take]] = c[take]
-    source[r[take], slot[take]] = np.maximum(sr[take], 0)
-    return fallback
+    source = np.full((n, k), -1, dtype=np.int64)
+    if src is not None:
+        source[r[take], slot[take]] = np.maximum(src[take], 0)
+    return top, source
 
 
 def _ranks(r: np.ndarray, n: int) -> np.ndarray:
