@@ -55,8 +55,8 @@ def served_top_k(
     each member's :data:`~custlens.analytics.recommend.ranking.BLEND_DEPTH` best items of a
     customer (found without sorting the row) are the only items it scores, so the blended
     scores of those candidates, the cold-start and due items are the whole row's; they are
-    cut as :func:`top_k` cuts (score, then item code). A customer with a NaN or an infinite
-    score among the best is scored the dense way.
+    cut as :func:`top_k` cuts (score, then item code). A NaN score is no opinion (as in
+    :func:`top_k`); a customer whose fused scores are not finite is scored the dense way.
 
     Returns
     -------
@@ -114,6 +114,19 @@ def _member_candidates(member, history, rows, depth, excluded):
     return dense_best(_raw(member, history, rows), depth, excluded)
 
 
+def _batch_candidates(members, names, history, rows, depth, excluded) -> dict:
+    """The members' (``names``) candidates for a batch: {name: (rows, items, scores)};
+    buy-again gives every due item."""
+    return {
+        nm: (
+            members[nm].candidates(history, rows, None, excluded)
+            if nm == "buy_again"
+            else _member_candidates(members[nm], history, rows, depth, excluded)
+        )
+        for nm in names
+    }
+
+
 def member_candidates(
     members: dict,
     history: History,
@@ -130,15 +143,7 @@ def member_candidates(
 
     def one(b: np.ndarray) -> tuple[np.ndarray, dict]:
         excluded = exclusions(members["buy_again"], history, b, recent_days, price_margin)
-        cands = {
-            nm: (
-                m.candidates(history, b, None, excluded)
-                if nm == "buy_again"
-                else _member_candidates(m, history, b, depth, excluded)
-            )
-            for nm, m in members.items()
-        }
-        return b, cands
+        return b, _batch_candidates(members, list(members), history, b, depth, excluded)
 
     parts = batches(rows, history.data.n_items, SERVED_CELLS_PER_BATCH)
     return in_threads(one, parts, threads, getattr(members["als"], "threads", 1))
@@ -186,16 +191,10 @@ def _candidate_lists(
         source[none] = np.where(t >= 0, names.index("popularity"), -1)
     excluded = exclusions(members["buy_again"], history, rows, recent_days, margin)
     w = np.array([weights.get(nm, 0.0) for nm in names], dtype=np.float32)
-    cands = {}
-    for m, nm in enumerate(names):
-        ruled = rules and nm in ("cooccurrence", "buy_again")
-        if w[m] == 0 and not ruled:
-            continue
-        if nm == "buy_again":
-            cands[nm] = members[nm].candidates(history, rows, None, excluded)
-        else:
-            depth = max(BLEND_DEPTH, cold_items)
-            cands[nm] = _member_candidates(members[nm], history, rows, depth, excluded)
+    ruled = ("cooccurrence", "buy_again") if rules else ()
+    needed = [nm for m, nm in enumerate(names) if w[m] != 0 or nm in ruled]
+    depth = max(BLEND_DEPTH, cold_items)
+    cands = _batch_candidates(members, needed, history, rows, depth, excluded)
     todo = ~none
     fusion = _fusion(cands, names, history, rows, rules, cold_items, todo)
     fallback = _fused_lists(fusion, w, history, n, k, per_category, pool, top, source, todo)
