@@ -146,20 +146,41 @@ def _top_k_threshold(
     :func:`_top_k_partition`, which never recommends them)."""
     n_rows = scores.shape[0]
     r, c, v, fallback = _above_bar(scores, pool)
-    start = np.searchsorted(r, np.arange(n_rows))
-    pos = np.arange(r.size) - start[r]
+    pos = row_positions(r, n_rows)
     keep = pos < pool  # the pool best of each row
     r, c, v, pos = r[keep], c[keep], v[keep], pos[keep]
     fallback[r[~np.isfinite(v)]] = True
+    return cut_entries(r, c, pos, None, n_rows, category, k, per_category)[0], fallback
+
+
+def row_positions(r: np.ndarray, n_rows: int) -> np.ndarray:
+    """0-based position of each entry within its row, for entries ordered by row.
+
+    Examples
+    --------
+    >>> row_positions(np.array([0, 0, 2, 2, 2]), 3).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    start = np.searchsorted(r, np.arange(n_rows))
+    return np.arange(r.size) - start[r]
+
+
+def cut_entries(r, c, pos, src, n_rows: int, category, k: int, per_category: int | None):
+    """Lists from entries ordered by row and position (each row's pool, best first): the
+    category cap (at most ``per_category`` of a category), then the first ``k``; (n_rows, k)
+    items and the entries' ``src`` (-1 pads; all -1 when ``src`` is None)."""
     if per_category:
         ok = rank_in_group(r, category[c], pos) < per_category
         r, c = r[ok], c[ok]
-    start = np.searchsorted(r, np.arange(n_rows))
-    slot = np.arange(r.size) - start[r]
+        src = src[ok] if src is not None else None
+    slot = row_positions(r, n_rows)
     take = slot < k
-    out = np.full((n_rows, k), -1, dtype=np.int64)
-    out[r[take], slot[take]] = c[take]
-    return out, fallback
+    top = np.full((n_rows, k), -1, dtype=np.int64)
+    top[r[take], slot[take]] = c[take]
+    source = np.full((n_rows, k), -1, dtype=np.int64)
+    if src is not None:
+        source[r[take], slot[take]] = np.maximum(src[take], 0)
+    return top, source
 
 
 def best_entries(
@@ -181,8 +202,7 @@ def best_entries(
     ([2, 0], [1, 2])
     """
     r, c, _, nan = _above_bar(scores, max(int(depth), 1))
-    start = np.searchsorted(r, np.arange(scores.shape[0]))
-    rank = (np.arange(r.size) - start[r] + 1).astype(np.int32)
+    rank = (row_positions(r, scores.shape[0]) + 1).astype(np.int32)
     keep = rank <= depth
     return r[keep], c[keep], rank[keep], nan
 
@@ -295,8 +315,7 @@ def sparse_best(
     r, c, v = r[keep], c[keep], v[keep]
     order = entry_order(r, c, v, n_rows, int(c.max(initial=0)) + 1)
     r, c, v = r[order], c[order], v[order]
-    start = np.searchsorted(r, np.arange(n_rows))
-    rank = (np.arange(r.size) - start[r] + 1).astype(np.int32)
+    rank = (row_positions(r, n_rows) + 1).astype(np.int32)
     keep = rank <= depth
     return r[keep], c[keep], v[keep], rank[keep]
 

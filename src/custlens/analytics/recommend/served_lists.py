@@ -21,9 +21,10 @@ from custlens.analytics.recommend.lists import (
 )
 from custlens.analytics.recommend.ranking import (
     BLEND_DEPTH,
+    cut_entries,
     dense_best,
     entry_order,
-    rank_in_group,
+    row_positions,
     sorted_unique,
     top_k,
     weighted_sum,
@@ -156,9 +157,9 @@ def cut_lists(
     best first, at least the ``k * 5`` best): (n, k) item codes, -1 pads."""
     r, c, v = cand
     pool = min(n_items, k * 5 if per_category else k)
-    pos = _ranks(r, n) - 1
+    pos = row_positions(r, n)
     keep = (pos < pool) & np.isfinite(v)  # an infinite score holds a place, never shown
-    return _cut(r[keep], c[keep], pos[keep], None, n, category, k, per_category)[0]
+    return cut_entries(r[keep], c[keep], pos[keep], None, n, category, k, per_category)[0]
 
 
 def _dense_lists(batch, history, weights, served, k, per_category, rules, cold_items):
@@ -228,7 +229,7 @@ def _fusion(cands, names, history, rows, rules, cold_items, todo, offset=10.0) -
         if nm not in cands:
             continue
         r, c, _ = cands[nm]
-        rank = _ranks(r, n)
+        rank = row_positions(r, n) + 1
         keep = todo[r] & (rank <= BLEND_DEPTH)
         ranked[m] = (r[keep] * n_items + c[keep], rank[keep])
     extra = []
@@ -237,7 +238,7 @@ def _fusion(cands, names, history, rows, rules, cold_items, todo, offset=10.0) -
         one = todo & (history.n_orders[rows] == 1)
         if one.any() and cold_items:
             r, c, v = cands["cooccurrence"]
-            pick = one[r] & (_ranks(r, n) <= cold_items) & np.isfinite(v)
+            pick = one[r] & (row_positions(r, n) < cold_items) & np.isfinite(v)
             cold = (r[pick], c[pick], v[pick])
             extra.append(cold[0] * n_items + cold[1])
         dr, dc, again = cands["buy_again"]
@@ -285,15 +286,15 @@ def _fused_lists(fu: Fusion, w, history, n, k, per_category, pool, top, source, 
     r, c, v, sr = crow[use], ccol[use], vals[use], src[use]
     order = entry_order(r, c, v, n, n_items)
     r, c, v, sr = r[order], c[order], v[order], sr[order]
-    pos = _ranks(r, n) - 1
+    pos = row_positions(r, n)
     near = pos < pool
     r, c, v, sr, pos = r[near], c[near], v[near], sr[near], pos[near]
     fallback = np.zeros(n, dtype=bool)
     fallback[r[~np.isfinite(v)]] = True
     fallback &= todo
     keep = ~fallback[r]
-    t, s = _cut(r[keep], c[keep], pos[keep], sr[keep], n, history.data.item_category, k,
-                per_category)  # fmt: skip
+    category = history.data.item_category
+    t, s = cut_entries(r[keep], c[keep], pos[keep], sr[keep], n, category, k, per_category)
     done = todo & ~fallback
     top[done], source[done] = t[done], s[done]
     return fallback
@@ -313,26 +314,3 @@ def fused_top_k(fu: Fusion, weights: dict, history, n: int, k: int, per_category
 def fusion(cands: dict, names: list, history: History, rows: np.ndarray) -> Fusion:
     """:class:`Fusion` of a batch's member candidates for the blend alone (no rules)."""
     return _fusion(cands, names, history, rows, False, 0, np.ones(rows.size, dtype=bool))
-
-
-def _cut(r, c, pos, src, n, category, k, per_category):
-    """Lists from entries ordered by row and position (each row's pool): the category cap,
-    then the first ``k``; (n, k) items and sources (-1 pads)."""
-    if per_category:
-        ok = rank_in_group(r, category[c], pos) < per_category
-        r, c = r[ok], c[ok]
-        src = src[ok] if src is not None else None
-    slot = _ranks(r, n) - 1
-    take = slot < k
-    top = np.full((n, k), -1, dtype=np.int64)
-    top[r[take], slot[take]] = c[take]
-    source = np.full((n, k), -1, dtype=np.int64)
-    if src is not None:
-        source[r[take], slot[take]] = np.maximum(src[take], 0)
-    return top, source
-
-
-def _ranks(r: np.ndarray, n: int) -> np.ndarray:
-    """1-based positions of entries within their row (entries ordered by row, best first)."""
-    start = np.searchsorted(r, np.arange(n))
-    return (np.arange(r.size) - start[r] + 1).astype(np.int32)
