@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.analytics.recommend import recommenders, served_lists
+from custlens.analytics.recommend import preference, served_lists
 from custlens.analytics.recommend.interactions import history_at, purchase_data
 from custlens.analytics.recommend.lists import (
     blend_scores,
@@ -215,7 +215,7 @@ def test_member_candidates_are_the_best_of_the_dense_scores(monkeypatch, strict_
     pref = members["preference"]
     score = type(pref).score
     if depth == 200:  # a threshold too high for 200 items: the dense way
-        monkeypatch.setattr(recommenders, "SEGMENT_HEAD", 1)
+        monkeypatch.setattr(preference, "SEGMENT_HEAD", 1)
         pref.segments_ = None
 
     def counted(self, history, rows):

@@ -126,8 +126,9 @@ class BuyAgain:
         excluded by the list rules)."""
         r, c, days, ok = self.due_entries(history, rows)
         r, c, days = r[ok].astype(np.int64), c[ok].astype(np.int64), days[ok]
-        v = np.zeros(r.size, dtype=np.float32)
-        v[:] = 1 + np.minimum(days / np.maximum(self.cycle_days_[c], 1), self.lapse)
+        v = (1 + np.minimum(days / np.maximum(self.cycle_days_[c], 1), self.lapse)).astype(
+            np.float32
+        )
         r, c, v, _ = sparse_best(r, c, v, rows.size, r.size if depth is None else depth)
         return r, c, v
 

@@ -22,12 +22,12 @@ from custlens.analytics.recommend.interactions import (
 )
 from custlens.analytics.recommend.lists import member_top_k
 from custlens.analytics.recommend.metrics import ranking_metrics
+from custlens.analytics.recommend.preference import PreferenceTrend
 from custlens.analytics.recommend.ranking import BLEND_DEPTH
 from custlens.analytics.recommend.recommenders import (
     CoOccurrence,
     ImplicitALS,
     ItemCF,
-    PreferenceTrend,
     SegmentPopularity,
 )
 from custlens.analytics.recommend.served_lists import (
