@@ -332,12 +332,9 @@ def ranks(scores: np.ndarray, depth: int | None = None) -> np.ndarray:
     [[2, 0, 1, 0]]
     """
     if depth is not None and depth < scores.shape[1]:
-        r, c, rank, nan = best_entries(scores, depth)
+        r, c, _ = dense_best(scores, depth)  # a NaN is no opinion there too
         out = np.zeros(scores.shape, dtype=np.int32)
-        out[r, c] = rank
-        if nan.any():  # entries may be missing: sort those rows
-            out[nan] = ranks(scores[nan], None)
-            out[nan] = np.where(out[nan] > depth, 0, out[nan])
+        out[r, c] = row_positions(r, scores.shape[0]) + 1
         return out
     order = np.argsort(-scores, axis=1, kind="stable")
     out = np.empty(scores.shape, dtype=np.int32)
