@@ -84,6 +84,30 @@ def test_funnel_drill_down(clients, app, shared_ws):
     assert bad.status_code == 200 and "nowhere" in bad.text  # shown as an error on the page
 
 
+def test_funnel_page_runs_the_funnel_once(app, shared_ws, monkeypatch):
+    """The 漏斗 page's visitors and known customers per step come from one run of the funnel
+    (at a million customers each run reads every event), with the numbers of two runs."""
+    from custlens.web import value_queries
+
+    spec = funnel_spec("home, cart, pay", "3d", "sequential")
+    scope = Scope(app.state.ctx.backend(), _principal("vic", shared_ws))
+    visitors = funnel.build_funnel(scope.table("events"), spec).to_pyarrow()
+    known = value_queries.step_customers(scope, spec)
+    runs = []
+    real = funnel.furthest_chains
+
+    def counted(*args, **kwargs):
+        runs.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(funnel, "furthest_chains", counted)
+    data = value_queries.funnel_table(scope, spec, "zh")
+    assert runs == [spec]
+    assert [r["actors"] for r in data["rows"]] == visitors.column("actors").to_pylist()
+    assert [r["customers"] for r in data["rows"]] == [known[n] for n in (1, 2, 3)]
+    assert known[1] > known[3] > 0
+
+
 def test_paths_page_drills_to_customers(clients, app, shared_ws):
     """A 路径 bar drills to the customers with a session following that path (from the
     chart's start node, same length); the chip removes the path with its definition."""

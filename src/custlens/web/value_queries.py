@@ -178,9 +178,11 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
     """The funnel's steps: visitors (anonymous ones too) and, without a breakdown, the known
     customers among them (``customers``: those a step's drill-down lists). The chart draws
     both; a customers bar drills to its customers, a visitors bar cannot (an anonymous visitor
-    has no row to list)."""
-    rows = to_records(funnel.build_funnel(scope.table("events"), spec).to_pandas())
-    known = {} if spec.breakdown else step_customers(scope, spec)
+    has no row to list). One funnel run gives both: the visitors' furthest steps are computed
+    once and counted twice."""
+    actors = funnel.funnel_actors(scope.table("events"), spec)
+    rows = to_records(funnel.funnel_steps(actors, spec).to_pandas())
+    known = {} if spec.breakdown else step_customers(scope, spec, actors)
     for r in rows:
         r["label"] = f"{r['step']}. {code_label('step_name', r['step_name'], lang)}"
         r["customers"] = known.get(r["step"])
@@ -223,17 +225,22 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
     return {"rows": rows, "spec": spec_chart}
 
 
-def _known_actors(scope: Scope, spec: funnel.FunnelSpec) -> Any:
-    """The funnel's visitors who are customers the principal sees (customer table rows)."""
-    a = funnel.funnel_actors(scope.table("events"), replace(spec, breakdown=None))
+def _known_actors(scope: Scope, spec: funnel.FunnelSpec, actors: Any = None) -> Any:
+    """The funnel's visitors who are customers the principal sees (customer table rows);
+    ``actors``: the funnel's visitors (``funnel_actors`` of ``spec`` without a breakdown)
+    when already computed."""
+    a = actors
+    if a is None:
+        a = funnel.funnel_actors(scope.table("events"), replace(spec, breakdown=None))
     a = a.filter(a.customer_id.notnull())
     return a.semi_join(scope.table("customers").select("customer_id"), "customer_id")
 
 
-def step_customers(scope: Scope, spec: funnel.FunnelSpec) -> dict[int, int]:
+def step_customers(scope: Scope, spec: funnel.FunnelSpec, actors: Any = None) -> dict[int, int]:
     """Known customers reaching each step (1-based), counted as :func:`reached_step` lists
-    them: a customer with several sessions once, at the furthest step any of them reached."""
-    a = _known_actors(scope, spec)
+    them: a customer with several sessions once, at the furthest step any of them reached.
+    ``actors``: as :func:`_known_actors`."""
+    a = _known_actors(scope, spec, actors)
     best = a.group_by("customer_id").aggregate(steps=a.steps.max())
     counts = best.aggregate(
         **{f"n{n}": best.count(where=best.steps >= n) for n in range(1, len(spec.steps) + 1)}
