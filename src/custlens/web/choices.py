@@ -35,14 +35,19 @@ def distinct_values(table: Any, column: str) -> list[str]:
     Examples
     --------
     >>> import ibis
-    >>> t = ibis.memtable({"province": ["浙江", "广东", None, "广东", ""]})
+    >>> t = ibis.memtable({"province": ["浙江", "广东", None, "广东", "", "  "]})
     >>> distinct_values(t, "province")
     ['广东', '浙江']
     """
-    values = table.select(value=table[column].cast("string"))
+    text = table[column].cast("string")
+    # one row per value first, then the blank test on those few rows. As a filter on the
+    # value itself the engine moves the test below the grouping, onto every row (a trim of
+    # each of millions of events: ~0.5 s per column at 4.5M events); on an aggregate of the
+    # group it stays above it.
+    values = table.filter(text.notnull()).group_by(_v=text).aggregate(value=text.min())
     expr = (
-        values.filter(values.value.notnull() & (values.value.strip() != ""))
-        .distinct()
+        values.filter(values.value.strip() != "")
+        .select("value")
         .order_by("value")
         .limit(MAX_CHOICES)
     )

@@ -146,6 +146,8 @@ class AppContext:
     cache: ResultCache = field(default_factory=ResultCache)
     # ordered customer ids of a list's filter and sort (a few MB each: few entries)
     orderings: ResultCache = field(default_factory=lambda: ResultCache(16))
+    # a funnel's known customers and their furthest step (tens of MB at a million customers)
+    funnels: ResultCache = field(default_factory=lambda: ResultCache(4))
     sessions: Any = None  # security.SessionStore, set by create_app
     warmer: Any = None  # warm.Warmer when the app warms its caches, set by create_app
     snapshots: Any = None  # store.snapshot.Snapshotter under `custlens serve` (read-only CLI)
@@ -232,6 +234,7 @@ class AppContext:
             self._version += 1
         self.cache.clear()
         self.orderings.clear()
+        self.funnels.clear()
         if background:
             self.refresh_background()
 
@@ -295,6 +298,11 @@ class AppContext:
         import).
         """
         return self.cache.get((self.data_version(), key), compute)
+
+    def funnel_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A funnel's known customers (``value_queries.known_steps``) cached for the current
+        data version, in a cache of their own (large values, few entries)."""
+        return self.funnels.get((self.data_version(), key), compute)
 
     def peek(self, key: Any) -> Any:
         """A cached value if present (never computes)."""

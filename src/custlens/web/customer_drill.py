@@ -66,9 +66,12 @@ def order_filtered(orders: ir.Table, q: Any, as_of: Any = None) -> ir.Table | No
     return o
 
 
-def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
+def drill_ids(
+    scope: ScopedWorkspace, q: Any, as_of: Any = None, funnel_cache: Any = None
+) -> ir.Table:
     """customer_id of the customers ``scope`` may see matching every drill-down filter of
-    ``q``."""
+    ``q``; ``funnel_cache``: keeps a funnel's customers between pages (see
+    ``value_queries.known_steps``)."""
     c = scope.table("customers").select("customer_id")
     orders = scope.table("orders")
     o = order_filtered(orders, q, as_of)
@@ -92,7 +95,7 @@ def drill_ids(scope: ScopedWorkspace, q: Any, as_of: Any = None) -> ir.Table:
         from custlens.web.value_queries import funnel_spec, reached_step
 
         spec = funnel_spec(q.funnel_steps, q.funnel_window, q.funnel_order)
-        c = c.semi_join(reached_step(scope, spec, q.funnel_step), "customer_id")
+        c = c.semi_join(reached_step(scope, spec, q.funnel_step, funnel_cache), "customer_id")
     if q.path:
         from custlens.analytics.behaviour.paths import path_customers
 

@@ -71,10 +71,12 @@ def filtered_sql(
     stored: bool,
     as_of: Any = None,
     only: list[str] | None = None,
+    funnel_cache: Any = None,
 ) -> tuple[str, list[Any]]:
     """``(sql, params)`` selecting the customers ``scope`` may see (alias ``c``, every
     customers column) that match every filter of ``q``; ``only`` (customer ids, e.g. a
-    churn-risk tier) restricts them further."""
+    churn-risk tier) restricts them further; ``funnel_cache`` keeps a funnel drill-down's
+    customers between pages (``value_queries.known_steps``)."""
     base, params = scoped_sql("customers", scope.principal)
     where: list[str] = []
     if q.q:
@@ -117,7 +119,7 @@ def filtered_sql(
         where.append("c.customer_id IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(only))
     if has_drill(q):
-        expr = drill_ids(scope, q, as_of)
+        expr = drill_ids(scope, q, as_of, funnel_cache)
         # tables computed in-process (funnel scans) must be visible to the raw SQL
         scope.backend._register_in_memory_tables(expr)
         ids = ibis.to_sql(expr, dialect="duckdb")
@@ -259,6 +261,7 @@ def customer_page(
     only: list[str] | None = None,
     count_cache: Any = None,
     order_cache: Any = None,
+    funnel_cache: Any = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of masked rows and the number of matching customers.
 
@@ -266,7 +269,8 @@ def customer_page(
     data version): paging through a filter then counts its matches once. ``order_cache``
     likewise keeps the ordered ids of a filter and sort (up to :data:`ORDERING_MAX`
     matches): the next pages, or the same list for another user with the same row filters,
-    are then a slice of it instead of a sort through a join."""
+    are then a slice of it instead of a sort through a join. ``funnel_cache``: as
+    :func:`filtered_sql`."""
     principal = scope.principal
     filters = _count_key(q, stored, as_of)
 
@@ -276,7 +280,7 @@ def customer_page(
     if _search_only(principal, q, only):
         ids, total = _search_page(con, principal, q, count)
     else:
-        sql, params = filtered_sql(scope, q, stored, as_of, only)
+        sql, params = filtered_sql(scope, q, stored, as_of, only, funnel_cache)
         total = count(
             lambda: int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
         )
@@ -317,9 +321,11 @@ def export_rows(
     limit: int,
     as_of: Any = None,
     only: list[str] | None = None,
+    funnel_cache: Any = None,
 ) -> pa.Table:
-    """Every matching customer (up to ``limit``), always masked, for CSV/XLSX export."""
-    sql, params = filtered_sql(scope, q, stored, as_of, only)
+    """Every matching customer (up to ``limit``), always masked, for CSV/XLSX export;
+    ``funnel_cache``: as :func:`filtered_sql`."""
+    sql, params = filtered_sql(scope, q, stored, as_of, only, funnel_cache)
     cols = ", ".join(f"c.{c}" for c in EXPORT_COLUMNS)
     key = SORTS[q.sort] if (stored or SORTS[q.sort] not in NEEDS_RESULTS) else "customer_id"
     if stored:

@@ -10,8 +10,13 @@ custlens.web.model_queries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
 
 from custlens.analytics.behaviour import funnel, paths
 from custlens.analytics.churn.notes import churned_stage_label
@@ -26,6 +31,9 @@ from custlens.i18n.labels import code_label
 from custlens.records import to_records
 from custlens.web.choices import split_steps
 from custlens.web.queries import Scope
+
+# ``cache(key, compute)``: the cached value of ``key``, else ``compute()``'s (kept)
+Cache = Callable[[Any, Callable[[], Any]], Any]
 
 FUNNEL_BREAKDOWNS = ("channel", "source", "device")
 DEFAULT_FUNNEL = "home, category, detail, cart, checkout, pay"
@@ -174,15 +182,18 @@ def funnel_spec(
         raise InputError.of(exc.msgid or str(exc), **(exc.params or {})) from exc
 
 
-def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dict[str, Any]:
+def funnel_table(
+    scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh", cache: Cache | None = None
+) -> dict[str, Any]:
     """The funnel's steps: visitors (anonymous ones too) and, without a breakdown, the known
     customers among them (``customers``: those a step's drill-down lists). The chart draws
     both; a customers bar drills to its customers, a visitors bar cannot (an anonymous visitor
     has no row to list). One funnel run gives both: the visitors' furthest steps are computed
-    once and counted twice."""
+    once and counted twice. ``cache``: as :func:`known_steps` (the drill-down then lists a
+    step's customers without running the funnel again)."""
     actors = funnel.funnel_actors(scope.table("events"), spec)
     rows = to_records(funnel.funnel_steps(actors, spec).to_pandas())
-    known = {} if spec.breakdown else step_customers(scope, spec, actors)
+    known = {} if spec.breakdown else step_customers(spec, known_steps(scope, spec, cache, actors))
     for r in rows:
         r["label"] = f"{r['step']}. {code_label('step_name', r['step_name'], lang)}"
         r["customers"] = known.get(r["step"])
@@ -225,36 +236,49 @@ def funnel_table(scope: Scope, spec: funnel.FunnelSpec, lang: str = "zh") -> dic
     return {"rows": rows, "spec": spec_chart}
 
 
-def _known_actors(scope: Scope, spec: funnel.FunnelSpec, actors: Any = None) -> Any:
-    """The funnel's visitors who are customers the principal sees (customer table rows);
+def known_steps(
+    scope: Scope, spec: funnel.FunnelSpec, cache: Cache | None = None, actors: Any = None
+) -> ir.Table:
+    """customer_id, steps: the funnel's known customers (customer rows the principal sees),
+    one row each, at the furthest step any of their visitors (sessions) reached.
+
     ``actors``: the funnel's visitors (``funnel_actors`` of ``spec`` without a breakdown)
-    when already computed."""
-    a = actors
-    if a is None:
-        a = funnel.funnel_actors(scope.table("events"), replace(spec, breakdown=None))
-    a = a.filter(a.customer_id.notnull())
-    return a.semi_join(scope.table("customers").select("customer_id"), "customer_id")
+    when already computed. ``cache(key, compute)``, when given, keeps the table (Arrow) per
+    principal and funnel, so the funnel page and the pages of its drill-down run the funnel
+    once (each run reads every event)."""
+    spec = replace(spec, breakdown=None)
+
+    def compute() -> pa.Table:
+        a = actors
+        if a is None:
+            a = funnel.funnel_actors(scope.table("events"), spec)
+        a = a.filter(a.customer_id.notnull())
+        a = a.semi_join(scope.table("customers").select("customer_id"), "customer_id")
+        return a.group_by("customer_id").aggregate(steps=a.steps.max()).to_pyarrow()
+
+    table = compute() if cache is None else cache(("funnel_known", scope.key, spec), compute)
+    return ibis.memtable(table)
 
 
-def step_customers(scope: Scope, spec: funnel.FunnelSpec, actors: Any = None) -> dict[int, int]:
-    """Known customers reaching each step (1-based), counted as :func:`reached_step` lists
-    them: a customer with several sessions once, at the furthest step any of them reached.
-    ``actors``: as :func:`_known_actors`."""
-    a = _known_actors(scope, spec, actors)
-    best = a.group_by("customer_id").aggregate(steps=a.steps.max())
-    counts = best.aggregate(
-        **{f"n{n}": best.count(where=best.steps >= n) for n in range(1, len(spec.steps) + 1)}
+def step_customers(spec: funnel.FunnelSpec, known: ir.Table) -> dict[int, int]:
+    """Known customers reaching each step (1-based) of ``spec``, from :func:`known_steps`,
+    counted as :func:`reached_step` lists them."""
+    counts = known.aggregate(
+        **{f"n{n}": known.count(where=known.steps >= n) for n in range(1, len(spec.steps) + 1)}
     )
     row = counts.to_pyarrow().to_pylist()[0]
     return {n: int(row[f"n{n}"] or 0) for n in range(1, len(spec.steps) + 1)}
 
 
-def reached_step(scope: Scope, spec: funnel.FunnelSpec, step: int) -> Any:
-    """customer_id of known customers who reached ``step`` (1-based) of the funnel."""
+def reached_step(
+    scope: Scope, spec: funnel.FunnelSpec, step: int, cache: Cache | None = None
+) -> ir.Table:
+    """customer_id of known customers who reached ``step`` (1-based) of the funnel;
+    ``cache``: as :func:`known_steps`."""
     if not 1 <= step <= len(spec.steps):
         raise InputError.of("funnel step must be between 1 and {n}", n=len(spec.steps))
-    a = _known_actors(scope, spec)
-    return a.filter(a.steps >= step).select("customer_id").distinct()
+    known = known_steps(scope, spec, cache)
+    return known.filter(known.steps >= step).select("customer_id")
 
 
 def top_paths(scope: Scope, start: str | None, length: int, lang: str = "zh") -> dict[str, Any]:

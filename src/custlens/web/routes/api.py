@@ -333,7 +333,8 @@ def funnel(
     """Visitors per funnel step with conversion and timing."""
     scope = scope_of(request, principal)
     spec = value_queries.funnel_spec(steps, window, order, breakdown)
-    return value_queries.funnel_table(scope, spec, lang_of(request))["rows"]
+    cache = ctx_of(request).funnel_cached
+    return value_queries.funnel_table(scope, spec, lang_of(request), cache)["rows"]
 
 
 @router.get("/imports", tags=["data"])

@@ -13,7 +13,7 @@ from custlens.errors import CustlensError
 from custlens.privacy.policy import Principal
 from custlens.web import choices, value_queries
 from custlens.web.render import lang_of, render
-from custlens.web.routes.common import VIEW, cached, has_rows, scope_of
+from custlens.web.routes.common import VIEW, cached, ctx_of, has_rows, scope_of
 
 router = APIRouter(include_in_schema=False)
 ORDERS = ("sequential", "strict", "any")
@@ -50,7 +50,9 @@ def funnel_data(
             order,
             breakdown,
             lang,
-            compute=lambda: value_queries.funnel_table(scope, spec, lang),
+            compute=lambda: value_queries.funnel_table(
+                scope, spec, lang, ctx_of(request).funnel_cached
+            ),
         )
     except CustlensError as exc:
         error = exc.message_in(lang)

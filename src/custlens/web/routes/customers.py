@@ -77,6 +77,7 @@ def list_data(request: Request, principal: Principal, params: Any) -> dict[str, 
         order_cache=lambda key, compute: ctx.orderings.get(
             (ctx.data_version(), scope.key, key), compute
         ),
+        funnel_cache=ctx.funnel_cached,
     )
     pages = max(1, -(-total // q.per_page))
     return {"q": q, "rows": rows, "total": total, "pages": pages, "stored": stored}
@@ -131,6 +132,7 @@ def export_customers(
         ctx.options.export_max_rows,
         last,
         _only(request, scope, q, lang),
+        funnel_cache=ctx.funnel_cached,
     )
     data = localise_headers(data, "customers", lang)  # result columns too (segment ...)
     out_dir = Path(tempfile.mkdtemp(prefix="custlens-export-"))
