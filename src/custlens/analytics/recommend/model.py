@@ -197,11 +197,19 @@ class ProductRecommender:
 
     def _choose_weights(self, fusions: list, truth, history: History) -> tuple[dict, dict]:
         """Coordinate ascent over :data:`WEIGHT_GRID` for each member's weight, two passes,
-        starting from equal weights; the weights with the best validation recall."""
+        starting from equal weights; the weights with the best validation recall. A weight set
+        met again (the second pass repeats the first's trials where no later weight changed)
+        is not evaluated again."""
+        seen: dict[tuple, dict] = {}
 
         def evaluate(w: dict) -> dict:
-            tops = [fused_top_k(fu, w, history, n, self.k, self.per_category) for n, fu in fusions]
-            return _metrics(tops, truth, history.data.n_items)
+            key = tuple(w[name] for name in MEMBERS)
+            if key not in seen:
+                tops = [
+                    fused_top_k(fu, w, history, n, self.k, self.per_category) for n, fu in fusions
+                ]
+                seen[key] = _metrics(tops, truth, history.data.n_items)
+            return seen[key]
 
         weights = dict.fromkeys(MEMBERS, 1.0)
         best = evaluate(weights)

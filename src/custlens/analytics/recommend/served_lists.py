@@ -261,42 +261,51 @@ def _fusion(cands, names, history, rows, rules, cold_items, todo, offset=10.0) -
 
 
 def _fused_lists(fu: Fusion, w, history, n, k, per_category, pool, top, source, todo):
-    """Fill ``top`` and ``source`` for the rows ``todo`` from the blend with weights ``w``
-    (and the rules' items on top); the rows it cannot decide (a score not finite: returned
-    booleans) are left for the dense path."""
+    """Fill ``top`` and ``source`` (None: the members behind the items are not wanted) for
+    the rows ``todo`` from the blend with weights ``w`` (and the rules' items on top); the
+    rows it cannot decide (a score not finite: returned booleans) are left for the dense
+    path."""
     n_items = history.data.n_items
     crow, ccol = fu.keys // n_items, fu.keys % n_items
     vals = weighted_sum(fu.parts, w)
-    weighted = fu.parts * w[:, None]
-    src = weighted.argmax(axis=0)
-    src[weighted.max(axis=0) <= 0] = -1
+    src = None
+    if source is not None:
+        weighted = fu.parts * w[:, None]
+        src = weighted.argmax(axis=0)
+        src[weighted.max(axis=0) <= 0] = -1
     if fu.cold is not None or fu.due is not None:
         rowmax = np.zeros(n, dtype=np.float32)
         np.maximum.at(rowmax, crow, vals)
         if fu.cold is not None:
             pos, r, value = fu.cold
             vals[pos] = rowmax[r] + 1 + value
-            src[pos] = fu.names.index("cooccurrence")
+            if src is not None:
+                src[pos] = fu.names.index("cooccurrence")
             np.maximum.at(rowmax, r, vals[pos])
         if fu.due is not None:
             pos, r, again = fu.due
             vals[pos] = rowmax[r] + 2 + again
-            src[pos] = fu.names.index("buy_again")
+            if src is not None:
+                src[pos] = fu.names.index("buy_again")
     use = vals > 0
-    r, c, v, sr = crow[use], ccol[use], vals[use], src[use]
+    r, c, v = crow[use], ccol[use], vals[use]
     order = entry_order(r, c, v, n, n_items)
-    r, c, v, sr = r[order], c[order], v[order], sr[order]
+    r, c, v = r[order], c[order], v[order]
     pos = row_positions(r, n)
     near = pos < pool
-    r, c, v, sr, pos = r[near], c[near], v[near], sr[near], pos[near]
+    r, c, v, pos = r[near], c[near], v[near], pos[near]
+    sr = None if src is None else src[use][order][near]
     fallback = np.zeros(n, dtype=bool)
     fallback[r[~np.isfinite(v)]] = True
     fallback &= todo
     keep = ~fallback[r]
     category = history.data.item_category
-    t, s = cut_entries(r[keep], c[keep], pos[keep], sr[keep], n, category, k, per_category)
+    sr = None if sr is None else sr[keep]
+    t, s = cut_entries(r[keep], c[keep], pos[keep], sr, n, category, k, per_category)
     done = todo & ~fallback
-    top[done], source[done] = t[done], s[done]
+    top[done] = t[done]
+    if source is not None:
+        source[done] = s[done]
     return fallback
 
 
@@ -306,8 +315,7 @@ def fused_top_k(fu: Fusion, weights: dict, history, n: int, k: int, per_category
     pool = min(n_items, k * 5 if per_category else k)
     w = np.array([weights.get(nm, 0.0) for nm in fu.names], dtype=np.float32)
     top = np.full((n, k), -1, dtype=np.int64)
-    source = np.full((n, k), -1, dtype=np.int64)
-    _fused_lists(fu, w, history, n, k, per_category, pool, top, source, np.ones(n, dtype=bool))
+    _fused_lists(fu, w, history, n, k, per_category, pool, top, None, np.ones(n, dtype=bool))
     return top
 
 
