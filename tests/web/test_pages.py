@@ -84,6 +84,21 @@ def test_funnel_drill_down(clients, app, shared_ws):
     assert bad.status_code == 200 and "nowhere" in bad.text  # shown as an error on the page
 
 
+def _count_runs(monkeypatch, spec) -> list:
+    """Every run of the funnel ``spec`` from now on (the app may warm other funnels in the
+    background)."""
+    runs = []
+    real = funnel.furthest_chains
+
+    def counted(*args, **kwargs):
+        if args[1] == spec:
+            runs.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(funnel, "furthest_chains", counted)
+    return runs
+
+
 def test_funnel_page_runs_the_funnel_once(app, shared_ws, monkeypatch):
     """The 漏斗 page's visitors and known customers per step come from one run of the funnel
     (at a million customers each run reads every event), with the numbers of two runs."""
@@ -93,15 +108,7 @@ def test_funnel_page_runs_the_funnel_once(app, shared_ws, monkeypatch):
     scope = Scope(app.state.ctx.backend(), _principal("vic", shared_ws))
     visitors = funnel.build_funnel(scope.table("events"), spec).to_pyarrow()
     known = value_queries.step_customers(spec, value_queries.known_steps(scope, spec))
-    runs = []
-    real = funnel.furthest_chains
-
-    def counted(*args, **kwargs):
-        if args[1] == spec:  # (the app may warm other funnels in the background)
-            runs.append(args[1])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(funnel, "furthest_chains", counted)
+    runs = _count_runs(monkeypatch, spec)
     data = value_queries.funnel_table(scope, spec, "zh")
     assert runs == [spec]
     assert [r["actors"] for r in data["rows"]] == visitors.column("actors").to_pylist()
@@ -116,15 +123,7 @@ def test_funnel_drill_down_pages_reuse_the_pages_funnel(clients, app, shared_ws,
     spec = funnel_spec(spec_text, window, "sequential")
     expected = reached_step(Scope(app.state.ctx.backend(), _principal("vic", shared_ws)), spec, 2)
     ids = sorted(expected.to_pyarrow().column("customer_id").to_pylist())
-    runs = []
-    real = funnel.furthest_chains
-
-    def counted(*args, **kwargs):
-        if args[1] == spec:  # (the app may warm other funnels in the background)
-            runs.append(args[1])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(funnel, "furthest_chains", counted)
+    runs = _count_runs(monkeypatch, spec)
     page = clients["vic"].get("/funnel", params={"steps": spec_text, "window": window})
     assert page.status_code == 200 and len(runs) == 1
     drill = {"funnel_step": 2, "funnel_steps": spec_text, "funnel_window": window}
