@@ -4,6 +4,9 @@ Used by the CLI, the web pages, the reports and the charts alike."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from custlens.i18n import babel_locale, gettext
 
 # Locale data, like the CLDR symbols Babel reads: the words of a locale that writes large
@@ -48,14 +51,35 @@ def format_money(
     """
     if value is None:
         return "–"
-    from babel.numbers import format_currency
-
     v = float(value)
-    locale = babel_locale(lang)
     size, unit = next(((n, w) for n, w in _myriads(lang) if abs(v) >= n), (1.0, ""))
     if not abbreviate:
         size, unit = 1.0, ""
-    return format_currency(v / size, currency, locale=locale) + unit
+    locale, pattern = _currency_pattern(babel_locale(lang))
+    # what babel.numbers.format_currency(value, currency, locale=...) does with its defaults,
+    # without parsing the locale and looking its pattern up again for every amount (a page
+    # formats hundreds: ~30 -> ~11 µs each)
+    return (
+        pattern.apply(
+            v / size,
+            locale,
+            currency=currency,
+            currency_digits=True,
+            decimal_quantization=True,
+            group_separator=True,
+            numbering_system="latn",
+        )
+        + unit
+    )
+
+
+@functools.cache
+def _currency_pattern(locale: str) -> tuple[Any, Any]:
+    """The Babel locale and its standard currency pattern."""
+    from babel import Locale
+
+    parsed = Locale.parse(locale)
+    return parsed, parsed.currency_formats["standard"]
 
 
 def currency_symbol(currency: str = "CNY", lang: str = "zh") -> str:
