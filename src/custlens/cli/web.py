@@ -57,7 +57,10 @@ def serve_cmd(
         str,
         typer.Option(
             help="Comma-separated addresses or networks of reverse proxies whose "
-            "X-Forwarded-For is believed (e.g. 127.0.0.1); by default nobody's"
+            "X-Forwarded-For is believed (e.g. 127.0.0.1); by default nobody's",
+            # a panel of its own: beside the on/off flags' second column the name was cut
+            # to "--forwarded-allow-…" at 80 columns
+            rich_help_panel="Behind a reverse proxy",
         ),
     ] = "",
     ingest_wait: Annotated[
