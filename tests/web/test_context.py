@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from custlens.web.context import ResultCache
+from custlens.web.result_cache import ResultCache
 
 
 def test_single_flight_and_lru():

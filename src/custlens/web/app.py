@@ -37,10 +37,11 @@ from custlens.store.workspace import Workspace
 from custlens.web import previews
 from custlens.web.admission import AdmissionGate, AdmissionMiddleware, default_limit
 from custlens.web.auth import is_api
-from custlens.web.context import AppContext, ResultCache, WebOptions
+from custlens.web.context import AppContext, WebOptions
 from custlens.web.ingest import Ingestor, RateLimiter
 from custlens.web.notify import Notifier
 from custlens.web.render import lang_of, make_templates, render
+from custlens.web.result_cache import ResultCache
 from custlens.web.security import (
     BodyLimitMiddleware,
     BodyTooLarge,
