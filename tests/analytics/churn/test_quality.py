@@ -216,3 +216,30 @@ def test_tuning_and_training_see_nothing_after_the_training_labels(small):
     X = model._features(prepare_orders(orders), "2024-06-01", None)[model.feature_names_]
     np.testing.assert_array_equal(refit.model_.predict_proba(X), model.model_.predict_proba(X))
     assert refit.report_["roc_auc"] != model.report_["roc_auc"]  # the test period did change
+
+
+def test_tuning_picks_the_iteration_with_the_lowest_validation_loss():
+    """tune() against every iteration's log loss computed here: the same setting, iteration
+    (the first of equal losses), loss, ROC AUC and validation probabilities."""
+    from sklearn.metrics import log_loss
+
+    from custlens.analytics.churn.tuning import GRID, classifier, tune
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=900), "b": rng.normal(size=900)})
+    y = pd.Series((X["a"] + rng.normal(scale=1.5, size=900) > 0).astype(int))
+    fit, val = slice(0, 600), slice(600, 900)
+    chosen, tried, pred = tune(X[fit], y[fit], X[val], y[val], max_iter=40, grid=GRID[:2])
+    expected = []
+    for params in GRID[:2]:
+        clf = classifier(params, 40, 0.08, 0).fit(X[fit], y[fit])
+        staged = [p[:, 1] for p in clf.staged_predict_proba(X[val])]
+        losses = [log_loss(y[val], p, labels=[0, 1]) for p in staged]
+        k = int(np.argmin(losses))
+        expected.append((k + 1, losses[k], roc_auc_score(y[val], staged[k]), staged[k]))
+    assert [r["max_iter"] for r in tried] == [e[0] for e in expected]
+    assert [r["validation_log_loss"] for r in tried] == [e[1] for e in expected]
+    assert [r["validation_roc_auc"] for r in tried] == [e[2] for e in expected]
+    best = min(range(2), key=lambda i: expected[i][1])
+    assert chosen["max_iter"] == expected[best][0] < 40  # the loss turned before the end
+    np.testing.assert_array_equal(pred, expected[best][3])
