@@ -149,7 +149,9 @@ def _fit_churn(out: WorkspaceModels, tables: dict[str, Any], horizon_days: int) 
 
     try:
         model, frame, extras = fit_churn(tables, horizon_days)
-        scored = model.score_languages(frame, extras=extras, langs=tuple(LANGS))
+        scored = model.score_languages(
+            frame, extras=extras, langs=tuple(LANGS), with_features=False
+        )
     except CustlensError as exc:
         out.churn_summary = _errors(exc)
         return

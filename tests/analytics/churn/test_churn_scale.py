@@ -130,9 +130,33 @@ def test_contributions_skip_only_customers_already_at_the_median(world):
     at_median = 0
     for col in X.columns:  # the definition: every customer predicted with the feature moved
         moved = model.model_.predict_proba(X.assign(**{col: median[col]}))[:, 1]
-        np.testing.assert_array_equal(got[col].to_numpy(), base - moved)
+        # (only the trees splitting on the feature are evaluated again: the same sum in
+        # another order)
+        np.testing.assert_allclose(got[col].to_numpy(), base - moved, rtol=0, atol=1e-12)
         at_median += int((X[col] == median[col]).sum())
     assert at_median > len(X)  # the shortcut is taken
+
+
+def test_contributions_by_the_trees_a_feature_splits_equal_full_predictions(world, monkeypatch):
+    """The per-tree path against full predictions (the path taken when scikit-learn's trees
+    cannot be read): the same contributions within rounding and the same reasons."""
+    import custlens.analytics.churn.explain as explain
+
+    orders, _ = world
+    model = ChurnPropensityModel(horizon_days=90, n_repeats=1).fit(orders)
+    X = model.score(orders)[model.feature_names_]
+    trees = explain._TreeEnsemble.of(model.model_, X)
+    assert trees is not None
+    unused = [c for j, c in enumerate(X.columns) if not trees.users[j]]
+    fast = feature_contributions(model.model_, X)
+    fast_reasons = {lang: explain.churn_reasons(model.model_, X, lang) for lang in ("zh", "en")}
+    monkeypatch.setattr(explain._TreeEnsemble, "of", classmethod(lambda cls, m, X: None))
+    full = feature_contributions(model.model_, X)
+    np.testing.assert_allclose(fast.to_numpy(), full.to_numpy(), rtol=0, atol=1e-12)
+    assert (fast[unused] == 0).all().all() and (full[unused] == 0).all().all()
+    for lang, reasons in fast_reasons.items():
+        pd.testing.assert_series_equal(reasons, explain.churn_reasons(model.model_, X, lang))
+        assert (reasons != "").any()
 
 
 def test_features_do_not_depend_on_row_order_or_id_type(world):
@@ -174,3 +198,36 @@ def test_prepared_orders_keep_string_columns_as_they_are(world):
     assert prepared["order_id"].tolist() == frame["order_id"].tolist()
     objects = prepare_orders(frame.astype({"customer_id": object}))
     assert objects["customer_id"].tolist() == frame["customer_id"].tolist()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reasons_equal_the_phrases_built_row_by_row(lang):
+    """The reasons built once per distinct text against a row-by-row reference: the two
+    largest positive weights (ties by column order), the no-purchase phrase with each row's
+    own days, nothing where no weight is positive."""
+    from custlens.analytics.churn.explain import LESS_OFTEN, RETURNS, SPENDING_LESS, _join
+    from custlens.i18n import gettext as _
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    names = [LESS_OFTEN, NO_PURCHASE, SPENDING_LESS, RETURNS]
+    values = rng.choice([-0.2, 0.0, 1e-12, 0.05, 0.05, 0.3], size=(n, len(names)))
+    values[:5] = 0.0  # no reason at all
+    scores = pd.DataFrame(values, columns=names, index=[f"C{i}" for i in range(n)])
+    X = pd.DataFrame({"recency_days": rng.integers(0, 900, n) + 0.4}, index=scores.index)
+    got = _join(scores, X, lang, 2)
+    expected = []
+    for i in range(n):  # the reference, one row at a time
+        ranked = sorted(range(len(names)), key=lambda j: -values[i, j])[:2]
+        phrases = [
+            _(NO_PURCHASE, lang, days=str(round(X["recency_days"].iloc[i])))
+            if names[j] == NO_PURCHASE
+            else _(names[j], lang)
+            for j in ranked
+            if values[i, j] > 1e-9
+        ]
+        expected.append(_(", ", lang).join(phrases))
+    assert got.tolist() == expected
+    assert got.index.equals(scores.index) and got.name == "churn_reasons"
+    assert (got == "").sum() >= 5 and got.str.contains(_(", ", lang), regex=False).any()
+    assert len({id(text) for text in got}) == got.nunique() < n  # one object per text

@@ -85,17 +85,91 @@ def feature_contributions(
     """
     base = model.predict_proba(X)[:, 1]
     median = X.median() if median is None else median
+    trees = _TreeEnsemble.of(model, X)
     out = {}
-    for col in X.columns:  # one batch prediction per feature, over the customers at once
+    for j, col in enumerate(X.columns):  # one batch prediction per feature, over everyone
         # a customer already at the median contributes exactly 0: predict for the others only
         # (count features sit at their median for most customers)
         moved = (X[col] != median[col]).to_numpy()  # (a missing value is moved too)
         contribution = np.zeros(len(X))
         if moved.any():
-            changed = X.loc[moved].assign(**{col: median[col]})
-            contribution[moved] = base[moved] - model.predict_proba(changed)[:, 1]
+            if trees is not None:
+                changed_p = trees.proba_with(j, median[col], moved)
+            else:
+                changed = X.loc[moved].assign(**{col: median[col]})
+                changed_p = model.predict_proba(changed)[:, 1]
+            contribution[moved] = base[moved] - changed_p
         out[col] = contribution
     return pd.DataFrame(out, index=X.index)
+
+
+class _TreeEnsemble:
+    """A fitted binary ``HistGradientBoostingClassifier`` seen tree by tree, to predict with
+    one feature changed by evaluating again only the trees that split on it.
+
+    A tree that never splits on the feature gives a row the same leaf whatever the feature's
+    value. So the changed prediction is the full one minus, over the trees that split on the
+    feature, each tree's leaf value for the row as it is (kept from one pass over every tree)
+    plus its leaf value for the changed row: the same sum in another order, equal to the full
+    prediction within rounding (~1e-16). At 1M customers this halves the ~90 s the reasons
+    took with a full prediction per feature.
+
+    Uses scikit-learn's per-tree predictors (private attributes); :meth:`of` returns None when
+    they are not there or the rows are too many to keep every tree's leaf values, and the
+    caller predicts in full."""
+
+    #: Most leaf values kept (rows x trees): 128 MB of float64.
+    MAX_LEAVES = 16_000_000
+
+    def __init__(self, model: Any, X: np.ndarray, raw: np.ndarray, users: list[list[int]]):
+        self.model, self.X, self.raw, self.users = model, X, raw, users
+        leaves = np.empty((len(X), len(model._predictors)))
+        for i, predictors in enumerate(model._predictors):
+            leaves[:, i] = self._sum(X, [predictors])
+        use = np.zeros((len(model._predictors), len(users)))
+        for j, trees in enumerate(users):
+            use[trees, j] = 1.0
+        self.unchanged = leaves @ use  # per row and feature: the leaves of its trees, summed
+
+    @classmethod
+    def of(cls, model: Any, X: pd.DataFrame) -> _TreeEnsemble | None:
+        try:
+            if (
+                type(model).__name__ != "HistGradientBoostingClassifier"
+                or model.n_trees_per_iteration_ != 1
+                or len(X) * len(model._predictors) > cls.MAX_LEAVES
+            ):
+                return None
+            raw = model.decision_function(X)  # (the log-odds predict_proba turns into p)
+            arr = model._preprocess_X(X, reset=False)
+            users: list[list[int]] = [[] for _ in range(arr.shape[1])]
+            for i, (predictor,) in enumerate(model._predictors):
+                nodes = predictor.nodes
+                for f in np.unique(nodes["feature_idx"][~nodes["is_leaf"].astype(bool)]):
+                    users[int(f)].append(i)
+            return cls(model, arr, raw, users)
+        except (AttributeError, TypeError, ValueError, KeyError, ImportError):
+            return None
+
+    def proba_with(self, j: int, value: float, rows: np.ndarray) -> np.ndarray:
+        """Churn probability of ``rows`` (a mask) with feature ``j`` set to ``value``."""
+        from scipy.special import expit
+
+        raw = self.raw[rows]
+        if self.users[j]:
+            changed = np.asfortranarray(self.X[rows])  # (trees read it ~30% faster)
+            changed[:, j] = value
+            predictors = [self.model._predictors[i] for i in self.users[j]]
+            raw = raw - self.unchanged[rows, j] + self._sum(changed, predictors)
+        return expit(raw)
+
+    def _sum(self, X: np.ndarray, predictors: list) -> np.ndarray:
+        """The leaf values of ``predictors`` (iterations of trees) for ``X``, summed."""
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        out = np.zeros((len(X), 1), order="F")
+        self.model._predict_iterations(X, predictors, out, False, _openmp_effective_n_threads())
+        return out[:, 0]
 
 
 def churn_reasons(model: Any, X: pd.DataFrame, lang: str = "zh", top: int = 2) -> pd.Series:
@@ -164,26 +238,36 @@ def baseline_reasons(X: pd.DataFrame, baseline: str, lang: str = "zh") -> pd.Ser
 
 
 def _join(scores: pd.DataFrame, X: pd.DataFrame, lang: str, top: int) -> pd.Series:
-    """The phrases with the ``top`` largest positive scores per row, joined (vectorised)."""
-    names = np.array(scores.columns, dtype=object)
+    """The phrases with the ``top`` largest positive scores per row, joined.
+
+    Rows are grouped by their phrases (and their days, when a phrase says how many days
+    without a purchase): each distinct text is built once and the rows share it, so a
+    million customers hold a million references to a few thousand strings rather than a
+    string each."""
+    names = list(scores.columns)
     values = scores.to_numpy()
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
-    days = X["recency_days"].round().astype("int64").astype(str).to_numpy()
-    text = {p: _(p, lang) for p in scores.columns if p != NO_PURCHASE}
+    positive = np.take_along_axis(values, order, axis=1) > 1e-9
+    codes = np.where(positive, order, -1)  # -1: no phrase at this rank
+    key = np.zeros(len(values), dtype=np.int64)
+    for k in range(codes.shape[1]):  # a loop over the (two) ranks, not over customers
+        key = key * (len(names) + 1) + codes[:, k] + 1
+    days = np.full(len(values), -1, dtype=np.int64)
+    if NO_PURCHASE in names:
+        says_days = (codes == names.index(NO_PURCHASE)).any(axis=1)
+        days[says_days] = X["recency_days"].to_numpy()[says_days].round().astype(np.int64)
+    groups = pd.MultiIndex.from_arrays([key, days])
+    inverse, distinct = pd.factorize(groups)
+    head, _sep, tail = _(NO_PURCHASE, lang, days="\0").partition("\0")
     sep = _(", ", lang)
-    out = pd.Series("", index=X.index, dtype=object)
-    rows = np.arange(len(values))
-    for k in range(order.shape[1]):  # a loop over the (two) ranks, not over customers
-        chosen = pd.Series(names[order[:, k]], index=X.index)
-        positive = values[rows, order[:, k]] > 1e-9
-        phrase = _fill_days(chosen, days, lang).fillna(chosen.map(text)).fillna("")
-        out = out + np.where((out != "") & positive, sep, "") + np.where(positive, phrase, "")
-    return out.rename("churn_reasons")
-
-
-def _fill_days(chosen: pd.Series, days: np.ndarray, lang: str) -> pd.Series:
-    """The no-purchase phrase with each customer's own days, NaN for the other phrases."""
-    template = _(NO_PURCHASE, lang, days="\0")
-    head, _sep, tail = template.partition("\0")
-    filled = pd.Series(head + pd.Series(days, index=chosen.index) + tail, index=chosen.index)
-    return filled.where(chosen.eq(NO_PURCHASE))
+    first = np.unique(inverse, return_index=True)[1]  # each group's first row
+    texts = []
+    for row, day in zip(first, distinct.get_level_values(1), strict=True):  # per group
+        phrases = [
+            f"{head}{day}{tail}" if names[c] == NO_PURCHASE else _(names[c], lang)
+            for c in codes[row]
+            if c >= 0
+        ]
+        texts.append(sep.join(phrases))
+    out = np.array(texts, dtype=object)[inverse]
+    return pd.Series(out, index=X.index, name="churn_reasons", dtype=object)

@@ -327,9 +327,12 @@ class ChurnPropensityModel:
         low_below: float = 0.3,
         langs: tuple[str, ...] = ("zh", "en"),
         extras: ChurnExtras | None = None,
+        with_features: bool = True,
     ) -> dict[str, pd.DataFrame]:
         """:meth:`score` in each of ``langs``: the features, probabilities and reason weights
-        are computed once (the labels and reasons are text)."""
+        are computed once (the labels and reasons are text). ``with_features=False`` leaves
+        the features out of the frames (a copy of them per language: ~250 MB each at 1M
+        customers)."""
         if not hasattr(self, "model_"):
             raise NotFittedError("ChurnPropensityModel is not fitted yet: call fit() first")
         orders = prepare_orders(orders)
@@ -353,7 +356,9 @@ class ChurnPropensityModel:
         out = {}
         for lang in langs:
             tiers = churn_risk_tiers(prob, high_at, low_below, lang)
-            out[lang] = pd.concat([prob, tiers, reasons[lang], X], axis=1)
+            out[lang] = pd.concat(
+                [prob, tiers, reasons[lang], *([X] if with_features else [])], axis=1
+            )
             out[lang].attrs.update(
                 cutoff=str(day.date()), horizon_days=self.horizon_days, served=self.served_
             )
