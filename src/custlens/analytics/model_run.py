@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from custlens.errors import CustlensError
+from custlens.memory import release_unused
 from custlens.records import json_ready
 
 LANGS = ("zh", "en")
@@ -84,6 +85,7 @@ def fit_workspace_models(
     """
     out = WorkspaceModels()
     _fit_clv(out, tables["orders"], churn_days)
+    release_unused()  # (the CLV fit's frames, freed, back to the system)
     _fit_churn(out, tables, horizon_days)
     return out
 
@@ -149,6 +151,7 @@ def _fit_churn(out: WorkspaceModels, tables: dict[str, Any], horizon_days: int) 
 
     try:
         model, frame, extras = fit_churn(tables, horizon_days)
+        release_unused()  # the training snapshots, freed, before every customer is scored
         scored = model.score_languages(
             frame, extras=extras, langs=tuple(LANGS), with_features=False
         )

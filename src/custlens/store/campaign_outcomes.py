@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from custlens.clock import now_in
+from custlens.memory import release_unused
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ def store_campaign_outcomes(
     dict
         campaigns, rows and computed_at of the stored run.
     """
+    release_unused()  # what the steps before freed (the value analysis), back to the system
     rows, bases = compute({name: ws.table(name) for name in OUTCOME_TABLES})
     # in the workspace's time zone, as the import log keeps its times
     computed_at = now_in(ws.settings.timezone).replace(tzinfo=None)

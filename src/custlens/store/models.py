@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from custlens.memory import release_unused
 from custlens.store.results import stored
 from custlens.store.scores import store_churn_scores, store_clv_scores
 
@@ -46,6 +47,7 @@ def store_models(ws: Workspace, run: Any, fit: Callable[..., Any]) -> dict[str, 
         ``clv_model``, ``churn_method`` and the customers scored by each (0 when a model
         could not be fitted).
     """
+    release_unused()  # what the steps before freed (the value analysis), back to the system
     tables = {name: ws.table(name) for name in MODEL_TABLES}
     models = fit(tables, churn_days=ws.settings.lifecycle.churn_days)
     return save_models(ws, run.run_id, run.as_of, models)
