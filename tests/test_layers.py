@@ -21,6 +21,7 @@ LAYER = {
             "schema",
             "datasets",
             "defaults",
+            "memory",
         ),
         0,
     ),
