@@ -118,8 +118,9 @@ class _TreeEnsemble:
     they are not there or the rows are too many to keep every tree's leaf values, and the
     caller predicts in full."""
 
-    #: Most leaf values kept (rows x trees): 128 MB of float64.
-    MAX_LEAVES = 16_000_000
+    #: Most leaf values kept (rows x trees): a chunk of :func:`reason_weights` (100,000 rows)
+    #: of the churn model's most trees (200 iterations), 160 MB of float64.
+    MAX_LEAVES = 20_000_000
 
     def __init__(self, model: Any, X: np.ndarray, raw: np.ndarray, users: list[list[int]]):
         self.model, self.X, self.raw, self.users = model, X, raw, users
