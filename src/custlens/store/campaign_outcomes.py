@@ -46,7 +46,7 @@ def store_campaign_outcomes(
     dict
         campaigns, rows and computed_at of the stored run.
     """
-    release_unused()  # what the steps before freed (the value analysis), back to the system
+    release_unused()  # what the steps before this one freed, back to the system
     rows, bases = compute({name: ws.table(name) for name in OUTCOME_TABLES})
     # in the workspace's time zone, as the import log keeps its times
     computed_at = now_in(ws.settings.timezone).replace(tzinfo=None)

@@ -47,7 +47,7 @@ def store_models(ws: Workspace, run: Any, fit: Callable[..., Any]) -> dict[str, 
         ``clv_model``, ``churn_method`` and the customers scored by each (0 when a model
         could not be fitted).
     """
-    release_unused()  # what the steps before freed (the value analysis), back to the system
+    release_unused()  # what the steps before this one freed, back to the system
     tables = {name: ws.table(name) for name in MODEL_TABLES}
     models = fit(tables, churn_days=ws.settings.lifecycle.churn_days)
     return save_models(ws, run.run_id, run.as_of, models)

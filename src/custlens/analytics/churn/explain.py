@@ -111,8 +111,9 @@ class _TreeEnsemble:
     value. So the changed prediction is the full one minus, over the trees that split on the
     feature, each tree's leaf value for the row as it is (kept from one pass over every tree)
     plus its leaf value for the changed row: the same sum in another order, equal to the full
-    prediction within rounding (~1e-16). At 1M customers this halves the ~90 s the reasons
-    took with a full prediction per feature.
+    prediction within rounding (~1e-16). On the 1M-customer demo model (154 trees of 31
+    leaves) this took 6.6 s per 100,000 customers instead of 10.2 s with a full prediction per
+    feature.
 
     Uses scikit-learn's per-tree predictors (private attributes); :meth:`of` returns None when
     they are not there or the rows are too many to keep every tree's leaf values, and the
